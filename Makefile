@@ -1,0 +1,31 @@
+# Conduct Casebook: `make run` opens the app, `make test` runs every check.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# `make run` keeps its own data folder, so the demonstration cases never mix with a
+# school's real casebook (which lives in the per-user data folder).
+DATA_DIR ?= $(CURDIR)/.casebook-dev
+
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	VENV=$(VENV) ./scripts/bootstrap.sh
+
+run: $(STAMP)
+	$(PY) -m app --data-dir "$(DATA_DIR)" --demo-if-empty
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app tests benchmarks
+	$(VENV)/bin/ruff format --check app tests benchmarks
+	$(VENV)/bin/mypy app
+	$(VENV)/bin/lint-imports
+
+test: lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(if $(CI),-m "slow or not slow",)
+
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,7 @@
+"""``python -m app`` runs the same front door as the ``casebook`` command."""
+
+import sys
+
+from app.cli import main
+
+sys.exit(main())

@@ -1,0 +1,357 @@
+"""The ``casebook`` command: the window by default, sub-commands for scripts.
+
+Exit codes (a contract schools' scripts rely on):
+0 done; 1 refused (bad value, unknown reference, unusable data folder);
+2 bad arguments; 3 the data folder is open in another copy of the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from app import __version__
+from app.config import DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
+from app.domain.categories import CATEGORY_INFO, Category, parse_category
+from app.domain.dates import (
+    format_date_time,
+    format_short_date,
+    london_today,
+    parse_iso_datetime,
+)
+from app.domain.errors import CasebookError, ValidationError
+from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
+from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
+from app.domain.status import STATUS_LABELS, parse_status
+from app.domain.validation import check_case_draft, check_person_draft
+from app.services.casebook import Services, open_casebook
+from app.services.cases import describe_row_for_export
+
+log = logging.getLogger("app.cli")
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"casebook: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _typed(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValidationError as error:
+            raise argparse.ArgumentTypeError(error.message) from None
+
+    return convert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command-line grammar."""
+    parser = _Parser(
+        prog="casebook",
+        description="Conduct Casebook: records of social media posts that breach the "
+        "school's Code of Conduct. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"casebook {__version__}")
+    parser.add_argument("--data-dir", metavar="DIR", help="data folder (else CASEBOOK_DATA_DIR)")
+    parser.add_argument(
+        "--demo-if-empty",
+        action="store_true",
+        help="when the casebook is empty, fill it with fictional demonstration cases first",
+    )
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    commands.add_parser("gui", help="open the window (the default)")
+    commands.add_parser("demo", help="fill an empty casebook with fictional demonstration cases")
+
+    cases = commands.add_parser("cases", help="list cases")
+    cases.add_argument("--json", action="store_true", help="machine-readable output")
+    cases.add_argument(
+        "--status",
+        type=_typed(parse_status),
+        action="append",
+        default=[],
+        help="only cases with this status (may be repeated)",
+    )
+    cases.add_argument(
+        "--category",
+        type=_typed(parse_category),
+        help="only cases breaching this standard: " + ", ".join(c.value for c in Category),
+    )
+    cases.add_argument(
+        "--overdue", action="store_true", help="only cases past their follow-up date"
+    )
+    cases.add_argument("--search", default="", help="only cases whose text contains these words")
+
+    case = commands.add_parser("case", help="add or show one case")
+    case_commands = case.add_subparsers(dest="case_command", parser_class=_Parser, metavar="ACTION")
+    case_commands.required = True
+    add = case_commands.add_parser("add", help="open a new case and print its reference")
+    add.add_argument("--title", required=True)
+    add.add_argument(
+        "--category",
+        type=_typed(parse_category),
+        action="append",
+        required=True,
+        help="standard breached, may be repeated: " + ", ".join(c.value for c in Category),
+    )
+    add.add_argument("--platform", default="")
+    add.add_argument("--url", default="")
+    add.add_argument("--handle", default="", help="the account's handle or display name")
+    add.add_argument("--summary", default="")
+    add.add_argument(
+        "--posted-by",
+        default="",
+        metavar="NAME",
+        help="author of the post: matched to a known person by name, else created",
+    )
+    add.add_argument(
+        "--posted-at",
+        type=_typed(lambda v: parse_iso_datetime(v, "posted-at")),
+        metavar="ISO",
+        help="when the post was made, e.g. 2026-11-24T14:05",
+    )
+    add.add_argument("--json", action="store_true")
+    show = case_commands.add_parser("show", help="show one case")
+    show.add_argument("reference")
+    show.add_argument("--json", action="store_true")
+
+    shot = commands.add_parser("screenshot", help="save a picture of the window (1280×800)")
+    shot.add_argument("--out", required=True, metavar="FILE.png")
+    shot.add_argument("--case", metavar="REF", help="open this case first")
+    shot.add_argument(
+        "--tab",
+        metavar="NAME",
+        help="case tab to show: details, people, chronology, evidence, letters",
+    )
+    return parser
+
+
+# ----- output ---------------------------------------------------------------------
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def case_to_json(case: CaseDetail) -> dict[str, Any]:
+    """Plain, stable field names for ``case show --json``."""
+    return {
+        "reference": case.reference,
+        "title": case.title,
+        "summary": case.summary,
+        "platform": case.platform,
+        "post_url": case.post_url,
+        "account_handle": case.account_handle,
+        "posted_at": _iso(case.posted_at),
+        "reported_on": _iso(case.reported_on),
+        "reported_by": case.reported_by,
+        "categories": sorted(c.value for c in case.categories),
+        "status": case.status.value,
+        "status_label": STATUS_LABELS[case.status],
+        "follow_up_due": _iso(case.follow_up_due),
+        "overdue": case.overdue,
+        "code_version": case.code_version,
+        "created_at": _iso(case.created_at),
+        "updated_at": _iso(case.updated_at),
+        "last_activity_at": _iso(case.last_activity_at),
+        "people": [
+            {
+                "name": link.person.name,
+                "role": link.role.value,
+                "kind": link.person.kind.value,
+                "address_lines": list(link.person.address_lines),
+                "postcode": link.person.postcode,
+                "email": link.person.email,
+                "phone": link.person.phone,
+                "relationship": link.person.relationship,
+            }
+            for link in case.people
+        ],
+        "events": [
+            {"at": _iso(e.at), "actor": e.actor, "kind": e.kind, "summary": e.summary}
+            for e in case.events
+        ],
+    }
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+
+
+def _print_case(case: CaseDetail) -> None:
+    lines = [
+        f"{case.reference}  {case.title}",
+        f"Status:        {STATUS_LABELS[case.status]}" + ("  (OVERDUE)" if case.overdue else ""),
+        "Standards:     " + "; ".join(CATEGORY_INFO[c].label for c in sorted(case.categories)),
+        f"Platform:      {case.platform}",
+        f"Post address:  {case.post_url}",
+        f"Account:       {case.account_handle}",
+        f"Posted:        {format_date_time(case.posted_at)}",
+        f"Reported:      {format_short_date(case.reported_on)} by {case.reported_by}".rstrip(" by"),
+        f"Follow up by:  {format_short_date(case.follow_up_due)}",
+    ]
+    if case.summary:
+        lines += ["", case.summary]
+    if case.people:
+        lines += ["", "People:"]
+        for link in case.people:
+            lines.append(
+                f"  {link.person.name} — {ROLE_LABELS[link.role]} "
+                f"({PERSON_KIND_LABELS[link.person.kind].lower()})"
+            )
+    lines += ["", "Chronology:"]
+    for event in case.events:
+        lines.append(f"  {format_date_time(event.at)}  {event.actor}: {event.summary}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+# ----- commands ---------------------------------------------------------------------
+
+
+def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
+    flt = CaseFilter(
+        text=args.search,
+        statuses=frozenset(args.status),
+        category=args.category,
+        overdue_only=args.overdue,
+    )
+    rows = services.cases.list_cases(flt, CaseSort("reference", False), 0, 10_000_000)
+    if args.json:
+        _print_json([describe_row_for_export(r) for r in rows])
+        return EXIT_OK
+    for r in rows:
+        categories = ",".join(sorted(c.value for c in r.categories))
+        due = format_short_date(r.follow_up_due)
+        flag = " OVERDUE" if r.overdue else ""
+        sys.stdout.write(
+            f"{r.reference}  {STATUS_LABELS[r.status]:<22} {due:<10} {categories:<24} "
+            f"{r.title}{flag}\n"
+        )
+    sys.stdout.write(f"{len(rows)} case{'s' if len(rows) != 1 else ''}\n")
+    return EXIT_OK
+
+
+def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
+    draft = CaseDraft(
+        title=args.title,
+        categories=frozenset(args.category),
+        summary=args.summary,
+        platform=args.platform,
+        post_url=args.url,
+        account_handle=args.handle,
+        posted_at=args.posted_at,
+    )
+    # Check everything before writing anything, so a refusal leaves no trace.
+    now = services.ctx.now()
+    check_case_draft(draft, london_today(now), now)
+    if args.posted_by:
+        check_person_draft(PersonDraft(name=args.posted_by))
+    case = services.cases.open_case(draft)
+    if args.posted_by:
+        person = services.people.match_or_create(args.posted_by)
+        case = services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    if args.json:
+        _print_json(case_to_json(case))
+    else:
+        sys.stdout.write(case.reference + "\n")
+    return EXIT_OK
+
+
+def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
+    case = services.cases.find_case(args.reference)
+    if args.json:
+        _print_json(case_to_json(case))
+    else:
+        _print_case(case)
+    return EXIT_OK
+
+
+def _cmd_demo(services: Services, _args: argparse.Namespace) -> int:
+    from app.services.demo import create_demo
+
+    count = create_demo(services)
+    sys.stdout.write(f"Created {count} fictional demonstration cases in {services.paths.root}\n")
+    return EXIT_OK
+
+
+READ_ONLY = {"cases", "case show"}
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    if args.command == "case":
+        return f"case {args.case_command}"
+    return args.command or "gui"
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run the command, translating domain errors at this edge."""
+    args = build_parser().parse_args(argv)
+    name = _command_name(args)
+    data_dir = resolve_data_dir(args.data_dir)
+    if name in ("gui", "screenshot"):
+        from app.ui.app import run_gui, run_screenshot
+
+        if name == "gui":
+            return run_gui(data_dir, demo_if_empty=args.demo_if_empty)
+        return run_screenshot(data_dir, Path(args.out), case_ref=args.case, tab=args.tab)
+    handlers: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+        "cases": _cmd_cases,
+        "case add": _cmd_case_add,
+        "case show": _cmd_case_show,
+        "demo": _cmd_demo,
+    }
+    lock = DataDirLock(data_dir / "casebook.lock")
+    try:
+        paths = prepare_data_dir(data_dir)
+        setup_logging(paths)
+        if name in READ_ONLY:
+            # Reading alongside an open window is safe (SQLite WAL); changing the schema is not.
+            try:
+                lock.acquire()
+                may_migrate = True
+            except CasebookError:
+                may_migrate = False
+        else:
+            lock.acquire()
+            may_migrate = True
+        services = open_casebook(data_dir, may_migrate=may_migrate)
+        try:
+            return handlers[name](services, args)
+        finally:
+            services.close()
+    except CasebookError as error:
+        log.info("Refused %s: %s", name, error.message)
+        sys.stderr.write(f"casebook: {error.message}\n")
+        return error.exit_code
+    finally:
+        lock.release()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``casebook`` command."""
+    try:
+        return run(argv)
+    except KeyboardInterrupt:
+        sys.stderr.write("casebook: stopped.\n")
+        return 130
+    except Exception as error:  # the outermost edge: never show a traceback
+        log.exception("Unexpected failure")
+        sys.stderr.write(
+            f"casebook: the command could not be completed ({type(error).__name__}: {error}); "
+            "details are in the log file in the data folder.\n"
+        )
+        return EXIT_REFUSED

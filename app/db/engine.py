@@ -1,0 +1,139 @@
+"""Opening the database: connection settings, migrations and the pre-migration backup."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.domain.errors import DatabaseTooNewError, DataDirectoryError, DataDirectoryInUseError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(db_path: Path) -> Engine:
+    """An engine on the SQLite file with WAL, full sync and foreign keys on every connection."""
+    engine = create_engine(f"sqlite:///{db_path}", future=True)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded values after commit, so DTOs can be built afterwards."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of the app knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for an empty file."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def needs_migration(engine: Engine) -> bool:
+    """True when the database is not at this app's newest revision."""
+    return current_revision(engine) != head_revision()
+
+
+def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str) -> Path:
+    backups_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    target = backups_dir / f"casebook-before-migration-{revision}-{stamp}.sqlite3"
+    # The backup API gives a consistent copy even with a WAL file beside the database.
+    source = sqlite3.connect(db_path)
+    try:
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        source.close()
+    log.info("Copied the database to %s before migrating", target)
+    return target
+
+
+def migrate(
+    engine: Engine, db_path: Path, backups_dir: Path, *, may_change: bool = True
+) -> Path | None:
+    """Bring the schema up to date; back up first; refuse a database from a newer app.
+
+    Returns the path of the backup taken, or None when nothing needed doing or the
+    database was new.
+    """
+    script = ScriptDirectory.from_config(_alembic_config())
+    try:
+        current = current_revision(engine)
+        has_tables = bool(inspect(engine).get_table_names())
+    except (DatabaseError, OperationalError) as error:
+        log.exception("Could not read the database at %s", db_path)
+        raise DataDirectoryError(
+            f"The database file {db_path} cannot be read; it may be damaged. "
+            "Restore the latest backup or contact support."
+        ) from error
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise DatabaseTooNewError(
+            f"The database in {db_path.parent} was written by a newer version of Conduct "
+            "Casebook; please install the newer version. The file has not been changed."
+        )
+    if current is None and has_tables:
+        raise DataDirectoryError(
+            f"The file {db_path} is not a Conduct Casebook database; it has not been changed."
+        )
+    head = script.get_current_head()
+    if current == head:
+        return None
+    if not may_change:
+        raise DataDirectoryInUseError(
+            f"The casebook in {db_path.parent} needs updating, but Conduct Casebook is open "
+            "on it elsewhere; close it and try again."
+        )
+    backup = _backup_before_migration(db_path, backups_dir, current) if current else None
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    log.info("Migrated the database from %s to %s", current, head)
+    return backup
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Apply migrations up to ``revision`` only (used by migration tests)."""
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

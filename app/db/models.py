@@ -1,0 +1,135 @@
+"""Database tables. Alembic owns the schema; these classes mirror it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.db.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CaseRecord(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("ref_year", "ref_number", name="uq_cases_ref_year_number"),
+        Index("ix_cases_status", "status"),
+        Index("ix_cases_follow_up_due", "follow_up_due"),
+        Index("ix_cases_last_activity_at", "last_activity_at"),
+        Index("ix_cases_title", "title"),
+        Index("ix_cases_poster", "poster"),
+        Index("ix_cases_platform", "platform"),
+        Index("ix_cases_categories", "categories"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    ref_year: Mapped[int] = mapped_column(Integer)
+    ref_number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    platform: Mapped[str] = mapped_column(String(100), default="")
+    post_url: Mapped[str] = mapped_column(Text, default="")
+    account_handle: Mapped[str] = mapped_column(String(500), default="")
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reported_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    reported_by: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(30))
+    follow_up_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Kept in step by the services so that the list can sort and filter 100,000 rows
+    # without joins: the sorted category ids, the first author's name, and a
+    # lower-cased text of everything the search box looks at.
+    categories: Mapped[str] = mapped_column(String(100), default="")
+    poster: Mapped[str] = mapped_column(String(500), default="")
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    code_version: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    category_links: Mapped[list[CaseCategoryRecord]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    people_links: Mapped[list[CasePersonRecord]] = relationship(
+        back_populates="case", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[EventRecord]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="EventRecord.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class CaseCategoryRecord(Base):
+    __tablename__ = "case_categories"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+
+    case: Mapped[CaseRecord] = relationship(back_populates="category_links")
+
+
+class PersonRecord(Base):
+    __tablename__ = "people"
+    __table_args__ = (Index("ix_people_name_key", "name_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    name_key: Mapped[str] = mapped_column(String(500))
+    kind: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str] = mapped_column(String(20), default="")
+    email: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    relationship_to_pupils: Mapped[str] = mapped_column("relationship", String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case_links: Mapped[list[CasePersonRecord]] = relationship(back_populates="person")
+
+
+class CasePersonRecord(Base):
+    __tablename__ = "case_people"
+    __table_args__ = (Index("ix_case_people_person_id", "person_id"),)
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="RESTRICT"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    case: Mapped[CaseRecord] = relationship(back_populates="people_links")
+    person: Mapped[PersonRecord] = relationship(back_populates="case_links")
+
+
+class EventRecord(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_case_id_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+
+    case: Mapped[CaseRecord] = relationship(back_populates="events")
+
+
+class SettingRecord(Base):
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Pure Python rules of the casebook: the Code, categories, statuses and errors."""

@@ -1,0 +1,58 @@
+"""Domain errors: each carries one sentence a head teacher can act on."""
+
+from __future__ import annotations
+
+
+class CasebookError(Exception):
+    """Base of every error the app reports to the user in one clear sentence."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationError(CasebookError):
+    """Input that cannot be accepted; ``field`` names what is wrong when known."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFoundError(CasebookError):
+    """A case, person or record that does not exist."""
+
+
+class TransitionError(CasebookError):
+    """A status change that the workflow does not allow."""
+
+
+class DataDirectoryError(CasebookError):
+    """The data directory cannot be used (missing rights, newer schema, damaged file)."""
+
+
+class DatabaseTooNewError(DataDirectoryError):
+    """The database was written by a newer version of the app and is left untouched."""
+
+
+class DataDirectoryInUseError(DataDirectoryError):
+    """Another copy of the app already has this data directory open."""
+
+    exit_code = 3
+
+
+class ConflictError(CasebookError):
+    """The record was changed by someone else since it was read."""
+
+
+class EvidenceRejected(CasebookError):
+    """A file offered as evidence was refused."""
+
+
+class TemplateError(CasebookError):
+    """A letter template or the data it needs is incomplete or wrong."""

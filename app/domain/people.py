@@ -1,0 +1,77 @@
+"""People linked to a case and the part they play in it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.domain.errors import ValidationError
+
+
+class PersonKind(StrEnum):
+    """Who the person is to the school."""
+
+    PARENT = "parent"
+    CARER = "carer"
+    VISITOR = "visitor"
+    STAFF = "staff"
+    OTHER = "other"
+
+
+PERSON_KIND_LABELS: dict[PersonKind, str] = {
+    PersonKind.PARENT: "Parent",
+    PersonKind.CARER: "Carer",
+    PersonKind.VISITOR: "Visitor",
+    PersonKind.STAFF: "Member of staff",
+    PersonKind.OTHER: "Other",
+}
+
+
+class CaseRole(StrEnum):
+    """The part a person plays in one case."""
+
+    AUTHOR = "author"
+    REPORTER = "reporter"
+    SUBJECT = "subject"
+    WITNESS = "witness"
+
+
+ROLE_LABELS: dict[CaseRole, str] = {
+    CaseRole.AUTHOR: "Author of post",
+    CaseRole.REPORTER: "Reported it",
+    CaseRole.SUBJECT: "Subject of post",
+    CaseRole.WITNESS: "Witness",
+}
+
+
+# How the chronology speaks of a role: "Zoë linked as the author of the post".
+ROLE_PHRASES: dict[CaseRole, str] = {
+    CaseRole.AUTHOR: "the author of the post",
+    CaseRole.REPORTER: "the person who reported it",
+    CaseRole.SUBJECT: "the subject of the post",
+    CaseRole.WITNESS: "a witness",
+}
+
+
+def parse_role(value: str) -> CaseRole:
+    """Turn a role id into a ``CaseRole``, or explain the choices."""
+    try:
+        return CaseRole(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in CaseRole)
+        raise ValidationError(f"'{value}' is not a role; use one of: {allowed}.") from None
+
+
+def parse_person_kind(value: str) -> PersonKind:
+    """Turn a person kind id into a ``PersonKind``, or explain the choices."""
+    try:
+        return PersonKind(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(k.value for k in PersonKind)
+        raise ValidationError(
+            f"'{value}' is not a kind of person; use one of: {allowed}."
+        ) from None
+
+
+def name_key(name: str) -> str:
+    """A case-insensitive, space-normalised key used to match a person by name."""
+    return " ".join(name.casefold().split())

@@ -1,0 +1,168 @@
+"""Plain records (DTOs) that services return and views and PDFs render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from app.domain.categories import Category
+from app.domain.people import CaseRole, PersonKind
+from app.domain.status import CaseStatus
+
+MAX_TITLE = 200
+MAX_TEXT = 20_000
+MAX_SHORT = 500
+
+
+@dataclass(frozen=True)
+class CaseDraft:
+    """What a person types to open a case or change its details."""
+
+    title: str
+    categories: frozenset[Category]
+    summary: str = ""
+    platform: str = ""
+    post_url: str = ""
+    account_handle: str = ""
+    posted_at: datetime | None = None
+    reported_on: date | None = None
+    reported_by: str = ""
+    follow_up_due: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list."""
+
+    id: int
+    reference: str
+    title: str
+    poster: str
+    platform: str
+    categories: frozenset[Category]
+    status: CaseStatus
+    follow_up_due: date | None
+    last_activity_at: datetime
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What the case list is narrowed to; empty means everything."""
+
+    text: str = ""
+    statuses: frozenset[CaseStatus] = frozenset()
+    category: Category | None = None
+    overdue_only: bool = False
+    open_only: bool = False
+
+
+SORT_KEYS = (
+    "reference",
+    "title",
+    "poster",
+    "platform",
+    "categories",
+    "status",
+    "follow_up_due",
+    "last_activity_at",
+)
+
+
+@dataclass(frozen=True)
+class CaseSort:
+    """Which column orders the list, and which way."""
+
+    key: str = "last_activity_at"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Totals shown above the case list."""
+
+    shown: int
+    total: int
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Person:
+    """A parent, carer, visitor or member of staff."""
+
+    id: int
+    name: str
+    kind: PersonKind
+    address_lines: tuple[str, ...] = ()
+    postcode: str = ""
+    email: str = ""
+    phone: str = ""
+    relationship: str = ""
+
+
+@dataclass(frozen=True)
+class PersonDraft:
+    """What a person types to add or change someone's details."""
+
+    name: str
+    kind: PersonKind = PersonKind.PARENT
+    address_lines: tuple[str, ...] = ()
+    postcode: str = ""
+    email: str = ""
+    phone: str = ""
+    relationship: str = ""
+
+
+@dataclass(frozen=True)
+class CasePerson:
+    """A person's part in one case."""
+
+    person: Person
+    role: CaseRole
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of a case's chronology."""
+
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    """Everything the case screen shows."""
+
+    id: int
+    reference: str
+    title: str
+    summary: str
+    platform: str
+    post_url: str
+    account_handle: str
+    posted_at: datetime | None
+    reported_on: date | None
+    reported_by: str
+    categories: frozenset[Category]
+    status: CaseStatus
+    follow_up_due: date | None
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime
+    version: int
+    overdue: bool
+    code_version: str
+    people: tuple[CasePerson, ...] = field(default_factory=tuple)
+    events: tuple[Event, ...] = field(default_factory=tuple)
+
+    @property
+    def poster(self) -> str:
+        """Name of the first author linked to the case, or the handle."""
+        for link in self.people:
+            if link.role == CaseRole.AUTHOR:
+                return link.person.name
+        return self.account_handle

@@ -1,0 +1,98 @@
+"""Checks on what a person typed, each failing with one clear sentence."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from app.domain.errors import ValidationError
+from app.domain.records import MAX_SHORT, MAX_TEXT, MAX_TITLE, CaseDraft, PersonDraft
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
+
+
+def clean_text(value: str, label: str, limit: int, *, multiline: bool = False) -> str:
+    """Trim, refuse control characters, and enforce a length limit."""
+    text = value.strip()
+    if not multiline and ("\n" in text or "\r" in text):
+        raise ValidationError(f"The {label} must be on one line.", field=label)
+    if _CONTROL.search(text):
+        raise ValidationError(
+            f"The {label} contains characters that cannot be stored.", field=label
+        )
+    if len(text) > limit:
+        raise ValidationError(
+            f"The {label} is too long ({len(text)} characters; at most {limit}).", field=label
+        )
+    return text
+
+
+def check_url(value: str) -> str:
+    """Accept an empty value or an http(s) address."""
+    url = clean_text(value, "post address", 2000)
+    if url and not re.match(r"^https?://[^\s/$.?#][^\s]*$", url, re.IGNORECASE):
+        raise ValidationError(
+            f"'{url}' is not a web address; it should start with https://.", field="post address"
+        )
+    return url
+
+
+def check_case_draft(draft: CaseDraft, today: date, now: datetime) -> CaseDraft:
+    """Return a cleaned copy of ``draft`` or raise ``ValidationError``."""
+    title = clean_text(draft.title, "title", MAX_TITLE)
+    if not title:
+        raise ValidationError("Please give the case a short title.", field="title")
+    if not draft.categories:
+        raise ValidationError(
+            "Please choose at least one standard of the Code that the post breaches.",
+            field="categories",
+        )
+    if draft.posted_at is not None and draft.posted_at > now:
+        raise ValidationError(
+            "The date the post was made cannot be in the future.", field="posted_at"
+        )
+    if draft.reported_on is not None and draft.reported_on > today:
+        raise ValidationError("The date reported cannot be in the future.", field="reported_on")
+    return CaseDraft(
+        title=title,
+        categories=frozenset(draft.categories),
+        summary=clean_text(draft.summary, "summary", MAX_TEXT, multiline=True),
+        platform=clean_text(draft.platform, "platform", 100),
+        post_url=check_url(draft.post_url),
+        account_handle=clean_text(draft.account_handle, "account handle", MAX_SHORT),
+        posted_at=draft.posted_at,
+        reported_on=draft.reported_on or today,
+        reported_by=clean_text(draft.reported_by, "name of the person who reported it", MAX_SHORT),
+        follow_up_due=draft.follow_up_due,
+    )
+
+
+def check_person_draft(draft: PersonDraft) -> PersonDraft:
+    """Return a cleaned copy of ``draft`` or raise ``ValidationError``."""
+    name = clean_text(draft.name, "name", MAX_SHORT)
+    if not name:
+        raise ValidationError("Please give the person's name.", field="name")
+    email = clean_text(draft.email, "email address", MAX_SHORT)
+    if email and not _EMAIL.match(email):
+        raise ValidationError(f"'{email}' is not an email address.", field="email")
+    postcode = clean_text(draft.postcode, "postcode", 20).upper()
+    if postcode and not _POSTCODE.match(postcode):
+        raise ValidationError(f"'{postcode}' is not a UK postcode.", field="postcode")
+    if postcode and " " not in postcode:
+        postcode = f"{postcode[:-3]} {postcode[-3:]}"
+    lines = tuple(
+        line for line in (clean_text(x, "address", MAX_SHORT) for x in draft.address_lines) if line
+    )
+    if len(lines) > 5:
+        raise ValidationError("An address can have at most five lines.", field="address")
+    return PersonDraft(
+        name=name,
+        kind=draft.kind,
+        address_lines=lines,
+        postcode=postcode,
+        email=email,
+        phone=clean_text(draft.phone, "telephone number", 50),
+        relationship=clean_text(draft.relationship, "relationship to pupils", MAX_SHORT),
+    )

@@ -1,0 +1,1 @@
+"""Evidence intake: content sniffing, limits, hashing and the blob store."""

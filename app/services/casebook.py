@@ -1,0 +1,72 @@
+"""Opening a casebook: the data folder, the database, migrations and the services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from app.config import DataPaths, current_user, prepare_data_dir
+from app.db.engine import make_engine, make_session_factory, migrate
+from app.domain.dates import utc_now
+from app.services.cases import CaseService
+from app.services.context import ServiceContext, load_default_code
+from app.services.people import PersonService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the UI and CLI need, for one open casebook. Passed in, never global."""
+
+    ctx: ServiceContext
+    paths: DataPaths
+    engine: Engine
+    cases: CaseService
+    people: PersonService
+    migration_backup: Path | None = None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def open_casebook(
+    data_dir: Path,
+    *,
+    actor: str | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    may_migrate: bool = True,
+) -> Services:
+    """Open (creating and migrating as needed) the casebook in ``data_dir``.
+
+    ``may_migrate=False`` is for a process that does not hold the data folder's lock:
+    it may read and write an up-to-date database but must not change its schema.
+    """
+    paths = prepare_data_dir(data_dir)
+    engine = make_engine(paths.database)
+    try:
+        backup = migrate(engine, paths.database, paths.backups, may_change=may_migrate)
+    except BaseException:
+        engine.dispose()
+        raise
+    ctx = ServiceContext(
+        sessions=make_session_factory(engine),
+        actor=actor or current_user(),
+        code=load_default_code(),
+        data_dir=paths.root,
+        clock=clock,
+    )
+    return Services(
+        ctx=ctx,
+        paths=paths,
+        engine=engine,
+        cases=CaseService(ctx),
+        people=PersonService(ctx),
+        migration_backup=backup,
+    )

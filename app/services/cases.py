@@ -1,0 +1,530 @@
+"""Opening, finding, changing and listing cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.db.models import (
+    CaseCategoryRecord,
+    CasePersonRecord,
+    CaseRecord,
+    EventRecord,
+    PersonRecord,
+)
+from app.domain.categories import CATEGORY_INFO, decode_categories, encode_categories
+from app.domain.dates import format_short_date, london_today
+from app.domain.errors import ConflictError, NotFoundError, ValidationError
+from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
+from app.domain.records import (
+    SORT_KEYS,
+    CaseCounts,
+    CaseDetail,
+    CaseDraft,
+    CaseFilter,
+    CasePerson,
+    CaseRow,
+    CaseSort,
+    Event,
+)
+from app.domain.reference import format_reference, parse_reference
+from app.domain.status import (
+    CLOSED_STATUSES,
+    STATUS_LABELS,
+    CaseStatus,
+    check_transition,
+)
+from app.domain.validation import check_case_draft, clean_text
+from app.services.context import ServiceContext
+from app.services.people import person_from_record
+
+_CLOSED = [s.value for s in CLOSED_STATUSES]
+
+_FIELD_LABELS = {
+    "title": "title",
+    "summary": "summary",
+    "platform": "platform",
+    "post_url": "post address",
+    "account_handle": "account handle",
+    "posted_at": "date posted",
+    "reported_on": "date reported",
+    "reported_by": "reported by",
+    "follow_up_due": "follow-up date",
+    "categories": "standards breached",
+}
+
+
+def add_event(
+    session: Session,
+    case: CaseRecord,
+    ctx: ServiceContext,
+    kind: str,
+    summary: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append an entry to the case's chronology and mark the case as active now."""
+    now = ctx.now()
+    session.add(
+        EventRecord(
+            case_id=case.id,
+            at=now,
+            actor=ctx.actor,
+            kind=kind,
+            summary=summary,
+            data=json.dumps(data or {}, ensure_ascii=False, default=str),
+        )
+    )
+    case.last_activity_at = now
+    case.updated_at = now
+
+
+def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
+    """Recompute the columns the case list sorts and searches on."""
+    links = session.execute(
+        select(PersonRecord.name, CasePersonRecord.role)
+        .join(CasePersonRecord, CasePersonRecord.person_id == PersonRecord.id)
+        .where(CasePersonRecord.case_id == case.id)
+        .order_by(CasePersonRecord.created_at, PersonRecord.id)
+    ).all()
+    authors = [name for name, role in links if role == CaseRole.AUTHOR.value]
+    case.poster = authors[0] if authors else ""
+    names = " ".join(name for name, _role in links)
+    parts = [case.reference, case.title, case.platform, case.account_handle, names]
+    case.search_text = " ".join(part for part in parts if part).casefold()
+
+
+def _is_overdue(status: str, due: date | None, today: date) -> bool:
+    return due is not None and due < today and status not in _CLOSED
+
+
+class CaseService:
+    """Cases: open, read, change details and status, and list them for the case list."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # ----- opening and reading -------------------------------------------------
+
+    def open_case(self, draft: CaseDraft) -> CaseDetail:
+        """Validate and record a new case, allocating the next SM-YYYY-NNNN reference."""
+        now = self.ctx.now()
+        today = london_today(now)
+        clean = check_case_draft(draft, today, now)
+        for attempt in range(3):
+            try:
+                with self.ctx.sessions.begin() as session:
+                    case = self._insert_case(session, clean, now, today)
+                    case_id = case.id
+                break
+            except IntegrityError:
+                # Another program took the same number at the same moment; try the next.
+                if attempt == 2:
+                    raise
+        return self.get_case(case_id)
+
+    def _insert_case(
+        self, session: Session, draft: CaseDraft, now: datetime, today: date
+    ) -> CaseRecord:
+        year = today.year
+        last = session.scalar(
+            select(func.max(CaseRecord.ref_number)).where(CaseRecord.ref_year == year)
+        )
+        number = (last or 0) + 1
+        case = CaseRecord(
+            reference=format_reference(year, number),
+            ref_year=year,
+            ref_number=number,
+            title=draft.title,
+            summary=draft.summary,
+            platform=draft.platform,
+            post_url=draft.post_url,
+            account_handle=draft.account_handle,
+            posted_at=draft.posted_at,
+            reported_on=draft.reported_on,
+            reported_by=draft.reported_by,
+            status=CaseStatus.NEW.value,
+            follow_up_due=draft.follow_up_due,
+            categories=encode_categories(draft.categories),
+            code_version=self.ctx.code.version,
+            created_at=now,
+            updated_at=now,
+            last_activity_at=now,
+        )
+        session.add(case)
+        session.flush()
+        for category in sorted(draft.categories):
+            session.add(CaseCategoryRecord(case_id=case.id, category=category.value))
+        refresh_listing_columns(session, case)
+        labels = ", ".join(CATEGORY_INFO[c].short_label for c in sorted(draft.categories))
+        add_event(
+            session,
+            case,
+            self.ctx,
+            "case_opened",
+            f"Case opened: {draft.title} ({labels})",
+            {"categories": sorted(c.value for c in draft.categories)},
+        )
+        return case
+
+    def get_case(self, case_id: int) -> CaseDetail:
+        """Everything about one case, by its database id."""
+        with self.ctx.sessions() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                raise NotFoundError("That case no longer exists.")
+            return self._detail(session, case)
+
+    def find_case(self, reference: str) -> CaseDetail:
+        """Everything about one case, by its reference (SM-YYYY-NNNN)."""
+        year, number = parse_reference(reference)
+        with self.ctx.sessions() as session:
+            case = session.scalar(
+                select(CaseRecord).where(
+                    CaseRecord.ref_year == year, CaseRecord.ref_number == number
+                )
+            )
+            if case is None:
+                raise NotFoundError(f"There is no case with the reference {reference.strip()}.")
+            return self._detail(session, case)
+
+    def case_id_for(self, reference: str) -> int:
+        """The database id of the case with this reference."""
+        return self.find_case(reference).id
+
+    def _detail(self, session: Session, case: CaseRecord) -> CaseDetail:
+        links = session.execute(
+            select(CasePersonRecord, PersonRecord)
+            .join(PersonRecord, CasePersonRecord.person_id == PersonRecord.id)
+            .where(CasePersonRecord.case_id == case.id)
+            .order_by(CasePersonRecord.created_at, PersonRecord.id)
+        ).all()
+        events = session.scalars(
+            select(EventRecord).where(EventRecord.case_id == case.id).order_by(EventRecord.id)
+        ).all()
+        today = london_today(self.ctx.now())
+        return CaseDetail(
+            id=case.id,
+            reference=case.reference,
+            title=case.title,
+            summary=case.summary,
+            platform=case.platform,
+            post_url=case.post_url,
+            account_handle=case.account_handle,
+            posted_at=case.posted_at,
+            reported_on=case.reported_on,
+            reported_by=case.reported_by,
+            categories=decode_categories(case.categories),
+            status=CaseStatus(case.status),
+            follow_up_due=case.follow_up_due,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            last_activity_at=case.last_activity_at,
+            version=case.version,
+            overdue=_is_overdue(case.status, case.follow_up_due, today),
+            code_version=case.code_version,
+            people=tuple(
+                CasePerson(person=person_from_record(person), role=CaseRole(link.role))
+                for link, person in links
+            ),
+            events=tuple(
+                Event(id=e.id, at=e.at, actor=e.actor, kind=e.kind, summary=e.summary)
+                for e in events
+            ),
+        )
+
+    # ----- changing -------------------------------------------------------------
+
+    def _load_for_change(
+        self, session: Session, case_id: int, expected_version: int | None
+    ) -> CaseRecord:
+        case = session.get(CaseRecord, case_id)
+        if case is None:
+            raise NotFoundError("That case no longer exists.")
+        if expected_version is not None and case.version != expected_version:
+            last = session.scalar(
+                select(EventRecord)
+                .where(EventRecord.case_id == case_id)
+                .order_by(EventRecord.id.desc())
+                .limit(1)
+            )
+            who = f" by {last.actor}" if last else ""
+            raise ConflictError(
+                f"Case {case.reference} was changed{who} since you opened it; "
+                "reload it and make your change again."
+            )
+        return case
+
+    def update_case(
+        self, case_id: int, draft: CaseDraft, expected_version: int | None = None
+    ) -> CaseDetail:
+        """Save changed details; the chronology records which fields changed."""
+        now = self.ctx.now()
+        clean = check_case_draft(draft, london_today(now), now)
+        try:
+            with self.ctx.sessions.begin() as session:
+                case = self._load_for_change(session, case_id, expected_version)
+                changed = self._apply_draft(session, case, clean)
+                if changed:
+                    refresh_listing_columns(session, case)
+                    names = ", ".join(_FIELD_LABELS[name] for name in changed)
+                    add_event(
+                        session,
+                        case,
+                        self.ctx,
+                        "details_changed",
+                        f"Details changed: {names}",
+                        {"fields": changed},
+                    )
+        except StaleDataError as error:
+            raise ConflictError(
+                "The case was changed by someone else at the same moment; reload it and try again."
+            ) from error
+        return self.get_case(case_id)
+
+    def _apply_draft(self, session: Session, case: CaseRecord, draft: CaseDraft) -> list[str]:
+        changed: list[str] = []
+        for name in (
+            "title",
+            "summary",
+            "platform",
+            "post_url",
+            "account_handle",
+            "posted_at",
+            "reported_on",
+            "reported_by",
+            "follow_up_due",
+        ):
+            new = getattr(draft, name)
+            if getattr(case, name) != new:
+                setattr(case, name, new)
+                changed.append(name)
+        new_categories = encode_categories(draft.categories)
+        if case.categories != new_categories:
+            case.categories = new_categories
+            case.category_links.clear()
+            session.flush()
+            for category in sorted(draft.categories):
+                case.category_links.append(CaseCategoryRecord(category=category.value))
+            changed.append("categories")
+        return changed
+
+    def change_status(
+        self,
+        case_id: int,
+        target: CaseStatus,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> CaseDetail:
+        """Move the case to ``target`` if the workflow allows it, and record why."""
+        note = clean_text(note, "note", 2000, multiline=True)
+        with self.ctx.sessions.begin() as session:
+            case = self._load_for_change(session, case_id, expected_version)
+            current = CaseStatus(case.status)
+            check_transition(current, target)
+            case.status = target.value
+            summary = f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}"
+            if note:
+                summary += f": {note}"
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "status_changed",
+                summary,
+                {"from": current.value, "to": target.value, "note": note},
+            )
+        return self.get_case(case_id)
+
+    def add_note(self, case_id: int, text: str) -> CaseDetail:
+        """Add a note to the chronology."""
+        text = clean_text(text, "note", 20_000, multiline=True)
+        if not text:
+            raise ValidationError("The note is empty.", field="note")
+        with self.ctx.sessions.begin() as session:
+            case = self._load_for_change(session, case_id, None)
+            add_event(session, case, self.ctx, "note", text)
+        return self.get_case(case_id)
+
+    def link_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
+        """Link a person to the case in a role (author, reporter, subject, witness)."""
+        with self.ctx.sessions.begin() as session:
+            case = self._load_for_change(session, case_id, None)
+            person = session.get(PersonRecord, person_id)
+            if person is None:
+                raise NotFoundError("That person no longer exists.")
+            exists = session.get(CasePersonRecord, (case_id, person_id, role.value))
+            if exists is not None:
+                raise ValidationError(
+                    f"{person.name} is already linked to this case as '{ROLE_LABELS[role]}'."
+                )
+            session.add(
+                CasePersonRecord(
+                    case_id=case_id,
+                    person_id=person_id,
+                    role=role.value,
+                    created_at=self.ctx.now(),
+                )
+            )
+            session.flush()
+            refresh_listing_columns(session, case)
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "person_linked",
+                f"{person.name} linked as {ROLE_PHRASES[role]}",
+                {"person_id": person_id, "role": role.value},
+            )
+        return self.get_case(case_id)
+
+    def unlink_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
+        """Remove a person's link in one role; the person's record is kept."""
+        with self.ctx.sessions.begin() as session:
+            case = self._load_for_change(session, case_id, None)
+            link = session.get(CasePersonRecord, (case_id, person_id, role.value))
+            if link is None:
+                raise NotFoundError("That person is not linked to this case in that role.")
+            name = link.person.name
+            session.delete(link)
+            session.flush()
+            refresh_listing_columns(session, case)
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "person_unlinked",
+                f"{name} no longer linked as {ROLE_PHRASES[role]}",
+                {"person_id": person_id, "role": role.value},
+            )
+        return self.get_case(case_id)
+
+    # ----- the case list ---------------------------------------------------------
+
+    def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        for term in flt.text.casefold().split():
+            conditions.append(CaseRecord.search_text.contains(term, autoescape=True))
+        if flt.statuses:
+            conditions.append(CaseRecord.status.in_(sorted(s.value for s in flt.statuses)))
+        if flt.category is not None:
+            conditions.append(CaseRecord.categories.contains(flt.category.value, autoescape=True))
+        if flt.overdue_only:
+            conditions.append(
+                and_(
+                    CaseRecord.follow_up_due.is_not(None),
+                    CaseRecord.follow_up_due < today,
+                    CaseRecord.status.not_in(_CLOSED),
+                )
+            )
+        if flt.open_only:
+            conditions.append(CaseRecord.status.not_in(_CLOSED))
+        return conditions
+
+    def count_cases(self, flt: CaseFilter) -> int:
+        """How many cases match the filter."""
+        today = london_today(self.ctx.now())
+        with self.ctx.sessions() as session:
+            query = select(func.count()).select_from(CaseRecord)
+            for condition in self._conditions(flt, today):
+                query = query.where(condition)
+            return int(session.scalar(query) or 0)
+
+    def list_cases(
+        self, flt: CaseFilter, sort: CaseSort, offset: int = 0, limit: int = 200
+    ) -> list[CaseRow]:
+        """One page of the case list, read column by column (no ORM objects)."""
+        if sort.key not in SORT_KEYS:
+            raise ValidationError(f"Cannot sort by '{sort.key}'.")
+        today = london_today(self.ctx.now())
+        column = getattr(CaseRecord, sort.key)
+        order = [column.desc() if sort.descending else column.asc()]
+        order.append(CaseRecord.id.desc() if sort.descending else CaseRecord.id.asc())
+        query = select(
+            CaseRecord.id,
+            CaseRecord.reference,
+            CaseRecord.title,
+            CaseRecord.poster,
+            CaseRecord.account_handle,
+            CaseRecord.platform,
+            CaseRecord.categories,
+            CaseRecord.status,
+            CaseRecord.follow_up_due,
+            CaseRecord.last_activity_at,
+        )
+        for condition in self._conditions(flt, today):
+            query = query.where(condition)
+        query = query.order_by(*order).offset(offset).limit(limit)
+        with self.ctx.sessions() as session:
+            rows = session.execute(query).all()
+        return [
+            CaseRow(
+                id=r.id,
+                reference=r.reference,
+                title=r.title,
+                poster=r.poster or r.account_handle,
+                platform=r.platform,
+                categories=decode_categories(r.categories),
+                status=CaseStatus(r.status),
+                follow_up_due=r.follow_up_due,
+                last_activity_at=r.last_activity_at,
+                overdue=_is_overdue(r.status, r.follow_up_due, today),
+            )
+            for r in rows
+        ]
+
+    def counts(self, flt: CaseFilter) -> CaseCounts:
+        """Shown, total, open and overdue counts for the status bar."""
+        today = london_today(self.ctx.now())
+        overdue = and_(
+            CaseRecord.follow_up_due.is_not(None),
+            CaseRecord.follow_up_due < today,
+            CaseRecord.status.not_in(_CLOSED),
+        )
+        with self.ctx.sessions() as session:
+            total, open_count, overdue_count = session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(CaseRecord.status.not_in(_CLOSED)),
+                    func.count().filter(overdue),
+                ).select_from(CaseRecord)
+            ).one()
+        shown = self.count_cases(flt)
+        return CaseCounts(
+            shown=shown, total=int(total), open=int(open_count), overdue=int(overdue_count)
+        )
+
+    def all_case_ids(self, flt: CaseFilter, sort: CaseSort) -> list[int]:
+        """Ids of every matching case in list order (for next/previous and batch work)."""
+        today = london_today(self.ctx.now())
+        column = getattr(CaseRecord, sort.key)
+        query = select(CaseRecord.id)
+        for condition in self._conditions(flt, today):
+            query = query.where(condition)
+        query = query.order_by(
+            column.desc() if sort.descending else column.asc(),
+            CaseRecord.id.desc() if sort.descending else CaseRecord.id.asc(),
+        )
+        with self.ctx.sessions() as session:
+            return list(session.scalars(query).all())
+
+
+def describe_row_for_export(row: CaseRow) -> dict[str, Any]:
+    """Plain, stable field names for ``--json`` output of the case list."""
+    return {
+        "reference": row.reference,
+        "title": row.title,
+        "poster": row.poster,
+        "platform": row.platform,
+        "categories": sorted(c.value for c in row.categories),
+        "status": row.status.value,
+        "follow_up_due": row.follow_up_due.isoformat() if row.follow_up_due else None,
+        "follow_up_due_uk": format_short_date(row.follow_up_due),
+        "overdue": row.overdue,
+        "last_activity_at": row.last_activity_at.isoformat(),
+    }

@@ -1,0 +1,381 @@
+"""A fictional demonstration casebook covering every standard of the Code."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.db.models import CaseRecord, SettingRecord
+from app.domain.categories import Category
+from app.domain.errors import ValidationError
+from app.domain.people import CaseRole, PersonKind
+from app.domain.records import CaseDraft, PersonDraft
+from app.domain.status import CaseStatus
+from app.services.casebook import Services
+
+DEMO_SETTING = "demo_data"
+DEMO_ACTOR = "Mrs J. Example (demo head teacher)"
+
+A = Category.ABUSIVE
+I = Category.INACCURATE  # noqa: E741 - matches the Code's standard letter
+P = Category.PROCEDURE
+S = Category.SAFEGUARDING
+
+
+@dataclass(frozen=True)
+class _DemoPerson:
+    name: str
+    kind: PersonKind
+    address: tuple[str, ...]
+    postcode: str
+    email: str
+    relationship: str
+
+
+PEOPLE = [
+    _DemoPerson(
+        "Zoë Łukasiewicz",
+        PersonKind.PARENT,
+        ("12 Example Close", "Eccleston", "St Helens"),
+        "WA10 5AA",
+        "zoe.l@example.org",
+        "Mother of a Year 4 pupil",
+    ),
+    _DemoPerson(
+        "Nguyễn Thị Hồng",
+        PersonKind.PARENT,
+        ("4 Sample Street", "Eccleston", "St Helens"),
+        "WA10 5AB",
+        "hong.nguyen@example.org",
+        "Mother of a Year 2 pupil",
+    ),
+    _DemoPerson(
+        "Siobhán O'Brien",
+        PersonKind.CARER,
+        ("27 Fictional Road", "Rainford", "St Helens"),
+        "WA11 8ZZ",
+        "siobhan.obrien@example.net",
+        "Grandmother and carer of a Reception pupil",
+    ),
+    _DemoPerson(
+        "Дмитрий Соколов",
+        PersonKind.PARENT,
+        ("Flat 3, Demo House", "1 Placeholder Way", "St Helens"),
+        "WA9 1XX",
+        "d.sokolov@example.com",
+        "Father of a Year 6 pupil",
+    ),
+    _DemoPerson(
+        "Gareth Pryce-Jones",
+        PersonKind.PARENT,
+        ("8 Illustration Avenue", "Eccleston", "St Helens"),
+        "WA10 4QQ",
+        "",
+        "Father of Year 1 and Year 5 pupils",
+    ),
+    _DemoPerson(
+        "Ayşe Yılmaz",
+        PersonKind.PARENT,
+        ("55 Example Close", "Eccleston", "St Helens"),
+        "WA10 5AA",
+        "ayse.y@example.org",
+        "Mother of a Year 3 pupil; class representative",
+    ),
+    _DemoPerson(
+        "Eleni Papadopoulou",
+        PersonKind.VISITOR,
+        ("2 Mock Terrace", "Prescot"),
+        "L34 9ZZ",
+        "",
+        "Sports club coach who visits weekly",
+    ),
+    _DemoPerson("Mrs K. Whitfield", PersonKind.STAFF, (), "", "", "Year 4 class teacher"),
+]
+
+
+@dataclass(frozen=True)
+class _DemoCase:
+    title: str
+    categories: frozenset[Category]
+    platform: str
+    handle: str
+    url: str
+    author: int | None  # index into PEOPLE
+    reporter: int | None  # index into PEOPLE
+    summary: str
+    days_ago: int  # when the post was made
+    status: CaseStatus
+    follow_up: int | None  # days from today; negative is overdue
+
+
+CASES = [
+    _DemoCase(
+        title="Abusive comments about Year 4 teacher",
+        categories=frozenset({A}),
+        platform="Facebook",
+        handle="@zoe.l.4",
+        url="https://www.facebook.com/groups/example-parents/posts/1001",
+        author=0,
+        reporter=5,
+        summary="Post in the village parents' group calling a named teacher 'useless' and worse. Several replies repeat the insults.",
+        days_ago=20,
+        status=CaseStatus.AWAITING_REMOVAL,
+        follow_up=-3,
+    ),
+    _DemoCase(
+        title="Claim that the school is closing its nursery",
+        categories=frozenset({I}),
+        platform="Facebook",
+        handle="Hong N",
+        url="https://www.facebook.com/example/posts/2002",
+        author=1,
+        reporter=5,
+        summary="States as fact that the nursery will close at Easter. No such decision has been made.",
+        days_ago=12,
+        status=CaseStatus.LETTER_SENT,
+        follow_up=4,
+    ),
+    _DemoCase(
+        title="Photo of sports day showing pupils' faces and names",
+        categories=frozenset({S}),
+        platform="Instagram",
+        handle="@siobhan_ob",
+        url="https://www.instagram.com/p/EXAMPLE3",
+        author=2,
+        reporter=6,
+        summary="Photo of the Reception sports day race with three children's faces visible and first names in the caption.",
+        days_ago=3,
+        status=CaseStatus.EVIDENCE_GATHERED,
+        follow_up=0,
+    ),
+    _DemoCase(
+        title="Complaint about homework policy aired publicly",
+        categories=frozenset({P}),
+        platform="X (Twitter)",
+        handle="@dsokolov_dad",
+        url="https://x.com/dsokolov_dad/status/4004",
+        author=3,
+        reporter=None,
+        summary="Thread complaining about the homework policy and asking other parents to email governors.",
+        days_ago=30,
+        status=CaseStatus.RESOLVED,
+        follow_up=None,
+    ),
+    _DemoCase(
+        title="Threatening message naming the head teacher",
+        categories=frozenset({A}),
+        platform="WhatsApp",
+        handle="Class 5 parents group",
+        url="",
+        author=4,
+        reporter=5,
+        summary="Screenshot forwarded by a parent: message says the head 'had better watch out' at pick-up.",
+        days_ago=1,
+        status=CaseStatus.ESCALATED,
+        follow_up=1,
+    ),
+    _DemoCase(
+        title="Bullying allegation posted instead of reported",
+        categories=frozenset({P, S}),
+        platform="Facebook",
+        handle="Ayşe Y.",
+        url="https://www.facebook.com/groups/example-parents/posts/1006",
+        author=5,
+        reporter=None,
+        summary="Post alleges a named Year 3 pupil bullies others and invites comment.",
+        days_ago=6,
+        status=CaseStatus.LETTER_SENT,
+        follow_up=-1,
+    ),
+    _DemoCase(
+        title="Video of playground filmed through the fence",
+        categories=frozenset({S}),
+        platform="TikTok",
+        handle="@unknown_user_77",
+        url="https://www.tiktok.com/@unknown_user_77/video/7007",
+        author=None,
+        reporter=2,
+        summary="Short video of morning break, children identifiable. Account holder not known.",
+        days_ago=2,
+        status=CaseStatus.NEW,
+        follow_up=1,
+    ),
+    _DemoCase(
+        title="Inaccurate post about SATs results",
+        categories=frozenset({I}),
+        platform="Mumsnet",
+        handle="EcclestonMum22",
+        url="https://www.mumsnet.com/talk/example/8008",
+        author=None,
+        reporter=1,
+        summary="Thread claims the school's results were 'the worst in St Helens'. Published figures show otherwise.",
+        days_ago=45,
+        status=CaseStatus.CLOSED_NO_ACTION,
+        follow_up=None,
+    ),
+    _DemoCase(
+        title="Attendance dispute discussed on community page",
+        categories=frozenset({P}),
+        platform="Nextdoor",
+        handle="Gareth P-J",
+        url="https://nextdoor.co.uk/p/example9",
+        author=4,
+        reporter=None,
+        summary="Parent disputes an unauthorised absence in a public post instead of through the attendance procedure.",
+        days_ago=9,
+        status=CaseStatus.AWAITING_REMOVAL,
+        follow_up=-7,
+    ),
+    _DemoCase(
+        title="Discriminatory remarks about a pupil's family",
+        categories=frozenset({A, S}),
+        platform="Facebook",
+        handle="@d.sokolov",
+        url="https://www.facebook.com/example/posts/1010",
+        author=3,
+        reporter=0,
+        summary="Comment under a school event photo making remarks about a family's nationality.",
+        days_ago=5,
+        status=CaseStatus.LETTER_SENT,
+        follow_up=2,
+    ),
+    _DemoCase(
+        title="Additional needs support criticised in blog post",
+        categories=frozenset({I, P}),
+        platform="Blog",
+        handle="Eccleston Parent Blog",
+        url="https://example-parent-blog.example/posts/send",
+        author=1,
+        reporter=2,
+        summary="Blog post about SEND support with inaccurate statements about funding.",
+        days_ago=15,
+        status=CaseStatus.EVIDENCE_GATHERED,
+        follow_up=-2,
+    ),
+    _DemoCase(
+        title="Coach's post mocking pupils' performance",
+        categories=frozenset({A}),
+        platform="Instagram",
+        handle="@coach_eleni",
+        url="https://www.instagram.com/p/EXAMPLE12",
+        author=6,
+        reporter=7,
+        summary="Sports visitor posted a story mocking the school team by name.",
+        days_ago=25,
+        status=CaseStatus.RESOLVED,
+        follow_up=None,
+    ),
+    _DemoCase(
+        title="Rumour that a teacher has been dismissed",
+        categories=frozenset({I}),
+        platform="Facebook",
+        handle="Local Mums Eccleston",
+        url="https://www.facebook.com/groups/example-local/posts/1313",
+        author=None,
+        reporter=0,
+        summary="Unsourced post claims a named teacher was dismissed. The teacher is on planned leave.",
+        days_ago=0,
+        status=CaseStatus.NEW,
+        follow_up=3,
+    ),
+]
+
+_PATH: dict[CaseStatus, list[CaseStatus]] = {
+    CaseStatus.NEW: [],
+    CaseStatus.EVIDENCE_GATHERED: [CaseStatus.EVIDENCE_GATHERED],
+    CaseStatus.LETTER_SENT: [CaseStatus.EVIDENCE_GATHERED, CaseStatus.LETTER_SENT],
+    CaseStatus.AWAITING_REMOVAL: [
+        CaseStatus.EVIDENCE_GATHERED,
+        CaseStatus.LETTER_SENT,
+        CaseStatus.AWAITING_REMOVAL,
+    ],
+    CaseStatus.ESCALATED: [CaseStatus.EVIDENCE_GATHERED, CaseStatus.ESCALATED],
+    CaseStatus.RESOLVED: [
+        CaseStatus.EVIDENCE_GATHERED,
+        CaseStatus.LETTER_SENT,
+        CaseStatus.AWAITING_REMOVAL,
+        CaseStatus.RESOLVED,
+    ],
+    CaseStatus.CLOSED_NO_ACTION: [CaseStatus.EVIDENCE_GATHERED, CaseStatus.CLOSED_NO_ACTION],
+}
+
+
+def is_empty(services: Services) -> bool:
+    """True when the casebook holds no cases yet."""
+    with services.ctx.sessions() as session:
+        return not session.scalar(select(func.count()).select_from(CaseRecord))
+
+
+def is_demo(services: Services) -> bool:
+    """True when this casebook was filled with the fictional demonstration set."""
+    with services.ctx.sessions() as session:
+        return session.get(SettingRecord, DEMO_SETTING) is not None
+
+
+def create_demo(services: Services) -> int:
+    """Fill an empty casebook with fictional cases; returns how many were made."""
+    if not is_empty(services):
+        raise ValidationError(
+            f"The casebook in {services.paths.root} already holds cases; demonstration data is "
+            "only added to an empty casebook."
+        )
+    real_clock, real_actor = services.ctx.clock, services.ctx.actor
+    services.ctx.actor = DEMO_ACTOR
+    start = real_clock()
+    today = start.date()
+    moment = start
+    services.ctx.clock = lambda: moment
+    try:
+        people = []
+        for p in PEOPLE:
+            people.append(
+                services.people.add_person(
+                    PersonDraft(
+                        name=p.name,
+                        kind=p.kind,
+                        address_lines=p.address,
+                        postcode=p.postcode,
+                        email=p.email,
+                        relationship=p.relationship,
+                    )
+                )
+            )
+        for demo in CASES:
+            posted = (start - timedelta(days=demo.days_ago, hours=5)).replace(microsecond=0)
+            moment = max(posted + timedelta(hours=2), start - timedelta(days=demo.days_ago))
+            due = today + timedelta(days=demo.follow_up) if demo.follow_up is not None else None
+            reporter = people[demo.reporter].name if demo.reporter is not None else "Office staff"
+            case = services.cases.open_case(
+                CaseDraft(
+                    title=demo.title,
+                    categories=demo.categories,
+                    summary=demo.summary,
+                    platform=demo.platform,
+                    post_url=demo.url,
+                    account_handle=demo.handle,
+                    posted_at=posted,
+                    reported_on=min(moment.date(), today),
+                    reported_by=reporter,
+                    follow_up_due=due,
+                )
+            )
+            if demo.author is not None:
+                services.cases.link_person(case.id, people[demo.author].id, CaseRole.AUTHOR)
+            if demo.reporter is not None:
+                services.cases.link_person(case.id, people[demo.reporter].id, CaseRole.REPORTER)
+            for step in _PATH[demo.status]:
+                moment = min(moment + timedelta(hours=20), start)
+                services.cases.change_status(case.id, step, "")
+    finally:
+        services.ctx.clock, services.ctx.actor = real_clock, real_actor
+    with services.ctx.sessions.begin() as session:
+        session.add(
+            SettingRecord(
+                key=DEMO_SETTING,
+                value=json.dumps({"created_at": datetime.now(UTC).isoformat()}),
+            )
+        )
+    return len(CASES)
