@@ -9,6 +9,23 @@ from app.domain.errors import ValidationError
 
 LONDON = ZoneInfo("Europe/London")
 
+# Spelt out rather than taken from strftime('%B'), which follows the process locale (Qt sets
+# it from the desktop), so a letter never prints "24 Tachwedd 2026".
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 
 def utc_now() -> datetime:
     """The current time in UTC, timezone-aware."""
@@ -36,7 +53,7 @@ def london_today(now: datetime | None = None) -> date:
 
 def format_long_date(day: date) -> str:
     """'24 November 2026', as letters print it."""
-    return f"{day.day} {day.strftime('%B')} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def format_short_date(day: date | None) -> str:

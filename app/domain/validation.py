@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from app.domain.dates import as_utc
 from app.domain.errors import ValidationError
 from app.domain.records import MAX_SHORT, MAX_TEXT, MAX_TITLE, CaseDraft, PersonDraft
 
@@ -49,7 +50,9 @@ def check_case_draft(draft: CaseDraft, today: date, now: datetime) -> CaseDraft:
             "Please choose at least one standard of the Code that the post breaches.",
             field="categories",
         )
-    if draft.posted_at is not None and draft.posted_at > now:
+    # A time without a zone (as a date-time field gives it) is London wall-clock time.
+    posted_at = as_utc(draft.posted_at) if draft.posted_at is not None else None
+    if posted_at is not None and posted_at > now:
         raise ValidationError(
             "The date the post was made cannot be in the future.", field="posted_at"
         )
@@ -62,7 +65,7 @@ def check_case_draft(draft: CaseDraft, today: date, now: datetime) -> CaseDraft:
         platform=clean_text(draft.platform, "platform", 100),
         post_url=check_url(draft.post_url),
         account_handle=clean_text(draft.account_handle, "account handle", MAX_SHORT),
-        posted_at=draft.posted_at,
+        posted_at=posted_at,
         reported_on=draft.reported_on or today,
         reported_by=clean_text(draft.reported_by, "name of the person who reported it", MAX_SHORT),
         follow_up_due=draft.follow_up_due,
