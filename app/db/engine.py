@@ -12,8 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.errors import DatabaseTooNewError, DataDirectoryError, DataDirectoryInUseError
@@ -86,6 +85,30 @@ def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str) ->
     return target
 
 
+def _peek(db_path: Path) -> tuple[str | None, bool]:
+    """The recorded revision and whether any table exists, read without changing the file.
+
+    The engine's connections switch the file to WAL mode, which rewrites its header; a file
+    that turns out to be someone else's, or from a newer app, must be left exactly as found.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None, False
+    # A plain connection only reads here; unlike mode=ro it tidies away the -wal and -shm
+    # files of a WAL database when it closes.
+    connection = sqlite3.connect(db_path)
+    try:
+        names = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "alembic_version" not in names:
+            return None, bool(names)
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        return (row[0] if row else None), True
+    finally:
+        connection.close()
+
+
 def migrate(
     engine: Engine, db_path: Path, backups_dir: Path, *, may_change: bool = True
 ) -> Path | None:
@@ -96,9 +119,8 @@ def migrate(
     """
     script = ScriptDirectory.from_config(_alembic_config())
     try:
-        current = current_revision(engine)
-        has_tables = bool(inspect(engine).get_table_names())
-    except (DatabaseError, OperationalError) as error:
+        current, has_tables = _peek(db_path)
+    except sqlite3.DatabaseError as error:
         log.exception("Could not read the database at %s", db_path)
         raise DataDirectoryError(
             f"The database file {db_path} cannot be read; it may be damaged. "

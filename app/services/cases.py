@@ -42,6 +42,7 @@ from app.domain.status import (
 )
 from app.domain.validation import check_case_draft, clean_text
 from app.services.context import ServiceContext
+from app.services.listing import refresh_listing_columns
 from app.services.people import person_from_record
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
@@ -82,21 +83,6 @@ def add_event(
     )
     case.last_activity_at = now
     case.updated_at = now
-
-
-def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
-    """Recompute the columns the case list sorts and searches on."""
-    links = session.execute(
-        select(PersonRecord.name, CasePersonRecord.role)
-        .join(CasePersonRecord, CasePersonRecord.person_id == PersonRecord.id)
-        .where(CasePersonRecord.case_id == case.id)
-        .order_by(CasePersonRecord.created_at, PersonRecord.id)
-    ).all()
-    authors = [name for name, role in links if role == CaseRole.AUTHOR.value]
-    case.poster = authors[0] if authors else ""
-    names = " ".join(name for name, _role in links)
-    parts = [case.reference, case.title, case.platform, case.account_handle, names]
-    case.search_text = " ".join(part for part in parts if part).casefold()
 
 
 def _is_overdue(status: str, due: date | None, today: date) -> bool:

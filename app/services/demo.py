@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.db.models import CaseRecord, SettingRecord
 from app.domain.categories import Category
+from app.domain.dates import london_today
 from app.domain.errors import ValidationError
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
@@ -325,7 +326,8 @@ def create_demo(services: Services) -> int:
     real_clock, real_actor = services.ctx.clock, services.ctx.actor
     services.ctx.actor = DEMO_ACTOR
     start = real_clock()
-    today = start.date()
+    # Due dates and report dates are school (London) dates, not UTC ones.
+    today = london_today(start)
     moment = start
     services.ctx.clock = lambda: moment
     try:
@@ -357,7 +359,7 @@ def create_demo(services: Services) -> int:
                     post_url=demo.url,
                     account_handle=demo.handle,
                     posted_at=posted,
-                    reported_on=min(moment.date(), today),
+                    reported_on=min(london_today(moment), today),
                     reported_by=reporter,
                     follow_up_due=due,
                 )

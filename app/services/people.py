@@ -10,6 +10,7 @@ from app.domain.people import PersonKind, name_key
 from app.domain.records import Person, PersonDraft
 from app.domain.validation import check_person_draft
 from app.services.context import ServiceContext
+from app.services.listing import refresh_cases_of_person
 
 
 def person_from_record(record: PersonRecord) -> Person:
@@ -69,6 +70,9 @@ class PersonService:
             record.phone = clean.phone
             record.relationship_to_pupils = clean.relationship
             record.updated_at = self.ctx.now()
+            session.flush()
+            # The case list shows and searches the author's name from its own columns.
+            refresh_cases_of_person(session, person_id)
             return person_from_record(record)
 
     def get_person(self, person_id: int) -> Person:

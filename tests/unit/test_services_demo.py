@@ -1,0 +1,88 @@
+"""The fictional demonstration casebook."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.domain.categories import Category
+from app.domain.dates import london_today
+from app.domain.errors import ValidationError
+from app.domain.records import CaseFilter, CaseSort
+from app.domain.status import CaseStatus, is_open
+from app.services.casebook import Services
+from app.services.demo import CASES, DEMO_ACTOR, create_demo, is_demo, is_empty
+
+UNICODE_NAMES = {"Zoë Łukasiewicz", "Nguyễn Thị Hồng", "Siobhán O'Brien", "Дмитрий Соколов"}
+
+
+def test_demo_covers_the_whole_code_and_workflow(services: Services) -> None:
+    assert is_empty(services)
+    assert not is_demo(services)
+    made = create_demo(services)
+    assert 10 <= made <= 16
+    rows = services.cases.list_cases(CaseFilter(), CaseSort("reference", False), 0, 100)
+    assert len(rows) == made
+    assert [r.reference for r in rows] == [f"SM-2026-{n:04d}" for n in range(1, made + 1)]
+    assert set().union(*(r.categories for r in rows)) == set(Category)
+    assert len({r.platform for r in rows}) >= 4
+    statuses = {r.status for r in rows}
+    assert len(statuses) >= 6
+    assert {CaseStatus.NEW, CaseStatus.RESOLVED, CaseStatus.CLOSED_NO_ACTION} <= statuses
+    overdue = [r for r in rows if r.overdue]
+    assert 2 <= len(overdue) < made
+    assert {p.name for p in services.people.search_people("")} >= UNICODE_NAMES
+    assert {r.poster for r in rows} >= UNICODE_NAMES
+    assert is_demo(services)
+    assert not is_empty(services)
+
+
+def test_demo_chronologies_follow_the_workflow(services: Services) -> None:
+    create_demo(services)
+    for row in services.cases.list_cases(CaseFilter(), CaseSort(), 0, 100):
+        case = services.cases.get_case(row.id)
+        assert case.events[0].kind == "case_opened"
+        assert all(e.actor == DEMO_ACTOR for e in case.events)
+        changes = [e for e in case.events if e.kind == "status_changed"]
+        assert (not changes) == (case.status == CaseStatus.NEW)
+        times = [e.at for e in case.events]
+        assert times == sorted(times)
+        assert times[-1] <= services.ctx.now()
+        if case.posted_at is not None:
+            assert case.posted_at <= case.created_at
+
+
+def test_demo_leaves_the_actor_and_clock_as_they_were(services: Services, actor: str) -> None:
+    clock = services.ctx.clock
+    create_demo(services)
+    assert services.ctx.actor == actor
+    assert services.ctx.clock is clock
+
+
+def test_demo_refuses_a_casebook_that_holds_cases(services: Services, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case()
+    with pytest.raises(ValidationError, match="already holds cases"):
+        create_demo(services)
+    assert services.cases.count_cases(CaseFilter()) == 1
+    assert services.people.search_people("") == []
+    assert not is_demo(services)
+
+
+def test_demo_due_dates_count_from_the_london_date(services: Services, clock) -> None:  # type: ignore[no-untyped-def]
+    # 23:30 UTC in June is already tomorrow in London: "due today" must not show as late.
+    clock.set(datetime(2026, 6, 10, 23, 30, tzinfo=UTC))
+    create_demo(services)
+    today = london_today(clock.now)
+    rows = services.cases.list_cases(CaseFilter(), CaseSort("reference", False), 0, 100)
+    expected_due = [
+        today + timedelta(days=demo.follow_up) if demo.follow_up is not None else None
+        for demo in CASES
+    ]
+    assert [r.follow_up_due for r in rows] == expected_due
+    late = [
+        demo.title
+        for demo in CASES
+        if demo.follow_up is not None and demo.follow_up < 0 and is_open(demo.status)
+    ]
+    assert [r.title for r in rows if r.overdue] == late
