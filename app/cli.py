@@ -201,7 +201,8 @@ def _print_case(case: CaseDetail) -> None:
         f"Post address:  {case.post_url}",
         f"Account:       {case.account_handle}",
         f"Posted:        {format_date_time(case.posted_at)}",
-        f"Reported:      {format_short_date(case.reported_on)} by {case.reported_by}".rstrip(" by"),
+        f"Reported:      {format_short_date(case.reported_on)}"
+        + (f" by {case.reported_by}" if case.reported_by else ""),
         f"Follow up by:  {format_short_date(case.follow_up_due)}",
     ]
     if case.summary:
@@ -258,11 +259,13 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
     # Check everything before writing anything, so a refusal leaves no trace.
     now = services.ctx.now()
     check_case_draft(draft, london_today(now), now)
+    person = None
     if args.posted_by:
         check_person_draft(PersonDraft(name=args.posted_by))
-    case = services.cases.open_case(draft)
-    if args.posted_by:
+        # Matching may refuse an ambiguous name: do it before the case exists.
         person = services.people.match_or_create(args.posted_by)
+    case = services.cases.open_case(draft)
+    if person is not None:
         case = services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
     if args.json:
         _print_json(case_to_json(case))
