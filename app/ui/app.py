@@ -1,0 +1,120 @@
+"""Starting the window: the Qt application, the data folder lock, and refusals at start."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import __version__
+from app.config import DataDirLock, prepare_data_dir, setup_logging
+from app.domain.errors import CasebookError
+from app.services.casebook import Services, open_casebook
+from app.services.demo import create_demo, is_demo, is_empty
+from app.ui.errors import install_excepthook
+from app.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, set up for high-DPI screens and British English."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName("Conduct Casebook")
+    QCoreApplication.setApplicationName("Conduct Casebook")
+    QCoreApplication.setApplicationVersion(__version__)
+    from PySide6.QtCore import QLocale
+
+    QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+    return QApplication(argv if argv is not None else sys.argv[:1])
+
+
+def open_for_window(data_dir: Path, *, demo_if_empty: bool) -> tuple[Services, DataDirLock]:
+    """Lock the data folder, open (and migrate) the casebook, add demo cases if asked."""
+    paths = prepare_data_dir(data_dir)
+    setup_logging(paths)
+    lock = DataDirLock(paths.lock)
+    lock.acquire()
+    try:
+        services = open_casebook(data_dir)
+        if demo_if_empty and is_empty(services):
+            create_demo(services)
+    except BaseException:
+        lock.release()
+        raise
+    return services, lock
+
+
+def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
+    """Open the main window and run until it is closed."""
+    app = make_application()
+    install_excepthook()
+    try:
+        services, lock = open_for_window(data_dir, demo_if_empty=demo_if_empty)
+    except CasebookError as error:
+        log.info("Could not open the casebook: %s", error.message)
+        QMessageBox.critical(None, "Conduct Casebook", error.message)
+        return error.exit_code
+    try:
+        window = MainWindow(services, demo=is_demo(services))
+        window.show()
+        return app.exec()
+    finally:
+        services.close()
+        lock.release()
+
+
+def run_screenshot(
+    data_dir: Path, out: Path, *, case_ref: str | None = None, tab: str | None = None
+) -> int:
+    """Render the window offscreen at 1280×800 and save it as a PNG."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = make_application()
+    try:
+        services, lock = open_for_window(data_dir, demo_if_empty=False)
+    except CasebookError as error:
+        sys.stderr.write(f"casebook: {error.message}\n")
+        return error.exit_code
+    try:
+        window = MainWindow(services, demo=is_demo(services))
+        window.resize(1280, 800)
+        window.show()
+        if case_ref:
+            try:
+                case = services.cases.find_case(case_ref)
+            except CasebookError as error:
+                sys.stderr.write(f"casebook: {error.message}\n")
+                return error.exit_code
+            window.case_list.select_case(case.id)
+        if tab:
+            from app.ui.views.case_detail import TAB_NAMES
+
+            if tab not in TAB_NAMES:
+                sys.stderr.write(
+                    f"casebook: '{tab}' is not a tab; use one of: {', '.join(TAB_NAMES)}.\n"
+                )
+                return 2
+            window.case_detail.show_tab(tab)
+        app.processEvents()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(out), "PNG"):
+            sys.stderr.write(f"casebook: the picture could not be saved to {out}.\n")
+            return 1
+        sys.stdout.write(f"{out}\n")
+        return 0
+    finally:
+        window_ref = locals().get("window")
+        if window_ref is not None:
+            window_ref.close()
+        services.close()
+        lock.release()

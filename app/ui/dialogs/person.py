@@ -1,0 +1,189 @@
+"""Adding or changing a person, and linking a person to a case in a role."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CasebookError
+from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole, PersonKind
+from app.domain.records import Person, PersonDraft
+from app.services.casebook import Services
+
+
+def _error_label(parent: QWidget) -> QLabel:
+    label = QLabel(parent)
+    label.setStyleSheet("color: #a61b1b;")
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+class PersonDialog(QDialog):
+    """Name, kind, postal address and contact details of one person."""
+
+    def __init__(
+        self, services: Services, person: Person | None = None, parent: QWidget | None = None
+    ):
+        super().__init__(parent)
+        self._services = services
+        self._person = person
+        self.saved: Person | None = None
+        self.setWindowTitle("Change person" if person else "New person")
+        self.name = QLineEdit(self)
+        self.kind = QComboBox(self)
+        for kind in PersonKind:
+            self.kind.addItem(PERSON_KIND_LABELS[kind], kind.value)
+        self.address = QPlainTextEdit(self)
+        self.address.setPlaceholderText("One line per line of the address (without the postcode)")
+        self.address.setTabChangesFocus(True)
+        self.address.setFixedHeight(self.fontMetrics().height() * 6)
+        self.postcode = QLineEdit(self)
+        self.email = QLineEdit(self)
+        self.phone = QLineEdit(self)
+        self.relationship = QLineEdit(self)
+        self.relationship.setPlaceholderText("e.g. Mother of a Year 4 pupil")
+        form = QFormLayout()
+        form.addRow("&Name", self.name)
+        form.addRow("&Kind", self.kind)
+        form.addRow("&Address", self.address)
+        form.addRow("&Postcode", self.postcode)
+        form.addRow("&Email", self.email)
+        form.addRow("&Telephone", self.phone)
+        form.addRow("&Relationship to pupils", self.relationship)
+        self.error = _error_label(self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        if person:
+            self.name.setText(person.name)
+            self.kind.setCurrentIndex(self.kind.findData(person.kind.value))
+            self.address.setPlainText("\n".join(person.address_lines))
+            self.postcode.setText(person.postcode)
+            self.email.setText(person.email)
+            self.phone.setText(person.phone)
+            self.relationship.setText(person.relationship)
+        self.resize(480, 420)
+
+    def draft(self) -> PersonDraft:
+        return PersonDraft(
+            name=self.name.text(),
+            kind=PersonKind(self.kind.currentData()),
+            address_lines=tuple(self.address.toPlainText().splitlines()),
+            postcode=self.postcode.text(),
+            email=self.email.text(),
+            phone=self.phone.text(),
+            relationship=self.relationship.text(),
+        )
+
+    def accept(self) -> None:
+        try:
+            if self._person is None:
+                self.saved = self._services.people.add_person(self.draft())
+            else:
+                self.saved = self._services.people.update_person(self._person.id, self.draft())
+        except CasebookError as error:
+            self.error.setText(error.message)
+            self.error.show()
+            return
+        super().accept()
+
+
+class LinkPersonDialog(QDialog):
+    """Pick someone already known (or add someone new) and the part they play in the case."""
+
+    def __init__(self, services: Services, case_id: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self._case_id = case_id
+        self.setWindowTitle("Link a person to the case")
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Type part of a name")
+        self.search.setClearButtonEnabled(True)
+        self.people = QListWidget(self)
+        self.new_person = QPushButton("&New person…", self)
+        self.role = QComboBox(self)
+        for role in CaseRole:
+            self.role.addItem(ROLE_LABELS[role], role.value)
+        self.error = _error_label(self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Link")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.new_person)
+        form = QFormLayout()
+        form.addRow("&Role in this case", self.role)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.people, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.search.textChanged.connect(self._fill)
+        self.new_person.clicked.connect(self._add_new)
+        self.people.itemDoubleClicked.connect(lambda _item: self.accept())
+        self._fill()
+        self.resize(460, 460)
+
+    def _fill(self, select_id: int = 0) -> None:
+        self.people.clear()
+        for person in self._services.people.search_people(self.search.text()):
+            detail = person.relationship or PERSON_KIND_LABELS[person.kind]
+            item = QListWidgetItem(f"{person.name} — {detail}")
+            item.setData(Qt.ItemDataRole.UserRole, person.id)
+            self.people.addItem(item)
+            if person.id == select_id:
+                self.people.setCurrentItem(item)
+        if self.people.currentItem() is None and self.people.count():
+            self.people.setCurrentRow(0)
+
+    def _add_new(self) -> None:
+        dialog = PersonDialog(self._services, parent=self)
+        dialog.name.setText(self.search.text())
+        if dialog.exec() and dialog.saved:
+            self.search.blockSignals(True)
+            self.search.setText(dialog.saved.name)
+            self.search.blockSignals(False)
+            self._fill(dialog.saved.id)
+
+    def accept(self) -> None:
+        item = self.people.currentItem()
+        if item is None:
+            self.error.setText("Choose a person from the list, or add a new person.")
+            self.error.show()
+            return
+        try:
+            self._services.cases.link_person(
+                self._case_id,
+                int(item.data(Qt.ItemDataRole.UserRole)),
+                CaseRole(self.role.currentData()),
+            )
+        except CasebookError as error:
+            self.error.setText(error.message)
+            self.error.show()
+            return
+        super().accept()

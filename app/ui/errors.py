@@ -1,0 +1,46 @@
+"""Showing refusals to the user: one clear sentence, details only in the log."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from app.domain.errors import CasebookError
+
+log = logging.getLogger(__name__)
+
+
+def show_refusal(parent: QWidget | None, error: CasebookError, title: str = "Not done") -> None:
+    """A message box with the error's own sentence."""
+    log.info("Refused: %s", error.message)
+    QMessageBox.warning(parent, title, error.message)
+
+
+@contextmanager
+def refusals_shown(parent: QWidget | None, title: str = "Not done") -> Iterator[None]:
+    """Run a user action; a domain refusal becomes a message box instead of an exception."""
+    try:
+        yield
+    except CasebookError as error:
+        show_refusal(parent, error, title)
+
+
+def install_excepthook() -> None:
+    """Unexpected failures are logged in full and shown as one calm sentence."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.error("Unexpected failure", exc_info=(kind, value, tb))
+        if QApplication.instance() is not None:
+            QMessageBox.critical(
+                QApplication.activeWindow(),
+                "Something went wrong",
+                "That action could not be completed. Nothing further was changed; the details "
+                "are in the log file in the data folder.",
+            )
+
+    sys.excepthook = hook

@@ -1,0 +1,264 @@
+"""The main window: menus, toolbar, the case list beside the case screen, status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
+
+from app import __version__
+from app.domain.records import CaseCounts
+from app.services.casebook import Services
+from app.ui.dialogs.new_case import NewCaseDialog
+from app.ui.signals import AppSignals
+from app.ui.views.case_detail import CaseDetailView
+from app.ui.views.case_list import CaseListView
+
+APP_TITLE = "Conduct Casebook"
+
+
+def window_settings(data_dir: Path) -> QSettings:
+    """Window layout is kept beside the data, so each casebook remembers its own."""
+    return QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
+
+
+class MainWindow(QMainWindow):
+    """Case list on the left, the selected case on the right."""
+
+    def __init__(self, services: Services, *, demo: bool = False, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.signals = AppSignals(self)
+        self._demo = demo
+        self.setWindowTitle(APP_TITLE + (" — demonstration data (fictional)" if demo else ""))
+
+        self.case_list = CaseListView(services, self.signals, self)
+        self.case_detail = CaseDetailView(services, self.signals, self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.addWidget(self.case_list)
+        self.splitter.addWidget(self.case_detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self.counts_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.counts_label)
+        self.signals.status_message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.case_list.counts_changed.connect(self._show_counts)
+        self.case_list.case_selected.connect(self._case_selected)
+
+        self._make_actions()
+        self._make_menus()
+        self._make_toolbar()
+        self._restore_layout()
+        self._show_counts(services.cases.counts(self.case_list.current_filter()))
+        self.case_list.select_row(0)
+        self.case_list.table.setFocus()
+
+    # ----- actions --------------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        slot: object,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        return action
+
+    def _make_actions(self) -> None:
+        self.new_case_action = self._action(
+            "&New case…", self.new_case, QKeySequence.StandardKey.New, "Open a new case (Ctrl+N)"
+        )
+        self.find_action = self._action(
+            "&Find…",
+            self.focus_search,
+            QKeySequence.StandardKey.Find,
+            "Search the cases (Ctrl+F)",
+        )
+        self.next_action = self._action(
+            "Ne&xt case",
+            lambda: self.case_list.move_selection(1),
+            "Ctrl+Down",
+            "Next case in the list (Ctrl+Down)",
+        )
+        self.previous_action = self._action(
+            "Pre&vious case",
+            lambda: self.case_list.move_selection(-1),
+            "Ctrl+Up",
+            "Previous case in the list (Ctrl+Up)",
+        )
+        self.refresh_action = self._action(
+            "&Refresh",
+            lambda: self.signals.data_changed.emit(0),
+            QKeySequence.StandardKey.Refresh,
+            "Read the cases again (F5)",
+        )
+        self.overdue_action = self._action(
+            "Show &overdue only",
+            self._toggle_overdue,
+            "Ctrl+Shift+O",
+            "Only cases past their follow-up date",
+        )
+        self.overdue_action.setCheckable(True)
+        self.case_list.overdue_only.toggled.connect(self.overdue_action.setChecked)
+        self.save_action = self._action(
+            "&Save case",
+            self.case_detail.save_details,
+            QKeySequence.StandardKey.Save,
+            "Save changes to the case's details (Ctrl+S)",
+        )
+        self.note_action = self._action(
+            "Add &note…",
+            self.case_detail.add_note,
+            "Ctrl+Shift+N",
+            "Add a note to the case's chronology",
+        )
+        self.link_action = self._action(
+            "&Link person…",
+            self.case_detail.link_person,
+            "Ctrl+L",
+            "Link a parent, carer or other person to the case",
+        )
+        self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.about_action = self._action("&About Conduct Casebook", self.about)
+        for action in (self.next_action, self.previous_action, self.refresh_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_case_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.find_action)
+        case_menu = bar.addMenu("&Case")
+        case_menu.addAction(self.save_action)
+        case_menu.addAction(self.note_action)
+        case_menu.addAction(self.link_action)
+        case_menu.addSeparator()
+        case_menu.addAction(self.next_action)
+        case_menu.addAction(self.previous_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.overdue_action)
+        view_menu.addAction(self.refresh_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _make_toolbar(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addAction(self.new_case_action)
+        toolbar.addAction(self.find_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.previous_action)
+        toolbar.addAction(self.next_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.overdue_action)
+        toolbar.addAction(self.refresh_action)
+        self.addToolBar(toolbar)
+
+    # ----- behaviour ------------------------------------------------------------------
+
+    def new_case(self) -> None:
+        if not self.case_detail.confirm_leave():
+            return
+        dialog = NewCaseDialog(self.services, self)
+        if dialog.exec() and dialog.created is not None:
+            created = dialog.created
+            self.signals.data_changed.emit(created.id)
+            if not self.case_list.select_case(created.id):
+                # The filters hide the new case: clear them so the user sees it.
+                self.case_list.search.clear()
+                self.case_list.status_filter.setCurrentIndex(0)
+                self.case_list.category_filter.setCurrentIndex(0)
+                self.case_list.overdue_only.setChecked(False)
+                self.case_list.apply_filter()
+                self.case_list.select_case(created.id)
+            self.statusBar().showMessage(f"Opened case {created.reference}.", 8000)
+
+    def focus_search(self) -> None:
+        self.case_list.search.setFocus()
+        self.case_list.search.selectAll()
+
+    def _toggle_overdue(self) -> None:
+        self.case_list.overdue_only.setChecked(self.overdue_action.isChecked())
+
+    def _case_selected(self, case_id: int) -> None:
+        self.case_detail.set_case(case_id)
+        if self.case_detail.case is not None and self.case_detail.case.id != case_id:
+            # The user chose to stay on a case with unsaved edits: put the selection back.
+            self.case_list.select_case(self.case_detail.case.id)
+
+    def _show_counts(self, counts: CaseCounts) -> None:
+        text = f"{counts.total:,} cases · {counts.open:,} open"
+        if counts.overdue:
+            text += f" · {counts.overdue:,} overdue"
+        self.counts_label.setText(text)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Conduct Casebook",
+            f"Conduct Casebook {__version__}\n\n"
+            f"Code of Conduct version {self.services.ctx.code.version}\n"
+            f"Data folder: {self.services.paths.root}",
+        )
+
+    # ----- layout memory --------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        settings = window_settings(self.services.paths.root)
+        geometry = settings.value("main/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        splitter = settings.value("main/splitter")
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.splitter.restoreState(splitter)
+        else:
+            self.splitter.setSizes([800, 480])
+        header = settings.value("main/case_list_header")
+        if isinstance(header, QByteArray) and not header.isEmpty():
+            view_header = self.case_list.table.horizontalHeader()
+            view_header.restoreState(header)
+            self.case_list.table.sortByColumn(
+                view_header.sortIndicatorSection(), view_header.sortIndicatorOrder()
+            )
+
+    def save_layout(self) -> None:
+        settings = window_settings(self.services.paths.root)
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/splitter", self.splitter.saveState())
+        settings.setValue(
+            "main/case_list_header", self.case_list.table.horizontalHeader().saveState()
+        )
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.case_detail.confirm_leave():
+            event.ignore()
+            return
+        self.save_layout()
+        event.accept()

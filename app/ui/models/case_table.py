@@ -1,0 +1,157 @@
+"""The case list's table model: pages of rows fetched on demand, never every case at once."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.domain.categories import CATEGORY_INFO
+from app.domain.dates import format_date_time, format_short_date
+from app.domain.records import CaseFilter, CaseRow, CaseSort
+from app.domain.status import STATUS_LABELS
+from app.services.cases import CaseService
+
+COLUMNS: list[tuple[str, str]] = [
+    ("reference", "Reference"),
+    ("title", "Title"),
+    ("poster", "Posted by"),
+    ("platform", "Platform"),
+    ("categories", "Standards"),
+    ("status", "Status"),
+    ("follow_up_due", "Follow up by"),
+    ("last_activity_at", "Last activity"),
+]
+
+PAGE_SIZE = 200
+MAX_PAGES = 50  # ~10,000 rows kept in memory at most
+CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+OVERDUE_BACKGROUND = QColor("#fdecea")
+OVERDUE_TEXT = QColor("#a61b1b")
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class CaseTableModel(QAbstractTableModel):
+    """Rows come from ``CaseService.list_cases`` a page at a time and are cached (LRU)."""
+
+    def __init__(self, cases: CaseService, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._cases = cases
+        self._filter = CaseFilter()
+        self._sort = CaseSort()
+        self._count = 0
+        self._pages: OrderedDict[int, list[CaseRow]] = OrderedDict()
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    # ----- what the list shows --------------------------------------------------
+
+    @property
+    def case_filter(self) -> CaseFilter:
+        return self._filter
+
+    @property
+    def case_sort(self) -> CaseSort:
+        return self._sort
+
+    def set_filter(self, case_filter: CaseFilter) -> None:
+        self._filter = case_filter
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget cached pages and re-count (after a filter change or a data change)."""
+        self.beginResetModel()
+        self._pages.clear()
+        self._count = self._cases.count_cases(self._filter)
+        self.endResetModel()
+
+    def row_of_case(self, case_id: int) -> int | None:
+        """The row of a case among cached pages, or None when not loaded or not shown."""
+        for number, page in self._pages.items():
+            for offset, row in enumerate(page):
+                if row.id == case_id:
+                    return number * PAGE_SIZE + offset
+        return None
+
+    def case_at(self, row: int) -> CaseRow | None:
+        if row < 0 or row >= self._count:
+            return None
+        number, offset = divmod(row, PAGE_SIZE)
+        page = self._pages.get(number)
+        if page is None:
+            page = self._cases.list_cases(self._filter, self._sort, number * PAGE_SIZE, PAGE_SIZE)
+            self._pages[number] = page
+            while len(self._pages) > MAX_PAGES:
+                self._pages.popitem(last=False)
+        else:
+            self._pages.move_to_end(number)
+        return page[offset] if offset < len(page) else None
+
+    # ----- Qt model interface -----------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][1]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.case_at(index.row())
+        if row is None:
+            return None
+        key = COLUMNS[index.column()][0]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _display(row, key)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if key == "categories":
+                return "\n".join(CATEGORY_INFO[c].label for c in sorted(row.categories))
+            if key == "follow_up_due" and row.overdue:
+                return "Overdue: the follow-up date has passed."
+            return _display(row, key)
+        if role == CASE_ID_ROLE:
+            return row.id
+        if row.overdue:
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return QBrush(OVERDUE_BACKGROUND)
+            if role == Qt.ItemDataRole.ForegroundRole and key in ("follow_up_due", "status"):
+                return QBrush(OVERDUE_TEXT)
+            if role == Qt.ItemDataRole.FontRole and key == "follow_up_due":
+                return self._bold
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self._sort = CaseSort(
+            key=COLUMNS[column][0], descending=order == Qt.SortOrder.DescendingOrder
+        )
+        self.reload()
+
+
+def _display(row: CaseRow, key: str) -> str:
+    if key == "reference":
+        return row.reference
+    if key == "title":
+        return row.title
+    if key == "poster":
+        return row.poster
+    if key == "platform":
+        return row.platform
+    if key == "categories":
+        return ", ".join(CATEGORY_INFO[c].short_label for c in sorted(row.categories))
+    if key == "status":
+        return STATUS_LABELS[row.status]
+    if key == "follow_up_due":
+        due = format_short_date(row.follow_up_due)
+        return f"{due} (overdue)" if row.overdue else due
+    return format_date_time(row.last_activity_at)

@@ -1,0 +1,431 @@
+"""The case screen: details, people, chronology, and the evidence and letters tabs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.categories import CATEGORY_INFO
+from app.domain.dates import format_date_time, format_short_date
+from app.domain.errors import CasebookError, ConflictError, NotFoundError
+from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
+from app.domain.records import CaseDetail, CasePerson
+from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
+from app.services.casebook import Services
+from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
+from app.ui.errors import refusals_shown
+from app.ui.signals import AppSignals
+from app.ui.views.case_form import CaseForm
+
+TAB_NAMES = ("details", "people", "chronology", "evidence", "letters")
+
+
+def _table(headers: list[str], parent: QWidget) -> QTableWidget:
+    table = QTableWidget(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.verticalHeader().setVisible(False)
+    table.setWordWrap(True)
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+def _cell(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setToolTip(text)
+    return item
+
+
+class NotYetAvailable(QWidget):
+    """An honest placeholder for a tab whose capability has not been built yet."""
+
+    def __init__(self, what: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        label = QLabel(what, self)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet("color: #555;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+
+    def set_case(self, case_id: int | None) -> None:
+        del case_id
+
+
+class CaseDetailView(QWidget):
+    """Shows one case; every change goes through the services and is announced."""
+
+    status_changed = Signal(int)
+
+    def __init__(self, services: Services, signals: AppSignals, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self._signals = signals
+        self.case: CaseDetail | None = None
+
+        # Header: reference, title, status and the actions on the case as a whole.
+        self.heading = QLabel(self)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.heading.setWordWrap(True)
+        self.status_line = QLabel(self)
+        self.status_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_button = QToolButton(self)
+        self.status_button.setText("Change &status")
+        self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.status_menu = QMenu(self.status_button)
+        self.status_button.setMenu(self.status_menu)
+        self.note_button = QPushButton("Add &note…", self)
+        self.note_button.clicked.connect(self.add_note)
+
+        # Details tab: the shared form with Save / Revert.
+        self.form = CaseForm(services.ctx.code, self)
+        self.save_button = QPushButton("Sa&ve changes", self)
+        self.revert_button = QPushButton("&Revert", self)
+        self.save_button.setEnabled(False)
+        self.revert_button.setEnabled(False)
+        self.form.changed.connect(self._form_changed)
+        self.save_button.clicked.connect(self.save_details)
+        self.revert_button.clicked.connect(self.revert_details)
+        details = QWidget(self)
+        details_layout = QVBoxLayout(details)
+        scroll = QScrollArea(details)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.form)
+        details_layout.addWidget(scroll, 1)
+        details_buttons = QHBoxLayout()
+        details_buttons.addStretch(1)
+        details_buttons.addWidget(self.revert_button)
+        details_buttons.addWidget(self.save_button)
+        details_layout.addLayout(details_buttons)
+
+        # People tab.
+        self.people_table = _table(
+            ["Name", "Role", "Kind", "Relationship to pupils", "Address", "Contact"], self
+        )
+        self.link_button = QPushButton("&Link person…", self)
+        self.edit_person_button = QPushButton("&Edit person…", self)
+        self.unlink_button = QPushButton("&Unlink", self)
+        self.link_button.clicked.connect(self.link_person)
+        self.edit_person_button.clicked.connect(self.edit_person)
+        self.unlink_button.clicked.connect(self.unlink_person)
+        self.people_table.itemDoubleClicked.connect(lambda _item: self.edit_person())
+        people = QWidget(self)
+        people_layout = QVBoxLayout(people)
+        people_layout.addWidget(self.people_table, 1)
+        people_buttons = QHBoxLayout()
+        people_buttons.addWidget(self.link_button)
+        people_buttons.addWidget(self.edit_person_button)
+        people_buttons.addWidget(self.unlink_button)
+        people_buttons.addStretch(1)
+        people_layout.addLayout(people_buttons)
+
+        # Chronology tab.
+        self.events_table = _table(["When", "Who", "What"], self)
+        self.events_table.horizontalHeader().setSectionResizeMode(
+            0, QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.events_table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+        chronology = QWidget(self)
+        chronology_layout = QVBoxLayout(chronology)
+        chronology_layout.addWidget(self.events_table)
+
+        self.evidence_tab: QWidget = NotYetAvailable(
+            "Evidence (screenshots, PDFs and saved text, with when and by whom they were "
+            "captured) is not available in this version yet.",
+            self,
+        )
+        self.letters_tab: QWidget = NotYetAvailable(
+            "Letters on the school's letterhead are not available in this version yet.", self
+        )
+
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(details, "&Details")
+        self.tabs.addTab(people, "&People")
+        self.tabs.addTab(chronology, "C&hronology")
+        self.tabs.addTab(self.evidence_tab, "E&vidence")
+        self.tabs.addTab(self.letters_tab, "Le&tters")
+
+        header = QHBoxLayout()
+        titles = QVBoxLayout()
+        titles.addWidget(self.heading)
+        titles.addWidget(self.status_line)
+        header.addLayout(titles, 1)
+        header.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.status_button, 0, Qt.AlignmentFlag.AlignTop)
+        case_page = QWidget(self)
+        case_layout = QVBoxLayout(case_page)
+        case_layout.addLayout(header)
+        case_layout.addWidget(self.tabs, 1)
+
+        empty = QLabel(
+            "No case selected.\n\nChoose a case from the list, or press Ctrl+N to open a new case.",
+            self,
+        )
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setStyleSheet("color: #555;")
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(empty)
+        self.pages.addWidget(case_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+
+        signals.data_changed.connect(self._data_changed)
+
+    # ----- showing a case -------------------------------------------------------------
+
+    def set_case(self, case_id: int) -> None:
+        """Show a case (0 for none). Unsaved edits are offered for saving first."""
+        if self.case is not None and case_id == self.case.id and self.is_dirty():
+            return  # re-selecting the case being edited keeps the edits
+        if self.case is not None and case_id != self.case.id and not self.confirm_leave():
+            return
+        if not case_id:
+            self.case = None
+            self.pages.setCurrentIndex(0)
+            self._set_tab_case(None)
+            return
+        try:
+            self._show(self._services.cases.get_case(case_id))
+        except NotFoundError:
+            self.case = None
+            self.pages.setCurrentIndex(0)
+            self._set_tab_case(None)
+            return
+        self._set_tab_case(case_id)
+
+    def _set_tab_case(self, case_id: int | None) -> None:
+        for tab in (self.evidence_tab, self.letters_tab):
+            tab.set_case(case_id)  # type: ignore[attr-defined]
+
+    def _show(self, case: CaseDetail) -> None:
+        self.case = case
+        self.pages.setCurrentIndex(1)
+        self.heading.setText(f"{case.reference}  {case.title}")
+        standards = ", ".join(CATEGORY_INFO[c].short_label for c in sorted(case.categories))
+        status = f"Status: {STATUS_LABELS[case.status]}    Standards: {standards}"
+        if case.follow_up_due:
+            status += f"    Follow up by: {format_short_date(case.follow_up_due)}"
+        if case.overdue:
+            status += "  — OVERDUE"
+        self.status_line.setText(status)
+        self.status_line.setStyleSheet("color: #a61b1b; font-weight: bold;" if case.overdue else "")
+        self.form.set_case(case)
+        self._set_dirty(False)
+        self._fill_status_menu()
+        self._fill_people(case.people)
+        self._fill_events()
+
+    def _fill_status_menu(self) -> None:
+        assert self.case is not None
+        self.status_menu.clear()
+        for target in allowed_transitions(self.case.status):
+            label = STATUS_LABELS[target]
+            if not is_open(self.case.status):
+                label = f"Reopen as {label.lower()}"
+            action = QAction(label, self.status_menu)
+            action.triggered.connect(lambda _=False, t=target: self.change_status(t))
+            self.status_menu.addAction(action)
+
+    def _fill_people(self, links: tuple[CasePerson, ...]) -> None:
+        self.people_table.setRowCount(len(links))
+        for row, link in enumerate(links):
+            p = link.person
+            address = ", ".join([*p.address_lines, p.postcode] if p.postcode else p.address_lines)
+            contact = "; ".join(x for x in (p.email, p.phone) if x)
+            for column, text in enumerate(
+                [
+                    p.name,
+                    ROLE_LABELS[link.role],
+                    PERSON_KIND_LABELS[p.kind],
+                    p.relationship,
+                    address,
+                    contact,
+                ]
+            ):
+                item = _cell(text)
+                item.setData(Qt.ItemDataRole.UserRole, row)
+                self.people_table.setItem(row, column, item)
+        self.people_table.resizeColumnsToContents()
+        has_people = bool(links)
+        self.edit_person_button.setEnabled(has_people)
+        self.unlink_button.setEnabled(has_people)
+
+    def _fill_events(self) -> None:
+        assert self.case is not None
+        events = list(reversed(self.case.events))  # newest first
+        self.events_table.setRowCount(len(events))
+        for row, event in enumerate(events):
+            self.events_table.setItem(row, 0, _cell(format_date_time(event.at)))
+            self.events_table.setItem(row, 1, _cell(event.actor))
+            self.events_table.setItem(row, 2, _cell(event.summary))
+        self.events_table.resizeRowsToContents()
+
+    def show_tab(self, name: str) -> None:
+        """Bring a tab to the front by its name (details, people, chronology, ...)."""
+        self.tabs.setCurrentIndex(TAB_NAMES.index(name))
+
+    def _data_changed(self, case_id: int) -> None:
+        if self.case is not None and case_id in (0, self.case.id) and not self.is_dirty():
+            try:
+                self._show(self._services.cases.get_case(self.case.id))
+            except NotFoundError:
+                self.set_case(0)
+
+    # ----- details --------------------------------------------------------------------
+
+    def is_dirty(self) -> bool:
+        return self.save_button.isEnabled()
+
+    def _set_dirty(self, dirty: bool) -> None:
+        self.save_button.setEnabled(dirty)
+        self.revert_button.setEnabled(dirty)
+
+    def _form_changed(self) -> None:
+        self._set_dirty(self.case is not None)
+
+    def save_details(self) -> bool:
+        """Save the Details tab; a refusal is shown beside the form and nothing is saved."""
+        if self.case is None:
+            return True
+        try:
+            saved = self._services.cases.update_case(
+                self.case.id, self.form.draft(), expected_version=self.case.version
+            )
+        except ConflictError as error:
+            QMessageBox.warning(self, "Case changed elsewhere", error.message)
+            return False
+        except CasebookError as error:
+            self.form.show_error(error.message)
+            self.show_tab("details")
+            return False
+        self._set_dirty(False)
+        self._show(saved)
+        self._signals.data_changed.emit(saved.id)
+        self._signals.status_message.emit(f"Saved {saved.reference}.")
+        return True
+
+    def revert_details(self) -> None:
+        if self.case is not None:
+            self.form.set_case(self.case)
+            self._set_dirty(False)
+
+    def confirm_leave(self) -> bool:
+        """Ask about unsaved edits; True when it is fine to move away."""
+        if not self.is_dirty() or self.case is None:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save your changes to {self.case.reference} before leaving it?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_details()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.revert_details()
+            return True
+        return False
+
+    # ----- actions on the case ----------------------------------------------------------
+
+    def change_status(self, target: CaseStatus) -> None:
+        if self.case is None:
+            return
+        note, ok = QInputDialog.getText(
+            self,
+            "Change status",
+            f"Move {self.case.reference} to '{STATUS_LABELS[target]}'.\n"
+            "Reason or note for the chronology (optional):",
+        )
+        if not ok:
+            return
+        with refusals_shown(self):
+            case = self._services.cases.change_status(
+                self.case.id, target, note, expected_version=self.case.version
+            )
+            self._show(case)
+            self._signals.data_changed.emit(case.id)
+            self._signals.status_message.emit(
+                f"{case.reference} is now '{STATUS_LABELS[case.status]}'."
+            )
+
+    def add_note(self) -> None:
+        if self.case is None:
+            return
+        text, ok = QInputDialog.getMultiLineText(
+            self, "Add note", f"Note for the chronology of {self.case.reference}:"
+        )
+        if not ok or not text.strip():
+            return
+        with refusals_shown(self):
+            case = self._services.cases.add_note(self.case.id, text)
+            self._signals.data_changed.emit(case.id)
+
+    def _selected_link(self) -> CasePerson | None:
+        if self.case is None:
+            return None
+        row = self.people_table.currentRow()
+        if row < 0 or row >= len(self.case.people):
+            return None
+        return self.case.people[row]
+
+    def link_person(self) -> None:
+        if self.case is None:
+            return
+        dialog = LinkPersonDialog(self._services, self.case.id, self)
+        if dialog.exec():
+            self._signals.data_changed.emit(self.case.id)
+
+    def edit_person(self) -> None:
+        link = self._selected_link()
+        if link is None or self.case is None:
+            return
+        dialog = PersonDialog(self._services, link.person, self)
+        if dialog.exec():
+            self._signals.data_changed.emit(0)
+
+    def unlink_person(self) -> None:
+        link = self._selected_link()
+        if link is None or self.case is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Unlink person",
+            f"Remove {link.person.name} ({ROLE_LABELS[link.role]}) from {self.case.reference}? "
+            "Their record is kept.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        with refusals_shown(self):
+            self._services.cases.unlink_person(self.case.id, link.person.id, link.role)
+            self._signals.data_changed.emit(self.case.id)

@@ -1,0 +1,217 @@
+"""The editable fields of a case, shared by the New case dialog and the Details tab."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.categories import CATEGORY_INFO, Category
+from app.domain.code_of_conduct import CodeOfConduct, normalise_spacing
+from app.domain.dates import as_utc, london_today, to_london
+from app.domain.platforms import known_platforms
+from app.domain.records import CaseDetail, CaseDraft
+
+DATE_FORMAT = "dd/MM/yyyy"
+DATE_TIME_FORMAT = "dd/MM/yyyy HH:mm"
+
+
+def qdate(value: date) -> QDate:
+    return QDate(value.year, value.month, value.day)
+
+
+def pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
+
+class OptionalDate(QWidget):
+    """A date with a 'not set' tick box, because many dates are genuinely unknown."""
+
+    changed = Signal()
+
+    def __init__(self, none_label: str, parent: QWidget | None = None, *, with_time: bool = False):
+        super().__init__(parent)
+        self._with_time = with_time
+        self._original: datetime | None = None
+        self.edit: QDateEdit | QDateTimeEdit
+        if with_time:
+            self.edit = QDateTimeEdit(self)
+            self.edit.setDisplayFormat(DATE_TIME_FORMAT)
+        else:
+            self.edit = QDateEdit(self)
+            self.edit.setDisplayFormat(DATE_FORMAT)
+        self.edit.setCalendarPopup(True)
+        self.none = QCheckBox(none_label, self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.none)
+        layout.addStretch(1)
+        self.none.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
+        self.none.toggled.connect(self.changed)
+        self.edit.dateTimeChanged.connect(self.changed)
+
+    def set_date(self, value: date | None) -> None:
+        self.none.setChecked(value is None)
+        self.edit.setDate(qdate(value or london_today()))
+
+    def set_moment(self, value: datetime | None) -> None:
+        # The editor shows minutes; remember the exact stored time so that merely showing
+        # a case never changes its seconds.
+        self._original = value
+        self.none.setChecked(value is None)
+        local = to_london(value) if value else to_london(datetime.now().astimezone())
+        self.edit.setDateTime(QDateTime(qdate(local.date()), QTime(local.hour, local.minute)))
+
+    def date_value(self) -> date | None:
+        return None if self.none.isChecked() else pydate(self.edit.date())
+
+    def moment_value(self) -> datetime | None:
+        if self.none.isChecked():
+            return None
+        d, t = self.edit.date(), self.edit.time()
+        shown = as_utc(datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()))
+        original = self._original
+        if original is not None and original.replace(second=0, microsecond=0) == shown:
+            return original
+        return shown
+
+
+class CaseForm(QWidget):
+    """Fields of a case; ``draft()`` returns what was typed, the services validate it."""
+
+    changed = Signal()
+
+    def __init__(self, code: CodeOfConduct, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = QLineEdit(self)
+        self.title.setMaxLength(200)
+        self.title.setPlaceholderText("A short description, e.g. 'Comments about Year 4 trip'")
+
+        self.category_boxes: dict[Category, QCheckBox] = {}
+        standards = QGroupBox("Standards of the Code breached", self)
+        standards_layout = QVBoxLayout(standards)
+        for category in Category:
+            info = CATEGORY_INFO[category]
+            box = QCheckBox(info.label, standards)
+            clause = code.standard(info.standard_id)
+            box.setToolTip(
+                f"Standard {clause.number} of the Code:\n\n{normalise_spacing(clause.text)}"
+            )
+            standards_layout.addWidget(box)
+            self.category_boxes[category] = box
+            box.toggled.connect(self.changed)
+
+        self.platform = QComboBox(self)
+        self.platform.setEditable(True)
+        self.platform.addItems(["", *known_platforms()])
+        self.post_url = QLineEdit(self)
+        self.post_url.setPlaceholderText("https://…")
+        self.account_handle = QLineEdit(self)
+        self.account_handle.setPlaceholderText("@handle or display name")
+        self.posted_at = OptionalDate("Not known", self, with_time=True)
+        self.reported_on = QDateEdit(self)
+        self.reported_on.setDisplayFormat(DATE_FORMAT)
+        self.reported_on.setCalendarPopup(True)
+        self.reported_by = QLineEdit(self)
+        self.follow_up_due = OptionalDate("No follow-up date", self)
+        self.summary = QPlainTextEdit(self)
+        self.summary.setPlaceholderText("What the post says and why it breaches the Code")
+        self.summary.setTabChangesFocus(True)
+
+        form = QFormLayout()
+        form.addRow("&Title", self.title)
+        form.addRow(standards)
+        form.addRow("&Platform", self.platform)
+        form.addRow("Post &address", self.post_url)
+        form.addRow("Account &handle", self.account_handle)
+        form.addRow("Date &posted", self.posted_at)
+        form.addRow("Date &reported", self.reported_on)
+        form.addRow("Reported &by", self.reported_by)
+        form.addRow("&Follow up by", self.follow_up_due)
+        form.addRow("&Summary", self.summary)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #a61b1b;")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+
+        for line in (self.title, self.post_url, self.account_handle, self.reported_by):
+            line.textEdited.connect(self.changed)
+        self.platform.currentTextChanged.connect(self.changed)
+        self.posted_at.changed.connect(self.changed)
+        self.follow_up_due.changed.connect(self.changed)
+        self.reported_on.dateChanged.connect(self.changed)
+        self.summary.textChanged.connect(self.changed)
+        self.clear()
+
+    def clear(self) -> None:
+        self.blockSignals(True)
+        self.title.clear()
+        for box in self.category_boxes.values():
+            box.setChecked(False)
+        self.platform.setCurrentText("")
+        self.post_url.clear()
+        self.account_handle.clear()
+        self.posted_at.set_moment(None)
+        self.reported_on.setDate(qdate(london_today()))
+        self.reported_by.clear()
+        self.follow_up_due.set_date(None)
+        self.summary.clear()
+        self.show_error("")
+        self.blockSignals(False)
+
+    def set_case(self, case: CaseDetail) -> None:
+        """Fill the fields from a saved case without announcing a change."""
+        # Children report edits through self.changed, so blocking self silences them all.
+        self.blockSignals(True)
+        try:
+            self.title.setText(case.title)
+            for category, box in self.category_boxes.items():
+                box.setChecked(category in case.categories)
+            self.platform.setCurrentText(case.platform)
+            self.post_url.setText(case.post_url)
+            self.account_handle.setText(case.account_handle)
+            self.posted_at.set_moment(case.posted_at)
+            self.reported_on.setDate(qdate(case.reported_on or london_today()))
+            self.reported_by.setText(case.reported_by)
+            self.follow_up_due.set_date(case.follow_up_due)
+            self.summary.setPlainText(case.summary)
+            self.show_error("")
+        finally:
+            self.blockSignals(False)
+
+    def draft(self) -> CaseDraft:
+        return CaseDraft(
+            title=self.title.text(),
+            categories=frozenset(c for c, box in self.category_boxes.items() if box.isChecked()),
+            summary=self.summary.toPlainText(),
+            platform=self.platform.currentText(),
+            post_url=self.post_url.text(),
+            account_handle=self.account_handle.text(),
+            posted_at=self.posted_at.moment_value(),
+            reported_on=pydate(self.reported_on.date()),
+            reported_by=self.reported_by.text(),
+            follow_up_due=self.follow_up_due.date_value(),
+        )
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))

@@ -1,0 +1,220 @@
+"""The case list: search box, filters, counts and the lazily filled table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.categories import CATEGORY_INFO, Category
+from app.domain.records import CaseCounts, CaseFilter
+from app.domain.status import STATUS_LABELS, CaseStatus
+from app.services.casebook import Services
+from app.ui.models.case_table import CASE_ID_ROLE, COLUMNS, CaseTableModel
+from app.ui.signals import AppSignals
+
+SEARCH_DELAY_MS = 150
+_OPEN = "__open__"
+
+
+class CaseListView(QWidget):
+    """Finds cases; emits ``case_selected`` with the case id (or 0 for none)."""
+
+    case_selected = Signal(int)
+    counts_changed = Signal(object)
+
+    def __init__(self, services: Services, signals: AppSignals, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self.model = CaseTableModel(services.cases, self)
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search reference, title, people, platform or handle")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search cases")
+
+        self.status_filter = QComboBox(self)
+        self.status_filter.setAccessibleName("Filter by status")
+        self.status_filter.addItem("All statuses", None)
+        self.status_filter.addItem("Open cases", _OPEN)
+        for status in CaseStatus:
+            self.status_filter.addItem(STATUS_LABELS[status], status.value)
+
+        self.category_filter = QComboBox(self)
+        self.category_filter.setAccessibleName("Filter by standard")
+        self.category_filter.addItem("All standards", None)
+        for category in Category:
+            self.category_filter.addItem(CATEGORY_INFO[category].short_label, category.value)
+            self.category_filter.setItemData(
+                self.category_filter.count() - 1,
+                CATEGORY_INFO[category].label,
+                Qt.ItemDataRole.ToolTipRole,
+            )
+
+        self.overdue_only = QCheckBox("&Overdue only", self)
+        self.counts_label = QLabel(self)
+        self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        # Fixed row heights let the view skip measuring 100,000 rows.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        widths = {
+            "reference": 100,
+            "title": 230,
+            "poster": 130,
+            "platform": 80,
+            "categories": 105,
+            "status": 115,
+            "follow_up_due": 125,
+            "last_activity_at": 112,
+        }
+        for column, (key, _label) in enumerate(COLUMNS):
+            self.table.setColumnWidth(column, widths[key])
+        header.setStretchLastSection(True)
+        header.setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
+        self.table.setAccessibleName("Cases")
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        filters.addWidget(self.status_filter, 1)
+        filters.addWidget(self.category_filter, 1)
+        filters.addWidget(self.overdue_only)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.counts_label)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.status_filter.currentIndexChanged.connect(self.apply_filter)
+        self.category_filter.currentIndexChanged.connect(self.apply_filter)
+        self.overdue_only.toggled.connect(self.apply_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        signals.data_changed.connect(self.refresh)
+
+        self.model.reload()
+        self._update_counts()
+
+    # ----- filtering ----------------------------------------------------------------
+
+    def current_filter(self) -> CaseFilter:
+        status_value = self.status_filter.currentData()
+        category_value = self.category_filter.currentData()
+        statuses: frozenset[CaseStatus] = frozenset()
+        open_only = False
+        if status_value == _OPEN:
+            open_only = True
+        elif status_value:
+            statuses = frozenset({CaseStatus(status_value)})
+        return CaseFilter(
+            text=self.search.text(),
+            statuses=statuses,
+            category=Category(category_value) if category_value else None,
+            overdue_only=self.overdue_only.isChecked(),
+            open_only=open_only,
+        )
+
+    def apply_filter(self) -> None:
+        """Run the current search and filters now (the search box waits for a pause)."""
+        self._search_timer.stop()
+        selected = self.selected_case_id()
+        self.model.set_filter(self.current_filter())
+        self._update_counts()
+        self._reselect(selected)
+
+    def refresh(self, _case_id: int = 0) -> None:
+        """Re-read the list after data changed, keeping the selection."""
+        selected = self.selected_case_id()
+        self.model.reload()
+        self._update_counts()
+        self._reselect(selected)
+
+    def _update_counts(self) -> None:
+        counts = self._services.cases.counts(self.model.case_filter)
+        self.counts_label.setText(_counts_text(counts))
+        self.counts_changed.emit(counts)
+
+    # ----- selection ----------------------------------------------------------------
+
+    def selected_case_id(self) -> int:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return 0
+        return int(self.model.data(index, CASE_ID_ROLE) or 0)
+
+    def selected_case_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        ids = [self.model.data(self.model.index(r, 0), CASE_ID_ROLE) for r in rows]
+        return [int(i) for i in ids if i]
+
+    def select_row(self, row: int) -> None:
+        if self.model.rowCount() == 0:
+            self.case_selected.emit(0)
+            return
+        row = max(0, min(row, self.model.rowCount() - 1))
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.table.scrollTo(index)
+
+    def select_case(self, case_id: int) -> bool:
+        """Select a case if it is in the (filtered) list; True when found."""
+        row = self.model.row_of_case(case_id)
+        if row is None:
+            ids = self._services.cases.all_case_ids(self.model.case_filter, self.model.case_sort)
+            if case_id not in ids:
+                return False
+            row = ids.index(case_id)
+        self.select_row(row)
+        return True
+
+    def move_selection(self, step: int) -> None:
+        """Next (+1) or previous (-1) case in the list."""
+        current = self.table.currentIndex()
+        self.select_row((current.row() if current.isValid() else -1) + step)
+
+    def _reselect(self, case_id: int) -> None:
+        if case_id and self.select_case(case_id):
+            return
+        if self.model.rowCount():
+            self.select_row(0)
+        else:
+            self.case_selected.emit(0)
+
+    def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
+        self.case_selected.emit(self.selected_case_id() if current.isValid() else 0)
+
+
+def _counts_text(counts: CaseCounts) -> str:
+    parts = [f"Showing {counts.shown:,} of {counts.total:,} case{'s' if counts.total != 1 else ''}"]
+    parts.append(f"{counts.open:,} open")
+    if counts.overdue:
+        parts.append(f"{counts.overdue:,} overdue")
+    return " · ".join(parts)
