@@ -146,9 +146,9 @@ class _Fields:
         return self._get(str(name))
 
     def __str__(self) -> str:
+        example = next(n for n in FIELDS if n.startswith(self._prefix + "."))
         raise TemplateError(
-            f"The template uses '{self._prefix}' on its own; name a field such as "
-            f"'{self._prefix}.{next(n for n in FIELDS if n.startswith(self._prefix)).split('.')[1]}'."
+            f"The template uses '{self._prefix}' on its own; name a field such as '{example}'."
         )
 
 
@@ -159,7 +159,9 @@ class _RenderState:
     missing: list[str]
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+)
 
 
 @lru_cache(maxsize=256)
@@ -189,9 +191,7 @@ def fill(
     it; without, it shows as "[... : to complete]" (for previews).
     """
     state = _RenderState(FORBIDDEN.get(template.kind, frozenset()), {}, [])
-    context: dict[str, Any] = {
-        ns: _Fields(ns, values.get(ns, {}), state) for ns in NAMESPACES
-    }
+    context: dict[str, Any] = {ns: _Fields(ns, values.get(ns, {}), state) for ns in NAMESPACES}
     subject_t = _compile(template.subject, "subject")
     body_t = _compile(template.body, "body")
     try:

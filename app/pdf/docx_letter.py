@@ -43,7 +43,15 @@ def render_docx(doc: LetterDocument) -> bytes:
     run.font.size = Pt(14)
     run.font.color.rgb = ACCENT
     contact = [", ".join(profile.address_lines())]
-    extras = [x for x in (profile.telephone and f"Telephone {profile.telephone}", profile.email, profile.website) if x]
+    extras = [
+        x
+        for x in (
+            profile.telephone and f"Telephone {profile.telephone}",
+            profile.email,
+            profile.website,
+        )
+        if x
+    ]
     if extras:
         contact.append("  ·  ".join(extras))
     for line in contact:

@@ -36,9 +36,7 @@ def _story(doc: GuidanceDocument, width: float, base: float) -> list[Flowable]:
         Paragraph(esc(profile.name), st["h2"]),
         Paragraph("A guide for parents, carers and visitors", st["h1"]),
         Paragraph(esc(code.title), st["bold"]),
-        Paragraph(
-            esc(f"Version {code.version}, adopted {doc.code_date_text}"), st["small"]
-        ),
+        Paragraph(esc(f"Code version {code.version} ({doc.code_date_text})"), st["small"]),
     ]
     if logo is not None and doc.branding.logo:
         from reportlab.platypus import Image
@@ -138,7 +136,9 @@ def _footer(doc: GuidanceDocument, page_w: float, margin: float):  # type: ignor
     return draw
 
 
-def _render(doc: GuidanceDocument, pagesize: tuple[float, float], margin: float, base: float) -> bytes:
+def _render(
+    doc: GuidanceDocument, pagesize: tuple[float, float], margin: float, base: float
+) -> bytes:
     out = io.BytesIO()
     page_w, page_h = pagesize
     template = BaseDocTemplate(

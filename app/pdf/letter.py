@@ -169,7 +169,10 @@ def letter_story(doc: LetterDocument) -> list[Flowable]:
         sign += [Spacer(1, 1.5 * mm), image, Spacer(1, 1.5 * mm)]
     else:
         sign.append(Spacer(1, 16 * mm))
-    sign += [Paragraph(esc(doc.signatory), st["bold"]), Paragraph(esc(doc.signatory_title), st["plain"])]
+    sign += [
+        Paragraph(esc(doc.signatory), st["bold"]),
+        Paragraph(esc(doc.signatory_title), st["plain"]),
+    ]
     story.append(KeepTogether(sign))
     return story
 

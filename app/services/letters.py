@@ -39,7 +39,7 @@ from app.domain.letters import (
     SchoolProfile,
     SendMethod,
 )
-from app.domain.people import ROLE_PHRASES, CaseRole, name_key
+from app.domain.people import ROLE_PHRASES, CaseRole, PersonKind, name_key
 from app.domain.records import CaseDetail, Person
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
@@ -369,7 +369,7 @@ class LetterService:
         prepared: PreparedLetter | None = None,
     ) -> IssuedLetter:
         """Record the letter on the case with its PDF, and move the case on as the workflow says."""
-        if prepared is None:
+        if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(case_id, kind, person_id, method, procedure)
         stored = self.blobs.put_bytes(prepared.pdf)
         info = LETTER_KINDS[kind]
@@ -480,12 +480,13 @@ class LetterService:
         """The person linked to the case with this name (for ``--to``)."""
         case = self.cases.get_case(case_id)
         key = name_key(name)
-        matches = {link.person.id: link.person for link in case.people if name_key(link.person.name) == key}
+        matches = {
+            link.person.id: link.person for link in case.people if name_key(link.person.name) == key
+        }
         if not matches:
             names = ", ".join(sorted({link.person.name for link in case.people})) or "no one"
             raise ValidationError(
-                f"No one called {name.strip()} is linked to case {case.reference}; "
-                f"linked: {names}."
+                f"No one called {name.strip()} is linked to case {case.reference}; linked: {names}."
             )
         return next(iter(matches.values()))
 
@@ -529,7 +530,9 @@ class LetterService:
         standard = self.ctx.code.standard(standard_id)
         address: tuple[str, ...] = ()
         if recipient is not None:
-            address = recipient.address_lines + ((recipient.postcode,) if recipient.postcode else ())
+            address = recipient.address_lines + (
+                (recipient.postcode,) if recipient.postcode else ()
+            )
             if strict and method == SendMethod.POST and not address:
                 raise ValidationError(
                     f"{recipient.name} has no postal address on record; add it to their "
@@ -617,7 +620,7 @@ class LetterService:
             },
         }
         filled = fill(template, values, strict=False)
-        person = Person(0, _SAMPLE_VALUES["recipient"]["name"], kind=_parent_kind())
+        person = Person(0, _SAMPLE_VALUES["recipient"]["name"], kind=PersonKind.PARENT)
         return self._finish(
             None,
             template,
@@ -664,7 +667,11 @@ class LetterService:
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
-            "template": {"version": template.version, "subject": template.subject, "body": template.body},
+            "template": {
+                "version": template.version,
+                "subject": template.subject,
+                "body": template.body,
+            },
             "document": _document_to_json(document),
         }
         return PreparedLetter(
@@ -774,9 +781,7 @@ class LetterService:
                 progress(done, total)
         if not included:
             raise ValidationError("None of the chosen cases has a letter to print yet.")
-        writer.add_metadata(
-            {"/Title": "Letters for printing", "/Author": self.profile.get().name}
-        )
+        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
         out = io.BytesIO()
         writer.write(out)
         return BatchResult(out.getvalue(), tuple(included), tuple(skipped))
@@ -791,9 +796,7 @@ class LetterService:
             ContactLine("School office", f"{profile.telephone}  ·  {profile.email}"),
         ]
         if profile.head_teacher:
-            contacts.append(
-                ContactLine(profile.head_title or "Head teacher", profile.head_teacher)
-            )
+            contacts.append(ContactLine(profile.head_title or "Head teacher", profile.head_teacher))
         if profile.safeguarding_lead:
             contacts.append(ContactLine("Designated safeguarding lead", profile.safeguarding_lead))
         for proc, (name_field, contact_field) in _PROCEDURE_FIELDS.items():
@@ -812,12 +815,6 @@ class LetterService:
         missing = missing_characters(document.texts())
         warnings = (describe_missing(missing),) if missing else ()
         return render_guidance(document, a5_booklet=a5_booklet), warnings
-
-
-def _parent_kind() -> Any:
-    from app.domain.people import PersonKind
-
-    return PersonKind.PARENT
 
 
 def _document_to_json(doc: LetterDocument) -> dict[str, Any]:
