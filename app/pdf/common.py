@@ -29,7 +29,14 @@ def esc(text: str) -> str:
 def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
     """The paragraph styles of letters and the leaflet."""
     lead = base * 1.38
-    body = ParagraphStyle("body", fontName=REGULAR, fontSize=base, leading=lead, textColor=INK)
+    body = ParagraphStyle(
+        "body",
+        fontName=REGULAR,
+        bulletFontName=REGULAR,
+        fontSize=base,
+        leading=lead,
+        textColor=INK,
+    )
     return {
         "body": ParagraphStyle("body-spaced", parent=body, spaceAfter=base * 0.8),
         "plain": body,

@@ -49,6 +49,7 @@ def _story(doc: GuidanceDocument, width: float, base: float) -> list[Flowable]:
         table.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ]
@@ -106,6 +107,7 @@ def _story(doc: GuidanceDocument, width: float, base: float) -> list[Flowable]:
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -2), 0.3, MUTED),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -149,6 +151,8 @@ def _render(
         subject=f"{doc.code.title}, version {doc.code.version}",
         creator="Conduct Casebook",
         invariant=1,
+        # Otherwise every page names Helvetica, a font that is not embedded.
+        initialFontName=REGULAR,
     )
     frame = Frame(
         margin,

@@ -136,6 +136,7 @@ def _quote(text: str, style_name: str = "quote") -> Table:
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                 ("LINEBEFORE", (0, 0), (0, 0), 2, ACCENT),
                 ("LEFTPADDING", (0, 0), (0, 0), 4 * mm),
                 ("TOPPADDING", (0, 0), (0, 0), 1),
@@ -189,6 +190,8 @@ def render_letter(doc: LetterDocument) -> bytes:
         subject=f"Letter about case {doc.reference}",
         creator="Conduct Casebook",
         invariant=1,
+        # Otherwise every page names Helvetica, a font that is not embedded.
+        initialFontName=REGULAR,
         leftMargin=MARGIN_X,
         rightMargin=MARGIN_X,
     )
