@@ -121,7 +121,7 @@ class IssueLetterDialog(QDialog):
         self._kind_changed()
 
     def _kind_changed(self) -> None:
-        kind: LetterKind = self.kind_box.currentData()
+        kind = LetterKind(self.kind_box.currentData())
         role = LETTER_KINDS[kind].recipient_role
         for link in self.case.people:
             if link.role == role:
@@ -134,15 +134,20 @@ class IssueLetterDialog(QDialog):
         self.procedure_label.setVisible(is_procedure)
         self.refresh()
 
+    def _procedure(self, kind: LetterKind) -> Procedure | None:
+        if kind != LetterKind.PROCEDURE:
+            return None
+        return Procedure(self.procedure_box.currentData())
+
     def refresh(self) -> None:
         """Render the letter again with the current choices."""
-        kind: LetterKind = self.kind_box.currentData()
+        kind = LetterKind(self.kind_box.currentData())
         person_id = self.recipient_box.currentData()
-        procedure = self.procedure_box.currentData() if kind == LetterKind.PROCEDURE else None
+        procedure = self._procedure(kind)
         self.prepared = None
         try:
             self.prepared = self.services.letters.prepare(
-                self.case_id, kind, person_id, self.method_box.currentData(), procedure
+                self.case_id, kind, person_id, SendMethod(self.method_box.currentData()), procedure
             )
         except CasebookError as error:
             self.message.setText(error.message)
@@ -180,7 +185,7 @@ class IssueLetterDialog(QDialog):
                 prepared.kind,
                 prepared.recipient.id if prepared.recipient else None,
                 prepared.method,
-                self.procedure_box.currentData() if prepared.kind == LetterKind.PROCEDURE else None,
+                self._procedure(prepared.kind),
                 prepared=prepared,
             )
         except CasebookError as error:

@@ -77,10 +77,14 @@ class SchoolProfileDialog(QDialog):
 
         self.missing = QLabel()
         self.missing.setWordWrap(True)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#a4262c;")
         inner = QWidget()
         inner_layout = QVBoxLayout(inner)
         inner_layout.addLayout(form)
         inner_layout.addLayout(grid)
+        inner_layout.addWidget(self.problem)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -144,8 +148,9 @@ class SchoolProfileDialog(QDialog):
         try:
             profile = self.services.letters.profile.set_image(which, data)
         except CasebookError as error:
-            QMessageBox.warning(self, "The picture was not used", error.message)
+            self.problem.setText(error.message)
             return
+        self.problem.setText("")
         self._show_images(profile)
         if self.signals is not None:
             self.signals.data_changed.emit(0)

@@ -112,8 +112,7 @@ class TemplateEditorDialog(QDialog):
 
     @property
     def kind(self) -> LetterKind:
-        kind: LetterKind = self.kind_box.currentData()
-        return kind
+        return LetterKind(self.kind_box.currentData())
 
     def load_kind(self) -> None:
         """Show the template letters of the chosen kind use now."""
