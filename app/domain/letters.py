@@ -109,6 +109,19 @@ LETTER_KINDS: dict[LetterKind, LetterKindInfo] = {
 REQUEST_KINDS = (_K.REMOVAL, _K.CORRECTION, _K.PROCEDURE, _K.SAFEGUARDING)
 
 
+def suggested_kind(standard_ids: frozenset[str] | set[str]) -> LetterKind:
+    """The first letter a case usually needs, from the standards it breaches."""
+    for standard_id, kind in (
+        ("safeguarding", _K.SAFEGUARDING),
+        ("abusive", _K.REMOVAL),
+        ("inaccurate", _K.CORRECTION),
+        ("procedure", _K.PROCEDURE),
+    ):
+        if standard_id in standard_ids:
+            return kind
+    return _K.REMOVAL
+
+
 def parse_letter_kind(value: str) -> LetterKind:
     """Turn a kind id typed by a person into a ``LetterKind``, or explain the choices."""
     try:

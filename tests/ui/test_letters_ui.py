@@ -83,6 +83,7 @@ def test_letters_tab_lists_previews_and_saves(qtbot, services: Services, case_id
     tab.export_selected_docx(str(tmp_path / "copy.docx"))
     assert (tmp_path / "copy.docx").stat().st_size > 1000
     SHOTS.mkdir(parents=True, exist_ok=True)
+    qtbot.wait(500)  # QtPdf draws pages in the background
     tab.grab().save(str(SHOTS / "letters_tab.png"))
 
 
@@ -113,6 +114,7 @@ def test_template_editor_names_an_unknown_field_and_saves_nothing(qtbot, service
     dialog.save_button.click()
     assert services.letters.template(LetterKind.REMOVAL).version == "school-1"
     SHOTS.mkdir(parents=True, exist_ok=True)
+    qtbot.wait(500)
     dialog.grab().save(str(SHOTS / "template_editor.png"))
 
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.categories import CATEGORY_INFO
 from app.domain.errors import CasebookError
 from app.domain.letters import (
     LETTER_KINDS,
@@ -25,6 +26,7 @@ from app.domain.letters import (
     LetterKind,
     Procedure,
     SendMethod,
+    suggested_kind,
 )
 from app.domain.people import ROLE_LABELS
 from app.services.casebook import Services
@@ -73,6 +75,11 @@ class IssueLetterDialog(QDialog):
             self.procedure_box.addItem(PROCEDURE_LABELS[p], p)
         self.procedure_label = QLabel("Procedure")
 
+        for box in (self.kind_box, self.recipient_box, self.method_box, self.procedure_box):
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(16)
         form = QFormLayout()
         form.addRow("Letter", self.kind_box)
         form.addRow("To", self.recipient_box)
@@ -104,7 +111,7 @@ class IssueLetterDialog(QDialog):
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
-        left_widget.setFixedWidth(340)
+        left_widget.setFixedWidth(360)
         top = QHBoxLayout()
         top.addWidget(left_widget)
         top.addWidget(self.preview, 1)
@@ -112,8 +119,9 @@ class IssueLetterDialog(QDialog):
         layout.addLayout(top, 1)
         layout.addWidget(self.buttons)
 
-        if kind is not None:
-            self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
+        if kind is None:
+            kind = suggested_kind({CATEGORY_INFO[c].standard_id for c in self.case.categories})
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
         self.kind_box.currentIndexChanged.connect(self._kind_changed)
         self.recipient_box.currentIndexChanged.connect(self.refresh)
         self.method_box.currentIndexChanged.connect(self.refresh)
@@ -154,9 +162,10 @@ class IssueLetterDialog(QDialog):
             self.message.setStyleSheet("color:#a4262c;")
             self.preview.set_pdf(b"")
         else:
+            standard = self.services.ctx.code.standard(self.prepared.values["standard_id"])
             self.message.setText(
-                f"Quotes standard {self.prepared.values['fields'].get('standard.number', '')} "
-                f"of the Code. Template {self.prepared.template.version}."
+                f"Quotes standard {standard.number} of the Code. "
+                f"Template {self.prepared.template.version}."
             )
             self.message.setStyleSheet("color:#444;")
             self.preview.set_pdf(self.prepared.pdf)

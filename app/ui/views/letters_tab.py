@@ -32,7 +32,7 @@ from app.ui.views.pdf_preview import PdfPreview, print_pdf
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Date", "Letter", "To", "Sent", "Template", "Issued by")
+COLUMNS = ("Date", "Letter", "To", "Sent", "Template")
 
 
 class LettersTab(QWidget):
@@ -118,11 +118,14 @@ class LettersTab(QWidget):
                 letter.recipient_name,
                 SEND_METHOD_LABELS[letter.method],
                 letter.template_version,
-                f"{letter.issued_by}, {format_date_time(letter.issued_at)}",
+            )
+            tip = (
+                f"{letter.subject}\nIssued by {letter.issued_by}, "
+                f"{format_date_time(letter.issued_at)}"
             )
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                item.setToolTip(letter.subject)
+                item.setToolTip(tip)
                 self.table.setItem(row, column, item)
         self.empty.setVisible(not self.letters and self.case_id is not None)
         self.issue_button.setEnabled(self.case_id is not None)
