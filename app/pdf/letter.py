@@ -39,7 +39,7 @@ WINDOW_HEIGHT = 45 * mm
 ADDRESS_LEFT = 25 * mm
 ADDRESS_TOP = 50 * mm
 BODY_TOP_FIRST = 102 * mm
-BODY_TOP_LATER = 22 * mm
+BODY_TOP_LATER = 24 * mm
 BODY_BOTTOM = 24 * mm
 FOOTER_Y = 12 * mm
 
@@ -49,9 +49,11 @@ def draw_letterhead(canvas: Canvas, branding: Branding, top: float = 14 * mm) ->
     st = styles()
     profile = branding.profile
     logo = image_reader(branding.logo)
+    logo_bottom = PAGE_H
     if logo is not None:
-        w, h = fit_image(logo, 45 * mm, 24 * mm)
-        canvas.drawImage(logo, MARGIN_X, PAGE_H - top - h, w, h, mask="auto")
+        w, h = fit_image(logo, 45 * mm, 22 * mm)
+        logo_bottom = PAGE_H - top - h
+        canvas.drawImage(logo, MARGIN_X, logo_bottom, w, h, mask="auto")
     width = PAGE_W - 2 * MARGIN_X - (50 * mm if logo is not None else 0)
     x = PAGE_W - MARGIN_X - width
     y = PAGE_H - top
@@ -75,7 +77,7 @@ def draw_letterhead(canvas: Canvas, branding: Branding, top: float = 14 * mm) ->
         _, h = para.wrap(width, 20 * mm)
         para.drawOn(canvas, x, y - h)
         y -= h
-    return y
+    return min(y, logo_bottom)
 
 
 def _first_page(doc: LetterDocument) -> object:
@@ -110,6 +112,20 @@ def _first_page(doc: LetterDocument) -> object:
             canvas.setFillColorRGB(0, 0, 0)
             canvas.drawRightString(right, y, value)
             y -= 18
+        canvas.restoreState()
+
+    return draw
+
+
+def _later_page(doc: LetterDocument) -> object:
+    def draw(canvas: Canvas, _template: BaseDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 8)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(
+            MARGIN_X, PAGE_H - 14 * mm, f"{doc.recipient_name}  ·  {doc.date_text}  ·  continued"
+        )
+        canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 14 * mm, doc.branding.profile.name)
         canvas.restoreState()
 
     return draw
@@ -221,7 +237,7 @@ def render_letter(doc: LetterDocument) -> bytes:
     template.addPageTemplates(
         [
             PageTemplate("first", [first], onPage=_first_page(doc)),
-            PageTemplate("later", [later]),
+            PageTemplate("later", [later], onPage=_later_page(doc)),
         ]
     )
     template.build(letter_story(doc), canvasmaker=numbered_canvas(_footer(doc)))

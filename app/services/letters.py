@@ -39,7 +39,7 @@ from app.domain.letters import (
     SchoolProfile,
     SendMethod,
 )
-from app.domain.people import ROLE_PHRASES, CaseRole, PersonKind, name_key
+from app.domain.people import ROLE_PHRASES, PersonKind, name_key
 from app.domain.records import CaseDetail, Person
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
@@ -849,6 +849,3 @@ def _document_from_json(data: dict[str, Any], branding: Branding) -> LetterDocum
         signatory=data["signatory"],
         signatory_title=data["signatory_title"],
     )
-
-
-ROLE_FOR_KIND: dict[LetterKind, CaseRole] = {k: v.recipient_role for k, v in LETTER_KINDS.items()}
