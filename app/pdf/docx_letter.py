@@ -63,7 +63,7 @@ def render_docx(doc: LetterDocument) -> bytes:
 
     # The address block sits about 50 mm from the top of the page, inside the window.
     spacer = word.add_paragraph()
-    spacer.paragraph_format.space_before = Pt(30)
+    spacer.paragraph_format.space_before = Pt(56)
     label = word.add_paragraph()
     label_run = label.add_run("PRIVATE AND CONFIDENTIAL")
     label_run.bold = True

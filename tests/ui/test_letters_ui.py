@@ -131,3 +131,18 @@ def test_school_profile_dialog_saves_fields_and_images(qtbot, services: Services
     assert profile.telephone == "01744 123456"
     assert profile.logo_sha256 and not profile.signature_sha256
     assert "not a picture this app can read" in dialog.problem.text()
+
+
+def test_batch_print_worker_reports_progress_and_the_joined_pdf(
+    qtbot, services: Services, case_id: int
+):
+    from app.ui.letter_batch import BatchPrintWorker
+
+    services.letters.issue(case_id, LetterKind.REMOVAL)
+    worker = BatchPrintWorker(services, [case_id])
+    progress: list[int] = []
+    worker.signals.progress.connect(lambda done, _total: progress.append(done))
+    with qtbot.waitSignal(worker.signals.finished, timeout=10_000) as blocker:
+        worker.run()
+    assert progress == [1]
+    assert len(PdfReader(io.BytesIO(blocker.args[0].pdf)).pages) == 1
