@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="case tab to show: details, people, chronology, evidence, letters",
     )
+    _register_letters(commands)
     return parser
 
 
@@ -291,7 +292,154 @@ def _cmd_demo(services: Services, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-READ_ONLY = {"cases", "case show"}
+# ----- letters (issue #5) -------------------------------------------------------------
+
+
+def _register_letters(commands: Any) -> None:
+    from app.domain.letters import (
+        LetterKind,
+        Procedure,
+        SendMethod,
+        parse_letter_kind,
+        parse_procedure,
+        parse_send_method,
+    )
+
+    letter = commands.add_parser("letter", help="issue a letter on a case and save it as PDF")
+    letter.add_argument("reference", metavar="REF")
+    letter.add_argument(
+        "--kind",
+        required=True,
+        type=_typed(parse_letter_kind),
+        help="kind of letter: " + ", ".join(k.value for k in LetterKind),
+    )
+    letter.add_argument("--to", metavar="PERSON", help="recipient's name (else the usual one)")
+    letter.add_argument("--out", required=True, metavar="FILE.pdf")
+    letter.add_argument("--docx", metavar="FILE.docx", help="also save an editable Word copy")
+    letter.add_argument(
+        "--method",
+        type=_typed(parse_send_method),
+        default=SendMethod.POST,
+        help="how it is sent: " + ", ".join(m.value for m in SendMethod),
+    )
+    letter.add_argument(
+        "--procedure",
+        type=_typed(parse_procedure),
+        help="for procedure letters: " + ", ".join(p.value for p in Procedure),
+    )
+    letters = commands.add_parser("letters", help="list the letters issued on a case")
+    letters.add_argument("reference", metavar="REF")
+    letters.add_argument("--json", action="store_true")
+    templates = commands.add_parser("templates", help="list the kinds of letter and versions")
+    templates.add_argument("--json", action="store_true")
+    guidance = commands.add_parser("guidance", help="save the parent guidance leaflet as PDF")
+    guidance.add_argument("--out", required=True, metavar="FILE.pdf")
+    guidance.add_argument(
+        "--a5-booklet", action="store_true", help="A5 pages on A4 sheets, to fold into a booklet"
+    )
+
+
+def _write_output(path: str, data: bytes) -> None:
+    target = Path(path)
+    try:
+        temp = target.with_name(target.name + ".part")
+        temp.write_bytes(data)
+        temp.replace(target)
+    except OSError as error:
+        raise ValidationError(f"The file {path} cannot be written ({error.strerror}).") from None
+
+
+def _check_writable(path: str | None) -> None:
+    if path and not Path(path).expanduser().absolute().parent.is_dir():
+        raise ValidationError(f"The folder for {path} does not exist.")
+
+
+def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
+    # Everything is checked and rendered before anything is recorded.
+    _check_writable(args.out)
+    _check_writable(args.docx)
+    case = services.cases.find_case(args.reference)
+    person_id = services.letters.find_recipient(case.id, args.to).id if args.to else None
+    prepared = services.letters.prepare(case.id, args.kind, person_id, args.method, args.procedure)
+    for warning in prepared.warnings:
+        sys.stderr.write(f"casebook: warning: {warning}\n")
+    issued = services.letters.issue(
+        case.id, args.kind, person_id, args.method, args.procedure, prepared=prepared
+    )
+    _write_output(args.out, services.letters.letter_pdf(issued.id))
+    if args.docx:
+        _write_output(args.docx, services.letters.letter_docx(issued.id))
+    sys.stdout.write(
+        f"{issued.label} to {issued.recipient_name} recorded on {case.reference}; "
+        f"saved {args.out}\n"
+    )
+    return EXIT_OK
+
+
+def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
+    case = services.cases.find_case(args.reference)
+    rows = services.letters.list_letters(case.id)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "id": r.id,
+                    "kind": r.kind.value,
+                    "label": r.label,
+                    "template_version": r.template_version,
+                    "recipient": r.recipient_name,
+                    "subject": r.subject,
+                    "date": r.letter_date.isoformat(),
+                    "method": r.method.value,
+                    "pdf_sha256": r.pdf_sha256,
+                    "issued_at": _iso(r.issued_at),
+                    "issued_by": r.issued_by,
+                }
+                for r in rows
+            ]
+        )
+        return EXIT_OK
+    for r in rows:
+        sys.stdout.write(
+            f"{format_short_date(r.letter_date)}  {r.kind.value:<16} {r.method.value:<6} "
+            f"{r.recipient_name}  ({r.template_version})\n"
+        )
+    sys.stdout.write(f"{len(rows)} letter{'s' if len(rows) != 1 else ''}\n")
+    return EXIT_OK
+
+
+def _cmd_templates(services: Services, args: argparse.Namespace) -> int:
+    infos = services.letters.templates()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "kind": t.kind.value,
+                    "label": t.label,
+                    "version": t.version,
+                    "default": t.is_default,
+                    "standard": t.standard_number,
+                }
+                for t in infos
+            ]
+        )
+        return EXIT_OK
+    for t in infos:
+        sys.stdout.write(f"{t.kind.value:<16} {t.version:<11} {t.label}\n")
+    return EXIT_OK
+
+
+def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
+    _check_writable(args.out)
+    pdf, warnings = services.letters.guidance_pdf(a5_booklet=args.a5_booklet)
+    for warning in warnings:
+        sys.stderr.write(f"casebook: warning: {warning}\n")
+    _write_output(args.out, pdf)
+    sys.stdout.write(f"Saved the guidance leaflet to {args.out}\n")
+    return EXIT_OK
+
+
+READ_ONLY = {"cases", "case show", "letters", "templates", "guidance"}
 
 
 def _command_name(args: argparse.Namespace) -> str:
@@ -316,6 +464,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         "case add": _cmd_case_add,
         "case show": _cmd_case_show,
         "demo": _cmd_demo,
+        "letter": _cmd_letter,
+        "letters": _cmd_letters,
+        "templates": _cmd_templates,
+        "guidance": _cmd_guidance,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:

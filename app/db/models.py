@@ -133,3 +133,45 @@ class SettingRecord(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ----- Letters (issue #5): templates the school edited and letters it issued ---------------
+
+
+class LetterTemplateRecord(Base):
+    """One saved version of the school's own copy of a letter template."""
+
+    __tablename__ = "letter_templates"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_letter_templates_kind_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class LetterRecord(Base):
+    """A letter issued on a case: what was printed, to whom, how, and the PDF itself."""
+
+    __tablename__ = "letters"
+    __table_args__ = (Index("ix_letters_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    template_version: Mapped[str] = mapped_column(String(40))
+    recipient_name: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(Text)
+    letter_date: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(10))
+    field_values: Mapped[str] = mapped_column(Text)  # JSON: every value the template used
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by: Mapped[str] = mapped_column(String(200))

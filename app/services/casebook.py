@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import make_engine, make_session_factory, migrate
 from app.domain.dates import utc_now
+from app.evidence.blobstore import BlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
+from app.services.letters import LetterService
 from app.services.people import PersonService
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class Services:
     engine: Engine
     cases: CaseService
     people: PersonService
+    letters: LetterService
     migration_backup: Path | None = None
 
     def close(self) -> None:
@@ -62,11 +65,13 @@ def open_casebook(
         data_dir=paths.root,
         clock=clock,
     )
+    cases = CaseService(ctx)
     return Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
-        cases=CaseService(ctx),
+        cases=cases,
         people=PersonService(ctx),
+        letters=LetterService(ctx, BlobStore(paths.blobs), cases),
         migration_backup=backup,
     )

@@ -12,6 +12,7 @@ from app.db.models import CaseRecord, SettingRecord
 from app.domain.categories import Category
 from app.domain.dates import london_today
 from app.domain.errors import ValidationError
+from app.domain.letters import DEFAULT_PROFILE
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
@@ -19,6 +20,26 @@ from app.services.casebook import Services
 
 DEMO_SETTING = "demo_data"
 DEMO_ACTOR = "Mrs J. Example (demo head teacher)"
+
+# Fictional details so that demonstration letters can be printed straight away.
+DEMO_SCHOOL_PROFILE = DEFAULT_PROFILE.with_values(
+    address="Example Lane (demonstration address)\nEccleston\nSt Helens\nWA10 0XX",
+    telephone="01744 000 000",
+    email="office@example.sch.uk",
+    website="www.example.sch.uk",
+    head_teacher="Mrs J. Example",
+    head_title="Headteacher",
+    safeguarding_lead="Mr P. Sample (Deputy Headteacher)",
+    chair_of_governors="Dr A. Placeholder",
+    complaints_procedure="Complaints Procedure",
+    complaints_contact="the School Business Manager",
+    anti_bullying_procedure="Anti-bullying Policy",
+    anti_bullying_contact="Mrs K. Whitfield",
+    attendance_procedure="Attendance Policy",
+    attendance_contact="the Attendance Officer",
+    send_procedure="SEND Information Report",
+    send_contact="the SENCo, Miss R. Illustration",
+)
 
 A = Category.ABUSIVE
 I = Category.INACCURATE  # noqa: E741 - matches the Code's standard letter
@@ -373,6 +394,7 @@ def create_demo(services: Services) -> int:
                 services.cases.change_status(case.id, step, "")
     finally:
         services.ctx.clock, services.ctx.actor = real_clock, real_actor
+    services.letters.profile.save(DEMO_SCHOOL_PROFILE)
     with services.ctx.sessions.begin() as session:
         session.add(
             SettingRecord(

@@ -1,0 +1,268 @@
+"""Letters: their kinds, how they are sent, what they do to a case, and the school profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from enum import StrEnum
+
+from app.domain.errors import ValidationError
+from app.domain.people import CaseRole
+from app.domain.status import CaseStatus
+
+
+class LetterKind(StrEnum):
+    """The letters the school sends; the values are the CLI ids."""
+
+    REMOVAL = "removal"
+    CORRECTION = "correction"
+    PROCEDURE = "procedure"
+    SAFEGUARDING = "safeguarding"
+    FOLLOW_UP = "follow-up"
+    MEETING = "meeting"
+    ACKNOWLEDGEMENT = "acknowledgement"
+    OUTCOME = "outcome"
+
+
+@dataclass(frozen=True)
+class LetterKindInfo:
+    """How a kind of letter is named, which standard it quotes, and what it does to a case."""
+
+    kind: LetterKind
+    label: str
+    standard_id: str
+    recipient_role: CaseRole
+    # Where the case moves when the letter is issued (if the workflow allows it).
+    moves_to: CaseStatus | None
+    # Days until the follow-up date; None leaves the date alone, 0 clears it.
+    follow_up_days: int | None
+
+
+_K = LetterKind
+LETTER_KINDS: dict[LetterKind, LetterKindInfo] = {
+    _K.REMOVAL: LetterKindInfo(
+        _K.REMOVAL,
+        "Request for immediate removal",
+        "abusive",
+        CaseRole.AUTHOR,
+        CaseStatus.LETTER_SENT,
+        7,
+    ),
+    _K.CORRECTION: LetterKindInfo(
+        _K.CORRECTION,
+        "Request to remove or correct inaccurate information",
+        "inaccurate",
+        CaseRole.AUTHOR,
+        CaseStatus.LETTER_SENT,
+        7,
+    ),
+    _K.PROCEDURE: LetterKindInfo(
+        _K.PROCEDURE,
+        "Redirect to the proper procedure",
+        "procedure",
+        CaseRole.AUTHOR,
+        CaseStatus.LETTER_SENT,
+        7,
+    ),
+    _K.SAFEGUARDING: LetterKindInfo(
+        _K.SAFEGUARDING,
+        "Urgent removal of material that identifies a child",
+        "safeguarding",
+        CaseRole.AUTHOR,
+        CaseStatus.LETTER_SENT,
+        2,
+    ),
+    _K.FOLLOW_UP: LetterKindInfo(
+        _K.FOLLOW_UP,
+        "Follow-up: second request",
+        "abusive",
+        CaseRole.AUTHOR,
+        CaseStatus.LETTER_SENT,
+        7,
+    ),
+    _K.MEETING: LetterKindInfo(
+        _K.MEETING,
+        "Invitation to a meeting with the head teacher",
+        "procedure",
+        CaseRole.AUTHOR,
+        None,
+        7,
+    ),
+    _K.ACKNOWLEDGEMENT: LetterKindInfo(
+        _K.ACKNOWLEDGEMENT,
+        "Acknowledgement to the person who reported a post",
+        "report",
+        CaseRole.REPORTER,
+        None,
+        None,
+    ),
+    _K.OUTCOME: LetterKindInfo(
+        _K.OUTCOME,
+        "Outcome: case closed",
+        "abusive",
+        CaseRole.AUTHOR,
+        CaseStatus.RESOLVED,
+        0,
+    ),
+}
+
+# Kinds whose letter asks for something to be done; a follow-up letter refers to the first.
+REQUEST_KINDS = (_K.REMOVAL, _K.CORRECTION, _K.PROCEDURE, _K.SAFEGUARDING)
+
+
+def suggested_kind(standard_ids: frozenset[str] | set[str]) -> LetterKind:
+    """The first letter a case usually needs, from the standards it breaches."""
+    for standard_id, kind in (
+        ("safeguarding", _K.SAFEGUARDING),
+        ("abusive", _K.REMOVAL),
+        ("inaccurate", _K.CORRECTION),
+        ("procedure", _K.PROCEDURE),
+    ):
+        if standard_id in standard_ids:
+            return kind
+    return _K.REMOVAL
+
+
+def parse_letter_kind(value: str) -> LetterKind:
+    """Turn a kind id typed by a person into a ``LetterKind``, or explain the choices."""
+    try:
+        return LetterKind(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(k.value for k in LetterKind)
+        raise ValidationError(
+            f"'{value}' is not a kind of letter; use one of: {allowed}.", field="kind"
+        ) from None
+
+
+class SendMethod(StrEnum):
+    """How a letter reached its recipient."""
+
+    POST = "post"
+    HAND = "hand"
+    EMAIL = "email"
+
+
+SEND_METHOD_LABELS: dict[SendMethod, str] = {
+    SendMethod.POST: "By post",
+    SendMethod.HAND: "By hand",
+    SendMethod.EMAIL: "By email",
+}
+
+
+def parse_send_method(value: str) -> SendMethod:
+    """Turn a method id into a ``SendMethod``, or explain the choices."""
+    try:
+        return SendMethod(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(m.value for m in SendMethod)
+        raise ValidationError(
+            f"'{value}' is not a way of sending; use one of: {allowed}.", field="method"
+        ) from None
+
+
+class Procedure(StrEnum):
+    """The school procedures a parent can be directed to (standard 3)."""
+
+    COMPLAINTS = "complaints"
+    ANTI_BULLYING = "anti-bullying"
+    ATTENDANCE = "attendance"
+    SEND = "send"
+
+
+PROCEDURE_LABELS: dict[Procedure, str] = {
+    Procedure.COMPLAINTS: "Complaints",
+    Procedure.ANTI_BULLYING: "Anti-bullying",
+    Procedure.ATTENDANCE: "Attendance",
+    Procedure.SEND: "Special educational needs and disabilities (SEND)",
+}
+
+
+def parse_procedure(value: str) -> Procedure:
+    """Turn a procedure id into a ``Procedure``, or explain the choices."""
+    try:
+        return Procedure(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(p.value for p in Procedure)
+        raise ValidationError(
+            f"'{value}' is not a school procedure; use one of: {allowed}.", field="procedure"
+        ) from None
+
+
+@dataclass(frozen=True)
+class SchoolProfile:
+    """The school's details printed on letters and the leaflet; empty means 'to complete'."""
+
+    name: str = ""
+    address: str = ""  # several lines
+    telephone: str = ""
+    email: str = ""
+    website: str = ""
+    head_teacher: str = ""
+    head_title: str = ""
+    safeguarding_lead: str = ""
+    chair_of_governors: str = ""
+    complaints_procedure: str = ""
+    complaints_contact: str = ""
+    anti_bullying_procedure: str = ""
+    anti_bullying_contact: str = ""
+    attendance_procedure: str = ""
+    attendance_contact: str = ""
+    send_procedure: str = ""
+    send_contact: str = ""
+    logo_sha256: str = ""
+    signature_sha256: str = ""
+
+    def address_lines(self) -> tuple[str, ...]:
+        """The school's address, one line per item."""
+        return tuple(line.strip() for line in self.address.splitlines() if line.strip())
+
+    def missing(self) -> tuple[str, ...]:
+        """Field names still to complete (images are optional)."""
+        return tuple(
+            name
+            for name in PROFILE_LABELS
+            if not getattr(self, name).strip() and name not in _OPTIONAL_FIELDS
+        )
+
+    def with_values(self, **values: str) -> SchoolProfile:
+        """A copy with some fields changed."""
+        return replace(self, **values)
+
+
+PROFILE_LABELS: dict[str, str] = {
+    "name": "school name",
+    "address": "school address",
+    "telephone": "school telephone number",
+    "email": "school email address",
+    "website": "school website",
+    "head_teacher": "head teacher's name",
+    "head_title": "head teacher's title",
+    "safeguarding_lead": "designated safeguarding lead",
+    "chair_of_governors": "chair of governors",
+    "complaints_procedure": "complaints procedure (name or link)",
+    "complaints_contact": "complaints procedure contact",
+    "anti_bullying_procedure": "anti-bullying procedure (name or link)",
+    "anti_bullying_contact": "anti-bullying procedure contact",
+    "attendance_procedure": "attendance procedure (name or link)",
+    "attendance_contact": "attendance procedure contact",
+    "send_procedure": "SEND procedure (name or link)",
+    "send_contact": "SEND procedure contact",
+}
+
+_OPTIONAL_FIELDS = frozenset({"website"})
+
+PROFILE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SchoolProfile))
+
+DEFAULT_PROFILE = SchoolProfile(
+    name="Eccleston Lane Ends Primary School",
+    head_title="Headteacher",
+)
+
+TO_COMPLETE = "to complete"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of a letter's body; ``quote`` marks the Code's own words."""
+
+    text: str
+    quote: bool = False

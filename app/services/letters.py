@@ -1,0 +1,851 @@
+"""Letters and the parent guidance leaflet: the school profile, templates, issuing, re-printing."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import CaseRecord, LetterRecord, LetterTemplateRecord, SettingRecord
+from app.domain.categories import CATEGORY_INFO, Category
+from app.domain.dates import format_long_date, london_today, to_london
+from app.domain.errors import NotFoundError, TemplateError, ValidationError
+from app.domain.letter_templates import (
+    FilledLetter,
+    LetterTemplate,
+    check_template,
+    fill,
+    parse_template_file,
+)
+from app.domain.letters import (
+    DEFAULT_PROFILE,
+    LETTER_KINDS,
+    PROCEDURE_LABELS,
+    PROFILE_FIELDS,
+    PROFILE_LABELS,
+    REQUEST_KINDS,
+    SEND_METHOD_LABELS,
+    Block,
+    LetterKind,
+    Procedure,
+    SchoolProfile,
+    SendMethod,
+)
+from app.domain.people import ROLE_PHRASES, PersonKind, name_key
+from app.domain.records import CaseDetail, Person
+from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
+from app.domain.validation import clean_text
+from app.evidence.blobstore import BlobStore
+from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
+from app.pdf.docx_letter import render_docx
+from app.pdf.fonts import describe_missing, missing_characters, register_fonts
+from app.pdf.leaflet import render_guidance
+from app.pdf.letter import render_letter
+from app.services.cases import CaseService, add_event
+from app.services.context import ServiceContext, resources_dir
+
+log = logging.getLogger(__name__)
+
+PROFILE_SETTING = "school_profile"
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_TEMPLATE = 20_000
+# Without a follow-up rule, a letter's "reply by" date is a week away.
+DEFAULT_REPLY_DAYS = 7
+
+# Fields the page layout itself prints (letterhead and sign-off), whatever the template.
+_LAYOUT_FIELDS = ("name", "address", "head_teacher", "head_title")
+_GUIDANCE_FIELDS = ("name", "address", "telephone", "email")
+
+_PROCEDURE_FIELDS: dict[Procedure, tuple[str, str]] = {
+    Procedure.COMPLAINTS: ("complaints_procedure", "complaints_contact"),
+    Procedure.ANTI_BULLYING: ("anti_bullying_procedure", "anti_bullying_contact"),
+    Procedure.ATTENDANCE: ("attendance_procedure", "attendance_contact"),
+    Procedure.SEND: ("send_procedure", "send_contact"),
+}
+
+
+def _require_profile(profile: SchoolProfile, names: Sequence[str], what: str) -> None:
+    for name in names:
+        if not getattr(profile, name).strip():
+            raise TemplateError(
+                f"The {what} cannot be produced: the {PROFILE_LABELS[name]} is empty; "
+                "complete it in the school profile (Settings)."
+            )
+
+
+# ----- the school profile ------------------------------------------------------------
+
+
+class SchoolProfileService:
+    """The school's details, logo and signature, kept in the casebook's settings."""
+
+    def __init__(self, ctx: ServiceContext, blobs: BlobStore) -> None:
+        self.ctx = ctx
+        self.blobs = blobs
+
+    def get(self) -> SchoolProfile:
+        """The saved profile, or the default naming the school in the Code."""
+        with self.ctx.sessions() as session:
+            record = session.get(SettingRecord, PROFILE_SETTING)
+            if record is None:
+                return DEFAULT_PROFILE
+            data = json.loads(record.value)
+        return SchoolProfile(**{k: str(v) for k, v in data.items() if k in PROFILE_FIELDS})
+
+    def save(self, profile: SchoolProfile) -> SchoolProfile:
+        """Check and save the school's details (the images are kept as they are)."""
+        current = self.get()
+        values: dict[str, str] = {}
+        for name, label in PROFILE_LABELS.items():
+            raw = getattr(profile, name)
+            values[name] = clean_text(raw, label, 1000, multiline=name == "address")
+        clean = current.with_values(**values)
+        self._store(clean)
+        return clean
+
+    def set_image(self, which: str, data: bytes | None) -> SchoolProfile:
+        """Keep a logo or signature image (any common picture format), or remove it."""
+        if which not in ("logo", "signature"):
+            raise ValueError(which)
+        sha = ""
+        if data:
+            if len(data) > MAX_IMAGE_BYTES:
+                raise ValidationError(
+                    f"The {which} image is too large ({len(data) // 1024} KB; at most 5 MB)."
+                )
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    image.load()
+                    converted = image.convert("RGBA")
+            except (UnidentifiedImageError, OSError, ValueError):
+                raise ValidationError(
+                    f"The file chosen for the {which} is not a picture this app can read; "
+                    "choose a PNG or JPEG file."
+                ) from None
+            # Re-encoding as PNG drops camera metadata and gives reportlab one format to read.
+            out = io.BytesIO()
+            converted.save(out, format="PNG", optimize=False)
+            sha = self.blobs.put_bytes(out.getvalue()).sha256
+        profile = self.get().with_values(**{f"{which}_sha256": sha})
+        self._store(profile)
+        return profile
+
+    def image(self, sha256: str) -> bytes | None:
+        """The bytes of a stored logo or signature."""
+        if not sha256 or not self.blobs.exists(sha256):
+            return None
+        return self.blobs.read_bytes(sha256)
+
+    def branding(self, profile: SchoolProfile | None = None) -> Branding:
+        """The profile with its images, as the renderers need it."""
+        profile = profile or self.get()
+        return Branding(
+            profile, self.image(profile.logo_sha256), self.image(profile.signature_sha256)
+        )
+
+    def _store(self, profile: SchoolProfile) -> None:
+        text = json.dumps(asdict(profile), ensure_ascii=False, sort_keys=True)
+        with self.ctx.sessions.begin() as session:
+            record = session.get(SettingRecord, PROFILE_SETTING)
+            if record is None:
+                session.add(SettingRecord(key=PROFILE_SETTING, value=text))
+            else:
+                record.value = text
+
+
+# ----- records handed to the UI and CLI ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    """A letter kind and the template version letters of that kind use now."""
+
+    kind: LetterKind
+    label: str
+    version: str
+    is_default: bool
+    standard_number: int
+
+
+@dataclass(frozen=True)
+class PreparedLetter:
+    """A letter rendered but not yet recorded: for the preview before issuing."""
+
+    case_id: int | None
+    kind: LetterKind
+    template: LetterTemplate
+    recipient: Person | None
+    method: SendMethod
+    document: LetterDocument
+    pdf: bytes
+    values: dict[str, Any]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class IssuedLetter:
+    """A letter recorded on a case."""
+
+    id: int
+    case_id: int
+    case_reference: str
+    kind: LetterKind
+    label: str
+    template_version: str
+    recipient_name: str
+    subject: str
+    letter_date: date
+    method: SendMethod
+    pdf_sha256: str
+    pdf_size: int
+    issued_at: datetime
+    issued_by: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Letters of several cases in one PDF for printing together."""
+
+    pdf: bytes
+    included: tuple[str, ...]  # case references
+    skipped: tuple[str, ...]  # cases with no letter to print
+    cancelled: bool = False
+
+
+# ----- letters ----------------------------------------------------------------------------
+
+
+_SAMPLE_VALUES: dict[str, dict[str, str]] = {
+    "case": {
+        "reference": "SM-2026-0001",
+        "title": "Example case title",
+        "platform": "Facebook",
+        "account_handle": "Example Account",
+        "post_url": "https://www.facebook.com/example/posts/1",
+        "posted_on": "20 November 2026",
+        "summary": "An example summary of the case.",
+    },
+    "recipient": {"name": "Zoë Łukasiewicz"},
+    "previous_letter": {"date": "13 November 2026", "subject": "Example earlier letter"},
+}
+_SAMPLE_ADDRESS = ("12 Example Close", "Eccleston", "St Helens", "WA10 5AA")
+
+
+def _standard_for_case(case: CaseDetail) -> str:
+    order = (Category.ABUSIVE, Category.SAFEGUARDING, Category.INACCURATE, Category.PROCEDURE)
+    for category in order:
+        if category in case.categories:
+            return CATEGORY_INFO[category].standard_id
+    return "abusive"
+
+
+class LetterService:
+    """Issue, list and re-print letters; edit templates; make the guidance leaflet."""
+
+    def __init__(self, ctx: ServiceContext, blobs: BlobStore, cases: CaseService) -> None:
+        self.ctx = ctx
+        self.blobs = blobs
+        self.cases = cases
+        self.profile = SchoolProfileService(ctx, blobs)
+        self._defaults: dict[LetterKind, LetterTemplate] = {}
+        register_fonts(resources_dir() / "fonts")
+
+    # ----- templates ---------------------------------------------------------------
+
+    def default_template(self, kind: LetterKind) -> LetterTemplate:
+        """The template shipped with the app for this kind."""
+        if kind not in self._defaults:
+            path = resources_dir() / "templates" / "letters" / f"{kind.value}.txt"
+            self._defaults[kind] = parse_template_file(kind, path.read_text(encoding="utf-8"))
+        return self._defaults[kind]
+
+    def template(self, kind: LetterKind) -> LetterTemplate:
+        """The template letters of this kind use now: the school's newest copy, else the default."""
+        with self.ctx.sessions() as session:
+            record = session.scalar(
+                select(LetterTemplateRecord)
+                .where(LetterTemplateRecord.kind == kind.value)
+                .order_by(LetterTemplateRecord.version.desc())
+                .limit(1)
+            )
+            if record is None:
+                return self.default_template(kind)
+            return LetterTemplate(kind, f"school-{record.version}", record.subject, record.body)
+
+    def templates(self) -> list[TemplateInfo]:
+        """Every kind of letter with the version in use."""
+        infos = []
+        for kind in LetterKind:
+            current = self.template(kind)
+            standard = self.ctx.code.standard(LETTER_KINDS[kind].standard_id)
+            infos.append(
+                TemplateInfo(
+                    kind,
+                    LETTER_KINDS[kind].label,
+                    current.version,
+                    current.is_default,
+                    standard.number,
+                )
+            )
+        return infos
+
+    def save_template(self, kind: LetterKind, subject: str, body: str) -> LetterTemplate:
+        """Check and save the school's own copy as a new version; a bad template saves nothing."""
+        subject = clean_text(subject, "subject", 500)
+        body = clean_text(body, "letter text", MAX_TEMPLATE, multiline=True)
+        if not body:
+            raise TemplateError("The letter text is empty.")
+        draft = LetterTemplate(kind, "school-new", subject, body)
+        check_template(draft)
+        with self.ctx.sessions.begin() as session:
+            last = session.scalar(
+                select(func.max(LetterTemplateRecord.version)).where(
+                    LetterTemplateRecord.kind == kind.value
+                )
+            )
+            version = (last or 0) + 1
+            session.add(
+                LetterTemplateRecord(
+                    kind=kind.value,
+                    version=version,
+                    subject=subject,
+                    body=body,
+                    created_at=self.ctx.now(),
+                    created_by=self.ctx.actor,
+                )
+            )
+        log.info("Saved version %d of the %s letter template", version, kind.value)
+        return LetterTemplate(kind, f"school-{version}", subject, body)
+
+    def restore_default(self, kind: LetterKind) -> LetterTemplate:
+        """Go back to the shipped template (letters already issued keep what they used)."""
+        with self.ctx.sessions.begin() as session:
+            session.execute(
+                delete(LetterTemplateRecord).where(LetterTemplateRecord.kind == kind.value)
+            )
+        return self.default_template(kind)
+
+    def preview_template(
+        self, kind: LetterKind, subject: str, body: str, case_id: int | None = None
+    ) -> PreparedLetter:
+        """Render an edited template with sample or real values; empty fields show as such."""
+        draft = LetterTemplate(kind, "draft", subject, body)
+        if case_id is None:
+            return self._prepare_sample(draft)
+        case = self.cases.get_case(case_id)
+        recipient = self._default_recipient(case, kind, None, required=False)
+        return self._prepare(case, draft, recipient, SendMethod.HAND, None, strict=False)
+
+    # ----- preparing and issuing ---------------------------------------------------
+
+    def prepare(
+        self,
+        case_id: int,
+        kind: LetterKind,
+        person_id: int | None = None,
+        method: SendMethod = SendMethod.POST,
+        procedure: Procedure | None = None,
+    ) -> PreparedLetter:
+        """Render the letter for the preview; stops with a TemplateError if anything is missing."""
+        case = self.cases.get_case(case_id)
+        recipient = self._default_recipient(case, kind, person_id, required=True)
+        return self._prepare(case, self.template(kind), recipient, method, procedure, strict=True)
+
+    def issue(
+        self,
+        case_id: int,
+        kind: LetterKind,
+        person_id: int | None = None,
+        method: SendMethod = SendMethod.POST,
+        procedure: Procedure | None = None,
+        prepared: PreparedLetter | None = None,
+    ) -> IssuedLetter:
+        """Record the letter on the case with its PDF, and move the case on as the workflow says."""
+        if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
+            prepared = self.prepare(case_id, kind, person_id, method, procedure)
+        stored = self.blobs.put_bytes(prepared.pdf)
+        info = LETTER_KINDS[kind]
+        recipient = prepared.recipient
+        assert recipient is not None
+        letter_date = london_today(self.ctx.now())
+        with self.ctx.sessions.begin() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                raise NotFoundError("That case no longer exists.")
+            record = LetterRecord(
+                case_id=case_id,
+                person_id=recipient.id,
+                kind=kind.value,
+                template_version=prepared.template.version,
+                recipient_name=recipient.name,
+                subject=prepared.document.subject,
+                letter_date=letter_date,
+                method=method.value,
+                field_values=json.dumps(prepared.values, ensure_ascii=False, sort_keys=True),
+                pdf_sha256=stored.sha256,
+                pdf_size=stored.size,
+                issued_at=self.ctx.now(),
+                issued_by=self.ctx.actor,
+            )
+            session.add(record)
+            session.flush()
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "letter_issued",
+                f"Letter issued: {info.label} to {recipient.name} "
+                f"({SEND_METHOD_LABELS[method].lower()})",
+                {
+                    "letter_id": record.id,
+                    "kind": kind.value,
+                    "template_version": prepared.template.version,
+                    "pdf_sha256": stored.sha256,
+                    "method": method.value,
+                },
+            )
+            self._advance_case(session, case, kind, letter_date)
+            return self._issued(record, case.reference)
+
+    def _advance_case(
+        self, session: Session, case: CaseRecord, kind: LetterKind, letter_date: date
+    ) -> None:
+        info = LETTER_KINDS[kind]
+        current = CaseStatus(case.status)
+        target = info.moves_to
+        if target is not None and target != current and target in allowed_transitions(current):
+            case.status = target.value
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "status_changed",
+                f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}: "
+                f"{info.label.lower()} issued",
+                {"from": current.value, "to": target.value, "note": "letter issued"},
+            )
+        if info.follow_up_days is None:
+            return
+        due = (
+            None
+            if info.follow_up_days == 0 or not is_open(CaseStatus(case.status))
+            else letter_date + timedelta(days=info.follow_up_days)
+        )
+        if case.follow_up_due != due:
+            case.follow_up_due = due
+            summary = (
+                f"Follow-up date set to {format_long_date(due)}"
+                if due
+                else "Follow-up date cleared"
+            )
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "follow_up_changed",
+                summary,
+                {"follow_up_due": due.isoformat() if due else None},
+            )
+
+    def _default_recipient(
+        self, case: CaseDetail, kind: LetterKind, person_id: int | None, *, required: bool
+    ) -> Person | None:
+        if person_id is not None:
+            for link in case.people:
+                if link.person.id == person_id:
+                    return link.person
+            raise ValidationError(
+                f"That person is not linked to case {case.reference}; link them first."
+            )
+        role = LETTER_KINDS[kind].recipient_role
+        for link in case.people:
+            if link.role == role:
+                return link.person
+        if required:
+            raise ValidationError(
+                f"No one is linked to case {case.reference} as {ROLE_PHRASES[role]}; "
+                "link the recipient to the case, or choose who the letter is to."
+            )
+        return None
+
+    def find_recipient(self, case_id: int, name: str) -> Person:
+        """The person linked to the case with this name (for ``--to``)."""
+        case = self.cases.get_case(case_id)
+        key = name_key(name)
+        matches = {
+            link.person.id: link.person for link in case.people if name_key(link.person.name) == key
+        }
+        if not matches:
+            names = ", ".join(sorted({link.person.name for link in case.people})) or "no one"
+            raise ValidationError(
+                f"No one called {name.strip()} is linked to case {case.reference}; linked: {names}."
+            )
+        return next(iter(matches.values()))
+
+    def _previous_request(self, case_id: int, person_id: int) -> LetterRecord | None:
+        with self.ctx.sessions() as session:
+            return session.scalar(
+                select(LetterRecord)
+                .where(
+                    LetterRecord.case_id == case_id,
+                    LetterRecord.person_id == person_id,
+                    LetterRecord.kind.in_([k.value for k in REQUEST_KINDS]),
+                )
+                .order_by(LetterRecord.id)
+                .limit(1)
+            )
+
+    def _prepare(
+        self,
+        case: CaseDetail,
+        template: LetterTemplate,
+        recipient: Person | None,
+        method: SendMethod,
+        procedure: Procedure | None,
+        *,
+        strict: bool,
+    ) -> PreparedLetter:
+        kind = template.kind
+        profile = self.profile.get()
+        if strict:
+            _require_profile(profile, _LAYOUT_FIELDS, "letter")
+        today = london_today(self.ctx.now())
+        info = LETTER_KINDS[kind]
+        standard_id = info.standard_id
+        previous = None
+        if recipient is not None and kind == LetterKind.FOLLOW_UP:
+            previous = self._previous_request(case.id, recipient.id)
+        if previous is not None:
+            standard_id = json.loads(previous.field_values).get("standard_id", standard_id)
+        elif kind in (LetterKind.FOLLOW_UP, LetterKind.MEETING, LetterKind.OUTCOME):
+            standard_id = _standard_for_case(case)
+        standard = self.ctx.code.standard(standard_id)
+        address: tuple[str, ...] = ()
+        if recipient is not None:
+            address = recipient.address_lines + (
+                (recipient.postcode,) if recipient.postcode else ()
+            )
+            if strict and method == SendMethod.POST and not address:
+                raise ValidationError(
+                    f"{recipient.name} has no postal address on record; add it to their "
+                    "details, or send the letter by hand or by email."
+                )
+        proc = procedure or Procedure.COMPLAINTS
+        proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
+        reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
+        values: dict[str, dict[str, str]] = {
+            "school": {
+                name: getattr(profile, name)
+                for name in (
+                    "name",
+                    "telephone",
+                    "email",
+                    "website",
+                    "head_teacher",
+                    "head_title",
+                    "safeguarding_lead",
+                    "chair_of_governors",
+                )
+            },
+            "case": {
+                "reference": case.reference,
+                "title": case.title,
+                "platform": case.platform,
+                "account_handle": case.account_handle,
+                "post_url": case.post_url,
+                "posted_on": format_long_date(to_london(case.posted_at).date())
+                if case.posted_at
+                else "",
+                "summary": case.summary,
+            },
+            "recipient": {"name": recipient.name if recipient else ""},
+            "letter": {
+                "date": format_long_date(today),
+                "reply_by": format_long_date(today + timedelta(days=reply_days)),
+            },
+            "standard": {"number": str(standard.number), "text": standard.text},
+            "code": {"title": self.ctx.code.title, "version": self.ctx.code.version},
+            "previous_letter": {
+                "date": format_long_date(previous.letter_date),
+                "subject": previous.subject,
+            }
+            if previous
+            else {},
+            "procedure": {
+                "name": getattr(profile, proc_name_field) or "",
+                "contact": getattr(profile, proc_contact_field) or "",
+            },
+        }
+        filled = fill(template, values, strict=strict)
+        return self._finish(
+            case.id,
+            template,
+            filled,
+            recipient,
+            address,
+            method,
+            case.reference,
+            today,
+            profile,
+            standard_id,
+        )
+
+    def _prepare_sample(self, template: LetterTemplate) -> PreparedLetter:
+        profile = self.profile.get()
+        today = london_today(self.ctx.now())
+        info = LETTER_KINDS[template.kind]
+        standard = self.ctx.code.standard(info.standard_id)
+        values: dict[str, dict[str, str]] = {
+            **_SAMPLE_VALUES,
+            "school": {name: getattr(profile, name) for name in PROFILE_LABELS},
+            "letter": {
+                "date": format_long_date(today),
+                "reply_by": format_long_date(
+                    today + timedelta(days=info.follow_up_days or DEFAULT_REPLY_DAYS)
+                ),
+            },
+            "standard": {"number": str(standard.number), "text": standard.text},
+            "code": {"title": self.ctx.code.title, "version": self.ctx.code.version},
+            "procedure": {
+                "name": profile.complaints_procedure,
+                "contact": profile.complaints_contact,
+            },
+        }
+        filled = fill(template, values, strict=False)
+        person = Person(0, _SAMPLE_VALUES["recipient"]["name"], kind=PersonKind.PARENT)
+        return self._finish(
+            None,
+            template,
+            filled,
+            person,
+            _SAMPLE_ADDRESS,
+            SendMethod.POST,
+            "SM-2026-0001",
+            today,
+            profile,
+            standard.id,
+        )
+
+    def _finish(
+        self,
+        case_id: int | None,
+        template: LetterTemplate,
+        filled: FilledLetter,
+        recipient: Person | None,
+        address: tuple[str, ...],
+        method: SendMethod,
+        reference: str,
+        today: date,
+        profile: SchoolProfile,
+        standard_id: str,
+    ) -> PreparedLetter:
+        kind = template.kind
+        name = recipient.name if recipient else "[recipient: to complete]"
+        document = LetterDocument(
+            branding=self.profile.branding(profile),
+            title=f"{LETTER_KINDS[kind].label} — {reference}",
+            reference=reference,
+            date_text=format_long_date(today),
+            recipient_name=name,
+            recipient_address=address,
+            subject=filled.subject,
+            salutation=f"Dear {name},",
+            blocks=filled.blocks,
+            signatory=profile.head_teacher or "[head teacher's name: to complete]",
+            signatory_title=profile.head_title or "[head teacher's title: to complete]",
+        )
+        missing = missing_characters(document.texts())
+        warnings = (describe_missing(missing),) if missing else ()
+        values: dict[str, Any] = {
+            "fields": filled.used,
+            "standard_id": standard_id,
+            "template": {
+                "version": template.version,
+                "subject": template.subject,
+                "body": template.body,
+            },
+            "document": _document_to_json(document),
+        }
+        return PreparedLetter(
+            case_id=case_id,
+            kind=kind,
+            template=template,
+            recipient=recipient,
+            method=method,
+            document=document,
+            pdf=render_letter(document),
+            values=values,
+            warnings=warnings,
+        )
+
+    # ----- issued letters ------------------------------------------------------------
+
+    def _issued(self, record: LetterRecord, reference: str) -> IssuedLetter:
+        kind = LetterKind(record.kind)
+        return IssuedLetter(
+            id=record.id,
+            case_id=record.case_id,
+            case_reference=reference,
+            kind=kind,
+            label=LETTER_KINDS[kind].label,
+            template_version=record.template_version,
+            recipient_name=record.recipient_name,
+            subject=record.subject,
+            letter_date=record.letter_date,
+            method=SendMethod(record.method),
+            pdf_sha256=record.pdf_sha256,
+            pdf_size=record.pdf_size,
+            issued_at=record.issued_at,
+            issued_by=record.issued_by,
+        )
+
+    def list_letters(self, case_id: int) -> list[IssuedLetter]:
+        """Letters issued on a case, oldest first."""
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                select(LetterRecord, CaseRecord.reference)
+                .join(CaseRecord, CaseRecord.id == LetterRecord.case_id)
+                .where(LetterRecord.case_id == case_id)
+                .order_by(LetterRecord.id)
+            ).all()
+            return [self._issued(record, reference) for record, reference in rows]
+
+    def get_letter(self, letter_id: int) -> IssuedLetter:
+        """One issued letter."""
+        with self.ctx.sessions() as session:
+            record = session.get(LetterRecord, letter_id)
+            if record is None:
+                raise NotFoundError("That letter no longer exists.")
+            case = session.get(CaseRecord, record.case_id)
+            return self._issued(record, case.reference if case else "")
+
+    def letter_pdf(self, letter_id: int) -> bytes:
+        """The PDF exactly as issued (re-printing gives the identical file)."""
+        letter = self.get_letter(letter_id)
+        if self.blobs.hash_of_stored(letter.pdf_sha256) != letter.pdf_sha256:
+            raise NotFoundError(
+                f"The stored copy of the letter of {format_long_date(letter.letter_date)} is "
+                "missing or damaged; restore the data folder from a backup."
+            )
+        return self.blobs.read_bytes(letter.pdf_sha256)
+
+    def letter_docx(self, letter_id: int) -> bytes:
+        """An editable Word copy with the same content as the issued PDF."""
+        with self.ctx.sessions() as session:
+            record = session.get(LetterRecord, letter_id)
+            if record is None:
+                raise NotFoundError("That letter no longer exists.")
+            stored = json.loads(record.field_values)["document"]
+        profile = SchoolProfile(**stored["profile"])
+        return render_docx(_document_from_json(stored, self.profile.branding(profile)))
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob letters and the school profile refer to (for the start-up sweep)."""
+        with self.ctx.sessions() as session:
+            found = set(session.scalars(select(LetterRecord.pdf_sha256)).all())
+        profile = self.profile.get()
+        found |= {sha for sha in (profile.logo_sha256, profile.signature_sha256) if sha}
+        return found
+
+    def batch_pdf(
+        self,
+        case_ids: Sequence[int],
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchResult:
+        """The latest letter of each case, in one PDF, for printing together."""
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter()
+        included: list[str] = []
+        skipped: list[str] = []
+        total = len(case_ids)
+        for done, case_id in enumerate(case_ids, start=1):
+            if cancelled is not None and cancelled():
+                return BatchResult(b"", tuple(included), tuple(skipped), cancelled=True)
+            letters = self.list_letters(case_id)
+            if letters:
+                writer.append(PdfReader(io.BytesIO(self.letter_pdf(letters[-1].id))))
+                included.append(letters[-1].case_reference)
+            else:
+                skipped.append(self.cases.get_case(case_id).reference)
+            if progress is not None:
+                progress(done, total)
+        if not included:
+            raise ValidationError("None of the chosen cases has a letter to print yet.")
+        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
+        out = io.BytesIO()
+        writer.write(out)
+        return BatchResult(out.getvalue(), tuple(included), tuple(skipped))
+
+    # ----- the guidance leaflet ----------------------------------------------------------
+
+    def guidance_pdf(self, a5_booklet: bool = False) -> tuple[bytes, tuple[str, ...]]:
+        """The parent and carer guidance leaflet from the Code's wording, with any warnings."""
+        profile = self.profile.get()
+        _require_profile(profile, _GUIDANCE_FIELDS, "guidance leaflet")
+        contacts = [
+            ContactLine("School office", f"{profile.telephone}  ·  {profile.email}"),
+        ]
+        if profile.head_teacher:
+            contacts.append(ContactLine(profile.head_title or "Head teacher", profile.head_teacher))
+        if profile.safeguarding_lead:
+            contacts.append(ContactLine("Designated safeguarding lead", profile.safeguarding_lead))
+        for proc, (name_field, contact_field) in _PROCEDURE_FIELDS.items():
+            name = getattr(profile, name_field)
+            if name:
+                contact = getattr(profile, contact_field)
+                value = f"{name} — contact {contact}" if contact else name
+                contacts.append(ContactLine(f"{PROCEDURE_LABELS[proc]}", value))
+        received = date.fromisoformat(self.ctx.code.received)
+        document = GuidanceDocument(
+            branding=self.profile.branding(profile),
+            code=self.ctx.code,
+            code_date_text=format_long_date(received),
+            contacts=tuple(contacts),
+        )
+        missing = missing_characters(document.texts())
+        warnings = (describe_missing(missing),) if missing else ()
+        return render_guidance(document, a5_booklet=a5_booklet), warnings
+
+
+def _document_to_json(doc: LetterDocument) -> dict[str, Any]:
+    return {
+        "profile": asdict(doc.branding.profile),
+        "title": doc.title,
+        "reference": doc.reference,
+        "date_text": doc.date_text,
+        "recipient_name": doc.recipient_name,
+        "recipient_address": list(doc.recipient_address),
+        "subject": doc.subject,
+        "salutation": doc.salutation,
+        "blocks": [{"text": b.text, "quote": b.quote} for b in doc.blocks],
+        "closing": doc.closing,
+        "signatory": doc.signatory,
+        "signatory_title": doc.signatory_title,
+    }
+
+
+def _document_from_json(data: dict[str, Any], branding: Branding) -> LetterDocument:
+    return LetterDocument(
+        branding=branding,
+        title=data["title"],
+        reference=data["reference"],
+        date_text=data["date_text"],
+        recipient_name=data["recipient_name"],
+        recipient_address=tuple(data["recipient_address"]),
+        subject=data["subject"],
+        salutation=data["salutation"],
+        blocks=tuple(Block(b["text"], b["quote"]) for b in data["blocks"]),
+        closing=data["closing"],
+        signatory=data["signatory"],
+        signatory_title=data["signatory_title"],
+    )

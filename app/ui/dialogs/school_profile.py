@@ -1,0 +1,167 @@
+"""The school's details printed on letters: name, address, people, procedures, logo, signature."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CasebookError
+from app.domain.letters import PROFILE_LABELS, TO_COMPLETE, SchoolProfile
+from app.services.casebook import Services
+from app.ui.signals import AppSignals
+
+IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.gif *.bmp)"
+
+
+class SchoolProfileDialog(QDialog):
+    """Empty fields show 'to complete'; a letter that needs one will say so."""
+
+    def __init__(
+        self, services: Services, signals: AppSignals | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.signals = signals
+        self.setWindowTitle("School profile")
+        self.resize(720, 760)
+        profile = services.letters.profile.get()
+        self.edits: dict[str, QLineEdit | QPlainTextEdit] = {}
+        form = QFormLayout()
+        for name, label in PROFILE_LABELS.items():
+            edit: QLineEdit | QPlainTextEdit
+            if name == "address":
+                edit = QPlainTextEdit(profile.address)
+                edit.setPlaceholderText(f"{TO_COMPLETE} (one line each)")
+                edit.setFixedHeight(84)
+            else:
+                edit = QLineEdit(getattr(profile, name))
+                edit.setPlaceholderText(TO_COMPLETE)
+            self.edits[name] = edit
+            form.addRow(label[0].upper() + label[1:], edit)
+
+        self.images: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        for row, which in enumerate(("logo", "signature")):
+            preview = QLabel()
+            preview.setFixedSize(220, 70)
+            preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            preview.setStyleSheet("border:1px solid #ccc; background:white;")
+            self.images[which] = preview
+            choose = QPushButton(f"Choose {which}…")
+            choose.clicked.connect(lambda _=False, w=which: self.choose_image(w))
+            remove = QPushButton("Remove")
+            remove.clicked.connect(lambda _=False, w=which: self.set_image(w, None))
+            grid.addWidget(QLabel(which.capitalize()), row, 0)
+            grid.addWidget(preview, row, 1)
+            grid.addWidget(choose, row, 2)
+            grid.addWidget(remove, row, 3)
+        self._show_images(profile)
+
+        self.missing = QLabel()
+        self.missing.setWordWrap(True)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#a4262c;")
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addLayout(form)
+        inner_layout.addLayout(grid)
+        inner_layout.addWidget(self.problem)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.missing)
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(buttons)
+        layout.addLayout(bottom)
+        self._show_missing(profile)
+
+    def _show_missing(self, profile: SchoolProfile) -> None:
+        names = [PROFILE_LABELS[n] for n in profile.missing()]
+        self.missing.setText(
+            "Still to complete: " + ", ".join(names) + "." if names else "Every field is complete."
+        )
+
+    def _show_images(self, profile: SchoolProfile) -> None:
+        for which, sha in (("logo", profile.logo_sha256), ("signature", profile.signature_sha256)):
+            label = self.images[which]
+            data = self.services.letters.profile.image(sha)
+            if data:
+                pixmap = QPixmap()
+                pixmap.loadFromData(data)
+                label.setPixmap(
+                    pixmap.scaled(
+                        label.size(),
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+            else:
+                label.setPixmap(QPixmap())
+                label.setText("none")
+
+    def values(self) -> SchoolProfile:
+        """The profile as typed."""
+        typed = {
+            name: edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
+            for name, edit in self.edits.items()
+        }
+        return self.services.letters.profile.get().with_values(**typed)
+
+    def choose_image(self, which: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {which}", "", IMAGE_FILTER)
+        if path:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as error:
+                QMessageBox.warning(self, "The picture was not read", str(error.strerror))
+                return
+            self.set_image(which, data)
+
+    def set_image(self, which: str, data: bytes | None) -> None:
+        try:
+            profile = self.services.letters.profile.set_image(which, data)
+        except CasebookError as error:
+            self.problem.setText(error.message)
+            return
+        self.problem.setText("")
+        self._show_images(profile)
+        if self.signals is not None:
+            self.signals.data_changed.emit(0)
+
+    def save(self) -> None:
+        try:
+            profile = self.services.letters.profile.save(self.values())
+        except CasebookError as error:
+            QMessageBox.warning(self, "The profile was not saved", error.message)
+            return
+        self._show_missing(profile)
+        if self.signals is not None:
+            self.signals.data_changed.emit(0)
+        self.accept()

@@ -1,0 +1,216 @@
+"""The case screen's Letters tab: letters issued on the case, their preview, and actions."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.dates import format_date_time, format_short_date
+from app.domain.errors import CasebookError
+from app.domain.letters import SEND_METHOD_LABELS
+from app.services.casebook import Services
+from app.services.letters import IssuedLetter
+from app.ui.dialogs.issue_letter import IssueLetterDialog
+from app.ui.signals import AppSignals
+from app.ui.views.pdf_preview import PdfPreview, print_pdf
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("Date", "Letter", "To", "Sent", "Template")
+
+
+class LettersTab(QWidget):
+    """Lists the case's letters; issue, preview, print, save as PDF and export to Word."""
+
+    def __init__(
+        self, services: Services, signals: AppSignals, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.signals = signals
+        self.case_id: int | None = None
+        self.letters: list[IssuedLetter] = []
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._show_selected)
+
+        self.empty = QLabel("No letters have been issued on this case yet.")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.issue_button = QPushButton("Issue letter…")
+        self.print_button = QPushButton("Print…")
+        self.save_button = QPushButton("Save as PDF…")
+        self.docx_button = QPushButton("Export .docx…")
+        self.issue_button.clicked.connect(self.issue_letter)
+        self.print_button.clicked.connect(self.print_selected)
+        self.save_button.clicked.connect(self.save_selected_pdf)
+        self.docx_button.clicked.connect(self.export_selected_docx)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.issue_button)
+        buttons.addStretch(1)
+        for button in (self.print_button, self.save_button, self.docx_button):
+            buttons.addWidget(button)
+
+        self.preview = PdfPreview()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.empty)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.preview)
+        splitter.setSizes([520, 480])
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(splitter, 1)
+
+        signals.data_changed.connect(self._data_changed)
+        self.set_case(None)
+
+    # ----- the case shown -----------------------------------------------------------
+
+    def set_case(self, case_id: int | None) -> None:
+        """Show the letters of this case (None shows nothing)."""
+        self.case_id = case_id
+        self.refresh()
+
+    def _data_changed(self, case_id: int) -> None:
+        if self.case_id is not None and case_id in (0, self.case_id):
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the list from the casebook, keeping the selected letter when it still exists."""
+        selected = self.selected_letter()
+        self.letters = (
+            self.services.letters.list_letters(self.case_id) if self.case_id is not None else []
+        )
+        self.table.setRowCount(len(self.letters))
+        for row, letter in enumerate(self.letters):
+            values = (
+                format_short_date(letter.letter_date),
+                letter.label,
+                letter.recipient_name,
+                SEND_METHOD_LABELS[letter.method],
+                letter.template_version,
+            )
+            tip = (
+                f"{letter.subject}\nIssued by {letter.issued_by}, "
+                f"{format_date_time(letter.issued_at)}"
+            )
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setToolTip(tip)
+                self.table.setItem(row, column, item)
+        self.empty.setVisible(not self.letters and self.case_id is not None)
+        self.issue_button.setEnabled(self.case_id is not None)
+        if self.letters:
+            keep = [i for i, x in enumerate(self.letters) if selected and x.id == selected.id]
+            self.table.selectRow(keep[0] if keep else len(self.letters) - 1)
+        self._show_selected()
+
+    def selected_letter(self) -> IssuedLetter | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or rows[0].row() >= len(self.letters):
+            return None
+        return self.letters[rows[0].row()]
+
+    def _show_selected(self) -> None:
+        letter = self.selected_letter()
+        for button in (self.print_button, self.save_button, self.docx_button):
+            button.setEnabled(letter is not None)
+        if letter is None:
+            self.preview.set_pdf(b"")
+            return
+        try:
+            self.preview.set_pdf(self.services.letters.letter_pdf(letter.id))
+        except CasebookError as error:
+            self.preview.set_pdf(b"")
+            QMessageBox.warning(self, "The letter cannot be shown", error.message)
+
+    # ----- actions ----------------------------------------------------------------------
+
+    def issue_letter(self) -> None:
+        if self.case_id is None:
+            return
+        dialog = IssueLetterDialog(self.services, self.case_id, self)
+        if dialog.exec() == IssueLetterDialog.DialogCode.Accepted:
+            self.signals.data_changed.emit(self.case_id)
+            self.signals.status_message.emit("Letter issued and recorded on the case.")
+
+    def print_selected(self) -> None:
+        letter = self.selected_letter()
+        if letter is not None:
+            try:
+                print_pdf(self.services.letters.letter_pdf(letter.id), self)
+            except CasebookError as error:
+                QMessageBox.warning(self, "The letter cannot be printed", error.message)
+
+    def _suggested_name(self, letter: IssuedLetter, suffix: str) -> str:
+        return (
+            f"{letter.case_reference} {letter.kind.value} {letter.letter_date.isoformat()}{suffix}"
+        )
+
+    def save_selected_pdf(self, path: str | None = None) -> None:
+        letter = self.selected_letter()
+        if letter is None:
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save letter as PDF", self._suggested_name(letter, ".pdf"), "PDF (*.pdf)"
+            )
+        if path:
+            self._write(path, lambda: self.services.letters.letter_pdf(letter.id))
+
+    def export_selected_docx(self, path: str | None = None) -> None:
+        letter = self.selected_letter()
+        if letter is None:
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                "Export letter for Word",
+                self._suggested_name(letter, ".docx"),
+                "Word document (*.docx)",
+            )
+        if path:
+            self._write(path, lambda: self.services.letters.letter_docx(letter.id))
+
+    def _write(self, path: str, make: object) -> None:
+        try:
+            data = make()  # type: ignore[operator]
+            Path(path).write_bytes(data)
+        except CasebookError as error:
+            QMessageBox.warning(self, "The file was not saved", error.message)
+        except OSError as error:
+            log.warning("Could not write %s: %s", path, error)
+            QMessageBox.warning(
+                self, "The file was not saved", f"{path} cannot be written ({error.strerror})."
+            )
+        else:
+            self.signals.status_message.emit(f"Saved {path}")

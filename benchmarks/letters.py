@@ -1,0 +1,117 @@
+"""How fast letters are made, against the targets, and beside LibreOffice doing the same.
+
+Targets: one letter in a warm process <= 50 ms; a batch of 100 letters <= 5 s.
+Comparison: converting the same letter (.docx -> PDF) with LibreOffice headless, the way
+many schools make a PDF by hand (Debian package libreoffice-writer-nogui).
+
+Run: .venv/bin/python benchmarks/letters.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.domain.letters import LetterKind
+from app.domain.people import CaseRole
+from app.domain.records import CaseFilter, CaseSort
+from app.services.casebook import open_casebook
+from app.services.demo import create_demo
+
+ONE_LETTER_TARGET_MS = 50
+BATCH_TARGET_S = 5.0
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as folder:
+        services = open_casebook(Path(folder) / "data", actor="Benchmark")
+        try:
+            create_demo(services)
+            ids = services.cases.all_case_ids(CaseFilter(), CaseSort("reference", False))
+            with_author = [
+                i
+                for i in ids
+                if any(p.role == CaseRole.AUTHOR for p in services.cases.get_case(i).people)
+            ]
+            case_id = with_author[0]
+            services.letters.prepare(case_id, LetterKind.REMOVAL)  # warm up: fonts, templates
+
+            times = []
+            for _ in range(30):
+                start = time.perf_counter()
+                services.letters.prepare(case_id, LetterKind.REMOVAL)
+                times.append((time.perf_counter() - start) * 1000)
+            one_ms = statistics.median(times)
+
+            issue_times = []
+            for _ in range(10):
+                start = time.perf_counter()
+                services.letters.issue(case_id, LetterKind.ACKNOWLEDGEMENT)
+                issue_times.append((time.perf_counter() - start) * 1000)
+            issue_ms = statistics.median(issue_times)
+
+            start = time.perf_counter()
+            for n in range(100):
+                services.letters.issue(with_author[n % len(with_author)], LetterKind.REMOVAL)
+            issue_100_s = time.perf_counter() - start
+            start = time.perf_counter()
+            batch = services.letters.batch_pdf(with_author)
+            batch_s = time.perf_counter() - start
+
+            start = time.perf_counter()
+            for n in range(100):
+                services.letters.prepare(with_author[n % len(with_author)], LetterKind.REMOVAL)
+            render_100_s = time.perf_counter() - start
+
+            letter = services.letters.list_letters(case_id)[0]
+            docx = Path(folder) / "letter.docx"
+            docx.write_bytes(services.letters.letter_docx(letter.id))
+        finally:
+            services.close()
+
+        print(f"one letter (render, warm): {one_ms:7.1f} ms   target <= {ONE_LETTER_TARGET_MS} ms")
+        print(f"one letter issued (render+store+record): {issue_ms:5.1f} ms")
+        print(f"100 letters rendered: {render_100_s:7.2f} s    target <= {BATCH_TARGET_S} s")
+        print(f"100 letters issued+recorded: {issue_100_s:7.2f} s  target <= {BATCH_TARGET_S} s")
+        print(f"batch PDF of {len(batch.included)} cases' letters:       {batch_s * 1000:7.1f} ms")
+
+        soffice = shutil.which("soffice") or shutil.which("libreoffice")
+        if soffice is None:
+            print(
+                "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); "
+                "no comparison made."
+            )
+        else:
+            lo_times = []
+            profile = Path(folder) / "lo-profile"
+            for run in range(3):
+                out = Path(folder) / f"lo{run}"
+                start = time.perf_counter()
+                subprocess.run(
+                    [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                     "--convert-to", "pdf", "--outdir", str(out), str(docx)],
+                    check=True, capture_output=True, timeout=300,
+                )  # fmt: skip
+                lo_times.append(time.perf_counter() - start)
+                if not (out / "letter.pdf").is_file():
+                    raise SystemExit("LibreOffice ran but made no PDF")
+            lo_first, lo_warm = lo_times[0], statistics.median(lo_times[1:])
+            print(f"LibreOffice .docx -> PDF, first run: {lo_first * 1000:7.0f} ms")
+            print(f"LibreOffice .docx -> PDF, later runs:{lo_warm * 1000:7.0f} ms")
+            print(
+                f"ratio LibreOffice / Conduct Casebook (one letter): {lo_warm * 1000 / one_ms:.0f}x"
+            )
+        ok = one_ms <= ONE_LETTER_TARGET_MS and max(render_100_s, issue_100_s) <= BATCH_TARGET_S
+        print("targets met" if ok else "TARGETS MISSED")
+        return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

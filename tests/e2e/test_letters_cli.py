@@ -1,0 +1,92 @@
+"""The letter commands run as a school's script would run them: a real process each time."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from app.domain.code_of_conduct import normalise_spacing
+
+
+def _run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"CASEBOOK_USER": "Head Teacher", "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("casebook")
+    assert _run(data, "demo").returncode == 0
+    return data
+
+
+def test_letter_is_issued_saved_and_listed(demo: Path, tmp_path: Path) -> None:
+    out, docx = tmp_path / "letter.pdf", tmp_path / "letter.docx"
+    done = _run(
+        demo, "letter", "SM-2026-0001", "--kind", "removal", "--out", str(out),
+        "--docx", str(docx), "--method", "hand",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Zoë Łukasiewicz" in done.stdout
+    text = normalise_spacing(" ".join(p.extract_text() for p in PdfReader(out).pages))
+    assert "Foul, abusive, discriminatory or threatening material" in text
+    assert docx.stat().st_size > 1000
+    listed = json.loads(_run(demo, "letters", "SM-2026-0001", "--json").stdout)
+    assert [(x["kind"], x["method"], x["issued_by"]) for x in listed] == [
+        ("removal", "hand", "Head Teacher")
+    ]
+    assert listed[0]["template_version"] == "default-1"
+
+
+def test_letter_to_a_named_person(demo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ack.pdf"
+    done = _run(
+        demo, "letter", "SM-2026-0002", "--kind", "acknowledgement",
+        "--to", "ayşe yılmaz", "--out", str(out),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Dear Ayşe Yılmaz," in PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["SM-2026-0003", "--kind", "thanks"], 2, "'thanks' is not a kind of letter"),
+        (["SM-2026-0999", "--kind", "removal"], 1, "There is no case with the reference"),
+        (["SM-2026-0003", "--kind", "follow-up"], 1, "refers to an earlier letter"),
+        (["SM-2026-0003", "--kind", "removal", "--to", "Nobody"], 1, "No one called Nobody"),
+        (["SM-2026-0003", "--kind", "removal", "--method", "pigeon"], 2, "'pigeon' is not a way"),
+    ],
+)
+def test_refusals_are_one_line_and_record_nothing(
+    demo: Path, tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    out = tmp_path / "x.pdf"
+    done = _run(demo, "letter", *args, "--out", str(out))
+    assert done.returncode == code
+    assert message in done.stderr and done.stderr.count("\n") == 1
+    assert not out.exists()
+    assert json.loads(_run(demo, "letters", "SM-2026-0003", "--json").stdout) == []
+
+
+def test_templates_and_guidance(demo: Path, tmp_path: Path) -> None:
+    kinds = json.loads(_run(demo, "templates", "--json").stdout)
+    assert [k["kind"] for k in kinds] == [
+        "removal", "correction", "procedure", "safeguarding",
+        "follow-up", "meeting", "acknowledgement", "outcome",
+    ]  # fmt: skip
+    out = tmp_path / "guide.pdf"
+    done = _run(demo, "guidance", "--out", str(out), "--a5-booklet")
+    assert done.returncode == 0, done.stderr
+    assert PdfReader(out).metadata.author == "Eccleston Lane Ends Primary School"
