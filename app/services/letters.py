@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
+from types import ModuleType
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
@@ -45,10 +46,6 @@ from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStore
 from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
-from app.pdf.docx_letter import render_docx
-from app.pdf.fonts import describe_missing, missing_characters, register_fonts
-from app.pdf.leaflet import render_guidance
-from app.pdf.letter import render_letter
 from app.services.cases import CaseService, add_event
 from app.services.context import ServiceContext, resources_dir
 
@@ -256,7 +253,17 @@ class LetterService:
         self.cases = cases
         self.profile = SchoolProfileService(ctx, blobs)
         self._defaults: dict[LetterKind, LetterTemplate] = {}
-        register_fonts(resources_dir() / "fonts")
+        self._fonts_ready = False
+
+    def _pdf(self) -> ModuleType:
+        """The PDF renderers, imported on first use: reportlab and python-docx take a tenth
+        of a second to import, which the window's start-up should not pay."""
+        import app.pdf.render as render
+
+        if not self._fonts_ready:
+            render.register_fonts(resources_dir() / "fonts")
+            self._fonts_ready = True
+        return render
 
     # ----- templates ---------------------------------------------------------------
 
@@ -662,8 +669,9 @@ class LetterService:
             signatory=profile.head_teacher or "[head teacher's name: to complete]",
             signatory_title=profile.head_title or "[head teacher's title: to complete]",
         )
-        missing = missing_characters(document.texts())
-        warnings = (describe_missing(missing),) if missing else ()
+        pdf = self._pdf()
+        missing = pdf.missing_characters(document.texts())
+        warnings = (pdf.describe_missing(missing),) if missing else ()
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
@@ -681,7 +689,7 @@ class LetterService:
             recipient=recipient,
             method=method,
             document=document,
-            pdf=render_letter(document),
+            pdf=pdf.render_letter(document),
             values=values,
             warnings=warnings,
         )
@@ -745,7 +753,9 @@ class LetterService:
                 raise NotFoundError("That letter no longer exists.")
             stored = json.loads(record.field_values)["document"]
         profile = SchoolProfile(**stored["profile"])
-        return render_docx(_document_from_json(stored, self.profile.branding(profile)))
+        document = _document_from_json(stored, self.profile.branding(profile))
+        docx: bytes = self._pdf().render_docx(document)
+        return docx
 
     def referenced_blobs(self) -> set[str]:
         """Every blob letters and the school profile refer to (for the start-up sweep)."""
@@ -812,9 +822,10 @@ class LetterService:
             code_date_text=format_long_date(received),
             contacts=tuple(contacts),
         )
-        missing = missing_characters(document.texts())
-        warnings = (describe_missing(missing),) if missing else ()
-        return render_guidance(document, a5_booklet=a5_booklet), warnings
+        pdf = self._pdf()
+        missing = pdf.missing_characters(document.texts())
+        warnings = (pdf.describe_missing(missing),) if missing else ()
+        return pdf.render_guidance(document, a5_booklet=a5_booklet), warnings
 
 
 def _document_to_json(doc: LetterDocument) -> dict[str, Any]:

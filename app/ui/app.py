@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -67,11 +67,35 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
         return error.exit_code
     try:
         window = MainWindow(services, demo=is_demo(services))
+        if os.environ.get(ENV_FIRST_PAINT):
+            _quit_after_first_paint(window)
         window.show()
         return app.exec()
     finally:
         services.close()
         lock.release()
+
+
+# For benchmarks/startup.py: print a line and quit once the case list has been painted.
+ENV_FIRST_PAINT = "CASEBOOK_QUIT_AFTER_FIRST_PAINT"
+
+
+class _FirstPaint(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+            self.seen = True
+            QTimer.singleShot(0, self._report)
+        return False
+
+    def _report(self) -> None:
+        sys.stdout.write("first paint\n")
+        sys.stdout.flush()
+        QApplication.quit()
+
+
+def _quit_after_first_paint(window: MainWindow) -> None:
+    watcher = _FirstPaint(window)
+    window.case_list.table.viewport().installEventFilter(watcher)
 
 
 def run_screenshot(

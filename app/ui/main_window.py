@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -18,10 +19,16 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.domain.records import CaseCounts
 from app.services.casebook import Services
+from app.services.letters import BatchResult
 from app.ui.dialogs.new_case import NewCaseDialog
+from app.ui.dialogs.school_profile import SchoolProfileDialog
+from app.ui.dialogs.template_editor import TemplateEditorDialog
+from app.ui.errors import refusals_shown
+from app.ui.letter_batch import BatchPrintWorker, start_batch_print
 from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
 from app.ui.views.case_list import CaseListView
+from app.ui.views.pdf_preview import print_pdf
 
 APP_TITLE = "Conduct Casebook"
 
@@ -39,6 +46,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.signals = AppSignals(self)
         self._demo = demo
+        self._batch: BatchPrintWorker | None = None
         self.setWindowTitle(APP_TITLE + (" — demonstration data (fictional)" if demo else ""))
 
         self.case_list = CaseListView(services, self.signals, self)
@@ -137,6 +145,30 @@ class MainWindow(QMainWindow):
             "Ctrl+L",
             "Link a parent, carer or other person to the case",
         )
+        self.profile_action = self._action(
+            "School &profile…",
+            self.edit_school_profile,
+            None,
+            "The school's name, address, head teacher and procedures used in letters",
+        )
+        self.templates_action = self._action(
+            "Letter &templates…",
+            self.edit_templates,
+            None,
+            "Change the wording of the school's letters",
+        )
+        self.guidance_action = self._action(
+            "Parent &guidance leaflet…",
+            self.save_guidance,
+            None,
+            "Save the parent and carer guidance leaflet made from the Code as a PDF",
+        )
+        self.batch_action = self._action(
+            "Print &letters of selected cases…",
+            self.print_selected_letters,
+            "Ctrl+Shift+P",
+            "The latest letter of each selected case, as one PDF to print",
+        )
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.about_action = self._action("&About Conduct Casebook", self.about)
         for action in (self.next_action, self.previous_action, self.refresh_action):
@@ -146,6 +178,12 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_case_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.batch_action)
+        file_menu.addAction(self.guidance_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.profile_action)
+        file_menu.addAction(self.templates_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -196,6 +234,58 @@ class MainWindow(QMainWindow):
                 self.case_list.apply_filter()
                 self.case_list.select_case(created.id)
             self.statusBar().showMessage(f"Opened case {created.reference}.", 8000)
+
+    def edit_school_profile(self) -> None:
+        SchoolProfileDialog(self.services, self.signals, self).exec()
+
+    def edit_templates(self) -> None:
+        case = self.case_detail.case
+        TemplateEditorDialog(self.services, self, case_id=case.id if case else None).exec()
+
+    def save_guidance(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the parent guidance leaflet",
+            "Parent guidance - social media.pdf",
+            "PDF documents (*.pdf)",
+        )
+        if not path:
+            return
+        with refusals_shown(self):
+            data, warnings = self.services.letters.guidance_pdf()
+            Path(path).write_bytes(data)
+            note = f" ({'; '.join(warnings)})" if warnings else ""
+            self.statusBar().showMessage(f"Saved the guidance leaflet to {path}{note}.", 8000)
+
+    def print_selected_letters(self) -> None:
+        case_ids = self.case_list.selected_case_ids()
+        if not case_ids:
+            QMessageBox.information(
+                self, "Print letters", "Select one or more cases in the list first."
+            )
+            return
+        self._batch = start_batch_print(self.services, case_ids, self)
+        self._batch.signals.finished.connect(self._batch_ready)
+        self._batch.signals.failed.connect(
+            lambda message: QMessageBox.warning(self, "Print letters", message)
+        )
+
+    def _batch_ready(self, result: BatchResult) -> None:
+        if result.cancelled:
+            self.statusBar().showMessage("Printing letters was cancelled.", 8000)
+            return
+        if not result.included:
+            QMessageBox.information(
+                self, "Print letters", "None of the selected cases has a letter to print yet."
+            )
+            return
+        if result.skipped:
+            QMessageBox.information(
+                self,
+                "Print letters",
+                "These cases have no letter yet and are left out: " + ", ".join(result.skipped),
+            )
+        print_pdf(result.pdf, self)
 
     def focus_search(self) -> None:
         self.case_list.search.setFocus()

@@ -187,3 +187,10 @@ def test_another_programs_sqlite_file_is_refused_untouched(tmp_path: Path) -> No
     assert digest(paths.database) == before
     assert tables(paths.database) == {"pupils"}
     assert _files(paths.root) == {"casebook.sqlite3", "blobs", "backups", "logs"}
+
+
+def test_schema_head_constant_matches_alembic() -> None:
+    """The start-up fast path trusts SCHEMA_HEAD; it must name Alembic's real head."""
+    from app.db.engine import SCHEMA_HEAD, head_revision
+
+    assert head_revision() == SCHEMA_HEAD

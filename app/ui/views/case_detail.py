@@ -34,6 +34,7 @@ from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
 from app.ui.errors import refusals_shown
 from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
+from app.ui.views.letters_tab import LettersTab
 
 TAB_NAMES = ("details", "people", "chronology", "evidence", "letters")
 
@@ -160,9 +161,7 @@ class CaseDetailView(QWidget):
             "captured) is not available in this version yet.",
             self,
         )
-        self.letters_tab: QWidget = NotYetAvailable(
-            "Letters on the school's letterhead are not available in this version yet.", self
-        )
+        self.letters_tab: QWidget = LettersTab(services, signals, self)
 
         self.tabs = QTabWidget(self)
         self.tabs.addTab(details, "&Details")

@@ -1,0 +1,133 @@
+"""The case list at scale, against the foundation's targets.
+
+Targets:
+- start to first painted case list with 10,000 cases <= 1.0 s (whole process, cold Python);
+- one filter/search keystroke over 100,000 cases <= 50 ms (query, model reset, repaint);
+- resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB.
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/case_list.py
+The fictional casebooks are built once into benchmarks/out/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _casebook import fresh_copy  # noqa: E402
+
+START_TARGET_S = 1.0
+KEYSTROKE_TARGET_MS = 50.0
+MEMORY_TARGET_MB = 250.0
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc; elsewhere peak via resource)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_start(folder: Path, runs: int = 5) -> list[float]:
+    env = dict(os.environ, CASEBOOK_QUIT_AFTER_FIRST_PAINT="1", QT_QPA_PLATFORM="offscreen")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "app", "--data-dir", str(folder)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - started
+        if "first paint" not in result.stdout:
+            raise SystemExit(f"the window did not report its first paint: {result.stderr}")
+        times.append(elapsed)
+    return times
+
+
+def measure_list(folder: Path) -> tuple[list[float], float, int]:
+    from PySide6.QtWidgets import QApplication
+
+    from app.services.casebook import open_casebook
+    from app.ui.app import make_application
+    from app.ui.main_window import MainWindow
+
+    app = make_application(["bench"])
+    services = open_casebook(folder, actor="Benchmark")
+    window = MainWindow(services)
+    window.resize(1280, 800)
+    window.show()
+    QApplication.processEvents()
+    lst = window.case_list
+    timings = []
+    # What a person types into the search box, one keystroke at a time, then clears.
+    for text in ["s", "so", "sok", "soko", "sokol", "", "#4", "#42", "#421", "", "face",
+                 "facebook", "", "ł", "łu", "łuk", ""]:
+        started = time.perf_counter()
+        lst.search.setText(text)
+        lst.apply_filter()
+        lst.table.viewport().repaint()
+        QApplication.processEvents()
+        timings.append((time.perf_counter() - started) * 1000)
+    for index in range(lst.status_filter.count()):
+        started = time.perf_counter()
+        lst.status_filter.setCurrentIndex(index)
+        lst.table.viewport().repaint()
+        QApplication.processEvents()
+        timings.append((time.perf_counter() - started) * 1000)
+    lst.status_filter.setCurrentIndex(0)
+    # Scroll the whole list end to end, as a person dragging the scroll bar would.
+    bar = lst.table.verticalScrollBar()
+    for step in range(0, 101, 5):
+        bar.setValue(bar.maximum() * step // 100)
+        lst.table.viewport().repaint()
+        QApplication.processEvents()
+    memory = rss_mb()
+    rows = lst.model.rowCount()
+    window.close()
+    services.close()
+    del app
+    return timings, memory, rows
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as temp:
+        small = fresh_copy(10_000, Path(temp) / "c10k")
+        starts = measure_start(small)
+        large = fresh_copy(100_000, Path(temp) / "c100k")
+        keystrokes, memory, rows = measure_list(large)
+    print(f"Start to first painted list, 10,000 cases: first {starts[0]:.2f} s, median "
+          f"{statistics.median(starts):.2f} s over {len(starts)} runs "
+          f"(target <= {START_TARGET_S:.1f} s)")
+    print(f"Filter/search keystroke, {rows:,} cases: median {statistics.median(keystrokes):.1f} ms, "
+          f"worst {max(keystrokes):.1f} ms over {len(keystrokes)} keystrokes "
+          f"(target <= {KEYSTROKE_TARGET_MS:.0f} ms)")
+    print(f"Resident memory with {rows:,} cases after scrolling end to end: {memory:.0f} MB "
+          f"(target <= {MEMORY_TARGET_MB:.0f} MB)")
+    ok = (
+        statistics.median(starts) <= START_TARGET_S
+        and statistics.median(keystrokes) <= KEYSTROKE_TARGET_MS
+        and memory <= MEMORY_TARGET_MB
+    )
+    print("All targets met." if ok else "Some targets NOT met.")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
