@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import make_engine, make_session_factory, migrate
 from app.domain.dates import utc_now
+from app.evidence.blobstore import BlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
+from app.services.evidence import EvidenceService
 from app.services.people import PersonService
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class Services:
     engine: Engine
     cases: CaseService
     people: PersonService
+    evidence: EvidenceService
     migration_backup: Path | None = None
 
     def close(self) -> None:
@@ -62,11 +65,17 @@ def open_casebook(
         data_dir=paths.root,
         clock=clock,
     )
-    return Services(
+    services = Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
         cases=CaseService(ctx),
         people=PersonService(ctx),
+        evidence=EvidenceService(ctx, BlobStore(paths.blobs)),
         migration_backup=backup,
     )
+    if may_migrate:
+        # Only the process holding the data folder may tidy the store: another process's
+        # import in progress would otherwise lose its temporary files.
+        services.evidence.sweep()
+    return services
