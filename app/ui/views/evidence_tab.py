@@ -454,7 +454,7 @@ class EvidenceTab(QWidget):
     @staticmethod
     def _strip_text(exhibit: Exhibit) -> str:
         if exhibit.kind is EvidenceKind.REDACTED:
-            return f"Exhibit {exhibit.number} redacted"
+            return f"Redacted {exhibit.number}"
         return f"Exhibit {exhibit.number}"
 
     @staticmethod
