@@ -61,7 +61,9 @@ def test_bomb_is_refused_from_the_header_without_decoding() -> None:
 def test_file_over_the_size_limit_is_refused(services: Services, case_id: int) -> None:
     services.evidence.set_max_file_size(2048)
     with pytest.raises(EvidenceRejected, match="larger than the limit of 2 KB"):
-        services.evidence.add_bytes(case_id, [("big.png", png_bytes(600, 600, "white") + b"x" * 3000)])
+        services.evidence.add_bytes(
+            case_id, [("big.png", png_bytes(600, 600, "white") + b"x" * 3000)]
+        )
     assert _rows(services) == 0
 
 
@@ -170,9 +172,14 @@ def test_a_failing_row_write_removes_the_new_blob(services: Services, case_id: i
         services.evidence.add_bytes(case_id, [("a.png", png_bytes())])
     assert _store_files(services) == []
     with services.ctx.sessions() as session:
-        assert session.scalar(
-            select(func.count()).select_from(EventRecord).where(EventRecord.kind == "evidence_added")
-        ) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(EventRecord)
+                .where(EventRecord.kind == "evidence_added")
+            )
+            == 0
+        )
 
 
 def test_cancelled_import_leaves_nothing(services: Services, case_id: int) -> None:

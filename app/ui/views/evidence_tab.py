@@ -822,7 +822,7 @@ class EvidenceTab(QWidget):
                 array = QByteArray()
                 buffer = QBuffer(array)
                 buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-                image.save(buffer, b"PNG")
+                image.save(buffer, "PNG")  # type: ignore[call-overload]
                 buffer.close()
                 self.import_data([(f"{verb} picture {stamp}.png", bytes(array.data()))])
                 return True
