@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -922,7 +923,14 @@ class EvidenceTab(QWidget):
 
     def wait_for_work(self, msecs: int = 30_000) -> bool:
         """Wait for background work to finish (before closing, and in tests)."""
-        return bool(self.pool.waitForDone(msecs))
+        # Poll instead of QThreadPool.waitForDone: a worker running Python code needs the
+        # interpreter lock, which a blocking wait on this thread could hold.
+        deadline = time.monotonic() + msecs / 1000
+        while self.pool.activeThreadCount() > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def closeEvent(self, event: Any) -> None:
         if self._task is not None:
