@@ -21,8 +21,9 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy app
 	$(VENV)/bin/lint-imports
 
+# `timeout` bounds a deadlock that holds the interpreter lock, which pytest-timeout cannot.
 test: lint
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(if $(CI),-m "slow or not slow",)
+	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q $(if $(CI),-m "slow or not slow",)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py

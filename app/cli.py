@@ -26,12 +26,14 @@ from app.domain.dates import (
     parse_iso_datetime,
 )
 from app.domain.errors import CasebookError, ValidationError
+from app.domain.evidence import EvidenceDetails
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.domain.status import STATUS_LABELS, parse_status
 from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
+from app.services.evidence import describe_exhibit
 
 log = logging.getLogger("app.cli")
 
@@ -129,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("reference")
     show.add_argument("--json", action="store_true")
 
+    _register_evidence(commands)
+
     shot = commands.add_parser("screenshot", help="save a picture of the window (1280×800)")
     shot.add_argument("--out", required=True, metavar="FILE.png")
     shot.add_argument("--case", metavar="REF", help="open this case first")
@@ -139,6 +143,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _register_letters(commands)
     return parser
+
+
+def _register_evidence(commands: Any) -> None:
+    evidence = commands.add_parser("evidence", help="add, list and verify a case's evidence")
+    actions = evidence.add_subparsers(
+        dest="evidence_command", parser_class=_Parser, metavar="ACTION"
+    )
+    actions.required = True
+    add = actions.add_parser("add", help="add files to a case and print the new exhibit ids")
+    add.add_argument("reference", metavar="REF")
+    add.add_argument("files", nargs="+", metavar="FILE")
+    add.add_argument("--url", default="", help="address of the post")
+    add.add_argument(
+        "--posted-at",
+        type=_typed(lambda v: parse_iso_datetime(v, "posted-at")),
+        metavar="ISO",
+        help="when the post was made, e.g. 2026-11-24T14:05",
+    )
+    add.add_argument(
+        "--captured-at",
+        type=_typed(lambda v: parse_iso_datetime(v, "captured-at")),
+        metavar="ISO",
+        help="when the screenshot or photo was taken",
+    )
+    add.add_argument("--captured-by", default="", metavar="NAME")
+    add.add_argument("--source", default="", help="who sent it and how")
+    add.add_argument("--note", default="")
+    listing = actions.add_parser("list", help="list a case's exhibits")
+    listing.add_argument("reference", metavar="REF")
+    listing.add_argument("--json", action="store_true")
+    verify = actions.add_parser(
+        "verify", help="re-hash stored evidence (one case, or all) and report changes"
+    )
+    verify.add_argument("reference", metavar="REF", nargs="?")
 
 
 # ----- output ---------------------------------------------------------------------
@@ -439,12 +477,71 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-READ_ONLY = {"cases", "case show", "letters", "templates", "guidance"}
+def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
+    case_id = services.cases.case_id_for(args.reference)
+    details = EvidenceDetails(
+        captured_at=args.captured_at,
+        captured_by=args.captured_by,
+        source=args.source,
+        post_url=args.url,
+        posted_at=args.posted_at,
+        note=args.note,
+    )
+    results = services.evidence.add_files(case_id, [Path(f) for f in args.files], details)
+    for result in results:
+        sys.stdout.write(f"{result.exhibit.id}\n")
+        if result.duplicate:
+            sys.stderr.write(
+                f"casebook: {result.exhibit.original_name} is already on this case as "
+                f"{result.exhibit.label} (same SHA-256); it was not added again.\n"
+            )
+    return EXIT_OK
+
+
+def _cmd_evidence_list(services: Services, args: argparse.Namespace) -> int:
+    case_id = services.cases.case_id_for(args.reference)
+    exhibits = services.evidence.list_evidence(case_id, include_copies=True)
+    if args.json:
+        _print_json([describe_exhibit(e) for e in exhibits])
+        return EXIT_OK
+    for e in exhibits:
+        shape = (
+            f"{e.width}×{e.height}" if e.width else (f"{e.page_count} pp" if e.page_count else "")
+        )
+        gps = "  GPS LOCATION" if e.has_location else ""
+        sys.stdout.write(
+            f"{e.id:>5}  {e.label:<34} {e.content_type:<28} {shape:<11} "
+            f"{e.sha256[:12]}  {e.original_name}{gps}\n"
+        )
+    sys.stdout.write(f"{len(exhibits)} item{'s' if len(exhibits) != 1 else ''}\n")
+    return EXIT_OK
+
+
+def _cmd_evidence_verify(services: Services, args: argparse.Namespace) -> int:
+    case_id = services.cases.case_id_for(args.reference) if args.reference else None
+    report = services.evidence.verify(case_id)
+    stream = sys.stdout if report.ok else sys.stderr
+    for line in report.sentences():
+        stream.write(("" if report.ok else "casebook: ") + line + "\n")
+    return EXIT_OK if report.ok else EXIT_REFUSED
+
+
+READ_ONLY = {
+    "cases",
+    "case show",
+    "letters",
+    "templates",
+    "guidance",
+    "evidence list",
+    "evidence verify",
+}
 
 
 def _command_name(args: argparse.Namespace) -> str:
     if args.command == "case":
         return f"case {args.case_command}"
+    if args.command == "evidence":
+        return f"evidence {args.evidence_command}"
     return args.command or "gui"
 
 
@@ -468,6 +565,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         "letters": _cmd_letters,
         "templates": _cmd_templates,
         "guidance": _cmd_guidance,
+        "evidence add": _cmd_evidence_add,
+        "evidence list": _cmd_evidence_list,
+        "evidence verify": _cmd_evidence_verify,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:

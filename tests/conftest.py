@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Window tests run without a display, however pytest is started.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import UTCDateTime
@@ -175,3 +175,48 @@ class LetterRecord(Base):
     pdf_size: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_by: Mapped[str] = mapped_column(String(200))
+
+
+# ----- Evidence (issue 4) ---------------------------------------------------------------
+
+
+class EvidenceRecord(Base):
+    """A stored file: an original exhibit as received, or a copy made from one."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        Index("ix_evidence_case_id", "case_id"),
+        Index("ix_evidence_sha256", "sha256"),
+        Index("ix_evidence_parent_id", "parent_id"),
+        Index(
+            "uq_evidence_case_number_original",
+            "case_id",
+            "number",
+            unique=True,
+            sqlite_where=text("kind = 'original'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evidence.id", ondelete="CASCADE"), nullable=True
+    )
+    original_name: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    captured_by: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    post_url: Mapped[str] = mapped_column(Text, default="")
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -56,3 +56,7 @@ class EvidenceRejected(CasebookError):
 
 class TemplateError(CasebookError):
     """A letter template or the data it needs is incomplete or wrong."""
+
+
+class OperationCancelled(CasebookError):
+    """The person stopped a long operation before it finished; nothing was changed."""

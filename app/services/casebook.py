@@ -16,6 +16,7 @@ from app.domain.dates import utc_now
 from app.evidence.blobstore import BlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
+from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
 
@@ -31,8 +32,20 @@ class Services:
     engine: Engine
     cases: CaseService
     people: PersonService
+    evidence: EvidenceService
     letters: LetterService
     migration_backup: Path | None = None
+
+    def sweep_blobs(self) -> list[str]:
+        """Remove crash leftovers and blobs no record refers to (evidence, letters, profile).
+
+        Only the process holding the data folder's lock may call this: another process's
+        write in progress would otherwise lose its new blob before its row is committed.
+        """
+        with self.ctx.sessions() as session:
+            referenced = referenced_blob_hashes(session)
+        referenced |= self.letters.referenced_blobs()
+        return self.evidence.store.sweep(referenced)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -66,12 +79,19 @@ def open_casebook(
         clock=clock,
     )
     cases = CaseService(ctx)
-    return Services(
+    blobs = BlobStore(paths.blobs)
+    services = Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
         cases=cases,
         people=PersonService(ctx),
-        letters=LetterService(ctx, BlobStore(paths.blobs), cases),
+        evidence=EvidenceService(ctx, blobs),
+        letters=LetterService(ctx, blobs, cases),
         migration_backup=backup,
     )
+    if may_migrate:
+        # Only the process holding the data folder may tidy the store: another process's
+        # import in progress would otherwise lose its temporary files.
+        services.sweep_blobs()
+    return services

@@ -40,6 +40,12 @@ class ServiceContext:
     data_dir: Path
     clock: Callable[[], datetime] = utc_now
 
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql': which database the casebook lives in."""
+        bind = self.sessions.kw.get("bind")
+        return str(bind.dialect.name) if bind is not None else "sqlite"
+
     def now(self) -> datetime:
         """The current time in UTC (from the injectable clock)."""
         return self.clock()

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -129,6 +129,12 @@ def run_screenshot(
                 )
                 return 2
             window.case_detail.show_tab(tab)
+        # Let thumbnails and previews made on worker threads arrive before the picture.
+        for _ in range(10):
+            app.processEvents()
+            QThreadPool.globalInstance().waitForDone(100)
+            for pool in window.findChildren(QThreadPool):
+                pool.waitForDone(100)
         app.processEvents()
         out.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(out), "PNG"):

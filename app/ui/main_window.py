@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self._restore_layout()
-        self._show_counts(services.cases.counts(self.case_list.current_filter()))
+        self._show_counts(self.case_list.counts)
         self.case_list.select_row(0)
         self.case_list.table.setFocus()
 

@@ -34,6 +34,7 @@ from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
 from app.ui.errors import refusals_shown
 from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
+from app.ui.views.evidence_tab import EvidenceTab
 from app.ui.views.letters_tab import LettersTab
 
 TAB_NAMES = ("details", "people", "chronology", "evidence", "letters")
@@ -55,22 +56,6 @@ def _cell(text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setToolTip(text)
     return item
-
-
-class NotYetAvailable(QWidget):
-    """An honest placeholder for a tab whose capability has not been built yet."""
-
-    def __init__(self, what: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        label = QLabel(what, self)
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setStyleSheet("color: #555;")
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-
-    def set_case(self, case_id: int | None) -> None:
-        del case_id
 
 
 class CaseDetailView(QWidget):
@@ -156,11 +141,7 @@ class CaseDetailView(QWidget):
         chronology_layout = QVBoxLayout(chronology)
         chronology_layout.addWidget(self.events_table)
 
-        self.evidence_tab: QWidget = NotYetAvailable(
-            "Evidence (screenshots, PDFs and saved text, with when and by whom they were "
-            "captured) is not available in this version yet.",
-            self,
-        )
+        self.evidence_tab: QWidget = EvidenceTab(services, signals, self)
         self.letters_tab: QWidget = LettersTab(services, signals, self)
 
         self.tabs = QTabWidget(self)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -69,7 +71,6 @@ class CaseListView(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setSortingEnabled(True)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
@@ -92,15 +93,17 @@ class CaseListView(QWidget):
             self.table.setColumnWidth(column, widths[key])
         header.setStretchLastSection(True)
         header.setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
+        # Enabling sorting sorts once by the indicator: that is the list's first load.
+        self.table.setSortingEnabled(True)
         self.table.setAccessibleName("Cases")
 
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
         filters.addWidget(self.status_filter, 1)
         filters.addWidget(self.category_filter, 1)
         filters.addWidget(self.overdue_only)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.search)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.counts_label)
@@ -116,7 +119,6 @@ class CaseListView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         signals.data_changed.connect(self.refresh)
 
-        self.model.reload()
         self._update_counts()
 
     # ----- filtering ----------------------------------------------------------------
@@ -143,8 +145,9 @@ class CaseListView(QWidget):
         self._search_timer.stop()
         selected = self.selected_case_id()
         self.model.set_filter(self.current_filter())
-        self._update_counts()
-        self._reselect(selected)
+        # A filter changes only what is shown; the totals stay until the data changes.
+        self._show_counts(replace(self.counts, shown=self.model.rowCount()))
+        self._reselect(selected, search_all=False)
 
     def refresh(self, _case_id: int = 0) -> None:
         """Re-read the list after data changed, keeping the selection."""
@@ -154,7 +157,12 @@ class CaseListView(QWidget):
         self._reselect(selected)
 
     def _update_counts(self) -> None:
-        counts = self._services.cases.counts(self.model.case_filter)
+        self.counts = self._services.cases.counts(
+            self.model.case_filter, shown=self.model.rowCount()
+        )
+        self._show_counts(self.counts)
+
+    def _show_counts(self, counts: CaseCounts) -> None:
         self.counts_label.setText(_counts_text(counts))
         self.counts_changed.emit(counts)
 
@@ -200,9 +208,17 @@ class CaseListView(QWidget):
         current = self.table.currentIndex()
         self.select_row((current.row() if current.isValid() else -1) + step)
 
-    def _reselect(self, case_id: int) -> None:
-        if case_id and self.select_case(case_id):
-            return
+    def _reselect(self, case_id: int, *, search_all: bool = True) -> None:
+        """Keep the case that was selected; else the first row.
+
+        While typing in the search box (``search_all=False``) only the first page is
+        looked at, so a keystroke never reads every matching id of a large casebook.
+        """
+        if case_id:
+            self.model.case_at(0)  # loads the first page
+            known = self.model.row_of_case(case_id) is not None
+            if (known or search_all) and self.select_case(case_id):
+                return
         if self.model.rowCount():
             self.select_row(0)
         else:

@@ -1,0 +1,645 @@
+"""Evidence: taking files in safely, keeping them provably unchanged, and making copies.
+
+Adding is all-or-nothing per call: every file is inspected before anything is written;
+blobs are written first (temp file, fsync, rename), then every row and chronology entry
+in one transaction; if that transaction fails, the blobs it created are removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from app.db.models import CaseRecord, EvidenceRecord, SettingRecord
+from app.domain.dates import format_date_time
+from app.domain.errors import EvidenceRejected, NotFoundError, OperationCancelled, ValidationError
+from app.domain.evidence import (
+    AddedEvidence,
+    EvidenceDetails,
+    EvidenceKind,
+    Exhibit,
+    IntegrityFinding,
+    IntegrityReport,
+)
+from app.domain.validation import check_url, clean_text
+from app.evidence import derivatives
+from app.evidence.blobstore import BlobStore
+from app.evidence.derivatives import Box
+from app.evidence.intake import (
+    TYPE_LABELS,
+    InspectedFile,
+    IntakeLimits,
+    display_name,
+    format_size,
+    inspect_bytes,
+)
+from app.services.cases import add_event
+from app.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+MAX_SIZE_SETTING = "evidence_max_bytes"
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class _Offered:
+    name: str
+    data: bytes
+    info: InspectedFile
+
+
+def _describe(info: InspectedFile) -> str:
+    label = TYPE_LABELS.get(info.base_type, info.base_type)
+    parts = [label]
+    if info.width and info.height:
+        parts.append(f"{info.width}×{info.height}")
+    if info.page_count:
+        parts.append(f"{info.page_count} page{'s' if info.page_count != 1 else ''}")
+    parts.append(format_size(info.size))
+    return ", ".join(parts)
+
+
+def exhibit_from_record(record: EvidenceRecord) -> Exhibit:
+    """The DTO for one evidence row."""
+    meta: dict[str, Any] = json.loads(record.metadata_json or "{}")
+    return Exhibit(
+        id=record.id,
+        case_id=record.case_id,
+        number=record.number,
+        kind=EvidenceKind(record.kind),
+        parent_id=record.parent_id,
+        original_name=record.original_name,
+        content_type=record.content_type,
+        size=record.size,
+        width=record.width,
+        height=record.height,
+        page_count=record.page_count,
+        sha256=record.sha256,
+        details=EvidenceDetails(
+            captured_at=record.captured_at,
+            captured_by=record.captured_by,
+            source=record.source,
+            post_url=record.post_url,
+            posted_at=record.posted_at,
+            note=record.note,
+        ),
+        added_by=record.added_by,
+        added_at=record.added_at,
+        exif=tuple((str(k), str(v)) for k, v in meta.get("exif", [])),
+        has_location=bool(meta.get("has_location", False)),
+        text_note=str(meta.get("text_note", "")),
+    )
+
+
+def check_details(details: EvidenceDetails, now: Any) -> EvidenceDetails:
+    """Return cleaned details or raise ``ValidationError`` with one sentence."""
+    for moment, label in ((details.captured_at, "capture"), (details.posted_at, "posting")):
+        if moment is not None and moment > now:
+            raise ValidationError(f"The date of {label} cannot be in the future.")
+    return EvidenceDetails(
+        captured_at=details.captured_at,
+        captured_by=clean_text(details.captured_by, "name of who captured it", 500),
+        source=clean_text(details.source, "source", 2000, multiline=True),
+        post_url=check_url(details.post_url),
+        posted_at=details.posted_at,
+        note=clean_text(details.note, "note", 20_000, multiline=True),
+    )
+
+
+def referenced_blob_hashes(session: Session) -> set[str]:
+    """Every blob hash any table refers to.
+
+    Other features (letters, bundles) keep their files in the same store; any column
+    named ``sha256`` or ending in ``_sha256`` counts as a reference, so the start-up sweep
+    never removes a file that something still points to.
+    """
+    found: set[str] = set()
+    inspector = inspect(session.get_bind())
+    for table in inspector.get_table_names():
+        for column in inspector.get_columns(table):
+            name = str(column["name"])
+            if name == "sha256" or name.endswith("_sha256"):
+                rows = session.execute(text(f'SELECT DISTINCT "{name}" FROM "{table}"'))
+                found.update(str(value) for (value,) in rows if value)
+    return found
+
+
+class EvidenceService:
+    """Exhibits of a case: intake, listing, integrity checks, copies and redaction."""
+
+    def __init__(self, ctx: ServiceContext, store: BlobStore) -> None:
+        self.ctx = ctx
+        self.store = store
+
+    # ----- settings ---------------------------------------------------------------------
+
+    def limits(self) -> IntakeLimits:
+        """The intake limits, with the file size limit from the settings when set."""
+        with self.ctx.sessions() as session:
+            value = session.get(SettingRecord, MAX_SIZE_SETTING)
+        if value is None:
+            return IntakeLimits()
+        try:
+            return IntakeLimits(max_bytes=max(1, int(value.value)))
+        except ValueError:
+            log.warning("Ignoring unreadable %s setting %r", MAX_SIZE_SETTING, value.value)
+            return IntakeLimits()
+
+    def set_max_file_size(self, max_bytes: int) -> None:
+        """Change the largest file accepted as one piece of evidence."""
+        if max_bytes < 1024:
+            raise ValidationError("The evidence size limit must be at least 1 KB.")
+        with self.ctx.sessions.begin() as session:
+            session.merge(SettingRecord(key=MAX_SIZE_SETTING, value=str(max_bytes)))
+
+    # ----- intake -----------------------------------------------------------------------
+
+    def read_file(self, path: Path, limits: IntakeLimits | None = None) -> bytes:
+        """Read a file offered as evidence, refusing clearly when it cannot be read."""
+        limits = limits or self.limits()
+        shown = display_name(path.name)
+        try:
+            if not path.is_file():
+                raise EvidenceRejected(f"{shown} is not a file that can be read.")
+            size = path.stat().st_size
+            if size > limits.max_bytes:
+                raise EvidenceRejected(
+                    f"{shown} is {format_size(size)}, larger than the limit of "
+                    f"{format_size(limits.max_bytes)} for one piece of evidence."
+                )
+            with open(path, "rb") as handle:
+                return handle.read(limits.max_bytes + 1)
+        except OSError as error:
+            log.info("Could not read %s: %s", path, error)
+            raise EvidenceRejected(
+                f"{shown} could not be read ({error.strerror or 'read error'})."
+            ) from None
+
+    def add_files(
+        self,
+        case_id: int,
+        paths: Sequence[Path],
+        details: EvidenceDetails | None = None,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> list[AddedEvidence]:
+        """Add files to a case as exhibits; if any is refused, none is added."""
+        limits = self.limits()
+        total = len(paths)
+        inspected: list[_Offered] = []
+        for index, path in enumerate(paths):
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+            data = self.read_file(path, limits)
+            inspected.append(_Offered(path.name, data, inspect_bytes(data, path.name, limits)))
+            if progress is not None:
+                progress(index + 1, total * 2)
+        return self._store(case_id, inspected, details, progress, cancelled)
+
+    def add_bytes(
+        self,
+        case_id: int,
+        items: Sequence[tuple[str, bytes]],
+        details: EvidenceDetails | None = None,
+        *,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> list[AddedEvidence]:
+        """Add content held in memory (a pasted picture or text) under the given names."""
+        limits = self.limits()
+        inspected = []
+        for index, (name, data) in enumerate(items):
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+            inspected.append(_Offered(name, data, inspect_bytes(data, name, limits)))
+            if progress is not None:
+                progress(index + 1, len(items) * 2)
+        return self._store(case_id, inspected, details, progress, cancelled)
+
+    def _store(
+        self,
+        case_id: int,
+        offered: Sequence[_Offered],
+        details: EvidenceDetails | None,
+        progress: Progress | None,
+        cancelled: Cancelled | None,
+    ) -> list[AddedEvidence]:
+        if not offered:
+            raise ValidationError("Please choose at least one file to add as evidence.")
+        clean = check_details(details or EvidenceDetails(), self.ctx.now())
+        with self.ctx.sessions() as session:
+            if session.get(CaseRecord, case_id) is None:
+                raise NotFoundError("That case no longer exists.")
+        created: list[str] = []
+        try:
+            hashes: list[str] = []
+            for index, item in enumerate(offered):
+                if cancelled is not None and cancelled():
+                    raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+                blob = self.store.put_bytes(item.data)
+                if blob.created:
+                    created.append(blob.sha256)
+                hashes.append(blob.sha256)
+                if progress is not None:
+                    progress(len(offered) + index + 1, len(offered) * 2)
+            with self.ctx.sessions.begin() as session:
+                results = self._insert_rows(session, case_id, offered, hashes, clean)
+            return results
+        except BaseException:
+            for sha in created:
+                self.store.delete(sha)
+            raise
+
+    def _insert_rows(
+        self,
+        session: Session,
+        case_id: int,
+        offered: Sequence[_Offered],
+        hashes: Sequence[str],
+        details: EvidenceDetails,
+    ) -> list[AddedEvidence]:
+        case = session.get(CaseRecord, case_id)
+        if case is None:
+            raise NotFoundError("That case no longer exists.")
+        now = self.ctx.now()
+        number = (
+            session.scalar(
+                select(func.max(EvidenceRecord.number)).where(
+                    EvidenceRecord.case_id == case_id,
+                    EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
+                )
+            )
+            or 0
+        )
+        results: list[AddedEvidence] = []
+        for item, sha in zip(offered, hashes, strict=True):
+            existing = session.scalar(
+                select(EvidenceRecord).where(
+                    EvidenceRecord.case_id == case_id,
+                    EvidenceRecord.sha256 == sha,
+                    EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
+                )
+            )
+            if existing is not None:
+                results.append(AddedEvidence(exhibit_from_record(existing), duplicate=True))
+                continue
+            number += 1
+            info = item.info
+            record = EvidenceRecord(
+                case_id=case_id,
+                number=number,
+                kind=EvidenceKind.ORIGINAL.value,
+                parent_id=None,
+                original_name=display_name(item.name),
+                content_type=info.content_type,
+                size=info.size,
+                width=info.width,
+                height=info.height,
+                page_count=info.page_count,
+                sha256=sha,
+                captured_at=details.captured_at,
+                captured_by=details.captured_by,
+                source=details.source,
+                post_url=details.post_url,
+                posted_at=details.posted_at,
+                note=details.note,
+                metadata_json=json.dumps(
+                    {
+                        "exif": [list(pair) for pair in info.exif],
+                        "has_location": info.has_location,
+                        "text_note": info.text_note,
+                    },
+                    ensure_ascii=False,
+                ),
+                added_by=self.ctx.actor,
+                added_at=now,
+            )
+            session.add(record)
+            session.flush()
+            location = " It carries a GPS location." if info.has_location else ""
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "evidence_added",
+                f"Exhibit {number} added: {record.original_name} ({_describe(info)}).{location}",
+                {"evidence_id": record.id, "sha256": sha, "number": number},
+            )
+            results.append(AddedEvidence(exhibit_from_record(record), duplicate=False))
+        return results
+
+    # ----- reading ----------------------------------------------------------------------
+
+    def list_evidence(self, case_id: int, *, include_copies: bool = False) -> list[Exhibit]:
+        """The case's exhibits in number order (copies after their original when asked)."""
+        kinds = [EvidenceKind.ORIGINAL.value]
+        if include_copies:
+            kinds += [EvidenceKind.REDACTED.value, EvidenceKind.STRIPPED.value]
+        with self.ctx.sessions() as session:
+            rows = session.scalars(
+                select(EvidenceRecord)
+                .where(EvidenceRecord.case_id == case_id, EvidenceRecord.kind.in_(kinds))
+                .order_by(EvidenceRecord.number, EvidenceRecord.id)
+            ).all()
+            return [exhibit_from_record(r) for r in rows]
+
+    def get(self, exhibit_id: int) -> Exhibit:
+        """One exhibit by id."""
+        with self.ctx.sessions() as session:
+            return exhibit_from_record(self._load(session, exhibit_id))
+
+    def _load(self, session: Session, exhibit_id: int) -> EvidenceRecord:
+        record = session.get(EvidenceRecord, exhibit_id)
+        if record is None:
+            raise NotFoundError("That piece of evidence no longer exists.")
+        return record
+
+    def content(self, exhibit_id: int) -> bytes:
+        """The stored bytes of an exhibit, exactly as received."""
+        exhibit = self.get(exhibit_id)
+        try:
+            return self.store.read_bytes(exhibit.sha256)
+        except OSError:
+            raise EvidenceRejected(
+                f"The stored file for {exhibit.label} is missing; "
+                "run “Verify integrity” and restore from a backup."
+            ) from None
+
+    def redacted_copies(self, exhibit_id: int) -> list[Exhibit]:
+        """Redacted copies made from an original, oldest first."""
+        with self.ctx.sessions() as session:
+            rows = session.scalars(
+                select(EvidenceRecord)
+                .where(
+                    EvidenceRecord.parent_id == exhibit_id,
+                    EvidenceRecord.kind == EvidenceKind.REDACTED.value,
+                )
+                .order_by(EvidenceRecord.id)
+            ).all()
+            return [exhibit_from_record(r) for r in rows]
+
+    # ----- copies -----------------------------------------------------------------------
+
+    def _derivative(
+        self,
+        session: Session,
+        parent: EvidenceRecord,
+        kind: EvidenceKind,
+        sha: str,
+        data: bytes,
+        content_type: str,
+        name: str,
+        width: int | None,
+        height: int | None,
+    ) -> EvidenceRecord:
+        record = EvidenceRecord(
+            case_id=parent.case_id,
+            number=parent.number,
+            kind=kind.value,
+            parent_id=parent.id,
+            original_name=name,
+            content_type=content_type,
+            size=len(data),
+            width=width,
+            height=height,
+            page_count=parent.page_count if kind is EvidenceKind.STRIPPED else None,
+            sha256=sha,
+            captured_at=parent.captured_at,
+            captured_by=parent.captured_by,
+            source=parent.source,
+            post_url=parent.post_url,
+            posted_at=parent.posted_at,
+            note="",
+            metadata_json="{}",
+            added_by=self.ctx.actor,
+            added_at=self.ctx.now(),
+        )
+        session.add(record)
+        session.flush()
+        return record
+
+    def _store_derivative(
+        self,
+        parent_id: int,
+        kind: EvidenceKind,
+        data: bytes,
+        content_type: str,
+        name: str,
+        size: tuple[int, int] | None,
+        event: str | None = None,
+    ) -> Exhibit:
+        blob = self.store.put_bytes(data)
+        try:
+            with self.ctx.sessions.begin() as session:
+                parent = self._load(session, parent_id)
+                width, height = size if size else (None, None)
+                record = self._derivative(
+                    session, parent, kind, blob.sha256, data, content_type, name, width, height
+                )
+                if event is not None:
+                    case = session.get(CaseRecord, parent.case_id)
+                    assert case is not None
+                    add_event(
+                        session,
+                        case,
+                        self.ctx,
+                        f"evidence_{kind.value}",
+                        event,
+                        {"evidence_id": record.id, "parent_id": parent.id, "sha256": blob.sha256},
+                    )
+                return exhibit_from_record(record)
+        except BaseException:
+            if blob.created:
+                self.store.delete(blob.sha256)
+            raise
+
+    def _existing_copy(self, parent_id: int, kind: EvidenceKind) -> Exhibit | None:
+        with self.ctx.sessions() as session:
+            record = session.scalar(
+                select(EvidenceRecord)
+                .where(EvidenceRecord.parent_id == parent_id, EvidenceRecord.kind == kind.value)
+                .order_by(EvidenceRecord.id.desc())
+                .limit(1)
+            )
+            return exhibit_from_record(record) if record is not None else None
+
+    def thumbnail(self, exhibit_id: int) -> bytes | None:
+        """A small PNG of a picture exhibit (made once, then kept); None for PDFs and text.
+
+        Safe to call from a worker thread: it opens its own sessions.
+        """
+        exhibit = self.get(exhibit_id)
+        if not exhibit.is_image:
+            return None
+        existing = self._existing_copy(exhibit_id, EvidenceKind.THUMBNAIL)
+        if existing is not None and self.store.exists(existing.sha256):
+            return self.store.read_bytes(existing.sha256)
+        data = derivatives.make_thumbnail(self.content(exhibit_id))
+        self._store_derivative(
+            exhibit_id,
+            EvidenceKind.THUMBNAIL,
+            data,
+            "image/png",
+            f"thumbnail of {exhibit.original_name}",
+            None,
+        )
+        return data
+
+    def redact(self, exhibit_id: int, boxes: Sequence[Box]) -> Exhibit:
+        """Save a redacted copy of a picture: opaque boxes burnt into a new flattened image."""
+        exhibit = self.get(exhibit_id)
+        original = exhibit
+        if exhibit.kind is EvidenceKind.REDACTED and exhibit.parent_id is not None:
+            original = self.get(exhibit.parent_id)
+        elif exhibit.kind is not EvidenceKind.ORIGINAL:
+            raise ValidationError("Only an original exhibit or a redacted copy can be redacted.")
+        if not exhibit.is_image:
+            raise ValidationError(
+                f"{exhibit.label} is not a picture; only pictures can be redacted here."
+            )
+        if not boxes:
+            raise ValidationError("Please draw at least one box over what should be hidden.")
+        self._check_intact(exhibit)
+        data, size = derivatives.redacted_copy(self.content(exhibit.id), boxes)
+        count = len(boxes)
+        stem = original.original_name.rsplit(".", 1)[0]
+        return self._store_derivative(
+            original.id,
+            EvidenceKind.REDACTED,
+            data,
+            "image/png",
+            f"{stem} (redacted).png",
+            size,
+            event=(
+                f"Redacted copy of exhibit {original.number} saved "
+                f"({count} area{'s' if count != 1 else ''} hidden); the original is unchanged."
+            ),
+        )
+
+    def _check_intact(self, exhibit: Exhibit) -> None:
+        actual = self.store.hash_of_stored(exhibit.sha256)
+        if actual != exhibit.sha256:
+            state = "is missing" if actual is None else "has been changed since it was stored"
+            raise EvidenceRejected(
+                f"The stored file for {exhibit.label} {state}, so no copy can be made from it."
+            )
+
+    def exported_copy(self, exhibit_id: int, redacted: bool) -> bytes:
+        """Bytes fit to leave the app (letters, bundles, export): no EXIF, GPS or metadata.
+
+        With ``redacted`` the newest redacted copy is used, and one must exist.
+        """
+        exhibit = self.get(exhibit_id)
+        source = exhibit
+        if redacted and exhibit.kind is not EvidenceKind.REDACTED:
+            copies = self.redacted_copies(exhibit.parent_id or exhibit.id)
+            if not copies:
+                raise ValidationError(
+                    f"{exhibit.label} has no redacted copy yet; please redact it first."
+                )
+            source = copies[-1]
+        self._check_intact(source)
+        existing = self._existing_copy(source.id, EvidenceKind.STRIPPED)
+        if existing is not None and self.store.hash_of_stored(existing.sha256) == existing.sha256:
+            return self.store.read_bytes(existing.sha256)
+        data, content_type = derivatives.stripped_copy(self.content(source.id), source.content_type)
+        self._store_derivative(
+            source.id,
+            EvidenceKind.STRIPPED,
+            data,
+            content_type,
+            f"{source.original_name} (without metadata)",
+            (source.width, source.height) if source.width and source.height else None,
+        )
+        return data
+
+    # ----- integrity --------------------------------------------------------------------
+
+    def verify(self, case_id: int | None = None) -> IntegrityReport:
+        """Re-hash every original and redacted copy (of one case, or all) against its record."""
+        with self.ctx.sessions() as session:
+            query = (
+                select(EvidenceRecord, CaseRecord.reference)
+                .join(CaseRecord, CaseRecord.id == EvidenceRecord.case_id)
+                .where(
+                    EvidenceRecord.kind.in_(
+                        [EvidenceKind.ORIGINAL.value, EvidenceKind.REDACTED.value]
+                    )
+                )
+                .order_by(CaseRecord.reference, EvidenceRecord.number, EvidenceRecord.id)
+            )
+            if case_id is not None:
+                query = query.where(EvidenceRecord.case_id == case_id)
+            rows = [(exhibit_from_record(r), ref) for r, ref in session.execute(query).all()]
+        findings = []
+        for exhibit, reference in rows:
+            actual = self.store.hash_of_stored(exhibit.sha256)
+            if actual == exhibit.sha256:
+                continue
+            problem = "missing" if actual is None else "changed"
+            log.warning("Integrity: %s %s is %s", reference, exhibit.label, problem)
+            findings.append(
+                IntegrityFinding(
+                    exhibit_id=exhibit.id,
+                    case_reference=reference,
+                    label=exhibit.label,
+                    original_name=exhibit.original_name,
+                    problem=problem,
+                )
+            )
+        return IntegrityReport(checked=len(rows), findings=tuple(findings))
+
+    def sweep(self) -> list[str]:
+        """Remove temporary files and blobs no record refers to (run at start-up only)."""
+        with self.ctx.sessions() as session:
+            referenced = referenced_blob_hashes(session)
+        return self.store.sweep(referenced)
+
+
+def sha256_of(data: bytes) -> str:
+    """The SHA-256 hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def describe_exhibit(exhibit: Exhibit) -> dict[str, Any]:
+    """Plain, stable field names for ``evidence list --json``."""
+
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": exhibit.id,
+        "number": exhibit.number,
+        "kind": exhibit.kind.value,
+        "parent_id": exhibit.parent_id,
+        "original_name": exhibit.original_name,
+        "content_type": exhibit.content_type,
+        "size": exhibit.size,
+        "width": exhibit.width,
+        "height": exhibit.height,
+        "page_count": exhibit.page_count,
+        "sha256": exhibit.sha256,
+        "captured_at": iso(exhibit.details.captured_at),
+        "captured_by": exhibit.details.captured_by,
+        "source": exhibit.details.source,
+        "post_url": exhibit.details.post_url,
+        "posted_at": iso(exhibit.details.posted_at),
+        "note": exhibit.details.note,
+        "added_by": exhibit.added_by,
+        "added_at": iso(exhibit.added_at),
+        "has_location": exhibit.has_location,
+        "exif": dict(exhibit.exif),
+        "added_at_display": format_date_time(exhibit.added_at),
+    }

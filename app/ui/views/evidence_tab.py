@@ -1,0 +1,950 @@
+"""The evidence tab of a case: thumbnails, viewer, details, intake, integrity and redaction.
+
+Everything slow (importing files, thumbnails, decoding a huge picture, re-hashing every
+file) runs on this tab's own thread pool; the window stays responsive and an import can
+be stopped. The tab never writes to the database itself: it calls the evidence service
+and then announces the change with ``signals.data_changed``.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QMimeData,
+    QObject,
+    QPointF,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QShortcut,
+)
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdfWidgets import QPdfView
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.dates import format_date_time, utc_now
+from app.domain.errors import CasebookError
+from app.domain.evidence import EvidenceKind, Exhibit
+from app.evidence.intake import TYPE_LABELS, decode_text, format_size
+from app.services.casebook import Services
+from app.ui.signals import AppSignals
+from app.ui.views.evidence_viewer import PictureView, decode_with_pillow
+
+log = logging.getLogger(__name__)
+
+THUMB = QSize(96, 120)
+_EXHIBIT_ROLE = Qt.ItemDataRole.UserRole
+
+
+# ----- background work ---------------------------------------------------------------------
+
+
+class _TaskSignals(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class Task(QRunnable):
+    """Runs ``work(report, cancelled)`` on a pool thread and reports back by signals."""
+
+    def __init__(self, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]):
+        super().__init__()
+        self.work = work
+        self.signals = _TaskSignals()
+        self.cancel_requested = False
+
+    def cancel(self) -> None:
+        self.cancel_requested = True
+
+    def run(self) -> None:
+        try:
+            result = self.work(self.signals.progress.emit, lambda: self.cancel_requested)
+        except CasebookError as error:
+            self.signals.failed.emit(error.message)
+            return
+        except Exception as error:  # a worker must report, never die silently
+            log.exception("Evidence task failed")
+            self.signals.failed.emit(
+                f"The work could not be completed ({type(error).__name__}); "
+                "details are in the log file."
+            )
+            return
+        self.signals.finished.emit(result)
+
+
+class _ThumbSignals(QObject):
+    ready = Signal(int, int, QImage)
+
+
+class ThumbnailJob(QRunnable):
+    """Makes (or fetches) one exhibit's thumbnail off the GUI thread."""
+
+    def __init__(self, services: Services, exhibit_id: int, generation: int) -> None:
+        super().__init__()
+        self.services = services
+        self.exhibit_id = exhibit_id
+        self.generation = generation
+        self.signals = _ThumbSignals()
+
+    def run(self) -> None:
+        try:
+            data = self.services.evidence.thumbnail(self.exhibit_id)
+        except CasebookError as error:
+            log.info("No thumbnail for evidence %s: %s", self.exhibit_id, error.message)
+            return
+        except Exception:
+            log.exception("Thumbnail failed for evidence %s", self.exhibit_id)
+            return
+        if data is None:
+            return
+        try:
+            image, _pixels = decode_with_pillow(data)
+        except (OSError, ValueError):
+            log.info("Thumbnail of evidence %s could not be decoded", self.exhibit_id)
+            return
+        # Thumbnails are small: a copy owns its pixels, so the buffer can go.
+        self.signals.ready.emit(self.generation, self.exhibit_id, image.copy())
+
+
+def _placeholder_icon(label: str) -> QIcon:
+    pixmap = QPixmap(THUMB)
+    pixmap.fill(QColor("#f1f3f4"))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#5f6368"))
+    painter.drawRect(0, 0, THUMB.width() - 1, THUMB.height() - 1)
+    font = QFont()
+    font.setBold(True)
+    font.setPointSize(14)
+    painter.setFont(font)
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, label)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _local_files(mime: QMimeData) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+
+# ----- the tab -----------------------------------------------------------------------------
+
+
+class EvidenceTab(QWidget):
+    """Evidence of one case. Hosted by the case screen; refreshes on ``data_changed``."""
+
+    def __init__(self, services: Services, signals: AppSignals, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.services = services
+        self.signals = signals
+        self.case_id: int | None = None
+        self.exhibits: list[Exhibit] = []
+        self.current: Exhibit | None = None
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(2)
+        self._generation = 0
+        self._task: Task | None = None
+        self._pdf_buffer: QBuffer | None = None
+        self._thumbs_done: set[int] = set()
+        self.setAcceptDrops(True)
+        self._build()
+        self._shortcuts()
+        signals.data_changed.connect(self._on_data_changed)
+        self._update_actions()
+
+    # ----- layout ----------------------------------------------------------------------
+
+    def _button(self, text: str, tip: str, slot: Callable[[], None]) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.clicked.connect(slot)
+        return button
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(6)
+
+        bar = QHBoxLayout()
+        self.add_button = QPushButton("Add files…")
+        self.add_button.setToolTip("Add screenshots, photos, PDFs or text files to this case")
+        self.add_button.clicked.connect(self.choose_files)
+        self.paste_button = QPushButton("Paste")
+        self.paste_button.setToolTip("Add the picture or text on the clipboard (Ctrl+V)")
+        self.paste_button.clicked.connect(self.paste)
+        self.verify_button = QPushButton("Verify integrity")
+        self.verify_button.setToolTip("Re-check every stored file against its SHA-256 hash")
+        self.verify_button.clicked.connect(self.verify_integrity)
+        for button in (self.add_button, self.paste_button, self.verify_button):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        # Viewer controls sit on a second row so the tab fits beside the case list on a
+        # 1280-pixel screen.
+        view_bar = QHBoxLayout()
+        self.zoom_out_button = self._button("−", "Zoom out (-)", self.zoom_out)
+        self.zoom_in_button = self._button("+", "Zoom in (+)", self.zoom_in)
+        self.fit_width_button = self._button(
+            "Fit width", "Fit the width to the window", self.fit_width
+        )
+        self.fit_page_button = self._button("Fit page", "Show the whole page", self.fit_page)
+        self.actual_button = self._button("100%", "Actual size (1)", self.actual_size)
+        self.rotate_button = self._button("Rotate", "Turn a quarter to the right (R)", self.rotate)
+        self.zoom_label = QLabel("")
+        self.zoom_label.setMinimumWidth(48)
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        view_bar.addWidget(self.zoom_out_button)
+        view_bar.addWidget(self.zoom_label)
+        for widget in (
+            self.zoom_in_button,
+            self.fit_width_button,
+            self.fit_page_button,
+            self.actual_button,
+            self.rotate_button,
+        ):
+            view_bar.addWidget(widget)
+        view_bar.addSpacing(12)
+        self.prev_button = self._button("◀ Previous", "Previous exhibit (Left)", self.previous)
+        self.next_button = self._button("Next ▶", "Next exhibit (Right)", self.next)
+        view_bar.addWidget(self.prev_button)
+        view_bar.addWidget(self.next_button)
+        view_bar.addStretch(1)
+        self.redact_button = QPushButton("Redact…")
+        self.redact_button.setToolTip("Hide names, faces or a child's image in a new copy")
+        self.redact_button.setCheckable(True)
+        self.redact_button.toggled.connect(self.set_redacting)
+        bar.addWidget(self.redact_button)
+        outer.addLayout(bar)
+        outer.addLayout(view_bar)
+
+        # Inline messages and progress: nothing here ever blocks the window.
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setVisible(False)
+        outer.addWidget(self.message)
+        progress_row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setFormat("Adding evidence… %p%")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.cancel_import)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.stop_button)
+        self.progress_row = QWidget()
+        self.progress_row.setLayout(progress_row)
+        progress_row.setContentsMargins(0, 0, 0, 0)
+        self.progress_row.setVisible(False)
+        outer.addWidget(self.progress_row)
+
+        self.redact_bar = QFrame()
+        self.redact_bar.setStyleSheet(
+            "QFrame { background: #fef7e0; border: 1px solid #f9ab00; border-radius: 4px; }"
+        )
+        redact_row = QHBoxLayout(self.redact_bar)
+        redact_row.setContentsMargins(8, 4, 8, 4)
+        self.redact_hint = QLabel(
+            "Drag boxes over names, faces or a child's image. The original stays unchanged."
+        )
+        self.redact_hint.setStyleSheet("border: none;")
+        self.undo_box_button = QPushButton("Undo box")
+        self.undo_box_button.clicked.connect(self._undo_box)
+        self.save_redacted_button = QPushButton("Save redacted copy")
+        self.save_redacted_button.clicked.connect(self.save_redacted)
+        self.cancel_redact_button = QPushButton("Cancel")
+        self.cancel_redact_button.clicked.connect(lambda: self.redact_button.setChecked(False))
+        redact_row.addWidget(self.redact_hint, 1)
+        for action in (self.undo_box_button, self.save_redacted_button, self.cancel_redact_button):
+            redact_row.addWidget(action)
+        self.redact_bar.setVisible(False)
+        outer.addWidget(self.redact_bar)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.strip = QListWidget()
+        self.strip.setViewMode(QListWidget.ViewMode.IconMode)
+        self.strip.setFlow(QListWidget.Flow.TopToBottom)
+        self.strip.setWrapping(False)
+        self.strip.setMovement(QListWidget.Movement.Static)
+        self.strip.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.strip.setIconSize(THUMB)
+        self.strip.setGridSize(QSize(THUMB.width() + 48, THUMB.height() + 48))
+        self.strip.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.strip.setWordWrap(True)
+        self.strip.setUniformItemSizes(True)
+        self.strip.setMinimumWidth(THUMB.width() + 70)
+        self.strip.setMaximumWidth(THUMB.width() + 90)
+        self.strip.setAcceptDrops(False)
+        self.strip.currentRowChanged.connect(self._row_changed)
+        split.addWidget(self.strip)
+
+        self.stack = QStackedWidget()
+        self.empty = QLabel(
+            "No evidence yet.\n\nDrag screenshots, photos, PDFs or text files here,\n"
+            "paste a picture with Ctrl+V, or choose “Add files…”."
+        )
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #5f6368; font-size: 11pt;")
+        self.picture = PictureView()
+        self.picture.zoom_changed.connect(self._zoom_changed)
+        self.picture.boxes_changed.connect(lambda _n: self._update_actions())
+        self.pdf_document = QPdfDocument(self)
+        self.pdf = QPdfView()
+        self.pdf.setDocument(self.pdf_document)
+        self.pdf.setPageMode(QPdfView.PageMode.SinglePage)
+        self.pdf.setZoomMode(QPdfView.ZoomMode.FitInView)
+        self.pdf.setAcceptDrops(False)
+        pdf_box = QWidget()
+        pdf_layout = QVBoxLayout(pdf_box)
+        pdf_layout.setContentsMargins(0, 0, 0, 0)
+        pdf_nav = QHBoxLayout()
+        self.pdf_prev = QPushButton("◀ Page")
+        self.pdf_prev.clicked.connect(lambda: self.go_to_page(self.pdf_page() - 1))
+        self.pdf_next = QPushButton("Page ▶")
+        self.pdf_next.clicked.connect(lambda: self.go_to_page(self.pdf_page() + 1))
+        self.pdf_page_label = QLabel("")
+        pdf_nav.addWidget(self.pdf_prev)
+        pdf_nav.addWidget(self.pdf_page_label)
+        pdf_nav.addWidget(self.pdf_next)
+        pdf_nav.addStretch(1)
+        pdf_layout.addLayout(pdf_nav)
+        pdf_layout.addWidget(self.pdf, 1)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setAcceptDrops(False)
+        self.text.viewport().setAcceptDrops(False)
+        for page in (self.empty, self.picture, pdf_box, self.text):
+            self.stack.addWidget(page)
+        self.pdf_box = pdf_box
+        # An explicit minimum lets the case screen fit beside the list on a 1280-pixel
+        # screen; the viewer scrolls or fits whatever width it is given.
+        self.stack.setMinimumWidth(260)
+        split.addWidget(self.stack)
+
+        details_scroll = QScrollArea()
+        details_scroll.setWidgetResizable(True)
+        details_scroll.setMinimumWidth(200)
+        details_scroll.setMaximumWidth(340)
+        panel = QWidget()
+        panel_layout = QVBoxLayout(panel)
+        panel_layout.setContentsMargins(8, 8, 8, 8)
+        self.gps_warning = QLabel(
+            "⚠ This photo carries a GPS location (where it was taken). "
+            "Copies that leave Conduct Casebook have it removed."
+        )
+        self.gps_warning.setWordWrap(True)
+        self.gps_warning.setStyleSheet(
+            "background: #fce8e6; color: #a50e0e; border: 1px solid #d93025; "
+            "border-radius: 4px; padding: 6px; font-weight: bold;"
+        )
+        self.gps_warning.setVisible(False)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        panel_layout.addWidget(self.gps_warning)
+        panel_layout.addWidget(self.details)
+        panel_layout.addStretch(1)
+        details_scroll.setWidget(panel)
+        split.addWidget(details_scroll)
+        split.setStretchFactor(1, 1)
+        split.setSizes([170, 700, 280])
+        outer.addWidget(split, 1)
+
+    def _shortcuts(self) -> None:
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        bindings: list[tuple[Any, Callable[[], None]]] = [
+            (QKeySequence.StandardKey.Paste, self.paste),
+            (Qt.Key.Key_Right, self.next),
+            (Qt.Key.Key_Left, self.previous),
+            (Qt.Key.Key_Plus, self.zoom_in),
+            (Qt.Key.Key_Equal, self.zoom_in),
+            (QKeySequence.StandardKey.ZoomIn, self.zoom_in),
+            (Qt.Key.Key_Minus, self.zoom_out),
+            (QKeySequence.StandardKey.ZoomOut, self.zoom_out),
+            (Qt.Key.Key_1, self.actual_size),
+            (Qt.Key.Key_W, self.fit_width),
+            (Qt.Key.Key_F, self.fit_page),
+            (Qt.Key.Key_R, self.rotate),
+        ]
+        self._shortcut_objects = []
+        for key, slot in bindings:
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(context)
+            shortcut.activated.connect(slot)
+            self._shortcut_objects.append(shortcut)
+
+    # ----- case and list ------------------------------------------------------------------
+
+    def set_case(self, case_id: int | None) -> None:
+        """Show the evidence of this case (None shows nothing)."""
+        if case_id != self.case_id:
+            self.redact_button.setChecked(False)
+            self.show_message("")
+        self.case_id = case_id
+        self.reload()
+
+    def _on_data_changed(self, case_id: int) -> None:
+        if self.case_id is not None and case_id in (0, self.case_id):
+            self.reload()
+
+    def reload(self, select_id: int | None = None) -> None:
+        """Re-read the exhibit list, keeping (or moving to) the chosen exhibit."""
+        keep = select_id if select_id is not None else (self.current.id if self.current else None)
+        self._generation += 1
+        self._thumbs_done = set()
+        self.exhibits = []
+        if self.case_id is not None:
+            try:
+                everything = self.services.evidence.list_evidence(self.case_id, include_copies=True)
+            except CasebookError as error:
+                self.show_message(error.message, error=True)
+                everything = []
+            self.exhibits = [e for e in everything if e.kind is not EvidenceKind.STRIPPED]
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        for exhibit in self.exhibits:
+            item = QListWidgetItem(self._icon_for(exhibit), self._strip_text(exhibit))
+            item.setData(_EXHIBIT_ROLE, exhibit.id)
+            item.setToolTip(exhibit.original_name)
+            self.strip.addItem(item)
+            if exhibit.is_image:
+                job = ThumbnailJob(self.services, exhibit.id, self._generation)
+                job.signals.ready.connect(self._thumbnail_ready)
+                self.pool.start(job)
+        self.strip.blockSignals(False)
+        row = next((i for i, e in enumerate(self.exhibits) if e.id == keep), 0)
+        if self.exhibits:
+            self.strip.setCurrentRow(row)
+            if self.current is None or self.current.id != self.exhibits[row].id:
+                self._row_changed(row)
+        else:
+            self.current = None
+            self.picture.clear_picture()
+            self.stack.setCurrentWidget(self.empty)
+            self._show_details(None)
+        self._update_actions()
+
+    @staticmethod
+    def _strip_text(exhibit: Exhibit) -> str:
+        if exhibit.kind is EvidenceKind.REDACTED:
+            return f"Redacted {exhibit.number}"
+        return f"Exhibit {exhibit.number}"
+
+    @staticmethod
+    def _icon_for(exhibit: Exhibit) -> QIcon:
+        if exhibit.is_pdf:
+            return _placeholder_icon("PDF")
+        if exhibit.is_text:
+            return _placeholder_icon("TEXT")
+        return _placeholder_icon("…")
+
+    def _thumbnail_ready(self, generation: int, exhibit_id: int, image: QImage) -> None:
+        if generation != self._generation:
+            return
+        for row in range(self.strip.count()):
+            item = self.strip.item(row)
+            if item.data(_EXHIBIT_ROLE) == exhibit_id:
+                scaled = image.scaled(
+                    THUMB,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+                canvas = QPixmap(THUMB)
+                canvas.fill(Qt.GlobalColor.transparent)
+                painter = QPainter(canvas)
+                painter.drawImage(QPointF((THUMB.width() - scaled.width()) / 2, 0), scaled)
+                painter.setPen(QColor("#9aa0a6"))
+                painter.drawRect(
+                    (THUMB.width() - scaled.width()) // 2,
+                    0,
+                    scaled.width() - 1,
+                    scaled.height() - 1,
+                )
+                painter.end()
+                item.setIcon(QIcon(canvas))
+                self._thumbs_done.add(exhibit_id)
+
+    def thumbnails_loaded(self) -> int:
+        """How many strip entries show a real thumbnail (for tests and benchmarks)."""
+        return len(self._thumbs_done)
+
+    # ----- showing one exhibit ------------------------------------------------------------
+
+    def _row_changed(self, row: int) -> None:
+        if row < 0 or row >= len(self.exhibits):
+            return
+        self.redact_button.setChecked(False)
+        self.show_exhibit(self.exhibits[row])
+
+    def show_exhibit(self, exhibit: Exhibit) -> None:
+        """Open one exhibit in the viewer and fill the details panel."""
+        self.current = exhibit
+        self._show_details(exhibit)
+        try:
+            data = self.services.evidence.content(exhibit.id)
+        except CasebookError as error:
+            self.picture.clear_picture()
+            self.stack.setCurrentWidget(self.empty)
+            self.show_message(error.message, error=True)
+            self._update_actions()
+            return
+        if exhibit.is_image:
+            self.stack.setCurrentWidget(self.picture)
+            job = self.picture.show_picture(data)
+            if job is not None:
+                self.pool.start(job)
+        elif exhibit.is_pdf:
+            self.picture.clear_picture()
+            self._show_pdf(data)
+        else:
+            self.picture.clear_picture()
+            decoded = decode_text(data)
+            self.text.setPlainText(decoded[0] if decoded else "")
+            self.stack.setCurrentWidget(self.text)
+        self._update_actions()
+        self._zoom_changed(self.picture.zoom)
+
+    def _show_pdf(self, data: bytes) -> None:
+        self.pdf_document.close()
+        buffer = QBuffer(self)
+        buffer.setData(QByteArray(data))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        self.pdf_document.load(buffer)
+        if self._pdf_buffer is not None:
+            self._pdf_buffer.deleteLater()
+        self._pdf_buffer = buffer
+        self.pdf.setZoomMode(QPdfView.ZoomMode.FitInView)
+        self.stack.setCurrentWidget(self.pdf_box)
+        self.go_to_page(0)
+
+    def pdf_page(self) -> int:
+        return self.pdf.pageNavigator().currentPage()
+
+    def go_to_page(self, page: int) -> None:
+        count = self.pdf_document.pageCount()
+        if count <= 0:
+            self.pdf_page_label.setText("")
+            return
+        page = max(0, min(count - 1, page))
+        self.pdf.pageNavigator().jump(page, QPointF(), self.pdf.pageNavigator().currentZoom())
+        self.pdf_page_label.setText(f"Page {page + 1} of {count}")
+        self.pdf_prev.setEnabled(page > 0)
+        self.pdf_next.setEnabled(page < count - 1)
+
+    def _show_details(self, exhibit: Exhibit | None) -> None:
+        if exhibit is None:
+            self.details.setText("")
+            self.gps_warning.setVisible(False)
+            return
+        e = html.escape
+        rows: list[tuple[str, str]] = [
+            ("File name", exhibit.original_name),
+            ("Type", TYPE_LABELS.get(exhibit.base_type, exhibit.base_type)),
+            ("Size", format_size(exhibit.size)),
+        ]
+        if exhibit.width and exhibit.height:
+            rows.append(("Dimensions", f"{exhibit.width} × {exhibit.height} pixels"))
+        if exhibit.page_count:
+            rows.append(("Pages", str(exhibit.page_count)))
+        if exhibit.text_note:
+            rows.append(("Text encoding", exhibit.text_note))
+        d = exhibit.details
+        captured = " by ".join(p for p in (format_date_time(d.captured_at), d.captured_by) if p)
+        rows += [
+            ("Captured", captured),
+            ("Posted", format_date_time(d.posted_at)),
+            ("Post address", d.post_url),
+            ("Source", d.source),
+            ("Note", d.note),
+            ("Added", f"{format_date_time(exhibit.added_at)} by {exhibit.added_by}"),
+        ]
+        if exhibit.parent_id is not None:
+            parent = next((x for x in self.exhibits if x.id == exhibit.parent_id), None)
+            rows.append(("Made from", parent.label if parent else f"evidence {exhibit.parent_id}"))
+        body = "".join(
+            f"<tr><td style='color:#5f6368; padding-right:8px; vertical-align:top'>{e(k)}</td>"
+            f"<td>{e(v)}</td></tr>"
+            for k, v in rows
+            if v
+        )
+        sha = " ".join(exhibit.sha256[i : i + 16] for i in range(0, 64, 16))
+        text = (
+            f"<h3 style='margin:0'>{e(exhibit.label)}</h3>"
+            f"<table cellspacing='0' cellpadding='2'>{body}</table>"
+            f"<p style='margin-top:8px'><b>SHA-256</b><br><span style='font-family:monospace'>"
+            f"{e(sha)}</span></p>"
+        )
+        if exhibit.exif:
+            exif_rows = "".join(
+                f"<tr><td style='color:#5f6368; padding-right:8px'>{e(k)}</td><td>{e(v)}</td></tr>"
+                for k, v in exhibit.exif
+            )
+            text += (
+                "<p style='margin-bottom:2px'><b>Photo metadata (EXIF)</b></p>"
+                f"<table>{exif_rows}</table>"
+            )
+        self.details.setText(text)
+        self.gps_warning.setVisible(exhibit.has_location)
+
+    # ----- viewer actions -----------------------------------------------------------------
+
+    def _zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f}%" if self.picture.has_picture else "")
+
+    def zoom_in(self) -> None:
+        if self._showing_pdf():
+            self._pdf_zoom(1.25)
+        else:
+            self.picture.zoom_in()
+
+    def zoom_out(self) -> None:
+        if self._showing_pdf():
+            self._pdf_zoom(1 / 1.25)
+        else:
+            self.picture.zoom_out()
+
+    def _pdf_zoom(self, factor: float) -> None:
+        current = self.pdf.zoomFactor()
+        self.pdf.setZoomMode(QPdfView.ZoomMode.Custom)
+        self.pdf.setZoomFactor(max(0.1, min(8.0, current * factor)))
+
+    def _showing_pdf(self) -> bool:
+        return self.stack.currentWidget() is self.pdf_box
+
+    def fit_width(self) -> None:
+        if self._showing_pdf():
+            self.pdf.setZoomMode(QPdfView.ZoomMode.FitToWidth)
+        else:
+            self.picture.fit_width()
+
+    def fit_page(self) -> None:
+        if self._showing_pdf():
+            self.pdf.setZoomMode(QPdfView.ZoomMode.FitInView)
+        else:
+            self.picture.fit_page()
+
+    def actual_size(self) -> None:
+        if self._showing_pdf():
+            self.pdf.setZoomMode(QPdfView.ZoomMode.Custom)
+            self.pdf.setZoomFactor(1.0)
+        else:
+            self.picture.actual_size()
+
+    def rotate(self) -> None:
+        self.picture.rotate_right()
+
+    def next(self) -> None:
+        if self.strip.currentRow() < self.strip.count() - 1:
+            self.strip.setCurrentRow(self.strip.currentRow() + 1)
+
+    def previous(self) -> None:
+        if self.strip.currentRow() > 0:
+            self.strip.setCurrentRow(self.strip.currentRow() - 1)
+
+    def _update_actions(self) -> None:
+        has_case = self.case_id is not None
+        busy = self._task is not None
+        for intake in (self.add_button, self.paste_button):
+            intake.setEnabled(has_case and not busy)
+        self.verify_button.setEnabled(has_case and not busy)
+        picture = self.current is not None and self.current.is_image
+        viewable = picture or (self.current is not None and self.current.is_pdf)
+        for widget in (
+            self.zoom_in_button,
+            self.zoom_out_button,
+            self.fit_width_button,
+            self.fit_page_button,
+            self.actual_button,
+        ):
+            widget.setEnabled(viewable)
+        self.rotate_button.setEnabled(picture)
+        self.redact_button.setEnabled(picture and not busy)
+        row = self.strip.currentRow()
+        self.prev_button.setEnabled(row > 0)
+        self.next_button.setEnabled(0 <= row < self.strip.count() - 1)
+        boxes = len(self.picture.boxes()) if self.picture.redacting else 0
+        self.undo_box_button.setEnabled(boxes > 0)
+        self.save_redacted_button.setEnabled(boxes > 0)
+
+    # ----- messages ---------------------------------------------------------------------
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        """An inline message above the viewer (empty text hides it)."""
+        self.message.setText(text)
+        colours = ("#fce8e6", "#a50e0e", "#d93025") if error else ("#e6f4ea", "#0d652d", "#34a853")
+        self.message.setStyleSheet(
+            f"background: {colours[0]}; color: {colours[1]}; border: 1px solid {colours[2]};"
+            "border-radius: 4px; padding: 6px;"
+        )
+        self.message.setVisible(bool(text))
+
+    # ----- intake -----------------------------------------------------------------------
+
+    def choose_files(self) -> None:
+        names, _filter = QFileDialog.getOpenFileNames(
+            self,
+            "Add evidence",
+            "",
+            "Evidence (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt);;All files (*)",
+        )
+        if names:
+            self.import_files([Path(n) for n in names])
+
+    def import_files(self, paths: list[Path]) -> Task | None:
+        """Add files in the background with progress; all or none are added."""
+        if self.case_id is None or not paths:
+            return None
+        case_id = self.case_id
+        return self._start_import(
+            lambda report, cancelled: self.services.evidence.add_files(
+                case_id, paths, progress=report, cancelled=cancelled
+            ),
+            len(paths),
+        )
+
+    def import_data(self, items: list[tuple[str, bytes]]) -> Task | None:
+        """Add pasted content in the background."""
+        if self.case_id is None or not items:
+            return None
+        case_id = self.case_id
+        return self._start_import(
+            lambda report, cancelled: self.services.evidence.add_bytes(
+                case_id, items, progress=report, cancelled=cancelled
+            ),
+            len(items),
+        )
+
+    def _start_import(self, work: Callable[..., Any], count: int) -> Task | None:
+        if self._task is not None:
+            self.show_message("Please wait until the evidence being added is finished.", error=True)
+            return None
+        task = Task(work)
+        task.signals.progress.connect(self._import_progress)
+        task.signals.finished.connect(self._import_finished)
+        task.signals.failed.connect(self._import_failed)
+        self._task = task
+        self.progress.setRange(0, max(1, count * 2))
+        self.progress.setValue(0)
+        self.progress_row.setVisible(True)
+        self.show_message("")
+        self._update_actions()
+        self.pool.start(task)
+        return task
+
+    def cancel_import(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self.stop_button.setEnabled(False)
+
+    def _import_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _end_import(self) -> None:
+        self._task = None
+        self.progress_row.setVisible(False)
+        self.stop_button.setEnabled(True)
+        self._update_actions()
+
+    def _import_finished(self, results: Any) -> None:
+        self._end_import()
+        added = [r for r in results if not r.duplicate]
+        duplicates = [r for r in results if r.duplicate]
+        parts = []
+        if added:
+            numbers = ", ".join(str(r.exhibit.number) for r in added)
+            noun = "Exhibit" if len(added) == 1 else "Exhibits"
+            parts.append(f"{noun} {numbers} added.")
+        for r in duplicates:
+            parts.append(f"{r.exhibit.original_name} is already on this case as {r.exhibit.label}.")
+        self.show_message(" ".join(parts))
+        target = (
+            added[-1].exhibit.id if added else (duplicates[0].exhibit.id if duplicates else None)
+        )
+        if self.case_id is not None:
+            self.reload(select_id=target)
+            if added:
+                self.signals.data_changed.emit(self.case_id)
+
+    def _import_failed(self, message: str) -> None:
+        self._end_import()
+        if message.startswith("Adding evidence was stopped"):
+            self.show_message(message)
+        else:
+            self.show_message(message + " Nothing was added.", error=True)
+
+    def paste(self) -> None:
+        """Add the picture, files or text on the clipboard."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return
+        self.add_from_mime(mime, pasted=True)
+
+    def add_from_mime(self, mime: QMimeData, *, pasted: bool) -> bool:
+        if self.case_id is None:
+            return False
+        files = _local_files(mime) if mime.hasUrls() else []
+        if files:
+            self.import_files(files)
+            return True
+        stamp = utc_now().astimezone().strftime("%d-%m-%Y %H.%M.%S")
+        verb = "Pasted" if pasted else "Dropped"
+        if mime.hasImage():
+            image = QImage(mime.imageData())
+            if not image.isNull():
+                array = QByteArray()
+                buffer = QBuffer(array)
+                buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+                image.save(buffer, "PNG")  # type: ignore[call-overload]
+                buffer.close()
+                self.import_data([(f"{verb} picture {stamp}.png", bytes(array.data()))])
+                return True
+        if mime.hasText() and mime.text().strip():
+            self.import_data([(f"{verb} text {stamp}.txt", mime.text().encode("utf-8"))])
+            return True
+        self.show_message("There is no picture, file or text on the clipboard to add.", error=True)
+        return False
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if self.case_id is not None and (
+            _local_files(mime) or mime.hasImage() or (mime.hasText() and not mime.hasUrls())
+        ):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: Any) -> None:
+        event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.add_from_mime(event.mimeData(), pasted=False):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    # ----- integrity ----------------------------------------------------------------------
+
+    def verify_integrity(self) -> Task | None:
+        """Re-hash this case's stored files in the background and report the result."""
+        if self.case_id is None or self._task is not None:
+            return None
+        case_id = self.case_id
+        task = Task(lambda _report, _cancelled: self.services.evidence.verify(case_id))
+        task.signals.finished.connect(self._verified)
+        task.signals.failed.connect(lambda message: self._verify_failed(message))
+        self._task = task
+        self.show_message("Checking every stored file…")
+        self._update_actions()
+        self.pool.start(task)
+        return task
+
+    def _verified(self, report: Any) -> None:
+        self._task = None
+        self._update_actions()
+        lines = report.sentences()
+        if report.ok:
+            self.show_message(lines[0])
+        else:
+            self.show_message(
+                "Integrity problem: " + " ".join(lines) + " Restore these files from a backup.",
+                error=True,
+            )
+
+    def _verify_failed(self, message: str) -> None:
+        self._task = None
+        self._update_actions()
+        self.show_message(message, error=True)
+
+    # ----- redaction ----------------------------------------------------------------------
+
+    def set_redacting(self, on: bool) -> None:
+        if on and (self.current is None or not self.current.is_image):
+            self.redact_button.setChecked(False)
+            return
+        if on:
+            self.picture.fit_page()
+        self.picture.set_redacting(on)
+        self.redact_bar.setVisible(on)
+        self._update_actions()
+
+    def _undo_box(self) -> None:
+        self.picture.undo_box()
+
+    def save_redacted(self) -> None:
+        """Save the drawn boxes as a new redacted copy of the exhibit being viewed."""
+        if self.current is None:
+            return
+        boxes = self.picture.boxes()
+        try:
+            copy = self.services.evidence.redact(self.current.id, boxes)
+        except CasebookError as error:
+            self.show_message(error.message, error=True)
+            return
+        count = len(boxes)
+        self.redact_button.setChecked(False)
+        self.show_message(
+            f"Redacted copy of exhibit {copy.number} saved "
+            f"({count} area{'s' if count != 1 else ''} hidden). The original is unchanged."
+        )
+        if self.case_id is not None:
+            self.reload(select_id=copy.id)
+            self.signals.data_changed.emit(self.case_id)
+
+    # ----- shutting down --------------------------------------------------------------------
+
+    def wait_for_work(self, msecs: int = 30_000) -> bool:
+        """Wait for background work to finish (before closing, and in tests)."""
+        # Poll instead of QThreadPool.waitForDone: a worker running Python code needs the
+        # interpreter lock, which a blocking wait on this thread could hold.
+        deadline = time.monotonic() + msecs / 1000
+        while self.pool.activeThreadCount() > 0:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def closeEvent(self, event: Any) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        self.wait_for_work()
+        super().closeEvent(event)

@@ -1,0 +1,438 @@
+"""The picture viewer of the evidence tab: zoom, fit, pan, rotate and redaction boxes.
+
+Very tall screenshots are shown in two steps: the top rows are decoded at once (a few
+milliseconds) so the first view appears immediately, and the whole picture is decoded
+off the GUI thread and swapped in when ready. The picture is painted straight from a
+QImage, only the part that is on screen, so zooming a 1280×24000 page stays smooth.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+from PIL import Image as PILImage
+from PIL import ImageOps
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QObject,
+    QPointF,
+    QRectF,
+    QRunnable,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QImageIOHandler,
+    QImageReader,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QResizeEvent,
+    QTransform,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from app.evidence.derivatives import Box, decode_top
+
+ZOOM_STEP = 1.25
+MIN_ZOOM = 0.02
+MAX_ZOOM = 16.0
+# Above this many pixels a picture is first shown from a quick partial or scaled decode.
+QUICK_VIEW_PIXELS = 4_000_000
+
+
+def _reader(data: QByteArray) -> tuple[QImageReader, QBuffer]:
+    buffer = QBuffer()
+    buffer.setData(data)
+    buffer.open(QBuffer.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    reader.setAllocationLimit(512)
+    return reader, buffer
+
+
+def logical_size(data: bytes) -> QSize:
+    """The picture's size as shown (EXIF orientation applied)."""
+    reader, _buffer = _reader(QByteArray(data))
+    size = reader.size()
+    if reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90:
+        size = size.transposed()
+    return size
+
+
+def decode_with_pillow(data: bytes) -> tuple[QImage, bytes]:
+    """Decode a picture off the GUI thread without Qt's image plug-ins.
+
+    Qt's image readers share a lock; a worker decoding with them while the GUI thread read
+    through a Python-made QBuffer deadlocked on the interpreter lock. Pillow decodes to raw
+    pixels, and a QImage built over raw pixels takes no lock. The QImage borrows the
+    returned buffer (copying a 1280x24000 picture would double its 123 MB), so the caller
+    keeps both together.
+    """
+    with PILImage.open(io.BytesIO(data)) as opened:
+        opened.seek(0)  # the first frame of an animation
+        picture = ImageOps.exif_transpose(opened).convert("RGBA")
+    raw = picture.tobytes()
+    image = QImage(
+        raw, picture.width, picture.height, picture.width * 4, QImage.Format.Format_RGBA8888
+    )
+    return image, raw
+
+
+class _DecodeSignals(QObject):
+    done = Signal(int, object)  # token, (QImage, pixel buffer) or None
+
+
+class FullDecode(QRunnable):
+    """Decodes the whole picture in a worker thread."""
+
+    def __init__(self, data: bytes, token: int) -> None:
+        super().__init__()
+        self.data = data
+        self.token = token
+        self.signals = _DecodeSignals()
+
+    def run(self) -> None:
+        try:
+            decoded: tuple[QImage, bytes] | None = decode_with_pillow(self.data)
+        except (OSError, ValueError, PILImage.DecompressionBombError):
+            decoded = None
+        self.signals.done.emit(self.token, decoded)
+
+
+class PictureItem(QGraphicsItem):
+    """A picture of a fixed logical size painted from whatever decode is available."""
+
+    def __init__(self, size: QSize) -> None:
+        super().__init__()
+        self._rect = QRectF(0, 0, size.width(), size.height())
+        self._image: QImage | None = None
+        self._pixels: bytes | None = None
+        self._covers = QRectF()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    @property
+    def full_resolution(self) -> bool:
+        return (
+            self._image is not None
+            and self._image.width() == int(self._rect.width())
+            and self._image.height() == int(self._rect.height())
+        )
+
+    def set_image(self, image: QImage, covers: QRectF, pixels: bytes | None = None) -> None:
+        self._image = image
+        self._pixels = pixels  # the buffer a borrowed QImage points into
+        self._covers = covers
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        exposed = option.exposedRect.intersected(self._rect)  # type: ignore[attr-defined]
+        painter.fillRect(exposed, QColor("#e8e8e8"))
+        if self._image is None or self._image.isNull():
+            return
+        target = exposed.intersected(self._covers)
+        if target.isEmpty():
+            return
+        sx = self._image.width() / self._covers.width()
+        sy = self._image.height() / self._covers.height()
+        source = QRectF(
+            (target.x() - self._covers.x()) * sx,
+            (target.y() - self._covers.y()) * sy,
+            target.width() * sx,
+            target.height() * sy,
+        )
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.drawImage(target, self._image, source)
+
+
+class PictureView(QGraphicsView):
+    """Shows one picture; zoom with Ctrl+wheel or the buttons, drag to pan."""
+
+    zoom_changed = Signal(float)
+    boxes_changed = Signal(int)
+    full_image_ready = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(QColor("#5f6368"))
+        self.setAcceptDrops(False)
+        self.viewport().setAcceptDrops(False)
+        self._item: PictureItem | None = None
+        self._zoom = 1.0
+        self._rotation = 0
+        self._fit: str | None = "page"
+        self._token = 0
+        self._redacting = False
+        self._boxes: list[QGraphicsRectItem] = []
+        self._drawing: QGraphicsRectItem | None = None
+        self._origin = QPointF()
+        self._pending: FullDecode | None = None
+
+    # ----- loading ---------------------------------------------------------------------
+
+    def clear_picture(self) -> None:
+        self._token += 1
+        self.clear_boxes()
+        self.scene().clear()
+        self._item = None
+
+    def show_picture(self, data: bytes) -> FullDecode | None:
+        """Show ``data`` at once (partially for huge pictures); returns a job to finish it.
+
+        The caller runs the returned job on a thread pool; when it completes the full
+        picture replaces the quick one.
+        """
+        self.clear_picture()
+        self._rotation = 0
+        size = logical_size(data)
+        if size.isEmpty():
+            return None
+        self._item = PictureItem(size)
+        self.scene().addItem(self._item)
+        self.scene().setSceneRect(QRectF(0, 0, size.width(), size.height()))
+        self._fit = "width" if size.height() > 2 * size.width() else "page"
+        self._apply_fit()
+        token = self._token
+        if size.width() * size.height() <= QUICK_VIEW_PIXELS:
+            reader, _buffer = _reader(QByteArray(data))
+            image = reader.read()
+            self._item.set_image(image, QRectF(0, 0, size.width(), size.height()))
+            return None
+        self._quick_view(data, size)
+        job = FullDecode(data, token)
+        job.signals.done.connect(self._full_decoded)
+        self._pending = job
+        return job
+
+    def _quick_view(self, data: bytes, size: QSize) -> None:
+        assert self._item is not None
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        rows = int(min(size.height(), max(visible.height(), 400) * 1.5))
+        top = decode_top(data, rows) if size.height() > 2 * size.width() else None
+        if top is not None:
+            image = QImage(
+                top.rgba, top.width, top.height, top.width * 4, QImage.Format.Format_RGBA8888
+            ).copy()
+            self._item.set_image(image, QRectF(0, 0, top.width, top.height))
+            return
+        # Photos: a scaled decode (JPEG scales while decoding, so this is quick).
+        scale = max(visible.width() / size.width(), visible.height() / size.height(), 0.05)
+        reader, _buffer = _reader(QByteArray(data))
+        reader.setScaledSize(
+            QSize(
+                max(1, math.ceil(size.width() * min(scale, 1.0))),
+                max(1, math.ceil(size.height() * min(scale, 1.0))),
+            )
+        )
+        image = reader.read()
+        self._item.set_image(image, QRectF(0, 0, size.width(), size.height()))
+
+    def _full_decoded(self, token: int, decoded: tuple[QImage, bytes] | None) -> None:
+        if token != self._token or self._item is None or decoded is None:
+            return
+        image, pixels = decoded
+        if image.isNull():
+            return
+        rect = self._item.boundingRect()
+        self._item.set_image(image, rect, pixels)
+        self._pending = None
+        self.full_image_ready.emit()
+
+    @property
+    def has_picture(self) -> bool:
+        return self._item is not None
+
+    @property
+    def full_resolution(self) -> bool:
+        return self._item is not None and self._item.full_resolution
+
+    # ----- zoom, fit, rotate -------------------------------------------------------------
+
+    @property
+    def zoom(self) -> float:
+        return self._zoom
+
+    @property
+    def rotation(self) -> int:
+        return self._rotation
+
+    def _apply(self) -> None:
+        self.setTransform(QTransform().rotate(self._rotation).scale(self._zoom, self._zoom))
+        self.zoom_changed.emit(self._zoom)
+
+    def _rotated_size(self) -> tuple[float, float]:
+        if self._item is None:
+            return 1.0, 1.0
+        rect = self._item.boundingRect()
+        if self._rotation % 180:
+            return rect.height(), rect.width()
+        return rect.width(), rect.height()
+
+    def _apply_fit(self) -> None:
+        # Twice: the first fit may show or hide a scroll bar, which changes the room.
+        self._fit_once()
+        self._fit_once()
+
+    def _fit_once(self) -> None:
+        if self._item is None or self._fit is None:
+            return
+        width, height = self._rotated_size()
+        view = self.viewport().size()
+        margin = 8
+        by_width = max(view.width() - margin, 1) / width
+        by_height = max(view.height() - margin, 1) / height
+        self._zoom = by_width if self._fit == "width" else min(by_width, by_height)
+        self._apply()
+        if self._fit == "width":
+            self.centerOn(self._item.boundingRect().center().x(), 0)
+
+    def set_zoom(self, zoom: float) -> None:
+        self._fit = None
+        self._zoom = max(MIN_ZOOM, min(MAX_ZOOM, zoom))
+        self._apply()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self._zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self._zoom / ZOOM_STEP)
+
+    def actual_size(self) -> None:
+        self.set_zoom(1.0)
+
+    def fit_width(self) -> None:
+        self._fit = "width"
+        self._apply_fit()
+
+    def fit_page(self) -> None:
+        self._fit = "page"
+        self._apply_fit()
+
+    def rotate_right(self) -> None:
+        self._rotation = (self._rotation + 90) % 360
+        if self._fit:
+            self._apply_fit()
+        else:
+            self._apply()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            steps = event.angleDelta().y() / 120
+            if steps:
+                self.set_zoom(self._zoom * (ZOOM_STEP**steps))
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_fit()
+
+    # ----- redaction ----------------------------------------------------------------------
+
+    def set_redacting(self, on: bool) -> None:
+        self._redacting = on
+        self.setDragMode(
+            QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag
+        )
+        self.viewport().setCursor(
+            Qt.CursorShape.CrossCursor if on else Qt.CursorShape.OpenHandCursor
+        )
+        if not on:
+            self.clear_boxes()
+
+    @property
+    def redacting(self) -> bool:
+        return self._redacting
+
+    def boxes(self) -> list[Box]:
+        """The drawn boxes in the picture's own pixels."""
+        result = []
+        for item in self._boxes:
+            rect = item.rect().normalized()
+            result.append(
+                Box(
+                    math.floor(rect.x()),
+                    math.floor(rect.y()),
+                    math.ceil(rect.width()),
+                    math.ceil(rect.height()),
+                )
+            )
+        return result
+
+    def clear_boxes(self) -> None:
+        for item in self._boxes:
+            self.scene().removeItem(item)
+        self._boxes.clear()
+        self.boxes_changed.emit(0)
+
+    def undo_box(self) -> None:
+        if self._boxes:
+            self.scene().removeItem(self._boxes.pop())
+            self.boxes_changed.emit(len(self._boxes))
+
+    def _clamp(self, point: QPointF) -> QPointF:
+        assert self._item is not None
+        rect = self._item.boundingRect()
+        return QPointF(
+            min(max(point.x(), rect.left()), rect.right()),
+            min(max(point.y(), rect.top()), rect.bottom()),
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if (
+            self._redacting
+            and self._item is not None
+            and event.button() == Qt.MouseButton.LeftButton
+        ):
+            self._origin = self._clamp(self.mapToScene(event.position().toPoint()))
+            self._drawing = QGraphicsRectItem(QRectF(self._origin, self._origin))
+            self._drawing.setBrush(QBrush(QColor(0, 0, 0)))
+            self._drawing.setPen(QPen(QColor("#d93025"), 0))
+            self.scene().addItem(self._drawing)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drawing is not None:
+            point = self._clamp(self.mapToScene(event.position().toPoint()))
+            self._drawing.setRect(QRectF(self._origin, point).normalized())
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drawing is not None:
+            rect = self._drawing.rect()
+            if rect.width() * self._zoom < 3 or rect.height() * self._zoom < 3:
+                self.scene().removeItem(self._drawing)
+            else:
+                self._boxes.append(self._drawing)
+                self.boxes_changed.emit(len(self._boxes))
+            self._drawing = None
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)

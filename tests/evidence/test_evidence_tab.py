@@ -1,0 +1,245 @@
+"""The evidence tab under pytest-qt: intake by drop and paste, viewing, redaction."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
+
+from app.services.casebook import Services
+from app.ui.signals import AppSignals
+from app.ui.views.evidence_tab import EvidenceTab
+
+from .conftest import jpeg_with_gps, pdf_bytes, png_bytes
+
+
+@pytest.fixture
+def signals() -> AppSignals:
+    return AppSignals()
+
+
+@pytest.fixture
+def tab(qtbot, services: Services, signals: AppSignals, case_id: int) -> Iterator[EvidenceTab]:
+    widget = EvidenceTab(services, signals)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    widget.set_case(case_id)
+    yield widget
+    widget.wait_for_work()
+
+
+def _wait_import(qtbot, tab: EvidenceTab) -> None:
+    qtbot.waitUntil(lambda: tab._task is None, timeout=20_000)
+
+
+def _drop(tab: EvidenceTab, mime: QMimeData) -> None:
+    point = QPointF(tab.width() / 2, tab.height() / 2)
+    enter = QDragEnterEvent(
+        point.toPoint(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(tab, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(
+        point,
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(tab, drop)
+
+
+def test_empty_case_invites_evidence(tab: EvidenceTab) -> None:
+    assert tab.stack.currentWidget() is tab.empty
+    assert "Drag screenshots" in tab.empty.text()
+    assert not tab.redact_button.isEnabled()
+
+
+def test_dropping_files_adds_them_and_announces_the_change(
+    qtbot, tab: EvidenceTab, signals: AppSignals, tmp_path: Path, case_id: int
+) -> None:
+    files = []
+    for i in range(3):
+        path = tmp_path / f"shot{i}.png"
+        path.write_bytes(png_bytes(100 + i, 200))
+        files.append(path)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in files])
+    with qtbot.waitSignal(signals.data_changed, timeout=20_000) as changed:
+        _drop(tab, mime)
+    assert changed.args == [case_id]
+    _wait_import(qtbot, tab)
+    assert tab.strip.count() == 3
+    assert "Exhibits 1, 2, 3 added." in tab.message.text()
+    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 3, timeout=20_000)
+
+
+def test_dropping_a_refused_file_adds_nothing_and_says_why(
+    qtbot, tab: EvidenceTab, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.png"
+    good.write_bytes(png_bytes())
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"<html><script>x</script></html>")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(good)), QUrl.fromLocalFile(str(bad))])
+    _drop(tab, mime)
+    _wait_import(qtbot, tab)
+    assert tab.strip.count() == 0
+    assert tab.message.isVisible()
+    assert tab.message.text().startswith("bad.png is a web page or SVG drawing")
+    assert tab.message.text().endswith("Nothing was added.")
+
+
+def test_pasting_a_picture_and_text(qtbot, tab: EvidenceTab) -> None:
+    image = QImage(120, 80, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.darkGreen)
+    QGuiApplication.clipboard().setImage(image)
+    tab.paste()
+    _wait_import(qtbot, tab)
+    assert tab.strip.count() == 1
+    assert tab.current is not None and tab.current.content_type == "image/png"
+    assert tab.current.original_name.startswith("Pasted picture ")
+    QGuiApplication.clipboard().setText("Screenshot text copied from the group chat")
+    tab.paste()
+    _wait_import(qtbot, tab)
+    assert tab.strip.count() == 2
+    assert tab.stack.currentWidget() is tab.text
+    assert tab.text.toPlainText() == "Screenshot text copied from the group chat"
+    assert tab.text.isReadOnly()
+
+
+def test_zoom_fit_rotate_and_keyboard_navigation(
+    qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
+) -> None:
+    services.evidence.add_bytes(
+        case_id,
+        [
+            ("photo.png", png_bytes(1600, 1200)),
+            ("tall.png", png_bytes(400, 4000)),
+            ("doc.pdf", pdf_bytes(3)),
+        ],
+    )
+    signals.data_changed.emit(case_id)
+    assert tab.strip.currentRow() == 0
+    view = tab.picture
+    viewport = view.viewport().size()
+    assert view.zoom == pytest.approx(
+        min((viewport.width() - 8) / 1600, (viewport.height() - 8) / 1200), rel=0.02
+    )
+    tab.zoom_in()
+    assert view.zoom == pytest.approx(
+        min((viewport.width() - 8) / 1600, (viewport.height() - 8) / 1200) * 1.25, rel=0.02
+    )
+    tab.actual_size()
+    assert view.zoom == 1.0
+    tab.fit_width()
+    assert view.zoom * 1600 == pytest.approx(view.viewport().width() - 8, abs=2)
+    tab.rotate()
+    assert view.rotation == 90
+    from PySide6.QtGui import QWheelEvent
+
+    before = view.zoom
+    wheel = QWheelEvent(
+        QPointF(50, 50),
+        QPointF(50, 50),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.ControlModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom == pytest.approx(before * 1.25)
+
+    tab.strip.setFocus()
+    qtbot.keyClick(tab.picture, Qt.Key.Key_Right)
+    assert tab.strip.currentRow() == 1
+    # A tall screenshot opens fitted to the width.
+    assert tab.picture.zoom * 400 == pytest.approx(tab.picture.viewport().width() - 8, abs=2)
+    qtbot.keyClick(tab.picture, Qt.Key.Key_Right)
+    assert tab.stack.currentWidget() is tab.pdf_box
+    assert tab.pdf_page_label.text() == "Page 1 of 3"
+    tab.pdf_next.click()
+    assert tab.pdf_page_label.text() == "Page 2 of 3"
+    qtbot.keyClick(tab.pdf, Qt.Key.Key_Left)
+    assert tab.strip.currentRow() == 1
+
+
+def test_drawing_boxes_saves_a_redacted_copy(
+    qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
+) -> None:
+    services.evidence.add_bytes(case_id, [("names.png", png_bytes(400, 300, "white"))])
+    signals.data_changed.emit(case_id)
+    original = tab.current
+    assert original is not None
+    tab.redact_button.setChecked(True)
+    assert tab.redact_bar.isVisible()
+    assert not tab.save_redacted_button.isEnabled()
+    view = tab.picture
+    start = view.mapFromScene(QPointF(50, 40))
+    end = view.mapFromScene(QPointF(150, 90))
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), end)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    (box,) = view.boxes()
+    assert abs(box.x - 50) <= 2 and abs(box.y - 40) <= 2
+    assert abs(box.width - 100) <= 3 and abs(box.height - 50) <= 3
+    assert tab.save_redacted_button.isEnabled()
+    with qtbot.waitSignal(signals.data_changed, timeout=10_000):
+        tab.save_redacted_button.click()
+    assert "Redacted copy of exhibit 1 saved (1 area hidden)" in tab.message.text()
+    assert tab.current is not None and tab.current.parent_id == original.id
+    copy = Image.open(io.BytesIO(services.evidence.content(tab.current.id))).convert("RGB")
+    assert copy.getpixel((100, 65)) == (0, 0, 0)
+    assert copy.getpixel((300, 200)) == (255, 255, 255)
+    assert services.evidence.content(original.id) == png_bytes(400, 300, "white")
+
+
+def test_gps_warning_and_verify_integrity(
+    qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
+) -> None:
+    (added,) = services.evidence.add_bytes(case_id, [("photo.jpg", jpeg_with_gps())])
+    signals.data_changed.emit(case_id)
+    assert tab.gps_warning.isVisible()
+    assert "GPS location" in tab.details.text()
+    assert added.exhibit.sha256[:16] in tab.details.text()
+    tab.verify_integrity()
+    qtbot.waitUntil(lambda: tab._task is None, timeout=10_000)
+    assert "All 1 stored files are intact" in tab.message.text()
+    services.evidence.store.path_for(added.exhibit.sha256).unlink()
+    tab.verify_integrity()
+    qtbot.waitUntil(lambda: tab._task is None, timeout=10_000)
+    assert "Exhibit 1 (photo.jpg) is missing from the evidence store" in tab.message.text()
+
+
+def test_switching_cases_while_thumbnails_are_made_never_hangs(
+    qtbot, services: Services, signals: AppSignals, case_id: int
+) -> None:
+    """Regression: a thumbnail worker decoding with Qt while the GUI thread read a picture
+    through a Python QBuffer deadlocked on the interpreter lock (seen in about one start in
+    three). Workers now decode with Pillow; pytest-timeout turns a hang into a failure."""
+    pictures = [png_bytes(1080, 2400, colour) for colour in ("white", "beige", "lavender")]
+    services.evidence.add_bytes(case_id, [(f"shot{i}.png", d) for i, d in enumerate(pictures)])
+    for _ in range(15):
+        widget = EvidenceTab(services, signals)
+        qtbot.addWidget(widget)
+        widget.resize(900, 600)
+        widget.show()
+        widget.set_case(case_id)  # starts thumbnail jobs and shows the first picture at once
+        widget.show_exhibit(widget.exhibits[-1])
+        widget.wait_for_work()
+        assert widget.current is not None
+        widget.close()
