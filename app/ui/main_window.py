@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -325,10 +325,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         splitter = settings.value("main/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+        self._split_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
+        if self._split_restored:
             self.splitter.restoreState(splitter)
-        else:
-            self.splitter.setSizes([800, 480])
         header = settings.value("main/case_list_header")
         if isinstance(header, QByteArray) and not header.isEmpty():
             view_header = self.case_list.table.horizontalHeader()
@@ -345,6 +344,15 @@ class MainWindow(QMainWindow):
             "main/case_list_header", self.case_list.table.horizontalHeader().saveState()
         )
         settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_restored:
+            # First run: the list gets whatever the case screen's minimum leaves, up to 60%.
+            self._split_restored = True
+            width = self.splitter.width()
+            detail = max(self.case_detail.minimumSizeHint().width(), int(width * 0.4))
+            self.splitter.setSizes([max(width - detail, 300), detail])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.case_detail.confirm_leave():

@@ -79,6 +79,7 @@ class CaseDetailView(QWidget):
         self.heading.setWordWrap(True)
         self.status_line = QLabel(self)
         self.status_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_line.setWordWrap(True)  # never widen the window for a long status
         self.status_button = QToolButton(self)
         self.status_button.setText("Change &status")
         self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -209,9 +210,9 @@ class CaseDetailView(QWidget):
         self.pages.setCurrentIndex(1)
         self.heading.setText(f"{case.reference}  {case.title}")
         standards = ", ".join(CATEGORY_INFO[c].short_label for c in sorted(case.categories))
-        status = f"Status: {STATUS_LABELS[case.status]}    Standards: {standards}"
+        status = f"Status: {STATUS_LABELS[case.status]}  ·  Standards: {standards}"
         if case.follow_up_due:
-            status += f"    Follow up by: {format_short_date(case.follow_up_due)}"
+            status += f"\nFollow up by: {format_short_date(case.follow_up_due)}"
         if case.overdue:
             status += "  — OVERDUE"
         self.status_line.setText(status)
