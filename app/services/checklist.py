@@ -51,8 +51,8 @@ def sync_checklist(session: Session, case: CaseRecord, now: datetime) -> None:
         if rule_id not in wanted and action.done_at is None:
             session.delete(action)
     for position, item in enumerate(planned):
-        action = existing.get(item.rule_id)
-        if action is None:
+        found = existing.get(item.rule_id)
+        if found is None:
             session.add(
                 CaseActionRecord(
                     case_id=case.id,
@@ -65,7 +65,7 @@ def sync_checklist(session: Session, case: CaseRecord, now: datetime) -> None:
                 )
             )
         else:
-            action.position = position
+            found.position = position
     session.flush()
 
 

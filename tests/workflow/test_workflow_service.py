@@ -212,7 +212,7 @@ def test_search_finds_summaries_notes_people_platforms_and_text_evidence(
     services.workflow.record_contact(
         other.id, ContactKind.PHONE_CALL, "Called Mrs Whitfield-Okafor"
     )
-    services.evidence.add_bytes(case.id, [("message.txt", "Sent at 21:14: porcupine".encode())])
+    services.evidence.add_bytes(case.id, [("message.txt", b"Sent at 21:14: porcupine")])
 
     def found(text: str) -> list[int]:
         return [r.id for r in services.cases.list_cases(CaseFilter(text=text), CaseSort())]

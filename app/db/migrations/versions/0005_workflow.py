@@ -15,7 +15,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0005_workflow"
 down_revision = "0004_case_search"
 branch_labels = None
