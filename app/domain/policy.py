@@ -258,6 +258,18 @@ def london_date(moment: datetime) -> date:
     return to_london(moment).date()
 
 
+def describe_hours(hours: float) -> str:
+    """'3 days 4 hours', '5 hours' — a duration as a head teacher would say it."""
+    whole = round(hours)
+    days, rest = divmod(whole, 24)
+    parts = []
+    if days:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    if rest or not days:
+        parts.append(f"{rest} hour{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
 # ----- reading and writing the policy --------------------------------------------------------
 
 

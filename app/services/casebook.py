@@ -19,6 +19,7 @@ from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
+from app.services.reports import ReportService
 from app.services.workflow import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class Services:
     evidence: EvidenceService
     letters: LetterService
     workflow: WorkflowService
+    reports: ReportService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -83,6 +85,8 @@ def open_casebook(
     cases = CaseService(ctx)
     blobs = BlobStore(paths.blobs)
     evidence = EvidenceService(ctx, blobs)
+    letters = LetterService(ctx, blobs, cases)
+    workflow = WorkflowService(ctx, evidence)
     services = Services(
         ctx=ctx,
         paths=paths,
@@ -90,8 +94,9 @@ def open_casebook(
         cases=cases,
         people=PersonService(ctx),
         evidence=evidence,
-        letters=LetterService(ctx, blobs, cases),
-        workflow=WorkflowService(ctx, evidence),
+        letters=letters,
+        workflow=workflow,
+        reports=ReportService(ctx, cases, evidence, letters, workflow),
         migration_backup=backup,
     )
     if may_migrate:

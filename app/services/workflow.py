@@ -30,6 +30,7 @@ from app.domain.policy import (
     Policy,
     StepOutcome,
     TakenStep,
+    describe_hours,
     final_outcome,
     ladder_position,
     parse_policy,
@@ -126,18 +127,6 @@ class OutcomeInfo:
     @property
     def label(self) -> str:
         return OUTCOME_LABELS[self.outcome]
-
-
-def describe_hours(hours: float) -> str:
-    """'3 days 4 hours', '5 hours' — a duration as a head teacher would say it."""
-    whole = round(hours)
-    days, rest = divmod(whole, 24)
-    parts = []
-    if days:
-        parts.append(f"{days} day{'s' if days != 1 else ''}")
-    if rest or not days:
-        parts.append(f"{rest} hour{'s' if rest != 1 else ''}")
-    return " ".join(parts)
 
 
 def _end_of_london_day(now: datetime) -> datetime:
