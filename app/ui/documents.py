@@ -116,6 +116,7 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
 
     worker.signals.progress.connect(progress)
     worker.signals.finished.connect(finished)
+
     def failed(message: str) -> None:
         dialog.reset()
         QMessageBox.warning(parent, "Not saved", message)

@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
         self.today_dock.setObjectName("today_dock")
         self.today_dock.setWidget(self.today)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.today_dock)
+        self.resizeDocks([self.today_dock], [170], Qt.Orientation.Vertical)
         self._case_file_worker: object | None = None
 
         def report_post() -> None:
