@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overdue", action="store_true", help="only cases past their follow-up date"
     )
     cases.add_argument("--search", default="", help="only cases whose text contains these words")
+    cases.add_argument("--csv", metavar="FILE", help="save the list as CSV instead of printing it")
 
     case = commands.add_parser("case", help="add or show one case")
     case_commands = case.add_subparsers(dest="case_command", parser_class=_Parser, metavar="ACTION")
@@ -142,7 +143,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="case tab to show: details, people, chronology, evidence, letters",
     )
     _register_letters(commands)
+    _register_workflow(commands)
     return parser
+
+
+def _register_workflow(commands: Any) -> None:
+    export = commands.add_parser("export", help="save a case's file (bundle) as PDF")
+    export.add_argument("reference", help="case reference, e.g. SM-2026-0001")
+    export.add_argument("--out", required=True, metavar="FILE", help="PDF file to write")
+    export.add_argument(
+        "--redacted",
+        action="store_true",
+        help="copy for sharing: redacted exhibits, no third parties' personal details",
+    )
+    report = commands.add_parser("report", help="save the governors' report for a period")
+    report.add_argument("--from", dest="start", required=True, type=_typed(_report_date))
+    report.add_argument("--to", dest="end", required=True, type=_typed(_report_date))
+    report.add_argument("--out", required=True, metavar="FILE", help="PDF file to write")
+    report.add_argument("--csv", metavar="FILE", help="also save the figures as CSV")
+
+
+def _report_date(value: str) -> date:
+    from app.domain.dates import parse_uk_or_iso_date
+
+    return parse_uk_or_iso_date(value, "date")
+
+
+def _cmd_export(services: Services, args: argparse.Namespace) -> int:
+    _check_writable(args.out)
+    case = services.cases.find_case(args.reference)
+    pdf = services.reports.case_file(case.id, for_sharing=args.redacted)
+    _write_output(args.out, pdf)
+    kind = "redacted case file" if args.redacted else "case file"
+    sys.stdout.write(f"Saved the {kind} of {case.reference} to {args.out}\n")
+    return EXIT_OK
+
+
+def _cmd_report(services: Services, args: argparse.Namespace) -> int:
+    _check_writable(args.out)
+    if args.csv:
+        _check_writable(args.csv)
+    report = services.reports.governors_report(args.start, args.end)
+    _write_output(args.out, services.reports.governors_pdf(report))
+    if args.csv:
+        _write_output(args.csv, services.reports.governors_csv(report).encode("utf-8-sig"))
+    sys.stdout.write(f"Saved the governors' report ({report.total} cases) to {args.out}\n")
+    return EXIT_OK
 
 
 def _register_evidence(commands: Any) -> None:
@@ -269,6 +315,11 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         category=args.category,
         overdue_only=args.overdue,
     )
+    if args.csv:
+        _check_writable(args.csv)
+        data = services.reports.cases_csv(flt, CaseSort("reference", False))
+        _write_output(args.csv, data.encode("utf-8-sig"))
+        return EXIT_OK
     rows = services.cases.list_cases(flt, CaseSort("reference", False), 0, 10_000_000)
     if args.json:
         _print_json([describe_row_for_export(r) for r in rows])
@@ -534,6 +585,7 @@ READ_ONLY = {
     "guidance",
     "evidence list",
     "evidence verify",
+    "report",
 }
 
 
@@ -568,6 +620,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         "evidence add": _cmd_evidence_add,
         "evidence list": _cmd_evidence_list,
         "evidence verify": _cmd_evidence_verify,
+        "export": _cmd_export,
+        "report": _cmd_report,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:

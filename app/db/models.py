@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import UTCDateTime
@@ -220,3 +230,61 @@ class EvidenceRecord(Base):
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ----- Workflow (issue 6): checklist actions, escalation steps and outcomes -----------------
+
+
+class CaseActionRecord(Base):
+    """One item of a case's checklist, planned from the school's policy."""
+
+    __tablename__ = "case_actions"
+    __table_args__ = (
+        Index("ix_case_actions_case_id", "case_id"),
+        Index("ix_case_actions_open_due", "done_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    rule_id: Mapped[str] = mapped_column(String(60))
+    label: Mapped[str] = mapped_column(String(500))
+    letter: Mapped[str] = mapped_column(String(30), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    done_by: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseStepRecord(Base):
+    """A step of the escalation ladder taken on a case, with its outcome and date."""
+
+    __tablename__ = "case_steps"
+    __table_args__ = (Index("ix_case_steps_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    step_id: Mapped[str] = mapped_column(String(60))
+    label: Mapped[str] = mapped_column(String(500))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseOutcomeRecord(Base):
+    """How a case ended, and how long the post stayed up after it was reported."""
+
+    __tablename__ = "case_outcomes"
+    __table_args__ = (Index("ix_case_outcomes_outcome_at", "outcome_at"),)
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    outcome: Mapped[str] = mapped_column(String(30))
+    outcome_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    hours_to_removal: Mapped[float | None] = mapped_column(Float, nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(200))

@@ -19,6 +19,8 @@ from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
+from app.services.reports import ReportService
+from app.services.workflow import WorkflowService
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class Services:
     people: PersonService
     evidence: EvidenceService
     letters: LetterService
+    workflow: WorkflowService
+    reports: ReportService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -80,14 +84,19 @@ def open_casebook(
     )
     cases = CaseService(ctx)
     blobs = BlobStore(paths.blobs)
+    evidence = EvidenceService(ctx, blobs)
+    letters = LetterService(ctx, blobs, cases)
+    workflow = WorkflowService(ctx, evidence)
     services = Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
         cases=cases,
         people=PersonService(ctx),
-        evidence=EvidenceService(ctx, blobs),
-        letters=LetterService(ctx, blobs, cases),
+        evidence=evidence,
+        letters=letters,
+        workflow=workflow,
+        reports=ReportService(ctx, cases, evidence, letters, workflow),
         migration_backup=backup,
     )
     if may_migrate:

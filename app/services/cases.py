@@ -6,7 +6,17 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -41,11 +51,15 @@ from app.domain.status import (
     check_transition,
 )
 from app.domain.validation import check_case_draft, clean_text
+from app.services.checklist import sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
 from app.services.people import person_from_record
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
+
+# Chronology entries whose words the search box finds (the FTS table case_text indexes them).
+SEARCHED_EVENTS = ("note", "phone_call", "meeting", "post_rechecked", "step_taken")
 
 _FIELD_LABELS = {
     "title": "title",
@@ -148,6 +162,7 @@ class CaseService:
         for category in sorted(draft.categories):
             session.add(CaseCategoryRecord(case_id=case.id, category=category.value))
         refresh_listing_columns(session, case)
+        sync_checklist(session, case, now)
         labels = ", ".join(CATEGORY_INFO[c].short_label for c in sorted(draft.categories))
         add_event(
             session,
@@ -298,6 +313,7 @@ class CaseService:
             session.flush()
             for category in sorted(draft.categories):
                 case.category_links.append(CaseCategoryRecord(category=category.value))
+            sync_checklist(session, case, self.ctx.now())
             changed.append("categories")
         return changed
 
@@ -399,17 +415,33 @@ class CaseService:
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
         # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
         indexed = [t for t in terms if len(t) >= 3] if self._trigram_index else []
-        if indexed:
-            phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
-            matching: Select[tuple[Any]] = (
+        # Each term may be found in the case's own text or in its notes and text evidence.
+        for number, term in enumerate(indexed):
+            phrase = '"' + term.replace('"', '""') + '"'
+            in_case: Select[tuple[Any]] = (
                 select(literal_column("rowid"))
                 .select_from(table("case_search"))
-                .where(text("case_search MATCH :phrases").bindparams(phrases=phrases))
+                .where(text(f"case_search MATCH :p{number}").bindparams(**{f"p{number}": phrase}))
             )
-            conditions.append(CaseRecord.id.in_(matching))
+            in_text: Select[tuple[Any]] = (
+                select(literal_column("case_id"))
+                .select_from(table("case_text"))
+                .where(text(f"case_text MATCH :q{number}").bindparams(**{f"q{number}": phrase}))
+            )
+            conditions.append(CaseRecord.id.in_(in_case.union(in_text)))
         for term in terms:
             if term not in indexed:
-                conditions.append(CaseRecord.search_text.contains(term, autoescape=True))
+                conditions.append(
+                    or_(
+                        CaseRecord.search_text.contains(term, autoescape=True),
+                        CaseRecord.id.in_(
+                            select(EventRecord.case_id).where(
+                                EventRecord.kind.in_(SEARCHED_EVENTS),
+                                func.lower(EventRecord.summary).contains(term, autoescape=True),
+                            )
+                        ),
+                    )
+                )
         if flt.statuses:
             conditions.append(CaseRecord.status.in_(sorted(s.value for s in flt.statuses)))
         if flt.category is not None:

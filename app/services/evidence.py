@@ -42,6 +42,7 @@ from app.evidence.intake import (
     inspect_bytes,
 )
 from app.services.cases import add_event
+from app.services.checklist import index_case_text
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -328,6 +329,8 @@ class EvidenceService:
             )
             session.add(record)
             session.flush()
+            if info.content_type.startswith("text/plain"):
+                index_case_text(session, case_id, item.data.decode("utf-8", errors="replace"))
             location = " It carries a GPS location." if info.has_location else ""
             add_event(
                 session,

@@ -21,7 +21,7 @@ def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
     # The list shows the handle when no author is linked, so sort on what it shows.
     case.poster = authors[0] if authors else case.account_handle
     names = " ".join(name for name, _role in links)
-    parts = [case.reference, case.title, case.platform, case.account_handle, names]
+    parts = [case.reference, case.title, case.platform, case.account_handle, names, case.summary]
     case.search_text = " ".join(part for part in parts if part).casefold()
 
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QSplitter,
     QToolBar,
@@ -68,6 +70,7 @@ class MainWindow(QMainWindow):
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
+        self._add_workflow()
         self._restore_layout()
         self._show_counts(self.case_list.counts)
         self.case_list.select_row(0)
@@ -234,6 +237,74 @@ class MainWindow(QMainWindow):
                 self.case_list.apply_filter()
                 self.case_list.select_case(created.id)
             self.statusBar().showMessage(f"Opened case {created.reference}.", 8000)
+
+    # ----- workflow (issue 6): Today, the wizard, case file and reports ------------------
+
+    def _add_workflow(self) -> None:
+        from app.ui.dialogs.report_wizard import ReportWizard
+        from app.ui.documents import export_case_file, export_case_list, save_governors_report
+        from app.ui.views.today import TodayView
+
+        self.today = TodayView(self.services, self.signals, self)
+        self.today.case_selected.connect(self._open_from_today)
+        self.today_dock = QDockWidget("Today: due and overdue", self)
+        self.today_dock.setObjectName("today_dock")
+        self.today_dock.setWidget(self.today)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.today_dock)
+        self.resizeDocks([self.today_dock], [170], Qt.Orientation.Vertical)
+        self._case_file_worker: object | None = None
+
+        def report_post() -> None:
+            if not self.case_detail.confirm_leave():
+                return
+            wizard = ReportWizard(self.services, self)
+            if wizard.exec() and wizard.created is not None:
+                self.signals.data_changed.emit(wizard.created.id)
+                self._open_from_today(wizard.created.id)
+                self.case_detail.show_tab("follow-up")
+
+        def case_file() -> None:
+            case_id = self.case_list.selected_case_id()
+            if case_id:
+                self._case_file_worker = export_case_file(self, self.services, case_id)
+
+        self.report_post_action = self._action("&Report a post…", report_post, "Ctrl+Shift+R")
+        self.case_file_action = self._action("E&xport case file…", case_file, "Ctrl+E")
+        self.governors_action = self._action(
+            "&Governors' report…", lambda: save_governors_report(self, self.services)
+        )
+        self.list_csv_action = self._action(
+            "Export case &list as CSV…",
+            lambda: export_case_list(
+                self,
+                self.services,
+                self.case_list.current_filter(),
+                self.case_list.model.case_sort,
+            ),
+        )
+        menus = {m.title(): m for m in self.menuBar().findChildren(QMenu)}
+        file_menu = menus["&File"]
+        first = file_menu.actions()[1]
+        for action in (
+            self.report_post_action,
+            self.case_file_action,
+            self.governors_action,
+            self.list_csv_action,
+        ):
+            file_menu.insertAction(first, action)
+        menus["&View"].addAction(self.today_dock.toggleViewAction())
+        toolbar = self.findChild(QToolBar, "main_toolbar")
+        if toolbar is not None:
+            toolbar.insertAction(toolbar.actions()[1], self.report_post_action)
+
+    def _open_from_today(self, case_id: int) -> None:
+        if not self.case_list.select_case(case_id):
+            self.case_list.search.clear()
+            self.case_list.status_filter.setCurrentIndex(0)
+            self.case_list.category_filter.setCurrentIndex(0)
+            self.case_list.overdue_only.setChecked(False)
+            self.case_list.apply_filter()
+            self.case_list.select_case(case_id)
 
     def edit_school_profile(self) -> None:
         SchoolProfileDialog(self.services, self.signals, self).exec()

@@ -36,8 +36,9 @@ from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
 from app.ui.views.evidence_tab import EvidenceTab
 from app.ui.views.letters_tab import LettersTab
+from app.ui.views.workflow_tab import WorkflowTab
 
-TAB_NAMES = ("details", "people", "chronology", "evidence", "letters")
+TAB_NAMES = ("details", "people", "chronology", "evidence", "letters", "follow-up")
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
@@ -144,6 +145,7 @@ class CaseDetailView(QWidget):
 
         self.evidence_tab: QWidget = EvidenceTab(services, signals, self)
         self.letters_tab: QWidget = LettersTab(services, signals, self)
+        self.workflow_tab: QWidget = WorkflowTab(services, signals, self)
 
         self.tabs = QTabWidget(self)
         self.tabs.addTab(details, "&Details")
@@ -151,6 +153,7 @@ class CaseDetailView(QWidget):
         self.tabs.addTab(chronology, "C&hronology")
         self.tabs.addTab(self.evidence_tab, "E&vidence")
         self.tabs.addTab(self.letters_tab, "Le&tters")
+        self.tabs.addTab(self.workflow_tab, "&Follow-up")
 
         header = QHBoxLayout()
         titles = QVBoxLayout()
@@ -202,7 +205,7 @@ class CaseDetailView(QWidget):
         self._set_tab_case(case_id)
 
     def _set_tab_case(self, case_id: int | None) -> None:
-        for tab in (self.evidence_tab, self.letters_tab):
+        for tab in (self.evidence_tab, self.letters_tab, self.workflow_tab):
             tab.set_case(case_id)  # type: ignore[attr-defined]
 
     def _show(self, case: CaseDetail) -> None:

@@ -1,0 +1,511 @@
+"""The case file bundle: one PDF with everything about a case, and numbered exhibits.
+
+Pages of PDF exhibits and of letters are first reserved as empty slots with a heading and a
+footer; after reportlab has laid the bundle out, pypdf scales each page into its slot. So the
+footer of every page (case reference, page X of Y, generation date) comes from one place.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pypdf import PdfReader, PdfWriter, Transformation
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
+from app.pdf.fonts import REGULAR
+
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+FOOT = 16 * mm
+BODY_W = PAGE_W - 2 * MARGIN
+BODY_H = PAGE_H - MARGIN - FOOT
+
+
+@dataclass(frozen=True)
+class BundleStandard:
+    """A standard of the Code the case breaches, quoted verbatim."""
+
+    label: str
+    number: int
+    text: str
+
+
+@dataclass(frozen=True)
+class BundlePerson:
+    name: str
+    role: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BundleEvent:
+    when: str
+    who: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class BundleLetter:
+    date: str
+    label: str
+    recipient: str
+    subject: str
+    pdf: bytes
+
+
+@dataclass(frozen=True)
+class BundleExhibit:
+    """One exhibit as it goes into the bundle: the content shown and its provenance."""
+
+    number: int
+    original_name: str
+    description: str  # type, size, pages
+    sha256: str  # of the original as stored
+    shown_sha256: str  # of the copy shown (a copy without metadata, or redacted)
+    content_type: str
+    data: bytes  # empty when withheld
+    details: tuple[str, ...] = ()
+    withheld_reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.withheld_reason or not self.data:
+            return "withheld"
+        base = self.content_type.split(";", 1)[0]
+        if base.startswith("image/"):
+            return "image"
+        if base == "application/pdf":
+            return "pdf"
+        if base.startswith("text/"):
+            return "text"
+        return "other"
+
+
+@dataclass(frozen=True)
+class BundleDocument:
+    """Everything the bundle prints; built by the service, rendered here."""
+
+    reference: str
+    title: str
+    school: str
+    generated_on: str  # '24 November 2026'
+    generated_by: str
+    for_sharing: bool
+    status: str
+    summary: str
+    facts: tuple[tuple[str, str], ...]  # (label, value): platform, address, dates...
+    standards: tuple[BundleStandard, ...]
+    code_title: str
+    code_version: str
+    people: tuple[BundlePerson, ...]
+    events: tuple[BundleEvent, ...]
+    letters: tuple[BundleLetter, ...]
+    exhibits: tuple[BundleExhibit, ...]
+    escalation: tuple[str, ...] = ()
+    outcome: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class _Slot:
+    """Where one page of an included PDF goes."""
+
+    source: Any  # pypdf PageObject
+    page: int = 0
+    x: float = 0.0
+    y: float = 0.0
+    w: float = 0.0
+    h: float = 0.0
+
+
+class _SlotFlowable(Flowable):
+    """An empty box that notes its page and place, for a PDF page merged in afterwards."""
+
+    def __init__(self, slot: _Slot, width: float, height: float) -> None:
+        super().__init__()
+        self.slot = slot
+        self.width = width
+        self.height = height
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        x, y = canvas.absolutePosition(0, 0)
+        self.slot.page = canvas._doctemplate.page
+        self.slot.x, self.slot.y, self.slot.w, self.slot.h = x, y, self.width, self.height
+        canvas.saveState()
+        canvas.setStrokeColor(colors.HexColor("#bbbbbb"))
+        canvas.setLineWidth(0.5)
+        canvas.rect(0, 0, self.width, self.height)
+        canvas.restoreState()
+
+
+def _footer(doc: BundleDocument) -> Callable[[Canvas, int, int], None]:
+    def draw(canvas: Canvas, number: int, total: int) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 7.5)
+        canvas.setFillColor(MUTED)
+        left = f"Case {doc.reference}"
+        if doc.for_sharing:
+            left += "  ·  Redacted copy for sharing"
+        canvas.drawString(MARGIN, 9 * mm, left)
+        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
+        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Generated {doc.generated_on}")
+        canvas.restoreState()
+
+    return draw
+
+
+def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
+    commands: list[tuple[Any, ...]] = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
+        ]
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def _pdf_pages(data: bytes) -> list[Any] | None:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            return None
+        return list(reader.pages)
+    except Exception:  # a damaged PDF is listed, not included
+        return None
+
+
+class _Story:
+    def __init__(self, doc: BundleDocument) -> None:
+        self.doc = doc
+        self.s = styles(9.5)
+        self.slots: list[_Slot] = []
+        self.items: list[Flowable] = []
+
+    def p(self, text: str, style: str = "body") -> Paragraph:
+        return Paragraph(esc(text), self.s[style])
+
+    def cover(self) -> None:
+        doc = self.doc
+        s = self.s
+        self.items += [
+            Spacer(1, 40 * mm),
+            Paragraph(esc(doc.school), s["h2"]),
+            Paragraph("Case file", s["h1"]),
+            Paragraph(f"<b>{esc(doc.reference)}</b>: {esc(doc.title)}", s["body"]),
+            Spacer(1, 8 * mm),
+        ]
+        rows = [
+            ["Status", doc.status],
+            ["Generated", f"{doc.generated_on} by {doc.generated_by}"],
+            ["Exhibits", str(len(doc.exhibits))],
+            ["Letters", str(len(doc.letters))],
+            ["Chronology entries", str(len(doc.events))],
+        ]
+        if doc.outcome:
+            rows.insert(1, ["Outcome", doc.outcome])
+        self.items.append(
+            _table(
+                [[self.p(a, "bold"), self.p(b, "plain")] for a, b in rows],
+                [45 * mm, BODY_W - 45 * mm],
+                header=False,
+            )
+        )
+        if doc.for_sharing:
+            self.items += [
+                Spacer(1, 8 * mm),
+                self.p(
+                    "Redacted copy for sharing: exhibits are the school's redacted copies, and "
+                    "the personal details of third parties are left out. Exhibits without a "
+                    "redacted copy are withheld.",
+                    "bold",
+                ),
+            ]
+        self.items.append(Spacer(1, 10 * mm))
+        self.items.append(
+            Paragraph(
+                "Contents: 1 Summary and standards · 2 People · 3 Chronology · "
+                "4 Letters · 5 Exhibits · 6 Manifest",
+                s["small"],
+            )
+        )
+        self.items.append(PageBreak())
+
+    def summary(self) -> None:
+        doc = self.doc
+        s = self.s
+        self.items.append(Paragraph("1. Summary and standards", s["h1"]))
+        self.items.append(self.p(doc.summary or "No summary was recorded."))
+        facts = [[self.p(a, "bold"), self.p(b, "plain")] for a, b in doc.facts if b]
+        if facts:
+            self.items.append(_table(facts, [45 * mm, BODY_W - 45 * mm], header=False))
+        self.items.append(
+            Paragraph(
+                f"Standards of the {esc(doc.code_title)} (version {esc(doc.code_version)}) "
+                "that the post breaches, quoted in full:",
+                s["h2"],
+            )
+        )
+        for standard in doc.standards:
+            quote = Table(
+                [[Paragraph(esc(standard.text), s["quote"])]],
+                colWidths=[BODY_W - 6 * mm],
+            )
+            quote.setStyle(
+                TableStyle(
+                    [
+                        ("LINEBEFORE", (0, 0), (0, 0), 2, ACCENT),
+                        ("LEFTPADDING", (0, 0), (0, 0), 4 * mm),
+                    ]
+                )
+            )
+            quote.hAlign = "RIGHT"
+            self.items.append(
+                KeepTogether(
+                    [
+                        Paragraph(
+                            f"<b>Standard {standard.number}</b> ({esc(standard.label)})",
+                            s["plain"],
+                        ),
+                        quote,
+                        Spacer(1, 3 * mm),
+                    ]
+                )
+            )
+        if doc.escalation:
+            self.items.append(Paragraph("Escalation", s["h2"]))
+            for line in doc.escalation:
+                self.items.append(self.p(line, "plain"))
+
+    def people(self) -> None:
+        s = self.s
+        self.items.append(Paragraph("2. People", s["h1"]))
+        if not self.doc.people:
+            self.items.append(self.p("No people are linked to this case."))
+            return
+        rows: list[list[Any]] = [[self.p("Name", "bold"), self.p("Part in the case", "bold")]]
+        rows[0].append(self.p("Details", "bold"))
+        for person in self.doc.people:
+            rows.append(
+                [
+                    self.p(person.name, "plain"),
+                    self.p(person.role, "plain"),
+                    self.p("\n".join(person.details), "plain"),
+                ]
+            )
+        self.items.append(_table(rows, [55 * mm, 35 * mm, BODY_W - 90 * mm]))
+
+    def chronology(self) -> None:
+        s = self.s
+        self.items += [CondPageBreak(60 * mm), Paragraph("3. Chronology", s["h1"])]
+        rows: list[list[Any]] = [
+            [self.p("When", "bold"), self.p("Who", "bold"), self.p("What happened", "bold")]
+        ]
+        for event in self.doc.events:
+            rows.append(
+                [
+                    self.p(event.when, "plain"),
+                    self.p(event.who, "plain"),
+                    self.p(event.summary, "plain"),
+                ]
+            )
+        self.items.append(_table(rows, [28 * mm, 32 * mm, BODY_W - 60 * mm]))
+
+    def included_pdf(self, heading: str, pages: list[Any]) -> None:
+        for index, page in enumerate(pages, start=1):
+            self.items.append(PageBreak())
+            suffix = f", page {index} of {len(pages)}" if len(pages) > 1 else ""
+            self.items.append(Paragraph(esc(heading + suffix), self.s["h2"]))
+            slot = _Slot(page)
+            self.slots.append(slot)
+            self.items.append(_SlotFlowable(slot, BODY_W, BODY_H - 14 * mm))
+
+    def letters(self) -> None:
+        s = self.s
+        self.items += [PageBreak(), Paragraph("4. Letters", s["h1"])]
+        if not self.doc.letters:
+            self.items.append(self.p("No letters have been issued on this case."))
+            return
+        rows: list[list[Any]] = [
+            [self.p(h, "bold") for h in ("No.", "Date", "Letter", "To", "Subject")]
+        ]
+        for number, letter in enumerate(self.doc.letters, start=1):
+            rows.append(
+                [
+                    self.p(f"L{number}", "plain"),
+                    self.p(letter.date, "plain"),
+                    self.p(letter.label, "plain"),
+                    self.p(letter.recipient, "plain"),
+                    self.p(letter.subject, "plain"),
+                ]
+            )
+        self.items.append(_table(rows, [12 * mm, 22 * mm, 45 * mm, 35 * mm, BODY_W - 114 * mm]))
+        for number, letter in enumerate(self.doc.letters, start=1):
+            pages = _pdf_pages(letter.pdf)
+            if pages:
+                self.included_pdf(f"Letter L{number}: {letter.label} ({letter.date})", pages)
+
+    def exhibits(self) -> None:
+        s = self.s
+        self.items += [PageBreak(), Paragraph("5. Exhibits", s["h1"])]
+        if not self.doc.exhibits:
+            self.items.append(self.p("No evidence has been added to this case."))
+            return
+        self.items.append(
+            self.p(
+                f"{len(self.doc.exhibits)} exhibit(s) follow, each on its own page. Their "
+                "SHA-256 fingerprints are listed in the manifest at the end."
+            )
+        )
+        for exhibit in self.doc.exhibits:
+            heading = f"Exhibit {exhibit.number}: {exhibit.original_name}"
+            head = [
+                Paragraph(esc(heading), s["h2"]),
+                Paragraph(esc(" · ".join((exhibit.description, *exhibit.details))), s["small"]),
+                Spacer(1, 2 * mm),
+            ]
+            kind = exhibit.kind
+            pages = _pdf_pages(exhibit.data) if kind == "pdf" else None
+            if kind == "pdf" and pages:
+                self.items.append(PageBreak())
+                self.items += head
+                for index, page in enumerate(pages, start=1):
+                    if index > 1:
+                        self.items.append(PageBreak())
+                        self.items.append(
+                            Paragraph(
+                                esc(f"Exhibit {exhibit.number}, page {index} of {len(pages)}"),
+                                s["h2"],
+                            )
+                        )
+                    slot = _Slot(page)
+                    self.slots.append(slot)
+                    self.items.append(_SlotFlowable(slot, BODY_W, BODY_H - 24 * mm))
+                continue
+            self.items.append(PageBreak())
+            self.items += head
+            if kind == "image":
+                reader = image_reader(exhibit.data)
+                assert reader is not None
+                w, h = fit_image(reader, BODY_W, BODY_H - 24 * mm)
+                self.items.append(Image(io.BytesIO(exhibit.data), width=w, height=h))
+            elif kind == "text":
+                text = exhibit.data.decode("utf-8", errors="replace")
+                self.items.append(Paragraph(esc(text), s["plain"]))
+            elif kind == "pdf":
+                self.items.append(
+                    self.p("This PDF could not be opened, so it is listed but not included.")
+                )
+            elif kind == "withheld":
+                self.items.append(self.p(exhibit.withheld_reason or "Withheld.", "bold"))
+            else:
+                self.items.append(self.p("This kind of file cannot be shown on paper."))
+
+    def manifest(self) -> None:
+        s = self.s
+        self.items += [PageBreak(), Paragraph("6. Manifest", s["h1"])]
+        self.items.append(
+            self.p(
+                "Each exhibit's SHA-256 fingerprint, taken when it was stored. Anyone can "
+                "check that an original file is unchanged by computing its SHA-256 and "
+                "comparing it with this list."
+            )
+        )
+        rows: list[list[Any]] = [
+            [self.p(h, "bold") for h in ("No.", "File", "SHA-256 of the original")]
+        ]
+        for exhibit in self.doc.exhibits:
+            shown = ""
+            if self.doc.for_sharing and exhibit.shown_sha256 and exhibit.kind != "withheld":
+                shown = f"\nCopy shown: {exhibit.shown_sha256}"
+            rows.append(
+                [
+                    self.p(str(exhibit.number), "plain"),
+                    self.p(f"{exhibit.original_name}\n{exhibit.description}", "small"),
+                    Paragraph(esc(exhibit.sha256 + shown), self.s["small"]),
+                ]
+            )
+        table = _table(rows, [12 * mm, 60 * mm, BODY_W - 72 * mm])
+        self.items.append(table)
+
+
+def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = None) -> bytes:
+    """The case file as PDF bytes."""
+    story = _Story(doc)
+    story.cover()
+    story.summary()
+    story.people()
+    story.chronology()
+    story.letters()
+    story.exhibits()
+    story.manifest()
+    if progress:
+        progress("Laying out the pages")
+    out = io.BytesIO()
+    template = BaseDocTemplate(
+        out,
+        pagesize=A4,
+        title=f"Case file {doc.reference}",
+        author=doc.school,
+        subject=doc.title,
+        creator="Conduct Casebook",
+        invariant=1,
+        initialFontName=REGULAR,
+    )
+    frame = Frame(
+        MARGIN, FOOT, BODY_W, BODY_H, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0
+    )
+    template.addPageTemplates([PageTemplate("page", [frame])])
+    template.build(story.items, canvasmaker=numbered_canvas(_footer(doc)))
+    if not story.slots:
+        return out.getvalue()
+    if progress:
+        progress("Including PDF pages")
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    writer = PdfWriter(clone_from=reader)
+    for slot in story.slots:
+        if not slot.page:
+            continue
+        source = slot.source
+        box = source.mediabox
+        src_w, src_h = float(box.width), float(box.height)
+        scale = min(slot.w / src_w, slot.h / src_h)
+        dx = slot.x + (slot.w - src_w * scale) / 2 - float(box.left) * scale
+        dy = slot.y + (slot.h - src_h * scale) - float(box.bottom) * scale
+        writer.pages[slot.page - 1].merge_transformed_page(
+            source, Transformation().scale(scale).translate(dx, dy)
+        )
+    result = io.BytesIO()
+    writer.write(result)
+    return result.getvalue()

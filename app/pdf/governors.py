@@ -1,0 +1,184 @@
+"""The governors' report: anonymised figures for a period, as charts and tables."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from app.domain.report_figures import GovernorsReport
+from app.pdf.common import ACCENT, MUTED, esc, numbered_canvas, styles
+from app.pdf.fonts import REGULAR
+
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+BODY_W = PAGE_W - 2 * MARGIN
+
+
+def _uk(day: Any) -> str:
+    return str(day.strftime("%d/%m/%Y"))
+
+
+def _chart(items: Sequence[tuple[str, int]], horizontal: bool) -> Drawing:
+    labels = [label for label, _ in items] or ["None"]
+    values = [count for _, count in items] or [0]
+    top = max(values) if values else 0
+    step = max(1, (top + 4) // 5)
+    if horizontal:
+        height = max(50, 16 * len(labels) + 20)
+        drawing = Drawing(BODY_W, height)
+        chart: Any = HorizontalBarChart()
+        chart.x, chart.y = 150, 10
+        chart.width, chart.height = BODY_W - 180, height - 20
+        chart.categoryAxis.labels.boxAnchor = "e"
+        chart.categoryAxis.labels.dx = -4
+        chart.data = [list(reversed(values))]
+        chart.categoryAxis.categoryNames = list(reversed(labels))
+        chart.barLabels.boxAnchor = "w"
+        chart.barLabels.dx = 3
+    else:
+        height = 150
+        drawing = Drawing(BODY_W, height)
+        chart = VerticalBarChart()
+        chart.x, chart.y = 30, 30
+        chart.width, chart.height = BODY_W - 40, height - 45
+        chart.data = [values]
+        chart.categoryAxis.categoryNames = labels
+        chart.categoryAxis.labels.angle = 30 if len(labels) > 6 else 0
+        chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 6 else "n"
+        chart.barLabels.boxAnchor = "s"
+        chart.barLabels.dy = 2
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(step * 5, top + step)
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.labels.fontName = REGULAR
+    chart.valueAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.fontName = REGULAR
+    chart.categoryAxis.labels.fontSize = 7.5
+    chart.bars[0].fillColor = ACCENT
+    chart.bars[0].strokeColor = None
+    chart.barLabelFormat = "%d"
+    chart.barLabels.fontName = REGULAR
+    chart.barLabels.fontSize = 7
+    drawing.add(chart)
+    if not any(values):
+        drawing.add(String(BODY_W / 2, height / 2, "No cases", fontName=REGULAR, fontSize=9))
+    return drawing
+
+
+def _table(items: Sequence[tuple[str, int]], heading: str, s: dict[str, Any]) -> Table:
+    rows: list[list[Any]] = [[Paragraph(f"<b>{esc(heading)}</b>", s["plain"]), "Cases"]]
+    rows += [[Paragraph(esc(label), s["plain"]), str(count)] for label, count in items]
+    table = Table(rows, colWidths=[BODY_W - 30 * mm, 30 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return table
+
+
+def render_governors_report(report: GovernorsReport, *, school: str, generated_on: str) -> bytes:
+    """The report as PDF bytes: A4, charts and tables, no names or case references."""
+    s = styles(10)
+    period = f"{_uk(report.start)} to {_uk(report.end)}"
+    story: list[Any] = [
+        Paragraph(esc(school), s["h2"]),
+        Paragraph("Social media cases: report to governors", s["h1"]),
+        Paragraph(
+            f"Cases opened from {esc(period)}. The figures are anonymised: the report "
+            "names no one and gives no case references.",
+            s["body"],
+        ),
+    ]
+    summary = [
+        ["Cases opened in the period", str(report.total)],
+        ["Still open", str(report.open)],
+        ["Closed", str(report.closed)],
+        ["Posts removed or corrected", str(report.removals)],
+        ["Median time from report to removal", report.median_text],
+    ]
+    table = Table(summary, colWidths=[BODY_W - 60 * mm, 60 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
+                ("FONTSIZE", (0, 0), (-1, -1), 10),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ]
+        )
+    )
+    story += [table, Spacer(1, 4 * mm)]
+    sections = (
+        ("Cases by standard of the Code breached", "Standard", report.by_standard, True),
+        ("Cases by month opened", "Month", report.by_month, False),
+        ("Cases by platform", "Platform", report.by_platform, True),
+        ("Cases by outcome", "Outcome", report.by_outcome, True),
+    )
+    for title, heading, items, horizontal in sections:
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph(esc(title), s["h2"]),
+                    _chart(items, horizontal),
+                    Spacer(1, 2 * mm),
+                    _table(items, heading, s),
+                ]
+            )
+        )
+    story.append(Spacer(1, 6 * mm))
+    story.append(
+        Paragraph(
+            "A case may breach more than one standard, so the standards can add up to more "
+            "than the number of cases.",
+            s["small"],
+        )
+    )
+
+    def footer(canvas: Any, number: int, total: int) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 7.5)
+        canvas.setFillColor(MUTED)
+        canvas.drawString(MARGIN, 9 * mm, f"Report to governors, {period}")
+        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
+        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Generated {generated_on}")
+        canvas.restoreState()
+
+    out = io.BytesIO()
+    template = BaseDocTemplate(
+        out,
+        pagesize=A4,
+        title=f"Report to governors, {period}",
+        author=school,
+        creator="Conduct Casebook",
+        invariant=1,
+        initialFontName=REGULAR,
+    )
+    frame = Frame(MARGIN, 16 * mm, BODY_W, PAGE_H - MARGIN - 16 * mm, 0, 0, 0, 0)
+    template.addPageTemplates([PageTemplate("page", [frame])])
+    template.build(story, canvasmaker=numbered_canvas(footer))
+    return out.getvalue()

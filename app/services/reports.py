@@ -1,0 +1,411 @@
+"""Documents made from the casebook: a case's file (bundle) and the governors' report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.db.models import CaseOutcomeRecord, CaseRecord
+from app.domain.categories import CATEGORY_INFO, decode_categories
+from app.domain.dates import (
+    LONDON,
+    MONTHS,
+    format_date_time,
+    format_long_date,
+    format_short_date,
+    london_today,
+    to_london,
+)
+from app.domain.errors import OperationCancelled, ValidationError
+from app.domain.evidence import Exhibit
+from app.domain.people import ROLE_LABELS, CaseRole
+from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, describe_hours
+from app.domain.records import CaseFilter, CaseSort
+from app.domain.report_figures import GovernorsReport
+from app.domain.status import CLOSED_STATUSES, STATUS_LABELS
+from app.evidence.intake import TYPE_LABELS, format_size
+from app.services.cases import CaseService
+from app.services.context import ServiceContext, resources_dir
+from app.services.evidence import EvidenceService
+from app.services.letters import LetterService
+from app.services.workflow import WorkflowService
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+NO_PLATFORM = "Not recorded"
+NO_OUTCOME = "No outcome yet"
+
+
+def _fonts() -> None:
+    from app.pdf.fonts import register_fonts
+
+    register_fonts(resources_dir() / "fonts")
+
+
+def _describe_exhibit(exhibit: Exhibit) -> str:
+    parts = [TYPE_LABELS.get(exhibit.base_type, exhibit.base_type)]
+    if exhibit.width and exhibit.height:
+        parts.append(f"{exhibit.width}×{exhibit.height}")
+    if exhibit.page_count:
+        parts.append(f"{exhibit.page_count} page{'s' if exhibit.page_count != 1 else ''}")
+    parts.append(format_size(exhibit.size))
+    return ", ".join(parts)
+
+
+def _printable_image(data: bytes) -> bytes:
+    """A JPEG at print size (about 200 dpi on A4): reportlab embeds JPEG as it is, whereas
+    re-compressing a full-size PNG took a quarter of a second per exhibit."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.thumbnail((1400, 2000))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+class ReportService:
+    """The case file bundle of one case, and the governors' report over a period."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        cases: CaseService,
+        evidence: EvidenceService,
+        letters: LetterService,
+        workflow: WorkflowService,
+    ) -> None:
+        self.ctx = ctx
+        self.cases = cases
+        self.evidence = evidence
+        self.letters = letters
+        self.workflow = workflow
+
+    # ----- the case file ------------------------------------------------------------------
+
+    def case_file(
+        self,
+        case_id: int,
+        *,
+        for_sharing: bool = False,
+        progress: Progress | None = None,
+        cancelled: Cancelled | None = None,
+    ) -> bytes:
+        """The case's bundle as PDF; ``for_sharing`` uses redacted copies, no third parties."""
+        from app.pdf.bundle import (
+            BundleDocument,
+            BundleEvent,
+            BundleExhibit,
+            BundleLetter,
+            BundlePerson,
+            BundleStandard,
+            render_bundle,
+        )
+
+        _fonts()
+        case = self.cases.get_case(case_id)
+        exhibits = self.evidence.list_evidence(case_id)
+        letters = self.letters.list_letters(case_id)
+        steps = len(exhibits) + len(letters) + 2
+        done = 0
+
+        def tick() -> None:
+            nonlocal done
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("Making the case file was stopped; nothing was saved.")
+            done += 1
+            if progress is not None:
+                progress(done, steps)
+
+        third_parties = [
+            link.person.name
+            for link in case.people
+            if for_sharing and link.role is not CaseRole.AUTHOR
+        ]
+
+        def hide(text: str) -> str:
+            for name in third_parties:
+                text = text.replace(name, "[third party]")
+            return text
+
+        people = []
+        for link in case.people:
+            person = link.person
+            role = ROLE_LABELS[link.role]
+            if for_sharing:
+                name = person.name if link.role is CaseRole.AUTHOR else "Third party"
+                people.append(BundlePerson(name, role))
+                continue
+            details = [*person.address_lines]
+            if person.postcode:
+                details.append(person.postcode)
+            details += [v for v in (person.email, person.phone, person.relationship) if v]
+            people.append(BundlePerson(person.name, role, tuple(details)))
+
+        bundle_exhibits = []
+        for exhibit in exhibits:
+            tick()
+            bundle_exhibits.append(self._bundle_exhibit(exhibit, for_sharing, BundleExhibit))
+        bundle_letters = []
+        for letter in letters:
+            tick()
+            bundle_letters.append(
+                BundleLetter(
+                    date=format_short_date(letter.letter_date),
+                    label=letter.label,
+                    recipient=letter.recipient_name,
+                    subject=letter.subject,
+                    pdf=self.letters.letter_pdf(letter.id),
+                )
+            )
+        escalation = self.workflow.escalation(case_id)
+        lines = [
+            f"{format_short_date(to_london(s.taken_at).date())}: {s.label} — "
+            f"{STEP_OUTCOME_LABELS[s.outcome]}" + (f". {hide(s.note)}" if s.note else "")
+            for s in escalation.steps
+        ]
+        lines.append(escalation.position.describe())
+        outcome = self.workflow.outcome(case_id)
+        outcome_text = ""
+        if outcome is not None:
+            outcome_text = (
+                f"{outcome.label} on {format_short_date(to_london(outcome.outcome_at).date())}"
+            )
+            if outcome.hours_to_removal is not None:
+                outcome_text += f" ({describe_hours(outcome.hours_to_removal)} after the report)"
+        code = self.ctx.code
+        standards = tuple(
+            BundleStandard(
+                CATEGORY_INFO[c].label,
+                code.standard(CATEGORY_INFO[c].standard_id).number,
+                code.standard(CATEGORY_INFO[c].standard_id).text,
+            )
+            for c in sorted(
+                case.categories, key=lambda c: code.standard(CATEGORY_INFO[c].standard_id).number
+            )
+        )
+        facts = (
+            ("Platform", case.platform),
+            ("Address of the post", case.post_url),
+            ("Account", case.account_handle),
+            ("Posted", format_date_time(case.posted_at)),
+            ("Reported", format_short_date(case.reported_on)),
+            ("Reported by", "" if for_sharing else case.reported_by),
+            ("Opened", format_date_time(case.created_at)),
+        )
+        document = BundleDocument(
+            reference=case.reference,
+            title=case.title,
+            school=self.letters.profile.get().name or "The school",
+            generated_on=format_long_date(london_today(self.ctx.now())),
+            generated_by=self.ctx.actor,
+            for_sharing=for_sharing,
+            status=STATUS_LABELS[case.status],
+            summary=hide(case.summary),
+            facts=facts,
+            standards=standards,
+            code_title=code.title,
+            code_version=code.version,
+            people=tuple(people),
+            events=tuple(
+                BundleEvent(format_date_time(e.at), e.actor, hide(e.summary)) for e in case.events
+            ),
+            letters=tuple(bundle_letters),
+            exhibits=tuple(bundle_exhibits),
+            escalation=tuple(lines),
+            outcome=outcome_text,
+        )
+        tick()
+        pdf = render_bundle(document)
+        tick()
+        return pdf
+
+    def _bundle_exhibit(self, exhibit: Exhibit, for_sharing: bool, make: Any) -> Any:
+        details = []
+        d = exhibit.details
+        if d.captured_at:
+            details.append(f"captured {format_date_time(d.captured_at)}")
+        if d.captured_by and not for_sharing:
+            details.append(f"by {d.captured_by}")
+        if d.post_url:
+            details.append(d.post_url)
+        if d.note:
+            details.append(d.note)
+        data = b""
+        shown = ""
+        withheld = ""
+        if for_sharing:
+            copies = self.evidence.redacted_copies(exhibit.id)
+            if copies:
+                data = self.evidence.exported_copy(copies[-1].id, redacted=True)
+                shown = copies[-1].sha256
+            else:
+                withheld = "Withheld from the copy for sharing: it has no redacted copy yet."
+        elif exhibit.is_image:
+            data = self.evidence.exported_copy(exhibit.id, redacted=False)
+        else:
+            data = self.evidence.content(exhibit.id)
+        if data and exhibit.is_image:
+            data = _printable_image(data)
+        return make(
+            number=exhibit.number,
+            original_name=exhibit.original_name,
+            description=_describe_exhibit(exhibit),
+            sha256=exhibit.sha256,
+            shown_sha256=shown,
+            content_type=exhibit.content_type,
+            data=data,
+            details=tuple(details),
+            withheld_reason=withheld,
+        )
+
+    # ----- the governors' report ------------------------------------------------------------
+
+    def governors_report(self, start: date, end: date) -> GovernorsReport:
+        """Figures for cases opened from ``start`` to ``end`` (inclusive, London dates)."""
+        if end < start:
+            raise ValidationError("The end of the period is before its start.")
+        lo = datetime.combine(start, datetime.min.time()).replace(tzinfo=LONDON)
+        hi = datetime.combine(end + timedelta(days=1), datetime.min.time()).replace(tzinfo=LONDON)
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                select(
+                    CaseRecord.created_at,
+                    CaseRecord.platform,
+                    CaseRecord.status,
+                    CaseRecord.categories,
+                    CaseOutcomeRecord.outcome,
+                    CaseOutcomeRecord.hours_to_removal,
+                )
+                .outerjoin(CaseOutcomeRecord, CaseOutcomeRecord.case_id == CaseRecord.id)
+                .where(CaseRecord.created_at >= lo, CaseRecord.created_at < hi)
+            ).all()
+        closed_values = {s.value for s in CLOSED_STATUSES}
+        standards: Counter[str] = Counter()
+        platforms: Counter[str] = Counter()
+        months: Counter[tuple[int, int]] = Counter()
+        outcomes: Counter[str] = Counter()
+        hours: list[float] = []
+        closed = 0
+        for r in rows:
+            for category in decode_categories(r.categories):
+                standards[category.value] += 1
+            platforms[r.platform.strip() or NO_PLATFORM] += 1
+            local = to_london(r.created_at)
+            months[(local.year, local.month)] += 1
+            outcomes[OUTCOME_LABELS[CaseOutcome(r.outcome)] if r.outcome else NO_OUTCOME] += 1
+            if r.hours_to_removal is not None:
+                hours.append(float(r.hours_to_removal))
+            if r.status in closed_values:
+                closed += 1
+        code = self.ctx.code
+        by_standard = tuple(
+            (
+                f"Standard {code.standard(info.standard_id).number}: {info.short_label}",
+                standards.get(category.value, 0),
+            )
+            for category, info in sorted(
+                CATEGORY_INFO.items(), key=lambda kv: code.standard(kv[1].standard_id).number
+            )
+        )
+        month_keys = []
+        year, month = start.year, start.month
+        while (year, month) <= (end.year, end.month):
+            month_keys.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        by_month = tuple((f"{MONTHS[m - 1][:3]} {y}", months.get((y, m), 0)) for y, m in month_keys)
+        outcome_order = [OUTCOME_LABELS[o] for o in CaseOutcome] + [NO_OUTCOME]
+        return GovernorsReport(
+            start=start,
+            end=end,
+            total=len(rows),
+            open=len(rows) - closed,
+            closed=closed,
+            by_standard=by_standard,
+            by_platform=tuple(sorted(platforms.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_month=by_month,
+            by_outcome=tuple((label, outcomes.get(label, 0)) for label in outcome_order),
+            removals=len(hours),
+            median_hours_to_removal=statistics.median(hours) if hours else None,
+        )
+
+    def governors_pdf(self, report: GovernorsReport) -> bytes:
+        """The governors' report as PDF, with charts and tables."""
+        from app.pdf.governors import render_governors_report
+
+        _fonts()
+        return render_governors_report(
+            report,
+            school=self.letters.profile.get().name or "The school",
+            generated_on=format_long_date(london_today(self.ctx.now())),
+        )
+
+    @staticmethod
+    def governors_csv(report: GovernorsReport) -> str:
+        """The same figures as CSV: section, item, value."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", "item", "value"])
+        writer.writerow(["period", "from", report.start.isoformat()])
+        writer.writerow(["period", "to", report.end.isoformat()])
+        writer.writerow(["cases", "total", report.total])
+        writer.writerow(["cases", "open", report.open])
+        writer.writerow(["cases", "closed", report.closed])
+        for section, items in (
+            ("standard", report.by_standard),
+            ("platform", report.by_platform),
+            ("month", report.by_month),
+            ("outcome", report.by_outcome),
+        ):
+            for label, count in items:
+                writer.writerow([section, label, count])
+        median = report.median_hours_to_removal
+        writer.writerow(["removal", "removed or corrected", report.removals])
+        writer.writerow(
+            ["removal", "median hours to removal", "" if median is None else f"{median:.1f}"]
+        )
+        return out.getvalue()
+
+    # ----- the case list as CSV -------------------------------------------------------------
+
+    def cases_csv(self, flt: CaseFilter, sort: CaseSort) -> str:
+        """The case list as filtered and sorted, as CSV with UK dates."""
+        rows = self.cases.list_cases(flt, sort, 0, 10_000_000)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            [
+                "Reference",
+                "Title",
+                "Posted by",
+                "Platform",
+                "Standards",
+                "Status",
+                "Follow-up due",
+                "Overdue",
+                "Last activity",
+            ]
+        )
+        for r in rows:
+            writer.writerow(
+                [
+                    r.reference,
+                    r.title,
+                    r.poster,
+                    r.platform,
+                    "; ".join(CATEGORY_INFO[c].short_label for c in sorted(r.categories)),
+                    STATUS_LABELS[r.status],
+                    format_short_date(r.follow_up_due),
+                    "yes" if r.overdue else "",
+                    format_date_time(r.last_activity_at),
+                ]
+            )
+        return out.getvalue()

@@ -1,0 +1,195 @@
+"""Saving documents from the window: case file (off the GUI thread), governors' report, CSV."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QMessageBox,
+    QProgressDialog,
+    QWidget,
+)
+
+from app.domain.dates import london_today
+from app.domain.errors import CasebookError, OperationCancelled
+from app.domain.records import CaseFilter, CaseSort
+from app.services.casebook import Services
+
+log = logging.getLogger(__name__)
+
+
+class _Signals(QObject):
+    progress = Signal(int, int)
+    finished = Signal(bytes)
+    failed = Signal(str)
+    cancelled = Signal()
+
+
+class CaseFileWorker(QRunnable):
+    """Builds one case's bundle; Cancel stops it between exhibits."""
+
+    def __init__(self, services: Services, case_id: int, for_sharing: bool) -> None:
+        super().__init__()
+        self.services = services
+        self.case_id = case_id
+        self.for_sharing = for_sharing
+        self.signals = _Signals()
+        self.cancel_requested = False
+
+    def run(self) -> None:
+        try:
+            pdf = self.services.reports.case_file(
+                self.case_id,
+                for_sharing=self.for_sharing,
+                progress=self.signals.progress.emit,
+                cancelled=lambda: self.cancel_requested,
+            )
+        except OperationCancelled:
+            self.signals.cancelled.emit()
+            return
+        except CasebookError as error:
+            self.signals.failed.emit(error.message)
+            return
+        except Exception:  # a worker must report, never die silently
+            log.exception("Case file failed")
+            self.signals.failed.emit(
+                "The case file could not be made; details are in the log file."
+            )
+            return
+        self.signals.finished.emit(pdf)
+
+
+def _write(parent: QWidget, path: str, data: bytes) -> bool:
+    try:
+        Path(path).write_bytes(data)
+    except OSError as error:
+        QMessageBox.warning(parent, "Not saved", f"{path} could not be written ({error.strerror}).")
+        return False
+    return True
+
+
+def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
+    """Ask where to save the case file (and whether for sharing), then build it on a worker."""
+    case = services.cases.get_case(case_id)
+    ask = QMessageBox(parent)
+    ask.setWindowTitle("Export case file")
+    ask.setText(f"Export the case file of {case.reference}.")
+    ask.setInformativeText(
+        "A copy for sharing uses redacted exhibits and leaves out third parties' details."
+    )
+    full = ask.addButton("&Full case file", QMessageBox.ButtonRole.AcceptRole)
+    shared = ask.addButton("Copy for &sharing", QMessageBox.ButtonRole.AcceptRole)
+    ask.addButton(QMessageBox.StandardButton.Cancel)
+    ask.exec()
+    if ask.clickedButton() not in (full, shared):
+        return None
+    for_sharing = ask.clickedButton() is shared
+    suffix = "-for-sharing" if for_sharing else ""
+    path, _ = QFileDialog.getSaveFileName(
+        parent, "Save case file", f"{case.reference}{suffix}.pdf", "PDF (*.pdf)"
+    )
+    if not path:
+        return None
+    worker = CaseFileWorker(services, case_id, for_sharing)
+    dialog = QProgressDialog("Putting the case file together…", "Cancel", 0, 100, parent)
+    dialog.setWindowTitle("Case file")
+    dialog.setMinimumDuration(300)
+    dialog.canceled.connect(lambda: setattr(worker, "cancel_requested", True))
+
+    def progress(done: int, total: int) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+
+    def finished(pdf: bytes) -> None:
+        dialog.reset()
+        if _write(parent, path, pdf):
+            QMessageBox.information(parent, "Case file", f"Saved the case file to {path}.")
+
+    worker.signals.progress.connect(progress)
+    worker.signals.finished.connect(finished)
+
+    def failed(message: str) -> None:
+        dialog.reset()
+        QMessageBox.warning(parent, "Not saved", message)
+
+    worker.signals.failed.connect(failed)
+    worker.signals.cancelled.connect(dialog.reset)
+    QThreadPool.globalInstance().start(worker)
+    return worker
+
+
+class ReportPeriodDialog(QDialog):
+    """Asks for the period of the governors' report."""
+
+    def __init__(self, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Governors' report")
+        self.start = QDateEdit(self)
+        self.end = QDateEdit(self)
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("dd/MM/yyyy")
+            edit.setCalendarPopup(True)
+        # The school year so far: from 1 September.
+        first = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
+        self.start.setDate(QDate(first.year, first.month, first.day))
+        self.end.setDate(QDate(today.year, today.month, today.day))
+        self.csv = QCheckBox("Also save the figures as CSV", self)
+        form = QFormLayout(self)
+        form.addRow("&From", self.start)
+        form.addRow("&To", self.end)
+        form.addRow("", self.csv)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def period(self) -> tuple[date, date]:
+        start = self.start.date().toPython()
+        end = self.end.date().toPython()
+        assert isinstance(start, date) and isinstance(end, date)
+        return start, end
+
+
+def save_governors_report(parent: QWidget, services: Services) -> None:
+    """Ask for a period, then save the report as PDF (and CSV if asked)."""
+    dialog = ReportPeriodDialog(london_today(services.ctx.now()), parent)
+    if not dialog.exec():
+        return
+    start, end = dialog.period()
+    try:
+        report = services.reports.governors_report(start, end)
+    except CasebookError as error:
+        QMessageBox.warning(parent, "Not done", error.message)
+        return
+    path, _ = QFileDialog.getSaveFileName(
+        parent, "Save governors' report", f"governors-report-{start}-{end}.pdf", "PDF (*.pdf)"
+    )
+    if not path:
+        return
+    if not _write(parent, path, services.reports.governors_pdf(report)):
+        return
+    if dialog.csv.isChecked():
+        csv_path = str(Path(path).with_suffix(".csv"))
+        _write(parent, csv_path, services.reports.governors_csv(report).encode("utf-8-sig"))
+    QMessageBox.information(
+        parent, "Governors' report", f"Saved the report on {report.total} cases to {path}."
+    )
+
+
+def export_case_list(parent: QWidget, services: Services, flt: CaseFilter, sort: CaseSort) -> None:
+    """Save the case list, as filtered and sorted, as CSV."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Export case list", "cases.csv", "CSV (*.csv)")
+    if path and _write(parent, path, services.reports.cases_csv(flt, sort).encode("utf-8-sig")):
+        services_message = f"Saved the case list to {path}."
+        QMessageBox.information(parent, "Case list", services_message)

@@ -1,0 +1,267 @@
+"""The case screen's Follow-up tab: checklist, re-checks, calls and meetings, escalation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.dates import LONDON, format_date_time
+from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, StepOutcome
+from app.services.casebook import Services
+from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
+from app.ui.errors import refusals_shown
+from app.ui.signals import AppSignals
+
+OVERDUE = QColor("#a4262c")
+
+
+def _qt_to_utc(value: QDateTime) -> datetime:
+    local = value.toPython()
+    assert isinstance(local, datetime)
+    return local.replace(tzinfo=LONDON)
+
+
+class WorkflowTab(QWidget):
+    """What the case needs next, ticked off as it is done; every change is on record."""
+
+    def __init__(
+        self, services: Services, signals: AppSignals, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.signals = signals
+        self.case_id: int | None = None
+        self.items: list[ChecklistItem] = []
+        self._filling = False
+
+        self.checklist = QListWidget(self)
+        self.checklist.itemChanged.connect(self._item_changed)
+        checklist_box = QGroupBox("Checklist", self)
+        QVBoxLayout(checklist_box).addWidget(self.checklist)
+
+        self.still_up = QPushButton("Re-checked: still &up", self)
+        self.gone = QPushButton("Re-checked: &gone", self)
+        self.still_up.clicked.connect(lambda: self.recheck(True))
+        self.gone.clicked.connect(lambda: self.recheck(False))
+        recheck_row = QHBoxLayout()
+        recheck_row.addWidget(self.still_up)
+        recheck_row.addWidget(self.gone)
+        recheck_row.addStretch(1)
+
+        self.position = QLabel(self)
+        self.position.setWordWrap(True)
+        self.steps = QLabel(self)
+        self.steps.setWordWrap(True)
+        self.step_choice = QComboBox(self)
+        self.step_outcome = QComboBox(self)
+        for outcome in StepOutcome:
+            self.step_outcome.addItem(STEP_OUTCOME_LABELS[outcome], outcome.value)
+        self.step_button = QPushButton("Record &step", self)
+        self.step_button.clicked.connect(self.record_step)
+        step_row = QHBoxLayout()
+        step_row.addWidget(self.step_choice, 2)
+        step_row.addWidget(self.step_outcome, 1)
+        step_row.addWidget(self.step_button)
+        self.outcome = QLabel(self)
+        self.outcome_choice = QComboBox(self)
+        for case_outcome in CaseOutcome:
+            self.outcome_choice.addItem(OUTCOME_LABELS[case_outcome], case_outcome.value)
+        self.outcome_button = QPushButton("Record &outcome", self)
+        self.outcome_button.clicked.connect(self.record_outcome)
+        outcome_row = QHBoxLayout()
+        outcome_row.addWidget(self.outcome, 2)
+        outcome_row.addWidget(self.outcome_choice, 1)
+        outcome_row.addWidget(self.outcome_button)
+        escalation_box = QGroupBox("Escalation", self)
+        escalation_layout = QVBoxLayout(escalation_box)
+        escalation_layout.addWidget(self.position)
+        escalation_layout.addWidget(self.steps)
+        escalation_layout.addLayout(step_row)
+        escalation_layout.addLayout(outcome_row)
+
+        self.contact_kind = QComboBox(self)
+        for kind in ContactKind:
+            self.contact_kind.addItem(CONTACT_LABELS[kind], kind.value)
+        self.contact_when = QDateTimeEdit(self)
+        self.contact_when.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.contact_when.setCalendarPopup(True)
+        self.contact_present = QLineEdit(self)
+        self.contact_present.setPlaceholderText("Names, separated by commas")
+        self.contact_summary = QPlainTextEdit(self)
+        self.contact_summary.setPlaceholderText("What was said or agreed")
+        self.contact_summary.setFixedHeight(70)
+        self.contact_button = QPushButton("&Add to chronology", self)
+        self.contact_button.clicked.connect(self.record_contact)
+        contact_box = QGroupBox("Note, phone call or meeting", self)
+        form = QFormLayout(contact_box)
+        form.addRow("Kind", self.contact_kind)
+        form.addRow("When", self.contact_when)
+        form.addRow("Present", self.contact_present)
+        form.addRow("Summary", self.contact_summary)
+        form.addRow("", self.contact_button)
+
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.addWidget(checklist_box, 2)
+        layout.addLayout(recheck_row)
+        layout.addWidget(escalation_box)
+        layout.addWidget(contact_box)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        signals.data_changed.connect(self._changed)
+        self.set_case(None)
+
+    # ----- reading ------------------------------------------------------------------------
+
+    def _changed(self, case_id: int) -> None:
+        if self.case_id is not None and case_id in (0, self.case_id):
+            self.refresh()
+
+    def set_case(self, case_id: int | None) -> None:
+        """Show the workflow of this case (None: nothing selected)."""
+        self.case_id = case_id
+        self.setEnabled(case_id is not None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the checklist, escalation and outcome again."""
+        self._filling = True
+        self.checklist.clear()
+        self.items = []
+        self._filling = False
+        if self.case_id is None:
+            self.position.setText("")
+            self.steps.setText("")
+            self.outcome.setText("")
+            return
+        workflow = self.services.workflow
+        self.items = workflow.checklist(self.case_id)
+        self._filling = True
+        for item in self.items:
+            text = item.label
+            if item.done_at is not None:
+                text += f"  — done {format_date_time(item.done_at)} by {item.done_by}"
+            elif item.overdue:
+                text += f"  — OVERDUE since {format_date_time(item.due_at)}"
+            else:
+                text += f"  — due {format_date_time(item.due_at)}"
+            row = QListWidgetItem(text)
+            row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            row.setCheckState(Qt.CheckState.Checked if item.done else Qt.CheckState.Unchecked)
+            if item.overdue:
+                row.setForeground(QBrush(OVERDUE))
+            row.setData(Qt.ItemDataRole.UserRole, item.id)
+            self.checklist.addItem(row)
+        self._filling = False
+        escalation = workflow.escalation(self.case_id)
+        text = escalation.position.describe()
+        if escalation.position.next_due is not None:
+            text += f" It falls due {format_date_time(escalation.position.next_due)}."
+        self.position.setText(text)
+        self.steps.setText(
+            "\n".join(
+                f"{format_date_time(s.taken_at)}  {s.label}: {STEP_OUTCOME_LABELS[s.outcome]}"
+                for s in escalation.steps
+            )
+        )
+        self.step_choice.clear()
+        categories = self.services.cases.get_case(self.case_id).categories
+        for step in workflow.policy().ladder:
+            if step.applies_to(categories):
+                self.step_choice.addItem(step.label, step.id)
+        if escalation.position.next is not None:
+            index = self.step_choice.findData(escalation.position.next.id)
+            self.step_choice.setCurrentIndex(max(index, 0))
+        outcome = workflow.outcome(self.case_id)
+        self.outcome.setText(
+            f"Outcome: {outcome.label} ({format_date_time(outcome.outcome_at)})"
+            if outcome
+            else "No outcome recorded yet."
+        )
+        self.contact_when.setDateTime(QDateTime.currentDateTime())
+
+    # ----- changing -----------------------------------------------------------------------
+
+    def _done(self) -> None:
+        if self.case_id is not None:
+            self.signals.data_changed.emit(self.case_id)
+
+    def _item_changed(self, row: QListWidgetItem) -> None:
+        if self._filling:
+            return
+        action_id = int(row.data(Qt.ItemDataRole.UserRole))
+        with refusals_shown(self):
+            if row.checkState() == Qt.CheckState.Checked:
+                self.services.workflow.tick(action_id)
+            else:
+                self.services.workflow.untick(action_id)
+        self._done()
+
+    def recheck(self, still_up: bool) -> None:
+        """Record a re-check of the post (evidence of removal is added on the Evidence tab)."""
+        if self.case_id is None:
+            return
+        with refusals_shown(self):
+            self.services.workflow.recheck(self.case_id, still_up)
+            self.signals.status_message.emit(
+                "Re-check recorded." if still_up else "Recorded that the post has gone."
+            )
+        self._done()
+
+    def record_step(self) -> None:
+        if self.case_id is None or self.step_choice.currentIndex() < 0:
+            return
+        with refusals_shown(self):
+            self.services.workflow.take_step(
+                self.case_id,
+                str(self.step_choice.currentData()),
+                StepOutcome(str(self.step_outcome.currentData())),
+            )
+        self._done()
+
+    def record_outcome(self) -> None:
+        if self.case_id is None:
+            return
+        with refusals_shown(self):
+            self.services.workflow.set_outcome(
+                self.case_id, CaseOutcome(str(self.outcome_choice.currentData()))
+            )
+        self._done()
+
+    def record_contact(self) -> None:
+        if self.case_id is None:
+            return
+        present = [p.strip() for p in self.contact_present.text().split(",") if p.strip()]
+        with refusals_shown(self):
+            self.services.workflow.record_contact(
+                self.case_id,
+                ContactKind(str(self.contact_kind.currentData())),
+                self.contact_summary.toPlainText(),
+                when=_qt_to_utc(self.contact_when.dateTime()),
+                present=present,
+            )
+            self.contact_summary.clear()
+            self.contact_present.clear()
+        self._done()
