@@ -14,11 +14,13 @@ from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import make_engine, make_session_factory, migrate
 from app.domain.dates import utc_now
 from app.evidence.blobstore import BlobStore
+from app.services.audit import AuditService
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
+from app.services.users import UserService
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class Services:
     people: PersonService
     evidence: EvidenceService
     letters: LetterService
+    users: UserService
+    audit: AuditService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -78,6 +82,8 @@ def open_casebook(
         data_dir=paths.root,
         clock=clock,
     )
+    audit = AuditService(ctx)
+    ctx.audit_sink = audit.record
     cases = CaseService(ctx)
     blobs = BlobStore(paths.blobs)
     services = Services(
@@ -88,6 +94,8 @@ def open_casebook(
         people=PersonService(ctx),
         evidence=EvidenceService(ctx, blobs),
         letters=LetterService(ctx, blobs, cases),
+        users=UserService(ctx),
+        audit=audit,
         migration_backup=backup,
     )
     if may_migrate:
