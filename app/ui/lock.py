@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import CasebookError
+from app.domain.errors import AccountLockedError, CasebookError, SignInError
 from app.services.casebook import Services
 
 DEFAULT_IDLE_LOCK_MS = 5 * 60 * 1000
@@ -107,6 +107,12 @@ class LockScreen(QWidget):
         self.password.clear()
         try:
             self.services.users.check_password(password)
+        except AccountLockedError as error:
+            self.message.setText(error.message)
+            return
+        except SignInError:
+            self.message.setText("That password is not right.")
+            return
         except CasebookError as error:
             self.message.setText(error.message)
             return

@@ -32,6 +32,7 @@ class SignInDialog(QDialog):
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Sign in to Conduct Casebook")
+        self.setMinimumWidth(420)
         self.name = QLineEdit(name, self)
         self.password = _password_box(self)
         self.message = QLabel(hint, self)
@@ -70,6 +71,7 @@ class FirstUserDialog(QDialog):
         self.services = services
         self.recovery_key = ""
         self.setWindowTitle("Set up Conduct Casebook")
+        self.setMinimumWidth(460)
         intro = QLabel(
             "Create the head teacher's account. Choose a password of at least ten characters; "
             "a few unrelated words make a strong one.",
