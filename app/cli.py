@@ -8,8 +8,10 @@ Exit codes (a contract schools' scripts rely on):
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
-from app.config import DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
+from app.config import ENV_USER, DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
 from app.domain.categories import CATEGORY_INFO, Category, parse_category
 from app.domain.dates import (
     format_date_time,
@@ -25,7 +27,7 @@ from app.domain.dates import (
     london_today,
     parse_iso_datetime,
 )
-from app.domain.errors import CasebookError, ValidationError
+from app.domain.errors import CasebookError, SignInError, ValidationError
 from app.domain.evidence import EvidenceDetails
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
@@ -144,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _register_letters(commands)
     _register_workflow(commands)
+    _register_security(commands)
     return parser
 
 
@@ -374,10 +377,22 @@ def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(services: Services, _args: argparse.Namespace) -> int:
-    from app.services.demo import create_demo
+    from app.services.demo import check_demo_allowed, create_demo
 
+    note = ""
+    if not services.users.has_users():
+        # Refuse before creating anyone, so a refusal leaves the casebook as it was.
+        check_demo_allowed(services)
+        name = os.environ.get(ENV_USER, "").strip() or "head"
+        password = os.environ.get(ENV_PASSWORD) or "demo"
+        services.users.create_first_user(name, password, check_strength=False)
+        source = f"from {ENV_PASSWORD}" if os.environ.get(ENV_PASSWORD) else "'demo'"
+        note = f"Sign in as {name} with the password {source} (fictional data only).\n"
+    else:
+        sign_in(services)
     count = create_demo(services)
     sys.stdout.write(f"Created {count} fictional demonstration cases in {services.paths.root}\n")
+    sys.stdout.write(note)
     return EXIT_OK
 
 
@@ -577,6 +592,152 @@ def _cmd_evidence_verify(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_REFUSED
 
 
+# ----- sign-in, users and the audit trail (issue #7) ------------------------------------
+
+ENV_PASSWORD = "CASEBOOK_PASSWORD"
+ENV_NEW_PASSWORD = "CASEBOOK_NEW_PASSWORD"
+ENV_RECOVERY_KEY = "CASEBOOK_RECOVERY_KEY"
+
+
+def read_secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
+    """A password from the environment, else typed without echo at a terminal, else refused."""
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise SignInError(
+            f"No password was given: set {env_name}, or run the command in a terminal to type it."
+        )
+    typed = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Type it again: ") != typed:
+        raise ValidationError("The two passwords typed do not match; nothing was changed.")
+    return typed
+
+
+def sign_in(services: Services) -> None:
+    """Sign the command in: CASEBOOK_USER (else the only user, else 'head') and password."""
+    if not services.users.has_users():
+        raise SignInError("This casebook has no users yet; set it up first with 'casebook init'.")
+    name = os.environ.get(ENV_USER, "").strip() or services.users.only_user_name() or "head"
+    services.users.sign_in(name, read_secret(ENV_PASSWORD, f"Password for {name}: "))
+
+
+def _register_security(commands: Any) -> None:
+    from app.domain.access import Role, parse_role
+
+    init = commands.add_parser("init", help="set up a new casebook with its first user")
+    init.add_argument("--user", default="head", metavar="NAME", help="user name (else head)")
+    audit = commands.add_parser("audit", help="check or export the audit trail")
+    actions = audit.add_subparsers(dest="audit_command", parser_class=_Parser, metavar="ACTION")
+    actions.required = True
+    actions.add_parser("verify", help="check that no entry was edited, removed or reordered")
+    export = actions.add_parser("export", help="save the audit trail as CSV")
+    export.add_argument("--out", required=True, metavar="FILE.csv")
+    export.add_argument("--user", default="", metavar="NAME", help="only this user's entries")
+    export.add_argument("--action", default="", help="only entries whose action contains this")
+    export.add_argument("--target", default="", metavar="REF", help="only this record")
+    users = commands.add_parser("users", help="list, add and unlock users")
+    user_actions = users.add_subparsers(
+        dest="users_command", parser_class=_Parser, metavar="ACTION"
+    )
+    user_actions.required = True
+    user_actions.add_parser("list", help="list the users and their roles")
+    add = user_actions.add_parser(
+        "add", help=f"add a user (password from {ENV_NEW_PASSWORD} or typed)"
+    )
+    add.add_argument("name", metavar="NAME")
+    add.add_argument(
+        "--role",
+        required=True,
+        type=_typed(parse_role),
+        help="role: " + ", ".join(r.value for r in Role),
+    )
+    unlock = user_actions.add_parser("unlock", help="unlock an account after wrong passwords")
+    unlock.add_argument("name", metavar="NAME")
+    reset = user_actions.add_parser(
+        "reset-password",
+        help=f"set a new password with the recovery key ({ENV_RECOVERY_KEY} or typed)",
+    )
+    reset.add_argument("name", metavar="NAME")
+
+
+def _cmd_init(services: Services, args: argparse.Namespace) -> int:
+    if services.users.has_users():
+        raise ValidationError("This casebook is already set up; sign in instead.")
+    password = read_secret(ENV_PASSWORD, f"Choose a password for {args.user}: ", confirm=True)
+    key = services.users.create_first_user(args.user, password)
+    sys.stdout.write(
+        f"Set up the casebook in {services.paths.root} with the user {args.user}.\n"
+        f"Recovery key: {key}\n"
+        "Print the recovery key and keep it in the school safe; it is shown only this once. "
+        "It lets you set a new password if the head teacher's is forgotten.\n"
+    )
+    return EXIT_OK
+
+
+def _cmd_audit_verify(services: Services, _args: argparse.Namespace) -> int:
+    check = services.audit.verify()
+    if check.ok:
+        sys.stdout.write(f"The audit trail is intact ({check.entries} entries checked).\n")
+        return EXIT_OK
+    for problem in check.problems:
+        sys.stderr.write(f"casebook: {problem}\n")
+    return EXIT_REFUSED
+
+
+def _cmd_audit_export(services: Services, args: argparse.Namespace) -> int:
+    _check_writable(args.out)
+    entries = services.audit.entries(
+        user=args.user, action=args.action, target=args.target, limit=10_000_000
+    )
+    _write_output(args.out, services.audit.export_csv(entries))
+    sys.stdout.write(f"Saved {len(entries)} audit entries to {args.out}\n")
+    return EXIT_OK
+
+
+def _cmd_users_list(services: Services, _args: argparse.Namespace) -> int:
+    from app.domain.access import ROLE_LABELS
+
+    for user in services.users.list_users():
+        state = "  LOCKED" if user.locked else ""
+        sys.stdout.write(f"{user.name:<30} {ROLE_LABELS[user.role]}{state}\n")
+    return EXIT_OK
+
+
+def _cmd_users_add(services: Services, args: argparse.Namespace) -> int:
+    password = read_secret(ENV_NEW_PASSWORD, f"Password for {args.name}: ", confirm=True)
+    user = services.users.add_user(args.name, args.role, password)
+    sys.stdout.write(f"Added the user {user.name}.\n")
+    return EXIT_OK
+
+
+def _cmd_users_unlock(services: Services, args: argparse.Namespace) -> int:
+    services.users.unlock_user(args.name)
+    sys.stdout.write(f"Unlocked the account {args.name}.\n")
+    return EXIT_OK
+
+
+def _cmd_users_reset(services: Services, args: argparse.Namespace) -> int:
+    key = read_secret(ENV_RECOVERY_KEY, "Recovery key: ")
+    password = read_secret(ENV_NEW_PASSWORD, f"New password for {args.name}: ", confirm=True)
+    services.users.reset_password(args.name, key, password)
+    sys.stdout.write(f"Set a new password for {args.name}; the account is unlocked.\n")
+    return EXIT_OK
+
+
+SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "init": _cmd_init,
+    "audit verify": _cmd_audit_verify,
+    "audit export": _cmd_audit_export,
+    "users list": _cmd_users_list,
+    "users add": _cmd_users_add,
+    "users unlock": _cmd_users_unlock,
+    "users reset-password": _cmd_users_reset,
+}
+# These decide for themselves whether and how to sign in.
+SIGNS_IN_ITSELF = {"init", "demo", "users reset-password"}
+
+
 READ_ONLY = {
     "cases",
     "case show",
@@ -586,14 +747,15 @@ READ_ONLY = {
     "evidence list",
     "evidence verify",
     "report",
+    "audit verify",
+    "audit export",
 }
 
 
 def _command_name(args: argparse.Namespace) -> str:
-    if args.command == "case":
-        return f"case {args.case_command}"
-    if args.command == "evidence":
-        return f"evidence {args.evidence_command}"
+    for group in ("case", "evidence", "audit", "users"):
+        if args.command == group:
+            return f"{group} {getattr(args, group + '_command')}"
     return args.command or "gui"
 
 
@@ -607,7 +769,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
         if name == "gui":
             return run_gui(data_dir, demo_if_empty=args.demo_if_empty)
-        return run_screenshot(data_dir, Path(args.out), case_ref=args.case, tab=args.tab)
+        return run_screenshot(
+            data_dir, Path(args.out), sign_in=sign_in, case_ref=args.case, tab=args.tab
+        )
     handlers: dict[str, Callable[[Services, argparse.Namespace], int]] = {
         "cases": _cmd_cases,
         "case add": _cmd_case_add,
@@ -622,6 +786,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "evidence verify": _cmd_evidence_verify,
         "export": _cmd_export,
         "report": _cmd_report,
+        **SECURITY_HANDLERS,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:
@@ -639,6 +804,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             may_migrate = True
         services = open_casebook(data_dir, may_migrate=may_migrate)
         try:
+            if name not in SIGNS_IN_ITSELF:
+                sign_in(services)
             return handlers[name](services, args)
         finally:
             services.close()

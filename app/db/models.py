@@ -288,3 +288,40 @@ class CaseOutcomeRecord(Base):
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
     hours_to_removal: Mapped[float | None] = mapped_column(Float, nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+# ----- Security (issue #7): users and the hash-chained audit trail ------------------------
+
+
+class UserRecord(Base):
+    """A person who signs in; the password is kept only as an Argon2id hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # Lower-cased name: sign-in ignores case, and two users cannot differ only by case.
+    name_key: Mapped[str] = mapped_column(String(60), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked: Mapped[bool] = mapped_column(default=False)
+    retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AuditEntryRecord(Base):
+    """One line of the audit trail; ``hash`` covers the line and the previous line's hash."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -60,3 +60,23 @@ class TemplateError(CasebookError):
 
 class OperationCancelled(CasebookError):
     """The person stopped a long operation before it finished; nothing was changed."""
+
+
+class AccessDenied(CasebookError):
+    """The signed-in user's role does not allow this."""
+
+
+class SignInError(CasebookError):
+    """A wrong user name, password or recovery key."""
+
+
+class AccountLockedError(SignInError):
+    """Too many wrong passwords in a row: the account waits, or needs unlocking."""
+
+
+class AuditTamperedError(CasebookError):
+    """The audit trail no longer matches its hash chain."""
+
+
+class BackupError(CasebookError):
+    """A backup cannot be made, or a backup offered for restore is damaged or not ours."""

@@ -14,12 +14,14 @@ from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import make_engine, make_session_factory, migrate
 from app.domain.dates import utc_now
 from app.evidence.blobstore import BlobStore
+from app.services.audit import AuditService
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
+from app.services.users import UserService
 from app.services.workflow import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,8 @@ class Services:
     letters: LetterService
     workflow: WorkflowService
     reports: ReportService
+    users: UserService
+    audit: AuditService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -82,6 +86,8 @@ def open_casebook(
         data_dir=paths.root,
         clock=clock,
     )
+    audit = AuditService(ctx)
+    ctx.audit_sink = audit.record
     cases = CaseService(ctx)
     blobs = BlobStore(paths.blobs)
     evidence = EvidenceService(ctx, blobs)
@@ -97,6 +103,8 @@ def open_casebook(
         letters=letters,
         workflow=workflow,
         reports=ReportService(ctx, cases, evidence, letters, workflow),
+        users=UserService(ctx),
+        audit=audit,
         migration_backup=backup,
     )
     if may_migrate:

@@ -28,7 +28,8 @@ from app.db.models import (
     EventRecord,
     PersonRecord,
 )
-from app.domain.categories import CATEGORY_INFO, decode_categories, encode_categories
+from app.domain.access import Permission
+from app.domain.categories import CATEGORY_INFO, Category, decode_categories, encode_categories
 from app.domain.dates import format_short_date, london_today
 from app.domain.errors import ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
@@ -99,6 +100,16 @@ def add_event(
     case.updated_at = now
 
 
+def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
+    """Conditions that keep safeguarding cases out of any list a role may not see them in.
+
+    Office staff never learn that a safeguarding case exists.
+    """
+    if ctx.may(Permission.SAFEGUARDING):
+        return []
+    return [~CaseRecord.categories.contains(Category.SAFEGUARDING.value)]
+
+
 def _is_overdue(status: str, due: date | None, today: date) -> bool:
     return due is not None and due < today and status not in _CLOSED
 
@@ -114,6 +125,7 @@ class CaseService:
 
     def open_case(self, draft: CaseDraft) -> CaseDetail:
         """Validate and record a new case, allocating the next SM-YYYY-NNNN reference."""
+        self.ctx.require(Permission.EDIT_CASES)
         now = self.ctx.now()
         today = london_today(now)
         clean = check_case_draft(draft, today, now)
@@ -127,7 +139,9 @@ class CaseService:
                 # Another program took the same number at the same moment; try the next.
                 if attempt == 2:
                     raise
-        return self.get_case(case_id)
+        detail = self._reload(case_id)
+        self.ctx.audit("open case", detail.reference, detail.title)
+        return detail
 
     def _insert_case(
         self, session: Session, draft: CaseDraft, now: datetime, today: date
@@ -176,6 +190,10 @@ class CaseService:
 
     def get_case(self, case_id: int) -> CaseDetail:
         """Everything about one case, by its database id."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id, action="view case")
+        return self._reload(case_id)
+
+    def _reload(self, case_id: int) -> CaseDetail:
         with self.ctx.sessions() as session:
             case = session.get(CaseRecord, case_id)
             if case is None:
@@ -193,11 +211,23 @@ class CaseService:
             )
             if case is None:
                 raise NotFoundError(f"There is no case with the reference {reference.strip()}.")
-            return self._detail(session, case)
+            case_id = case.id
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id, action="view case")
+        return self._reload(case_id)
 
     def case_id_for(self, reference: str) -> int:
         """The database id of the case with this reference."""
-        return self.find_case(reference).id
+        year, number = parse_reference(reference)
+        with self.ctx.sessions() as session:
+            case_id = session.scalar(
+                select(CaseRecord.id).where(
+                    CaseRecord.ref_year == year, CaseRecord.ref_number == number
+                )
+            )
+        if case_id is None:
+            raise NotFoundError(f"There is no case with the reference {reference.strip()}.")
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
+        return case_id
 
     def _detail(self, session: Session, case: CaseRecord) -> CaseDetail:
         links = session.execute(
@@ -266,6 +296,7 @@ class CaseService:
         self, case_id: int, draft: CaseDraft, expected_version: int | None = None
     ) -> CaseDetail:
         """Save changed details; the chronology records which fields changed."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change case details")
         now = self.ctx.now()
         clean = check_case_draft(draft, london_today(now), now)
         try:
@@ -287,7 +318,7 @@ class CaseService:
             raise ConflictError(
                 "The case was changed by someone else at the same moment; reload it and try again."
             ) from error
-        return self.get_case(case_id)
+        return self._reload(case_id)
 
     def _apply_draft(self, session: Session, case: CaseRecord, draft: CaseDraft) -> list[str]:
         changed: list[str] = []
@@ -325,6 +356,7 @@ class CaseService:
         expected_version: int | None = None,
     ) -> CaseDetail:
         """Move the case to ``target`` if the workflow allows it, and record why."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change status")
         note = clean_text(note, "note", 2000, multiline=True)
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, expected_version)
@@ -342,20 +374,22 @@ class CaseService:
                 summary,
                 {"from": current.value, "to": target.value, "note": note},
             )
-        return self.get_case(case_id)
+        return self._reload(case_id)
 
     def add_note(self, case_id: int, text: str) -> CaseDetail:
         """Add a note to the chronology."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="add note")
         text = clean_text(text, "note", 20_000, multiline=True)
         if not text:
             raise ValidationError("The note is empty.", field="note")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, None)
             add_event(session, case, self.ctx, "note", text)
-        return self.get_case(case_id)
+        return self._reload(case_id)
 
     def link_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
         """Link a person to the case in a role (author, reporter, subject, witness)."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="link person")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, None)
             person = session.get(PersonRecord, person_id)
@@ -384,10 +418,11 @@ class CaseService:
                 f"{person.name} linked as {ROLE_PHRASES[role]}",
                 {"person_id": person_id, "role": role.value},
             )
-        return self.get_case(case_id)
+        return self._reload(case_id)
 
     def unlink_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
         """Remove a person's link in one role; the person's record is kept."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="unlink person")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, None)
             link = session.get(CasePersonRecord, (case_id, person_id, role.value))
@@ -405,12 +440,17 @@ class CaseService:
                 f"{name} no longer linked as {ROLE_PHRASES[role]}",
                 {"person_id": person_id, "role": role.value},
             )
-        return self.get_case(case_id)
+        return self._reload(case_id)
 
     # ----- the case list ---------------------------------------------------------
 
+    def _visible(self) -> list[ColumnElement[bool]]:
+        """Conditions limiting the list to the cases the user's role may see."""
+        self.ctx.require(Permission.VIEW_CASES)
+        return visible_cases(self.ctx)
+
     def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = []
+        conditions = self._visible()
         terms = flt.text.casefold().split()
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
         # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
@@ -517,9 +557,10 @@ class CaseService:
         read through an index (status; follow-up date), not by scanning every case.
         """
         today = london_today(self.ctx.now())
+        hidden = self._visible()
         with self.ctx.sessions() as session:
             rows = session.execute(
-                select(CaseRecord.status, func.count()).group_by(CaseRecord.status)
+                select(CaseRecord.status, func.count()).where(*hidden).group_by(CaseRecord.status)
             ).all()
             by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
             overdue_count = session.scalar(
@@ -528,6 +569,7 @@ class CaseService:
                 .where(
                     CaseRecord.follow_up_due < today,
                     CaseRecord.status.not_in(_CLOSED),
+                    *hidden,
                 )
             )
         total = sum(by_status.values())

@@ -337,13 +337,18 @@ def is_demo(services: Services) -> bool:
         return session.get(SettingRecord, DEMO_SETTING) is not None
 
 
-def create_demo(services: Services) -> int:
-    """Fill an empty casebook with fictional cases; returns how many were made."""
+def check_demo_allowed(services: Services) -> None:
+    """Refuse unless the casebook is empty: demonstration data never mixes with real cases."""
     if not is_empty(services):
         raise ValidationError(
             f"The casebook in {services.paths.root} already holds cases; demonstration data is "
             "only added to an empty casebook."
         )
+
+
+def create_demo(services: Services) -> int:
+    """Fill an empty casebook with fictional cases; returns how many were made."""
+    check_demo_allowed(services)
     real_clock, real_actor = services.ctx.clock, services.ctx.actor
     services.ctx.actor = DEMO_ACTOR
     start = real_clock()

@@ -19,6 +19,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EvidenceRecord, SettingRecord
+from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.errors import EvidenceRejected, NotFoundError, OperationCancelled, ValidationError
 from app.domain.evidence import (
@@ -239,6 +240,12 @@ class EvidenceService:
     ) -> list[AddedEvidence]:
         if not offered:
             raise ValidationError("Please choose at least one file to add as evidence.")
+        self.ctx.require(
+            Permission.EDIT_CASES,
+            case_id=case_id,
+            action="add evidence",
+            detail=", ".join(o.name for o in offered)[:500],
+        )
         clean = check_details(details or EvidenceDetails(), self.ctx.now())
         with self.ctx.sessions() as session:
             if session.get(CaseRecord, case_id) is None:
@@ -347,6 +354,7 @@ class EvidenceService:
 
     def list_evidence(self, case_id: int, *, include_copies: bool = False) -> list[Exhibit]:
         """The case's exhibits in number order (copies after their original when asked)."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         kinds = [EvidenceKind.ORIGINAL.value]
         if include_copies:
             kinds += [EvidenceKind.REDACTED.value, EvidenceKind.STRIPPED.value]
@@ -361,7 +369,9 @@ class EvidenceService:
     def get(self, exhibit_id: int) -> Exhibit:
         """One exhibit by id."""
         with self.ctx.sessions() as session:
-            return exhibit_from_record(self._load(session, exhibit_id))
+            exhibit = exhibit_from_record(self._load(session, exhibit_id))
+        self.ctx.require(Permission.VIEW_CASES, case_id=exhibit.case_id)
+        return exhibit
 
     def _load(self, session: Session, exhibit_id: int) -> EvidenceRecord:
         record = session.get(EvidenceRecord, exhibit_id)
@@ -372,6 +382,12 @@ class EvidenceService:
     def content(self, exhibit_id: int) -> bytes:
         """The stored bytes of an exhibit, exactly as received."""
         exhibit = self.get(exhibit_id)
+        self.ctx.require(
+            Permission.VIEW_CASES,
+            case_id=exhibit.case_id,
+            action="view exhibit",
+            detail=exhibit.label,
+        )
         try:
             return self.store.read_bytes(exhibit.sha256)
         except OSError:
@@ -514,6 +530,12 @@ class EvidenceService:
             )
         if not boxes:
             raise ValidationError("Please draw at least one box over what should be hidden.")
+        self.ctx.require(
+            Permission.EDIT_CASES,
+            case_id=exhibit.case_id,
+            action="redact exhibit",
+            detail=exhibit.label,
+        )
         self._check_intact(exhibit)
         data, size = derivatives.redacted_copy(self.content(exhibit.id), boxes)
         count = len(boxes)
@@ -545,6 +567,12 @@ class EvidenceService:
         With ``redacted`` the newest redacted copy is used, and one must exist.
         """
         exhibit = self.get(exhibit_id)
+        self.ctx.require(
+            Permission.VIEW_CASES,
+            case_id=exhibit.case_id,
+            action="export exhibit",
+            detail=exhibit.label + (" (redacted)" if redacted else ""),
+        )
         source = exhibit
         if redacted and exhibit.kind is not EvidenceKind.REDACTED:
             copies = self.redacted_copies(exhibit.parent_id or exhibit.id)
@@ -572,6 +600,7 @@ class EvidenceService:
 
     def verify(self, case_id: int | None = None) -> IntegrityReport:
         """Re-hash every original and redacted copy (of one case, or all) against its record."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         with self.ctx.sessions() as session:
             query = (
                 select(EvidenceRecord, CaseRecord.reference)

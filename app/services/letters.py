@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, LetterRecord, LetterTemplateRecord, SettingRecord
+from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_long_date, london_today, to_london
 from app.domain.errors import NotFoundError, TemplateError, ValidationError
@@ -99,6 +100,7 @@ class SchoolProfileService:
 
     def save(self, profile: SchoolProfile) -> SchoolProfile:
         """Check and save the school's details (the images are kept as they are)."""
+        self.ctx.require(Permission.SETTINGS, action="change school profile")
         current = self.get()
         values: dict[str, str] = {}
         for name, label in PROFILE_LABELS.items():
@@ -112,6 +114,7 @@ class SchoolProfileService:
         """Keep a logo or signature image (any common picture format), or remove it."""
         if which not in ("logo", "signature"):
             raise ValueError(which)
+        self.ctx.require(Permission.SETTINGS, action=f"change school {which}")
         sha = ""
         if data:
             if len(data) > MAX_IMAGE_BYTES:
@@ -306,6 +309,7 @@ class LetterService:
 
     def save_template(self, kind: LetterKind, subject: str, body: str) -> LetterTemplate:
         """Check and save the school's own copy as a new version; a bad template saves nothing."""
+        self.ctx.require(Permission.SETTINGS, action="change letter template", target=kind.value)
         subject = clean_text(subject, "subject", 500)
         body = clean_text(body, "letter text", MAX_TEMPLATE, multiline=True)
         if not body:
@@ -334,6 +338,7 @@ class LetterService:
 
     def restore_default(self, kind: LetterKind) -> LetterTemplate:
         """Go back to the shipped template (letters already issued keep what they used)."""
+        self.ctx.require(Permission.SETTINGS, action="restore letter template", target=kind.value)
         with self.ctx.sessions.begin() as session:
             session.execute(
                 delete(LetterTemplateRecord).where(LetterTemplateRecord.kind == kind.value)
@@ -362,6 +367,7 @@ class LetterService:
         procedure: Procedure | None = None,
     ) -> PreparedLetter:
         """Render the letter for the preview; stops with a TemplateError if anything is missing."""
+        self.ctx.require(Permission.LETTERS, case_id=case_id)
         case = self.cases.get_case(case_id)
         recipient = self._default_recipient(case, kind, person_id, required=True)
         return self._prepare(case, self.template(kind), recipient, method, procedure, strict=True)
@@ -376,6 +382,9 @@ class LetterService:
         prepared: PreparedLetter | None = None,
     ) -> IssuedLetter:
         """Record the letter on the case with its PDF, and move the case on as the workflow says."""
+        self.ctx.require(
+            Permission.LETTERS, case_id=case_id, action="issue letter", detail=kind.value
+        )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(case_id, kind, person_id, method, procedure)
         stored = self.blobs.put_bytes(prepared.pdf)
@@ -717,6 +726,7 @@ class LetterService:
 
     def list_letters(self, case_id: int) -> list[IssuedLetter]:
         """Letters issued on a case, oldest first."""
+        self.ctx.require(Permission.LETTERS, case_id=case_id)
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(LetterRecord, CaseRecord.reference)
@@ -733,11 +743,16 @@ class LetterService:
             if record is None:
                 raise NotFoundError("That letter no longer exists.")
             case = session.get(CaseRecord, record.case_id)
-            return self._issued(record, case.reference if case else "")
+            issued = self._issued(record, case.reference if case else "")
+        self.ctx.require(Permission.LETTERS, case_id=record.case_id)
+        return issued
 
     def letter_pdf(self, letter_id: int) -> bytes:
         """The PDF exactly as issued (re-printing gives the identical file)."""
         letter = self.get_letter(letter_id)
+        self.ctx.audit(
+            "export letter", letter.case_reference, f"{letter.label} to {letter.recipient_name}"
+        )
         if self.blobs.hash_of_stored(letter.pdf_sha256) != letter.pdf_sha256:
             raise NotFoundError(
                 f"The stored copy of the letter of {format_long_date(letter.letter_date)} is "
@@ -752,6 +767,8 @@ class LetterService:
             if record is None:
                 raise NotFoundError("That letter no longer exists.")
             stored = json.loads(record.field_values)["document"]
+            case_id = record.case_id
+        self.ctx.require(Permission.LETTERS, case_id=case_id, action="export letter (Word)")
         profile = SchoolProfile(**stored["profile"])
         document = _document_from_json(stored, self.profile.branding(profile))
         docx: bytes = self._pdf().render_docx(document)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.db.models import PersonRecord
+from app.domain.access import Permission
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.people import PersonKind, name_key
 from app.domain.records import Person, PersonDraft
@@ -35,6 +36,7 @@ class PersonService:
 
     def add_person(self, draft: PersonDraft) -> Person:
         """Record a new person after checking what was typed."""
+        self.ctx.require(Permission.EDIT_CASES)
         clean = check_person_draft(draft)
         now = self.ctx.now()
         with self.ctx.sessions.begin() as session:
@@ -56,6 +58,7 @@ class PersonService:
 
     def update_person(self, person_id: int, draft: PersonDraft) -> Person:
         """Save changed details of a person."""
+        self.ctx.require(Permission.EDIT_CASES)
         clean = check_person_draft(draft)
         with self.ctx.sessions.begin() as session:
             record = session.get(PersonRecord, person_id)
@@ -77,6 +80,7 @@ class PersonService:
 
     def get_person(self, person_id: int) -> Person:
         """One person by id."""
+        self.ctx.require(Permission.VIEW_CASES)
         with self.ctx.sessions() as session:
             record = session.get(PersonRecord, person_id)
             if record is None:
@@ -85,6 +89,7 @@ class PersonService:
 
     def search_people(self, text: str, limit: int = 50) -> list[Person]:
         """People whose name contains ``text`` (case-insensitive), by name."""
+        self.ctx.require(Permission.VIEW_CASES)
         key = name_key(text)
         query = select(PersonRecord).order_by(PersonRecord.name_key).limit(limit)
         if key:
@@ -94,6 +99,7 @@ class PersonService:
 
     def match_or_create(self, name: str, kind: PersonKind = PersonKind.PARENT) -> Person:
         """The one person with exactly this name, or a new person; refuse if ambiguous."""
+        self.ctx.require(Permission.EDIT_CASES)
         key = name_key(name)
         if not key:
             raise ValidationError("Please give the person's name.", field="name")

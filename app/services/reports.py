@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db.models import CaseOutcomeRecord, CaseRecord
+from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, decode_categories
 from app.domain.dates import (
     LONDON,
@@ -100,6 +101,11 @@ class ReportService:
         cancelled: Cancelled | None = None,
     ) -> bytes:
         """The case's bundle as PDF; ``for_sharing`` uses redacted copies, no third parties."""
+        self.ctx.require(
+            Permission.VIEW_CASES,
+            case_id=case_id,
+            action="export case file" + (" for sharing" if for_sharing else ""),
+        )
         from app.pdf.bundle import (
             BundleDocument,
             BundleEvent,
@@ -271,6 +277,7 @@ class ReportService:
 
     def governors_report(self, start: date, end: date) -> GovernorsReport:
         """Figures for cases opened from ``start`` to ``end`` (inclusive, London dates)."""
+        self.ctx.require(Permission.REPORTS, action="governors report", detail=f"{start} to {end}")
         if end < start:
             raise ValidationError("The end of the period is before its start.")
         lo = datetime.combine(start, datetime.min.time()).replace(tzinfo=LONDON)
@@ -378,6 +385,7 @@ class ReportService:
 
     def cases_csv(self, flt: CaseFilter, sort: CaseSort) -> str:
         """The case list as filtered and sorted, as CSV with UK dates."""
+        self.ctx.require(Permission.VIEW_CASES, action="export case list")
         rows = self.cases.list_cases(flt, sort, 0, 10_000_000)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -17,6 +17,7 @@ from app.db.models import (
     CaseStepRecord,
     SettingRecord,
 )
+from app.domain.access import Permission
 from app.domain.categories import decode_categories
 from app.domain.dates import LONDON, format_date_time, to_london
 from app.domain.errors import NotFoundError, ValidationError
@@ -37,7 +38,7 @@ from app.domain.policy import (
 )
 from app.domain.status import CLOSED_STATUSES
 from app.domain.validation import clean_text
-from app.services.cases import add_event
+from app.services.cases import add_event, visible_cases
 from app.services.checklist import POLICY_SETTING, default_policy_text, load_policy
 from app.services.context import ServiceContext
 from app.services.evidence import EvidenceService
@@ -157,6 +158,7 @@ class WorkflowService:
 
     def save_policy(self, text: str) -> Policy:
         """Check and save the school's own policy; new cases follow it from now on."""
+        self.ctx.require(Permission.SETTINGS, action="change follow-up policy")
         policy = parse_policy(text)
         with self.ctx.sessions.begin() as session:
             saved = session.get(SettingRecord, POLICY_SETTING)
@@ -168,6 +170,7 @@ class WorkflowService:
 
     def restore_default_policy(self) -> Policy:
         """Go back to the policy shipped with the app."""
+        self.ctx.require(Permission.SETTINGS, action="restore default follow-up policy")
         with self.ctx.sessions.begin() as session:
             saved = session.get(SettingRecord, POLICY_SETTING)
             if saved is not None:
@@ -202,6 +205,7 @@ class WorkflowService:
 
     def checklist(self, case_id: int) -> list[ChecklistItem]:
         """The case's actions in policy order."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         now = self.ctx.now()
         with self.ctx.sessions() as session:
             self._case(session, case_id)
@@ -220,6 +224,7 @@ class WorkflowService:
             action = session.get(CaseActionRecord, action_id)
             if action is None:
                 raise NotFoundError("That action is no longer on the checklist.")
+            self.ctx.require(Permission.EDIT_CASES, case_id=action.case_id, action="tick action")
             if action.done_at is not None:
                 raise ValidationError(
                     f"'{action.label}' was already done on {format_date_time(action.done_at)}."
@@ -251,6 +256,7 @@ class WorkflowService:
             action = session.get(CaseActionRecord, action_id)
             if action is None:
                 raise NotFoundError("That action is no longer on the checklist.")
+            self.ctx.require(Permission.EDIT_CASES, case_id=action.case_id, action="untick action")
             if action.done_at is None:
                 raise ValidationError(f"'{action.label}' is not marked as done.")
             action.done_at = None
@@ -279,6 +285,7 @@ class WorkflowService:
 
     def due(self, *, include_today: bool = True) -> list[DueItem]:
         """Open actions on open cases that are overdue or due by the end of today (London)."""
+        self.ctx.require(Permission.VIEW_CASES)
         now = self.ctx.now()
         horizon = _end_of_london_day(now) if include_today else now
         with self.ctx.sessions() as session:
@@ -296,6 +303,7 @@ class WorkflowService:
                     CaseActionRecord.done_at.is_(None),
                     CaseActionRecord.due_at < horizon,
                     CaseRecord.status.not_in(_CLOSED),
+                    *visible_cases(self.ctx),
                 )
                 .order_by(CaseActionRecord.due_at, CaseRecord.reference)
             ).all()
@@ -324,6 +332,7 @@ class WorkflowService:
         present: Sequence[str] = (),
     ) -> None:
         """Add a note, phone call or meeting to the chronology: when, who was there, what."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action=f"record {kind.value}")
         summary = clean_text(summary, "summary", 20_000, multiline=True)
         if not summary:
             raise ValidationError("Please write a short summary.", field="summary")
@@ -357,6 +366,7 @@ class WorkflowService:
         evidence: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         """Record a re-check of the post; if it has gone, keep the evidence of its removal."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="record re-check")
         note = clean_text(note, "note", 2000, multiline=True)
         if evidence:
             self.evidence.add_bytes(
@@ -403,6 +413,9 @@ class WorkflowService:
         note: str = "",
     ) -> Escalation:
         """Record an escalation step with its outcome and date."""
+        self.ctx.require(
+            Permission.EDIT_CASES, case_id=case_id, action=f"escalation step {step_id}"
+        )
         note = clean_text(note, "note", 2000, multiline=True)
         now = self.ctx.now()
         moment = when or now
@@ -444,6 +457,7 @@ class WorkflowService:
 
     def escalation(self, case_id: int) -> Escalation:
         """The steps taken on a case and where it stands on the ladder."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         with self.ctx.sessions() as session:
             case = self._case(session, case_id)
             policy = load_policy(session)
@@ -475,6 +489,7 @@ class WorkflowService:
         self, case_id: int, outcome: CaseOutcome, when: datetime | None = None
     ) -> OutcomeInfo:
         """Record how the case ended; the time from report to removal is worked out."""
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action=f"outcome {outcome.value}")
         moment = when or self.ctx.now()
         if moment > self.ctx.now() + timedelta(minutes=5):
             raise ValidationError("The date of the outcome cannot be in the future.")
@@ -518,6 +533,7 @@ class WorkflowService:
 
     def outcome(self, case_id: int) -> OutcomeInfo | None:
         """How the case ended, if an outcome has been recorded."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         with self.ctx.sessions() as session:
             record = session.get(CaseOutcomeRecord, case_id)
             if record is None:

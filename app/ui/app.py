@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThreadPool, QTimer
@@ -12,7 +13,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import __version__
-from app.config import DataDirLock, prepare_data_dir, setup_logging
+from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
+from app.domain.access import Permission
 from app.domain.errors import CasebookError
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_demo, is_empty
@@ -48,6 +50,9 @@ def open_for_window(data_dir: Path, *, demo_if_empty: bool) -> tuple[Services, D
     try:
         services = open_casebook(data_dir)
         if demo_if_empty and is_empty(services):
+            if not services.users.has_users():
+                # Fictional data only: the demonstration casebook's password is 'demo'.
+                services.users.create_first_user("head", "demo", check_strength=False)
             create_demo(services)
     except BaseException:
         lock.release()
@@ -66,6 +71,16 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
         QMessageBox.critical(None, "Conduct Casebook", error.message)
         return error.exit_code
     try:
+        if not sign_in_window(services):
+            return 0
+        if not services.ctx.may(Permission.VIEW_CASES):
+            QMessageBox.information(
+                None,
+                "Conduct Casebook",
+                "Your account can see governors' reports only, and there are none to show in "
+                "this window yet.",
+            )
+            return 0
         window = MainWindow(services, demo=is_demo(services))
         if os.environ.get(ENV_FIRST_PAINT):
             _quit_after_first_paint(window)
@@ -74,6 +89,21 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
     finally:
         services.close()
         lock.release()
+
+
+def sign_in_window(services: Services) -> bool:
+    """First run: create the head teacher's account; otherwise sign in. False if cancelled."""
+    from app.ui.dialogs.sign_in import FirstUserDialog, SignInDialog
+
+    if not services.users.has_users():
+        return bool(FirstUserDialog(services).exec())
+    name = os.environ.get(ENV_USER, "").strip() or services.users.only_user_name() or ""
+    hint = (
+        "Demonstration casebook (fictional): sign in as head with the password demo."
+        if is_demo(services)
+        else ""
+    )
+    return bool(SignInDialog(services, name, hint).exec())
 
 
 # For benchmarks/startup.py: print a line and quit once the case list has been painted.
@@ -99,7 +129,12 @@ def _quit_after_first_paint(window: MainWindow) -> None:
 
 
 def run_screenshot(
-    data_dir: Path, out: Path, *, case_ref: str | None = None, tab: str | None = None
+    data_dir: Path,
+    out: Path,
+    *,
+    sign_in: Callable[[Services], None],
+    case_ref: str | None = None,
+    tab: str | None = None,
 ) -> int:
     """Render the window offscreen at 1280×800 and save it as a PNG."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -110,6 +145,11 @@ def run_screenshot(
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
     try:
+        try:
+            sign_in(services)
+        except CasebookError as error:
+            sys.stderr.write(f"casebook: {error.message}\n")
+            return error.exit_code
         window = MainWindow(services, demo=is_demo(services))
         window.resize(1280, 800)
         window.show()

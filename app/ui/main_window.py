@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QWidget,
 )
@@ -27,6 +29,7 @@ from app.ui.dialogs.school_profile import SchoolProfileDialog
 from app.ui.dialogs.template_editor import TemplateEditorDialog
 from app.ui.errors import refusals_shown
 from app.ui.letter_batch import BatchPrintWorker, start_batch_print
+from app.ui.lock import DEFAULT_IDLE_LOCK_MS, IdleWatcher, LockScreen
 from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
 from app.ui.views.case_list import CaseListView
@@ -40,10 +43,29 @@ def window_settings(data_dir: Path) -> QSettings:
     return QSettings(str(data_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
+def _idle_lock_setting(data_dir: Path) -> int:
+    """Minutes of idleness before the window locks, from window.ini (default 5)."""
+    value = window_settings(data_dir).value("security/idle_lock_minutes", None)
+    try:
+        minutes = float(str(value)) if value is not None else None
+    except ValueError:
+        minutes = None
+    if minutes is None or minutes <= 0:
+        return DEFAULT_IDLE_LOCK_MS
+    return int(minutes * 60 * 1000)
+
+
 class MainWindow(QMainWindow):
     """Case list on the left, the selected case on the right."""
 
-    def __init__(self, services: Services, *, demo: bool = False, parent: QWidget | None = None):
+    def __init__(
+        self,
+        services: Services,
+        *,
+        demo: bool = False,
+        idle_lock_ms: int | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.services = services
         self.signals = AppSignals(self)
@@ -59,7 +81,16 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.setCentralWidget(self.splitter)
+        # The lock screen replaces everything in the window at once (see lock_now).
+        self.lock_screen = LockScreen(services, self)
+        self.lock_screen.unlocked.connect(self.unlock)
+        self.pages = QStackedWidget(self)
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
+        self._title = self.windowTitle()
+        self._focus_before_lock: QWidget | None = None
+        self._hidden_while_locked: list[QWidget] = []
 
         self.counts_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts_label)
@@ -75,6 +106,10 @@ class MainWindow(QMainWindow):
         self._show_counts(self.case_list.counts)
         self.case_list.select_row(0)
         self.case_list.table.setFocus()
+        if idle_lock_ms is None:
+            idle_lock_ms = _idle_lock_setting(services.paths.root)
+        self.idle = IdleWatcher(idle_lock_ms, self)
+        self.idle.idle.connect(self.lock_now)
 
     # ----- actions --------------------------------------------------------------------
 
@@ -172,6 +207,13 @@ class MainWindow(QMainWindow):
             "Ctrl+Shift+P",
             "The latest letter of each selected case, as one PDF to print",
         )
+        self.lock_action = self._action(
+            "&Lock now",
+            self.lock_now,
+            "Ctrl+Shift+L",
+            "Hide everything until your password is typed again (Ctrl+Shift+L)",
+        )
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.about_action = self._action("&About Conduct Casebook", self.about)
         for action in (self.next_action, self.previous_action, self.refresh_action):
@@ -188,6 +230,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.profile_action)
         file_menu.addAction(self.templates_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.lock_action)
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.find_action)
@@ -217,7 +260,10 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.overdue_action)
         toolbar.addAction(self.refresh_action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.lock_action)
         self.addToolBar(toolbar)
+        self.toolbar = toolbar
 
     # ----- behaviour ------------------------------------------------------------------
 
@@ -386,6 +432,47 @@ class MainWindow(QMainWindow):
             f"Data folder: {self.services.paths.root}",
         )
 
+    # ----- locking --------------------------------------------------------------------
+
+    def is_locked(self) -> bool:
+        """True while the lock screen hides the casebook."""
+        return self.pages.currentWidget() is self.lock_screen
+
+    def lock_now(self) -> None:
+        """Blank the window at once: no case, title, menu or open dialog stays visible."""
+        if self.is_locked():
+            return
+        self._focus_before_lock = QApplication.focusWidget()
+        self._hidden_while_locked = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if w is not self and w.isVisible() and w.window() is not self
+        ]
+        for widget in self._hidden_while_locked:
+            widget.hide()
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.menuBar().setVisible(False)
+        self.toolbar.setVisible(False)
+        self.statusBar().setVisible(False)
+        self.setWindowTitle(APP_TITLE + " — locked")
+        self.idle.timer.stop()
+        self.lock_screen.prepare()
+        self.services.ctx.audit("locked window")
+
+    def unlock(self) -> None:
+        """Back to exactly where the user was."""
+        self.pages.setCurrentWidget(self.splitter)
+        self.menuBar().setVisible(True)
+        self.toolbar.setVisible(True)
+        self.statusBar().setVisible(True)
+        self.setWindowTitle(self._title)
+        for widget in self._hidden_while_locked:
+            widget.show()
+        self._hidden_while_locked = []
+        if self._focus_before_lock is not None:
+            self._focus_before_lock.setFocus()
+        self.idle.timer.start()
+
     # ----- layout memory --------------------------------------------------------------
 
     def _restore_layout(self) -> None:
@@ -426,8 +513,12 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([max(width - detail, 300), detail])
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.is_locked():
+            event.ignore()
+            return
         if not self.case_detail.confirm_leave():
             event.ignore()
             return
         self.save_layout()
+        self.idle.stop()
         event.accept()

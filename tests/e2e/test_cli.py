@@ -19,6 +19,7 @@ from app.domain.records import CaseDraft, CaseFilter, PersonDraft
 from app.services.casebook import open_casebook
 
 USER = "Mrs A. Head"
+PASSWORD = "tide-marble-orchard-42"
 ROW_FIELDS = {
     "reference",
     "title",
@@ -61,6 +62,7 @@ def cli(
     """Run ``python -m app [--data-dir DIR] ARGS`` and capture what a script would see."""
     environment = {k: v for k, v in os.environ.items() if k != "CASEBOOK_DATA_DIR"}
     environment["CASEBOOK_USER"] = USER
+    environment["CASEBOOK_PASSWORD"] = PASSWORD
     environment.update(env or {})
     command = [sys.executable, "-m", "app"]
     if data_dir is not None:
@@ -126,9 +128,19 @@ def demo_rows(demo_dir: Path) -> list[dict[str, object]]:
     return rows
 
 
+def set_up(data_dir: Path) -> Path:
+    """A new casebook whose first user is USER with PASSWORD (as ``casebook init`` makes)."""
+    services = open_casebook(data_dir)
+    try:
+        services.users.create_first_user(USER, PASSWORD)
+    finally:
+        services.close()
+    return data_dir
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "casebook"
+    return set_up(tmp_path / "casebook")
 
 
 # ----- reading -----------------------------------------------------------------------
@@ -270,7 +282,7 @@ def test_the_environment_variable_names_the_data_folder(demo_dir: Path, tmp_path
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)) == 13
     # --data-dir wins over the environment.
-    other = tmp_path / "other"
+    other = set_up(tmp_path / "other")
     result = cli("cases", data_dir=other, env={"CASEBOOK_DATA_DIR": str(demo_dir)})
     assert result.stdout == "0 cases\n"
 
@@ -487,6 +499,7 @@ def test_a_read_only_folder_is_refused_clearly(tmp_path: Path, existing: bool) -
     parent.mkdir()
     data_dir = parent / "casebook"
     if existing:
+        set_up(data_dir)
         assert cli("cases", data_dir=data_dir).returncode == 0
         folders = [data_dir, parent]
     else:

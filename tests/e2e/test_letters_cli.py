@@ -20,7 +20,7 @@ def _run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={"CASEBOOK_USER": "Head Teacher", "PATH": "/usr/bin:/bin"},
+        env={"CASEBOOK_USER": "Head Teacher", "CASEBOOK_PASSWORD": "demo", "PATH": "/usr/bin:/bin"},
     )
 
 

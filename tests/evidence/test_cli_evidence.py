@@ -11,6 +11,8 @@ import pytest
 
 from .conftest import jpeg_with_gps, png_bytes
 
+PASSWORD = "tide-marble-orchard-42"
+
 
 def casebook(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -18,13 +20,19 @@ def casebook(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=120,
-        env={"CASEBOOK_USER": "Mrs Head", "PATH": "/usr/bin:/bin", "QT_QPA_PLATFORM": "offscreen"},
+        env={
+            "CASEBOOK_USER": "Mrs Head",
+            "CASEBOOK_PASSWORD": PASSWORD,
+            "PATH": "/usr/bin:/bin",
+            "QT_QPA_PLATFORM": "offscreen",
+        },
     )
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     data = tmp_path / "data"
+    assert casebook(data, "init", "--user", "Mrs Head").returncode == 0
     result = casebook(data, "case", "add", "--title", "Comments", "--category", "abusive")
     assert result.returncode == 0, result.stderr
     return data

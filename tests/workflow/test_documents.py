@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import subprocess
 import sys
@@ -152,17 +153,24 @@ def test_governors_report_counts_match_known_data(services: Services, clock: Clo
     assert "SM-" not in whole
 
 
+CLI_PASSWORD = "Eccleston-Lane-2026!"
+
+
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CASEBOOK_DATA_DIR", "CASEBOOK_USER")}
+    env["CASEBOOK_PASSWORD"] = CLI_PASSWORD
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
 
 
 def test_cli_export_report_and_csv(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    assert run_cli(data, "init").returncode == 0
     added = run_cli(
         data,
         "case",

@@ -1,0 +1,120 @@
+"""Signing in at start, and setting up the head teacher's account on the first run."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.errors import CasebookError, ValidationError
+from app.services.casebook import Services
+
+
+def _password_box(parent: QWidget) -> QLineEdit:
+    box = QLineEdit(parent)
+    box.setEchoMode(QLineEdit.EchoMode.Password)
+    return box
+
+
+class SignInDialog(QDialog):
+    """User name and password; wrong ones are said so in the dialog, and wait as told."""
+
+    def __init__(
+        self, services: Services, name: str = "", hint: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Sign in to Conduct Casebook")
+        self.setMinimumWidth(420)
+        self.name = QLineEdit(name, self)
+        self.password = _password_box(self)
+        self.message = QLabel(hint, self)
+        self.message.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("User name:", self.name)
+        form.addRow("Password:", self.password)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        (self.password if name else self.name).setFocus()
+
+    def try_sign_in(self) -> None:
+        try:
+            self.services.users.sign_in(self.name.text(), self.password.text())
+        except CasebookError as error:
+            self.password.clear()
+            self.message.setText(error.message)
+            self.message.setStyleSheet("color: #a4262c;")
+            return
+        self.accept()
+
+
+class FirstUserDialog(QDialog):
+    """First run: the head teacher chooses a user name and password; the recovery key follows."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.recovery_key = ""
+        self.setWindowTitle("Set up Conduct Casebook")
+        self.setMinimumWidth(460)
+        intro = QLabel(
+            "Create the head teacher's account. Choose a password of at least ten characters; "
+            "a few unrelated words make a strong one.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.name = QLineEdit("head", self)
+        self.password = _password_box(self)
+        self.again = _password_box(self)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #a4262c;")
+        form = QFormLayout()
+        form.addRow("User name:", self.name)
+        form.addRow("Password:", self.password)
+        form.addRow("Password again:", self.again)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create account")
+        buttons.accepted.connect(self.try_create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+    def try_create(self) -> None:
+        try:
+            if self.password.text() != self.again.text():
+                raise ValidationError("The two passwords do not match.")
+            self.recovery_key = self.services.users.create_first_user(
+                self.name.text(), self.password.text()
+            )
+        except CasebookError as error:
+            self.message.setText(error.message)
+            return
+        QMessageBox.information(
+            self,
+            "Recovery key",
+            "Print this recovery key and keep it in the school safe. It is shown only once; "
+            "it lets you set a new password if yours is forgotten.\n\n" + self.recovery_key,
+        )
+        self.accept()
