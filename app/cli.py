@@ -10,11 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.config import DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
@@ -34,6 +37,7 @@ from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
 from app.services.evidence import describe_exhibit
+from app.services.faults import explain_storage_failure
 
 log = logging.getLogger("app.cli")
 
@@ -592,6 +596,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         log.info("Refused %s: %s", name, error.message)
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
+    except (OSError, SQLAlchemyError, sqlite3.Error) as error:
+        refusal = explain_storage_failure(error, data_dir)
+        if refusal is None:
+            raise
+        log.warning("Refused %s: %s", name, refusal.message, exc_info=True)
+        sys.stderr.write(f"casebook: {refusal.message}\n")
+        return refusal.exit_code
     finally:
         lock.release()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import logging
 import logging.handlers
@@ -13,7 +14,12 @@ from typing import IO
 
 import platformdirs
 
-from app.domain.errors import DataDirectoryError, DataDirectoryInUseError
+from app.domain.errors import (
+    DataDirectoryError,
+    DataDirectoryInUseError,
+    ReadOnlyDataError,
+    StorageFullError,
+)
 
 APP_NAME = "ConductCasebook"
 ENV_DATA_DIR = "CASEBOOK_DATA_DIR"
@@ -74,8 +80,22 @@ def prepare_data_dir(root: Path) -> DataPaths:
         raise DataDirectoryError(
             f"The data folder {root} cannot be created or written ({error.strerror})."
         ) from error
-    if not os.access(paths.root, os.W_OK):
-        raise DataDirectoryError(f"The data folder {root} is read-only; choose another folder.")
+    # A real write, not os.access: an administrator's account passes os.access on a
+    # read-only disk or share, and only finds out halfway through saving.
+    probe = paths.root / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise StorageFullError(
+                f"The disk holding the data folder {root} is full; free some space on it "
+                "and try again."
+            ) from error
+        raise ReadOnlyDataError(
+            f"The data folder {root} cannot be written (it is read-only); nothing was "
+            "changed. Ask for write access to it, or choose another data folder."
+        ) from error
     return paths
 
 

@@ -11,7 +11,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.errors import DatabaseTooNewError, DataDirectoryError, DataDirectoryInUseError
+from app.domain.dates import format_date_time
+from app.domain.errors import (
+    DatabaseDamagedError,
+    DatabaseTooNewError,
+    DataDirectoryError,
+    DataDirectoryInUseError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +100,33 @@ def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str) ->
     return target
 
 
+def latest_backup(data_dir: Path) -> Path | None:
+    """The newest copy of the database in the data folder's backups folder, if any."""
+    folder = data_dir / "backups"
+    if not folder.is_dir():
+        return None
+    copies = [p for p in folder.iterdir() if p.is_file() and p.suffix in (".sqlite3", ".db")]
+    return max(copies, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def damaged_database(data_dir: Path, database: Path) -> DatabaseDamagedError:
+    """The refusal for a damaged database file, naming the latest backup to restore."""
+    backup = latest_backup(data_dir)
+    if backup is None:
+        forward = (
+            "restore the data folder from the school's backup, or contact support; "
+            "the damaged file has been left as it is."
+        )
+    else:
+        taken = datetime.fromtimestamp(backup.stat().st_mtime, UTC)
+        forward = (
+            f"the latest backup is {backup.name} ({format_date_time(taken)}): close "
+            f"Conduct Casebook and copy it over {database.name} to restore it; "
+            "the damaged file has been left as it is."
+        )
+    return DatabaseDamagedError(f"The database file {database} is damaged; {forward}")
+
+
 def _peek(db_path: Path) -> tuple[str | None, bool]:
     """The recorded revision and whether any table exists, read without changing the file.
 
@@ -128,12 +161,11 @@ def migrate(
     """
     try:
         current, has_tables = _peek(db_path)
+    except sqlite3.OperationalError:
+        raise  # a full or read-only disk, not a damaged file: the edge explains it
     except sqlite3.DatabaseError as error:
         log.exception("Could not read the database at %s", db_path)
-        raise DataDirectoryError(
-            f"The database file {db_path} cannot be read; it may be damaged. "
-            "Restore the latest backup or contact support."
-        ) from error
+        raise damaged_database(backups_dir.parent, db_path) from error
     if current == SCHEMA_HEAD:
         return None
     from alembic import command

@@ -60,3 +60,18 @@ class TemplateError(CasebookError):
 
 class OperationCancelled(CasebookError):
     """The person stopped a long operation before it finished; nothing was changed."""
+
+
+# ----- Faults (issue 8): storage that fails underneath the app -----------------------------
+
+
+class StorageFullError(DataDirectoryError):
+    """The disk holding the casebook is full; the change was not saved."""
+
+
+class ReadOnlyDataError(DataDirectoryError):
+    """The casebook's folder or database cannot be written."""
+
+
+class DatabaseDamagedError(DataDirectoryError):
+    """The database file is damaged; it is left as it is for restoring."""

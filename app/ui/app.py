@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThreadPool, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.config import DataDirLock, prepare_data_dir, setup_logging
 from app.domain.errors import CasebookError
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_demo, is_empty
+from app.services.faults import explain_storage_failure
 from app.ui.errors import install_excepthook
 from app.ui.main_window import MainWindow
 
@@ -58,9 +61,16 @@ def open_for_window(data_dir: Path, *, demo_if_empty: bool) -> tuple[Services, D
 def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
     """Open the main window and run until it is closed."""
     app = make_application()
-    install_excepthook()
+    install_excepthook(data_dir)
     try:
         services, lock = open_for_window(data_dir, demo_if_empty=demo_if_empty)
+    except (OSError, SQLAlchemyError, sqlite3.Error) as failure:
+        refusal = explain_storage_failure(failure, data_dir)
+        if refusal is None:
+            raise
+        log.warning("Could not open the casebook: %s", refusal.message, exc_info=True)
+        QMessageBox.critical(None, "Conduct Casebook", refusal.message)
+        return refusal.exit_code
     except CasebookError as error:
         log.info("Could not open the casebook: %s", error.message)
         QMessageBox.critical(None, "Conduct Casebook", error.message)
