@@ -20,7 +20,13 @@ from typing import Any, NoReturn
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
-from app.config import DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
+from app.config import (
+    DataDirLock,
+    prepare_data_dir,
+    resolve_data_dir,
+    resolve_database_url,
+    setup_logging,
+)
 from app.domain.categories import CATEGORY_INFO, Category, parse_category
 from app.domain.dates import (
     format_date_time,
@@ -73,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"casebook {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="data folder (else CASEBOOK_DATA_DIR)")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a casebook shared by several PCs on PostgreSQL, e.g. "
+        "postgresql+psycopg://user:password@server/casebook (else CASEBOOK_DATABASE_URL)",
+    )
     parser.add_argument(
         "--demo-if-empty",
         action="store_true",
@@ -554,11 +566,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = _command_name(args)
     data_dir = resolve_data_dir(args.data_dir)
+    database_url = resolve_database_url(args.database_url)
     if name in ("gui", "screenshot"):
         from app.ui.app import run_gui, run_screenshot
 
         if name == "gui":
-            return run_gui(data_dir, demo_if_empty=args.demo_if_empty)
+            return run_gui(data_dir, demo_if_empty=args.demo_if_empty, database_url=database_url)
         return run_screenshot(data_dir, Path(args.out), case_ref=args.case, tab=args.tab)
     handlers: dict[str, Callable[[Services, argparse.Namespace], int]] = {
         "cases": _cmd_cases,
@@ -587,7 +600,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             lock.acquire()
             may_migrate = True
-        services = open_casebook(data_dir, may_migrate=may_migrate)
+        services = open_casebook(data_dir, may_migrate=may_migrate, database_url=database_url)
         try:
             return handlers[name](services, args)
         finally:

@@ -24,6 +24,7 @@ from app.domain.errors import (
 APP_NAME = "ConductCasebook"
 ENV_DATA_DIR = "CASEBOOK_DATA_DIR"
 ENV_USER = "CASEBOOK_USER"
+ENV_DATABASE_URL = "CASEBOOK_DATABASE_URL"
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,12 @@ def resolve_data_dir(cli_value: str | None) -> Path:
     if env_value:
         return Path(env_value).expanduser().absolute()
     return default_data_dir()
+
+
+def resolve_database_url(cli_value: str | None) -> str | None:
+    """``--database-url`` wins, then ``CASEBOOK_DATABASE_URL``; None means the local file."""
+    value = cli_value or os.environ.get(ENV_DATABASE_URL, "")
+    return value.strip() or None
 
 
 def prepare_data_dir(root: Path) -> DataPaths:

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.dates import format_date_time
@@ -28,7 +29,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0004_case_search"
+SCHEMA_HEAD = "0005_shared_blobs"
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -45,6 +46,61 @@ def make_engine(db_path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{db_path}", future=True)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
+
+
+def make_server_engine(url: str) -> Engine:
+    """An engine on a database server (PostgreSQL) shared by several PCs."""
+    try:
+        engine = create_engine(url, future=True, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as error:
+        raise DataDirectoryError(
+            "The database address is not one Conduct Casebook can use; it should look like "
+            "postgresql+psycopg://user:password@server/casebook."
+        ) from error
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise DataDirectoryError(
+            "Only PostgreSQL can hold a shared casebook; the address should start with "
+            "postgresql+psycopg://."
+        )
+    return engine
+
+
+def migrate_server(engine: Engine, *, may_change: bool = True) -> None:
+    """Bring a server database up to date; one PC at a time, the others wait their turn."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with engine.begin() as connection:
+            # Any fixed number: every copy of the app waits on the same lock.
+            connection.execute(text("SELECT pg_advisory_xact_lock(8008)"))
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == SCHEMA_HEAD:
+                return
+            script = ScriptDirectory.from_config(_alembic_config())
+            known = {rev.revision for rev in script.walk_revisions()}
+            if current is not None and current not in known:
+                raise DatabaseTooNewError(
+                    "The shared casebook was written by a newer version of Conduct Casebook; "
+                    "please install the newer version on this PC. Nothing has been changed."
+                )
+            if not may_change:
+                raise DataDirectoryInUseError(
+                    "The shared casebook needs updating; open Conduct Casebook normally to "
+                    "update it."
+                )
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            log.info("Migrated the shared database from %s to %s", current, SCHEMA_HEAD)
+    except OperationalError as error:
+        log.exception("Could not reach the database server")
+        raise DataDirectoryError(
+            "The shared casebook's database server cannot be reached; check the network and "
+            "the database address, then try again."
+        ) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from app.db.types import UTCDateTime
@@ -194,6 +205,7 @@ class EvidenceRecord(Base):
             "number",
             unique=True,
             sqlite_where=text("kind = 'original'"),
+            postgresql_where=text("kind = 'original'"),
         ),
     )
 
@@ -220,3 +232,17 @@ class EvidenceRecord(Base):
     metadata_json: Mapped[str] = mapped_column(Text, default="{}")
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ----- Shared storage (issue 8): blobs in the database for a casebook on a server ---------
+
+
+class BlobRecord(Base):
+    """The bytes of one blob, for a casebook every PC reaches through PostgreSQL."""
+
+    __tablename__ = "blobs"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

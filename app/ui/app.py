@@ -42,14 +42,16 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return QApplication(argv if argv is not None else sys.argv[:1])
 
 
-def open_for_window(data_dir: Path, *, demo_if_empty: bool) -> tuple[Services, DataDirLock]:
+def open_for_window(
+    data_dir: Path, *, demo_if_empty: bool, database_url: str | None = None
+) -> tuple[Services, DataDirLock]:
     """Lock the data folder, open (and migrate) the casebook, add demo cases if asked."""
     paths = prepare_data_dir(data_dir)
     setup_logging(paths)
     lock = DataDirLock(paths.lock)
     lock.acquire()
     try:
-        services = open_casebook(data_dir)
+        services = open_casebook(data_dir, database_url=database_url)
         if demo_if_empty and is_empty(services):
             create_demo(services)
     except BaseException:
@@ -58,12 +60,14 @@ def open_for_window(data_dir: Path, *, demo_if_empty: bool) -> tuple[Services, D
     return services, lock
 
 
-def run_gui(data_dir: Path, *, demo_if_empty: bool = False) -> int:
+def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | None = None) -> int:
     """Open the main window and run until it is closed."""
     app = make_application()
     install_excepthook(data_dir)
     try:
-        services, lock = open_for_window(data_dir, demo_if_empty=demo_if_empty)
+        services, lock = open_for_window(
+            data_dir, demo_if_empty=demo_if_empty, database_url=database_url
+        )
     except (OSError, SQLAlchemyError, sqlite3.Error) as failure:
         refusal = explain_storage_failure(failure, data_dir)
         if refusal is None:

@@ -231,3 +231,18 @@ def test_second_window_on_the_same_data_folder_is_refused(tmp_path: Path) -> Non
     again = DataDirLock(data / "casebook.lock")
     again.acquire()
     again.release()
+
+
+def test_the_about_box_names_versions_data_folder_log_and_last_backup(services: Services) -> None:
+    from app.ui.main_window import about_text
+
+    text = about_text(services)
+    assert text.startswith("Conduct Casebook 0.1.0")
+    assert "Python 3." in text and "Qt 6." in text and "SQLAlchemy 2." in text
+    assert f"Data folder: {services.paths.root}" in text
+    assert str(services.paths.logs / "casebook.log") in text
+    assert "Last backup: none in the data folder yet" in text
+    (services.paths.backups / "casebook-before-migration-0004-20261124-100000.sqlite3").write_bytes(
+        b""
+    )
+    assert "casebook-before-migration-0004-20261124-100000.sqlite3" in about_text(services)
