@@ -62,7 +62,6 @@ BOTH_DATABASES = {
     "test_services_people",
     "test_services_demo",
     "test_letters",
-    "test_properties",
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.dates import format_date_time
@@ -66,8 +66,24 @@ def make_server_engine(url: str) -> Engine:
     return engine
 
 
+def _server_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except ProgrammingError:
+        return None  # a new, empty database
+    except OperationalError as error:
+        log.exception("Could not reach the database server")
+        raise DataDirectoryError(
+            "The shared casebook's database server cannot be reached; check the network and "
+            "the database address, then try again."
+        ) from error
+
+
 def migrate_server(engine: Engine, *, may_change: bool = True) -> None:
     """Bring a server database up to date; one PC at a time, the others wait their turn."""
+    if _server_revision(engine) == SCHEMA_HEAD:
+        return  # the usual case, answered without importing Alembic (a tenth of a second)
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
