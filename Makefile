@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= $(CURDIR)/.casebook-dev
 
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bundle clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) ./scripts/bootstrap.sh
@@ -27,6 +27,12 @@ test: lint
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+
+# One folder, dist/ConductCasebook/, runnable on a PC without Python (build on the same OS).
+bundle: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pyinstaller==6.22.3"
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	@du -sh dist/ConductCasebook
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

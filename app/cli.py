@@ -12,14 +12,24 @@ import getpass
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app import __version__
-from app.config import ENV_USER, DataDirLock, prepare_data_dir, resolve_data_dir, setup_logging
+from app.config import (
+    ENV_USER,
+    DataDirLock,
+    prepare_data_dir,
+    resolve_data_dir,
+    resolve_database_url,
+    setup_logging,
+)
 from app.domain.categories import CATEGORY_INFO, Category, parse_category
 from app.domain.dates import (
     format_date_time,
@@ -36,6 +46,7 @@ from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
 from app.services.evidence import describe_exhibit
+from app.services.faults import explain_storage_failure
 
 log = logging.getLogger("app.cli")
 
@@ -71,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"casebook {__version__}")
     parser.add_argument("--data-dir", metavar="DIR", help="data folder (else CASEBOOK_DATA_DIR)")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="a casebook shared by several PCs on PostgreSQL, e.g. "
+        "postgresql+psycopg://user:password@server/casebook (else CASEBOOK_DATABASE_URL)",
+    )
     parser.add_argument(
         "--demo-if-empty",
         action="store_true",
@@ -764,11 +781,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     name = _command_name(args)
     data_dir = resolve_data_dir(args.data_dir)
+    database_url = resolve_database_url(args.database_url)
     if name in ("gui", "screenshot"):
         from app.ui.app import run_gui, run_screenshot
 
         if name == "gui":
-            return run_gui(data_dir, demo_if_empty=args.demo_if_empty)
+            return run_gui(data_dir, demo_if_empty=args.demo_if_empty, database_url=database_url)
         return run_screenshot(
             data_dir, Path(args.out), sign_in=sign_in, case_ref=args.case, tab=args.tab
         )
@@ -802,7 +820,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             lock.acquire()
             may_migrate = True
-        services = open_casebook(data_dir, may_migrate=may_migrate)
+        services = open_casebook(data_dir, may_migrate=may_migrate, database_url=database_url)
         try:
             if name not in SIGNS_IN_ITSELF:
                 sign_in(services)
@@ -813,6 +831,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         log.info("Refused %s: %s", name, error.message)
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
+    except (OSError, SQLAlchemyError, sqlite3.Error) as error:
+        refusal = explain_storage_failure(error, data_dir)
+        if refusal is None:
+            raise
+        log.warning("Refused %s: %s", name, refusal.message, exc_info=True)
+        sys.stderr.write(f"casebook: {refusal.message}\n")
+        return refusal.exit_code
     finally:
         lock.release()
 

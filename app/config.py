@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import logging
 import logging.handlers
@@ -13,11 +14,17 @@ from typing import IO
 
 import platformdirs
 
-from app.domain.errors import DataDirectoryError, DataDirectoryInUseError
+from app.domain.errors import (
+    DataDirectoryError,
+    DataDirectoryInUseError,
+    ReadOnlyDataError,
+    StorageFullError,
+)
 
 APP_NAME = "ConductCasebook"
 ENV_DATA_DIR = "CASEBOOK_DATA_DIR"
 ENV_USER = "CASEBOOK_USER"
+ENV_DATABASE_URL = "CASEBOOK_DATABASE_URL"
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +71,12 @@ def resolve_data_dir(cli_value: str | None) -> Path:
     return default_data_dir()
 
 
+def resolve_database_url(cli_value: str | None) -> str | None:
+    """``--database-url`` wins, then ``CASEBOOK_DATABASE_URL``; None means the local file."""
+    value = cli_value or os.environ.get(ENV_DATABASE_URL, "")
+    return value.strip() or None
+
+
 def prepare_data_dir(root: Path) -> DataPaths:
     """Create the data directory and its folders, explaining clearly when that fails."""
     paths = DataPaths(root)
@@ -74,8 +87,22 @@ def prepare_data_dir(root: Path) -> DataPaths:
         raise DataDirectoryError(
             f"The data folder {root} cannot be created or written ({error.strerror})."
         ) from error
-    if not os.access(paths.root, os.W_OK):
-        raise DataDirectoryError(f"The data folder {root} is read-only; choose another folder.")
+    # A real write, not os.access: an administrator's account passes os.access on a
+    # read-only disk or share, and only finds out halfway through saving.
+    probe = paths.root / f".write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        if error.errno == errno.ENOSPC:
+            raise StorageFullError(
+                f"The disk holding the data folder {root} is full; free some space on it "
+                "and try again."
+            ) from error
+        raise ReadOnlyDataError(
+            f"The data folder {root} cannot be written (it is read-only); nothing was "
+            "changed. Ask for write access to it, or choose another data folder."
+        ) from error
     return paths
 
 

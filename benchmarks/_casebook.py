@@ -20,6 +20,7 @@ from app.domain.status import CaseStatus
 from app.services.casebook import open_casebook
 
 OUT = Path(__file__).resolve().parent / "out"
+BENCH_PASSWORD = "benchmark"
 FIRST = ["Zoë", "Siobhán", "Дмитрий", "Hồng", "Ayşe", "Gareth", "Eleni", "Priya", "Tomasz", "Amara"]
 LAST = [
     "Łukasiewicz",
@@ -134,6 +135,8 @@ def casebook_with(count: int) -> Path:
             connection.execute(insert(CaseRecord), batch_cases)
             connection.execute(insert(CaseCategoryRecord), batch_cats)
             connection.execute(insert(CasePersonRecord), batch_links)
+    # The window signs in; benchmarks start it unattended with this password.
+    services.users.create_first_user("head", BENCH_PASSWORD, check_strength=False)
     services.close()
     shutil.rmtree(folder, ignore_errors=True)
     building.rename(folder)

@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _casebook import fresh_copy
+from _casebook import BENCH_PASSWORD, fresh_copy
 
 START_TARGET_S = 1.0
 KEYSTROKE_TARGET_MS = 50.0
@@ -43,7 +43,12 @@ def rss_mb() -> float:
 
 
 def measure_start(folder: Path, runs: int = 5) -> list[float]:
-    env = dict(os.environ, CASEBOOK_QUIT_AFTER_FIRST_PAINT="1", QT_QPA_PLATFORM="offscreen")
+    env = dict(
+        os.environ,
+        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
+        QT_QPA_PLATFORM="offscreen",
+        CASEBOOK_PASSWORD=BENCH_PASSWORD,
+    )
     times = []
     for _ in range(runs):
         started = time.perf_counter()

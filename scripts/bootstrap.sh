@@ -7,12 +7,14 @@ VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 
 # Debian packages: Qt's xcb/offscreen platform needs these shared libraries; poppler-utils
-# gives pdftotext/pdftoppm for looking at generated PDFs.
+# gives pdftotext/pdftoppm for looking at generated PDFs; postgresql runs the tests of a
+# casebook shared on a server (a throwaway cluster, never the system one).
 DEB_PACKAGES=(
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
   libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
   libxrender1 libx11-xcb1 fonts-dejavu-core poppler-utils
+  postgresql
 )
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services, open_casebook
+from tests.postgres_server import PostgresServer, start_postgres
 
 # A Tuesday in term time, late morning (GMT).
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -55,10 +56,42 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "casebook"
 
 
+# Service and CLI test modules that run twice: on a SQLite file and on a PostgreSQL server.
+BOTH_DATABASES = {
+    "test_services_cases",
+    "test_services_people",
+    "test_services_demo",
+    "test_letters",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "database_url" in metafunc.fixturenames and module in BOTH_DATABASES:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster for the whole run."""
+    yield from start_postgres()
+
+
 @pytest.fixture
-def services(data_dir: Path, clock: Clock, actor: str) -> Iterator[Services]:
-    """A freshly created casebook on a real SQLite file, closed after the test."""
-    opened = open_casebook(data_dir, actor=actor, clock=clock)
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for a SQLite file in the data folder, else a fresh PostgreSQL database."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.new_database()
+
+
+@pytest.fixture
+def services(
+    data_dir: Path, clock: Clock, actor: str, database_url: str | None
+) -> Iterator[Services]:
+    """A freshly created casebook (SQLite file, or PostgreSQL where parametrised)."""
+    opened = open_casebook(data_dir, actor=actor, clock=clock, database_url=database_url)
     try:
         yield opened
     finally:

@@ -8,10 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.errors import DatabaseTooNewError, DataDirectoryError, DataDirectoryInUseError
+from app.domain.dates import format_date_time
+from app.domain.errors import (
+    DatabaseDamagedError,
+    DatabaseTooNewError,
+    DataDirectoryError,
+    DataDirectoryInUseError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +29,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0006_security"
+SCHEMA_HEAD = "0007_shared_blobs"
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,6 +46,77 @@ def make_engine(db_path: Path) -> Engine:
     engine = create_engine(f"sqlite:///{db_path}", future=True)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
+
+
+def make_server_engine(url: str) -> Engine:
+    """An engine on a database server (PostgreSQL) shared by several PCs."""
+    try:
+        engine = create_engine(url, future=True, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as error:
+        raise DataDirectoryError(
+            "The database address is not one Conduct Casebook can use; it should look like "
+            "postgresql+psycopg://user:password@server/casebook."
+        ) from error
+    if engine.dialect.name != "postgresql":
+        engine.dispose()
+        raise DataDirectoryError(
+            "Only PostgreSQL can hold a shared casebook; the address should start with "
+            "postgresql+psycopg://."
+        )
+    return engine
+
+
+def _server_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except ProgrammingError:
+        return None  # a new, empty database
+    except OperationalError as error:
+        log.exception("Could not reach the database server")
+        raise DataDirectoryError(
+            "The shared casebook's database server cannot be reached; check the network and "
+            "the database address, then try again."
+        ) from error
+
+
+def migrate_server(engine: Engine, *, may_change: bool = True) -> None:
+    """Bring a server database up to date; one PC at a time, the others wait their turn."""
+    if _server_revision(engine) == SCHEMA_HEAD:
+        return  # the usual case, answered without importing Alembic (a tenth of a second)
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    try:
+        with engine.begin() as connection:
+            # Any fixed number: every copy of the app waits on the same lock.
+            connection.execute(text("SELECT pg_advisory_xact_lock(8008)"))
+            current = MigrationContext.configure(connection).get_current_revision()
+            if current == SCHEMA_HEAD:
+                return
+            script = ScriptDirectory.from_config(_alembic_config())
+            known = {rev.revision for rev in script.walk_revisions()}
+            if current is not None and current not in known:
+                raise DatabaseTooNewError(
+                    "The shared casebook was written by a newer version of Conduct Casebook; "
+                    "please install the newer version on this PC. Nothing has been changed."
+                )
+            if not may_change:
+                raise DataDirectoryInUseError(
+                    "The shared casebook needs updating; open Conduct Casebook normally to "
+                    "update it."
+                )
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            log.info("Migrated the shared database from %s to %s", current, SCHEMA_HEAD)
+    except OperationalError as error:
+        log.exception("Could not reach the database server")
+        raise DataDirectoryError(
+            "The shared casebook's database server cannot be reached; check the network and "
+            "the database address, then try again."
+        ) from error
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -94,6 +172,33 @@ def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str) ->
     return target
 
 
+def latest_backup(data_dir: Path) -> Path | None:
+    """The newest copy of the database in the data folder's backups folder, if any."""
+    folder = data_dir / "backups"
+    if not folder.is_dir():
+        return None
+    copies = [p for p in folder.iterdir() if p.is_file() and p.suffix in (".sqlite3", ".db")]
+    return max(copies, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def damaged_database(data_dir: Path, database: Path) -> DatabaseDamagedError:
+    """The refusal for a damaged database file, naming the latest backup to restore."""
+    backup = latest_backup(data_dir)
+    if backup is None:
+        forward = (
+            "restore the data folder from the school's backup, or contact support; "
+            "the damaged file has been left as it is."
+        )
+    else:
+        taken = datetime.fromtimestamp(backup.stat().st_mtime, UTC)
+        forward = (
+            f"the latest backup is {backup.name} ({format_date_time(taken)}): close "
+            f"Conduct Casebook and copy it over {database.name} to restore it; "
+            "the damaged file has been left as it is."
+        )
+    return DatabaseDamagedError(f"The database file {database} is damaged; {forward}")
+
+
 def _peek(db_path: Path) -> tuple[str | None, bool]:
     """The recorded revision and whether any table exists, read without changing the file.
 
@@ -128,12 +233,11 @@ def migrate(
     """
     try:
         current, has_tables = _peek(db_path)
+    except sqlite3.OperationalError:
+        raise  # a full or read-only disk, not a damaged file: the edge explains it
     except sqlite3.DatabaseError as error:
         log.exception("Could not read the database at %s", db_path)
-        raise DataDirectoryError(
-            f"The database file {db_path} cannot be read; it may be damaged. "
-            "Restore the latest backup or contact support."
-        ) from error
+        raise damaged_database(backups_dir.parent, db_path) from error
     if current == SCHEMA_HEAD:
         return None
     from alembic import command

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -204,6 +206,7 @@ class EvidenceRecord(Base):
             "number",
             unique=True,
             sqlite_where=text("kind = 'original'"),
+            postgresql_where=text("kind = 'original'"),
         ),
     )
 
@@ -325,3 +328,17 @@ class AuditEntryRecord(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ----- Shared storage (issue 8): blobs in the database for a casebook on a server ---------
+
+
+class BlobRecord(Base):
+    """The bytes of one blob, for a casebook every PC reaches through PostgreSQL."""
+
+    __tablename__ = "blobs"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

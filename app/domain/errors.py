@@ -80,3 +80,18 @@ class AuditTamperedError(CasebookError):
 
 class BackupError(CasebookError):
     """A backup cannot be made, or a backup offered for restore is damaged or not ours."""
+
+
+# ----- Faults (issue 8): storage that fails underneath the app -----------------------------
+
+
+class StorageFullError(DataDirectoryError):
+    """The disk holding the casebook is full; the change was not saved."""
+
+
+class ReadOnlyDataError(DataDirectoryError):
+    """The casebook's folder or database cannot be written."""
+
+
+class DatabaseDamagedError(DataDirectoryError):
+    """The database file is damaged; it is left as it is for restoring."""

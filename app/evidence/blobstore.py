@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,20 @@ class StoredBlob:
 
     sha256: str
     size: int
-    path: Path
+    path: Path | None  # None when the blob lives in the database
     created: bool  # False when identical content was already there
+
+
+class BlobStorage(Protocol):
+    """What the services need of a blob store: files in a folder, or rows in a database."""
+
+    def exists(self, sha256: str) -> bool: ...
+    def put_bytes(self, data: bytes) -> StoredBlob: ...
+    def read_bytes(self, sha256: str) -> bytes: ...
+    def hash_of_stored(self, sha256: str) -> str | None: ...
+    def delete(self, sha256: str) -> None: ...
+    def all_hashes(self) -> Iterator[str]: ...
+    def sweep(self, referenced: set[str]) -> list[str]: ...
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -11,10 +11,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app.config import DataPaths, current_user, prepare_data_dir
-from app.db.engine import make_engine, make_session_factory, migrate
+from app.db.engine import (
+    make_engine,
+    make_server_engine,
+    make_session_factory,
+    migrate,
+    migrate_server,
+)
 from app.domain.dates import utc_now
-from app.evidence.blobstore import BlobStore
+from app.evidence.blobstore import BlobStorage, BlobStore
 from app.services.audit import AuditService
+from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
@@ -66,16 +73,23 @@ def open_casebook(
     actor: str | None = None,
     clock: Callable[[], datetime] = utc_now,
     may_migrate: bool = True,
+    database_url: str | None = None,
 ) -> Services:
     """Open (creating and migrating as needed) the casebook in ``data_dir``.
 
     ``may_migrate=False`` is for a process that does not hold the data folder's lock:
     it may read and write an up-to-date database but must not change its schema.
+    ``database_url`` (PostgreSQL) puts the records and their files on a server that
+    several PCs share; the data folder then keeps only this PC's log and lock.
     """
     paths = prepare_data_dir(data_dir)
-    engine = make_engine(paths.database)
+    engine = make_server_engine(database_url) if database_url else make_engine(paths.database)
+    backup = None
     try:
-        backup = migrate(engine, paths.database, paths.backups, may_change=may_migrate)
+        if database_url:
+            migrate_server(engine, may_change=may_migrate)
+        else:
+            backup = migrate(engine, paths.database, paths.backups, may_change=may_migrate)
     except BaseException:
         engine.dispose()
         raise
@@ -89,7 +103,7 @@ def open_casebook(
     audit = AuditService(ctx)
     ctx.audit_sink = audit.record
     cases = CaseService(ctx)
-    blobs = BlobStore(paths.blobs)
+    blobs: BlobStorage = DatabaseBlobStore(ctx) if database_url else BlobStore(paths.blobs)
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
     workflow = WorkflowService(ctx, evidence)

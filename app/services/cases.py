@@ -17,6 +17,9 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy import (
+    case as sql_case,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,7 +33,7 @@ from app.db.models import (
 )
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category, decode_categories, encode_categories
-from app.domain.dates import format_short_date, london_today
+from app.domain.dates import format_date_time, format_short_date, london_today
 from app.domain.errors import ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
 from app.domain.records import (
@@ -110,6 +113,17 @@ def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
     return [~CaseRecord.categories.contains(Category.SAFEGUARDING.value)]
 
 
+_ROLE_ORDER = {role.value: number for number, role in enumerate(CaseRole)}
+
+
+def _changed_since(reference: str, last: EventRecord | None) -> str:
+    who = f" by {last.actor} at {format_date_time(last.at)}" if last else ""
+    return (
+        f"Case {reference} was changed{who} since you opened it; reload it and make your "
+        "change again."
+    )
+
+
 def _is_overdue(status: str, due: date | None, today: date) -> bool:
     return due is not None and due < today and status not in _CLOSED
 
@@ -147,6 +161,10 @@ class CaseService:
         self, session: Session, draft: CaseDraft, now: datetime, today: date
     ) -> CaseRecord:
         year = today.year
+        if self.ctx.dialect == "postgresql":
+            # PCs opening cases at the same moment take turns for the next number, instead
+            # of colliding on the unique reference and retrying.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 80_000 + year})
         last = session.scalar(
             select(func.max(CaseRecord.ref_number)).where(CaseRecord.ref_year == year)
         )
@@ -234,7 +252,12 @@ class CaseService:
             select(CasePersonRecord, PersonRecord)
             .join(PersonRecord, CasePersonRecord.person_id == PersonRecord.id)
             .where(CasePersonRecord.case_id == case.id)
-            .order_by(CasePersonRecord.created_at, PersonRecord.id)
+            # Roles in the workflow's order break ties; PostgreSQL has no insertion order.
+            .order_by(
+                CasePersonRecord.created_at,
+                PersonRecord.id,
+                sql_case(_ROLE_ORDER, value=CasePersonRecord.role, else_=len(_ROLE_ORDER)),
+            )
         ).all()
         events = session.scalars(
             select(EventRecord).where(EventRecord.case_id == case.id).order_by(EventRecord.id)
@@ -285,11 +308,7 @@ class CaseService:
                 .order_by(EventRecord.id.desc())
                 .limit(1)
             )
-            who = f" by {last.actor}" if last else ""
-            raise ConflictError(
-                f"Case {case.reference} was changed{who} since you opened it; "
-                "reload it and make your change again."
-            )
+            raise ConflictError(_changed_since(case.reference, last))
         return case
 
     def update_case(
@@ -315,9 +334,18 @@ class CaseService:
                         {"fields": changed},
                     )
         except StaleDataError as error:
-            raise ConflictError(
-                "The case was changed by someone else at the same moment; reload it and try again."
-            ) from error
+            # Another PC saved between our check and our write (its row lock made us wait).
+            with self.ctx.sessions() as session:
+                reference = session.scalar(
+                    select(CaseRecord.reference).where(CaseRecord.id == case_id)
+                )
+                last = session.scalar(
+                    select(EventRecord)
+                    .where(EventRecord.case_id == case_id)
+                    .order_by(EventRecord.id.desc())
+                    .limit(1)
+                )
+            raise ConflictError(_changed_since(reference or "", last)) from error
         return self._reload(case_id)
 
     def _apply_draft(self, session: Session, case: CaseRecord, draft: CaseDraft) -> list[str]:

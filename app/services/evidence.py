@@ -32,7 +32,7 @@ from app.domain.evidence import (
 )
 from app.domain.validation import check_url, clean_text
 from app.evidence import derivatives
-from app.evidence.blobstore import BlobStore
+from app.evidence.blobstore import BlobStorage
 from app.evidence.derivatives import Box
 from app.evidence.intake import (
     TYPE_LABELS,
@@ -140,7 +140,7 @@ def referenced_blob_hashes(session: Session) -> set[str]:
 class EvidenceService:
     """Exhibits of a case: intake, listing, integrity checks, copies and redaction."""
 
-    def __init__(self, ctx: ServiceContext, store: BlobStore) -> None:
+    def __init__(self, ctx: ServiceContext, store: BlobStorage) -> None:
         self.ctx = ctx
         self.store = store
 

@@ -45,7 +45,7 @@ from app.domain.people import ROLE_PHRASES, PersonKind, name_key
 from app.domain.records import CaseDetail, Person
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
-from app.evidence.blobstore import BlobStore
+from app.evidence.blobstore import BlobStorage
 from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
 from app.services.cases import CaseService, add_event
 from app.services.context import ServiceContext, resources_dir
@@ -85,7 +85,7 @@ def _require_profile(profile: SchoolProfile, names: Sequence[str], what: str) ->
 class SchoolProfileService:
     """The school's details, logo and signature, kept in the casebook's settings."""
 
-    def __init__(self, ctx: ServiceContext, blobs: BlobStore) -> None:
+    def __init__(self, ctx: ServiceContext, blobs: BlobStorage) -> None:
         self.ctx = ctx
         self.blobs = blobs
 
@@ -250,7 +250,7 @@ def _standard_for_case(case: CaseDetail) -> str:
 class LetterService:
     """Issue, list and re-print letters; edit templates; make the guidance leaflet."""
 
-    def __init__(self, ctx: ServiceContext, blobs: BlobStore, cases: CaseService) -> None:
+    def __init__(self, ctx: ServiceContext, blobs: BlobStorage, cases: CaseService) -> None:
         self.ctx = ctx
         self.blobs = blobs
         self.cases = cases

@@ -6,11 +6,13 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.domain.errors import CasebookError
+from app.services.faults import explain_storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +32,19 @@ def refusals_shown(parent: QWidget | None, title: str = "Not done") -> Iterator[
         show_refusal(parent, error, title)
 
 
-def install_excepthook() -> None:
-    """Unexpected failures are logged in full and shown as one calm sentence."""
+def install_excepthook(data_dir: Path | None = None) -> None:
+    """Unexpected failures are logged in full and shown as one calm sentence.
+
+    A failing disk (full, read-only, damaged database) gets its own sentence saying what
+    to do, since the person can act on it.
+    """
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("Unexpected failure", exc_info=(kind, value, tb))
-        if QApplication.instance() is not None:
+        refusal = explain_storage_failure(value, data_dir) if data_dir is not None else None
+        if refusal is not None and QApplication.instance() is not None:
+            QMessageBox.critical(QApplication.activeWindow(), "Not saved", refusal.message)
+        elif QApplication.instance() is not None:
             QMessageBox.critical(
                 QApplication.activeWindow(),
                 "Something went wrong",

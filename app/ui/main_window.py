@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.domain.dates import format_date_time
 from app.domain.records import CaseCounts
 from app.services.casebook import Services
 from app.services.letters import BatchResult
@@ -424,13 +426,7 @@ class MainWindow(QMainWindow):
         self.counts_label.setText(text)
 
     def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Conduct Casebook",
-            f"Conduct Casebook {__version__}\n\n"
-            f"Code of Conduct version {self.services.ctx.code.version}\n"
-            f"Data folder: {self.services.paths.root}",
-        )
+        QMessageBox.about(self, "About Conduct Casebook", about_text(self.services))
 
     # ----- locking --------------------------------------------------------------------
 
@@ -522,3 +518,39 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.idle.stop()
         event.accept()
+
+
+def about_text(services: Services) -> str:
+    """What the About box says: versions, where the records live, the latest backup."""
+    import platform
+
+    import PySide6
+    import sqlalchemy
+
+    from app.db.engine import latest_backup
+
+    engine_url = services.engine.url
+    if engine_url.get_backend_name() == "sqlite":
+        records = f"Records: {services.paths.database}"
+    else:
+        records = f"Records: shared database {engine_url.database} on {engine_url.host}"
+    backup = latest_backup(services.paths.root)
+    if backup is None:
+        last_backup = "Last backup: none in the data folder yet"
+    else:
+        taken = datetime.fromtimestamp(backup.stat().st_mtime, UTC)
+        last_backup = f"Last backup: {format_date_time(taken)} ({backup.name})"
+    return "\n".join(
+        [
+            f"Conduct Casebook {__version__}",
+            "",
+            f"Code of Conduct version {services.ctx.code.version}",
+            f"Python {platform.python_version()}, Qt {PySide6.__version__}, "
+            f"SQLAlchemy {sqlalchemy.__version__}",
+            "",
+            f"Data folder: {services.paths.root}",
+            records,
+            f"Log file: {services.paths.logs / 'casebook.log'}",
+            last_backup,
+        ]
+    )

@@ -231,3 +231,54 @@ def test_second_window_on_the_same_data_folder_is_refused(tmp_path: Path) -> Non
     again = DataDirLock(data / "casebook.lock")
     again.acquire()
     again.release()
+
+
+def test_the_about_box_names_versions_data_folder_log_and_last_backup(services: Services) -> None:
+    from app.ui.main_window import about_text
+
+    text = about_text(services)
+    assert text.startswith("Conduct Casebook 0.1.0")
+    assert "Python 3." in text and "Qt 6." in text and "SQLAlchemy 2." in text
+    assert f"Data folder: {services.paths.root}" in text
+    assert str(services.paths.logs / "casebook.log") in text
+    assert "Last backup: none in the data folder yet" in text
+    (services.paths.backups / "casebook-before-migration-0004-20261124-100000.sqlite3").write_bytes(
+        b""
+    )
+    assert "casebook-before-migration-0004-20261124-100000.sqlite3" in about_text(services)
+
+
+def test_a_case_changed_on_another_pc_is_reloaded_not_overwritten(  # type: ignore[no-untyped-def]
+    window: MainWindow, demo_services: Services, qtbot
+) -> None:
+    from app.domain.records import CaseDraft
+    from app.services.casebook import open_casebook
+
+    window.case_list.select_row(0)
+    detail = window.case_detail
+    assert detail.case is not None
+    shown = detail.case
+    # Another PC (a second connection to the same records) saves first.
+    other = open_casebook(demo_services.paths.root, actor="Mr B. Deputy", may_migrate=False)
+    try:
+        other.cases.update_case(
+            shown.id,
+            CaseDraft(title="Retitled by the deputy", categories=shown.categories),
+            expected_version=shown.version,
+        )
+    finally:
+        other.close()
+    detail.form.title.setText("Retitled by the head")
+    detail.form.changed.emit()
+    seen: list[str] = []
+
+    def reload(box) -> None:  # type: ignore[no-untyped-def]
+        assert isinstance(box, QMessageBox)
+        seen.append(box.text())
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    answer_next_dialog(reload)
+    assert detail.save_details() is False
+    assert "was changed by Mr B. Deputy at " in seen[0] and "Reload the case now?" in seen[0]
+    assert detail.form.title.text() == "Retitled by the deputy"
+    assert demo_services.cases.get_case(shown.id).title == "Retitled by the deputy"

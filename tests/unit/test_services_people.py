@@ -15,11 +15,13 @@ MakeCase = Callable[..., CaseDetail]
 NAMES = ["Zoë Łukasiewicz", "Nguyễn Thị Hồng", "Siobhán O'Brien", "Дмитрий Соколов"]
 
 
-def test_full_unicode_names_survive_the_database(services: Services) -> None:
+def test_full_unicode_names_survive_the_database(
+    services: Services, database_url: str | None
+) -> None:
     added = [services.people.add_person(PersonDraft(name=name)) for name in NAMES]
     assert [p.name for p in added] == NAMES
     services.close()
-    reopened = open_casebook(services.paths.root)
+    reopened = open_casebook(services.paths.root, database_url=database_url)
     try:
         assert [reopened.people.get_person(p.id).name for p in added] == NAMES
     finally:

@@ -303,7 +303,16 @@ class CaseDetailView(QWidget):
                 self.case.id, self.form.draft(), expected_version=self.case.version
             )
         except ConflictError as error:
-            QMessageBox.warning(self, "Case changed elsewhere", error.message)
+            answer = QMessageBox.warning(
+                self,
+                "Case changed elsewhere",
+                error.message + "\n\nReload the case now? Your unsaved changes will be lost.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self._set_dirty(False)
+                self._show(self._services.cases.get_case(self.case.id))
             return False
         except CasebookError as error:
             self.form.show_error(error.message)

@@ -63,6 +63,7 @@ def upgrade() -> None:
         ["case_id", "number"],
         unique=True,
         sqlite_where=sa.text("kind = 'original'"),
+        postgresql_where=sa.text("kind = 'original'"),
     )
 
 

@@ -1,0 +1,93 @@
+"""Blobs kept in the database, for a casebook shared by several PCs through PostgreSQL.
+
+Same behaviour as the folder store (``app/evidence/blobstore.py``): content-addressed,
+written once, committed in a transaction of its own before the record that refers to
+it, so a crash leaves at most an unreferenced blob for the sweep.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.db.models import BlobRecord
+from app.evidence.blobstore import StoredBlob
+from app.services.context import ServiceContext
+
+log = logging.getLogger(__name__)
+
+# Another PC's blob is committed a moment before the record that refers to it; an
+# unreferenced blob younger than this may be such a write in progress, so it is kept.
+SWEEP_GRACE = timedelta(days=1)
+
+
+class DatabaseBlobStore:
+    """Immutable blobs named by their SHA-256 in the ``blobs`` table."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def exists(self, sha256: str) -> bool:
+        """True when a blob with this hash is stored."""
+        with self.ctx.sessions() as session:
+            found = session.scalar(select(BlobRecord.digest).where(BlobRecord.digest == sha256))
+            return found is not None
+
+    def put_bytes(self, data: bytes) -> StoredBlob:
+        """Store ``data``; identical content is stored once."""
+        sha = hashlib.sha256(data).hexdigest()
+        if self.exists(sha):
+            return StoredBlob(sha, len(data), None, created=False)
+        try:
+            with self.ctx.sessions.begin() as session:
+                session.add(
+                    BlobRecord(digest=sha, size=len(data), data=data, created_at=self.ctx.now())
+                )
+        except IntegrityError:
+            # Another PC stored the same content at the same moment.
+            return StoredBlob(sha, len(data), None, created=False)
+        return StoredBlob(sha, len(data), None, created=True)
+
+    def read_bytes(self, sha256: str) -> bytes:
+        """The blob's bytes; FileNotFoundError when it is missing, as for the folder store."""
+        with self.ctx.sessions() as session:
+            data = session.scalar(select(BlobRecord.data).where(BlobRecord.digest == sha256))
+        if data is None:
+            raise FileNotFoundError(f"blob {sha256} is not in the database")
+        return bytes(data)
+
+    def hash_of_stored(self, sha256: str) -> str | None:
+        """Re-hash the stored bytes; None when the blob is missing."""
+        try:
+            return hashlib.sha256(self.read_bytes(sha256)).hexdigest()
+        except FileNotFoundError:
+            return None
+
+    def delete(self, sha256: str) -> None:
+        """Remove a blob (only for blobs no record refers to)."""
+        with self.ctx.sessions.begin() as session:
+            session.execute(delete(BlobRecord).where(BlobRecord.digest == sha256))
+
+    def all_hashes(self) -> Iterator[str]:
+        """Every blob in the store."""
+        with self.ctx.sessions() as session:
+            yield from list(session.scalars(select(BlobRecord.digest)))
+
+    def sweep(self, referenced: set[str]) -> list[str]:
+        """Remove blobs no record has referred to for a day."""
+        cutoff = self.ctx.now() - SWEEP_GRACE
+        with self.ctx.sessions() as session:
+            old = list(
+                session.scalars(select(BlobRecord.digest).where(BlobRecord.created_at < cutoff))
+            )
+        removed = [sha for sha in old if sha not in referenced]
+        for sha in removed:
+            self.delete(sha)
+        if removed:
+            log.info("Sweep removed %d unreferenced blob(s) from the database", len(removed))
+        return removed

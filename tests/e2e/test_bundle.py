@@ -1,0 +1,65 @@
+"""The built program (``make bundle``) runs on its own: version, demo cases, a letter.
+
+Marked slow: it builds the one-folder program with PyInstaller first when it is missing,
+which takes minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from app import __version__
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = ROOT / "dist" / "ConductCasebook" / ("casebook.exe" if os.name == "nt" else "casebook")
+
+
+@pytest.fixture(scope="module")
+def program() -> Path:
+    if not PROGRAM.exists():
+        subprocess.run(["make", "bundle"], cwd=ROOT, check=True, capture_output=True)
+    return PROGRAM
+
+
+def run(program: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # A bare environment: nothing from the development virtual environment leaks in.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "QT_QPA_PLATFORM": "offscreen",
+        "CASEBOOK_USER": "Head",
+        "CASEBOOK_PASSWORD": "demo",
+    }
+    return subprocess.run(
+        [str(program), "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=data.parent,
+        check=False,
+    )
+
+
+def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> None:
+    data = tmp_path / "casebook"
+    version = run(program, data, "--version")
+    assert version.stdout.strip() == f"casebook {__version__}"
+    demo = run(program, data, "demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "13 fictional demonstration cases" in demo.stdout
+    out = tmp_path / "letter.pdf"
+    letter = run(program, data, "letter", "SM-2026-0001", "--kind", "removal", "--out", str(out))
+    assert letter.returncode == 0, letter.stderr
+    text = " ".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Zoë Łukasiewicz" in text
+    shot = tmp_path / "window.png"
+    picture = run(program, data, "screenshot", "--out", str(shot), "--case", "SM-2026-0001")
+    assert picture.returncode == 0, picture.stderr
+    assert shot.stat().st_size > 10_000
