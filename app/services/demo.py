@@ -325,6 +325,23 @@ _PATH: dict[CaseStatus, list[CaseStatus]] = {
 }
 
 
+# Checklist actions (resources/workflow/policy.json ids) done by the time a case reaches
+# each status in the demonstration.
+_DONE_BY_STATUS: dict[CaseStatus, tuple[str, ...] | str] = {
+    CaseStatus.EVIDENCE_GATHERED: ("capture-evidence", "inform-dsl", "log-safeguarding"),
+    CaseStatus.LETTER_SENT: (
+        "send-letter-safeguarding",
+        "send-letter-removal",
+        "send-letter-correction",
+        "send-letter-procedure",
+        "report-platform",
+    ),
+    CaseStatus.ESCALATED: ("report-platform",),
+    CaseStatus.RESOLVED: "all",
+    CaseStatus.CLOSED_NO_ACTION: "all",
+}
+
+
 def is_empty(services: Services) -> bool:
     """True when the casebook holds no cases yet."""
     with services.ctx.sessions() as session:
@@ -397,6 +414,12 @@ def create_demo(services: Services) -> int:
             for step in _PATH[demo.status]:
                 moment = min(moment + timedelta(hours=20), start)
                 services.cases.change_status(case.id, step, "")
+                # Tick the checklist as far as the case has gone, so Today shows only the
+                # follow-ups a real office would still have open.
+                done = _DONE_BY_STATUS.get(step, ())
+                for item in services.workflow.checklist(case.id):
+                    if item.done_at is None and (done == "all" or item.rule_id in done):
+                        services.workflow.tick(item.id)
     finally:
         services.ctx.clock, services.ctx.actor = real_clock, real_actor
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
