@@ -161,30 +161,78 @@ class ReportPeriodDialog(QDialog):
         return start, end
 
 
-def save_governors_report(parent: QWidget, services: Services) -> None:
-    """Ask for a period, then save the report as PDF (and CSV if asked)."""
+class GovernorsReportWorker(QRunnable):
+    """Counts the period's cases and draws the report off the GUI thread.
+
+    The work has no natural steps, so Cancel discards the result when it arrives.
+    """
+
+    def __init__(self, services: Services, start: date, end: date, with_csv: bool) -> None:
+        super().__init__()
+        self.services = services
+        self.start, self.end, self.with_csv = start, end, with_csv
+        self.signals = _ReportSignals()
+        self.cancel_requested = False
+
+    def run(self) -> None:
+        try:
+            report = self.services.reports.governors_report(self.start, self.end)
+            pdf = self.services.reports.governors_pdf(report)
+            csv = self.services.reports.governors_csv(report) if self.with_csv else ""
+        except CasebookError as error:
+            self.signals.failed.emit(error.message)
+            return
+        except Exception:  # a worker must report, never die silently
+            log.exception("Governors' report failed")
+            self.signals.failed.emit("The report could not be made; details are in the log file.")
+            return
+        if not self.cancel_requested:
+            self.signals.finished.emit(report.total, pdf, csv)
+
+
+class _ReportSignals(QObject):
+    finished = Signal(int, bytes, str)
+    failed = Signal(str)
+
+
+def save_governors_report(parent: QWidget, services: Services) -> GovernorsReportWorker | None:
+    """Ask for a period and a file, then make the report (and CSV if asked) on a worker."""
     dialog = ReportPeriodDialog(london_today(services.ctx.now()), parent)
     if not dialog.exec():
-        return
+        return None
     start, end = dialog.period()
-    try:
-        report = services.reports.governors_report(start, end)
-    except CasebookError as error:
-        QMessageBox.warning(parent, "Not done", error.message)
-        return
+    if end < start:
+        QMessageBox.warning(parent, "Not done", "The end of the period is before its start.")
+        return None
     path, _ = QFileDialog.getSaveFileName(
         parent, "Save governors' report", f"governors-report-{start}-{end}.pdf", "PDF (*.pdf)"
     )
     if not path:
-        return
-    if not _write(parent, path, services.reports.governors_pdf(report)):
-        return
-    if dialog.csv.isChecked():
-        csv_path = str(Path(path).with_suffix(".csv"))
-        _write(parent, csv_path, services.reports.governors_csv(report).encode("utf-8-sig"))
-    QMessageBox.information(
-        parent, "Governors' report", f"Saved the report on {report.total} cases to {path}."
-    )
+        return None
+    worker = GovernorsReportWorker(services, start, end, dialog.csv.isChecked())
+    busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
+    busy.setWindowTitle("Governors' report")
+    busy.setMinimumDuration(300)
+    busy.canceled.connect(lambda: setattr(worker, "cancel_requested", True))
+
+    def finished(total: int, pdf: bytes, csv: str) -> None:
+        busy.reset()
+        if not _write(parent, path, pdf):
+            return
+        if csv:
+            _write(parent, str(Path(path).with_suffix(".csv")), csv.encode("utf-8-sig"))
+        QMessageBox.information(
+            parent, "Governors' report", f"Saved the report on {total} cases to {path}."
+        )
+
+    def failed(message: str) -> None:
+        busy.reset()
+        QMessageBox.warning(parent, "Not done", message)
+
+    worker.signals.finished.connect(finished)
+    worker.signals.failed.connect(failed)
+    QThreadPool.globalInstance().start(worker)
+    return worker
 
 
 def export_case_list(parent: QWidget, services: Services, flt: CaseFilter, sort: CaseSort) -> None:

@@ -318,9 +318,14 @@ class MainWindow(QMainWindow):
 
         self.report_post_action = self._action("&Report a post…", report_post, "Ctrl+Shift+R")
         self.case_file_action = self._action("E&xport case file…", case_file, "Ctrl+E")
-        self.governors_action = self._action(
-            "&Governors' report…", lambda: save_governors_report(self, self.services)
-        )
+
+        self._report_worker: object | None = None
+
+        def governors_report() -> None:
+            # Keep the worker (and its signals) alive until it reports back.
+            self._report_worker = save_governors_report(self, self.services)
+
+        self.governors_action = self._action("&Governors' report…", governors_report)
         self.list_csv_action = self._action(
             "Export case &list as CSV…",
             lambda: export_case_list(

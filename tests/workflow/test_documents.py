@@ -215,3 +215,21 @@ def test_cli_export_report_and_csv(tmp_path: Path) -> None:
     assert "before its start" in bad.stderr
     missing = run_cli(data, "export", "SM-2020-0099", "--out", str(tmp_path / "y.pdf"))
     assert missing.returncode == 1 and "no case" in missing.stderr
+
+
+def test_governors_report_is_made_off_the_window_thread(
+    qtbot, services: Services, tmp_path: Path
+) -> None:
+    """The report worker delivers the PDF and CSV without blocking the window."""
+    from app.ui.documents import GovernorsReportWorker
+
+    services.cases.open_case(case_draft("Post for the report", {Category.ABUSIVE}))
+    worker = GovernorsReportWorker(services, date(2026, 9, 1), date(2026, 12, 31), True)
+    with qtbot.waitSignal(worker.signals.finished, timeout=30_000) as result:
+        from PySide6.QtCore import QThreadPool
+
+        QThreadPool.globalInstance().start(worker)
+    total, pdf, csv_text = result.args
+    assert total == 1
+    assert pdf.startswith(b"%PDF")
+    assert "cases,total,1" in csv_text
