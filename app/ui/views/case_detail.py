@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -37,17 +36,13 @@ from app.ui.views.case_form import CaseForm
 from app.ui.views.evidence_tab import EvidenceTab
 from app.ui.views.letters_tab import LettersTab
 from app.ui.views.workflow_tab import WorkflowTab
+from app.ui.widgets import read_only_table
 
 TAB_NAMES = ("details", "people", "chronology", "evidence", "letters", "follow-up")
 
 
 def _table(headers: list[str], parent: QWidget) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
+    table = read_only_table(headers, parent)
     table.setWordWrap(True)
     table.horizontalHeader().setStretchLastSection(True)
     return table
