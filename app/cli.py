@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_letters(commands)
     _register_workflow(commands)
     _register_security(commands)
+    _register_backups(commands)
     return parser
 
 
@@ -755,6 +756,45 @@ SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
 SIGNS_IN_ITSELF = {"init", "demo", "users reset-password"}
 
 
+# ----- backups (issue #7) ------------------------------------------------------------
+
+
+def _register_backups(commands: Any) -> None:
+    backup = commands.add_parser("backup", help="make a checked backup file in a folder")
+    backup.add_argument("--to", required=True, metavar="DIR", help="folder for the backup")
+    backup.add_argument(
+        "--keep", type=int, metavar="N", help="keep only the newest N backups there (else 10)"
+    )
+    restore = commands.add_parser(
+        "restore", help="replace the casebook with a backup (the current data is kept aside)"
+    )
+    restore.add_argument("file", metavar="FILE")
+
+
+def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
+    if args.keep is not None:
+        services.backups.set_policy(keep=args.keep)
+    result = services.backups.backup(Path(args.to).expanduser().absolute())
+    sys.stdout.write(f"{result.path}\n")
+    return EXIT_OK
+
+
+def _cmd_restore(services: Services, args: argparse.Namespace) -> int:
+    result = services.backups.restore(Path(args.file).expanduser().absolute())
+    sys.stdout.write(
+        f"Restored the casebook from {result.backup.name} "
+        f"(made {format_date_time(result.taken_at)}); the previous data is kept in "
+        f"{result.set_aside}.\n"
+    )
+    return EXIT_OK
+
+
+BACKUP_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
+}
+
+
 READ_ONLY = {
     "cases",
     "case show",
@@ -766,6 +806,8 @@ READ_ONLY = {
     "report",
     "audit verify",
     "audit export",
+    # A backup copies the database online and only records that it was made.
+    "backup",
 }
 
 
@@ -805,6 +847,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "export": _cmd_export,
         "report": _cmd_report,
         **SECURITY_HANDLERS,
+        **BACKUP_HANDLERS,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:

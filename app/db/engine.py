@@ -141,6 +141,13 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version of the app can open (older ones are migrated)."""
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for an empty file."""
     from alembic.runtime.migration import MigrationContext

@@ -21,6 +21,7 @@ from app.db.engine import (
 from app.domain.dates import utc_now
 from app.evidence.blobstore import BlobStorage, BlobStore
 from app.services.audit import AuditService
+from app.services.backup import BackupService
 from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
@@ -49,6 +50,7 @@ class Services:
     reports: ReportService
     users: UserService
     audit: AuditService
+    backups: BackupService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -119,6 +121,7 @@ def open_casebook(
         reports=ReportService(ctx, cases, evidence, letters, workflow),
         users=UserService(ctx),
         audit=audit,
+        backups=BackupService(ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine),
         migration_backup=backup,
     )
     if may_migrate:

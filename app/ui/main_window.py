@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.records import CaseCounts
 from app.services.casebook import Services
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
             idle_lock_ms = _idle_lock_setting(services.paths.root)
         self.idle = IdleWatcher(idle_lock_ms, self)
         self.idle.idle.connect(self.lock_now)
+        self._remind_about_backup()
 
     # ----- actions --------------------------------------------------------------------
 
@@ -231,6 +233,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.profile_action)
         file_menu.addAction(self.templates_action)
+        self.backup_action = file_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         file_menu.addSeparator()
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.quit_action)
@@ -361,6 +364,29 @@ class MainWindow(QMainWindow):
 
     def edit_school_profile(self) -> None:
         SchoolProfileDialog(self.services, self.signals, self).exec()
+
+    def _remind_about_backup(self) -> None:
+        # A reminder, not a question: it must never stand between the user and their work.
+        reminder = self.services.backups.reminder()
+        if reminder:
+            self.statusBar().showMessage(reminder, 60_000)
+
+    def backup_and_restore(self) -> None:
+        from app.ui.dialogs.backup import BackupDialog
+
+        if not self.services.ctx.may(Permission.BACKUP):
+            QMessageBox.information(
+                self, "Backup & Restore", "Only the head teacher can back up or restore."
+            )
+            return
+        dialog = BackupDialog(self.services, self)
+        dialog.restored.connect(self._after_restore)
+        dialog.exec()
+
+    def _after_restore(self) -> None:
+        # The window's services now point at the restored files: close without saving anything.
+        self._restored = True
+        self.close()
 
     def edit_templates(self) -> None:
         case = self.case_detail.case
@@ -514,6 +540,10 @@ class MainWindow(QMainWindow):
             self.splitter.setSizes([max(width - detail, 300), detail])
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if getattr(self, "_restored", False):
+            self.idle.stop()
+            event.accept()
+            return
         if self.is_locked():
             event.ignore()
             return

@@ -1,0 +1,230 @@
+"""Backup & Restore: make a checked backup to a folder, list the backups there, restore one."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.dates import format_date_time
+from app.domain.errors import CasebookError
+from app.services.backup import BackupResult
+from app.services.casebook import Services
+
+log = logging.getLogger(__name__)
+
+
+class _Signals(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)
+    failed = Signal(str)
+
+
+class BackupWorker(QRunnable):
+    """Makes one backup off the GUI thread (files only: no images are decoded here)."""
+
+    def __init__(self, services: Services, folder: Path) -> None:
+        super().__init__()
+        self.services = services
+        self.folder = folder
+        self.signals = _Signals()
+
+    def run(self) -> None:
+        try:
+            result = self.services.backups.backup(self.folder, progress=self.signals.progress.emit)
+        except CasebookError as error:
+            self.signals.failed.emit(error.message)
+            return
+        except Exception:  # a worker must report, never die silently
+            log.exception("Backup failed")
+            self.signals.failed.emit("The backup could not be made; details are in the log file.")
+            return
+        self.signals.finished.emit(result)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 1_048_576 else f"{max(1, size // 1024)} KB"
+
+
+class BackupDialog(QDialog):
+    """The File menu's Backup & Restore page."""
+
+    # Emitted after a restore: the window closes so the casebook is opened afresh.
+    restored = Signal()
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Backup & Restore")
+        self.setMinimumWidth(620)
+        self.worker: BackupWorker | None = None
+        self.pool = QThreadPool(self)
+
+        last = services.backups.last_good()
+        folder = str(last[1].parent) if last else str(Path.home() / "Casebook backups")
+        self.folder_edit = QLineEdit(folder, self)
+        choose = QPushButton("Choose…", self)
+        choose.clicked.connect(self._choose_folder)
+        self.backup_button = QPushButton("Back up now", self)
+        self.backup_button.setDefault(True)
+        self.backup_button.clicked.connect(self.start_backup)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Backup folder:", self))
+        row.addWidget(self.folder_edit, 1)
+        row.addWidget(choose)
+
+        self.status = QLabel(self._last_text(), self)
+        self.status.setWordWrap(True)
+        self.progress = QProgressBar(self)
+        self.progress.setVisible(False)
+
+        self.table = QTableWidget(0, 3, self)
+        self.table.setHorizontalHeaderLabels(["Backup", "Made", "Size"])
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.restore_button = QPushButton("Restore selected backup…", self)
+        self.restore_button.clicked.connect(self.restore_selected)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        actions = QHBoxLayout()
+        actions.addWidget(self.backup_button)
+        actions.addStretch(1)
+        actions.addWidget(self.restore_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(self.progress)
+        layout.addWidget(QLabel("Backups in this folder (newest first):", self))
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(buttons)
+        self.folder_edit.editingFinished.connect(self.refresh)
+        self.refresh()
+
+    def folder(self) -> Path:
+        return Path(self.folder_edit.text().strip()).expanduser()
+
+    def _last_text(self) -> str:
+        last = self.services.backups.last_good()
+        if last is None:
+            return "No backup of this casebook has been made yet."
+        return f"Last good backup: {format_date_time(last[0])}, {last[1]}."
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Backup folder", str(self.folder()))
+        if chosen:
+            self.folder_edit.setText(chosen)
+            self.refresh()
+
+    def refresh(self) -> None:
+        """List the backups in the chosen folder."""
+        backups = self.services.backups.list_backups(self.folder())
+        self.table.setRowCount(len(backups))
+        for row, backup in enumerate(backups):
+            item = QTableWidgetItem(backup.path.name)
+            item.setData(256, str(backup.path))
+            self.table.setItem(row, 0, item)
+            self.table.setItem(row, 1, QTableWidgetItem(format_date_time(backup.taken_at)))
+            self.table.setItem(row, 2, QTableWidgetItem(_size(backup.size)))
+        self.table.resizeColumnsToContents()
+        self.restore_button.setEnabled(bool(backups))
+        if backups:
+            self.table.selectRow(0)
+
+    def start_backup(self) -> None:
+        """Make a backup in the chosen folder without holding up the window."""
+        if self.worker is not None:
+            return
+        self.worker = BackupWorker(self.services, self.folder())
+        self.worker.signals.progress.connect(self._progress)
+        self.worker.signals.finished.connect(self._finished)
+        self.worker.signals.failed.connect(self._failed)
+        self.backup_button.setEnabled(False)
+        self.restore_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.setVisible(True)
+        self.status.setText("Making the backup and checking it…")
+        self.pool.start(self.worker)
+
+    def _progress(self, done: int, total: int) -> None:
+        scale = max(1, total // 1000)
+        self.progress.setRange(0, max(1, total // scale))
+        self.progress.setValue(done // scale)
+
+    def _finished(self, result: BackupResult) -> None:
+        self.worker = None
+        self.progress.setVisible(False)
+        self.backup_button.setEnabled(True)
+        removed = f" {len(result.removed)} older backup(s) removed." if result.removed else ""
+        self.status.setText(
+            f"Backup made and checked: {result.path.name} ({_size(result.size)}).{removed}"
+        )
+        self.refresh()
+
+    def _failed(self, message: str) -> None:
+        self.worker = None
+        self.progress.setVisible(False)
+        self.backup_button.setEnabled(True)
+        self.status.setText(self._last_text())
+        self.refresh()
+        QMessageBox.warning(self, "Backup not made", message)
+
+    def selected_backup(self) -> Path | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), 0)
+        return Path(item.data(256)) if item is not None else None
+
+    def restore_selected(self) -> None:
+        """After a clear confirmation, replace the casebook with the selected backup."""
+        archive = self.selected_backup()
+        if archive is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Restore this backup?",
+            f"Restore {archive.name}?\n\nEverything recorded since that backup was made will "
+            "no longer be in the casebook. The backup is checked first, and the current data "
+            "is kept aside in the data folder so it can be recovered.\n\nConduct Casebook "
+            "will close afterwards; open it again to carry on.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            result = self.services.backups.restore(archive)
+        except CasebookError as error:
+            QMessageBox.warning(self, "Backup not restored", error.message)
+            return
+        QMessageBox.information(
+            self,
+            "Backup restored",
+            f"The casebook has been restored from {archive.name} (made "
+            f"{format_date_time(result.taken_at)}). The previous data is kept in "
+            f"{result.set_aside}.\n\nConduct Casebook will now close; please open it again.",
+        )
+        self.restored.emit()
+        self.accept()

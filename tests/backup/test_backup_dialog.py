@@ -1,0 +1,60 @@
+"""The Backup & Restore dialog: a backup made off the GUI thread appears in the list."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.services.casebook import Services
+from app.ui.dialogs.backup import BackupDialog
+
+
+def test_the_dialog_makes_a_backup_and_lists_it(
+    qtbot,
+    services: Services,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    dialog = BackupDialog(services)
+    qtbot.addWidget(dialog)
+    folder = tmp_path / "usb stick"
+    dialog.folder_edit.setText(str(folder))
+    dialog.refresh()
+    assert dialog.table.rowCount() == 0
+    assert "No backup" in dialog.status.text()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+
+    dialog.backup_button.click()
+    assert not dialog.backup_button.isEnabled()  # the work runs on a worker thread
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=20_000)
+    assert "Backup made and checked" in dialog.status.text()
+    assert dialog.table.rowCount() == 1
+    name = dialog.table.item(0, 0).text()
+    assert name.startswith("casebook-backup-") and (folder / name).is_file()
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", dialog.table.item(0, 1).text())
+    dialog.grab().save(str(tmp_path / "backup-dialog.png"))
+    assert services.backups.last_good() is not None
+
+
+def test_restore_asks_first_and_cancel_changes_nothing(
+    qtbot,
+    services: Services,
+    tmp_path: Path,
+    data_dir: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    services.backups.backup(tmp_path / "backups")
+    dialog = BackupDialog(services)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1  # the folder of the last good backup is offered
+
+    def cancel() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and "Restore" in box.text()
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(0, cancel)
+    dialog.restore_selected()
+    assert not list(data_dir.glob("before-restore-*"))
