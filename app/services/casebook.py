@@ -28,6 +28,7 @@ from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
+from app.services.retention import RetentionService
 from app.services.users import UserService
 from app.services.workflow import WorkflowService
 
@@ -49,6 +50,7 @@ class Services:
     reports: ReportService
     users: UserService
     audit: AuditService
+    retention: RetentionService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -119,6 +121,7 @@ def open_casebook(
         reports=ReportService(ctx, cases, evidence, letters, workflow),
         users=UserService(ctx),
         audit=audit,
+        retention=RetentionService(ctx, blobs, evidence, letters),
         migration_backup=backup,
     )
     if may_migrate:
