@@ -63,8 +63,10 @@ class RetentionRules:
             "safeguarding_without_dob_years",
         ):
             value = data.get(name)
-            ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100
-            values[name] = int(value) if ok else int(getattr(default, name))
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
+                values[name] = value
+            else:
+                values[name] = int(getattr(default, name))
         return cls(**values)
 
     def checked(self) -> RetentionRules:
