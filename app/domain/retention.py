@@ -254,6 +254,12 @@ def _name_tokens(name: str) -> set[str]:
     }
 
 
+_RUNS = re.compile(
+    r"(?:\b(?:" + "|".join(sorted(_TITLES)) + r")\.?\s+)?\[third party\](?:\s+\[third party\])*",
+    re.IGNORECASE,
+)
+
+
 class ThirdPartyRedactor:
     """Replaces other people's names and contact details with "[third party]".
 
@@ -285,5 +291,5 @@ class ThirdPartyRedactor:
         if self._pattern is None or not text:
             return text
         redacted = self._pattern.sub(THIRD_PARTY, text)
-        # "[third party] [third party]" (a first name and a surname) reads better as one.
-        return re.sub(r"(\[third party\])(?:\s+\[third party\])+", THIRD_PARTY, redacted)
+        # "Mrs [third party] [third party]" (a title, first name and surname) reads as one.
+        return _RUNS.sub(THIRD_PARTY, redacted)

@@ -29,11 +29,19 @@ BODY_W = PAGE_W - 2 * MARGIN
 RULE = colors.HexColor("#cccccc")
 
 
-def _table(rows: list[list[Any]], widths: list[float], s: dict[str, Any]) -> Table:
+def _table(
+    rows: list[list[Any]], widths: list[float], s: dict[str, Any], small_column: int = -1
+) -> Table:
     cell = s["table"]
     head = s["table-head"]
     data = [[Paragraph(esc(str(v)), head) for v in rows[0]]]
-    data += [[Paragraph(esc(str(v)), cell) for v in row] for row in rows[1:]]
+    data += [
+        [
+            Paragraph(esc(str(v)), s["table-small"] if n == small_column else cell)
+            for n, v in enumerate(row)
+        ]
+        for row in rows[1:]
+    ]
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -58,6 +66,7 @@ def render_subject_access(report: SubjectAccessReport) -> bytes:
     s = styles(10)
     s["table"] = s["plain"].clone("table", fontSize=8.5, leading=11)
     s["table-head"] = s["table"].clone("table-head", fontName=BOLD)
+    s["table-small"] = s["table"].clone("table-small", fontSize=7, leading=9.5)
     story: list[Any] = [
         Paragraph(esc(report.school), s["h2"]),
         Paragraph("Subject access request", s["h1"]),
@@ -144,8 +153,8 @@ def render_subject_access(report: SubjectAccessReport) -> bytes:
             ]
             for x in report.exhibits
         ]
-        widths = [25 * mm, 16 * mm, 37 * mm, 18 * mm, 52 * mm, BODY_W - 148 * mm]
-        story.append(_table(rows, widths, s))
+        widths = [25 * mm, 16 * mm, 33 * mm, 20 * mm, 53 * mm, BODY_W - 147 * mm]
+        story.append(_table(rows, widths, s, small_column=4))
     else:
         story.append(_none("No evidence is held on these cases.", s))
 

@@ -129,4 +129,3 @@ def test_office_staff_may_not_delete_or_hold(services: Services, filled: Filled)
     with pytest.raises(AccessDenied):
         services.retention.subject_access(filled.subject_id)
     assert services.retention.count_rows_for(filled.closed_id) > 0
-
