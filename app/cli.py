@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_workflow(commands)
     _register_security(commands)
     _register_backups(commands)
+    _register_retention(commands, case_commands)
     return parser
 
 
@@ -808,6 +809,86 @@ READ_ONLY = {
     "audit export",
     # A backup copies the database online and only records that it was made.
     "backup",
+    "retention",
+}
+
+
+# ----- retention, deletion and subject access (issue #7) --------------------------------
+
+
+def _register_retention(commands: Any, case_commands: Any) -> None:
+    retention = commands.add_parser(
+        "retention", help="list closed cases due for review under the retention rules"
+    )
+    retention.add_argument("--json", action="store_true", help="machine-readable output")
+    retention.add_argument(
+        "--all", action="store_true", help="every closed case with its review date"
+    )
+    delete = case_commands.add_parser(
+        "delete", help="securely delete a closed case, keeping only a deletion record"
+    )
+    delete.add_argument("reference", metavar="REF")
+    delete.add_argument("--reason", required=True, help="why the case is being deleted")
+    sar = commands.add_parser(
+        "sar", help="export everything held about one person (subject access request)"
+    )
+    sar.add_argument("--person", required=True, metavar="NAME")
+    sar.add_argument("--out", required=True, metavar="FILE.zip")
+
+
+def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
+    items = services.retention.schedule() if args.all else services.retention.due_for_review()
+    if args.json:
+        _print_json(
+            [
+                {
+                    "reference": i.reference,
+                    "reason": i.review.text,
+                    "reason_id": i.review.reason.value,
+                    "review_date": i.due_on.isoformat(),
+                    "closed_on": i.closed_on.isoformat(),
+                    "dob_missing": i.review.dob_missing,
+                    "legal_hold": i.legal_hold,
+                }
+                for i in items
+            ]
+        )
+        return EXIT_OK
+    for i in items:
+        hold = f"  ON LEGAL HOLD: {i.legal_hold}" if i.legal_hold else ""
+        sys.stdout.write(
+            f"{i.reference:<14} {format_short_date(i.due_on):<11} {i.review.text}{hold}\n"
+        )
+    plural = "s" if len(items) != 1 else ""
+    what = f"closed case{plural}" if args.all else f"case{plural} due for review"
+    sys.stdout.write(f"{len(items)} {what}\n")
+    return EXIT_OK
+
+
+def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
+    case_id = services.cases.case_id_for(args.reference)
+    record = services.retention.delete_case(case_id, args.reason)
+    sys.stdout.write(f"Deleted case {record.reference}; only a record of its deletion remains.\n")
+    return EXIT_OK
+
+
+def _cmd_sar(services: Services, args: argparse.Namespace) -> int:
+    _check_writable(args.out)
+    person = services.retention.find_person(args.person)
+    export = services.retention.subject_access(person.id)
+    _write_output(args.out, export.zip_bytes)
+    count = len(export.file_names)
+    sys.stdout.write(
+        f"Saved everything held about {person.name} ({count} file{'s' if count != 1 else ''}) "
+        f"to {args.out}\n"
+    )
+    return EXIT_OK
+
+
+RETENTION_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
+    "retention": _cmd_retention,
+    "case delete": _cmd_case_delete,
+    "sar": _cmd_sar,
 }
 
 
@@ -848,6 +929,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         "report": _cmd_report,
         **SECURITY_HANDLERS,
         **BACKUP_HANDLERS,
+        **RETENTION_HANDLERS,
     }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:

@@ -29,7 +29,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0007_shared_blobs"
+SCHEMA_HEAD = "0008_retention"
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -64,6 +64,8 @@ class CaseRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Retention (issue 7): safeguarding records are kept until the child is 25.
+    child_date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     category_links: Mapped[list[CaseCategoryRecord]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
@@ -342,3 +344,31 @@ class BlobRecord(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ----- Retention (issue 7): legal holds and what remains of deleted cases -----------------
+
+
+class LegalHoldRecord(Base):
+    """A case that must be kept whatever its review date says."""
+
+    __tablename__ = "legal_holds"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    set_by: Mapped[str] = mapped_column(String(200))
+
+
+class CaseDeletionRecord(Base):
+    """All that remains of a deleted case: its reference, when, who and why."""
+
+    __tablename__ = "case_deletions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20))
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)

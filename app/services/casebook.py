@@ -29,6 +29,7 @@ from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
+from app.services.retention import RetentionService
 from app.services.users import UserService
 from app.services.workflow import WorkflowService
 
@@ -51,6 +52,7 @@ class Services:
     users: UserService
     audit: AuditService
     backups: BackupService
+    retention: RetentionService
     migration_backup: Path | None = None
 
     def sweep_blobs(self) -> list[str]:
@@ -122,6 +124,7 @@ def open_casebook(
         users=UserService(ctx),
         audit=audit,
         backups=BackupService(ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine),
+        retention=RetentionService(ctx, blobs, evidence, letters),
         migration_backup=backup,
     )
     if may_migrate:

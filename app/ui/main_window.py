@@ -338,6 +338,13 @@ class MainWindow(QMainWindow):
                 self.case_list.model.case_sort,
             ),
         )
+
+        def retention_review() -> None:
+            from app.ui.dialogs.retention import RetentionDialog
+
+            RetentionDialog(self.services, self.signals, self).exec()
+
+        self.retention_action = self._action("Retention re&view…", retention_review)
         menus = {m.title(): m for m in self.menuBar().findChildren(QMenu)}
         file_menu = menus["&File"]
         first = file_menu.actions()[1]
@@ -346,6 +353,7 @@ class MainWindow(QMainWindow):
             self.case_file_action,
             self.governors_action,
             self.list_csv_action,
+            self.retention_action,
         ):
             file_menu.insertAction(first, action)
         menus["&View"].addAction(self.today_dock.toggleViewAction())

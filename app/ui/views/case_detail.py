@@ -112,6 +112,8 @@ class CaseDetailView(QWidget):
         self.link_button = QPushButton("&Link person…", self)
         self.edit_person_button = QPushButton("&Edit person…", self)
         self.unlink_button = QPushButton("&Unlink", self)
+        self.sar_button = QPushButton("Subject access e&xport…", self)
+        self.sar_button.clicked.connect(self.subject_access_export)
         self.link_button.clicked.connect(self.link_person)
         self.edit_person_button.clicked.connect(self.edit_person)
         self.unlink_button.clicked.connect(self.unlink_person)
@@ -124,6 +126,7 @@ class CaseDetailView(QWidget):
         people_buttons.addWidget(self.edit_person_button)
         people_buttons.addWidget(self.unlink_button)
         people_buttons.addStretch(1)
+        people_buttons.addWidget(self.sar_button)
         people_layout.addLayout(people_buttons)
 
         # Chronology tab.
@@ -255,6 +258,7 @@ class CaseDetailView(QWidget):
         has_people = bool(links)
         self.edit_person_button.setEnabled(has_people)
         self.unlink_button.setEnabled(has_people)
+        self.sar_button.setEnabled(has_people)
 
     def _fill_events(self) -> None:
         assert self.case is not None
@@ -401,6 +405,13 @@ class CaseDetailView(QWidget):
         dialog = PersonDialog(self._services, link.person, self)
         if dialog.exec():
             self._signals.data_changed.emit(0)
+
+    def subject_access_export(self) -> None:
+        link = self._selected_link()
+        if link is not None:
+            from app.ui.dialogs.retention import export_subject_access
+
+            export_subject_access(self, self._services, link.person)
 
     def unlink_person(self) -> None:
         link = self._selected_link()

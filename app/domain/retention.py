@@ -1,0 +1,295 @@
+"""How long the school keeps each kind of case, and when a closed case is due for review.
+
+Nothing is ever deleted automatically: a case whose time has come appears on the
+"due for review" list, and the head teacher decides whether to delete it, keep it for
+longer (legal hold) or leave it for now. Safeguarding records about a child are kept
+until the child is 25, as the usual guidance for schools advises.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from app.domain.errors import CasebookError, ValidationError
+
+SETTING_KEY = "retention_rules"
+THIRD_PARTY = "[third party]"
+
+
+class DeletionRefused(CasebookError):
+    """A case that may not be deleted yet (still open, or on legal hold)."""
+
+
+@dataclass(frozen=True)
+class RetentionRules:
+    """The school's retention periods, in whole years."""
+
+    # Closed cases that do not concern safeguarding: reviewed this long after closing.
+    review_after_years: int = 6
+    # Safeguarding cases: kept until the child concerned reaches this age.
+    safeguarding_until_age: int = 25
+    # When the child's date of birth is not recorded: this long after closing instead.
+    safeguarding_without_dob_years: int = 25
+
+    def to_json(self) -> str:
+        """The rules as stored in the settings table."""
+        return json.dumps(
+            {
+                "review_after_years": self.review_after_years,
+                "safeguarding_until_age": self.safeguarding_until_age,
+                "safeguarding_without_dob_years": self.safeguarding_without_dob_years,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> RetentionRules:
+        """Rules from stored JSON; anything missing or unreadable falls back to the default."""
+        default = cls()
+        try:
+            data: Any = json.loads(text) if text else {}
+        except ValueError:
+            return default
+        if not isinstance(data, dict):
+            return default
+        values: dict[str, int] = {}
+        for name in (
+            "review_after_years",
+            "safeguarding_until_age",
+            "safeguarding_without_dob_years",
+        ):
+            value = data.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
+                values[name] = value
+            else:
+                values[name] = int(getattr(default, name))
+        return cls(**values)
+
+    def checked(self) -> RetentionRules:
+        """These rules, or ``ValidationError`` naming the period that makes no sense."""
+        for label, value in (
+            ("review period for closed cases", self.review_after_years),
+            ("age until which safeguarding cases are kept", self.safeguarding_until_age),
+            (
+                "review period for safeguarding cases without a date of birth",
+                self.safeguarding_without_dob_years,
+            ),
+        ):
+            if not 1 <= value <= 100:
+                raise ValidationError(f"The {label} must be between 1 and 100 years, not {value}.")
+        return self
+
+
+class ReviewReason(StrEnum):
+    """Why a closed case comes up for review."""
+
+    CLOSED = "closed"
+    SAFEGUARDING_DOB = "safeguarding_dob"
+    SAFEGUARDING_NO_DOB = "safeguarding_no_dob"
+
+
+def add_years(day: date, years: int) -> date:
+    """``day`` moved on by whole years; 29 February becomes 28 February in other years."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@dataclass(frozen=True)
+class ReviewDate:
+    """When one closed case is due for review, and why."""
+
+    due_on: date
+    reason: ReviewReason
+    text: str
+
+    @property
+    def dob_missing(self) -> bool:
+        """True when a safeguarding case lacks the child's date of birth."""
+        return self.reason is ReviewReason.SAFEGUARDING_NO_DOB
+
+
+def review_date(
+    rules: RetentionRules,
+    *,
+    closed_on: date,
+    safeguarding: bool,
+    child_date_of_birth: date | None,
+) -> ReviewDate:
+    """When a case closed on ``closed_on`` comes up for review under ``rules``."""
+    if not safeguarding:
+        years = rules.review_after_years
+        return ReviewDate(
+            add_years(closed_on, years),
+            ReviewReason.CLOSED,
+            f"Closed case: reviewed {years} years after closing",
+        )
+    if child_date_of_birth is not None:
+        age = rules.safeguarding_until_age
+        return ReviewDate(
+            add_years(child_date_of_birth, age),
+            ReviewReason.SAFEGUARDING_DOB,
+            f"Safeguarding: kept until the child is {age}",
+        )
+    years = rules.safeguarding_without_dob_years
+    return ReviewDate(
+        add_years(closed_on, years),
+        ReviewReason.SAFEGUARDING_NO_DOB,
+        f"Safeguarding: child's date of birth missing, reviewed {years} years after closing",
+    )
+
+
+@dataclass(frozen=True)
+class RetentionItem:
+    """One closed case on the retention schedule."""
+
+    case_id: int
+    reference: str
+    title: str
+    closed_on: date
+    review: ReviewDate
+    legal_hold: str  # the reason for the hold, or "" when there is none
+
+    @property
+    def due_on(self) -> date:
+        """The review date."""
+        return self.review.due_on
+
+
+@dataclass(frozen=True)
+class LegalHold:
+    """A case kept whatever its review date says (a claim, an inquiry, the police)."""
+
+    reason: str
+    set_at: datetime
+    set_by: str
+
+
+@dataclass(frozen=True)
+class DeletionRecord:
+    """All that remains of a deleted case."""
+
+    reference: str
+    deleted_at: datetime
+    deleted_by: str
+    reason: str
+
+
+# ----- subject access --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SarCase:
+    """One case a person is linked to, as told to that person."""
+
+    reference: str
+    title: str
+    roles: tuple[str, ...]
+    status: str
+    opened_on: str
+    standards: tuple[str, ...]
+    summary: str
+    others_withheld: int
+
+
+@dataclass(frozen=True)
+class SarLetter:
+    """A letter addressed to the person."""
+
+    reference: str
+    date: str
+    label: str
+    subject: str
+    file_name: str
+
+
+@dataclass(frozen=True)
+class SarEntry:
+    """A note or chronology entry that mentions the person."""
+
+    reference: str
+    when: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SarExhibit:
+    """An evidence item on one of the person's cases (listed, not copied)."""
+
+    reference: str
+    label: str
+    name: str
+    added_on: str
+    sha256: str
+    redacted_copy: str  # file name of the redacted copy in the zip, or ""
+
+
+@dataclass(frozen=True)
+class SubjectAccessReport:
+    """Everything the school holds about one person, third parties' details redacted."""
+
+    school: str
+    person_name: str
+    person_details: tuple[str, ...]
+    generated_on: str
+    cases: tuple[SarCase, ...]
+    letters: tuple[SarLetter, ...]
+    entries: tuple[SarEntry, ...]
+    exhibits: tuple[SarExhibit, ...]
+
+
+_TITLES = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "lady"})
+
+
+def _name_tokens(name: str) -> set[str]:
+    return {
+        t.lower()
+        for t in re.findall(r"[^\W\d_][\w'’-]*", name)
+        if len(t) >= 3 and t.lower().strip(".") not in _TITLES
+    }
+
+
+_RUNS = re.compile(
+    r"(?:\b(?:" + "|".join(sorted(_TITLES)) + r")\.?\s+)?\[third party\](?:\s+\[third party\])*",
+    re.IGNORECASE,
+)
+
+
+class ThirdPartyRedactor:
+    """Replaces other people's names and contact details with "[third party]".
+
+    Whole details first (a full name, an address line, an e-mail address, a phone number),
+    then single words of other people's names, so "Mr Smith" is hidden as well as
+    "John Smith". Words of the subject's own name are never hidden.
+    """
+
+    def __init__(self, subject_name: str, others: list[list[str]]) -> None:
+        own = _name_tokens(subject_name)
+        phrases: set[str] = set()
+        words: set[str] = set()
+        for details in others:
+            if not details:
+                continue
+            name, *contact = details
+            if name.strip() and name.strip().lower() != subject_name.strip().lower():
+                phrases.add(name.strip())
+                words |= _name_tokens(name) - own
+            phrases |= {c.strip() for c in contact if len(c.strip()) >= 3}
+        ordered = sorted(phrases, key=len, reverse=True)
+        patterns = [re.escape(p) for p in ordered] + [
+            rf"\b{re.escape(w)}\b" for w in sorted(words, key=len, reverse=True)
+        ]
+        self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every third party's detail replaced."""
+        if self._pattern is None or not text:
+            return text
+        redacted = self._pattern.sub(THIRD_PARTY, text)
+        # "Mrs [third party] [third party]" (a title, first name and surname) reads as one.
+        return _RUNS.sub(THIRD_PARTY, redacted)

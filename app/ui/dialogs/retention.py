@@ -1,0 +1,263 @@
+"""The retention review: closed cases due for review, legal holds, secure deletion, and SAR."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.dates import format_short_date
+from app.domain.records import Person
+from app.domain.retention import RetentionItem
+from app.services.casebook import Services
+from app.ui.errors import refusals_shown
+from app.ui.signals import AppSignals
+
+COLUMNS = ("Reference", "Title", "Closed", "Review date", "Why", "Legal hold")
+
+
+class RetentionDialog(QDialog):
+    """Closed cases whose review date has come; the head teacher decides what happens next."""
+
+    def __init__(self, services: Services, signals: AppSignals, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._services = services
+        self._signals = signals
+        self.items: list[RetentionItem] = []
+        self.setWindowTitle("Retention review")
+        self.resize(900, 460)
+        rules = services.retention.rules()
+        intro = QLabel(
+            f"Closed cases are reviewed {rules.review_after_years} years after closing; "
+            f"safeguarding cases are kept until the child is {rules.safeguarding_until_age}. "
+            "Nothing is deleted unless you choose to delete it.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.show_all = QCheckBox("Show every closed case, not only those due", self)
+        self.show_all.toggled.connect(lambda _on: self.refresh())
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.empty = QLabel("No closed case is due for review.", self)
+        self.hold_button = QPushButton("Set &legal hold…", self)
+        self.lift_button = QPushButton("&Lift legal hold…", self)
+        self.dob_button = QPushButton("Child's &date of birth…", self)
+        self.delete_button = QPushButton("&Delete case…", self)
+        self.hold_button.clicked.connect(self.set_hold)
+        self.lift_button.clicked.connect(self.lift_hold)
+        self.dob_button.clicked.connect(self.set_dob)
+        self.delete_button.clicked.connect(self.delete_case)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        buttons = QHBoxLayout()
+        for button in (self.hold_button, self.lift_button, self.dob_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.show_all)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(buttons)
+        layout.addWidget(close)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload the list from the casebook."""
+        retention = self._services.retention
+        self.items = (
+            retention.schedule() if self.show_all.isChecked() else retention.due_for_review()
+        )
+        self.table.setRowCount(len(self.items))
+        for row, item in enumerate(self.items):
+            values = (
+                item.reference,
+                item.title,
+                format_short_date(item.closed_on),
+                format_short_date(item.due_on),
+                item.review.text,
+                item.legal_hold,
+            )
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                cell.setToolTip(value)
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(1, min(self.table.columnWidth(1), 240))
+        self.empty.setVisible(not self.items)
+        self.empty.setText(
+            "No case is closed yet."
+            if self.show_all.isChecked()
+            else "No closed case is due for review."
+        )
+        self._update_buttons()
+
+    def selected(self) -> RetentionItem | None:
+        """The highlighted case, if any."""
+        row = self.table.currentRow()
+        return self.items[row] if 0 <= row < len(self.items) else None
+
+    def _update_buttons(self) -> None:
+        item = self.selected()
+        self.hold_button.setEnabled(item is not None and not item.legal_hold)
+        self.lift_button.setEnabled(item is not None and bool(item.legal_hold))
+        self.dob_button.setEnabled(item is not None)
+        self.delete_button.setEnabled(item is not None and not item.legal_hold)
+
+    def _ask_reason(self, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getText(self, title, label)
+        return text if ok else None
+
+    def _changed(self, case_id: int) -> None:
+        self._signals.data_changed.emit(case_id)
+        self.refresh()
+
+    def set_hold(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        reason = self._ask_reason("Legal hold", f"Why must {item.reference} be kept?")
+        if reason is None:
+            return
+        with refusals_shown(self):
+            self._services.retention.set_legal_hold(item.case_id, reason)
+            self._changed(item.case_id)
+
+    def lift_hold(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        reason = self._ask_reason(
+            "Lift legal hold", f"Why may {item.reference} follow its review date again?"
+        )
+        if reason is None:
+            return
+        with refusals_shown(self):
+            self._services.retention.clear_legal_hold(item.case_id, reason)
+            self._changed(item.case_id)
+
+    def set_dob(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        with refusals_shown(self):
+            current = self._services.retention.child_date_of_birth(item.case_id)
+            dialog = DateOfBirthDialog(item.reference, current, self)
+            if dialog.exec():
+                self._services.retention.set_child_date_of_birth(item.case_id, dialog.value())
+                self._changed(item.case_id)
+
+    def delete_case(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        reason = self._ask_reason(
+            "Delete case", f"Why is {item.reference} being deleted? (kept in the deletion record)"
+        )
+        if reason is None:
+            return
+        answer = QMessageBox.warning(
+            self,
+            "Delete case",
+            f"Delete {item.reference} with its evidence, letters, chronology and the people "
+            "linked to no other case? This cannot be undone; only a record of the deletion "
+            "is kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        with refusals_shown(self):
+            self._services.retention.delete_case(item.case_id, reason)
+            self._changed(0)
+
+
+class DateOfBirthDialog(QDialog):
+    """The date of birth of the child a safeguarding case concerns (or none)."""
+
+    def __init__(self, reference: str, current: date | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Child's date of birth")
+        self.edit = QDateEdit(self)
+        self.edit.setDisplayFormat("dd/MM/yyyy")
+        self.edit.setCalendarPopup(True)
+        start = QDate(current.year, current.month, current.day) if current else None
+        self.edit.setDate(start or QDate.currentDate().addYears(-8))
+        self.none = QCheckBox("Not known", self)
+        self.none.setChecked(current is None)
+        self.none.toggled.connect(lambda on: self.edit.setEnabled(not on))
+        self.edit.setEnabled(current is not None)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        label = QLabel(
+            f"Date of birth of the child {reference} concerns; a safeguarding case is kept "
+            "until the child is 25.",
+            self,
+        )
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        row = QHBoxLayout()
+        row.addWidget(self.edit)
+        row.addWidget(self.none)
+        layout.addLayout(row)
+        layout.addWidget(buttons, 0, Qt.AlignmentFlag.AlignRight)
+
+    def value(self) -> date | None:
+        """The chosen date, or None when not known."""
+        if self.none.isChecked():
+            return None
+        picked: date = self.edit.date().toPython()  # type: ignore[assignment]
+        return picked
+
+
+def export_subject_access(parent: QWidget, services: Services, person: Person) -> Path | None:
+    """Ask where to save, then write the subject access zip for ``person``."""
+    suggested = f"Subject access - {person.name}.zip"
+    path, _ = QFileDialog.getSaveFileName(
+        parent, "Subject access export", suggested, "Zip files (*.zip)"
+    )
+    if not path:
+        return None
+    with refusals_shown(parent):
+        export = services.retention.subject_access(person.id)
+        target = Path(path)
+        temp = target.with_name(target.name + ".part")
+        temp.write_bytes(export.zip_bytes)
+        temp.replace(target)
+        QMessageBox.information(
+            parent,
+            "Subject access export",
+            f"Saved everything held about {person.name} ({len(export.file_names)} files) to "
+            f"{target.name}. Other people's details are shown as [third party].",
+        )
+        return target
+    return None

@@ -1,0 +1,63 @@
+"""Subject access export: the person's own data in, other people's details out."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from pypdf import PdfReader
+
+from app.services.casebook import Services
+from tests.retention.conftest import OTHER, OTHER_ADDRESS, SUBJECT, Filled
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_export_holds_the_persons_data_and_hides_third_parties(
+    services: Services, filled: Filled
+) -> None:
+    export = services.retention.subject_access(filled.subject_id)
+    text = " ".join(_text(export.pdf).split())
+    case = services.cases.get_case(filled.closed_id)
+    assert SUBJECT in text
+    assert "3 Orchard Close" in text
+    assert case.reference in text
+    assert "Author of post" in text
+    assert "Request for immediate removal" in text
+    assert f"Phoned {SUBJECT}; [third party] was present." in text
+    assert "Exhibit 1" in text and "Exhibit 2" in text
+    exhibits = services.evidence.list_evidence(case.id)
+    assert exhibits[0].sha256[:32] in text.replace(" ", "")
+    for detail in (OTHER, "Shah", "Priya", OTHER_ADDRESS, "07700", "Sam Lonely"):
+        assert detail not in text, detail
+    assert "[third party]" in text
+    assert "2 other people are linked to this case" in text
+
+
+def test_zip_holds_the_pdf_letters_and_only_redacted_evidence(
+    services: Services, filled: Filled
+) -> None:
+    export = services.retention.subject_access(filled.subject_id)
+    archive = zipfile.ZipFile(io.BytesIO(export.zip_bytes))
+    names = archive.namelist()
+    assert names[0].startswith("Subject access - Dana Wells")
+    assert names[0].endswith(".pdf")
+    letters = [n for n in names if n.startswith("letters/")]
+    evidence = [n for n in names if n.startswith("evidence/")]
+    assert len(letters) == 1
+    assert archive.read(letters[0]).startswith(b"%PDF")
+    assert evidence == [
+        f"evidence/{services.cases.get_case(filled.closed_id).reference} Exhibit 2 (redacted).png"
+    ]
+    # The unredacted screenshot never leaves the casebook.
+    assert filled.shared_png not in [archive.read(n) for n in names]
+
+
+def test_person_without_cases_gets_a_short_report(services: Services, filled: Filled) -> None:
+    person = services.retention.find_person(OTHER.upper())
+    export = services.retention.subject_access(person.id)
+    text = " ".join(_text(export.pdf).split())
+    assert "No letters have been sent to this person." in text
+    assert SUBJECT not in text
