@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -107,7 +107,9 @@ class MainWindow(QMainWindow):
         self._add_workflow()
         self._restore_layout()
         self._show_counts(self.case_list.counts)
-        self.case_list.select_row(0)
+        # Open the first case once the window has been painted, so the list appears at once
+        # even when that case has a hundred exhibits to show.
+        QTimer.singleShot(0, self._open_first_case)
         self.case_list.table.setFocus()
         if idle_lock_ms is None:
             idle_lock_ms = _idle_lock_setting(services.paths.root)
@@ -537,6 +539,10 @@ class MainWindow(QMainWindow):
             "main/case_list_header", self.case_list.table.horizontalHeader().saveState()
         )
         settings.sync()
+
+    def _open_first_case(self) -> None:
+        if self.case_detail.case is None and self.case_list.selected_case_id() == 0:
+            self.case_list.select_row(0)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

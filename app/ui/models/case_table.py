@@ -32,6 +32,16 @@ OVERDUE_BACKGROUND = QColor("#fdecea")
 OVERDUE_TEXT = QColor("#a61b1b")
 
 _Index = QModelIndex | QPersistentModelIndex
+_ROLES_ANSWERED = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.BackgroundRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.FontRole,
+        CASE_ID_ROLE,
+    }
+)
 
 
 class CaseTableModel(QAbstractTableModel):
@@ -43,7 +53,8 @@ class CaseTableModel(QAbstractTableModel):
         self._filter = CaseFilter()
         self._sort = CaseSort()
         self._count = 0
-        self._pages: OrderedDict[int, list[CaseRow]] = OrderedDict()
+        self._pages: OrderedDict[int, list[tuple[CaseRow, tuple[str, ...]]]] = OrderedDict()
+        self._recent_page = -1
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -65,29 +76,37 @@ class CaseTableModel(QAbstractTableModel):
         """Forget cached pages and re-count (after a filter change or a data change)."""
         self.beginResetModel()
         self._pages.clear()
+        self._recent_page = -1
         self._count = self._cases.count_cases(self._filter)
         self.endResetModel()
 
     def row_of_case(self, case_id: int) -> int | None:
         """The row of a case among cached pages, or None when not loaded or not shown."""
         for number, page in self._pages.items():
-            for offset, row in enumerate(page):
+            for offset, (row, _texts) in enumerate(page):
                 if row.id == case_id:
                     return number * PAGE_SIZE + offset
         return None
 
     def case_at(self, row: int) -> CaseRow | None:
+        found = self._entry(row)
+        return found[0] if found is not None else None
+
+    def _entry(self, row: int) -> tuple[CaseRow, tuple[str, ...]] | None:
+        """The row and its column texts, formatted once when its page is read."""
         if row < 0 or row >= self._count:
             return None
         number, offset = divmod(row, PAGE_SIZE)
         page = self._pages.get(number)
         if page is None:
-            page = self._cases.list_cases(self._filter, self._sort, number * PAGE_SIZE, PAGE_SIZE)
+            rows = self._cases.list_cases(self._filter, self._sort, number * PAGE_SIZE, PAGE_SIZE)
+            page = [(r, tuple(_display(r, key) for key, _label in COLUMNS)) for r in rows]
             self._pages[number] = page
             while len(self._pages) > MAX_PAGES:
                 self._pages.popitem(last=False)
-        else:
+        elif number != self._recent_page:
             self._pages.move_to_end(number)
+        self._recent_page = number
         return page[offset] if offset < len(page) else None
 
     # ----- Qt model interface -----------------------------------------------------
@@ -106,20 +125,22 @@ class CaseTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        # Painting asks every cell for a dozen roles; answer the unused ones at once.
+        if role not in _ROLES_ANSWERED or not index.isValid():
             return None
-        row = self.case_at(index.row())
-        if row is None:
+        entry = self._entry(index.row())
+        if entry is None:
             return None
-        key = COLUMNS[index.column()][0]
+        row, texts = entry
         if role == Qt.ItemDataRole.DisplayRole:
-            return _display(row, key)
+            return texts[index.column()]
+        key = COLUMNS[index.column()][0]
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "categories":
                 return "\n".join(CATEGORY_INFO[c].label for c in sorted(row.categories))
             if key == "follow_up_due" and row.overdue:
                 return "Overdue: the follow-up date has passed."
-            return _display(row, key)
+            return texts[index.column()]
         if role == CASE_ID_ROLE:
             return row.id
         if row.overdue:

@@ -212,14 +212,16 @@ class CaseListView(QWidget):
         """Keep the case that was selected; else the first row.
 
         While typing in the search box (``search_all=False``) only the first page is
-        looked at, so a keystroke never reads every matching id of a large casebook.
+        looked at, so a keystroke never reads every matching id of a large casebook, and a
+        case that no longer matches is closed rather than another opened in its place:
+        opening a case reads all its tabs, too much work for every keystroke.
         """
         if case_id:
             self.model.case_at(0)  # loads the first page
             known = self.model.row_of_case(case_id) is not None
             if (known or search_all) and self.select_case(case_id):
                 return
-        if self.model.rowCount():
+        if self.model.rowCount() and search_all:
             self.select_row(0)
         else:
             self.case_selected.emit(0)
