@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _casebook import BENCH_PASSWORD, fresh_copy
+from _casebook import BENCH_PASSWORD, fresh_copy, seconds_to_first_paint
 
 START_TARGET_S = 1.0
 KEYSTROKE_TARGET_MS = 50.0
@@ -57,18 +57,7 @@ def measure_start(folder: Path, runs: int = 5) -> list[float]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     times = []
     for _ in range(runs):
-        started = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "app", "--data-dir", str(folder)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        elapsed = time.perf_counter() - started
-        if "first paint" not in result.stdout:
-            raise SystemExit(f"the window did not report its first paint: {result.stderr}")
-        times.append(elapsed)
+        times.append(seconds_to_first_paint(folder, env))
     return times
 
 

@@ -42,7 +42,7 @@ class BlobStorage(Protocol):
     def hash_of_stored(self, sha256: str) -> str | None: ...
     def delete(self, sha256: str) -> None: ...
     def all_hashes(self) -> Iterator[str]: ...
-    def sweep(self, referenced: set[str]) -> list[str]: ...
+    def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]: ...
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -149,16 +149,30 @@ class BlobStore:
                 if item.is_file() and len(item.name) == 62:
                     yield folder.name + item.name
 
-    def sweep(self, referenced: set[str]) -> list[str]:
-        """Remove temporary files left by a crash and blobs no record refers to."""
+    def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]:
+        """Remove temporary files left by a crash and blobs no record refers to.
+
+        At start-up nothing else can be writing (the caller holds the data folder's lock),
+        so everything unreferenced goes. A sweep while the window is open passes
+        ``written_before`` (the time the window started): files written since may belong
+        to an import that has written its blob but not yet committed its row.
+        """
         removed: list[str] = []
         if not self.root.is_dir():
             return removed
+
+        def settled(path: Path) -> bool:
+            try:
+                return written_before is None or path.stat().st_mtime < written_before
+            except FileNotFoundError:
+                return False
+
         for temp in self.root.glob(f"{TEMP_PREFIX}*"):
-            temp.unlink(missing_ok=True)
-            removed.append(temp.name)
+            if settled(temp):
+                temp.unlink(missing_ok=True)
+                removed.append(temp.name)
         for sha in list(self.all_hashes()):
-            if sha not in referenced:
+            if sha not in referenced and settled(self.path_for(sha)):
                 self.delete(sha)
                 removed.append(sha)
         if removed:

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,8 +138,9 @@ class AuditService:
             current = self._read_head()
             if current is not None and current[0] >= seq:
                 return
-            # A name of its own, so another process writing at the same moment cannot clash.
-            temp = self.head_path.with_name(f"{HEAD_FILE}.{os.getpid()}.part")
+            # A name of its own, so another process, or another casebook object in this one,
+            # writing at the same moment cannot clash (the lock covers one object only).
+            temp = self.head_path.with_name(f"{HEAD_FILE}.{secrets.token_hex(8)}.part")
             with open(temp, "w", encoding="ascii") as handle:
                 handle.write(f"{seq} {digest}\n")
                 handle.flush()

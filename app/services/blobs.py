@@ -78,8 +78,12 @@ class DatabaseBlobStore:
         with self.ctx.sessions() as session:
             yield from list(session.scalars(select(BlobRecord.digest)))
 
-    def sweep(self, referenced: set[str]) -> list[str]:
-        """Remove blobs no record has referred to for a day."""
+    def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]:
+        """Remove blobs no record has referred to for a day.
+
+        Other PCs may be writing at any time, so the day's grace always applies, whatever
+        ``written_before`` this PC passes.
+        """
         cutoff = self.ctx.now() - SWEEP_GRACE
         with self.ctx.sessions() as session:
             old = list(

@@ -55,16 +55,18 @@ class Services:
     retention: RetentionService
     migration_backup: Path | None = None
 
-    def sweep_blobs(self) -> list[str]:
+    def sweep_blobs(self, written_before: float | None = None) -> list[str]:
         """Remove crash leftovers and blobs no record refers to (evidence, letters, profile).
 
         Only the process holding the data folder's lock may call this: another process's
         write in progress would otherwise lose its new blob before its row is committed.
+        While this process may itself be writing (the window's background sweep), pass
+        ``written_before`` (when it started) so that its own imports are left alone.
         """
         with self.ctx.sessions() as session:
             referenced = referenced_blob_hashes(session)
         referenced |= self.letters.referenced_blobs()
-        return self.evidence.store.sweep(referenced)
+        return self.evidence.store.sweep(referenced, written_before)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -78,6 +80,7 @@ def open_casebook(
     clock: Callable[[], datetime] = utc_now,
     may_migrate: bool = True,
     database_url: str | None = None,
+    sweep: bool = True,
 ) -> Services:
     """Open (creating and migrating as needed) the casebook in ``data_dir``.
 
@@ -127,8 +130,9 @@ def open_casebook(
         retention=RetentionService(ctx, blobs, evidence, letters),
         migration_backup=backup,
     )
-    if may_migrate:
+    if may_migrate and sweep:
         # Only the process holding the data folder may tidy the store: another process's
-        # import in progress would otherwise lose its temporary files.
+        # import in progress would otherwise lose its temporary files. The window passes
+        # sweep=False and tidies on a worker once it is showing (see ui/app.py).
         services.sweep_blobs()
     return services
