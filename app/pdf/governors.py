@@ -22,6 +22,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from app.domain.dates import format_short_date
 from app.domain.report_figures import GovernorsReport
 from app.pdf.common import ACCENT, MUTED, esc, numbered_canvas, styles
 from app.pdf.fonts import REGULAR
@@ -29,10 +30,6 @@ from app.pdf.fonts import REGULAR
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
 BODY_W = PAGE_W - 2 * MARGIN
-
-
-def _uk(day: Any) -> str:
-    return str(day.strftime("%d/%m/%Y"))
 
 
 def _chart(items: Sequence[tuple[str, int]], horizontal: bool) -> Drawing:
@@ -104,7 +101,7 @@ def _table(items: Sequence[tuple[str, int]], heading: str, s: dict[str, Any]) ->
 def render_governors_report(report: GovernorsReport, *, school: str, generated_on: str) -> bytes:
     """The report as PDF bytes: A4, charts and tables, no names or case references."""
     s = styles(10)
-    period = f"{_uk(report.start)} to {_uk(report.end)}"
+    period = f"{format_short_date(report.start)} to {format_short_date(report.end)}"
     story: list[Any] = [
         Paragraph(esc(school), s["h2"]),
         Paragraph("Social media cases: report to governors", s["h1"]),
