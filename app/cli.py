@@ -295,6 +295,11 @@ def case_to_json(case: CaseDetail) -> dict[str, Any]:
     }
 
 
+def _count(number: int, noun: str) -> str:
+    """'1 case', '3 cases': the closing line of a listing."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
@@ -354,7 +359,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
             f"{r.reference}  {STATUS_LABELS[r.status]:<22} {due:<10} {categories:<24} "
             f"{r.title}{flag}\n"
         )
-    sys.stdout.write(f"{len(rows)} case{'s' if len(rows) != 1 else ''}\n")
+    sys.stdout.write(f"{_count(len(rows), 'case')}\n")
     return EXIT_OK
 
 
@@ -527,7 +532,7 @@ def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
             f"{format_short_date(r.letter_date)}  {r.kind.value:<16} {r.method.value:<6} "
             f"{r.recipient_name}  ({r.template_version})\n"
         )
-    sys.stdout.write(f"{len(rows)} letter{'s' if len(rows) != 1 else ''}\n")
+    sys.stdout.write(f"{_count(len(rows), 'letter')}\n")
     return EXIT_OK
 
 
@@ -598,7 +603,7 @@ def _cmd_evidence_list(services: Services, args: argparse.Namespace) -> int:
             f"{e.id:>5}  {e.label:<34} {e.content_type:<28} {shape:<11} "
             f"{e.sha256[:12]}  {e.original_name}{gps}\n"
         )
-    sys.stdout.write(f"{len(exhibits)} item{'s' if len(exhibits) != 1 else ''}\n")
+    sys.stdout.write(f"{_count(len(exhibits), 'item')}\n")
     return EXIT_OK
 
 
@@ -879,8 +884,7 @@ def _cmd_sar(services: Services, args: argparse.Namespace) -> int:
     _write_output(args.out, export.zip_bytes)
     count = len(export.file_names)
     sys.stdout.write(
-        f"Saved everything held about {person.name} ({count} file{'s' if count != 1 else ''}) "
-        f"to {args.out}\n"
+        f"Saved everything held about {person.name} ({_count(count, 'file')}) to {args.out}\n"
     )
     return EXIT_OK
 
