@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from app.domain.errors import ValidationError
+from app.domain.choices import parse_choice
 
 
 class Category(StrEnum):
@@ -57,14 +57,7 @@ CATEGORY_INFO: dict[Category, CategoryInfo] = {
 
 def parse_category(value: str) -> Category:
     """Turn a category id typed by a person into a ``Category``, or explain the choices."""
-    cleaned = value.strip().lower()
-    try:
-        return Category(cleaned)
-    except ValueError:
-        allowed = ", ".join(c.value for c in Category)
-        raise ValidationError(
-            f"'{value}' is not a category; use one of: {allowed}.", field="category"
-        ) from None
+    return parse_choice(Category, value, "a category", "category")
 
 
 def encode_categories(categories: frozenset[Category] | set[Category]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 
-from app.domain.errors import ValidationError
+from app.domain.choices import parse_choice
 from app.domain.people import CaseRole
 from app.domain.status import CaseStatus
 
@@ -124,13 +124,7 @@ def suggested_kind(standard_ids: frozenset[str] | set[str]) -> LetterKind:
 
 def parse_letter_kind(value: str) -> LetterKind:
     """Turn a kind id typed by a person into a ``LetterKind``, or explain the choices."""
-    try:
-        return LetterKind(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(k.value for k in LetterKind)
-        raise ValidationError(
-            f"'{value}' is not a kind of letter; use one of: {allowed}.", field="kind"
-        ) from None
+    return parse_choice(LetterKind, value, "a kind of letter", "kind")
 
 
 class SendMethod(StrEnum):
@@ -150,13 +144,7 @@ SEND_METHOD_LABELS: dict[SendMethod, str] = {
 
 def parse_send_method(value: str) -> SendMethod:
     """Turn a method id into a ``SendMethod``, or explain the choices."""
-    try:
-        return SendMethod(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(m.value for m in SendMethod)
-        raise ValidationError(
-            f"'{value}' is not a way of sending; use one of: {allowed}.", field="method"
-        ) from None
+    return parse_choice(SendMethod, value, "a way of sending", "method")
 
 
 class Procedure(StrEnum):
@@ -178,13 +166,7 @@ PROCEDURE_LABELS: dict[Procedure, str] = {
 
 def parse_procedure(value: str) -> Procedure:
     """Turn a procedure id into a ``Procedure``, or explain the choices."""
-    try:
-        return Procedure(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(p.value for p in Procedure)
-        raise ValidationError(
-            f"'{value}' is not a school procedure; use one of: {allowed}.", field="procedure"
-        ) from None
+    return parse_choice(Procedure, value, "a school procedure", "procedure")
 
 
 @dataclass(frozen=True)

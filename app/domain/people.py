@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from app.domain.errors import ValidationError
+from app.domain.choices import parse_choice
 
 
 class PersonKind(StrEnum):
@@ -54,22 +54,12 @@ ROLE_PHRASES: dict[CaseRole, str] = {
 
 def parse_role(value: str) -> CaseRole:
     """Turn a role id into a ``CaseRole``, or explain the choices."""
-    try:
-        return CaseRole(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(r.value for r in CaseRole)
-        raise ValidationError(f"'{value}' is not a role; use one of: {allowed}.") from None
+    return parse_choice(CaseRole, value, "a role")
 
 
 def parse_person_kind(value: str) -> PersonKind:
     """Turn a person kind id into a ``PersonKind``, or explain the choices."""
-    try:
-        return PersonKind(value.strip().lower())
-    except ValueError:
-        allowed = ", ".join(k.value for k in PersonKind)
-        raise ValidationError(
-            f"'{value}' is not a kind of person; use one of: {allowed}."
-        ) from None
+    return parse_choice(PersonKind, value, "a kind of person")
 
 
 def name_key(name: str) -> str:
