@@ -12,14 +12,11 @@ import getpass
 import json
 import logging
 import os
-import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.config import (
@@ -37,7 +34,7 @@ from app.domain.dates import (
     london_today,
     parse_iso_datetime,
 )
-from app.domain.errors import CasebookError, SignInError, ValidationError
+from app.domain.errors import BackupError, CasebookError, SignInError, ValidationError
 from app.domain.evidence import EvidenceDetails
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
@@ -46,7 +43,7 @@ from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
 from app.services.evidence import describe_exhibit
-from app.services.faults import explain_storage_failure
+from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 
 log = logging.getLogger("app.cli")
 
@@ -785,8 +782,64 @@ def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_restore(services: Services, args: argparse.Namespace) -> int:
-    result = services.backups.restore(Path(args.file).expanduser().absolute())
+def restore_from_backup(data_dir: Path, args: argparse.Namespace) -> int:
+    """Restore without opening the current casebook, which may be the thing that is damaged.
+
+    The backup's own keyring is opened with a password of its time (CASEBOOK_USER and
+    CASEBOOK_PASSWORD) or its recovery key (CASEBOOK_RECOVERY_KEY); the user must have been
+    the head teacher then. The restore is then written into the restored audit trail.
+    """
+    from app.domain.access import Role
+    from app.domain.dates import utc_now
+    from app.security.keyring import RECOVERY, KeyringFile, KeyringStore
+    from app.services.backup import (
+        backup_keyring,
+        open_backup_key,
+        restore_backup,
+        role_in_backup,
+    )
+    from app.services.keys import normalise_recovery_key
+
+    archive = Path(args.file).expanduser().absolute()
+    keyring = backup_keyring(archive)
+    recovery = os.environ.get(ENV_RECOVERY_KEY, "").strip()
+    if recovery:
+        name = RECOVERY
+        key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(recovery))
+    else:
+        names = keyring.user_names()
+        name = os.environ.get(ENV_USER, "").strip() or (names[0] if len(names) == 1 else "head")
+        key = open_backup_key(keyring, name, read_secret(ENV_PASSWORD, f"Password for {name}: "))
+
+    def allowed(database: Path) -> None:
+        if name != RECOVERY and role_in_backup(database, key, name) != Role.HEAD.value:
+            raise SignInError(
+                f"{name} was not the head teacher when the backup was made, so cannot restore "
+                "it. Nothing was changed."
+            )
+
+    paths = prepare_data_dir(data_dir)
+    try:
+        current = KeyringStore(KeyringFile(paths.keyring)).load()
+    except Exception:  # a damaged current keyring is a reason to restore, not to stop
+        log.warning("The current keyring could not be read before a restore", exc_info=True)
+        current = None
+    same_key = current is not None and current.check == key.check_value()
+    result = restore_backup(
+        paths, archive, key, utc_now(), current_key=key if same_key else None, allowed=allowed
+    )
+    services = open_casebook(data_dir, key=key)
+    try:
+        services.ctx.actor = "head (recovery key)" if name == RECOVERY else name
+        services.ctx.audit(
+            "restore", archive.name, f"previous data kept in {result.set_aside.name}"
+        )
+    finally:
+        services.close()
+    return _report_restore(result)
+
+
+def _report_restore(result: Any) -> int:
     sys.stdout.write(
         f"Restored the casebook from {result.backup.name} "
         f"(made {format_date_time(result.taken_at)}); the previous data is kept in "
@@ -797,7 +850,6 @@ def _cmd_restore(services: Services, args: argparse.Namespace) -> int:
 
 BACKUP_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "backup": _cmd_backup,
-    "restore": _cmd_restore,
 }
 
 
@@ -949,6 +1001,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             lock.acquire()
             may_migrate = True
+        if name == "restore":
+            if database_url:
+                from app.services.backup import SERVER_REFUSAL
+
+                raise BackupError(SERVER_REFUSAL)
+            return restore_from_backup(data_dir, args)
         services = open_casebook(data_dir, may_migrate=may_migrate, database_url=database_url)
         try:
             if name not in SIGNS_IN_ITSELF:
@@ -960,7 +1018,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         log.info("Refused %s: %s", name, error.message)
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
-    except (OSError, SQLAlchemyError, sqlite3.Error) as error:
+    except STORAGE_ERRORS as error:
         refusal = explain_storage_failure(error, data_dir)
         if refusal is None:
             raise

@@ -40,6 +40,10 @@ class DataPaths:
         return self.root / "casebook.sqlite3"
 
     @property
+    def keyring(self) -> Path:
+        return self.root / "casebook.keys"
+
+    @property
     def blobs(self) -> Path:
         return self.root / "blobs"
 
@@ -117,6 +121,17 @@ def current_user() -> str:
         return "unknown user"
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log file; when it cannot be written (a full disk) the entry is dropped.
+
+    The standard handler prints "--- Logging error ---" and a traceback on the console
+    instead, in the middle of the one clear sentence the user is being shown.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
+
+
 def setup_logging(paths: DataPaths, *, verbose: bool = False) -> None:
     """Write details to a rotating log file in the data folder (never shown as tracebacks)."""
     root_logger = logging.getLogger()
@@ -124,9 +139,7 @@ def setup_logging(paths: DataPaths, *, verbose: bool = False) -> None:
     for handler in root_logger.handlers:
         if getattr(handler, "baseFilename", None) == target:
             return
-    handler = logging.handlers.RotatingFileHandler(
-        target, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
+    handler = _LogFile(target, maxBytes=2_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root_logger.addHandler(handler)
     root_logger.setLevel(logging.DEBUG if verbose else logging.INFO)

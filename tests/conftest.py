@@ -123,3 +123,38 @@ def make_case(services: Services) -> Callable[..., CaseDetail]:
         return services.cases.open_case(case_draft(title, categories, **fields))
 
     return make
+
+
+def reopen(services: Services, **options: Any) -> Services:
+    """Open the same casebook again (as another process would), with its data key."""
+    options.setdefault("database_url", services.database_url)
+    return open_casebook(services.paths.root, key=services.data_key, **options)
+
+
+def connect_database(services: Services) -> Any:
+    """A raw SQLCipher connection to the casebook's database, as a test that tampers needs."""
+    from app.db.engine import connect_encrypted
+
+    key = services.data_key
+    assert key is not None
+    return connect_encrypted(services.paths.database, key)
+
+
+def open_signed_in(data_dir: Path, user: str, password: str, **options: Any) -> Services:
+    """Open an existing casebook as a user would: its database opens once they sign in."""
+    services = open_casebook(data_dir, **options)
+    try:
+        services.users.sign_in(user, password)
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
+def folder_key(data_dir: Path, user: str, password: str) -> Any:
+    """The data key of a casebook folder, opened from its keyring with a user's password."""
+    from app.security.keyring import KeyringFile, KeyringStore
+
+    keyring = KeyringStore(KeyringFile(data_dir / "casebook.keys")).load()
+    assert keyring is not None
+    return keyring.open_with(user, password)

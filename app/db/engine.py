@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +20,9 @@ from app.domain.errors import (
     DatabaseTooNewError,
     DataDirectoryError,
     DataDirectoryInUseError,
+    SignInError,
 )
+from app.security.crypto import DataKey
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +33,37 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0008_retention"
+SCHEMA_HEAD = "0009_keyring"
+
+
+# Errors of the standard sqlite3 module and of SQLCipher's build of it, caught together.
+SQLITE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, sqlcipher.Error)
+SQLITE_DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.DatabaseError,
+    sqlcipher.DatabaseError,
+)
+SQLITE_OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    sqlcipher.OperationalError,
+)
+
+KeySource = Callable[[], DataKey | None]
+
+
+def connect_encrypted(db_path: Path, key: DataKey) -> Any:
+    """A SQLCipher connection to the casebook's database file, its key already given.
+
+    Nothing decrypted is written to disk: temporary tables and sorts stay in memory, and
+    SQLCipher's own log (which writes to the console) is silenced; failures reach us as
+    exceptions.
+    """
+    # The pool hands connections to worker threads (thumbnails, backups), one at a time,
+    # as SQLAlchemy's own SQLite set-up allows.
+    connection = sqlcipher.connect(str(db_path), check_same_thread=False)
+    connection.execute("PRAGMA cipher_log_level = NONE")
+    connection.execute(f"PRAGMA key = {key.sqlcipher_key()}")
+    connection.execute("PRAGMA temp_store = MEMORY")
+    return connection
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -41,9 +75,19 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(db_path: Path) -> Engine:
-    """An engine on the SQLite file with WAL, full sync and foreign keys on every connection."""
-    engine = create_engine(f"sqlite:///{db_path}", future=True)
+def make_engine(db_path: Path, key: KeySource) -> Engine:
+    """An engine on the encrypted SQLite file: WAL, full sync and foreign keys on every
+    connection. ``key`` is asked for the data key each time a connection opens; until
+    someone has signed in it has none, and the database stays shut.
+    """
+
+    def connect() -> Any:
+        data_key = key()
+        if data_key is None:
+            raise SignInError("Sign in first to open the casebook.")
+        return connect_encrypted(db_path, data_key)
+
+    engine = create_engine(f"sqlite:///{db_path}", future=True, module=sqlcipher, creator=connect)
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
 
@@ -161,14 +205,15 @@ def needs_migration(engine: Engine) -> bool:
     return current_revision(engine) != head_revision()
 
 
-def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str) -> Path:
+def _backup_before_migration(db_path: Path, backups_dir: Path, revision: str, key: DataKey) -> Path:
     backups_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     target = backups_dir / f"casebook-before-migration-{revision}-{stamp}.sqlite3"
-    # The backup API gives a consistent copy even with a WAL file beside the database.
-    source = sqlite3.connect(db_path)
+    # The backup API gives a consistent copy even with a WAL file beside the database;
+    # the copy is encrypted under the same key.
+    source = connect_encrypted(db_path, key)
     try:
-        dest = sqlite3.connect(target)
+        dest = connect_encrypted(target, key)
         try:
             source.backup(dest)
         finally:
@@ -206,7 +251,7 @@ def damaged_database(data_dir: Path, database: Path) -> DatabaseDamagedError:
     return DatabaseDamagedError(f"The database file {database} is damaged; {forward}")
 
 
-def _peek(db_path: Path) -> tuple[str | None, bool]:
+def _peek(db_path: Path, key: DataKey) -> tuple[str | None, bool]:
     """The recorded revision and whether any table exists, read without changing the file.
 
     The engine's connections switch the file to WAL mode, which rewrites its header; a file
@@ -216,7 +261,7 @@ def _peek(db_path: Path) -> tuple[str | None, bool]:
         return None, False
     # A plain connection only reads here; unlike mode=ro it tidies away the -wal and -shm
     # files of a WAL database when it closes.
-    connection = sqlite3.connect(db_path)
+    connection = connect_encrypted(db_path, key)
     try:
         names = {
             name
@@ -231,7 +276,7 @@ def _peek(db_path: Path) -> tuple[str | None, bool]:
 
 
 def migrate(
-    engine: Engine, db_path: Path, backups_dir: Path, *, may_change: bool = True
+    engine: Engine, db_path: Path, backups_dir: Path, key: DataKey, *, may_change: bool = True
 ) -> Path | None:
     """Bring the schema up to date; back up first; refuse a database from a newer app.
 
@@ -239,10 +284,10 @@ def migrate(
     database was new.
     """
     try:
-        current, has_tables = _peek(db_path)
-    except sqlite3.OperationalError:
+        current, has_tables = _peek(db_path, key)
+    except SQLITE_OPERATIONAL_ERRORS:
         raise  # a full or read-only disk, not a damaged file: the edge explains it
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         log.exception("Could not read the database at %s", db_path)
         raise damaged_database(backups_dir.parent, db_path) from error
     if current == SCHEMA_HEAD:
@@ -269,7 +314,7 @@ def migrate(
             f"The casebook in {db_path.parent} needs updating, but Conduct Casebook is open "
             "on it elsewhere; close it and try again."
         )
-    backup = _backup_before_migration(db_path, backups_dir, current) if current else None
+    backup = _backup_before_migration(db_path, backups_dir, current, key) if current else None
     config = _alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

@@ -372,3 +372,16 @@ class CaseDeletionRecord(Base):
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_by: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)
+
+
+# ----- Encryption at rest (issue 7): the keyring of a casebook on a server ----------------
+
+
+class KeyringRecord(Base):
+    """The keyring document of a casebook shared through PostgreSQL (one row, id 1)."""
+
+    __tablename__ = "keyring"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,9 +1,12 @@
-"""Content-addressed, write-once storage for evidence, letters and their derivatives.
+"""Content-addressed, write-once, encrypted storage for evidence, letters and derivatives.
 
-A blob is stored under its SHA-256 (``ab/cdef...``); the supplied file name is never used
-for anything on disk. A write goes to a temporary file in the same folder, is flushed
-and fsynced, then atomically renamed into place, so a power cut leaves either the whole
-blob or only a temporary file that the start-up sweep removes.
+Records refer to a blob by the SHA-256 of its content. On disk the blob is sealed with
+the data key (AES-GCM, see ``app/security/crypto.py``) and stored under a keyed name
+(``ab/cdef...``, an HMAC of the hash), so neither its bytes nor its name reveal what it
+holds: a known photograph cannot be found by its hash. The supplied file name is never
+used for anything on disk. A write goes to a temporary file in the same folder, is
+flushed and fsynced, then atomically renamed into place, so a power cut leaves either
+the whole blob or only a temporary file that the start-up sweep removes.
 """
 
 from __future__ import annotations
@@ -12,15 +15,30 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from app.domain.errors import SignInError
+from app.security.crypto import DataKey, SealBrokenError
 
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".incoming-"
 CHUNK = 1024 * 1024
+# What ``hash_of_stored`` answers for a blob that is there but no longer opens with the key.
+DAMAGED = "damaged"
+
+KeySource = Callable[[], DataKey | None]
+
+
+def required_key(source: KeySource) -> DataKey:
+    """The data key, or a refusal when nobody has signed in yet."""
+    key = source()
+    if key is None:
+        raise SignInError("Sign in first to open the casebook's files.")
+    return key
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,14 @@ class BlobStorage(Protocol):
     def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]: ...
 
 
+class BlobDamagedError(Exception):
+    """A stored blob is there but does not open with the data key: it has been changed."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"blob {sha256} does not open with the data key")
+        self.sha256 = sha256
+
+
 def _fsync_dir(folder: Path) -> None:
     # Directory fsync makes the rename itself durable; Windows has no such call.
     if os.name != "posix":
@@ -56,17 +82,31 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-class BlobStore:
-    """Immutable blobs named by their SHA-256 under one folder."""
+def _check_digest(sha256: str) -> None:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256 hex digest")
 
-    def __init__(self, root: Path) -> None:
+
+class BlobStore:
+    """Immutable sealed blobs under one folder, found by the SHA-256 of their content."""
+
+    def __init__(self, root: Path, key: KeySource) -> None:
         self.root = root
+        self._key_source = key
+
+    @property
+    def key(self) -> DataKey:
+        """The data key the blobs are sealed with."""
+        return required_key(self._key_source)
 
     def path_for(self, sha256: str) -> Path:
         """Where the blob with this hash lives (whether or not it exists)."""
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a SHA-256 hex digest")
-        return self.root / sha256[:2] / sha256[2:]
+        _check_digest(sha256)
+        return self.path_for_name(self.key.blob_name(sha256))
+
+    def path_for_name(self, name: str) -> Path:
+        """Where the blob stored under this keyed name lives."""
+        return self.root / name[:2] / name[2:]
 
     def exists(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
@@ -92,16 +132,23 @@ class BlobStore:
         return self._put(chunks())
 
     def _put(self, chunks: Iterable[bytes]) -> StoredBlob:
+        key = self.key
         self.root.mkdir(parents=True, exist_ok=True)
         temp = self.root / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
         digest = hashlib.sha256()
         size = 0
+
+        def hashed() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+
         try:
             with open(temp, "xb") as out:
-                for chunk in chunks:
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+                for sealed in key.seal_chunks(hashed()):
+                    out.write(sealed)
                 out.flush()
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
@@ -118,28 +165,38 @@ class BlobStore:
             raise
 
     def read_bytes(self, sha256: str) -> bytes:
-        return self.path_for(sha256).read_bytes()
+        """The blob's content, decrypted in memory; BlobDamagedError when it fails to open."""
+        sealed = self.path_for(sha256).read_bytes()
+        try:
+            return self.key.open_sealed(sealed)
+        except SealBrokenError as error:
+            raise BlobDamagedError(sha256) from error
 
-    def open(self, sha256: str) -> BinaryIO:
-        return open(self.path_for(sha256), "rb")
+    def open_sealed(self, name: str) -> BinaryIO:
+        """The stored (sealed) bytes under a keyed name, for copying into a backup."""
+        return open(self.path_for_name(name), "rb")
 
     def hash_of_stored(self, sha256: str) -> str | None:
-        """Re-hash the stored file; None when it is missing."""
+        """Decrypt and re-hash the stored file; None when missing, DAMAGED when it will not
+        open (changed on disk, or sealed with another key)."""
         path = self.path_for(sha256)
         if not path.is_file():
             return None
         digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        try:
+            with open(path, "rb") as handle:
+                for chunk in self.key.open_stream(handle):
+                    digest.update(chunk)
+        except SealBrokenError:
+            return DAMAGED
         return digest.hexdigest()
 
     def delete(self, sha256: str) -> None:
         """Remove a blob (only for blobs no record refers to)."""
         self.path_for(sha256).unlink(missing_ok=True)
 
-    def all_hashes(self) -> Iterator[str]:
-        """Every complete blob in the store."""
+    def stored_names(self) -> Iterator[str]:
+        """The keyed names of every complete blob in the store."""
         if not self.root.is_dir():
             return
         for folder in self.root.iterdir():
@@ -148,6 +205,10 @@ class BlobStore:
             for item in folder.iterdir():
                 if item.is_file() and len(item.name) == 62:
                     yield folder.name + item.name
+
+    def all_hashes(self) -> Iterator[str]:
+        """The keyed names of every blob (the content hashes cannot be read back)."""
+        return self.stored_names()
 
     def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]:
         """Remove temporary files left by a crash and blobs no record refers to.
@@ -171,10 +232,13 @@ class BlobStore:
             if settled(temp):
                 temp.unlink(missing_ok=True)
                 removed.append(temp.name)
-        for sha in list(self.all_hashes()):
-            if sha not in referenced and settled(self.path_for(sha)):
-                self.delete(sha)
-                removed.append(sha)
+        key = self.key
+        wanted = {key.blob_name(sha) for sha in referenced}
+        for name in list(self.stored_names()):
+            path = self.path_for_name(name)
+            if name not in wanted and settled(path):
+                path.unlink(missing_ok=True)
+                removed.append(name)
         if removed:
             log.info("Start-up sweep removed %d orphaned file(s)", len(removed))
         return removed

@@ -1,10 +1,13 @@
 """Backups of a casebook on this PC: one checked file holding the database and every blob.
 
 A backup is a zip file: ``manifest.json`` (what it is, the schema revision, and the SHA-256
-of the database copy and of each blob), ``casebook.sqlite3`` (a consistent online copy made
-with SQLite's backup API while the window may be writing) and ``blobs/ab/cdef...``. It is
-written under a temporary name, fsynced, re-read and checked, and only then renamed into
-place and recorded as the last good backup.
+of the database copy and of each blob, signed with the data key), ``casebook.sqlite3`` (a
+consistent online copy made with SQLite's backup API while the window may be writing),
+``casebook.keys`` (the keyring) and ``blobs/ab/cdef...``. Everything in it is encrypted as
+it is in the data folder: the database under SQLCipher, the blobs sealed, the data key
+only wrapped under the users' passwords and the recovery key, so a lost memory stick
+gives nothing away. It is written under a temporary name, fsynced, re-read and checked,
+and only then renamed into place and recorded as the last good backup.
 
 A restore checks the whole backup into a staging folder inside the data folder first; the
 current database and blobs are moved aside (``before-restore-YYYYMMDD-HHMMSS``) only once
@@ -18,7 +21,6 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,19 +32,22 @@ from sqlalchemy import Engine
 
 from app import __version__
 from app.config import DataPaths
-from app.db.engine import known_revisions
+from app.db.engine import SQLITE_DATABASE_ERRORS, connect_encrypted, known_revisions
 from app.db.models import SettingRecord
 from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
 from app.domain.errors import BackupError, ValidationError
 from app.evidence.blobstore import BlobStore
+from app.security.crypto import DataKey, WrongKeyError
+from app.security.keyring import FILE_NAME as KEYRING
+from app.security.keyring import Keyring, KeyringDamagedError
 from app.services.audit import head_file
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
 FORMAT = "conduct-casebook-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: encrypted database and blobs, keyring, signed manifest
 MANIFEST = "manifest.json"
 DATABASE = "casebook.sqlite3"
 PREFIX = "casebook-backup-"
@@ -108,28 +113,58 @@ def _stamp(moment: datetime) -> str:
     return to_london(moment).strftime("%Y%m%d-%H%M%S")
 
 
-def _integrity(db_path: Path) -> str:
+def _integrity(db_path: Path, key: DataKey) -> str:
     """'ok', or SQLite's first complaint about the file."""
     try:
-        connection = sqlite3.connect(db_path)
+        connection = connect_encrypted(db_path, key)
         try:
             row = connection.execute("PRAGMA integrity_check").fetchone()
         finally:
             connection.close()
-    except sqlite3.DatabaseError as error:
+    except SQLITE_DATABASE_ERRORS as error:
         return str(error)
     return str(row[0]) if row else "no answer"
 
 
-def _revision(db_path: Path) -> str | None:
-    connection = sqlite3.connect(db_path)
+def _revision(db_path: Path, key: DataKey) -> str | None:
+    connection = connect_encrypted(db_path, key)
     try:
         row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.DatabaseError:
+    except SQLITE_DATABASE_ERRORS:
         return None
     finally:
         connection.close()
     return str(row[0]) if row else None
+
+
+def _signed_part(manifest: dict[str, Any]) -> bytes:
+    unsigned = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(unsigned, sort_keys=True).encode("utf-8")
+
+
+def backup_keyring(archive: Path) -> Keyring:
+    """The keyring inside a backup, to open its key with a password or the recovery key."""
+    not_ours = BackupError(
+        f"The file {archive.name} is not a Conduct Casebook backup; nothing was changed."
+    )
+    if not archive.is_file():
+        raise BackupError(f"There is no backup file at {archive}.")
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            if MANIFEST not in zipped.namelist():
+                raise not_ours
+            manifest = json.loads(zipped.read(MANIFEST))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise not_ours
+            if manifest.get("format_version", 0) != FORMAT_VERSION:
+                raise BackupError(
+                    f"The backup {archive.name} was made by another version of Conduct "
+                    "Casebook and cannot be restored by this one. Nothing was changed."
+                )
+            return Keyring.parse(zipped.read(KEYRING))
+    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, KeyringDamagedError) as error:
+        log.warning("Backup %s keyring could not be read: %s", archive, error)
+        raise _damaged(archive, "its key file is unreadable") from error
 
 
 def _copy_hashing(source: IO[bytes], target: IO[bytes] | None) -> tuple[str, int]:
@@ -147,12 +182,25 @@ class BackupService:
     """Make, list, check and restore backups of the casebook held in this PC's data folder."""
 
     def __init__(
-        self, ctx: ServiceContext, paths: DataPaths, store: BlobStore | None, engine: Engine
+        self,
+        ctx: ServiceContext,
+        paths: DataPaths,
+        store: BlobStore | None,
+        engine: Engine,
+        key: Callable[[], DataKey | None],
     ) -> None:
         self.ctx = ctx
         self.paths = paths
         self.store = store
         self.engine = engine
+        self._key = key
+
+    @property
+    def key(self) -> DataKey:
+        """The open data key (a backup is only made or restored after signing in)."""
+        key = self._key()
+        assert key is not None, "signed in before backing up"
+        return key
 
     # ----- settings -------------------------------------------------------------------
 
@@ -246,17 +294,17 @@ class BackupService:
         snapshot = folder / f".{target.stem}-database.tmp"
         try:
             self._snapshot(snapshot)
-            problem = _integrity(snapshot)
+            problem = _integrity(snapshot, self.key)
             if problem != "ok":
                 raise BackupError(
                     "The casebook's database did not pass its integrity check, so no backup "
                     "was made; details are in the log file."
                 )
-            blobs = sorted(self.store.all_hashes())
-            sizes = {sha: self.store.path_for(sha).stat().st_size for sha in blobs}
+            blobs = sorted(self.store.stored_names())
+            sizes = {name: self.store.path_for_name(name).stat().st_size for name in blobs}
             total = snapshot.stat().st_size + sum(sizes.values())
             self._write_archive(partial, snapshot, blobs, now, total, progress)
-            check_archive(partial)
+            check_archive(partial, self.key)
             os.replace(partial, target)
             _fsync_dir(folder)
         except OSError as error:
@@ -279,9 +327,9 @@ class BackupService:
     def _snapshot(self, target: Path) -> None:
         # One backup step copies every page under one read transaction: a consistent copy
         # even while another connection (the window, a command) is writing.
-        source = sqlite3.connect(self.paths.database)
+        source = connect_encrypted(self.paths.database, self.key)
         try:
-            dest = sqlite3.connect(target)
+            dest = connect_encrypted(target, self.key)
             try:
                 source.backup(dest)
                 dest.execute("PRAGMA journal_mode=DELETE")
@@ -314,14 +362,16 @@ class BackupService:
                 done += db_size
                 if progress is not None:
                     progress(done, total)
-                for sha in blobs:
+                keyring = self.paths.keyring.read_bytes()
+                archive.writestr(zipfile.ZipInfo(KEYRING, date_time=_zip_time(now)), keyring)
+                for stored in blobs:
                     try:
-                        handle = self.store.open(sha)
+                        handle = self.store.open_sealed(stored)
                     except FileNotFoundError:
                         # Removed since it was listed (a deleted case): no record refers to it.
-                        log.info("Blob %s vanished during the backup", sha)
+                        log.info("Blob %s vanished during the backup", stored)
                         continue
-                    name = f"blobs/{sha[:2]}/{sha[2:]}"
+                    name = f"blobs/{stored[:2]}/{stored[2:]}"
                     with (
                         handle,
                         archive.open(
@@ -337,11 +387,18 @@ class BackupService:
                     "format": FORMAT,
                     "format_version": FORMAT_VERSION,
                     "app_version": __version__,
-                    "schema_revision": _revision(snapshot),
+                    "schema_revision": _revision(snapshot, self.key),
                     "created_at": now.isoformat(),
+                    "key_check": self.key.check_value(),
                     "database": {"name": DATABASE, "sha256": db_hash, "size": db_size},
+                    "keyring": {
+                        "name": KEYRING,
+                        "sha256": hashlib.sha256(keyring).hexdigest(),
+                        "size": len(keyring),
+                    },
                     "blobs": entries,
                 }
+                manifest["signature"] = self.key.sign(_signed_part(manifest))
                 archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
             raw.flush()
             os.fsync(raw.fileno())
@@ -374,60 +431,112 @@ class BackupService:
     # ----- restoring ------------------------------------------------------------------
 
     def restore(self, archive: Path) -> RestoreResult:
-        """Replace the casebook with a checked backup; the current data is kept aside.
+        """Replace the casebook with a checked backup of it; the current data is kept aside.
 
-        The caller must hold the data folder's lock. Afterwards this Services object is
-        closed: open the casebook again to use the restored data.
+        The backup must hold this casebook's key (any backup of it does). The caller must
+        hold the data folder's lock. Afterwards this Services object is closed: open the
+        casebook again to use the restored data.
         """
         self.ctx.require(Permission.BACKUP, action="restore", detail=str(archive))
         self._refuse_server()
-        now = self.ctx.now()
-        root = self.paths.root
-        staging = root / f".restore-{_stamp(now)}"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        try:
-            manifest = check_archive(archive, extract_to=staging)
-            self.engine.dispose()
-            aside = self._swap_in(staging, now)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        _write_audit_head(self.paths)
-        taken = as_utc(datetime.fromisoformat(manifest["created_at"]))
-        log.info("Restored the casebook from %s; previous data kept in %s", archive, aside)
-        return RestoreResult(archive, aside, taken)
+        key = self.key
+        self.engine.dispose()
+        return restore_backup(self.paths, archive, key, self.ctx.now(), current_key=key)
 
-    def _swap_in(self, staging: Path, now: datetime) -> Path:
-        root = self.paths.root
-        database = self.paths.database
-        # Fold the write-ahead log into the file so the copy set aside is whole on its own.
-        if database.exists():
-            connection = sqlite3.connect(database)
+
+def restore_backup(
+    paths: DataPaths,
+    archive: Path,
+    key: DataKey,
+    now: datetime,
+    *,
+    current_key: DataKey | None = None,
+    allowed: Callable[[Path], None] | None = None,
+) -> RestoreResult:
+    """Check ``archive`` with its data key, then swap it in; the current data is kept aside.
+
+    ``key`` has been opened from the backup's own keyring (a password or recovery key of
+    the time), or is the open key of the same casebook. Nothing in the data folder is
+    touched until the whole backup has been extracted and checked. ``current_key`` (when
+    the current database can be opened) folds its write-ahead log in first, so the copy
+    kept aside is whole on its own. ``allowed`` is shown the checked database copy before
+    anything is swapped, and refuses by raising (the restoring user's role in the backup).
+    """
+    root = paths.root
+    staging = root / f".restore-{_stamp(now)}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        manifest = check_archive(archive, key, extract_to=staging)
+        if allowed is not None:
+            allowed(staging / DATABASE)
+        aside = _swap_in(paths, staging, now, current_key)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    _write_audit_head(paths, key)
+    taken = as_utc(datetime.fromisoformat(manifest["created_at"]))
+    log.info("Restored the casebook from %s; previous data kept in %s", archive, aside)
+    return RestoreResult(archive, aside, taken)
+
+
+def open_backup_key(keyring: Keyring, name: str, secret: str) -> DataKey:
+    """A backup's data key from a user's password of the time, or its recovery key."""
+    try:
+        return keyring.open_with(name, secret)
+    except (WrongKeyError, KeyringDamagedError):
+        raise BackupError(
+            "The password or recovery key does not open this backup: it must be one that "
+            "was in use when the backup was made. Nothing was changed."
+        ) from None
+
+
+def role_in_backup(database: Path, key: DataKey, name: str) -> str | None:
+    """The role ``name`` held in a checked backup's database copy, None if not a user then."""
+    connection = connect_encrypted(database, key)
+    try:
+        row = connection.execute(
+            "SELECT role FROM users WHERE name_key = ?", (" ".join(name.split()).casefold(),)
+        ).fetchone()
+    finally:
+        connection.close()
+    return str(row[0]) if row else None
+
+
+def _swap_in(paths: DataPaths, staging: Path, now: datetime, current_key: DataKey | None) -> Path:
+    root = paths.root
+    database = paths.database
+    # Fold the write-ahead log into the file so the copy set aside is whole on its own.
+    if database.exists() and current_key is not None:
+        try:
+            connection = connect_encrypted(database, current_key)
             try:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 connection.close()
-        aside = root / f"before-restore-{_stamp(now)}"
-        counter = 1
-        while aside.exists():
-            counter += 1
-            aside = root / f"before-restore-{_stamp(now)}-{counter}"
-        aside.mkdir()
-        audit_head = head_file(root)
-        for path in (self.paths.blobs, audit_head):
-            if path.exists():
-                os.replace(path, aside / path.name)
-        os.replace(staging / "blobs", self.paths.blobs)
-        for suffix in ("-wal", "-shm"):
-            extra = database.with_name(database.name + suffix)
-            if extra.exists():
-                os.replace(extra, aside / extra.name)
-        if database.exists():
-            os.replace(database, aside / database.name)
-        os.replace(staging / DATABASE, database)
-        _fsync_dir(aside)
-        _fsync_dir(root)
-        return aside
+        except SQLITE_DATABASE_ERRORS:
+            log.warning("Could not fold the write-ahead log of the database set aside")
+    aside = root / f"before-restore-{_stamp(now)}"
+    counter = 1
+    while aside.exists():
+        counter += 1
+        aside = root / f"before-restore-{_stamp(now)}-{counter}"
+    aside.mkdir()
+    audit_head = head_file(root)
+    for path in (paths.blobs, audit_head, paths.keyring):
+        if path.exists():
+            os.replace(path, aside / path.name)
+    os.replace(staging / "blobs", paths.blobs)
+    for suffix in ("-wal", "-shm"):
+        extra = database.with_name(database.name + suffix)
+        if extra.exists():
+            os.replace(extra, aside / extra.name)
+    if database.exists():
+        os.replace(database, aside / database.name)
+    os.replace(staging / DATABASE, database)
+    os.replace(staging / KEYRING, paths.keyring)
+    _fsync_dir(aside)
+    _fsync_dir(root)
+    return aside
 
 
 def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
@@ -435,14 +544,14 @@ def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
     return (local.year, local.month, local.day, local.hour, local.minute, local.second)
 
 
-def _write_audit_head(paths: DataPaths) -> None:
+def _write_audit_head(paths: DataPaths, key: DataKey) -> None:
     """Record the restored database's newest audit entry outside it, as the audit trail does."""
-    connection = sqlite3.connect(paths.database)
+    connection = connect_encrypted(paths.database, key)
     try:
         row = connection.execute(
             "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
         ).fetchone()
-    except sqlite3.DatabaseError:
+    except SQLITE_DATABASE_ERRORS:
         row = None  # a backup from before the audit trail existed
     finally:
         connection.close()
@@ -457,12 +566,14 @@ def _damaged(archive: Path, what: str) -> BackupError:
     )
 
 
-def check_archive(archive: Path, extract_to: Path | None = None) -> dict[str, Any]:
+def check_archive(archive: Path, key: DataKey, extract_to: Path | None = None) -> dict[str, Any]:
     """Check a backup file completely and return its manifest; refuse (BackupError) if not good.
 
-    Every entry is re-hashed against the manifest, the database copy must pass SQLite's
-    integrity check and be a Conduct Casebook schema this version can open. With
-    ``extract_to``, the database and blobs are left there for a restore to move into place.
+    The manifest must be signed with ``key`` (a backup of another casebook, or one whose
+    list was altered, is refused), every entry is re-hashed against it, and the database
+    copy must open with the key, pass SQLite's integrity check and be a Conduct Casebook
+    schema this version can open. With ``extract_to``, the database, keyring and blobs are
+    left there for a restore to move into place.
     """
     if not archive.is_file():
         raise BackupError(f"There is no backup file at {archive}.")
@@ -490,6 +601,20 @@ def check_archive(archive: Path, extract_to: Path | None = None) -> dict[str, An
                         f"The backup {archive.name} was made by a newer version of Conduct "
                         "Casebook; install that version to restore it. Nothing was changed."
                     )
+                if manifest.get("format_version", 0) < FORMAT_VERSION:
+                    raise BackupError(
+                        f"The backup {archive.name} was made by a test version of Conduct "
+                        "Casebook that did not encrypt its records, and cannot be restored "
+                        "by this one. Nothing was changed."
+                    )
+                if manifest.get("key_check") != key.check_value():
+                    raise BackupError(
+                        f"The backup {archive.name} was made of a casebook with another key: "
+                        "it is not a backup of this casebook, or it needs a password or "
+                        "recovery key of its own time (casebook restore). Nothing was changed."
+                    )
+                if manifest.get("signature") != key.sign(_signed_part(manifest)):
+                    raise _damaged(archive, "its list of contents has been altered")
                 database = manifest["database"]
                 db_copy = work / DATABASE
                 with zipped.open(DATABASE) as source, open(db_copy, "wb") as out:
@@ -498,7 +623,16 @@ def check_archive(archive: Path, extract_to: Path | None = None) -> dict[str, An
                     os.fsync(out.fileno())
                 if digest != database["sha256"] or size != database["size"]:
                     raise _damaged(archive, "the database copy does not match its hash")
-                listed = {MANIFEST, DATABASE}
+                keyring_entry = manifest["keyring"]
+                keyring = zipped.read(KEYRING)
+                if (
+                    hashlib.sha256(keyring).hexdigest() != keyring_entry["sha256"]
+                    or len(keyring) != keyring_entry["size"]
+                ):
+                    raise _damaged(archive, "its key file does not match its hash")
+                if extract_to is not None:
+                    (work / KEYRING).write_bytes(keyring)
+                listed = {MANIFEST, DATABASE, KEYRING}
                 for entry in manifest["blobs"]:
                     name = entry["name"]
                     listed.add(name)
@@ -514,8 +648,7 @@ def check_archive(archive: Path, extract_to: Path | None = None) -> dict[str, An
                                 digest, size = _copy_hashing(source, out)
                                 out.flush()
                                 os.fsync(out.fileno())
-                    expected = name.removeprefix("blobs/").replace("/", "")
-                    if digest != entry["sha256"] or digest != expected or size != entry["size"]:
+                    if digest != entry["sha256"] or size != entry["size"]:
                         raise _damaged(archive, "a file of evidence or a letter has changed")
                 if extract_to is not None:
                     (work / "blobs").mkdir(exist_ok=True)
@@ -525,11 +658,11 @@ def check_archive(archive: Path, extract_to: Path | None = None) -> dict[str, An
         except (KeyError, TypeError) as error:
             log.warning("Backup %s has an unexpected manifest: %s", archive, error)
             raise _damaged(archive, "its list of contents is incomplete") from error
-        problem = _integrity(db_copy)
+        problem = _integrity(db_copy, key)
         if problem != "ok":
             log.warning("Backup %s database failed integrity_check: %s", archive, problem)
             raise _damaged(archive, "the database copy fails its integrity check")
-        revision = _revision(db_copy)
+        revision = _revision(db_copy, key)
         if revision is None:
             raise not_ours
         if revision not in known_revisions():

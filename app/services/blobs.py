@@ -1,8 +1,9 @@
 """Blobs kept in the database, for a casebook shared by several PCs through PostgreSQL.
 
 Same behaviour as the folder store (``app/evidence/blobstore.py``): content-addressed,
-written once, committed in a transaction of its own before the record that refers to
-it, so a crash leaves at most an unreferenced blob for the sweep.
+sealed with the data key under a keyed name, written once, committed in a transaction
+of its own before the record that refers to it, so a crash leaves at most an
+unreferenced blob for the sweep. The server and its backups see only sealed bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db.models import BlobRecord
-from app.evidence.blobstore import StoredBlob
+from app.evidence.blobstore import (
+    DAMAGED,
+    BlobDamagedError,
+    KeySource,
+    StoredBlob,
+    required_key,
+)
+from app.security.crypto import SealBrokenError
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -29,13 +37,18 @@ SWEEP_GRACE = timedelta(days=1)
 class DatabaseBlobStore:
     """Immutable blobs named by their SHA-256 in the ``blobs`` table."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, key: KeySource) -> None:
         self.ctx = ctx
+        self._key_source = key
+
+    def _name(self, sha256: str) -> str:
+        return required_key(self._key_source).blob_name(sha256)
 
     def exists(self, sha256: str) -> bool:
         """True when a blob with this hash is stored."""
+        name = self._name(sha256)
         with self.ctx.sessions() as session:
-            found = session.scalar(select(BlobRecord.digest).where(BlobRecord.digest == sha256))
+            found = session.scalar(select(BlobRecord.digest).where(BlobRecord.digest == name))
             return found is not None
 
     def put_bytes(self, data: bytes) -> StoredBlob:
@@ -43,10 +56,16 @@ class DatabaseBlobStore:
         sha = hashlib.sha256(data).hexdigest()
         if self.exists(sha):
             return StoredBlob(sha, len(data), None, created=False)
+        key = required_key(self._key_source)
         try:
             with self.ctx.sessions.begin() as session:
                 session.add(
-                    BlobRecord(digest=sha, size=len(data), data=data, created_at=self.ctx.now())
+                    BlobRecord(
+                        digest=key.blob_name(sha),
+                        size=len(data),
+                        data=key.seal(data),
+                        created_at=self.ctx.now(),
+                    )
                 )
         except IntegrityError:
             # Another PC stored the same content at the same moment.
@@ -55,26 +74,34 @@ class DatabaseBlobStore:
 
     def read_bytes(self, sha256: str) -> bytes:
         """The blob's bytes; FileNotFoundError when it is missing, as for the folder store."""
+        name = self._name(sha256)
         with self.ctx.sessions() as session:
-            data = session.scalar(select(BlobRecord.data).where(BlobRecord.digest == sha256))
+            data = session.scalar(select(BlobRecord.data).where(BlobRecord.digest == name))
         if data is None:
             raise FileNotFoundError(f"blob {sha256} is not in the database")
-        return bytes(data)
+        try:
+            return required_key(self._key_source).open_sealed(bytes(data))
+        except SealBrokenError as error:
+            raise BlobDamagedError(sha256) from error
 
     def hash_of_stored(self, sha256: str) -> str | None:
-        """Re-hash the stored bytes; None when the blob is missing."""
+        """Decrypt and re-hash the stored bytes; None when missing, DAMAGED when they will
+        not open."""
         try:
             return hashlib.sha256(self.read_bytes(sha256)).hexdigest()
         except FileNotFoundError:
             return None
+        except BlobDamagedError:
+            return DAMAGED
 
     def delete(self, sha256: str) -> None:
         """Remove a blob (only for blobs no record refers to)."""
+        name = self._name(sha256)
         with self.ctx.sessions.begin() as session:
-            session.execute(delete(BlobRecord).where(BlobRecord.digest == sha256))
+            session.execute(delete(BlobRecord).where(BlobRecord.digest == name))
 
     def all_hashes(self) -> Iterator[str]:
-        """Every blob in the store."""
+        """The keyed names of every blob in the store."""
         with self.ctx.sessions() as session:
             yield from list(session.scalars(select(BlobRecord.digest)))
 
@@ -89,9 +116,12 @@ class DatabaseBlobStore:
             old = list(
                 session.scalars(select(BlobRecord.digest).where(BlobRecord.created_at < cutoff))
             )
-        removed = [sha for sha in old if sha not in referenced]
-        for sha in removed:
-            self.delete(sha)
+        key = required_key(self._key_source)
+        wanted = {key.blob_name(sha) for sha in referenced}
+        removed = [name for name in old if name not in wanted]
+        for name in removed:
+            with self.ctx.sessions.begin() as session:
+                session.execute(delete(BlobRecord).where(BlobRecord.digest == name))
         if removed:
             log.info("Sweep removed %d unreferenced blob(s) from the database", len(removed))
         return removed

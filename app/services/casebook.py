@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,14 +19,19 @@ from app.db.engine import (
     migrate,
     migrate_server,
 )
+from app.db.keyring_table import KeyringTable
 from app.domain.dates import utc_now
+from app.domain.errors import DataDirectoryError
 from app.evidence.blobstore import BlobStorage, BlobStore
+from app.security.crypto import DataKey
+from app.security.keyring import KeyringFile, KeyringStorage, KeyringStore
 from app.services.audit import AuditService
 from app.services.backup import BackupService
 from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
+from app.services.keys import CasebookKeys, KeyHolder
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
@@ -53,7 +59,38 @@ class Services:
     audit: AuditService
     backups: BackupService
     retention: RetentionService
+    keys: CasebookKeys
+    may_migrate: bool = True
+    sweep_on_open: bool = True
+    database_url: str | None = None
     migration_backup: Path | None = None
+    database_open: bool = False
+
+    @property
+    def data_key(self) -> DataKey | None:
+        """The open data key (None until someone signs in)."""
+        return self.keys.holder.key
+
+    def open_database(self) -> None:
+        """Once the data key is open: bring the schema up to date and tidy the store."""
+        if self.database_open:
+            return
+        key = self.keys.holder.key
+        assert key is not None
+        if self.database_url is None:
+            self.migration_backup = migrate(
+                self.engine,
+                self.paths.database,
+                self.paths.backups,
+                key,
+                may_change=self.may_migrate,
+            )
+        self.database_open = True
+        if self.may_migrate and self.sweep_on_open:
+            # Only the process holding the data folder may tidy the store: another
+            # process's import in progress would otherwise lose its temporary files. The
+            # window passes sweep=False and tidies on a worker once it is showing.
+            self.sweep_blobs()
 
     def sweep_blobs(self, written_before: float | None = None) -> list[str]:
         """Remove crash leftovers and blobs no record refers to (evidence, letters, profile).
@@ -73,6 +110,32 @@ class Services:
         self.engine.dispose()
 
 
+def _set_aside_unfinished(paths: DataPaths, now: datetime) -> None:
+    """Move away what a set-up that never created its first user left behind.
+
+    Without a user nobody can ever open its key, so what it wrote cannot be read; it is
+    moved aside rather than deleted, and a fresh casebook is started in its place.
+    """
+    aside = paths.root / f"unfinished-setup-{now.strftime('%Y%m%d-%H%M%S')}"
+    aside.mkdir(exist_ok=True)
+    database = paths.database
+    moved = [database, database.with_name(database.name + "-wal"), paths.blobs, paths.keyring]
+    moved.append(database.with_name(database.name + "-shm"))
+    for path in moved:
+        if path.exists():
+            path.replace(aside / path.name)
+    paths.blobs.mkdir(exist_ok=True)
+    log.warning("Set aside an unfinished set-up in %s", aside)
+
+
+def _is_plain_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16) == b"SQLite format 3\0"
+    except OSError:
+        return False
+
+
 def open_casebook(
     data_dir: Path,
     *,
@@ -81,8 +144,15 @@ def open_casebook(
     may_migrate: bool = True,
     database_url: str | None = None,
     sweep: bool = True,
+    key: DataKey | None = None,
 ) -> Services:
-    """Open (creating and migrating as needed) the casebook in ``data_dir``.
+    """Open the casebook in ``data_dir``, creating a new one when the folder is empty.
+
+    An existing casebook stays shut until someone signs in (``services.users.sign_in``):
+    the password opens the data key, and only then is the database opened, migrated and
+    tidied. A new casebook gets a new data key at once and is open for set-up
+    (``services.users.create_first_user``). ``key`` opens an existing casebook directly
+    (the restore drill and tests reopen a folder they have just made).
 
     ``may_migrate=False`` is for a process that does not hold the data folder's lock:
     it may read and write an up-to-date database but must not change its schema.
@@ -90,13 +160,37 @@ def open_casebook(
     several PCs share; the data folder then keeps only this PC's log and lock.
     """
     paths = prepare_data_dir(data_dir)
-    engine = make_server_engine(database_url) if database_url else make_engine(paths.database)
-    backup = None
-    try:
-        if database_url:
+    holder = KeyHolder()
+    storage: KeyringStorage
+    if database_url:
+        engine = make_server_engine(database_url)
+        try:
             migrate_server(engine, may_change=may_migrate)
-        else:
-            backup = migrate(engine, paths.database, paths.backups, may_change=may_migrate)
+        except BaseException:
+            engine.dispose()
+            raise
+        storage = KeyringTable(engine)
+    else:
+        engine = make_engine(paths.database, holder.get)
+        storage = KeyringFile(paths.keyring)
+    keys = CasebookKeys(KeyringStore(storage), holder)
+    try:
+        keyring = keys.load()
+        if keyring is not None and not keyring.wraps and key is None:
+            if database_url:
+                raise keys.damaged()
+            _set_aside_unfinished(paths, clock())
+            keyring = None
+        if keyring is None:
+            if not database_url and paths.database.exists() and paths.database.stat().st_size:
+                raise _no_keyring(paths)
+            keys.create(key or DataKey.new())
+        elif key is not None:
+            if key.check_value() != keyring.check:
+                raise DataDirectoryError(
+                    f"The key given does not belong to the casebook in {paths.root}."
+                )
+            holder.key = key
     except BaseException:
         engine.dispose()
         raise
@@ -110,7 +204,9 @@ def open_casebook(
     audit = AuditService(ctx)
     ctx.audit_sink = audit.record
     cases = CaseService(ctx)
-    blobs: BlobStorage = DatabaseBlobStore(ctx) if database_url else BlobStore(paths.blobs)
+    blobs: BlobStorage = (
+        DatabaseBlobStore(ctx, holder.get) if database_url else BlobStore(paths.blobs, holder.get)
+    )
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
     workflow = WorkflowService(ctx, evidence)
@@ -124,15 +220,53 @@ def open_casebook(
         letters=letters,
         workflow=workflow,
         reports=ReportService(ctx, cases, evidence, letters, workflow),
-        users=UserService(ctx),
+        users=UserService(ctx, keys, lambda: services.open_database()),
         audit=audit,
-        backups=BackupService(ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine),
+        backups=BackupService(
+            ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine, holder.get
+        ),
         retention=RetentionService(ctx, blobs, evidence, letters),
-        migration_backup=backup,
+        keys=keys,
+        may_migrate=may_migrate,
+        sweep_on_open=sweep,
+        database_url=database_url,
     )
-    if may_migrate and sweep:
-        # Only the process holding the data folder may tidy the store: another process's
-        # import in progress would otherwise lose its temporary files. The window passes
-        # sweep=False and tidies on a worker once it is showing (see ui/app.py).
-        services.sweep_blobs()
+    if holder.key is not None:
+        try:
+            services.open_database()
+        except BaseException:
+            engine.dispose()
+            raise
     return services
+
+
+def _no_keyring(paths: DataPaths) -> DataDirectoryError:
+    database = paths.database
+    if _is_plain_sqlite(database):
+        if "alembic_version" not in _plain_tables(database):
+            return DataDirectoryError(
+                f"The file {database} is not a Conduct Casebook database; it has not been changed."
+            )
+        return DataDirectoryError(
+            f"The casebook in {paths.root} was made by a test version of Conduct Casebook that "
+            "did not encrypt its records, and cannot be opened by this version; move the "
+            "folder elsewhere to start afresh. Nothing has been changed."
+        )
+    return DataDirectoryError(
+        f"The file {database} cannot be opened: the casebook's key file "
+        f"{paths.keyring.name} is not beside it (or the file is not a Conduct Casebook "
+        "database); restore the data folder from the school's backup. Nothing has been changed."
+    )
+
+
+def _plain_tables(database: Path) -> set[str]:
+    """The tables of an unencrypted SQLite file, read without changing it."""
+    try:
+        connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
+        try:
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return {name for (name,) in rows}
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return set()

@@ -349,7 +349,15 @@ def is_empty(services: Services) -> bool:
 
 
 def is_demo(services: Services) -> bool:
-    """True when this casebook was filled with the fictional demonstration set."""
+    """True when this casebook was filled with the fictional demonstration set.
+
+    Answered from the keyring's note before anyone has signed in (the sign-in screen's
+    hint), and from the database once it is open.
+    """
+    if services.keys.note(DEMO_SETTING):
+        return True
+    if not services.database_open:
+        return False
     with services.ctx.sessions() as session:
         return session.get(SettingRecord, DEMO_SETTING) is not None
 
@@ -430,4 +438,5 @@ def create_demo(services: Services) -> int:
                 value=json.dumps({"created_at": datetime.now(UTC).isoformat()}),
             )
         )
+    services.keys.set_note(DEMO_SETTING, "fictional demonstration data")
     return len(CASES)

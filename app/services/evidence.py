@@ -32,7 +32,7 @@ from app.domain.evidence import (
 )
 from app.domain.validation import check_url, clean_text
 from app.evidence import derivatives
-from app.evidence.blobstore import BlobStorage
+from app.evidence.blobstore import BlobDamagedError, BlobStorage
 from app.evidence.derivatives import Box
 from app.evidence.intake import (
     TYPE_LABELS,
@@ -395,6 +395,12 @@ class EvidenceService:
                 f"The stored file for {exhibit.label} is missing; "
                 "run “Verify integrity” and restore from a backup."
             ) from None
+        except BlobDamagedError:
+            log.warning("Exhibit %s does not open with the data key", exhibit_id)
+            raise EvidenceRejected(
+                f"The stored file for {exhibit.label} is damaged: it has changed since it was "
+                "stored; run “Verify integrity” and restore from a backup."
+            ) from None
 
     def redacted_copies(self, exhibit_id: int) -> list[Exhibit]:
         """Redacted copies made from an original, oldest first."""
@@ -503,7 +509,7 @@ class EvidenceService:
         if not exhibit.is_image:
             return None
         existing = self._existing_copy(exhibit_id, EvidenceKind.THUMBNAIL)
-        if existing is not None and self.store.exists(existing.sha256):
+        if existing is not None and self.store.hash_of_stored(existing.sha256) == existing.sha256:
             return self.store.read_bytes(existing.sha256)
         data = derivatives.make_thumbnail(self.content(exhibit_id))
         self._store_derivative(

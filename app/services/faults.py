@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import errno
 import shutil
-import sqlite3
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from app.db.engine import damaged_database
+from app.db.engine import SQLITE_DATABASE_ERRORS, SQLITE_ERRORS, damaged_database
 from app.domain.errors import (
     CasebookError,
     DataDirectoryError,
     ReadOnlyDataError,
     StorageFullError,
 )
+
+# The edges (CLI, window) catch these alongside OSError and SQLAlchemy's errors.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError, SQLAlchemyError, *SQLITE_ERRORS)
 
 _FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _READ_ONLY = {errno.EROFS, errno.EACCES, errno.EPERM}
@@ -34,11 +36,11 @@ def explain_storage_failure(error: BaseException, data_dir: Path) -> CasebookErr
     original = error.orig if isinstance(error, DBAPIError) else error
     message = str(original).lower()
     code = getattr(original, "sqlstate", None)
-    io_error = isinstance(original, sqlite3.Error) and "disk i/o error" in message
+    io_error = isinstance(original, SQLITE_ERRORS) and "disk i/o error" in message
     if (
         (isinstance(original, OSError) and original.errno in _FULL)
         or code in _PG_FULL
-        or (isinstance(original, sqlite3.Error) and "disk is full" in message)
+        or (isinstance(original, SQLITE_ERRORS) and "disk is full" in message)
         or (io_error and _nearly_full(data_dir))
     ):
         return StorageFullError(
@@ -46,14 +48,14 @@ def explain_storage_failure(error: BaseException, data_dir: Path) -> CasebookErr
             "saved; free some space on it and try again."
         )
     if (isinstance(original, OSError) and original.errno in _READ_ONLY) or (
-        isinstance(original, sqlite3.Error) and "readonly" in message
+        isinstance(original, SQLITE_ERRORS) and "readonly" in message
     ):
         return ReadOnlyDataError(
             f"The data folder {data_dir} cannot be written (it is read-only); nothing was "
             "changed. Ask for write access to it, or choose another data folder."
         )
     if code in _PG_DAMAGED or (
-        isinstance(original, sqlite3.DatabaseError)
+        isinstance(original, SQLITE_DATABASE_ERRORS)
         and ("malformed" in message or "not a database" in message)
     ):
         return damaged_database(data_dir, data_dir / "casebook.sqlite3")

@@ -1,55 +1,63 @@
-"""Users, sign-in, lock-out after wrong passwords, and the recovery key."""
+"""Users, sign-in, lock-out after wrong passwords, and the recovery key.
+
+Each user's password unwraps the casebook's data key (``app/services/keys.py``): signing
+in is opening the key, and the first sign-in of a process opens the database with it.
+The users table keeps who they are and their role; the keyring keeps what sign-in needs
+before the database opens.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import SettingRecord, UserRecord
+from app.db.models import UserRecord
 from app.domain.access import (
-    MAX_FAILED_SIGN_INS,
     Permission,
     Role,
     SignedInUser,
     UserInfo,
-    back_off,
     check_password_strength,
     check_user_name,
 )
-from app.domain.errors import AccountLockedError, SignInError, ValidationError
+from app.domain.errors import SignInError, ValidationError
+from app.security.crypto import DataKey
+from app.security.keyring import RECOVERY
 from app.services.context import ServiceContext
+from app.services.keys import CasebookKeys, name_key, normalise_recovery_key
 
-RECOVERY_SETTING = "recovery_key_hash"
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
 def new_recovery_key() -> str:
-    """A random key of 30 characters in six groups, easy to print and type back."""
+    """A random key of 30 characters in six groups (150 bits), easy to print and type."""
     chars = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(30))
     return "-".join(chars[i : i + 5] for i in range(0, 30, 5))
-
-
-def _normalise_key(key: str) -> str:
-    return "".join(ch for ch in key.upper() if ch.isalnum())
 
 
 class UserService:
     """Creates users, signs them in and keeps wrong guesses in check."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        keys: CasebookKeys,
+        open_database: Callable[[], None],
+    ) -> None:
         self.ctx = ctx
-        self._hasher = PasswordHasher()  # Argon2id with the library's recommended costs
+        self.keys = keys
+        # Called once the data key is open: migrates and tidies the database (casebook.py).
+        self._open_database = open_database
 
     # ----- set-up ---------------------------------------------------------------------
 
     def has_users(self) -> bool:
         """True once the first user exists."""
-        with self.ctx.sessions() as session:
-            return bool(session.scalar(select(func.count()).select_from(UserRecord)))
+        return bool(self.keys.user_names())
 
     def create_first_user(self, name: str, password: str, *, check_strength: bool = True) -> str:
         """Create the head teacher's account; return the recovery key (shown once only).
@@ -59,25 +67,27 @@ class UserService:
         name = check_user_name(name)
         if check_strength:
             check_password_strength(password, name)
+        if self.has_users():
+            raise ValidationError("This casebook already has users; sign in instead.")
         key = new_recovery_key()
         with self.ctx.sessions.begin() as session:
-            if session.scalar(select(func.count()).select_from(UserRecord)):
+            if session.scalar(select(UserRecord.id).limit(1)) is not None:
                 raise ValidationError("This casebook already has users; sign in instead.")
-            session.add(self._new_record(name, Role.HEAD, password))
-            session.merge(
-                SettingRecord(key=RECOVERY_SETTING, value=self._hasher.hash(_normalise_key(key)))
-            )
+            session.add(self._new_record(name, Role.HEAD))
+        # The recovery wrap first: a user who can sign in always has a recovery key behind.
+        self.keys.wrap_for(RECOVERY, normalise_recovery_key(key))
+        self.keys.wrap_for(name, password)
         self.ctx.user = SignedInUser(name, Role.HEAD)
         self.ctx.actor = name
         self.ctx.audit("set up casebook", name)
         return key
 
-    def _new_record(self, name: str, role: Role, password: str) -> UserRecord:
+    def _new_record(self, name: str, role: Role) -> UserRecord:
         return UserRecord(
             name=name,
-            name_key=name.casefold(),
+            name_key=name_key(name),
             role=role.value,
-            password_hash=self._hasher.hash(password),
+            password_hash="",  # the keyring's wrap is the password check
             failed_sign_ins=0,
             locked=False,
             created_at=self.ctx.now(),
@@ -89,25 +99,25 @@ class UserService:
         self.ctx.require(Permission.MANAGE_USERS, action="add user", target=name)
         check_password_strength(password, name)
         with self.ctx.sessions.begin() as session:
-            if session.scalar(select(UserRecord).where(UserRecord.name_key == name.casefold())):
+            if session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name))):
                 raise ValidationError(f"There is already a user called {name}.", "name")
-            record = self._new_record(name, role, password)
+            record = self._new_record(name, role)
             session.add(record)
             session.flush()
-            return _info(record)
+            info = self._info(record)
+        self.keys.wrap_for(name, password)
+        return info
 
     def list_users(self) -> list[UserInfo]:
         """Every user, by name (administrators only)."""
         self.ctx.require(Permission.MANAGE_USERS)
         with self.ctx.sessions() as session:
-            return [
-                _info(r) for r in session.scalars(select(UserRecord).order_by(UserRecord.name_key))
-            ]
+            records = list(session.scalars(select(UserRecord).order_by(UserRecord.name_key)))
+            return [self._info(r) for r in records]
 
     def only_user_name(self) -> str | None:
         """The user's name when the casebook has exactly one user."""
-        with self.ctx.sessions() as session:
-            names = session.scalars(select(UserRecord.name).limit(2)).all()
+        names = self.keys.user_names()
         return names[0] if len(names) == 1 else None
 
     # ----- signing in -----------------------------------------------------------------
@@ -115,124 +125,111 @@ class UserService:
     def sign_in(self, name: str, password: str) -> SignedInUser:
         """Check the password; on success the casebook acts as this user from now on."""
         now = self.ctx.now()
-        attempted = " ".join(name.split())[:60]
-        refusal: SignInError | None = None
-        with self.ctx.sessions.begin() as session:
-            record = session.scalar(
-                select(UserRecord).where(UserRecord.name_key == attempted.casefold())
-            )
-            if record is None:
-                refusal = SignInError("The user name or password is not right.")
-            elif record.locked:
-                refusal = AccountLockedError(
-                    f"The account {record.name} is locked after {MAX_FAILED_SIGN_INS} wrong "
-                    "passwords in a row; ask the head teacher to unlock it, or use the "
-                    "recovery key."
-                )
-            elif record.retry_after is not None and now < record.retry_after:
-                wait = max(1, int((record.retry_after - now).total_seconds() + 0.999))
-                refusal = AccountLockedError(
-                    f"Too many wrong passwords; wait {wait} second{'s' if wait != 1 else ''} "
-                    "and try again."
-                )
-            elif not self._matches(record.password_hash, password):
-                record.failed_sign_ins += 1
-                record.retry_after = now + back_off(record.failed_sign_ins)
-                left = MAX_FAILED_SIGN_INS - record.failed_sign_ins
-                if left <= 0:
-                    record.locked = True
-                    refusal = AccountLockedError(
-                        f"The password is not right. The account {record.name} is now locked; "
-                        "ask the head teacher to unlock it, or use the recovery key."
-                    )
-                elif left <= 3:
-                    refusal = SignInError(
-                        f"The user name or password is not right; {left} more wrong "
-                        f"attempt{'s' if left != 1 else ''} will lock the account."
-                    )
-                else:
-                    refusal = SignInError("The user name or password is not right.")
-            else:
-                record.failed_sign_ins = 0
-                record.retry_after = None
-                record.last_sign_in_at = now
-                if self._hasher.check_needs_rehash(record.password_hash):
-                    record.password_hash = self._hasher.hash(password)
-                user = SignedInUser(record.name, Role(record.role))
-        if refusal is not None:
-            self._audit_as(attempted, "sign-in failed", attempted, refusal.message)
+        try:
+            key = self.keys.open_with_password(name, password, now)
+        except SignInError as refusal:
+            self._audit_failures_now()
             raise refusal
+        return self._signed_in(name, key, now)
+
+    def _signed_in(self, name: str, key: DataKey, now: datetime) -> SignedInUser:
+        if self.keys.holder.key is None:
+            self.keys.holder.key = key
+            self._open_database()
+        with self.ctx.sessions.begin() as session:
+            record = session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name)))
+            if record is None:
+                raise SignInError(
+                    f"The account {name} can open the casebook's key but is not among its users; "
+                    "ask the head teacher to add it again."
+                )
+            record.last_sign_in_at = now
+            user = SignedInUser(record.name, Role(record.role))
         self.ctx.user = user
         self.ctx.actor = user.name
+        self._audit_failures_now()
         self.ctx.audit("signed in", user.name)
         return user
+
+    def _audit_failures_now(self) -> None:
+        """Write sign-in failures held in the keyring into the audit trail, once it is open."""
+        if self.keys.holder.key is None or self.ctx.audit_sink is None:
+            return
+        for failure in self.keys.take_pending_audit():
+            detail = failure.get("detail", "")
+            when = failure.get("at", "")
+            action = (
+                "recovery key refused" if detail == "recovery key refused" else "sign-in failed"
+            )
+            self.ctx.audit_sink(
+                failure.get("user", "(no name)"),
+                action,
+                failure.get("user", ""),
+                f"{detail} (at {when})" if when else detail,
+            )
 
     def check_password(self, password: str) -> None:
         """Unlock the window: the signed-in user types their password again."""
         self.sign_in(self.ctx.current_user.name, password)
-
-    def _matches(self, stored: str, password: str) -> bool:
-        try:
-            return bool(self._hasher.verify(stored, password))
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
-
-    def _audit_as(self, user: str, action: str, target: str, detail: str) -> None:
-        if self.ctx.audit_sink is not None:
-            self.ctx.audit_sink(user or "(no name)", action, target, detail)
 
     # ----- unlocking and passwords ----------------------------------------------------
 
     def unlock_user(self, name: str) -> None:
         """Clear a locked account's wrong-password count (administrators only)."""
         self.ctx.require(Permission.MANAGE_USERS, action="unlock user", target=name)
-        with self.ctx.sessions.begin() as session:
-            record = self._find(session, name)
-            record.locked = False
-            record.failed_sign_ins = 0
-            record.retry_after = None
-
-    def reset_password(self, name: str, recovery_key: str, new_password: str) -> None:
-        """Set a new password with the recovery key; this also unlocks the account."""
         with self.ctx.sessions() as session:
-            setting = session.get(SettingRecord, RECOVERY_SETTING)
-            stored = setting.value if setting else ""
-        if not stored or not self._matches(stored, _normalise_key(recovery_key)):
-            self._audit_as(name, "recovery key refused", name, "")
-            raise SignInError("The recovery key is not right; check it against the printed copy.")
-        check_password_strength(new_password, name)
-        with self.ctx.sessions.begin() as session:
+            self._find(session, name)
+        self.keys.unlock_account(name)
+
+    def set_password(self, name: str, new_password: str) -> None:
+        """Give another user a new password (administrators only); this also unlocks it."""
+        self.ctx.require(Permission.MANAGE_USERS, action="set password", target=name)
+        with self.ctx.sessions() as session:
             record = self._find(session, name)
-            record.password_hash = self._hasher.hash(new_password)
-            record.locked = False
-            record.failed_sign_ins = 0
-            record.retry_after = None
-        self._audit_as(name, "password reset with recovery key", name, "")
+            real_name = record.name
+        check_password_strength(new_password, real_name)
+        self.keys.wrap_for(real_name, new_password)
+
+    def reset_password(self, name: str, recovery_key: str, new_password: str) -> SignedInUser:
+        """Set a new password with the recovery key; this also unlocks the account and signs
+        the user in."""
+        now = self.ctx.now()
+        key = self.keys.open_with_recovery_key(recovery_key)
+        check_password_strength(new_password, name)
+        if self.keys.holder.key is None:
+            self.keys.holder.key = key
+            self._open_database()
+        with self.ctx.sessions() as session:
+            real_name = self._find(session, name).name
+        self.keys.wrap_for(real_name, new_password)
+        self._audit_as(real_name, "password reset with recovery key", real_name, "")
+        return self._signed_in(real_name, key, now)
 
     def change_password(self, old_password: str, new_password: str) -> None:
         """The signed-in user changes their own password."""
         name = self.ctx.current_user.name
         self.sign_in(name, old_password)
         check_password_strength(new_password, name)
-        with self.ctx.sessions.begin() as session:
-            self._find(session, name).password_hash = self._hasher.hash(new_password)
+        self.keys.wrap_for(name, new_password)
         self.ctx.audit("changed password", name)
 
+    def _audit_as(self, user: str, action: str, target: str, detail: str) -> None:
+        if self.ctx.audit_sink is not None:
+            self.ctx.audit_sink(user or "(no name)", action, target, detail)
+
     def _find(self, session: Session, name: str) -> UserRecord:
-        record = session.scalar(
-            select(UserRecord).where(UserRecord.name_key == " ".join(name.split()).casefold())
-        )
+        record = session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name)))
         if record is None:
             raise ValidationError(f"There is no user called {name}.", "name")
         return record
 
-
-def _info(record: UserRecord) -> UserInfo:
-    return UserInfo(
-        id=record.id,
-        name=record.name,
-        role=Role(record.role),
-        locked=record.locked,
-        failed_sign_ins=record.failed_sign_ins,
-        last_sign_in_at=record.last_sign_in_at,
-    )
+    def _info(self, record: UserRecord) -> UserInfo:
+        locked, failed = self.keys.lock_state(record.name)
+        return UserInfo(
+            id=record.id,
+            name=record.name,
+            role=Role(record.role),
+            locked=locked,
+            failed_sign_ins=failed,
+            last_sign_in_at=record.last_sign_in_at,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -21,7 +20,6 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
@@ -29,7 +27,7 @@ from app.domain.access import Permission
 from app.domain.errors import CasebookError
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_demo, is_empty
-from app.services.faults import explain_storage_failure
+from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.ui.errors import install_excepthook
 from app.ui.main_window import MainWindow
 
@@ -64,10 +62,9 @@ def open_for_window(
     try:
         # The store is tidied on a worker once the window shows (start_background_sweep).
         services = open_casebook(data_dir, database_url=database_url, sweep=False)
-        if demo_if_empty and is_empty(services):
-            if not services.users.has_users():
-                # Fictional data only: the demonstration casebook's password is 'demo'.
-                services.users.create_first_user("head", "demo", check_strength=False)
+        if demo_if_empty and not services.users.has_users() and is_empty(services):
+            # Fictional data only: the demonstration casebook's password is 'demo'.
+            services.users.create_first_user("head", "demo", check_strength=False)
             create_demo(services)
     except BaseException:
         lock.release()
@@ -104,7 +101,7 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         services, lock = open_for_window(
             data_dir, demo_if_empty=demo_if_empty, database_url=database_url
         )
-    except (OSError, SQLAlchemyError, sqlite3.Error) as failure:
+    except STORAGE_ERRORS as failure:
         refusal = explain_storage_failure(failure, data_dir)
         if refusal is None:
             raise

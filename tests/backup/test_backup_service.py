@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 import zipfile
 from pathlib import Path
@@ -12,11 +11,13 @@ from pathlib import Path
 import pytest
 
 from app.config import DataDirLock
+from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.categories import Category
 from app.domain.errors import AccessDenied, BackupError, DataDirectoryInUseError
 from app.domain.records import CaseDraft, CaseFilter, CaseRow, CaseSort
-from app.services.backup import MANIFEST, check_archive
+from app.security.crypto import DataKey
+from app.services.backup import MANIFEST, _signed_part, check_archive
 from app.services.casebook import Services, open_casebook
 from tests.backup.conftest import blob_files
 from tests.conftest import Clock
@@ -40,7 +41,7 @@ def test_backup_then_restore_brings_back_cases_evidence_and_letters(
     assert len(before_blobs) >= 7  # six pictures and a letter, plus their derivatives
     result = services.backups.backup(tmp_path / "backups")
     assert result.path.name.startswith("casebook-backup-20261124-")
-    assert check_archive(result.path)["blobs"]
+    assert check_archive(result.path, services.data_key)["blobs"]
     assert services.backups.last_good() == (clock.now, result.path)
 
     # Later work that the restore will take away again.
@@ -53,7 +54,7 @@ def test_backup_then_restore_brings_back_cases_evidence_and_letters(
 
     assert restored.set_aside.name.startswith("before-restore-20261124-")
     assert (restored.set_aside / "casebook.sqlite3").is_file()
-    reopened = open_casebook(data_dir, actor="Mrs A. Head", clock=clock)
+    reopened = open_casebook(data_dir, actor="Mrs A. Head", clock=clock, key=services.data_key)
     try:
         assert titles(reopened) == before_titles
         assert blob_files(data_dir) == before_blobs
@@ -66,22 +67,24 @@ def test_backup_then_restore_brings_back_cases_evidence_and_letters(
         reopened.close()
 
 
-def _rewrite(archive: Path, change: dict[str, bytes], *, fix_manifest: bool = False) -> None:
-    """Write the archive again with some entries replaced (optionally with a matching hash)."""
+def _rewrite(archive: Path, change: dict[str, bytes], *, key: DataKey | None = None) -> None:
+    """Write the archive again with some entries replaced; with ``key``, the manifest is
+    given the new hash and signed again, as only someone holding the key could."""
     with zipfile.ZipFile(archive) as source:
         entries = {name: source.read(name) for name in source.namelist()}
     entries.update(change)
-    if fix_manifest:
+    if key is not None:
         manifest = json.loads(entries[MANIFEST])
         data = entries["casebook.sqlite3"]
         manifest["database"].update(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+        manifest["signature"] = key.sign(_signed_part(manifest))
         entries[MANIFEST] = json.dumps(manifest).encode()
     with zipfile.ZipFile(archive, "w") as target:
         for name, data in entries.items():
             target.writestr(name, data)
 
 
-def _flip_blob_byte(archive: Path) -> None:
+def _flip_blob_byte(archive: Path, _key: DataKey) -> None:
     # A byte changed inside a stored exhibit: the zip is still readable, the content is not ours.
     with zipfile.ZipFile(archive) as source:
         name = next(n for n in source.namelist() if n.startswith("blobs/"))
@@ -93,17 +96,17 @@ def _flip_blob_byte(archive: Path) -> None:
     archive.write_bytes(bytes(data))
 
 
-def _truncate(archive: Path) -> None:
+def _truncate(archive: Path, _key: DataKey) -> None:
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
 
 
-def _corrupt_database(archive: Path) -> None:
+def _corrupt_database(archive: Path, key: DataKey) -> None:
     with zipfile.ZipFile(archive) as source:
         database = bytearray(source.read("casebook.sqlite3"))
     # Scribble over the second page (the first table's b-tree) but keep the header.
     database[4096 : 4096 + 600] = b"\x5a" * 600
-    _rewrite(archive, {"casebook.sqlite3": bytes(database)}, fix_manifest=True)
+    _rewrite(archive, {"casebook.sqlite3": bytes(database)}, key=key)
 
 
 @pytest.mark.parametrize(
@@ -119,7 +122,7 @@ def test_a_damaged_backup_is_refused_and_the_current_data_is_untouched(
     services: Services, data_dir: Path, tmp_path: Path, damage: object, words: str
 ) -> None:
     archive = services.backups.backup(tmp_path / "backups").path
-    damage(archive)  # type: ignore[operator]
+    damage(archive, services.data_key)  # type: ignore[operator]
     services.cases.open_case(
         CaseDraft(title="Still here afterwards", categories=frozenset({Category.ABUSIVE}))
     )
@@ -149,11 +152,11 @@ def test_a_backup_from_a_newer_version_is_refused(services: Services, tmp_path: 
         database = source.read("casebook.sqlite3")
     copy = tmp_path / "newer.sqlite3"
     copy.write_bytes(database)
-    connection = sqlite3.connect(copy)
+    connection = connect_encrypted(copy, services.data_key)
     connection.execute("UPDATE alembic_version SET version_num = '0099_from_the_future'")
     connection.commit()
     connection.close()
-    _rewrite(archive, {"casebook.sqlite3": copy.read_bytes()}, fix_manifest=True)
+    _rewrite(archive, {"casebook.sqlite3": copy.read_bytes()}, key=services.data_key)
     with pytest.raises(BackupError, match="newer version"):
         services.backups.restore(archive)
 
@@ -161,7 +164,9 @@ def test_a_backup_from_a_newer_version_is_refused(services: Services, tmp_path: 
 def test_a_backup_taken_while_cases_are_being_written_is_consistent(
     services: Services, data_dir: Path, tmp_path: Path, clock: Clock
 ) -> None:
-    writer = open_casebook(data_dir, actor="Office", clock=clock, may_migrate=False)
+    writer = open_casebook(
+        data_dir, actor="Office", clock=clock, may_migrate=False, key=services.data_key
+    )
     stop = threading.Event()
     written: list[int] = []
 
@@ -187,11 +192,11 @@ def test_a_backup_taken_while_cases_are_being_written_is_consistent(
         writer.close()
     assert len(written) > 3
     for result in results:
-        check_archive(result.path)  # integrity_check and every hash
+        check_archive(result.path, services.data_key)  # integrity_check and every hash
     restored = services.backups.restore(results[-1].path)
     services.close()
     assert restored.set_aside.is_dir()
-    reopened = open_casebook(data_dir, actor="Mrs A. Head", clock=clock)
+    reopened = open_casebook(data_dir, actor="Mrs A. Head", clock=clock, key=services.data_key)
     try:
         during = [c for c in all_cases(reopened) if c.title.startswith("Written")]
         assert 0 < len(during) <= len(written)

@@ -17,6 +17,7 @@ from app.config import DataDirLock, DataPaths
 from app.domain.categories import Category
 from app.domain.records import CaseDraft, CaseFilter, PersonDraft
 from app.services.casebook import open_casebook
+from tests.conftest import open_signed_in
 
 USER = "Mrs A. Head"
 PASSWORD = "tide-marble-orchard-42"
@@ -91,7 +92,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], code: int, *words: 
 
 def add_case(data_dir: Path, title: str, reported_by: str = "") -> None:
     """Set a casebook up quickly, in this process (the command runs separately)."""
-    services = open_casebook(data_dir)
+    services = open_signed_in(data_dir, USER, PASSWORD)
     try:
         services.cases.open_case(
             CaseDraft(
@@ -103,7 +104,7 @@ def add_case(data_dir: Path, title: str, reported_by: str = "") -> None:
 
 
 def case_count(data_dir: Path) -> int:
-    services = open_casebook(data_dir)
+    services = open_signed_in(data_dir, USER, PASSWORD)
     try:
         return services.cases.count_cases(CaseFilter())
     finally:
@@ -361,7 +362,7 @@ def test_case_add_with_posted_by_creates_then_matches_the_person(data_dir: Path)
         in cli("case", "show", "SM-2026-0001", data_dir=data_dir).stdout
     )
 
-    services = open_casebook(data_dir)
+    services = open_signed_in(data_dir, USER, PASSWORD)
     try:
         assert [p.name for p in services.people.search_people("")] == ["Дмитрий Соколов"]
     finally:
@@ -407,7 +408,7 @@ def test_case_add_refusals_write_nothing(
 
 
 def test_an_ambiguous_author_name_writes_nothing(data_dir: Path) -> None:
-    services = open_casebook(data_dir)
+    services = open_signed_in(data_dir, USER, PASSWORD)
     try:
         services.people.add_person(PersonDraft(name="Siobhán O'Brien", relationship="Mother"))
         services.people.add_person(PersonDraft(name="Siobhán O'Brien", relationship="Aunt"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
+from app.db.engine import connect_encrypted
+from tests.conftest import folder_key
 from tests.e2e.test_cli import assert_refused, cli
 
 PASSWORD = "tide-marble-orchard-42"
@@ -77,7 +78,7 @@ def test_audit_verify_names_an_edited_entry(tmp_path: Path) -> None:
     good = cli("audit", "verify", data_dir=data, env=head)
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("The audit trail is intact (")
-    connection = sqlite3.connect(data / "casebook.sqlite3")
+    connection = connect_encrypted(data / "casebook.sqlite3", folder_key(data, "head", "demo"))
     with connection:
         connection.execute("UPDATE audit_entries SET target = 'SM-2026-0009' WHERE seq = 5")
     connection.close()

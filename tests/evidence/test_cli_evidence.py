@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import folder_key
+
 from .conftest import jpeg_with_gps, png_bytes
 
 PASSWORD = "tide-marble-orchard-42"
@@ -71,7 +73,10 @@ def test_add_list_verify_and_tamper(data_dir: Path, tmp_path: Path) -> None:
     ok = casebook(data_dir, "evidence", "verify")
     assert ok.returncode == 0 and "intact" in ok.stdout
 
-    blob = data_dir / "blobs" / rows[0]["sha256"][:2] / rows[0]["sha256"][2:]
+    # Stored under a name keyed with the casebook's data key, not under the bare hash.
+    assert not (data_dir / "blobs" / rows[0]["sha256"][:2] / rows[0]["sha256"][2:]).exists()
+    name = folder_key(data_dir, "Mrs Head", PASSWORD).blob_name(rows[0]["sha256"])
+    blob = data_dir / "blobs" / name[:2] / name[2:]
     data = bytearray(blob.read_bytes())
     data[-5] ^= 0xFF
     blob.write_bytes(bytes(data))

@@ -202,7 +202,7 @@ def test_start_up_sweep_removes_orphans_but_keeps_evidence(
     temp = services.paths.blobs / ".incoming-deadbeef"
     temp.write_bytes(b"half a file")
     services.close()
-    reopened = open_casebook(services.paths.root, actor="Mrs Head")
+    reopened = open_casebook(services.paths.root, actor="Mrs Head", key=services.data_key)
     try:
         assert not temp.exists()
         assert not reopened.evidence.store.exists(orphan.sha256)

@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.cli import run
 from app.domain.records import CaseDraft, CaseFilter, CaseSort
-from app.services.casebook import open_casebook
+from tests.conftest import open_signed_in
 
 
 def _note(ack: Path, entry: dict[str, object]) -> None:
@@ -42,7 +42,7 @@ def _cli(data: Path, *args: str) -> str:
 def main() -> None:
     data, ack, scratch, seed = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
     rng = random.Random(seed)
-    services = open_casebook(data)
+    services = open_signed_in(data, "Crash Tester", "demo")
     try:
         rows = services.cases.list_cases(CaseFilter(), CaseSort("reference", False), 0, 50)
         refs = [row.reference for row in rows]
@@ -81,7 +81,7 @@ def main() -> None:
             reference = rng.choice(refs)
             summary = f"Summary written at step {tag}"
             _note(ack, {"op": "intent", "ref": reference, "summary": summary})
-            services = open_casebook(data)
+            services = open_signed_in(data, "Crash Tester", "demo")
             try:
                 case = services.cases.find_case(reference)
                 draft = CaseDraft(

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,9 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.db.engine import connect_encrypted
 from app.db.models import CaseRecord, EvidenceRecord, LetterRecord
 from app.evidence.blobstore import TEMP_PREFIX
-from app.services.casebook import open_casebook
+from tests.conftest import folder_key, open_signed_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -59,12 +59,14 @@ def _acknowledged(ack: Path) -> list[dict[str, object]]:
 
 
 def _check(data: Path, ack: Path) -> dict[str, int]:
-    connection = sqlite3.connect(data / "casebook.sqlite3")
+    connection = connect_encrypted(
+        data / "casebook.sqlite3", folder_key(data, "Crash Tester", "demo")
+    )
     try:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         connection.close()
-    services = open_casebook(data)  # runs the start-up sweep
+    services = open_signed_in(data, "Crash Tester", "demo")  # runs the start-up sweep
     try:
         store = services.evidence.store
         assert not list(store.root.glob(f"{TEMP_PREFIX}*")), "a half-written blob survived"

@@ -13,7 +13,6 @@ import os
 import resource
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,9 +21,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from app.db.engine import connect_encrypted
 from app.domain.errors import EvidenceRejected, NotFoundError
 from app.evidence.blobstore import TEMP_PREFIX
-from app.services.casebook import open_casebook
+from tests.conftest import folder_key, open_signed_in
 
 ENV = {
     "CASEBOOK_USER": "Head Teacher",
@@ -68,7 +68,9 @@ def picture(path: Path, size: int = 900) -> Path:
 
 
 def integrity_ok(data: Path) -> bool:
-    connection = sqlite3.connect(data / "casebook.sqlite3")
+    connection = connect_encrypted(
+        data / "casebook.sqlite3", folder_key(data, "Head Teacher", "demo")
+    )
     try:
         return connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
@@ -169,7 +171,7 @@ def test_a_blob_deleted_by_hand_is_reported_never_hidden(tmp_path: Path) -> None
         "--out", str(tmp_path / "letter.pdf"),
     )  # fmt: skip
     assert letter.returncode == 0, letter.stderr
-    services = open_casebook(data)
+    services = open_signed_in(data, "Head Teacher", "demo")
     try:
         exhibit = services.evidence.get(exhibit_id)
         case_id = services.cases.case_id_for("SM-2026-0002")
@@ -194,7 +196,9 @@ def test_a_blob_deleted_by_hand_is_reported_never_hidden(tmp_path: Path) -> None
 
 def _keep_a_backup(data: Path) -> Path:
     target = data / "backups" / "casebook-before-migration-0003_evidence-20261120-090000.sqlite3"
-    source, dest = sqlite3.connect(data / "casebook.sqlite3"), sqlite3.connect(target)
+    key = folder_key(data, "Head Teacher", "demo")
+    source = connect_encrypted(data / "casebook.sqlite3", key)
+    dest = connect_encrypted(target, key)
     try:
         source.backup(dest)
     finally:

@@ -19,6 +19,7 @@ from app.domain.categories import Category
 from app.domain.errors import ConflictError
 from app.domain.records import CaseDraft
 from app.services.casebook import open_casebook
+from tests.conftest import open_signed_in
 from tests.postgres_server import PostgresServer
 
 
@@ -51,7 +52,9 @@ def draft(title: str, summary: str = "") -> CaseDraft:
 
 def test_the_second_save_is_told_who_changed_the_case_and_when(tmp_path: Path, url: str) -> None:
     office = open_casebook(tmp_path / "office-pc", actor="Mrs A. Head", database_url=url)
-    deputy = open_casebook(tmp_path / "deputy-pc", actor="Mr B. Deputy", database_url=url)
+    deputy = open_casebook(
+        tmp_path / "deputy-pc", actor="Mr B. Deputy", database_url=url, key=office.data_key
+    )
     try:
         case = office.cases.open_case(draft("Comments about the trip"))
         seen_by_deputy = deputy.cases.find_case(case.reference)
@@ -75,8 +78,10 @@ def test_the_second_save_is_told_who_changed_the_case_and_when(tmp_path: Path, u
 
 
 def test_two_writers_at_the_same_moment_one_wins_one_is_told(tmp_path: Path, url: str) -> None:
+    first = open_casebook(tmp_path / "pc0", actor="Writer 0", database_url=url)
     pcs = [
-        open_casebook(tmp_path / f"pc{n}", actor=f"Writer {n}", database_url=url) for n in range(2)
+        first,
+        open_casebook(tmp_path / "pc1", actor="Writer 1", database_url=url, key=first.data_key),
     ]
     try:
         case = pcs[0].cases.open_case(draft("Shared case"))
@@ -103,7 +108,10 @@ def test_two_writers_at_the_same_moment_one_wins_one_is_told(tmp_path: Path, url
 
 
 def test_references_stay_unique_when_many_pcs_open_cases_at_once(tmp_path: Path, url: str) -> None:
-    pcs = [open_casebook(tmp_path / f"pc{n}", database_url=url) for n in range(4)]
+    first = open_casebook(tmp_path / "pc0", database_url=url)
+    pcs = [first] + [
+        open_casebook(tmp_path / f"pc{n}", database_url=url, key=first.data_key) for n in (1, 2, 3)
+    ]
     try:
         with ThreadPoolExecutor(4) as pool:
             opened = list(
@@ -148,7 +156,7 @@ def test_evidence_and_letters_added_on_one_pc_are_there_on_another(
     assert [x["kind"] for x in letters] == ["acknowledgement"]
     # Nothing went into either PC's folder: the files live in the database.
     assert not any((office / "blobs").rglob("*")) and not any((classroom / "blobs").rglob("*"))
-    services = open_casebook(classroom, database_url=url)
+    services = open_signed_in(classroom, "Head Teacher", "demo", database_url=url)
     try:
         case_id = services.cases.case_id_for("SM-2026-0001")
         issued = services.letters.list_letters(case_id)[0]

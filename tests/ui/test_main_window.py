@@ -259,7 +259,12 @@ def test_a_case_changed_on_another_pc_is_reloaded_not_overwritten(  # type: igno
     assert detail.case is not None
     shown = detail.case
     # Another PC (a second connection to the same records) saves first.
-    other = open_casebook(demo_services.paths.root, actor="Mr B. Deputy", may_migrate=False)
+    other = open_casebook(
+        demo_services.paths.root,
+        actor="Mr B. Deputy",
+        may_migrate=False,
+        key=demo_services.data_key,
+    )
     try:
         other.cases.update_case(
             shown.id,

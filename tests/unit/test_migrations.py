@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from app.config import DataPaths, prepare_data_dir
 from app.db.engine import (
     _alembic_config,
+    connect_encrypted,
     current_revision,
     head_revision,
     make_engine,
@@ -23,7 +24,10 @@ from app.db.engine import (
 )
 from app.domain.errors import DatabaseTooNewError, DataDirectoryError
 from app.domain.records import CaseFilter
+from app.security.crypto import DataKey
+from app.security.keyring import Keyring, KeyringFile, KeyringStore
 from app.services.casebook import open_casebook
+from tests.conftest import connect_database, reopen
 
 FIRST = "0001_initial"
 
@@ -34,8 +38,16 @@ def paths(tmp_path: Path) -> DataPaths:
 
 
 @pytest.fixture
-def engine(paths: DataPaths) -> Iterator[Engine]:
-    engine = make_engine(paths.database)
+def key(paths: DataPaths) -> DataKey:
+    """A data key, with the keyring that lets open_casebook accept it for this folder."""
+    new = DataKey.new()
+    KeyringStore(KeyringFile(paths.keyring)).save(Keyring.new(new))
+    return new
+
+
+@pytest.fixture
+def engine(paths: DataPaths, key: DataKey) -> Iterator[Engine]:
+    engine = make_engine(paths.database, lambda: key)
     yield engine
     engine.dispose()
 
@@ -48,10 +60,13 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as connection:
+def tables(path: Path, key: DataKey | None = None) -> set[str]:
+    connection = connect_encrypted(path, key) if key else sqlite3.connect(path)
+    try:
         rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {name for (name,) in rows}
+    finally:
+        connection.close()
 
 
 def test_the_first_revision_is_the_root() -> None:
@@ -59,20 +74,22 @@ def test_the_first_revision_is_the_root() -> None:
     assert head_revision() == revisions()[0]
 
 
-def test_upgrade_from_an_empty_file_to_head(paths: DataPaths, engine: Engine) -> None:
+def test_upgrade_from_an_empty_file_to_head(paths: DataPaths, engine: Engine, key: DataKey) -> None:
     paths.database.write_bytes(b"")
     assert current_revision(engine) is None
     assert needs_migration(engine)
-    assert migrate(engine, paths.database, paths.backups) is None
+    assert migrate(engine, paths.database, paths.backups, key) is None
     assert current_revision(engine) == head_revision()
     assert not needs_migration(engine)
     assert {"cases", "people", "case_people", "case_categories", "events", "settings"} <= tables(
-        paths.database
+        paths.database, key
     )
     assert list(paths.backups.iterdir()) == []
 
 
-def test_upgrade_from_the_first_revision_keeps_data(paths: DataPaths, engine: Engine) -> None:
+def test_upgrade_from_the_first_revision_keeps_data(
+    paths: DataPaths, engine: Engine, key: DataKey
+) -> None:
     upgrade_to(engine, FIRST)
     assert current_revision(engine) == FIRST
     with engine.begin() as connection:
@@ -88,7 +105,7 @@ def test_upgrade_from_the_first_revision_keeps_data(paths: DataPaths, engine: En
         connection.execute(
             text("INSERT INTO case_categories (case_id, category) VALUES (1, 'abusive')")
         )
-    backup = migrate(engine, paths.database, paths.backups)
+    backup = migrate(engine, paths.database, paths.backups, key)
     assert current_revision(engine) == head_revision()
     if head_revision() == FIRST:
         # Only one revision so far: nothing to do, so no backup either.
@@ -98,12 +115,14 @@ def test_upgrade_from_the_first_revision_keeps_data(paths: DataPaths, engine: En
         assert backup is not None
         assert backup.parent == paths.backups
         assert FIRST in backup.name
-        with sqlite3.connect(backup) as connection:
-            (version,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-            (title,) = connection.execute("SELECT title FROM cases").fetchone()
+        assert b"Kept across upgrades" not in backup.read_bytes()  # encrypted like the file
+        connection = connect_encrypted(backup, key)
+        (version,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        (title,) = connection.execute("SELECT title FROM cases").fetchone()
+        connection.close()
         assert (version, title) == (FIRST, "Kept across upgrades")
     engine.dispose()
-    services = open_casebook(paths.root)
+    services = open_casebook(paths.root, key=key)
     try:
         assert services.cases.find_case("SM-2026-0001").title == "Kept across upgrades"
         assert services.cases.count_cases(CaseFilter(text="kept")) == 1
@@ -111,11 +130,13 @@ def test_upgrade_from_the_first_revision_keeps_data(paths: DataPaths, engine: En
         services.close()
 
 
-def test_migrate_on_an_up_to_date_database_does_nothing(paths: DataPaths, engine: Engine) -> None:
-    migrate(engine, paths.database, paths.backups)
+def test_migrate_on_an_up_to_date_database_does_nothing(
+    paths: DataPaths, engine: Engine, key: DataKey
+) -> None:
+    migrate(engine, paths.database, paths.backups, key)
     engine.dispose()
     before = digest(paths.database)
-    assert migrate(engine, paths.database, paths.backups) is None
+    assert migrate(engine, paths.database, paths.backups, key) is None
     assert list(paths.backups.iterdir()) == []
     engine.dispose()
     assert digest(paths.database) == before
@@ -124,7 +145,7 @@ def test_migrate_on_an_up_to_date_database_does_nothing(paths: DataPaths, engine
 def test_opening_twice_migrates_once(tmp_path: Path) -> None:
     first = open_casebook(tmp_path / "casebook")
     first.close()
-    second = open_casebook(tmp_path / "casebook")
+    second = reopen(first)
     second.close()
     assert first.migration_backup is None
     assert second.migration_backup is None
@@ -139,13 +160,14 @@ def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) ->
     services = open_casebook(tmp_path / "casebook")
     services.close()
     database = services.paths.database
-    with sqlite3.connect(database) as connection:
+    connection = connect_database(services)
+    with connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
     connection.close()
     before = digest(database)
     files_before = _files(database.parent)
     with pytest.raises(DatabaseTooNewError) as caught:
-        open_casebook(tmp_path / "casebook")
+        reopen(services)
     assert "newer version" in caught.value.message
     assert "has not been changed" in caught.value.message
     assert digest(database) == before

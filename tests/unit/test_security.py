@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from app.domain.categories import Category
 from app.domain.errors import AccessDenied, AccountLockedError, SignInError, ValidationError
 from app.domain.records import CaseDetail, CaseFilter, CaseSort
 from app.services.casebook import Services, open_casebook
-from tests.conftest import Clock
+from tests.conftest import Clock, connect_database
 
 HEAD_PASSWORD = "tide-marble-orchard-42"
 OFFICE_PASSWORD = "lantern-river-copper-7"
@@ -138,8 +137,8 @@ def audited(
     return services
 
 
-def _sql(data_dir: Path, statement: str) -> None:
-    connection = sqlite3.connect(data_dir / "casebook.sqlite3")
+def _sql(services: Services, statement: str) -> None:
+    connection = connect_database(services)
     with connection:
         connection.execute(statement)
     connection.close()
@@ -174,7 +173,7 @@ def test_the_audit_trail_records_views_changes_and_sign_ins(audited: Services) -
 def test_tampering_is_detected_and_named(
     audited: Services, data_dir: Path, statement: str, words: str
 ) -> None:
-    _sql(data_dir, statement)
+    _sql(audited, statement)
     check = audited.audit.verify()
     assert not check.ok
     assert any(words in problem for problem in check.problems), check.problems
@@ -182,7 +181,7 @@ def test_tampering_is_detected_and_named(
 
 def test_removing_the_newest_entries_is_detected(audited: Services, data_dir: Path) -> None:
     newest = audited.audit.entries()[0].seq
-    _sql(data_dir, f"DELETE FROM audit_entries WHERE seq >= {newest - 1}")
+    _sql(audited, f"DELETE FROM audit_entries WHERE seq >= {newest - 1}")
     check = audited.audit.verify()
     assert any("2 audit entries" in p and "removed" in p for p in check.problems), check.problems
 

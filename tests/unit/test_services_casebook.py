@@ -31,7 +31,7 @@ def test_every_connection_uses_wal_full_sync_and_foreign_keys(services: Services
 
 
 def test_a_new_engine_on_the_file_sets_them_too(services: Services) -> None:
-    engine = make_engine(services.paths.database)
+    engine = make_engine(services.paths.database, lambda: services.data_key)
     try:
         with engine.connect() as connection:
             assert _pragmas(connection) == ("wal", 2, 1)

@@ -9,7 +9,8 @@ import pytest
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDetail, CaseFilter, CaseSort, PersonDraft
-from app.services.casebook import Services, open_casebook
+from app.services.casebook import Services
+from tests.conftest import reopen
 
 MakeCase = Callable[..., CaseDetail]
 NAMES = ["Zoë Łukasiewicz", "Nguyễn Thị Hồng", "Siobhán O'Brien", "Дмитрий Соколов"]
@@ -21,7 +22,7 @@ def test_full_unicode_names_survive_the_database(
     added = [services.people.add_person(PersonDraft(name=name)) for name in NAMES]
     assert [p.name for p in added] == NAMES
     services.close()
-    reopened = open_casebook(services.paths.root, database_url=database_url)
+    reopened = reopen(services)
     try:
         assert [reopened.people.get_person(p.id).name for p in added] == NAMES
     finally:
