@@ -51,6 +51,11 @@ def london_today(now: datetime | None = None) -> date:
     return to_london(now or utc_now()).date()
 
 
+def london_midnight(day: date) -> datetime:
+    """The moment (in UTC) the day begins in London, for "from" and "to" date filters."""
+    return datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC)
+
+
 def format_long_date(day: date) -> str:
     """'24 November 2026', as letters print it."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
@@ -66,6 +71,13 @@ def format_date_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return to_london(moment).strftime("%d/%m/%Y %H:%M")
+
+
+def format_date_time_seconds(moment: datetime | None) -> str:
+    """'24/11/2026 14:05:09' in London time, for the audit trail; empty for no time."""
+    if moment is None:
+        return ""
+    return to_london(moment).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def parse_iso_datetime(value: str, field: str) -> datetime:

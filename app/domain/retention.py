@@ -26,6 +26,34 @@ class DeletionRefused(CasebookError):
 
 
 @dataclass(frozen=True)
+class RulePeriod:
+    """One retention period as the settings show it: its label and the values allowed."""
+
+    name: str
+    label: str
+    minimum: int
+    maximum: int
+    unit: str  # "years" after closing, or the child's age in years
+
+
+# The limits every editor of the rules shares (the settings dialog sets its spin boxes from
+# them). Safeguarding records about a child are never reviewed before the child is an adult.
+RULE_PERIODS: tuple[RulePeriod, ...] = (
+    RulePeriod("review_after_years", "review period for closed cases", 1, 100, "years"),
+    RulePeriod(
+        "safeguarding_until_age", "age until which safeguarding cases are kept", 18, 100, "age"
+    ),
+    RulePeriod(
+        "safeguarding_without_dob_years",
+        "review period for safeguarding cases without a date of birth",
+        1,
+        100,
+        "years",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class RetentionRules:
     """The school's retention periods, in whole years."""
 
@@ -38,13 +66,7 @@ class RetentionRules:
 
     def to_json(self) -> str:
         """The rules as stored in the settings table."""
-        return json.dumps(
-            {
-                "review_after_years": self.review_after_years,
-                "safeguarding_until_age": self.safeguarding_until_age,
-                "safeguarding_without_dob_years": self.safeguarding_without_dob_years,
-            }
-        )
+        return json.dumps({period.name: getattr(self, period.name) for period in RULE_PERIODS})
 
     @classmethod
     def from_json(cls, text: str | None) -> RetentionRules:
@@ -57,31 +79,44 @@ class RetentionRules:
         if not isinstance(data, dict):
             return default
         values: dict[str, int] = {}
-        for name in (
-            "review_after_years",
-            "safeguarding_until_age",
-            "safeguarding_without_dob_years",
-        ):
-            value = data.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100:
-                values[name] = value
+        for period in RULE_PERIODS:
+            value = data.get(period.name)
+            if (
+                isinstance(value, int)
+                and not isinstance(value, bool)
+                and period.minimum <= value <= period.maximum
+            ):
+                values[period.name] = value
             else:
-                values[name] = int(getattr(default, name))
+                values[period.name] = int(getattr(default, period.name))
         return cls(**values)
 
     def checked(self) -> RetentionRules:
         """These rules, or ``ValidationError`` naming the period that makes no sense."""
-        for label, value in (
-            ("review period for closed cases", self.review_after_years),
-            ("age until which safeguarding cases are kept", self.safeguarding_until_age),
-            (
-                "review period for safeguarding cases without a date of birth",
-                self.safeguarding_without_dob_years,
-            ),
-        ):
-            if not 1 <= value <= 100:
-                raise ValidationError(f"The {label} must be between 1 and 100 years, not {value}.")
+        for period in RULE_PERIODS:
+            value = getattr(self, period.name)
+            if not period.minimum <= value <= period.maximum:
+                raise ValidationError(
+                    f"The {period.label} must be between {period.minimum} and "
+                    f"{period.maximum} years, not {value}.",
+                    period.name,
+                )
+        if self.safeguarding_without_dob_years < self.review_after_years:
+            raise ValidationError(
+                "Safeguarding cases without a date of birth must be kept at least as long as "
+                f"other closed cases ({self.review_after_years} years).",
+                "safeguarding_without_dob_years",
+            )
         return self
+
+    def changes_from(self, before: RetentionRules) -> str:
+        """What differs from ``before``, in words for the audit trail; empty when nothing."""
+        changes = [
+            f"{period.label}: {getattr(before, period.name)} to {getattr(self, period.name)}"
+            for period in RULE_PERIODS
+            if getattr(before, period.name) != getattr(self, period.name)
+        ]
+        return "; ".join(changes)
 
 
 class ReviewReason(StrEnum):

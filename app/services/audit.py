@@ -16,15 +16,16 @@ import os
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import AuditEntryRecord
 from app.domain.access import Permission
-from app.domain.dates import format_date_time
+from app.domain.dates import format_date_time, format_date_time_seconds, london_midnight
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,46 @@ class AuditEntry:
 
 
 @dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to show: a user (exact), words in the action or record, a time span.
+
+    ``since`` is inclusive and ``until`` exclusive, both in UTC.
+    """
+
+    user: str = ""
+    action: str = ""
+    target: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def for_days(
+        cls,
+        *,
+        user: str = "",
+        action: str = "",
+        target: str = "",
+        first_day: date | None = None,
+        last_day: date | None = None,
+    ) -> AuditFilter:
+        """A filter over whole days in London time, ``last_day`` included."""
+        return cls(
+            user=user,
+            action=action,
+            target=target,
+            since=london_midnight(first_day) if first_day else None,
+            until=london_midnight(last_day + timedelta(days=1)) if last_day else None,
+        )
+
+
+@dataclass(frozen=True)
 class AuditCheck:
     """The result of checking the chain: ``problems`` is empty when all is well."""
 
     entries: int
     problems: tuple[str, ...]
+    # The number of the first entry named in ``problems``, when one is still there to show.
+    broken_seq: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,7 +107,7 @@ def entry_hash(
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _describe(record: AuditEntryRecord) -> str:
+def _describe(record: Any) -> str:
     what = f"{record.action} {record.target}".strip()
     return f"entry {record.seq} ({format_date_time(record.at)}, {record.user}: {what})"
 
@@ -153,12 +189,27 @@ class AuditService:
         """Walk the chain and name every entry that was edited, removed or reordered."""
         self.ctx.require(Permission.AUDIT, action="check audit trail")
         problems: list[str] = []
+        broken_seq: int | None = None
+        columns = (
+            AuditEntryRecord.seq,
+            AuditEntryRecord.at,
+            AuditEntryRecord.user,
+            AuditEntryRecord.action,
+            AuditEntryRecord.target,
+            AuditEntryRecord.detail,
+            AuditEntryRecord.prev_hash,
+            AuditEntryRecord.hash,
+        )
         with self.ctx.sessions() as session:
-            records = session.scalars(select(AuditEntryRecord).order_by(AuditEntryRecord.id))
+            # Plain rows, streamed: a hundred thousand ORM objects would take seconds.
+            records = session.execute(
+                select(*columns).order_by(AuditEntryRecord.id).execution_options(yield_per=2000)
+            )
             expected_seq, prev_hash, count = 1, GENESIS, 0
-            last: AuditEntryRecord | None = None
+            last: Any = None
             for record in records:
                 count += 1
+                problems_before = len(problems)
                 if record.seq < expected_seq:
                     problems.append(f"The audit trail is out of order at {_describe(record)}.")
                 elif record.seq > expected_seq:
@@ -184,6 +235,8 @@ class AuditService:
                         f"The audit trail's {_describe(record)} does not follow the entry "
                         "before it (an entry was changed, removed or moved)."
                     )
+                if broken_seq is None and len(problems) > problems_before:
+                    broken_seq = record.seq
                 expected_seq = max(expected_seq, record.seq) + 1
                 prev_hash = record.hash
                 last = record
@@ -210,39 +263,80 @@ class AuditService:
                     f"The audit trail's newest {_describe(last)} does not match the "
                     "record kept outside the database."
                 )
-        return AuditCheck(entries=count, problems=tuple(problems))
+                broken_seq = last.seq if broken_seq is None else broken_seq
+        return AuditCheck(entries=count, problems=tuple(problems), broken_seq=broken_seq)
 
     # ----- reading --------------------------------------------------------------------
 
     def entries(
         self,
+        audit_filter: AuditFilter | None = None,
         *,
         user: str = "",
         action: str = "",
         target: str = "",
         since: datetime | None = None,
         until: datetime | None = None,
-        limit: int = 5000,
+        offset: int = 0,
+        limit: int | None = 5000,
     ) -> list[AuditEntry]:
-        """The newest entries first, filtered by user, action, target (any part) and time."""
+        """The newest entries first, filtered by user, action, target (any part) and time.
+
+        Give either ``audit_filter`` or the separate words; ``offset`` and ``limit`` read one
+        page of a long trail; ``limit=None`` reads them all.
+        """
         self.ctx.require(Permission.AUDIT)
-        query = select(AuditEntryRecord)
-        if user:
-            query = query.where(func.lower(AuditEntryRecord.user) == user.strip().lower())
-        if action:
-            query = query.where(AuditEntryRecord.action.contains(action, autoescape=True))
-        if target:
-            query = query.where(AuditEntryRecord.target.contains(target, autoescape=True))
-        if since is not None:
-            query = query.where(AuditEntryRecord.at >= since)
-        if until is not None:
-            query = query.where(AuditEntryRecord.at < until)
-        query = query.order_by(AuditEntryRecord.seq.desc()).limit(limit)
+        if audit_filter is None:
+            audit_filter = AuditFilter(user, action, target, since, until)
+        query = (
+            _filtered(select(AuditEntryRecord), audit_filter)
+            .order_by(AuditEntryRecord.seq.desc())
+            .offset(max(offset, 0))
+            .limit(limit)
+        )
         with self.ctx.sessions() as session:
             return [
                 AuditEntry(r.seq, r.at, r.user, r.action, r.target, r.detail, r.hash)
                 for r in session.scalars(query)
             ]
+
+    def count(self, audit_filter: AuditFilter | None = None) -> int:
+        """How many entries the filter lets through."""
+        self.ctx.require(Permission.AUDIT)
+        query = _filtered(select(func.count(AuditEntryRecord.id)), audit_filter or AuditFilter())
+        with self.ctx.sessions() as session:
+            return int(session.scalar(query) or 0)
+
+    def position(self, seq: int, audit_filter: AuditFilter | None = None) -> int | None:
+        """Where entry ``seq`` stands in the filtered list (0 = newest), or None if not in it."""
+        self.ctx.require(Permission.AUDIT)
+        audit_filter = audit_filter or AuditFilter()
+        with self.ctx.sessions() as session:
+            shown = session.scalar(
+                _filtered(select(AuditEntryRecord.id), audit_filter).where(
+                    AuditEntryRecord.seq == seq
+                )
+            )
+            if shown is None:
+                return None
+            newer = session.scalar(
+                _filtered(select(func.count(AuditEntryRecord.id)), audit_filter).where(
+                    AuditEntryRecord.seq > seq
+                )
+            )
+            return int(newer or 0)
+
+    def user_names(self) -> list[str]:
+        """Every user name that appears in the trail, in alphabetical order."""
+        self.ctx.require(Permission.AUDIT)
+        with self.ctx.sessions() as session:
+            names = session.scalars(select(AuditEntryRecord.user).distinct()).all()
+        return sorted(names, key=str.casefold)
+
+    def open_trail(self) -> int:
+        """Record that the user opened the audit trail (refused unless allowed); the count."""
+        self.ctx.require(Permission.AUDIT, action="view audit trail")
+        return self.count()
 
     def export_csv(self, entries: list[AuditEntry]) -> bytes:
         """The given entries as CSV (UTF-8 with a byte-order mark, so Excel reads it)."""
@@ -252,9 +346,36 @@ class AuditService:
         writer.writerow(["Number", "Time (UK)", "User", "Action", "Record", "Detail", "Hash"])
         for e in entries:
             writer.writerow(
-                [e.seq, format_date_time(e.at), e.user, e.action, e.target, e.detail, e.hash]
+                [
+                    e.seq,
+                    format_date_time_seconds(e.at),
+                    e.user,
+                    e.action,
+                    e.target,
+                    e.detail,
+                    e.hash,
+                ]
             )
         return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _filtered(query: Select[Any], audit_filter: AuditFilter) -> Select[Any]:
+    """``query`` narrowed by the filter, in SQL (case-insensitive words)."""
+    if audit_filter.user.strip():
+        query = query.where(func.lower(AuditEntryRecord.user) == audit_filter.user.strip().lower())
+    if audit_filter.action.strip():
+        query = query.where(
+            AuditEntryRecord.action.icontains(audit_filter.action.strip(), autoescape=True)
+        )
+    if audit_filter.target.strip():
+        query = query.where(
+            AuditEntryRecord.target.icontains(audit_filter.target.strip(), autoescape=True)
+        )
+    if audit_filter.since is not None:
+        query = query.where(AuditEntryRecord.at >= audit_filter.since)
+    if audit_filter.until is not None:
+        query = query.where(AuditEntryRecord.at < audit_filter.until)
+    return query
 
 
 def head_file(data_dir: Path) -> Path:

@@ -117,8 +117,12 @@ class RetentionService:
 
     def save_rules(self, rules: RetentionRules) -> RetentionRules:
         """Store new retention periods (head teacher's settings)."""
-        self.ctx.require(Permission.SETTINGS, action="change retention rules")
         rules = rules.checked()
+        changes = rules.changes_from(self.rules())
+        if not changes:
+            self.ctx.require(Permission.SETTINGS)  # nothing to change, so nothing to record
+            return rules
+        self.ctx.require(Permission.SETTINGS, action="change retention rules", detail=changes)
         with self.ctx.sessions.begin() as session:
             record = session.get(SettingRecord, SETTING_KEY)
             if record is None:

@@ -235,7 +235,6 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.profile_action)
         file_menu.addAction(self.templates_action)
-        self.backup_action = file_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         file_menu.addSeparator()
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.quit_action)
@@ -251,6 +250,10 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.overdue_action)
         view_menu.addAction(self.refresh_action)
+        # The head teacher's screens (Retention review joins them in _add_workflow).
+        admin_menu = bar.addMenu("&Administration")
+        admin_menu.addAction("&Audit trail…", self.show_audit_trail)
+        self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -355,9 +358,9 @@ class MainWindow(QMainWindow):
             self.case_file_action,
             self.governors_action,
             self.list_csv_action,
-            self.retention_action,
         ):
             file_menu.insertAction(first, action)
+        menus["&Administration"].insertAction(self.backup_action, self.retention_action)
         menus["&View"].addAction(self.today_dock.toggleViewAction())
         toolbar = self.findChild(QToolBar, "main_toolbar")
         if toolbar is not None:
@@ -380,6 +383,11 @@ class MainWindow(QMainWindow):
         reminder = self.services.backups.reminder()
         if reminder:
             self.statusBar().showMessage(reminder, 60_000)
+
+    def show_audit_trail(self) -> None:
+        from app.ui.dialogs.audit_trail import open_audit_trail
+
+        open_audit_trail(self, self.services)
 
     def backup_and_restore(self) -> None:
         from app.ui.dialogs.backup import BackupDialog

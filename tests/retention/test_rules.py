@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from app.domain.errors import ValidationError
 from app.domain.retention import (
     RetentionRules,
     ReviewReason,
@@ -75,3 +78,26 @@ def test_redactor_hides_other_people_but_not_the_subject() -> None:
     for detail in ("Priya", "Shah", "Mill Lane", "priya@", "07700"):
         assert detail not in hidden
     assert "[third party]" in hidden
+
+
+def test_safeguarding_cases_are_kept_at_least_until_the_child_is_an_adult() -> None:
+    with pytest.raises(ValidationError, match="between 18 and 100"):
+        RetentionRules(safeguarding_until_age=16).checked()
+    # A stored age below 18 (edited by hand) falls back to the default.
+    assert RetentionRules.from_json('{"safeguarding_until_age": 12}') == RULES
+
+
+def test_safeguarding_without_a_date_of_birth_is_not_shorter_than_other_cases() -> None:
+    with pytest.raises(ValidationError, match="at least as long as other closed cases") as error:
+        RetentionRules(review_after_years=10, safeguarding_without_dob_years=8).checked()
+    assert error.value.field == "safeguarding_without_dob_years"
+    assert RetentionRules(review_after_years=10, safeguarding_without_dob_years=10).checked()
+
+
+def test_changes_are_described_for_the_audit_trail() -> None:
+    after = RetentionRules(review_after_years=4, safeguarding_until_age=30)
+    assert after.changes_from(RULES) == (
+        "review period for closed cases: 6 to 4; "
+        "age until which safeguarding cases are kept: 25 to 30"
+    )
+    assert RULES.changes_from(RULES) == ""

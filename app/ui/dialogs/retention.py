@@ -13,22 +13,27 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.access import Permission
 from app.domain.dates import format_short_date
+from app.domain.errors import CasebookError, ValidationError
 from app.domain.records import Person
-from app.domain.retention import RetentionItem
+from app.domain.retention import RULE_PERIODS, RetentionItem, RetentionRules
 from app.services.casebook import Services
-from app.ui.errors import refusals_shown
+from app.ui.errors import refusals_shown, show_refusal
 from app.ui.signals import AppSignals
 
 COLUMNS = ("Reference", "Title", "Closed", "Review date", "Why", "Legal hold")
@@ -44,14 +49,16 @@ class RetentionDialog(QDialog):
         self.items: list[RetentionItem] = []
         self.setWindowTitle("Retention review")
         self.resize(900, 460)
-        rules = services.retention.rules()
-        intro = QLabel(
-            f"Closed cases are reviewed {rules.review_after_years} years after closing; "
-            f"safeguarding cases are kept until the child is {rules.safeguarding_until_age}. "
-            "Nothing is deleted unless you choose to delete it.",
-            self,
-        )
-        intro.setWordWrap(True)
+        self.intro = QLabel(self)
+        self.intro.setWordWrap(True)
+        self.rules_button = QPushButton("Retention &periods…", self)
+        self.rules_button.setToolTip("Change how long each kind of case is kept before review")
+        self.rules_button.setEnabled(services.ctx.may(Permission.SETTINGS))
+        self.rules_button.clicked.connect(self.edit_rules)
+        self.rules_button.setAutoDefault(False)
+        heading = QHBoxLayout()
+        heading.addWidget(self.intro, 1)
+        heading.addWidget(self.rules_button, 0, Qt.AlignmentFlag.AlignTop)
         self.show_all = QCheckBox("Show every closed case, not only those due", self)
         self.show_all.toggled.connect(lambda _on: self.refresh())
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -79,7 +86,7 @@ class RetentionDialog(QDialog):
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addLayout(heading)
         layout.addWidget(self.show_all)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
@@ -88,8 +95,15 @@ class RetentionDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        """Reload the list from the casebook."""
+        """Reload the rules and the list from the casebook."""
         retention = self._services.retention
+        rules = retention.rules()
+        self.intro.setText(
+            f"Closed cases are reviewed {rules.review_after_years} years after closing; "
+            f"safeguarding cases are kept until the child is {rules.safeguarding_until_age} "
+            f"(or {rules.safeguarding_without_dob_years} years after closing when the child's "
+            "date of birth is not recorded). Nothing is deleted unless you choose to delete it."
+        )
         self.items = (
             retention.schedule() if self.show_all.isChecked() else retention.due_for_review()
         )
@@ -116,6 +130,12 @@ class RetentionDialog(QDialog):
             else "No closed case is due for review."
         )
         self._update_buttons()
+
+    def edit_rules(self) -> None:
+        """Change the retention periods; the list follows the new periods at once."""
+        dialog = RetentionRulesDialog(self._services, self)
+        if dialog.exec():
+            self.refresh()
 
     def selected(self) -> RetentionItem | None:
         """The highlighted case, if any."""
@@ -167,7 +187,8 @@ class RetentionDialog(QDialog):
             return
         with refusals_shown(self):
             current = self._services.retention.child_date_of_birth(item.case_id)
-            dialog = DateOfBirthDialog(item.reference, current, self)
+            age = self._services.retention.rules().safeguarding_until_age
+            dialog = DateOfBirthDialog(item.reference, current, self, keep_until_age=age)
             if dialog.exec():
                 self._services.retention.set_child_date_of_birth(item.case_id, dialog.value())
                 self._changed(item.case_id)
@@ -200,7 +221,14 @@ class RetentionDialog(QDialog):
 class DateOfBirthDialog(QDialog):
     """The date of birth of the child a safeguarding case concerns (or none)."""
 
-    def __init__(self, reference: str, current: date | None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        reference: str,
+        current: date | None,
+        parent: QWidget | None = None,
+        *,
+        keep_until_age: int = RetentionRules().safeguarding_until_age,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Child's date of birth")
         self.edit = QDateEdit(self)
@@ -220,7 +248,7 @@ class DateOfBirthDialog(QDialog):
         layout = QVBoxLayout(self)
         label = QLabel(
             f"Date of birth of the child {reference} concerns; a safeguarding case is kept "
-            "until the child is 25.",
+            f"until the child is {keep_until_age}.",
             self,
         )
         label.setWordWrap(True)
@@ -237,6 +265,105 @@ class DateOfBirthDialog(QDialog):
             return None
         picked: date = self.edit.date().toPython()  # type: ignore[assignment]
         return picked
+
+
+class RetentionRulesDialog(QDialog):
+    """The head teacher's retention periods (and how many backups are kept), in whole years."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        self.setWindowTitle("Retention periods")
+        self.saved: RetentionRules | None = None
+        rules = services.retention.rules()
+        self.spins: dict[str, QSpinBox] = {}
+        form = QFormLayout()
+        wording = {
+            "review_after_years": ("Review closed cases", "years after closing"),
+            "safeguarding_until_age": ("Keep safeguarding cases until the child is", "years old"),
+            "safeguarding_without_dob_years": (
+                "Without the child's date of birth, review them",
+                "years after closing",
+            ),
+        }
+        for period in RULE_PERIODS:
+            label, suffix = wording[period.name]
+            spin = self._spin(period.minimum, period.maximum, getattr(rules, period.name), suffix)
+            spin.setToolTip(f"From {period.minimum} to {period.maximum}")
+            self.spins[period.name] = spin
+            form.addRow(label, spin)
+        cases = QGroupBox("Closed cases", self)
+        cases.setLayout(form)
+        note = QLabel(
+            "A case whose time has come appears on the review list; nothing is deleted "
+            "automatically. Safeguarding records are usually kept until the child is 25.",
+            self,
+        )
+        note.setWordWrap(True)
+
+        self.backups: QGroupBox | None = None
+        self.keep_backups: QSpinBox | None = None
+        self.warn_days: QSpinBox | None = None
+        if services.ctx.may(Permission.BACKUP):
+            backups = services.backups
+            self.keep_backups = self._spin(1, 1000, backups.keep_count(), "backups")
+            self.warn_days = self._spin(1, 365, backups.warn_after_days(), "days")
+            backup_form = QFormLayout()
+            backup_form.addRow("Keep the newest", self.keep_backups)
+            backup_form.addRow("Remind me when the last backup is older than", self.warn_days)
+            self.backups = QGroupBox("Backups", self)
+            self.backups.setLayout(backup_form)
+
+        self.error = QLabel(self)
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #a61b1b;")
+        self.error.setVisible(False)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(cases)
+        layout.addWidget(note)
+        if self.backups is not None:
+            layout.addWidget(self.backups)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def _spin(self, low: int, high: int, value: int, suffix: str) -> QSpinBox:
+        spin = QSpinBox(self)
+        spin.setRange(low, high)
+        spin.setValue(value)
+        if suffix:
+            spin.setSuffix(f" {suffix}")
+        spin.setMinimumWidth(150)
+        return spin
+
+    def rules(self) -> RetentionRules:
+        """The periods as the spin boxes show them."""
+        return RetentionRules(**{name: spin.value() for name, spin in self.spins.items()})
+
+    def save(self) -> None:
+        """Save through the service; a period it refuses is named here and nothing is saved."""
+        try:
+            self.saved = self._services.retention.save_rules(self.rules())
+            if self.keep_backups is not None and self.warn_days is not None:
+                backups = self._services.backups
+                keep, warn = self.keep_backups.value(), self.warn_days.value()
+                if (keep, warn) != (backups.keep_count(), backups.warn_after_days()):
+                    backups.set_policy(keep=keep, warn_after_days=warn)
+        except ValidationError as error:
+            self.error.setText(error.message)
+            self.error.setVisible(True)
+            self.adjustSize()  # room for the sentence, without squeezing the spin boxes
+            if error.field in self.spins:
+                self.spins[error.field].setFocus()
+            return
+        except CasebookError as error:
+            show_refusal(self, error)
+            return
+        self.accept()
 
 
 def export_subject_access(parent: QWidget, services: Services, person: Person) -> Path | None:
