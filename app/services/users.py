@@ -218,6 +218,52 @@ class UserService:
             self._find(session, name).password_hash = self._hasher.hash(new_password)
         self.ctx.audit("changed password", name)
 
+    def set_password(self, name: str, new_password: str) -> None:
+        """An administrator sets another user's forgotten password; this also unlocks it."""
+        self.ctx.require(Permission.MANAGE_USERS, action="set password", target=name)
+        with self.ctx.sessions.begin() as session:
+            record = self._find(session, name)
+            check_password_strength(new_password, record.name)
+            record.password_hash = self._hasher.hash(new_password)
+            record.locked = False
+            record.failed_sign_ins = 0
+            record.retry_after = None
+
+    def set_role(self, name: str, role: Role) -> UserInfo:
+        """Change a user's role (administrators only); one head teacher must always remain."""
+        self.ctx.require(
+            Permission.MANAGE_USERS, action="change role", target=name, detail=role.value
+        )
+        refusal: ValidationError | None = None
+        with self.ctx.sessions.begin() as session:
+            record = self._find(session, name)
+            if record.role == Role.HEAD and role is not Role.HEAD:
+                other_heads = session.scalar(
+                    select(func.count())
+                    .select_from(UserRecord)
+                    .where(
+                        UserRecord.role == Role.HEAD.value,
+                        UserRecord.locked.is_(False),
+                        UserRecord.id != record.id,
+                    )
+                )
+                if not other_heads:
+                    refusal = ValidationError(
+                        f"The casebook needs a head teacher who can sign in and {record.name} "
+                        "is the only one; make another user head teacher first.",
+                        "role",
+                    )
+            if refusal is None:
+                record.role = role.value
+            info = _info(record)
+        if refusal is not None:
+            self.ctx.audit("refused: change role", info.name, "the only head teacher")
+            raise refusal
+        if self.ctx.user is not None and self.ctx.user.name == info.name:
+            # Roles are enforced in services: demoting yourself takes effect at once.
+            self.ctx.user = SignedInUser(info.name, role)
+        return info
+
     def _find(self, session: Session, name: str) -> UserRecord:
         record = session.scalar(
             select(UserRecord).where(UserRecord.name_key == " ".join(name.split()).casefold())
