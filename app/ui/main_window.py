@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self._make_toolbar()
         self._add_workflow()
+        self.users_action = self._action("&Users…", self.manage_users, None, "Users and roles")
+        self._admin_menu().addAction(self.users_action)
         self._restore_layout()
         self._show_counts(self.case_list.counts)
         # Open the first case once the window has been painted, so the list appears at once
@@ -371,6 +373,20 @@ class MainWindow(QMainWindow):
             self.case_list.overdue_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
+
+    def _admin_menu(self) -> QMenu:
+        """The head teacher's Administration menu, made before Help on first use."""
+        for menu in self.menuBar().findChildren(QMenu):
+            if menu.title() == "&Administration":
+                return menu
+        menu = QMenu("&Administration", self.menuBar())
+        self.menuBar().insertMenu(self.menuBar().actions()[-1], menu)
+        return menu
+
+    def manage_users(self) -> None:
+        from app.ui.dialogs.users import open_users_screen
+
+        open_users_screen(self.services, self.signals, self)
 
     def edit_school_profile(self) -> None:
         SchoolProfileDialog(self.services, self.signals, self).exec()
