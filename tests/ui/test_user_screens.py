@@ -20,6 +20,7 @@ from app.ui.dialogs.users import (
     SetPasswordDialog,
     UsersDialog,
 )
+from app.ui.lock import LockScreen
 from app.ui.main_window import MainWindow
 from app.ui.signals import AppSignals
 from tests.conftest import Clock
@@ -330,3 +331,31 @@ def test_a_wrong_recovery_key_is_said_plainly_and_the_dialog_stays(  # type: ign
     )
     assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
     assert services.users.sign_in("head", HEAD_PASSWORD).name == "head"
+
+
+def test_the_recovery_key_also_opens_a_locked_window(  # type: ignore[no-untyped-def]
+    qtbot, casebook: tuple[Services, str]
+) -> None:
+    services, key = casebook
+    screen = LockScreen(services)
+    qtbot.addWidget(screen)
+    screen.show()
+    screen.prepare()
+    names: list[tuple[str, bool]] = []
+
+    def recover(dialog: QWidget) -> None:
+        assert isinstance(dialog, RecoveryDialog)
+        names.append((dialog.name.text(), dialog.name.isReadOnly()))
+        dialog.key.setText(key)
+        dialog.passwords.password.setText(NEW_PASSWORD)
+        dialog.passwords.again.setText(NEW_PASSWORD)
+        click_ok(dialog)
+        if dialog.isVisible():
+            dialog.reject()
+
+    answer_next_dialog(recover)
+    with qtbot.waitSignal(screen.unlocked, timeout=5000):
+        click(qtbot, screen.forgotten_button)
+    assert names == [("head", True)]  # only the signed-in user's own password
+    assert services.ctx.current_user.name == "head"
+    assert services.users.sign_in("head", NEW_PASSWORD).name == "head"

@@ -81,7 +81,14 @@ class SignInDialog(QDialog):
 class RecoveryDialog(QDialog):
     """Forgotten password: the recovery key from the school safe sets a new one and signs in."""
 
-    def __init__(self, services: Services, name: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        name: str = "",
+        parent: QWidget | None = None,
+        *,
+        name_fixed: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("Set a new password with the recovery key")
@@ -93,6 +100,8 @@ class RecoveryDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.name = QLineEdit(name, self)
+        # On the lock screen only the signed-in user's password may be reset.
+        self.name.setReadOnly(name_fixed)
         self.key = QLineEdit(self)
         self.key.setPlaceholderText(RECOVERY_KEY_EXAMPLE)
         self.key.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
