@@ -657,7 +657,7 @@ def _register_security(commands: Any) -> None:
     export.add_argument("--user", default="", metavar="NAME", help="only this user's entries")
     export.add_argument("--action", default="", help="only entries whose action contains this")
     export.add_argument("--target", default="", metavar="REF", help="only this record")
-    users = commands.add_parser("users", help="list, add and unlock users")
+    users = commands.add_parser("users", help="list, add and unlock users; passwords, roles")
     user_actions = users.add_subparsers(
         dest="users_command", parser_class=_Parser, metavar="ACTION"
     )
@@ -680,6 +680,18 @@ def _register_security(commands: Any) -> None:
         help=f"set a new password with the recovery key ({ENV_RECOVERY_KEY} or typed)",
     )
     reset.add_argument("name", metavar="NAME")
+    set_password = user_actions.add_parser(
+        "set-password", help=f"set another user's password ({ENV_NEW_PASSWORD} or typed)"
+    )
+    set_password.add_argument("name", metavar="NAME")
+    set_role = user_actions.add_parser("set-role", help="change a user's role")
+    set_role.add_argument("name", metavar="NAME")
+    set_role.add_argument(
+        "--role",
+        required=True,
+        type=_typed(parse_role),
+        help="role: " + ", ".join(r.value for r in Role),
+    )
 
 
 def _cmd_init(services: Services, args: argparse.Namespace) -> int:
@@ -746,6 +758,21 @@ def _cmd_users_reset(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_users_set_password(services: Services, args: argparse.Namespace) -> int:
+    password = read_secret(ENV_NEW_PASSWORD, f"New password for {args.name}: ", confirm=True)
+    services.users.set_password(args.name, password)
+    sys.stdout.write(f"Set a new password for {args.name}; the account is unlocked.\n")
+    return EXIT_OK
+
+
+def _cmd_users_set_role(services: Services, args: argparse.Namespace) -> int:
+    from app.domain.access import ROLE_LABELS
+
+    user = services.users.set_role(args.name, args.role)
+    sys.stdout.write(f"{user.name} is now {ROLE_LABELS[user.role]}.\n")
+    return EXIT_OK
+
+
 SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "init": _cmd_init,
     "audit verify": _cmd_audit_verify,
@@ -754,6 +781,8 @@ SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "users add": _cmd_users_add,
     "users unlock": _cmd_users_unlock,
     "users reset-password": _cmd_users_reset,
+    "users set-password": _cmd_users_set_password,
+    "users set-role": _cmd_users_set_role,
 }
 # These decide for themselves whether and how to sign in.
 SIGNS_IN_ITSELF = {"init", "demo", "users reset-password"}

@@ -217,6 +217,38 @@ class UserService:
         if self.ctx.audit_sink is not None:
             self.ctx.audit_sink(user or "(no name)", action, target, detail)
 
+    def set_role(self, name: str, role: Role) -> UserInfo:
+        """Change a user's role (administrators only); one head teacher must always remain."""
+        self.ctx.require(
+            Permission.MANAGE_USERS, action="change role", target=name, detail=role.value
+        )
+        refusal: ValidationError | None = None
+        with self.ctx.sessions.begin() as session:
+            record = self._find(session, name)
+            if record.role == Role.HEAD and role is not Role.HEAD:
+                other_heads = session.scalars(
+                    select(UserRecord.name).where(
+                        UserRecord.role == Role.HEAD.value, UserRecord.id != record.id
+                    )
+                ).all()
+                # A head teacher locked out by wrong passwords cannot sign in to take over.
+                if not [head for head in other_heads if not self.keys.lock_state(head)[0]]:
+                    refusal = ValidationError(
+                        f"The casebook needs a head teacher who can sign in and {record.name} "
+                        "is the only one; make another user head teacher first.",
+                        "role",
+                    )
+            if refusal is None:
+                record.role = role.value
+            info = self._info(record)
+        if refusal is not None:
+            self.ctx.audit("refused: change role", info.name, "the only head teacher")
+            raise refusal
+        if self.ctx.user is not None and self.ctx.user.name == info.name:
+            # Roles are enforced in services: demoting yourself takes effect at once.
+            self.ctx.user = SignedInUser(info.name, role)
+        return info
+
     def _find(self, session: Session, name: str) -> UserRecord:
         record = session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name)))
         if record is None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -74,6 +75,9 @@ class LockScreen(QWidget):
         self.unlock_button = QPushButton("Unlock", self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.try_unlock)
+        self.forgotten_button = QPushButton("Forgotten password…", self)
+        self.forgotten_button.setAutoDefault(False)
+        self.forgotten_button.clicked.connect(self.forgotten_password)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #a4262c;")
@@ -84,7 +88,11 @@ class LockScreen(QWidget):
         inner.addWidget(self.title)
         inner.addWidget(self.who)
         inner.addLayout(form)
-        inner.addWidget(self.unlock_button, alignment=Qt.AlignmentFlag.AlignRight)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.forgotten_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.unlock_button)
+        inner.addLayout(buttons)
         inner.addWidget(self.message)
         box.setMaximumWidth(460)
         outer = QVBoxLayout(self)
@@ -101,6 +109,15 @@ class LockScreen(QWidget):
         self.password.clear()
         self.message.clear()
         self.password.setFocus()
+
+    def forgotten_password(self) -> None:
+        """The recovery key sets a new password for the signed-in user and unlocks."""
+        from app.ui.dialogs.sign_in import RecoveryDialog
+
+        name = self.services.ctx.current_user.name
+        if RecoveryDialog(self.services, name, self, name_fixed=True).exec():
+            self.message.clear()
+            self.unlocked.emit()
 
     def try_unlock(self) -> None:
         password = self.password.text()

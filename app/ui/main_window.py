@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.refresh_action)
         # The head teacher's screens (Retention review joins them in _add_workflow).
         admin_menu = bar.addMenu("&Administration")
+        self.users_action = self._action("&Users…", self.manage_users, None, "Users and roles")
+        admin_menu.addAction(self.users_action)
         admin_menu.addAction("&Audit trail…", self.show_audit_trail)
         self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         help_menu = bar.addMenu("&Help")
@@ -374,6 +376,11 @@ class MainWindow(QMainWindow):
             self.case_list.overdue_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
+
+    def manage_users(self) -> None:
+        from app.ui.dialogs.users import open_users_screen
+
+        open_users_screen(self.services, self.signals, self)
 
     def edit_school_profile(self) -> None:
         SchoolProfileDialog(self.services, self.signals, self).exec()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -15,6 +16,9 @@ from PySide6.QtWidgets import (
 
 from app.domain.errors import CasebookError, ValidationError
 from app.services.casebook import Services
+from app.ui.dialogs.passwords import NewPasswordFields, say
+
+RECOVERY_KEY_EXAMPLE = "ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567"
 
 
 def _password_box(parent: QWidget) -> QLineEdit:
@@ -46,6 +50,11 @@ class SignInDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
+        self.forgotten_button = buttons.addButton(
+            "&Forgotten password…", QDialogButtonBox.ButtonRole.ResetRole
+        )
+        self.forgotten_button.setAutoDefault(False)
+        self.forgotten_button.clicked.connect(self.forgotten_password)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -59,6 +68,88 @@ class SignInDialog(QDialog):
             self.password.clear()
             self.message.setText(error.message)
             self.message.setStyleSheet("color: #a4262c;")
+            return
+        self.accept()
+
+    def forgotten_password(self) -> None:
+        """Set a new password with the recovery key; on success the user is signed in."""
+        dialog = RecoveryDialog(self.services, self.name.text(), self)
+        if dialog.exec():
+            self.accept()
+
+
+class RecoveryDialog(QDialog):
+    """Forgotten password: the recovery key from the school safe sets a new one and signs in."""
+
+    def __init__(
+        self,
+        services: Services,
+        name: str = "",
+        parent: QWidget | None = None,
+        *,
+        name_fixed: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("Set a new password with the recovery key")
+        self.setMinimumWidth(520)
+        intro = QLabel(
+            "Type the recovery key that was printed when the casebook was set up (it is kept "
+            "in the school safe), then choose a new password. This also unlocks the account.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.name = QLineEdit(name, self)
+        # On the lock screen only the signed-in user's password may be reset.
+        self.name.setReadOnly(name_fixed)
+        self.key = QLineEdit(self)
+        self.key.setPlaceholderText(RECOVERY_KEY_EXAMPLE)
+        self.key.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.key.setMinimumWidth(
+            self.key.fontMetrics().horizontalAdvance(RECOVERY_KEY_EXAMPLE + "MM")
+        )
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing() * 2)
+        form = QFormLayout()
+        form.addRow("User name:", self.name)
+        form.addRow("Recovery key:", self.key)
+        self.passwords = NewPasswordFields(form, self.message, self.name.text, self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Set password and sign in")
+        buttons.accepted.connect(self.try_reset)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        (self.key if name else self.name).setFocus()
+
+    def try_reset(self) -> None:
+        name = self.name.text()
+        key = "".join(ch for ch in self.key.text() if ch.isalnum())
+        try:
+            if not name.strip():
+                raise ValidationError("Enter your user name.", "name")
+            if len(key) != 30:
+                raise ValidationError(
+                    "A recovery key has six groups of five letters and digits, like "
+                    f"{RECOVERY_KEY_EXAMPLE}.",
+                    "key",
+                )
+            password = self.passwords.value()
+            self.services.users.reset_password(name, self.key.text(), password)
+        except CasebookError as error:
+            say(self.message, error.message)
+            return
+        try:
+            self.services.users.sign_in(name, password)
+        except CasebookError as error:
+            # The password is set; the sign-in dialog is the place to try again.
+            say(self.message, error.message)
             return
         self.accept()
 
