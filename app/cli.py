@@ -1044,7 +1044,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         finally:
             services.close()
     except CasebookError as error:
-        log.info("Refused %s: %s", name, error.message)
+        # The log is plain text: the kind of refusal, never the names in its sentence.
+        log.info("Refused %s: %s", name, type(error).__name__)
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
     except STORAGE_ERRORS as error:

@@ -87,7 +87,14 @@ def make_engine(db_path: Path, key: KeySource) -> Engine:
             raise SignInError("Sign in first to open the casebook.")
         return connect_encrypted(db_path, data_key)
 
-    engine = create_engine(f"sqlite:///{db_path}", future=True, module=sqlcipher, creator=connect)
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        future=True,
+        module=sqlcipher,
+        creator=connect,
+        # A logged failure must not carry names and notes into the plain-text log file.
+        hide_parameters=True,
+    )
     event.listen(engine, "connect", _set_sqlite_pragmas)
     return engine
 
@@ -95,7 +102,7 @@ def make_engine(db_path: Path, key: KeySource) -> Engine:
 def make_server_engine(url: str) -> Engine:
     """An engine on a database server (PostgreSQL) shared by several PCs."""
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     except (ArgumentError, ImportError) as error:
         raise DataDirectoryError(
             "The database address is not one Conduct Casebook can use; it should look like "

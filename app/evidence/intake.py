@@ -227,10 +227,10 @@ def _inspect_image(data: bytes, shown: str, expected: str, limits: IntakeLimits)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_large(shown) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
-        log.info("Refused %s: %s", shown, error)
+        log.info("Refused a file the decoder could not read: %s", type(error).__name__)
         raise _corrupt(shown, label) from None
     except Exception as error:  # Pillow's decoders raise a wide variety on hostile input
-        log.warning("Refused %s after an unexpected decoder error: %r", shown, error)
+        log.warning("Refused a file after an unexpected decoder error: %s", type(error).__name__)
         raise _corrupt(shown, label) from None
     if _PIL_FORMATS.get(fmt or "") != expected:
         raise _corrupt(shown, label)
@@ -339,7 +339,7 @@ def _inspect_pdf(data: bytes, shown: str, limits: IntakeLimits) -> InspectedFile
     except EvidenceRejected:
         raise
     except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        log.info("Refused PDF %s: %r", shown, error)
+        log.info("Refused a PDF that could not be read: %s", type(error).__name__)
         raise _corrupt(shown, "PDF document") from None
     except RecursionError:
         raise _corrupt(shown, "PDF document") from None

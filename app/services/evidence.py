@@ -183,7 +183,7 @@ class EvidenceService:
             with open(path, "rb") as handle:
                 return handle.read(limits.max_bytes + 1)
         except OSError as error:
-            log.info("Could not read %s: %s", path, error)
+            log.info("Could not read a file chosen as evidence: %s", error.strerror)
             raise EvidenceRejected(
                 f"{shown} could not be read ({error.strerror or 'read error'})."
             ) from None

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 def show_refusal(parent: QWidget | None, error: CasebookError, title: str = "Not done") -> None:
     """A message box with the error's own sentence."""
-    log.info("Refused: %s", error.message)
+    # The log is plain text: it records the kind of refusal, never the names in its sentence.
+    log.info("Refused: %s", type(error).__name__)
     QMessageBox.warning(parent, title, error.message)
 
 

@@ -198,7 +198,7 @@ class IssueLetterDialog(QDialog):
                 prepared=prepared,
             )
         except CasebookError as error:
-            log.info("Letter not issued: %s", error.message)
+            log.info("Letter not issued: %s", type(error).__name__)
             QMessageBox.warning(self, "The letter was not issued", error.message)
             return
         self.accept()
