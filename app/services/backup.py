@@ -255,7 +255,7 @@ class BackupService:
         if self.ctx.dialect != "sqlite":
             return None
         last = self.last_good()
-        where = "use File › Backup & Restore to make one"
+        where = "use Administration › Backup & Restore to make one"
         if last is None:
             return f"No backup of this casebook has been made yet; {where}."
         age = self.ctx.now() - last[0]

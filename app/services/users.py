@@ -8,6 +8,7 @@ before the database opens.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime
@@ -28,7 +29,10 @@ from app.domain.errors import SignInError, ValidationError
 from app.security.crypto import DataKey
 from app.security.keyring import RECOVERY
 from app.services.context import ServiceContext
+from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.services.keys import CasebookKeys, name_key, normalise_recovery_key
+
+log = logging.getLogger(__name__)
 
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -133,6 +137,18 @@ class UserService:
         return self._signed_in(name, key, now)
 
     def _signed_in(self, name: str, key: DataKey, now: datetime) -> SignedInUser:
+        try:
+            return self._open_as(name, key, now)
+        except STORAGE_ERRORS as error:
+            # The key is right, so a database that will not read is damaged (or the disk
+            # is full, or read-only): say which, never "wrong password".
+            refusal = explain_storage_failure(error, self.ctx.data_dir)
+            if refusal is None:
+                raise
+            log.warning("Signed in, but the casebook could not be opened", exc_info=True)
+            raise refusal from error
+
+    def _open_as(self, name: str, key: DataKey, now: datetime) -> SignedInUser:
         if self.keys.holder.key is None:
             self.keys.holder.key = key
             self._open_database()

@@ -32,3 +32,51 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     assert_refused(cli("restore", str(archive), data_dir=data), 1, "damaged")
     assert "Comments about Year 4" in cli("cases", data_dir=data).stdout
     assert_refused(cli("backup", "--to", "/proc/no-such-place", data_dir=data), 1)
+
+
+def test_backup_damage_restore_drill_when_the_casebook_will_not_open(tmp_path: Path) -> None:
+    """The drill: back up, the database is ruined, restore from the command line.
+
+    The current casebook cannot be opened at all, so ``restore`` opens the backup's own
+    keyring with the head teacher's password of the time; a wrong password is refused in
+    one sentence, with nothing changed.
+    """
+    data = tmp_path / "casebook"
+    assert cli("init", "--user", "Mrs A. Head", data_dir=data).returncode == 0
+    cli("case", "add", "--title", "Comments about Year 4", "--category", "abusive", data_dir=data)
+    archive = Path(cli("backup", "--to", str(tmp_path / "backups"), data_dir=data).stdout.strip())
+
+    database = data / "casebook.sqlite3"
+    database.write_bytes(b"\0" * database.stat().st_size)  # a failed disk
+    assert_refused(cli("cases", data_dir=data), 1, "is damaged")
+
+    wrong = cli("restore", str(archive), data_dir=data, env={"CASEBOOK_PASSWORD": "not-it-at-all"})
+    assert_refused(wrong, 1, "does not open this backup", "Nothing was changed")
+    assert database.read_bytes() == b"\0" * database.stat().st_size
+
+    restored = cli("restore", str(archive), data_dir=data)
+    assert restored.returncode == 0, restored.stderr
+    assert "Comments about Year 4" in cli("cases", data_dir=data).stdout
+    trail = cli("audit", "export", "--out", str(tmp_path / "trail.csv"), data_dir=data)
+    assert trail.returncode == 0, trail.stderr
+    assert "restore" in (tmp_path / "trail.csv").read_text(encoding="utf-8-sig")
+    assert cli("audit", "verify", data_dir=data).returncode == 0
+    kept = [p for p in data.iterdir() if p.name.startswith("before-restore-")]
+    assert len(kept) == 1 and (kept[0] / "casebook.sqlite3").is_file()
+
+
+def test_a_backup_needs_a_password_of_its_own_time(tmp_path: Path) -> None:
+    data = tmp_path / "casebook"
+    assert cli("init", "--user", "Mrs A. Head", data_dir=data).returncode == 0
+    archive = Path(cli("backup", "--to", str(tmp_path / "backups"), data_dir=data).stdout.strip())
+    changed = cli(
+        "users",
+        "set-password",
+        "Mrs A. Head",
+        data_dir=data,
+        env={"CASEBOOK_NEW_PASSWORD": "a-brand-new-passphrase-7"},
+    )
+    assert changed.returncode == 0, changed.stderr
+    new = {"CASEBOOK_PASSWORD": "a-brand-new-passphrase-7"}
+    assert_refused(cli("restore", str(archive), data_dir=data, env=new), 1, "in use when")
+    assert cli("restore", str(archive), data_dir=data).returncode == 0  # the old password

@@ -134,8 +134,9 @@ def test_the_records_read_back_after_signing_in(filled: tuple[Services, str]) ->
         again.close()
 
 
+@pytest.mark.parametrize("where", ["first page", "later pages"])
 def test_a_wrong_password_says_so_and_a_damaged_database_says_that(
-    filled: tuple[Services, str],
+    filled: tuple[Services, str], where: str
 ) -> None:
     services, _ = filled
     services.close()
@@ -148,10 +149,12 @@ def test_a_wrong_password_says_so_and_a_damaged_database_says_that(
     finally:
         again.close()
     database = services.paths.database
+    services.close()
     data = bytearray(database.read_bytes())
-    for offset in range(4096 + 100, 4096 + 140):  # inside the second page, as a bad sector
-        data[offset] ^= 0xFF
-    data[100:140] = bytes(40)  # and the first page's own bytes
+    if where == "first page":
+        data[100:140] = bytes(40)
+    else:  # every page after the schema's, as a failing disk would leave them
+        data[4096 * 2 :] = b"\xa5" * (len(data) - 4096 * 2)
     database.write_bytes(bytes(data))
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
@@ -276,3 +279,21 @@ def test_an_unfinished_set_up_is_moved_aside_not_deleted(tmp_path: Path) -> None
         assert len(aside) == 1 and (aside[0] / "casebook.sqlite3").exists()
     finally:
         again.close()
+
+
+def test_a_backup_of_another_casebook_is_refused_by_the_window_restore(
+    filled: tuple[Services, str], tmp_path: Path
+) -> None:
+    from app.domain.errors import BackupError
+
+    services, _ = filled
+    other = open_casebook(tmp_path / "other")
+    try:
+        other.users.create_first_user("head", PASSWORD)
+        foreign = other.backups.backup(tmp_path / "other-backups").path
+    finally:
+        other.close()
+    with pytest.raises(BackupError, match="another key") as caught:
+        services.backups.restore(foreign)
+    assert "Nothing was changed" in caught.value.message
+    assert services.cases.find_case("SM-2026-0001").title == TITLE
