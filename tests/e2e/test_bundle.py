@@ -54,6 +54,9 @@ def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> Non
     demo = run(program, data, "demo")
     assert demo.returncode == 0, demo.stderr
     assert "13 fictional demonstration cases" in demo.stdout
+    # The built program encrypts too: the key file is there and no name is readable.
+    assert (data / "casebook.keys").is_file()
+    assert "Łukasiewicz".encode() not in (data / "casebook.sqlite3").read_bytes()
     out = tmp_path / "letter.pdf"
     letter = run(program, data, "letter", "SM-2026-0001", "--kind", "removal", "--out", str(out))
     assert letter.returncode == 0, letter.stderr
