@@ -178,7 +178,11 @@ def open_casebook(
         keyring = keys.load()
         if keyring is not None and not keyring.wraps and key is None:
             if database_url:
-                raise keys.damaged()
+                raise DataDirectoryError(
+                    "The shared casebook on the database server was never finished setting "
+                    "up (no user was created, so its key was lost); ask whoever looks after "
+                    "the server to empty that database, then set the casebook up again."
+                )
             _set_aside_unfinished(paths, clock())
             keyring = None
         if keyring is None:
