@@ -1,26 +1,40 @@
-"""Build large fictional casebooks quickly for the benchmarks (bulk SQL, cached on disk)."""
+"""Build large fictional casebooks quickly for the benchmarks (bulk SQL, cached on disk).
+
+Every casebook is encrypted: a benchmark opens it as a person would, signing in as
+``head`` with ``BENCH_PASSWORD`` (Argon2id, then the SQLCipher database). A cached folder
+carries a stamp naming the schema and cache format it was built with; one made by an
+older version (unencrypted, older schema, or no first user) is rebuilt, not reused.
+"""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from app.db.engine import SCHEMA_HEAD
 from app.db.models import CaseCategoryRecord, CasePersonRecord, CaseRecord, PersonRecord
 from app.domain.categories import Category, encode_categories
 from app.domain.platforms import known_platforms
 from app.domain.reference import format_reference
 from app.domain.status import CaseStatus
-from app.services.casebook import open_casebook
+from app.services.casebook import Services, open_casebook
 
 OUT = Path(__file__).resolve().parent / "out"
+BENCH_USER = "head"
 BENCH_PASSWORD = "benchmark"
+# Raised whenever the way cached casebooks are built changes, so old caches are rebuilt.
+CACHE_FORMAT = 2
+STAMP = "benchmark-cache.json"
 FIRST = ["Zoë", "Siobhán", "Дмитрий", "Hồng", "Ayşe", "Gareth", "Eleni", "Priya", "Tomasz", "Amara"]
 LAST = [
     "Łukasiewicz",
@@ -48,14 +62,87 @@ TOPICS = [
 ]
 
 
+def _stamp() -> dict[str, object]:
+    return {"cache_format": CACHE_FORMAT, "schema": SCHEMA_HEAD, "user": BENCH_USER}
+
+
+def cache_is_current(folder: Path) -> bool:
+    """True when ``folder`` was built by this version: encrypted, at this schema, signed-up.
+
+    A casebook cached by an older version (plain SQLite, an older schema, or a set-up that
+    never got its first user) would be refused, migrated or set aside when opened, and the
+    benchmark would measure that instead; such a folder is rebuilt.
+    """
+    stamp = folder / STAMP
+    keyring = folder / "casebook.keys"
+    database = folder / "casebook.sqlite3"
+    if not (stamp.is_file() and keyring.is_file() and database.is_file()):
+        return False
+    try:
+        if json.loads(stamp.read_text(encoding="utf-8")) != _stamp():
+            return False
+        with open(database, "rb") as handle:
+            if handle.read(16) == b"SQLite format 3\0":
+                return False  # an unencrypted file from before encryption at rest
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def mark_current(folder: Path) -> None:
+    """Stamp a freshly built cache folder with the version that built it."""
+    (folder / STAMP).write_text(json.dumps(_stamp()), encoding="utf-8")
+
+
+def cached(name: str, build: Callable[[Path], None]) -> Path:
+    """The cached data folder ``benchmarks/out/<name>``, (re)built by ``build`` when stale.
+
+    ``build`` gets an empty folder to fill; it must create the first user (``head`` with
+    ``BENCH_PASSWORD``) before closing, or the casebook could never be opened again.
+    """
+    folder = OUT / name
+    if cache_is_current(folder):
+        return folder
+    if folder.exists():
+        print(f"Rebuilding {folder.name}: it was made by an older version.", flush=True)
+    building = OUT / f"{name}.building"
+    shutil.rmtree(building, ignore_errors=True)
+    build(building)
+    mark_current(building)
+    shutil.rmtree(folder, ignore_errors=True)
+    building.rename(folder)
+    return folder
+
+
+def open_signed_in(data_dir: Path, **options: Any) -> Services:
+    """Open an existing benchmark casebook as a person would: sign in as head."""
+    services = open_casebook(data_dir, actor="Benchmark", **options)
+    try:
+        services.users.sign_in(BENCH_USER, BENCH_PASSWORD)
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
+def set_up(data_dir: Path, **options: Any) -> Services:
+    """A new casebook with its head teacher signed up (password ``BENCH_PASSWORD``)."""
+    services = open_casebook(data_dir, actor="Benchmark", **options)
+    try:
+        services.users.create_first_user(BENCH_USER, BENCH_PASSWORD, check_strength=False)
+    except BaseException:
+        services.close()
+        raise
+    return services
+
+
 def casebook_with(count: int) -> Path:
     """A data folder holding ``count`` cases, made once and reused from benchmarks/out."""
-    folder = OUT / f"casebook-{count}"
-    if (folder / "casebook.sqlite3").exists():
-        return folder
-    building = OUT / f"casebook-{count}.building"
-    shutil.rmtree(building, ignore_errors=True)
-    services = open_casebook(building, actor="Benchmark")
+    return cached(f"casebook-{count}", lambda building: _build_cases(building, count))
+
+
+def _build_cases(building: Path, count: int) -> None:
+    services = set_up(building)
     rng = random.Random(count)
     now = datetime.now(UTC)
     today = date.today()
@@ -135,12 +222,7 @@ def casebook_with(count: int) -> Path:
             connection.execute(insert(CaseRecord), batch_cases)
             connection.execute(insert(CaseCategoryRecord), batch_cats)
             connection.execute(insert(CasePersonRecord), batch_links)
-    # The window signs in; benchmarks start it unattended with this password.
-    services.users.create_first_user("head", BENCH_PASSWORD, check_strength=False)
     services.close()
-    shutil.rmtree(folder, ignore_errors=True)
-    building.rename(folder)
-    return folder
 
 
 def fresh_copy(count: int, target: Path) -> Path:

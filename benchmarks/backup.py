@@ -19,10 +19,12 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _casebook import set_up
 
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
-from app.services.casebook import open_casebook
 
 EXHIBITS = 200
 
@@ -37,7 +39,7 @@ def noise_png(seed: int) -> bytes:
 def main() -> int:
     with tempfile.TemporaryDirectory() as temp:
         root = Path(temp)
-        services = open_casebook(root / "data", actor="Benchmark")
+        services = set_up(root / "data")
         for case_number in range(20):
             case = services.cases.open_case(
                 CaseDraft(title=f"Case {case_number}", categories=frozenset({Category.ABUSIVE}))

@@ -20,13 +20,14 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _casebook import set_up
 from PySide6.QtCore import QElapsedTimer, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
-from app.services.casebook import open_casebook
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
 
@@ -77,7 +78,7 @@ def main() -> int:
     tall = files / "full_page.png"
     tall_screenshot(tall)
 
-    services = open_casebook(work / "data", actor="Benchmark")
+    services = set_up(work / "data")
     case = services.cases.open_case(
         CaseDraft(title="Benchmark", categories=frozenset({Category.ABUSIVE}))
     )

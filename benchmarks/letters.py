@@ -18,11 +18,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _casebook import set_up
 
 from app.domain.letters import LetterKind
 from app.domain.people import CaseRole
 from app.domain.records import CaseFilter, CaseSort
-from app.services.casebook import open_casebook
 from app.services.demo import create_demo
 
 ONE_LETTER_TARGET_MS = 50
@@ -31,7 +33,7 @@ BATCH_TARGET_S = 5.0
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
-        services = open_casebook(Path(folder) / "data", actor="Benchmark")
+        services = set_up(Path(folder) / "data")
         try:
             create_demo(services)
             ids = services.cases.all_case_ids(CaseFilter(), CaseSort("reference", False))

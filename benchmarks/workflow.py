@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _casebook import set_up
 from PIL import Image
 
 from app.domain.categories import Category
 from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDraft, CaseFilter, CaseSort
-from app.services.casebook import open_casebook
 
 
 def picture(seed: int) -> bytes:
@@ -34,7 +35,7 @@ def picture(seed: int) -> bytes:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clock_now = [datetime(2026, 1, 5, 9, 0, tzinfo=UTC)]
-        services = open_casebook(Path(tmp) / "data", actor="Bench", clock=lambda: clock_now[0])
+        services = set_up(Path(tmp) / "data", clock=lambda: clock_now[0])
         rng = random.Random(6)
         cats = list(Category)
         platforms = ["Facebook", "Instagram", "X", "TikTok", "WhatsApp", ""]

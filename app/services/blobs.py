@@ -20,6 +20,7 @@ from app.db.models import BlobRecord
 from app.evidence.blobstore import (
     DAMAGED,
     BlobDamagedError,
+    BlobStorage,
     KeySource,
     StoredBlob,
     required_key,
@@ -32,6 +33,19 @@ log = logging.getLogger(__name__)
 # Another PC's blob is committed a moment before the record that refers to it; an
 # unreferenced blob younger than this may be such a write in progress, so it is kept.
 SWEEP_GRACE = timedelta(days=1)
+
+
+def read_intact(store: BlobStorage, sha256: str) -> bytes | None:
+    """The blob's bytes when it is there, opens with the key and hashes to ``sha256``.
+
+    None when it is missing, damaged or changed. It decrypts once: checking with
+    ``hash_of_stored`` and then reading would decrypt the whole blob twice.
+    """
+    try:
+        data = store.read_bytes(sha256)
+    except (OSError, BlobDamagedError):
+        return None
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 class DatabaseBlobStore:

@@ -42,6 +42,7 @@ from app.evidence.intake import (
     format_size,
     inspect_bytes,
 )
+from app.services.blobs import read_intact
 from app.services.cases import add_event
 from app.services.checklist import index_case_text
 from app.services.context import ServiceContext
@@ -509,8 +510,9 @@ class EvidenceService:
         if not exhibit.is_image:
             return None
         existing = self._existing_copy(exhibit_id, EvidenceKind.THUMBNAIL)
-        if existing is not None and self.store.hash_of_stored(existing.sha256) == existing.sha256:
-            return self.store.read_bytes(existing.sha256)
+        kept = read_intact(self.store, existing.sha256) if existing is not None else None
+        if kept is not None:
+            return kept
         data = derivatives.make_thumbnail(self.content(exhibit_id))
         self._store_derivative(
             exhibit_id,
@@ -589,8 +591,9 @@ class EvidenceService:
             source = copies[-1]
         self._check_intact(source)
         existing = self._existing_copy(source.id, EvidenceKind.STRIPPED)
-        if existing is not None and self.store.hash_of_stored(existing.sha256) == existing.sha256:
-            return self.store.read_bytes(existing.sha256)
+        kept = read_intact(self.store, existing.sha256) if existing is not None else None
+        if kept is not None:
+            return kept
         data, content_type = derivatives.stripped_copy(self.content(source.id), source.content_type)
         self._store_derivative(
             source.id,

@@ -47,6 +47,7 @@ from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
 from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
+from app.services.blobs import read_intact
 from app.services.cases import CaseService, add_event
 from app.services.context import ServiceContext, resources_dir
 
@@ -753,12 +754,13 @@ class LetterService:
         self.ctx.audit(
             "export letter", letter.case_reference, f"{letter.label} to {letter.recipient_name}"
         )
-        if self.blobs.hash_of_stored(letter.pdf_sha256) != letter.pdf_sha256:
+        pdf = read_intact(self.blobs, letter.pdf_sha256)
+        if pdf is None:
             raise NotFoundError(
                 f"The stored copy of the letter of {format_long_date(letter.letter_date)} is "
                 "missing or damaged; restore the data folder from a backup."
             )
-        return self.blobs.read_bytes(letter.pdf_sha256)
+        return pdf
 
     def letter_docx(self, letter_id: int) -> bytes:
         """An editable Word copy with the same content as the issued PDF."""
