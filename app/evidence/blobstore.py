@@ -82,6 +82,17 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def check_content(data: bytes, sha256: str) -> bytes:
+    """``data`` if it hashes to ``sha256``; BlobDamagedError if not.
+
+    A sealed file opens only with the data key, but two sealed files swapped on disk
+    would each still open: the hash is what ties the content to its record.
+    """
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise BlobDamagedError(sha256)
+    return data
+
+
 def _check_digest(sha256: str) -> None:
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a SHA-256 hex digest")
@@ -168,9 +179,10 @@ class BlobStore:
         """The blob's content, decrypted in memory; BlobDamagedError when it fails to open."""
         sealed = self.path_for(sha256).read_bytes()
         try:
-            return self.key.open_sealed(sealed)
+            data = self.key.open_sealed(sealed)
         except SealBrokenError as error:
             raise BlobDamagedError(sha256) from error
+        return check_content(data, sha256)
 
     def open_sealed(self, name: str) -> BinaryIO:
         """The stored (sealed) bytes under a keyed name, for copying into a backup."""

@@ -23,6 +23,7 @@ from app.evidence.blobstore import (
     BlobStorage,
     KeySource,
     StoredBlob,
+    check_content,
     required_key,
 )
 from app.security.crypto import SealBrokenError
@@ -42,10 +43,9 @@ def read_intact(store: BlobStorage, sha256: str) -> bytes | None:
     ``hash_of_stored`` and then reading would decrypt the whole blob twice.
     """
     try:
-        data = store.read_bytes(sha256)
+        return store.read_bytes(sha256)  # both stores check the content's hash as they read
     except (OSError, BlobDamagedError):
         return None
-    return data if hashlib.sha256(data).hexdigest() == sha256 else None
 
 
 class DatabaseBlobStore:
@@ -94,9 +94,10 @@ class DatabaseBlobStore:
         if data is None:
             raise FileNotFoundError(f"blob {sha256} is not in the database")
         try:
-            return required_key(self._key_source).open_sealed(bytes(data))
+            plain = required_key(self._key_source).open_sealed(bytes(data))
         except SealBrokenError as error:
             raise BlobDamagedError(sha256) from error
+        return check_content(plain, sha256)
 
     def hash_of_stored(self, sha256: str) -> str | None:
         """Decrypt and re-hash the stored bytes; None when missing, DAMAGED when they will

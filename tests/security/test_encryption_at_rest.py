@@ -297,3 +297,17 @@ def test_a_backup_of_another_casebook_is_refused_by_the_window_restore(
         services.backups.restore(foreign)
     assert "Nothing was changed" in caught.value.message
     assert services.cases.find_case("SM-2026-0001").title == TITLE
+
+
+def test_two_sealed_files_swapped_on_disk_are_caught(filled: tuple[Services, str]) -> None:
+    services, _ = filled
+    case = services.cases.find_case("SM-2026-0001")
+    first, second = services.evidence.list_evidence(case.id)[:2]
+    one = services.evidence.store.path_for(first.sha256)
+    two = services.evidence.store.path_for(second.sha256)
+    a, b = one.read_bytes(), two.read_bytes()
+    one.write_bytes(b)
+    two.write_bytes(a)
+    with pytest.raises(EvidenceRejected, match="damaged"):
+        services.evidence.content(first.id)
+    assert not services.evidence.verify().ok
