@@ -236,6 +236,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.profile_action)
         file_menu.addAction(self.templates_action)
         file_menu.addSeparator()
+        # Every user may change their own password, not only the head teacher.
+        self.change_password_action = file_menu.addAction(
+            "Change my &password…", self.change_my_password
+        )
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
@@ -376,6 +380,12 @@ class MainWindow(QMainWindow):
             self.case_list.overdue_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
+
+    def change_my_password(self) -> None:
+        from app.ui.dialogs.users import ChangePasswordDialog
+
+        if ChangePasswordDialog(self.services, self).exec():
+            self.statusBar().showMessage("Your password has been changed.", 8000)
 
     def manage_users(self) -> None:
         from app.ui.dialogs.users import open_users_screen

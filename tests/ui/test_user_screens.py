@@ -366,3 +366,29 @@ def test_the_recovery_key_also_opens_a_locked_window(  # type: ignore[no-untyped
     assert names == [("head", True)]  # only the signed-in user's own password
     assert services.ctx.current_user.name == "head"
     assert services.users.sign_in("head", NEW_PASSWORD).name == "head"
+
+
+def test_office_staff_change_their_own_password_from_the_file_menu(  # type: ignore[no-untyped-def]
+    qtbot, services: Services
+) -> None:
+    services.users.add_user("Mrs Patel", Role.OFFICE, OFFICE_PASSWORD)
+    services.users.sign_in("Mrs Patel", OFFICE_PASSWORD)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
+    assert window.change_password_action in menus["&File"].actions()
+
+    def change(dialog: QWidget) -> None:
+        assert isinstance(dialog, ChangePasswordDialog)
+        dialog.old.setText(OFFICE_PASSWORD)
+        dialog.passwords.password.setText(NEW_PASSWORD)
+        dialog.passwords.again.setText(NEW_PASSWORD)
+        click_ok(dialog)
+
+    answer_next_dialog(change)
+    window.change_password_action.trigger()
+    assert window.statusBar().currentMessage() == "Your password has been changed."
+    assert services.users.sign_in("Mrs Patel", NEW_PASSWORD).name == "Mrs Patel"
+    with pytest.raises(SignInError):
+        services.users.sign_in("Mrs Patel", OFFICE_PASSWORD)
+    window.close()
