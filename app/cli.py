@@ -801,6 +801,10 @@ def _register_backups(commands: Any) -> None:
         "restore", help="replace the casebook with a backup (the current data is kept aside)"
     )
     restore.add_argument("file", metavar="FILE")
+    commands.add_parser(
+        "encrypt",
+        help="encrypt a casebook made before records were encrypted (head teacher, once)",
+    )
 
 
 def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
@@ -808,6 +812,28 @@ def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
         services.backups.set_policy(keep=args.keep)
     result = services.backups.backup(Path(args.to).expanduser().absolute())
     sys.stdout.write(f"{result.path}\n")
+    return EXIT_OK
+
+
+def encrypt_plain_casebook(data_dir: Path) -> int:
+    """Encrypt a casebook from before encryption, signing in with that version's password."""
+    from app.services.legacy import encrypt_casebook, is_plain_casebook
+
+    paths = prepare_data_dir(data_dir)
+    if not is_plain_casebook(paths):
+        raise ValidationError(
+            f"The casebook in {paths.root} is not one made before records were encrypted; "
+            "nothing was changed."
+        )
+    name = os.environ.get(ENV_USER, "").strip() or "head"
+    recovery = encrypt_casebook(paths, name, read_secret(ENV_PASSWORD, f"Password for {name}: "))
+    sys.stdout.write(
+        f"Encrypted the casebook in {paths.root}.\n"
+        f"New recovery key: {recovery}\n"
+        "Print it and keep it in the school safe; it is shown only this once, and the old "
+        "recovery key no longer works. Other users need a new password from the head "
+        "teacher (casebook users set-password NAME).\n"
+    )
     return EXIT_OK
 
 
@@ -1030,6 +1056,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             lock.acquire()
             may_migrate = True
+        if name == "encrypt":
+            return encrypt_plain_casebook(data_dir)
         if name == "restore":
             if database_url:
                 from app.services.backup import SERVER_REFUSAL

@@ -95,3 +95,7 @@ class ReadOnlyDataError(DataDirectoryError):
 
 class DatabaseDamagedError(DataDirectoryError):
     """The database file is damaged; it is left as it is for restoring."""
+
+
+class UnencryptedCasebookError(DataDirectoryError):
+    """A casebook from before encryption at rest: the head teacher must encrypt it first."""

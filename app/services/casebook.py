@@ -21,7 +21,7 @@ from app.db.engine import (
 )
 from app.db.keyring_table import KeyringTable
 from app.domain.dates import utc_now
-from app.domain.errors import DataDirectoryError
+from app.domain.errors import DataDirectoryError, UnencryptedCasebookError
 from app.evidence.blobstore import BlobStorage, BlobStore
 from app.security.crypto import DataKey
 from app.security.keyring import KeyringFile, KeyringStorage, KeyringStore
@@ -32,6 +32,7 @@ from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.keys import CasebookKeys, KeyHolder
+from app.services.legacy import finish_interrupted, is_plain_casebook
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
@@ -160,6 +161,8 @@ def open_casebook(
     several PCs share; the data folder then keeps only this PC's log and lock.
     """
     paths = prepare_data_dir(data_dir)
+    if not database_url:
+        finish_interrupted(paths)
     holder = KeyHolder()
     storage: KeyringStorage
     if database_url:
@@ -247,15 +250,16 @@ def open_casebook(
 def _no_keyring(paths: DataPaths) -> DataDirectoryError:
     database = paths.database
     if _is_plain_sqlite(database):
+        if is_plain_casebook(paths):
+            return UnencryptedCasebookError(
+                f"The casebook in {paths.root} was made before records were encrypted; the "
+                "head teacher must encrypt it once: open Conduct Casebook, or run "
+                "'casebook encrypt'. Nothing has been changed."
+            )
         if "alembic_version" not in _plain_tables(database):
             return DataDirectoryError(
                 f"The file {database} is not a Conduct Casebook database; it has not been changed."
             )
-        return DataDirectoryError(
-            f"The casebook in {paths.root} was made by a test version of Conduct Casebook that "
-            "did not encrypt its records, and cannot be opened by this version; move the "
-            "folder elsewhere to start afresh. Nothing has been changed."
-        )
     return DataDirectoryError(
         f"The file {database} cannot be opened: the casebook's key file "
         f"{paths.keyring.name} is not beside it (or the file is not a Conduct Casebook "

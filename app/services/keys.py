@@ -26,6 +26,9 @@ from app.security.keyring import (
 
 log = logging.getLogger(__name__)
 
+# Users of a casebook encrypted after they were made, still waiting for a new password.
+AWAITING_NOTE = "awaiting_new_password"
+
 
 @dataclass
 class KeyHolder:
@@ -93,7 +96,15 @@ class CasebookKeys:
         key = self.holder.key
         if key is None:
             raise SignInError("Sign in first.")
-        self._change(lambda keyring: keyring.add_wrap(name, secret, key, self.cost))
+
+        def wrap(keyring: Keyring) -> None:
+            keyring.add_wrap(name, secret, key, self.cost)
+            awaiting = keyring.notes.get(AWAITING_NOTE)
+            if awaiting:
+                left = [n for n in awaiting.split("\n") if n and n != user_key(name)]
+                keyring.notes[AWAITING_NOTE] = "\n".join(left)
+
+        self._change(wrap)
 
     def remove(self, name: str) -> None:
         """Take away ``name``'s copy of the key."""
@@ -107,6 +118,11 @@ class CasebookKeys:
         entry = keyring.entry(name)
         shown = " ".join(name.split())[:60]
         if entry is None or name == RECOVERY:
+            if user_key(name) in keyring.notes.get(AWAITING_NOTE, "").split("\n"):
+                raise SignInError(
+                    "The casebook is now encrypted and your account needs a new password; "
+                    "ask the head teacher to set one (Administration › Users)."
+                )
             self._note_failure(shown, "no such user")
             raise SignInError("The user name or password is not right.")
         if entry.get("locked"):

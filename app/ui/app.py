@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
 from app.domain.access import Permission
-from app.domain.errors import CasebookError
+from app.domain.errors import CasebookError, UnencryptedCasebookError
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_demo, is_empty
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
@@ -108,6 +108,10 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         log.warning("Could not open the casebook: %s", refusal.message, exc_info=True)
         QMessageBox.critical(None, "Conduct Casebook", refusal.message)
         return refusal.exit_code
+    except UnencryptedCasebookError:
+        if not encrypt_in_window(data_dir):
+            return 0
+        return run_gui(data_dir, demo_if_empty=demo_if_empty, database_url=database_url)
     except CasebookError as error:
         log.info("Could not open the casebook: %s", error.message)
         QMessageBox.critical(None, "Conduct Casebook", error.message)
@@ -137,6 +141,23 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         return result
     finally:
         services.close()
+        lock.release()
+
+
+def encrypt_in_window(data_dir: Path) -> bool:
+    """A casebook from before encryption: its head teacher encrypts it. False if cancelled."""
+    from app.ui.dialogs.sign_in import EncryptCasebookDialog
+
+    paths = prepare_data_dir(data_dir)
+    lock = DataDirLock(paths.lock)
+    try:
+        lock.acquire()
+    except CasebookError as error:
+        QMessageBox.critical(None, "Conduct Casebook", error.message)
+        return False
+    try:
+        return bool(EncryptCasebookDialog(paths).exec())
+    finally:
         lock.release()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config import DataPaths
 from app.domain.errors import CasebookError, ValidationError
 from app.services.casebook import Services
 from app.ui.dialogs.passwords import NewPasswordFields, say
@@ -207,5 +210,63 @@ class FirstUserDialog(QDialog):
             "Recovery key",
             "Print this recovery key and keep it in the school safe. It is shown only once; "
             "it lets you set a new password if yours is forgotten.\n\n" + self.recovery_key,
+        )
+        self.accept()
+
+
+class EncryptCasebookDialog(QDialog):
+    """A casebook from before encryption: its head teacher signs in once to encrypt it."""
+
+    def __init__(self, paths: DataPaths, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.recovery_key = ""
+        self.setWindowTitle("Encrypt the casebook")
+        self.setMinimumWidth(480)
+        intro = QLabel(
+            "This casebook was made before Conduct Casebook encrypted its records. Sign in "
+            "as the head teacher, with your current password, to encrypt it now. Other "
+            "users will then need a new password from you.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.name = QLineEdit("head", self)
+        self.password = _password_box(self)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #a4262c;")
+        form = QFormLayout()
+        form.addRow("User name:", self.name)
+        form.addRow("Password:", self.password)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Encrypt the casebook")
+        buttons.accepted.connect(self.try_encrypt)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+    def try_encrypt(self) -> None:
+        from app.services.legacy import encrypt_casebook
+
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.recovery_key = encrypt_casebook(self.paths, self.name.text(), self.password.text())
+        except CasebookError as error:
+            self.message.setText(error.message)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        QMessageBox.information(
+            self,
+            "New recovery key",
+            "The casebook is now encrypted. Print this new recovery key and keep it in the "
+            "school safe; it is shown only once, and the old one no longer works.\n\n"
+            + self.recovery_key,
         )
         self.accept()
