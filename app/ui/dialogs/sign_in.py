@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -30,6 +32,40 @@ def _password_box(parent: QWidget) -> QLineEdit:
     return box
 
 
+def _lay_out(
+    dialog: QDialog,
+    intro: str,
+    form: QFormLayout,
+    message: QLabel,
+    ok_text: str,
+    on_ok: Callable[[], None],
+) -> QDialogButtonBox:
+    """The one shape of these dialogs: a few words, the fields, a message line, the buttons."""
+    buttons = QDialogButtonBox(
+        QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog
+    )
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
+    buttons.accepted.connect(on_ok)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    if intro:
+        words = QLabel(intro, dialog)
+        words.setWordWrap(True)
+        layout.addWidget(words)
+    layout.addLayout(form)
+    layout.addWidget(message)
+    layout.addWidget(buttons)
+    return buttons
+
+
+def _message_line(parent: QWidget, text: str = "", *, red: bool = True) -> QLabel:
+    message = QLabel(text, parent)
+    message.setWordWrap(True)
+    if red:
+        message.setStyleSheet("color: #a4262c;")
+    return message
+
+
 class SignInDialog(QDialog):
     """User name and password; wrong ones are said so in the dialog, and wait as told."""
 
@@ -42,26 +78,16 @@ class SignInDialog(QDialog):
         self.setMinimumWidth(420)
         self.name = QLineEdit(name, self)
         self.password = _password_box(self)
-        self.message = QLabel(hint, self)
-        self.message.setWordWrap(True)
+        self.message = _message_line(self, hint, red=False)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
-        buttons.accepted.connect(self.try_sign_in)
-        buttons.rejected.connect(self.reject)
+        buttons = _lay_out(self, "", form, self.message, "Sign in", self.try_sign_in)
         self.forgotten_button = buttons.addButton(
             "&Forgotten password…", QDialogButtonBox.ButtonRole.ResetRole
         )
         self.forgotten_button.setAutoDefault(False)
         self.forgotten_button.clicked.connect(self.forgotten_password)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
         (self.password if name else self.name).setFocus()
 
     def try_sign_in(self) -> None:
@@ -96,12 +122,6 @@ class RecoveryDialog(QDialog):
         self.services = services
         self.setWindowTitle("Set a new password with the recovery key")
         self.setMinimumWidth(520)
-        intro = QLabel(
-            "Type the recovery key that was printed when the casebook was set up (it is kept "
-            "in the school safe), then choose a new password. This also unlocks the account.",
-            self,
-        )
-        intro.setWordWrap(True)
         self.name = QLineEdit(name, self)
         # On the lock screen only the signed-in user's password may be reset.
         self.name.setReadOnly(name_fixed)
@@ -118,17 +138,15 @@ class RecoveryDialog(QDialog):
         form.addRow("User name:", self.name)
         form.addRow("Recovery key:", self.key)
         self.passwords = NewPasswordFields(form, self.message, self.name.text, self)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        _lay_out(
+            self,
+            "Type the recovery key that was printed when the casebook was set up (it is kept "
+            "in the school safe), then choose a new password. This also unlocks the account.",
+            form,
+            self.message,
+            "Set password and sign in",
+            self.try_reset,
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Set password and sign in")
-        buttons.accepted.connect(self.try_reset)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
         (self.key if name else self.name).setFocus()
 
     def try_reset(self) -> None:
@@ -166,33 +184,23 @@ class FirstUserDialog(QDialog):
         self.recovery_key = ""
         self.setWindowTitle("Set up Conduct Casebook")
         self.setMinimumWidth(460)
-        intro = QLabel(
-            "Create the head teacher's account. Choose a password of at least ten characters; "
-            "a few unrelated words make a strong one.",
-            self,
-        )
-        intro.setWordWrap(True)
         self.name = QLineEdit("head", self)
         self.password = _password_box(self)
         self.again = _password_box(self)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #a4262c;")
+        self.message = _message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
         form.addRow("Password again:", self.again)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        _lay_out(
+            self,
+            "Create the head teacher's account. Choose a password of at least ten characters; "
+            "a few unrelated words make a strong one.",
+            form,
+            self.message,
+            "Create account",
+            self.try_create,
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create account")
-        buttons.accepted.connect(self.try_create)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
         self.password.setFocus()
 
     def try_create(self) -> None:
@@ -223,32 +231,22 @@ class EncryptCasebookDialog(QDialog):
         self.recovery_key = ""
         self.setWindowTitle("Encrypt the casebook")
         self.setMinimumWidth(480)
-        intro = QLabel(
-            "This casebook was made before Conduct Casebook encrypted its records. Sign in "
-            "as the head teacher, with your current password, to encrypt it now. Other "
-            "users will then need a new password from you.",
-            self,
-        )
-        intro.setWordWrap(True)
         self.name = QLineEdit("head", self)
         self.password = _password_box(self)
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #a4262c;")
+        self.message = _message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        _lay_out(
+            self,
+            "This casebook was made before Conduct Casebook encrypted its records. Sign in "
+            "as the head teacher, with your current password, to encrypt it now. Other "
+            "users will then need a new password from you.",
+            form,
+            self.message,
+            "Encrypt the casebook",
+            self.try_encrypt,
         )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Encrypt the casebook")
-        buttons.accepted.connect(self.try_encrypt)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.message)
-        layout.addWidget(buttons)
         self.password.setFocus()
 
     def try_encrypt(self) -> None:
