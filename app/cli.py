@@ -844,53 +844,19 @@ def restore_from_backup(data_dir: Path, args: argparse.Namespace) -> int:
     CASEBOOK_PASSWORD) or its recovery key (CASEBOOK_RECOVERY_KEY); the user must have been
     the head teacher then. The restore is then written into the restored audit trail.
     """
-    from app.domain.access import Role
-    from app.domain.dates import utc_now
-    from app.security.keyring import RECOVERY, KeyringFile, KeyringStore
-    from app.services.backup import (
-        backup_keyring,
-        open_backup_key,
-        restore_backup,
-        role_in_backup,
-    )
-    from app.services.keys import normalise_recovery_key
+    from app.services.casebook import restore_casebook
 
     archive = Path(args.file).expanduser().absolute()
-    keyring = backup_keyring(archive)
     recovery = os.environ.get(ENV_RECOVERY_KEY, "").strip()
     if recovery:
-        name = RECOVERY
-        key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(recovery))
+        result = restore_casebook(data_dir, archive, "", recovery, with_recovery_key=True)
     else:
-        names = keyring.user_names()
+        from app.services.backup import backup_keyring
+
+        names = backup_keyring(archive).user_names()
         name = os.environ.get(ENV_USER, "").strip() or (names[0] if len(names) == 1 else "head")
-        key = open_backup_key(keyring, name, read_secret(ENV_PASSWORD, f"Password for {name}: "))
-
-    def allowed(database: Path) -> None:
-        if name != RECOVERY and role_in_backup(database, key, name) != Role.HEAD.value:
-            raise SignInError(
-                f"{name} was not the head teacher when the backup was made, so cannot restore "
-                "it. Nothing was changed."
-            )
-
-    paths = prepare_data_dir(data_dir)
-    try:
-        current = KeyringStore(KeyringFile(paths.keyring)).load()
-    except Exception:  # a damaged current keyring is a reason to restore, not to stop
-        log.warning("The current keyring could not be read before a restore", exc_info=True)
-        current = None
-    same_key = current is not None and current.check == key.check_value()
-    result = restore_backup(
-        paths, archive, key, utc_now(), current_key=key if same_key else None, allowed=allowed
-    )
-    services = open_casebook(data_dir, key=key)
-    try:
-        services.ctx.actor = "head (recovery key)" if name == RECOVERY else name
-        services.ctx.audit(
-            "restore", archive.name, f"previous data kept in {result.set_aside.name}"
-        )
-    finally:
-        services.close()
+        secret = read_secret(ENV_PASSWORD, f"Password for {name}: ")
+        result = restore_casebook(data_dir, archive, name, secret)
     return _report_restore(result)
 
 

@@ -99,3 +99,7 @@ class DatabaseDamagedError(DataDirectoryError):
 
 class UnencryptedCasebookError(DataDirectoryError):
     """A casebook from before encryption at rest: the head teacher must encrypt it first."""
+
+
+class KeyFileError(DataDirectoryError):
+    """The casebook's key file is missing or damaged: restoring a backup is the way on."""

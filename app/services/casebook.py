@@ -20,18 +20,37 @@ from app.db.engine import (
     migrate_server,
 )
 from app.db.keyring_table import KeyringTable
+from app.domain.access import Role
 from app.domain.dates import utc_now
-from app.domain.errors import DataDirectoryError, UnencryptedCasebookError
+from app.domain.errors import (
+    DataDirectoryError,
+    KeyFileError,
+    SignInError,
+    UnencryptedCasebookError,
+)
 from app.evidence.blobstore import BlobStorage, BlobStore
 from app.security.crypto import DataKey
-from app.security.keyring import KeyringFile, KeyringStorage, KeyringStore
+from app.security.keyring import (
+    RECOVERY,
+    KeyringDamagedError,
+    KeyringFile,
+    KeyringStorage,
+    KeyringStore,
+)
 from app.services.audit import AuditService
-from app.services.backup import BackupService
+from app.services.backup import (
+    BackupService,
+    RestoreResult,
+    backup_keyring,
+    open_backup_key,
+    restore_backup,
+    role_in_backup,
+)
 from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
-from app.services.keys import CasebookKeys, KeyHolder
+from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
 from app.services.legacy import finish_interrupted, is_plain_casebook
 from app.services.letters import LetterService
 from app.services.people import PersonService
@@ -260,7 +279,7 @@ def _no_keyring(paths: DataPaths) -> DataDirectoryError:
             return DataDirectoryError(
                 f"The file {database} is not a Conduct Casebook database; it has not been changed."
             )
-    return DataDirectoryError(
+    return KeyFileError(
         f"The file {database} cannot be opened: the casebook's key file "
         f"{paths.keyring.name} is not beside it (or the file is not a Conduct Casebook "
         "database); restore the data folder from the school's backup. Nothing has been changed."
@@ -278,3 +297,52 @@ def _plain_tables(database: Path) -> set[str]:
             connection.close()
     except sqlite3.Error:
         return set()
+
+
+def restore_casebook(
+    data_dir: Path,
+    archive: Path,
+    name: str,
+    secret: str,
+    *,
+    with_recovery_key: bool = False,
+) -> RestoreResult:
+    """Restore a backup without opening the current casebook (it may be what is damaged).
+
+    The backup's own keyring is opened with a password of its time (``name`` must have
+    been the head teacher then) or its recovery key. Nothing is changed until the whole
+    backup has been checked; the restore is then written into the restored audit trail.
+    The caller holds the data folder's lock.
+    """
+    keyring = backup_keyring(archive)
+    if with_recovery_key:
+        key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(secret))
+    else:
+        key = open_backup_key(keyring, name, secret)
+
+    def allowed(database: Path) -> None:
+        if not with_recovery_key and role_in_backup(database, key, name) != Role.HEAD.value:
+            raise SignInError(
+                f"{name} was not the head teacher when the backup was made, so cannot restore "
+                "it. Nothing was changed."
+            )
+
+    paths = prepare_data_dir(data_dir)
+    try:
+        current = KeyringStore(KeyringFile(paths.keyring)).load()
+    except KeyringDamagedError:  # a damaged current keyring is a reason to restore
+        log.warning("The current keyring could not be read before a restore", exc_info=True)
+        current = None
+    same_key = current is not None and current.check == key.check_value()
+    result = restore_backup(
+        paths, archive, key, utc_now(), current_key=key if same_key else None, allowed=allowed
+    )
+    services = open_casebook(data_dir, key=key)
+    try:
+        services.ctx.actor = "head (recovery key)" if with_recovery_key else name
+        services.ctx.audit(
+            "restore", archive.name, f"previous data kept in {result.set_aside.name}"
+        )
+    finally:
+        services.close()
+    return result

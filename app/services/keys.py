@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.access import MAX_FAILED_SIGN_INS, back_off
-from app.domain.errors import AccountLockedError, DataDirectoryError, SignInError
+from app.domain.errors import (
+    AccountLockedError,
+    DataDirectoryError,
+    KeyFileError,
+    SignInError,
+)
 from app.security.crypto import DEFAULT_COST, DataKey, KdfCost, WrongKeyError
 from app.security.keyring import (
     RECOVERY,
@@ -53,7 +58,7 @@ class CasebookKeys:
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
-        return DataDirectoryError(
+        return KeyFileError(
             f"{self.store.storage.describe().capitalize()} is damaged, so the casebook cannot "
             "be opened; restore the data folder from the school's backup. Nothing has been "
             "changed."

@@ -24,7 +24,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app import __version__
 from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
 from app.domain.access import Permission
-from app.domain.errors import CasebookError, UnencryptedCasebookError
+from app.domain.errors import (
+    CasebookError,
+    DatabaseDamagedError,
+    KeyFileError,
+    UnencryptedCasebookError,
+)
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_demo, is_empty
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
@@ -112,6 +117,10 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         if not encrypt_in_window(data_dir):
             return 0
         return run_gui(data_dir, demo_if_empty=demo_if_empty, database_url=database_url)
+    except (DatabaseDamagedError, KeyFileError) as error:
+        if database_url or not restore_in_window(data_dir, error.message):
+            return error.exit_code
+        return run_gui(data_dir, demo_if_empty=demo_if_empty, database_url=database_url)
     except CasebookError as error:
         log.info("Could not open the casebook: %s", error.message)
         QMessageBox.critical(None, "Conduct Casebook", error.message)
@@ -141,6 +150,30 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         return result
     finally:
         services.close()
+        lock.release()
+
+
+def restore_in_window(data_dir: Path, problem: str) -> bool:
+    """The casebook will not open: offer to restore a backup. False if not restored."""
+    from app.ui.dialogs.backup import RestoreDamagedDialog
+
+    log.info("Offering a restore: the casebook could not be opened")
+    box = QMessageBox(QMessageBox.Icon.Critical, "Conduct Casebook", problem)
+    restore = box.addButton("Restore from a backup…", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Close)
+    box.exec()
+    if box.clickedButton() is not restore:
+        return False
+    paths = prepare_data_dir(data_dir)
+    lock = DataDirLock(paths.lock)
+    try:
+        lock.acquire()
+    except CasebookError as error:
+        QMessageBox.critical(None, "Conduct Casebook", error.message)
+        return False
+    try:
+        return bool(RestoreDamagedDialog(paths.root, problem).exec())
+    finally:
         lock.release()
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.dates import format_date_time
 from app.domain.errors import CasebookError
-from app.services.backup import BackupResult
+from app.services.backup import BackupResult, RestoreResult
 from app.services.casebook import Services
 
 log = logging.getLogger(__name__)
@@ -227,4 +230,99 @@ class BackupDialog(QDialog):
             f"{result.set_aside}.\n\nConduct Casebook will now close; please open it again.",
         )
         self.restored.emit()
+        self.accept()
+
+
+class RestoreDamagedDialog(QDialog):
+    """The casebook will not open (its database or key file is damaged): restore a backup.
+
+    The backup's own keyring is opened with the head teacher's password from when the
+    backup was made, or with the recovery key; nothing is changed unless the whole backup
+    checks out, and the damaged files are kept aside.
+    """
+
+    def __init__(self, data_dir: Path, problem: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self.restored: RestoreResult | None = None
+        self.setWindowTitle("Restore from a backup")
+        self.setMinimumWidth(560)
+        intro = QLabel(
+            problem + "\n\nChoose a backup and sign in with the head teacher's password "
+            "from when it was made (or tick the box and type the recovery key). The damaged "
+            "files are kept aside, not deleted.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.file = QLineEdit(self)
+        browse = QPushButton("Browse…", self)
+        browse.clicked.connect(self.browse)
+        row = QHBoxLayout()
+        row.addWidget(self.file, 1)
+        row.addWidget(browse)
+        self.name = QLineEdit("head", self)
+        self.secret = QLineEdit(self)
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.use_recovery = QCheckBox("Use the recovery key instead of a password", self)
+        self.use_recovery.toggled.connect(self._recovery_toggled)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #a4262c;")
+        form = QFormLayout()
+        form.addRow("Backup file:", row)
+        form.addRow("User name:", self.name)
+        self.secret_label = QLabel("Password:", self)
+        form.addRow(self.secret_label, self.secret)
+        form.addRow("", self.use_recovery)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Check and restore")
+        buttons.accepted.connect(self.try_restore)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+
+    def _recovery_toggled(self, on: bool) -> None:
+        self.name.setEnabled(not on)
+        self.secret_label.setText("Recovery key:" if on else "Password:")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a backup", self.file.text(), "Casebook backups (*.zip)"
+        )
+        if path:
+            self.file.setText(path)
+
+    def try_restore(self) -> None:
+        from app.services.casebook import restore_casebook
+
+        if not self.file.text().strip():
+            self.message.setText("Choose the backup file to restore.")
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.restored = restore_casebook(
+                self.data_dir,
+                Path(self.file.text().strip()).expanduser(),
+                self.name.text(),
+                self.secret.text(),
+                with_recovery_key=self.use_recovery.isChecked(),
+            )
+        except CasebookError as error:
+            self.message.setText(error.message)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        QMessageBox.information(
+            self,
+            "Backup restored",
+            f"The casebook has been restored from {self.restored.backup.name} (made "
+            f"{format_date_time(self.restored.taken_at)}). The damaged files are kept in "
+            f"{self.restored.set_aside.name} in the data folder.",
+        )
         self.accept()
