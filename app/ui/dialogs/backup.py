@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -29,6 +28,7 @@ from app.domain.dates import format_date_time
 from app.domain.errors import CasebookError
 from app.services.backup import BackupResult, RestoreResult
 from app.services.casebook import Services
+from app.ui.widgets import run_while_busy
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,11 @@ class BackupDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            result = self.services.backups.restore(archive)
+            result = run_while_busy(
+                self,
+                "Checking the backup and restoring it…",
+                lambda: self.services.backups.restore(archive),
+            )
         except CasebookError as error:
             QMessageBox.warning(self, "Backup not restored", error.message)
             return
@@ -304,20 +308,20 @@ class RestoreDamagedDialog(QDialog):
         if not self.file.text().strip():
             self.message.setText("Choose the backup file to restore.")
             return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        archive = Path(self.file.text().strip()).expanduser()
+        name, secret = self.name.text(), self.secret.text()
+        recovery = self.use_recovery.isChecked()
         try:
-            self.restored = restore_casebook(
-                self.data_dir,
-                Path(self.file.text().strip()).expanduser(),
-                self.name.text(),
-                self.secret.text(),
-                with_recovery_key=self.use_recovery.isChecked(),
+            self.restored = run_while_busy(
+                self,
+                "Checking the backup and restoring it…",
+                lambda: restore_casebook(
+                    self.data_dir, archive, name, secret, with_recovery_key=recovery
+                ),
             )
         except CasebookError as error:
             self.message.setText(error.message)
             return
-        finally:
-            QApplication.restoreOverrideCursor()
         QMessageBox.information(
             self,
             "Backup restored",

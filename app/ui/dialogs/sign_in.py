@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -22,6 +20,7 @@ from app.config import DataPaths
 from app.domain.errors import CasebookError, ValidationError
 from app.services.casebook import Services
 from app.ui.dialogs.passwords import NewPasswordFields, say
+from app.ui.widgets import run_while_busy
 
 RECOVERY_KEY_EXAMPLE = "ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567"
 
@@ -252,14 +251,16 @@ class EncryptCasebookDialog(QDialog):
     def try_encrypt(self) -> None:
         from app.services.legacy import encrypt_casebook
 
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        name, password = self.name.text(), self.password.text()
         try:
-            self.recovery_key = encrypt_casebook(self.paths, self.name.text(), self.password.text())
+            self.recovery_key = run_while_busy(
+                self,
+                "Encrypting the casebook; this takes a moment for every thousand files…",
+                lambda: encrypt_casebook(self.paths, name, password),
+            )
         except CasebookError as error:
             self.message.setText(error.message)
             return
-        finally:
-            QApplication.restoreOverrideCursor()
         QMessageBox.information(
             self,
             "New recovery key",
