@@ -25,6 +25,7 @@ from app.domain.access import (
     check_password_strength,
     check_user_name,
 )
+from app.domain.dates import format_date_time
 from app.domain.errors import SignInError, ValidationError
 from app.security.crypto import DataKey
 from app.security.keyring import RECOVERY
@@ -181,7 +182,9 @@ class UserService:
                 failure.get("user", "(no name)"),
                 action,
                 failure.get("user", ""),
-                f"{detail} (at {when})" if when else detail,
+                f"{detail} (tried {_uk_time(when)}, before anyone had signed in)"
+                if when
+                else detail,
             )
 
     def check_password(self, password: str) -> None:
@@ -281,3 +284,11 @@ class UserService:
             failed_sign_ins=failed,
             last_sign_in_at=record.last_sign_in_at,
         )
+
+
+def _uk_time(stamp: str) -> str:
+    """A stored ISO time as the audit trail shows times (UK, London)."""
+    try:
+        return format_date_time(datetime.fromisoformat(stamp))
+    except ValueError:
+        return stamp
