@@ -182,9 +182,7 @@ class UserService:
                 failure.get("user", "(no name)"),
                 action,
                 failure.get("user", ""),
-                f"{detail} (tried {_uk_time(when)}, before anyone had signed in)"
-                if when
-                else detail,
+                f"{detail} (tried {_uk_time(when)})" if when else detail,
             )
 
     def check_password(self, password: str) -> None:
