@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,7 +50,12 @@ from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
-from app.services.legacy import finish_interrupted, is_plain_casebook
+from app.services.legacy import (
+    finish_interrupted,
+    is_plain_casebook,
+    is_plain_sqlite,
+    plain_tables,
+)
 from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
@@ -146,14 +150,6 @@ def _set_aside_unfinished(paths: DataPaths, now: datetime) -> None:
             path.replace(aside / path.name)
     paths.blobs.mkdir(exist_ok=True)
     log.warning("Set aside an unfinished set-up in %s", aside)
-
-
-def _is_plain_sqlite(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(16) == b"SQLite format 3\0"
-    except OSError:
-        return False
 
 
 def open_casebook(
@@ -268,14 +264,14 @@ def open_casebook(
 
 def _no_keyring(paths: DataPaths) -> DataDirectoryError:
     database = paths.database
-    if _is_plain_sqlite(database):
+    if is_plain_sqlite(database):
         if is_plain_casebook(paths):
             return UnencryptedCasebookError(
                 f"The casebook in {paths.root} was made before records were encrypted; the "
                 "head teacher must encrypt it once: open Conduct Casebook, or run "
                 "'casebook encrypt'. Nothing has been changed."
             )
-        if "alembic_version" not in _plain_tables(database):
+        if "alembic_version" not in plain_tables(database):
             return DataDirectoryError(
                 f"The file {database} is not a Conduct Casebook database; it has not been changed."
             )
@@ -284,19 +280,6 @@ def _no_keyring(paths: DataPaths) -> DataDirectoryError:
         f"{paths.keyring.name} is not beside it (or the file is not a Conduct Casebook "
         "database); restore the data folder from the school's backup. Nothing has been changed."
     )
-
-
-def _plain_tables(database: Path) -> set[str]:
-    """The tables of an unencrypted SQLite file, read without changing it."""
-    try:
-        connection = sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)
-        try:
-            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            return {name for (name,) in rows}
-        finally:
-            connection.close()
-    except sqlite3.Error:
-        return set()
 
 
 def restore_casebook(

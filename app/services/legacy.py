@@ -38,25 +38,35 @@ NEW = ".encrypting"
 JOURNAL = "encryption-in-progress"
 
 
-def is_plain_casebook(paths: DataPaths) -> bool:
-    """True for a casebook from before encryption: a plain database and no keyring."""
-    if paths.keyring.exists() or not paths.database.is_file():
-        return False
+def is_plain_sqlite(path: Path) -> bool:
+    """True when ``path`` is an unencrypted SQLite file (its header is readable)."""
     try:
-        with open(paths.database, "rb") as handle:
-            if handle.read(16) != b"SQLite format 3\0":
-                return False
-        connection = sqlite3.connect(f"{paths.database.as_uri()}?mode=ro", uri=True)
+        with open(path, "rb") as handle:
+            return handle.read(16) == b"SQLite format 3\0"
+    except OSError:
+        return False
+
+
+def plain_tables(path: Path) -> set[str]:
+    """The tables of an unencrypted SQLite file, read without changing it (empty if none)."""
+    if not is_plain_sqlite(path):
+        return set()
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
-            names = {
-                row[0]
-                for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
+            rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            return {name for (name,) in rows}
         finally:
             connection.close()
-    except (OSError, sqlite3.Error):
+    except sqlite3.Error:
+        return set()
+
+
+def is_plain_casebook(paths: DataPaths) -> bool:
+    """True for a casebook from before encryption: a plain database and no keyring."""
+    if paths.keyring.exists():
         return False
-    return "alembic_version" in names and "users" in names
+    return {"alembic_version", "users"} <= plain_tables(paths.database)
 
 
 def finish_interrupted(paths: DataPaths) -> None:
@@ -200,8 +210,7 @@ def _swap(paths: DataPaths) -> None:
     # Plain copies taken before earlier migrations hold the same records in the clear.
     if paths.backups.is_dir():
         for copy in paths.backups.glob("casebook-before-migration-*"):
-            with open(copy, "rb") as handle:
-                if handle.read(16) == b"SQLite format 3\0":
-                    copy.unlink()
+            if is_plain_sqlite(copy):
+                copy.unlink()
     shutil.rmtree(aside, ignore_errors=True)
     (paths.root / JOURNAL).unlink(missing_ok=True)
