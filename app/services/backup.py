@@ -40,7 +40,7 @@ from app.domain.errors import BackupError, ValidationError
 from app.evidence.blobstore import BlobStore
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
-from app.security.keyring import Keyring, KeyringDamagedError
+from app.security.keyring import Keyring, KeyringDamagedError, user_key
 from app.services.audit import head_file
 from app.services.context import ServiceContext
 
@@ -495,7 +495,7 @@ def role_in_backup(database: Path, key: DataKey, name: str) -> str | None:
     connection = connect_encrypted(database, key)
     try:
         row = connection.execute(
-            "SELECT role FROM users WHERE name_key = ?", (" ".join(name.split()).casefold(),)
+            "SELECT role FROM users WHERE name_key = ?", (user_key(name),)
         ).fetchone()
     finally:
         connection.close()

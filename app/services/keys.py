@@ -228,13 +228,19 @@ class CasebookKeys:
 
     # ----- locks ----------------------------------------------------------------------
 
-    def lock_state(self, name: str) -> tuple[bool, int]:
-        """(locked, wrong passwords in a row) for ``name``."""
+    def lock_states(self) -> dict[str, tuple[bool, int]]:
+        """(locked, wrong passwords in a row) for every user, by ``user_key`` of the name.
+
+        One read of the keyring for a whole list of users.
+        """
         keyring = self.load()
-        entry = keyring.entry(name) if keyring else None
-        if entry is None:
-            return False, 0
-        return bool(entry.get("locked")), int(entry.get("failed", 0))
+        if keyring is None:
+            return {}
+        return {
+            slot: (bool(entry.get("locked")), int(entry.get("failed", 0)))
+            for slot, entry in keyring.wraps.items()
+            if slot != RECOVERY
+        }
 
     def unlock_account(self, name: str) -> None:
         """Clear ``name``'s lock and wrong-password count."""
@@ -250,8 +256,3 @@ def _clear(keyring: Keyring, name: str) -> None:
 def normalise_recovery_key(key: str) -> str:
     """The recovery key as typed, without dashes, spaces or case."""
     return "".join(ch for ch in key.upper() if ch.isalnum())
-
-
-def name_key(name: str) -> str:
-    """How a user name is matched (spaces folded, case ignored)."""
-    return user_key(name)

@@ -28,10 +28,10 @@ from app.domain.access import (
 from app.domain.dates import format_date_time
 from app.domain.errors import SignInError, ValidationError
 from app.security.crypto import DataKey
-from app.security.keyring import RECOVERY
+from app.security.keyring import RECOVERY, user_key
 from app.services.context import ServiceContext
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
-from app.services.keys import CasebookKeys, name_key, normalise_recovery_key
+from app.services.keys import CasebookKeys, normalise_recovery_key
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class UserService:
     def _new_record(self, name: str, role: Role) -> UserRecord:
         return UserRecord(
             name=name,
-            name_key=name_key(name),
+            name_key=user_key(name),
             role=role.value,
             password_hash="",  # the keyring's wrap is the password check
             failed_sign_ins=0,
@@ -104,12 +104,12 @@ class UserService:
         self.ctx.require(Permission.MANAGE_USERS, action="add user", target=name)
         check_password_strength(password, name)
         with self.ctx.sessions.begin() as session:
-            if session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name))):
+            if session.scalar(select(UserRecord).where(UserRecord.name_key == user_key(name))):
                 raise ValidationError(f"There is already a user called {name}.", "name")
             record = self._new_record(name, role)
             session.add(record)
             session.flush()
-            info = self._info(record)
+            info = self._info(record, self.keys.lock_states())
         self.keys.wrap_for(name, password)
         return info
 
@@ -118,7 +118,8 @@ class UserService:
         self.ctx.require(Permission.MANAGE_USERS)
         with self.ctx.sessions() as session:
             records = list(session.scalars(select(UserRecord).order_by(UserRecord.name_key)))
-            return [self._info(r) for r in records]
+            locks = self.keys.lock_states()
+            return [self._info(r, locks) for r in records]
 
     def only_user_name(self) -> str | None:
         """The user's name when the casebook has exactly one user."""
@@ -154,7 +155,7 @@ class UserService:
             self.keys.holder.key = key
             self._open_database()
         with self.ctx.sessions.begin() as session:
-            record = session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name)))
+            record = session.scalar(select(UserRecord).where(UserRecord.name_key == user_key(name)))
             if record is None:
                 raise SignInError(
                     f"The account {name} can open the casebook's key but is not among its users; "
@@ -249,7 +250,8 @@ class UserService:
                     )
                 ).all()
                 # A head teacher locked out by wrong passwords cannot sign in to take over.
-                if not [head for head in other_heads if not self.keys.lock_state(head)[0]]:
+                locks = self.keys.lock_states()
+                if not [h for h in other_heads if not locks.get(user_key(h), (False, 0))[0]]:
                     refusal = ValidationError(
                         f"The casebook needs a head teacher who can sign in and {record.name} "
                         "is the only one; make another user head teacher first.",
@@ -257,7 +259,7 @@ class UserService:
                     )
             if refusal is None:
                 record.role = role.value
-            info = self._info(record)
+            info = self._info(record, self.keys.lock_states())
         if refusal is not None:
             self.ctx.audit("refused: change role", info.name, "the only head teacher")
             raise refusal
@@ -267,13 +269,14 @@ class UserService:
         return info
 
     def _find(self, session: Session, name: str) -> UserRecord:
-        record = session.scalar(select(UserRecord).where(UserRecord.name_key == name_key(name)))
+        record = session.scalar(select(UserRecord).where(UserRecord.name_key == user_key(name)))
         if record is None:
             raise ValidationError(f"There is no user called {name}.", "name")
         return record
 
-    def _info(self, record: UserRecord) -> UserInfo:
-        locked, failed = self.keys.lock_state(record.name)
+    @staticmethod
+    def _info(record: UserRecord, locks: dict[str, tuple[bool, int]]) -> UserInfo:
+        locked, failed = locks.get(user_key(record.name), (False, 0))
         return UserInfo(
             id=record.id,
             name=record.name,
