@@ -10,6 +10,7 @@ audit trail.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -78,9 +79,9 @@ class CasebookKeys:
             raise self.damaged()
         return keyring
 
-    def _change(self, edit: object) -> Keyring:
+    def _change(self, edit: Callable[[Keyring], None]) -> Keyring:
         try:
-            return self.store.change(edit)  # type: ignore[arg-type]
+            return self.store.change(edit)
         except KeyringDamagedError as error:
             raise self.damaged() from error
 
