@@ -20,6 +20,14 @@ def password_box(parent: QWidget) -> QLineEdit:
     return box
 
 
+def message_line(parent: QWidget, text: str = "") -> QLabel:
+    """A dialog's line for one sentence (two lines tall, so the dialog does not jump)."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing() * 2)
+    return label
+
+
 def say(label: QLabel, text: str, *, ok: bool = False) -> None:
     """Show one sentence in a dialog's message line: green when all is well, else red."""
     label.setText(text)

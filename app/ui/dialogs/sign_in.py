@@ -19,16 +19,11 @@ from PySide6.QtWidgets import (
 from app.config import DataPaths
 from app.domain.errors import CasebookError, ValidationError
 from app.services.casebook import Services
-from app.ui.dialogs.passwords import NewPasswordFields, say
+from app.services.keys import normalise_recovery_key
+from app.ui.dialogs.passwords import NewPasswordFields, message_line, password_box, say
 from app.ui.widgets import run_while_busy
 
 RECOVERY_KEY_EXAMPLE = "ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567"
-
-
-def _password_box(parent: QWidget) -> QLineEdit:
-    box = QLineEdit(parent)
-    box.setEchoMode(QLineEdit.EchoMode.Password)
-    return box
 
 
 def _lay_out(
@@ -57,14 +52,6 @@ def _lay_out(
     return buttons
 
 
-def _message_line(parent: QWidget, text: str = "", *, red: bool = True) -> QLabel:
-    message = QLabel(text, parent)
-    message.setWordWrap(True)
-    if red:
-        message.setStyleSheet("color: #a4262c;")
-    return message
-
-
 class SignInDialog(QDialog):
     """User name and password; wrong ones are said so in the dialog, and wait as told."""
 
@@ -76,8 +63,8 @@ class SignInDialog(QDialog):
         self.setWindowTitle("Sign in to Conduct Casebook")
         self.setMinimumWidth(420)
         self.name = QLineEdit(name, self)
-        self.password = _password_box(self)
-        self.message = _message_line(self, hint, red=False)
+        self.password = password_box(self)
+        self.message = message_line(self, hint)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
@@ -94,8 +81,7 @@ class SignInDialog(QDialog):
             self.services.users.sign_in(self.name.text(), self.password.text())
         except CasebookError as error:
             self.password.clear()
-            self.message.setText(error.message)
-            self.message.setStyleSheet("color: #a4262c;")
+            say(self.message, error.message)
             return
         self.accept()
 
@@ -130,9 +116,7 @@ class RecoveryDialog(QDialog):
         self.key.setMinimumWidth(
             self.key.fontMetrics().horizontalAdvance(RECOVERY_KEY_EXAMPLE + "MM")
         )
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.message.setMinimumHeight(self.message.fontMetrics().lineSpacing() * 2)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Recovery key:", self.key)
@@ -150,7 +134,7 @@ class RecoveryDialog(QDialog):
 
     def try_reset(self) -> None:
         name = self.name.text()
-        key = "".join(ch for ch in self.key.text() if ch.isalnum())
+        key = normalise_recovery_key(self.key.text())
         try:
             if not name.strip():
                 raise ValidationError("Enter your user name.", "name")
@@ -184,9 +168,9 @@ class FirstUserDialog(QDialog):
         self.setWindowTitle("Set up Conduct Casebook")
         self.setMinimumWidth(460)
         self.name = QLineEdit("head", self)
-        self.password = _password_box(self)
-        self.again = _password_box(self)
-        self.message = _message_line(self)
+        self.password = password_box(self)
+        self.again = password_box(self)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
@@ -210,7 +194,7 @@ class FirstUserDialog(QDialog):
                 self.name.text(), self.password.text()
             )
         except CasebookError as error:
-            self.message.setText(error.message)
+            say(self.message, error.message)
             return
         QMessageBox.information(
             self,
@@ -231,8 +215,8 @@ class EncryptCasebookDialog(QDialog):
         self.setWindowTitle("Encrypt the casebook")
         self.setMinimumWidth(480)
         self.name = QLineEdit("head", self)
-        self.password = _password_box(self)
-        self.message = _message_line(self)
+        self.password = password_box(self)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Password:", self.password)
@@ -259,7 +243,7 @@ class EncryptCasebookDialog(QDialog):
                 lambda: encrypt_casebook(self.paths, name, password),
             )
         except CasebookError as error:
-            self.message.setText(error.message)
+            say(self.message, error.message)
             return
         QMessageBox.information(
             self,

@@ -22,7 +22,7 @@ from app.domain.access import ROLE_LABELS, Permission, Role, UserInfo
 from app.domain.dates import format_date_time
 from app.domain.errors import AccountLockedError, CasebookError, SignInError
 from app.services.casebook import Services
-from app.ui.dialogs.passwords import NewPasswordFields, password_box, say
+from app.ui.dialogs.passwords import NewPasswordFields, message_line, password_box, say
 from app.ui.errors import show_refusal
 from app.ui.signals import AppSignals
 from app.ui.widgets import read_only_table
@@ -57,13 +57,6 @@ def _buttons(dialog: QDialog, ok_text: str) -> QDialogButtonBox:
     buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_text)
     buttons.rejected.connect(dialog.reject)
     return buttons
-
-
-def _message_line(parent: QWidget) -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setMinimumHeight(label.fontMetrics().lineSpacing() * 2)
-    return label
 
 
 class UsersDialog(QDialog):
@@ -110,7 +103,7 @@ class UsersDialog(QDialog):
             row.addWidget(button)
         row.addStretch(1)
         row.addWidget(self.my_password_button)
-        self.message = _message_line(self)
+        self.message = message_line(self)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -247,7 +240,7 @@ class AddUserDialog(QDialog):
         self.name = QLineEdit(self)
         self.name.setPlaceholderText("For example Mrs Patel")
         self.role = _role_box(self)
-        self.message = _message_line(self)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("User name:", self.name)
         form.addRow("Role:", self.role)
@@ -286,7 +279,7 @@ class SetPasswordDialog(QDialog):
             self,
         )
         intro.setWordWrap(True)
-        self.message = _message_line(self)
+        self.message = message_line(self)
         form = QFormLayout()
         self.passwords = NewPasswordFields(form, self.message, lambda: name, self)
         buttons = _buttons(self, "Set password")
@@ -317,7 +310,7 @@ class ChangeRoleDialog(QDialog):
         self.setWindowTitle(f"Change the role of {user.name}")
         self.setMinimumWidth(480)
         self.role = _role_box(self, user.role)
-        self.message = _message_line(self)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("User:", QLabel(user.name, self))
         form.addRow("Role:", self.role)
@@ -349,7 +342,7 @@ class ChangePasswordDialog(QDialog):
         self.setWindowTitle("Change my password")
         self.setMinimumWidth(480)
         self.old = password_box(self)
-        self.message = _message_line(self)
+        self.message = message_line(self)
         form = QFormLayout()
         form.addRow("Current password:", self.old)
         self.passwords = NewPasswordFields(form, self.message, lambda: name, self)
