@@ -59,7 +59,7 @@ class BlobStorage(Protocol):
     def read_bytes(self, sha256: str) -> bytes: ...
     def hash_of_stored(self, sha256: str) -> str | None: ...
     def delete(self, sha256: str) -> None: ...
-    def all_hashes(self) -> Iterator[str]: ...
+    def stored_names(self) -> Iterator[str]: ...
     def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]: ...
 
 
@@ -217,10 +217,6 @@ class BlobStore:
             for item in folder.iterdir():
                 if item.is_file() and len(item.name) == 62:
                     yield folder.name + item.name
-
-    def all_hashes(self) -> Iterator[str]:
-        """The keyed names of every blob (the content hashes cannot be read back)."""
-        return self.stored_names()
 
     def sweep(self, referenced: set[str], written_before: float | None = None) -> list[str]:
         """Remove temporary files left by a crash and blobs no record refers to.

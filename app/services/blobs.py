@@ -39,11 +39,11 @@ SWEEP_GRACE = timedelta(days=1)
 def read_intact(store: BlobStorage, sha256: str) -> bytes | None:
     """The blob's bytes when it is there, opens with the key and hashes to ``sha256``.
 
-    None when it is missing, damaged or changed. It decrypts once: checking with
-    ``hash_of_stored`` and then reading would decrypt the whole blob twice.
+    None when it is missing, damaged or changed: both stores check the content's hash as
+    they read, so this decrypts once where ``hash_of_stored`` then reading would twice.
     """
     try:
-        return store.read_bytes(sha256)  # both stores check the content's hash as they read
+        return store.read_bytes(sha256)
     except (OSError, BlobDamagedError):
         return None
 
@@ -100,10 +100,11 @@ class DatabaseBlobStore:
         return check_content(plain, sha256)
 
     def hash_of_stored(self, sha256: str) -> str | None:
-        """Decrypt and re-hash the stored bytes; None when missing, DAMAGED when they will
-        not open."""
+        """Decrypt and check the stored bytes; None when missing, DAMAGED when they will not
+        open or do not hash to ``sha256`` (``read_bytes`` has checked the hash)."""
         try:
-            return hashlib.sha256(self.read_bytes(sha256)).hexdigest()
+            self.read_bytes(sha256)
+            return sha256
         except FileNotFoundError:
             return None
         except BlobDamagedError:
@@ -115,8 +116,9 @@ class DatabaseBlobStore:
         with self.ctx.sessions.begin() as session:
             session.execute(delete(BlobRecord).where(BlobRecord.digest == name))
 
-    def all_hashes(self) -> Iterator[str]:
-        """The keyed names of every blob in the store."""
+    def stored_names(self) -> Iterator[str]:
+        """The keyed names of every blob in the store (the content hashes cannot be read
+        back from them)."""
         with self.ctx.sessions() as session:
             yield from list(session.scalars(select(BlobRecord.digest)))
 

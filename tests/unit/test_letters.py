@@ -190,7 +190,7 @@ def test_a_missing_profile_field_stops_the_letter_and_records_nothing(
     after = services.cases.get_case(case_id)
     assert services.letters.list_letters(case_id) == []
     assert after.events == before.events and after.status == before.status
-    assert list(services.letters.blobs.all_hashes()) == []
+    assert list(services.letters.blobs.stored_names()) == []
 
 
 def test_the_default_profile_names_the_school_and_asks_for_the_rest(tmp_path: Path) -> None:
