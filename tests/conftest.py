@@ -12,6 +12,11 @@ import pytest
 
 # Window tests run without a display, however pytest is started.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Casebooks made by the tests (and by the commands they start) use a cheap Argon2 cost: the
+# suite signs in hundreds of times. Only the tests set this; a casebook records its cost and
+# one this cheap is refused as damaged wherever the setting is absent (tests/security/
+# test_key_costs.py). `CASEBOOK_TESTS_ONLY_CHEAP_KDF=0 pytest` runs at the full cost.
+os.environ.setdefault("CASEBOOK_TESTS_ONLY_CHEAP_KDF", "1")
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft

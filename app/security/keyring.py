@@ -41,6 +41,38 @@ FORMAT_VERSION = 1
 RECOVERY = "(recovery key)"
 FILE_NAME = "casebook.keys"
 
+# The Argon2id costs a wrap may record. Below the floor a guess at a copied key file is too
+# cheap; above the ceiling one sign-in would take many seconds or more memory than an office
+# PC has. A cost outside them was not written by the app, so it is damage: refused, never
+# tried (an edited cost would otherwise hang sign-in, or count as a wrong password).
+COST_FLOOR = KdfCost(time_cost=2, memory_kib=19 * 1024, parallelism=1)
+COST_CEILING = KdfCost(time_cost=8, memory_kib=256 * 1024, parallelism=8)
+# The test suite's own cost, chosen only by this environment setting being exactly "1". A
+# casebook records its costs, so one made this way is refused anywhere the setting is absent.
+TEST_COST_SETTING = "CASEBOOK_TESTS_ONLY_CHEAP_KDF"
+TEST_COST = KdfCost(time_cost=1, memory_kib=8, parallelism=1)
+
+
+def _test_costs() -> bool:
+    return os.environ.get(TEST_COST_SETTING) == "1"
+
+
+def wrap_cost() -> KdfCost:
+    """The cost a new wrap gets: the default, or the test suite's cheap one."""
+    return TEST_COST if _test_costs() else DEFAULT_COST
+
+
+def checked_cost(recorded: Any) -> KdfCost:
+    """The cost a wrap records, if it is within bounds; KeyringDamagedError if not."""
+    cost = KdfCost.from_dict(recorded)
+    floor = TEST_COST if _test_costs() else COST_FLOOR
+    low = (floor.time_cost, floor.memory_kib, floor.parallelism)
+    high = (COST_CEILING.time_cost, COST_CEILING.memory_kib, COST_CEILING.parallelism)
+    given = (cost.time_cost, cost.memory_kib, cost.parallelism)
+    if not all(a <= b <= c for a, b, c in zip(low, given, high, strict=True)):
+        raise KeyringDamagedError(f"a key derivation cost out of bounds: {cost.as_dict()}")
+    return cost
+
 
 class KeyringDamagedError(Exception):
     """The keyring could not be read as one: damaged, or not a keyring at all."""
@@ -91,7 +123,7 @@ class Keyring:
                 raise KeyringDamagedError("wraps are not a table")
             for entry in wraps.values():
                 _unb64(entry["salt"]), _unb64(entry["nonce"]), _unb64(entry["wrapped"])
-                KdfCost.from_dict(entry["kdf"])
+                checked_cost(entry["kdf"])
         except (ValueError, KeyError, TypeError) as error:
             raise KeyringDamagedError(str(error)) from error
         return cls(check=check, wraps=wraps, pending_audit=pending, notes=notes)
@@ -125,10 +157,11 @@ class Keyring:
     def _slot(name: str) -> str:
         return RECOVERY if name == RECOVERY else user_key(name)
 
-    def add_wrap(self, name: str, secret: str, key: DataKey, cost: KdfCost = DEFAULT_COST) -> None:
+    def add_wrap(self, name: str, secret: str, key: DataKey, cost: KdfCost | None = None) -> None:
         """Wrap the data key for ``name`` under ``secret`` (a new password replaces the old)."""
         if key.check_value() != self.check:
             raise ValueError("the data key does not belong to this keyring")
+        cost = checked_cost((cost or wrap_cost()).as_dict())
         slot = self._slot(name)
         salt = secrets.token_bytes(16)
         nonce, wrapped = wrap_key(derive_key(secret, salt, cost), key, slot)
@@ -154,7 +187,7 @@ class Keyring:
         entry = self.wraps.get(self._slot(name))
         if entry is None:
             raise WrongKeyError("no such wrap")
-        kek = derive_key(secret, _unb64(entry["salt"]), KdfCost.from_dict(entry["kdf"]))
+        kek = derive_key(secret, _unb64(entry["salt"]), checked_cost(entry["kdf"]))
         key = unwrap_key(kek, _unb64(entry["nonce"]), _unb64(entry["wrapped"]), self._slot(name))
         if key.check_value() != self.check:
             raise KeyringDamagedError("a wrap opened to a key this keyring does not belong to")

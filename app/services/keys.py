@@ -21,13 +21,14 @@ from app.domain.errors import (
     KeyFileError,
     SignInError,
 )
-from app.security.crypto import DEFAULT_COST, DataKey, KdfCost, WrongKeyError
+from app.security.crypto import DataKey, KdfCost, WrongKeyError
 from app.security.keyring import (
     RECOVERY,
     Keyring,
     KeyringDamagedError,
     KeyringStore,
     user_key,
+    wrap_cost,
 )
 
 log = logging.getLogger(__name__)
@@ -50,12 +51,10 @@ class KeyHolder:
 class CasebookKeys:
     """The keyring of one casebook and the key it opens."""
 
-    def __init__(
-        self, store: KeyringStore, holder: KeyHolder, cost: KdfCost = DEFAULT_COST
-    ) -> None:
+    def __init__(self, store: KeyringStore, holder: KeyHolder, cost: KdfCost | None = None) -> None:
         self.store = store
         self.holder = holder
-        self.cost = cost
+        self.cost = cost or wrap_cost()
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
