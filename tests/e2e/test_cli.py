@@ -1,4 +1,8 @@
-"""The ``casebook`` command, black box: a real process on a temporary data folder."""
+"""The ``casebook`` command, black box: its entry point on a temporary data folder.
+
+Most commands run in this process through ``app.cli.main``; the tests marked as real
+processes start ``python -m app`` so the interpreter-level behaviour stays covered.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from app.domain.categories import Category
 from app.domain.records import CaseDraft, CaseFilter, PersonDraft
 from app.services.casebook import open_casebook
 from tests.conftest import open_signed_in
+from tests.e2e.cli_runner import run_in_process, run_subprocess
 
 USER = "Mrs A. Head"
 PASSWORD = "tide-marble-orchard-42"
@@ -58,25 +63,25 @@ CASE_FIELDS = {
 
 
 def cli(
-    *args: str, data_dir: Path | None = None, env: dict[str, str] | None = None
+    *args: str,
+    data_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    process: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m app [--data-dir DIR] ARGS`` and capture what a script would see."""
+    """Run ``casebook [--data-dir DIR] ARGS`` and capture what a script would see.
+
+    In this process through the command's own entry point (tests/e2e/cli_runner.py), or as
+    a real ``python -m app`` process with ``process=True``.
+    """
     environment = {k: v for k, v in os.environ.items() if k != "CASEBOOK_DATA_DIR"}
     environment["CASEBOOK_USER"] = USER
     environment["CASEBOOK_PASSWORD"] = PASSWORD
     environment.update(env or {})
-    command = [sys.executable, "-m", "app"]
-    if data_dir is not None:
-        command += ["--data-dir", str(data_dir)]
-    return subprocess.run(
-        [*command, *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    argv = ["--data-dir", str(data_dir)] if data_dir is not None else []
+    argv += args
+    if process:
+        return run_subprocess(argv, environment)
+    return run_in_process(argv, environment)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
@@ -115,7 +120,7 @@ def case_count(data_dir: Path) -> int:
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One demonstration casebook shared by the read-only tests of this module."""
     folder = tmp_path_factory.mktemp("demo") / "casebook"
-    result = cli("demo", data_dir=folder)
+    result = cli("demo", data_dir=folder, process=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Created 13 fictional demonstration cases in ")
     return folder
@@ -148,7 +153,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def test_version() -> None:
-    result = cli("--version")
+    result = cli("--version", process=True)
     assert result.returncode == 0
     assert result.stdout.strip() == f"casebook {__version__}"
 
@@ -471,7 +476,8 @@ def locked(data_dir: Path) -> Iterator[Path]:
 def test_writing_while_the_folder_is_open_elsewhere_is_refused(
     locked: Path, args: list[str]
 ) -> None:
-    assert_refused(cli(*args, data_dir=locked), 3, "already open on the data folder")
+    # A real second process: the lock is the operating system's, between processes.
+    assert_refused(cli(*args, data_dir=locked, process=True), 3, "already open on the data folder")
     assert case_count(locked) == 1
 
 

@@ -1,33 +1,40 @@
-"""The letter commands run as a school's script would run them: a real process each time."""
+"""The letter commands run as a school's script would run them, with only their own settings.
+
+The demonstration casebook is made by a real process; the commands then run through the
+command's entry point in this process (tests/e2e/cli_runner.py).
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
 from app.domain.code_of_conduct import normalise_spacing
+from app.security.keyring import TEST_COST_SETTING
+from tests.e2e.cli_runner import run_in_process, run_subprocess
 
 
-def _run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"CASEBOOK_USER": "Head Teacher", "CASEBOOK_PASSWORD": "demo", "PATH": "/usr/bin:/bin"},
-    )
+def _run(data: Path, *args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {
+        "CASEBOOK_USER": "Head Teacher",
+        "CASEBOOK_PASSWORD": "demo",
+        "PATH": "/usr/bin:/bin",
+        TEST_COST_SETTING: os.environ.get(TEST_COST_SETTING, ""),
+    }
+    argv = ["--data-dir", str(data), *args]
+    return run_subprocess(argv, env, timeout=120) if process else run_in_process(argv, env)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("casebook")
-    assert _run(data, "demo").returncode == 0
+    assert _run(data, "demo", process=True).returncode == 0
     return data
 
 
