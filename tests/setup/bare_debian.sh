@@ -81,11 +81,17 @@ run_in_root() {
   [ -d "$root/home/newcomer/casebook" ] || { echo "no root at $root; run: $0 new $root" >&2; return 2; }
   mkdir -p "$CACHE/pip" "$CACHE/apt-archives/partial" "$root/root/.cache/pip"
   trap 'unmount_all "$root"' EXIT
-  mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
-  mountpoint -q "$root/dev" || mount --bind /dev "$root/dev"
-  mountpoint -q "$root/root/.cache/pip" || mount --bind "$CACHE/pip" "$root/root/.cache/pip"
-  mountpoint -q "$root/var/cache/apt/archives" ||
-    mount --bind "$CACHE/apt-archives" "$root/var/cache/apt/archives"
+  # Every mount is made private at once, so nothing mounted or unmounted in the root can
+  # reach the host's own /dev (on a machine whose mounts are shared, as under systemd).
+  bind_private() { mountpoint -q "$2" || { mount --bind "$1" "$2" && mount --make-private "$2"; }; }
+  mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc" && mount --make-private "$root/proc"; }
+  if ! mountpoint -q "$root/dev"; then
+    bind_private /dev "$root/dev"
+    mount -t tmpfs -o mode=1777,size=1g shm "$root/dev/shm" # PostgreSQL's shared memory
+  fi
+  bind_private "$CACHE/pip" "$root/root/.cache/pip"
+  bind_private "$CACHE/apt-archives" "$root/var/cache/apt/archives"
+  chroot "$root" chown _apt /var/cache/apt/archives/partial 2>/dev/null || true # apt downloads as _apt
   chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ${CI:+CI=$CI} \
     /bin/bash -lc "cd /home/newcomer/casebook && $command"
