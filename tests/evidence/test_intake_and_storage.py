@@ -39,10 +39,10 @@ def test_hostile_file_is_refused_quickly_and_leaves_nothing(
     path = tmp_path / "offered" / name
     path.parent.mkdir()
     path.write_bytes(data)
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(EvidenceRejected) as caught:
         services.evidence.add_files(case_id, [path])
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < 2.0, f"{kind} took {elapsed:.2f}s"
     message = caught.value.message
     assert name in message and "\n" not in message and message.endswith(".")
@@ -52,10 +52,10 @@ def test_hostile_file_is_refused_quickly_and_leaves_nothing(
 
 def test_bomb_is_refused_from_the_header_without_decoding() -> None:
     _name, data = HOSTILE["bomb_png"]
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(EvidenceRejected, match="far larger"):
         inspect_bytes(data, "small.png")
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_file_over_the_size_limit_is_refused(services: Services, case_id: int) -> None:

@@ -103,10 +103,10 @@ def test_an_edited_cost_is_damage_said_at_once_and_not_a_wrong_password(
     monkeypatch.delenv(TEST_COST_SETTING)
     keyring = make_casebook(data_dir)
     set_cost(keyring, "head", **{field: value})  # type: ignore[arg-type]
-    started = time.monotonic()
+    started = time.process_time()
     with pytest.raises(DataDirectoryError) as caught:
         open_signed_in(data_dir, "head", PASSWORD)
-    assert time.monotonic() - started < 5
+    assert time.process_time() - started < 5
     assert "key file" in caught.value.message and "is damaged" in caught.value.message
     assert "password" not in caught.value.message
     # Nothing counted against the account: the file is as it was left.

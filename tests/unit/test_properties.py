@@ -7,6 +7,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -171,4 +172,6 @@ CaseWork.TestCase.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-test_case_work = CaseWork.TestCase
+# 30 fresh casebooks, each migrated: about 40 s on a quiet 2-core machine, 157 s on a busy
+# one. The time limit only guards against a hang, so it leaves room for a slow machine.
+test_case_work = pytest.mark.timeout(900)(CaseWork.TestCase)
