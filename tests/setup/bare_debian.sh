@@ -59,6 +59,7 @@ build_pristine() {
   cp /etc/ssl/certs/ca-certificates.crt "$build/etc/ssl/certs/ca-certificates.crt"
   if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$build/etc/pip.conf"; fi
   unmount_all "$build"
+  chmod 0755 "$build" # mktemp made it 0700; as the root folder, everyone must pass through it
   tar -C "$build" -cf "$PRISTINE.partial" .
   mv "$PRISTINE.partial" "$PRISTINE"
   remove_root "$build"
@@ -69,6 +70,7 @@ new_root() {
   build_pristine
   remove_root "$root"; mkdir -p "$root"
   tar -C "$root" -xf "$PRISTINE"
+  chmod 0755 "$root"
   head="$(git -C "$PROJECT" rev-parse HEAD)"
   mkdir -p "$root/home/newcomer"
   git clone -q --no-checkout "$PROJECT" "$root/home/newcomer/casebook"
@@ -80,7 +82,8 @@ run_in_root() {
   local root="$1" command="$2"
   [ -d "$root/home/newcomer/casebook" ] || { echo "no root at $root; run: $0 new $root" >&2; return 2; }
   mkdir -p "$CACHE/pip" "$CACHE/apt-archives/partial" "$root/root/.cache/pip"
-  trap 'unmount_all "$root"' EXIT
+  IN_USE="$root"
+  trap 'unmount_all "$IN_USE"' EXIT
   # Every mount is made private at once, so nothing mounted or unmounted in the root can
   # reach the host's own /dev (on a machine whose mounts are shared, as under systemd).
   bind_private() { mountpoint -q "$2" || { mount --bind "$1" "$2" && mount --make-private "$2"; }; }
