@@ -10,6 +10,7 @@ point, ``python -m app`` and a clean interpreter stay covered.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
@@ -46,7 +47,9 @@ def run_in_process(
         for handler in root_logger.handlers[:]:
             if handler not in saved_handlers:
                 root_logger.removeHandler(handler)
-                handler.close()
+                # A full disk: at a process's exit, logging.shutdown ignores this too.
+                with contextlib.suppress(OSError):
+                    handler.close()
         root_logger.setLevel(saved_level)
     return subprocess.CompletedProcess(list(argv), code, out.getvalue(), err.getvalue())
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from app.security.keyring import TEST_COST_SETTING
 from tests.conftest import folder_key
+from tests.e2e.cli_runner import run_in_process
 
 from .conftest import jpeg_with_gps, png_bytes
 
@@ -17,18 +19,14 @@ PASSWORD = "tide-marble-orchard-42"
 
 
 def casebook(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            "CASEBOOK_USER": "Mrs Head",
-            "CASEBOOK_PASSWORD": PASSWORD,
-            "PATH": "/usr/bin:/bin",
-            "QT_QPA_PLATFORM": "offscreen",
-        },
-    )
+    env = {
+        "CASEBOOK_USER": "Mrs Head",
+        "CASEBOOK_PASSWORD": PASSWORD,
+        "PATH": "/usr/bin:/bin",
+        "QT_QPA_PLATFORM": "offscreen",
+        TEST_COST_SETTING: os.environ.get(TEST_COST_SETTING, ""),
+    }
+    return run_in_process(["--data-dir", str(data_dir), *args], env)
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ from PIL import Image
 from app.db.engine import connect_encrypted
 from app.domain.errors import EvidenceRejected, NotFoundError
 from app.evidence.blobstore import TEMP_PREFIX
+from app.security.keyring import TEST_COST_SETTING
 from tests.conftest import folder_key, open_signed_in
+from tests.e2e.cli_runner import run_in_process
 
 ENV = {
     "CASEBOOK_USER": "Head Teacher",
@@ -40,12 +42,16 @@ def cli(data: Path, *args: str, limit_bytes: int | None = None) -> subprocess.Co
         assert limit_bytes is not None
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
+    env = {**ENV, TEST_COST_SETTING: os.environ.get(TEST_COST_SETTING, "")}
+    if limit_bytes is None:
+        return run_in_process(["--data-dir", str(data), *args], env)
+    # A file size limit is the process's own: that needs a real process.
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data), *args],
         capture_output=True,
         text=True,
         timeout=120,
-        env=ENV,
+        env=env,
         cwd=Path(__file__).resolve().parents[2],
         preexec_fn=limit if limit_bytes is not None else None,
         check=False,

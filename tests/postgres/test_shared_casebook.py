@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from app.domain.errors import ConflictError
 from app.domain.records import CaseDraft
 from app.services.casebook import open_casebook
 from tests.conftest import open_signed_in
+from tests.e2e.cli_runner import run_in_process
 from tests.postgres_server import PostgresServer
 
 
@@ -31,19 +31,13 @@ def url(postgres_server: PostgresServer) -> str:
 def cli(
     pc: Path, url: str, *args: str, user: str = "Head Teacher"
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(pc), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            **os.environ,
-            "CASEBOOK_USER": "Head Teacher",
-            "CASEBOOK_PASSWORD": "demo",
-            "CASEBOOK_DATABASE_URL": url,
-        },
-        check=False,
-    )
+    env = {
+        **os.environ,
+        "CASEBOOK_USER": "Head Teacher",
+        "CASEBOOK_PASSWORD": "demo",
+        "CASEBOOK_DATABASE_URL": url,
+    }
+    return run_in_process(["--data-dir", str(pc), *args], env)
 
 
 def draft(title: str, summary: str = "") -> CaseDraft:

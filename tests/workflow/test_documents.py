@@ -8,7 +8,6 @@ import io
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from app.domain.status import CaseStatus
 from app.evidence.derivatives import Box
 from app.services.casebook import Services
 from tests.conftest import Clock, case_draft
+from tests.e2e.cli_runner import run_in_process
 
 
 def png(colour: str = "white") -> bytes:
@@ -159,13 +159,7 @@ CLI_PASSWORD = "Eccleston-Lane-2026!"
 def run_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CASEBOOK_DATA_DIR", "CASEBOOK_USER")}
     env["CASEBOOK_PASSWORD"] = CLI_PASSWORD
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    return run_in_process(["--data-dir", str(data_dir), *args], env)
 
 
 def test_cli_export_report_and_csv(tmp_path: Path) -> None:
