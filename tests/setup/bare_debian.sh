@@ -97,7 +97,7 @@ run_in_root() {
   chroot "$root" chown _apt /var/cache/apt/archives/partial 2>/dev/null || true # apt downloads as _apt
   chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin ${CI:+CI=$CI} \
-    /bin/bash -lc "cd /home/newcomer/casebook && $command"
+    /bin/bash -lc "cd /home/newcomer/casebook || exit 2; $command" # `;`: CMD may end in `&`
 }
 
 case "${1:-}" in
