@@ -64,6 +64,10 @@ def wrap_cost() -> KdfCost:
 
 def checked_cost(recorded: Any) -> KdfCost:
     """The cost a wrap records, if it is within bounds; KeyringDamagedError if not."""
+    if not isinstance(recorded, dict) or any(type(recorded.get(k)) is not int for k in "tmp"):
+        raise KeyringDamagedError(
+            f"a key derivation cost that is not three whole numbers: {recorded}"
+        )
     cost = KdfCost.from_dict(recorded)
     floor = TEST_COST if _test_costs() else COST_FLOOR
     low = (floor.time_cost, floor.memory_kib, floor.parallelism)

@@ -8,6 +8,7 @@ see what a school's PC sees.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -81,6 +82,16 @@ def test_a_casebook_made_with_the_cheap_cost_is_refused_outside_the_tests(
     assert "password" not in caught.value.message
 
 
+@pytest.fixture(scope="module")
+def full_cost(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A casebook at the full cost, made once and copied by each test that edits it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv(TEST_COST_SETTING)
+        folder = tmp_path_factory.mktemp("full-cost") / "casebook"
+        make_casebook(folder)
+    return folder
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -95,13 +106,17 @@ def test_a_casebook_made_with_the_cheap_cost_is_refused_outside_the_tests(
         ("t", -3),
         ("m", "lots"),
         ("p", None),
+        ("t", True),
+        ("t", 3.5),
+        ("m", "65536"),
     ],
 )
 def test_an_edited_cost_is_damage_said_at_once_and_not_a_wrong_password(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: object
+    full_cost: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, field: str, value: object
 ) -> None:
     monkeypatch.delenv(TEST_COST_SETTING)
-    keyring = make_casebook(data_dir)
+    shutil.copytree(full_cost, data_dir)
+    keyring = data_dir / "casebook.keys"
     set_cost(keyring, "head", **{field: value})  # type: ignore[arg-type]
     started = time.process_time()
     with pytest.raises(DataDirectoryError) as caught:
