@@ -40,6 +40,7 @@ from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.domain.status import STATUS_LABELS, parse_status
 from app.domain.validation import check_case_draft, check_person_draft
+from app.files import file_name_problem, save_user_file
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
 from app.services.evidence import describe_exhibit
@@ -465,11 +466,8 @@ def _register_letters(commands: Any) -> None:
 
 
 def _write_output(path: str, data: bytes) -> None:
-    target = Path(path)
     try:
-        temp = target.with_name(target.name + ".part")
-        temp.write_bytes(data)
-        temp.replace(target)
+        save_user_file(Path(path), data)
     except OSError as error:
         raise ValidationError(f"The file {path} cannot be written ({error.strerror}).") from None
 
@@ -477,6 +475,9 @@ def _write_output(path: str, data: bytes) -> None:
 def _check_writable(path: str | None) -> None:
     if path and not Path(path).expanduser().absolute().parent.is_dir():
         raise ValidationError(f"The folder for {path} does not exist.")
+    problem = file_name_problem(Path(path).name) if path else None
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
