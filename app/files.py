@@ -54,33 +54,43 @@ WINDOWS_PLAIN_PATH_LIMIT = 247
 class _SimulatedInUse:
     remaining: int = 0
     refused: int = 0
+    matching: str | None = None
 
 
 # A hook for tests only: Linux never reports a file in use, so a test sets how many of the
-# next renames fail as Windows would. It is not used by the app itself.
-_simulated = _SimulatedInUse()
+# next renames fail as Windows would. The app itself never sets it.
+_simulated: list[_SimulatedInUse] = []
 _simulated_lock = threading.Lock()
 
 
 @contextmanager
-def simulated_file_in_use(times: int) -> Iterator[_SimulatedInUse]:
-    """Make the next ``times`` renames fail as Windows fails one held open by a scanner."""
+def simulated_file_in_use(times: int, matching: str | None = None) -> Iterator[_SimulatedInUse]:
+    """Make the next ``times`` renames (onto a path containing ``matching``, when given)
+    fail as Windows fails one whose file a scanner holds open."""
+    state = _SimulatedInUse(remaining=times, matching=matching)
     with _simulated_lock:
-        _simulated.remaining = times
-        _simulated.refused = 0
+        _simulated.append(state)
     try:
-        yield _simulated
+        yield state
     finally:
         with _simulated_lock:
-            _simulated.remaining = 0
+            _simulated.remove(state)
 
 
 def _refuse_if_simulated(target: str) -> None:
     with _simulated_lock:
-        if _simulated.remaining <= 0:
+        state = next(
+            (
+                each
+                for each in _simulated
+                if each.remaining > 0 and (each.matching is None or each.matching in target)
+            ),
+            None,
+        )
+        if state is None:
             return
-        _simulated.remaining -= 1
-        _simulated.refused += 1
+        state.remaining -= 1
+        state.refused += 1
     # What Windows raises for ERROR_SHARING_VIOLATION (winerror 32).
     raise PermissionError(
         errno.EACCES,
