@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from pathlib import Path
@@ -17,12 +16,43 @@ from pathlib import Path
 def peak_mb() -> float:
     """This program's peak resident memory. VmHWM, not ru_maxrss: Linux carries the
     parent's (pytest's) high-water mark into ru_maxrss across the exec that started us."""
+    if sys.platform == "win32":
+        return _windows_peak_working_set() / 1024 / 1024
     try:
         status = Path("/proc/self/status").read_text(encoding="ascii")
     except OSError:
+        import resource
+
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+def _windows_peak_working_set() -> int:
+    import ctypes
+    from ctypes import wintypes
+
+    class Counters(ctypes.Structure):
+        _fields_ = [
+            ("cb", wintypes.DWORD),
+            ("PageFaultCount", wintypes.DWORD),
+            ("PeakWorkingSetSize", ctypes.c_size_t),
+            ("WorkingSetSize", ctypes.c_size_t),
+            ("QuotaPeakPagedPoolUsage", ctypes.c_size_t),
+            ("QuotaPagedPoolUsage", ctypes.c_size_t),
+            ("QuotaPeakNonPagedPoolUsage", ctypes.c_size_t),
+            ("QuotaNonPagedPoolUsage", ctypes.c_size_t),
+            ("PagefileUsage", ctypes.c_size_t),
+            ("PeakPagefileUsage", ctypes.c_size_t),
+        ]
+
+    counters = Counters()
+    counters.cb = ctypes.sizeof(Counters)
+    process = ctypes.windll.kernel32.GetCurrentProcess()  # type: ignore[attr-defined]
+    ctypes.windll.psapi.GetProcessMemoryInfo(  # type: ignore[attr-defined]
+        process, ctypes.byref(counters), counters.cb
+    )
+    return int(counters.PeakWorkingSetSize)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,11 @@ def print_to_file(source: Path, target: Path, dpi: int, *pages: int) -> dict[str
     return result
 
 
+needs_poppler = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed"
+)
+
+
 def page_picture(pdf: Path, number: int) -> Image.Image:
     """Page ``number`` (from 1) of ``pdf`` as a small grey picture, rendered by poppler."""
     done = subprocess.run(
@@ -94,6 +100,7 @@ def difference(a: Image.Image, b: Image.Image) -> float:
     return float(ImageStat.Stat(ImageChops.difference(a, b)).mean[0])
 
 
+@needs_poppler
 @pytest.mark.timeout(600)
 def test_a_20_page_case_file_prints_at_600_dpi_within_300_mb(
     case_file: Path, tmp_path: Path
@@ -116,6 +123,7 @@ def test_a_20_page_case_file_prints_at_600_dpi_within_300_mb(
         assert same < 3 and same < other / 2, (number, same, other)
 
 
+@needs_poppler
 def test_only_the_chosen_pages_are_printed_in_order(case_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "pages 3 to 5.pdf"
     print_to_file(case_file, out, 150, 3, 5)
