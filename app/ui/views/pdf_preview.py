@@ -66,11 +66,8 @@ def pages_to_print(printer: QPrinter, page_count: int) -> list[int]:
     if printer.printRange() == QPrinter.PrintRange.PageRange:
         ranges = printer.pageRanges()
         if not ranges.isEmpty():
-            wanted = [
-                number - 1
-                for piece in ranges.toRangeList()
-                for number in range(piece.from_, piece.to + 1)
-            ]
+            # QPageRanges keeps its ranges sorted and merged, as a printer takes them.
+            wanted = [index for index in range(page_count) if ranges.contains(index + 1)]
         else:
             first, last = printer.fromPage(), printer.toPage()
             wanted = list(range(first - 1, last)) if first > 0 else []
