@@ -25,6 +25,7 @@ from app.config import (
     prepare_data_dir,
     resolve_data_dir,
     resolve_database_url,
+    set_up_shared_folder,
     setup_logging,
 )
 from app.domain.categories import CATEGORY_INFO, Category, parse_category
@@ -649,6 +650,13 @@ def _register_security(commands: Any) -> None:
 
     init = commands.add_parser("init", help="set up a new casebook with its first user")
     init.add_argument("--user", default="head", metavar="NAME", help="user name (else head)")
+    init.add_argument(
+        "--shared-with",
+        action="append",
+        default=[],
+        metavar="ACCOUNT",
+        help="Windows: keep the casebook in ProgramData for these accounts only (repeat)",
+    )
     audit = commands.add_parser("audit", help="check or export the audit trail")
     actions = audit.add_subparsers(dest="audit_command", parser_class=_Parser, metavar="ACTION")
     actions.required = True
@@ -981,7 +989,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command, translating domain errors at this edge."""
     args = build_parser().parse_args(argv)
     name = _command_name(args)
-    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+        if name == "init" and args.shared_with:
+            chosen = Path(args.data_dir) if args.data_dir else None
+            data_dir = set_up_shared_folder(args.shared_with, chosen)
+    except CasebookError as error:
+        sys.stderr.write(f"casebook: {error.message}\n")
+        return error.exit_code
     database_url = resolve_database_url(args.database_url)
     if name in ("gui", "screenshot"):
         from app.ui.app import run_gui, run_screenshot
