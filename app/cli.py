@@ -25,6 +25,7 @@ from app.config import (
     prepare_data_dir,
     resolve_data_dir,
     resolve_database_url,
+    set_up_shared_folder,
     setup_logging,
 )
 from app.domain.categories import CATEGORY_INFO, Category, parse_category
@@ -40,6 +41,7 @@ from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.domain.status import STATUS_LABELS, parse_status
 from app.domain.validation import check_case_draft, check_person_draft
+from app.files import file_name_problem, save_user_file
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
 from app.services.evidence import describe_exhibit
@@ -465,11 +467,8 @@ def _register_letters(commands: Any) -> None:
 
 
 def _write_output(path: str, data: bytes) -> None:
-    target = Path(path)
     try:
-        temp = target.with_name(target.name + ".part")
-        temp.write_bytes(data)
-        temp.replace(target)
+        save_user_file(Path(path), data)
     except OSError as error:
         raise ValidationError(f"The file {path} cannot be written ({error.strerror}).") from None
 
@@ -477,6 +476,9 @@ def _write_output(path: str, data: bytes) -> None:
 def _check_writable(path: str | None) -> None:
     if path and not Path(path).expanduser().absolute().parent.is_dir():
         raise ValidationError(f"The folder for {path} does not exist.")
+    problem = file_name_problem(Path(path).name) if path else None
+    if problem is not None:
+        raise ValidationError(problem)
 
 
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
@@ -648,6 +650,13 @@ def _register_security(commands: Any) -> None:
 
     init = commands.add_parser("init", help="set up a new casebook with its first user")
     init.add_argument("--user", default="head", metavar="NAME", help="user name (else head)")
+    init.add_argument(
+        "--shared-with",
+        action="append",
+        default=[],
+        metavar="ACCOUNT",
+        help="Windows: keep the casebook in ProgramData for these accounts only (repeat)",
+    )
     audit = commands.add_parser("audit", help="check or export the audit trail")
     actions = audit.add_subparsers(dest="audit_command", parser_class=_Parser, metavar="ACTION")
     actions.required = True
@@ -980,7 +989,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command, translating domain errors at this edge."""
     args = build_parser().parse_args(argv)
     name = _command_name(args)
-    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        data_dir = resolve_data_dir(args.data_dir)
+        if name == "init" and args.shared_with:
+            chosen = Path(args.data_dir) if args.data_dir else None
+            data_dir = set_up_shared_folder(args.shared_with, chosen)
+    except CasebookError as error:
+        sys.stderr.write(f"casebook: {error.message}\n")
+        return error.exit_code
     database_url = resolve_database_url(args.database_url)
     if name in ("gui", "screenshot"):
         from app.ui.app import run_gui, run_screenshot

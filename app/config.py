@@ -7,6 +7,8 @@ import getpass
 import logging
 import logging.handlers
 import os
+import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,9 @@ from app.domain.errors import (
     DataDirectoryInUseError,
     ReadOnlyDataError,
     StorageFullError,
+    ValidationError,
 )
+from app.files import write_file
 
 APP_NAME = "ConductCasebook"
 ENV_DATA_DIR = "CASEBOOK_DATA_DIR"
@@ -66,13 +70,113 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(cli_value: str | None) -> Path:
-    """``--data-dir`` wins, then ``CASEBOOK_DATA_DIR``, then the platform default."""
+    """``--data-dir`` wins, then ``CASEBOOK_DATA_DIR``, then a casebook this PC shares
+    between Windows accounts (under ProgramData), then the per-user default."""
     if cli_value:
         return Path(cli_value).expanduser().absolute()
     env_value = os.environ.get(ENV_DATA_DIR)
     if env_value:
         return Path(env_value).expanduser().absolute()
+    shared = shared_data_dir()
+    if shared is not None and _is_shared_casebook(shared):
+        return shared
     return default_data_dir()
+
+
+# ----- one casebook for several Windows accounts on one PC -------------------------------
+
+SHARED_MARKER = "shared-with.txt"
+# Windows' own accounts, by SID so the names' language does not matter.
+_SYSTEM_SID = "*S-1-5-18"
+_ADMINISTRATORS_SID = "*S-1-5-32-544"
+_ACCOUNT = re.compile(r'[^"/\\\[\]:;|=,+*?<>()@%]{1,104}(\\[^"/\\\[\]:;|=,+*?<>()@%]{1,104})?')
+
+
+def shared_data_dir() -> Path | None:
+    """``%ProgramData%\\ConductCasebook``: where a casebook shared by accounts lives."""
+    program_data = os.environ.get("PROGRAMDATA", "").strip()
+    return Path(program_data) / APP_NAME if program_data else None
+
+
+def _is_shared_casebook(folder: Path) -> bool:
+    try:
+        return (folder / SHARED_MARKER).is_file()
+    except PermissionError:
+        raise DataDirectoryError(
+            f"This PC's casebook is kept in {folder}, and it is not shared with your Windows "
+            "account. Ask the head teacher to add your account (see the README)."
+        ) from None
+    except OSError:
+        return False
+
+
+def check_account_names(accounts: list[str]) -> list[str]:
+    """Windows account names (``NAME`` or ``DOMAIN\\NAME``), each once, or ValidationError."""
+    cleaned: list[str] = []
+    for account in accounts:
+        name = account.strip()
+        if not _ACCOUNT.fullmatch(name):
+            raise ValidationError(
+                f"“{account}” is not a Windows account name; give it as NAME or "
+                "PC-OR-DOMAIN\\NAME, as shown by the command whoami."
+            )
+        if name.lower() not in {c.lower() for c in cleaned}:
+            cleaned.append(name)
+    if not cleaned:
+        raise ValidationError("Name at least one Windows account to share the casebook with.")
+    return cleaned
+
+
+def icacls_commands(folder: Path, accounts: list[str]) -> list[list[str]]:
+    """The two icacls commands that give ``folder`` to the named accounts only.
+
+    First grant (so the person running it never locks themselves out half-way), then cut
+    the permissions ProgramData passes down (every user may read there). SYSTEM and the
+    PC's administrators keep full control: backups and IT support need it.
+    """
+    grants = [f"{_SYSTEM_SID}:(OI)(CI)F", f"{_ADMINISTRATORS_SID}:(OI)(CI)F"]
+    grants += [f"{account}:(OI)(CI)M" for account in check_account_names(accounts)]
+    return [
+        ["icacls", str(folder), "/grant:r", *grants],
+        ["icacls", str(folder), "/inheritance:r"],
+    ]
+
+
+def set_up_shared_folder(accounts: list[str], folder: Path | None = None) -> Path:
+    """Make the ProgramData folder, give it to ``accounts`` alone, and mark it shared.
+
+    From then on every one of those accounts opens this casebook without --data-dir.
+    Windows only: the limit is the folder's Windows permissions (icacls).
+    """
+    if sys.platform != "win32":
+        raise DataDirectoryError(
+            "Sharing one casebook between the Windows accounts of a PC is set up on Windows; "
+            "elsewhere, use --data-dir with a folder the users share."
+        )
+    target = folder or shared_data_dir()
+    if target is None:
+        raise DataDirectoryError("Windows did not say where ProgramData is (PROGRAMDATA).")
+    # The person setting it up keeps access: their own account is always among the names.
+    me = os.environ.get("USERNAME", "")
+    domain = os.environ.get("USERDOMAIN", "")
+    names = check_account_names([*accounts, *([f"{domain}\\{me}" if domain else me] if me else [])])
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataDirectoryError(
+            f"The folder {target} cannot be made ({error.strerror})."
+        ) from None
+    for command in icacls_commands(target, names):
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            said = (done.stdout + done.stderr).strip().splitlines()
+            raise DataDirectoryError(
+                f"Windows refused to limit who can open {target} "
+                f"({said[0] if said else 'icacls failed'}); check the account names."
+            )
+    note = "This casebook is shared with these Windows accounts:\n" + "\n".join(names) + "\n"
+    write_file(target / SHARED_MARKER, note.encode("utf-8"))
+    return target
 
 
 def resolve_database_url(cli_value: str | None) -> str | None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from app.domain.errors import SignInError
+from app.files import replace_file
 from app.security.crypto import DataKey, SealBrokenError
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class BlobStore:
                 temp.unlink()
                 return StoredBlob(sha, size, target, created=False)
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, target)
+            replace_file(temp, target)
             _fsync_dir(target.parent)
             return StoredBlob(sha, size, target, created=True)
         except BaseException:

@@ -46,6 +46,8 @@ WEBP = "image/webp"
 GIF = "image/gif"
 PDF = "application/pdf"
 TEXT = "text/plain"
+EMAIL = "message/rfc822"
+OUTLOOK_MESSAGE = "application/vnd.ms-outlook"
 
 IMAGE_TYPES = frozenset({PNG, JPEG, WEBP, GIF})
 
@@ -56,7 +58,11 @@ TYPE_LABELS = {
     GIF: "GIF picture",
     PDF: "PDF document",
     TEXT: "text",
+    EMAIL: "email message (.eml)",
+    OUTLOOK_MESSAGE: "Outlook message (.msg)",
 }
+# Kept exactly as they arrived and listed with their hash, never opened or shown as mail.
+MESSAGE_TYPES = frozenset({EMAIL, OUTLOOK_MESSAGE})
 
 _PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF}
 
@@ -171,6 +177,9 @@ def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) ->
             f"{format_size(limits.max_bytes)} for one piece of evidence."
         )
     head = data[:64]
+    message = _message_type(data)
+    if message is not None:
+        return InspectedFile(content_type=message, size=size)
     for signature, what in _REFUSED_SIGNATURES:
         if head.startswith(signature):
             raise EvidenceRejected(f"{shown} is {what}, which cannot be kept as evidence.")
@@ -396,3 +405,32 @@ def _inspect_text(data: bytes, shown: str) -> InspectedFile:
     if not text.strip():
         raise EvidenceRejected(f"{shown} contains only blank space, so there is nothing to keep.")
     return InspectedFile(content_type=f"{TEXT}; charset={charset}", size=len(data), text_note=note)
+
+
+# ----- email messages ------------------------------------------------------------------
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Every Outlook .msg holds streams with these names (UTF-16 in the compound file's folder).
+_MSG_STREAMS = ("__properties_version1.0".encode("utf-16-le"), "__substg1.0_".encode("utf-16-le"))
+_MAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "mime-version", "received"}
+_MAIL_ONLY = {"message-id", "mime-version", "received", "return-path"}
+
+
+def _message_type(data: bytes) -> str | None:
+    """EMAIL or OUTLOOK_MESSAGE when ``data`` is a saved email, else None."""
+    if data.startswith(_OLE):
+        return OUTLOOK_MESSAGE if all(s in data for s in _MSG_STREAMS) else None
+    # An .eml starts with mail headers up to the first blank line; a note that merely
+    # begins "From:" has none of the headers only a mail system writes.
+    block = data[:16384].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    names: set[str] = set()
+    for line in block.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded header line
+        name, colon, _value = line.partition(b":")
+        if not colon or not name or not all(33 <= c <= 126 for c in name):
+            return None
+        names.add(name.decode("ascii").lower())
+    if "from" in names and names & _MAIL_ONLY and len(names & _MAIL_HEADERS) >= 3:
+        return EMAIL
+    return None

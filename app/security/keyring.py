@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.files import replace_file
 from app.security.crypto import (
     DEFAULT_COST,
     DataKey,
@@ -231,7 +232,7 @@ class KeyringFile:
                 out.write(document)
                 out.flush()
                 os.fsync(out.fileno())
-            os.replace(temp, self.path)
+            replace_file(temp, self.path)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.db.models import AuditEntryRecord
 from app.domain.access import Permission
 from app.domain.dates import format_date_time, format_date_time_seconds, london_midnight
+from app.files import replace_file
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ class AuditService:
                 handle.write(f"{seq} {digest}\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-            temp.replace(self.head_path)
+            replace_file(temp, self.head_path)
 
     # ----- checking -------------------------------------------------------------------
 

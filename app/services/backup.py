@@ -38,6 +38,7 @@ from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
 from app.domain.errors import BackupError, ValidationError
 from app.evidence.blobstore import BlobStore
+from app.files import replace_file
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
 from app.security.keyring import Keyring, KeyringDamagedError, user_key
@@ -305,7 +306,7 @@ class BackupService:
             total = snapshot.stat().st_size + sum(sizes.values())
             self._write_archive(partial, snapshot, blobs, now, total, progress)
             check_archive(partial, self.key)
-            os.replace(partial, target)
+            replace_file(partial, target)
             _fsync_dir(folder)
         except OSError as error:
             log.exception("Backup to %s failed", folder)
@@ -524,16 +525,16 @@ def _swap_in(paths: DataPaths, staging: Path, now: datetime, current_key: DataKe
     audit_head = head_file(root)
     for path in (paths.blobs, audit_head, paths.keyring):
         if path.exists():
-            os.replace(path, aside / path.name)
-    os.replace(staging / "blobs", paths.blobs)
+            replace_file(path, aside / path.name)
+    replace_file(staging / "blobs", paths.blobs)
     for suffix in ("-wal", "-shm"):
         extra = database.with_name(database.name + suffix)
         if extra.exists():
-            os.replace(extra, aside / extra.name)
+            replace_file(extra, aside / extra.name)
     if database.exists():
-        os.replace(database, aside / database.name)
-    os.replace(staging / DATABASE, database)
-    os.replace(staging / KEYRING, paths.keyring)
+        replace_file(database, aside / database.name)
+    replace_file(staging / DATABASE, database)
+    replace_file(staging / KEYRING, paths.keyring)
     _fsync_dir(aside)
     _fsync_dir(root)
     return aside

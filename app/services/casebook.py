@@ -28,6 +28,7 @@ from app.domain.errors import (
     UnencryptedCasebookError,
 )
 from app.evidence.blobstore import BlobStorage, BlobStore
+from app.files import replace_file
 from app.security.crypto import DataKey
 from app.security.keyring import (
     RECOVERY,
@@ -147,7 +148,7 @@ def _set_aside_unfinished(paths: DataPaths, now: datetime) -> None:
     moved.append(database.with_name(database.name + "-shm"))
     for path in moved:
         if path.exists():
-            path.replace(aside / path.name)
+            replace_file(path, aside / path.name)
     paths.blobs.mkdir(exist_ok=True)
     log.warning("Set aside an unfinished set-up in %s", aside)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -28,6 +27,7 @@ from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.errors import DataDirectoryError, SignInError
 from app.evidence.blobstore import BlobStore
+from app.files import replace_file
 from app.security.crypto import DataKey
 from app.security.keyring import RECOVERY, Keyring, KeyringFile, KeyringStore, user_key
 from app.services.keys import AWAITING_NOTE, normalise_recovery_key
@@ -184,7 +184,7 @@ def _seal_blobs(plain_root: Path, sealed_root: Path, key: DataKey) -> None:
             if stored.sha256 != sha and stored.path is not None:
                 # Keep the record's link: a changed file is sealed under the name it had,
                 # where reading it reports it damaged, as before.
-                os.replace(stored.path, store.path_for(sha))
+                replace_file(stored.path, store.path_for(sha))
 
 
 def _swap(paths: DataPaths) -> None:
@@ -199,14 +199,14 @@ def _swap(paths: DataPaths) -> None:
         for suffix in ("", "-wal", "-shm"):
             path = database.with_name(database.name + suffix)
             if path.exists():
-                os.replace(path, aside / path.name)
-        os.replace(new_db, database)
+                replace_file(path, aside / path.name)
+        replace_file(new_db, database)
     if new_blobs.exists():
         if paths.blobs.exists():
-            os.replace(paths.blobs, aside / "blobs")
-        os.replace(new_blobs, paths.blobs)
+            replace_file(paths.blobs, aside / "blobs")
+        replace_file(new_blobs, paths.blobs)
     if new_keys.exists():
-        os.replace(new_keys, paths.keyring)
+        replace_file(new_keys, paths.keyring)
     # Plain copies taken before earlier migrations hold the same records in the clear.
     if paths.backups.is_dir():
         for copy in paths.backups.glob("casebook-before-migration-*"):

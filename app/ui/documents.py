@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.domain.dates import london_today
 from app.domain.errors import CasebookError, OperationCancelled
 from app.domain.records import CaseFilter, CaseSort
+from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ class CaseFileWorker(QRunnable):
 
 def _write(parent: QWidget, path: str, data: bytes) -> bool:
     try:
-        Path(path).write_bytes(data)
+        save_user_file(path, data)
+    except CasebookError as error:
+        QMessageBox.warning(parent, "Not saved", error.message)
+        return False
     except OSError as error:
         QMessageBox.warning(parent, "Not saved", f"{path} could not be written ({error.strerror}).")
         return False
@@ -95,7 +99,7 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
     for_sharing = ask.clickedButton() is shared
     suffix = "-for-sharing" if for_sharing else ""
     path, _ = QFileDialog.getSaveFileName(
-        parent, "Save case file", f"{case.reference}{suffix}.pdf", "PDF (*.pdf)"
+        parent, "Save case file", safe_file_name(f"{case.reference}{suffix}.pdf"), "PDF (*.pdf)"
     )
     if not path:
         return None

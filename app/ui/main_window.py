@@ -25,6 +25,7 @@ from app import __version__
 from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.records import CaseCounts
+from app.files import save_user_file
 from app.services.casebook import Services
 from app.services.letters import BatchResult
 from app.ui.dialogs.new_case import NewCaseDialog
@@ -438,7 +439,7 @@ class MainWindow(QMainWindow):
             return
         with refusals_shown(self):
             data, warnings = self.services.letters.guidance_pdf()
-            Path(path).write_bytes(data)
+            save_user_file(path, data)
             note = f" ({'; '.join(warnings)})" if warnings else ""
             self.statusBar().showMessage(f"Saved the guidance leaflet to {path}{note}.", 8000)
 

@@ -18,7 +18,9 @@ from app import __version__
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
-PROGRAM = ROOT / "dist" / "ConductCasebook" / ("casebook.exe" if os.name == "nt" else "casebook")
+EXE = ".exe" if os.name == "nt" else ""
+PROGRAM = ROOT / "dist" / "ConductCasebook" / f"casebook{EXE}"
+WINDOW_PROGRAM = PROGRAM.with_name(f"ConductCasebook{EXE}")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,11 @@ def program() -> Path:
 def run(program: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # A bare environment: nothing from the development virtual environment leaks in.
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": os.environ.get("SYSTEMROOT", "") + "\\System32"
+        if os.name == "nt"
+        else "/usr/bin:/bin",
+        # Windows cannot start a process without these two.
+        **{name: os.environ[name] for name in ("SYSTEMROOT", "TEMP") if name in os.environ},
         "QT_QPA_PLATFORM": "offscreen",
         "CASEBOOK_USER": "Head",
         "CASEBOOK_PASSWORD": "demo",
@@ -49,6 +55,8 @@ def run(program: Path, data: Path, *args: str) -> subprocess.CompletedProcess[st
 
 def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> None:
     data = tmp_path / "casebook"
+    # Beside the command line, the window's own program (no console window on Windows).
+    assert WINDOW_PROGRAM.is_file()
     version = run(program, data, "--version")
     assert version.stdout.strip() == f"casebook {__version__}"
     demo = run(program, data, "demo")

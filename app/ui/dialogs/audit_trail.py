@@ -8,8 +8,6 @@ entry, so they run on a worker thread while the window stays usable.
 from __future__ import annotations
 
 import logging
-import os
-import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
@@ -50,6 +48,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.dates import format_date_time_seconds, london_today
 from app.domain.errors import CasebookError
+from app.files import save_user_file
 from app.services.audit import AuditCheck, AuditEntry, AuditFilter, AuditService
 from app.services.casebook import Services
 from app.ui.errors import refusals_shown
@@ -187,15 +186,7 @@ class _Job(QRunnable):
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        with open(temp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
+    save_user_file(path, data)
 
 
 def check_sentence(check: AuditCheck) -> str:

@@ -32,6 +32,7 @@ from app.domain.dates import format_short_date
 from app.domain.errors import CasebookError, ValidationError
 from app.domain.records import Person
 from app.domain.retention import RULE_PERIODS, RetentionItem, RetentionRules
+from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.ui.errors import refusals_shown, show_refusal
 from app.ui.signals import AppSignals
@@ -368,7 +369,7 @@ class RetentionRulesDialog(QDialog):
 
 def export_subject_access(parent: QWidget, services: Services, person: Person) -> Path | None:
     """Ask where to save, then write the subject access zip for ``person``."""
-    suggested = f"Subject access - {person.name}.zip"
+    suggested = safe_file_name(f"Subject access - {person.name}.zip")
     path, _ = QFileDialog.getSaveFileName(
         parent, "Subject access export", suggested, "Zip files (*.zip)"
     )
@@ -377,9 +378,7 @@ def export_subject_access(parent: QWidget, services: Services, person: Person) -
     with refusals_shown(parent):
         export = services.retention.subject_access(person.id)
         target = Path(path)
-        temp = target.with_name(target.name + ".part")
-        temp.write_bytes(export.zip_bytes)
-        temp.replace(target)
+        save_user_file(target, export.zip_bytes)
         QMessageBox.information(
             parent,
             "Subject access export",

@@ -165,6 +165,50 @@ def _local_files(mime: QMimeData) -> list[Path]:
     return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
+# What Outlook puts on a drag of an attachment (or of a whole message): the names in a
+# FILEGROUPDESCRIPTORW and the bytes under FileContents. Qt on Windows offers every
+# clipboard format it has no converter for under these names.
+OUTLOOK_NAMES = 'application/x-qt-windows-mime;value="FileGroupDescriptorW"'
+OUTLOOK_CONTENTS = 'application/x-qt-windows-mime;value="FileContents"'
+_DESCRIPTOR_SIZE = 592  # sizeof(FILEDESCRIPTORW)
+_NAME_OFFSET = 72  # cFileName, WCHAR[260]
+
+
+def outlook_file_names(descriptor: bytes) -> list[str]:
+    """The file names in a FILEGROUPDESCRIPTORW (a count, then one record per file)."""
+    if len(descriptor) < 4:
+        return []
+    count = int.from_bytes(descriptor[:4], "little")
+    names = []
+    for index in range(min(count, (len(descriptor) - 4) // _DESCRIPTOR_SIZE)):
+        start = 4 + index * _DESCRIPTOR_SIZE + _NAME_OFFSET
+        raw = descriptor[start : start + 520].decode("utf-16-le", errors="replace")
+        names.append(raw.split("\x00", 1)[0] or f"Outlook attachment {index + 1}")
+    return names
+
+
+def outlook_drop(mime: QMimeData) -> tuple[list[tuple[str, bytes]], str]:
+    """(name, bytes) of what was dragged out of Outlook, and a note when some is missing.
+
+    Qt asks Windows for FileContents without an item number, so Outlook hands over the
+    first file only; the others are named in the note, to be dragged one at a time.
+    """
+    names = outlook_file_names(bytes(mime.data(OUTLOOK_NAMES).data()))
+    if not names:
+        return [], ""
+    contents = bytes(mime.data(OUTLOOK_CONTENTS).data())
+    if not contents:
+        return [], (
+            f"Outlook did not hand over {names[0]} itself. Save it from Outlook first "
+            "(File › Save As, or Save Attachments) and drop the saved file here."
+        )
+    note = ""
+    if len(names) > 1:
+        rest = ", ".join(names[1:])
+        note = f" Outlook passed only the first file; please drag {rest} one at a time."
+    return [(names[0], contents)], note
+
+
 # ----- the tab -----------------------------------------------------------------------------
 
 
@@ -182,6 +226,7 @@ class EvidenceTab(QWidget):
         self.pool.setMaxThreadCount(2)
         self._generation = 0
         self._task: Task | None = None
+        self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
         self.setAcceptDrops(True)
@@ -538,7 +583,11 @@ class EvidenceTab(QWidget):
         else:
             self.picture.clear_picture()
             decoded = decode_text(data)
-            self.text.setPlainText(decoded[0] if decoded else "")
+            kept = (
+                f"This {TYPE_LABELS.get(exhibit.base_type, 'file')} is kept exactly as it "
+                "arrived, with its SHA-256 fingerprint (under Details); it is not shown here."
+            )
+            self.text.setPlainText(decoded[0] if decoded else kept)
             self.stack.setCurrentWidget(self.text)
         self._update_actions()
         self._zoom_changed(self.picture.zoom)
@@ -724,7 +773,7 @@ class EvidenceTab(QWidget):
             self,
             "Add evidence",
             "",
-            "Evidence (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt);;All files (*)",
+            "Evidence (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt *.eml *.msg);;All files (*)",
         )
         if names:
             self.import_files([Path(n) for n in names])
@@ -796,7 +845,8 @@ class EvidenceTab(QWidget):
             parts.append(f"{noun} {numbers} added.")
         for r in duplicates:
             parts.append(f"{r.exhibit.original_name} is already on this case as {r.exhibit.label}.")
-        self.show_message(" ".join(parts))
+        self.show_message(" ".join(parts) + self._after_import_note)
+        self._after_import_note = ""
         target = (
             added[-1].exhibit.id if added else (duplicates[0].exhibit.id if duplicates else None)
         )
@@ -826,6 +876,14 @@ class EvidenceTab(QWidget):
         if files:
             self.import_files(files)
             return True
+        if mime.hasFormat(OUTLOOK_NAMES):
+            items, note = outlook_drop(mime)
+            if not items:
+                self.show_message(note, error=True)
+                return False
+            self.import_data(items)
+            self._after_import_note = note
+            return True
         stamp = utc_now().astimezone().strftime("%d-%m-%Y %H.%M.%S")
         verb = "Pasted" if pasted else "Dropped"
         if mime.hasImage():
@@ -847,7 +905,10 @@ class EvidenceTab(QWidget):
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         mime = event.mimeData()
         if self.case_id is not None and (
-            _local_files(mime) or mime.hasImage() or (mime.hasText() and not mime.hasUrls())
+            _local_files(mime)
+            or mime.hasFormat(OUTLOOK_NAMES)
+            or mime.hasImage()
+            or (mime.hasText() and not mime.hasUrls())
         ):
             event.acceptProposedAction()
         else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.domain.dates import format_date_time, format_short_date
 from app.domain.errors import CasebookError
 from app.domain.letters import SEND_METHOD_LABELS
+from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter
 from app.ui.dialogs.issue_letter import IssueLetterDialog
@@ -166,7 +166,7 @@ class LettersTab(QWidget):
                 QMessageBox.warning(self, "The letter cannot be printed", error.message)
 
     def _suggested_name(self, letter: IssuedLetter, suffix: str) -> str:
-        return (
+        return safe_file_name(
             f"{letter.case_reference} {letter.kind.value} {letter.letter_date.isoformat()}{suffix}"
         )
 
@@ -198,7 +198,7 @@ class LettersTab(QWidget):
     def _write(self, path: str, make: object) -> None:
         try:
             data = make()  # type: ignore[operator]
-            Path(path).write_bytes(data)
+            save_user_file(path, data)
         except CasebookError as error:
             QMessageBox.warning(self, "The file was not saved", error.message)
         except OSError as error:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions
 from PySide6.QtPdfWidgets import QPdfView
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QAbstractPrintDialog, QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QVBoxLayout, QWidget
 
 
@@ -54,33 +54,84 @@ def a4_printer() -> QPrinter:
     return printer
 
 
+# Pages are rendered at no more than this resolution and sent in horizontal bands of at
+# most BAND_BYTES each: a whole A4 page at 600 dpi is a 140 MB bitmap, a band a few MB, so
+# a long case file prints in the same memory as a one-page letter.
+MAX_PRINT_DPI = 600
+BAND_BYTES = 16 * 1024 * 1024
+
+
+def pages_to_print(printer: QPrinter, page_count: int) -> list[int]:
+    """The page indexes (from 0) the print dialog asked for, in order; all when no range."""
+    if printer.printRange() == QPrinter.PrintRange.PageRange:
+        ranges = printer.pageRanges()
+        if not ranges.isEmpty():
+            # QPageRanges keeps its ranges sorted and merged, as a printer takes them.
+            wanted = [index for index in range(page_count) if ranges.contains(index + 1)]
+        else:
+            first, last = printer.fromPage(), printer.toPage()
+            wanted = list(range(first - 1, last)) if first > 0 else []
+        return [index for index in wanted if 0 <= index < page_count]
+    return list(range(page_count))
+
+
+def _print_page_in_bands(
+    painter: QPainter, document: QPdfDocument, index: int, target: QRectF, dpi: int
+) -> None:
+    size = document.pagePointSize(index)
+    width = max(1, round(size.width() / 72 * dpi))
+    height = max(1, round(size.height() / 72 * dpi))
+    band = max(1, min(height, BAND_BYTES // (width * 4)))
+    scale_x, scale_y = target.width() / width, target.height() / height
+    options = QPdfDocumentRenderOptions()
+    options.setScaledSize(QSize(width, height))
+    top = 0
+    while top < height:
+        rows = min(band, height - top)
+        # QtPdf scales by (clip.right() - clip.left()) / image width, and QRect.right() is
+        # left + width - 1: a clip one pixel wider and taller than the band keeps the
+        # scale exactly 1, so the bands meet without a seam or a drift down the page.
+        options.setScaledClipRect(QRect(0, top, width + 1, rows + 1))
+        image: QImage = document.render(index, QSize(width, rows), options)
+        placed = QRectF(
+            target.left(), target.top() + top * scale_y, width * scale_x, rows * scale_y
+        )
+        painter.drawImage(placed, image)
+        del image
+        top += rows
+
+
 def print_pdf(data: bytes, parent: QWidget | None = None, printer: QPrinter | None = None) -> bool:
-    """Print every page of ``data``; asks with the print dialog unless a printer is given."""
-    if printer is None:
-        printer = a4_printer()
-        dialog = QPrintDialog(printer, parent)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return False
+    """Print ``data`` (the pages chosen); asks with the print dialog unless a printer is given."""
     document = QPdfDocument()
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
     document.load(buffer)
-    painter = QPainter()
-    if not painter.begin(printer):
-        return False
     try:
-        dpi = printer.resolution()
-        target = printer.pageLayout().fullRectPixels(dpi)
-        for index in range(document.pageCount()):
-            if index:
-                printer.newPage()
-            size = document.pagePointSize(index)
-            pixels = QSize(round(size.width() / 72 * dpi), round(size.height() / 72 * dpi))
-            image: QImage = document.render(index, pixels)
-            painter.drawImage(target, image)
+        if printer is None:
+            printer = a4_printer()
+            dialog = QPrintDialog(printer, parent)
+            dialog.setOption(QAbstractPrintDialog.PrintDialogOption.PrintPageRange, True)
+            dialog.setMinMax(1, max(1, document.pageCount()))
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return False
+        pages = pages_to_print(printer, document.pageCount())
+        if not pages:
+            return False
+        painter = QPainter()
+        if not painter.begin(printer):
+            return False
+        try:
+            dpi = min(printer.resolution(), MAX_PRINT_DPI)
+            target = QRectF(printer.pageLayout().fullRectPixels(printer.resolution()))
+            for position, index in enumerate(pages):
+                if position:
+                    printer.newPage()
+                _print_page_in_bands(painter, document, index, target, dpi)
+        finally:
+            painter.end()
     finally:
-        painter.end()
         document.close()
         buffer.close()
     return True

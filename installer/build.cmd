@@ -1,0 +1,32 @@
+@echo off
+rem Builds the Windows program and its installer, from a clean checkout, in one command:
+rem
+rem     installer\build.cmd
+rem
+rem Needs Python 3.11 (64-bit, with the py launcher) and NSIS 3 (makensis) installed.
+rem Makes dist\ConductCasebook\ (the program folder) and
+rem dist\ConductCasebook-VERSION-setup.exe (the installer to give to the school's PCs).
+setlocal
+cd /d "%~dp0.."
+
+if not exist .venv-build\Scripts\python.exe (
+    py -3.11 -m venv .venv-build || goto :failed
+)
+set PY=.venv-build\Scripts\python.exe
+rem Exactly the checked set of packages, each checked against its hash.
+%PY% -m pip install --disable-pip-version-check --require-hashes --no-deps -r installer\requirements-windows.txt || goto :failed
+%PY% -m pip install --disable-pip-version-check pyinstaller==6.22.3 || goto :failed
+%PY% -m PyInstaller --noconfirm --clean --log-level WARN build.spec || goto :failed
+
+for /f "usebackq delims=" %%v in (`%PY% -c "import app; print(app.__version__)"`) do set VERSION=%%v
+
+set MAKENSIS=makensis
+where makensis >nul 2>nul || set MAKENSIS="%ProgramFiles(x86)%\NSIS\makensis.exe"
+%MAKENSIS% /V2 /DVERSION=%VERSION% installer\casebook.nsi || goto :failed
+
+echo Built dist\ConductCasebook-%VERSION%-setup.exe
+exit /b 0
+
+:failed
+echo The build stopped; the message above says why.
+exit /b 1
