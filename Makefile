@@ -22,8 +22,11 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 
 # `timeout` bounds a deadlock that holds the interpreter lock, which pytest-timeout cannot.
+# The suite runs on every core (up to 4), a file per worker so a module's shared casebook
+# (or bare Debian root) is made once.
 test: lint
-	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q $(if $(CI),-m "slow or not slow",)
+	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q -n auto --maxprocesses 4 \
+	  --dist loadfile $(if $(CI),-m "slow or not slow",)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
