@@ -16,6 +16,8 @@ set PY=.venv-build\Scripts\python.exe
 rem Exactly the checked set of packages, each checked against its hash.
 %PY% -m pip install --disable-pip-version-check --require-hashes --no-deps -r installer\requirements-windows.txt || goto :failed
 %PY% -m pip install --disable-pip-version-check pyinstaller==6.22.3 || goto :failed
+rem The app is built from this source folder (not installed into the build environment).
+set PYTHONPATH=%CD%
 %PY% -m PyInstaller --noconfirm --clean --log-level WARN build.spec || goto :failed
 
 for /f "usebackq delims=" %%v in (`%PY% -c "import app; print(app.__version__)"`) do set VERSION=%%v
