@@ -481,7 +481,9 @@ class BackupService:
         if keyring is None:
             raise BackupError("The casebook's key file is missing; nothing was changed.")
         try:
-            if recovery_key is not None:
+            if not keyring.wraps:  # still being set up: nobody to confirm, nothing to lose
+                confirmed: DataKey | None = key
+            elif recovery_key is not None:
                 confirmed = keyring.open_with(RECOVERY, _normalise(recovery_key))
             else:
                 confirmed = keyring.open_with(self.ctx.current_user.name, password or "")
@@ -714,6 +716,8 @@ def _entries(archive: Path, zipped: zipfile.ZipFile) -> dict[str, zipfile.ZipInf
     database, the key file and ``blobs/xx/<62 hex>``; no absolute paths, ``..``, drive
     letters, backslashes, folders, links or duplicates.
     """
+    if MANIFEST not in zipped.NameToInfo:
+        raise _not_ours(archive)
     infos: dict[str, zipfile.ZipInfo] = {}
     for info in zipped.infolist():
         name = info.filename
@@ -731,8 +735,6 @@ def _entries(archive: Path, zipped: zipfile.ZipFile) -> dict[str, zipfile.ZipInf
             log.warning("Backup %s holds an entry a backup never has: %r", archive, name[:200])
             raise _damaged(archive, "it holds a file a backup never has")
         infos[name] = info
-    if MANIFEST not in infos:
-        raise _not_ours(archive)
     return infos
 
 
@@ -873,10 +875,14 @@ def check_archive(
             manifest = _read_manifest(archive, zipped, infos)
             _check_format(archive, manifest)
             if manifest.get("key_check") != key.check_value():
-                raise another_casebook(archive) if identity is not None else BackupError(
-                    f"The backup {archive.name} was made of a casebook with another key: "
-                    "it is not a backup of this casebook, or it needs a password or "
-                    "recovery key of its own time (casebook restore). Nothing was changed."
+                raise (
+                    another_casebook(archive)
+                    if identity is not None
+                    else BackupError(
+                        f"The backup {archive.name} was made of a casebook with another key: "
+                        "it is not a backup of this casebook, or it needs a password or "
+                        "recovery key of its own time (casebook restore). Nothing was changed."
+                    )
                 )
             if not hmac.compare_digest(
                 str(manifest.get("signature", "")), key.sign(_signed_part(manifest))

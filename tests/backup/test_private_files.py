@@ -25,20 +25,20 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_the_data_folder_backups_letters_and_exports_are_private(tmp_path: Path) -> None:
+def test_the_data_folder_backups_and_exports_are_private(tmp_path: Path) -> None:
     data = tmp_path / "casebook"
     old = os.umask(0o022)  # what a desktop session usually has
     try:
         assert cli("init", "--user", "Mrs A. Head", data_dir=data).returncode == 0
-        added = cli("case", "add", "--title", "Remarks", "--category", "abusive", data_dir=data)
+        added = cli(
+            "case", "add", "--title", "Remarks", "--category", "abusive",
+            "--posted-by", "Mr Parent", data_dir=data,
+        )  # fmt: skip
         reference = added.stdout.strip()
-        letter = tmp_path / "out" / "letter.pdf"
-        letter.parent.mkdir()
-        made = cli(
-            "letter", reference, "--kind", "acknowledgement", "--out", str(letter), data_dir=data
+        (tmp_path / "out").mkdir()
+        exported = cli(
+            "export", reference, "--out", str(tmp_path / "out" / "bundle.pdf"), data_dir=data
         )
-        assert made.returncode == 0, made.stderr
-        exported = cli("export", reference, "--out", str(tmp_path / "out" / "bundle.pdf"), data_dir=data)
         assert exported.returncode == 0, exported.stderr
         backup = cli("backup", "--to", str(tmp_path / "backups"), data_dir=data)
         assert backup.returncode == 0, backup.stderr
@@ -47,8 +47,11 @@ def test_the_data_folder_backups_letters_and_exports_are_private(tmp_path: Path)
     assert _mode(data) == 0o700
     loose = [
         f"{path.relative_to(tmp_path)} {oct(_mode(path))}"
-        for path in [*data.rglob("*"), letter, tmp_path / "out" / "bundle.pdf",
-                     Path(backup.stdout.strip())]  # fmt: skip
+        for path in [
+            *data.rglob("*"),
+            tmp_path / "out" / "bundle.pdf",
+            Path(backup.stdout.strip()),
+        ]  # fmt: skip
         if _mode(path) & 0o077
     ]
     assert loose == []

@@ -117,7 +117,9 @@ def _check_restore(data: Path) -> str:
 
 def _kill_restore_at(restoring: Restoring, step: int) -> str:
     data = restoring.copy(f"restore-{step}")
-    killed = _run(data, {**HEAD, KILL_BEFORE_ENV: f"restore:{step}"}, "restore", str(restoring.archive))
+    killed = _run(
+        data, {**HEAD, KILL_BEFORE_ENV: f"restore:{step}"}, "restore", str(restoring.archive)
+    )
     assert killed.returncode == -signal.SIGKILL, (step, killed.stderr)
     return _check_restore(data)
 
