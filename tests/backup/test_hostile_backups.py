@@ -110,7 +110,7 @@ def test_an_entry_name_that_leaves_the_staging_folder_is_refused_before_anything
         extra=[(zipfile.ZipInfo(name), payload)],
     )
     before = _listing(head.paths.root)
-    with pytest.raises(BackupError, match="damaged|not a Conduct Casebook backup"):
+    with pytest.raises(BackupError, match=r"damaged|not a Conduct Casebook backup"):
         head.backups.restore(crafted, password=PASSWORD)
     assert not (tmp_path / "escaped.txt").exists()
     assert not Path("/tmp/casebook-escaped-absolute.txt").exists()
