@@ -51,7 +51,7 @@ def test_the_data_folder_backups_and_exports_are_private(tmp_path: Path) -> None
             *data.rglob("*"),
             tmp_path / "out" / "bundle.pdf",
             Path(backup.stdout.strip()),
-        ]  # fmt: skip
+        ]
         if _mode(path) & 0o077
     ]
     assert loose == []
