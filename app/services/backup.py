@@ -40,7 +40,7 @@ from app.db.engine import SQLITE_DATABASE_ERRORS, connect_encrypted, known_revis
 from app.db.models import SettingRecord
 from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
-from app.domain.errors import BackupError, CasebookError, ValidationError
+from app.domain.errors import BackupError, CasebookError, KeyFileError, ValidationError
 from app.evidence.blobstore import BlobStore
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
@@ -175,6 +175,18 @@ def backup_keyring(archive: Path) -> Keyring:
         raise _damaged(archive, "its key file is unreadable") from error
     except OSError as error:
         raise BackupError(f"There is no backup file at {archive}.") from error
+
+
+def casebook_identity(keyring: Keyring, key: DataKey, where: Path) -> str:
+    """The identity in a casebook's keyring; a clear refusal when it has been altered."""
+    try:
+        return keyring.casebook_identity(key)
+    except KeyringDamagedError:
+        log.error("The casebook identity in %s does not match its key", where)
+        raise KeyFileError(
+            f"The key file {where} is damaged (the casebook's identity in it was altered), "
+            "so nothing was changed; restore the data folder from the school's backup."
+        ) from None
 
 
 def backup_identity(manifest: dict[str, Any], key: DataKey) -> str:
@@ -353,8 +365,13 @@ class BackupService:
         return BackupResult(target, size, len(blobs), removed)
 
     def _identity(self) -> str:
-        keyring = Keyring.parse(self.paths.keyring.read_bytes())
-        return keyring.casebook_identity(self.key)
+        try:
+            keyring = Keyring.parse(self.paths.keyring.read_bytes())
+        except KeyringDamagedError as error:
+            raise KeyFileError(
+                f"The key file {self.paths.keyring} is damaged, so no backup was made."
+            ) from error
+        return casebook_identity(keyring, self.key, self.paths.keyring)
 
     def _snapshot(self, target: Path) -> None:
         # One backup step copies every page under one read transaction: a consistent copy
@@ -395,7 +412,7 @@ class BackupService:
                 if progress is not None:
                     progress(done, total)
                 keyring = self.paths.keyring.read_bytes()
-                identity = Keyring.parse(keyring).casebook_identity(self.key)
+                identity = self._identity()
                 archive.writestr(zipfile.ZipInfo(KEYRING, date_time=_zip_time(now)), keyring)
                 for stored in blobs:
                     try:
@@ -494,7 +511,7 @@ class BackupService:
                 "That is not the password (or recovery key) of this casebook's head teacher, "
                 "so nothing was restored."
             )
-        identity = keyring.casebook_identity(key)
+        identity = casebook_identity(keyring, key, self.paths.keyring)
         self.engine.dispose()
         return restore_backup(
             self.paths, archive, key, self.ctx.now(), current_key=key, identity=identity

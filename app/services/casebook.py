@@ -45,6 +45,7 @@ from app.services.backup import (
     RestoreResult,
     another_casebook,
     backup_keyring,
+    casebook_identity,
     open_backup_key,
     remove_staging,
     restore_backup,
@@ -355,7 +356,7 @@ def restore_casebook(
             key = keys.open_with_recovery_key(secret)
         else:
             key = keys.open_with_password(name, secret, now)
-        identity = current.casebook_identity(key)
+        identity = casebook_identity(current, key, paths.keyring)
 
         def head_now(database: Path) -> None:
             if with_recovery_key:

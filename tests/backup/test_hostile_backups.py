@@ -7,7 +7,6 @@ folder is written, and without the memory or disk the file claims.
 from __future__ import annotations
 
 import json
-import resource
 import signal
 import stat
 import tracemalloc
@@ -259,6 +258,7 @@ def test_a_manifest_that_expands_hugely_is_refused_without_reading_it(
 @pytest.fixture
 def file_size_limit() -> Iterator[int]:
     """No file this process writes may grow past 64 MB while the test runs."""
+    resource = pytest.importorskip("resource")  # POSIX only
     limit = 64 * 1024 * 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
