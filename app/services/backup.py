@@ -45,7 +45,6 @@ from app.evidence.blobstore import BlobStore
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
 from app.security.keyring import (
-    RECOVERY,
     Keyring,
     KeyringDamagedError,
     KeyringFile,
@@ -55,6 +54,7 @@ from app.security.keyring import (
 )
 from app.services.audit import head_file
 from app.services.context import ServiceContext
+from app.services.keys import CasebookKeys, KeyHolder
 from app.services.swap import SwapPlan, fault_point, fsync_dir, journal_exists, run_swap
 
 log = logging.getLogger(__name__)
@@ -494,32 +494,24 @@ class BackupService:
         self.ctx.require(Permission.BACKUP, action="restore", detail=str(archive))
         self._refuse_server()
         key = self.key
-        keyring = KeyringStore(KeyringFile(self.paths.keyring)).load()
+        keys = CasebookKeys(KeyringStore(KeyringFile(self.paths.keyring)), KeyHolder())
+        keyring = keys.load()
         if keyring is None:
             raise BackupError("The casebook's key file is missing; nothing was changed.")
-        try:
-            if not keyring.wraps:  # still being set up: nobody to confirm, nothing to lose
-                confirmed: DataKey | None = key
-            elif recovery_key is not None:
-                confirmed = keyring.open_with(RECOVERY, _normalise(recovery_key))
+        if keyring.wraps:  # (while still being set up there is nobody to confirm)
+            # The same checks as signing in: wrong passwords count towards the lock-out.
+            if recovery_key is not None:
+                confirmed = keys.open_with_recovery_key(recovery_key)
             else:
-                confirmed = keyring.open_with(self.ctx.current_user.name, password or "")
-        except (WrongKeyError, KeyringDamagedError):
-            confirmed = None
-        if confirmed != key:
-            raise BackupError(
-                "That is not the password (or recovery key) of this casebook's head teacher, "
-                "so nothing was restored."
-            )
+                name = self.ctx.current_user.name
+                confirmed = keys.open_with_password(name, password or "", self.ctx.now())
+            if confirmed != key:
+                raise BackupError("That key does not open this casebook; nothing was restored.")
         identity = casebook_identity(keyring, key, self.paths.keyring)
         self.engine.dispose()
         return restore_backup(
             self.paths, archive, key, self.ctx.now(), current_key=key, identity=identity
         )
-
-
-def _normalise(recovery_key: str) -> str:
-    return "".join(ch for ch in recovery_key.upper() if ch.isalnum())
 
 
 class _Writing:

@@ -127,7 +127,7 @@ def test_the_window_asks_the_head_teacher_to_confirm_a_restore(  # type: ignore[
 
     confirm_with("not the password")
     qtbot.waitUntil(lambda: bool(said), timeout=20_000)
-    assert "not the password" in said[-1] and not list(services.paths.root.glob("before-*"))
+    assert "not right" in said[-1] and not list(services.paths.root.glob("before-*"))
     confirm_with(PASSWORD)
     qtbot.waitUntil(lambda: len(said) == 2, timeout=20_000)
     assert "has been restored from" in said[-1]
