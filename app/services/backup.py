@@ -552,16 +552,22 @@ def remove_leftovers(folder: Path) -> list[Path]:
         finally:
             lock.release()
         lock_path.unlink(missing_ok=True)
-    for partial in folder.glob(f"{PREFIX}*{SUFFIX}{PARTIAL}"):
-        lock_path = partial.with_name(f".{partial.name}.lock")
-        if not lock_path.exists():  # from a version without the lock: an hour is ample
-            try:
-                stale = partial.stat().st_mtime < datetime.now(UTC).timestamp() - 3600
-            except FileNotFoundError:
-                continue
-            if stale:
-                partial.unlink(missing_ok=True)
-                removed.append(partial)
+    # Left by a version without the lock (which also copied the database here): a
+    # backup writes its files continuously, so one untouched for an hour is dead.
+    older = [*folder.glob(f"{PREFIX}*{SUFFIX}{PARTIAL}"), *folder.glob(f".{PREFIX}*-database.tmp*")]
+    for leftover in older:
+        if (
+            leftover.name.endswith(PARTIAL)
+            and leftover.with_name(f".{leftover.name}.lock").exists()
+        ):
+            continue
+        try:
+            stale = leftover.stat().st_mtime < datetime.now(UTC).timestamp() - 3600
+        except FileNotFoundError:
+            continue
+        if stale:
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
     if removed:
         log.info("Removed %d unfinished backup file(s) from %s", len(removed), folder)
     return removed

@@ -93,3 +93,22 @@ def test_a_killed_backup_leaves_nothing_after_the_next_one(tmp_path: Path) -> No
     names = sorted(p.name for p in backups.iterdir())
     assert names == [Path(made.stdout.strip()).name], names
     assert not [p for p in data.iterdir() if p.name.startswith((".backup", ".restore"))]
+
+
+def test_leftovers_of_a_backup_killed_by_an_older_version_are_removed(tmp_path: Path) -> None:
+    data = tmp_path / "casebook"
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    assert cli("init", "--user", "Mrs A. Head", data_dir=data).returncode == 0
+    left = [
+        backups / "casebook-backup-20261201-090000.zip.partial",
+        backups / ".casebook-backup-20261201-090000-database.tmp",
+        backups / ".casebook-backup-20261201-090000-database.tmp-journal",
+    ]
+    two_hours_ago = time.time() - 7200
+    for path in left:
+        path.write_bytes(b"half a backup")
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    made = cli("backup", "--to", str(backups), data_dir=data)
+    assert made.returncode == 0, made.stderr
+    assert sorted(p.name for p in backups.iterdir()) == [Path(made.stdout.strip()).name]
