@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 NEW = ".encrypting"
 ASIDE = "plain-before-encryption"
+OLD_JOURNAL = "encryption-in-progress"  # written by versions before services.swap
 
 
 def is_plain_sqlite(path: Path) -> bool:
@@ -73,7 +74,10 @@ def is_plain_casebook(paths: DataPaths) -> bool:
 
 def finish_interrupted(paths: DataPaths) -> None:
     """Complete a restore or encryption a power cut interrupted (its new files were checked)."""
-    finish_swap(paths.root)
+    if finish_swap(paths.root) is None and (paths.root / OLD_JOURNAL).exists():
+        # An earlier version's journal: its swap moved the same files in the same order.
+        log.warning("Finishing the encryption of the casebook that was interrupted")
+        run_swap(paths.root, _plan(paths))
 
 
 def encrypt_casebook(paths: DataPaths, name: str, password: str) -> str:
@@ -209,5 +213,5 @@ def _plan(paths: DataPaths) -> SwapPlan:
         aside=ASIDE,
         moves_out=[path.name for path in plain if path.exists()],
         moves_in=[(name + NEW, name) for name in new],
-        discard=[ASIDE, *copies],
+        discard=[ASIDE, *copies, OLD_JOURNAL],
     )

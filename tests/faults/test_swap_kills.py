@@ -227,3 +227,25 @@ def test_encryption_killed_before_every_rename_opens_whole(
     # Before the journal the plain casebook is untouched; from it on, the swap is finished.
     assert all(outcome == "original" for _, outcome in outcomes[: journal + 1])
     assert all(outcome == "encrypted" for _, outcome in outcomes[journal + 1 :])
+
+
+def test_an_encryption_cut_short_under_the_previous_version_is_finished(
+    plain_template: Path, tmp_path: Path
+) -> None:
+    """Its journal said only "swap"; it was cut with the plain blobs moved aside and an
+    empty blobs folder made by the next start, which then failed with "Directory not
+    empty" at every start, the plaintext still on disk."""
+    data = tmp_path / "old-version"
+    shutil.copytree(plain_template, data)
+    killed = _run(data, {**ENCRYPT_HEAD, KILL_BEFORE_ENV: "encrypt:3"}, "encrypt")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr  # before its journal
+    (data / ".casebook.journal.new").unlink()
+    (data / "encryption-in-progress").write_text("swap\n", encoding="ascii")
+    aside = data / "plain-before-encryption"
+    aside.mkdir()
+    os.replace(data / "casebook.sqlite3", aside / "casebook.sqlite3")
+    os.replace(data / "casebook.sqlite3.encrypting", data / "casebook.sqlite3")
+    os.replace(data / "blobs", aside / "blobs")
+    (data / "blobs").mkdir()
+    assert _check_encrypt(data) == "encrypted"
+    assert not (data / "encryption-in-progress").exists()
