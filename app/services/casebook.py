@@ -380,7 +380,9 @@ def restore_casebook(
             key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(secret))
         else:
             key = open_backup_key(keyring, name, secret)
-        if has_database and not _opens(paths.database, key):
+        # A database whose key file is lost: only a backup whose key opens it. (A set-up
+        # that never made its first user holds nothing anyone can open.)
+        if has_database and current is None and not _opens(paths.database, key):
             raise another_casebook(archive)
 
         def head_then(database: Path) -> None:
