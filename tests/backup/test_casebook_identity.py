@@ -20,6 +20,11 @@ from tests.backup.test_hostile_backups import OTHER_PASSWORD, PASSWORD, case_cou
 from tests.ui.conftest import answer_next_dialog
 
 
+# Each step may wait behind Argon2 and the backup's checks on a busy machine: up to 40
+# tries this far apart, so a box is never left open with nobody to answer it.
+PATIENCE_MS = 500
+
+
 def _keyring(folder: Path) -> dict[str, Any]:
     return dict(json.loads((folder / "casebook.keys").read_bytes()))
 
@@ -108,21 +113,21 @@ def test_the_window_asks_the_head_teacher_to_confirm_a_restore(  # type: ignore[
         def yes(box: QWidget) -> None:
             assert isinstance(box, QMessageBox)
             box.button(QMessageBox.StandardButton.Yes).click()
-            answer_next_dialog(type_secret)
+            answer_next_dialog(type_secret, PATIENCE_MS)
 
         def type_secret(confirm: QWidget) -> None:
             assert isinstance(confirm, ConfirmHeadDialog)
             assert confirm.secret_label.text() == "Password:"
             confirm.secret.setText(secret)
             confirm.accept()
-            answer_next_dialog(read)
+            answer_next_dialog(read, PATIENCE_MS)  # after Argon2 and the checks
 
         def read(box: QWidget) -> None:
             assert isinstance(box, QMessageBox)
             said.append(box.text())
             box.accept()
 
-        answer_next_dialog(yes)
+        answer_next_dialog(yes, PATIENCE_MS)
         dialog.restore_selected()
 
     confirm_with("not the password")

@@ -48,7 +48,7 @@ def test_a_ruined_database_is_restored_from_the_window(  # type: ignore[no-untyp
         said.append(box.text())
         box.accept()
 
-    answer_next_dialog(read)
+    answer_next_dialog(read, 500)  # the restore may take seconds on a busy machine
     dialog.use_recovery.setChecked(True)
     dialog.secret.setText(recovery)
     dialog.try_restore()
