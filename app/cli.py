@@ -826,9 +826,10 @@ def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
 
 def encrypt_plain_casebook(data_dir: Path) -> int:
     """Encrypt a casebook from before encryption, signing in with that version's password."""
-    from app.services.legacy import encrypt_casebook, is_plain_casebook
+    from app.services.legacy import encrypt_casebook, finish_interrupted, is_plain_casebook
 
     paths = prepare_data_dir(data_dir)
+    finish_interrupted(paths)
     if not is_plain_casebook(paths):
         raise ValidationError(
             f"The casebook in {paths.root} is not one made before records were encrypted; "
@@ -849,10 +850,12 @@ def encrypt_plain_casebook(data_dir: Path) -> int:
 def restore_from_backup(data_dir: Path, args: argparse.Namespace) -> int:
     """Restore without opening the current casebook, which may be the thing that is damaged.
 
-    The backup's own keyring is opened with a password of its time (CASEBOOK_USER and
-    CASEBOOK_PASSWORD) or its recovery key (CASEBOOK_RECOVERY_KEY); the user must have been
-    the head teacher then. The restore is then written into the restored audit trail.
+    Over an existing casebook its head teacher signs in as it is now (CASEBOOK_USER and
+    CASEBOOK_PASSWORD, or CASEBOOK_RECOVERY_KEY) and only its own backups are taken; into
+    an empty data folder the backup's own keyring is opened with a password of its time
+    or its recovery key. The restore is then written into the restored audit trail.
     """
+    from app.security.keyring import KeyringDamagedError, KeyringFile, KeyringStore
     from app.services.casebook import restore_casebook
 
     archive = Path(args.file).expanduser().absolute()
@@ -862,7 +865,11 @@ def restore_from_backup(data_dir: Path, args: argparse.Namespace) -> int:
     else:
         from app.services.backup import backup_keyring
 
-        names = backup_keyring(archive).user_names()
+        try:
+            here = KeyringStore(KeyringFile(data_dir / "casebook.keys")).load()
+        except KeyringDamagedError:
+            here = None
+        names = (here if here and here.wraps else backup_keyring(archive)).user_names()
         name = os.environ.get(ENV_USER, "").strip() or (names[0] if len(names) == 1 else "head")
         secret = read_secret(ENV_PASSWORD, f"Password for {name}: ")
         result = restore_casebook(data_dir, archive, name, secret)
@@ -1071,6 +1078,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``casebook`` command."""
+    if os.name == "posix":
+        # Everything this process creates (data folder, key file, database, backups,
+        # letters, exports, logs) is private to the account: 0700 folders, 0600 files.
+        os.umask(0o077)
     try:
         return run(argv)
     except KeyboardInterrupt:

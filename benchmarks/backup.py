@@ -21,7 +21,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _casebook import set_up
+from _casebook import BENCH_PASSWORD, set_up
 
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
@@ -55,7 +55,7 @@ def main() -> int:
         result = services.backups.backup(root / "backups")
         backup_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        services.backups.restore(result.path)
+        services.backups.restore(result.path, password=BENCH_PASSWORD)
         restore_seconds = time.perf_counter() - started
         services.close()
     megabytes = data_bytes / 1_048_576

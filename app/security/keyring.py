@@ -15,6 +15,7 @@ cost is for; the counters stop guessing at the keyboard.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import logging
 import os
@@ -91,6 +92,16 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text.encode("ascii"), validate=True)
 
 
+def derived_identity(key: DataKey) -> str:
+    """The identity of a casebook made before identities: fixed by its data key, so its
+    older backups (which name none) are still recognised as its own."""
+    return key.sign(b"casebook identity (derived from the key)")[:32]
+
+
+def _identity_mac(key: DataKey, identity: str) -> str:
+    return key.sign(b"casebook identity\0" + identity.encode("ascii", "replace"))
+
+
 def user_key(name: str) -> str:
     """How a user name is matched: spaces folded, case ignored."""
     return " ".join(name.split()).casefold()
@@ -105,11 +116,30 @@ class Keyring:
     pending_audit: list[dict[str, str]]
     # Plain facts the sign-in screen may show before the key is open ("demo": fictional set).
     notes: dict[str, str] = field(default_factory=dict)
+    # The casebook's identity (random, made with it) and its MAC under the data key; empty
+    # in keyrings made before identities, where it is derived from the key instead.
+    identity: str = ""
+    identity_mac: str = ""
 
     @classmethod
     def new(cls, key: DataKey) -> Keyring:
         """An empty keyring for a new data key (no one can open it until a wrap is added)."""
-        return cls(check=key.check_value(), wraps={}, pending_audit=[])
+        identity = secrets.token_hex(16)
+        return cls(
+            check=key.check_value(),
+            wraps={},
+            pending_audit=[],
+            identity=identity,
+            identity_mac=_identity_mac(key, identity),
+        )
+
+    def casebook_identity(self, key: DataKey) -> str:
+        """This casebook's identity, checked with its open key; KeyringDamagedError if altered."""
+        if not self.identity:
+            return derived_identity(key)
+        if not hmac.compare_digest(self.identity_mac, _identity_mac(key, self.identity)):
+            raise KeyringDamagedError("the casebook identity was altered")
+        return self.identity
 
     @classmethod
     def parse(cls, raw: bytes) -> Keyring:
@@ -124,6 +154,8 @@ class Keyring:
             check = str(data["check"])
             pending = list(data.get("pending_audit", []))
             notes = {str(k): str(v) for k, v in dict(data.get("notes", {})).items()}
+            identity = str(data.get("identity", ""))
+            identity_mac = str(data.get("identity_mac", ""))
             if not isinstance(wraps, dict):
                 raise KeyringDamagedError("wraps are not a table")
             for entry in wraps.values():
@@ -131,7 +163,14 @@ class Keyring:
                 checked_cost(entry["kdf"])
         except (ValueError, KeyError, TypeError) as error:
             raise KeyringDamagedError(str(error)) from error
-        return cls(check=check, wraps=wraps, pending_audit=pending, notes=notes)
+        return cls(
+            check=check,
+            wraps=wraps,
+            pending_audit=pending,
+            notes=notes,
+            identity=identity,
+            identity_mac=identity_mac,
+        )
 
     def dump(self) -> bytes:
         """The document to store."""
@@ -143,6 +182,9 @@ class Keyring:
             "pending_audit": self.pending_audit,
             "notes": self.notes,
         }
+        if self.identity:
+            data["identity"] = self.identity
+            data["identity_mac"] = self.identity_mac
         return json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
 
     # ----- wraps ----------------------------------------------------------------------

@@ -17,10 +17,14 @@ the staged copy has passed every check, so a damaged backup never costs the curr
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
+import re
+import secrets
 import shutil
+import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,19 +35,28 @@ from typing import IO, Any
 from sqlalchemy import Engine
 
 from app import __version__
-from app.config import DataPaths
+from app.config import DataDirLock, DataPaths
 from app.db.engine import SQLITE_DATABASE_ERRORS, connect_encrypted, known_revisions
 from app.db.models import SettingRecord
 from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
-from app.domain.errors import BackupError, ValidationError
+from app.domain.errors import BackupError, CasebookError, KeyFileError, ValidationError
 from app.evidence.blobstore import BlobStore
 from app.files import replace_file
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
-from app.security.keyring import Keyring, KeyringDamagedError, user_key
+from app.security.keyring import (
+    Keyring,
+    KeyringDamagedError,
+    KeyringFile,
+    KeyringStore,
+    derived_identity,
+    user_key,
+)
 from app.services.audit import head_file
 from app.services.context import ServiceContext
+from app.services.keys import CasebookKeys, KeyHolder
+from app.services.swap import SwapPlan, fault_point, fsync_dir, journal_exists, run_swap
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +68,15 @@ PREFIX = "casebook-backup-"
 SUFFIX = ".zip"
 PARTIAL = ".partial"
 CHUNK = 1024 * 1024
+FIXED_ENTRIES = frozenset({MANIFEST, DATABASE, KEYRING})
+BLOB_ENTRY = re.compile(r"blobs/[0-9a-f]{2}/[0-9a-f]{62}")
+# Bounds checked before anything is read into memory or written to disk.
+MAX_MANIFEST = 64 * 1024 * 1024
+MAX_KEYRING = 16 * 1024 * 1024
+MAX_ENTRY = 1 << 44  # 16 TB: a size in the manifest beyond any real file
+SPACE_MARGIN = 64 * 1024 * 1024  # kept free for the database's own work after a restore
+RESTORE_STAGING = ".restore-"
+BACKUP_STAGING = ".backup-"
 
 KEEP_SETTING = "backup.keep"
 WARN_DAYS_SETTING = "backup.warn_after_days"
@@ -100,16 +122,6 @@ class RestoreResult:
     taken_at: datetime
 
 
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _stamp(moment: datetime) -> str:
     return to_london(moment).strftime("%Y%m%d-%H%M%S")
 
@@ -145,27 +157,43 @@ def _signed_part(manifest: dict[str, Any]) -> bytes:
 
 def backup_keyring(archive: Path) -> Keyring:
     """The keyring inside a backup, to open its key with a password or the recovery key."""
-    not_ours = BackupError(
-        f"The file {archive.name} is not a Conduct Casebook backup; nothing was changed."
-    )
-    if not archive.is_file():
-        raise BackupError(f"There is no backup file at {archive}.")
     try:
         with zipfile.ZipFile(archive) as zipped:
-            if MANIFEST not in zipped.namelist():
-                raise not_ours
-            manifest = json.loads(zipped.read(MANIFEST))
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise not_ours
-            if manifest.get("format_version", 0) != FORMAT_VERSION:
-                raise BackupError(
-                    f"The backup {archive.name} was made by another version of Conduct "
-                    "Casebook and cannot be restored by this one. Nothing was changed."
-                )
-            return Keyring.parse(zipped.read(KEYRING))
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, KeyringDamagedError) as error:
+            infos = _entries(archive, zipped)
+            manifest = _read_manifest(archive, zipped, infos)
+            _check_format(archive, manifest)
+            if KEYRING not in infos or infos[KEYRING].file_size > MAX_KEYRING:
+                raise _damaged(archive, "its key file is missing or too large")
+            return Keyring.parse(_read_bounded(zipped, infos[KEYRING], MAX_KEYRING))
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        ValueError,
+        KeyringDamagedError,
+    ) as error:
         log.warning("Backup %s keyring could not be read: %s", archive, error)
         raise _damaged(archive, "its key file is unreadable") from error
+    except OSError as error:
+        raise BackupError(f"There is no backup file at {archive}.") from error
+
+
+def casebook_identity(keyring: Keyring, key: DataKey, where: Path) -> str:
+    """The identity in a casebook's keyring; a clear refusal when it has been altered."""
+    try:
+        return keyring.casebook_identity(key)
+    except KeyringDamagedError:
+        log.error("The casebook identity in %s does not match its key", where)
+        raise KeyFileError(
+            f"The key file {where} is damaged (the casebook's identity in it was altered), "
+            "so nothing was changed; restore the data folder from the school's backup."
+        ) from None
+
+
+def backup_identity(manifest: dict[str, Any], key: DataKey) -> str:
+    """The identity of the casebook a checked backup was made of."""
+    named = manifest.get("casebook_id")
+    return str(named) if named else derived_identity(key)
 
 
 def _copy_hashing(source: IO[bytes], target: IO[bytes] | None) -> tuple[str, int]:
@@ -285,6 +313,7 @@ class BackupService:
                 f"The backup folder {folder} cannot be created ({error.strerror}); "
                 "choose another folder."
             ) from error
+        remove_leftovers(folder)
         now = self.ctx.now()
         target = folder / f"{PREFIX}{_stamp(now)}{SUFFIX}"
         counter = 1
@@ -292,8 +321,14 @@ class BackupService:
             counter += 1
             target = folder / f"{PREFIX}{_stamp(now)}-{counter}{SUFFIX}"
         partial = target.with_name(target.name + PARTIAL)
-        snapshot = folder / f".{target.stem}-database.tmp"
+        # The database copy and the check are made in a staging folder inside the data
+        # folder (private, and tidied at the next start if this process is killed).
+        work = self.paths.root / f"{BACKUP_STAGING}{secrets.token_hex(6)}"
+        snapshot = work / DATABASE
+        writing = _Writing(partial)
         try:
+            work.mkdir(mode=0o700)
+            writing.__enter__()
             self._snapshot(snapshot)
             problem = _integrity(snapshot, self.key)
             if problem != "ok":
@@ -305,9 +340,13 @@ class BackupService:
             sizes = {name: self.store.path_for_name(name).stat().st_size for name in blobs}
             total = snapshot.stat().st_size + sum(sizes.values())
             self._write_archive(partial, snapshot, blobs, now, total, progress)
-            check_archive(partial, self.key)
+            snapshot.unlink()
+            check = work / "check"
+            check.mkdir(mode=0o700)
+            check_archive(partial, self.key, check, identity=self._identity())
+            fault_point("backup", "in:backup")
             replace_file(partial, target)
-            _fsync_dir(folder)
+            fsync_dir(folder)
         except OSError as error:
             log.exception("Backup to %s failed", folder)
             raise BackupError(
@@ -316,7 +355,8 @@ class BackupService:
             ) from error
         finally:
             partial.unlink(missing_ok=True)
-            snapshot.unlink(missing_ok=True)
+            writing.__exit__()
+            shutil.rmtree(work, ignore_errors=True)
         with self.ctx.sessions.begin() as session:
             session.merge(SettingRecord(key=LAST_AT_SETTING, value=now.isoformat()))
             session.merge(SettingRecord(key=LAST_PATH_SETTING, value=str(target)))
@@ -324,6 +364,15 @@ class BackupService:
         size = target.stat().st_size
         log.info("Backup written to %s (%d bytes, %d blobs)", target, size, len(blobs))
         return BackupResult(target, size, len(blobs), removed)
+
+    def _identity(self) -> str:
+        try:
+            keyring = Keyring.parse(self.paths.keyring.read_bytes())
+        except KeyringDamagedError as error:
+            raise KeyFileError(
+                f"The key file {self.paths.keyring} is damaged, so no backup was made."
+            ) from error
+        return casebook_identity(keyring, self.key, self.paths.keyring)
 
     def _snapshot(self, target: Path) -> None:
         # One backup step copies every page under one read transaction: a consistent copy
@@ -351,7 +400,7 @@ class BackupService:
         assert self.store is not None
         done = 0
         entries: list[dict[str, Any]] = []
-        with open(partial, "xb") as raw:
+        with _private_file(partial) as raw:
             with zipfile.ZipFile(raw, "w", allowZip64=True) as archive:
                 with (
                     open(snapshot, "rb") as source,
@@ -364,6 +413,7 @@ class BackupService:
                 if progress is not None:
                     progress(done, total)
                 keyring = self.paths.keyring.read_bytes()
+                identity = self._identity()
                 archive.writestr(zipfile.ZipInfo(KEYRING, date_time=_zip_time(now)), keyring)
                 for stored in blobs:
                     try:
@@ -390,6 +440,7 @@ class BackupService:
                     "app_version": __version__,
                     "schema_revision": _revision(snapshot, self.key),
                     "created_at": now.isoformat(),
+                    "casebook_id": identity,
                     "key_check": self.key.check_value(),
                     "database": {"name": DATABASE, "sha256": db_hash, "size": db_size},
                     "keyring": {
@@ -431,18 +482,106 @@ class BackupService:
 
     # ----- restoring ------------------------------------------------------------------
 
-    def restore(self, archive: Path) -> RestoreResult:
+    def restore(
+        self, archive: Path, *, password: str | None = None, recovery_key: str | None = None
+    ) -> RestoreResult:
         """Replace the casebook with a checked backup of it; the current data is kept aside.
 
-        The backup must hold this casebook's key (any backup of it does). The caller must
-        hold the data folder's lock. Afterwards this Services object is closed: open the
-        casebook again to use the restored data.
+        Only a backup of this casebook (its identity and key) is taken. The head teacher
+        confirms with their password, or the recovery key, of the casebook as it is now.
+        The caller must hold the data folder's lock. Afterwards this Services object is
+        closed: open the casebook again to use the restored data.
         """
         self.ctx.require(Permission.BACKUP, action="restore", detail=str(archive))
         self._refuse_server()
         key = self.key
+        keys = CasebookKeys(KeyringStore(KeyringFile(self.paths.keyring)), KeyHolder())
+        keyring = keys.load()
+        if keyring is None:
+            raise BackupError("The casebook's key file is missing; nothing was changed.")
+        if keyring.wraps:  # (while still being set up there is nobody to confirm)
+            # The same checks as signing in: wrong passwords count towards the lock-out.
+            if recovery_key is not None:
+                confirmed = keys.open_with_recovery_key(recovery_key)
+            else:
+                name = self.ctx.current_user.name
+                confirmed = keys.open_with_password(name, password or "", self.ctx.now())
+            if confirmed != key:
+                raise BackupError("That key does not open this casebook; nothing was restored.")
+        identity = casebook_identity(keyring, key, self.paths.keyring)
         self.engine.dispose()
-        return restore_backup(self.paths, archive, key, self.ctx.now(), current_key=key)
+        return restore_backup(
+            self.paths, archive, key, self.ctx.now(), current_key=key, identity=identity
+        )
+
+
+class _Writing:
+    """A lock beside a backup being written, so the next backup can tell a dead one's
+    ``.partial`` file (removed) from one still being written by another process."""
+
+    def __init__(self, partial: Path) -> None:
+        self.path = partial.with_name(f".{partial.name}.lock")
+        self._lock: DataDirLock | None = None
+
+    def __enter__(self) -> _Writing:
+        lock = DataDirLock(self.path)
+        lock.acquire()
+        self._lock = lock
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+            self.path.unlink(missing_ok=True)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove what a backup killed part-way left in ``folder`` (its ``.zip.partial``)."""
+    removed: list[Path] = []
+    for lock_path in folder.glob(f".{PREFIX}*{SUFFIX}{PARTIAL}.lock"):
+        lock = DataDirLock(lock_path)
+        try:
+            lock.acquire()
+        except CasebookError:
+            continue  # another process is writing that backup now
+        partial = lock_path.with_name(lock_path.name[1 : -len(".lock")])
+        try:
+            if partial.exists():
+                partial.unlink()
+                removed.append(partial)
+        finally:
+            lock.release()
+        lock_path.unlink(missing_ok=True)
+    # Left by a version without the lock (which also copied the database here): a
+    # backup writes its files continuously, so one untouched for an hour is dead.
+    older = [*folder.glob(f"{PREFIX}*{SUFFIX}{PARTIAL}"), *folder.glob(f".{PREFIX}*-database.tmp*")]
+    for leftover in older:
+        if (
+            leftover.name.endswith(PARTIAL)
+            and leftover.with_name(f".{leftover.name}.lock").exists()
+        ):
+            continue
+        try:
+            stale = leftover.stat().st_mtime < datetime.now(UTC).timestamp() - 3600
+        except FileNotFoundError:
+            continue
+        if stale:
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    if removed:
+        log.info("Removed %d unfinished backup file(s) from %s", len(removed), folder)
+    return removed
+
+
+def remove_staging(root: Path) -> None:
+    """At start-up (holding the lock): remove staging folders of a killed backup or restore."""
+    if journal_exists(root):
+        return
+    for path in root.glob(".*"):
+        if path.is_dir() and path.name.startswith((RESTORE_STAGING, BACKUP_STAGING)):
+            shutil.rmtree(path, ignore_errors=True)
+            log.info("Removed the staging folder %s left by an interrupted run", path.name)
 
 
 def restore_backup(
@@ -453,28 +592,32 @@ def restore_backup(
     *,
     current_key: DataKey | None = None,
     allowed: Callable[[Path], None] | None = None,
+    identity: str | None = None,
 ) -> RestoreResult:
     """Check ``archive`` with its data key, then swap it in; the current data is kept aside.
 
-    ``key`` has been opened from the backup's own keyring (a password or recovery key of
-    the time), or is the open key of the same casebook. Nothing in the data folder is
-    touched until the whole backup has been extracted and checked. ``current_key`` (when
-    the current database can be opened) folds its write-ahead log in first, so the copy
-    kept aside is whole on its own. ``allowed`` is shown the checked database copy before
-    anything is swapped, and refuses by raising (the restoring user's role in the backup).
+    ``key`` is the casebook's key (or, into an empty data folder, one opened from the
+    backup's own keyring). With ``identity`` the backup must be of that casebook. Nothing
+    in the data folder is touched until the whole backup has been extracted into a
+    staging folder and checked; the swap is journalled, so a power cut part-way is
+    finished at the next start. ``current_key`` (when the current database can be
+    opened) folds its write-ahead log in first, so the copy kept aside is whole on its
+    own. ``allowed`` is shown the checked database copy before anything is swapped, and
+    refuses by raising (the restoring user's role).
     """
     root = paths.root
-    staging = root / f".restore-{_stamp(now)}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging = root / f"{RESTORE_STAGING}{secrets.token_hex(6)}"
+    staging.mkdir(mode=0o700)
     try:
-        manifest = check_archive(archive, key, extract_to=staging)
+        manifest = check_archive(archive, key, staging, extract=True, identity=identity)
         if allowed is not None:
             allowed(staging / DATABASE)
+        _stage_audit_head(staging, key)
+        fsync_dir(staging)
         aside = _swap_in(paths, staging, now, current_key)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    _write_audit_head(paths, key)
+        if not journal_exists(root):
+            shutil.rmtree(staging, ignore_errors=True)
     taken = as_utc(datetime.fromisoformat(manifest["created_at"]))
     log.info("Restored the casebook from %s; previous data kept in %s", archive, aside)
     return RestoreResult(archive, aside, taken)
@@ -521,22 +664,20 @@ def _swap_in(paths: DataPaths, staging: Path, now: datetime, current_key: DataKe
     while aside.exists():
         counter += 1
         aside = root / f"before-restore-{_stamp(now)}-{counter}"
-    aside.mkdir()
     audit_head = head_file(root)
-    for path in (paths.blobs, audit_head, paths.keyring):
-        if path.exists():
-            replace_file(path, aside / path.name)
-    replace_file(staging / "blobs", paths.blobs)
-    for suffix in ("-wal", "-shm"):
-        extra = database.with_name(database.name + suffix)
-        if extra.exists():
-            replace_file(extra, aside / extra.name)
-    if database.exists():
-        replace_file(database, aside / database.name)
-    replace_file(staging / DATABASE, database)
-    replace_file(staging / KEYRING, paths.keyring)
-    _fsync_dir(aside)
-    _fsync_dir(root)
+    current = [paths.blobs, audit_head, paths.keyring]
+    current += [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "")]
+    new = [("blobs", paths.blobs.name), (DATABASE, database.name), (KEYRING, paths.keyring.name)]
+    if (staging / audit_head.name).exists():
+        new.append((audit_head.name, audit_head.name))
+    plan = SwapPlan(
+        operation="restore",
+        aside=aside.name,
+        moves_out=[path.name for path in current if path.exists()],
+        moves_in=[(f"{staging.name}/{source}", name) for source, name in new],
+        discard=[staging.name],
+    )
+    run_swap(root, plan)
     return aside
 
 
@@ -545,9 +686,9 @@ def _zip_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
     return (local.year, local.month, local.day, local.hour, local.minute, local.second)
 
 
-def _write_audit_head(paths: DataPaths, key: DataKey) -> None:
-    """Record the restored database's newest audit entry outside it, as the audit trail does."""
-    connection = connect_encrypted(paths.database, key)
+def _stage_audit_head(staging: Path, key: DataKey) -> None:
+    """The restored database's newest audit entry, kept outside it as the audit trail does."""
+    connection = connect_encrypted(staging / DATABASE, key)
     try:
         row = connection.execute(
             "SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1"
@@ -557,7 +698,10 @@ def _write_audit_head(paths: DataPaths, key: DataKey) -> None:
     finally:
         connection.close()
     if row is not None:
-        head_file(paths.root).write_text(f"{row[0]} {row[1]}\n", encoding="ascii")
+        with _private_file(staging / head_file(staging).name) as out:
+            out.write(f"{row[0]} {row[1]}\n".encode("ascii"))
+            out.flush()
+            os.fsync(out.fileno())
 
 
 def _damaged(archive: Path, what: str) -> BackupError:
@@ -567,111 +711,246 @@ def _damaged(archive: Path, what: str) -> BackupError:
     )
 
 
-def check_archive(archive: Path, key: DataKey, extract_to: Path | None = None) -> dict[str, Any]:
+def _not_ours(archive: Path) -> BackupError:
+    return BackupError(
+        f"The file {archive.name} is not a Conduct Casebook backup; nothing was changed."
+    )
+
+
+def another_casebook(archive: Path) -> BackupError:
+    """The one sentence for a backup made of a different casebook than the one here."""
+    return BackupError(
+        f"The backup {archive.name} was made of another casebook, not the one in this data "
+        "folder, so it cannot replace it; nothing was changed."
+    )
+
+
+def _entries(archive: Path, zipped: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Every entry by name, once the names and kinds are ones a backup can hold.
+
+    Names are checked before anything is read or written: only the manifest, the
+    database, the key file and ``blobs/xx/<62 hex>``; no absolute paths, ``..``, drive
+    letters, backslashes, folders, links or duplicates.
+    """
+    if MANIFEST not in zipped.NameToInfo:
+        raise _not_ours(archive)
+    infos: dict[str, zipfile.ZipInfo] = {}
+    for info in zipped.infolist():
+        name = info.filename
+        kind = (info.external_attr >> 16) & 0o170000
+        if (
+            name in infos
+            or not (name in FIXED_ENTRIES or BLOB_ENTRY.fullmatch(name))
+            or "\\" in name
+            or ".." in name.split("/")
+            or name.startswith("/")
+            or (len(name) > 1 and name[1] == ":")
+            or info.is_dir()
+            or kind not in (0, stat.S_IFREG)
+        ):
+            log.warning("Backup %s holds an entry a backup never has: %r", archive, name[:200])
+            raise _damaged(archive, "it holds a file a backup never has")
+        infos[name] = info
+    return infos
+
+
+def _read_bounded(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """An entry's bytes, never more than ``limit`` of them (whatever its header claims)."""
+    with zipped.open(info) as source:
+        data = source.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"{info.filename} is larger than {limit} bytes")
+    return data
+
+
+def _read_manifest(
+    archive: Path, zipped: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo]
+) -> dict[str, Any]:
+    # A real manifest is a few hundred bytes for each file the backup holds.
+    limit = min(MAX_MANIFEST, 64 * 1024 + 1024 * len(infos))
+    info = infos[MANIFEST]
+    if info.file_size > limit:
+        raise _damaged(archive, "its list of contents is far larger than the backup")
+    try:
+        manifest = json.loads(_read_bounded(zipped, info, limit))
+    except (ValueError, RecursionError):
+        raise _damaged(archive, "its list of contents is unreadable") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _not_ours(archive)
+    return manifest
+
+
+def _check_format(archive: Path, manifest: dict[str, Any]) -> None:
+    version = manifest.get("format_version", 0)
+    if not isinstance(version, int):
+        raise _not_ours(archive)
+    if version > FORMAT_VERSION:
+        raise BackupError(
+            f"The backup {archive.name} was made by a newer version of Conduct "
+            "Casebook; install that version to restore it. Nothing was changed."
+        )
+    if version < FORMAT_VERSION:
+        raise BackupError(
+            f"The backup {archive.name} was made by a test version of Conduct "
+            "Casebook that did not encrypt its records, and cannot be restored "
+            "by this one. Nothing was changed."
+        )
+
+
+def _listed(archive: Path, manifest: dict[str, Any]) -> list[tuple[str, str, int]]:
+    """(name, sha256, size) of every file the signed manifest lists, all well formed."""
+    listed: list[tuple[str, str, int]] = []
+    database, keyring = manifest["database"], manifest["keyring"]
+    entries = [(DATABASE, database), (KEYRING, keyring)]
+    entries += [(str(entry["name"]), entry) for entry in manifest["blobs"]]
+    seen: set[str] = set()
+    for name, entry in entries:
+        size, digest = entry["size"], entry["sha256"]
+        if (
+            name in seen
+            or not (name in (DATABASE, KEYRING) or BLOB_ENTRY.fullmatch(name))
+            or str(entry.get("name", name)) != name
+            or not isinstance(size, int)
+            or not 0 <= size <= MAX_ENTRY
+            or not isinstance(digest, str)
+            or not re.fullmatch(r"[0-9a-f]{64}", digest)
+        ):
+            raise _damaged(archive, "its list of contents is not one a backup has")
+        seen.add(name)
+        listed.append((name, digest, size))
+    if keyring["size"] > MAX_KEYRING:
+        raise _damaged(archive, "its key file is far too large")
+    return listed
+
+
+def _check_space(archive: Path, folder: Path, needed: int) -> None:
+    """Refuse before writing when the data folder's disk cannot take the whole backup."""
+    free = shutil.disk_usage(folder).free
+    if needed + SPACE_MARGIN > free:
+        raise BackupError(
+            f"The backup {archive.name} needs {_megabytes(needed)} of free space in the data "
+            f"folder and only {_megabytes(free)} is free; free some space and try again. "
+            "Nothing was changed."
+        )
+
+
+def _megabytes(size: int) -> str:
+    return f"{max(1, size // 1_000_000):,} MB"
+
+
+def _copy_bounded(
+    archive: Path, source: IO[bytes], target: IO[bytes] | None, size: int
+) -> tuple[str, int]:
+    """Hash (and copy) an entry, refusing as soon as it passes the size the manifest gives."""
+    digest = hashlib.sha256()
+    done = 0
+    while chunk := source.read(CHUNK):
+        done += len(chunk)
+        if done > size:
+            raise _damaged(archive, "a file in it is larger than its list of contents says")
+        digest.update(chunk)
+        if target is not None:
+            target.write(chunk)
+    return digest.hexdigest(), done
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only this account can read (0600 on POSIX)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.fdopen(os.open(path, flags, 0o600), "wb")
+
+
+def check_archive(
+    archive: Path,
+    key: DataKey,
+    work: Path,
+    *,
+    extract: bool = False,
+    identity: str | None = None,
+) -> dict[str, Any]:
     """Check a backup file completely and return its manifest; refuse (BackupError) if not good.
 
-    The manifest must be signed with ``key`` (a backup of another casebook, or one whose
-    list was altered, is refused), every entry is re-hashed against it, and the database
-    copy must open with the key, pass SQLite's integrity check and be a Conduct Casebook
-    schema this version can open. With ``extract_to``, the database, keyring and blobs are
-    left there for a restore to move into place.
+    ``work`` is an empty staging folder inside the data folder: the database copy is
+    checked there, and with ``extract`` the keyring and blobs are left there for a
+    restore to move into place; nothing is written anywhere else. The manifest must be
+    signed with ``key`` and, with ``identity``, name this casebook (a backup of another
+    casebook, or one whose list was altered, is refused); entry names, sizes and the free
+    space are checked before anything is written, and every entry is re-hashed against
+    the manifest while it streams. The database copy must open with the key, pass
+    SQLite's integrity check and be a Conduct Casebook schema this version can open.
     """
     if not archive.is_file():
         raise BackupError(f"There is no backup file at {archive}.")
-    not_ours = BackupError(
-        f"The file {archive.name} is not a Conduct Casebook backup; nothing was changed."
-    )
-    work = extract_to or archive.with_name(f".{archive.name}.check")
-    if extract_to is None:
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
+    db_copy = work / DATABASE
     try:
-        try:
-            with zipfile.ZipFile(archive) as zipped:
-                names = set(zipped.namelist())
-                if MANIFEST not in names:
-                    raise not_ours
-                try:
-                    manifest = json.loads(zipped.read(MANIFEST))
-                except ValueError:
-                    raise _damaged(archive, "its list of contents is unreadable") from None
-                if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                    raise not_ours
-                if manifest.get("format_version", 0) > FORMAT_VERSION:
-                    raise BackupError(
-                        f"The backup {archive.name} was made by a newer version of Conduct "
-                        "Casebook; install that version to restore it. Nothing was changed."
-                    )
-                if manifest.get("format_version", 0) < FORMAT_VERSION:
-                    raise BackupError(
-                        f"The backup {archive.name} was made by a test version of Conduct "
-                        "Casebook that did not encrypt its records, and cannot be restored "
-                        "by this one. Nothing was changed."
-                    )
-                if manifest.get("key_check") != key.check_value():
-                    raise BackupError(
+        with zipfile.ZipFile(archive) as zipped:
+            infos = _entries(archive, zipped)
+            # What the archive says it expands to, against the disk, before anything else.
+            written = [info for name, info in infos.items() if extract or name == DATABASE]
+            _check_space(archive, work, sum(info.file_size for info in written))
+            manifest = _read_manifest(archive, zipped, infos)
+            _check_format(archive, manifest)
+            if manifest.get("key_check") != key.check_value():
+                raise (
+                    another_casebook(archive)
+                    if identity is not None
+                    else BackupError(
                         f"The backup {archive.name} was made of a casebook with another key: "
                         "it is not a backup of this casebook, or it needs a password or "
                         "recovery key of its own time (casebook restore). Nothing was changed."
                     )
-                if manifest.get("signature") != key.sign(_signed_part(manifest)):
-                    raise _damaged(archive, "its list of contents has been altered")
-                database = manifest["database"]
-                db_copy = work / DATABASE
-                with zipped.open(DATABASE) as source, open(db_copy, "wb") as out:
-                    digest, size = _copy_hashing(source, out)
-                    out.flush()
-                    os.fsync(out.fileno())
-                if digest != database["sha256"] or size != database["size"]:
-                    raise _damaged(archive, "the database copy does not match its hash")
-                keyring_entry = manifest["keyring"]
-                keyring = zipped.read(KEYRING)
-                if (
-                    hashlib.sha256(keyring).hexdigest() != keyring_entry["sha256"]
-                    or len(keyring) != keyring_entry["size"]
-                ):
-                    raise _damaged(archive, "its key file does not match its hash")
-                if extract_to is not None:
-                    (work / KEYRING).write_bytes(keyring)
-                listed = {MANIFEST, DATABASE, KEYRING}
-                for entry in manifest["blobs"]:
-                    name = entry["name"]
-                    listed.add(name)
-                    if name not in names:
-                        raise _damaged(archive, "a file of evidence or a letter is missing")
-                    target = work / name if extract_to is not None else None
-                    with zipped.open(name) as source:
-                        if target is None:
-                            digest, size = _copy_hashing(source, None)
-                        else:
-                            target.parent.mkdir(parents=True, exist_ok=True)
-                            with open(target, "wb") as out:
-                                digest, size = _copy_hashing(source, out)
-                                out.flush()
-                                os.fsync(out.fileno())
-                    if digest != entry["sha256"] or size != entry["size"]:
-                        raise _damaged(archive, "a file of evidence or a letter has changed")
-                if extract_to is not None:
-                    (work / "blobs").mkdir(exist_ok=True)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
-            log.warning("Backup %s could not be read: %s", archive, error)
-            raise _damaged(archive, "the file is incomplete or has changed") from error
-        except (KeyError, TypeError) as error:
-            log.warning("Backup %s has an unexpected manifest: %s", archive, error)
-            raise _damaged(archive, "its list of contents is incomplete") from error
-        problem = _integrity(db_copy, key)
-        if problem != "ok":
-            log.warning("Backup %s database failed integrity_check: %s", archive, problem)
-            raise _damaged(archive, "the database copy fails its integrity check")
-        revision = _revision(db_copy, key)
-        if revision is None:
-            raise not_ours
-        if revision not in known_revisions():
-            raise BackupError(
-                f"The backup {archive.name} was made by a newer version of Conduct Casebook "
-                f"than this one; install the newer version to restore it. Nothing was changed."
-            )
-        return dict(manifest)
-    finally:
-        if extract_to is None:
-            shutil.rmtree(work, ignore_errors=True)
+                )
+            if not hmac.compare_digest(
+                str(manifest.get("signature", "")), key.sign(_signed_part(manifest))
+            ):
+                raise _damaged(archive, "its list of contents has been altered")
+            if identity is not None and backup_identity(manifest, key) != identity:
+                raise another_casebook(archive)
+            listed = _listed(archive, manifest)
+            if {name for name, _, _ in listed} | {MANIFEST} != set(infos):
+                raise _damaged(archive, "its files do not match its list of contents")
+            for name, _, size in listed:
+                if infos[name].file_size != size:
+                    raise _damaged(archive, "a file in it is not the size its list says")
+            for name, digest, size in listed:
+                keep = extract or name == DATABASE
+                target = work / name
+                if keep:
+                    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    if not target.resolve().is_relative_to(work.resolve()):
+                        raise _damaged(archive, "it holds a file a backup never has")
+                with zipped.open(infos[name]) as source:
+                    if not keep:
+                        found, done = _copy_bounded(archive, source, None, size)
+                    else:
+                        with _private_file(target) as out:
+                            found, done = _copy_bounded(archive, source, out, size)
+                            out.flush()
+                            os.fsync(out.fileno())
+                if found != digest or done != size:
+                    what = {
+                        DATABASE: "the database copy does not match its hash",
+                        KEYRING: "its key file does not match its hash",
+                    }.get(name, "a file of evidence or a letter has changed")
+                    raise _damaged(archive, what)
+            if extract:
+                (work / "blobs").mkdir(exist_ok=True, mode=0o700)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+        log.warning("Backup %s could not be read: %s", archive, error)
+        raise _damaged(archive, "the file is incomplete or has changed") from error
+    except (KeyError, TypeError, AttributeError) as error:
+        log.warning("Backup %s has an unexpected manifest: %s", archive, error)
+        raise _damaged(archive, "its list of contents is incomplete") from error
+    problem = _integrity(db_copy, key)
+    if problem != "ok":
+        log.warning("Backup %s database failed integrity_check: %s", archive, problem)
+        raise _damaged(archive, "the database copy fails its integrity check")
+    revision = _revision(db_copy, key)
+    if revision is None:
+        raise _not_ours(archive)
+    if revision not in known_revisions():
+        raise BackupError(
+            f"The backup {archive.name} was made by a newer version of Conduct Casebook "
+            f"than this one; install the newer version to restore it. Nothing was changed."
+        )
+    return dict(manifest)

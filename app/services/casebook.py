@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,8 @@ from sqlalchemy import Engine
 
 from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import (
+    SQLITE_DATABASE_ERRORS,
+    connect_encrypted,
     make_engine,
     make_server_engine,
     make_session_factory,
@@ -41,8 +44,11 @@ from app.services.audit import AuditService
 from app.services.backup import (
     BackupService,
     RestoreResult,
+    another_casebook,
     backup_keyring,
+    casebook_identity,
     open_backup_key,
+    remove_staging,
     restore_backup,
     role_in_backup,
 )
@@ -61,6 +67,7 @@ from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
+from app.services.swap import journal_exists
 from app.services.users import UserService
 from app.services.workflow import WorkflowService
 
@@ -178,7 +185,13 @@ def open_casebook(
     """
     paths = prepare_data_dir(data_dir)
     if not database_url:
-        finish_interrupted(paths)
+        if may_migrate:
+            _tidy_after_interruption(paths)
+        elif journal_exists(paths.root):
+            raise DataDirectoryError(
+                f"A restore or encryption of the casebook in {paths.root} is being finished; "
+                "try again in a moment."
+            )
     holder = KeyHolder()
     storage: KeyringStorage
     if database_url:
@@ -263,6 +276,32 @@ def open_casebook(
     return services
 
 
+def _tidy_after_interruption(paths: DataPaths) -> None:
+    """Finish a swap a power cut interrupted, remove staging left by a killed backup or
+    restore, and keep the data folder private to this account (0700/0600 on POSIX)."""
+    finish_interrupted(paths)
+    remove_staging(paths.root)
+    make_private(paths.root)
+
+
+def make_private(root: Path) -> None:
+    """Only this account may open the data folder and its top-level files (POSIX modes).
+
+    On Windows the per-user application-data folder's ACL already admits only the user,
+    SYSTEM and Administrators; a folder chosen elsewhere keeps the ACL it was given.
+    """
+    if os.name != "posix":
+        return
+    try:
+        root.chmod(0o700)
+        for path in root.iterdir():
+            if path.is_symlink():
+                continue
+            path.chmod(0o700 if path.is_dir() else 0o600)
+    except OSError:
+        log.warning("Could not make the data folder %s private", root, exc_info=True)
+
+
 def _no_keyring(paths: DataPaths) -> DataDirectoryError:
     database = paths.database
     if is_plain_sqlite(database):
@@ -293,34 +332,68 @@ def restore_casebook(
 ) -> RestoreResult:
     """Restore a backup without opening the current casebook (it may be what is damaged).
 
-    The backup's own keyring is opened with a password of its time (``name`` must have
-    been the head teacher then) or its recovery key. Nothing is changed until the whole
-    backup has been checked; the restore is then written into the restored audit trail.
+    Over an existing casebook the head teacher of that casebook *now* signs in (password,
+    or its recovery key) and only a backup of this casebook is taken: same identity, same
+    key. Into an empty data folder (a new PC) the backup's own keyring is opened with a
+    password of its time (``name`` must have been the head teacher then) or its recovery
+    key. When the key file here is lost or damaged, the backup's own head teacher may
+    restore it only if the backup's key opens the database here. Nothing is changed until
+    the whole backup has been checked; the restore is then written into the audit trail.
     The caller holds the data folder's lock.
     """
-    keyring = backup_keyring(archive)
-    if with_recovery_key:
-        key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(secret))
-    else:
-        key = open_backup_key(keyring, name, secret)
-
-    def allowed(database: Path) -> None:
-        if not with_recovery_key and role_in_backup(database, key, name) != Role.HEAD.value:
-            raise SignInError(
-                f"{name} was not the head teacher when the backup was made, so cannot restore "
-                "it. Nothing was changed."
-            )
-
     paths = prepare_data_dir(data_dir)
+    _tidy_after_interruption(paths)
+    now = utc_now()
+    store = KeyringStore(KeyringFile(paths.keyring))
     try:
-        current = KeyringStore(KeyringFile(paths.keyring)).load()
+        current = store.load()
     except KeyringDamagedError:  # a damaged current keyring is a reason to restore
         log.warning("The current keyring could not be read before a restore", exc_info=True)
         current = None
-    same_key = current is not None and current.check == key.check_value()
-    result = restore_backup(
-        paths, archive, key, utc_now(), current_key=key if same_key else None, allowed=allowed
-    )
+    has_database = paths.database.exists() and paths.database.stat().st_size > 0
+    if current is not None and current.wraps:
+        keys = CasebookKeys(store, KeyHolder())
+        if with_recovery_key:
+            key = keys.open_with_recovery_key(secret)
+        else:
+            key = keys.open_with_password(name, secret, now)
+        identity = casebook_identity(current, key, paths.keyring)
+
+        def head_now(database: Path) -> None:
+            if with_recovery_key:
+                return
+            try:  # the role in the current database; the backup's if that one is damaged
+                role = role_in_backup(paths.database, key, name)
+            except SQLITE_DATABASE_ERRORS:
+                role = role_in_backup(database, key, name)
+            if role != Role.HEAD.value:
+                raise SignInError(
+                    f"{name} is not the head teacher of this casebook, so cannot restore it. "
+                    "Nothing was changed."
+                )
+
+        result = restore_backup(
+            paths, archive, key, now, current_key=key, allowed=head_now, identity=identity
+        )
+    else:
+        keyring = backup_keyring(archive)
+        if with_recovery_key:
+            key = open_backup_key(keyring, RECOVERY, normalise_recovery_key(secret))
+        else:
+            key = open_backup_key(keyring, name, secret)
+        # A database whose key file is lost: only a backup whose key opens it. (A set-up
+        # that never made its first user holds nothing anyone can open.)
+        if has_database and current is None and not _opens(paths.database, key):
+            raise another_casebook(archive)
+
+        def head_then(database: Path) -> None:
+            if not with_recovery_key and role_in_backup(database, key, name) != Role.HEAD.value:
+                raise SignInError(
+                    f"{name} was not the head teacher when the backup was made, so cannot "
+                    "restore it. Nothing was changed."
+                )
+
+        result = restore_backup(paths, archive, key, now, allowed=head_then)
     services = open_casebook(data_dir, key=key)
     try:
         services.ctx.actor = "head (recovery key)" if with_recovery_key else name
@@ -330,3 +403,16 @@ def restore_casebook(
     finally:
         services.close()
     return result
+
+
+def _opens(database: Path, key: DataKey) -> bool:
+    """True when ``key`` is the key of the database file (its first page decrypts)."""
+    try:
+        connection = connect_encrypted(database, key)
+        try:
+            connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            connection.close()
+    except SQLITE_DATABASE_ERRORS:
+        return False
+    return True

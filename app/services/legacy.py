@@ -3,8 +3,9 @@
 Such a folder has a plain SQLite database, blobs stored in the clear under their SHA-256,
 and no keyring. The head teacher signs in with the password of that version (checked
 against its Argon2id hash); then everything is written again, encrypted, beside the old
-files, checked, and swapped in. The swap is recorded in a journal first, so a power cut
-part-way is finished at the next start; the plain files are removed at the end.
+files, checked, and swapped in. The swap is recorded in a journal first
+(``services.swap``), so a power cut part-way is finished at the next start; the plain
+files are removed at the end, before the journal, so none survive a cut either.
 
 Other users keep their accounts and roles but have no copy of the new key yet: the head
 teacher gives each a new password (Administration › Users, or ``casebook users
@@ -31,11 +32,13 @@ from app.files import replace_file
 from app.security.crypto import DataKey
 from app.security.keyring import RECOVERY, Keyring, KeyringFile, KeyringStore, user_key
 from app.services.keys import AWAITING_NOTE, normalise_recovery_key
+from app.services.swap import SwapPlan, fault_point, finish_swap, run_swap
 
 log = logging.getLogger(__name__)
 
 NEW = ".encrypting"
-JOURNAL = "encryption-in-progress"
+ASIDE = "plain-before-encryption"
+OLD_JOURNAL = "encryption-in-progress"  # written by versions before services.swap
 
 
 def is_plain_sqlite(path: Path) -> bool:
@@ -70,10 +73,11 @@ def is_plain_casebook(paths: DataPaths) -> bool:
 
 
 def finish_interrupted(paths: DataPaths) -> None:
-    """Complete a swap that a power cut interrupted (every new file was already checked)."""
-    if (paths.root / JOURNAL).exists():
+    """Complete a restore or encryption a power cut interrupted (its new files were checked)."""
+    if finish_swap(paths.root) is None and (paths.root / OLD_JOURNAL).exists():
+        # An earlier version's journal: its swap moved the same files in the same order.
         log.warning("Finishing the encryption of the casebook that was interrupted")
-        _swap(paths)
+        run_swap(paths.root, _plan(paths))
 
 
 def encrypt_casebook(paths: DataPaths, name: str, password: str) -> str:
@@ -95,6 +99,7 @@ def encrypt_casebook(paths: DataPaths, name: str, password: str) -> str:
     encrypted = plain.with_name(plain.name + NEW)
     _export(plain, encrypted, key)
     _seal_blobs(paths.blobs, paths.root / f"blobs{NEW}", key)
+    (paths.root / f"blobs{NEW}").mkdir(exist_ok=True)
     recovery = new_recovery_key()
     keyring = Keyring.new(key)
     keyring.add_wrap(RECOVERY, normalise_recovery_key(recovery), key)
@@ -102,9 +107,9 @@ def encrypt_casebook(paths: DataPaths, name: str, password: str) -> str:
     others = [u[0] for u in users if u[1] != wanted]
     if others:
         keyring.notes[AWAITING_NOTE] = "\n".join(user_key(other) for other in others)
+    fault_point("encrypt", "in:casebook.keys.encrypting")
     KeyringStore(KeyringFile(paths.keyring.with_name(paths.keyring.name + NEW))).save(keyring)
-    (paths.root / JOURNAL).write_text("swap\n", encoding="ascii")
-    _swap(paths)
+    run_swap(paths.root, _plan(paths))
     log.info("Encrypted the casebook (%d other user(s) need a new password)", len(others))
     return recovery
 
@@ -180,37 +185,33 @@ def _seal_blobs(plain_root: Path, sealed_root: Path, key: DataKey) -> None:
             if hashlib.sha256(data).hexdigest() != sha:
                 # Kept as it is: `evidence verify` will name the exhibit whose file changed.
                 log.warning("A stored file did not match its hash before encryption")
+            fault_point("encrypt", "in:sealed blob")
             stored = store.put_bytes(data)
             if stored.sha256 != sha and stored.path is not None:
                 # Keep the record's link: a changed file is sealed under the name it had,
                 # where reading it reports it damaged, as before.
+                fault_point("encrypt", "in:sealed blob renamed")
                 replace_file(stored.path, store.path_for(sha))
 
 
-def _swap(paths: DataPaths) -> None:
-    """Swap the checked encrypted files in, then remove every plain copy."""
+def _plan(paths: DataPaths) -> SwapPlan:
+    """The checked encrypted files in, the plain ones aside and then removed."""
     database = paths.database
-    aside = paths.root / "plain-before-encryption"
-    aside.mkdir(exist_ok=True)
-    new_db = database.with_name(database.name + NEW)
-    new_blobs = paths.root / f"blobs{NEW}"
-    new_keys = paths.keyring.with_name(paths.keyring.name + NEW)
-    if new_db.exists():
-        for suffix in ("", "-wal", "-shm"):
-            path = database.with_name(database.name + suffix)
-            if path.exists():
-                replace_file(path, aside / path.name)
-        replace_file(new_db, database)
-    if new_blobs.exists():
-        if paths.blobs.exists():
-            replace_file(paths.blobs, aside / "blobs")
-        replace_file(new_blobs, paths.blobs)
-    if new_keys.exists():
-        replace_file(new_keys, paths.keyring)
+    plain = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+    plain.append(paths.blobs)
+    new = [database.name, paths.blobs.name, paths.keyring.name]
     # Plain copies taken before earlier migrations hold the same records in the clear.
+    copies = []
     if paths.backups.is_dir():
-        for copy in paths.backups.glob("casebook-before-migration-*"):
-            if is_plain_sqlite(copy):
-                copy.unlink()
-    shutil.rmtree(aside, ignore_errors=True)
-    (paths.root / JOURNAL).unlink(missing_ok=True)
+        copies = [
+            f"{paths.backups.name}/{copy.name}"
+            for copy in sorted(paths.backups.glob("casebook-before-migration-*"))
+            if is_plain_sqlite(copy)
+        ]
+    return SwapPlan(
+        operation="encrypt",
+        aside=ASIDE,
+        moves_out=[path.name for path in plain if path.exists()],
+        moves_in=[(name + NEW, name) for name in new],
+        discard=[ASIDE, *copies, OLD_JOURNAL],
+    )

@@ -41,7 +41,9 @@ def test_backup_then_restore_brings_back_cases_evidence_and_letters(
     assert len(before_blobs) >= 7  # six pictures and a letter, plus their derivatives
     result = services.backups.backup(tmp_path / "backups")
     assert result.path.name.startswith("casebook-backup-20261124-")
-    assert check_archive(result.path, services.data_key)["blobs"]
+    check = tmp_path / "check"
+    check.mkdir()
+    assert check_archive(result.path, services.data_key, check)["blobs"]
     assert services.backups.last_good() == (clock.now, result.path)
 
     # Later work that the restore will take away again.
@@ -191,8 +193,10 @@ def test_a_backup_taken_while_cases_are_being_written_is_consistent(
         thread.join()
         writer.close()
     assert len(written) > 3
-    for result in results:
-        check_archive(result.path, services.data_key)  # integrity_check and every hash
+    for number, result in enumerate(results):
+        check = tmp_path / f"check-{number}"
+        check.mkdir()
+        check_archive(result.path, services.data_key, check)  # integrity_check, every hash
     restored = services.backups.restore(results[-1].path)
     services.close()
     assert restored.set_aside.is_dir()

@@ -293,9 +293,9 @@ def test_a_backup_of_another_casebook_is_refused_by_the_window_restore(
         foreign = other.backups.backup(tmp_path / "other-backups").path
     finally:
         other.close()
-    with pytest.raises(BackupError, match="another key") as caught:
-        services.backups.restore(foreign)
-    assert "Nothing was changed" in caught.value.message
+    with pytest.raises(BackupError, match="another casebook") as caught:
+        services.backups.restore(foreign, password=PASSWORD)
+    assert "nothing was changed" in caught.value.message
     assert services.cases.find_case("SM-2026-0001").title == TITLE
 
 

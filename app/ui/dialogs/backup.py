@@ -217,11 +217,19 @@ class BackupDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
+        confirm = ConfirmHeadDialog(self.services.ctx.current_user.name, self)
+        if confirm.exec() != QDialog.DialogCode.Accepted:
+            return
+        secret, recovery = confirm.secret.text(), confirm.use_recovery.isChecked()
         try:
             result = run_while_busy(
                 self,
                 "Checking the backup and restoring it…",
-                lambda: self.services.backups.restore(archive),
+                lambda: self.services.backups.restore(
+                    archive,
+                    password=None if recovery else secret,
+                    recovery_key=secret if recovery else None,
+                ),
             )
         except CasebookError as error:
             QMessageBox.warning(self, "Backup not restored", error.message)
@@ -235,6 +243,42 @@ class BackupDialog(QDialog):
         )
         self.restored.emit()
         self.accept()
+
+
+class ConfirmHeadDialog(QDialog):
+    """Before a restore: the head teacher types their password (or the recovery key) again."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Confirm the restore")
+        intro = QLabel(
+            f"A restore replaces the whole casebook. To confirm it, {name}, type your "
+            "password, or tick the box and type the casebook's recovery key.",
+            self,
+        )
+        intro.setWordWrap(True)
+        self.secret = QLineEdit(self)
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.use_recovery = QCheckBox("Use the recovery key instead of my password", self)
+        self.use_recovery.toggled.connect(self._recovery_toggled)
+        self.secret_label = QLabel("Password:", self)
+        form = QFormLayout()
+        form.addRow(self.secret_label, self.secret)
+        form.addRow("", self.use_recovery)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Restore")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def _recovery_toggled(self, on: bool) -> None:
+        self.secret_label.setText("Recovery key:" if on else "Password:")
+        self.secret.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
 
 class RestoreDamagedDialog(QDialog):
@@ -252,9 +296,10 @@ class RestoreDamagedDialog(QDialog):
         self.setWindowTitle("Restore from a backup")
         self.setMinimumWidth(560)
         intro = QLabel(
-            problem + "\n\nChoose a backup and sign in with the head teacher's password "
-            "from when it was made (or tick the box and type the recovery key). The damaged "
-            "files are kept aside, not deleted.",
+            problem + "\n\nChoose a backup of this casebook and sign in as its head teacher "
+            "(or tick the box and type the recovery key). If the key file is lost too, or "
+            "this is a new PC, use the password or recovery key from when the backup was "
+            "made. The damaged files are kept aside, not deleted.",
             self,
         )
         intro.setWordWrap(True)
