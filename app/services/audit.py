@@ -33,7 +33,7 @@ import secrets
 import threading
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -509,19 +509,7 @@ class AuditService:
         return record
 
     def _write_anchor(self, record: AuditCheckpointRecord) -> None:
-        document = {
-            "format": ANCHOR_FORMAT,
-            "checkpoint": {
-                "seq": record.seq,
-                "hash": record.hash,
-                "at": record.at.isoformat(),
-                "user": record.user,
-                "key_check": record.key_check,
-                "entry_key": record.entry_key,
-                "mac": record.mac,
-            },
-        }
-        _write_file(self.anchor_path, json.dumps(document, indent=1) + "\n")
+        _write_anchor(self.anchor_path, record)
 
     def _read_anchor(self) -> dict[str, Any] | None:
         """The checkpoint kept beside the keyring; {} when it is damaged, None when absent."""
@@ -1088,6 +1076,49 @@ def _filtered(query: Select[Any], audit_filter: AuditFilter) -> Select[Any]:
     if audit_filter.until is not None:
         query = query.where(AuditEntryRecord.at < audit_filter.until)
     return query
+
+
+def anchor_file(data_dir: Path) -> Path:
+    """Where the newest head teachers' checkpoint is kept outside the database."""
+    return data_dir / ANCHOR_FILE
+
+
+def write_anchor_row(data_dir: Path, row: Any) -> None:
+    """Keep a checkpoint read straight from a database (a restore) beside its keyring.
+
+    ``row`` is (seq, hash, at, user, key_check, entry_key, mac) as stored.
+    """
+    seq, digest, at, user, key_check, entry_key, mac = row
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    record = AuditCheckpointRecord(
+        seq=int(seq),
+        hash=str(digest),
+        at=at,
+        user=str(user),
+        key_check=str(key_check),
+        entry_key=str(entry_key),
+        mac=str(mac),
+    )
+    _write_anchor(anchor_file(data_dir), record)
+
+
+def _write_anchor(path: Path, record: AuditCheckpointRecord) -> None:
+    document = {
+        "format": ANCHOR_FORMAT,
+        "checkpoint": {
+            "seq": record.seq,
+            "hash": record.hash,
+            "at": record.at.isoformat(),
+            "user": record.user,
+            "key_check": record.key_check,
+            "entry_key": record.entry_key,
+            "mac": record.mac,
+        },
+    }
+    _write_file(path, json.dumps(document, indent=1) + "\n")
 
 
 def head_file(data_dir: Path) -> Path:

@@ -41,7 +41,7 @@ from app.evidence.blobstore import BlobStore
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
 from app.security.keyring import Keyring, KeyringDamagedError, user_key
-from app.services.audit import head_file
+from app.services.audit import anchor_file, head_file, write_anchor_row
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -522,7 +522,7 @@ def _swap_in(paths: DataPaths, staging: Path, now: datetime, current_key: DataKe
         aside = root / f"before-restore-{_stamp(now)}-{counter}"
     aside.mkdir()
     audit_head = head_file(root)
-    for path in (paths.blobs, audit_head, paths.keyring):
+    for path in (paths.blobs, audit_head, anchor_file(root), paths.keyring):
         if path.exists():
             os.replace(path, aside / path.name)
     os.replace(staging / "blobs", paths.blobs)
@@ -557,6 +557,19 @@ def _write_audit_head(paths: DataPaths, key: DataKey) -> None:
         connection.close()
     if row is not None:
         head_file(paths.root).write_text(f"{row[0]} {row[1]}\n", encoding="ascii")
+    # And the newest head teachers' checkpoint the restored trail holds, beside its keyring.
+    connection = connect_encrypted(paths.database, key)
+    try:
+        checkpoint = connection.execute(
+            "SELECT seq, hash, at, user, key_check, entry_key, mac FROM audit_checkpoints "
+            "ORDER BY seq DESC, id DESC LIMIT 1"
+        ).fetchone()
+    except SQLITE_DATABASE_ERRORS:
+        checkpoint = None  # a backup from before the trail was sealed
+    finally:
+        connection.close()
+    if checkpoint is not None:
+        write_anchor_row(paths.root, checkpoint)
 
 
 def _damaged(archive: Path, what: str) -> BackupError:
