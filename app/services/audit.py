@@ -657,8 +657,13 @@ class AuditService:
                 problems.add(f"The audit trail is out of order at {_describe(record)}.", record.seq)
             elif record.seq > expected_seq:
                 missing = record.seq - expected_seq
+                numbers = (
+                    f"number {expected_seq}"
+                    if missing == 1
+                    else f"numbers {expected_seq} to {record.seq - 1}"
+                )
                 problems.add(
-                    f"{missing} audit entr{'y' if missing == 1 else 'ies'} "
+                    f"{missing} audit entr{'y' if missing == 1 else 'ies'} ({numbers}) "
                     f"before {_describe(record)} {'has' if missing == 1 else 'have'} "
                     "been removed.",
                     record.seq,
