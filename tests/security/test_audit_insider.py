@@ -309,3 +309,60 @@ def test_a_head_teacher_added_later_gets_the_audit_key(trail: Trail) -> None:
             assert services.audit.verify().ok
         finally:
             services.close()
+
+
+def _as_before_sealing(data_dir: Path, clock: Clock) -> None:
+    """Take a casebook back to how the version before sealing left it (schema 0009)."""
+    from alembic import command
+
+    from app.db.engine import _alembic_config
+
+    services = open_casebook(data_dir, key=folder_key(data_dir, HEAD, HEAD_PASSWORD), clock=clock)
+    try:
+        config = _alembic_config()
+        with services.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0009_keyring")
+    finally:
+        services.close()
+    keyring_path = data_dir / "casebook.keys"
+    document = json.loads(keyring_path.read_bytes())
+    del document["notes"]["audit_key"]
+    keyring_path.write_text(json.dumps(document), encoding="utf-8")
+    (data_dir / ANCHOR_FILE).unlink()
+
+
+def test_a_casebook_from_before_sealing_is_checked_and_sealed_in(trail: Trail) -> None:
+    _as_before_sealing(trail.data_dir, trail.clock)
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        sealed = services.audit.entries(action="sealed audit trail")
+        assert len(sealed) == 1
+        assert f"{trail.newest + 1} earlier entries checked and sealed in" in sealed[0].detail
+        check = services.audit.verify()
+        assert check.ok, check.problems
+    finally:
+        services.close()
+    assert (trail.data_dir / ANCHOR_FILE).exists()
+    # The entries from before sealing are now as well guarded as the new ones.
+    victim = 4
+    with insider(trail) as connection:
+        _edit(connection, victim)
+        rechain(connection, trail.data_dir)
+    check, _ = _verify_as_head(trail)
+    assert check.broken_seq == victim, check.problems
+
+
+def test_a_trail_tampered_with_before_sealing_says_so_when_sealed(trail: Trail) -> None:
+    _as_before_sealing(trail.data_dir, trail.clock)
+    with insider(trail) as connection:
+        connection.execute("UPDATE audit_entries SET user = 'someone else' WHERE seq = 5")
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        sealed = services.audit.entries(action="sealed audit trail")[0]
+        assert "1 problem(s) were found in them first" in sealed.detail
+        assert "entry 5 (" in sealed.detail
+        check = services.audit.verify()
+        assert check.broken_seq == 5  # still named after sealing
+    finally:
+        services.close()
