@@ -663,9 +663,9 @@ class AuditService:
                     else f"numbers {expected_seq} to {record.seq - 1}"
                 )
                 problems.add(
-                    f"{missing} audit entr{'y' if missing == 1 else 'ies'} ({numbers}) "
+                    f"{missing} audit entr{'y' if missing == 1 else 'ies'} "
                     f"before {_describe(record)} {'has' if missing == 1 else 'have'} "
-                    "been removed.",
+                    f"been removed ({numbers}).",
                     record.seq,
                 )
             own = entry_hash(

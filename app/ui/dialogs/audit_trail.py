@@ -201,9 +201,11 @@ def write_atomically(path: Path, data: bytes) -> None:
 def check_sentence(check: AuditCheck) -> str:
     """The result of a check in one sentence (the first problem, and how many more)."""
     if check.ok:
+        # Say what could not be vouched for (a trail not sealed yet, a key not held).
+        limits = [note for note in check.notes if not note.startswith("Sealed since")]
         return (
             f"The audit trail is intact: all {check.entries:,} entries were checked and none "
-            "has been changed, removed or reordered."
+            "has been changed, removed or reordered." + "".join(" " + n for n in limits)
         )
     first, more = check.problems[0], len(check.problems) - 1
     if not more:
@@ -405,7 +407,7 @@ class AuditTrailDialog(QDialog):
         self.model.reload()  # the check itself is now in the trail
         self._show_count()
         self._show_result(check_sentence(check), check.ok)
-        self.result_label.setToolTip("\n".join(check.problems))
+        self.result_label.setToolTip("\n".join((*check.problems, *check.notes)))
         if check.broken_seq is not None:
             self.select_entry(check.broken_seq)
 
