@@ -66,7 +66,7 @@ def entry_key_after(key: bytes, steps: int) -> bytes:
 def entry_mac(key: bytes, seq: int, digest: str) -> str:
     """The MAC of entry ``seq`` whose chained hash is ``digest``."""
     message = f"audit entry\0{seq}\0{digest}".encode("ascii")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def macs_equal(a: str | None, b: str | None) -> bool:
