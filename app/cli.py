@@ -713,10 +713,11 @@ def _cmd_init(services: Services, args: argparse.Namespace) -> int:
 
 def _cmd_audit_verify(services: Services, _args: argparse.Namespace) -> int:
     check = services.audit.verify()
+    if check.ok:
+        sys.stdout.write(f"The audit trail is intact ({check.entries} entries checked).\n")
     for note in check.notes:
         sys.stdout.write(f"{note}\n")
     if check.ok:
-        sys.stdout.write(f"The audit trail is intact ({check.entries} entries checked).\n")
         return EXIT_OK
     for problem in check.problems:
         sys.stderr.write(f"casebook: {problem}\n")
