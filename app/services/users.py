@@ -200,6 +200,8 @@ class UserService:
         self.ctx.audit("signed in", user.name)
         if user.role is Role.HEAD:
             self._seal_at_sign_in()
+        elif self.audit is not None:
+            self.audit.audit_key = None  # another user in this process holds no copy
         return user
 
     def _audit_failures_now(self) -> None:
