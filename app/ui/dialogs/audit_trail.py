@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -310,6 +311,15 @@ class AuditTrailDialog(QDialog):
             "Confirm that no entry has been changed, removed or reordered since it was written"
         )
         self.check_button.clicked.connect(self.start_check)
+        # After a problem is reported, a head teacher holding the audit key may seal the
+        # trail as it now stands; what was found is written into the trail first.
+        self.reseal_button = QPushButton("Seal again…", self)
+        self.reseal_button.setToolTip(
+            "Write the problems found into the trail, then seal it as it now stands "
+            "(entries found changed stay reported)"
+        )
+        self.reseal_button.clicked.connect(self.confirm_reseal)
+        self.reseal_button.setVisible(False)
         self.export_button = QPushButton("Export as CSV…", self)
         self.export_button.setToolTip("Save the entries shown (with these filters) as a CSV file")
         self.export_button.clicked.connect(self.choose_export)
@@ -317,10 +327,17 @@ class AuditTrailDialog(QDialog):
         close.rejected.connect(self.reject)
         # Enter in a filter box only filters: no button of this window is pressed by it.
         close_button = close.button(QDialogButtonBox.StandardButton.Close)
-        for button in (self.clear_button, self.check_button, self.export_button, close_button):
+        for button in (
+            self.clear_button,
+            self.check_button,
+            self.reseal_button,
+            self.export_button,
+            close_button,
+        ):
             button.setAutoDefault(False)
         actions = QHBoxLayout()
         actions.addWidget(self.check_button)
+        actions.addWidget(self.reseal_button)
         actions.addWidget(self.export_button)
         actions.addStretch(1)
         actions.addWidget(close)
@@ -408,6 +425,7 @@ class AuditTrailDialog(QDialog):
         self._show_count()
         self._show_result(check_sentence(check), check.ok)
         self.result_label.setToolTip("\n".join((*check.problems, *check.notes)))
+        self.reseal_button.setVisible(not check.ok and self._audit.audit_key is not None)
         if check.broken_seq is not None:
             self.select_entry(check.broken_seq)
 
@@ -415,6 +433,35 @@ class AuditTrailDialog(QDialog):
         self.check_job = None
         self.check_button.setEnabled(True)
         self._show_result(message, False)
+
+    def confirm_reseal(self) -> None:
+        """Ask before sealing the trail again after a reported problem."""
+        answer = QMessageBox.question(
+            self,
+            "Seal the audit trail again",
+            "The problems found will be written into the audit trail, and the trail sealed as "
+            "it now stands. Entries found changed will still be reported by every check. "
+            "Seal it again?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.reseal()
+
+    def reseal(self) -> None:
+        """Seal the trail again on a worker thread, then check it afresh."""
+        if self.check_job is not None:
+            return
+        self.reseal_button.setVisible(False)
+        self.check_button.setEnabled(False)
+        self._show_result("Sealing the audit trail again…", None)
+        job = _Job(self._audit.reseal, "The audit trail could not be sealed again")
+        job.signals.finished.connect(self._resealed)
+        job.signals.failed.connect(self._check_failed)
+        self.check_job = job
+        self.pool.start(job)
+
+    def _resealed(self, _found: AuditCheck) -> None:
+        self.check_job = None
+        self.start_check()
 
     def select_entry(self, seq: int) -> bool:
         """Select and scroll to entry ``seq`` if the filters show it."""
