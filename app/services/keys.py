@@ -249,18 +249,19 @@ class CasebookKeys:
                 "and try again."
             )
         try:
-            key = self._open_wrap(keyring, user_key(name), password)
+            key, kek = self._open_wrap(keyring, user_key(name), password)
         except WrongKeyError:
             raise self._wrong_password(name, now) from None
         except _WrapDamaged:
             self._note_failure(shown, "key wrap damaged")
             raise self._wrap_damaged(entry["name"]) from None
-        self._after_open(keyring, user_key(name), password)
+        self._after_open(keyring, user_key(name), kek)
         return key
 
-    def _open_wrap(self, keyring: Keyring, slot: str, secret: str) -> DataKey:
-        """The data key from one wrap; WrongKeyError for a wrong secret, _WrapDamaged if the
-        wrap itself was damaged. Remembers what opens the slot's copy of the audit key.
+    def _open_wrap(self, keyring: Keyring, slot: str, secret: str) -> tuple[DataKey, bytes]:
+        """The data key (and the secret's key) from one wrap; WrongKeyError for a wrong
+        secret, _WrapDamaged if the wrap itself was damaged. Remembers what opens the slot's
+        copy of the audit key.
         """
         entry = keyring.wraps[slot]
         digest = entry.get("digest")
@@ -279,22 +280,21 @@ class CasebookKeys:
         if key.check_value() != keyring.check:
             raise _WrapDamaged(slot)
         self.unlocked = (slot, unlock_key(kek))
-        return key
+        return key, kek
 
-    def _after_open(self, keyring: Keyring, slot: str, secret: str) -> None:
+    def _after_open(self, keyring: Keyring, slot: str, kek: bytes) -> None:
         """Clear the wrong-password count; give an older wrap its checksum and check value."""
         entry = keyring.wraps[slot]
         if not (entry.get("failed") or entry.get("retry_after")) and "digest" in entry:
             return
-        unlocked = self.unlocked
+        salt = entry.get("salt")
 
         def tidy(k: Keyring) -> None:
             stored = k.wraps.get(slot)
             if stored is None:
                 return
             stored.update(failed=0, locked=False, retry_after=None)
-            if "digest" not in stored and unlocked is not None and unlocked[0] == slot:
-                kek = derive_key(secret, _unb64(stored["salt"]), KdfCost.from_dict(stored["kdf"]))
+            if "digest" not in stored and stored.get("salt") == salt:
                 stored["verifier"] = _verifier(kek)
                 stored["digest"] = _digest(slot, stored)
 
@@ -355,7 +355,7 @@ class CasebookKeys:
             raise SignInError("The recovery key is not right; check it against the printed copy.")
         secret = normalise_recovery_key(recovery_key)
         try:
-            key = self._open_wrap(keyring, RECOVERY, secret)
+            key, kek = self._open_wrap(keyring, RECOVERY, secret)
         except WrongKeyError:
             self._note_failure("(recovery key)", "recovery key refused")
             raise SignInError(
@@ -364,7 +364,7 @@ class CasebookKeys:
         except _WrapDamaged:
             self._note_failure("(recovery key)", "key wrap damaged")
             raise self._wrap_damaged("the recovery key") from None
-        self._after_open(keyring, RECOVERY, secret)
+        self._after_open(keyring, RECOVERY, kek)
         return key
 
     def pending_audit(self) -> list[dict[str, str]]:

@@ -123,3 +123,22 @@ def test_every_failed_sign_in_reaches_the_trail_whatever_the_name(
                 assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
     finally:
         head.close()
+
+
+def test_a_wrap_from_before_checksums_gets_one_at_its_next_sign_in(
+    casebook: Path, clock: Clock
+) -> None:
+    keyring_path = casebook / "casebook.keys"
+    document = json.loads(keyring_path.read_bytes())
+    for field in ("digest", "verifier"):
+        del document["wraps"]["mrs office"][field]
+    keyring_path.write_text(json.dumps(document), encoding="utf-8")
+    open_signed_in(casebook, OFFICE, OFFICE_PASSWORD, clock=clock).close()
+    assert "digest" in json.loads(keyring_path.read_bytes())["wraps"]["mrs office"]
+    _flip(casebook, "mrs office", "wrapped")
+    services = open_casebook(casebook, clock=clock)
+    try:
+        with pytest.raises(SignInError, match="damaged"):
+            services.users.sign_in(OFFICE, OFFICE_PASSWORD)
+    finally:
+        services.close()
