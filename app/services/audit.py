@@ -995,12 +995,15 @@ def forget_case_details(session: Session, reference: str, now: datetime) -> None
 
 def highest_reference_number(session: Session, year: int) -> int:
     """The highest case number of ``year`` the trail has ever sealed details for."""
-    numbers = session.scalars(
-        select(AuditCaseKeyRecord.reference).where(
-            AuditCaseKeyRecord.reference.like(f"SM-{year:04d}-%")
-        )
-    ).all()
-    return max((int(ref.rsplit("-", 1)[1]) for ref in numbers if is_reference(ref)), default=0)
+    column = AuditCaseKeyRecord.reference
+    # A range on the key (not LIKE) so the index is used; longer numbers are higher ones.
+    newest = session.scalar(
+        select(column)
+        .where(column >= f"SM-{year:04d}-", column < f"SM-{year:04d}.")
+        .order_by(func.length(column).desc(), column.desc())
+        .limit(1)
+    )
+    return int(newest.rsplit("-", 1)[1]) if newest and is_reference(newest) else 0
 
 
 def raise_no_key() -> NoReturn:

@@ -120,13 +120,15 @@ _ROLE_ORDER = {role.value: number for number, role in enumerate(CaseRole)}
 
 def _highest_deleted(session: Session, year: int) -> int:
     """The highest number of ``year`` that a deleted case, or the audit trail, has used."""
-    deleted = session.scalars(
-        select(CaseDeletionRecord.reference).where(
-            CaseDeletionRecord.reference.like(f"SM-{year:04d}-%")
-        )
-    ).all()
-    numbers = [parse_reference(r)[1] for r in deleted if is_reference(r)]
-    return max([*numbers, highest_reference_number(session, year)])
+    column = CaseDeletionRecord.reference
+    deleted = session.scalar(
+        select(column)
+        .where(column >= f"SM-{year:04d}-", column < f"SM-{year:04d}.")
+        .order_by(func.length(column).desc(), column.desc())
+        .limit(1)
+    )
+    number = parse_reference(deleted)[1] if deleted and is_reference(deleted) else 0
+    return max(number, highest_reference_number(session, year))
 
 
 def _changed_since(reference: str, last: EventRecord | None) -> str:
