@@ -48,6 +48,7 @@ from app.db.models import (
 )
 from app.domain.access import Permission
 from app.domain.dates import format_date_time, format_date_time_seconds, london_midnight
+from app.domain.errors import AccessDenied
 from app.domain.reference import is_reference
 from app.security.audit_chain import (
     AuditKey,
@@ -1008,8 +1009,6 @@ def highest_reference_number(session: Session, year: int) -> int:
 
 def raise_no_key() -> NoReturn:
     """Refuse a head teacher's action on the seal to someone without the audit key."""
-    from app.domain.errors import AccessDenied
-
     raise AccessDenied(
         "You do not hold the head teachers' audit key; a head teacher who holds it can give "
         "it to you by setting your password."
