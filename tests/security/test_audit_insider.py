@@ -22,6 +22,7 @@ from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
+from app.security.audit_chain import entry_key_after, entry_mac, next_entry_key
 from app.services.audit import ANCHOR_FILE, GENESIS, HEAD_FILE, entry_hash
 from app.services.casebook import open_casebook
 from tests.conftest import Clock, folder_key, open_signed_in
@@ -97,13 +98,8 @@ def rechain(connection: Any, data_dir: Path) -> None:
     rows = connection.execute(
         "SELECT id, seq, at, user, action, target, detail, hash FROM audit_entries ORDER BY id"
     ).fetchall()
-    try:
-        from app.security.audit_chain import entry_mac, next_entry_key
-
-        state = connection.execute("SELECT entry_key FROM audit_seal").fetchone()
-        live_key: bytes | None = bytes.fromhex(state[0]) if state and state[0] else None
-    except Exception:  # the trail before sealing had no MACs to forge
-        live_key = None
+    state = connection.execute("SELECT entry_key FROM audit_seal").fetchone()
+    live_key: bytes | None = bytes.fromhex(state[0]) if state and state[0] else None
     prev = GENESIS
     for row_id, seq, at, user, action, target, detail, old_hash in rows:
         digest = entry_hash(prev, seq, _as_utc(at), user, action, target, detail)
@@ -367,3 +363,35 @@ def test_a_trail_tampered_with_before_sealing_says_so_when_sealed(trail: Trail) 
         assert check.broken_seq == 5  # still named after sealing
     finally:
         services.close()
+
+
+def test_a_key_copied_earlier_is_useless_after_the_next_head_sign_in(trail: Trail) -> None:
+    with insider(trail) as connection:
+        (copied,) = connection.execute("SELECT entry_key FROM audit_seal").fetchone()
+        (copied_at,) = connection.execute("SELECT key_seq FROM audit_seal").fetchone()
+    _work_as(trail.data_dir, trail.clock, HEAD, HEAD_PASSWORD, 1)  # a new checkpoint
+    _work_as(trail.data_dir, trail.clock, OFFICE, OFFICE_PASSWORD, 3)
+    newest = _newest(trail.data_dir)
+    victim = newest - 1  # written after the checkpoint that followed the copy
+    with insider(trail) as connection:
+        _edit(connection, victim)
+        rows = connection.execute(
+            "SELECT id, seq, at, user, action, target, detail FROM audit_entries "
+            "WHERE seq >= ? ORDER BY seq",
+            (victim,),
+        ).fetchall()
+        (prev,) = connection.execute(
+            "SELECT hash FROM audit_entries WHERE seq = ?", (victim - 1,)
+        ).fetchone()
+        for row_id, seq, at, user, action, target, detail in rows:
+            digest = entry_hash(prev, seq, _as_utc(at), user, action, target, detail)
+            # The best the insider can do: ratchet on from the key they copied.
+            key = entry_key_after(bytes.fromhex(copied), seq - copied_at)
+            connection.execute(
+                "UPDATE audit_entries SET prev_hash = ?, hash = ?, mac = ? WHERE id = ?",
+                (prev, digest, entry_mac(key, seq, digest), row_id),
+            )
+            prev = digest
+        (trail.data_dir / HEAD_FILE).write_text(f"{rows[-1][1]} {prev}\n", encoding="ascii")
+    check, _ = _verify_as_head(trail)
+    assert check.broken_seq == victim, check.problems
