@@ -661,6 +661,9 @@ def _register_security(commands: Any) -> None:
     actions = audit.add_subparsers(dest="audit_command", parser_class=_Parser, metavar="ACTION")
     actions.required = True
     actions.add_parser("verify", help="check that no entry was edited, removed or reordered")
+    actions.add_parser(
+        "reseal", help="after a reported problem: record it and seal the trail as it stands"
+    )
     export = actions.add_parser("export", help="save the audit trail as CSV")
     export.add_argument("--out", required=True, metavar="FILE.csv")
     export.add_argument("--user", default="", metavar="NAME", help="only this user's entries")
@@ -721,10 +724,23 @@ def _cmd_audit_verify(services: Services, _args: argparse.Namespace) -> int:
     check = services.audit.verify()
     if check.ok:
         sys.stdout.write(f"The audit trail is intact ({check.entries} entries checked).\n")
+    for note in check.notes:
+        sys.stdout.write(f"{note}\n")
+    if check.ok:
         return EXIT_OK
     for problem in check.problems:
         sys.stderr.write(f"casebook: {problem}\n")
     return EXIT_REFUSED
+
+
+def _cmd_audit_reseal(services: Services, _args: argparse.Namespace) -> int:
+    check = services.audit.reseal()
+    found = f"{len(check.problems)} problem(s) recorded in the trail" if check.problems else ""
+    sys.stdout.write(
+        f"The audit trail is sealed again{' (' + found + ')' if found else ''}; the files "
+        "beside the database have been written afresh.\n"
+    )
+    return EXIT_OK
 
 
 def _cmd_audit_export(services: Services, args: argparse.Namespace) -> int:
@@ -786,6 +802,7 @@ SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "init": _cmd_init,
     "audit verify": _cmd_audit_verify,
     "audit export": _cmd_audit_export,
+    "audit reseal": _cmd_audit_reseal,
     "users list": _cmd_users_list,
     "users add": _cmd_users_add,
     "users unlock": _cmd_users_unlock,

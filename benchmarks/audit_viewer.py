@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _casebook import cached, open_signed_in, set_up
 from sqlalchemy import func, insert, select
 
-from app.db.models import AuditEntryRecord
+from app.db.models import AuditEntryRecord, AuditSealRecord
+from app.security.audit_chain import entry_key_after, entry_mac, next_entry_key
 from app.services.audit import GENESIS, entry_hash, head_file
 
 ENTRIES = 100_000
@@ -51,6 +52,10 @@ def _build(building: Path, count: int) -> None:
             .limit(1)
         ).first()
         existing = int(session.scalar(select(func.count(AuditEntryRecord.id))) or 0)
+        state = session.get(AuditSealRecord, 1)
+        assert state is not None and state.entry_key is not None
+        # The bulk entries are MACed exactly as the app would have: the key ratchets on.
+        key = entry_key_after(bytes.fromhex(state.entry_key), 0)
     seq, prev = (last.seq, last.hash) if last else (0, GENESIS)
     at = datetime(2023, 9, 1, 8, 0, tzinfo=UTC)
     rows = []
@@ -71,14 +76,19 @@ def _build(building: Path, count: int) -> None:
                     "detail": "",
                     "prev_hash": prev,
                     "hash": digest,
+                    "mac": entry_mac(key, seq, digest),
                 }
             )
+            key = next_entry_key(key)
             prev = digest
             if len(rows) >= 10_000:
                 connection.execute(insert(AuditEntryRecord), rows)
                 rows = []
         if rows:
             connection.execute(insert(AuditEntryRecord), rows)
+        connection.execute(
+            AuditSealRecord.__table__.update().values(key_seq=seq + 1, entry_key=key.hex())
+        )
     services.close()
     head_file(building).write_text(f"{seq} {prev}\n", encoding="ascii")
 

@@ -330,6 +330,44 @@ class AuditEntryRecord(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # HMAC of seq and hash under this entry's own key (services/audit.py); None before the
+    # trail was sealed.
+    mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditSealRecord(Base):
+    """The key the next audit entry is MACed with (one row; None until the trail is sealed)."""
+
+    __tablename__ = "audit_seal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_seq: Mapped[int] = mapped_column(Integer)
+    entry_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditCheckpointRecord(Base):
+    """A head teacher's seal over the trail up to ``seq``, and the next run's sealed key."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user: Mapped[str] = mapped_column(String(60))
+    key_check: Mapped[str] = mapped_column(String(32))
+    entry_key: Mapped[str] = mapped_column(String(200))
+    mac: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCaseKeyRecord(Base):
+    """The key sealing the details of one case's audit entries; None once it is deleted."""
+
+    __tablename__ = "audit_case_keys"
+
+    reference: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # ----- Shared storage (issue 8): blobs in the database for a casebook on a server ---------

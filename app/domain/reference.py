@@ -23,3 +23,8 @@ def parse_reference(text: str) -> tuple[int, int]:
             field="reference",
         )
     return int(match.group(1)), int(match.group(2))
+
+
+def is_reference(text: str) -> bool:
+    """True when ``text`` is exactly a case reference as the casebook writes it."""
+    return bool(_PATTERN.match(text)) and text == text.strip().upper()

@@ -204,14 +204,18 @@ class Keyring:
     def _slot(name: str) -> str:
         return RECOVERY if name == RECOVERY else user_key(name)
 
-    def add_wrap(self, name: str, secret: str, key: DataKey, cost: KdfCost | None = None) -> None:
-        """Wrap the data key for ``name`` under ``secret`` (a new password replaces the old)."""
+    def add_wrap(self, name: str, secret: str, key: DataKey, cost: KdfCost | None = None) -> bytes:
+        """Wrap the data key for ``name`` under ``secret`` (a new password replaces the old).
+
+        Returns the key-encryption key, for whatever else is wrapped for the same secret.
+        """
         if key.check_value() != self.check:
             raise ValueError("the data key does not belong to this keyring")
         cost = checked_cost((cost or wrap_cost()).as_dict())
         slot = self._slot(name)
         salt = secrets.token_bytes(16)
-        nonce, wrapped = wrap_key(derive_key(secret, salt, cost), key, slot)
+        kek = derive_key(secret, salt, cost)
+        nonce, wrapped = wrap_key(kek, key, slot)
         previous = self.wraps.get(slot, {})
         self.wraps[slot] = {
             "name": " ".join(name.split()),
@@ -224,6 +228,7 @@ class Keyring:
             "retry_after": None,
             "created_at": previous.get("created_at"),
         }
+        return kek
 
     def remove_wrap(self, name: str) -> None:
         """Take away a user's copy of the key."""

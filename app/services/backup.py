@@ -53,7 +53,7 @@ from app.security.keyring import (
     derived_identity,
     user_key,
 )
-from app.services.audit import head_file
+from app.services.audit import anchor_file, head_file, write_anchor_row
 from app.services.context import ServiceContext
 from app.services.keys import CasebookKeys, KeyHolder
 from app.services.swap import SwapPlan, fault_point, fsync_dir, journal_exists, run_swap
@@ -665,11 +665,14 @@ def _swap_in(paths: DataPaths, staging: Path, now: datetime, current_key: DataKe
         counter += 1
         aside = root / f"before-restore-{_stamp(now)}-{counter}"
     audit_head = head_file(root)
-    current = [paths.blobs, audit_head, paths.keyring]
+    anchor = anchor_file(root)
+    current = [paths.blobs, audit_head, anchor, paths.keyring]
     current += [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "")]
     new = [("blobs", paths.blobs.name), (DATABASE, database.name), (KEYRING, paths.keyring.name)]
     if (staging / audit_head.name).exists():
         new.append((audit_head.name, audit_head.name))
+    if (staging / anchor.name).exists():
+        new.append((anchor.name, anchor.name))
     plan = SwapPlan(
         operation="restore",
         aside=aside.name,
@@ -702,6 +705,19 @@ def _stage_audit_head(staging: Path, key: DataKey) -> None:
             out.write(f"{row[0]} {row[1]}\n".encode("ascii"))
             out.flush()
             os.fsync(out.fileno())
+    # And the newest head teachers' checkpoint the restored trail holds, beside its keyring.
+    connection = connect_encrypted(staging / DATABASE, key)
+    try:
+        checkpoint = connection.execute(
+            "SELECT seq, hash, at, user, key_check, entry_key, mac FROM audit_checkpoints "
+            "ORDER BY seq DESC, id DESC LIMIT 1"
+        ).fetchone()
+    except SQLITE_DATABASE_ERRORS:
+        checkpoint = None  # a backup from before the trail was sealed
+    finally:
+        connection.close()
+    if checkpoint is not None:
+        write_anchor_row(staging, checkpoint)
 
 
 def _damaged(archive: Path, what: str) -> BackupError:

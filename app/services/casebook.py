@@ -256,7 +256,7 @@ def open_casebook(
         letters=letters,
         workflow=workflow,
         reports=ReportService(ctx, cases, evidence, letters, workflow),
-        users=UserService(ctx, keys, lambda: services.open_database()),
+        users=UserService(ctx, keys, lambda: services.open_database(), audit),
         audit=audit,
         backups=BackupService(
             ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine, holder.get

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.models import (
     CaseCategoryRecord,
+    CaseDeletionRecord,
     CasePersonRecord,
     CaseRecord,
     EventRecord,
@@ -47,7 +48,7 @@ from app.domain.records import (
     CaseSort,
     Event,
 )
-from app.domain.reference import format_reference, parse_reference
+from app.domain.reference import format_reference, is_reference, parse_reference
 from app.domain.status import (
     CLOSED_STATUSES,
     STATUS_LABELS,
@@ -55,6 +56,7 @@ from app.domain.status import (
     check_transition,
 )
 from app.domain.validation import check_case_draft, clean_text
+from app.services.audit import highest_reference_number
 from app.services.checklist import sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
@@ -116,6 +118,19 @@ def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
 _ROLE_ORDER = {role.value: number for number, role in enumerate(CaseRole)}
 
 
+def _highest_deleted(session: Session, year: int) -> int:
+    """The highest number of ``year`` that a deleted case, or the audit trail, has used."""
+    column = CaseDeletionRecord.reference
+    deleted = session.scalar(
+        select(column)
+        .where(column >= f"SM-{year:04d}-", column < f"SM-{year:04d}.")
+        .order_by(func.length(column).desc(), column.desc())
+        .limit(1)
+    )
+    number = parse_reference(deleted)[1] if deleted and is_reference(deleted) else 0
+    return max(number, highest_reference_number(session, year))
+
+
 def _changed_since(reference: str, last: EventRecord | None) -> str:
     who = f" by {last.actor} at {format_date_time(last.at)}" if last else ""
     return (
@@ -168,7 +183,9 @@ class CaseService:
         last = session.scalar(
             select(func.max(CaseRecord.ref_number)).where(CaseRecord.ref_year == year)
         )
-        number = (last or 0) + 1
+        # A deleted case's reference is never issued again: its deletion record and its
+        # audit history still name it.
+        number = max(last or 0, _highest_deleted(session, year)) + 1
         case = CaseRecord(
             reference=format_reference(year, number),
             ref_year=year,

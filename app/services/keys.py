@@ -5,14 +5,25 @@ Wrong guesses are counted in the keyring itself (the database cannot be read unt
 key is open), back off, and lock the account after ``MAX_FAILED_SIGN_INS`` in a row;
 each failure waits in the keyring until the next successful sign-in writes it into the
 audit trail.
+
+A wrap also carries a plain checksum of itself and a check value of its password's key,
+so a wrap damaged on disk is told apart from a wrong password: it says "damaged" and
+does not count towards the lock. The password's key also opens the user's copy of the
+head teachers' audit key (``security/audit_chain.py``), kept in the keyring's notes.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from app.domain.access import MAX_FAILED_SIGN_INS, back_off
 from app.domain.errors import (
@@ -21,12 +32,20 @@ from app.domain.errors import (
     KeyFileError,
     SignInError,
 )
-from app.security.crypto import DataKey, KdfCost, WrongKeyError
+from app.security.audit_chain import AuditKey, unlock_key
+from app.security.crypto import (
+    DataKey,
+    KdfCost,
+    WrongKeyError,
+    derive_key,
+    unwrap_key,
+)
 from app.security.keyring import (
     RECOVERY,
     Keyring,
     KeyringDamagedError,
     KeyringStore,
+    checked_cost,
     user_key,
     wrap_cost,
 )
@@ -35,6 +54,15 @@ log = logging.getLogger(__name__)
 
 # Users of a casebook encrypted after they were made, still waiting for a new password.
 AWAITING_NOTE = "awaiting_new_password"
+# The head teachers' audit key, wrapped for each of them and the recovery key.
+AUDIT_KEY_NOTE = "audit_key"
+# How many sign-in failures wait at most for the audit trail (a script hammering names
+# cannot grow the file).
+PENDING_LIMIT = 200
+
+
+class _WrapDamaged(Exception):
+    """A wrap whose checksum, or whose password check, shows it was damaged on disk."""
 
 
 @dataclass
@@ -55,6 +83,8 @@ class CasebookKeys:
         self.store = store
         self.holder = holder
         self.cost = cost or wrap_cost()
+        # (slot, key that opens that slot's copy of the audit key) after a successful open.
+        self.unlocked: tuple[str, bytes] | None = None
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
@@ -96,14 +126,24 @@ class CasebookKeys:
         keyring = self.load()
         return keyring.user_names() if keyring else []
 
-    def wrap_for(self, name: str, secret: str) -> None:
-        """Let ``name`` (or RECOVERY) open the casebook with ``secret``; needs the open key."""
+    def wrap_for(self, name: str, secret: str, audit_key: AuditKey | None = None) -> None:
+        """Let ``name`` (or RECOVERY) open the casebook with ``secret``; needs the open key.
+
+        With ``audit_key`` (a head teacher's account, or the recovery key) the same secret
+        also opens a copy of the head teachers' audit key; without it any older copy of
+        this user's is removed (it was wrapped for a password that no longer exists).
+        """
         key = self.holder.key
         if key is None:
             raise SignInError("Sign in first.")
 
         def wrap(keyring: Keyring) -> None:
-            keyring.add_wrap(name, secret, key, self.cost)
+            kek = keyring.add_wrap(name, secret, key, self.cost)
+            slot = _slot(name)
+            entry = keyring.wraps[slot]
+            entry["verifier"] = _verifier(kek)
+            entry["digest"] = _digest(slot, entry)
+            _set_audit_wrap(keyring, slot, entry, audit_key, unlock_key(kek))
             awaiting = keyring.notes.get(AWAITING_NOTE)
             if awaiting:
                 left = [n for n in awaiting.split("\n") if n and n != user_key(name)]
@@ -113,7 +153,72 @@ class CasebookKeys:
 
     def remove(self, name: str) -> None:
         """Take away ``name``'s copy of the key."""
-        self._change(lambda keyring: keyring.remove_wrap(name))
+
+        def remove(keyring: Keyring) -> None:
+            keyring.remove_wrap(name)
+            _set_audit_wrap(keyring, _slot(name), None, None, None)
+
+        self._change(remove)
+
+    # ----- the head teachers' audit key -----------------------------------------------
+
+    def audit_key_exists(self) -> bool:
+        """True once a head teachers' audit key has been made for this casebook."""
+        keyring = self.load()
+        return keyring is not None and bool(_audit_note(keyring).get("check"))
+
+    def open_audit_key(self) -> AuditKey | None:
+        """The audit key from the copy of whoever just signed in (None if they hold none)."""
+        keyring = self.load()
+        if keyring is None or self.unlocked is None:
+            return None
+        slot, unlock = self.unlocked
+        note = _audit_note(keyring)
+        wrap = note.get("wraps", {}).get(slot)
+        entry = keyring.wraps.get(slot)
+        if not wrap or entry is None or wrap.get("salt") != entry.get("salt"):
+            return None
+        try:
+            audit_key = AuditKey.unwrap(unlock, slot, wrap)
+        except WrongKeyError:
+            log.warning("The copy of the audit key for %s does not open", slot)
+            return None
+        if audit_key.check_value() != note.get("check"):
+            log.warning("The copy of the audit key for %s is not the casebook's", slot)
+            return None
+        return audit_key
+
+    def start_audit_key(self, audit_key: AuditKey) -> None:
+        """Make ``audit_key`` the casebook's (no one holds a copy until ``wrap_for``)."""
+
+        def start(keyring: Keyring) -> None:
+            keyring.notes[AUDIT_KEY_NOTE] = json.dumps(
+                {"check": audit_key.check_value(), "wraps": {}}, sort_keys=True
+            )
+
+        self._change(start)
+
+    def make_audit_key(self) -> AuditKey:
+        """A new audit key, held by whoever just signed in (a casebook sealed for the first
+        time); the recovery key and other head teachers get it when their secret is next set.
+        """
+        if self.unlocked is None:
+            raise SignInError("Sign in first.")
+        slot, unlock = self.unlocked
+        audit_key = AuditKey.new()
+        self.start_audit_key(audit_key)
+
+        def give(keyring: Keyring) -> None:
+            entry = keyring.wraps.get(slot)
+            if entry is not None:
+                _set_audit_wrap(keyring, slot, entry, audit_key, unlock)
+
+        self._change(give)
+        return audit_key
+
+    def take_audit_key(self, name: str) -> None:
+        """Remove ``name``'s copy of the audit key (no longer a head teacher)."""
+        self._change(lambda keyring: _set_audit_wrap(keyring, _slot(name), None, None, None))
 
     # ----- opening --------------------------------------------------------------------
 
@@ -143,14 +248,64 @@ class CasebookKeys:
                 "and try again."
             )
         try:
-            key = keyring.open_with(name, password)
+            key, kek = self._open_wrap(keyring, user_key(name), password)
         except WrongKeyError:
             raise self._wrong_password(name, now) from None
-        except KeyringDamagedError as error:
-            raise self.damaged() from error
-        if entry.get("failed") or entry.get("retry_after"):
-            self._change(lambda k: _clear(k, name))
+        except _WrapDamaged:
+            self._note_failure(shown, "key wrap damaged")
+            raise self._wrap_damaged(entry["name"]) from None
+        self._after_open(keyring, user_key(name), kek)
         return key
+
+    def _open_wrap(self, keyring: Keyring, slot: str, secret: str) -> tuple[DataKey, bytes]:
+        """The data key (and the secret's key) from one wrap; WrongKeyError for a wrong
+        secret, _WrapDamaged if the wrap itself was damaged. Remembers what opens the slot's
+        copy of the audit key.
+        """
+        entry = keyring.wraps[slot]
+        digest = entry.get("digest")
+        if digest is not None and not hmac.compare_digest(str(digest), _digest(slot, entry)):
+            raise _WrapDamaged(slot)
+        try:
+            kek = derive_key(secret, _unb64(entry["salt"]), checked_cost(entry["kdf"]))
+            key = unwrap_key(kek, _unb64(entry["nonce"]), _unb64(entry["wrapped"]), slot)
+        except WrongKeyError:
+            verifier = entry.get("verifier")
+            if verifier is not None and hmac.compare_digest(str(verifier), _verifier(kek)):
+                raise _WrapDamaged(slot) from None  # the secret is right; the wrap is not
+            raise
+        except (ValueError, KeyError, TypeError, binascii.Error) as error:
+            raise _WrapDamaged(slot) from error
+        if key.check_value() != keyring.check:
+            raise _WrapDamaged(slot)
+        self.unlocked = (slot, unlock_key(kek))
+        return key, kek
+
+    def _after_open(self, keyring: Keyring, slot: str, kek: bytes) -> None:
+        """Clear the wrong-password count; give an older wrap its checksum and check value."""
+        entry = keyring.wraps[slot]
+        if not (entry.get("failed") or entry.get("retry_after")) and "digest" in entry:
+            return
+        salt = entry.get("salt")
+
+        def tidy(k: Keyring) -> None:
+            stored = k.wraps.get(slot)
+            if stored is None:
+                return
+            stored.update(failed=0, locked=False, retry_after=None)
+            if "digest" not in stored and stored.get("salt") == salt:
+                stored["verifier"] = _verifier(kek)
+                stored["digest"] = _digest(slot, stored)
+
+        self._change(tidy)
+
+    def _wrap_damaged(self, name: str) -> SignInError:
+        return SignInError(
+            f"The copy of the casebook's key for {name} in "
+            f"{self.store.storage.describe()} is damaged, so no password can open it; the "
+            "head teacher can set a new password for this account, or use the recovery key. "
+            "Nothing has been changed."
+        )
 
     def _wrong_password(self, name: str, now: datetime) -> SignInError:
         refusal: SignInError = SignInError("The user name or password is not right.")
@@ -185,7 +340,7 @@ class CasebookKeys:
         def note(keyring: Keyring) -> None:
             # A bounded queue: a script hammering unknown names cannot grow the file.
             keyring.pending_audit = [
-                *keyring.pending_audit[-199:],
+                *keyring.pending_audit[-(PENDING_LIMIT - 1) :],
                 {"user": name or "(no name)", "at": "", "detail": detail},
             ]
 
@@ -194,28 +349,40 @@ class CasebookKeys:
     def open_with_recovery_key(self, recovery_key: str) -> DataKey:
         """The data key from the recovery key; SignInError when the key is not right."""
         keyring = self._keyring()
+        if RECOVERY not in keyring.wraps:
+            self._note_failure("(recovery key)", "recovery key refused")
+            raise SignInError("The recovery key is not right; check it against the printed copy.")
+        secret = normalise_recovery_key(recovery_key)
         try:
-            return keyring.open_with(RECOVERY, normalise_recovery_key(recovery_key))
+            key, kek = self._open_wrap(keyring, RECOVERY, secret)
         except WrongKeyError:
             self._note_failure("(recovery key)", "recovery key refused")
             raise SignInError(
                 "The recovery key is not right; check it against the printed copy."
             ) from None
-        except KeyringDamagedError as error:
-            raise self.damaged() from error
+        except _WrapDamaged:
+            self._note_failure("(recovery key)", "key wrap damaged")
+            raise self._wrap_damaged("the recovery key") from None
+        self._after_open(keyring, RECOVERY, kek)
+        return key
 
-    def take_pending_audit(self) -> list[dict[str, str]]:
-        """Sign-in failures recorded while the casebook was shut, now to be audited."""
+    def pending_audit(self) -> list[dict[str, str]]:
+        """Sign-in failures recorded while the casebook was shut, still to be audited."""
         keyring = self.load()
-        if keyring is None or not keyring.pending_audit:
-            return []
-        pending = list(keyring.pending_audit)
+        return list(keyring.pending_audit) if keyring is not None else []
+
+    def drop_pending_audit(self, written: list[dict[str, str]]) -> None:
+        """Forget the failures now in the audit trail (only once they are written there)."""
+        if not written:
+            return
 
         def clear(k: Keyring) -> None:
-            k.pending_audit = k.pending_audit[len(pending) :]
+            if k.pending_audit[: len(written)] == written:
+                k.pending_audit = k.pending_audit[len(written) :]
+            else:  # the queue moved on meanwhile (it is bounded): drop what matches
+                k.pending_audit = [f for f in k.pending_audit if f not in written]
 
         self._change(clear)
-        return pending
 
     def note(self, name: str) -> str:
         """A plain fact kept in the keyring (readable before anyone signs in)."""
@@ -245,6 +412,58 @@ class CasebookKeys:
     def unlock_account(self, name: str) -> None:
         """Clear ``name``'s lock and wrong-password count."""
         self._change(lambda keyring: _clear(keyring, name))
+
+
+def _slot(name: str) -> str:
+    return RECOVERY if name == RECOVERY else user_key(name)
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(str(text).encode("ascii"), validate=True)
+
+
+def _digest(slot: str, entry: dict[str, Any]) -> str:
+    """A plain checksum of a wrap: tells a damaged wrap from a wrong password."""
+    fields = [slot, entry.get("kdf"), entry.get("salt"), entry.get("nonce"), entry.get("wrapped")]
+    fields.append(entry.get("verifier"))
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _verifier(kek: bytes) -> str:
+    """A check value of a password's key (as costly to guess against as the wrap itself)."""
+    return hmac.new(kek, b"password check", hashlib.sha256).hexdigest()[:32]
+
+
+def _audit_note(keyring: Keyring) -> dict[str, Any]:
+    try:
+        note = json.loads(keyring.notes.get(AUDIT_KEY_NOTE, "") or "{}")
+    except ValueError:
+        return {}
+    return note if isinstance(note, dict) else {}
+
+
+def _set_audit_wrap(
+    keyring: Keyring,
+    slot: str,
+    entry: dict[str, Any] | None,
+    audit_key: AuditKey | None,
+    unlock: bytes | None,
+) -> None:
+    """Put (or, without a key, remove) ``slot``'s copy of the audit key in the notes."""
+    note = _audit_note(keyring)
+    if not note:
+        return
+    wraps = dict(note.get("wraps", {}))
+    if audit_key is None or entry is None or unlock is None:
+        if wraps.pop(slot, None) is None:
+            return
+    else:
+        if audit_key.check_value() != note.get("check"):
+            return
+        wraps[slot] = {"salt": entry["salt"], **audit_key.wrap(unlock, slot)}
+    note["wraps"] = wraps
+    keyring.notes[AUDIT_KEY_NOTE] = json.dumps(note, sort_keys=True)
 
 
 def _clear(keyring: Keyring, name: str) -> None:

@@ -59,6 +59,7 @@ from app.domain.retention import (
 from app.domain.status import CLOSED_STATUSES, STATUS_LABELS, CaseStatus
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
+from app.services.audit import forget_case_details
 from app.services.cases import add_event, visible_cases
 from app.services.context import ServiceContext, resources_dir
 from app.services.evidence import EvidenceService, referenced_blob_hashes
@@ -343,6 +344,8 @@ class RetentionService:
                     reference=reference, deleted_at=now, deleted_by=self.ctx.actor, reason=reason
                 )
             )
+            # The audit trail's details of this case (title, names, file names) go with it.
+            forget_case_details(session, reference, now)
             if sqlite:
                 # Merge the search index so the deleted case's words leave it too.
                 session.execute(text("INSERT INTO case_search(case_search) VALUES ('optimize')"))
@@ -350,6 +353,7 @@ class RetentionService:
         if sqlite:
             with self.ctx.sessions() as session:
                 session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        self.ctx.audit("case deleted", reference, reason)
         log.info("Deleted case %s (%d files checked)", reference, len(hashes))
         return DeletionRecord(reference, now, self.ctx.actor, reason)
 

@@ -27,8 +27,10 @@ from app.domain.access import (
 )
 from app.domain.dates import format_date_time
 from app.domain.errors import SignInError, ValidationError
+from app.security.audit_chain import AuditKey
 from app.security.crypto import DataKey
 from app.security.keyring import RECOVERY, user_key
+from app.services.audit import AuditService
 from app.services.context import ServiceContext
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.services.keys import CasebookKeys, normalise_recovery_key
@@ -52,9 +54,12 @@ class UserService:
         ctx: ServiceContext,
         keys: CasebookKeys,
         open_database: Callable[[], None],
+        audit: AuditService | None = None,
     ) -> None:
         self.ctx = ctx
         self.keys = keys
+        # The audit trail, whose seal head teachers hold the key to (services/audit.py).
+        self.audit = audit
         # Called once the data key is open: migrates and tidies the database (casebook.py).
         self._open_database = open_database
 
@@ -80,12 +85,38 @@ class UserService:
                 raise ValidationError("This casebook already has users; sign in instead.")
             session.add(self._new_record(name, Role.HEAD))
         # The recovery wrap first: a user who can sign in always has a recovery key behind.
-        self.keys.wrap_for(RECOVERY, normalise_recovery_key(key))
-        self.keys.wrap_for(name, password)
+        audit_key = AuditKey.new()
+        self.keys.start_audit_key(audit_key)
+        self.keys.wrap_for(RECOVERY, normalise_recovery_key(key), audit_key)
+        self.keys.wrap_for(name, password, audit_key)
         self.ctx.user = SignedInUser(name, Role.HEAD)
         self.ctx.actor = name
+        if self.audit is not None:
+            self.audit.audit_key = audit_key
+            self.audit.checkpoint(new_key=True)
         self.ctx.audit("set up casebook", name)
         return key
+
+    def _held_audit_key(self, role: Role) -> AuditKey | None:
+        """The audit key to give an account of ``role`` along with its password, if held."""
+        if role is not Role.HEAD or self.audit is None:
+            return None
+        return self.audit.audit_key
+
+    def _seal_at_sign_in(self) -> None:
+        """A head teacher's sign-in: open their copy of the audit key and make a checkpoint.
+
+        A casebook from before sealing gets its audit key now, held by this head teacher.
+        """
+        if self.audit is None:
+            return
+        audit_key = self.keys.open_audit_key()
+        if audit_key is not None:
+            self.audit.audit_key = audit_key
+            self.audit.checkpoint()
+        elif not self.keys.audit_key_exists():
+            self.audit.audit_key = self.keys.make_audit_key()
+            self.audit.checkpoint(new_key=True)
 
     def _new_record(self, name: str, role: Role) -> UserRecord:
         return UserRecord(
@@ -110,7 +141,7 @@ class UserService:
             session.add(record)
             session.flush()
             info = self._info(record, self.keys.lock_states())
-        self.keys.wrap_for(name, password)
+        self.keys.wrap_for(name, password, self._held_audit_key(role))
         return info
 
     def list_users(self) -> list[UserInfo]:
@@ -167,24 +198,35 @@ class UserService:
         self.ctx.actor = user.name
         self._audit_failures_now()
         self.ctx.audit("signed in", user.name)
+        if user.role is Role.HEAD:
+            self._seal_at_sign_in()
+        elif self.audit is not None:
+            self.audit.audit_key = None  # another user in this process holds no copy
         return user
 
     def _audit_failures_now(self) -> None:
         """Write sign-in failures held in the keyring into the audit trail, once it is open."""
         if self.keys.holder.key is None or self.ctx.audit_sink is None:
             return
-        for failure in self.keys.take_pending_audit():
-            detail = failure.get("detail", "")
-            when = failure.get("at", "")
-            action = (
-                "recovery key refused" if detail == "recovery key refused" else "sign-in failed"
-            )
-            self.ctx.audit_sink(
-                failure.get("user", "(no name)"),
-                action,
-                failure.get("user", ""),
-                f"{detail} (tried {_uk_time(when)})" if when else detail,
-            )
+        # Each failure leaves the keyring only once it is in the trail: a failure to write
+        # one must never lose the others.
+        written: list[dict[str, str]] = []
+        try:
+            for failure in self.keys.pending_audit():
+                detail = str(failure.get("detail", ""))
+                when = str(failure.get("at", ""))
+                action = (
+                    "recovery key refused" if detail == "recovery key refused" else "sign-in failed"
+                )
+                self.ctx.audit_sink(
+                    str(failure.get("user", "(no name)")),
+                    action,
+                    str(failure.get("user", "")),
+                    f"{detail} (tried {_uk_time(when)})" if when else detail,
+                )
+                written.append(failure)
+        finally:
+            self.keys.drop_pending_audit(written)
 
     def check_password(self, password: str) -> None:
         """Unlock the window: the signed-in user types their password again."""
@@ -204,9 +246,9 @@ class UserService:
         self.ctx.require(Permission.MANAGE_USERS, action="set password", target=name)
         with self.ctx.sessions() as session:
             record = self._find(session, name)
-            real_name = record.name
+            real_name, role = record.name, Role(record.role)
         check_password_strength(new_password, real_name)
-        self.keys.wrap_for(real_name, new_password)
+        self.keys.wrap_for(real_name, new_password, self._held_audit_key(role))
 
     def reset_password(self, name: str, recovery_key: str, new_password: str) -> SignedInUser:
         """Set a new password with the recovery key; this also unlocks the account and signs
@@ -218,8 +260,13 @@ class UserService:
             self.keys.holder.key = key
             self._open_database()
         with self.ctx.sessions() as session:
-            real_name = self._find(session, name).name
-        self.keys.wrap_for(real_name, new_password)
+            record = self._find(session, name)
+            real_name, role = record.name, Role(record.role)
+        # The recovery key's copy of the audit key, if it has one, passes to the new password.
+        audit_key = self.keys.open_audit_key() if role is Role.HEAD else None
+        if audit_key is not None and self.audit is not None:
+            self.audit.audit_key = audit_key
+        self.keys.wrap_for(real_name, new_password, audit_key)
         self._audit_as(real_name, "password reset with recovery key", real_name, "")
         return self._signed_in(real_name, key, now)
 
@@ -228,7 +275,7 @@ class UserService:
         name = self.ctx.current_user.name
         self.sign_in(name, old_password)
         check_password_strength(new_password, name)
-        self.keys.wrap_for(name, new_password)
+        self.keys.wrap_for(name, new_password, self._held_audit_key(self.ctx.current_user.role))
         self.ctx.audit("changed password", name)
 
     def _audit_as(self, user: str, action: str, target: str, detail: str) -> None:
@@ -259,6 +306,9 @@ class UserService:
                     )
             if refusal is None:
                 record.role = role.value
+                if role is not Role.HEAD:
+                    # A head teacher no more: their copy of the audit key goes.
+                    self.keys.take_audit_key(record.name)
             info = self._info(record, self.keys.lock_states())
         if refusal is not None:
             self.ctx.audit("refused: change role", info.name, "the only head teacher")

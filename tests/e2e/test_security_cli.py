@@ -89,3 +89,19 @@ def test_audit_verify_names_an_edited_entry(tmp_path: Path) -> None:
     exported = cli("audit", "export", "--out", str(out), "--user", "head", data_dir=data, env=head)
     assert exported.returncode == 0, exported.stderr
     assert "signed in" in out.read_text(encoding="utf-8-sig")
+
+
+def test_audit_verify_reports_a_missing_head_file_until_resealed(tmp_path: Path) -> None:
+    data = tmp_path / "casebook"
+    head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
+    assert cli("demo", data_dir=data, env=head).returncode == 0
+    (data / "audit-head.txt").unlink()
+    for _ in range(2):  # the sign-in of a check does not write it again
+        bad = cli("audit", "verify", data_dir=data, env=head)
+        assert bad.returncode == 1
+        assert "audit-head.txt" in bad.stderr and "missing" in bad.stderr
+    resealed = cli("audit", "reseal", data_dir=data, env=head)
+    assert resealed.returncode == 0, resealed.stderr
+    assert "sealed again" in resealed.stdout
+    good = cli("audit", "verify", data_dir=data, env=head)
+    assert good.returncode == 0, good.stderr

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -192,9 +193,11 @@ def write_atomically(path: Path, data: bytes) -> None:
 def check_sentence(check: AuditCheck) -> str:
     """The result of a check in one sentence (the first problem, and how many more)."""
     if check.ok:
+        # Say what could not be vouched for (a trail not sealed yet, a key not held).
+        limits = [note for note in check.notes if not note.startswith("Sealed since")]
         return (
             f"The audit trail is intact: all {check.entries:,} entries were checked and none "
-            "has been changed, removed or reordered."
+            "has been changed, removed or reordered." + "".join(" " + n for n in limits)
         )
     first, more = check.problems[0], len(check.problems) - 1
     if not more:
@@ -299,6 +302,15 @@ class AuditTrailDialog(QDialog):
             "Confirm that no entry has been changed, removed or reordered since it was written"
         )
         self.check_button.clicked.connect(self.start_check)
+        # After a problem is reported, a head teacher holding the audit key may seal the
+        # trail as it now stands; what was found is written into the trail first.
+        self.reseal_button = QPushButton("Seal again…", self)
+        self.reseal_button.setToolTip(
+            "Write the problems found into the trail, then seal it as it now stands "
+            "(entries found changed stay reported)"
+        )
+        self.reseal_button.clicked.connect(self.confirm_reseal)
+        self.reseal_button.setVisible(False)
         self.export_button = QPushButton("Export as CSV…", self)
         self.export_button.setToolTip("Save the entries shown (with these filters) as a CSV file")
         self.export_button.clicked.connect(self.choose_export)
@@ -306,10 +318,17 @@ class AuditTrailDialog(QDialog):
         close.rejected.connect(self.reject)
         # Enter in a filter box only filters: no button of this window is pressed by it.
         close_button = close.button(QDialogButtonBox.StandardButton.Close)
-        for button in (self.clear_button, self.check_button, self.export_button, close_button):
+        for button in (
+            self.clear_button,
+            self.check_button,
+            self.reseal_button,
+            self.export_button,
+            close_button,
+        ):
             button.setAutoDefault(False)
         actions = QHBoxLayout()
         actions.addWidget(self.check_button)
+        actions.addWidget(self.reseal_button)
         actions.addWidget(self.export_button)
         actions.addStretch(1)
         actions.addWidget(close)
@@ -396,7 +415,8 @@ class AuditTrailDialog(QDialog):
         self.model.reload()  # the check itself is now in the trail
         self._show_count()
         self._show_result(check_sentence(check), check.ok)
-        self.result_label.setToolTip("\n".join(check.problems))
+        self.result_label.setToolTip("\n".join((*check.problems, *check.notes)))
+        self.reseal_button.setVisible(not check.ok and self._audit.audit_key is not None)
         if check.broken_seq is not None:
             self.select_entry(check.broken_seq)
 
@@ -404,6 +424,35 @@ class AuditTrailDialog(QDialog):
         self.check_job = None
         self.check_button.setEnabled(True)
         self._show_result(message, False)
+
+    def confirm_reseal(self) -> None:
+        """Ask before sealing the trail again after a reported problem."""
+        answer = QMessageBox.question(
+            self,
+            "Seal the audit trail again",
+            "The problems found will be written into the audit trail, and the trail sealed as "
+            "it now stands. Entries found changed will still be reported by every check. "
+            "Seal it again?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.reseal()
+
+    def reseal(self) -> None:
+        """Seal the trail again on a worker thread, then check it afresh."""
+        if self.check_job is not None:
+            return
+        self.reseal_button.setVisible(False)
+        self.check_button.setEnabled(False)
+        self._show_result("Sealing the audit trail again…", None)
+        job = _Job(self._audit.reseal, "The audit trail could not be sealed again")
+        job.signals.finished.connect(self._resealed)
+        job.signals.failed.connect(self._check_failed)
+        self.check_job = job
+        self.pool.start(job)
+
+    def _resealed(self, _found: AuditCheck) -> None:
+        self.check_job = None
+        self.start_check()
 
     def select_entry(self, seq: int) -> bool:
         """Select and scroll to entry ``seq`` if the filters show it."""
