@@ -34,6 +34,7 @@ from reportlab.platypus import (
 
 from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
 from app.pdf.fonts import REGULAR
+from app.pdf.sanitise import sanitise_pdf
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -489,7 +490,7 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
     template.addPageTemplates([PageTemplate("page", [frame])])
     template.build(story.items, canvasmaker=numbered_canvas(_footer(doc)))
     if not story.slots:
-        return out.getvalue()
+        return sanitise_pdf(out.getvalue())
     if progress:
         progress("Including PDF pages")
     reader = PdfReader(io.BytesIO(out.getvalue()))
@@ -508,4 +509,5 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
         )
     result = io.BytesIO()
     writer.write(result)
-    return result.getvalue()
+    # Pages merged in from exhibits can bring links, scripts and actions with them.
+    return sanitise_pdf(result.getvalue())
