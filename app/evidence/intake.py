@@ -36,7 +36,10 @@ MAX_NAME_CHARS = 120
 MAX_PDF_PAGES = 500  # a 500-page PDF is a book; screenshots and letters are a few pages
 MAX_PDF_PAGE_SIDE = 14_400  # points: 5 m, the largest page the PDF standard describes
 MAX_PDF_INFLATED = 64 * 1024 * 1024  # bytes all compressed streams inflate to, together
-MAX_PDF_PICTURE_PIXELS = 200_000_000  # pixels of all pictures in one PDF, together
+MAX_PDF_PICTURE_PIXELS = 100_000_000  # pixels of all pictures in one PDF, together
+# Bytes of drawing instructions one page may hold (its content and the forms it uses):
+# a quarter of a megabyte of dense line drawing takes the viewer about two seconds.
+MAX_PDF_PAGE_DRAWING = 256 * 1024
 MAX_TEXT_BYTES = 512 * 1024  # a long chat export; larger text is better saved as PDF
 MAX_TEXT_LINE = 10_000  # characters on one line
 
@@ -408,6 +411,12 @@ def _measure_pdf(data: bytes, shown: str, limits: IntakeLimits) -> None:
                     raise _too_costly(shown, "has a page more than 5 metres on a side")
                 if width < 1 or height < 1:
                     raise _corrupt(shown, "PDF document")
+                if _drawing_cost(page) > MAX_PDF_PAGE_DRAWING:
+                    raise _too_costly(
+                        shown,
+                        f"has a page with more than {format_size(MAX_PDF_PAGE_DRAWING)} "
+                        "of drawing instructions",
+                    )
             inflated = 0
             pixels = 0
             for obj in pdf.objects:
@@ -431,6 +440,29 @@ def _measure_pdf(data: bytes, shown: str, limits: IntakeLimits) -> None:
     except (pikepdf.PdfError, ValueError, TypeError, OverflowError, zlib.error) as error:
         log.info("Refused a PDF that could not be measured: %s", type(error).__name__)
         raise _corrupt(shown, "PDF document") from None
+
+
+def _drawing_cost(page: Any) -> int:
+    """Bytes of drawing instructions on one page: its content streams and form XObjects."""
+    import pikepdf
+
+    contents = page.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if isinstance(xobjects, pikepdf.Dictionary):
+        streams += [
+            x
+            for x in xobjects.values()
+            if isinstance(x, pikepdf.Stream) and x.get("/Subtype") == pikepdf.Name.Form
+        ]
+    total = 0
+    for stream in streams:
+        if isinstance(stream, pikepdf.Stream):
+            total += _stream_cost(stream, MAX_PDF_PAGE_DRAWING - total)
+            if total > MAX_PDF_PAGE_DRAWING:
+                break
+    return total
 
 
 def _stream_cost(stream: Any, budget: int) -> int:
@@ -495,9 +527,8 @@ def decode_text(data: bytes) -> tuple[str, str, str] | None:
 def _inspect_text(data: bytes, shown: str, limits: IntakeLimits) -> InspectedFile:
     if len(data) > limits.max_text_bytes:
         raise EvidenceRejected(
-            f"{shown} is {format_size(len(data))} of text, more than the "
-            f"{format_size(limits.max_text_bytes)} accepted as one text exhibit; "
-            "please save it as PDF or add it in parts."
+            f"{shown} holds more text than the {format_size(limits.max_text_bytes)} accepted "
+            "as one text exhibit; please save it as PDF or add it in parts."
         )
     decoded = decode_text(data)
     if decoded is None:

@@ -4,7 +4,9 @@ bombs, animated pictures. Each is a real file a stranger could send."""
 from __future__ import annotations
 
 import io
+import struct
 import zlib
+from collections.abc import Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf, Stream, String
@@ -222,18 +224,35 @@ ACTIVE_PDFS = {
 # ----- things that cost later ----------------------------------------------------------
 
 
-def inflating_pdf(inflated_mb: int = 1024) -> bytes:
-    """About 1 MB on disk whose one content stream inflates to ``inflated_mb`` MB."""
-    pdf = _page_pdf()
-    compressor = zlib.compressobj(9)
+def _flate_of_spaces(megabytes: int) -> bytes:
+    """A valid zlib stream of ``megabytes`` MB of spaces, made in milliseconds: after a
+    full flush each further megabyte compresses to the same bytes, so they are repeated."""
     chunk = b" " * (1024 * 1024)
-    parts = [compressor.compress(chunk) for _ in range(inflated_mb)]
-    parts.append(compressor.flush())
-    raw = b"".join(parts)
-    stream = Stream(pdf, raw)
-    stream.Filter = Name.FlateDecode
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
+    again = deflater.compress(chunk) + deflater.flush(zlib.Z_FULL_FLUSH)
+    checksum = 1
+    for _ in range(megabytes):
+        checksum = zlib.adler32(chunk, checksum)
+    body = first + again * (megabytes - 1) + deflater.flush()
+    return b"\x78\xda" + body + struct.pack(">I", checksum)
+
+
+def inflating_pdf(inflated_mb: int = 1024, side: int = 4000) -> bytes:
+    """A small file holding one grey picture of side x side pixels whose data inflates to
+    ``inflated_mb`` MB (far more than the picture needs when ``inflated_mb`` is large)."""
+    pdf = _page_pdf()
+    image = Stream(pdf, _flate_of_spaces(inflated_mb))
+    image.Filter = Name.FlateDecode
+    image.Type = Name.XObject
+    image.Subtype = Name.Image
+    image.Width = side
+    image.Height = side
+    image.ColorSpace = Name.DeviceGray
+    image.BitsPerComponent = 8
     page = pdf.pages[0].obj
-    page.Contents = Array([page.Contents, stream])
+    page.Resources.XObject = Dictionary(Im0=image)
+    page.Contents = Array([page.Contents, Stream(pdf, b"q 400 0 0 400 100 100 cm /Im0 Do Q")])
     out = io.BytesIO()
     pdf.save(out, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none)
     return out.getvalue()
@@ -248,7 +267,8 @@ def many_pages_pdf(pages: int) -> bytes:
 
 def huge_page_pdf(side: float = 14_400) -> bytes:
     pdf = Pdf.new()
-    pdf.add_blank_page(page_size=(side, side))
+    page = Dictionary(Type=Name.Page, MediaBox=Array([0, 0, side, side]))
+    pdf.pages.append(pikepdf.Page(page))
     return _save(pdf)
 
 
@@ -286,3 +306,109 @@ def animated_gif(frames: int = 300, side: int = 400) -> bytes:
     out = io.BytesIO()
     pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], duration=40, loop=0)
     return out.getvalue()
+
+
+def many_jpegs_pdf(count: int, side: int = 2000) -> bytes:
+    """``count`` JPEG pictures of side x side on one page (small files, many pixels)."""
+    pdf = _page_pdf()
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), "teal").save(out, "JPEG", quality=30)
+    jpeg = out.getvalue()
+    resources = pdf.pages[0].obj.Resources
+    resources.XObject = Dictionary()
+    content = []
+    for n in range(count):
+        image = Stream(pdf, jpeg)
+        image.Type = Name.XObject
+        image.Subtype = Name.Image
+        image.Width = side
+        image.Height = side
+        image.ColorSpace = Name.DeviceRGB
+        image.BitsPerComponent = 8
+        image.Filter = Name.DCTDecode
+        resources.XObject[f"/Im{n}"] = image
+        content.append(f"q 80 0 0 80 {n % 7 * 80} {n // 7 % 9 * 80} cm /Im{n} Do Q")
+    page = pdf.pages[0].obj
+    page.Contents = Array([page.Contents, Stream(pdf, " ".join(content).encode())])
+    return _save(pdf)
+
+
+def drawing_pdf(kilobytes: int) -> bytes:
+    """One page whose drawing is ``kilobytes`` KB of line strokes across the page, the
+    slowest kind of drawing to show (compressed, so the file itself is small)."""
+    pdf = _page_pdf()
+    ops = b"".join(
+        f"{n % 500} {n % 700} m {(n * 7) % 500} {(n * 3) % 700} l S\n".encode()
+        for n in range(20000)
+    )
+    body = (ops * (kilobytes * 1024 // len(ops) + 1))[: kilobytes * 1024]
+    body = body[: body.rfind(b"\n") + 1]
+    stream = Stream(pdf, body)
+    page = pdf.pages[0].obj
+    page.Contents = Array([page.Contents, stream])
+    out = io.BytesIO()
+    pdf.save(out, compress_streams=True)
+    return out.getvalue()
+
+
+def lines_of_text(size: int, line: int) -> bytes:
+    """``size`` bytes of chat-like text in lines of ``line`` characters."""
+    row = (("Message from a parent about the school trip " * (line // 40 + 1))[: line - 1]) + "\n"
+    return (row * (size // len(row) + 1))[:size].encode()
+
+
+def corpus() -> dict[str, tuple[str, Callable[[], bytes], bool]]:
+    """Files beyond the refused set: id -> (file name, maker, accepted?)."""
+    from app.evidence.intake import (
+        MAX_PDF_INFLATED,
+        MAX_PDF_PAGE_DRAWING,
+        MAX_PDF_PAGES,
+        MAX_TEXT_BYTES,
+        MAX_TEXT_LINE,
+    )
+
+    mb = 1024 * 1024
+    items: dict[str, tuple[str, Callable[[], bytes], bool]] = {
+        f"active_{kind}": (f"{kind}.pdf", make, True) for kind, make in ACTIVE_PDFS.items()
+    }
+    items.update(
+        {
+            "pdf_inflating_to_1gb": ("small.pdf", lambda: inflating_pdf(1024), False),
+            "pdf_inflating_just_under": (
+                "spaces.pdf",
+                # A 7,900 x 7,900 grey picture: 62 MB once inflated.
+                lambda: inflating_pdf(MAX_PDF_INFLATED // mb - 2, 7_900),
+                True,
+            ),
+            "pdf_8mb_of_drawing": ("drawing.pdf", lambda: drawing_pdf(8 * 1024), False),
+            "pdf_most_drawing": (
+                "chart.pdf",
+                lambda: drawing_pdf(MAX_PDF_PAGE_DRAWING // 1024 - 16),
+                True,
+            ),
+            "pdf_max_pages": ("book.pdf", lambda: many_pages_pdf(MAX_PDF_PAGES), True),
+            "pdf_too_many_pages": ("longer.pdf", lambda: many_pages_pdf(MAX_PDF_PAGES + 1), False),
+            "pdf_largest_page": ("poster.pdf", lambda: huge_page_pdf(14_400), True),
+            "pdf_page_too_large": ("banner.pdf", lambda: huge_page_pdf(20_000), False),
+            "pdf_24_large_jpegs": ("photos.pdf", lambda: many_jpegs_pdf(24), True),
+            "pdf_30_large_jpegs": ("more-photos.pdf", lambda: many_jpegs_pdf(30), False),
+            "pdf_400_flate_pictures": ("grey.pdf", lambda: many_images_pdf(400), False),
+            "text_10mb_one_line": ("dump.txt", lambda: one_line_text(10 * mb), False),
+            "text_1mb_one_line": ("chat.txt", lambda: one_line_text(mb), False),
+            "text_line_too_long": ("line.txt", lambda: one_line_text(MAX_TEXT_LINE + 1), False),
+            "text_largest_lines": (
+                "wide.txt",
+                lambda: lines_of_text(MAX_TEXT_BYTES, MAX_TEXT_LINE),
+                True,
+            ),
+            "text_largest_chat": (
+                "chat-export.txt",
+                lambda: lines_of_text(MAX_TEXT_BYTES, 80),
+                True,
+            ),
+            "text_too_large": ("bigger.txt", lambda: lines_of_text(MAX_TEXT_BYTES + 1, 80), False),
+            "gif_300_frames": ("animated.gif", lambda: animated_gif(300, 400), True),
+            "gif_large_animated": ("big-animated.gif", lambda: animated_gif(5, 3000), True),
+        }
+    )
+    return items

@@ -67,7 +67,7 @@ from app.domain.evidence import EvidenceKind, Exhibit
 from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
-from app.ui.views.evidence_viewer import PictureView, decode_with_pillow
+from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
 
 log = logging.getLogger(__name__)
 
@@ -538,7 +538,7 @@ class EvidenceTab(QWidget):
         else:
             self.picture.clear_picture()
             decoded = decode_text(data)
-            self.text.setPlainText(decoded[0] if decoded else "")
+            self.text.setPlainText(display_text(decoded[0]) if decoded else "")
             self.stack.setCurrentWidget(self.text)
         self._update_actions()
         self._zoom_changed(self.picture.zoom)
