@@ -19,6 +19,7 @@ from typing import Any
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from app.domain.errors import EvidenceRejected
+from app.domain.validation import JOINERS, hidden_characters, joiner_belongs, show_hidden
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +156,12 @@ class IntakeLimits:
 def display_name(name: str) -> str:
     """A file name made safe to show and store as text: no folders, no control characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Joiners that belong in a name (see app.domain.validation) are kept as typed.
     cleaned = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}" for ch in base
+        ch
+        if unicodedata.category(ch)[0] != "C" or (ch in JOINERS and joiner_belongs(base, i))
+        else "\N{REPLACEMENT CHARACTER}"
+        for i, ch in enumerate(base)
     ).strip()
     if not cleaned or cleaned in (".", ".."):
         cleaned = "unnamed file"
@@ -177,6 +182,14 @@ def format_size(size: int) -> str:
 def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) -> InspectedFile:
     """Decide what ``data`` is from its content; raise ``EvidenceRejected`` when refused."""
     limits = limits or IntakeLimits()
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    hidden = hidden_characters(base)
+    if hidden:
+        raise EvidenceRejected(
+            f"{display_name(show_hidden(base))} has invisible characters in its name "
+            f"({', '.join(hidden)}) that change how it is shown; please rename the file and "
+            "add it again."
+        )
     shown = display_name(name)
     size = len(data)
     if size == 0:
