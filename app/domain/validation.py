@@ -89,6 +89,21 @@ def clean_text(value: str, label: str, limit: int, *, multiline: bool = False) -
     return text
 
 
+MAX_SEARCH_WORDS = 50
+MAX_SEARCH_CHARS = 1_000
+
+
+def check_search(text: str) -> None:
+    """Refuse a search too long to run: each word is a condition of its own, and SQLite
+    refuses a query of a few hundred ("Expression tree is too large")."""
+    if len(text.split()) > MAX_SEARCH_WORDS or len(text) > MAX_SEARCH_CHARS:
+        raise ValidationError(
+            f"A search can have at most {MAX_SEARCH_WORDS} words and "
+            f"{MAX_SEARCH_CHARS:,} characters; please search for fewer words.",
+            field="search",
+        )
+
+
 def check_url(value: str) -> str:
     """Accept an empty value or an http(s) address."""
     url = clean_text(value, "post address", 2000)
