@@ -302,7 +302,13 @@ def one_line_text(size: int) -> bytes:
 
 
 def animated_gif(frames: int = 300, side: int = 400) -> bytes:
-    pictures = [Image.new("P", (side, side), n % 200) for n in range(frames)]
+    """An animated GIF whose every frame differs (one palette, a different colour each)."""
+    palette = [value for n in range(256) for value in (n, 255 - n, 90)]
+    pictures = []
+    for n in range(frames):
+        frame = Image.new("P", (side, side), n % 256)
+        frame.putpalette(palette)
+        pictures.append(frame)
     out = io.BytesIO()
     pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], duration=40, loop=0)
     return out.getvalue()
@@ -408,7 +414,7 @@ def corpus() -> dict[str, tuple[str, Callable[[], bytes], bool]]:
             ),
             "text_too_large": ("bigger.txt", lambda: lines_of_text(MAX_TEXT_BYTES + 1, 80), False),
             "gif_300_frames": ("animated.gif", lambda: animated_gif(300, 400), True),
-            "gif_large_animated": ("big-animated.gif", lambda: animated_gif(5, 3000), True),
+            "gif_large_animated": ("big-animated.gif", lambda: animated_gif(3, 2500), True),
         }
     )
     return items

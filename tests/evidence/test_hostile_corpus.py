@@ -137,3 +137,24 @@ def test_accepted_file_is_viewed_printed_and_exported_in_time(
     assert view < STATED_SECONDS, f"viewing {key} took {view:.2f}s"
     assert case_file < STATED_SECONDS, f"the case file with {key} took {case_file:.2f}s"
     assert sar < STATED_SECONDS, f"subject access with {key} took {sar:.2f}s"
+
+
+def test_animated_picture_travels_as_its_first_frame_and_the_original_is_kept(
+    services: Services, case_id: int
+) -> None:
+    from PIL import Image
+
+    from .hostile_files import animated_gif
+
+    data = animated_gif(300, 400)
+    (added,) = services.evidence.add_bytes(case_id, [("animated.gif", data)])
+    assert services.evidence.content(added.exhibit.id) == data  # every frame, as received
+    with Image.open(io.BytesIO(data)) as original:
+        assert original.n_frames == 300
+    copy = services.evidence.exported_copy(added.exhibit.id, redacted=False)
+    with Image.open(io.BytesIO(copy)) as travelled:
+        assert travelled.format == "PNG" and getattr(travelled, "n_frames", 1) == 1
+        assert travelled.size == (400, 400)
+        assert travelled.convert("RGB").getpixel((0, 0)) == (
+            Image.open(io.BytesIO(data)).convert("RGB").getpixel((0, 0))
+        )
