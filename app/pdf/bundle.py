@@ -532,16 +532,24 @@ def _place_pages(book: pikepdf.Pdf, slots: list[_Slot]) -> None:
     long exhibit costs about the same per page as a short one. Each source file is made
     inert first, so a web link in an exhibit arrives as its printed address.
     """
-    sources: dict[int, pikepdf.Pdf] = {}
+    sources: dict[int, pikepdf.Pdf | None] = {}
     try:
         for slot in slots:
             if not slot.page:
                 continue
             reader = slot.source.pdf
             if id(reader) not in sources:
-                inert = sanitise_pdf(reader.stream.getvalue())
-                sources[id(reader)] = pikepdf.open(io.BytesIO(inert))
-            page = sources[id(reader)].pages[slot.source.page_number]
+                try:
+                    inert = sanitise_pdf(reader.stream.getvalue())
+                    sources[id(reader)] = pikepdf.open(io.BytesIO(inert))
+                except pikepdf.PdfError:
+                    # qpdf cannot read it (an exhibit stored before intake checked with
+                    # qpdf): its slots stay as empty frames rather than stop the bundle.
+                    sources[id(reader)] = None
+            source = sources[id(reader)]
+            if source is None:
+                continue
+            page = source.pages[slot.source.page_number]
             x0, y0, x1, y1 = (float(v) for v in page.mediabox)
             src_w, src_h = abs(x1 - x0), abs(y1 - y0)
             if int(page.obj.get("/Rotate", 0)) % 180:
@@ -554,5 +562,6 @@ def _place_pages(book: pikepdf.Pdf, slots: list[_Slot]) -> None:
                 pikepdf.Rectangle(left, top - src_h * scale, left + src_w * scale, top),
             )
     finally:
-        for source in sources.values():
-            source.close()
+        for opened in sources.values():
+            if opened is not None:
+                opened.close()
