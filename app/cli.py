@@ -1009,8 +1009,24 @@ def _command_name(args: argparse.Namespace) -> str:
     return args.command or "gui"
 
 
+def _refuse_undecodable(argv: Sequence[str]) -> None:
+    """Stop at an argument that is not valid text (bytes that are not UTF-8 reach Python as
+    lone surrogates, which nothing downstream can print or store)."""
+    for number, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            sys.stderr.write(
+                f"casebook: argument {number} ({shown}) is not valid text; "
+                "type it again, or rename the file so its name is UTF-8.\n"
+            )
+            raise SystemExit(EXIT_USAGE) from None
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command, translating domain errors at this edge."""
+    _refuse_undecodable(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     name = _command_name(args)
     try:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from app.domain.errors import ValidationError
+from app.domain.validation import hidden_characters
 
 
 class Role(StrEnum):
@@ -107,6 +108,13 @@ def check_user_name(name: str) -> str:
         raise ValidationError("A user name can be at most 60 characters.", "name")
     if any(ord(ch) < 32 for ch in cleaned):
         raise ValidationError("A user name cannot contain control characters.", "name")
+    hidden = hidden_characters(cleaned)
+    if hidden:
+        raise ValidationError(
+            "A user name cannot contain invisible characters that change how it is shown "
+            f"({', '.join(hidden)}).",
+            "name",
+        )
     return cleaned
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 from app.domain.dates import as_utc
@@ -14,8 +15,59 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
 
+# Characters that change how text is shown without being seen themselves. Directional
+# controls reorder what follows them, so the handle "@ad\u202enimda" shows as "@adadmin";
+# zero-width characters hide inside a word, so two names that look the same are not.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+ZERO_WIDTH = frozenset("\u00ad\u034f\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff")
+# Zero-width joiners are part of how some names are spelt: a ZWNJ inside a Persian name
+# (مهر‌ناز), a ZWJ inside a Devanagari or Sinhala one, a ZWJ inside an emoji family. There
+# they are kept as typed, because they change how the name is written and not what it
+# says; anywhere else (between Latin, Greek or Cyrillic letters, at either end, next to
+# a space) they are refused like the rest.
+JOINERS = frozenset("\u200c\u200d")
+_JOINING_CATEGORIES = frozenset({"Lo", "Lm", "Mn", "Mc", "So", "Sk"})
+
+
+def joiner_belongs(text: str, index: int) -> bool:
+    """Whether the joiner at ``index`` sits inside a word of a script that uses joiners."""
+    if index == 0 or index == len(text) - 1:
+        return False
+
+    def fits(ch: str) -> bool:
+        return ch == "\ufe0f" or (
+            ord(ch) > 0x2FF and unicodedata.category(ch) in _JOINING_CATEGORIES
+        )
+
+    return fits(text[index - 1]) and fits(text[index + 1])
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The code points (as 'U+202E') in ``text`` that would change how it is shown unseen."""
+    found = []
+    for index, ch in enumerate(text):
+        if (
+            ch in BIDI_CONTROLS
+            or ch in ZERO_WIDTH
+            or (ch in JOINERS and not joiner_belongs(text, index))
+        ):
+            code = f"U+{ord(ch):04X}"
+            if code not in found:
+                found.append(code)
+    return found
+
+
+def show_hidden(text: str) -> str:
+    """``text`` with every hidden character written out visibly, as ⟨U+202E⟩."""
+    return "".join(
+        f"⟨U+{ord(ch):04X}⟩" if ch in BIDI_CONTROLS or ch in ZERO_WIDTH else ch for ch in text
+    )
+
+
 def clean_text(value: str, label: str, limit: int, *, multiline: bool = False) -> str:
-    """Trim, refuse control characters, and enforce a length limit."""
+    """Trim, refuse control and hidden characters, and enforce a length limit."""
     text = value.strip()
     if not multiline and ("\n" in text or "\r" in text):
         raise ValidationError(f"The {label} must be on one line.", field=label)
@@ -23,11 +75,33 @@ def clean_text(value: str, label: str, limit: int, *, multiline: bool = False) -
         raise ValidationError(
             f"The {label} contains characters that cannot be stored.", field=label
         )
+    hidden = [] if multiline else hidden_characters(text)
+    if hidden:
+        raise ValidationError(
+            f"The {label} contains invisible characters that change how it is shown "
+            f"({', '.join(hidden)}); please type it again without them.",
+            field=label,
+        )
     if len(text) > limit:
         raise ValidationError(
             f"The {label} is too long ({len(text)} characters; at most {limit}).", field=label
         )
     return text
+
+
+MAX_SEARCH_WORDS = 50
+MAX_SEARCH_CHARS = 1_000
+
+
+def check_search(text: str) -> None:
+    """Refuse a search too long to run: each word is a condition of its own, and SQLite
+    refuses a query of a few hundred ("Expression tree is too large")."""
+    if len(text.split()) > MAX_SEARCH_WORDS or len(text) > MAX_SEARCH_CHARS:
+        raise ValidationError(
+            f"A search can have at most {MAX_SEARCH_WORDS} words and "
+            f"{MAX_SEARCH_CHARS:,} characters; please search for fewer words.",
+            field="search",
+        )
 
 
 def check_url(value: str) -> str:

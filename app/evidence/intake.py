@@ -12,12 +12,14 @@ import io
 import logging
 import unicodedata
 import warnings
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from app.domain.errors import EvidenceRejected
+from app.domain.validation import JOINERS, hidden_characters, joiner_belongs, show_hidden
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,22 @@ log = logging.getLogger(__name__)
 # times larger is either a mistake or a decompression bomb.
 MAX_PIXELS = 80_000_000
 MAX_SIDE = 40_000
-MAX_PDF_PAGES = 2_000
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 MAX_NAME_CHARS = 120
+
+# What intake accepts, every later step (the viewer, the case file, a subject access
+# export) must handle within a few seconds, so a file is measured for what it will cost
+# later, not only for its size on disk. The figures are what the hostile-file tests time:
+# the worst file these limits accept is viewed and exported in well under 5 seconds.
+MAX_PDF_PAGES = 500  # a 500-page PDF is a book; screenshots and letters are a few pages
+MAX_PDF_PAGE_SIDE = 14_400  # points: 5 m, the largest page the PDF standard describes
+MAX_PDF_INFLATED = 64 * 1024 * 1024  # bytes all compressed streams inflate to, together
+MAX_PDF_PICTURE_PIXELS = 100_000_000  # pixels of all pictures in one PDF, together
+# Bytes of drawing instructions one page may hold (its content and the forms it uses):
+# a quarter of a megabyte of dense line drawing takes the viewer about two seconds.
+MAX_PDF_PAGE_DRAWING = 256 * 1024
+MAX_TEXT_BYTES = 512 * 1024  # a long chat export; larger text is better saved as PDF
+MAX_TEXT_LINE = 10_000  # characters on one line
 
 # Pillow checks the same limit itself whenever anything opens a picture.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -140,13 +155,19 @@ class IntakeLimits:
     max_pixels: int = MAX_PIXELS
     max_side: int = MAX_SIDE
     max_pdf_pages: int = MAX_PDF_PAGES
+    max_pdf_inflated: int = MAX_PDF_INFLATED
+    max_text_bytes: int = MAX_TEXT_BYTES
 
 
 def display_name(name: str) -> str:
     """A file name made safe to show and store as text: no folders, no control characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # Joiners that belong in a name (see app.domain.validation) are kept as typed.
     cleaned = "".join(
-        ch if unicodedata.category(ch)[0] != "C" else "\N{REPLACEMENT CHARACTER}" for ch in base
+        ch
+        if unicodedata.category(ch)[0] != "C" or (ch in JOINERS and joiner_belongs(base, i))
+        else "\N{REPLACEMENT CHARACTER}"
+        for i, ch in enumerate(base)
     ).strip()
     if not cleaned or cleaned in (".", ".."):
         cleaned = "unnamed file"
@@ -167,6 +188,14 @@ def format_size(size: int) -> str:
 def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) -> InspectedFile:
     """Decide what ``data`` is from its content; raise ``EvidenceRejected`` when refused."""
     limits = limits or IntakeLimits()
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    hidden = hidden_characters(base)
+    if hidden:
+        raise EvidenceRejected(
+            f"{display_name(show_hidden(base))} has invisible characters in its name "
+            f"({', '.join(hidden)}) that change how it is shown; please rename the file and "
+            "add it again."
+        )
     shown = display_name(name)
     size = len(data)
     if size == 0:
@@ -202,7 +231,7 @@ def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) ->
         return _inspect_image(data, shown, GIF, limits)
     if head.lstrip(b"\x00\t\n\r ")[:5] == b"%PDF-":
         return _inspect_pdf(data, shown, limits)
-    return _inspect_text(data, shown)
+    return _inspect_text(data, shown, limits)
 
 
 # ----- pictures ------------------------------------------------------------------------
@@ -354,7 +383,137 @@ def _inspect_pdf(data: bytes, shown: str, limits: IntakeLimits) -> InspectedFile
         raise _corrupt(shown, "PDF document") from None
     if pages == 0:
         raise EvidenceRejected(f"{shown} is a PDF with no pages in it.")
+    _measure_pdf(data, shown, limits)
     return InspectedFile(content_type=PDF, size=len(data), page_count=pages)
+
+
+# Filters that only make data smaller or a little larger, with their worst growth.
+_GROWTH = {"/ASCIIHexDecode": 1, "/ASCII85Decode": 1, "/RunLengthDecode": 64, "/LZWDecode": 2730}
+_PICTURE_CODECS = frozenset({"/DCTDecode", "/JPXDecode", "/JBIG2Decode", "/CCITTFaxDecode"})
+
+
+def _too_costly(shown: str, what: str) -> EvidenceRejected:
+    return EvidenceRejected(
+        f"{shown} is a PDF that {what}, more than can be shown or printed safely; "
+        "please print it to a new PDF and add that instead."
+    )
+
+
+def _inflated_size(raw: bytes, budget: int) -> int:
+    """How many bytes a Flate stream inflates to, stopping once it passes ``budget``."""
+    inflater = zlib.decompressobj()
+    total = 0
+    pending = raw
+    while pending and total <= budget:
+        chunk = inflater.decompress(pending, 1024 * 1024)
+        total += len(chunk)
+        pending = inflater.unconsumed_tail
+        if not chunk and not pending:
+            break
+    if total <= budget and not inflater.eof:
+        total += len(inflater.flush())
+    return total
+
+
+def _measure_pdf(data: bytes, shown: str, limits: IntakeLimits) -> None:
+    """Refuse a PDF whose pages or streams would cost far more to show than their bytes.
+
+    Every stream is inflated to count its size, never kept, and the count stops as soon
+    as the budget is passed, so a 1 MB file that inflates to 1 GB costs a fraction of a
+    second to refuse.
+    """
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                box = [float(v) for v in page.mediabox]
+                width, height = abs(box[2] - box[0]), abs(box[3] - box[1])
+                if width > MAX_PDF_PAGE_SIDE or height > MAX_PDF_PAGE_SIDE:
+                    raise _too_costly(shown, "has a page more than 5 metres on a side")
+                if width < 1 or height < 1:
+                    raise _corrupt(shown, "PDF document")
+                if _drawing_cost(page) > MAX_PDF_PAGE_DRAWING:
+                    raise _too_costly(
+                        shown,
+                        f"has a page with more than {format_size(MAX_PDF_PAGE_DRAWING)} "
+                        "of drawing instructions",
+                    )
+            inflated = 0
+            pixels = 0
+            for obj in pdf.objects:
+                if not isinstance(obj, pikepdf.Stream):
+                    continue
+                inflated += _stream_cost(obj, limits.max_pdf_inflated - inflated)
+                if inflated > limits.max_pdf_inflated:
+                    raise _too_costly(
+                        shown,
+                        f"unpacks to more than {format_size(limits.max_pdf_inflated)}",
+                    )
+                if obj.get("/Subtype") == pikepdf.Name.Image:
+                    w, h = int(obj.get("/Width", 0)), int(obj.get("/Height", 0))
+                    if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
+                        raise _too_costly(shown, "holds a picture far larger than any photo")
+                    pixels += w * h
+                    if pixels > MAX_PDF_PICTURE_PIXELS:
+                        raise _too_costly(shown, "holds more picture than hundreds of photos")
+    except EvidenceRejected:
+        raise
+    except (pikepdf.PdfError, ValueError, TypeError, OverflowError, zlib.error) as error:
+        log.info("Refused a PDF that could not be measured: %s", type(error).__name__)
+        raise _corrupt(shown, "PDF document") from None
+
+
+def _drawing_cost(page: Any) -> int:
+    """Bytes of drawing instructions on one page: its content streams and form XObjects."""
+    import pikepdf
+
+    contents = page.obj.get("/Contents")
+    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+    resources = page.obj.get("/Resources")
+    xobjects = resources.get("/XObject") if isinstance(resources, pikepdf.Dictionary) else None
+    if isinstance(xobjects, pikepdf.Dictionary):
+        streams += [
+            x
+            for x in xobjects.values()
+            if isinstance(x, pikepdf.Stream) and x.get("/Subtype") == pikepdf.Name.Form
+        ]
+    total = 0
+    for stream in streams:
+        if isinstance(stream, pikepdf.Stream):
+            total += _stream_cost(stream, MAX_PDF_PAGE_DRAWING - total)
+            if total > MAX_PDF_PAGE_DRAWING:
+                break
+    return total
+
+
+def _stream_cost(stream: Any, budget: int) -> int:
+    """Bytes the stream becomes once its general filters are undone (up to past ``budget``)."""
+    import pikepdf
+
+    filters = stream.get("/Filter")
+    names = (
+        [str(f) for f in filters]
+        if isinstance(filters, pikepdf.Array)
+        else ([str(filters)] if filters is not None else [])
+    )
+    raw = stream.read_raw_bytes()
+    general = [n for n in names if n not in _PICTURE_CODECS]
+    if not general:
+        return len(raw)
+    if general == ["/FlateDecode"] and names[0] == "/FlateDecode":
+        return _inflated_size(raw, budget)
+    worst = len(raw)
+    for name in general:
+        worst *= _GROWTH.get(name, 1100 if name == "/FlateDecode" else 1)
+    if worst > budget:
+        # Decoding a chain (ASCII85 then Flate, or LZW) to measure it could itself cost
+        # what is being guarded against, so its worst case is what counts.
+        return worst
+    try:
+        return len(stream.read_bytes(pikepdf.StreamDecodeLevel.generalized))
+    except pikepdf.PdfError:
+        return len(raw)
 
 
 # ----- text --------------------------------------------------------------------------
@@ -387,7 +546,12 @@ def decode_text(data: bytes) -> tuple[str, str, str] | None:
     return None
 
 
-def _inspect_text(data: bytes, shown: str) -> InspectedFile:
+def _inspect_text(data: bytes, shown: str, limits: IntakeLimits) -> InspectedFile:
+    if len(data) > limits.max_text_bytes:
+        raise EvidenceRejected(
+            f"{shown} holds more text than the {format_size(limits.max_text_bytes)} accepted "
+            "as one text exhibit; please save it as PDF or add it in parts."
+        )
     decoded = decode_text(data)
     if decoded is None:
         raise EvidenceRejected(
@@ -404,6 +568,12 @@ def _inspect_text(data: bytes, shown: str) -> InspectedFile:
         )
     if not text.strip():
         raise EvidenceRejected(f"{shown} contains only blank space, so there is nothing to keep.")
+    longest = max(len(line) for line in text.splitlines())
+    if longest > MAX_TEXT_LINE:
+        raise EvidenceRejected(
+            f"{shown} has a line of {longest:,} characters, longer than the "
+            f"{MAX_TEXT_LINE:,} accepted in text evidence; please save it as PDF instead."
+        )
     return InspectedFile(content_type=f"{TEXT}; charset={charset}", size=len(data), text_note=note)
 
 

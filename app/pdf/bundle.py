@@ -8,11 +8,13 @@ footer of every page (case reference, page X of Y, generation date) comes from o
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pypdf import PdfReader, PdfWriter, Transformation
+import pikepdf
+from pypdf import PdfReader
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -27,6 +29,7 @@ from reportlab.platypus import (
     PageBreak,
     PageTemplate,
     Paragraph,
+    Preformatted,
     Spacer,
     Table,
     TableStyle,
@@ -34,6 +37,7 @@ from reportlab.platypus import (
 
 from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
 from app.pdf.fonts import REGULAR
+from app.pdf.sanitise import sanitise_pdf
 
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -204,6 +208,27 @@ def _pdf_pages(data: bytes) -> list[Any] | None:
         return list(reader.pages)
     except Exception:  # a damaged PDF is listed, not included
         return None
+
+
+TEXT_COLUMNS = 88
+TEXT_CHUNK_LINES = 60
+
+
+def _text_flowables(text: str, style: Any) -> list[Flowable]:
+    """A text exhibit line for line, wrapped at a fixed number of characters.
+
+    One Paragraph of a whole chat export is re-measured word by word on every page it
+    spills onto (minutes for a few hundred KB); pre-wrapped lines drawn as they are take a
+    fraction of a second, and keep the exhibit's own line breaks.
+    """
+    small = style.clone("exhibit-text", fontSize=8, leading=10)
+    lines: list[str] = []
+    for line in text.splitlines():
+        lines += textwrap.wrap(line, TEXT_COLUMNS, drop_whitespace=False) or [""]
+    return [
+        Preformatted("\n".join(lines[i : i + TEXT_CHUNK_LINES]), small)
+        for i in range(0, len(lines), TEXT_CHUNK_LINES)
+    ]
 
 
 class _Story:
@@ -422,7 +447,7 @@ class _Story:
                 self.items.append(Image(io.BytesIO(exhibit.data), width=w, height=h))
             elif kind == "text":
                 text = exhibit.data.decode("utf-8", errors="replace")
-                self.items.append(Paragraph(esc(text), s["plain"]))
+                self.items += _text_flowables(text, s["plain"])
             elif kind == "pdf":
                 self.items.append(
                     self.p("This PDF could not be opened, so it is listed but not included.")
@@ -489,23 +514,54 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
     template.addPageTemplates([PageTemplate("page", [frame])])
     template.build(story.items, canvasmaker=numbered_canvas(_footer(doc)))
     if not story.slots:
-        return out.getvalue()
+        return sanitise_pdf(out.getvalue())
     if progress:
         progress("Including PDF pages")
-    reader = PdfReader(io.BytesIO(out.getvalue()))
-    writer = PdfWriter(clone_from=reader)
-    for slot in story.slots:
-        if not slot.page:
-            continue
-        source = slot.source
-        box = source.mediabox
-        src_w, src_h = float(box.width), float(box.height)
-        scale = min(slot.w / src_w, slot.h / src_h)
-        dx = slot.x + (slot.w - src_w * scale) / 2 - float(box.left) * scale
-        dy = slot.y + (slot.h - src_h * scale) - float(box.bottom) * scale
-        writer.pages[slot.page - 1].merge_transformed_page(
-            source, Transformation().scale(scale).translate(dx, dy)
-        )
-    result = io.BytesIO()
-    writer.write(result)
-    return result.getvalue()
+    with pikepdf.open(io.BytesIO(out.getvalue())) as book:
+        _place_pages(book, story.slots)
+        result = io.BytesIO()
+        book.save(result)
+    # Pages merged in from exhibits can bring links, scripts and actions with them.
+    return sanitise_pdf(result.getvalue())
+
+
+def _place_pages(book: pikepdf.Pdf, slots: list[_Slot]) -> None:
+    """Draw each included page into its slot.
+
+    qpdf places a page as a form XObject without parsing its drawing operators, so a
+    long exhibit costs about the same per page as a short one. Each source file is made
+    inert first, so a web link in an exhibit arrives as its printed address.
+    """
+    sources: dict[int, pikepdf.Pdf | None] = {}
+    try:
+        for slot in slots:
+            if not slot.page:
+                continue
+            reader = slot.source.pdf
+            if id(reader) not in sources:
+                try:
+                    inert = sanitise_pdf(reader.stream.getvalue())
+                    sources[id(reader)] = pikepdf.open(io.BytesIO(inert))
+                except pikepdf.PdfError:
+                    # qpdf cannot read it (an exhibit stored before intake checked with
+                    # qpdf): its slots stay as empty frames rather than stop the bundle.
+                    sources[id(reader)] = None
+            source = sources[id(reader)]
+            if source is None:
+                continue
+            page = source.pages[slot.source.page_number]
+            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            src_w, src_h = abs(x1 - x0), abs(y1 - y0)
+            if int(page.obj.get("/Rotate", 0)) % 180:
+                src_w, src_h = src_h, src_w
+            scale = min(slot.w / src_w, slot.h / src_h)
+            left = slot.x + (slot.w - src_w * scale) / 2
+            top = slot.y + slot.h
+            book.pages[slot.page - 1].add_overlay(
+                page,
+                pikepdf.Rectangle(left, top - src_h * scale, left + src_w * scale, top),
+            )
+    finally:
+        for opened in sources.values():
+            if opened is not None:
+                opened.close()

@@ -55,7 +55,7 @@ from app.domain.status import (
     CaseStatus,
     check_transition,
 )
-from app.domain.validation import check_case_draft, clean_text
+from app.domain.validation import check_case_draft, check_search, clean_text
 from app.services.audit import highest_reference_number
 from app.services.checklist import sync_checklist
 from app.services.context import ServiceContext
@@ -496,6 +496,7 @@ class CaseService:
 
     def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
         conditions = self._visible()
+        check_search(flt.text)
         terms = flt.text.casefold().split()
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
         # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.

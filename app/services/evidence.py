@@ -592,18 +592,24 @@ class EvidenceService:
         self._check_intact(source)
         existing = self._existing_copy(source.id, EvidenceKind.STRIPPED)
         kept = read_intact(self.store, existing.sha256) if existing is not None else None
-        if kept is not None:
-            return kept
-        data, content_type = derivatives.stripped_copy(self.content(source.id), source.content_type)
-        self._store_derivative(
-            source.id,
-            EvidenceKind.STRIPPED,
-            data,
-            content_type,
-            f"{source.original_name} (without metadata)",
-            (source.width, source.height) if source.width and source.height else None,
-        )
-        return data
+        if kept is None:
+            kept, content_type = derivatives.stripped_copy(
+                self.content(source.id), source.content_type
+            )
+            self._store_derivative(
+                source.id,
+                EvidenceKind.STRIPPED,
+                kept,
+                content_type,
+                f"{source.original_name} (without metadata)",
+                (source.width, source.height) if source.width and source.height else None,
+            )
+        if source.is_pdf:
+            # Copies stored before the sanitiser existed are made safe on the way out too.
+            from app.pdf.sanitise import sanitise_pdf
+
+            return sanitise_pdf(kept)
+        return kept
 
     # ----- integrity --------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_long_date, london_today, to_london
 from app.domain.errors import NotFoundError, TemplateError, ValidationError
 from app.domain.letter_templates import (
+    LIMITS,
+    MAX_SOURCE,
     FilledLetter,
     LetterTemplate,
     check_template,
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 PROFILE_SETTING = "school_profile"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-MAX_TEMPLATE = 20_000
+MAX_TEMPLATE = MAX_SOURCE
 # Without a follow-up rule, a letter's "reply by" date is a week away.
 DEFAULT_REPLY_DAYS = 7
 
@@ -311,6 +313,11 @@ class LetterService:
     def save_template(self, kind: LetterKind, subject: str, body: str) -> LetterTemplate:
         """Check and save the school's own copy as a new version; a bad template saves nothing."""
         self.ctx.require(Permission.SETTINGS, action="change letter template", target=kind.value)
+        # Measured before any other check, so a huge paste is refused at once.
+        if len(body) > MAX_TEMPLATE:
+            raise TemplateError(
+                f"The letter text is {len(body):,} characters long; {LIMITS['source']}."
+            )
         subject = clean_text(subject, "subject", 500)
         body = clean_text(body, "letter text", MAX_TEMPLATE, multiline=True)
         if not body:
@@ -601,7 +608,12 @@ class LetterService:
                 "contact": getattr(profile, proc_contact_field) or "",
             },
         }
-        filled = fill(template, values, strict=strict)
+        filled = fill(
+            template,
+            values,
+            strict=strict,
+            safeguarding_case=Category.SAFEGUARDING in case.categories,
+        )
         return self._finish(
             case.id,
             template,

@@ -542,6 +542,7 @@ class RetentionService:
             exhibits=tuple(sar_exhibits),
         )
         from app.pdf.fonts import register_fonts
+        from app.pdf.sanitise import sanitise_pdf
         from app.pdf.subject_access import render_subject_access
 
         register_fonts(resources_dir() / "fonts")
@@ -551,7 +552,7 @@ class RetentionService:
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(pdf_name, pdf)
             for name, data in files.items():
-                archive.writestr(name, data)
+                archive.writestr(name, sanitise_pdf(data) if name.endswith(".pdf") else data)
         return SubjectAccessExport(
             zip_bytes=out.getvalue(),
             pdf=pdf,

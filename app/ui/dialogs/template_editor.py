@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import CasebookError
-from app.domain.letter_templates import FIELDS, FORBIDDEN
+from app.domain.letter_templates import CHILD_DETAIL_FIELDS, FIELDS, FORBIDDEN
 from app.domain.letters import LETTER_KINDS, LetterKind
 from app.services.casebook import Services
 from app.ui.views.pdf_preview import PdfPreview
@@ -53,6 +53,8 @@ class TemplateEditorDialog(QDialog):
         self.body.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.fields = QListWidget()
         for name, label in FIELDS.items():
+            if name in CHILD_DETAIL_FIELDS:
+                label += " (left out of every letter on a safeguarding case)"
             item = QListWidgetItem(f"{{{{ {name} }}}}  —  {label}")
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.fields.addItem(item)

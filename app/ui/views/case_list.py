@@ -19,8 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.categories import CATEGORY_INFO, Category
+from app.domain.errors import ValidationError
 from app.domain.records import CaseCounts, CaseFilter
 from app.domain.status import STATUS_LABELS, CaseStatus
+from app.domain.validation import check_search
 from app.services.casebook import Services
 from app.ui.models.case_table import CASE_ID_ROLE, COLUMNS, CaseTableModel
 from app.ui.signals import AppSignals
@@ -144,7 +146,13 @@ class CaseListView(QWidget):
         """Run the current search and filters now (the search box waits for a pause)."""
         self._search_timer.stop()
         selected = self.selected_case_id()
-        self.model.set_filter(self.current_filter())
+        case_filter = self.current_filter()
+        try:
+            check_search(case_filter.text)
+        except ValidationError as error:
+            self.counts_label.setText(error.message)
+            return
+        self.model.set_filter(case_filter)
         # A filter changes only what is shown; the totals stay until the data changes.
         self._show_counts(replace(self.counts, shown=self.model.rowCount()))
         self._reselect(selected, search_all=False)

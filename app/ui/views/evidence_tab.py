@@ -67,7 +67,7 @@ from app.domain.evidence import EvidenceKind, Exhibit
 from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
-from app.ui.views.evidence_viewer import PictureView, decode_with_pillow
+from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
 
 log = logging.getLogger(__name__)
 
@@ -587,7 +587,7 @@ class EvidenceTab(QWidget):
                 f"This {TYPE_LABELS.get(exhibit.base_type, 'file')} is kept exactly as it "
                 "arrived, with its SHA-256 fingerprint (under Details); it is not shown here."
             )
-            self.text.setPlainText(decoded[0] if decoded else kept)
+            self.text.setPlainText(display_text(decoded[0]) if decoded else kept)
             self.stack.setCurrentWidget(self.text)
         self._update_actions()
         self._zoom_changed(self.picture.zoom)

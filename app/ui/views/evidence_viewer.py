@@ -55,6 +55,32 @@ MAX_ZOOM = 16.0
 QUICK_VIEW_PIXELS = 4_000_000
 
 
+# Text is shown in a plain-text box whose layout cost grows with the length of each line.
+# Intake accepts lines of up to 10,000 characters and 512 KB of text; anything stored
+# before those limits is shown in pieces, so no exhibit can stall the window.
+SHOWN_LINE_CHARS = 2_000
+SHOWN_TEXT_CHARS = 600_000
+CONTINUED = "\N{RIGHTWARDS ARROW WITH HOOK} "
+
+
+def display_text(text: str) -> str:
+    """Text as the viewer shows it: long lines in pieces marked as continued, and at most
+    ``SHOWN_TEXT_CHARS`` characters (the exhibit itself is kept whole)."""
+    shown: list[str] = []
+    total = 0
+    for line in text.splitlines():
+        pieces = [line[i : i + SHOWN_LINE_CHARS] for i in range(0, len(line), SHOWN_LINE_CHARS)]
+        for number, piece in enumerate(pieces or [""]):
+            shown.append(CONTINUED + piece if number else piece)
+            total += len(piece) + 1
+            if total > SHOWN_TEXT_CHARS:
+                shown.append(
+                    "[The rest of this text is not shown here; the exhibit is kept in full.]"
+                )
+                return "\n".join(shown)
+    return "\n".join(shown)
+
+
 def _reader(data: QByteArray) -> tuple[QImageReader, QBuffer]:
     buffer = QBuffer()
     buffer.setData(data)
