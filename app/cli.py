@@ -180,6 +180,12 @@ def _register_workflow(commands: Any) -> None:
     report.add_argument("--to", dest="end", required=True, type=_typed(_report_date))
     report.add_argument("--out", required=True, metavar="FILE", help="PDF file to write")
     report.add_argument("--csv", metavar="FILE", help="also save the figures as CSV")
+    report.add_argument(
+        "--threshold",
+        type=int,
+        metavar="N",
+        help="hide counts below N as 'fewer than N' (default: the school's setting, 3)",
+    )
 
 
 def _report_date(value: str) -> date:
@@ -202,11 +208,14 @@ def _cmd_report(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     if args.csv:
         _check_writable(args.csv)
-    report = services.reports.governors_report(args.start, args.end)
+    report = services.reports.governors_report(args.start, args.end, args.threshold)
     _write_output(args.out, services.reports.governors_pdf(report))
     if args.csv:
         _write_output(args.csv, services.reports.governors_csv(report).encode("utf-8-sig"))
-    sys.stdout.write(f"Saved the governors' report ({report.total} cases) to {args.out}\n")
+    sys.stdout.write(
+        f"Saved the governors' report ({report.case_count} cases; counts below "
+        f"{report.threshold} hidden) to {args.out}\n"
+    )
     return EXIT_OK
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import statistics
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from app.db.models import CaseOutcomeRecord, CaseRecord
+from app.db.models import (
+    CaseActionRecord,
+    CaseOutcomeRecord,
+    CaseRecord,
+    CaseStepRecord,
+    EventRecord,
+    SettingRecord,
+)
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, decode_categories
 from app.domain.dates import (
@@ -21,19 +28,41 @@ from app.domain.dates import (
     format_date_time,
     format_long_date,
     format_short_date,
+    london_midnight,
     london_today,
     to_london,
 )
 from app.domain.errors import OperationCancelled, ValidationError
 from app.domain.evidence import Exhibit
 from app.domain.people import ROLE_LABELS, CaseRole
-from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, describe_hours
+from app.domain.policy import (
+    GONE_OUTCOMES,
+    OUTCOME_LABELS,
+    STEP_OUTCOME_LABELS,
+    CaseOutcome,
+    describe_hours,
+)
 from app.domain.records import CaseFilter, CaseSort
-from app.domain.report_figures import GovernorsReport
+from app.domain.report_figures import (
+    DEFAULT_THRESHOLD,
+    OTHER_PLATFORMS,
+    THRESHOLD_SETTING,
+    GovernorsReport,
+    Removal,
+    Term,
+    check_threshold,
+    default_terms,
+    hide_small,
+    merge_small,
+    parse_terms,
+    removal_times,
+    term_of,
+)
 from app.domain.status import CLOSED_STATUSES, STATUS_LABELS
 from app.evidence.intake import TYPE_LABELS, format_size
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, resources_dir
+from app.services.csv_file import Cell, csv_text
 from app.services.evidence import EvidenceService
 from app.services.letters import LetterService
 from app.services.workflow import WorkflowService
@@ -275,46 +304,96 @@ class ReportService:
 
     # ----- the governors' report ------------------------------------------------------------
 
-    def governors_report(self, start: date, end: date) -> GovernorsReport:
+    def report_threshold(self) -> int:
+        """The smallest count the governors' report prints (fewer is shown as "fewer than")."""
+        with self.ctx.sessions() as session:
+            record = session.get(SettingRecord, THRESHOLD_SETTING)
+        try:
+            return check_threshold(int(record.value)) if record else DEFAULT_THRESHOLD
+        except (ValueError, ValidationError):
+            return DEFAULT_THRESHOLD
+
+    def set_report_threshold(self, threshold: int) -> int:
+        """Change the smallest count the governors' report prints (head teacher's setting)."""
+        threshold = check_threshold(threshold)
+        self.ctx.require(
+            Permission.SETTINGS, action="change report threshold", detail=str(threshold)
+        )
+        with self.ctx.sessions.begin() as session:
+            record = session.get(SettingRecord, THRESHOLD_SETTING)
+            if record is None:
+                session.add(SettingRecord(key=THRESHOLD_SETTING, value=str(threshold)))
+            else:
+                record.value = str(threshold)
+        return threshold
+
+    def terms(self, start: date, end: date) -> tuple[tuple[Term, ...], bool]:
+        """The school's terms overlapping the period (from the school profile), and whether
+        they came from the profile (else the usual English terms are used)."""
+        text = self.letters.profile.get().term_dates
+        try:
+            terms = parse_terms(text)
+        except ValidationError:
+            terms = ()
+        if terms:
+            return tuple(t for t in terms if t.end >= start and t.start <= end), True
+        return default_terms(start, end), False
+
+    def governors_report(
+        self, start: date, end: date, threshold: int | None = None
+    ) -> GovernorsReport:
         """Figures for cases opened from ``start`` to ``end`` (inclusive, London dates)."""
         self.ctx.require(Permission.REPORTS, action="governors report", detail=f"{start} to {end}")
         if end < start:
             raise ValidationError("The end of the period is before its start.")
+        n = check_threshold(threshold) if threshold is not None else self.report_threshold()
         lo = datetime.combine(start, datetime.min.time()).replace(tzinfo=LONDON)
         hi = datetime.combine(end + timedelta(days=1), datetime.min.time()).replace(tzinfo=LONDON)
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(
+                    CaseRecord.id,
                     CaseRecord.created_at,
+                    CaseRecord.posted_at,
+                    CaseRecord.reported_on,
                     CaseRecord.platform,
                     CaseRecord.status,
                     CaseRecord.categories,
                     CaseOutcomeRecord.outcome,
-                    CaseOutcomeRecord.hours_to_removal,
+                    CaseOutcomeRecord.outcome_at,
                 )
                 .outerjoin(CaseOutcomeRecord, CaseOutcomeRecord.case_id == CaseRecord.id)
                 .where(CaseRecord.created_at >= lo, CaseRecord.created_at < hi)
             ).all()
+            removed_at = _removals_recorded(session, [r.id for r in rows])
         closed_values = {s.value for s in CLOSED_STATUSES}
         standards: Counter[str] = Counter()
         platforms: Counter[str] = Counter()
         months: Counter[tuple[int, int]] = Counter()
         outcomes: Counter[str] = Counter()
-        hours: list[float] = []
+        removals: list[Removal] = []
         closed = 0
         for r in rows:
             for category in decode_categories(r.categories):
                 standards[category.value] += 1
-            platforms[r.platform.strip() or NO_PLATFORM] += 1
+            platform = r.platform.strip() or NO_PLATFORM
+            platforms[platform] += 1
             local = to_london(r.created_at)
             months[(local.year, local.month)] += 1
             outcomes[OUTCOME_LABELS[CaseOutcome(r.outcome)] if r.outcome else NO_OUTCOME] += 1
-            if r.hours_to_removal is not None:
-                hours.append(float(r.hours_to_removal))
+            gone = [t for t in removed_at.get(r.id, ()) if t is not None]
+            if r.outcome and CaseOutcome(r.outcome) in GONE_OUTCOMES:
+                gone.append(r.outcome_at)
+            if gone:
+                removals.append(
+                    Removal(
+                        platform, r.posted_at, _reported_at(r.created_at, r.reported_on), min(gone)
+                    )
+                )
             if r.status in closed_values:
                 closed += 1
         code = self.ctx.code
-        by_standard = tuple(
+        by_standard = [
             (
                 f"Standard {code.standard(info.standard_id).number}: {info.short_label}",
                 standards.get(category.value, 0),
@@ -322,26 +401,62 @@ class ReportService:
             for category, info in sorted(
                 CATEGORY_INFO.items(), key=lambda kv: code.standard(kv[1].standard_id).number
             )
-        )
+        ]
         month_keys = []
         year, month = start.year, start.month
         while (year, month) <= (end.year, end.month):
             month_keys.append((year, month))
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-        by_month = tuple((f"{MONTHS[m - 1][:3]} {y}", months.get((y, m), 0)) for y, m in month_keys)
+        by_month = [(f"{MONTHS[m - 1][:3]} {y}", months.get((y, m), 0)) for y, m in month_keys]
         outcome_order = [OUTCOME_LABELS[o] for o in CaseOutcome] + [NO_OUTCOME]
+        by_platform = merge_small(
+            sorted(platforms.items(), key=lambda kv: (-kv[1], kv[0])), n, OTHER_PLATFORMS
+        )
+        total = len(rows)
+        (total_figure,) = hide_small([("Cases", total)], n, adds_up=False)
+        open_closed = hide_small([("Still open", total - closed), ("Closed", closed)], n)
+        # Time to removal: per platform (small ones merged), and per term of the report.
+        removal_platforms = merge_small(
+            sorted(Counter(r.platform for r in removals).items(), key=lambda kv: (-kv[1], kv[0])),
+            n,
+            OTHER_PLATFORMS,
+        )
+        big = {label for label, _ in removal_platforms} - {OTHER_PLATFORMS}
+        by_platform_removal = tuple(
+            removal_times(
+                label,
+                [
+                    r
+                    for r in removals
+                    if r.platform == label or (label == OTHER_PLATFORMS and r.platform not in big)
+                ],
+                n,
+            )
+            for label, _ in removal_platforms
+        )
+        terms, from_profile = self.terms(start, end)
+        term_names = [t.name for t in terms]
+        by_term: dict[str, list[Removal]] = {name: [] for name in term_names}
+        for removal in removals:
+            name = term_of(to_london(removal.reported_at).date(), terms)
+            by_term.setdefault(name, []).append(removal)
+        by_term_removal = tuple(removal_times(name, items, n) for name, items in by_term.items())
         return GovernorsReport(
             start=start,
             end=end,
-            total=len(rows),
-            open=len(rows) - closed,
-            closed=closed,
-            by_standard=by_standard,
-            by_platform=tuple(sorted(platforms.items(), key=lambda kv: (-kv[1], kv[0]))),
-            by_month=by_month,
-            by_outcome=tuple((label, outcomes.get(label, 0)) for label in outcome_order),
-            removals=len(hours),
-            median_hours_to_removal=statistics.median(hours) if hours else None,
+            threshold=n,
+            total=total_figure,
+            open=open_closed[0],
+            closed=open_closed[1],
+            by_standard=hide_small(by_standard, n, adds_up=False),
+            by_platform=hide_small(by_platform, n),
+            by_month=hide_small(by_month, n),
+            by_outcome=hide_small([(label, outcomes.get(label, 0)) for label in outcome_order], n),
+            removals=removal_times("All platforms", removals, n),
+            removal_by_platform=by_platform_removal,
+            removal_by_term=by_term_removal,
+            terms_from_profile=from_profile,
+            case_count=total,
         )
 
     def governors_pdf(self, report: GovernorsReport) -> bytes:
@@ -357,29 +472,38 @@ class ReportService:
 
     @staticmethod
     def governors_csv(report: GovernorsReport) -> str:
-        """The same figures as CSV: section, item, value."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["section", "item", "value"])
-        writer.writerow(["period", "from", report.start.isoformat()])
-        writer.writerow(["period", "to", report.end.isoformat()])
-        writer.writerow(["cases", "total", report.total])
-        writer.writerow(["cases", "open", report.open])
-        writer.writerow(["cases", "closed", report.closed])
+        """The same figures as CSV (section, item, value), small counts hidden alike."""
+        rows: list[list[Cell]] = [
+            ["period", "from", report.start.isoformat()],
+            ["period", "to", report.end.isoformat()],
+            ["period", "counts hidden below", report.threshold],
+            ["cases", "total", report.total.text],
+            ["cases", "open", report.open.text],
+            ["cases", "closed", report.closed.text],
+        ]
         for section, items in (
             ("standard", report.by_standard),
             ("platform", report.by_platform),
             ("month", report.by_month),
             ("outcome", report.by_outcome),
         ):
-            for label, count in items:
-                writer.writerow([section, label, count])
-        median = report.median_hours_to_removal
-        writer.writerow(["removal", "removed or corrected", report.removals])
-        writer.writerow(
-            ["removal", "median hours to removal", "" if median is None else f"{median:.1f}"]
-        )
-        return out.getvalue()
+            rows += [[section, f.label, f.text] for f in items]
+        for section, groups in (
+            ("removal", (report.removals,)),
+            ("removal by platform", report.removal_by_platform),
+            ("removal by term", report.removal_by_term),
+        ):
+            for g in groups:
+                rows += [
+                    [section, f"{g.label}: removed or corrected", g.removed.text],
+                    [section, f"{g.label}: median hours from report", _hours(g.median_from_report)],
+                    [
+                        section,
+                        f"{g.label}: median hours from posting",
+                        _hours(g.median_from_posting),
+                    ],
+                ]
+        return csv_text(["section", "item", "value"], rows)
 
     # ----- the case list as CSV -------------------------------------------------------------
 
@@ -387,23 +511,20 @@ class ReportService:
         """The case list as filtered and sorted, as CSV with UK dates."""
         self.ctx.require(Permission.VIEW_CASES, action="export case list")
         rows = self.cases.list_cases(flt, sort, 0, 10_000_000)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(
-            [
-                "Reference",
-                "Title",
-                "Posted by",
-                "Platform",
-                "Standards",
-                "Status",
-                "Follow-up due",
-                "Overdue",
-                "Last activity",
-            ]
-        )
-        for r in rows:
-            writer.writerow(
+        header = [
+            "Reference",
+            "Title",
+            "Posted by",
+            "Platform",
+            "Standards",
+            "Status",
+            "Follow-up due",
+            "Overdue",
+            "Last activity",
+        ]
+        return csv_text(
+            header,
+            (
                 [
                     r.reference,
                     r.title,
@@ -415,5 +536,49 @@ class ReportService:
                     "yes" if r.overdue else "",
                     format_date_time(r.last_activity_at),
                 ]
-            )
-        return out.getvalue()
+                for r in rows
+            ),
+        )
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _reported_at(created_at: datetime, reported_on: date | None) -> datetime:
+    """When the post was reported: the moment the case was opened, or, when the report is
+    recorded on an earlier day, the start of that day (London time)."""
+    if reported_on is not None and reported_on < to_london(created_at).date():
+        return london_midnight(reported_on)
+    return created_at
+
+
+def _removals_recorded(session: Session, case_ids: list[int]) -> dict[int, list[datetime]]:
+    """Every moment a case's records say the post came down: a re-check that found it gone,
+    an escalation step that ended in removal, the removal ticked off the checklist."""
+    found: dict[int, list[datetime]] = {}
+    if not case_ids:
+        return found
+    gone_steps = [o.value for o in GONE_OUTCOMES]
+    for case_id, at in session.execute(
+        select(CaseStepRecord.case_id, CaseStepRecord.taken_at).where(
+            CaseStepRecord.case_id.in_(case_ids), CaseStepRecord.outcome.in_(gone_steps)
+        )
+    ).all():
+        found.setdefault(case_id, []).append(at)
+    for case_id, at in session.execute(
+        select(CaseActionRecord.case_id, CaseActionRecord.done_at).where(
+            CaseActionRecord.case_id.in_(case_ids),
+            CaseActionRecord.rule_id == "record-removal",
+            CaseActionRecord.done_at.is_not(None),
+        )
+    ).all():
+        found.setdefault(case_id, []).append(at)
+    for case_id, at, data in session.execute(
+        select(EventRecord.case_id, EventRecord.at, EventRecord.data).where(
+            EventRecord.case_id.in_(case_ids), EventRecord.kind == "post_rechecked"
+        )
+    ).all():
+        if json.loads(data or "{}").get("still_up") is False:
+            found.setdefault(case_id, []).append(at)
+    return found

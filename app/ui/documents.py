@@ -187,7 +187,7 @@ class GovernorsReportWorker(QRunnable):
             self.signals.failed.emit("The report could not be made; details are in the log file.")
             return
         if not self.cancel_requested:
-            self.signals.finished.emit(report.total, pdf, csv)
+            self.signals.finished.emit(report.case_count, pdf, csv)
 
 
 class _ReportSignals(QObject):
