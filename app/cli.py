@@ -173,7 +173,13 @@ def _register_workflow(commands: Any) -> None:
     export.add_argument(
         "--redacted",
         action="store_true",
-        help="copy for sharing: redacted exhibits, no third parties' personal details",
+        help="copy for the post's author (the same as --for author)",
+    )
+    export.add_argument(
+        "--for",
+        dest="recipient",
+        metavar="RECIPIENT",
+        help="a copy for one recipient under its rule: author, lado, police or platform",
     )
     report = commands.add_parser("report", help="save the governors' report for a period")
     report.add_argument("--from", dest="start", required=True, type=_typed(_report_date))
@@ -196,10 +202,17 @@ def _report_date(value: str) -> date:
 
 def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
+    from app.domain.sharing import RULES, Recipient, parse_recipient
+
+    recipient = parse_recipient(args.recipient) if args.recipient else None
+    if args.redacted and recipient not in (None, Recipient.AUTHOR):
+        raise ValidationError("--redacted is the copy for the author; use --for alone instead.")
+    if args.redacted:
+        recipient = Recipient.AUTHOR
     case = services.cases.find_case(args.reference)
-    pdf = services.reports.case_file(case.id, for_sharing=args.redacted)
+    pdf = services.reports.case_file(case.id, recipient=recipient)
     _write_output(args.out, pdf)
-    kind = "redacted case file" if args.redacted else "case file"
+    kind = f"copy for {RULES[recipient].label}" if recipient else "case file"
     sys.stdout.write(f"Saved the {kind} of {case.reference} to {args.out}\n")
     return EXIT_OK
 

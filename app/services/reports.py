@@ -18,10 +18,12 @@ from app.db.models import (
     CaseRecord,
     CaseStepRecord,
     EventRecord,
+    EvidenceRecord,
+    PersonRecord,
     SettingRecord,
 )
 from app.domain.access import Permission
-from app.domain.categories import CATEGORY_INFO, decode_categories
+from app.domain.categories import CATEGORY_INFO, Category, decode_categories
 from app.domain.dates import (
     LONDON,
     MONTHS,
@@ -34,7 +36,7 @@ from app.domain.dates import (
 )
 from app.domain.errors import OperationCancelled, ValidationError
 from app.domain.evidence import Exhibit
-from app.domain.people import ROLE_LABELS, CaseRole
+from app.domain.people import ROLE_LABELS, name_key
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
@@ -42,7 +44,7 @@ from app.domain.policy import (
     CaseOutcome,
     describe_hours,
 )
-from app.domain.records import CaseFilter, CaseSort
+from app.domain.records import CaseDetail, CaseFilter, CasePerson, CaseSort, Person
 from app.domain.report_figures import (
     DEFAULT_THRESHOLD,
     OTHER_PLATFORMS,
@@ -58,13 +60,15 @@ from app.domain.report_figures import (
     removal_times,
     term_of,
 )
+from app.domain.sharing import RULES, ExhibitName, Recipient, Scrubber, SharingRule
 from app.domain.status import CLOSED_STATUSES, STATUS_LABELS
 from app.evidence.intake import TYPE_LABELS, format_size
-from app.services.cases import CaseService
+from app.services.cases import CaseService, add_event
 from app.services.context import ServiceContext, resources_dir
 from app.services.csv_file import Cell, csv_text
 from app.services.evidence import EvidenceService
 from app.services.letters import LetterService
+from app.services.people import person_from_record
 from app.services.workflow import WorkflowService
 
 Progress = Callable[[int, int], None]
@@ -126,24 +130,30 @@ class ReportService:
         case_id: int,
         *,
         for_sharing: bool = False,
+        recipient: Recipient | None = None,
         progress: Progress | None = None,
         cancelled: Cancelled | None = None,
     ) -> bytes:
-        """The case's bundle as PDF; ``for_sharing`` uses redacted copies, no third parties."""
+        """The case's bundle as PDF: the head's complete file, or a copy for one recipient
+        under that recipient's rule (``for_sharing`` alone means for the post's author)."""
+        if for_sharing and recipient is None:
+            recipient = Recipient.AUTHOR
+        rule = RULES[recipient] if recipient is not None else None
         self.ctx.require(
             Permission.VIEW_CASES,
             case_id=case_id,
-            action="export case file" + (" for sharing" if for_sharing else ""),
+            action="export case file" + (f" for {rule.recipient.value}" if rule else ""),
         )
         from app.pdf.bundle import (
             BundleDocument,
             BundleEvent,
-            BundleExhibit,
             BundleLetter,
             BundlePerson,
             BundleStandard,
+            BundleWithheld,
             render_bundle,
         )
+        from app.pdf.text import pdf_text
 
         _fonts()
         case = self.cases.get_case(case_id)
@@ -160,51 +170,87 @@ class ReportService:
             if progress is not None:
                 progress(done, steps)
 
-        third_parties = [
-            link.person.name
+        full = rule is None or rule.everything
+        allowed = [
+            link
             for link in case.people
-            if for_sharing and link.role is not CaseRole.AUTHOR
+            if full or (rule is not None and link.role in rule.named_roles)
         ]
-
-        def hide(text: str) -> str:
-            for name in third_parties:
-                text = text.replace(name, "[third party]")
-            return text
+        allowed_ids = {link.person.id for link in allowed}
+        scrub = self._scrubber(case, allowed, full)
+        withheld: list[tuple[str, str]] = []
+        to_whom = rule.label if rule is not None else ""
 
         people = []
+        hidden_people = 0
         for link in case.people:
             person = link.person
             role = ROLE_LABELS[link.role]
-            if for_sharing:
-                name = person.name if link.role is CaseRole.AUTHOR else "Third party"
-                people.append(BundlePerson(name, role))
+            if person.id not in allowed_ids:
+                hidden_people += 1
+                people.append(BundlePerson("[third party]", role))
                 continue
             details = [*person.address_lines]
             if person.postcode:
                 details.append(person.postcode)
             details += [v for v in (person.email, person.phone, person.relationship) if v]
             people.append(BundlePerson(person.name, role, tuple(details)))
+        if hidden_people:
+            withheld.append(
+                (
+                    f"The names, addresses and contact details of {_count(hidden_people, 'person')}"
+                    " linked to the case",
+                    f"They are third parties; their details are not shared with {to_whom}.",
+                )
+            )
+        if case.reported_by and not full:
+            withheld.append(("Who reported the post", f"A third party; not shared with {to_whom}."))
 
         bundle_exhibits = []
         for exhibit in exhibits:
             tick()
-            bundle_exhibits.append(self._bundle_exhibit(exhibit, for_sharing, BundleExhibit))
+            shown = self._bundle_exhibit(exhibit, rule, scrub, withheld)
+            if shown is not None:
+                bundle_exhibits.append(shown)
         bundle_letters = []
-        for letter in letters:
+        for number, letter in enumerate(letters, start=1):
             tick()
+            what = f"Letter {number}: {letter.label} of {format_short_date(letter.letter_date)}"
+            pdf = self.letters.letter_pdf(letter.id)
+            if not full:
+                if rule is not None and not rule.named_roles:
+                    withheld.append((what, f"Letters are not shared with {to_whom}."))
+                    continue
+                if name_key(letter.recipient_name) not in {
+                    name_key(p.person.name) for p in allowed
+                }:
+                    withheld.append(
+                        (what, f"It is addressed to a third party; not shared with {to_whom}.")
+                    )
+                    continue
+                text = pdf_text(pdf)
+                if not text.strip() or scrub.reveals(text):
+                    withheld.append(
+                        (
+                            what,
+                            "It names or gives the details of someone else, so it cannot be "
+                            f"shared with {to_whom} as it stands.",
+                        )
+                    )
+                    continue
             bundle_letters.append(
                 BundleLetter(
                     date=format_short_date(letter.letter_date),
                     label=letter.label,
                     recipient=letter.recipient_name,
-                    subject=letter.subject,
-                    pdf=self.letters.letter_pdf(letter.id),
+                    subject=scrub(letter.subject),
+                    pdf=pdf,
                 )
             )
         escalation = self.workflow.escalation(case_id)
         lines = [
             f"{format_short_date(to_london(s.taken_at).date())}: {s.label} — "
-            f"{STEP_OUTCOME_LABELS[s.outcome]}" + (f". {hide(s.note)}" if s.note else "")
+            f"{STEP_OUTCOME_LABELS[s.outcome]}" + (f". {scrub(s.note)}" if s.note else "")
             for s in escalation.steps
         ]
         lines.append(escalation.position.describe())
@@ -227,79 +273,156 @@ class ReportService:
                 case.categories, key=lambda c: code.standard(CATEGORY_INFO[c].standard_id).number
             )
         )
+        summary = scrub(case.summary)
+        if not full and Category.SAFEGUARDING in case.categories and case.summary.strip():
+            summary = "Withheld from this copy (see “Withheld from this copy”)."
+            withheld.append(
+                (
+                    "The summary of the case",
+                    "This is a safeguarding case and its summary may identify a child.",
+                )
+            )
         facts = (
             ("Platform", case.platform),
-            ("Address of the post", case.post_url),
+            ("Address of the post", scrub(case.post_url)),
             ("Account", case.account_handle),
             ("Posted", format_date_time(case.posted_at)),
             ("Reported", format_short_date(case.reported_on)),
-            ("Reported by", "" if for_sharing else case.reported_by),
+            ("Reported by", case.reported_by if full else ""),
             ("Opened", format_date_time(case.created_at)),
         )
         document = BundleDocument(
             reference=case.reference,
-            title=case.title,
+            title=scrub(case.title),
             school=self.letters.profile.get().name or "The school",
             generated_on=format_long_date(london_today(self.ctx.now())),
             generated_by=self.ctx.actor,
-            for_sharing=for_sharing,
+            for_sharing=not full,
             status=STATUS_LABELS[case.status],
-            summary=hide(case.summary),
+            summary=summary,
             facts=facts,
             standards=standards,
             code_title=code.title,
             code_version=code.version,
             people=tuple(people),
             events=tuple(
-                BundleEvent(format_date_time(e.at), e.actor, hide(e.summary)) for e in case.events
+                BundleEvent(format_date_time(e.at), e.actor, scrub(e.summary)) for e in case.events
             ),
             letters=tuple(bundle_letters),
             exhibits=tuple(bundle_exhibits),
             escalation=tuple(lines),
             outcome=outcome_text,
+            copy_title=rule.title if rule is not None else "",
+            rule=rule.rule if rule is not None else "",
+            withheld=tuple(BundleWithheld(what, why) for what, why in withheld),
         )
         tick()
         pdf = render_bundle(document)
         tick()
+        if rule is not None:
+            self._record_sharing(case_id, rule, len(withheld))
         return pdf
 
-    def _bundle_exhibit(self, exhibit: Exhibit, for_sharing: bool, make: Any) -> Any:
+    def _scrubber(self, case: CaseDetail, allowed: list[CasePerson], full: bool) -> Scrubber:
+        """What hides, in this copy, the people its recipient may not see and file names."""
+        if full:
+            return Scrubber([], [])
+        allowed_ids = {link.person.id for link in allowed}
+        with self.ctx.sessions() as session:
+            # Everyone in the casebook: a note may name someone linked to another case.
+            everyone = [
+                person_from_record(p)
+                for p in session.scalars(select(PersonRecord)).all()
+                if p.id not in allowed_ids
+            ]
+            files = session.execute(
+                select(EvidenceRecord.number, EvidenceRecord.original_name).where(
+                    EvidenceRecord.case_id == case.id
+                )
+            ).all()
+        others = [_details_of(p) for p in everyone]
+        if case.reported_by.strip():
+            others.append([case.reported_by.strip()])
+        others += [[letter.recipient_name] for letter in self.letters.list_letters(case.id)]
+        allowed_names = [link.person.name for link in allowed]
+        others = [o for o in others if name_key(o[0]) not in {name_key(n) for n in allowed_names}]
+        names = [ExhibitName(name, f"Exhibit {number}") for number, name in files]
+        for number, name in files:
+            if name.startswith("thumbnail of "):
+                names.append(ExhibitName(name[len("thumbnail of ") :], f"Exhibit {number}"))
+        return Scrubber(allowed_names, others, names)
+
+    def _record_sharing(self, case_id: int, rule: SharingRule, withheld: int) -> None:
+        """The chronology keeps who was given a copy (a subject access response lists it)."""
+        with self.ctx.sessions.begin() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                return
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "case_file_shared",
+                f"Case file made for {rule.label}"
+                + (f"; {_count(withheld, 'item')} withheld" if withheld else ""),
+                {"recipient": rule.recipient.value, "withheld": withheld},
+            )
+
+    def _bundle_exhibit(
+        self,
+        exhibit: Exhibit,
+        rule: SharingRule | None,
+        scrub: Scrubber,
+        withheld: list[tuple[str, str]],
+    ) -> Any:
+        from app.pdf.bundle import BundleExhibit
+
+        full = rule is None or rule.everything
+        added = format_short_date(to_london(exhibit.added_at).date())
         details = []
         d = exhibit.details
         if d.captured_at:
             details.append(f"captured {format_date_time(d.captured_at)}")
-        if d.captured_by and not for_sharing:
+        if d.captured_by and full:
             details.append(f"by {d.captured_by}")
         if d.post_url:
-            details.append(d.post_url)
+            details.append(scrub(d.post_url))
         if d.note:
-            details.append(d.note)
-        data = b""
+            details.append(scrub(d.note))
         shown = ""
-        withheld = ""
-        if for_sharing:
-            copies = self.evidence.redacted_copies(exhibit.id)
-            if copies:
-                data = self.evidence.exported_copy(copies[-1].id, redacted=True)
-                shown = copies[-1].sha256
-            else:
-                withheld = "Withheld from the copy for sharing: it has no redacted copy yet."
+        if not full:
+            assert rule is not None
+            copies = self.evidence.redacted_copies(exhibit.id, rule.audience)
+            if not copies:
+                reason = (
+                    f"No copy of it has been redacted for {rule.label} yet."
+                    if exhibit.is_image
+                    else "It is not a picture, so it cannot be redacted here; it is "
+                    f"not shared with {rule.label}."
+                )
+                withheld.append(
+                    (f"Exhibit {exhibit.number}, added {added} (SHA-256 {exhibit.sha256})", reason)
+                )
+                return None
+            data = self.evidence.exported_copy(copies[-1].id, redacted=False)
+            shown = copies[-1].sha256
+            details.insert(0, f"added {added}, redacted for {rule.label}")
         elif exhibit.is_image:
             data = self.evidence.exported_copy(exhibit.id, redacted=False)
         else:
             data = self.evidence.content(exhibit.id)
-        if data and exhibit.is_image:
+        if data and (exhibit.is_image or shown):
             data = _printable_image(data)
-        return make(
+        return BundleExhibit(
             number=exhibit.number,
-            original_name=exhibit.original_name,
-            description=_describe_exhibit(exhibit),
+            original_name=exhibit.original_name if full else "",
+            description=_describe_exhibit(exhibit) if full else "picture (redacted copy)",
             sha256=exhibit.sha256,
             shown_sha256=shown,
-            content_type=exhibit.content_type,
+            content_type="image/jpeg" if shown else exhibit.content_type,
             data=data,
             details=tuple(details),
-            withheld_reason=withheld,
+            added_on=added,
         )
 
     # ----- the governors' report ------------------------------------------------------------
@@ -539,6 +662,18 @@ class ReportService:
                 for r in rows
             ),
         )
+
+
+def _count(n: int, word: str) -> str:
+    plural = "people" if word == "person" else word + "s"
+    return f"{n} {word if n == 1 else plural}"
+
+
+def _details_of(person: Person) -> list[str]:
+    """A person's name first, then every contact detail recorded."""
+    details = [person.name, *person.address_lines]
+    details += [v for v in (person.postcode, person.email, person.phone) if v]
+    return details
 
 
 def _hours(value: float | None) -> str:

@@ -8,20 +8,25 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QLabel,
     QMessageBox,
     QProgressDialog,
+    QRadioButton,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.domain.dates import london_today
 from app.domain.errors import CasebookError, OperationCancelled
 from app.domain.records import CaseFilter, CaseSort
+from app.domain.sharing import RULES, Recipient
 from app.services.casebook import Services
 
 log = logging.getLogger(__name__)
@@ -37,11 +42,13 @@ class _Signals(QObject):
 class CaseFileWorker(QRunnable):
     """Builds one case's bundle; Cancel stops it between exhibits."""
 
-    def __init__(self, services: Services, case_id: int, for_sharing: bool) -> None:
+    def __init__(
+        self, services: Services, case_id: int, recipient: Recipient | None = None
+    ) -> None:
         super().__init__()
         self.services = services
         self.case_id = case_id
-        self.for_sharing = for_sharing
+        self.recipient = recipient
         self.signals = _Signals()
         self.cancel_requested = False
 
@@ -49,7 +56,7 @@ class CaseFileWorker(QRunnable):
         try:
             pdf = self.services.reports.case_file(
                 self.case_id,
-                for_sharing=self.for_sharing,
+                recipient=self.recipient,
                 progress=self.signals.progress.emit,
                 cancelled=lambda: self.cancel_requested,
             )
@@ -77,29 +84,69 @@ def _write(parent: QWidget, path: str, data: bytes) -> bool:
     return True
 
 
-def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
-    """Ask where to save the case file (and whether for sharing), then build it on a worker."""
-    case = services.cases.get_case(case_id)
-    ask = QMessageBox(parent)
-    ask.setWindowTitle("Export case file")
-    ask.setText(f"Export the case file of {case.reference}.")
-    ask.setInformativeText(
-        "A copy for sharing uses redacted exhibits and leaves out third parties' details."
-    )
-    full = ask.addButton("&Full case file", QMessageBox.ButtonRole.AcceptRole)
-    shared = ask.addButton("Copy for &sharing", QMessageBox.ButtonRole.AcceptRole)
-    ask.addButton(QMessageBox.StandardButton.Cancel)
-    ask.exec()
-    if ask.clickedButton() not in (full, shared):
+class CaseFileDialog(QDialog):
+    """Who the case file is for: the head's complete file, or a copy under one rule."""
+
+    def __init__(self, reference: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export case file")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Who is the case file of {reference} for?", self))
+        self.choices: dict[Recipient | None, QRadioButton] = {}
+        self.group = QButtonGroup(self)
+        options: list[tuple[Recipient | None, str]] = [(None, "The head teacher (complete file)")]
+        options += [(r, RULES[r].label[0].upper() + RULES[r].label[1:]) for r in Recipient]
+        for recipient, text in options:
+            button = QRadioButton(text, self)
+            button.toggled.connect(self._show_rule)
+            self.group.addButton(button)
+            self.choices[recipient] = button
+            layout.addWidget(button)
+        self.rule = QLabel(self)
+        self.rule.setWordWrap(True)
+        self.rule.setMinimumWidth(460)
+        self.rule.setStyleSheet("color: #333; padding: 6px; border: 1px solid #ccc;")
+        layout.addWidget(self.rule)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Save…")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.choices[Recipient.AUTHOR].setChecked(True)
+
+    def recipient(self) -> Recipient | None:
+        """The recipient chosen (None for the head's complete file)."""
+        for recipient, button in self.choices.items():
+            if button.isChecked():
+                return recipient
         return None
-    for_sharing = ask.clickedButton() is shared
-    suffix = "-for-sharing" if for_sharing else ""
+
+    def _show_rule(self) -> None:
+        recipient = self.recipient()
+        self.rule.setText(
+            "Everything the school holds on the case, originals included. For the head "
+            "teacher's office only."
+            if recipient is None
+            else RULES[recipient].rule
+        )
+
+
+def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
+    """Ask who the case file is for and where to save it, then build it on a worker."""
+    case = services.cases.get_case(case_id)
+    ask = CaseFileDialog(case.reference, parent)
+    if not ask.exec():
+        return None
+    recipient = ask.recipient()
+    suffix = f"-for-{recipient.value}" if recipient is not None else ""
     path, _ = QFileDialog.getSaveFileName(
         parent, "Save case file", f"{case.reference}{suffix}.pdf", "PDF (*.pdf)"
     )
     if not path:
         return None
-    worker = CaseFileWorker(services, case_id, for_sharing)
+    worker = CaseFileWorker(services, case_id, recipient)
     dialog = QProgressDialog("Putting the case file together…", "Cancel", 0, 100, parent)
     dialog.setWindowTitle("Case file")
     dialog.setMinimumDuration(300)
