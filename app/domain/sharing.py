@@ -159,8 +159,17 @@ class Scrubber:
         allowed_names: Iterable[str],
         others: list[list[str]],
         exhibit_names: Iterable[ExhibitName] = (),
+        keep: Iterable[str] = (),
     ) -> None:
         allowed = [n for n in allowed_names if n.strip()]
+        # A detail the recipient may see anyway (the school's town, their own street) is
+        # not hidden just because someone else shares it.
+        kept = {k.strip().casefold() for k in keep if k.strip()}
+        others = [
+            [details[0], *(d for d in details[1:] if d.strip().casefold() not in kept)]
+            for details in others
+            if details
+        ]
         self._redactor = ThirdPartyRedactor(" ".join(allowed), others)
         pairs: dict[str, str] = {}
         for item in exhibit_names:

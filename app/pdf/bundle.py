@@ -408,13 +408,17 @@ class _Story:
         if not self.doc.exhibits:
             self.items.append(self.p("No evidence has been added to this case."))
             return
+        # A copy for a recipient lists withheld exhibits in the manifest and section 7 only.
+        shown = [
+            e for e in self.doc.exhibits if not (self.doc.for_sharing and e.kind == "withheld")
+        ]
         self.items.append(
             self.p(
-                f"{len(self.doc.exhibits)} exhibit(s) follow, each on its own page. Their "
+                f"{len(shown)} exhibit(s) follow, each on its own page. Their "
                 "SHA-256 fingerprints are listed in the manifest at the end."
             )
         )
-        for exhibit in self.doc.exhibits:
+        for exhibit in shown:
             heading = exhibit.heading
             head = [
                 Paragraph(esc(heading), s["h2"]),
@@ -476,6 +480,8 @@ class _Story:
             if self.doc.for_sharing and exhibit.shown_sha256 and exhibit.kind != "withheld":
                 shown = f"\nCopy shown: {exhibit.shown_sha256}"
             name = exhibit.original_name or f"Exhibit {exhibit.number}, added {exhibit.added_on}"
+            if self.doc.for_sharing and exhibit.kind == "withheld":
+                name += "\nWithheld from this copy (section 7)"
             rows.append(
                 [
                     self.p(str(exhibit.number), "plain"),

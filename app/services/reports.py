@@ -209,9 +209,7 @@ class ReportService:
         bundle_exhibits = []
         for exhibit in exhibits:
             tick()
-            shown = self._bundle_exhibit(exhibit, rule, scrub, withheld)
-            if shown is not None:
-                bundle_exhibits.append(shown)
+            bundle_exhibits.append(self._bundle_exhibit(exhibit, rule, scrub, withheld))
         bundle_letters = []
         for number, letter in enumerate(letters, start=1):
             tick()
@@ -346,11 +344,15 @@ class ReportService:
         others += [[letter.recipient_name] for letter in self.letters.list_letters(case.id)]
         allowed_names = [link.person.name for link in allowed]
         others = [o for o in others if name_key(o[0]) not in {name_key(n) for n in allowed_names}]
+        profile = self.letters.profile.get()
+        keep = [*profile.address_lines(), profile.name, profile.telephone, profile.email]
+        for link in allowed:
+            keep += _details_of(link.person)[1:]
         names = [ExhibitName(name, f"Exhibit {number}") for number, name in files]
         for number, name in files:
             if name.startswith("thumbnail of "):
                 names.append(ExhibitName(name[len("thumbnail of ") :], f"Exhibit {number}"))
-        return Scrubber(allowed_names, others, names)
+        return Scrubber(allowed_names, others, names, keep)
 
     def _record_sharing(self, case_id: int, rule: SharingRule, withheld: int) -> None:
         """The chronology keeps who was given a copy (a subject access response lists it)."""
@@ -400,10 +402,18 @@ class ReportService:
                     else "It is not a picture, so it cannot be redacted here; it is "
                     f"not shared with {rule.label}."
                 )
-                withheld.append(
-                    (f"Exhibit {exhibit.number}, added {added} (SHA-256 {exhibit.sha256})", reason)
+                withheld.append((f"Exhibit {exhibit.number}, added {added}", reason))
+                return BundleExhibit(
+                    number=exhibit.number,
+                    original_name="",
+                    description="",
+                    sha256=exhibit.sha256,
+                    shown_sha256="",
+                    content_type=exhibit.content_type,
+                    data=b"",
+                    withheld_reason=reason,
+                    added_on=added,
                 )
-                return None
             data = self.evidence.exported_copy(copies[-1].id, redacted=False)
             shown = copies[-1].sha256
             details.insert(0, f"added {added}, redacted for {rule.label}")

@@ -391,7 +391,9 @@ class SubjectAccessService:
                 )
                 for c in cases
             ]
-        scrub = Scrubber([person.name], third, file_names)
+        profile = self.letters.profile.get()
+        keep = [*profile.address_lines(), profile.name, profile.telephone, profile.email]
+        scrub = Scrubber([person.name], third, file_names, [*keep, *_details_of(person)[1:]])
         changed = 0
 
         def hide(text: str) -> str:
@@ -504,7 +506,6 @@ class SubjectAccessService:
                     )
                 )
         withheld = _withholdings(items)
-        profile = self.letters.profile.get()
         today = london_today(self.ctx.now())
         response = SubjectAccessResponse(
             school=profile.name or "The school",
