@@ -10,6 +10,7 @@ from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.domain.dates import london_today
 from app.domain.errors import CasebookError, OperationCancelled
 from app.domain.records import CaseFilter, CaseSort
+from app.domain.report_figures import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Term
 from app.domain.sharing import RULES, Recipient
 from app.services.casebook import Services
 
@@ -175,9 +178,15 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
 
 
 class ReportPeriodDialog(QDialog):
-    """Asks for the period of the governors' report."""
+    """Asks for the period of the governors' report (a school term, or any dates)."""
 
-    def __init__(self, today: date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        today: date,
+        parent: QWidget | None = None,
+        terms: tuple[Term, ...] = (),
+        threshold: int = DEFAULT_THRESHOLD,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Governors' report")
         self.start = QDateEdit(self)
@@ -187,12 +196,27 @@ class ReportPeriodDialog(QDialog):
             edit.setCalendarPopup(True)
         # The school year so far: from 1 September.
         first = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-        self.start.setDate(QDate(first.year, first.month, first.day))
-        self.end.setDate(QDate(today.year, today.month, today.day))
+        self.presets = QComboBox(self)
+        self.presets.addItem("School year so far", (first, today))
+        for term in terms:
+            self.presets.addItem(
+                f"{term.name} ({term.start:%d/%m/%Y} to {term.end:%d/%m/%Y})",
+                (term.start, term.end),
+            )
+        self.presets.currentIndexChanged.connect(self._preset_chosen)
+        self._set_period(first, today)
+        self.threshold = QSpinBox(self)
+        self.threshold.setRange(MIN_THRESHOLD, MAX_THRESHOLD)
+        self.threshold.setValue(threshold)
+        self.threshold.setToolTip(
+            "Smaller counts are shown as “fewer than …” so no family is recognised"
+        )
         self.csv = QCheckBox("Also save the figures as CSV", self)
         form = QFormLayout(self)
+        form.addRow("&Period", self.presets)
         form.addRow("&From", self.start)
         form.addRow("&To", self.end)
+        form.addRow("&Hide counts below", self.threshold)
         form.addRow("", self.csv)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -200,6 +224,14 @@ class ReportPeriodDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _set_period(self, start: date, end: date) -> None:
+        self.start.setDate(QDate(start.year, start.month, start.day))
+        self.end.setDate(QDate(end.year, end.month, end.day))
+
+    def _preset_chosen(self, index: int) -> None:
+        start, end = self.presets.itemData(index)
+        self._set_period(start, end)
 
     def period(self) -> tuple[date, date]:
         start = self.start.date().toPython()
@@ -214,16 +246,24 @@ class GovernorsReportWorker(QRunnable):
     The work has no natural steps, so Cancel discards the result when it arrives.
     """
 
-    def __init__(self, services: Services, start: date, end: date, with_csv: bool) -> None:
+    def __init__(
+        self,
+        services: Services,
+        start: date,
+        end: date,
+        with_csv: bool,
+        threshold: int | None = None,
+    ) -> None:
         super().__init__()
         self.services = services
         self.start, self.end, self.with_csv = start, end, with_csv
+        self.threshold = threshold
         self.signals = _ReportSignals()
         self.cancel_requested = False
 
     def run(self) -> None:
         try:
-            report = self.services.reports.governors_report(self.start, self.end)
+            report = self.services.reports.governors_report(self.start, self.end, self.threshold)
             pdf = self.services.reports.governors_pdf(report)
             csv = self.services.reports.governors_csv(report) if self.with_csv else ""
         except CasebookError as error:
@@ -244,7 +284,9 @@ class _ReportSignals(QObject):
 
 def save_governors_report(parent: QWidget, services: Services) -> GovernorsReportWorker | None:
     """Ask for a period and a file, then make the report (and CSV if asked) on a worker."""
-    dialog = ReportPeriodDialog(london_today(services.ctx.now()), parent)
+    today = london_today(services.ctx.now())
+    terms, _ = services.reports.terms(date(today.year - 1, 9, 1), today)
+    dialog = ReportPeriodDialog(today, parent, terms, services.reports.report_threshold())
     if not dialog.exec():
         return None
     start, end = dialog.period()
@@ -256,7 +298,9 @@ def save_governors_report(parent: QWidget, services: Services) -> GovernorsRepor
     )
     if not path:
         return None
-    worker = GovernorsReportWorker(services, start, end, dialog.csv.isChecked())
+    worker = GovernorsReportWorker(
+        services, start, end, dialog.csv.isChecked(), dialog.threshold.value()
+    )
     busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
     busy.setWindowTitle("Governors' report")
     busy.setMinimumDuration(300)

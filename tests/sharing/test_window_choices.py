@@ -87,3 +87,21 @@ def test_a_redaction_is_made_for_the_recipient_chosen(
     (copy,) = services.evidence.redacted_copies(added.exhibit.id)
     assert copy.redacted_for == f"person:{planted.reporter_id}"
     assert services.evidence.redacted_copies(added.exhibit.id, "author") == []
+
+
+def test_the_report_dialog_offers_the_schools_terms(qtbot, services: Services) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.domain.report_figures import parse_terms
+    from app.ui.documents import ReportPeriodDialog
+
+    terms = parse_terms(
+        "Autumn 2026: 01/09/2026 to 18/12/2026\nSpring 2027: 05/01/2027 to 26/03/2027"
+    )
+    dialog = ReportPeriodDialog(date(2027, 2, 1), None, terms, 4)
+    qtbot.addWidget(dialog)
+    assert dialog.period() == (date(2026, 9, 1), date(2027, 2, 1))
+    assert dialog.presets.count() == 3
+    dialog.presets.setCurrentIndex(1)
+    assert dialog.period() == (date(2026, 9, 1), date(2026, 12, 18))
+    assert dialog.threshold.value() == 4
