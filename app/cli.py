@@ -1040,6 +1040,10 @@ def _cmd_sar(services: Services, args: argparse.Namespace) -> int:
         f"withheld{': ' + grounds if grounds else ''}. Due by "
         f"{format_short_date(request.deadline)}.\n"
     )
+    for item in counts["to_review"]:
+        sys.stdout.write(
+            f"  to review and redact for {person.name}: {item['case']} {item['item']}\n"
+        )
     return EXIT_OK
 
 
