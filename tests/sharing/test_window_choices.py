@@ -105,3 +105,45 @@ def test_the_report_dialog_offers_the_schools_terms(qtbot, services: Services) -
     dialog.presets.setCurrentIndex(1)
     assert dialog.period() == (date(2026, 9, 1), date(2026, 12, 18))
     assert dialog.threshold.value() == 4
+
+
+def test_the_window_asks_before_sending_a_response_with_exhibits_unredacted(
+    qtbot, services: Services, planted: Planted, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+    from app.ui.dialogs.retention import export_subject_access
+    from tests.ui.conftest import answer_next_dialog
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    person = services.people.get_person(planted.third_id)
+    request = services.subject_access.record_request(planted.third_id, date(2026, 11, 23), "Seen")
+
+    def press(label: str):  # type: ignore[no-untyped-def]
+        def act(box: QWidget) -> None:
+            assert isinstance(box, QMessageBox)
+            seen.append(box.text())
+            (button,) = [b for b in box.buttons() if b.text() == label]
+            button.click()
+
+        return act
+
+    seen: list[str] = []
+    answer_next_dialog(press("Redact them first"))
+    assert export_subject_access(parent, services, person) is None
+    assert "3 exhibit(s) may show other people" in seen[0]
+    assert services.subject_access.get(request.id).open  # nothing was sent
+
+    target = tmp_path / "response.zip"
+    # The system's save dialog cannot be driven here; it answers with this path.
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    answer_next_dialog(press("Send without them"))
+    answer_next_dialog(press("OK"), timeout_ms=400)
+    assert export_subject_access(parent, services, person) == target
+    assert target.exists() and services.subject_access.get(request.id).responded_on
+    assert (
+        "0 of 3 exhibits are included" in seen[-1] and "5 item(s) withheld" in seen[-1]
+    )  # and 2 letters
