@@ -175,13 +175,25 @@ def _register_workflow(commands: Any) -> None:
     export.add_argument(
         "--redacted",
         action="store_true",
-        help="copy for sharing: redacted exhibits, no third parties' personal details",
+        help="copy for the post's author (the same as --for author)",
+    )
+    export.add_argument(
+        "--for",
+        dest="recipient",
+        metavar="RECIPIENT",
+        help="a copy for one recipient under its rule: author, lado, police or platform",
     )
     report = commands.add_parser("report", help="save the governors' report for a period")
     report.add_argument("--from", dest="start", required=True, type=_typed(_report_date))
     report.add_argument("--to", dest="end", required=True, type=_typed(_report_date))
     report.add_argument("--out", required=True, metavar="FILE", help="PDF file to write")
     report.add_argument("--csv", metavar="FILE", help="also save the figures as CSV")
+    report.add_argument(
+        "--threshold",
+        type=int,
+        metavar="N",
+        help="hide counts below N as 'fewer than N' (default: the school's setting, 3)",
+    )
 
 
 def _report_date(value: str) -> date:
@@ -192,10 +204,17 @@ def _report_date(value: str) -> date:
 
 def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
+    from app.domain.sharing import RULES, Recipient, parse_recipient
+
+    recipient = parse_recipient(args.recipient) if args.recipient else None
+    if args.redacted and recipient not in (None, Recipient.AUTHOR):
+        raise ValidationError("--redacted is the copy for the author; use --for alone instead.")
+    if args.redacted:
+        recipient = Recipient.AUTHOR
     case = services.cases.find_case(args.reference)
-    pdf = services.reports.case_file(case.id, for_sharing=args.redacted)
+    pdf = services.reports.case_file(case.id, recipient=recipient)
     _write_output(args.out, pdf)
-    kind = "redacted case file" if args.redacted else "case file"
+    kind = f"copy for {RULES[recipient].label}" if recipient else "case file"
     sys.stdout.write(f"Saved the {kind} of {case.reference} to {args.out}\n")
     return EXIT_OK
 
@@ -204,11 +223,14 @@ def _cmd_report(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     if args.csv:
         _check_writable(args.csv)
-    report = services.reports.governors_report(args.start, args.end)
+    report = services.reports.governors_report(args.start, args.end, args.threshold)
     _write_output(args.out, services.reports.governors_pdf(report))
     if args.csv:
         _write_output(args.csv, services.reports.governors_csv(report).encode("utf-8-sig"))
-    sys.stdout.write(f"Saved the governors' report ({report.total} cases) to {args.out}\n")
+    sys.stdout.write(
+        f"Saved the governors' report ({report.case_count} cases; counts below "
+        f"{report.threshold} hidden) to {args.out}\n"
+    )
     return EXIT_OK
 
 
@@ -941,10 +963,23 @@ def _register_retention(commands: Any, case_commands: Any) -> None:
     delete.add_argument("reference", metavar="REF")
     delete.add_argument("--reason", required=True, help="why the case is being deleted")
     sar = commands.add_parser(
-        "sar", help="export everything held about one person (subject access request)"
+        "sar", help="record and answer a subject access request (Article 15 of the UK GDPR)"
     )
-    sar.add_argument("--person", required=True, metavar="NAME")
-    sar.add_argument("--out", required=True, metavar="FILE.zip")
+    sar.add_argument("--person", metavar="NAME", help="the person asking for their data")
+    sar.add_argument("--out", metavar="FILE.zip", help="save the response as a zip")
+    sar.add_argument(
+        "--received", type=_typed(_report_date), metavar="DATE", help="when the request came in"
+    )
+    sar.add_argument("--identity", default="", metavar="HOW", help="how identity was checked")
+    sar.add_argument(
+        "--extend", type=int, metavar="MONTHS", help="extend the time by 1 or 2 months"
+    )
+    sar.add_argument("--reason", default="", help="why the time is extended")
+    sar.add_argument(
+        "--draft", action="store_true", help="make the response to review; not marked as sent"
+    )
+    sar.add_argument("--list", action="store_true", help="list the requests and their due dates")
+    sar.add_argument("--json", action="store_true", help="machine-readable output, with counts")
 
 
 def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
@@ -984,15 +1019,79 @@ def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
 
 
 def _cmd_sar(services: Services, args: argparse.Namespace) -> int:
+    requests = services.subject_access
+    if args.list:
+        found = requests.requests()
+        if args.json:
+            _print_json([_sar_request_json(r) for r in found])
+            return EXIT_OK
+        for r in found:
+            state = f"answered {format_short_date(r.responded_on)}" if r.responded_on else "open"
+            sys.stdout.write(
+                f"{r.id:>4}  {r.requester_name:<30} received {format_short_date(r.received_on)}"
+                f"  due {format_short_date(r.deadline)}  {state}\n"
+            )
+        sys.stdout.write(f"{_count(len(found), 'request')}\n")
+        return EXIT_OK
+    if not args.person:
+        raise ValidationError("Please name the person with --person NAME.")
+    if args.extend is None and not args.out:
+        raise ValidationError("Please say where to save the response with --out FILE.zip.")
     _check_writable(args.out)
     person = services.retention.find_person(args.person)
-    export = services.retention.subject_access(person.id)
+    request = requests.open_request_for(person.id)
+    if request is None:
+        today = london_today(services.ctx.now())
+        request = requests.record_request(person.id, args.received or today, args.identity)
+    elif args.identity:
+        request = requests.record_identity(request.id, args.identity)
+    if args.extend is not None:
+        request = requests.extend(request.id, args.extend, args.reason)
+        sys.stdout.write(
+            f"The subject access request of {person.name} is now due by "
+            f"{format_short_date(request.deadline)}.\n"
+        )
+        if not args.out:
+            return EXIT_OK
+    if not request.identity_checked:
+        sys.stderr.write(
+            "casebook: warning: the requester's identity is not recorded as checked "
+            "(use --identity HOW).\n"
+        )
+    export = requests.respond(request.id, mark_answered=not args.draft)
     _write_output(args.out, export.zip_bytes)
-    count = len(export.file_names)
+    counts = export.counts()
+    if args.json:
+        _print_json({**counts, "out": args.out, "draft": bool(args.draft)})
+        return EXIT_OK
+    exhibits = export.exhibits_included + export.exhibits_withheld
+    grounds = "; ".join(f"{w.count} — {w.detail}" for w in export.response.withheld)
     sys.stdout.write(
-        f"Saved everything held about {person.name} ({_count(count, 'file')}) to {args.out}\n"
+        f"Saved the response to {person.name}'s subject access request to {args.out}: "
+        f"{_count(len(export.file_names), 'file')}, {export.exhibits_included} of "
+        f"{_count(exhibits, 'exhibit')} included, {export.response.withheld_count} item(s) "
+        f"withheld{': ' + grounds if grounds else ''}. Due by "
+        f"{format_short_date(request.deadline)}.\n"
     )
+    for item in counts["to_review"]:
+        sys.stdout.write(
+            f"  to review and redact for {person.name}: {item['case']} {item['item']}\n"
+        )
     return EXIT_OK
+
+
+def _sar_request_json(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "person": r.requester_name,
+        "received_on": r.received_on.isoformat(),
+        "identity_checked_on": r.identity_checked_on.isoformat() if r.identity_checked_on else None,
+        "identity_note": r.identity_note,
+        "due_on": r.due_on.isoformat(),
+        "extended_to": r.extended_to.isoformat() if r.extended_to else None,
+        "extension_reason": r.extension_reason,
+        "responded_on": r.responded_on.isoformat() if r.responded_on else None,
+    }
 
 
 RETENTION_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {

@@ -412,6 +412,29 @@ class CaseDeletionRecord(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class SubjectAccessRequestRecord(Base):
+    """A subject access request: who, received when, identity checked, due, answered."""
+
+    __tablename__ = "subject_access_requests"
+    __table_args__ = (Index("ix_subject_access_requests_person_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), nullable=True
+    )
+    requester_name: Mapped[str] = mapped_column(String(200))
+    received_on: Mapped[date] = mapped_column(Date)
+    identity_checked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    identity_note: Mapped[str] = mapped_column(String(500), default="")
+    due_on: Mapped[date] = mapped_column(Date)
+    extended_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    responded_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    response: Mapped[str] = mapped_column(Text, default="")  # JSON: what was sent, counts
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # ----- Encryption at rest (issue 7): the keyring of a casebook on a server ----------------
 
 

@@ -58,6 +58,7 @@ class Exhibit:
     exif: tuple[tuple[str, str], ...] = ()
     has_location: bool = False
     text_note: str = ""
+    redacted_for: str = ""  # a redacted copy's recipient: author, lado, platform, person:<id>
 
     @property
     def label(self) -> str:

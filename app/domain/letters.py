@@ -190,6 +190,9 @@ class SchoolProfile:
     attendance_contact: str = ""
     send_procedure: str = ""
     send_contact: str = ""
+    # One term a line, "Autumn 2026: 01/09/2026 to 18/12/2026": the governors' report's
+    # periods and its time to removal per term.
+    term_dates: str = ""
     logo_sha256: str = ""
     signature_sha256: str = ""
 
@@ -228,9 +231,13 @@ PROFILE_LABELS: dict[str, str] = {
     "attendance_contact": "attendance procedure contact",
     "send_procedure": "SEND procedure (name or link)",
     "send_contact": "SEND procedure contact",
+    "term_dates": "term dates (one a line: Autumn 2026: 01/09/2026 to 18/12/2026)",
 }
 
-_OPTIONAL_FIELDS = frozenset({"website"})
+_OPTIONAL_FIELDS = frozenset({"website", "term_dates"})
+
+# Fields typed on several lines (the rest are one line each).
+MULTILINE_FIELDS = frozenset({"address", "term_dates"})
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SchoolProfile))
 

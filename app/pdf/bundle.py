@@ -91,6 +91,14 @@ class BundleExhibit:
     data: bytes  # empty when withheld
     details: tuple[str, ...] = ()
     withheld_reason: str = ""
+    added_on: str = ""  # '24/11/2026'
+
+    @property
+    def heading(self) -> str:
+        """'Exhibit 3: photo.jpg', or 'Exhibit 3' in a copy that must not show file names."""
+        if self.original_name:
+            return f"Exhibit {self.number}: {self.original_name}"
+        return f"Exhibit {self.number}"
 
     @property
     def kind(self) -> str:
@@ -104,6 +112,14 @@ class BundleExhibit:
         if base.startswith("text/"):
             return "text"
         return "other"
+
+
+@dataclass(frozen=True)
+class BundleWithheld:
+    """Something left out of a copy for a recipient, and why."""
+
+    what: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,9 @@ class BundleDocument:
     escalation: tuple[str, ...] = ()
     outcome: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    copy_title: str = ""  # "Copy for the police"; empty for the head's complete file
+    rule: str = ""  # what this recipient is given, in words
+    withheld: tuple[BundleWithheld, ...] = ()
 
 
 @dataclass
@@ -173,7 +192,9 @@ def _footer(doc: BundleDocument) -> Callable[[Canvas, int, int], None]:
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(MUTED)
         left = f"Case {doc.reference}"
-        if doc.for_sharing:
+        if doc.copy_title:
+            left += f"  ·  {doc.copy_title}"
+        elif doc.for_sharing:
             left += "  ·  Redacted copy for sharing"
         canvas.drawString(MARGIN, 9 * mm, left)
         canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
@@ -247,7 +268,7 @@ class _Story:
         self.items += [
             Spacer(1, 40 * mm),
             Paragraph(esc(doc.school), s["h2"]),
-            Paragraph("Case file", s["h1"]),
+            Paragraph(esc(doc.copy_title) if doc.copy_title else "Case file", s["h1"]),
             Paragraph(f"<b>{esc(doc.reference)}</b>: {esc(doc.title)}", s["body"]),
             Spacer(1, 8 * mm),
         ]
@@ -267,21 +288,26 @@ class _Story:
                 header=False,
             )
         )
-        if doc.for_sharing:
+        if doc.rule:
+            self.items += [Spacer(1, 8 * mm), self.p(doc.rule, "bold")]
+        if doc.for_sharing or doc.withheld:
+            count = len(doc.withheld)
             self.items += [
-                Spacer(1, 8 * mm),
+                Spacer(1, 3 * mm),
                 self.p(
-                    "Redacted copy for sharing: exhibits are the school's redacted copies, and "
-                    "the personal details of third parties are left out. Exhibits without a "
-                    "redacted copy are withheld.",
-                    "bold",
+                    f"{count} item{'s' if count != 1 else ''} withheld from this copy; "
+                    "section 7 lists each and why."
+                    if count
+                    else "Nothing was withheld from this copy.",
+                    "plain",
                 ),
             ]
         self.items.append(Spacer(1, 10 * mm))
         self.items.append(
             Paragraph(
                 "Contents: 1 Summary and standards · 2 People · 3 Chronology · "
-                "4 Letters · 5 Exhibits · 6 Manifest",
+                "4 Letters · 5 Exhibits · 6 Manifest"
+                + (" · 7 Withheld from this copy" if doc.for_sharing or doc.withheld else ""),
                 s["small"],
             )
         )
@@ -407,14 +433,18 @@ class _Story:
         if not self.doc.exhibits:
             self.items.append(self.p("No evidence has been added to this case."))
             return
+        # A copy for a recipient lists withheld exhibits in the manifest and section 7 only.
+        shown = [
+            e for e in self.doc.exhibits if not (self.doc.for_sharing and e.kind == "withheld")
+        ]
         self.items.append(
             self.p(
-                f"{len(self.doc.exhibits)} exhibit(s) follow, each on its own page. Their "
+                f"{len(shown)} exhibit(s) follow, each on its own page. Their "
                 "SHA-256 fingerprints are listed in the manifest at the end."
             )
         )
-        for exhibit in self.doc.exhibits:
-            heading = f"Exhibit {exhibit.number}: {exhibit.original_name}"
+        for exhibit in shown:
+            heading = exhibit.heading
             head = [
                 Paragraph(esc(heading), s["h2"]),
                 Paragraph(esc(" · ".join((exhibit.description, *exhibit.details))), s["small"]),
@@ -474,15 +504,32 @@ class _Story:
             shown = ""
             if self.doc.for_sharing and exhibit.shown_sha256 and exhibit.kind != "withheld":
                 shown = f"\nCopy shown: {exhibit.shown_sha256}"
+            name = exhibit.original_name or f"Exhibit {exhibit.number}, added {exhibit.added_on}"
+            if self.doc.for_sharing and exhibit.kind == "withheld":
+                name += "\nWithheld from this copy (section 7)"
             rows.append(
                 [
                     self.p(str(exhibit.number), "plain"),
-                    self.p(f"{exhibit.original_name}\n{exhibit.description}", "small"),
+                    self.p(f"{name}\n{exhibit.description}", "small"),
                     Paragraph(esc(exhibit.sha256 + shown), self.s["small"]),
                 ]
             )
         table = _table(rows, [12 * mm, 60 * mm, BODY_W - 72 * mm])
         self.items.append(table)
+
+    def withheld(self) -> None:
+        """What a copy for a recipient leaves out, and why (none for the complete file)."""
+        doc = self.doc
+        if not (doc.for_sharing or doc.withheld):
+            return
+        s = self.s
+        self.items += [PageBreak(), Paragraph("7. Withheld from this copy", s["h1"])]
+        if not doc.withheld:
+            self.items.append(self.p("Nothing was withheld from this copy."))
+            return
+        rows: list[list[Any]] = [[self.p("What", "bold"), self.p("Why", "bold")]]
+        rows += [[self.p(w.what, "small"), self.p(w.why, "small")] for w in doc.withheld]
+        self.items.append(_table(rows, [75 * mm, BODY_W - 75 * mm]))
 
 
 def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = None) -> bytes:
@@ -495,6 +542,7 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
     story.letters()
     story.exhibits()
     story.manifest()
+    story.withheld()
     if progress:
         progress("Laying out the pages")
     out = io.BytesIO()

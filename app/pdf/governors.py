@@ -23,7 +23,7 @@ from reportlab.platypus import (
 )
 
 from app.domain.dates import format_short_date
-from app.domain.report_figures import GovernorsReport
+from app.domain.report_figures import Figure, GovernorsReport, RemovalTimes
 from app.pdf.common import ACCENT, MUTED, esc, numbered_canvas, styles
 from app.pdf.fonts import REGULAR
 
@@ -32,9 +32,11 @@ MARGIN = 18 * mm
 BODY_W = PAGE_W - 2 * MARGIN
 
 
-def _chart(items: Sequence[tuple[str, int]], horizontal: bool) -> Drawing:
-    labels = [label for label, _ in items] or ["None"]
-    values = [count for _, count in items] or [0]
+def _chart(figures: Sequence[Figure], horizontal: bool) -> Drawing:
+    # A hidden count is drawn as an empty bar labelled "<3": its size is not shown.
+    labels = [f.label for f in figures] or ["None"]
+    values = [f.count or 0 for f in figures] or [0]
+    texts = [str(f.count) if not f.hidden else f"<{f.threshold}" for f in figures] or ["0"]
     top = max(values) if values else 0
     step = max(1, (top + 4) // 5)
     if horizontal:
@@ -46,6 +48,7 @@ def _chart(items: Sequence[tuple[str, int]], horizontal: bool) -> Drawing:
         chart.categoryAxis.labels.boxAnchor = "e"
         chart.categoryAxis.labels.dx = -4
         chart.data = [list(reversed(values))]
+        texts = list(reversed(texts))
         chart.categoryAxis.categoryNames = list(reversed(labels))
         chart.barLabels.boxAnchor = "w"
         chart.barLabels.dx = 3
@@ -70,18 +73,19 @@ def _chart(items: Sequence[tuple[str, int]], horizontal: bool) -> Drawing:
     chart.categoryAxis.labels.fontSize = 7.5
     chart.bars[0].fillColor = ACCENT
     chart.bars[0].strokeColor = None
-    chart.barLabelFormat = "%d"
+    chart.barLabelArray = [texts]
+    chart.barLabelFormat = "values"
     chart.barLabels.fontName = REGULAR
     chart.barLabels.fontSize = 7
     drawing.add(chart)
-    if not any(values):
+    if not figures or all(f.count == 0 for f in figures):
         drawing.add(String(BODY_W / 2, height / 2, "No cases", fontName=REGULAR, fontSize=9))
     return drawing
 
 
-def _table(items: Sequence[tuple[str, int]], heading: str, s: dict[str, Any]) -> Table:
+def _table(figures: Sequence[Figure], heading: str, s: dict[str, Any]) -> Table:
     rows: list[list[Any]] = [[Paragraph(f"<b>{esc(heading)}</b>", s["plain"]), "Cases"]]
-    rows += [[Paragraph(esc(label), s["plain"]), str(count)] for label, count in items]
+    rows += [[Paragraph(esc(f.label), s["plain"]), f.text] for f in figures]
     table = Table(rows, colWidths=[BODY_W - 30 * mm, 30 * mm], repeatRows=1)
     table.setStyle(
         TableStyle(
@@ -89,6 +93,35 @@ def _table(items: Sequence[tuple[str, int]], heading: str, s: dict[str, Any]) ->
                 ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                 ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    return table
+
+
+def _removal_table(groups: Sequence[RemovalTimes], heading: str, s: dict[str, Any]) -> Table:
+    head = [heading, "Removed", "From report", "From posting"]
+    rows: list[list[Any]] = [[Paragraph(f"<b>{esc(h)}</b>", s["plain"]) for h in head]]
+    for g in groups:
+        rows.append(
+            [
+                Paragraph(esc(g.label), s["plain"]),
+                g.removed.text,
+                Paragraph(esc(g.from_report_text), s["plain"]),
+                Paragraph(esc(g.from_posting_text), s["plain"]),
+            ]
+        )
+    if not groups:
+        rows.append([Paragraph("No post was removed in this period.", s["plain"]), "0", "", ""])
+    table = Table(rows, colWidths=[BODY_W - 115 * mm, 25 * mm, 45 * mm, 45 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -110,13 +143,16 @@ def render_governors_report(report: GovernorsReport, *, school: str, generated_o
             "names no one and gives no case references.",
             s["body"],
         ),
+        Paragraph(esc(report.threshold_note), s["small"]),
+        Spacer(1, 3 * mm),
     ]
     summary = [
-        ["Cases opened in the period", str(report.total)],
-        ["Still open", str(report.open)],
-        ["Closed", str(report.closed)],
-        ["Posts removed or corrected", str(report.removals)],
-        ["Median time from report to removal", report.median_text],
+        ["Cases opened in the period", report.total.text],
+        ["Still open", report.open.text],
+        ["Closed", report.closed.text],
+        ["Posts removed or corrected", report.removals.removed.text],
+        ["Median time from report to removal", report.removals.from_report_text],
+        ["Median time from posting to removal", report.removals.from_posting_text],
     ]
     table = Table(summary, colWidths=[BODY_W - 60 * mm, 60 * mm])
     table.setStyle(
@@ -147,6 +183,35 @@ def render_governors_report(report: GovernorsReport, *, school: str, generated_o
                 ]
             )
         )
+    terms = (
+        "the school's term dates"
+        if report.terms_from_profile
+        else (
+            "the usual terms (autumn from September, spring from January, summer from April), "
+            "as the school profile gives no term dates"
+        )
+    )
+    for title, heading, groups in (
+        ("Time to removal by platform", "Platform", report.removal_by_platform),
+        (
+            "Time to removal by school term (term the post was reported)",
+            "Term",
+            report.removal_by_term,
+        ),
+    ):
+        story.append(
+            KeepTogether([Paragraph(esc(title), s["h2"]), _removal_table(groups, heading, s)])
+        )
+    story.append(
+        Paragraph(
+            esc(
+                "Times are medians, counted from when the post was reported to the school and "
+                "from when it was posted (where the posting time is known), to the first record "
+                f"that it had gone. Terms follow {terms}."
+            ),
+            s["small"],
+        )
+    )
     story.append(Spacer(1, 6 * mm))
     story.append(
         Paragraph(

@@ -19,7 +19,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.domain.retention import SubjectAccessReport
+from app.domain.subject_access import ICO_CONTACT, SubjectAccessResponse
 from app.pdf.common import MUTED, esc, numbered_canvas, styles
 from app.pdf.fonts import BOLD, REGULAR
 
@@ -61,31 +61,69 @@ def _none(text: str, s: dict[str, Any]) -> Paragraph:
     return Paragraph(esc(text), s["small"])
 
 
-def render_subject_access(report: SubjectAccessReport) -> bytes:
-    """The report as PDF bytes."""
+def _list(lines: tuple[str, ...], s: dict[str, Any]) -> list[Any]:
+    return [Paragraph("• " + esc(line), s["plain"]) for line in lines]
+
+
+def render_subject_access(report: SubjectAccessResponse) -> bytes:
+    """The response as PDF bytes."""
     s = styles(10)
     s["table"] = s["plain"].clone("table", fontSize=8.5, leading=11)
     s["table-head"] = s["table"].clone("table-head", fontName=BOLD)
     s["table-small"] = s["table"].clone("table-small", fontSize=7, leading=9.5)
     story: list[Any] = [
         Paragraph(esc(report.school), s["h2"]),
-        Paragraph("Subject access request", s["h1"]),
+        Paragraph("Response to a subject access request", s["h1"]),
         Paragraph(
-            f"Information held about <b>{esc(report.person_name)}</b>, prepared on "
-            f"{esc(report.generated_on)}.",
+            f"The personal data the school holds about <b>{esc(report.person_name)}</b>, "
+            f"prepared on {esc(report.generated_on)} under Article 15 of the UK GDPR.",
             s["body"],
         ),
     ]
     if report.person_details:
         story.append(Paragraph(esc(", ".join(report.person_details)), s["body"]))
+    request = [
+        ["Request received", report.received_on],
+        ["Identity", report.identity],
+        ["Response due by", report.due_on],
+    ]
+    if report.extension:
+        request.append(["Time extended", report.extension])
+    story.append(_table([["The request", ""], *request], [40 * mm, BODY_W - 40 * mm], s))
+
+    included = sum(1 for i in report.items if i.included)
+    withheld = report.withheld_count
+    story.append(Paragraph("What this response holds", s["h2"]))
     story.append(
         Paragraph(
-            "Other people's names and contact details are replaced by “[third party]” to "
-            "protect their privacy. Evidence is listed with its fingerprint (SHA-256); copies "
-            "are included only where a redacted copy has been made.",
-            s["small"],
+            esc(
+                f"{len(report.cases)} case record(s), {len(report.letters)} letter(s) sent to "
+                f"you, {len(report.entries)} chronology entry(ies) "
+                f"and {included} exhibit(s) or letter(s) as files in the zip. "
+                + (
+                    f"{withheld} item(s) are withheld, listed below with the ground for each."
+                    if withheld
+                    else "Nothing is withheld."
+                )
+            ),
+            s["body"],
         )
     )
+    if report.withheld:
+        rows = [["Items", "Ground", "What"]]
+        rows += [[str(w.count), w.ground, w.detail] for w in report.withheld]
+        story.append(_table(rows, [14 * mm, 70 * mm, BODY_W - 84 * mm], s))
+    if report.redacted_passages:
+        story.append(
+            Paragraph(
+                esc(
+                    f"In {report.redacted_passages} passage(s) other people's names, contact "
+                    "details or file names are replaced by “[third party]” or “Exhibit N”, to "
+                    "protect their privacy."
+                ),
+                s["small"],
+            )
+        )
 
     story.append(Paragraph(f"Cases ({len(report.cases)})", s["h2"]))
     if not report.cases:
@@ -139,30 +177,73 @@ def render_subject_access(report: SubjectAccessReport) -> bytes:
     else:
         story.append(_none("No notes or entries mention this person.", s))
 
-    story.append(Paragraph(f"Evidence on these cases ({len(report.exhibits)})", s["h2"]))
-    if report.exhibits:
-        rows = [["Case", "Exhibit", "File name", "Added", "SHA-256", "Copy"]]
+    exhibits = [i for i in report.items if i.label.startswith("Exhibit")]
+    story.append(Paragraph(f"Evidence on these cases ({len(exhibits)})", s["h2"]))
+    if exhibits:
+        rows = [["Case", "Exhibit", "Added", "SHA-256", "In this response"]]
         rows += [
             [
                 x.reference,
                 x.label,
-                x.name,
                 x.added_on,
                 x.sha256[:32] + "\n" + x.sha256[32:],
-                "Redacted copy in the zip" if x.redacted_copy else "Not included",
+                "Redacted copy in the zip" if x.included else f"Withheld: {x.withheld_because}",
             ]
-            for x in report.exhibits
+            for x in exhibits
         ]
-        widths = [25 * mm, 16 * mm, 33 * mm, 20 * mm, 53 * mm, BODY_W - 147 * mm]
-        story.append(_table(rows, widths, s, small_column=4))
+        widths = [25 * mm, 16 * mm, 20 * mm, 53 * mm, BODY_W - 114 * mm]
+        story.append(_table(rows, widths, s, small_column=3))
     else:
         story.append(_none("No evidence is held on these cases.", s))
+    others = [i for i in report.items if i.label.startswith("Letter") and not i.included]
+    if others:
+        rows = [["Case", "Letter", "Withheld because"]]
+        rows += [[x.reference, x.label, x.withheld_because] for x in others]
+        story.append(Spacer(1, 3 * mm))
+        story.append(_table(rows, [25 * mm, 60 * mm, BODY_W - 85 * mm], s))
+
+    story.append(Paragraph("Why the school holds this information", s["h2"]))
+    story += _list(report.purposes, s)
+    story.append(Paragraph("What kinds of information", s["h2"]))
+    story += _list(report.categories, s)
+    story.append(Paragraph("Who it has been given to", s["h2"]))
+    story += _list(report.recipients, s)
+    story.append(Paragraph("Where it came from", s["h2"]))
+    story += _list(report.sources, s)
+    story.append(Paragraph("How long it is kept", s["h2"]))
+    story += _list(report.retention, s)
+    story.append(Paragraph("Your rights", s["h2"]))
+    contact = "; ".join(report.school_contact) or "the school office"
+    story += _list(
+        (
+            "To have inaccurate information corrected, and incomplete information completed "
+            "(rectification, Article 16).",
+            "To ask for information to be deleted (erasure, Article 17).",
+            "To ask the school to limit how it uses the information (restriction, Article 18).",
+            "To object to the school using the information (objection, Article 21).",
+            f"To use any of these rights, please contact the school: {contact}.",
+        ),
+        s,
+    )
+    story.append(Paragraph("Making a complaint", s["h2"]))
+    story.append(
+        Paragraph(
+            esc(
+                "If you are unhappy with how the school has used your information or answered "
+                "this request, please tell the school first. You also have the right to "
+                "complain to the Information Commissioner's Office (ICO), the UK's regulator "
+                "for data protection:"
+            ),
+            s["body"],
+        )
+    )
+    story += [Paragraph(esc(line), s["plain"]) for line in ICO_CONTACT]
 
     def footer(canvas: Any, number: int, total: int) -> None:
         canvas.saveState()
         canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 9 * mm, f"Subject access request: {report.person_name}")
+        canvas.drawString(MARGIN, 9 * mm, f"Subject access response: {report.person_name}")
         canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
         canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Prepared {report.generated_on}")
         canvas.restoreState()
@@ -171,7 +252,7 @@ def render_subject_access(report: SubjectAccessReport) -> bytes:
     template = BaseDocTemplate(
         out,
         pagesize=A4,
-        title=f"Subject access request: {report.person_name}",
+        title=f"Subject access response: {report.person_name}",
         author=report.school,
         creator="Conduct Casebook",
         invariant=1,

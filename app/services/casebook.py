@@ -67,6 +67,7 @@ from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
+from app.services.subject_access import SubjectAccessService
 from app.services.swap import journal_exists
 from app.services.users import UserService
 from app.services.workflow import WorkflowService
@@ -91,6 +92,7 @@ class Services:
     audit: AuditService
     backups: BackupService
     retention: RetentionService
+    subject_access: SubjectAccessService
     keys: CasebookKeys
     may_migrate: bool = True
     sweep_on_open: bool = True
@@ -246,6 +248,7 @@ def open_casebook(
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
     workflow = WorkflowService(ctx, evidence)
+    retention = RetentionService(ctx, blobs, evidence, letters)
     services = Services(
         ctx=ctx,
         paths=paths,
@@ -261,7 +264,8 @@ def open_casebook(
         backups=BackupService(
             ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine, holder.get
         ),
-        retention=RetentionService(ctx, blobs, evidence, letters),
+        retention=retention,
+        subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
         may_migrate=may_migrate,
         sweep_on_open=sweep,

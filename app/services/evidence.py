@@ -30,6 +30,7 @@ from app.domain.evidence import (
     IntegrityFinding,
     IntegrityReport,
 )
+from app.domain.sharing import audience_label, check_audience
 from app.domain.validation import check_url, clean_text
 from app.evidence import derivatives
 from app.evidence.blobstore import BlobDamagedError, BlobStorage
@@ -102,6 +103,10 @@ def exhibit_from_record(record: EvidenceRecord) -> Exhibit:
         exif=tuple((str(k), str(v)) for k, v in meta.get("exif", [])),
         has_location=bool(meta.get("has_location", False)),
         text_note=str(meta.get("text_note", "")),
+        # Redacted copies made before copies had a recipient were made for the author.
+        redacted_for=str(meta.get("redacted_for", "author"))
+        if record.kind == EvidenceKind.REDACTED.value
+        else "",
     )
 
 
@@ -403,8 +408,9 @@ class EvidenceService:
                 "stored; run “Verify integrity” and restore from a backup."
             ) from None
 
-    def redacted_copies(self, exhibit_id: int) -> list[Exhibit]:
-        """Redacted copies made from an original, oldest first."""
+    def redacted_copies(self, exhibit_id: int, for_audience: str | None = None) -> list[Exhibit]:
+        """Redacted copies made from an original (only those for ``for_audience``, a
+        recipient id or ``person:<id>``, when given), oldest first."""
         with self.ctx.sessions() as session:
             rows = session.scalars(
                 select(EvidenceRecord)
@@ -414,7 +420,10 @@ class EvidenceService:
                 )
                 .order_by(EvidenceRecord.id)
             ).all()
-            return [exhibit_from_record(r) for r in rows]
+            copies = [exhibit_from_record(r) for r in rows]
+        if for_audience is not None:
+            copies = [c for c in copies if c.redacted_for == for_audience]
+        return copies
 
     # ----- copies -----------------------------------------------------------------------
 
@@ -429,6 +438,7 @@ class EvidenceService:
         name: str,
         width: int | None,
         height: int | None,
+        meta: dict[str, str] | None = None,
     ) -> EvidenceRecord:
         record = EvidenceRecord(
             case_id=parent.case_id,
@@ -448,7 +458,7 @@ class EvidenceService:
             post_url=parent.post_url,
             posted_at=parent.posted_at,
             note="",
-            metadata_json="{}",
+            metadata_json=json.dumps(meta or {}),
             added_by=self.ctx.actor,
             added_at=self.ctx.now(),
         )
@@ -465,6 +475,7 @@ class EvidenceService:
         name: str,
         size: tuple[int, int] | None,
         event: str | None = None,
+        meta: dict[str, str] | None = None,
     ) -> Exhibit:
         blob = self.store.put_bytes(data)
         try:
@@ -472,7 +483,16 @@ class EvidenceService:
                 parent = self._load(session, parent_id)
                 width, height = size if size else (None, None)
                 record = self._derivative(
-                    session, parent, kind, blob.sha256, data, content_type, name, width, height
+                    session,
+                    parent,
+                    kind,
+                    blob.sha256,
+                    data,
+                    content_type,
+                    name,
+                    width,
+                    height,
+                    meta,
                 )
                 if event is not None:
                     case = session.get(CaseRecord, parent.case_id)
@@ -524,8 +544,12 @@ class EvidenceService:
         )
         return data
 
-    def redact(self, exhibit_id: int, boxes: Sequence[Box]) -> Exhibit:
-        """Save a redacted copy of a picture: opaque boxes burnt into a new flattened image."""
+    def redact(
+        self, exhibit_id: int, boxes: Sequence[Box], for_audience: str = "author"
+    ) -> Exhibit:
+        """Save a redacted copy of a picture for one recipient (``author``, ``lado``,
+        ``platform`` or ``person:<id>``): opaque boxes burnt into a new flattened image."""
+        audience = check_audience(for_audience)
         exhibit = self.get(exhibit_id)
         original = exhibit
         if exhibit.kind is EvidenceKind.REDACTED and exhibit.parent_id is not None:
@@ -557,8 +581,10 @@ class EvidenceService:
             size,
             event=(
                 f"Redacted copy of exhibit {original.number} saved "
-                f"({count} area{'s' if count != 1 else ''} hidden); the original is unchanged."
+                f"({count} area{'s' if count != 1 else ''} hidden); the original is unchanged. "
+                f"Made for {audience_label(audience)}."
             ),
+            meta={"redacted_for": audience},
         )
 
     def _check_intact(self, exhibit: Exhibit) -> None:

@@ -32,6 +32,7 @@ from app.domain.letter_templates import (
 from app.domain.letters import (
     DEFAULT_PROFILE,
     LETTER_KINDS,
+    MULTILINE_FIELDS,
     PROCEDURE_LABELS,
     PROFILE_FIELDS,
     PROFILE_LABELS,
@@ -45,6 +46,7 @@ from app.domain.letters import (
 )
 from app.domain.people import ROLE_PHRASES, PersonKind, name_key
 from app.domain.records import CaseDetail, Person
+from app.domain.report_figures import parse_terms
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
@@ -108,7 +110,8 @@ class SchoolProfileService:
         values: dict[str, str] = {}
         for name, label in PROFILE_LABELS.items():
             raw = getattr(profile, name)
-            values[name] = clean_text(raw, label, 1000, multiline=name == "address")
+            values[name] = clean_text(raw, label, 1000, multiline=name in MULTILINE_FIELDS)
+        parse_terms(values["term_dates"])  # refuses a line it cannot read, naming it
         clean = current.with_values(**values)
         self._store(clean)
         return clean

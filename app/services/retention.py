@@ -7,12 +7,8 @@ other record still refers to. Nothing is deleted without the head teacher asking
 
 from __future__ import annotations
 
-import io
 import json
 import logging
-import re
-import zipfile
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, text, update
@@ -34,12 +30,10 @@ from app.db.models import (
     SettingRecord,
 )
 from app.domain.access import Permission
-from app.domain.categories import CATEGORY_INFO, Category, decode_categories
+from app.domain.categories import Category, decode_categories
 from app.domain.dates import format_short_date, london_today, to_london
 from app.domain.errors import NotFoundError, ValidationError
-from app.domain.evidence import EvidenceKind
-from app.domain.letters import LETTER_KINDS, LetterKind
-from app.domain.people import ROLE_LABELS, CaseRole, name_key
+from app.domain.people import name_key
 from app.domain.records import Person
 from app.domain.retention import (
     SETTING_KEY,
@@ -48,20 +42,14 @@ from app.domain.retention import (
     LegalHold,
     RetentionItem,
     RetentionRules,
-    SarCase,
-    SarEntry,
-    SarExhibit,
-    SarLetter,
-    SubjectAccessReport,
-    ThirdPartyRedactor,
     review_date,
 )
-from app.domain.status import CLOSED_STATUSES, STATUS_LABELS, CaseStatus
+from app.domain.status import CLOSED_STATUSES
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
 from app.services.audit import forget_case_details
 from app.services.cases import add_event, visible_cases
-from app.services.context import ServiceContext, resources_dir
+from app.services.context import ServiceContext
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.letters import LetterService
 from app.services.people import person_from_record
@@ -69,21 +57,6 @@ from app.services.people import person_from_record
 log = logging.getLogger(__name__)
 
 _CLOSED = tuple(s.value for s in CLOSED_STATUSES)
-
-
-@dataclass(frozen=True)
-class SubjectAccessExport:
-    """The zip handed to the person, and what went into it."""
-
-    zip_bytes: bytes
-    pdf: bytes
-    file_names: tuple[str, ...]
-    person_name: str
-
-
-def _safe_file_name(name: str) -> str:
-    cleaned = re.sub(r"[^\w.() -]+", "_", name).strip(" ._")
-    return cleaned[:80] or "file"
 
 
 def _reason(reason: str, what: str) -> str:
@@ -396,170 +369,6 @@ class RetentionService:
                 )
             return person_from_record(matches[0])
 
-    def subject_access(self, person_id: int) -> SubjectAccessExport:
-        """Everything held about one person, as a PDF and a zip, third parties redacted."""
-        self.ctx.require(
-            Permission.SAFEGUARDING, action="subject access export", target=f"person {person_id}"
-        )
-        with self.ctx.sessions() as session:
-            record = session.get(PersonRecord, person_id)
-            if record is None:
-                raise NotFoundError("That person no longer exists.")
-            person = person_from_record(record)
-            links = session.execute(
-                select(CasePersonRecord.case_id, CasePersonRecord.role)
-                .where(CasePersonRecord.person_id == person_id)
-                .order_by(CasePersonRecord.case_id)
-            ).all()
-            case_ids = sorted({case_id for case_id, _ in links})
-            roles: dict[int, list[str]] = {}
-            for case_id, role in links:
-                roles.setdefault(case_id, []).append(ROLE_LABELS[CaseRole(role)])
-            cases = session.scalars(
-                select(CaseRecord).where(CaseRecord.id.in_(case_ids)).order_by(CaseRecord.id)
-            ).all()
-            others = session.execute(
-                select(CasePersonRecord.case_id, PersonRecord)
-                .join(PersonRecord, CasePersonRecord.person_id == PersonRecord.id)
-                .where(
-                    CasePersonRecord.case_id.in_(case_ids), CasePersonRecord.person_id != person_id
-                )
-            ).all()
-            # Everyone else in the casebook is a third party: their details may turn up in
-            # any note, not only on the cases they are linked to.
-            everyone = session.scalars(select(PersonRecord).where(PersonRecord.id != person_id))
-            third = [_details_of(person_from_record(p)) for p in everyone]
-            events = session.scalars(
-                select(EventRecord)
-                .where(EventRecord.case_id.in_(case_ids))
-                .order_by(EventRecord.case_id, EventRecord.id)
-            ).all()
-            letters = session.scalars(
-                select(LetterRecord)
-                .where(LetterRecord.person_id == person_id)
-                .order_by(LetterRecord.letter_date, LetterRecord.id)
-            ).all()
-            letter_rows = [
-                (r.id, r.case_id, r.letter_date, r.kind, r.subject, r.pdf_sha256) for r in letters
-            ]
-            exhibits = session.scalars(
-                select(EvidenceRecord)
-                .where(
-                    EvidenceRecord.case_id.in_(case_ids),
-                    EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
-                )
-                .order_by(EvidenceRecord.case_id, EvidenceRecord.number)
-            ).all()
-            exhibit_rows = [
-                (e.id, e.case_id, e.number, e.original_name, e.added_at, e.sha256) for e in exhibits
-            ]
-            refs = {c.id: c.reference for c in cases}
-            others_count: dict[int, int] = {}
-            for case_id, _ in others:
-                others_count[case_id] = others_count.get(case_id, 0) + 1
-            sar_cases = []
-            hide = ThirdPartyRedactor(person.name, third)
-            for c in cases:
-                author = CaseRole.AUTHOR.value in {r for cid, r in links if cid == c.id}
-                standards = tuple(
-                    CATEGORY_INFO[cat].label for cat in sorted(decode_categories(c.categories))
-                )
-                summary = hide(c.summary)
-                if author and c.account_handle:
-                    summary = (summary + "\n" if summary else "") + f"Account: {c.account_handle}"
-                sar_cases.append(
-                    SarCase(
-                        reference=c.reference,
-                        title=hide(c.title),
-                        roles=tuple(roles.get(c.id, ())),
-                        status=STATUS_LABELS[CaseStatus(c.status)],
-                        opened_on=format_short_date(to_london(c.created_at).date()),
-                        standards=standards,
-                        summary=summary,
-                        others_withheld=others_count.get(c.id, 0),
-                    )
-                )
-            entries = []
-            own = person.name.lower()
-            for e in events:
-                data = json.loads(e.data or "{}")
-                mentions = own in e.summary.lower() or data.get("person_id") == person_id
-                if mentions:
-                    entries.append(
-                        SarEntry(
-                            reference=refs[e.case_id],
-                            when=format_short_date(to_london(e.at).date()),
-                            text=hide(e.summary),
-                        )
-                    )
-
-        files: dict[str, bytes] = {}
-        sar_letters = []
-        for letter_id, case_id, letter_date, kind, subject, _sha in letter_rows:
-            info = LETTER_KINDS.get(LetterKind(kind)) if kind in set(LetterKind) else None
-            label = info.label if info else "Letter"
-            name = (
-                f"letters/{refs.get(case_id, 'case')} {letter_date.isoformat()} "
-                f"{_safe_file_name(label)} {letter_id}.pdf"
-            )
-            files[name] = self.letters.letter_pdf(letter_id)
-            sar_letters.append(
-                SarLetter(
-                    reference=refs.get(case_id, ""),
-                    date=format_short_date(letter_date),
-                    label=label,
-                    subject=hide(subject),
-                    file_name=name,
-                )
-            )
-        sar_exhibits = []
-        for exhibit_id, case_id, number, original_name, added_at, sha in exhibit_rows:
-            copy_name = ""
-            if self.evidence.redacted_copies(exhibit_id):
-                data = self.evidence.exported_copy(exhibit_id, redacted=True)
-                suffix = _extension(data)
-                copy_name = f"evidence/{refs[case_id]} Exhibit {number} (redacted){suffix}"
-                files[copy_name] = data
-            sar_exhibits.append(
-                SarExhibit(
-                    reference=refs[case_id],
-                    label=f"Exhibit {number}",
-                    name=hide(original_name),
-                    added_on=format_short_date(to_london(added_at).date()),
-                    sha256=sha,
-                    redacted_copy=copy_name,
-                )
-            )
-        today = london_today(self.ctx.now())
-        report = SubjectAccessReport(
-            school=self.letters.profile.get().name or "The school",
-            person_name=person.name,
-            person_details=tuple(_details_of(person)[1:]),
-            generated_on=format_short_date(today),
-            cases=tuple(sar_cases),
-            letters=tuple(sar_letters),
-            entries=tuple(entries),
-            exhibits=tuple(sar_exhibits),
-        )
-        from app.pdf.fonts import register_fonts
-        from app.pdf.sanitise import sanitise_pdf
-        from app.pdf.subject_access import render_subject_access
-
-        register_fonts(resources_dir() / "fonts")
-        pdf = render_subject_access(report)
-        pdf_name = f"Subject access - {_safe_file_name(person.name)} - {today.isoformat()}.pdf"
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(pdf_name, pdf)
-            for name, data in files.items():
-                archive.writestr(name, sanitise_pdf(data) if name.endswith(".pdf") else data)
-        return SubjectAccessExport(
-            zip_bytes=out.getvalue(),
-            pdf=pdf,
-            file_names=(pdf_name, *files),
-            person_name=person.name,
-        )
-
     # ----- helpers ----------------------------------------------------------------------
 
     @staticmethod
@@ -591,22 +400,3 @@ class RetentionService:
                     or 0
                 )
             return total
-
-
-def _details_of(person: Person) -> list[str]:
-    """A person's name first, then every contact detail recorded."""
-    details = [person.name, *person.address_lines]
-    details += [v for v in (person.postcode, person.email, person.phone) if v]
-    return details
-
-
-def _extension(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return ".png"
-    if data.startswith(b"\xff\xd8"):
-        return ".jpg"
-    if data.startswith(b"%PDF"):
-        return ".pdf"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return ".webp"
-    return ".bin"

@@ -8,20 +8,28 @@ from pathlib import Path
 
 from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QLabel,
     QMessageBox,
     QProgressDialog,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
 from app.domain.dates import london_today
 from app.domain.errors import CasebookError, OperationCancelled
 from app.domain.records import CaseFilter, CaseSort
+from app.domain.report_figures import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Term
+from app.domain.sharing import RULES, Recipient
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 
@@ -38,11 +46,13 @@ class _Signals(QObject):
 class CaseFileWorker(QRunnable):
     """Builds one case's bundle; Cancel stops it between exhibits."""
 
-    def __init__(self, services: Services, case_id: int, for_sharing: bool) -> None:
+    def __init__(
+        self, services: Services, case_id: int, recipient: Recipient | None = None
+    ) -> None:
         super().__init__()
         self.services = services
         self.case_id = case_id
-        self.for_sharing = for_sharing
+        self.recipient = recipient
         self.signals = _Signals()
         self.cancel_requested = False
 
@@ -50,7 +60,7 @@ class CaseFileWorker(QRunnable):
         try:
             pdf = self.services.reports.case_file(
                 self.case_id,
-                for_sharing=self.for_sharing,
+                recipient=self.recipient,
                 progress=self.signals.progress.emit,
                 cancelled=lambda: self.cancel_requested,
             )
@@ -81,29 +91,69 @@ def _write(parent: QWidget, path: str, data: bytes) -> bool:
     return True
 
 
-def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
-    """Ask where to save the case file (and whether for sharing), then build it on a worker."""
-    case = services.cases.get_case(case_id)
-    ask = QMessageBox(parent)
-    ask.setWindowTitle("Export case file")
-    ask.setText(f"Export the case file of {case.reference}.")
-    ask.setInformativeText(
-        "A copy for sharing uses redacted exhibits and leaves out third parties' details."
-    )
-    full = ask.addButton("&Full case file", QMessageBox.ButtonRole.AcceptRole)
-    shared = ask.addButton("Copy for &sharing", QMessageBox.ButtonRole.AcceptRole)
-    ask.addButton(QMessageBox.StandardButton.Cancel)
-    ask.exec()
-    if ask.clickedButton() not in (full, shared):
+class CaseFileDialog(QDialog):
+    """Who the case file is for: the head's complete file, or a copy under one rule."""
+
+    def __init__(self, reference: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export case file")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Who is the case file of {reference} for?", self))
+        self.choices: dict[Recipient | None, QRadioButton] = {}
+        self.group = QButtonGroup(self)
+        options: list[tuple[Recipient | None, str]] = [(None, "The head teacher (complete file)")]
+        options += [(r, RULES[r].label[0].upper() + RULES[r].label[1:]) for r in Recipient]
+        for recipient, text in options:
+            button = QRadioButton(text, self)
+            button.toggled.connect(self._show_rule)
+            self.group.addButton(button)
+            self.choices[recipient] = button
+            layout.addWidget(button)
+        self.rule = QLabel(self)
+        self.rule.setWordWrap(True)
+        self.rule.setMinimumWidth(460)
+        self.rule.setStyleSheet("color: #333; padding: 6px; border: 1px solid #ccc;")
+        layout.addWidget(self.rule)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Save…")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.choices[Recipient.AUTHOR].setChecked(True)
+
+    def recipient(self) -> Recipient | None:
+        """The recipient chosen (None for the head's complete file)."""
+        for recipient, button in self.choices.items():
+            if button.isChecked():
+                return recipient
         return None
-    for_sharing = ask.clickedButton() is shared
-    suffix = "-for-sharing" if for_sharing else ""
+
+    def _show_rule(self) -> None:
+        recipient = self.recipient()
+        self.rule.setText(
+            "Everything the school holds on the case, originals included. For the head "
+            "teacher's office only."
+            if recipient is None
+            else RULES[recipient].rule
+        )
+
+
+def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
+    """Ask who the case file is for and where to save it, then build it on a worker."""
+    case = services.cases.get_case(case_id)
+    ask = CaseFileDialog(case.reference, parent)
+    if not ask.exec():
+        return None
+    recipient = ask.recipient()
+    suffix = f"-for-{recipient.value}" if recipient is not None else ""
     path, _ = QFileDialog.getSaveFileName(
         parent, "Save case file", safe_file_name(f"{case.reference}{suffix}.pdf"), "PDF (*.pdf)"
     )
     if not path:
         return None
-    worker = CaseFileWorker(services, case_id, for_sharing)
+    worker = CaseFileWorker(services, case_id, recipient)
     dialog = QProgressDialog("Putting the case file together…", "Cancel", 0, 100, parent)
     dialog.setWindowTitle("Case file")
     dialog.setMinimumDuration(300)
@@ -132,9 +182,15 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
 
 
 class ReportPeriodDialog(QDialog):
-    """Asks for the period of the governors' report."""
+    """Asks for the period of the governors' report (a school term, or any dates)."""
 
-    def __init__(self, today: date, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        today: date,
+        parent: QWidget | None = None,
+        terms: tuple[Term, ...] = (),
+        threshold: int = DEFAULT_THRESHOLD,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Governors' report")
         self.start = QDateEdit(self)
@@ -144,12 +200,27 @@ class ReportPeriodDialog(QDialog):
             edit.setCalendarPopup(True)
         # The school year so far: from 1 September.
         first = date(today.year if today.month >= 9 else today.year - 1, 9, 1)
-        self.start.setDate(QDate(first.year, first.month, first.day))
-        self.end.setDate(QDate(today.year, today.month, today.day))
+        self.presets = QComboBox(self)
+        self.presets.addItem("School year so far", (first, today))
+        for term in terms:
+            self.presets.addItem(
+                f"{term.name} ({term.start:%d/%m/%Y} to {term.end:%d/%m/%Y})",
+                (term.start, term.end),
+            )
+        self.presets.currentIndexChanged.connect(self._preset_chosen)
+        self._set_period(first, today)
+        self.threshold = QSpinBox(self)
+        self.threshold.setRange(MIN_THRESHOLD, MAX_THRESHOLD)
+        self.threshold.setValue(threshold)
+        self.threshold.setToolTip(
+            "Smaller counts are shown as “fewer than …” so no family is recognised"
+        )
         self.csv = QCheckBox("Also save the figures as CSV", self)
         form = QFormLayout(self)
+        form.addRow("&Period", self.presets)
         form.addRow("&From", self.start)
         form.addRow("&To", self.end)
+        form.addRow("&Hide counts below", self.threshold)
         form.addRow("", self.csv)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -157,6 +228,14 @@ class ReportPeriodDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+
+    def _set_period(self, start: date, end: date) -> None:
+        self.start.setDate(QDate(start.year, start.month, start.day))
+        self.end.setDate(QDate(end.year, end.month, end.day))
+
+    def _preset_chosen(self, index: int) -> None:
+        start, end = self.presets.itemData(index)
+        self._set_period(start, end)
 
     def period(self) -> tuple[date, date]:
         start = self.start.date().toPython()
@@ -171,16 +250,24 @@ class GovernorsReportWorker(QRunnable):
     The work has no natural steps, so Cancel discards the result when it arrives.
     """
 
-    def __init__(self, services: Services, start: date, end: date, with_csv: bool) -> None:
+    def __init__(
+        self,
+        services: Services,
+        start: date,
+        end: date,
+        with_csv: bool,
+        threshold: int | None = None,
+    ) -> None:
         super().__init__()
         self.services = services
         self.start, self.end, self.with_csv = start, end, with_csv
+        self.threshold = threshold
         self.signals = _ReportSignals()
         self.cancel_requested = False
 
     def run(self) -> None:
         try:
-            report = self.services.reports.governors_report(self.start, self.end)
+            report = self.services.reports.governors_report(self.start, self.end, self.threshold)
             pdf = self.services.reports.governors_pdf(report)
             csv = self.services.reports.governors_csv(report) if self.with_csv else ""
         except CasebookError as error:
@@ -191,7 +278,7 @@ class GovernorsReportWorker(QRunnable):
             self.signals.failed.emit("The report could not be made; details are in the log file.")
             return
         if not self.cancel_requested:
-            self.signals.finished.emit(report.total, pdf, csv)
+            self.signals.finished.emit(report.case_count, pdf, csv)
 
 
 class _ReportSignals(QObject):
@@ -201,7 +288,9 @@ class _ReportSignals(QObject):
 
 def save_governors_report(parent: QWidget, services: Services) -> GovernorsReportWorker | None:
     """Ask for a period and a file, then make the report (and CSV if asked) on a worker."""
-    dialog = ReportPeriodDialog(london_today(services.ctx.now()), parent)
+    today = london_today(services.ctx.now())
+    terms, _ = services.reports.terms(date(today.year - 1, 9, 1), today)
+    dialog = ReportPeriodDialog(today, parent, terms, services.reports.report_threshold())
     if not dialog.exec():
         return None
     start, end = dialog.period()
@@ -213,7 +302,9 @@ def save_governors_report(parent: QWidget, services: Services) -> GovernorsRepor
     )
     if not path:
         return None
-    worker = GovernorsReportWorker(services, start, end, dialog.csv.isChecked())
+    worker = GovernorsReportWorker(
+        services, start, end, dialog.csv.isChecked(), dialog.threshold.value()
+    )
     busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
     busy.setWindowTitle("Governors' report")
     busy.setMinimumDuration(300)

@@ -249,7 +249,10 @@ def test_redaction_removes_the_pixels_and_keeps_the_original(
         assert image.mode == "RGB"  # flattened: no layer or alpha to lift the box off
     assert services.evidence.content(added.exhibit.id) == original_data
     events = [e.summary for e in services.cases.get_case(case_id).events]
-    assert "Redacted copy of exhibit 1 saved (1 area hidden); the original is unchanged." in events
+    assert (
+        "Redacted copy of exhibit 1 saved (1 area hidden); the original is unchanged. "
+        "Made for the author of the post (or their solicitor)." in events
+    )
     assert services.evidence.verify(case_id).checked == 2
 
 

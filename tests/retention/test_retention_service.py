@@ -127,5 +127,5 @@ def test_office_staff_may_not_delete_or_hold(services: Services, filled: Filled)
     with pytest.raises(AccessDenied):
         services.retention.set_legal_hold(filled.closed_id, "Because")
     with pytest.raises(AccessDenied):
-        services.retention.subject_access(filled.subject_id)
+        services.subject_access.record_request(filled.subject_id, date(2026, 11, 24))
     assert services.retention.count_rows_for(filled.closed_id) > 0

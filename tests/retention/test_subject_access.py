@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import date
 
 from pypdf import PdfReader
 
+from app.evidence.derivatives import Box
 from app.services.casebook import Services
+from app.services.subject_access import SubjectAccessExport
 from tests.retention.conftest import OTHER, OTHER_ADDRESS, SUBJECT, Filled
+
+
+def _export(services: Services, person_id: int) -> SubjectAccessExport:
+    request = services.subject_access.record_request(person_id, date(2026, 11, 20), "passport")
+    return services.subject_access.respond(request.id)
 
 
 def _text(pdf: bytes) -> str:
@@ -18,7 +26,7 @@ def _text(pdf: bytes) -> str:
 def test_export_holds_the_persons_data_and_hides_third_parties(
     services: Services, filled: Filled
 ) -> None:
-    export = services.retention.subject_access(filled.subject_id)
+    export = _export(services, filled.subject_id)
     text = " ".join(_text(export.pdf).split())
     case = services.cases.get_case(filled.closed_id)
     assert SUBJECT in text
@@ -39,7 +47,10 @@ def test_export_holds_the_persons_data_and_hides_third_parties(
 def test_zip_holds_the_pdf_letters_and_only_redacted_evidence(
     services: Services, filled: Filled
 ) -> None:
-    export = services.retention.subject_access(filled.subject_id)
+    # Exhibit 2 was redacted for the author; the subject gets it only once redacted for them.
+    second = services.evidence.list_evidence(filled.closed_id)[1]
+    services.evidence.redact(second.id, [Box(5, 5, 20, 20)], f"person:{filled.subject_id}")
+    export = _export(services, filled.subject_id)
     archive = zipfile.ZipFile(io.BytesIO(export.zip_bytes))
     names = archive.namelist()
     assert names[0].startswith("Subject access - Dana Wells")
@@ -57,7 +68,7 @@ def test_zip_holds_the_pdf_letters_and_only_redacted_evidence(
 
 def test_person_without_cases_gets_a_short_report(services: Services, filled: Filled) -> None:
     person = services.retention.find_person(OTHER.upper())
-    export = services.retention.subject_access(person.id)
+    export = _export(services, person.id)
     text = " ".join(_text(export.pdf).split())
     assert "No letters have been sent to this person." in text
     assert SUBJECT not in text

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QSpinBox,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.access import Permission
-from app.domain.dates import format_short_date
+from app.domain.dates import format_short_date, london_today
 from app.domain.errors import CasebookError, ValidationError
 from app.domain.records import Person
 from app.domain.retention import RULE_PERIODS, RetentionItem, RetentionRules
@@ -367,23 +368,96 @@ class RetentionRulesDialog(QDialog):
         self.accept()
 
 
+class SubjectAccessRequestDialog(QDialog):
+    """Record a subject access request: when it came in and how identity was checked."""
+
+    def __init__(self, name: str, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Subject access request")
+        form = QFormLayout(self)
+        form.addRow(
+            QLabel(
+                f"Record the request from {name}. The response is due one calendar "
+                "month after it was received.",
+                self,
+            )
+        )
+        self.received = QDateEdit(self)
+        self.received.setDisplayFormat("dd/MM/yyyy")
+        self.received.setCalendarPopup(True)
+        self.received.setDate(QDate(today.year, today.month, today.day))
+        self.received.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.identity = QLineEdit(self)
+        self.identity.setPlaceholderText("for example: passport seen at the office")
+        form.addRow("&Received on", self.received)
+        form.addRow("&Identity checked by", self.identity)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def received_on(self) -> date:
+        day = self.received.date().toPython()
+        assert isinstance(day, date)
+        return day
+
+
 def export_subject_access(parent: QWidget, services: Services, person: Person) -> Path | None:
-    """Ask where to save, then write the subject access zip for ``person``."""
+    """Record the person's request (if not yet recorded), then save the response as a zip."""
+    requests = services.subject_access
+    with refusals_shown(parent):
+        request = requests.open_request_for(person.id)
+        if request is None:
+            ask = SubjectAccessRequestDialog(person.name, london_today(services.ctx.now()), parent)
+            if not ask.exec():
+                return None
+            request = requests.record_request(person.id, ask.received_on(), ask.identity.text())
+    if request is None:
+        return None
+    with refusals_shown(parent):
+        draft = requests.respond(request.id, mark_answered=False)
+        review = draft.counts()["to_review"]
+        if review:
+            listed = "\n".join(f"• {r['case']} {r['item']}" for r in review)
+            check = QMessageBox(parent)
+            check.setWindowTitle("Subject access response")
+            check.setText(
+                f"{len(review)} exhibit(s) may show other people and have not been redacted "
+                f"for {person.name}:\n\n{listed}\n\nRedact them for this person first (Redact… "
+                "on the Evidence tab), or send the response without them; they will be listed "
+                "as withheld, with the ground."
+            )
+            later = check.addButton("Redact them first", QMessageBox.ButtonRole.RejectRole)
+            check.addButton("Send without them", QMessageBox.ButtonRole.AcceptRole)
+            check.exec()
+            if check.clickedButton() is later:
+                return None
     suggested = safe_file_name(f"Subject access - {person.name}.zip")
     path, _ = QFileDialog.getSaveFileName(
-        parent, "Subject access export", suggested, "Zip files (*.zip)"
+        parent, "Subject access response", suggested, "Zip files (*.zip)"
     )
     if not path:
         return None
     with refusals_shown(parent):
-        export = services.retention.subject_access(person.id)
+        export = requests.respond(request.id)
         target = Path(path)
         save_user_file(target, export.zip_bytes)
-        QMessageBox.information(
-            parent,
-            "Subject access export",
-            f"Saved everything held about {person.name} ({len(export.file_names)} files) to "
-            f"{target.name}. Other people's details are shown as [third party].",
+        withheld = export.response.withheld
+        lines = [f"Saved the response to {person.name}'s request to {target.name}."]
+        lines.append(
+            f"{export.exhibits_included} of {export.exhibits_included + export.exhibits_withheld} "
+            "exhibits are included (redacted for this person)."
         )
+        if withheld:
+            lines.append(
+                f"{export.response.withheld_count} item(s) withheld: "
+                + "; ".join(w.detail for w in withheld)
+            )
+            lines.append("Review the withheld exhibits and redact them for this person.")
+        if not request.identity_checked:
+            lines.append("The requester's identity is not recorded as checked.")
+        QMessageBox.information(parent, "Subject access response", "\n\n".join(lines))
         return target
     return None

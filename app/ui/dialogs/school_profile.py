@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import CasebookError
-from app.domain.letters import PROFILE_LABELS, TO_COMPLETE, SchoolProfile
+from app.domain.letters import MULTILINE_FIELDS, PROFILE_LABELS, TO_COMPLETE, SchoolProfile
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
 
@@ -47,8 +47,8 @@ class SchoolProfileDialog(QDialog):
         form = QFormLayout()
         for name, label in PROFILE_LABELS.items():
             edit: QLineEdit | QPlainTextEdit
-            if name == "address":
-                edit = QPlainTextEdit(profile.address)
+            if name in MULTILINE_FIELDS:
+                edit = QPlainTextEdit(getattr(profile, name))
                 edit.setPlaceholderText(f"{TO_COMPLETE} (one line each)")
                 edit.setFixedHeight(84)
             else:

@@ -44,6 +44,7 @@ from PySide6.QtGui import (
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -64,6 +65,7 @@ from PySide6.QtWidgets import (
 from app.domain.dates import format_date_time, utc_now
 from app.domain.errors import CasebookError
 from app.domain.evidence import EvidenceKind, Exhibit
+from app.domain.sharing import RULES, Recipient, person_audience
 from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
@@ -330,6 +332,10 @@ class EvidenceTab(QWidget):
             "Drag boxes over names, faces or a child's image. The original stays unchanged."
         )
         self.redact_hint.setStyleSheet("border: none;")
+        # Each copy is redacted for one recipient: what the author may see is not what a
+        # person asking for their own data may see.
+        self.redact_for = QComboBox()
+        self.redact_for.setToolTip("Who this redacted copy is for")
         self.undo_box_button = QPushButton("Undo box")
         self.undo_box_button.clicked.connect(self._undo_box)
         self.save_redacted_button = QPushButton("Save redacted copy")
@@ -337,6 +343,7 @@ class EvidenceTab(QWidget):
         self.cancel_redact_button = QPushButton("Cancel")
         self.cancel_redact_button.clicked.connect(lambda: self.redact_button.setChecked(False))
         redact_row.addWidget(self.redact_hint, 1)
+        redact_row.addWidget(self.redact_for)
         for action in (self.undo_box_button, self.save_redacted_button, self.cancel_redact_button):
             redact_row.addWidget(action)
         self.redact_bar.setVisible(False)
@@ -964,9 +971,21 @@ class EvidenceTab(QWidget):
             return
         if on:
             self.picture.fit_page()
+            self._fill_redact_for()
         self.picture.set_redacting(on)
         self.redact_bar.setVisible(on)
         self._update_actions()
+
+    def _fill_redact_for(self) -> None:
+        self.redact_for.clear()
+        for recipient in (Recipient.AUTHOR, Recipient.LADO, Recipient.PLATFORM):
+            self.redact_for.addItem(f"For {RULES[recipient].label}", recipient.value)
+        if self.case_id is not None:
+            for link in self.services.cases.get_case(self.case_id).people:
+                self.redact_for.addItem(
+                    f"For {link.person.name}'s subject access request",
+                    person_audience(link.person.id),
+                )
 
     def _undo_box(self) -> None:
         self.picture.undo_box()
@@ -977,7 +996,8 @@ class EvidenceTab(QWidget):
             return
         boxes = self.picture.boxes()
         try:
-            copy = self.services.evidence.redact(self.current.id, boxes)
+            audience = str(self.redact_for.currentData() or Recipient.AUTHOR.value)
+            copy = self.services.evidence.redact(self.current.id, boxes, audience)
         except CasebookError as error:
             self.show_message(error.message, error=True)
             return
