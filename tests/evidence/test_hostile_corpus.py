@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from app.db.models import EvidenceRecord
 from app.domain.categories import Category
+from app.domain.dates import london_today
 from app.domain.errors import EvidenceRejected
 from app.domain.evidence import Exhibit
 from app.domain.people import CaseRole, PersonKind
@@ -119,12 +120,15 @@ def test_accepted_file_is_viewed_printed_and_exported_in_time(
     exhibit = result.exhibit
     if exhibit.is_image:
         # A redacted copy is what a subject access zip includes.
-        services.evidence.redact(exhibit.id, [Box(0, 0, 10, 10)])
+        services.evidence.redact(
+            exhibit.id, [Box(0, 0, 10, 10)], for_audience=f"person:{person.id}"
+        )
     tab.set_case(case.id)
     view = _view(qtbot, tab, exhibit)
     case_file, pdf = _timed(lambda: services.reports.case_file(case.id))
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
-    sar, export = _timed(lambda: services.retention.subject_access(person.id))
+    request = services.subject_access.record_request(person.id, london_today(services.ctx.now()))
+    sar, export = _timed(lambda: services.subject_access.respond(request.id))
     with zipfile.ZipFile(io.BytesIO(export.zip_bytes)) as archive:  # type: ignore[attr-defined]
         assert archive.testzip() is None
         if exhibit.is_image:

@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 from pikepdf import Dictionary, Name
 
+from app.domain.dates import london_today
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import PersonDraft
 from app.pdf.sanitise import sanitise_pdf
@@ -120,7 +121,8 @@ def test_subject_access_zip_carries_nothing_active(services: Services, case_id: 
     person = services.people.add_person(PersonDraft(name="Alex Sender", kind=PersonKind.PARENT))
     services.cases.link_person(case_id, person.id, CaseRole.AUTHOR)
     services.evidence.add_bytes(case_id, [("active.pdf", everything_active_pdf())])
-    export = services.retention.subject_access(person.id)
+    request = services.subject_access.record_request(person.id, london_today(services.ctx.now()))
+    export = services.subject_access.respond(request.id)
     with zipfile.ZipFile(io.BytesIO(export.zip_bytes)) as archive:
         pdfs = [n for n in archive.namelist() if n.endswith(".pdf")]
         assert pdfs

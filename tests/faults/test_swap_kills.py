@@ -25,6 +25,7 @@ import pytest
 from app.domain.categories import Category
 from app.domain.errors import UnencryptedCasebookError
 from app.domain.records import CaseDraft, CaseFilter, CaseSort
+from app.security.keyring import TEST_COST_SETTING
 from app.services.casebook import open_casebook
 from app.services.swap import JOURNAL, KILL_BEFORE_ENV, STEP_LOG_ENV
 from tests.backup.conftest import fill
@@ -42,7 +43,12 @@ ENCRYPT_STEPS_AT_LEAST = 8
 
 
 def _run(data: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CASEBOOK_")}
+    # The test suite's cheap key cost stays: the casebooks here were made with it.
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CASEBOOK_") or k == TEST_COST_SETTING
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data), *args],

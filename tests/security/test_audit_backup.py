@@ -39,7 +39,7 @@ def test_a_restored_sealed_trail_checks_and_keeps_its_own_checkpoint(
 
     services = open_signed_in(data_dir, HEAD, HEAD_PASSWORD, clock=clock)
     try:
-        services.backups.restore(archive)
+        services.backups.restore(archive, password=HEAD_PASSWORD)
     finally:
         services.close()
     # The checkpoint beside the keyring is the restored trail's own, not the newer one.

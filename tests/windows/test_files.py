@@ -97,7 +97,7 @@ def test_every_write_of_the_casebook_survives_a_file_briefly_in_use(
             CaseDraft(title="Opened after the backup", categories=frozenset({Category.INACCURATE}))
         )
         with simulated_file_in_use(4, matching="casebook.sqlite3") as in_restore:
-            services.backups.restore(backup.path)
+            services.backups.restore(backup.path, password="a long enough pass phrase 42")
         key = services.data_key
     finally:
         services.close()
