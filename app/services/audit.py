@@ -73,6 +73,9 @@ ANCHOR_FORMAT = "conduct-casebook-audit-checkpoint"
 FORGOTTEN = "(details removed when the case was deleted)"
 # A long list of broken entries helps nobody; the first ones and a count do.
 MAX_PROBLEMS = 20
+# While a head teacher is signed in, a checkpoint after this many of their own entries too:
+# the window in which a copied next-entry key is any use stays short on a busy day.
+CHECKPOINT_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ class AuditService:
         self._head_lock = threading.Lock()  # a worker thread and the window may both write
         # The head teachers' audit key, once a head teacher holding it has signed in.
         self.audit_key: AuditKey | None = None
+        self._written_since_checkpoint = 0
+        self._checkpointing = False
 
     @property
     def _shared(self) -> bool:
@@ -289,6 +294,10 @@ class AuditService:
         # A missing head file is evidence; only the very first entry (or a shared casebook,
         # where each PC keeps its own) starts one.
         self._write_head(seq, digest, create=last is None or self._shared)
+        if self.audit_key is not None and not self._checkpointing:
+            self._written_since_checkpoint += 1
+            if self._written_since_checkpoint >= CHECKPOINT_EVERY:
+                self.checkpoint()
 
     def _stored_detail(self, session: Session, target: str, detail: str) -> str:
         """The detail as kept: sealed under the case's key when the entry is about a case."""
@@ -341,9 +350,16 @@ class AuditService:
         from before sealing, ``new_key`` just made) is checked and sealed in. True when a
         checkpoint was made.
         """
-        audit_key = self.audit_key
-        if audit_key is None:
+        if self.audit_key is None or self._checkpointing:
             return False
+        self._checkpointing = True
+        try:
+            return self._checkpoint(self.audit_key, new_key=new_key)
+        finally:
+            self._checkpointing = False
+            self._written_since_checkpoint = 0
+
+    def _checkpoint(self, audit_key: AuditKey, *, new_key: bool) -> bool:
         user = self.ctx.current_user.name
         sealed_in: str | None = None
         problem: str | None = None

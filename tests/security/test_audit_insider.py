@@ -23,7 +23,7 @@ from app.domain.access import Role
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
 from app.security.audit_chain import entry_key_after, entry_mac, next_entry_key
-from app.services.audit import ANCHOR_FILE, GENESIS, HEAD_FILE, entry_hash
+from app.services.audit import ANCHOR_FILE, CHECKPOINT_EVERY, GENESIS, HEAD_FILE, entry_hash
 from app.services.casebook import open_casebook
 from tests.conftest import Clock, folder_key, open_signed_in
 
@@ -395,3 +395,18 @@ def test_a_key_copied_earlier_is_useless_after_the_next_head_sign_in(trail: Trai
         (trail.data_dir / HEAD_FILE).write_text(f"{rows[-1][1]} {prev}\n", encoding="ascii")
     check, _ = _verify_as_head(trail)
     assert check.broken_seq == victim, check.problems
+
+
+def test_a_head_teacher_at_work_makes_a_checkpoint_every_so_many_entries(trail: Trail) -> None:
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        with insider(trail) as connection:
+            (before,) = connection.execute("SELECT count(*) FROM audit_checkpoints").fetchone()
+        for _ in range(2 * CHECKPOINT_EVERY):
+            services.cases.get_case(1)
+        with insider(trail) as connection:
+            (after,) = connection.execute("SELECT count(*) FROM audit_checkpoints").fetchone()
+        assert after == before + 2
+        assert services.audit.verify().ok
+    finally:
+        services.close()
