@@ -43,6 +43,11 @@ FORMAT_VERSION = 1
 RECOVERY = "(recovery key)"
 FILE_NAME = "casebook.keys"
 
+
+class KeyringDamagedError(Exception):
+    """The keyring could not be read as one: damaged, or not a keyring at all."""
+
+
 # The Argon2id costs a wrap may record. Below the floor a guess at a copied key file is too
 # cheap; above the ceiling one sign-in would take many seconds or more memory than an office
 # PC has. A cost outside them was not written by the app, so it is damage: refused, never
@@ -78,10 +83,6 @@ def checked_cost(recorded: Any) -> KdfCost:
     if not all(a <= b <= c for a, b, c in zip(low, given, high, strict=True)):
         raise KeyringDamagedError(f"a key derivation cost out of bounds: {cost.as_dict()}")
     return cost
-
-
-class KeyringDamagedError(Exception):
-    """The keyring could not be read as one: damaged, or not a keyring at all."""
 
 
 def _b64(data: bytes) -> str:
