@@ -32,7 +32,7 @@ def test_the_head_teacher_encrypts_from_the_window_and_sees_the_new_key(  # type
         shown.append(box.text())
         box.accept()
 
-    answer_next_dialog(read)
+    answer_next_dialog(read, 500)  # encrypting takes seconds on a busy machine
     dialog.password.setText(OLD_PASSWORD)
     dialog.try_encrypt()
     assert dialog.recovery_key and dialog.recovery_key in shown[0]
