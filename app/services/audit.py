@@ -23,9 +23,7 @@ the chain over their sealed form still checks.
 from __future__ import annotations
 
 import bisect
-import csv
 import hashlib
-import io
 import json
 import logging
 import threading
@@ -63,6 +61,7 @@ from app.security.audit_chain import (
 )
 from app.security.crypto import SealBrokenError
 from app.services.context import ServiceContext
+from app.services.csv_file import csv_bytes
 
 log = logging.getLogger(__name__)
 
@@ -173,13 +172,6 @@ def clean_text(value: str) -> str:
 
 def _is_control(ch: str) -> bool:
     return ch not in "\n\t" and unicodedata.category(ch) == "Cc"
-
-
-def excel_safe(value: str) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula (OWASP's rule)."""
-    if value and value[0] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -975,22 +967,12 @@ class AuditService:
         sign-in can begin with ``=``.
         """
         self.ctx.require(Permission.AUDIT, action="export audit trail", detail=f"{len(entries)}")
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["Number", "Time (UK)", "User", "Action", "Record", "Detail", "Hash"])
-        for e in entries:
-            writer.writerow(
-                [
-                    e.seq,
-                    format_date_time_seconds(e.at),
-                    excel_safe(e.user),
-                    excel_safe(e.action),
-                    excel_safe(e.target),
-                    excel_safe(e.detail),
-                    e.hash,
-                ]
-            )
-        return ("\ufeff" + out.getvalue()).encode("utf-8")
+        header = ["Number", "Time (UK)", "User", "Action", "Record", "Detail", "Hash"]
+        rows = (
+            [e.seq, format_date_time_seconds(e.at), e.user, e.action, e.target, e.detail, e.hash]
+            for e in entries
+        )
+        return csv_bytes(header, rows)
 
 
 def forget_case_details(session: Session, reference: str, now: datetime) -> None:
