@@ -19,7 +19,6 @@ from app.ui.dialogs.backup import BackupDialog, ConfirmHeadDialog
 from tests.backup.test_hostile_backups import OTHER_PASSWORD, PASSWORD, case_count
 from tests.ui.conftest import answer_next_dialog
 
-
 # Each step may wait behind Argon2 and the backup's checks on a busy machine: up to 40
 # tries this far apart, so a box is never left open with nobody to answer it.
 PATIENCE_MS = 500
