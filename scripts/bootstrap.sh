@@ -30,8 +30,9 @@ DEB_PACKAGES=(
   libxdamage1 libxfixes3 libxi6 libxrandr2 libxtst6 libxkbfile1 libasound2 libpulse0
   libpcsclite1
   # the tests: pdftotext/pdftoppm read generated PDFs back; PostgreSQL runs the tests of a
-  # casebook shared on a server (a throwaway cluster, never the system one)
-  poppler-utils postgresql
+  # casebook shared on a server (a throwaway cluster, never the system one); makensis
+  # compiles the Windows installer script
+  poppler-utils postgresql nsis
 )
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()
