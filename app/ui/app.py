@@ -35,6 +35,7 @@ from app.services.demo import create_demo, is_demo, is_empty
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.ui.errors import install_excepthook
 from app.ui.main_window import MainWindow
+from app.ui.widgets import install_screen_fitting
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtCore import QLocale
 
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    return QApplication(argv if argv is not None else sys.argv[:1])
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    install_screen_fitting()
+    return app
 
 
 def open_for_window(
@@ -143,7 +146,7 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         window = MainWindow(services, demo=is_demo(services))
         if os.environ.get(ENV_FIRST_PAINT):
             _quit_after_first_paint(window)
-        window.show()
+        window.show_on_screen()
         start_background_sweep(services, started)
         result = app.exec()
         QThreadPool.globalInstance().waitForDone(10_000)

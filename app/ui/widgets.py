@@ -5,19 +5,231 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import QAbstractItemView, QProgressDialog, QTableWidget, QWidget
+from PySide6.QtCore import (
+    QEvent,
+    QEventLoop,
+    QObject,
+    QRect,
+    QRectF,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QFormLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QProgressDialog,
+    QTableWidget,
+    QTextEdit,
+    QWidget,
+)
+from shiboken6 import isValid
 
 T = TypeVar("T")
 
 
+# What a window manager adds around a window's contents: borders and the title bar. Windows
+# 10/11 at 100% draw a 31 px title bar and 8 px invisible borders; the allowance covers both.
+FRAME_SIDE = 8
+FRAME_TOP = 32
+FRAME_BOTTOM = 8
+
+
+def usable_area(available: QRect) -> QRect:
+    """The part of a screen's available area that a window's contents may fill."""
+    return available.adjusted(FRAME_SIDE, FRAME_TOP, -FRAME_SIDE, -FRAME_BOTTOM)
+
+
+def fitted_geometry(wanted: QSize, minimum: QSize, available: QRect) -> QRect:
+    """Where a window that would like to be ``wanted`` goes on a screen: shrunk, centred.
+
+    ``available`` is the screen less its taskbar. A window never grows below its
+    ``minimum`` (its layout's smallest size); a dialog with more to show than fits
+    carries its own scroll area so that its minimum stays small.
+    """
+    area = usable_area(available)
+    width = max(min(wanted.width(), area.width()), minimum.width())
+    height = max(min(wanted.height(), area.height()), minimum.height())
+    x = area.x() + max(0, (area.width() - width) // 2)
+    y = area.y() + max(0, (area.height() - height) // 2)
+    return QRect(x, y, width, height)
+
+
+def fits(size: QSize, available: QRect) -> bool:
+    """True when a window of this size, frame included, fits the available area."""
+    area = usable_area(available)
+    return size.width() <= area.width() and size.height() <= area.height()
+
+
+def should_maximise(available: QRect) -> bool:
+    """On a first start below 1440×900 the window takes the whole screen."""
+    return available.width() < 1440 or available.height() < 900
+
+
+def available_area(widget: QWidget) -> QRect:
+    """The available geometry (screen less taskbar) of the screen the widget is on."""
+    screen = widget.screen() or QApplication.primaryScreen()
+    return screen.availableGeometry()
+
+
+def fit_to_screen(window: QWidget, available: QRect | None = None) -> None:
+    """Shrink and move a top-level window so that all of it is on its screen."""
+    area = available if available is not None else available_area(window)
+    wanted = window.size()
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    inside = usable_area(area)
+    if fits(wanted, area) and inside.contains(QRect(window.pos(), wanted)):
+        return
+    target = fitted_geometry(wanted, minimum, area)
+    if fits(wanted, area):
+        # Big enough already: only bring it back onto the screen, keeping its place if it can.
+        target = QRect(window.pos(), wanted)
+        target.moveLeft(min(max(target.left(), inside.left()), inside.right() - wanted.width()))
+        target.moveTop(min(max(target.top(), inside.top()), inside.bottom() - wanted.height()))
+    window.resize(target.size())
+    window.move(target.topLeft())
+
+
+FOCUS_COLOUR = QColor("#005a9e")  # the app's blue, 7:1 against white and the grey of dialogs
+
+
+class FocusRing(QWidget):
+    """A clear 2-pixel ring around whichever widget has the keyboard focus.
+
+    Drawn over the widget rather than by the style, so it looks the same in every style
+    and at every scale, and a keyboard user can always see where they are.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setObjectName("focus_ring")
+        self.target: QWidget | None = None
+
+    def follow(self, widget: QWidget | None) -> None:
+        if self.target is not None and isValid(self.target):
+            self.target.removeEventFilter(self)
+        self.target = None
+        parent = widget.parentWidget() if widget is not None else None
+        if widget is None or parent is None or widget.isWindow() or isinstance(widget, QMenu):
+            self.hide()
+            return
+        self.target = widget
+        widget.installEventFilter(self)
+        if self.parentWidget() is not parent:
+            self.setParent(parent)
+        self.place()
+
+    def place(self) -> None:
+        target = self.target
+        if target is None or not isValid(target) or not target.isVisible():
+            self.hide()
+            return
+        self.setGeometry(target.geometry().adjusted(-2, -2, 2, 2))
+        self.raise_()
+        self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (
+            QEvent.Type.Move,
+            QEvent.Type.Resize,
+            QEvent.Type.Show,
+            QEvent.Type.Hide,
+        ):
+            self.place()
+        return False
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(FOCUS_COLOUR, 2)
+        painter.setPen(pen)
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+
+
+class WindowConventions(QObject):
+    """The house rules for every window, applied once to the whole application.
+
+    - every dialog is fitted to its screen as it opens: no button is off the screen, at
+      100%, 125% and 150% and beside a taskbar;
+    - Tab moves the focus out of every text box and table (Ctrl+Tab types a tab in a text
+      box; the arrow keys move within a table);
+    - the widget with the focus has a visible ring.
+    """
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.ring = FocusRing()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if not isValid(self.ring):  # it went with the dialog it was last drawn in
+            self.ring = FocusRing()
+        self.ring.follow(new)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Polish:
+            if isinstance(watched, QPlainTextEdit | QTextEdit):
+                watched.setTabChangesFocus(True)
+            elif isinstance(watched, QAbstractItemView):
+                watched.setTabKeyNavigation(False)
+        elif kind == QEvent.Type.Show and isinstance(watched, QDialog) and watched.isWindow():
+            fit_to_screen(watched)
+        elif (
+            kind == QEvent.Type.KeyPress
+            and isinstance(watched, QPlainTextEdit | QTextEdit)
+            and not watched.isReadOnly()
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Tab
+            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        ):
+            watched.insertPlainText("\t")
+            return True
+        return False
+
+
+def install_screen_fitting() -> None:
+    """Apply WindowConventions to the application (once per application)."""
+    app = QApplication.instance()
+    if app is None or app.property("casebook_conventions"):
+        return
+    app.installEventFilter(WindowConventions(app))
+    app.setProperty("casebook_conventions", True)
+
+
+def roomy_labels(form: QFormLayout) -> None:
+    """Give a form's labels a character of slack: hinted text can paint wider than measured."""
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        label = item.widget() if item is not None else None
+        if isinstance(label, QLabel):
+            label.setMinimumWidth(label.sizeHint().width() + label.fontMetrics().averageCharWidth())
+
+
 def read_only_table(headers: Sequence[str], parent: QWidget | None = None) -> QTableWidget:
-    """A table of whole rows that the user selects one at a time and never edits in place."""
+    """A table of whole rows that the user selects one at a time and never edits in place.
+
+    Tab leaves the table (arrow keys move within it), as a list does for a keyboard user.
+    """
     table = QTableWidget(0, len(headers), parent)
     table.setHorizontalHeaderLabels(list(headers))
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setTabKeyNavigation(False)
     table.verticalHeader().setVisible(False)
     return table
 

@@ -9,7 +9,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.domain.errors import CasebookError
 from app.domain.letters import PROFILE_LABELS, TO_COMPLETE, SchoolProfile
 from app.services.casebook import Services
+from app.ui.file_dialogs import open_file_name
 from app.ui.signals import AppSignals
 
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.gif *.bmp)"
@@ -135,7 +135,7 @@ class SchoolProfileDialog(QDialog):
         return self.services.letters.profile.get().with_values(**typed)
 
     def choose_image(self, which: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {which}", "", IMAGE_FILTER)
+        path = open_file_name(self, "pictures", f"Choose the {which}", IMAGE_FILTER)
         if path:
             try:
                 data = Path(path).read_bytes()

@@ -206,13 +206,13 @@ class EvidenceTab(QWidget):
         outer.setSpacing(6)
 
         bar = QHBoxLayout()
-        self.add_button = QPushButton("Add files…")
+        self.add_button = QPushButton("Add fi&les…")
         self.add_button.setToolTip("Add screenshots, photos, PDFs or text files to this case")
         self.add_button.clicked.connect(self.choose_files)
-        self.paste_button = QPushButton("Paste")
+        self.paste_button = QPushButton("&Paste")
         self.paste_button.setToolTip("Add the picture or text on the clipboard (Ctrl+V)")
         self.paste_button.clicked.connect(self.paste)
-        self.verify_button = QPushButton("Verify integrity")
+        self.verify_button = QPushButton("Verif&y integrity")
         self.verify_button.setToolTip("Re-check every stored file against its SHA-256 hash")
         self.verify_button.clicked.connect(self.verify_integrity)
         for button in (self.add_button, self.paste_button, self.verify_button):
@@ -248,7 +248,7 @@ class EvidenceTab(QWidget):
         view_bar.addWidget(self.prev_button)
         view_bar.addWidget(self.next_button)
         view_bar.addStretch(1)
-        self.redact_button = QPushButton("Redact…")
+        self.redact_button = QPushButton("Re&dact…")
         self.redact_button.setToolTip("Hide names, faces or a child's image in a new copy")
         self.redact_button.setCheckable(True)
         self.redact_button.toggled.connect(self.set_redacting)
@@ -299,6 +299,7 @@ class EvidenceTab(QWidget):
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.strip = QListWidget()
+        self.strip.setAccessibleName("Exhibits")
         self.strip.setViewMode(QListWidget.ViewMode.IconMode)
         self.strip.setFlow(QListWidget.Flow.TopToBottom)
         self.strip.setWrapping(False)
