@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -512,9 +512,22 @@ class MainWindow(QMainWindow):
 
     def _case_selected(self, case_id: int) -> None:
         self.case_detail.set_case(case_id)
-        if self.case_detail.case is not None and self.case_detail.case.id != case_id:
-            # The user chose to stay on a case with unsaved edits: put the selection back.
-            self.case_list.select_case(self.case_detail.case.id)
+        shown = self.case_detail.case
+        if shown is not None and shown.id != case_id:
+            # The user chose to stay on a case with unsaved edits: put the selection back,
+            # after the click that moved it has finished (else the click wins).
+            QTimer.singleShot(0, lambda: self._reselect_shown(shown.id))
+
+    def _reselect_shown(self, case_id: int) -> None:
+        shown = self.case_detail.case
+        if shown is not None and shown.id == case_id:
+            if self.case_list.selected_case_id() != case_id:
+                self.case_list.select_case(case_id)
+            self.case_list.table.selectionModel().select(
+                self.case_list.table.currentIndex(),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
 
     def _show_counts(self, counts: CaseCounts) -> None:
         text = f"{counts.total:,} cases · {counts.open:,} open"

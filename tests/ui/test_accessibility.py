@@ -90,7 +90,7 @@ def test_every_dialog_has_a_name_for_every_control(
         if missing:
             problems[name] = missing
         dialog.close()
-    assert problems == {}
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
 def test_the_letter_preview_reads_out_the_letter(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]

@@ -85,6 +85,7 @@ def buttons_without_mnemonic(window: QWidget) -> list[str]:
             QDialogButtonBox.StandardButton.Ok,
             QDialogButtonBox.StandardButton.Cancel,
             QDialogButtonBox.StandardButton.Close,
+            QDialogButtonBox.StandardButton.Save,
         ):
             continue  # Enter and Escape
         if isinstance(window, QWizard) and button is window.button(

@@ -51,7 +51,7 @@ def test_checklist_ticks_record_who_and_when(qtbot, ui_services: Services) -> No
     signals = AppSignals()
     tab = WorkflowTab(ui_services, signals)
     qtbot.addWidget(tab)
-    tab.set_case(case.id)
+    tab.set_case(case.id, case.categories)
     first = tab.checklist.item(0)
     assert first.checkState() == Qt.CheckState.Unchecked
     with qtbot.waitSignal(signals.data_changed):

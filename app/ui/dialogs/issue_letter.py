@@ -100,7 +100,7 @@ class IssueLetterDialog(QDialog):
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.issue_button = self.buttons.addButton(
-            "Issue letter", QDialogButtonBox.ButtonRole.AcceptRole
+            "&Issue letter", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.buttons.accepted.connect(self._issue)
         self.buttons.rejected.connect(self.reject)

@@ -123,7 +123,9 @@ class LinkPersonDialog(QDialog):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Type part of a name")
         self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Find a person by name")
         self.people = QListWidget(self)
+        self.people.setAccessibleName("People found")
         self.new_person = QPushButton("&New person…", self)
         self.role = QComboBox(self)
         for role in CaseRole:

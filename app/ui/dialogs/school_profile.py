@@ -65,9 +65,9 @@ class SchoolProfileDialog(QDialog):
             preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
             preview.setStyleSheet("border:1px solid #ccc; background:white;")
             self.images[which] = preview
-            choose = QPushButton(f"Choose {which}…")
+            choose = QPushButton("Choose &logo…" if which == "logo" else "Choose si&gnature…")
             choose.clicked.connect(lambda _=False, w=which: self.choose_image(w))
-            remove = QPushButton("Remove")
+            remove = QPushButton("Remove l&ogo" if which == "logo" else "Remove signat&ure")
             remove.clicked.connect(lambda _=False, w=which: self.set_image(w, None))
             grid.addWidget(QLabel(which.capitalize()), row, 0)
             grid.addWidget(preview, row, 1)

@@ -340,7 +340,8 @@ class RecoveryKeyDialog(QDialog):
             "<h1>Conduct Casebook recovery key</h1>"
             "<p>Keep this sheet in the school safe. With it the head teacher can set a new "
             "password if theirs is forgotten, and restore a backup.</p>"
-            f"<p style='font-family: monospace; font-size: 20pt;'><b>{html.escape(self.key)}"
+            "<p style='font-family: monospace; font-size: 16pt; white-space: nowrap;'>"
+            f"<b>{html.escape(self.key)}"
             "</b></p><p>Anyone holding this key and a copy of the casebook can read it: do "
             "not email it or leave it on a shared drive.</p>"
         )

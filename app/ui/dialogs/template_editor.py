@@ -89,11 +89,11 @@ class TemplateEditorDialog(QDialog):
         splitter.addWidget(self.preview)
         splitter.setSizes([600, 600])
 
-        self.restore_button = QPushButton("Restore the default")
+        self.restore_button = QPushButton("&Restore the default")
         self.restore_button.clicked.connect(self.restore_default)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.save_button = self.buttons.addButton(
-            "Save as new version", QDialogButtonBox.ButtonRole.ApplyRole
+            "Save as &new version", QDialogButtonBox.ButtonRole.ApplyRole
         )
         self.save_button.clicked.connect(self.save)
         self.buttons.rejected.connect(self.reject)

@@ -78,6 +78,7 @@ class UsersDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.table = read_only_table(COLUMNS, self)
+        self.table.setAccessibleName("Users")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)

@@ -218,8 +218,10 @@ class CaseDetailView(QWidget):
         self._set_tab_case(case_id)
 
     def _set_tab_case(self, case_id: int | None) -> None:
-        for tab in (self.evidence_tab, self.letters_tab, self.workflow_tab):
+        for tab in (self.evidence_tab, self.letters_tab):
             tab.set_case(case_id)  # type: ignore[attr-defined]
+        categories = self.case.categories if self.case is not None else frozenset()
+        self.workflow_tab.set_case(case_id, categories)  # type: ignore[attr-defined]
 
     def _show(self, case: CaseDetail) -> None:
         self.case = case
@@ -234,6 +236,7 @@ class CaseDetailView(QWidget):
         self.status_line.setText(status)
         self.status_line.setStyleSheet("color: #a61b1b; font-weight: bold;" if case.overdue else "")
         self.form.set_case(case)
+        self.workflow_tab.set_categories(case.categories)  # type: ignore[attr-defined]
         self._set_dirty(False)
         self._fill_status_menu()
         self._fill_people(case.people)

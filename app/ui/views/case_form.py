@@ -103,21 +103,39 @@ class OptionalDate(QWidget):
         layout.addWidget(self.edit)
         layout.addWidget(self.none)
         layout.addStretch(1)
-        self.none.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
+        # An unknown date shows as blank, not as a made-up "now" greyed out.
+        self.edit.setSpecialValueText(" ")
+        self._kept = self.edit.dateTime()
+        self.none.toggled.connect(self._show_known)
         self.none.toggled.connect(self.changed)
         self.edit.dateTimeChanged.connect(self.changed)
 
+    def _show_known(self, not_known: bool) -> None:
+        self.edit.setEnabled(not not_known)
+        if not_known:
+            if self.edit.dateTime() != self.edit.minimumDateTime():
+                self._kept = self.edit.dateTime()
+            self.edit.setDateTime(self.edit.minimumDateTime())
+        elif self.edit.dateTime() == self.edit.minimumDateTime():
+            self.edit.setDateTime(self._kept)
+
+    def _show(self, shown: QDateTime, known: bool) -> None:
+        self._kept = shown
+        self.edit.setDateTime(shown)
+        if self.none.isChecked() != (not known):
+            self.none.setChecked(not known)  # blanks or restores through _show_known
+        else:
+            self._show_known(not known)
+
     def set_date(self, value: date | None) -> None:
-        self.none.setChecked(value is None)
-        self.edit.setDate(qdate(value or london_today()))
+        self._show(QDateTime(qdate(value or london_today()), QTime(0, 0)), value is not None)
 
     def set_moment(self, value: datetime | None) -> None:
         # The editor shows minutes; remember the exact stored time so that merely showing
         # a case never changes its seconds.
         self._original = value
-        self.none.setChecked(value is None)
         local = to_london(value) if value else to_london(datetime.now().astimezone())
-        self.edit.setDateTime(QDateTime(qdate(local.date()), QTime(local.hour, local.minute)))
+        self._show(QDateTime(qdate(local.date()), QTime(local.hour, local.minute)), bool(value))
 
     def date_value(self) -> date | None:
         return None if self.none.isChecked() else pydate(self.edit.date())
@@ -181,7 +199,9 @@ class CaseForm(QWidget):
         self.summary.setPlaceholderText("What the post says and why it breaches the Code")
         self.summary.setTabChangesFocus(True)
         # Fields inside a container or a combo box have no label of their own to be read.
-        self.platform.lineEdit().setAccessibleName("Platform")
+        platform_text = self.platform.lineEdit()
+        if platform_text is not None:
+            platform_text.setAccessibleName("Platform")
         self.posted_at.edit.setAccessibleName("Date posted")
         self.posted_at.none.setAccessibleDescription("The date the post was made is not known")
         self.follow_up_due.edit.setAccessibleName("Follow up by")

@@ -127,7 +127,10 @@ class LettersTab(QWidget):
         self.issue_button.setEnabled(self.case_id is not None)
         if self.letters:
             keep = [i for i, x in enumerate(self.letters) if selected and x.id == selected.id]
+            # Selecting quietly: the preview below is read once (each read is on the audit trail).
+            self.table.blockSignals(True)
             self.table.selectRow(keep[0] if keep else len(self.letters) - 1)
+            self.table.blockSignals(False)
         self._show_selected()
 
     def selected_letter(self) -> IssuedLetter | None:

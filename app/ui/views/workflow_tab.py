@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.categories import Category
 from app.domain.dates import LONDON, format_date_time
 from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, StepOutcome
 from app.services.casebook import Services
@@ -50,6 +51,9 @@ class WorkflowTab(QWidget):
         self.signals = signals
         self.case_id: int | None = None
         self.items: list[ChecklistItem] = []
+        # The case screen says which standards the case has (reading the case again here
+        # would put a second "view case" on the audit trail for one look at a case).
+        self.categories: frozenset[Category] = frozenset()
         self._filling = False
 
         self.checklist = QListWidget(self)
@@ -144,9 +148,17 @@ class WorkflowTab(QWidget):
         if self.case_id is not None and case_id in (0, self.case_id):
             self.refresh()
 
-    def set_case(self, case_id: int | None) -> None:
+    def set_categories(self, categories: frozenset[Category]) -> None:
+        """The standards of the case shown; the escalation steps offered follow them."""
+        if categories != self.categories:
+            self.categories = frozenset(categories)
+            if self.case_id is not None:
+                self.refresh()
+
+    def set_case(self, case_id: int | None, categories: frozenset[Category] = frozenset()) -> None:
         """Show the workflow of this case (None: nothing selected)."""
         self.case_id = case_id
+        self.categories = frozenset(categories)
         self.setEnabled(case_id is not None)
         self.refresh()
 
@@ -192,9 +204,8 @@ class WorkflowTab(QWidget):
             )
         )
         self.step_choice.clear()
-        categories = self.services.cases.get_case(self.case_id).categories
         for step in workflow.policy().ladder:
-            if step.applies_to(categories):
+            if step.applies_to(self.categories):
                 self.step_choice.addItem(step.label, step.id)
         if escalation.position.next is not None:
             index = self.step_choice.findData(escalation.position.next.id)
