@@ -160,3 +160,61 @@ def test_search_ignores_case_and_accents(qtbot, window: MainWindow) -> None:  # 
     window.case_list.search.setText("lukasiewicz")
     window.case_list.apply_filter()
     assert window.case_list.model.rowCount() == polish
+
+
+def test_a_second_start_brings_the_open_window_forward(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from app.ui.app import FirstWindow, bring_first_window_forward
+
+    other = tmp_path / "another casebook"
+    assert not bring_first_window_forward(other, timeout_ms=300)  # nobody is listening
+    first = QWidget()
+    qtbot.addWidget(first)
+    first.showMinimized()
+    assert first.isMinimized()
+    FirstWindow(tmp_path, first)
+    assert bring_first_window_forward(tmp_path)
+    qtbot.waitUntil(lambda: not first.isMinimized(), timeout=3000)
+    assert first.isVisible()
+    assert not bring_first_window_forward(other, timeout_ms=300)
+
+
+def test_a_leaver_is_disabled_not_deleted_and_their_audit_entries_stay(
+    qtbot,  # type: ignore[no-untyped-def]
+    ui_services: Services,
+) -> None:
+    import pytest
+
+    from app.domain.access import Role
+    from app.domain.errors import CasebookError
+    from app.ui.dialogs.users import UsersDialog
+    from app.ui.signals import AppSignals
+
+    users = ui_services.users
+    users.create_first_user("head", "tide-marble-orchard-42")
+    users.sign_in("head", "tide-marble-orchard-42")
+    users.add_user("Mrs Leaver", Role.OFFICE, "quartz-meadow-lantern-7")
+    users.sign_in("Mrs Leaver", "quartz-meadow-lantern-7")
+    users.sign_in("head", "tide-marble-orchard-42")
+    dialog = UsersDialog(ui_services, AppSignals())
+    qtbot.addWidget(dialog)
+    dialog.select_user("Mrs Leaver")
+
+    def yes(box: QWidget) -> None:
+        assert isinstance(box, QMessageBox)
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    answer_next_dialog(yes)
+    dialog.disable_button.click()
+    leaver = next(u for u in users.list_users() if u.name == "Mrs Leaver")
+    assert leaver.disabled
+    assert "Disabled" in dialog.table.item(dialog.table.currentRow(), 2).text()
+    with pytest.raises(CasebookError):
+        users.sign_in("Mrs Leaver", "quartz-meadow-lantern-7")
+    users.sign_in("head", "tide-marble-orchard-42")
+    actors = {e.user for e in ui_services.audit.entries(limit=200)}
+    assert "Mrs Leaver" in actors  # her entries are still there
+    with pytest.raises(CasebookError, match="your own account"):
+        users.disable_user("head")
+    # A new password lets her back in.
+    users.set_password("Mrs Leaver", "velvet-harbour-compass-3")
+    users.sign_in("Mrs Leaver", "velvet-harbour-compass-3")
