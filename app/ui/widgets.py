@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from PySide6.QtCore import (
-    QEvent,
     QEventLoop,
     QObject,
     QRect,
@@ -15,9 +14,19 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QShortcut,
+    QWindow,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -76,7 +85,12 @@ def should_maximise(available: QRect) -> bool:
 
 def available_area(widget: QWidget) -> QRect:
     """The available geometry (screen less taskbar) of the screen the widget is on."""
-    screen = widget.screen() or QApplication.primaryScreen()
+    # Found by position, not with QWidget.screen(): calling that here made later dialogs
+    # crash in Qt's screen lookup (PySide 6.10, seen in the window tests).
+    window = widget.window()
+    screen = QGuiApplication.screenAt(window.geometry().center())
+    if screen is None:
+        screen = QGuiApplication.primaryScreen()
     return screen.availableGeometry()
 
 
@@ -115,39 +129,36 @@ class FocusRing(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setObjectName("focus_ring")
         self.target: QWidget | None = None
+        self.keep_up = QTimer(self)  # follows the widget when a splitter or window moves it
+        self.keep_up.setInterval(200)
+        self.keep_up.timeout.connect(self.place)
 
     def follow(self, widget: QWidget | None) -> None:
-        if self.target is not None and isValid(self.target):
-            self.target.removeEventFilter(self)
         self.target = None
         parent = widget.parentWidget() if widget is not None else None
         if widget is None or parent is None or widget.isWindow() or isinstance(widget, QMenu):
+            self.keep_up.stop()
             self.hide()
             return
         self.target = widget
-        widget.installEventFilter(self)
         if self.parentWidget() is not parent:
             self.setParent(parent)
         self.place()
+        self.keep_up.start()
 
     def place(self) -> None:
+        # Polled rather than watched with an event filter: a filter on the focused widget
+        # would be handed it while it is destroyed, which PySide does not survive.
         target = self.target
         if target is None or not isValid(target) or not target.isVisible():
+            self.keep_up.stop()
             self.hide()
             return
-        self.setGeometry(target.geometry().adjusted(-2, -2, 2, 2))
-        self.raise_()
-        self.show()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() in (
-            QEvent.Type.Move,
-            QEvent.Type.Resize,
-            QEvent.Type.Show,
-            QEvent.Type.Hide,
-        ):
-            self.place()
-        return False
+        around = target.geometry().adjusted(-2, -2, 2, 2)
+        if self.geometry() != around or not self.isVisible():
+            self.setGeometry(around)
+            self.raise_()
+            self.show()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -158,47 +169,42 @@ class FocusRing(QWidget):
 
 
 class WindowConventions(QObject):
-    """The house rules for every window, applied once to the whole application.
+    """House rules applied to every window as the keyboard focus moves, with no event filter.
 
-    - every dialog is fitted to its screen as it opens: no button is off the screen, at
-      100%, 125% and 150% and beside a taskbar;
-    - Tab moves the focus out of every text box and table (Ctrl+Tab types a tab in a text
-      box; the arrow keys move within a table);
-    - the widget with the focus has a visible ring.
+    - every dialog is fitted to its screen when it is first activated (as it opens): no
+      button is off the screen, at 100%, 125% and 150% and beside a taskbar;
+    - the widget with the focus has a visible ring (FocusRing).
+
+    A Python event filter on the whole application would see every event of every object,
+    including objects half destroyed, which PySide does not survive.
     """
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
-        self.ring = FocusRing()
+        self.ring: FocusRing | None = None
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            app.focusChanged.connect(self._focus_changed)
+            # Not focusChanged: its "old" widget can be one being destroyed, and handing
+            # that to Python corrupts memory. The new focus object is always alive.
+            app.focusObjectChanged.connect(self._focus_changed)
+            app.focusWindowChanged.connect(self._window_activated)
 
-    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        if not isValid(self.ring):  # it went with the dialog it was last drawn in
+    def _focus_changed(self, focused: QObject | None) -> None:
+        if self.ring is None or not isValid(self.ring):  # it went with its last dialog
             self.ring = FocusRing()
-        self.ring.follow(new)
+        self.ring.follow(focused if isinstance(focused, QWidget) else None)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        kind = event.type()
-        if kind == QEvent.Type.Polish:
-            if isinstance(watched, QPlainTextEdit | QTextEdit):
-                watched.setTabChangesFocus(True)
-            elif isinstance(watched, QAbstractItemView):
-                watched.setTabKeyNavigation(False)
-        elif kind == QEvent.Type.Show and isinstance(watched, QDialog) and watched.isWindow():
-            fit_to_screen(watched)
-        elif (
-            kind == QEvent.Type.KeyPress
-            and isinstance(watched, QPlainTextEdit | QTextEdit)
-            and not watched.isReadOnly()
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Tab
-            and event.modifiers() == Qt.KeyboardModifier.ControlModifier
-        ):
-            watched.insertPlainText("\t")
-            return True
-        return False
+    def _window_activated(self, window: QWindow | None) -> None:
+        if window is None:
+            return
+        for widget in QApplication.topLevelWidgets():
+            if (
+                isinstance(widget, QDialog)
+                and widget.windowHandle() is window
+                and not widget.property("casebook_fitted")
+            ):
+                widget.setProperty("casebook_fitted", True)
+                fit_to_screen(widget)
 
 
 def install_screen_fitting() -> None:
@@ -206,8 +212,16 @@ def install_screen_fitting() -> None:
     app = QApplication.instance()
     if app is None or app.property("casebook_conventions"):
         return
-    app.installEventFilter(WindowConventions(app))
+    WindowConventions(app)
     app.setProperty("casebook_conventions", True)
+
+
+def tab_moves_on(box: QPlainTextEdit | QTextEdit) -> None:
+    """Tab leaves a text box for the next field; Ctrl+Tab types a tab where one is wanted."""
+    box.setTabChangesFocus(True)
+    literal = QShortcut(QKeySequence("Ctrl+Tab"), box)
+    literal.setContext(Qt.ShortcutContext.WidgetShortcut)
+    literal.activated.connect(lambda: box.insertPlainText("\t"))
 
 
 def roomy_labels(form: QFormLayout) -> None:

@@ -287,6 +287,7 @@ class AuditTrailDialog(QDialog):
         self.model = AuditTableModel(self._audit, self)
         self.table = QTableView(self)
         self.table.setAccessibleName("Audit entries")
+        self.table.setTabKeyNavigation(False)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

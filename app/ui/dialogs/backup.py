@@ -100,6 +100,7 @@ class BackupDialog(QDialog):
 
         self.table = QTableWidget(0, 3, self)
         self.table.setAccessibleName("Backups in the folder")
+        self.table.setTabKeyNavigation(False)
         self.table.setHorizontalHeaderLabels(["Backup", "Made", "Size"])
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)

@@ -23,7 +23,7 @@ from app.domain.errors import CasebookError
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole, PersonKind
 from app.domain.records import Person, PersonDraft
 from app.services.casebook import Services
-from app.ui.widgets import roomy_labels
+from app.ui.widgets import roomy_labels, tab_moves_on
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -51,7 +51,7 @@ class PersonDialog(QDialog):
             self.kind.addItem(PERSON_KIND_LABELS[kind], kind.value)
         self.address = QPlainTextEdit(self)
         self.address.setPlaceholderText("One line per line of the address (without the postcode)")
-        self.address.setTabChangesFocus(True)
+        tab_moves_on(self.address)
         self.address.setFixedHeight(self.fontMetrics().height() * 6)
         self.postcode = QLineEdit(self)
         self.email = QLineEdit(self)

@@ -25,6 +25,7 @@ from app.domain.records import CaseDetail, CaseDraft, PersonDraft
 from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services
 from app.ui.views.case_form import DIALOG_CATEGORY_KEYS, with_mnemonic
+from app.ui.widgets import tab_moves_on
 
 # The Code's own names for the kinds of social media stay in letters and the leaflet; the
 # question asks in everyday words (by the Code's ids, so a new Code version still works).
@@ -125,7 +126,7 @@ class ReportWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Open case")
         self.setButtonText(QWizard.WizardButton.BackButton, "< &Back")
         self.setButtonText(QWizard.WizardButton.NextButton, "&Next >")
-        self.summary.setTabChangesFocus(True)
+        tab_moves_on(self.summary)
         self.currentIdChanged.connect(self._page_shown)
         self.resize(640, 480)
 

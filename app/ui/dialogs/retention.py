@@ -63,6 +63,7 @@ class RetentionDialog(QDialog):
         self.show_all.toggled.connect(lambda _on: self.refresh())
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setAccessibleName("Cases due for review")
+        self.table.setTabKeyNavigation(False)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

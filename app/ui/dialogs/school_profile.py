@@ -27,6 +27,7 @@ from app.domain.letters import PROFILE_LABELS, TO_COMPLETE, SchoolProfile
 from app.services.casebook import Services
 from app.ui.file_dialogs import open_file_name
 from app.ui.signals import AppSignals
+from app.ui.widgets import tab_moves_on
 
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.gif *.bmp)"
 
@@ -49,6 +50,7 @@ class SchoolProfileDialog(QDialog):
             edit: QLineEdit | QPlainTextEdit
             if name == "address":
                 edit = QPlainTextEdit(profile.address)
+                tab_moves_on(edit)
                 edit.setPlaceholderText(f"{TO_COMPLETE} (one line each)")
                 edit.setFixedHeight(84)
             else:

@@ -27,6 +27,7 @@ from app.domain.letter_templates import FIELDS, FORBIDDEN
 from app.domain.letters import LETTER_KINDS, LetterKind
 from app.services.casebook import Services
 from app.ui.views.pdf_preview import PdfPreview
+from app.ui.widgets import tab_moves_on
 
 PREVIEW_DELAY_MS = 400
 
@@ -49,6 +50,7 @@ class TemplateEditorDialog(QDialog):
         self.version_label = QLabel()
         self.subject = QLineEdit()
         self.body = QPlainTextEdit()
+        tab_moves_on(self.body)
         self.body.setFont(QFont("DejaVu Sans Mono", 10))
         self.body.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.fields = QListWidget()

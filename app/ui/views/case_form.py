@@ -25,7 +25,7 @@ from app.domain.code_of_conduct import CodeOfConduct, normalise_spacing
 from app.domain.dates import as_utc, london_today, to_london
 from app.domain.platforms import known_platforms
 from app.domain.records import CaseDetail, CaseDraft
-from app.ui.widgets import roomy_labels
+from app.ui.widgets import roomy_labels, tab_moves_on
 
 DATE_FORMAT = "dd/MM/yyyy"
 DATE_TIME_FORMAT = "dd/MM/yyyy HH:mm"
@@ -197,7 +197,7 @@ class CaseForm(QWidget):
         self.follow_up_due = OptionalDate(labels["no_follow_up"], self)
         self.summary = QPlainTextEdit(self)
         self.summary.setPlaceholderText("What the post says and why it breaches the Code")
-        self.summary.setTabChangesFocus(True)
+        tab_moves_on(self.summary)
         # Fields inside a container or a combo box have no label of their own to be read.
         platform_text = self.platform.lineEdit()
         if platform_text is not None:

@@ -82,6 +82,7 @@ class CaseListView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list; arrows move in it
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights let the view skip measuring 100,000 rows.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -348,6 +348,7 @@ class EvidenceTab(QWidget):
         pdf_layout.addLayout(pdf_nav)
         pdf_layout.addWidget(self.pdf, 1)
         self.text = QPlainTextEdit()
+        self.text.setTabChangesFocus(True)
         self.text.setReadOnly(True)
         self.text.setAcceptDrops(False)
         self.text.viewport().setAcceptDrops(False)

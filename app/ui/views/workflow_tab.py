@@ -30,6 +30,7 @@ from app.services.casebook import Services
 from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
 from app.ui.errors import refusals_shown
 from app.ui.signals import AppSignals
+from app.ui.widgets import tab_moves_on
 
 OVERDUE = QColor("#a4262c")
 
@@ -115,6 +116,7 @@ class WorkflowTab(QWidget):
         self.contact_present = QLineEdit(self)
         self.contact_present.setPlaceholderText("Names, separated by commas")
         self.contact_summary = QPlainTextEdit(self)
+        tab_moves_on(self.contact_summary)
         self.contact_summary.setPlaceholderText("What was said or agreed")
         self.contact_summary.setFixedHeight(70)
         self.contact_button = QPushButton("Add to chrono&logy", self)
