@@ -31,6 +31,15 @@ from tests.ui.screen_probe import every_window
 _MNEMONIC = re.compile(r"&([^&\s])")
 
 
+def activate(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    """Keys go where a person's would: to the focus of the active window."""
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    widget.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=3000)
+
+
 def mnemonic(text: str) -> str:
     found = _MNEMONIC.search(text.replace("&&", ""))
     return found.group(1).upper() if found else ""
@@ -158,7 +167,7 @@ def test_tab_leaves_the_wizard_description_instead_of_typing_a_tab(
     wizard = ReportWizard(window.services, window)
     qtbot.addWidget(wizard)
     wizard.show()
-    wizard.summary.setFocus()
+    activate(qtbot, wizard.summary)
     qtbot.keyClicks(wizard.summary, "Photo of the class")
     qtbot.keyClick(wizard.summary, Qt.Key.Key_Tab)
     assert wizard.focusWidget() is wizard.post_url
@@ -166,7 +175,7 @@ def test_tab_leaves_the_wizard_description_instead_of_typing_a_tab(
     assert wizard.summary.toPlainText() == "Photo of the class"
     assert wizard.post_url.text() == "https://example.org/post"
     # Ctrl+Tab still types a tab where one is wanted.
-    wizard.summary.setFocus()
+    activate(qtbot, wizard.summary)
     qtbot.keyClick(wizard.summary, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert "\t" in wizard.summary.toPlainText()
     wizard.summary.clear()
@@ -188,7 +197,7 @@ def test_tab_leaves_every_multi_line_box(qtbot, window: MainWindow, where: str) 
     else:
         window.case_detail.show_tab("details")
         box = window.case_detail.form.summary
-    box.setFocus()
+    activate(qtbot, box)
     before = box.toPlainText()
     qtbot.keyClick(box, Qt.Key.Key_Tab)
     assert box.window().focusWidget() is not box
@@ -200,7 +209,7 @@ def test_tab_leaves_a_table_in_one_press(qtbot, window: MainWindow, which: str) 
     window.today.set_collapsed(False)
     table = window.case_list.table if which == "case list" else window.today.table
     window.case_list.select_row(0)
-    table.setFocus()
+    activate(qtbot, table)
     row = table.currentIndex().row()
     qtbot.keyClick(table, Qt.Key.Key_Tab)
     assert window.focusWidget() is not table
