@@ -127,6 +127,7 @@ class LockScreen(QWidget):
         self.title = QLabel("Conduct Casebook is locked", self)
         self.title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.who = QLabel(self)
+        self.who.setWordWrap(True)
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("Your password")
@@ -154,7 +155,7 @@ class LockScreen(QWidget):
         buttons.addWidget(self.unlock_button)
         inner.addLayout(buttons)
         inner.addWidget(self.message)
-        box.setMaximumWidth(460)
+        box.setFixedWidth(460)  # a fixed width lets the wrapped line take its full height
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(box, alignment=Qt.AlignmentFlag.AlignHCenter)
