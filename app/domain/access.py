@@ -166,3 +166,4 @@ class UserInfo:
     locked: bool
     failed_sign_ins: int
     last_sign_in_at: datetime | None
+    disabled: bool = False  # a leaver: kept with their audit entries, cannot sign in

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -49,6 +50,7 @@ from app.domain.records import (
     Event,
 )
 from app.domain.reference import format_reference, is_reference, parse_reference
+from app.domain.search import fold
 from app.domain.status import (
     CLOSED_STATUSES,
     STATUS_LABELS,
@@ -497,37 +499,11 @@ class CaseService:
     def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
         conditions = self._visible()
         check_search(flt.text)
-        terms = flt.text.casefold().split()
-        # Terms of three or more characters use SQLite's trigram index (any part of a word,
-        # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
-        indexed = [t for t in terms if len(t) >= 3] if self._trigram_index else []
-        # Each term may be found in the case's own text or in its notes and text evidence.
-        for number, term in enumerate(indexed):
-            phrase = '"' + term.replace('"', '""') + '"'
-            in_case: Select[tuple[Any]] = (
-                select(literal_column("rowid"))
-                .select_from(table("case_search"))
-                .where(text(f"case_search MATCH :p{number}").bindparams(**{f"p{number}": phrase}))
-            )
-            in_text: Select[tuple[Any]] = (
-                select(literal_column("case_id"))
-                .select_from(table("case_text"))
-                .where(text(f"case_text MATCH :q{number}").bindparams(**{f"q{number}": phrase}))
-            )
-            conditions.append(CaseRecord.id.in_(in_case.union(in_text)))
-        for term in terms:
-            if term not in indexed:
-                conditions.append(
-                    or_(
-                        CaseRecord.search_text.contains(term, autoescape=True),
-                        CaseRecord.id.in_(
-                            select(EventRecord.case_id).where(
-                                EventRecord.kind.in_(SEARCHED_EVENTS),
-                                func.lower(EventRecord.summary).contains(term, autoescape=True),
-                            )
-                        ),
-                    )
-                )
+        # Case and accents are folded away ("zoe" finds Zoë); a casebook indexed before
+        # folding is still searched as typed, so an accented term finds its old entries too.
+        for typed in flt.text.casefold().split():
+            forms = sorted({fold(typed), typed})
+            conditions.append(or_(*(self._term_found(form) for form in forms)))
         if flt.statuses:
             conditions.append(CaseRecord.status.in_(sorted(s.value for s in flt.statuses)))
         if flt.category is not None:
@@ -543,6 +519,41 @@ class CaseService:
         if flt.open_only:
             conditions.append(CaseRecord.status.not_in(_CLOSED))
         return conditions
+
+    def _term_found(self, term: str) -> ColumnElement[bool]:
+        """Cases whose text, notes or text evidence contain ``term``."""
+        # Terms of three or more characters use SQLite's trigram index (any part of a word,
+        # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
+        if self._trigram_index and len(term) >= 3:
+            phrase = '"' + term.replace('"', '""') + '"'
+            in_case: Select[tuple[Any]] = (
+                select(literal_column("rowid"))
+                .select_from(table("case_search"))
+                .where(
+                    text("case_search MATCH :phrase").bindparams(
+                        bindparam("phrase", phrase, unique=True)
+                    )
+                )
+            )
+            in_text: Select[tuple[Any]] = (
+                select(literal_column("case_id"))
+                .select_from(table("case_text"))
+                .where(
+                    text("case_text MATCH :phrase").bindparams(
+                        bindparam("phrase", phrase, unique=True)
+                    )
+                )
+            )
+            return CaseRecord.id.in_(in_case.union(in_text))
+        return or_(
+            CaseRecord.search_text.contains(term, autoescape=True),
+            CaseRecord.id.in_(
+                select(EventRecord.case_id).where(
+                    EventRecord.kind.in_(SEARCHED_EVENTS),
+                    func.lower(EventRecord.summary).contains(term, autoescape=True),
+                )
+            ),
+        )
 
     def count_cases(self, flt: CaseFilter) -> int:
         """How many cases match the filter."""

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
 from app.domain.people import CaseRole
+from app.domain.search import fold
 
 
 def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
@@ -22,7 +23,7 @@ def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
     case.poster = authors[0] if authors else case.account_handle
     names = " ".join(name for name, _role in links)
     parts = [case.reference, case.title, case.platform, case.account_handle, names, case.summary]
-    case.search_text = " ".join(part for part in parts if part).casefold()
+    case.search_text = fold(" ".join(part for part in parts if part))
 
 
 def refresh_cases_of_person(session: Session, person_id: int) -> None:

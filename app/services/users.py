@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -150,7 +151,39 @@ class UserService:
         with self.ctx.sessions() as session:
             records = list(session.scalars(select(UserRecord).order_by(UserRecord.name_key)))
             locks = self.keys.lock_states()
-            return [self._info(r, locks) for r in records]
+            keyholders = {user_key(n) for n in self.keys.user_names()}
+            return [
+                replace(self._info(r, locks), disabled=user_key(r.name) not in keyholders)
+                for r in records
+            ]
+
+    def disable_user(self, name: str) -> None:
+        """Stop a leaver signing in, keeping their account and audit entries (administrators).
+
+        Their copy of the casebook's key is taken away; setting them a new password later
+        gives it back.
+        """
+        self.ctx.require(Permission.MANAGE_USERS, action="disable user", target=name)
+        with self.ctx.sessions() as session:
+            record = self._find(session, name)
+            real_name = record.name
+            heads = session.scalars(
+                select(UserRecord.name).where(
+                    UserRecord.role == Role.HEAD.value, UserRecord.id != record.id
+                )
+            ).all()
+            is_head = record.role == Role.HEAD.value
+        if self.ctx.user is not None and user_key(self.ctx.user.name) == user_key(real_name):
+            raise ValidationError("You cannot disable your own account.", "name")
+        keyholders = {user_key(n) for n in self.keys.user_names()}
+        if is_head and not [h for h in heads if user_key(h) in keyholders]:
+            raise ValidationError(
+                f"{real_name} is the only head teacher who can sign in; make another user "
+                "head teacher first.",
+                "name",
+            )
+        self.keys.remove(real_name)
+        self.ctx.audit("disabled user", real_name, "cannot sign in; audit entries kept")
 
     def only_user_name(self) -> str | None:
         """The user's name when the casebook has exactly one user."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
@@ -19,7 +20,8 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app import __version__
 from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
@@ -27,6 +29,7 @@ from app.domain.access import Permission
 from app.domain.errors import (
     CasebookError,
     DatabaseDamagedError,
+    DataDirectoryInUseError,
     KeyFileError,
     UnencryptedCasebookError,
 )
@@ -35,6 +38,7 @@ from app.services.demo import create_demo, is_demo, is_empty
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.ui.errors import install_excepthook
 from app.ui.main_window import MainWindow
+from app.ui.widgets import install_screen_fitting
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +57,9 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     from PySide6.QtCore import QLocale
 
     QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
-    return QApplication(argv if argv is not None else sys.argv[:1])
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    install_screen_fitting()
+    return app
 
 
 def open_for_window(
@@ -106,6 +112,13 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         services, lock = open_for_window(
             data_dir, demo_if_empty=demo_if_empty, database_url=database_url
         )
+    except DataDirectoryInUseError as error:
+        # A second start: bring the window that is already open forward instead.
+        if bring_first_window_forward(data_dir):
+            log.info("Casebook already open; asked its window to come forward")
+            return 0
+        QMessageBox.critical(None, "Conduct Casebook", error.message)
+        return error.exit_code
     except STORAGE_ERRORS as failure:
         refusal = explain_storage_failure(failure, data_dir)
         if refusal is None:
@@ -141,9 +154,10 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
             )
             return 0
         window = MainWindow(services, demo=is_demo(services))
+        FirstWindow(data_dir, window)
         if os.environ.get(ENV_FIRST_PAINT):
             _quit_after_first_paint(window)
-        window.show()
+        window.show_on_screen()
         start_background_sweep(services, started)
         result = app.exec()
         QThreadPool.globalInstance().waitForDone(10_000)
@@ -151,6 +165,57 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
     finally:
         services.close()
         lock.release()
+
+
+def instance_name(data_dir: Path) -> str:
+    """The local socket a window listens on, one per data folder (and per user)."""
+    folder = str(data_dir.resolve()).encode("utf-8")
+    return "conduct-casebook-" + hashlib.sha256(folder).hexdigest()[:24]
+
+
+class FirstWindow(QObject):
+    """Listens for a second start on the same data folder and brings the window forward."""
+
+    def __init__(self, data_dir: Path, window: QWidget) -> None:
+        super().__init__(window)
+        self.window = window
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        name = instance_name(data_dir)
+        # A crash can leave the name behind on Unix; the data folder lock says we are first.
+        QLocalServer.removeServer(name)
+        if not self.server.listen(name):
+            log.warning("Second starts cannot reach this window: %s", self.server.errorString())
+        self.server.newConnection.connect(self._knocked)
+
+    def _knocked(self) -> None:
+        while self.server.hasPendingConnections():
+            connection = self.server.nextPendingConnection()
+            connection.disconnectFromServer()
+            connection.deleteLater()
+        self.bring_forward()
+
+    def bring_forward(self) -> None:
+        window = self.window
+        if window.isMinimized():
+            window.showNormal()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        QApplication.alert(window)  # Windows may refuse to activate: the taskbar flashes
+
+
+def bring_first_window_forward(data_dir: Path, timeout_ms: int = 1500) -> bool:
+    """Ask the window already open on this data folder to come forward; True if it heard."""
+    socket = QLocalSocket()
+    socket.connectToServer(instance_name(data_dir))
+    if not socket.waitForConnected(timeout_ms):
+        return False
+    socket.write(b"forward\n")
+    socket.flush()
+    socket.waitForBytesWritten(timeout_ms)
+    socket.disconnectFromServer()
+    return True
 
 
 def restore_in_window(data_dir: Path, problem: str) -> bool:

@@ -56,6 +56,65 @@ class IdleWatcher(QObject):
             app.removeEventFilter(self)
 
 
+_INPUT = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.KeyRelease,
+    QEvent.Type.ShortcutOverride,
+    QEvent.Type.Shortcut,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseButtonRelease,
+    QEvent.Type.MouseButtonDblClick,
+    QEvent.Type.Wheel,
+    QEvent.Type.ContextMenu,
+    QEvent.Type.DragEnter,
+    QEvent.Type.DragMove,
+    QEvent.Type.Drop,
+    QEvent.Type.TouchBegin,
+    QEvent.Type.TabletPress,
+}
+
+
+class LockGuard(QObject):
+    """While the window is locked, input reaches the lock screen and nothing else.
+
+    Everything else in the application (a table under a dock, a menu shortcut, a dialog
+    hidden by the lock) is ignored, so nothing can be opened or changed behind the lock.
+    Dialogs opened from the lock screen itself (the recovery key) are part of it.
+    """
+
+    def __init__(self, screen: QWidget) -> None:
+        super().__init__(screen)
+        self.screen = screen
+
+    def allowed(self, target: QObject, event: QEvent) -> bool:
+        if not isinstance(target, QWidget):
+            # Window-system windows pass input on to their widgets, which are judged then;
+            # a shortcut goes to its action or QShortcut, and every one is off while locked.
+            return event.type() != QEvent.Type.Shortcut
+        widget: QWidget | None = target
+        while widget is not None:
+            if widget is self.screen:
+                return True
+            widget = widget.parentWidget()
+        return False
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT and not self.allowed(watched, event):
+            event.accept()
+            return True
+        return False
+
+    def engage(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def release(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+
 class LockScreen(QWidget):
     """Shows nothing of the casebook: only who is signed in and a password box."""
 
@@ -68,21 +127,23 @@ class LockScreen(QWidget):
         self.title = QLabel("Conduct Casebook is locked", self)
         self.title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.who = QLabel(self)
+        self.who.setWordWrap(True)
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("Your password")
+        self.password.setAccessibleName("Password")
         self.password.returnPressed.connect(self.try_unlock)
-        self.unlock_button = QPushButton("Unlock", self)
+        self.unlock_button = QPushButton("&Unlock", self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.try_unlock)
-        self.forgotten_button = QPushButton("Forgotten password…", self)
+        self.forgotten_button = QPushButton("&Forgotten password…", self)
         self.forgotten_button.setAutoDefault(False)
         self.forgotten_button.clicked.connect(self.forgotten_password)
         self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #a4262c;")
         form = QFormLayout()
-        form.addRow("Password:", self.password)
+        form.addRow("&Password:", self.password)
         box = QWidget(self)
         inner = QVBoxLayout(box)
         inner.addWidget(self.title)
@@ -94,7 +155,7 @@ class LockScreen(QWidget):
         buttons.addWidget(self.unlock_button)
         inner.addLayout(buttons)
         inner.addWidget(self.message)
-        box.setMaximumWidth(460)
+        box.setFixedWidth(460)  # a fixed width lets the wrapped line take its full height
         outer = QVBoxLayout(self)
         outer.addStretch(1)
         outer.addWidget(box, alignment=Qt.AlignmentFlag.AlignHCenter)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -18,8 +17,10 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QToolBar,
+    QToolTip,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app import __version__
 from app.domain.access import Permission
@@ -32,14 +33,23 @@ from app.ui.dialogs.new_case import NewCaseDialog
 from app.ui.dialogs.school_profile import SchoolProfileDialog
 from app.ui.dialogs.template_editor import TemplateEditorDialog
 from app.ui.errors import refusals_shown
+from app.ui.file_dialogs import remember_folders_in, save_file_name
 from app.ui.letter_batch import BatchPrintWorker, start_batch_print
-from app.ui.lock import DEFAULT_IDLE_LOCK_MS, IdleWatcher, LockScreen
+from app.ui.lock import DEFAULT_IDLE_LOCK_MS, IdleWatcher, LockGuard, LockScreen
 from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
 from app.ui.views.case_list import CaseListView
 from app.ui.views.pdf_preview import print_pdf
+from app.ui.widgets import (
+    available_area,
+    fit_to_screen,
+    fitted_geometry,
+    install_screen_fitting,
+    should_maximise,
+)
 
 APP_TITLE = "Conduct Casebook"
+PREFERRED_SIZE = QSize(1280, 800)
 
 
 def window_settings(data_dir: Path) -> QSettings:
@@ -71,6 +81,8 @@ class MainWindow(QMainWindow):
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
+        install_screen_fitting()
+        remember_folders_in(services.paths.root / "window.ini")
         self.services = services
         self.signals = AppSignals(self)
         self._demo = demo
@@ -95,6 +107,8 @@ class MainWindow(QMainWindow):
         self._title = self.windowTitle()
         self._focus_before_lock: QWidget | None = None
         self._hidden_while_locked: list[QWidget] = []
+        self._disabled_while_locked: list[QAction] = []
+        self.lock_guard = LockGuard(self.lock_screen)
 
         self.counts_label = QLabel(self)
         self.statusBar().addPermanentWidget(self.counts_label)
@@ -203,7 +217,7 @@ class MainWindow(QMainWindow):
             "Change the wording of the school's letters",
         )
         self.guidance_action = self._action(
-            "Parent &guidance leaflet…",
+            "Parent guidance lea&flet…",
             self.save_guidance,
             None,
             "Save the parent and carer guidance leaflet made from the Code as a PDF",
@@ -215,7 +229,7 @@ class MainWindow(QMainWindow):
             "The latest letter of each selected case, as one PDF to print",
         )
         self.lock_action = self._action(
-            "&Lock now",
+            "Loc&k now",
             self.lock_now,
             "Ctrl+Shift+L",
             "Hide everything until your password is typed again (Ctrl+Shift+L)",
@@ -239,7 +253,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         # Every user may change their own password, not only the head teacher.
         self.change_password_action = file_menu.addAction(
-            "Change my &password…", self.change_my_password
+            "Change my pass&word…", self.change_my_password
         )
         file_menu.addAction(self.lock_action)
         file_menu.addAction(self.quit_action)
@@ -315,6 +329,7 @@ class MainWindow(QMainWindow):
         self.today_dock.setWidget(self.today)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.today_dock)
         self.resizeDocks([self.today_dock], [170], Qt.Orientation.Vertical)
+        self.today.collapsed_changed.connect(self._today_folded)
         self._case_file_worker: object | None = None
 
         def report_post() -> None:
@@ -342,7 +357,7 @@ class MainWindow(QMainWindow):
 
         self.governors_action = self._action("&Governors' report…", governors_report)
         self.list_csv_action = self._action(
-            "Export case &list as CSV…",
+            "Export case list as &CSV…",
             lambda: export_case_list(
                 self,
                 self.services,
@@ -368,10 +383,25 @@ class MainWindow(QMainWindow):
         ):
             file_menu.insertAction(first, action)
         menus["&Administration"].insertAction(self.backup_action, self.retention_action)
-        menus["&View"].addAction(self.today_dock.toggleViewAction())
+        today_toggle = self.today_dock.toggleViewAction()
+        today_toggle.setText("&Today panel")
+        menus["&View"].addAction(today_toggle)
         toolbar = self.findChild(QToolBar, "main_toolbar")
         if toolbar is not None:
             toolbar.insertAction(toolbar.actions()[1], self.report_post_action)
+
+    def _today_folded(self, collapsed: bool) -> None:
+        # Folded, the dock is as tall as its summary line; unfolded, it may grow again.
+        if collapsed:
+            self.today_dock.setMaximumHeight(
+                self.today.sizeHint().height() + self.today_dock.fontMetrics().height() + 12
+            )
+        else:
+            self.today_dock.setMaximumHeight(16_777_215)
+            self.resizeDocks([self.today_dock], [170], Qt.Orientation.Vertical)
+        settings = window_settings(self.services.paths.root)
+        settings.setValue("today/collapsed", collapsed)
+        settings.sync()
 
     def _open_from_today(self, case_id: int) -> None:
         if not self.case_list.select_case(case_id):
@@ -429,8 +459,9 @@ class MainWindow(QMainWindow):
         TemplateEditorDialog(self.services, self, case_id=case.id if case else None).exec()
 
     def save_guidance(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        path = save_file_name(
             self,
+            "guidance leaflet",
             "Save the parent guidance leaflet",
             "Parent guidance - social media.pdf",
             "PDF documents (*.pdf)",
@@ -482,14 +513,27 @@ class MainWindow(QMainWindow):
 
     def _case_selected(self, case_id: int) -> None:
         self.case_detail.set_case(case_id)
-        if self.case_detail.case is not None and self.case_detail.case.id != case_id:
-            # The user chose to stay on a case with unsaved edits: put the selection back.
-            self.case_list.select_case(self.case_detail.case.id)
+        shown = self.case_detail.case
+        if shown is not None and shown.id != case_id:
+            # The user chose to stay on a case with unsaved edits: put the selection back,
+            # after the click that moved it has finished (else the click wins).
+            QTimer.singleShot(0, lambda: self._reselect_shown(shown.id))
+
+    def _reselect_shown(self, case_id: int) -> None:
+        shown = self.case_detail.case
+        if shown is not None and shown.id == case_id:
+            if self.case_list.selected_case_id() != case_id:
+                self.case_list.select_case(case_id)
+            self.case_list.table.selectionModel().select(
+                self.case_list.table.currentIndex(),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
 
     def _show_counts(self, counts: CaseCounts) -> None:
         text = f"{counts.total:,} cases · {counts.open:,} open"
         if counts.overdue:
-            text += f" · {counts.overdue:,} overdue"
+            text += f" · {counts.overdue:,} case{'s' if counts.overdue != 1 else ''} overdue"
         self.counts_label.setText(text)
 
     def about(self) -> None:
@@ -506,13 +550,24 @@ class MainWindow(QMainWindow):
         if self.is_locked():
             return
         self._focus_before_lock = QApplication.focusWidget()
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+        QToolTip.hideText()
         self._hidden_while_locked = [
             w
             for w in QApplication.topLevelWidgets()
             if w is not self and w.isVisible() and w.window() is not self
         ]
+        # Docks (Today lists references and titles) go too, and every action is switched
+        # off, so no shortcut can reach the casebook behind the lock.
+        self._hidden_while_locked += [d for d in self.findChildren(QDockWidget) if d.isVisible()]
         for widget in self._hidden_while_locked:
             widget.hide()
+        self._disabled_while_locked = [a for a in self.findChildren(QAction) if a.isEnabled()]
+        for action in self._disabled_while_locked:
+            action.setEnabled(False)
+        self.lock_guard.engage()
         self.pages.setCurrentWidget(self.lock_screen)
         self.menuBar().setVisible(False)
         self.toolbar.setVisible(False)
@@ -524,6 +579,11 @@ class MainWindow(QMainWindow):
 
     def unlock(self) -> None:
         """Back to exactly where the user was."""
+        self.lock_guard.release()
+        for action in self._disabled_while_locked:
+            if isValid(action):  # a menu refilled meanwhile has deleted its old actions
+                action.setEnabled(True)
+        self._disabled_while_locked = []
         self.pages.setCurrentWidget(self.splitter)
         self.menuBar().setVisible(True)
         self.toolbar.setVisible(True)
@@ -541,15 +601,28 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         settings = window_settings(self.services.paths.root)
         geometry = settings.value("main/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+        self._first_start = not (isinstance(geometry, QByteArray) and not geometry.isEmpty())
+        if isinstance(geometry, QByteArray) and not self._first_start:
             self.restoreGeometry(geometry)
         else:
-            self.resize(1280, 800)
+            self.setGeometry(
+                fitted_geometry(PREFERRED_SIZE, self.minimumSizeHint(), available_area(self))
+            )
+        state = settings.value("main/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        folded = settings.value("today/collapsed")
+        if folded is None:
+            # Unless told otherwise, a short screen keeps its height for the case.
+            collapsed = available_area(self).height() < 800
+        else:
+            collapsed = str(folded).lower() == "true"
+        self.today.set_collapsed(collapsed)
         splitter = settings.value("main/splitter")
         self._split_restored = isinstance(splitter, QByteArray) and not splitter.isEmpty()
         if self._split_restored:
             self.splitter.restoreState(splitter)
-        header = settings.value("main/case_list_header")
+        header = settings.value("main/case_list_columns")
         if isinstance(header, QByteArray) and not header.isEmpty():
             view_header = self.case_list.table.horizontalHeader()
             view_header.restoreState(header)
@@ -557,12 +630,29 @@ class MainWindow(QMainWindow):
                 view_header.sortIndicatorSection(), view_header.sortIndicatorOrder()
             )
 
+    def show_on_screen(self, available: QRect | None = None) -> None:
+        """Show the window fitted to its screen: maximised on a first start below 1440×900.
+
+        A remembered size is kept unless it no longer fits (a laptop taken off its large
+        monitor, a change of scale).
+        """
+        area = available if available is not None else available_area(self)
+        if self._first_start and should_maximise(area):
+            self.showMaximized()
+            return
+        if self._first_start:
+            self.setGeometry(fitted_geometry(PREFERRED_SIZE, self.minimumSizeHint(), area))
+        elif not self.isMaximized():
+            fit_to_screen(self, area)
+        self.show()
+
     def save_layout(self) -> None:
         settings = window_settings(self.services.paths.root)
         settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/state", self.saveState())
         settings.setValue("main/splitter", self.splitter.saveState())
         settings.setValue(
-            "main/case_list_header", self.case_list.table.horizontalHeader().saveState()
+            "main/case_list_columns", self.case_list.table.horizontalHeader().saveState()
         )
         settings.sync()
 
@@ -573,11 +663,15 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._split_restored:
-            # First run: the list gets whatever the case screen's minimum leaves, up to 60%.
+            # First run: the list shows reference, title, status and follow-up whole (at most
+            # 55% of the window); the case screen gets the rest.
             self._split_restored = True
             width = self.splitter.width()
-            detail = max(self.case_detail.minimumSizeHint().width(), int(width * 0.4))
-            self.splitter.setSizes([max(width - detail, 300), detail])
+            wanted = self.case_list.first_columns_width()
+            listed = max(300, min(wanted, int(width * 0.55)))
+            listed = min(listed, width - self.case_detail.minimumSizeHint().width())
+            self.splitter.setSizes([listed, width - listed])
+            self.case_list.fit_first_columns(self.splitter.sizes()[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if getattr(self, "_restored", False):

@@ -26,7 +26,7 @@ def test_wizard_proposes_standards_and_actions_and_opens_the_case(
     wizard.title.setText("Class photo with names")
     wizard.summary.setPlainText("A photo of Year 3 with first names")
     wizard.next()
-    wizard.media_kind.setCurrentIndex(5)  # Photo and Video sharing
+    wizard.media_kind.setCurrentIndex(5)  # photo or video sharing
     wizard.platform.setText("Instagram")
     wizard.posted_by.setText("Pat Example")
     wizard.next()
@@ -42,7 +42,7 @@ def test_wizard_proposes_standards_and_actions_and_opens_the_case(
     case = ui_services.cases.get_case(wizard.created.id)
     assert case.categories == {Category.SAFEGUARDING}
     assert case.platform == "Instagram" and case.poster == "Pat Example"
-    assert "Photo and Video sharing" in case.summary
+    assert "Kind of social media: Photo or video sharing" in case.summary
     assert ui_services.workflow.checklist(case.id)
 
 
@@ -51,7 +51,7 @@ def test_checklist_ticks_record_who_and_when(qtbot, ui_services: Services) -> No
     signals = AppSignals()
     tab = WorkflowTab(ui_services, signals)
     qtbot.addWidget(tab)
-    tab.set_case(case.id)
+    tab.set_case(case.id, case.categories)
     first = tab.checklist.item(0)
     assert first.checkState() == Qt.CheckState.Unchecked
     with qtbot.waitSignal(signals.data_changed):

@@ -232,15 +232,19 @@ class AuditTrailDialog(QDialog):
         self.user_filter.addItem(EVERYONE)
         self.user_filter.addItems(self._audit.user_names())
         self.action_filter = QLineEdit(self)
+        self.action_filter.setAccessibleName("Action contains")
         self.action_filter.setPlaceholderText("for example: letter, view, refused")
         self.target_filter = QLineEdit(self)
+        self.target_filter.setAccessibleName("Case or target contains")
         self.target_filter.setPlaceholderText("for example: SM-2026-0001")
         today = london_today()
         self.use_from = QCheckBox("From", self)
         self.from_date = _date_edit(self, today.replace(day=1))
+        self.from_date.setAccessibleName("From date")
         self.use_to = QCheckBox("To", self)
         self.to_date = _date_edit(self, today)
-        self.clear_button = QPushButton("Clear filters", self)
+        self.to_date.setAccessibleName("To date")
+        self.clear_button = QPushButton("C&lear filters", self)
         self._typing = QTimer(self)
         self._typing.setSingleShot(True)
         self._typing.setInterval(250)
@@ -276,6 +280,8 @@ class AuditTrailDialog(QDialog):
 
         self.model = AuditTableModel(self._audit, self)
         self.table = QTableView(self)
+        self.table.setAccessibleName("Audit entries")
+        self.table.setTabKeyNavigation(False)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -297,21 +303,21 @@ class AuditTrailDialog(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setVisible(False)
-        self.check_button = QPushButton("Check the audit trail", self)
+        self.check_button = QPushButton("&Check the audit trail", self)
         self.check_button.setToolTip(
             "Confirm that no entry has been changed, removed or reordered since it was written"
         )
         self.check_button.clicked.connect(self.start_check)
         # After a problem is reported, a head teacher holding the audit key may seal the
         # trail as it now stands; what was found is written into the trail first.
-        self.reseal_button = QPushButton("Seal again…", self)
+        self.reseal_button = QPushButton("Seal &again…", self)
         self.reseal_button.setToolTip(
             "Write the problems found into the trail, then seal it as it now stands "
             "(entries found changed stay reported)"
         )
         self.reseal_button.clicked.connect(self.confirm_reseal)
         self.reseal_button.setVisible(False)
-        self.export_button = QPushButton("Export as CSV…", self)
+        self.export_button = QPushButton("&Export as CSV…", self)
         self.export_button.setToolTip("Save the entries shown (with these filters) as a CSV file")
         self.export_button.clicked.connect(self.choose_export)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)

@@ -96,10 +96,11 @@ class IssueLetterDialog(QDialog):
             "background:#fff4ce; color:#5c4400; padding:6px; border:1px solid #e0c060;"
         )
         self.preview = PdfPreview()
+        self.preview.set_accessible_name("Preview of the letter")
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.issue_button = self.buttons.addButton(
-            "Issue letter", QDialogButtonBox.ButtonRole.AcceptRole
+            "&Issue letter", QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.buttons.accepted.connect(self._issue)
         self.buttons.rejected.connect(self.reject)

@@ -23,6 +23,7 @@ from app.domain.errors import CasebookError
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole, PersonKind
 from app.domain.records import Person, PersonDraft
 from app.services.casebook import Services
+from app.ui.widgets import roomy_labels, tab_moves_on
 
 
 def _error_label(parent: QWidget) -> QLabel:
@@ -50,7 +51,7 @@ class PersonDialog(QDialog):
             self.kind.addItem(PERSON_KIND_LABELS[kind], kind.value)
         self.address = QPlainTextEdit(self)
         self.address.setPlaceholderText("One line per line of the address (without the postcode)")
-        self.address.setTabChangesFocus(True)
+        tab_moves_on(self.address)
         self.address.setFixedHeight(self.fontMetrics().height() * 6)
         self.postcode = QLineEdit(self)
         self.email = QLineEdit(self)
@@ -65,6 +66,7 @@ class PersonDialog(QDialog):
         form.addRow("&Email", self.email)
         form.addRow("&Telephone", self.phone)
         form.addRow("&Relationship to pupils", self.relationship)
+        roomy_labels(form)
         self.error = _error_label(self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
@@ -74,6 +76,7 @@ class PersonDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
+        layout.addStretch(1)
         layout.addWidget(buttons)
         if person:
             self.name.setText(person.name)
@@ -83,7 +86,7 @@ class PersonDialog(QDialog):
             self.email.setText(person.email)
             self.phone.setText(person.phone)
             self.relationship.setText(person.relationship)
-        self.resize(480, 420)
+        self.resize(max(480, self.sizeHint().width()), self.sizeHint().height())
 
     def draft(self) -> PersonDraft:
         return PersonDraft(
@@ -120,7 +123,9 @@ class LinkPersonDialog(QDialog):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Type part of a name")
         self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Find a person by name")
         self.people = QListWidget(self)
+        self.people.setAccessibleName("People found")
         self.new_person = QPushButton("&New person…", self)
         self.role = QComboBox(self)
         for role in CaseRole:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -23,6 +24,19 @@ from app.domain.policy import IntakeAnswers, propose_categories
 from app.domain.records import CaseDetail, CaseDraft, PersonDraft
 from app.domain.validation import check_case_draft, check_person_draft
 from app.services.casebook import Services
+from app.ui.views.case_form import DIALOG_CATEGORY_KEYS, with_mnemonic
+from app.ui.widgets import tab_moves_on
+
+# The Code's own names for the kinds of social media stay in letters and the leaflet; the
+# question asks in everyday words (by the Code's ids, so a new Code version still works).
+PLAIN_MEDIA_KINDS = {
+    "blogs": "Blog or microblog (for example X or Threads)",
+    "social-networking": "Social network (for example Facebook)",
+    "collaboration": "Shared site or forum (for example a wiki or a local forum)",
+    "bookmarking": "Social bookmarking (for example Pinterest)",
+    "photo-video": "Photo or video sharing (for example Instagram, TikTok or YouTube)",
+    "rss": "News feed or aggregator",
+}
 
 
 class ReportWizard(QWizard):
@@ -57,7 +71,7 @@ class ReportWizard(QWizard):
         self.media_kind = QComboBox(where)
         self.media_kind.addItem("Not sure", "")
         for kind in services.ctx.code.media_kinds:
-            self.media_kind.addItem(kind.text, kind.id)
+            self.media_kind.addItem(PLAIN_MEDIA_KINDS.get(kind.id, kind.text), kind.id)
         self.platform = QLineEdit(where)
         self.platform.setPlaceholderText("e.g. Facebook, X, a local forum")
         self.account = QLineEdit(where)
@@ -68,16 +82,16 @@ class ReportWizard(QWizard):
         form.addRow("&Kind of social media", self.media_kind)
         form.addRow("&Platform", self.platform)
         form.addRow("&Account", self.account)
-        form.addRow("Posted &by", self.posted_by)
+        form.addRow("Posted b&y", self.posted_by)
 
         # 3. What it does
         questions = QWizardPage(self)
         questions.setTitle("What does the post do?")
         questions.setSubTitle("Tick everything that applies.")
-        self.child = QCheckBox("A &child can be identified (name, photo, class, uniform)")
+        self.child = QCheckBox("A child can be &identified (name, photo, class, uniform)")
         self.abusive = QCheckBox("It &threatens or abuses someone")
         self.procedure = QCheckBox(
-            "It is about a &complaint, bullying, attendance or additional needs"
+            "It is about a complaint, bullying, &attendance or additional needs"
         )
         self.inaccurate = QCheckBox("It is &factually wrong")
         box = QVBoxLayout(questions)
@@ -92,7 +106,9 @@ class ReportWizard(QWizard):
         self.category_checks: dict[Category, QCheckBox] = {}
         box = QVBoxLayout(self.proposal)
         for category, info in CATEGORY_INFO.items():
-            check = QCheckBox(info.label, self.proposal)
+            check = QCheckBox(
+                with_mnemonic(info.label, DIALOG_CATEGORY_KEYS[category]), self.proposal
+            )
             check.toggled.connect(self._show_actions)
             self.category_checks[category] = check
             box.addWidget(check)
@@ -108,8 +124,30 @@ class ReportWizard(QWizard):
         for page in (seen, where, questions, self.proposal):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "&Open case")
+        self.setButtonText(QWizard.WizardButton.BackButton, "< &Back")
+        self.setButtonText(QWizard.WizardButton.NextButton, "&Next >")
+        tab_moves_on(self.summary)
         self.currentIdChanged.connect(self._page_shown)
         self.resize(640, 480)
+
+    def typed_something(self) -> bool:
+        """True once anything has been typed that closing would throw away."""
+        boxes = (self.title, self.post_url, self.platform, self.account, self.posted_by)
+        return bool(self.summary.toPlainText().strip()) or any(b.text().strip() for b in boxes)
+
+    def reject(self) -> None:
+        # Escape, Cancel and the close box all come here: typed words are never lost unasked.
+        if self.typed_something():
+            answer = QMessageBox.question(
+                self,
+                "Discard this report?",
+                "What you have typed will be lost. Discard it?",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+        super().reject()
 
     def answers(self) -> IntakeAnswers:
         """The answers to the questions page."""
@@ -143,7 +181,7 @@ class ReportWizard(QWizard):
     def draft(self) -> CaseDraft:
         """The case the answers describe."""
         summary = self.summary.toPlainText().strip()
-        kind = self.media_kind.currentText() if self.media_kind.currentData() else ""
+        kind = self.media_kind.currentText().split(" (")[0] if self.media_kind.currentData() else ""
         if kind:
             summary = (summary + "\n\n" if summary else "") + f"Kind of social media: {kind}"
         return CaseDraft(

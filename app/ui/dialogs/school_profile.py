@@ -9,7 +9,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGridLayout,
     QHBoxLayout,
@@ -26,7 +25,9 @@ from PySide6.QtWidgets import (
 from app.domain.errors import CasebookError
 from app.domain.letters import MULTILINE_FIELDS, PROFILE_LABELS, TO_COMPLETE, SchoolProfile
 from app.services.casebook import Services
+from app.ui.file_dialogs import open_file_name
 from app.ui.signals import AppSignals
+from app.ui.widgets import tab_moves_on
 
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.gif *.bmp)"
 
@@ -49,6 +50,7 @@ class SchoolProfileDialog(QDialog):
             edit: QLineEdit | QPlainTextEdit
             if name in MULTILINE_FIELDS:
                 edit = QPlainTextEdit(getattr(profile, name))
+                tab_moves_on(edit)
                 edit.setPlaceholderText(f"{TO_COMPLETE} (one line each)")
                 edit.setFixedHeight(84)
             else:
@@ -65,9 +67,9 @@ class SchoolProfileDialog(QDialog):
             preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
             preview.setStyleSheet("border:1px solid #ccc; background:white;")
             self.images[which] = preview
-            choose = QPushButton(f"Choose {which}…")
+            choose = QPushButton("Choose &logo…" if which == "logo" else "Choose si&gnature…")
             choose.clicked.connect(lambda _=False, w=which: self.choose_image(w))
-            remove = QPushButton("Remove")
+            remove = QPushButton("Remove l&ogo" if which == "logo" else "Remove signat&ure")
             remove.clicked.connect(lambda _=False, w=which: self.set_image(w, None))
             grid.addWidget(QLabel(which.capitalize()), row, 0)
             grid.addWidget(preview, row, 1)
@@ -135,7 +137,7 @@ class SchoolProfileDialog(QDialog):
         return self.services.letters.profile.get().with_values(**typed)
 
     def choose_image(self, which: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {which}", "", IMAGE_FILTER)
+        path = open_file_name(self, "pictures", f"Choose the {which}", IMAGE_FILTER)
         if path:
             try:
                 data = Path(path).read_bytes()

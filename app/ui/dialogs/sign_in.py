@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import html
+import logging
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, Qt
+from PySide6.QtGui import (
+    QCloseEvent,
+    QFontDatabase,
+    QGuiApplication,
+    QKeyEvent,
+    QPageLayout,
+    QPageSize,
+    QPdfWriter,
+    QTextDocument,
+)
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +38,8 @@ from app.services.casebook import Services
 from app.services.keys import normalise_recovery_key
 from app.ui.dialogs.passwords import NewPasswordFields, message_line, password_box, say
 from app.ui.widgets import run_while_busy
+
+log = logging.getLogger(__name__)
 
 RECOVERY_KEY_EXAMPLE = "ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567"
 
@@ -196,12 +214,7 @@ class FirstUserDialog(QDialog):
         except CasebookError as error:
             say(self.message, error.message)
             return
-        QMessageBox.information(
-            self,
-            "Recovery key",
-            "Print this recovery key and keep it in the school safe. It is shown only once; "
-            "it lets you set a new password if yours is forgotten.\n\n" + self.recovery_key,
-        )
+        RecoveryKeyDialog(self.recovery_key, self).exec()
         self.accept()
 
 
@@ -245,11 +258,164 @@ class EncryptCasebookDialog(QDialog):
         except CasebookError as error:
             say(self.message, error.message)
             return
-        QMessageBox.information(
+        RecoveryKeyDialog(
+            self.recovery_key,
             self,
-            "New recovery key",
-            "The casebook is now encrypted. Print this new recovery key and keep it in the "
-            "school safe; it is shown only once, and the old one no longer works.\n\n"
-            + self.recovery_key,
-        )
+            intro="The casebook is now encrypted. This is its new recovery key; the old one "
+            "no longer works.",
+        ).exec()
         self.accept()
+
+
+class RecoveryKeyDialog(QDialog):
+    """The recovery key, shown once: print it, save it as a PDF or copy it, then say it is kept.
+
+    The dialog cannot be dismissed (Enter, Escape, the close box) until the head teacher
+    ticks that the key is kept, because a lost key cannot be shown again.
+    """
+
+    def __init__(self, key: str, parent: QWidget | None = None, *, intro: str = "") -> None:
+        super().__init__(parent)
+        self.key = key
+        self.setWindowTitle("Recovery key")
+        words = QLabel(
+            (intro + " " if intro else "")
+            + "Print this recovery key, or save it as a PDF and print that, and keep it in the "
+            "school safe. It lets you set a new password if yours is forgotten, and it is "
+            "shown only this once.",
+            self,
+        )
+        words.setWordWrap(True)
+        self.key_label = QLabel(key, self)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        self.key_label.setFont(font)
+        self.key_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.key_label.setStyleSheet("border: 1px solid #888; padding: 10px; background: white;")
+        self.key_label.setAccessibleName("Recovery key")
+        self.key_label.setAccessibleDescription(" ".join(key))
+        self.print_button = QPushButton("&Print…", self)
+        self.pdf_button = QPushButton("Save as P&DF…", self)
+        self.copy_button = QPushButton("&Copy", self)
+        for button in (self.print_button, self.pdf_button, self.copy_button):
+            button.setAutoDefault(False)
+        self.print_button.clicked.connect(self.print_key)
+        self.pdf_button.clicked.connect(lambda: self.save_pdf())
+        self.copy_button.clicked.connect(self.copy_key)
+        self.kept = QCheckBox("I have &kept the recovery key somewhere safe", self)
+        self.message = message_line(self)
+        self.done_button = QPushButton("C&ontinue", self)
+        self.done_button.setEnabled(False)
+        self.done_button.setDefault(False)
+        self.done_button.setAutoDefault(False)
+        self.kept.toggled.connect(self.done_button.setEnabled)
+        self.done_button.clicked.connect(self.accept)
+        actions = QHBoxLayout()
+        actions.addWidget(self.print_button)
+        actions.addWidget(self.pdf_button)
+        actions.addWidget(self.copy_button)
+        actions.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.kept, 1)
+        bottom.addWidget(self.done_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(words)
+        layout.addWidget(self.key_label)
+        layout.addLayout(actions)
+        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+        self.setMinimumWidth(
+            min(560, self.key_label.fontMetrics().horizontalAdvance(key + "MMMM") + 40)
+        )
+        self.print_button.setFocus()
+
+    def sheet(self) -> QTextDocument:
+        """The page printed or saved: what the key is for, the key itself, where it goes."""
+        document = QTextDocument(self)
+        document.setHtml(
+            "<h1>Conduct Casebook recovery key</h1>"
+            "<p>Keep this sheet in the school safe. With it the head teacher can set a new "
+            "password if theirs is forgotten, and restore a backup.</p>"
+            "<p style='font-family: monospace; font-size: 16pt; white-space: nowrap;'>"
+            f"<b>{html.escape(self.key)}"
+            "</b></p><p>Anyone holding this key and a copy of the casebook can read it: do "
+            "not email it or leave it on a shared drive.</p>"
+        )
+        return document
+
+    def pdf_bytes(self) -> bytes:
+        """The sheet as an A4 PDF."""
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QPdfWriter(buffer)
+        writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4),
+                QPageLayout.Orientation.Portrait,
+                QMarginsF(20, 20, 20, 20),
+                QPageLayout.Unit.Millimeter,
+            )
+        )
+        writer.setTitle("Conduct Casebook recovery key")
+        self.sheet().print_(writer)
+        buffer.close()
+        return bytes(data.data())
+
+    def print_key(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        if QPrintDialog(printer, self).exec() == QDialog.DialogCode.Accepted:
+            self.sheet().print_(printer)
+            say(self.message, "The recovery key was sent to the printer.", ok=True)
+
+    def save_pdf(self, path: str | None = None) -> None:
+        """Save the sheet as a PDF (asks where unless given a path)."""
+        from app.ui.dialogs.audit_trail import write_atomically
+        from app.ui.file_dialogs import save_file_name
+
+        if not path:
+            path = save_file_name(
+                self,
+                "recovery key",
+                "Save the recovery key as a PDF",
+                "Conduct Casebook recovery key.pdf",
+                "PDF documents (*.pdf)",
+            )
+        if not path:
+            return
+        try:
+            write_atomically(Path(path), self.pdf_bytes())
+        except OSError as error:
+            log.warning("Could not write the recovery key PDF: %s", error)
+            say(self.message, f"{path} cannot be written ({error.strerror}).")
+            return
+        say(self.message, f"Saved to {path}. Print it, then delete the file.", ok=True)
+
+    def copy_key(self) -> None:
+        QGuiApplication.clipboard().setText(self.key)
+        say(self.message, "Copied. Paste it where it will be printed, then clear it.", ok=True)
+
+    def reject(self) -> None:
+        # Escape and the close box only close once the key is kept.
+        if self.kept.isChecked():
+            super().accept()
+            return
+        say(self.message, "Tick that you have kept the key first: it cannot be shown again.")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.kept.isChecked():
+            event.accept()
+            return
+        event.ignore()
+        self.reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not self.kept.isChecked():
+            self.reject()
+            return
+        super().keyPressEvent(event)

@@ -27,6 +27,7 @@ from app.domain.letter_templates import CHILD_DETAIL_FIELDS, FIELDS, FORBIDDEN
 from app.domain.letters import LETTER_KINDS, LetterKind
 from app.services.casebook import Services
 from app.ui.views.pdf_preview import PdfPreview
+from app.ui.widgets import tab_moves_on
 
 PREVIEW_DELAY_MS = 400
 
@@ -49,6 +50,7 @@ class TemplateEditorDialog(QDialog):
         self.version_label = QLabel()
         self.subject = QLineEdit()
         self.body = QPlainTextEdit()
+        tab_moves_on(self.body)
         self.body.setFont(QFont("DejaVu Sans Mono", 10))
         self.body.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.fields = QListWidget()
@@ -59,10 +61,15 @@ class TemplateEditorDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.fields.addItem(item)
         self.fields.itemDoubleClicked.connect(self._insert_field)
+        self.fields.itemActivated.connect(self._insert_field)
+        self.fields.setAccessibleName("Fields")
+        self.fields.setAccessibleDescription("Press Enter to insert the field into the letter")
+        self.body.setAccessibleName("Letter text")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.preview = PdfPreview()
+        self.preview.set_accessible_name("Preview with sample values")
 
         form = QFormLayout()
         form.addRow("Letter", self.kind_box)
@@ -86,11 +93,11 @@ class TemplateEditorDialog(QDialog):
         splitter.addWidget(self.preview)
         splitter.setSizes([600, 600])
 
-        self.restore_button = QPushButton("Restore the default")
+        self.restore_button = QPushButton("&Restore the default")
         self.restore_button.clicked.connect(self.restore_default)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.save_button = self.buttons.addButton(
-            "Save as new version", QDialogButtonBox.ButtonRole.ApplyRole
+            "Save as &new version", QDialogButtonBox.ButtonRole.ApplyRole
         )
         self.save_button.clicked.connect(self.save)
         self.buttons.rejected.connect(self.reject)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -30,6 +31,7 @@ from app.ui.widgets import read_only_table
 COLUMNS = ("Name", "Role", "Account", "Last signed in")
 LOCKED = "Locked"
 ACTIVE = "Can sign in"
+DISABLED = "Disabled"
 
 
 def open_users_screen(services: Services, signals: AppSignals, parent: QWidget | None) -> None:
@@ -78,6 +80,7 @@ class UsersDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.table = read_only_table(COLUMNS, self)
+        self.table.setAccessibleName("Users")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -87,6 +90,12 @@ class UsersDialog(QDialog):
         self.unlock_button = QPushButton("&Unlock", self)
         self.set_password_button = QPushButton("Set a new &password…", self)
         self.role_button = QPushButton("Change &role…", self)
+        self.disable_button = QPushButton("&Disable…", self)
+        self.disable_button.setToolTip(
+            "A leaver can no longer sign in; their entries in the audit trail are kept. "
+            "Set a new password to let them back in."
+        )
+        self.disable_button.clicked.connect(self.disable)
         self.my_password_button = QPushButton("Change &my password…", self)
         self.add_button.clicked.connect(self.add_user)
         self.unlock_button.clicked.connect(self.unlock)
@@ -99,6 +108,7 @@ class UsersDialog(QDialog):
             self.unlock_button,
             self.set_password_button,
             self.role_button,
+            self.disable_button,
         ):
             row.addWidget(button)
         row.addStretch(1)
@@ -127,7 +137,7 @@ class UsersDialog(QDialog):
             values = (
                 user.name + (" (you)" if user.name == me else ""),
                 ROLE_LABELS[user.role],
-                LOCKED if user.locked else ACTIVE,
+                DISABLED if user.disabled else LOCKED if user.locked else ACTIVE,
                 format_date_time(user.last_sign_in_at) or "Never",
             )
             for column, value in enumerate(values):
@@ -174,6 +184,7 @@ class UsersDialog(QDialog):
             "For your own password use Change my password." if mine else ""
         )
         self.role_button.setEnabled(user is not None)
+        self.disable_button.setEnabled(user is not None and not mine and not user.disabled)
 
     def _done(self, text: str, select: str = "") -> None:
         self.refresh(select)
@@ -192,6 +203,25 @@ class UsersDialog(QDialog):
         if dialog.exec() and dialog.added is not None:
             added = dialog.added
             self._done(f"Added {added.name} as {ROLE_LABELS[added.role]}.", added.name)
+
+    def disable(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Disable account",
+            f"Stop {user.name} signing in? Their account and their entries in the audit "
+            "trail are kept; setting them a new password lets them back in.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self.services.users.disable_user(user.name)
+        except CasebookError as error:
+            say(self.message, error.message)
+            return
+        self._done(f"Disabled the account {user.name}; it can no longer sign in.", user.name)
 
     def unlock(self) -> None:
         user = self.selected()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -14,16 +15,18 @@ from app.domain.records import CaseFilter, CaseRow, CaseSort
 from app.domain.status import STATUS_LABELS
 from app.services.cases import CaseService
 
+# What a head needs to pick a case comes first, so that a 1366-pixel screen shows it whole.
 COLUMNS: list[tuple[str, str]] = [
     ("reference", "Reference"),
     ("title", "Title"),
+    ("status", "Status"),
+    ("follow_up_due", "Follow up by"),
     ("poster", "Posted by"),
     ("platform", "Platform"),
     ("categories", "Standards"),
-    ("status", "Status"),
-    ("follow_up_due", "Follow up by"),
     ("last_activity_at", "Last activity"),
 ]
+FIRST_COLUMNS = 4  # reference, title, status, follow-up: never scrolled out of sight
 
 PAGE_SIZE = 200
 MAX_PAGES = 50  # ~10,000 rows kept in memory at most
@@ -159,6 +162,11 @@ class CaseTableModel(QAbstractTableModel):
         self.reload()
 
 
+def overdue_date_text(day: date | None) -> str:
+    """A follow-up date that has passed, as the list shows it."""
+    return f"{format_short_date(day)} (overdue)"
+
+
 def _display(row: CaseRow, key: str) -> str:
     if key == "reference":
         return row.reference
@@ -173,6 +181,9 @@ def _display(row: CaseRow, key: str) -> str:
     if key == "status":
         return STATUS_LABELS[row.status]
     if key == "follow_up_due":
-        due = format_short_date(row.follow_up_due)
-        return f"{due} (overdue)" if row.overdue else due
+        return (
+            overdue_date_text(row.follow_up_due)
+            if row.overdue
+            else format_short_date(row.follow_up_due)
+        )
     return format_date_time(row.last_activity_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -81,12 +81,13 @@ class CaseDetailView(QWidget):
         self.status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.status_menu = QMenu(self.status_button)
         self.status_button.setMenu(self.status_menu)
+        self.status_button.setAccessibleDescription("Move the case to another status")
         self.note_button = QPushButton("Add &note…", self)
         self.note_button.clicked.connect(self.add_note)
 
         # Details tab: the shared form with Save / Revert.
-        self.form = CaseForm(services.ctx.code, self)
-        self.save_button = QPushButton("Sa&ve changes", self)
+        self.form = CaseForm(services.ctx.code, self, in_window=True)
+        self.save_button = QPushButton("Save chan&ges", self)
         self.revert_button = QPushButton("&Revert", self)
         self.save_button.setEnabled(False)
         self.revert_button.setEnabled(False)
@@ -110,13 +111,15 @@ class CaseDetailView(QWidget):
             ["Name", "Role", "Kind", "Relationship to pupils", "Address", "Contact"], self
         )
         self.link_button = QPushButton("&Link person…", self)
-        self.edit_person_button = QPushButton("&Edit person…", self)
+        self.edit_person_button = QPushButton("Change &person…", self)
         self.unlink_button = QPushButton("&Unlink", self)
-        self.sar_button = QPushButton("Subject access e&xport…", self)
+        self.sar_button = QPushButton("Su&bject access export…", self)
         self.sar_button.clicked.connect(self.subject_access_export)
         self.link_button.clicked.connect(self.link_person)
         self.edit_person_button.clicked.connect(self.edit_person)
         self.unlink_button.clicked.connect(self.unlink_person)
+        self.people_table.setAccessibleName("People linked to the case")
+        self.people_table.setAccessibleDescription("Press Enter or double-click to change a person")
         self.people_table.itemDoubleClicked.connect(lambda _item: self.edit_person())
         people = QWidget(self)
         people_layout = QVBoxLayout(people)
@@ -137,6 +140,7 @@ class CaseDetailView(QWidget):
         self.events_table.horizontalHeader().setSectionResizeMode(
             1, QHeaderView.ResizeMode.ResizeToContents
         )
+        self.events_table.setAccessibleName("Chronology of the case, newest first")
         chronology = QWidget(self)
         chronology_layout = QVBoxLayout(chronology)
         chronology_layout.addWidget(self.events_table)
@@ -146,12 +150,23 @@ class CaseDetailView(QWidget):
         self.workflow_tab: QWidget = WorkflowTab(services, signals, self)
 
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(details, "&Details")
-        self.tabs.addTab(people, "&People")
-        self.tabs.addTab(chronology, "C&hronology")
-        self.tabs.addTab(self.evidence_tab, "E&vidence")
-        self.tabs.addTab(self.letters_tab, "Le&tters")
-        self.tabs.addTab(self.workflow_tab, "&Follow-up")
+        # The tabs are reached with Ctrl+1 to Ctrl+6 (and Ctrl+Tab): letters are kept for
+        # the buttons and fields inside them, so that no Alt+letter means two things.
+        for number, (page, title) in enumerate(
+            (
+                (details, "Details"),
+                (people, "People"),
+                (chronology, "Chronology"),
+                (self.evidence_tab, "Evidence"),
+                (self.letters_tab, "Letters"),
+                (self.workflow_tab, "Follow-up"),
+            ),
+            start=1,
+        ):
+            self.tabs.addTab(page, title)
+            self.tabs.setTabToolTip(number - 1, f"{title} (Ctrl+{number})")
+            jump = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            jump.activated.connect(lambda index=number - 1: self.tabs.setCurrentIndex(index))
 
         header = QHBoxLayout()
         titles = QVBoxLayout()
@@ -203,8 +218,10 @@ class CaseDetailView(QWidget):
         self._set_tab_case(case_id)
 
     def _set_tab_case(self, case_id: int | None) -> None:
-        for tab in (self.evidence_tab, self.letters_tab, self.workflow_tab):
+        for tab in (self.evidence_tab, self.letters_tab):
             tab.set_case(case_id)  # type: ignore[attr-defined]
+        categories = self.case.categories if self.case is not None else frozenset()
+        self.workflow_tab.set_case(case_id, categories)  # type: ignore[attr-defined]
 
     def _show(self, case: CaseDetail) -> None:
         self.case = case
@@ -219,6 +236,7 @@ class CaseDetailView(QWidget):
         self.status_line.setText(status)
         self.status_line.setStyleSheet("color: #a61b1b; font-weight: bold;" if case.overdue else "")
         self.form.set_case(case)
+        self.workflow_tab.set_categories(case.categories)  # type: ignore[attr-defined]
         self._set_dirty(False)
         self._fill_status_menu()
         self._fill_people(case.people)

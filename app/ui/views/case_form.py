@@ -25,9 +25,51 @@ from app.domain.code_of_conduct import CodeOfConduct, normalise_spacing
 from app.domain.dates import as_utc, london_today, to_london
 from app.domain.platforms import known_platforms
 from app.domain.records import CaseDetail, CaseDraft
+from app.ui.widgets import roomy_labels, tab_moves_on
 
 DATE_FORMAT = "dd/MM/yyyy"
 DATE_TIME_FORMAT = "dd/MM/yyyy HH:mm"
+
+
+# Alt+letters for the fields. The New case dialog has letters to spare; the Details tab
+# shares the window with the menus (F, E, C, V, A, H), the list and the case's buttons.
+DIALOG_LABELS = {
+    "title": "&Title",
+    "platform": "Pl&atform",
+    "post_url": "Post a&ddress",
+    "account_handle": "Account &handle",
+    "posted_at": "Date &posted",
+    "reported_on": "Date &reported",
+    "reported_by": "Reported &by",
+    "follow_up_due": "&Follow up by",
+    "summary": "&Summary",
+    "not_known": "Not &known",
+    "no_follow_up": "No follo&w-up date",
+}
+WINDOW_LABELS = {
+    **DIALOG_LABELS,
+    "title": "Title",
+    "platform": "Platform",
+    "post_url": "Post address",
+    "account_handle": "Account handle",
+    "posted_at": "&Date posted",
+    "reported_on": "Date repor&ted",
+    "follow_up_due": "Follow up b&y",
+    "summary": "S&ummary",
+}
+WINDOW_CATEGORY_KEYS = {
+    Category.ABUSIVE: "material",
+    Category.INACCURATE: "lly",
+    Category.PROCEDURE: "procedure",
+    Category.SAFEGUARDING: "Identification",
+}
+DIALOG_CATEGORY_KEYS = {**WINDOW_CATEGORY_KEYS, Category.PROCEDURE: "complaint"}
+
+
+def with_mnemonic(text: str, part: str) -> str:
+    """``text`` with its Alt+letter on the first letter of ``part`` (when it is there)."""
+    where = text.find(part)
+    return text if where < 0 else text[:where] + "&" + text[where:]
 
 
 def qdate(value: date) -> QDate:
@@ -61,21 +103,39 @@ class OptionalDate(QWidget):
         layout.addWidget(self.edit)
         layout.addWidget(self.none)
         layout.addStretch(1)
-        self.none.toggled.connect(lambda checked: self.edit.setEnabled(not checked))
+        # An unknown date shows as blank, not as a made-up "now" greyed out.
+        self.edit.setSpecialValueText(" ")
+        self._kept = self.edit.dateTime()
+        self.none.toggled.connect(self._show_known)
         self.none.toggled.connect(self.changed)
         self.edit.dateTimeChanged.connect(self.changed)
 
+    def _show_known(self, not_known: bool) -> None:
+        self.edit.setEnabled(not not_known)
+        if not_known:
+            if self.edit.dateTime() != self.edit.minimumDateTime():
+                self._kept = self.edit.dateTime()
+            self.edit.setDateTime(self.edit.minimumDateTime())
+        elif self.edit.dateTime() == self.edit.minimumDateTime():
+            self.edit.setDateTime(self._kept)
+
+    def _show(self, shown: QDateTime, known: bool) -> None:
+        self._kept = shown
+        self.edit.setDateTime(shown)
+        if self.none.isChecked() != (not known):
+            self.none.setChecked(not known)  # blanks or restores through _show_known
+        else:
+            self._show_known(not known)
+
     def set_date(self, value: date | None) -> None:
-        self.none.setChecked(value is None)
-        self.edit.setDate(qdate(value or london_today()))
+        self._show(QDateTime(qdate(value or london_today()), QTime(0, 0)), value is not None)
 
     def set_moment(self, value: datetime | None) -> None:
         # The editor shows minutes; remember the exact stored time so that merely showing
         # a case never changes its seconds.
         self._original = value
-        self.none.setChecked(value is None)
         local = to_london(value) if value else to_london(datetime.now().astimezone())
-        self.edit.setDateTime(QDateTime(qdate(local.date()), QTime(local.hour, local.minute)))
+        self._show(QDateTime(qdate(local.date()), QTime(local.hour, local.minute)), bool(value))
 
     def date_value(self) -> date | None:
         return None if self.none.isChecked() else pydate(self.edit.date())
@@ -96,8 +156,14 @@ class CaseForm(QWidget):
 
     changed = Signal()
 
-    def __init__(self, code: CodeOfConduct, parent: QWidget | None = None):
+    def __init__(
+        self, code: CodeOfConduct, parent: QWidget | None = None, *, in_window: bool = False
+    ):
         super().__init__(parent)
+        # In the main window many letters are taken by its menus and buttons, so the
+        # Details tab has a set of Alt+letters of its own (see LABELS).
+        labels = WINDOW_LABELS if in_window else DIALOG_LABELS
+        keys = WINDOW_CATEGORY_KEYS if in_window else DIALOG_CATEGORY_KEYS
         self.title = QLineEdit(self)
         self.title.setMaxLength(200)
         self.title.setPlaceholderText("A short description, e.g. 'Comments about Year 4 trip'")
@@ -107,7 +173,7 @@ class CaseForm(QWidget):
         standards_layout = QVBoxLayout(standards)
         for category in Category:
             info = CATEGORY_INFO[category]
-            box = QCheckBox(info.label, standards)
+            box = QCheckBox(with_mnemonic(info.label, keys[category]), standards)
             clause = code.standard(info.standard_id)
             box.setToolTip(
                 f"Standard {clause.number} of the Code:\n\n{normalise_spacing(clause.text)}"
@@ -123,27 +189,37 @@ class CaseForm(QWidget):
         self.post_url.setPlaceholderText("https://…")
         self.account_handle = QLineEdit(self)
         self.account_handle.setPlaceholderText("@handle or display name")
-        self.posted_at = OptionalDate("Not known", self, with_time=True)
+        self.posted_at = OptionalDate(labels["not_known"], self, with_time=True)
         self.reported_on = QDateEdit(self)
         self.reported_on.setDisplayFormat(DATE_FORMAT)
         self.reported_on.setCalendarPopup(True)
         self.reported_by = QLineEdit(self)
-        self.follow_up_due = OptionalDate("No follow-up date", self)
+        self.follow_up_due = OptionalDate(labels["no_follow_up"], self)
         self.summary = QPlainTextEdit(self)
         self.summary.setPlaceholderText("What the post says and why it breaches the Code")
-        self.summary.setTabChangesFocus(True)
+        tab_moves_on(self.summary)
+        # Fields inside a container or a combo box have no label of their own to be read.
+        platform_text = self.platform.lineEdit()
+        if platform_text is not None:
+            platform_text.setAccessibleName("Platform")
+        self.posted_at.edit.setAccessibleName("Date posted")
+        self.posted_at.none.setAccessibleDescription("The date the post was made is not known")
+        self.follow_up_due.edit.setAccessibleName("Follow up by")
+        for box in self.category_boxes.values():
+            box.setAccessibleDescription(box.toolTip())
 
         form = QFormLayout()
-        form.addRow("&Title", self.title)
+        form.addRow(labels["title"], self.title)
         form.addRow(standards)
-        form.addRow("&Platform", self.platform)
-        form.addRow("Post &address", self.post_url)
-        form.addRow("Account &handle", self.account_handle)
-        form.addRow("Date &posted", self.posted_at)
-        form.addRow("Date &reported", self.reported_on)
-        form.addRow("Reported &by", self.reported_by)
-        form.addRow("&Follow up by", self.follow_up_due)
-        form.addRow("&Summary", self.summary)
+        form.addRow(labels["platform"], self.platform)
+        form.addRow(labels["post_url"], self.post_url)
+        form.addRow(labels["account_handle"], self.account_handle)
+        form.addRow(labels["posted_at"], self.posted_at)
+        form.addRow(labels["reported_on"], self.reported_on)
+        form.addRow(labels["reported_by"], self.reported_by)
+        form.addRow(labels["follow_up_due"], self.follow_up_due)
+        form.addRow(labels["summary"], self.summary)
+        roomy_labels(form)
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #a61b1b;")
         self.error.setWordWrap(True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QMargins, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,7 +26,13 @@ from app.domain.records import CaseCounts, CaseFilter
 from app.domain.status import STATUS_LABELS, CaseStatus
 from app.domain.validation import check_search
 from app.services.casebook import Services
-from app.ui.models.case_table import CASE_ID_ROLE, COLUMNS, CaseTableModel
+from app.ui.models.case_table import (
+    CASE_ID_ROLE,
+    COLUMNS,
+    FIRST_COLUMNS,
+    CaseTableModel,
+    overdue_date_text,
+)
 from app.ui.signals import AppSignals
 
 SEARCH_DELAY_MS = 150
@@ -66,6 +74,7 @@ class CaseListView(QWidget):
             )
 
         self.overdue_only = QCheckBox("&Overdue only", self)
+        self.overdue_only.setToolTip("Only cases past their follow-up date")
         self.counts_label = QLabel(self)
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -75,24 +84,15 @@ class CaseListView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list; arrows move in it
         self.table.verticalHeader().setVisible(False)
         # Fixed row heights let the view skip measuring 100,000 rows.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {
-            "reference": 100,
-            "title": 230,
-            "poster": 130,
-            "platform": 80,
-            "categories": 105,
-            "status": 115,
-            "follow_up_due": 125,
-            "last_activity_at": 112,
-        }
-        for column, (key, _label) in enumerate(COLUMNS):
-            self.table.setColumnWidth(column, widths[key])
+        for column, width in enumerate(self.column_widths()):
+            self.table.setColumnWidth(column, width)
         header.setStretchLastSection(True)
         header.setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
         # Enabling sorting sorts once by the indicator: that is the list's first load.
@@ -122,6 +122,55 @@ class CaseListView(QWidget):
         signals.data_changed.connect(self.refresh)
 
         self._update_counts()
+
+    def column_widths(self) -> list[int]:
+        """Starting widths measured in the window's font, so nothing is cut at any scale.
+
+        The follow-up column fits an overdue date in bold; the status column the longest
+        status.
+        """
+        metrics = self.table.fontMetrics()
+        bold = self.table.font()
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        padding = 18
+
+        def text(sample: str) -> int:
+            return metrics.horizontalAdvance(sample) + padding
+
+        measured = {
+            "reference": text("SM-2026-00000"),
+            "title": text("M" * 16),
+            "status": max(text(label) for label in STATUS_LABELS.values()),
+            "follow_up_due": bold_metrics.horizontalAdvance(_overdue_sample()) + padding,
+            "poster": text("M" * 10),
+            "platform": text("Facebook"),
+            "categories": text("Abusive, Safeguarding"),
+            "last_activity_at": text("30/11/2026 23:59"),
+        }
+        return [measured[key] for key, _label in COLUMNS]
+
+    def first_columns_width(self) -> int:
+        """Pixels the list needs to show reference, title, status and follow-up whole."""
+        widths = [self.table.columnWidth(c) for c in range(FIRST_COLUMNS)]
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else QMargins()
+        return (
+            sum(widths)
+            + self.table.verticalScrollBar().sizeHint().width()
+            + 2 * self.table.frameWidth()
+            + margins.left()
+            + margins.right()
+        )
+
+    def fit_first_columns(self, width: int) -> None:
+        """Narrow the title so that the first four columns fit ``width`` pixels if they can."""
+        excess = self.first_columns_width() - width
+        if excess > 0:
+            title = self.table.columnWidth(1)
+            self.table.setColumnWidth(
+                1, max(title - excess, self.fontMetrics().averageCharWidth() * 12)
+            )
 
     # ----- filtering ----------------------------------------------------------------
 
@@ -238,9 +287,13 @@ class CaseListView(QWidget):
         self.case_selected.emit(self.selected_case_id() if current.isValid() else 0)
 
 
+def _overdue_sample() -> str:
+    return overdue_date_text(date(2026, 12, 30))
+
+
 def _counts_text(counts: CaseCounts) -> str:
     parts = [f"Showing {counts.shown:,} of {counts.total:,} case{'s' if counts.total != 1 else ''}"]
     parts.append(f"{counts.open:,} open")
     if counts.overdue:
-        parts.append(f"{counts.overdue:,} overdue")
+        parts.append(f"{counts.overdue:,} case{'s' if counts.overdue != 1 else ''} overdue")
     return " · ".join(parts)

@@ -6,7 +6,6 @@ import logging
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,6 +24,7 @@ from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter
 from app.ui.dialogs.issue_letter import IssueLetterDialog
+from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
 from app.ui.views.pdf_preview import PdfPreview, print_pdf
 from app.ui.widgets import read_only_table
@@ -51,13 +51,14 @@ class LettersTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._show_selected)
+        self.table.setAccessibleName("Letters issued on the case")
 
         self.empty = QLabel("No letters have been issued on this case yet.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.issue_button = QPushButton("Issue letter…")
-        self.print_button = QPushButton("Print…")
-        self.save_button = QPushButton("Save as PDF…")
-        self.docx_button = QPushButton("Export .docx…")
+        self.issue_button = QPushButton("&Issue letter…")
+        self.print_button = QPushButton("P&rint…")
+        self.save_button = QPushButton("Save as &PDF…")
+        self.docx_button = QPushButton("E&xport .docx…")
         self.issue_button.clicked.connect(self.issue_letter)
         self.print_button.clicked.connect(self.print_selected)
         self.save_button.clicked.connect(self.save_selected_pdf)
@@ -70,6 +71,7 @@ class LettersTab(QWidget):
             buttons.addWidget(button)
 
         self.preview = PdfPreview()
+        self.preview.set_accessible_name("Letter preview")
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -125,7 +127,10 @@ class LettersTab(QWidget):
         self.issue_button.setEnabled(self.case_id is not None)
         if self.letters:
             keep = [i for i, x in enumerate(self.letters) if selected and x.id == selected.id]
+            # Selecting quietly: the preview below is read once (each read is on the audit trail).
+            self.table.blockSignals(True)
             self.table.selectRow(keep[0] if keep else len(self.letters) - 1)
+            self.table.blockSignals(False)
         self._show_selected()
 
     def selected_letter(self) -> IssuedLetter | None:
@@ -175,8 +180,12 @@ class LettersTab(QWidget):
         if letter is None:
             return
         if not path:
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Save letter as PDF", self._suggested_name(letter, ".pdf"), "PDF (*.pdf)"
+            path = save_file_name(
+                self,
+                "letters",
+                "Save letter as PDF",
+                self._suggested_name(letter, ".pdf"),
+                "PDF (*.pdf)",
             )
         if path:
             self._write(path, lambda: self.services.letters.letter_pdf(letter.id))
@@ -186,8 +195,9 @@ class LettersTab(QWidget):
         if letter is None:
             return
         if not path:
-            path, _ = QFileDialog.getSaveFileName(
+            path = save_file_name(
                 self,
+                "letters",
                 "Export letter for Word",
                 self._suggested_name(letter, ".docx"),
                 "Word document (*.docx)",

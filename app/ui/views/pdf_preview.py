@@ -26,10 +26,21 @@ class PdfPreview(QWidget):
         layout.addWidget(self.view)
         self.pdf = b""
 
+    def set_accessible_name(self, name: str) -> None:
+        """What a screen reader calls the preview; its description is the PDF's text."""
+        self.setAccessibleName(name)
+        self.view.setAccessibleName(name)
+
+    def text(self) -> str:
+        """The words of every page, for a screen reader (the picture alone says nothing)."""
+        pages = range(self.document.pageCount())
+        return "\n\n".join(self.document.getAllText(page).text() for page in pages)
+
     def set_pdf(self, data: bytes) -> None:
         """Show this PDF (empty bytes clear the preview)."""
         self.pdf = data
         self.document.close()
+        self.view.setAccessibleDescription("")
         if self._buffer is not None:
             self._buffer.close()
             self._buffer = None
@@ -40,6 +51,7 @@ class PdfPreview(QWidget):
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         self._buffer = buffer
         self.document.load(buffer)
+        self.view.setAccessibleDescription(self.text())
 
     def page_count(self) -> int:
         return self.document.pageCount()

@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.categories import Category
 from app.domain.dates import LONDON, format_date_time
 from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, StepOutcome
 from app.services.casebook import Services
 from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
 from app.ui.errors import refusals_shown
 from app.ui.signals import AppSignals
+from app.ui.widgets import tab_moves_on
 
 OVERDUE = QColor("#a4262c")
 
@@ -50,15 +52,20 @@ class WorkflowTab(QWidget):
         self.signals = signals
         self.case_id: int | None = None
         self.items: list[ChecklistItem] = []
+        # The case screen says which standards the case has (reading the case again here
+        # would put a second "view case" on the audit trail for one look at a case).
+        self.categories: frozenset[Category] = frozenset()
         self._filling = False
 
         self.checklist = QListWidget(self)
         self.checklist.itemChanged.connect(self._item_changed)
+        self.checklist.setAccessibleName("Checklist")
+        self.checklist.setAccessibleDescription("Press Space to tick an action as done")
         checklist_box = QGroupBox("Checklist", self)
         QVBoxLayout(checklist_box).addWidget(self.checklist)
 
-        self.still_up = QPushButton("Re-checked: still &up", self)
-        self.gone = QPushButton("Re-checked: &gone", self)
+        self.still_up = QPushButton("Re-checked: st&ill up", self)
+        self.gone = QPushButton("&Re-checked: gone", self)
         self.still_up.clicked.connect(lambda: self.recheck(True))
         self.gone.clicked.connect(lambda: self.recheck(False))
         recheck_row = QHBoxLayout()
@@ -71,10 +78,12 @@ class WorkflowTab(QWidget):
         self.steps = QLabel(self)
         self.steps.setWordWrap(True)
         self.step_choice = QComboBox(self)
+        self.step_choice.setAccessibleName("Escalation step")
         self.step_outcome = QComboBox(self)
+        self.step_outcome.setAccessibleName("Outcome of the step")
         for outcome in StepOutcome:
             self.step_outcome.addItem(STEP_OUTCOME_LABELS[outcome], outcome.value)
-        self.step_button = QPushButton("Record &step", self)
+        self.step_button = QPushButton("Recor&d step", self)
         self.step_button.clicked.connect(self.record_step)
         step_row = QHBoxLayout()
         step_row.addWidget(self.step_choice, 2)
@@ -82,9 +91,10 @@ class WorkflowTab(QWidget):
         step_row.addWidget(self.step_button)
         self.outcome = QLabel(self)
         self.outcome_choice = QComboBox(self)
+        self.outcome_choice.setAccessibleName("Outcome of the case")
         for case_outcome in CaseOutcome:
             self.outcome_choice.addItem(OUTCOME_LABELS[case_outcome], case_outcome.value)
-        self.outcome_button = QPushButton("Record &outcome", self)
+        self.outcome_button = QPushButton("Record ou&tcome", self)
         self.outcome_button.clicked.connect(self.record_outcome)
         outcome_row = QHBoxLayout()
         outcome_row.addWidget(self.outcome, 2)
@@ -106,16 +116,17 @@ class WorkflowTab(QWidget):
         self.contact_present = QLineEdit(self)
         self.contact_present.setPlaceholderText("Names, separated by commas")
         self.contact_summary = QPlainTextEdit(self)
+        tab_moves_on(self.contact_summary)
         self.contact_summary.setPlaceholderText("What was said or agreed")
         self.contact_summary.setFixedHeight(70)
-        self.contact_button = QPushButton("&Add to chronology", self)
+        self.contact_button = QPushButton("Add to chrono&logy", self)
         self.contact_button.clicked.connect(self.record_contact)
         contact_box = QGroupBox("Note, phone call or meeting", self)
         form = QFormLayout(contact_box)
-        form.addRow("Kind", self.contact_kind)
-        form.addRow("When", self.contact_when)
-        form.addRow("Present", self.contact_present)
-        form.addRow("Summary", self.contact_summary)
+        form.addRow("&Kind", self.contact_kind)
+        form.addRow("&When", self.contact_when)
+        form.addRow("&Present", self.contact_present)
+        form.addRow("S&ummary", self.contact_summary)
         form.addRow("", self.contact_button)
 
         body = QWidget(self)
@@ -139,9 +150,17 @@ class WorkflowTab(QWidget):
         if self.case_id is not None and case_id in (0, self.case_id):
             self.refresh()
 
-    def set_case(self, case_id: int | None) -> None:
+    def set_categories(self, categories: frozenset[Category]) -> None:
+        """The standards of the case shown; the escalation steps offered follow them."""
+        if categories != self.categories:
+            self.categories = frozenset(categories)
+            if self.case_id is not None:
+                self.refresh()
+
+    def set_case(self, case_id: int | None, categories: frozenset[Category] = frozenset()) -> None:
         """Show the workflow of this case (None: nothing selected)."""
         self.case_id = case_id
+        self.categories = frozenset(categories)
         self.setEnabled(case_id is not None)
         self.refresh()
 
@@ -187,9 +206,8 @@ class WorkflowTab(QWidget):
             )
         )
         self.step_choice.clear()
-        categories = self.services.cases.get_case(self.case_id).categories
         for step in workflow.policy().ladder:
-            if step.applies_to(categories):
+            if step.applies_to(self.categories):
                 self.step_choice.addItem(step.label, step.id)
         if escalation.position.next is not None:
             index = self.step_choice.findData(escalation.position.next.id)

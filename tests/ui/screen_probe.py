@@ -1,0 +1,139 @@
+"""Open the main window and every dialog on one simulated screen and report their sizes.
+
+Run as ``python -m tests.ui.screen_probe SCREEN.json OUT_DIR`` in a process of its own:
+the screen (size, scale) is fixed when Qt starts, so each screen needs a new process.
+``QT_QPA_PLATFORM=offscreen:configfile=SCREEN.json`` sets the screen's size and
+``QT_SCALE_FACTOR`` its scale. Prints one JSON object: name -> [width, height, fits];
+with ``--png`` each window is also saved as OUT_DIR/<name>.png to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from PySide6.QtCore import QRect
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.domain.access import Role
+from app.services.casebook import Services, open_casebook
+from app.services.demo import create_demo
+from app.ui.app import make_application
+from app.ui.main_window import MainWindow
+from app.ui.widgets import available_area, fits
+
+
+def every_window(
+    services: Services, window: MainWindow
+) -> Iterator[tuple[str, Callable[[], QWidget]]]:
+    """Every dialog of the window, made the way the window makes it (not yet shown)."""
+    from app.ui.dialogs.audit_trail import AuditTrailDialog
+    from app.ui.dialogs.backup import BackupDialog, RestoreDamagedDialog
+    from app.ui.dialogs.issue_letter import IssueLetterDialog
+    from app.ui.dialogs.new_case import NewCaseDialog
+    from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
+    from app.ui.dialogs.report_wizard import ReportWizard
+    from app.ui.dialogs.retention import DateOfBirthDialog, RetentionDialog, RetentionRulesDialog
+    from app.ui.dialogs.school_profile import SchoolProfileDialog
+    from app.ui.dialogs.sign_in import (
+        EncryptCasebookDialog,
+        FirstUserDialog,
+        RecoveryDialog,
+        RecoveryKeyDialog,
+        SignInDialog,
+    )
+    from app.ui.dialogs.template_editor import TemplateEditorDialog
+    from app.ui.dialogs.users import (
+        AddUserDialog,
+        ChangePasswordDialog,
+        SetPasswordDialog,
+        UsersDialog,
+    )
+    from app.ui.documents import ReportPeriodDialog
+
+    case = window.case_detail.case
+    assert case is not None
+    today = services.ctx.now().date()
+    yield "main_window", lambda: window
+    yield "new_case", lambda: NewCaseDialog(services, window)
+    yield "report_wizard", lambda: ReportWizard(services, window)
+    yield "person", lambda: PersonDialog(services, case.people[0].person, window)
+    yield "link_person", lambda: LinkPersonDialog(services, case.id, window)
+    yield "issue_letter", lambda: IssueLetterDialog(services, case.id, window)
+    yield "school_profile", lambda: SchoolProfileDialog(services, window.signals, window)
+    yield "template_editor", lambda: TemplateEditorDialog(services, window, case_id=case.id)
+    yield "sign_in", lambda: SignInDialog(services, "head", "", window)
+    yield "recovery", lambda: RecoveryDialog(services, "head", window)
+    yield "first_user", lambda: FirstUserDialog(services, window)
+    yield "recovery_key", lambda: RecoveryKeyDialog("ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567", window)
+    yield "encrypt", lambda: EncryptCasebookDialog(services.paths, window)
+    yield "backup", lambda: BackupDialog(services, window)
+    yield (
+        "restore_damaged",
+        lambda: RestoreDamagedDialog(services.paths.root, "The casebook cannot be read.", window),
+    )
+    yield "audit_trail", lambda: AuditTrailDialog(services, window)
+    yield "users", lambda: UsersDialog(services, window.signals, window)
+    yield "add_user", lambda: AddUserDialog(services, window)
+    yield "set_password", lambda: SetPasswordDialog(services, "office", window)
+    yield "change_password", lambda: ChangePasswordDialog(services, window)
+    yield "retention", lambda: RetentionDialog(services, window.signals, window)
+    yield "retention_rules", lambda: RetentionRulesDialog(services, window)
+    yield "date_of_birth", lambda: DateOfBirthDialog(case.reference, None, window)
+    yield "governors_report", lambda: ReportPeriodDialog(today, window)
+
+
+def measure(out_dir: Path | None) -> dict[str, list[object]]:
+    app = make_application()
+    results: dict[str, list[object]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        services = open_casebook(Path(folder) / "data", actor="Mrs Test")
+        try:
+            create_demo(services)
+            services.users.create_first_user("head", "tide-marble-orchard-42")
+            services.users.sign_in("head", "tide-marble-orchard-42")
+            services.users.add_user("office", Role.OFFICE, "quartz-meadow-lantern-7")
+            window = MainWindow(services, demo=True)
+            window.show_on_screen()
+            app.processEvents()
+            for name, make in every_window(services, window):
+                widget = make()
+                widget.show()
+                for _ in range(3):
+                    app.processEvents()
+                area: QRect = available_area(widget)
+                size = widget.frameGeometry().size() if widget is window else widget.size()
+                if widget is window:
+                    # Maximised: the whole available area (a scaled screen rounds by a pixel).
+                    inside = size.width() <= area.width() + 1 and size.height() <= area.height() + 1
+                else:
+                    inside = fits(size, area)
+                results[name] = [size.width(), size.height(), inside]
+                if out_dir is not None:
+                    widget.grab().save(str(out_dir / f"{name}.png"), "PNG")
+                if widget is not window:
+                    widget.close()
+                    widget.deleteLater()
+            results["_screen"] = [area.width(), area.height(), True]
+            window.case_detail.revert_details()
+            window.close()
+        finally:
+            services.close()
+    return results
+
+
+def main(argv: list[str]) -> int:
+    out_dir = Path(argv[1]) if len(argv) > 1 else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    results = measure(out_dir if "--png" in argv else None)
+    sys.stdout.write(json.dumps(results) + "\n")
+    QApplication.instance()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

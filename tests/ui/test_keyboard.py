@@ -1,0 +1,228 @@
+"""Keyboard first: Tab leaves text boxes and tables, Alt+letters are unique, focus is visible."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialogButtonBox,
+    QGroupBox,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTabBar,
+    QToolBar,
+    QWidget,
+    QWizard,
+)
+
+from app.services.casebook import Services
+from app.ui.dialogs.report_wizard import ReportWizard
+from app.ui.dialogs.school_profile import SchoolProfileDialog
+from app.ui.main_window import MainWindow
+from app.ui.views.case_detail import TAB_NAMES
+from tests.ui.screen_probe import every_window
+
+_MNEMONIC = re.compile(r"&([^&\s])")
+
+
+def activate(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    """Keys go where a person's would: to the focus of the active window."""
+    window = widget.window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    widget.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=3000)
+
+
+def mnemonic(text: str) -> str:
+    found = _MNEMONIC.search(text.replace("&&", ""))
+    return found.group(1).upper() if found else ""
+
+
+def widget_text(widget: QWidget) -> str:
+    if isinstance(widget, QGroupBox):
+        return widget.title()
+    if isinstance(widget, QAbstractButton | QLabel):
+        return widget.text()
+    return ""
+
+
+def mnemonics_in_view(window: QWidget) -> list[tuple[str, str]]:
+    """(letter, text) of every Alt+letter that works in the window as it is now."""
+    found: list[tuple[str, str]] = []
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisibleTo(window) or isinstance(widget.parentWidget(), QToolBar):
+            continue
+        text = widget_text(widget)
+        if isinstance(widget, QLabel) and widget.buddy() is None:
+            continue  # a label without a field has no Alt+letter
+        if mnemonic(text):
+            found.append((mnemonic(text), text))
+        if isinstance(widget, QTabBar):
+            for index in range(widget.count()):
+                if mnemonic(widget.tabText(index)):
+                    found.append((mnemonic(widget.tabText(index)), widget.tabText(index)))
+    if hasattr(window, "menuBar") and window.menuBar().isVisible():
+        for action in window.menuBar().actions():
+            found.append((mnemonic(action.text()), action.text()))
+    return found
+
+
+def assert_unique(found: list[tuple[str, str]], where: str) -> None:
+    counts = Counter(letter for letter, _text in found)
+    twice = {
+        letter: [text for l2, text in found if l2 == letter]
+        for letter, n in counts.items()
+        if n > 1
+    }
+    assert not twice, f"{where}: Alt+letter used twice: {twice}"
+
+
+def buttons_without_mnemonic(window: QWidget) -> list[str]:
+    missing = []
+    for button in window.findChildren(QPushButton):
+        if not button.isVisibleTo(window) or not button.text():
+            continue
+        box = button.parentWidget()
+        if isinstance(box, QDialogButtonBox) and box.standardButton(button) in (
+            QDialogButtonBox.StandardButton.Ok,
+            QDialogButtonBox.StandardButton.Cancel,
+            QDialogButtonBox.StandardButton.Close,
+            QDialogButtonBox.StandardButton.Save,
+        ):
+            continue  # Enter and Escape
+        if isinstance(window, QWizard) and button is window.button(
+            QWizard.WizardButton.CancelButton
+        ):
+            continue  # Escape
+        if not mnemonic(button.text()):
+            missing.append(button.text())
+    return missing
+
+
+# ----- Alt+letters ------------------------------------------------------------------------
+
+
+def test_every_menu_item_has_its_own_letter(window: MainWindow) -> None:
+    bar = [action.text() for action in window.menuBar().actions()]
+    assert all(mnemonic(t) for t in bar)
+    assert_unique([(mnemonic(t), t) for t in bar], "menu bar")
+    for menu in window.menuBar().findChildren(QMenu):
+        items = [a.text() for a in menu.actions() if not a.isSeparator() and a.isVisible()]
+        assert all(mnemonic(t) for t in items), f"{menu.title()}: {items}"
+        assert_unique([(mnemonic(t), t) for t in items], menu.title())
+
+
+def test_no_letter_means_two_things_on_any_tab_of_the_main_window(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    window.case_list.select_row(0)
+    for name in TAB_NAMES:
+        window.case_detail.show_tab(name)
+        QApplication.processEvents()
+        assert_unique(mnemonics_in_view(window), f"main window, {name} tab")
+        assert not buttons_without_mnemonic(window), name
+    # Administration and "Add to chronology" used to share Alt+A.
+    letters = dict((text, letter) for letter, text in mnemonics_in_view(window))
+    assert "Add to chrono&logy" in letters
+
+
+def test_every_dialog_has_unique_letters_and_every_button_one(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+    demo_services: Services,
+) -> None:
+    window.case_list.select_row(0)
+    demo_services.users.create_first_user("head", "tide-marble-orchard-42")
+    demo_services.users.sign_in("head", "tide-marble-orchard-42")
+    checked = 0
+    for name, make in every_window(demo_services, window):
+        if name == "main_window":
+            continue
+        dialog = make()
+        qtbot.addWidget(dialog)
+        dialog.show()
+        QApplication.processEvents()
+        assert_unique(mnemonics_in_view(dialog), name)
+        assert not buttons_without_mnemonic(dialog), name
+        dialog.close()
+        checked += 1
+    assert checked >= 20
+
+
+# ----- Tab moves on -----------------------------------------------------------------------
+
+
+def test_tab_leaves_the_wizard_description_instead_of_typing_a_tab(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    wizard = ReportWizard(window.services, window)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    activate(qtbot, wizard.summary)
+    qtbot.keyClicks(wizard.summary, "Photo of the class")
+    qtbot.keyClick(wizard.summary, Qt.Key.Key_Tab)
+    assert wizard.focusWidget() is wizard.post_url
+    qtbot.keyClicks(wizard.focusWidget(), "https://example.org/post")
+    assert wizard.summary.toPlainText() == "Photo of the class"
+    assert wizard.post_url.text() == "https://example.org/post"
+    # Ctrl+Tab still types a tab where one is wanted.
+    activate(qtbot, wizard.summary)
+    qtbot.keyClick(wizard.summary, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
+    assert "\t" in wizard.summary.toPlainText()
+    wizard.summary.clear()
+    wizard.post_url.clear()
+    wizard.reject()
+
+
+@pytest.mark.parametrize("where", ["follow-up summary", "school address", "details summary"])
+def test_tab_leaves_every_multi_line_box(qtbot, window: MainWindow, where: str) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.select_row(0)
+    if where == "school address":
+        dialog = SchoolProfileDialog(window.services, window.signals, window)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        box = dialog.edits["address"]
+    elif where == "follow-up summary":
+        window.case_detail.show_tab("follow-up")
+        box = window.case_detail.workflow_tab.contact_summary
+    else:
+        window.case_detail.show_tab("details")
+        box = window.case_detail.form.summary
+    activate(qtbot, box)
+    before = box.toPlainText()
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    assert box.window().focusWidget() is not box
+    assert box.toPlainText() == before
+
+
+@pytest.mark.parametrize("which", ["case list", "today"])
+def test_tab_leaves_a_table_in_one_press(qtbot, window: MainWindow, which: str) -> None:  # type: ignore[no-untyped-def]
+    window.today.set_collapsed(False)
+    table = window.case_list.table if which == "case list" else window.today.table
+    window.case_list.select_row(0)
+    activate(qtbot, table)
+    row = table.currentIndex().row()
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert window.focusWidget() is not table
+    assert table.currentIndex().row() == row
+
+
+def test_the_focused_widget_has_a_visible_ring(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.search.setFocus()
+    QApplication.processEvents()
+    ring = window.findChild(QWidget, "focus_ring")
+    assert ring is not None and ring.isVisible()
+    assert ring.geometry().contains(window.case_list.search.geometry())
+    window.case_list.table.setFocus()
+    QApplication.processEvents()
+    ring = window.findChild(QWidget, "focus_ring")
+    assert ring is not None and ring.geometry().contains(window.case_list.table.geometry())
