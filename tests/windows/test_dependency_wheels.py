@@ -83,6 +83,7 @@ def test_a_wheel_for_another_system_in_the_lock_fails_the_check(tmp_path: Path) 
 
 @pytest.mark.slow
 def test_the_pinned_set_resolves_to_macos_wheels(tmp_path: Path) -> None:
-    # Apple-silicon Macs only: cryptography stopped publishing Intel-Mac wheels after 48.0.1.
-    lock_tool.resolve_for_macos("macosx_14_0_arm64", tmp_path)
+    # Apple-silicon Macs only: cryptography stopped publishing Intel-Mac wheels after 48.0.1;
+    # pikepdf 10.18.0's Mac wheels need macOS 15 (Sequoia) or later.
+    lock_tool.resolve_for_macos("macosx_15_0_arm64", tmp_path)
     assert any("sqlcipher3-0.6.3" in wheel.name for wheel in tmp_path.iterdir())
