@@ -42,7 +42,7 @@ from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
 from app.domain.errors import BackupError, CasebookError, KeyFileError, ValidationError
 from app.evidence.blobstore import BlobStore
-from app.files import replace_file
+from app.files import fsync_folder, replace_file
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
 from app.security.keyring import (
@@ -56,7 +56,7 @@ from app.security.keyring import (
 from app.services.audit import anchor_file, head_file, write_anchor_row
 from app.services.context import ServiceContext
 from app.services.keys import CasebookKeys, KeyHolder
-from app.services.swap import SwapPlan, fault_point, fsync_dir, journal_exists, run_swap
+from app.services.swap import SwapPlan, fault_point, journal_exists, run_swap
 
 log = logging.getLogger(__name__)
 
@@ -346,7 +346,7 @@ class BackupService:
             check_archive(partial, self.key, check, identity=self._identity())
             fault_point("backup", "in:backup")
             replace_file(partial, target)
-            fsync_dir(folder)
+            fsync_folder(folder)
         except OSError as error:
             log.exception("Backup to %s failed", folder)
             raise BackupError(
@@ -613,7 +613,7 @@ def restore_backup(
         if allowed is not None:
             allowed(staging / DATABASE)
         _stage_audit_head(staging, key)
-        fsync_dir(staging)
+        fsync_folder(staging)
         aside = _swap_in(paths, staging, now, current_key)
     finally:
         if not journal_exists(root):

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from app.domain.errors import DataDirectoryError
-from app.files import replace_file
+from app.files import fsync_folder, replace_file
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,6 @@ def fault_point(operation: str, what: str) -> None:
             out.write(f"{step} {what}\n")
     if kill == step:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make the renames in ``folder`` durable (POSIX; Windows commits them with the file)."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -114,7 +103,7 @@ def run_swap(root: Path, plan: SwapPlan) -> None:
         os.fsync(out.fileno())
     fault_point(plan.operation, "journal")
     replace_file(temp, root / JOURNAL)
-    fsync_dir(root)
+    fsync_folder(root)
     _carry_out(root, plan)
 
 
@@ -165,20 +154,20 @@ def _carry_out(root: Path, plan: SwapPlan) -> None:
                 continue
             fault_point(plan.operation, f"out:{name}")
             replace_file(here, aside / name)
-        fsync_dir(aside)
+        fsync_folder(aside)
     for src, name in pending_in:
         target = _inside(root, name)
         if target.exists():
             _put_away(target, aside)
         fault_point(plan.operation, f"in:{name}")
         replace_file(_inside(root, src), target)
-    fsync_dir(root)
+    fsync_folder(root)
     for name in plan.discard:
         path = _inside(root, name)
         if path.is_dir():
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
-    fsync_dir(root)
+    fsync_folder(root)
     (root / JOURNAL).unlink()
-    fsync_dir(root)
+    fsync_folder(root)
