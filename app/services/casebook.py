@@ -19,6 +19,7 @@ from app.db.engine import (
     migrate_server,
 )
 from app.db.keyring_table import KeyringTable
+from app.db.sealing import attach_keys, install_sealing
 from app.domain.access import Role
 from app.domain.dates import utc_now
 from app.domain.errors import (
@@ -216,8 +217,13 @@ def open_casebook(
     except BaseException:
         engine.dispose()
         raise
+    attach_keys(engine, holder)
+    if keyring is not None:
+        holder.head_public = keyring.head_public_key()
+    sessions = make_session_factory(engine)
+    install_sealing(sessions)
     ctx = ServiceContext(
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         actor=actor or current_user(),
         code=load_default_code(),
         data_dir=paths.root,

@@ -21,12 +21,13 @@ from app.domain.errors import (
     KeyFileError,
     SignInError,
 )
-from app.security.crypto import DEFAULT_COST, DataKey, KdfCost, WrongKeyError
+from app.security.crypto import DEFAULT_COST, DataKey, KdfCost, SafeguardingKey, WrongKeyError
 from app.security.keyring import (
     RECOVERY,
     Keyring,
     KeyringDamagedError,
     KeyringStore,
+    OpenedAccount,
     user_key,
 )
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # Users of a casebook encrypted after they were made, still waiting for a new password.
 AWAITING_NOTE = "awaiting_new_password"
+# Heads whose account had no key pair yet when they were made head, by ``user_key``.
+AWAITING_HEAD_NOTE = "awaiting_safeguarding_key"
 
 
 @dataclass
@@ -41,10 +44,24 @@ class KeyHolder:
     """The open data key of this process, or None while nobody has signed in."""
 
     key: DataKey | None = None
+    # The safeguarding key, held only while a head teacher / DSL (or the recovery key) is in,
+    # and its public half, which every signed-in user seals safeguarding records with.
+    head: SafeguardingKey | None = None
+    head_public: bytes | None = None
 
     def get(self) -> DataKey | None:
         """The key, for the engine and the blob store to ask at the moment they need it."""
         return self.key
+
+    def get_head(self) -> SafeguardingKey | None:
+        """The safeguarding key, for the database to open safeguarding records."""
+        return self.head
+
+    def get_head_public(self) -> bytes | None:
+        """The public half, for the database to seal safeguarding records."""
+        if self.head is not None:
+            return self.head.public()
+        return self.head_public
 
 
 class CasebookKeys:
@@ -56,6 +73,8 @@ class CasebookKeys:
         self.store = store
         self.holder = holder
         self.cost = cost
+        # What the last successful password or recovery key opened (sign-in reads it).
+        self.opened: OpenedAccount | None = None
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
@@ -89,8 +108,11 @@ class CasebookKeys:
 
     def create(self, key: DataKey) -> None:
         """Start the keyring of a new casebook (no one can open it until a wrap is added)."""
-        self.store.save(Keyring.new(key))
+        head_key = SafeguardingKey.new()
+        self.store.save(Keyring.new(key, head_key))
         self.holder.key = key
+        self.holder.head = head_key
+        self.holder.head_public = head_key.public()
 
     def user_names(self) -> list[str]:
         """The users who can open the casebook."""
@@ -144,7 +166,7 @@ class CasebookKeys:
                 "and try again."
             )
         try:
-            key = keyring.open_with(name, password)
+            key = self._open_account(keyring, name, password)
         except WrongKeyError:
             raise self._wrong_password(name, now) from None
         except KeyringDamagedError as error:
@@ -196,7 +218,7 @@ class CasebookKeys:
         """The data key from the recovery key; SignInError when the key is not right."""
         keyring = self._keyring()
         try:
-            return keyring.open_with(RECOVERY, normalise_recovery_key(recovery_key))
+            return self._open_account(keyring, RECOVERY, normalise_recovery_key(recovery_key))
         except WrongKeyError:
             self._note_failure("(recovery key)", "recovery key refused")
             raise SignInError(
@@ -226,6 +248,113 @@ class CasebookKeys:
     def set_note(self, name: str, value: str) -> None:
         """Keep a plain fact in the keyring; never anything about a case or a person."""
         self._change(lambda keyring: keyring.notes.__setitem__(name, value))
+
+    # ----- accounts and the safeguarding key ------------------------------------------
+
+    def _open_account(self, keyring: Keyring, name: str, secret: str) -> DataKey:
+        opened = keyring.open_account(name, secret)
+        if opened.upgraded:
+            slot = RECOVERY if name == RECOVERY else user_key(name)
+            entry = keyring.wraps[slot]
+            self._change(lambda k: k.wraps[slot].update(entry) if slot in k.wraps else None)
+        self.opened = opened
+        return opened.key
+
+    def wrap_account(self, name: str, secret: str, *, head: bool) -> None:
+        """Let ``name`` (or RECOVERY) open the casebook with ``secret``; a head teacher /
+        DSL (and the recovery key) also gets the safeguarding key. Needs the open keys."""
+        key = self.holder.key
+        if key is None:
+            raise SignInError("Sign in first.")
+        # Without the key open here (a casebook from before it), a new head gets it at a
+        # head's next sign-in (``grant_head``).
+        head_key = self.holder.head if head else None
+
+        def wrap(keyring: Keyring) -> None:
+            keyring.add_account(name, secret, key, self.cost, head_key=head_key)
+            awaiting = keyring.notes.get(AWAITING_NOTE)
+            if awaiting:
+                left = [n for n in awaiting.split("\n") if n and n != user_key(name)]
+                keyring.notes[AWAITING_NOTE] = "\n".join(left)
+
+        self._change(wrap)
+
+    def head_check(self) -> str:
+        """The safeguarding key's check value ("" before the casebook has one)."""
+        keyring = self.load()
+        return keyring.head_check if keyring else ""
+
+    def establish_head_key(self) -> SafeguardingKey:
+        """Make the safeguarding key of a casebook created before there was one."""
+        head_key = SafeguardingKey.new()
+
+        def establish(keyring: Keyring) -> None:
+            if keyring.head_check:
+                raise KeyringDamagedError("the casebook already has a safeguarding key")
+            keyring.set_head_key(head_key)
+
+        self._change(establish)
+        self.holder.head = head_key
+        self.holder.head_public = head_key.public()
+        return head_key
+
+    def restore_head_public(self, head_key: SafeguardingKey) -> None:
+        """Write the safeguarding key's own public half back into the keyring."""
+        self._change(lambda keyring: keyring.set_head_key(head_key))
+
+    def head_public(self) -> bytes | None:
+        """The public half of the safeguarding key as the keyring holds it."""
+        keyring = self.load()
+        return keyring.head_public_key() if keyring else None
+
+    def grant_head(self, names: list[str]) -> list[str]:
+        """Give the safeguarding key to each of ``names`` that has a key pair; return them."""
+        head_key = self.holder.head
+        if head_key is None:
+            return []
+        granted: list[str] = []
+        current = self.load()
+        if current is not None and all(
+            current.holds_head(name) or not current.has_wrap(name) for name in names
+        ):
+            return granted  # nothing to give: no write (and no fsync) at every sign-in
+
+        def grant(keyring: Keyring) -> None:
+            awaiting = set(filter(None, keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")))
+            for name in names:
+                if keyring.has_key_pair(name):
+                    awaiting.discard(user_key(name))
+                    if not keyring.holds_head(name):
+                        keyring.grant_head(name, head_key)
+                        granted.append(name)
+                elif name != RECOVERY and keyring.has_wrap(name):
+                    # Given at a head's next sign-in, once the account has a key pair.
+                    awaiting.add(user_key(name))
+            keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(sorted(awaiting))
+
+        self._change(grant)
+        return granted
+
+    def revoke_head(self, name: str) -> None:
+        """Take the safeguarding key away from ``name``."""
+
+        def revoke(keyring: Keyring) -> None:
+            keyring.revoke_head(name)
+            awaiting = keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")
+            keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(
+                n for n in awaiting if n and n != user_key(name)
+            )
+
+        self._change(revoke)
+
+    def awaiting_head(self, name: str) -> bool:
+        """True when ``name`` was made head teacher but has not yet been given the key."""
+        return user_key(name) in self.note(AWAITING_HEAD_NOTE).split("\n")
+
+    def holds_head(self, name: str) -> bool:
+        """True when ``name``'s keyring entry carries the safeguarding key."""
+        keyring = self.load()
+        return keyring is not None and keyring.holds_head(name)
 
     # ----- locks ----------------------------------------------------------------------
 

@@ -1,0 +1,266 @@
+"""Safeguarding records are sealed under the safeguarding key: an office user with their
+own password and a copy of every file reads none of their words, while a head teacher /
+DSL works with them as before (open, list, search, change category).
+
+The offline attacker uses the project's own primitives: ``Keyring.open_account`` with the
+office password gives the data key; ``connect_encrypted`` opens the database with it;
+every table (search-index shadow tables included) is read, and every page of the file,
+free pages included, is decrypted and searched as well.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from app.db.engine import connect_encrypted
+from app.domain.access import Role
+from app.domain.categories import Category
+from app.domain.people import CaseRole, PersonKind
+from app.domain.records import CaseDraft, CaseFilter, CaseSort, PersonDraft
+from app.security.crypto import DataKey
+from app.security.keyring import Keyring
+from app.services.casebook import Services, open_casebook
+from tests.conftest import Clock
+
+HEAD_PASSWORD = "tide-marble-orchard-42"
+OFFICE_PASSWORD = "lantern-river-copper-7"
+TITLE = "Disclosure about Year 3 pupil Ottoline Brackenridge"
+SUMMARY = "Parent posted the child's home situation in the Wednesday group"
+HANDLE = "@wrenfield_mum_1987"
+URL = "https://social.example/posts/9f8e7d6c5b"
+NAME = "Cassius Wetherall-Pennington"
+ADDRESS = "27 Juniper Mews"
+NOTE = "Referred to children's social care by the designated lead"
+ORDINARY = "Complaint about the summer fair raffle"
+
+
+def needles() -> dict[str, bytes]:
+    return {
+        "title": b"Ottoline Brackenridge",
+        "summary": b"home situation in the Wednesday",
+        "handle": b"wrenfield_mum",
+        "url": b"9f8e7d6c5b",
+        "name": b"Wetherall-Pennington",
+        "name (lower case)": b"wetherall-pennington",
+        "address": b"Juniper Mews",
+        "note": b"children's social care",
+    }
+
+
+@pytest.fixture
+def filled(data_dir: Path, clock: Clock) -> Services:
+    services = open_casebook(data_dir, clock=clock)
+    services.users.create_first_user("head", HEAD_PASSWORD)
+    services.users.add_user("office", Role.OFFICE, OFFICE_PASSWORD)
+    services.users.sign_in("head", HEAD_PASSWORD)
+    case = services.cases.open_case(
+        CaseDraft(
+            title=TITLE,
+            summary=SUMMARY,
+            account_handle=HANDLE,
+            post_url=URL,
+            categories=frozenset({Category.SAFEGUARDING}),
+        )
+    )
+    person = services.people.add_person(
+        PersonDraft(name=NAME, kind=PersonKind.PARENT, address_lines=(ADDRESS, "Townley"))
+    )
+    services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    services.cases.add_note(case.id, NOTE)
+    services.cases.open_case(CaseDraft(title=ORDINARY, categories=frozenset({Category.ABUSIVE})))
+    return services
+
+
+def office_key(data_dir: Path) -> DataKey:
+    keyring = Keyring.parse((data_dir / "casebook.keys").read_bytes())
+    opened = keyring.open_account("office", OFFICE_PASSWORD)
+    assert opened.head_key is None
+    return opened.key
+
+
+def every_row(data_dir: Path, key: DataKey) -> bytes:
+    """Every value of every table, as an office user's data key reads them."""
+    connection = connect_encrypted(data_dir / "casebook.sqlite3", key)
+    try:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            ).fetchall()
+        ]
+        out = []
+        for table in tables:
+            for row in connection.execute(f'SELECT * FROM "{table}"').fetchall():
+                for value in row:
+                    out.append(value if isinstance(value, bytes) else str(value).encode())
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+    return b"\n".join(out)
+
+
+def every_page(database: Path, key: DataKey) -> bytes:
+    """Every page of the file decrypted (SQLCipher 4: AES-256-CBC, 80 reserved bytes)."""
+    raw = database.read_bytes()
+    out = []
+    for at in range(0, len(raw), 4096):
+        page = raw[at : at + 4096]
+        iv = page[4096 - 80 : 4096 - 64]
+        decryptor = Cipher(algorithms.AES(key.raw), modes.CBC(iv)).decryptor()
+        out.append(decryptor.update(page[16 if at == 0 else 0 : 4096 - 80]) + decryptor.finalize())
+    return b"".join(out)
+
+
+def test_an_office_password_and_the_files_read_no_safeguarding_words(
+    filled: Services, data_dir: Path
+) -> None:
+    filled.close()
+    key = office_key(data_dir)
+    rows = every_row(data_dir, key)
+    assert ORDINARY.encode() in rows  # the office's own work is readable, as it should be
+    assert b"SM-2026-0001" in rows  # the reference stays in clear, with status and dates
+    pages = every_page(data_dir / "casebook.sqlite3", key)
+    assert ORDINARY.encode() in pages  # the page reader does read the file
+    found = {what for what, needle in needles().items() if needle in rows or needle in pages}
+    assert found == set()
+
+
+def test_a_head_works_with_sealed_records_as_before(filled: Services) -> None:
+    rows = filled.cases.list_cases(CaseFilter(text="brackenridge"), CaseSort("reference", False))
+    assert [r.title for r in rows] == [TITLE]
+    assert [r.poster for r in rows] == [NAME]
+    noted = filled.cases.list_cases(CaseFilter(text="social care"), CaseSort("reference", False))
+    assert [r.title for r in noted] == [TITLE]
+    case = filled.cases.find_case("SM-2026-0001")
+    assert (case.title, case.summary, case.account_handle, case.post_url) == (
+        TITLE,
+        SUMMARY,
+        HANDLE,
+        URL,
+    )
+    assert case.people[0].person.address_lines == (ADDRESS, "Townley")
+    assert any(e.summary == NOTE for e in case.events)
+    assert [p.name for p in filled.people.search_people("Wetherall")] == [NAME]
+    assert filled.people.match_or_create(NAME).id == case.people[0].person.id
+
+
+def test_the_office_cannot_find_a_sealed_person_by_any_route(filled: Services) -> None:
+    filled.users.sign_in("office", OFFICE_PASSWORD)
+    assert filled.people.search_people("Wetherall") == []
+    assert [
+        r.title for r in filled.cases.list_cases(CaseFilter(), CaseSort("reference", False))
+    ] == [ORDINARY]
+
+
+def test_a_case_leaving_and_rejoining_safeguarding_is_unsealed_and_sealed_again(
+    filled: Services, data_dir: Path
+) -> None:
+    case = filled.cases.find_case("SM-2026-0001")
+    plain = filled.cases.update_case(
+        case.id, _draft(case, frozenset({Category.ABUSIVE})), case.version
+    )
+    assert plain.title == TITLE
+    key = office_key(data_dir)
+    assert b"Ottoline Brackenridge" in every_row(data_dir, key)
+    assert b"Wetherall-Pennington" in every_row(data_dir, key)
+    filled.users.sign_in("office", OFFICE_PASSWORD)
+    assert filled.cases.find_case("SM-2026-0001").title == TITLE
+    assert [p.name for p in filled.people.search_people("Wetherall")] == [NAME]
+    filled.users.sign_in("head", HEAD_PASSWORD)
+    again = filled.cases.update_case(
+        case.id, _draft(plain, frozenset({Category.SAFEGUARDING})), plain.version
+    )
+    assert again.title == TITLE
+    filled.close()
+    rows, pages = every_row(data_dir, key), every_page(data_dir / "casebook.sqlite3", key)
+    found = {what for what, needle in needles().items() if needle in rows or needle in pages}
+    assert found == set()
+
+
+def test_a_person_linked_to_an_ordinary_case_is_unsealed(filled: Services) -> None:
+    person = filled.cases.find_case("SM-2026-0001").people[0].person
+    ordinary = filled.cases.find_case("SM-2026-0002")
+    filled.cases.link_person(ordinary.id, person.id, CaseRole.REPORTER)
+    filled.users.sign_in("office", OFFICE_PASSWORD)
+    assert [p.name for p in filled.people.search_people("Wetherall")] == [NAME]
+    # Unlinked again (by the office, who cannot seal it back), it disappears from their view,
+    # and the head's next sign-in seals it.
+    filled.cases.unlink_person(ordinary.id, person.id, CaseRole.REPORTER)
+    assert filled.people.search_people("Wetherall") == []
+    filled.users.sign_in("head", HEAD_PASSWORD)
+    assert [p.name for p in filled.people.search_people("Wetherall")] == [NAME]
+
+
+def test_office_staff_opening_a_safeguarding_case_seal_it_as_they_write(
+    filled: Services, data_dir: Path
+) -> None:
+    filled.users.sign_in("office", OFFICE_PASSWORD)
+    opened = filled.cases.open_case(
+        CaseDraft(
+            title="Report naming Peregrine Oakhampton-Vale",
+            categories=frozenset({Category.SAFEGUARDING}),
+        )
+    )
+    assert "Peregrine" not in opened.title  # written, but not readable back by them
+    filled.close()
+    key = office_key(data_dir)
+    assert b"Oakhampton" not in every_row(data_dir, key)
+    services = open_casebook(data_dir)
+    try:
+        services.users.sign_in("head", HEAD_PASSWORD)
+        assert services.cases.find_case(opened.reference).title.endswith("Oakhampton-Vale")
+    finally:
+        services.close()
+
+
+def _draft(case: object, categories: frozenset[Category]) -> CaseDraft:
+    fields = {
+        name: getattr(case, name)
+        for name in (
+            "title",
+            "summary",
+            "platform",
+            "post_url",
+            "account_handle",
+            "posted_at",
+            "reported_on",
+            "reported_by",
+            "follow_up_due",
+        )
+    }
+    return CaseDraft(categories=categories, **fields)
+
+
+def test_the_keyring_holds_nothing_about_a_case(filled: Services, data_dir: Path) -> None:
+    document = json.loads((data_dir / "casebook.keys").read_bytes())
+    text = json.dumps(document).encode()
+    assert not any(needle in text for needle in needles().values())
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sealed_titles_sort_and_page_among_the_others(services: Services, descending: bool) -> None:
+    titles = [
+        "Apple orchard post",
+        "Zebra crossing complaint",
+        "Mango stall remark",
+        "Banana split joke",
+        "Kiwi class comment",
+        "Cherry tree photo",
+        "Lemon sale post",
+        "Damson jam remark",
+        "Fig roll thread",
+    ]
+    for number, title in enumerate(titles):
+        safeguarding = number % 3 == 1
+        category = Category.SAFEGUARDING if safeguarding else Category.ABUSIVE
+        services.cases.open_case(CaseDraft(title=title, categories=frozenset({category})))
+    sort = CaseSort("title", descending)
+    expected = sorted(titles, reverse=descending)
+    pages = [services.cases.list_cases(CaseFilter(), sort, offset, 4) for offset in (0, 4, 8)]
+    assert [r.title for page in pages for r in page] == expected
+    ids = services.cases.all_case_ids(CaseFilter(), sort)
+    assert ids == [r.id for page in pages for r in page]
