@@ -264,3 +264,54 @@ def test_sealed_titles_sort_and_page_among_the_others(services: Services, descen
     assert [r.title for page in pages for r in page] == expected
     ids = services.cases.all_case_ids(CaseFilter(), sort)
     assert ids == [r.id for page in pages for r in page]
+
+
+def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
+    data_dir: Path, clock: Clock
+) -> None:
+    # A casebook as the previous version left it: one data key, no safeguarding key,
+    # users' records without seals, safeguarding rows in clear.
+    from app.config import prepare_data_dir
+    from app.security.keyring import KeyringFile, KeyringStore
+
+    paths = prepare_data_dir(data_dir)
+    key = DataKey.new()
+    KeyringStore(KeyringFile(paths.keyring)).save(Keyring.new(key))
+    services = open_casebook(data_dir, clock=clock, key=key)
+    try:
+        services.users.create_first_user("head", HEAD_PASSWORD)
+        services.users.add_user("office", Role.OFFICE, OFFICE_PASSWORD)
+        case = services.cases.open_case(
+            CaseDraft(title=TITLE, summary=SUMMARY, categories=frozenset({Category.SAFEGUARDING}))
+        )
+        person = services.people.add_person(PersonDraft(name=NAME, kind=PersonKind.PARENT))
+        services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+        services.cases.add_note(case.id, NOTE)
+    finally:
+        services.close()
+    document = json.loads(paths.keyring.read_bytes())
+    assert not document["head_check"]
+    document["notes"].pop("users_sealed", None)
+    paths.keyring.write_text(json.dumps(document))
+    assert b"Ottoline Brackenridge" in every_row(data_dir, office_key(data_dir))
+
+    upgraded = open_casebook(data_dir, clock=clock)
+    try:
+        upgraded.users.sign_in("head", HEAD_PASSWORD)
+        assert upgraded.cases.find_case(case.reference).title == TITLE
+        assert [
+            r.title
+            for r in upgraded.cases.list_cases(
+                CaseFilter(text="brackenridge"), CaseSort("reference", False)
+            )
+        ] == [TITLE]
+        upgraded.users.sign_in("office", OFFICE_PASSWORD)
+        assert upgraded.keys.holder.head is None
+    finally:
+        upgraded.close()
+    keyring = Keyring.parse(paths.keyring.read_bytes())
+    assert keyring.open_account("head", HEAD_PASSWORD).head_key is not None
+    office = office_key(data_dir)
+    rows, pages = every_row(data_dir, office), every_page(paths.database, office)
+    found = {what for what, needle in needles().items() if needle in rows or needle in pages}
+    assert found == set()
