@@ -130,6 +130,11 @@ class DataKey:
         """The stored name of a blob: keyed, so a known file's hash cannot be looked for."""
         return self._mac(b"blob name", sha256.encode("ascii")).hex()
 
+    def sealed_blob_name(self, sha256: str) -> str:
+        """The stored name of a blob's copy sealed under the safeguarding key: a name of its
+        own, so the same content may also be stored in clear for an ordinary case."""
+        return self._mac(b"sealed blob name", sha256.encode("ascii")).hex()
+
     def sign(self, data: bytes) -> str:
         """A MAC over ``data`` (backup manifests)."""
         return self._mac(b"manifest", data).hex()
@@ -292,6 +297,18 @@ class SafeguardingKey(DataKey):
         self._opened[(token, label)] = plain
         return plain
 
+    def open_blob(self, stored: bytes) -> bytes:
+        """The content of a blob sealed with ``seal_blob_to``; SealBrokenError if changed."""
+        if not stored.startswith(BLOB_SEAL_MAGIC) or len(stored) < 6:
+            raise SealBrokenError("not a sealed safeguarding file")
+        length = struct.unpack(">H", stored[4:6])[0]
+        token = stored[6 : 6 + length].decode("ascii", errors="replace")
+        try:
+            file_key = DataKey(bytes.fromhex(self.open_text(token, "blob key")))
+        except ValueError:
+            raise SealBrokenError("the file key does not open") from None
+        return file_key.open_sealed(stored[6 + length :])
+
     def record_mac(self, *fields: str) -> str:
         """A MAC over a record's fields (users and roles), which office staff cannot make."""
         return self._mac(b"user record", "\x1f".join(fields).encode("utf-8")).hex()
@@ -313,6 +330,17 @@ def seal_text_to(public: bytes, text: str, label: str) -> str:
         nonce, text.encode("utf-8"), label.encode("utf-8")
     )
     return SEALED_PREFIX + base64.b64encode(ephemeral_public + nonce + sealed).decode("ascii")
+
+
+BLOB_SEAL_MAGIC = b"CBS1"
+
+
+def seal_blob_to(public: bytes, data: bytes) -> bytes:
+    """A file's content sealed to the safeguarding key's public half: a random file key,
+    itself sealed to that public half, then the content in the sealed-blob format."""
+    file_key = DataKey.new()
+    token = seal_text_to(public, file_key.raw.hex(), "blob key").encode("ascii")
+    return BLOB_SEAL_MAGIC + struct.pack(">H", len(token)) + token + file_key.seal(data)
 
 
 def is_sealed_text(value: object) -> bool:

@@ -61,6 +61,7 @@ from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
+from app.services.sealed_files import reseal_files
 from app.services.users import UserService
 from app.services.workflow import WorkflowService
 
@@ -233,7 +234,9 @@ def open_casebook(
     ctx.audit_sink = audit.record
     cases = CaseService(ctx)
     blobs: BlobStorage = (
-        DatabaseBlobStore(ctx, holder.get) if database_url else BlobStore(paths.blobs, holder.get)
+        DatabaseBlobStore(ctx, holder.get, holder)
+        if database_url
+        else BlobStore(paths.blobs, holder.get, holder)
     )
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
@@ -259,6 +262,8 @@ def open_casebook(
         sweep_on_open=sweep,
         database_url=database_url,
     )
+    cases.after_reseal = lambda case_id: reseal_files(ctx, blobs, case_id)
+    services.users.seal_files = lambda: reseal_files(ctx, blobs)
     if holder.key is not None:
         try:
             services.open_database()

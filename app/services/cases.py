@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -144,6 +145,8 @@ class CaseService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
+        # Called with a case's id once it has joined or left safeguarding (casebook.py).
+        self.after_reseal: Callable[[int], object] | None = None
 
     # ----- opening and reading -------------------------------------------------
 
@@ -344,7 +347,9 @@ class CaseService:
         try:
             with self.ctx.sessions.begin() as session:
                 case = self._load_for_change(session, case_id, expected_version)
+                was_sealed = is_safeguarding(case.categories)
                 changed = self._apply_draft(session, case, clean)
+                resealed = was_sealed != is_safeguarding(case.categories)
                 if changed:
                     refresh_listing_columns(session, case)
                     names = ", ".join(_FIELD_LABELS[name] for name in changed)
@@ -369,6 +374,8 @@ class CaseService:
                     .limit(1)
                 )
             raise ConflictError(_changed_since(reference or "", last)) from error
+        if resealed and self.after_reseal is not None:
+            self.after_reseal(case_id)  # its stored files follow (sealed_files.py)
         return self._reload(case_id)
 
     def _apply_draft(self, session: Session, case: CaseRecord, draft: CaseDraft) -> list[str]:

@@ -73,6 +73,8 @@ class UserService:
         self.keys = keys
         # Called once the data key is open: migrates and tidies the database (casebook.py).
         self._open_database = open_database
+        # Seals stored files still in clear at a head's sign-in (sealed_files.py).
+        self.seal_files: Callable[[], int] | None = None
 
     # ----- users' records, authenticated with the safeguarding key ----------------------
 
@@ -299,6 +301,8 @@ class UserService:
         without the key); at a head's sign-in, where a quick query usually finds none."""
         with self.ctx.sessions.begin() as session:
             sealed = seal_outstanding(session, SEARCHED_EVENTS)
+        if self.seal_files is not None:
+            sealed += self.seal_files()
         if sealed:
             log.info("Sealed %d safeguarding record(s) that were in clear", sealed)
             self.ctx.audit("sealed safeguarding records", "", f"{sealed} record(s)")

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.categories import Category
+from app.domain.letters import LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.security.crypto import DataKey
@@ -36,6 +37,7 @@ NAME = "Cassius Wetherall-Pennington"
 ADDRESS = "27 Juniper Mews"
 NOTE = "Referred to children's social care by the designated lead"
 ORDINARY = "Complaint about the summer fair raffle"
+EVIDENCE = b"Screenshot text: Ottoline's mum says the school ignored her. " * 3
 
 
 def needles() -> dict[str, bytes]:
@@ -63,6 +65,7 @@ def filled(data_dir: Path, clock: Clock) -> Services:
             summary=SUMMARY,
             account_handle=HANDLE,
             post_url=URL,
+            platform="Facebook",
             categories=frozenset({Category.SAFEGUARDING}),
         )
     )
@@ -71,8 +74,22 @@ def filled(data_dir: Path, clock: Clock) -> Services:
     )
     services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
     services.cases.add_note(case.id, NOTE)
+    services.evidence.add_bytes(case.id, [("post.txt", EVIDENCE)])
+    from app.services.demo import DEMO_SCHOOL_PROFILE
+
+    services.letters.profile.save(DEMO_SCHOOL_PROFILE)
+    services.letters.issue(case.id, LetterKind.REMOVAL, person.id)
     services.cases.open_case(CaseDraft(title=ORDINARY, categories=frozenset({Category.ABUSIVE})))
     return services
+
+
+def every_blob(data_dir: Path, key: DataKey) -> bytes:
+    """Every stored file opened with the data key, as an office user can."""
+    out = []
+    for path in sorted((data_dir / "blobs").rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            out.append(key.open_sealed(path.read_bytes()))
+    return b"\n".join(out)
 
 
 def office_key(data_dir: Path) -> DataKey:
@@ -127,6 +144,19 @@ def test_an_office_password_and_the_files_read_no_safeguarding_words(
     assert ORDINARY.encode() in pages  # the page reader does read the file
     found = {what for what, needle in needles().items() if needle in rows or needle in pages}
     assert found == set()
+    files = every_blob(data_dir, key)
+    assert files  # the files are there, and open with the data key: one layer only
+    assert b"Ottoline" not in files
+    assert b"%PDF" not in files  # the letter's PDF (name and address) is sealed too
+
+
+def test_a_head_opens_sealed_files_and_verify_passes(filled: Services) -> None:
+    case = filled.cases.find_case("SM-2026-0001")
+    exhibit = filled.evidence.list_evidence(case.id)[0]
+    assert filled.evidence.content(exhibit.id) == EVIDENCE
+    assert filled.evidence.verify().ok
+    filled.users.sign_in("office", OFFICE_PASSWORD)
+    assert filled.evidence.verify().ok  # the data key's seal is checked without the key
 
 
 def test_a_head_works_with_sealed_records_as_before(filled: Services) -> None:
@@ -167,6 +197,7 @@ def test_a_case_leaving_and_rejoining_safeguarding_is_unsealed_and_sealed_again(
     key = office_key(data_dir)
     assert b"Ottoline Brackenridge" in every_row(data_dir, key)
     assert b"Wetherall-Pennington" in every_row(data_dir, key)
+    assert EVIDENCE in every_blob(data_dir, key)  # an ordinary case's files are in clear
     filled.users.sign_in("office", OFFICE_PASSWORD)
     assert filled.cases.find_case("SM-2026-0001").title == TITLE
     assert [p.name for p in filled.people.search_people("Wetherall")] == [NAME]
@@ -179,6 +210,8 @@ def test_a_case_leaving_and_rejoining_safeguarding_is_unsealed_and_sealed_again(
     rows, pages = every_row(data_dir, key), every_page(data_dir / "casebook.sqlite3", key)
     found = {what for what, needle in needles().items() if needle in rows or needle in pages}
     assert found == set()
+    assert b"Ottoline" not in every_blob(data_dir, key)
+    assert b"%PDF" not in every_blob(data_dir, key)
 
 
 def test_a_person_linked_to_an_ordinary_case_is_unsealed(filled: Services) -> None:
@@ -287,8 +320,10 @@ def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
         person = services.people.add_person(PersonDraft(name=NAME, kind=PersonKind.PARENT))
         services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
         services.cases.add_note(case.id, NOTE)
+        services.evidence.add_bytes(case.id, [("post.txt", EVIDENCE)])
     finally:
         services.close()
+    assert EVIDENCE in every_blob(data_dir, key)
     document = json.loads(paths.keyring.read_bytes())
     assert not document["head_check"]
     document["notes"].pop("users_sealed", None)
@@ -315,3 +350,4 @@ def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
     rows, pages = every_row(data_dir, office), every_page(paths.database, office)
     found = {what for what, needle in needles().items() if needle in rows or needle in pages}
     assert found == set()
+    assert b"Ottoline" not in every_blob(data_dir, office)
