@@ -16,7 +16,7 @@ import pytest
 from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.errors import KeyFileError, SignInError
-from app.security.crypto import KdfCost, derive_key
+from app.security.crypto import KdfCost, WrongKeyError, derive_key
 from app.security.keyring import RECOVERY, Keyring, KeyringDamagedError
 from app.services.casebook import Services, open_casebook
 from app.services.keys import normalise_recovery_key
@@ -225,3 +225,21 @@ def test_sign_in_costs_one_key_derivation_and_little_more(
     print("sign-in (user, seconds, seconds beyond one Argon2id run):", extra)
     assert min(e[2] for e in extra if e[0] == "head") <= 0.2
     assert min(e[2] for e in extra if e[0] == "office") <= 0.2
+
+
+def test_a_new_recovery_key_from_the_command_line_holds_the_safeguarding_key(
+    data_dir: Path, casebook: str
+) -> None:
+    from tests.e2e.test_cli import assert_refused, cli
+
+    head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": HEAD_PASSWORD}
+    office = {"CASEBOOK_USER": "office", "CASEBOOK_PASSWORD": OFFICE_PASSWORD}
+    refused = cli("users", "new-recovery-key", data_dir=data_dir, env=office)
+    assert_refused(refused, 1, "does not allow you to manage users")
+    made = cli("users", "new-recovery-key", data_dir=data_dir, env=head)
+    assert made.returncode == 0, made.stderr
+    new_key = made.stdout.split("Recovery key: ")[1].split("\n")[0]
+    keyring = read_keyring(data_dir)
+    assert keyring.open_account(RECOVERY, normalise_recovery_key(new_key)).head_key is not None
+    with pytest.raises(WrongKeyError):
+        keyring.open_account(RECOVERY, normalise_recovery_key(casebook))

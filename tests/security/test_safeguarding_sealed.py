@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from sqlalchemy import create_engine, text
 
 from app.db.engine import connect_encrypted
 from app.domain.access import Role
@@ -22,10 +23,11 @@ from app.domain.categories import Category
 from app.domain.letters import LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, CaseFilter, CaseSort, PersonDraft
-from app.security.crypto import DataKey
+from app.security.crypto import DataKey, is_sealed_text
 from app.security.keyring import Keyring
 from app.services.casebook import Services, open_casebook
 from tests.conftest import Clock
+from tests.postgres_server import PostgresServer
 
 HEAD_PASSWORD = "tide-marble-orchard-42"
 OFFICE_PASSWORD = "lantern-river-copper-7"
@@ -351,3 +353,41 @@ def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
     found = {what for what, needle in needles().items() if needle in rows or needle in pages}
     assert found == set()
     assert b"Ottoline" not in every_blob(data_dir, office)
+
+
+def test_on_a_database_server_the_sealed_words_are_tokens_there_too(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    url = postgres_server.new_database()
+    services = open_casebook(tmp_path / "office-pc", database_url=url)
+    try:
+        services.users.create_first_user("head", HEAD_PASSWORD)
+        services.users.add_user("office", Role.OFFICE, OFFICE_PASSWORD)
+        case = services.cases.open_case(
+            CaseDraft(title=TITLE, summary=SUMMARY, categories=frozenset({Category.SAFEGUARDING}))
+        )
+        services.evidence.add_bytes(case.id, [("post.txt", EVIDENCE)])
+        data_key = services.data_key
+        assert data_key is not None
+    finally:
+        services.close()
+    # What the server (and whoever administers it) holds: tokens and sealed files.
+    server = create_engine(url)
+    try:
+        with server.connect() as connection:
+            titles = connection.execute(text("SELECT title, summary FROM cases")).all()
+            blobs = connection.execute(text("SELECT data FROM blobs")).scalars().all()
+    finally:
+        server.dispose()
+    assert all(is_sealed_text(v) for row in titles for v in row)
+    assert not any(b"Ottoline" in data_key.open_sealed(bytes(blob)) for blob in blobs)
+    # A second PC signs in as the head teacher and reads them.
+    other = open_casebook(tmp_path / "deputy-pc", database_url=url)
+    try:
+        other.users.sign_in("head", HEAD_PASSWORD)
+        opened = other.cases.find_case(case.reference)
+        assert opened.title == TITLE
+        exhibit = other.evidence.list_evidence(case.id)[0]
+        assert other.evidence.content(exhibit.id) == EVIDENCE
+    finally:
+        other.close()
