@@ -272,6 +272,10 @@ class CasebookKeys:
 
         def wrap(keyring: Keyring) -> None:
             keyring.add_account(name, secret, key, self.cost, head_key=head_key)
+            if head and head_key is None and keyring.head_check and name != RECOVERY:
+                # Given at another head's next sign-in, now that the account has a key pair.
+                waiting = set(filter(None, keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")))
+                keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(sorted(waiting | {user_key(name)}))
             awaiting = keyring.notes.get(AWAITING_NOTE)
             if awaiting:
                 left = [n for n in awaiting.split("\n") if n and n != user_key(name)]

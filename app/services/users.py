@@ -89,7 +89,7 @@ class UserService:
         expected = self._record_seal(record)
         return bool(expected) and hmac.compare_digest(expected, record.seal or "")
 
-    def _check_account(self, session: Session, record: UserRecord) -> list[str]:
+    def _check_account(self, session: Session, record: UserRecord) -> list[tuple[str, str, str]]:
         """Refuse a sign-in whose role the keys do not back; seal the records of a casebook
         made before records were sealed.
 
@@ -99,6 +99,7 @@ class UserService:
         opened = self.keys.opened
         head_key = opened.head_key if opened is not None else None
         is_head = record.role == Role.HEAD.value
+        findings: list[tuple[str, str, str]] = []
         self.keys.holder.head = None
         self.keys.holder.head_public = self.keys.head_public()
         if head_key is None and is_head and not self.keys.head_check():
@@ -108,6 +109,15 @@ class UserService:
                 select(UserRecord.name).where(UserRecord.role == Role.HEAD.value)
             ).all()
             self.keys.grant_head([record.name, RECOVERY, *recorded_heads])
+            if not self.keys.holds_head(RECOVERY):
+                # Its recovery key predates the safeguarding key and cannot be given it.
+                findings.append(
+                    (
+                        "recovery key cannot open safeguarding records",
+                        "(recovery key)",
+                        "make a new one: casebook users new-recovery-key",
+                    )
+                )
         if head_key is None:
             if is_head and self.keys.awaiting_head(record.name):
                 raise SignInError(
@@ -130,11 +140,16 @@ class UserService:
             self.keys.holder.head = None
             raise self._refuse_changed(record.name)
         heads: list[str] = [RECOVERY]
-        changed: list[str] = []
         for other in session.scalars(select(UserRecord).where(UserRecord.id != record.id)):
             if not self._seal_matches(other):
                 log.warning("The record of a user was changed outside the app")
-                changed.append(other.name)
+                findings.append(
+                    (
+                        "user record changed outside Conduct Casebook",
+                        other.name,
+                        "its name or role no longer matches its seal",
+                    )
+                )
             elif other.role == Role.HEAD.value:
                 heads.append(other.name)
         # Heads made while their account had no key pair get the key once they have one.
@@ -143,10 +158,12 @@ class UserService:
             # Office staff seal new safeguarding records to this public half: one swapped
             # in the keyring would seal them to someone else. Put back the right one.
             log.warning("The keyring's safeguarding public key did not match; corrected")
-            changed.append("(the safeguarding key's public half in the keyring)")
+            findings.append(
+                ("safeguarding public key corrected", "(keyring)", "it did not match the key")
+            )
             self.keys.restore_head_public(head_key)
         self.keys.holder.head_public = head_key.public()
-        return changed
+        return findings
 
     def _refuse_changed(self, name: str) -> AccountChangedError:
         return AccountChangedError(
@@ -281,13 +298,8 @@ class UserService:
             )
             raise
         # Written once the sign-in's own transaction has ended (one writer at a time).
-        for other in findings:
-            self._audit_as(
-                user.name,
-                "user record changed outside Conduct Casebook",
-                other,
-                "its name or role no longer matches its seal",
-            )
+        for action, target, detail in findings:
+            self._audit_as(user.name, action, target, detail)
         self.ctx.user = user
         self.ctx.actor = user.name
         self._audit_failures_now()

@@ -329,6 +329,9 @@ def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
     document = json.loads(paths.keyring.read_bytes())
     assert not document["head_check"]
     document["notes"].pop("users_sealed", None)
+    for entry in document["wraps"].values():  # the previous format had no key pairs
+        for field in ("pub", "priv_nonce", "priv_wrapped", "head"):
+            entry.pop(field, None)
     paths.keyring.write_text(json.dumps(document))
     assert b"Ottoline Brackenridge" in every_row(data_dir, office_key(data_dir))
 
@@ -336,6 +339,9 @@ def test_a_casebook_from_before_sealing_is_sealed_at_the_heads_next_sign_in(
     try:
         upgraded.users.sign_in("head", HEAD_PASSWORD)
         assert upgraded.cases.find_case(case.reference).title == TITLE
+        # The old recovery key cannot be given the new key: the head is told to replace it.
+        told = upgraded.audit.entries(action="recovery key cannot open")
+        assert [e.detail for e in told] == ["make a new one: casebook users new-recovery-key"]
         assert [
             r.title
             for r in upgraded.cases.list_cases(
