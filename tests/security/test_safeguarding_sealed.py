@@ -397,3 +397,25 @@ def test_on_a_database_server_the_sealed_words_are_tokens_there_too(
         assert other.evidence.content(exhibit.id) == EVIDENCE
     finally:
         other.close()
+
+
+def test_the_audit_trail_names_no_file_or_word_of_a_sealed_case(
+    filled: Services, data_dir: Path
+) -> None:
+    case = filled.cases.find_case("SM-2026-0001")
+    filled.evidence.add_bytes(case.id, [("Ottoline-at-home.txt", b"more words")])
+    exhibit = filled.evidence.list_evidence(case.id)[0]
+    filled.evidence.content(exhibit.id)
+    filled.close()
+    key = office_key(data_dir)
+    connection = connect_encrypted(data_dir / "casebook.sqlite3", key)
+    try:
+        trail = " ".join(
+            " ".join(str(v) for v in row)
+            for row in connection.execute("SELECT target, detail FROM audit_entries")
+        )
+    finally:
+        connection.close()
+    assert "SM-2026-0001" in trail  # the reference is what the trail names
+    assert "Ottoline" not in trail
+    assert "post.txt" not in trail
