@@ -61,7 +61,7 @@ from app.security.audit_chain import (
 )
 from app.security.crypto import SealBrokenError
 from app.services.context import ServiceContext
-from app.services.csv_file import csv_bytes
+from app.services.csv_file import Cell, csv_bytes
 
 log = logging.getLogger(__name__)
 
@@ -968,11 +968,19 @@ class AuditService:
         """
         self.ctx.require(Permission.AUDIT, action="export audit trail", detail=f"{len(entries)}")
         header = ["Number", "Time (UK)", "User", "Action", "Record", "Detail", "Hash"]
-        rows = (
-            [e.seq, format_date_time_seconds(e.at), e.user, e.action, e.target, e.detail, e.hash]
-            for e in entries
-        )
-        return csv_bytes(header, rows)
+
+        def row(e: AuditEntry) -> list[Cell]:
+            return [
+                e.seq,
+                format_date_time_seconds(e.at),
+                e.user,
+                e.action,
+                e.target,
+                e.detail,
+                e.hash,
+            ]
+
+        return csv_bytes(header, (row(e) for e in entries))
 
 
 def forget_case_details(session: Session, reference: str, now: datetime) -> None:
