@@ -243,3 +243,27 @@ def test_a_new_recovery_key_from_the_command_line_holds_the_safeguarding_key(
     assert keyring.open_account(RECOVERY, normalise_recovery_key(new_key)).head_key is not None
     with pytest.raises(WrongKeyError):
         keyring.open_account(RECOVERY, normalise_recovery_key(casebook))
+
+
+def test_a_new_recovery_key_holds_the_audit_key_too(
+    data_dir: Path, casebook: str, clock: Clock
+) -> None:
+    # The recovery key's one secret opens the data key, the safeguarding key and the head
+    # teachers' audit key (docs/audit-trail.md); a new one must not lose the audit key.
+    services = signed_in(data_dir, clock, "head", HEAD_PASSWORD)
+    try:
+        held = services.audit.audit_key
+        assert held is not None
+        new_key = services.users.replace_recovery_key()
+    finally:
+        services.close()
+    services = open_casebook(data_dir, clock=clock)
+    try:
+        services.keys.open_with_recovery_key(new_key)
+        opened = services.keys.open_audit_key()
+        assert opened is not None
+        assert opened.check_value() == held.check_value()
+        assert services.keys.opened is not None
+        assert services.keys.opened.head_key is not None
+    finally:
+        services.close()
