@@ -718,6 +718,10 @@ def _register_security(commands: Any) -> None:
         "set-password", help=f"set another user's password ({ENV_NEW_PASSWORD} or typed)"
     )
     set_password.add_argument("name", metavar="NAME")
+    user_actions.add_parser(
+        "new-recovery-key",
+        help="make a new recovery key (the old one stops working); head teacher only",
+    )
     set_role = user_actions.add_parser("set-role", help="change a user's role")
     set_role.add_argument("name", metavar="NAME")
     set_role.add_argument(
@@ -820,6 +824,14 @@ def _cmd_users_set_role(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_users_new_recovery_key(services: Services, _args: argparse.Namespace) -> int:
+    key = services.users.replace_recovery_key()
+    sys.stdout.write(
+        f"Recovery key: {key}\nPrint it and keep it locked away; the old one no longer works.\n"
+    )
+    return EXIT_OK
+
+
 SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "init": _cmd_init,
     "audit verify": _cmd_audit_verify,
@@ -831,6 +843,7 @@ SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
     "users reset-password": _cmd_users_reset,
     "users set-password": _cmd_users_set_password,
     "users set-role": _cmd_users_set_role,
+    "users new-recovery-key": _cmd_users_new_recovery_key,
 }
 # These decide for themselves whether and how to sign in.
 SIGNS_IN_ITSELF = {"init", "demo", "users reset-password"}

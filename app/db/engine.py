@@ -33,7 +33,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0011_subject_access"
+SCHEMA_HEAD = "0012_sealed_records"
 
 
 # Errors of the standard sqlite3 module and of SQLCipher's build of it, caught together.
@@ -80,6 +80,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten rows are zeroed, so words of a record sealed later do not stay
+    # readable in free space with the data key alone.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
     cursor.close()

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.db.sealing import SealedText
 from app.db.types import UTCDateTime
 
 
@@ -43,22 +44,22 @@ class CaseRecord(Base):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     ref_year: Mapped[int] = mapped_column(Integer)
     ref_number: Mapped[int] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(200))
-    summary: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(SealedText("cases.title"))
+    summary: Mapped[str] = mapped_column(SealedText("cases.summary"), default="")
     platform: Mapped[str] = mapped_column(String(100), default="")
-    post_url: Mapped[str] = mapped_column(Text, default="")
-    account_handle: Mapped[str] = mapped_column(String(500), default="")
+    post_url: Mapped[str] = mapped_column(SealedText("cases.post_url"), default="")
+    account_handle: Mapped[str] = mapped_column(SealedText("cases.account_handle"), default="")
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reported_on: Mapped[date | None] = mapped_column(Date, nullable=True)
-    reported_by: Mapped[str] = mapped_column(String(500), default="")
+    reported_by: Mapped[str] = mapped_column(SealedText("cases.reported_by"), default="")
     status: Mapped[str] = mapped_column(String(30))
     follow_up_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     # Kept in step by the services so that the list can sort and filter 100,000 rows
     # without joins: the sorted category ids, the first author's name, and a
     # lower-cased text of everything the search box looks at.
     categories: Mapped[str] = mapped_column(String(100), default="")
-    poster: Mapped[str] = mapped_column(String(500), default="")
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    poster: Mapped[str] = mapped_column(SealedText("cases.poster"), default="")
+    search_text: Mapped[str] = mapped_column(SealedText("cases.search_text"), default="")
     code_version: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -96,14 +97,16 @@ class PersonRecord(Base):
     __table_args__ = (Index("ix_people_name_key", "name_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
-    name_key: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(SealedText("people.name"))
+    name_key: Mapped[str] = mapped_column(SealedText("people.name_key"))
     kind: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(Text, default="")
-    postcode: Mapped[str] = mapped_column(String(20), default="")
-    email: Mapped[str] = mapped_column(String(500), default="")
-    phone: Mapped[str] = mapped_column(String(50), default="")
-    relationship_to_pupils: Mapped[str] = mapped_column("relationship", String(500), default="")
+    address: Mapped[str] = mapped_column(SealedText("people.address"), default="")
+    postcode: Mapped[str] = mapped_column(SealedText("people.postcode"), default="")
+    email: Mapped[str] = mapped_column(SealedText("people.email"), default="")
+    phone: Mapped[str] = mapped_column(SealedText("people.phone"), default="")
+    relationship_to_pupils: Mapped[str] = mapped_column(
+        "relationship", SealedText("people.relationship"), default=""
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -136,8 +139,8 @@ class EventRecord(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40))
-    summary: Mapped[str] = mapped_column(Text)
-    data: Mapped[str] = mapped_column(Text, default="{}")
+    summary: Mapped[str] = mapped_column(SealedText("events.summary"))
+    data: Mapped[str] = mapped_column(SealedText("events.data", "{}"), default="{}")
 
     case: Mapped[CaseRecord] = relationship(back_populates="events")
 
@@ -180,11 +183,13 @@ class LetterRecord(Base):
     )
     kind: Mapped[str] = mapped_column(String(30))
     template_version: Mapped[str] = mapped_column(String(40))
-    recipient_name: Mapped[str] = mapped_column(String(500))
-    subject: Mapped[str] = mapped_column(Text)
+    recipient_name: Mapped[str] = mapped_column(SealedText("letters.recipient_name"))
+    subject: Mapped[str] = mapped_column(SealedText("letters.subject"))
     letter_date: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(10))
-    field_values: Mapped[str] = mapped_column(Text)  # JSON: every value the template used
+    field_values: Mapped[str] = mapped_column(
+        SealedText("letters.field_values", "{}")
+    )  # JSON: every value the template used
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     pdf_size: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -219,7 +224,7 @@ class EvidenceRecord(Base):
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("evidence.id", ondelete="CASCADE"), nullable=True
     )
-    original_name: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(SealedText("evidence.original_name"))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -227,12 +232,14 @@ class EvidenceRecord(Base):
     page_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sha256: Mapped[str] = mapped_column(String(64))
     captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    captured_by: Mapped[str] = mapped_column(String(500), default="")
-    source: Mapped[str] = mapped_column(Text, default="")
-    post_url: Mapped[str] = mapped_column(Text, default="")
+    captured_by: Mapped[str] = mapped_column(SealedText("evidence.captured_by"), default="")
+    source: Mapped[str] = mapped_column(SealedText("evidence.source"), default="")
+    post_url: Mapped[str] = mapped_column(SealedText("evidence.post_url"), default="")
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    note: Mapped[str] = mapped_column(Text, default="")
-    metadata_json: Mapped[str] = mapped_column(Text, default="{}")
+    note: Mapped[str] = mapped_column(SealedText("evidence.note"), default="")
+    metadata_json: Mapped[str] = mapped_column(
+        SealedText("evidence.metadata_json", "{}"), default="{}"
+    )
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -258,7 +265,7 @@ class CaseActionRecord(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     done_by: Mapped[str] = mapped_column(String(200), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(SealedText("case_actions.note"), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -274,7 +281,7 @@ class CaseStepRecord(Base):
     label: Mapped[str] = mapped_column(String(500))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(30))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(SealedText("case_steps.note"), default="")
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -314,6 +321,8 @@ class UserRecord(Base):
     retry_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A MAC under the safeguarding key over name and role: office staff cannot make one.
+    seal: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class AuditEntryRecord(Base):

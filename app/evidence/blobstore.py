@@ -22,7 +22,12 @@ from typing import BinaryIO, Protocol
 
 from app.domain.errors import SignInError
 from app.files import replace_file
-from app.security.crypto import DataKey, SealBrokenError
+from app.security.crypto import (
+    DataKey,
+    SafeguardingKey,
+    SealBrokenError,
+    seal_blob_to,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,13 @@ CHUNK = 1024 * 1024
 DAMAGED = "damaged"
 
 KeySource = Callable[[], DataKey | None]
+
+
+class SealKeySource(Protocol):
+    """The safeguarding key (held by heads only) and its public half (held by everyone)."""
+
+    def get_head(self) -> SafeguardingKey | None: ...
+    def get_head_public(self) -> bytes | None: ...
 
 
 def required_key(source: KeySource) -> DataKey:
@@ -56,7 +68,9 @@ class BlobStorage(Protocol):
     """What the services need of a blob store: files in a folder, or rows in a database."""
 
     def exists(self, sha256: str) -> bool: ...
-    def put_bytes(self, data: bytes) -> StoredBlob: ...
+    def put_bytes(self, data: bytes, *, sealed: bool = False) -> StoredBlob: ...
+    def has_copy(self, sha256: str, *, sealed: bool) -> bool: ...
+    def drop_copy(self, sha256: str, *, sealed: bool) -> None: ...
     def read_bytes(self, sha256: str) -> bytes: ...
     def hash_of_stored(self, sha256: str) -> str | None: ...
     def delete(self, sha256: str) -> None: ...
@@ -70,6 +84,11 @@ class BlobDamagedError(Exception):
     def __init__(self, sha256: str) -> None:
         super().__init__(f"blob {sha256} does not open with the data key")
         self.sha256 = sha256
+
+
+class BlobSealedError(BlobDamagedError):
+    """The file is sealed under the safeguarding key, which this user does not hold
+    (as unreadable to them as a damaged one; a head teacher / DSL opens it)."""
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -102,9 +121,10 @@ def _check_digest(sha256: str) -> None:
 class BlobStore:
     """Immutable sealed blobs under one folder, found by the SHA-256 of their content."""
 
-    def __init__(self, root: Path, key: KeySource) -> None:
+    def __init__(self, root: Path, key: KeySource, seal_keys: SealKeySource | None = None) -> None:
         self.root = root
         self._key_source = key
+        self._seal_keys = seal_keys
 
     @property
     def key(self) -> DataKey:
@@ -121,10 +141,80 @@ class BlobStore:
         return self.root / name[:2] / name[2:]
 
     def exists(self, sha256: str) -> bool:
-        return self.path_for(sha256).is_file()
+        return self.path_for(sha256).is_file() or self.sealed_path_for(sha256).is_file()
 
-    def put_bytes(self, data: bytes) -> StoredBlob:
-        """Store ``data``; identical content is stored once."""
+    # ----- copies sealed under the safeguarding key ------------------------------------
+    # A file of a safeguarding case is stored as its own copy, under a name of its own,
+    # sealed (inside the data key's seal) to the safeguarding key's public half: the data
+    # key alone does not open it. The same content may also be stored in clear when an
+    # ordinary case holds it too.
+
+    def sealed_path_for(self, sha256: str) -> Path:
+        """Where the sealed copy of the blob with this hash lives."""
+        _check_digest(sha256)
+        return self.path_for_name(self.key.sealed_blob_name(sha256))
+
+    def has_copy(self, sha256: str, *, sealed: bool) -> bool:
+        """True when the sealed (or the clear) copy of this blob is stored."""
+        path = self.sealed_path_for(sha256) if sealed else self.path_for(sha256)
+        return path.is_file()
+
+    def drop_copy(self, sha256: str, *, sealed: bool) -> None:
+        """Remove the sealed (or the clear) copy of this blob."""
+        path = self.sealed_path_for(sha256) if sealed else self.path_for(sha256)
+        path.unlink(missing_ok=True)
+
+    def _public(self) -> bytes | None:
+        return self._seal_keys.get_head_public() if self._seal_keys is not None else None
+
+    def _head(self) -> SafeguardingKey | None:
+        return self._seal_keys.get_head() if self._seal_keys is not None else None
+
+    def _put_sealed(self, data: bytes) -> StoredBlob:
+        public = self._public()
+        if public is None:  # a casebook from before the safeguarding key
+            return self._put(iter((data,)))
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.sealed_path_for(sha)
+        if target.is_file():
+            return StoredBlob(sha, len(data), target, created=False)
+        key = self.key
+        self.root.mkdir(parents=True, exist_ok=True)
+        temp = self.root / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
+        try:
+            with open(temp, "xb") as out:
+                for sealed in key.seal_chunks(iter((seal_blob_to(public, data),))):
+                    out.write(sealed)
+                out.flush()
+                os.fsync(out.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temp, target)
+            _fsync_dir(target.parent)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return StoredBlob(sha, len(data), target, created=True)
+
+    def _read_sealed(self, sha256: str, *, check: bool = True) -> bytes:
+        stored = self.sealed_path_for(sha256).read_bytes()
+        try:
+            inner = self.key.open_sealed(stored)
+        except SealBrokenError as error:
+            raise BlobDamagedError(sha256) from error
+        head = self._head()
+        if head is None:
+            raise BlobSealedError(sha256)
+        try:
+            data = head.open_blob(inner)
+        except SealBrokenError as error:
+            raise BlobDamagedError(sha256) from error
+        return check_content(data, sha256) if check else data
+
+    def put_bytes(self, data: bytes, *, sealed: bool = False) -> StoredBlob:
+        """Store ``data``; identical content is stored once (``sealed``: as a copy sealed
+        under the safeguarding key)."""
+        if sealed:
+            return self._put_sealed(data)
         return self._put(iter((data,)))
 
     def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredBlob:
@@ -177,7 +267,12 @@ class BlobStore:
             raise
 
     def read_bytes(self, sha256: str) -> bytes:
-        """The blob's content, decrypted in memory; BlobDamagedError when it fails to open."""
+        """The blob's content, decrypted in memory; BlobDamagedError when it fails to open,
+        BlobSealedError when only a sealed copy exists and this user has no key for it."""
+        if self.sealed_path_for(sha256).is_file() and (
+            self._head() is not None or not self.path_for(sha256).is_file()
+        ):
+            return self._read_sealed(sha256)
         sealed = self.path_for(sha256).read_bytes()
         try:
             data = self.key.open_sealed(sealed)
@@ -194,7 +289,16 @@ class BlobStore:
         open (changed on disk, or sealed with another key)."""
         path = self.path_for(sha256)
         if not path.is_file():
-            return None
+            if not self.sealed_path_for(sha256).is_file():
+                return None
+            try:
+                self._read_sealed(sha256)
+            except BlobSealedError:
+                # Without the safeguarding key only the data key's seal can be checked.
+                return sha256
+            except BlobDamagedError:
+                return DAMAGED
+            return sha256
         digest = hashlib.sha256()
         try:
             with open(path, "rb") as handle:
@@ -205,8 +309,9 @@ class BlobStore:
         return digest.hexdigest()
 
     def delete(self, sha256: str) -> None:
-        """Remove a blob (only for blobs no record refers to)."""
+        """Remove a blob, both copies (only for blobs no record refers to)."""
         self.path_for(sha256).unlink(missing_ok=True)
+        self.sealed_path_for(sha256).unlink(missing_ok=True)
 
     def stored_names(self) -> Iterator[str]:
         """The keyed names of every complete blob in the store."""
@@ -243,6 +348,7 @@ class BlobStore:
                 removed.append(temp.name)
         key = self.key
         wanted = {key.blob_name(sha) for sha in referenced}
+        wanted |= {key.sealed_blob_name(sha) for sha in referenced}
         for name in list(self.stored_names()):
             path = self.path_for_name(name)
             if name not in wanted and settled(path):

@@ -13,6 +13,7 @@ truncated or extended file fails to open rather than opening wrongly.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -24,8 +25,15 @@ from typing import BinaryIO
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 MAGIC = b"CBX1"
 FILE_ID_BYTES = 16
@@ -121,6 +129,11 @@ class DataKey:
     def blob_name(self, sha256: str) -> str:
         """The stored name of a blob: keyed, so a known file's hash cannot be looked for."""
         return self._mac(b"blob name", sha256.encode("ascii")).hex()
+
+    def sealed_blob_name(self, sha256: str) -> str:
+        """The stored name of a blob's copy sealed under the safeguarding key: a name of its
+        own, so the same content may also be stored in clear for an ordinary case."""
+        return self._mac(b"sealed blob name", sha256.encode("ascii")).hex()
 
     def sign(self, data: bytes) -> str:
         """A MAC over ``data`` (backup manifests)."""
@@ -221,5 +234,180 @@ def unwrap_key(kek: bytes, nonce: bytes, wrapped: bytes, label: str) -> DataKey:
     """The data key from its wrapped copy; WrongKeyError when the secret was not right."""
     try:
         return DataKey(AESGCM(kek).decrypt(nonce, wrapped, label.encode("utf-8")))
+    except (InvalidTag, ValueError):
+        raise WrongKeyError("the key does not open this wrap") from None
+
+
+# ----- the safeguarding key ----------------------------------------------------------------
+#
+# A second key, held only by head teacher / DSL accounts and the recovery key: an X25519
+# private key. Its public half is kept in the keyring, so that anyone signed in (office
+# staff open safeguarding cases too) can seal the words of a safeguarding record, field by
+# field (``seal_text_to``), while only its holders can open them (``open_text``). Its
+# private bytes also authenticate the users' records (``record_mac``): neither an office
+# password nor the data key opens or forges them.
+
+SEALED_PREFIX = "\x01sg2:"
+_EPHEMERAL_BYTES = 32
+
+
+class SafeguardingKey(DataKey):
+    """The key of safeguarding records; wrapped only for heads and the recovery key."""
+
+    __slots__ = ("_opened", "_private", "_public")
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__(key)
+        self._private = X25519PrivateKey.from_private_bytes(key)
+        self._public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        # Tokens already opened in this process: a list of cases opens the same ones often.
+        self._opened: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def new(cls) -> SafeguardingKey:
+        """A fresh random key."""
+        return cls(
+            X25519PrivateKey.generate().private_bytes(
+                Encoding.Raw, PrivateFormat.Raw, NoEncryption()
+            )
+        )
+
+    def __repr__(self) -> str:  # never print the key into a log
+        return "SafeguardingKey(…)"
+
+    def public(self) -> bytes:
+        """The public half, which seals records for the key's holders."""
+        return self._public
+
+    def open_text(self, token: str, label: str) -> str:
+        """The text of a sealed token; SealBrokenError when it was changed or moved."""
+        known = self._opened.get((token, label))
+        if known is not None:
+            return known
+        try:
+            raw = base64.b64decode(token[len(SEALED_PREFIX) :].encode("ascii"), validate=True)
+            ephemeral, nonce, sealed = raw[:_EPHEMERAL_BYTES], raw[32:44], raw[44:]
+            shared = self._private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+            cipher = AESGCM(_text_key(shared, ephemeral, self._public))
+            plain = cipher.decrypt(nonce, sealed, label.encode("utf-8")).decode("utf-8")
+        except (InvalidTag, ValueError):
+            raise SealBrokenError(f"a sealed {label} does not authenticate") from None
+        if len(self._opened) > 20_000:
+            self._opened.clear()
+        self._opened[(token, label)] = plain
+        return plain
+
+    def open_blob(self, stored: bytes) -> bytes:
+        """The content of a blob sealed with ``seal_blob_to``; SealBrokenError if changed."""
+        if not stored.startswith(BLOB_SEAL_MAGIC) or len(stored) < 6:
+            raise SealBrokenError("not a sealed safeguarding file")
+        length = struct.unpack(">H", stored[4:6])[0]
+        token = stored[6 : 6 + length].decode("ascii", errors="replace")
+        try:
+            file_key = DataKey(bytes.fromhex(self.open_text(token, "blob key")))
+        except ValueError:
+            raise SealBrokenError("the file key does not open") from None
+        return file_key.open_sealed(stored[6 + length :])
+
+    def record_mac(self, *fields: str) -> str:
+        """A MAC over a record's fields (users and roles), which office staff cannot make."""
+        return self._mac(b"user record", "\x1f".join(fields).encode("utf-8")).hex()
+
+
+def _text_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=ephemeral + public, info=b"field")
+    return hkdf.derive(shared)
+
+
+def seal_text_to(public: bytes, text: str, label: str) -> str:
+    """``text`` sealed to the safeguarding key's public half; ``label`` (the column) is bound
+    into it, so a token cannot be moved to another column unnoticed."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+    nonce = os.urandom(12)
+    sealed = AESGCM(_text_key(shared, ephemeral_public, public)).encrypt(
+        nonce, text.encode("utf-8"), label.encode("utf-8")
+    )
+    return SEALED_PREFIX + base64.b64encode(ephemeral_public + nonce + sealed).decode("ascii")
+
+
+BLOB_SEAL_MAGIC = b"CBS1"
+
+
+def seal_blob_to(public: bytes, data: bytes) -> bytes:
+    """A file's content sealed to the safeguarding key's public half: a random file key,
+    itself sealed to that public half, then the content in the sealed-blob format."""
+    file_key = DataKey.new()
+    token = seal_text_to(public, file_key.raw.hex(), "blob key").encode("ascii")
+    return BLOB_SEAL_MAGIC + struct.pack(">H", len(token)) + token + file_key.seal(data)
+
+
+def is_sealed_text(value: object) -> bool:
+    """True for a value stored as a sealed token."""
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
+
+
+# ----- handing the safeguarding key to one account ------------------------------------------
+#
+# Every account has its own X25519 key pair; the private half is wrapped under the
+# account's password key like the data key. A head teacher gives the safeguarding key to
+# another account (made head, or a new recovery key) by sealing it to that account's public
+# half, without knowing its password. The seal is labelled with the account and the role,
+# so it cannot be moved to another account, and only someone holding the key can make one.
+
+
+def new_key_pair() -> tuple[bytes, bytes]:
+    """(private, public) raw X25519 keys for one account."""
+    private = X25519PrivateKey.generate()
+    return (
+        private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
+        private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+    )
+
+
+def _box_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=ephemeral + public, info=b"box")
+    return hkdf.derive(shared)
+
+
+def box_key(public: bytes, key: DataKey, label: str) -> tuple[bytes, bytes, bytes]:
+    """(ephemeral public, nonce, ciphertext): ``key`` sealed to an account's public key."""
+    ephemeral = X25519PrivateKey.generate()
+    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
+    nonce = os.urandom(12)
+    sealed = AESGCM(_box_key(shared, ephemeral_public, public)).encrypt(
+        nonce, key.raw, label.encode("utf-8")
+    )
+    return ephemeral_public, nonce, sealed
+
+
+def unbox_key(
+    private: bytes, ephemeral_public: bytes, nonce: bytes, sealed: bytes, label: str
+) -> SafeguardingKey:
+    """The safeguarding key sealed to this account; WrongKeyError when it does not open."""
+    try:
+        secret = X25519PrivateKey.from_private_bytes(private)
+        public = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        raw = AESGCM(_box_key(shared, ephemeral_public, public)).decrypt(
+            nonce, sealed, label.encode("utf-8")
+        )
+        return SafeguardingKey(raw)
+    except (InvalidTag, ValueError):
+        raise WrongKeyError("the safeguarding key's seal does not open") from None
+
+
+def wrap_bytes(kek: bytes, secret: bytes, label: str) -> tuple[bytes, bytes]:
+    """Encrypt a small secret (an account's private key) under a key-encryption key."""
+    nonce = os.urandom(12)
+    return nonce, AESGCM(kek).encrypt(nonce, secret, label.encode("utf-8"))
+
+
+def unwrap_bytes(kek: bytes, nonce: bytes, wrapped: bytes, label: str) -> bytes:
+    """A small secret from its wrapped copy; WrongKeyError when it does not open."""
+    try:
+        return AESGCM(kek).decrypt(nonce, wrapped, label.encode("utf-8"))
     except (InvalidTag, ValueError):
         raise WrongKeyError("the key does not open this wrap") from None

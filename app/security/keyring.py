@@ -6,6 +6,12 @@ sign-in failures waiting to be written into the audit trail once someone signs i
 On a single PC it is a JSON file beside the database (``casebook.keys``); a casebook on
 PostgreSQL keeps the same document in a table of its own.
 
+Each entry also holds the account's own X25519 key pair (the private half wrapped like the
+data key), and a head teacher / DSL's entry (and the recovery key's) the safeguarding key
+sealed to that public key, labelled with the account and its head role: no one can give
+themselves that key by editing the file, because only a holder of the key can seal it.
+See docs/security.md.
+
 Its integrity: every wrap is AES-GCM with the user's name as associated data, so a wrap
 cannot be moved to another name or altered unnoticed. The counters are plain: anyone
 who can edit the file can also copy it away and guess offline, which is what Argon2id's
@@ -30,9 +36,15 @@ from app.security.crypto import (
     DEFAULT_COST,
     DataKey,
     KdfCost,
+    SafeguardingKey,
     WrongKeyError,
+    box_key,
     derive_key,
+    new_key_pair,
+    unbox_key,
+    unwrap_bytes,
     unwrap_key,
+    wrap_bytes,
     wrap_key,
 )
 
@@ -121,18 +133,25 @@ class Keyring:
     # in keyrings made before identities, where it is derived from the key instead.
     identity: str = ""
     identity_mac: str = ""
+    # Identifies the safeguarding key ("" in a casebook made before there was one), and its
+    # public half (base64), with which anyone signed in seals a safeguarding record.
+    head_check: str = ""
+    head_public: str = ""
 
     @classmethod
-    def new(cls, key: DataKey) -> Keyring:
+    def new(cls, key: DataKey, head_key: SafeguardingKey | None = None) -> Keyring:
         """An empty keyring for a new data key (no one can open it until a wrap is added)."""
         identity = secrets.token_hex(16)
-        return cls(
+        keyring = cls(
             check=key.check_value(),
             wraps={},
             pending_audit=[],
             identity=identity,
             identity_mac=_identity_mac(key, identity),
         )
+        if head_key is not None:
+            keyring.set_head_key(head_key)
+        return keyring
 
     def casebook_identity(self, key: DataKey) -> str:
         """This casebook's identity, checked with its open key; KeyringDamagedError if altered."""
@@ -141,6 +160,15 @@ class Keyring:
         if not hmac.compare_digest(self.identity_mac, _identity_mac(key, self.identity)):
             raise KeyringDamagedError("the casebook identity was altered")
         return self.identity
+
+    def set_head_key(self, head_key: SafeguardingKey) -> None:
+        """Record which safeguarding key this casebook has (its check and public half)."""
+        self.head_check = head_key.check_value()
+        self.head_public = _b64(head_key.public())
+
+    def head_public_key(self) -> bytes | None:
+        """The safeguarding key's public half, None before the casebook has one."""
+        return _unb64(self.head_public) if self.head_public else None
 
     @classmethod
     def parse(cls, raw: bytes) -> Keyring:
@@ -162,6 +190,9 @@ class Keyring:
             for entry in wraps.values():
                 _unb64(entry["salt"]), _unb64(entry["nonce"]), _unb64(entry["wrapped"])
                 checked_cost(entry["kdf"])
+            head_check = str(data.get("head_check", ""))
+            head_public = str(data.get("head_public", ""))
+            _unb64(head_public)
         except (ValueError, KeyError, TypeError) as error:
             raise KeyringDamagedError(str(error)) from error
         return cls(
@@ -171,6 +202,8 @@ class Keyring:
             notes=notes,
             identity=identity,
             identity_mac=identity_mac,
+            head_check=head_check,
+            head_public=head_public,
         )
 
     def dump(self) -> bytes:
@@ -182,6 +215,8 @@ class Keyring:
             "wraps": self.wraps,
             "pending_audit": self.pending_audit,
             "notes": self.notes,
+            "head_check": self.head_check,
+            "head_public": self.head_public,
         }
         if self.identity:
             data["identity"] = self.identity
@@ -249,6 +284,128 @@ class Keyring:
     def entry(self, name: str) -> dict[str, Any] | None:
         """The stored entry (counters included) for ``name``."""
         return self.wraps.get(self._slot(name))
+
+    # ----- accounts: the data key, a key pair, and the safeguarding key for heads ------
+
+    def add_account(
+        self,
+        name: str,
+        secret: str,
+        key: DataKey,
+        cost: KdfCost | None = None,
+        *,
+        head_key: SafeguardingKey | None = None,
+    ) -> bytes:
+        """Wrap the data key and a new key pair for ``name`` under ``secret`` (one Argon2id);
+        with ``head_key``, also give the account the safeguarding key.
+
+        Returns the key-encryption key, for whatever else is wrapped for the same secret.
+        """
+        kek = self.add_wrap(name, secret, key, cost)
+        self._add_key_pair(self._slot(name), kek)
+        if head_key is not None:
+            self.grant_head(name, head_key)
+        return kek
+
+    def _add_key_pair(self, slot: str, kek: bytes) -> None:
+        private, public = new_key_pair()
+        nonce, wrapped = wrap_bytes(kek, private, slot + _PRIVATE)
+        self.wraps[slot].update(
+            pub=_b64(public), priv_nonce=_b64(nonce), priv_wrapped=_b64(wrapped)
+        )
+        self.wraps[slot].pop("head", None)  # sealed to the old public key
+
+    def open_account(self, name: str, secret: str) -> OpenedAccount:
+        """The data key and, for a head, the safeguarding key, from one Argon2id run.
+
+        WrongKeyError when the secret is not right; KeyringDamagedError when the entry
+        opens but what it holds is not this keyring's.
+        """
+        slot = self._slot(name)
+        entry = self.wraps.get(slot)
+        if entry is None:
+            raise WrongKeyError("no such wrap")
+        kek = derive_key(secret, _unb64(entry["salt"]), checked_cost(entry["kdf"]))
+        key = unwrap_key(kek, _unb64(entry["nonce"]), _unb64(entry["wrapped"]), slot)
+        if key.check_value() != self.check:
+            raise KeyringDamagedError("a wrap opened to a key this keyring does not belong to")
+        return self.open_account_parts(slot, kek, key)
+
+    def open_account_parts(self, slot: str, kek: bytes, key: DataKey) -> OpenedAccount:
+        """What else ``slot``'s entry holds, once its password key ``kek`` has opened the data
+        key ``key``: for a head, the safeguarding key. An entry made before accounts had key
+        pairs is given one now, under the same password key (``upgraded``: store it).
+
+        KeyringDamagedError when the private key or the safeguarding key's seal do not open.
+        """
+        entry = self.wraps[slot]
+        if "pub" not in entry:
+            self._add_key_pair(slot, kek)
+            return OpenedAccount(key, None, kek=kek, upgraded=True)
+        head_key: SafeguardingKey | None = None
+        box = entry.get("head")
+        if box is not None and self.head_check:
+            try:
+                private = unwrap_bytes(
+                    kek, _unb64(entry["priv_nonce"]), _unb64(entry["priv_wrapped"]), slot + _PRIVATE
+                )
+                head_key = unbox_key(
+                    private,
+                    _unb64(box["eph"]),
+                    _unb64(box["nonce"]),
+                    _unb64(box["sealed"]),
+                    _head_label(slot, entry),
+                )
+            except (WrongKeyError, KeyError, ValueError, TypeError) as error:
+                raise KeyringDamagedError("the safeguarding key's seal does not open") from error
+            if head_key.check_value() != self.head_check:
+                raise KeyringDamagedError("a seal opened to a key this keyring does not hold")
+        return OpenedAccount(key, head_key, kek=kek)
+
+    def grant_head(self, name: str, head_key: SafeguardingKey) -> None:
+        """Give ``name`` the safeguarding key, sealed to its public key and its head role."""
+        if head_key.check_value() != self.head_check:
+            raise ValueError("the safeguarding key does not belong to this keyring")
+        slot = self._slot(name)
+        entry = self.wraps[slot]
+        ephemeral, nonce, sealed = box_key(_unb64(entry["pub"]), head_key, _head_label(slot, entry))
+        entry["head"] = {"eph": _b64(ephemeral), "nonce": _b64(nonce), "sealed": _b64(sealed)}
+
+    def revoke_head(self, name: str) -> None:
+        """Take the safeguarding key away from ``name`` (no longer head teacher)."""
+        entry = self.wraps.get(self._slot(name))
+        if entry is not None:
+            entry.pop("head", None)
+
+    def holds_head(self, name: str) -> bool:
+        """True when ``name``'s entry carries the safeguarding key."""
+        entry = self.wraps.get(self._slot(name))
+        return entry is not None and "head" in entry
+
+    def has_key_pair(self, name: str) -> bool:
+        """True when ``name``'s entry has a public key the safeguarding key can be sealed to."""
+        entry = self.wraps.get(self._slot(name))
+        return entry is not None and "pub" in entry
+
+
+_PRIVATE = "\x1fprivate key"
+
+
+def _head_label(slot: str, entry: dict[str, Any]) -> str:
+    # Bound to the account, its public key and the role the key is for.
+    return f"{slot}\x1fhead\x1f{entry.get('pub', '')}"
+
+
+@dataclass
+class OpenedAccount:
+    """What one account's secret opened."""
+
+    key: DataKey
+    head_key: SafeguardingKey | None
+    # The password key that opened the entry (what else is wrapped for the same secret,
+    # such as the head teachers' audit key, opens with it); never stored.
+    kek: bytes = field(default=b"", repr=False)
+    upgraded: bool = False  # the entry was given a key pair and must be stored
 
 
 class KeyringStorage(Protocol):

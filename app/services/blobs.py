@@ -20,13 +20,15 @@ from app.db.models import BlobRecord
 from app.evidence.blobstore import (
     DAMAGED,
     BlobDamagedError,
+    BlobSealedError,
     BlobStorage,
     KeySource,
+    SealKeySource,
     StoredBlob,
     check_content,
     required_key,
 )
-from app.security.crypto import SealBrokenError
+from app.security.crypto import SealBrokenError, seal_blob_to
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
@@ -51,33 +53,51 @@ def read_intact(store: BlobStorage, sha256: str) -> bytes | None:
 class DatabaseBlobStore:
     """Immutable blobs named by their SHA-256 in the ``blobs`` table."""
 
-    def __init__(self, ctx: ServiceContext, key: KeySource) -> None:
+    def __init__(
+        self, ctx: ServiceContext, key: KeySource, seal_keys: SealKeySource | None = None
+    ) -> None:
         self.ctx = ctx
         self._key_source = key
+        self._seal_keys = seal_keys
 
-    def _name(self, sha256: str) -> str:
-        return required_key(self._key_source).blob_name(sha256)
+    def _name(self, sha256: str, *, sealed: bool = False) -> str:
+        key = required_key(self._key_source)
+        return key.sealed_blob_name(sha256) if sealed else key.blob_name(sha256)
 
-    def exists(self, sha256: str) -> bool:
-        """True when a blob with this hash is stored."""
-        name = self._name(sha256)
+    def has_copy(self, sha256: str, *, sealed: bool) -> bool:
+        """True when the sealed (or the clear) copy of this blob is stored."""
+        name = self._name(sha256, sealed=sealed)
         with self.ctx.sessions() as session:
             found = session.scalar(select(BlobRecord.digest).where(BlobRecord.digest == name))
             return found is not None
 
-    def put_bytes(self, data: bytes) -> StoredBlob:
-        """Store ``data``; identical content is stored once."""
+    def drop_copy(self, sha256: str, *, sealed: bool) -> None:
+        """Remove the sealed (or the clear) copy of this blob."""
+        name = self._name(sha256, sealed=sealed)
+        with self.ctx.sessions.begin() as session:
+            session.execute(delete(BlobRecord).where(BlobRecord.digest == name))
+
+    def exists(self, sha256: str) -> bool:
+        """True when a blob with this hash is stored (in clear or sealed)."""
+        return self.has_copy(sha256, sealed=False) or self.has_copy(sha256, sealed=True)
+
+    def put_bytes(self, data: bytes, *, sealed: bool = False) -> StoredBlob:
+        """Store ``data``; identical content is stored once (``sealed``: as a copy sealed
+        under the safeguarding key, see the folder store)."""
         sha = hashlib.sha256(data).hexdigest()
-        if self.exists(sha):
+        public = self._seal_keys.get_head_public() if self._seal_keys is not None else None
+        sealed = sealed and public is not None
+        if self.has_copy(sha, sealed=sealed):
             return StoredBlob(sha, len(data), None, created=False)
         key = required_key(self._key_source)
+        stored = seal_blob_to(public, data) if sealed and public is not None else data
         try:
             with self.ctx.sessions.begin() as session:
                 session.add(
                     BlobRecord(
-                        digest=key.blob_name(sha),
+                        digest=self._name(sha, sealed=sealed),
                         size=len(data),
-                        data=key.seal(data),
+                        data=key.seal(stored),
                         created_at=self.ctx.now(),
                     )
                 )
@@ -87,16 +107,29 @@ class DatabaseBlobStore:
         return StoredBlob(sha, len(data), None, created=True)
 
     def read_bytes(self, sha256: str) -> bytes:
-        """The blob's bytes; FileNotFoundError when it is missing, as for the folder store."""
-        name = self._name(sha256)
-        with self.ctx.sessions() as session:
-            data = session.scalar(select(BlobRecord.data).where(BlobRecord.digest == name))
+        """The blob's bytes; FileNotFoundError when it is missing, as for the folder store;
+        BlobSealedError when only a sealed copy exists and this user has no key for it."""
+        head = self._seal_keys.get_head() if self._seal_keys is not None else None
+        data = None
+        for sealed in (True, False) if head is not None else (False, True):
+            name = self._name(sha256, sealed=sealed)
+            with self.ctx.sessions() as session:
+                data = session.scalar(select(BlobRecord.data).where(BlobRecord.digest == name))
+            if data is not None:
+                break
         if data is None:
             raise FileNotFoundError(f"blob {sha256} is not in the database")
         try:
             plain = required_key(self._key_source).open_sealed(bytes(data))
         except SealBrokenError as error:
             raise BlobDamagedError(sha256) from error
+        if sealed:
+            if head is None:
+                raise BlobSealedError(sha256)
+            try:
+                plain = head.open_blob(plain)
+            except SealBrokenError as error:
+                raise BlobDamagedError(sha256) from error
         return check_content(plain, sha256)
 
     def hash_of_stored(self, sha256: str) -> str | None:
@@ -107,14 +140,16 @@ class DatabaseBlobStore:
             return sha256
         except FileNotFoundError:
             return None
+        except BlobSealedError:
+            return sha256  # without the safeguarding key only the data key's seal is checked
         except BlobDamagedError:
             return DAMAGED
 
     def delete(self, sha256: str) -> None:
-        """Remove a blob (only for blobs no record refers to)."""
-        name = self._name(sha256)
+        """Remove a blob, both copies (only for blobs no record refers to)."""
+        names = [self._name(sha256), self._name(sha256, sealed=True)]
         with self.ctx.sessions.begin() as session:
-            session.execute(delete(BlobRecord).where(BlobRecord.digest == name))
+            session.execute(delete(BlobRecord).where(BlobRecord.digest.in_(names)))
 
     def stored_names(self) -> Iterator[str]:
         """The keyed names of every blob in the store (the content hashes cannot be read
@@ -135,6 +170,7 @@ class DatabaseBlobStore:
             )
         key = required_key(self._key_source)
         wanted = {key.blob_name(sha) for sha in referenced}
+        wanted |= {key.sealed_blob_name(sha) for sha in referenced}
         removed = [name for name in old if name not in wanted]
         for name in removed:
             with self.ctx.sessions.begin() as session:

@@ -22,6 +22,7 @@ from app.db.engine import (
     migrate_server,
 )
 from app.db.keyring_table import KeyringTable
+from app.db.sealing import attach_keys, install_sealing
 from app.domain.access import Role
 from app.domain.dates import utc_now
 from app.domain.errors import (
@@ -67,6 +68,7 @@ from app.services.letters import LetterService
 from app.services.people import PersonService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
+from app.services.sealed_files import reseal_files
 from app.services.subject_access import SubjectAccessService
 from app.services.swap import journal_exists
 from app.services.users import UserService
@@ -232,8 +234,13 @@ def open_casebook(
     except BaseException:
         engine.dispose()
         raise
+    attach_keys(engine, holder)
+    if keyring is not None:
+        holder.head_public = keyring.head_public_key()
+    sessions = make_session_factory(engine)
+    install_sealing(sessions)
     ctx = ServiceContext(
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         actor=actor or current_user(),
         code=load_default_code(),
         data_dir=paths.root,
@@ -243,7 +250,9 @@ def open_casebook(
     ctx.audit_sink = audit.record
     cases = CaseService(ctx)
     blobs: BlobStorage = (
-        DatabaseBlobStore(ctx, holder.get) if database_url else BlobStore(paths.blobs, holder.get)
+        DatabaseBlobStore(ctx, holder.get, holder)
+        if database_url
+        else BlobStore(paths.blobs, holder.get, holder)
     )
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
@@ -271,6 +280,8 @@ def open_casebook(
         sweep_on_open=sweep,
         database_url=database_url,
     )
+    cases.after_reseal = lambda case_id: reseal_files(ctx, blobs, case_id)
+    services.users.seal_files = lambda: reseal_files(ctx, blobs)
     if holder.key is not None:
         try:
             services.open_database()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -33,10 +34,17 @@ from app.db.models import (
     EventRecord,
     PersonRecord,
 )
+from app.db.sealing import (
+    Unreadable,
+    is_safeguarding,
+    refresh_search_index,
+    reseal_case,
+    reseal_person,
+)
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category, decode_categories, encode_categories
 from app.domain.dates import format_date_time, format_short_date, london_today
-from app.domain.errors import ConflictError, NotFoundError, ValidationError
+from app.domain.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
 from app.domain.records import (
     SORT_KEYS,
@@ -58,13 +66,16 @@ from app.domain.status import (
     check_transition,
 )
 from app.domain.validation import check_case_draft, check_search, clean_text
+from app.security.crypto import SEALED_PREFIX
 from app.services.audit import highest_reference_number
 from app.services.checklist import sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
-from app.services.people import person_from_record
+from app.services.people import person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
+# List columns that hold a sealed token on a safeguarding case.
+_SEALABLE_SORTS = frozenset({"title", "poster"})
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
 SEARCHED_EVENTS = ("note", "phone_call", "meeting", "post_rechecked", "step_taken")
@@ -151,6 +162,8 @@ class CaseService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
+        # Called with a case's id once it has joined or left safeguarding (casebook.py).
+        self.after_reseal: Callable[[int], object] | None = None
 
     # ----- opening and reading -------------------------------------------------
 
@@ -171,7 +184,9 @@ class CaseService:
                 if attempt == 2:
                     raise
         detail = self._reload(case_id)
-        self.ctx.audit("open case", detail.reference, detail.title)
+        # The audit trail is read without the safeguarding key: no sealed words in it.
+        sealed = Category.SAFEGUARDING in clean.categories
+        self.ctx.audit("open case", detail.reference, "" if sealed else detail.title)
         return detail
 
     def _insert_case(
@@ -249,22 +264,33 @@ class CaseService:
             if case is None:
                 raise NotFoundError(f"There is no case with the reference {reference.strip()}.")
             case_id = case.id
+            self._refuse_unseen(case.reference, case.categories, reference)
         self.ctx.require(Permission.VIEW_CASES, case_id=case_id, action="view case")
         return self._reload(case_id)
+
+    def _refuse_unseen(self, found: str, categories: str, asked: str) -> None:
+        """Answer for a safeguarding case the user may not see exactly as for a missing one,
+        so that the answer does not tell them it exists (the refusal is still audited)."""
+        if Category.SAFEGUARDING.value in categories.split(",") and not self.ctx.may(
+            Permission.SAFEGUARDING
+        ):
+            self.ctx.audit("refused: view case", found, "safeguarding")
+            raise NotFoundError(f"There is no case with the reference {asked.strip()}.")
 
     def case_id_for(self, reference: str) -> int:
         """The database id of the case with this reference."""
         year, number = parse_reference(reference)
         with self.ctx.sessions() as session:
-            case_id = session.scalar(
-                select(CaseRecord.id).where(
+            row = session.execute(
+                select(CaseRecord.id, CaseRecord.reference, CaseRecord.categories).where(
                     CaseRecord.ref_year == year, CaseRecord.ref_number == number
                 )
-            )
-        if case_id is None:
+            ).first()
+        if row is None:
             raise NotFoundError(f"There is no case with the reference {reference.strip()}.")
-        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
-        return case_id
+        self._refuse_unseen(row.reference, row.categories, reference)
+        self.ctx.require(Permission.VIEW_CASES, case_id=row.id)
+        return int(row.id)
 
     def _detail(self, session: Session, case: CaseRecord) -> CaseDetail:
         links = session.execute(
@@ -340,7 +366,9 @@ class CaseService:
         try:
             with self.ctx.sessions.begin() as session:
                 case = self._load_for_change(session, case_id, expected_version)
+                was_sealed = is_safeguarding(case.categories)
                 changed = self._apply_draft(session, case, clean)
+                resealed = was_sealed != is_safeguarding(case.categories)
                 if changed:
                     refresh_listing_columns(session, case)
                     names = ", ".join(_FIELD_LABELS[name] for name in changed)
@@ -365,6 +393,8 @@ class CaseService:
                     .limit(1)
                 )
             raise ConflictError(_changed_since(reference or "", last)) from error
+        if resealed and self.after_reseal is not None:
+            self.after_reseal(case_id)  # its stored files follow (sealed_files.py)
         return self._reload(case_id)
 
     def _apply_draft(self, session: Session, case: CaseRecord, draft: CaseDraft) -> list[str]:
@@ -385,6 +415,7 @@ class CaseService:
                 setattr(case, name, new)
                 changed.append(name)
         new_categories = encode_categories(draft.categories)
+        old_categories = case.categories
         if case.categories != new_categories:
             case.categories = new_categories
             case.category_links.clear()
@@ -393,7 +424,21 @@ class CaseService:
                 case.category_links.append(CaseCategoryRecord(category=category.value))
             sync_checklist(session, case, self.ctx.now())
             changed.append("categories")
+            was_sealed = is_safeguarding(old_categories)
+            if was_sealed != is_safeguarding(new_categories):
+                # Sealed or unsealed with everything that belongs to it, in this transaction.
+                self._reseal(session, case)
         return changed
+
+    def _reseal(self, session: Session, case: CaseRecord) -> None:
+        sealed = is_safeguarding(case.categories)
+        if not sealed and isinstance(case.title, Unreadable):
+            raise AccessDenied(
+                "Only a head teacher / designated safeguarding lead can take a case out of "
+                "safeguarding."
+            )
+        reseal_case(session, case.id)
+        refresh_search_index(session, case.id, sealed, SEARCHED_EVENTS)
 
     def change_status(
         self,
@@ -439,7 +484,9 @@ class CaseService:
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="link person")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, None)
-            person = session.get(PersonRecord, person_id)
+            person = session.scalar(
+                select(PersonRecord).where(PersonRecord.id == person_id, *visible_people(self.ctx))
+            )
             if person is None:
                 raise NotFoundError("That person no longer exists.")
             exists = session.get(CasePersonRecord, (case_id, person_id, role.value))
@@ -456,6 +503,7 @@ class CaseService:
                 )
             )
             session.flush()
+            reseal_person(session, person)
             refresh_listing_columns(session, case)
             add_event(
                 session,
@@ -475,9 +523,11 @@ class CaseService:
             link = session.get(CasePersonRecord, (case_id, person_id, role.value))
             if link is None:
                 raise NotFoundError("That person is not linked to this case in that role.")
-            name = link.person.name
+            person = link.person
+            name = person.name
             session.delete(link)
             session.flush()
+            reseal_person(session, person)
             refresh_listing_columns(session, case)
             add_event(
                 session,
@@ -501,9 +551,17 @@ class CaseService:
         check_search(flt.text)
         # Case and accents are folded away ("zoe" finds Zoë); a casebook indexed before
         # folding is still searched as typed, so an accented term finds its old entries too.
-        for typed in flt.text.casefold().split():
+        terms = flt.text.casefold().split()
+        term_conditions: list[ColumnElement[bool]] = []
+        for typed in terms:
             forms = sorted({fold(typed), typed})
-            conditions.append(or_(*(self._term_found(form) for form in forms)))
+            term_conditions.append(or_(*(self._term_found(form) for form in forms)))
+        if terms and self.ctx.may(Permission.SAFEGUARDING):
+            # Sealed cases hold no searchable words in the database: match them here.
+            sealed_ids = self._sealed_matches(terms)
+            conditions.append(or_(and_(*term_conditions), CaseRecord.id.in_(sealed_ids)))
+        else:
+            conditions.extend(term_conditions)
         if flt.statuses:
             conditions.append(CaseRecord.status.in_(sorted(s.value for s in flt.statuses)))
         if flt.category is not None:
@@ -555,6 +613,30 @@ class CaseService:
             ),
         )
 
+    def _sealed_matches(self, terms: list[str]) -> list[int]:
+        """Ids of sealed (safeguarding) cases whose text or notes hold every term."""
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                select(CaseRecord.id, CaseRecord.search_text).where(
+                    CaseRecord.search_text.startswith(SEALED_PREFIX)
+                )
+            ).all()
+            texts = {int(row.id): [str(row.search_text)] for row in rows}
+            if texts:
+                notes = session.execute(
+                    select(EventRecord.case_id, EventRecord.summary).where(
+                        EventRecord.case_id.in_(list(texts)),
+                        EventRecord.kind.in_(SEARCHED_EVENTS),
+                    )
+                ).all()
+                for case_id, summary in notes:
+                    texts[int(case_id)].append(str(summary).casefold())
+        return [
+            case_id
+            for case_id, parts in texts.items()
+            if all(any(fold(term) in fold(part) for part in parts) for term in terms)
+        ]
+
     def count_cases(self, flt: CaseFilter) -> int:
         """How many cases match the filter."""
         today = london_today(self.ctx.now())
@@ -586,11 +668,16 @@ class CaseService:
             CaseRecord.follow_up_due,
             CaseRecord.last_activity_at,
         )
-        for condition in self._conditions(flt, today):
+        conditions = self._conditions(flt, today)
+        for condition in conditions:
             query = query.where(condition)
-        query = query.order_by(*order).offset(offset).limit(limit)
         with self.ctx.sessions() as session:
-            rows = session.execute(query).all()
+            ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
+            if ids is None:
+                rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
+            else:
+                by_id = {r.id: r for r in session.execute(query.where(CaseRecord.id.in_(ids)))}
+                rows = [by_id[case_id] for case_id in ids]
         return [
             CaseRow(
                 id=r.id,
@@ -643,14 +730,84 @@ class CaseService:
         today = london_today(self.ctx.now())
         column = getattr(CaseRecord, sort.key)
         query = select(CaseRecord.id)
-        for condition in self._conditions(flt, today):
+        conditions = self._conditions(flt, today)
+        for condition in conditions:
             query = query.where(condition)
         query = query.order_by(
             column.desc() if sort.descending else column.asc(),
             CaseRecord.id.desc() if sort.descending else CaseRecord.id.asc(),
         )
         with self.ctx.sessions() as session:
-            return list(session.scalars(query).all())
+            ids = self._ids_with_sealed(session, conditions, sort, 0, None)
+            return ids if ids is not None else list(session.scalars(query).all())
+
+    def _ids_with_sealed(
+        self,
+        session: Session,
+        conditions: list[ColumnElement[bool]],
+        sort: CaseSort,
+        offset: int,
+        limit: int | None,
+    ) -> list[int] | None:
+        """One page of ids in list order when sealed titles or authors take part in the
+        sort (their tokens sort as nonsense in SQL); None when SQL's order is right.
+
+        The few sealed rows are opened and placed by counting the rows in clear that come
+        before each one; the rows in clear are then read page by page as usual.
+        """
+        if sort.key not in _SEALABLE_SORTS or not self.ctx.may(Permission.SAFEGUARDING):
+            return None
+        column = getattr(CaseRecord, sort.key)
+        is_sealed = column.startswith(SEALED_PREFIX)
+        sealed = [
+            (str(value), int(case_id))
+            for case_id, value in session.execute(
+                select(CaseRecord.id, column).where(*conditions, is_sealed)
+            )
+        ]
+        if not sealed:
+            return None
+        sealed.sort(reverse=sort.descending)
+        in_clear = [*conditions, or_(column.is_(None), ~is_sealed)]
+        placed: dict[int, int] = {}  # position in the whole list -> id
+        for index, (value, case_id) in enumerate(sealed):
+            if sort.descending:
+                before = or_(column > value, and_(column == value, CaseRecord.id > case_id))
+            else:
+                before = or_(column < value, and_(column == value, CaseRecord.id < case_id))
+            ahead = session.scalar(
+                select(func.count()).select_from(CaseRecord).where(*in_clear, before)
+            )
+            placed[int(ahead or 0) + index] = case_id
+        end = None if limit is None else offset + limit
+        sealed_before = sum(1 for position in placed if position < offset)
+        in_page = sorted(p for p in placed if p >= offset and (end is None or p < end))
+        clear_query = (
+            select(CaseRecord.id)
+            .where(*in_clear)
+            .order_by(
+                column.desc() if sort.descending else column.asc(),
+                CaseRecord.id.desc() if sort.descending else CaseRecord.id.asc(),
+            )
+            .offset(offset - sealed_before)
+        )
+        if limit is not None:
+            clear_query = clear_query.limit(limit - len(in_page))
+        clear = iter(session.scalars(clear_query).all())
+        ids: list[int] = []
+        position = offset
+        while end is None or position < end:
+            if position in placed:
+                ids.append(placed[position])
+            else:
+                following = next(clear, None)
+                if following is None:
+                    if not any(p > position for p in placed):
+                        break
+                else:
+                    ids.append(int(following))
+            position += 1
+        return ids
 
 
 def describe_row_for_export(row: CaseRow) -> dict[str, Any]:

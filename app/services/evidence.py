@@ -19,6 +19,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EvidenceRecord, SettingRecord
+from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.errors import EvidenceRejected, NotFoundError, OperationCancelled, ValidationError
@@ -256,13 +257,14 @@ class EvidenceService:
         with self.ctx.sessions() as session:
             if session.get(CaseRecord, case_id) is None:
                 raise NotFoundError("That case no longer exists.")
+            sealed = case_is_sealed(session, case_id)
         created: list[str] = []
         try:
             hashes: list[str] = []
             for index, item in enumerate(offered):
                 if cancelled is not None and cancelled():
                     raise OperationCancelled("Adding evidence was stopped; nothing was added.")
-                blob = self.store.put_bytes(item.data)
+                blob = self.store.put_bytes(item.data, sealed=sealed)
                 if blob.created:
                     created.append(blob.sha256)
                 hashes.append(blob.sha256)
@@ -273,7 +275,7 @@ class EvidenceService:
             return results
         except BaseException:
             for sha in created:
-                self.store.delete(sha)
+                self.store.drop_copy(sha, sealed=sealed)
             raise
 
     def _insert_rows(
@@ -477,7 +479,12 @@ class EvidenceService:
         event: str | None = None,
         meta: dict[str, str] | None = None,
     ) -> Exhibit:
-        blob = self.store.put_bytes(data)
+        with self.ctx.sessions() as session:
+            parent_case = session.scalar(
+                select(EvidenceRecord.case_id).where(EvidenceRecord.id == parent_id)
+            )
+            sealed = case_is_sealed(session, parent_case)
+        blob = self.store.put_bytes(data, sealed=sealed)
         try:
             with self.ctx.sessions.begin() as session:
                 parent = self._load(session, parent_id)
@@ -508,7 +515,7 @@ class EvidenceService:
                 return exhibit_from_record(record)
         except BaseException:
             if blob.created:
-                self.store.delete(blob.sha256)
+                self.store.drop_copy(blob.sha256, sealed=sealed)
             raise
 
     def _existing_copy(self, parent_id: int, kind: EvidenceKind) -> Exhibit | None:

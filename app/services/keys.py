@@ -9,7 +9,9 @@ audit trail.
 A wrap also carries a plain checksum of itself and a check value of its password's key,
 so a wrap damaged on disk is told apart from a wrong password: it says "damaged" and
 does not count towards the lock. The password's key also opens the user's copy of the
-head teachers' audit key (``security/audit_chain.py``), kept in the keyring's notes.
+head teachers' audit key (``security/audit_chain.py``), kept in the keyring's notes,
+and the account's own key pair, to which a head teacher / DSL's copy of the safeguarding
+key is sealed (``security/keyring.py``, docs/security.md): one Argon2id run opens them all.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from app.security.audit_chain import AuditKey, unlock_key
 from app.security.crypto import (
     DataKey,
     KdfCost,
+    SafeguardingKey,
     WrongKeyError,
     derive_key,
     unwrap_key,
@@ -45,6 +48,7 @@ from app.security.keyring import (
     Keyring,
     KeyringDamagedError,
     KeyringStore,
+    OpenedAccount,
     checked_cost,
     user_key,
     wrap_cost,
@@ -54,6 +58,8 @@ log = logging.getLogger(__name__)
 
 # Users of a casebook encrypted after they were made, still waiting for a new password.
 AWAITING_NOTE = "awaiting_new_password"
+# Heads whose account had no key pair yet when they were made head, by ``user_key``.
+AWAITING_HEAD_NOTE = "awaiting_safeguarding_key"
 # The head teachers' audit key, wrapped for each of them and the recovery key.
 AUDIT_KEY_NOTE = "audit_key"
 # How many sign-in failures wait at most for the audit trail (a script hammering names
@@ -70,10 +76,24 @@ class KeyHolder:
     """The open data key of this process, or None while nobody has signed in."""
 
     key: DataKey | None = None
+    # The safeguarding key, held only while a head teacher / DSL (or the recovery key) is in,
+    # and its public half, which every signed-in user seals safeguarding records with.
+    head: SafeguardingKey | None = None
+    head_public: bytes | None = None
 
     def get(self) -> DataKey | None:
         """The key, for the engine and the blob store to ask at the moment they need it."""
         return self.key
+
+    def get_head(self) -> SafeguardingKey | None:
+        """The safeguarding key, for the database to open safeguarding records."""
+        return self.head
+
+    def get_head_public(self) -> bytes | None:
+        """The public half, for the database to seal safeguarding records."""
+        if self.head is not None:
+            return self.head.public()
+        return self.head_public
 
 
 class CasebookKeys:
@@ -85,6 +105,8 @@ class CasebookKeys:
         self.cost = cost or wrap_cost()
         # (slot, key that opens that slot's copy of the audit key) after a successful open.
         self.unlocked: tuple[str, bytes] | None = None
+        # What the last successful password or recovery key opened (sign-in reads it).
+        self.opened: OpenedAccount | None = None
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
@@ -118,32 +140,45 @@ class CasebookKeys:
 
     def create(self, key: DataKey) -> None:
         """Start the keyring of a new casebook (no one can open it until a wrap is added)."""
-        self.store.save(Keyring.new(key))
+        head_key = SafeguardingKey.new()
+        self.store.save(Keyring.new(key, head_key))
         self.holder.key = key
+        self.holder.head = head_key
+        self.holder.head_public = head_key.public()
 
     def user_names(self) -> list[str]:
         """The users who can open the casebook."""
         keyring = self.load()
         return keyring.user_names() if keyring else []
 
-    def wrap_for(self, name: str, secret: str, audit_key: AuditKey | None = None) -> None:
+    def wrap_account(
+        self, name: str, secret: str, *, head: bool, audit_key: AuditKey | None = None
+    ) -> None:
         """Let ``name`` (or RECOVERY) open the casebook with ``secret``; needs the open key.
 
-        With ``audit_key`` (a head teacher's account, or the recovery key) the same secret
-        also opens a copy of the head teachers' audit key; without it any older copy of
-        this user's is removed (it was wrapped for a password that no longer exists).
+        Every account gets a key pair under the same secret; a head teacher / DSL (and the
+        recovery key) with ``head`` also gets the safeguarding key sealed to it, when this
+        process holds that key (otherwise at another head's next sign-in, ``grant_head``).
+        With ``audit_key`` the same secret also opens a copy of the head teachers' audit
+        key; without it any older copy of this user's is removed (it was wrapped for a
+        password that no longer exists).
         """
         key = self.holder.key
         if key is None:
             raise SignInError("Sign in first.")
+        head_key = self.holder.head if head else None
 
         def wrap(keyring: Keyring) -> None:
-            kek = keyring.add_wrap(name, secret, key, self.cost)
+            kek = keyring.add_account(name, secret, key, self.cost, head_key=head_key)
             slot = _slot(name)
             entry = keyring.wraps[slot]
             entry["verifier"] = _verifier(kek)
             entry["digest"] = _digest(slot, entry)
             _set_audit_wrap(keyring, slot, entry, audit_key, unlock_key(kek))
+            if head and head_key is None and keyring.head_check and name != RECOVERY:
+                # Given at another head's next sign-in, now that the account has a key pair.
+                waiting = set(filter(None, keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")))
+                keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(sorted(waiting | {user_key(name)}))
             awaiting = keyring.notes.get(AWAITING_NOTE)
             if awaiting:
                 left = [n for n in awaiting.split("\n") if n and n != user_key(name)]
@@ -189,7 +224,7 @@ class CasebookKeys:
         return audit_key
 
     def start_audit_key(self, audit_key: AuditKey) -> None:
-        """Make ``audit_key`` the casebook's (no one holds a copy until ``wrap_for``)."""
+        """Make ``audit_key`` the casebook's (no one holds a copy until ``wrap_account``)."""
 
         def start(keyring: Keyring) -> None:
             keyring.notes[AUDIT_KEY_NOTE] = json.dumps(
@@ -254,13 +289,16 @@ class CasebookKeys:
         except _WrapDamaged:
             self._note_failure(shown, "key wrap damaged")
             raise self._wrap_damaged(entry["name"]) from None
+        except KeyringDamagedError as error:
+            raise self.damaged() from error
         self._after_open(keyring, user_key(name), kek)
         return key
 
     def _open_wrap(self, keyring: Keyring, slot: str, secret: str) -> tuple[DataKey, bytes]:
         """The data key (and the secret's key) from one wrap; WrongKeyError for a wrong
-        secret, _WrapDamaged if the wrap itself was damaged. Remembers what opens the slot's
-        copy of the audit key.
+        secret, _WrapDamaged if the wrap itself was damaged, KeyringDamagedError if the
+        account's key pair or its seal of the safeguarding key do not open. Remembers what
+        the account opened (``opened``) and what opens the slot's copy of the audit key.
         """
         entry = keyring.wraps[slot]
         digest = entry.get("digest")
@@ -278,24 +316,35 @@ class CasebookKeys:
             raise _WrapDamaged(slot) from error
         if key.check_value() != keyring.check:
             raise _WrapDamaged(slot)
+        self.opened = keyring.open_account_parts(slot, kek, key)
         self.unlocked = (slot, unlock_key(kek))
         return key, kek
 
     def _after_open(self, keyring: Keyring, slot: str, kek: bytes) -> None:
-        """Clear the wrong-password count; give an older wrap its checksum and check value."""
+        """Clear the wrong-password count; give an older wrap its checksum and check value,
+        and the key pair it was given at this opening (one write, no second Argon2id)."""
         entry = keyring.wraps[slot]
-        if not (entry.get("failed") or entry.get("retry_after")) and "digest" in entry:
+        upgraded = self.opened is not None and self.opened.upgraded
+        if not (entry.get("failed") or entry.get("retry_after") or upgraded) and "digest" in entry:
             return
         salt = entry.get("salt")
+        pair: dict[str, Any] = {
+            k: entry[k] for k in ("pub", "priv_nonce", "priv_wrapped") if k in entry
+        }
 
         def tidy(k: Keyring) -> None:
             stored = k.wraps.get(slot)
             if stored is None:
                 return
             stored.update(failed=0, locked=False, retry_after=None)
-            if "digest" not in stored and stored.get("salt") == salt:
+            if stored.get("salt") != salt:
+                return  # a new password meanwhile: what this one opened is not its own
+            if "digest" not in stored:
                 stored["verifier"] = _verifier(kek)
                 stored["digest"] = _digest(slot, stored)
+            if upgraded and "pub" not in stored:
+                stored.update(pair)
+                stored.pop("head", None)
 
         self._change(tidy)
 
@@ -363,6 +412,8 @@ class CasebookKeys:
         except _WrapDamaged:
             self._note_failure("(recovery key)", "key wrap damaged")
             raise self._wrap_damaged("the recovery key") from None
+        except KeyringDamagedError as error:
+            raise self.damaged() from error
         self._after_open(keyring, RECOVERY, kek)
         return key
 
@@ -392,6 +443,85 @@ class CasebookKeys:
     def set_note(self, name: str, value: str) -> None:
         """Keep a plain fact in the keyring; never anything about a case or a person."""
         self._change(lambda keyring: keyring.notes.__setitem__(name, value))
+
+    # ----- accounts and the safeguarding key ------------------------------------------
+
+    def head_check(self) -> str:
+        """The safeguarding key's check value ("" before the casebook has one)."""
+        keyring = self.load()
+        return keyring.head_check if keyring else ""
+
+    def establish_head_key(self) -> SafeguardingKey:
+        """Make the safeguarding key of a casebook created before there was one."""
+        head_key = SafeguardingKey.new()
+
+        def establish(keyring: Keyring) -> None:
+            if keyring.head_check:
+                raise KeyringDamagedError("the casebook already has a safeguarding key")
+            keyring.set_head_key(head_key)
+
+        self._change(establish)
+        self.holder.head = head_key
+        self.holder.head_public = head_key.public()
+        return head_key
+
+    def restore_head_public(self, head_key: SafeguardingKey) -> None:
+        """Write the safeguarding key's own public half back into the keyring."""
+        self._change(lambda keyring: keyring.set_head_key(head_key))
+
+    def head_public(self) -> bytes | None:
+        """The public half of the safeguarding key as the keyring holds it."""
+        keyring = self.load()
+        return keyring.head_public_key() if keyring else None
+
+    def grant_head(self, names: list[str]) -> list[str]:
+        """Give the safeguarding key to each of ``names`` that has a key pair; return them."""
+        head_key = self.holder.head
+        if head_key is None:
+            return []
+        granted: list[str] = []
+        current = self.load()
+        if current is not None and all(
+            current.holds_head(name) or not current.has_wrap(name) for name in names
+        ):
+            return granted  # nothing to give: no write (and no fsync) at every sign-in
+
+        def grant(keyring: Keyring) -> None:
+            awaiting = set(filter(None, keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")))
+            for name in names:
+                if keyring.has_key_pair(name):
+                    awaiting.discard(user_key(name))
+                    if not keyring.holds_head(name):
+                        keyring.grant_head(name, head_key)
+                        granted.append(name)
+                elif name != RECOVERY and keyring.has_wrap(name):
+                    # Given at a head's next sign-in, once the account has a key pair.
+                    awaiting.add(user_key(name))
+            keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(sorted(awaiting))
+
+        self._change(grant)
+        return granted
+
+    def revoke_head(self, name: str) -> None:
+        """Take the safeguarding key away from ``name``."""
+
+        def revoke(keyring: Keyring) -> None:
+            keyring.revoke_head(name)
+            awaiting = keyring.notes.get(AWAITING_HEAD_NOTE, "").split("\n")
+            keyring.notes[AWAITING_HEAD_NOTE] = "\n".join(
+                n for n in awaiting if n and n != user_key(name)
+            )
+
+        self._change(revoke)
+
+    def awaiting_head(self, name: str) -> bool:
+        """True when ``name`` was made head teacher but has not yet been given the key."""
+        return user_key(name) in self.note(AWAITING_HEAD_NOTE).split("\n")
+
+    def holds_head(self, name: str) -> bool:
+        """True when ``name``'s keyring entry carries the safeguarding key."""
+        keyring = self.load()
+        return keyring is not None and keyring.holds_head(name)
 
     # ----- locks ----------------------------------------------------------------------
 

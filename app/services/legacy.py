@@ -29,7 +29,7 @@ from app.domain.access import Role
 from app.domain.errors import DataDirectoryError, SignInError
 from app.evidence.blobstore import BlobStore
 from app.files import replace_file
-from app.security.crypto import DataKey
+from app.security.crypto import DataKey, SafeguardingKey
 from app.security.keyring import RECOVERY, Keyring, KeyringFile, KeyringStore, user_key
 from app.services.keys import AWAITING_NOTE, normalise_recovery_key
 from app.services.swap import SwapPlan, fault_point, finish_swap, run_swap
@@ -101,9 +101,10 @@ def encrypt_casebook(paths: DataPaths, name: str, password: str) -> str:
     _seal_blobs(paths.blobs, paths.root / f"blobs{NEW}", key)
     (paths.root / f"blobs{NEW}").mkdir(exist_ok=True)
     recovery = new_recovery_key()
-    keyring = Keyring.new(key)
-    keyring.add_wrap(RECOVERY, normalise_recovery_key(recovery), key)
-    keyring.add_wrap(match[0], password, key)
+    head_key = SafeguardingKey.new()
+    keyring = Keyring.new(key, head_key)
+    keyring.add_account(RECOVERY, normalise_recovery_key(recovery), key, head_key=head_key)
+    keyring.add_account(match[0], password, key, head_key=head_key)
     others = [u[0] for u in users if u[1] != wanted]
     if others:
         keyring.notes[AWAITING_NOTE] = "\n".join(user_key(other) for other in others)

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, LetterRecord, LetterTemplateRecord, SettingRecord
+from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_long_date, london_today, to_london
@@ -398,7 +399,9 @@ class LetterService:
         )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(case_id, kind, person_id, method, procedure)
-        stored = self.blobs.put_bytes(prepared.pdf)
+        with self.ctx.sessions() as session:
+            sealed = case_is_sealed(session, case_id)
+        stored = self.blobs.put_bytes(prepared.pdf, sealed=sealed)
         info = LETTER_KINDS[kind]
         recipient = prepared.recipient
         assert recipient is not None

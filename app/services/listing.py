@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
+from app.db.sealing import Unreadable
 from app.domain.people import CaseRole
 from app.domain.search import fold
 
@@ -18,6 +19,9 @@ def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
         .where(CasePersonRecord.case_id == case.id)
         .order_by(CasePersonRecord.created_at, PersonRecord.id)
     ).all()
+    parts = [case.title, case.account_handle, case.summary, *(name for name, _ in links)]
+    if any(isinstance(part, Unreadable) for part in parts):
+        return  # sealed words this process cannot open: the stored columns stay as they are
     authors = [name for name, role in links if role == CaseRole.AUTHOR.value]
     # The list shows the handle when no author is linked, so sort on what it shows.
     case.poster = authors[0] if authors else case.account_handle

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session
 
-from app.db.models import PersonRecord
+from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
 from app.domain.access import Permission
+from app.domain.categories import Category
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.people import PersonKind, name_key
 from app.domain.records import Person, PersonDraft
 from app.domain.validation import check_person_draft
+from app.security.crypto import SEALED_PREFIX
 from app.services.context import ServiceContext
 from app.services.listing import refresh_cases_of_person
 
@@ -26,6 +29,20 @@ def person_from_record(record: PersonRecord) -> Person:
         phone=record.phone,
         relationship=record.relationship_to_pupils,
     )
+
+
+def visible_people(ctx: ServiceContext) -> list[ColumnElement[bool]]:
+    """Conditions that keep people who appear only on safeguarding cases out of every
+    look-up by a role that may not see those cases (a person on no case yet is visible)."""
+    if ctx.may(Permission.SAFEGUARDING):
+        return []
+    linked = exists().where(CasePersonRecord.person_id == PersonRecord.id)
+    on_a_visible_case = exists().where(
+        CasePersonRecord.person_id == PersonRecord.id,
+        CasePersonRecord.case_id == CaseRecord.id,
+        ~CaseRecord.categories.contains(Category.SAFEGUARDING.value),
+    )
+    return [or_(~linked, on_a_visible_case)]
 
 
 class PersonService:
@@ -61,9 +78,7 @@ class PersonService:
         self.ctx.require(Permission.EDIT_CASES)
         clean = check_person_draft(draft)
         with self.ctx.sessions.begin() as session:
-            record = session.get(PersonRecord, person_id)
-            if record is None:
-                raise NotFoundError("That person no longer exists.")
+            record = self._visible_person(session, person_id)
             record.name = clean.name
             record.name_key = name_key(clean.name)
             record.kind = clean.kind.value
@@ -82,20 +97,45 @@ class PersonService:
         """One person by id."""
         self.ctx.require(Permission.VIEW_CASES)
         with self.ctx.sessions() as session:
-            record = session.get(PersonRecord, person_id)
-            if record is None:
-                raise NotFoundError("That person no longer exists.")
-            return person_from_record(record)
+            return person_from_record(self._visible_person(session, person_id))
+
+    def _visible_person(self, session: Session, person_id: int) -> PersonRecord:
+        record = session.scalar(
+            select(PersonRecord).where(PersonRecord.id == person_id, *visible_people(self.ctx))
+        )
+        if record is None:  # the same words whether hidden or gone
+            raise NotFoundError("That person no longer exists.")
+        return record
 
     def search_people(self, text: str, limit: int = 50) -> list[Person]:
         """People whose name contains ``text`` (case-insensitive), by name."""
         self.ctx.require(Permission.VIEW_CASES)
         key = name_key(text)
-        query = select(PersonRecord).order_by(PersonRecord.name_key).limit(limit)
+        query = (
+            select(PersonRecord)
+            .where(*visible_people(self.ctx))
+            .order_by(PersonRecord.name_key)
+            .limit(limit)
+        )
         if key:
             query = query.where(PersonRecord.name_key.contains(key, autoescape=True))
         with self.ctx.sessions() as session:
-            return [person_from_record(r) for r in session.scalars(query).all()]
+            records = list(session.scalars(query).all())
+            if self.ctx.may(Permission.SAFEGUARDING):
+                records = sorted(
+                    records + [r for r in self._sealed_people(session) if key in r.name_key],
+                    key=lambda r: str(r.name_key),
+                )[:limit]
+            return [person_from_record(r) for r in records]
+
+    @staticmethod
+    def _sealed_people(session: Session) -> list[PersonRecord]:
+        """People only safeguarding cases name: their names are sealed, so matched here."""
+        return list(
+            session.scalars(
+                select(PersonRecord).where(PersonRecord.name_key.startswith(SEALED_PREFIX))
+            ).all()
+        )
 
     def match_or_create(self, name: str, kind: PersonKind = PersonKind.PARENT) -> Person:
         """The one person with exactly this name, or a new person; refuse if ambiguous."""
@@ -104,9 +144,15 @@ class PersonService:
         if not key:
             raise ValidationError("Please give the person's name.", field="name")
         with self.ctx.sessions() as session:
-            matches = session.scalars(
-                select(PersonRecord).where(PersonRecord.name_key == key).limit(2)
-            ).all()
+            matches = list(
+                session.scalars(
+                    select(PersonRecord)
+                    .where(PersonRecord.name_key == key, *visible_people(self.ctx))
+                    .limit(2)
+                ).all()
+            )
+            if self.ctx.may(Permission.SAFEGUARDING):
+                matches += [r for r in self._sealed_people(session) if r.name_key == key]
             if len(matches) > 1:
                 raise ValidationError(
                     f"More than one person is called {name.strip()}; link the right one "

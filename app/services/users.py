@@ -3,11 +3,14 @@
 Each user's password unwraps the casebook's data key (``app/services/keys.py``): signing
 in is opening the key, and the first sign-in of a process opens the database with it.
 The users table keeps who they are and their role; the keyring keeps what sign-in needs
-before the database opens.
+before the database opens. A role is backed by keys: a head teacher / DSL's account holds
+the safeguarding key, and each user's record carries a MAC under that key, so a role
+edited in the database is refused at sign-in (docs/security.md).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -18,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import UserRecord
+from app.db.sealing import seal_outstanding
 from app.domain.access import (
     Permission,
     Role,
@@ -30,13 +34,17 @@ from app.domain.dates import format_date_time
 from app.domain.errors import SignInError, ValidationError
 from app.security.audit_chain import AuditKey
 from app.security.crypto import DataKey
-from app.security.keyring import RECOVERY, user_key
+from app.security.keyring import RECOVERY, OpenedAccount, user_key
 from app.services.audit import AuditService
+from app.services.cases import SEARCHED_EVENTS
 from app.services.context import ServiceContext
 from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 from app.services.keys import CasebookKeys, normalise_recovery_key
 
 log = logging.getLogger(__name__)
+
+# Set in the keyring once every user's record carries its seal.
+USERS_SEALED_NOTE = "users_sealed"
 
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -45,6 +53,14 @@ def new_recovery_key() -> str:
     """A random key of 30 characters in six groups (150 bits), easy to print and type."""
     chars = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(30))
     return "-".join(chars[i : i + 5] for i in range(0, 30, 5))
+
+
+class AccountChangedError(SignInError):
+    """An account's record (name or role) no longer matches what the keys back."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
 
 
 class UserService:
@@ -63,6 +79,112 @@ class UserService:
         self.audit = audit
         # Called once the data key is open: migrates and tidies the database (casebook.py).
         self._open_database = open_database
+        # Seals stored files still in clear at a head's sign-in (sealed_files.py).
+        self.seal_files: Callable[[], int] | None = None
+
+    # ----- users' records, authenticated with the safeguarding key ----------------------
+
+    def _record_seal(self, record: UserRecord) -> str:
+        """The MAC a head's key gives a user's record ("" while no safeguarding key is open)."""
+        head_key = self.keys.holder.head
+        if head_key is None:
+            return ""
+        return head_key.record_mac(record.name_key, record.name, record.role)
+
+    def _seal_matches(self, record: UserRecord) -> bool:
+        expected = self._record_seal(record)
+        return bool(expected) and hmac.compare_digest(expected, record.seal or "")
+
+    def _check_account(self, session: Session, record: UserRecord) -> list[tuple[str, str, str]]:
+        """Refuse a sign-in whose role the keys do not back; seal the records of a casebook
+        made before records were sealed.
+
+        A head teacher / DSL must hold the safeguarding key, and their record must carry
+        its MAC; the key is then kept for this session. Anyone else never holds it here.
+        """
+        opened = self.keys.opened
+        head_key = opened.head_key if opened is not None else None
+        is_head = record.role == Role.HEAD.value
+        findings: list[tuple[str, str, str]] = []
+        self.keys.holder.head = None
+        self.keys.holder.head_public = self.keys.head_public()
+        if head_key is None and is_head and not self.keys.head_check():
+            # A casebook made before the safeguarding key: its first head to sign in makes it.
+            head_key = self.keys.establish_head_key()
+            recorded_heads = session.scalars(
+                select(UserRecord.name).where(UserRecord.role == Role.HEAD.value)
+            ).all()
+            self.keys.grant_head([record.name, RECOVERY, *recorded_heads])
+            if not self.keys.holds_head(RECOVERY):
+                # Its recovery key predates the safeguarding key and cannot be given it.
+                findings.append(
+                    (
+                        "recovery key cannot open safeguarding records",
+                        "(recovery key)",
+                        "make a new one: casebook users new-recovery-key",
+                    )
+                )
+        if head_key is None:
+            if is_head and self.keys.awaiting_head(record.name):
+                raise SignInError(
+                    f"The account {record.name} has been made head teacher but has not yet "
+                    "been given the safeguarding key; ask another head teacher to sign in "
+                    "once, then try again."
+                )
+            if is_head:
+                raise self._refuse_changed(record.name)
+            return []
+        self.keys.holder.head = head_key
+        if self.keys.note(USERS_SEALED_NOTE) != "1":
+            # Records written before they were sealed are taken as they are, this once.
+            for other in session.scalars(select(UserRecord)):
+                other.seal = self._record_seal(other)
+            self.keys.set_note(USERS_SEALED_NOTE, "1")
+            session.flush()
+        if not self._seal_matches(record) or not is_head:
+            # A head's record edited (or made office staff) outside Conduct Casebook.
+            self.keys.holder.head = None
+            raise self._refuse_changed(record.name)
+        heads: list[str] = [RECOVERY]
+        for other in session.scalars(select(UserRecord).where(UserRecord.id != record.id)):
+            if not self._seal_matches(other):
+                log.warning("The record of a user was changed outside the app")
+                findings.append(
+                    (
+                        "user record changed outside Conduct Casebook",
+                        other.name,
+                        "its name or role no longer matches its seal",
+                    )
+                )
+            elif other.role == Role.HEAD.value:
+                heads.append(other.name)
+        # Heads made while their account had no key pair get the key once they have one.
+        self.keys.grant_head(heads)
+        if self.keys.holder.head_public != head_key.public():
+            # Office staff seal new safeguarding records to this public half: one swapped
+            # in the keyring would seal them to someone else. Put back the right one.
+            log.warning("The keyring's safeguarding public key did not match; corrected")
+            findings.append(
+                ("safeguarding public key corrected", "(keyring)", "it did not match the key")
+            )
+            self.keys.restore_head_public(head_key)
+        self.keys.holder.head_public = head_key.public()
+        return findings
+
+    def _refuse_changed(self, name: str) -> AccountChangedError:
+        return AccountChangedError(
+            name,
+            f"The record of the account {name} was changed outside Conduct Casebook, so it "
+            "cannot be used to sign in; the head teacher should check the users list (or "
+            "restore the school's backup), or use the recovery key.",
+        )
+
+    def _hand_over_head_key(self, name: str, role: Role) -> None:
+        """Give the safeguarding key to a new head teacher / DSL, or take it away."""
+        if role is Role.HEAD:
+            self.keys.grant_head([name])
+        else:
+            self.keys.revoke_head(name)
 
     # ----- set-up ---------------------------------------------------------------------
 
@@ -88,8 +210,11 @@ class UserService:
         # The recovery wrap first: a user who can sign in always has a recovery key behind.
         audit_key = AuditKey.new()
         self.keys.start_audit_key(audit_key)
-        self.keys.wrap_for(RECOVERY, normalise_recovery_key(key), audit_key)
-        self.keys.wrap_for(name, password, audit_key)
+        self.keys.wrap_account(
+            RECOVERY, normalise_recovery_key(key), head=True, audit_key=audit_key
+        )
+        self.keys.wrap_account(name, password, head=True, audit_key=audit_key)
+        self.keys.set_note(USERS_SEALED_NOTE, "1")
         self.ctx.user = SignedInUser(name, Role.HEAD)
         self.ctx.actor = name
         if self.audit is not None:
@@ -120,7 +245,7 @@ class UserService:
             self.audit.checkpoint(new_key=True)
 
     def _new_record(self, name: str, role: Role) -> UserRecord:
-        return UserRecord(
+        record = UserRecord(
             name=name,
             name_key=user_key(name),
             role=role.value,
@@ -129,6 +254,8 @@ class UserService:
             locked=False,
             created_at=self.ctx.now(),
         )
+        record.seal = self._record_seal(record)
+        return record
 
     def add_user(self, name: str, role: Role, password: str) -> UserInfo:
         """Add a user with their own password (administrators only)."""
@@ -142,7 +269,9 @@ class UserService:
             session.add(record)
             session.flush()
             info = self._info(record, self.keys.lock_states())
-        self.keys.wrap_for(name, password, self._held_audit_key(role))
+        self.keys.wrap_account(
+            name, password, head=role is Role.HEAD, audit_key=self._held_audit_key(role)
+        )
         return info
 
     def list_users(self) -> list[UserInfo]:
@@ -218,15 +347,27 @@ class UserService:
         if self.keys.holder.key is None:
             self.keys.holder.key = key
             self._open_database()
-        with self.ctx.sessions.begin() as session:
-            record = session.scalar(select(UserRecord).where(UserRecord.name_key == user_key(name)))
-            if record is None:
-                raise SignInError(
-                    f"The account {name} can open the casebook's key but is not among its users; "
-                    "ask the head teacher to add it again."
+        try:
+            with self.ctx.sessions.begin() as session:
+                record = session.scalar(
+                    select(UserRecord).where(UserRecord.name_key == user_key(name))
                 )
-            record.last_sign_in_at = now
-            user = SignedInUser(record.name, Role(record.role))
+                if record is None:
+                    raise SignInError(
+                        f"The account {name} can open the casebook's key but is not among its "
+                        "users; ask the head teacher to add it again."
+                    )
+                record.last_sign_in_at = now
+                findings = self._check_account(session, record)
+                user = SignedInUser(record.name, Role(record.role))
+        except AccountChangedError as refusal:
+            self._audit_as(
+                refusal.name, "sign-in refused", refusal.name, "account record changed outside"
+            )
+            raise
+        # Written once the sign-in's own transaction has ended (one writer at a time).
+        for action, target, detail in findings:
+            self._audit_as(user.name, action, target, detail)
         self.ctx.user = user
         self.ctx.actor = user.name
         self._audit_failures_now()
@@ -235,7 +376,20 @@ class UserService:
             self._seal_at_sign_in()
         elif self.audit is not None:
             self.audit.audit_key = None  # another user in this process holds no copy
+        if self.keys.holder.head is not None:
+            self._seal_outstanding()
         return user
+
+    def _seal_outstanding(self) -> None:
+        """Seal safeguarding records still in clear (made before sealing, or left by someone
+        without the key); at a head's sign-in, where a quick query usually finds none."""
+        with self.ctx.sessions.begin() as session:
+            sealed = seal_outstanding(session, SEARCHED_EVENTS)
+        if self.seal_files is not None:
+            sealed += self.seal_files()
+        if sealed:
+            log.info("Sealed %d safeguarding record(s) that were in clear", sealed)
+            self.ctx.audit("sealed safeguarding records", "", f"{sealed} record(s)")
 
     def _audit_failures_now(self) -> None:
         """Write sign-in failures held in the keyring into the audit trail, once it is open."""
@@ -281,7 +435,12 @@ class UserService:
             record = self._find(session, name)
             real_name, role = record.name, Role(record.role)
         check_password_strength(new_password, real_name)
-        self.keys.wrap_for(real_name, new_password, self._held_audit_key(role))
+        is_head = role is Role.HEAD
+        self.keys.wrap_account(
+            real_name, new_password, head=is_head, audit_key=self._held_audit_key(role)
+        )
+        if is_head:
+            self.keys.grant_head([real_name])
 
     def reset_password(self, name: str, recovery_key: str, new_password: str) -> SignedInUser:
         """Set a new password with the recovery key; this also unlocks the account and signs
@@ -292,14 +451,21 @@ class UserService:
         if self.keys.holder.key is None:
             self.keys.holder.key = key
             self._open_database()
+        opened = self.keys.opened
+        if opened is not None and opened.head_key is not None:
+            self.keys.holder.head = opened.head_key
         with self.ctx.sessions() as session:
             record = self._find(session, name)
             real_name, role = record.name, Role(record.role)
+        is_head = role is Role.HEAD
         # The recovery key's copy of the audit key, if it has one, passes to the new password.
-        audit_key = self.keys.open_audit_key() if role is Role.HEAD else None
+        audit_key = self.keys.open_audit_key() if is_head else None
         if audit_key is not None and self.audit is not None:
             self.audit.audit_key = audit_key
-        self.keys.wrap_for(real_name, new_password, audit_key)
+        self.keys.wrap_account(real_name, new_password, head=is_head, audit_key=audit_key)
+        if not is_head:  # the recovery key's safeguarding key is not this user's to hold
+            self.keys.opened = OpenedAccount(key, None)
+            self.keys.holder.head = None
         self._audit_as(real_name, "password reset with recovery key", real_name, "")
         return self._signed_in(real_name, key, now)
 
@@ -308,7 +474,10 @@ class UserService:
         name = self.ctx.current_user.name
         self.sign_in(name, old_password)
         check_password_strength(new_password, name)
-        self.keys.wrap_for(name, new_password, self._held_audit_key(self.ctx.current_user.role))
+        role = self.ctx.current_user.role
+        self.keys.wrap_account(
+            name, new_password, head=role is Role.HEAD, audit_key=self._held_audit_key(role)
+        )
         self.ctx.audit("changed password", name)
 
     def _audit_as(self, user: str, action: str, target: str, detail: str) -> None:
@@ -339,6 +508,7 @@ class UserService:
                     )
             if refusal is None:
                 record.role = role.value
+                record.seal = self._record_seal(record)
                 if role is not Role.HEAD:
                     # A head teacher no more: their copy of the audit key goes.
                     self.keys.take_audit_key(record.name)
@@ -346,10 +516,28 @@ class UserService:
         if refusal is not None:
             self.ctx.audit("refused: change role", info.name, "the only head teacher")
             raise refusal
+        self._hand_over_head_key(info.name, role)
         if self.ctx.user is not None and self.ctx.user.name == info.name:
             # Roles are enforced in services: demoting yourself takes effect at once.
             self.ctx.user = SignedInUser(info.name, role)
         return info
+
+    def replace_recovery_key(self) -> str:
+        """A new recovery key, holding the data key and the safeguarding key (heads only);
+        the old one stops working. Return it (shown once only)."""
+        self.ctx.require(Permission.MANAGE_USERS, action="replace recovery key")
+        if self.keys.holder.head is None:
+            raise SignInError("Sign in as a head teacher / DSL to make a new recovery key.")
+        key = new_recovery_key()
+        # The head teachers' audit key passes to the new recovery key too (the old one's
+        # copy goes with its wrap).
+        self.keys.wrap_account(
+            RECOVERY,
+            normalise_recovery_key(key),
+            head=True,
+            audit_key=self._held_audit_key(Role.HEAD),
+        )
+        return key
 
     def _find(self, session: Session, name: str) -> UserRecord:
         record = session.scalar(select(UserRecord).where(UserRecord.name_key == user_key(name)))

@@ -67,7 +67,11 @@ def test_office_staff_are_refused_safeguarding_cases_in_the_cli(tmp_path: Path) 
     assert "safeguarding" not in listed.stdout
     # SM-2026-0003 is the demonstration set's safeguarding case.
     refused = cli("case", "show", "SM-2026-0003", data_dir=data, env=office)
-    assert_refused(refused, 1, "does not allow you to open safeguarding cases")
+    missing = cli("case", "show", "SM-2026-0999", data_dir=data, env=office)
+    # The same words as for a case that does not exist: nothing tells them it is there.
+    assert_refused(refused, 1, "There is no case with the reference SM-2026-0003.")
+    assert_refused(missing, 1, "There is no case with the reference SM-2026-0999.")
+    assert refused.stderr.replace("0003", "0999") == missing.stderr
     assert_refused(cli("audit", "verify", data_dir=data, env=office), 1, "audit trail")
 
 

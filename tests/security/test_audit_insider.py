@@ -325,6 +325,8 @@ def _as_before_sealing(data_dir: Path, clock: Clock) -> None:
     keyring_path = data_dir / "casebook.keys"
     document = json.loads(keyring_path.read_bytes())
     del document["notes"]["audit_key"]
+    # The downgrade took the users' seals (0012) with it, so the note that they exist goes too.
+    document["notes"].pop("users_sealed", None)
     keyring_path.write_text(json.dumps(document), encoding="utf-8")
     (data_dir / ANCHOR_FILE).unlink()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.config import prepare_data_dir
 from app.db.engine import upgrade_to
-from app.db.models import EvidenceRecord, UserRecord
+from app.db.models import EvidenceRecord
 from app.domain.errors import SignInError, UnencryptedCasebookError
 from app.services.casebook import open_casebook
 from app.services.legacy import encrypt_casebook
@@ -41,16 +41,18 @@ def make_plain_casebook(folder: Path) -> str:
             )
         )
         for name, role in (("head", "head"), ("office", "office")):
-            session.add(
-                UserRecord(
-                    name=name,
-                    name_key=name,
-                    role=role,
-                    password_hash=PasswordHasher().hash(OLD_PASSWORD),
-                    failed_sign_ins=0,
-                    locked=False,
-                    created_at=WHEN,
-                )
+            # Raw SQL: the model has columns added after revision 0008.
+            session.execute(
+                text(
+                    "INSERT INTO users (name, name_key, role, password_hash, failed_sign_ins,"
+                    " locked, created_at) VALUES (:n, :n, :r, :h, 0, 0, :at)"
+                ),
+                {
+                    "n": name,
+                    "r": role,
+                    "h": PasswordHasher().hash(OLD_PASSWORD),
+                    "at": WHEN.replace(tzinfo=None),
+                },
             )
         session.add(
             EvidenceRecord(

@@ -9,7 +9,13 @@ import pytest
 
 from app.domain.access import Role
 from app.domain.categories import Category
-from app.domain.errors import AccessDenied, AccountLockedError, SignInError, ValidationError
+from app.domain.errors import (
+    AccessDenied,
+    AccountLockedError,
+    NotFoundError,
+    SignInError,
+    ValidationError,
+)
 from app.domain.records import CaseDetail, CaseFilter, CaseSort
 from app.services.casebook import Services, open_casebook
 from tests.conftest import Clock, connect_database
@@ -93,7 +99,7 @@ def test_office_staff_never_see_safeguarding_cases_or_their_evidence(
     assert services.cases.get_case(ordinary.id).title == "Rude comments"
     with pytest.raises(AccessDenied, match="safeguarding"):
         services.cases.get_case(hidden.id)
-    with pytest.raises(AccessDenied):
+    with pytest.raises(NotFoundError, match="There is no case with the reference"):
         services.cases.find_case(hidden.reference)
     with pytest.raises(AccessDenied):
         services.evidence.list_evidence(hidden.id)
