@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from app.domain.errors import SignInError
-from app.files import replace_file
+from app.files import fsync_folder, replace_file
 from app.security.crypto import (
     DataKey,
     SafeguardingKey,
@@ -89,17 +89,6 @@ class BlobDamagedError(Exception):
 class BlobSealedError(BlobDamagedError):
     """The file is sealed under the safeguarding key, which this user does not hold
     (as unreadable to them as a damaged one; a head teacher / DSL opens it)."""
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Directory fsync makes the rename itself durable; Windows has no such call.
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def check_content(data: bytes, sha256: str) -> bytes:
@@ -189,7 +178,7 @@ class BlobStore:
                 os.fsync(out.fileno())
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp, target)
-            _fsync_dir(target.parent)
+            fsync_folder(target.parent)
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
@@ -260,7 +249,7 @@ class BlobStore:
                 return StoredBlob(sha, size, target, created=False)
             target.parent.mkdir(parents=True, exist_ok=True)
             replace_file(temp, target)
-            _fsync_dir(target.parent)
+            fsync_folder(target.parent)
             return StoredBlob(sha, size, target, created=True)
         except BaseException:
             temp.unlink(missing_ok=True)
