@@ -194,6 +194,12 @@ class LetterRecord(Base):
     pdf_size: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     issued_by: Mapped[str] = mapped_column(String(200))
+    # Set when the school records that the letter left (posted, handed over, emailed);
+    # until then the letter is prepared, not sent.
+    sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    sent_method: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    sent_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    sent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 # ----- Evidence (issue 4) ---------------------------------------------------------------

@@ -215,6 +215,14 @@ class IssuedLetter:
     pdf_size: int
     issued_at: datetime
     issued_by: str
+    sent_on: date | None = None  # None: prepared, not yet sent
+    sent_method: SendMethod | None = None
+    sent_by: str | None = None
+
+    @property
+    def is_sent(self) -> bool:
+        """Whether the school has recorded that the letter left."""
+        return self.sent_on is not None
 
 
 @dataclass(frozen=True)
@@ -741,6 +749,9 @@ class LetterService:
             pdf_size=record.pdf_size,
             issued_at=record.issued_at,
             issued_by=record.issued_by,
+            sent_on=record.sent_on,
+            sent_method=SendMethod(record.sent_method) if record.sent_method else None,
+            sent_by=record.sent_by,
         )
 
     def list_letters(self, case_id: int) -> list[IssuedLetter]:
@@ -765,6 +776,58 @@ class LetterService:
             issued = self._issued(record, case.reference if case else "")
         self.ctx.require(Permission.LETTERS, case_id=record.case_id)
         return issued
+
+    def mark_sent(self, letter_id: int, method: SendMethod, on: date | None = None) -> IssuedLetter:
+        """Record that a prepared letter left the school (posted, handed over, emailed).
+
+        ``on`` defaults to today; it may not be before the letter's date or in the
+        future. Recording it again with the same details changes nothing; different
+        details are refused, so the chronology never holds two sending dates.
+        """
+        with self.ctx.sessions() as session:
+            found = session.get(LetterRecord, letter_id)
+            if found is None:
+                raise NotFoundError("That letter no longer exists.")
+            case_id = found.case_id
+        self.ctx.require(
+            Permission.LETTERS, case_id=case_id, action="letter sent", detail=method.value
+        )
+        today = london_today(self.ctx.now())
+        sent_on = on or today
+        with self.ctx.sessions.begin() as session:
+            record = session.get(LetterRecord, letter_id)
+            case = session.get(CaseRecord, case_id)
+            if record is None or case is None:
+                raise NotFoundError("That letter no longer exists.")
+            if sent_on > today:
+                raise ValidationError("The date sent cannot be in the future.")
+            if sent_on < record.letter_date:
+                raise ValidationError(
+                    f"The date sent cannot be before the letter's date, "
+                    f"{format_long_date(record.letter_date)}."
+                )
+            if record.sent_on is not None:
+                if record.sent_on == sent_on and record.sent_method == method.value:
+                    return self._issued(record, case.reference)
+                raise ValidationError(
+                    f"That letter was already recorded as sent on "
+                    f"{format_long_date(record.sent_on)}."
+                )
+            record.sent_on = sent_on
+            record.sent_method = method.value
+            record.sent_by = self.ctx.actor
+            record.sent_recorded_at = self.ctx.now()
+            label = LETTER_KINDS[LetterKind(record.kind)].label
+            add_event(
+                session,
+                case,
+                self.ctx,
+                "letter_sent",
+                f"Letter sent: {label} to {record.recipient_name} "
+                f"({SEND_METHOD_LABELS[method].lower()}) on {format_long_date(sent_on)}",
+                {"letter_id": record.id, "method": method.value, "sent_on": sent_on.isoformat()},
+            )
+            return self._issued(record, case.reference)
 
     def letter_pdf(self, letter_id: int) -> bytes:
         """The PDF exactly as issued (re-printing gives the identical file)."""

@@ -306,3 +306,33 @@ def test_guidance_fonts_are_all_embedded(services: Services) -> None:
     for page in PdfReader(io.BytesIO(pdf)).pages:
         for font in page["/Resources"]["/Font"].values():
             assert "/FontDescriptor" in font.get_object(), font.get_object()["/BaseFont"]
+
+
+def test_an_issued_letter_is_prepared_until_it_is_recorded_as_sent(services: Services) -> None:
+    case_id, _ = _case(services)
+    issued = services.letters.issue(case_id, LetterKind.REMOVAL)
+    assert not issued.is_sent
+    sent = services.letters.mark_sent(issued.id, SendMethod.HAND)
+    assert sent.is_sent and sent.sent_method == SendMethod.HAND
+    assert sent.sent_on == NOW.date() and sent.sent_by == "Head Teacher"
+    # Recording the same thing again changes nothing; a different date is refused.
+    assert services.letters.mark_sent(issued.id, SendMethod.HAND) == sent
+    with pytest.raises(ValidationError, match="already recorded as sent"):
+        services.letters.mark_sent(issued.id, SendMethod.POST)
+    events = [e.kind for e in services.cases.get_case(case_id).events]
+    assert events.count("letter_sent") == 1
+    assert services.letters.list_letters(case_id)[0].is_sent
+
+
+def test_a_sending_date_in_the_future_or_before_the_letter_is_refused(
+    services: Services,
+) -> None:
+    from datetime import date
+
+    case_id, _ = _case(services)
+    issued = services.letters.issue(case_id, LetterKind.REMOVAL)
+    with pytest.raises(ValidationError, match="future"):
+        services.letters.mark_sent(issued.id, SendMethod.POST, date(2026, 11, 25))
+    with pytest.raises(ValidationError, match="before the letter"):
+        services.letters.mark_sent(issued.id, SendMethod.POST, date(2026, 11, 23))
+    assert not services.letters.get_letter(issued.id).is_sent
