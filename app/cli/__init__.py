@@ -19,6 +19,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli.registry import (
+    COMMANDS,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    command,
+    command_name,
+)
 from app.config import (
     ENV_USER,
     DataDirLock,
@@ -49,9 +57,7 @@ from app.services.faults import STORAGE_ERRORS, explain_storage_failure
 
 log = logging.getLogger("app.cli")
 
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
+__all__ = ["COMMANDS", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "command", "main", "run"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -202,6 +208,7 @@ def _report_date(value: str) -> date:
     return parse_uk_or_iso_date(value, "date")
 
 
+@command("export")
 def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     from app.domain.sharing import RULES, Recipient, parse_recipient
@@ -219,6 +226,7 @@ def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("report", read_only=True)
 def _cmd_report(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     if args.csv:
@@ -356,6 +364,7 @@ def _print_case(case: CaseDetail) -> None:
 # ----- commands ---------------------------------------------------------------------
 
 
+@command("cases", read_only=True)
 def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
     flt = CaseFilter(
         text=args.search,
@@ -384,6 +393,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("case add")
 def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
     draft = CaseDraft(
         title=args.title,
@@ -412,6 +422,7 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("case show", read_only=True)
 def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     if args.json:
@@ -421,6 +432,7 @@ def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("demo", signs_in_itself=True)
 def _cmd_demo(services: Services, _args: argparse.Namespace) -> int:
     from app.services.demo import check_demo_allowed, create_demo
 
@@ -503,6 +515,7 @@ def _check_writable(path: str | None) -> None:
         raise ValidationError(problem)
 
 
+@command("letter")
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     # Everything is checked and rendered before anything is recorded.
     _check_writable(args.out)
@@ -525,6 +538,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("letters", read_only=True)
 def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     rows = services.letters.list_letters(case.id)
@@ -557,6 +571,7 @@ def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("templates", read_only=True)
 def _cmd_templates(services: Services, args: argparse.Namespace) -> int:
     infos = services.letters.templates()
     if args.json:
@@ -578,6 +593,7 @@ def _cmd_templates(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("guidance", read_only=True)
 def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     pdf, warnings = services.letters.guidance_pdf(a5_booklet=args.a5_booklet)
@@ -588,6 +604,7 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("evidence add")
 def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
     details = EvidenceDetails(
@@ -609,6 +626,7 @@ def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("evidence list", read_only=True)
 def _cmd_evidence_list(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
     exhibits = services.evidence.list_evidence(case_id, include_copies=True)
@@ -628,6 +646,7 @@ def _cmd_evidence_list(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("evidence verify", read_only=True)
 def _cmd_evidence_verify(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference) if args.reference else None
     report = services.evidence.verify(case_id)
@@ -732,6 +751,7 @@ def _register_security(commands: Any) -> None:
     )
 
 
+@command("init", signs_in_itself=True)
 def _cmd_init(services: Services, args: argparse.Namespace) -> int:
     if services.users.has_users():
         raise ValidationError("This casebook is already set up; sign in instead.")
@@ -746,6 +766,7 @@ def _cmd_init(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("audit verify", read_only=True)
 def _cmd_audit_verify(services: Services, _args: argparse.Namespace) -> int:
     check = services.audit.verify()
     if check.ok:
@@ -759,6 +780,7 @@ def _cmd_audit_verify(services: Services, _args: argparse.Namespace) -> int:
     return EXIT_REFUSED
 
 
+@command("audit reseal")
 def _cmd_audit_reseal(services: Services, _args: argparse.Namespace) -> int:
     check = services.audit.reseal()
     found = f"{len(check.problems)} problem(s) recorded in the trail" if check.problems else ""
@@ -769,6 +791,7 @@ def _cmd_audit_reseal(services: Services, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("audit export", read_only=True)
 def _cmd_audit_export(services: Services, args: argparse.Namespace) -> int:
     _check_writable(args.out)
     entries = services.audit.entries(
@@ -779,6 +802,7 @@ def _cmd_audit_export(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("users list")
 def _cmd_users_list(services: Services, _args: argparse.Namespace) -> int:
     from app.domain.access import ROLE_LABELS
 
@@ -788,6 +812,7 @@ def _cmd_users_list(services: Services, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("users add")
 def _cmd_users_add(services: Services, args: argparse.Namespace) -> int:
     password = read_secret(ENV_NEW_PASSWORD, f"Password for {args.name}: ", confirm=True)
     user = services.users.add_user(args.name, args.role, password)
@@ -795,12 +820,14 @@ def _cmd_users_add(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("users unlock")
 def _cmd_users_unlock(services: Services, args: argparse.Namespace) -> int:
     services.users.unlock_user(args.name)
     sys.stdout.write(f"Unlocked the account {args.name}.\n")
     return EXIT_OK
 
 
+@command("users reset-password", signs_in_itself=True)
 def _cmd_users_reset(services: Services, args: argparse.Namespace) -> int:
     key = read_secret(ENV_RECOVERY_KEY, "Recovery key: ")
     password = read_secret(ENV_NEW_PASSWORD, f"New password for {args.name}: ", confirm=True)
@@ -809,6 +836,7 @@ def _cmd_users_reset(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("users set-password")
 def _cmd_users_set_password(services: Services, args: argparse.Namespace) -> int:
     password = read_secret(ENV_NEW_PASSWORD, f"New password for {args.name}: ", confirm=True)
     services.users.set_password(args.name, password)
@@ -816,6 +844,7 @@ def _cmd_users_set_password(services: Services, args: argparse.Namespace) -> int
     return EXIT_OK
 
 
+@command("users set-role")
 def _cmd_users_set_role(services: Services, args: argparse.Namespace) -> int:
     from app.domain.access import ROLE_LABELS
 
@@ -824,29 +853,13 @@ def _cmd_users_set_role(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("users new-recovery-key")
 def _cmd_users_new_recovery_key(services: Services, _args: argparse.Namespace) -> int:
     key = services.users.replace_recovery_key()
     sys.stdout.write(
         f"Recovery key: {key}\nPrint it and keep it locked away; the old one no longer works.\n"
     )
     return EXIT_OK
-
-
-SECURITY_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
-    "init": _cmd_init,
-    "audit verify": _cmd_audit_verify,
-    "audit export": _cmd_audit_export,
-    "audit reseal": _cmd_audit_reseal,
-    "users list": _cmd_users_list,
-    "users add": _cmd_users_add,
-    "users unlock": _cmd_users_unlock,
-    "users reset-password": _cmd_users_reset,
-    "users set-password": _cmd_users_set_password,
-    "users set-role": _cmd_users_set_role,
-    "users new-recovery-key": _cmd_users_new_recovery_key,
-}
-# These decide for themselves whether and how to sign in.
-SIGNS_IN_ITSELF = {"init", "demo", "users reset-password"}
 
 
 # ----- backups (issue #7) ------------------------------------------------------------
@@ -868,6 +881,7 @@ def _register_backups(commands: Any) -> None:
     )
 
 
+@command("backup", read_only=True)
 def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
     if args.keep is not None:
         services.backups.set_policy(keep=args.keep)
@@ -937,28 +951,6 @@ def _report_restore(result: Any) -> int:
     return EXIT_OK
 
 
-BACKUP_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
-    "backup": _cmd_backup,
-}
-
-
-READ_ONLY = {
-    "cases",
-    "case show",
-    "letters",
-    "templates",
-    "guidance",
-    "evidence list",
-    "evidence verify",
-    "report",
-    "audit verify",
-    "audit export",
-    # A backup copies the database online and only records that it was made.
-    "backup",
-    "retention",
-}
-
-
 # ----- retention, deletion and subject access (issue #7) --------------------------------
 
 
@@ -995,6 +987,7 @@ def _register_retention(commands: Any, case_commands: Any) -> None:
     sar.add_argument("--json", action="store_true", help="machine-readable output, with counts")
 
 
+@command("retention", read_only=True)
 def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
     items = services.retention.schedule() if args.all else services.retention.due_for_review()
     if args.json:
@@ -1024,6 +1017,7 @@ def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("case delete")
 def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
     record = services.retention.delete_case(case_id, args.reason)
@@ -1031,6 +1025,7 @@ def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("sar")
 def _cmd_sar(services: Services, args: argparse.Namespace) -> int:
     requests = services.subject_access
     if args.list:
@@ -1107,20 +1102,6 @@ def _sar_request_json(r: Any) -> dict[str, Any]:
     }
 
 
-RETENTION_HANDLERS: dict[str, Callable[[Services, argparse.Namespace], int]] = {
-    "retention": _cmd_retention,
-    "case delete": _cmd_case_delete,
-    "sar": _cmd_sar,
-}
-
-
-def _command_name(args: argparse.Namespace) -> str:
-    for group in ("case", "evidence", "audit", "users"):
-        if args.command == group:
-            return f"{group} {getattr(args, group + '_command')}"
-    return args.command or "gui"
-
-
 def _refuse_undecodable(argv: Sequence[str]) -> None:
     """Stop at an argument that is not valid text (bytes that are not UTF-8 reach Python as
     lone surrogates, which nothing downstream can print or store)."""
@@ -1140,7 +1121,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command, translating domain errors at this edge."""
     _refuse_undecodable(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    name = _command_name(args)
+    name = command_name(args)
     try:
         data_dir = resolve_data_dir(args.data_dir)
         if name == "init" and args.shared_with:
@@ -1158,29 +1139,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return run_screenshot(
             data_dir, Path(args.out), sign_in=sign_in, case_ref=args.case, tab=args.tab
         )
-    handlers: dict[str, Callable[[Services, argparse.Namespace], int]] = {
-        "cases": _cmd_cases,
-        "case add": _cmd_case_add,
-        "case show": _cmd_case_show,
-        "demo": _cmd_demo,
-        "letter": _cmd_letter,
-        "letters": _cmd_letters,
-        "templates": _cmd_templates,
-        "guidance": _cmd_guidance,
-        "evidence add": _cmd_evidence_add,
-        "evidence list": _cmd_evidence_list,
-        "evidence verify": _cmd_evidence_verify,
-        "export": _cmd_export,
-        "report": _cmd_report,
-        **SECURITY_HANDLERS,
-        **BACKUP_HANDLERS,
-        **RETENTION_HANDLERS,
-    }
     lock = DataDirLock(data_dir / "casebook.lock")
     try:
         paths = prepare_data_dir(data_dir)
         setup_logging(paths)
-        if name in READ_ONLY:
+        # encrypt and restore work on the files before any casebook is opened.
+        entry = COMMANDS.get(name)
+        if entry is not None and entry.read_only:
             # Reading alongside an open window is safe (SQLite WAL); changing the schema is not.
             try:
                 lock.acquire()
@@ -1198,11 +1163,12 @@ def run(argv: Sequence[str] | None = None) -> int:
 
                 raise BackupError(SERVER_REFUSAL)
             return restore_from_backup(data_dir, args)
+        assert entry is not None, name
         services = open_casebook(data_dir, may_migrate=may_migrate, database_url=database_url)
         try:
-            if name not in SIGNS_IN_ITSELF:
+            if not entry.signs_in_itself:
                 sign_in(services)
-            return handlers[name](services, args)
+            return entry.handler(services, args)
         finally:
             services.close()
     except CasebookError as error:
