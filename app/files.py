@@ -220,3 +220,23 @@ def long_path(path: str | os.PathLike[str]) -> str:
     if not ntpath.isabs(text):
         text = os.path.abspath(text)
     return windows_extended_path(text)
+
+
+def _existing(path: Path) -> Path:
+    """The nearest folder that exists at or above ``path`` (a backup folder may be new)."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path
+
+
+def same_disk(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    """Whether two paths live on the same disk or volume (so one failure loses both).
+
+    Compares the device of the nearest existing folder of each; on Windows ``st_dev`` is
+    the volume's serial number. A path that cannot be examined counts as not the same.
+    """
+    try:
+        return _existing(Path(first)).stat().st_dev == _existing(Path(second)).stat().st_dev
+    except OSError:
+        return False

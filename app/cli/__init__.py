@@ -885,8 +885,13 @@ def _register_backups(commands: Any) -> None:
 def _cmd_backup(services: Services, args: argparse.Namespace) -> int:
     if args.keep is not None:
         services.backups.set_policy(keep=args.keep)
-    result = services.backups.backup(Path(args.to).expanduser().absolute())
+    folder = Path(args.to).expanduser().absolute()
+    result = services.backups.backup(folder)
     sys.stdout.write(f"{result.path}\n")
+    advice = services.backups.folder_advice(folder)
+    if advice:
+        # A warning, not a refusal: the backup was made and scripts rely on exit code 0.
+        sys.stderr.write(f"casebook: warning: {advice}\n")
     return EXIT_OK
 
 

@@ -42,7 +42,7 @@ from app.domain.access import Permission
 from app.domain.dates import as_utc, format_date_time, to_london
 from app.domain.errors import BackupError, CasebookError, KeyFileError, ValidationError
 from app.evidence.blobstore import BlobStore
-from app.files import fsync_folder, replace_file
+from app.files import fsync_folder, replace_file, same_disk
 from app.security.crypto import DataKey, WrongKeyError
 from app.security.keyring import FILE_NAME as KEYRING
 from app.security.keyring import (
@@ -296,6 +296,20 @@ class BackupService:
         )
 
     # ----- making a backup -------------------------------------------------------------
+
+    def folder_advice(self, folder: Path) -> str | None:
+        """A warning when ``folder`` is on the casebook's own disk, else None.
+
+        A backup on the same disk is lost with the casebook if the disk fails or the PC
+        is stolen; a USB drive kept elsewhere or the school's network drive is safer.
+        """
+        if not same_disk(folder, self.paths.root):
+            return None
+        return (
+            "This folder is on the same disk as the casebook, so a failed disk or a stolen "
+            "PC would lose both; choose a USB drive kept elsewhere or the school's network "
+            "drive."
+        )
 
     def _refuse_server(self) -> None:
         if self.ctx.dialect != "sqlite" or self.store is None:

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QMessageBox,
@@ -32,6 +31,7 @@ from app.domain.report_figures import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRE
 from app.domain.sharing import RULES, Recipient
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
+from app.ui.file_dialogs import save_file_name
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,12 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
         return None
     recipient = ask.recipient()
     suffix = f"-for-{recipient.value}" if recipient is not None else ""
-    path, _ = QFileDialog.getSaveFileName(
-        parent, "Save case file", safe_file_name(f"{case.reference}{suffix}.pdf"), "PDF (*.pdf)"
+    path = save_file_name(
+        parent,
+        "case files",
+        "Save case file",
+        safe_file_name(f"{case.reference}{suffix}.pdf"),
+        "PDF (*.pdf)",
     )
     if not path:
         return None
@@ -297,8 +301,12 @@ def save_governors_report(parent: QWidget, services: Services) -> GovernorsRepor
     if end < start:
         QMessageBox.warning(parent, "Not done", "The end of the period is before its start.")
         return None
-    path, _ = QFileDialog.getSaveFileName(
-        parent, "Save governors' report", f"governors-report-{start}-{end}.pdf", "PDF (*.pdf)"
+    path = save_file_name(
+        parent,
+        "reports",
+        "Save governors' report",
+        f"governors-report-{start}-{end}.pdf",
+        "PDF (*.pdf)",
     )
     if not path:
         return None
@@ -332,7 +340,7 @@ def save_governors_report(parent: QWidget, services: Services) -> GovernorsRepor
 
 def export_case_list(parent: QWidget, services: Services, flt: CaseFilter, sort: CaseSort) -> None:
     """Save the case list, as filtered and sorted, as CSV."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export case list", "cases.csv", "CSV (*.csv)")
+    path = save_file_name(parent, "case lists", "Export case list", "cases.csv", "CSV (*.csv)")
     if path and _write(parent, path, services.reports.cases_csv(flt, sort).encode("utf-8-sig")):
         services_message = f"Saved the case list to {path}."
         QMessageBox.information(parent, "Case list", services_message)

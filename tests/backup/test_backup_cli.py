@@ -16,6 +16,8 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     made = cli("backup", "--to", str(tmp_path / "backups"), data_dir=data)
     assert made.returncode == 0, made.stderr
+    # The same disk as the casebook: made, with a warning that says why it is unwise.
+    assert "warning: This folder is on the same disk as the casebook" in made.stderr
     archive = Path(made.stdout.strip())
     assert archive.is_file() and archive.parent == tmp_path / "backups"
 

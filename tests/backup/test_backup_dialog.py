@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -58,3 +59,49 @@ def test_restore_asks_first_and_cancel_changes_nothing(
     QTimer.singleShot(0, cancel)
     dialog.restore_selected()
     assert not list(data_dir.glob("before-restore-*"))
+
+
+def _other_disk() -> Path | None:
+    """A writable folder on another file system than the tests' temporary folder, if any."""
+    import tempfile
+
+    for candidate in ("/dev/shm", "/run/shm"):
+        path = Path(candidate)
+        if (
+            path.is_dir()
+            and os.access(path, os.W_OK)
+            and path.stat().st_dev != Path(tempfile.gettempdir()).stat().st_dev
+        ):
+            return path
+    return None
+
+
+def test_a_folder_on_the_casebooks_own_disk_is_warned_about(
+    qtbot,
+    services: Services,
+    tmp_path: Path,
+    data_dir: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    dialog = BackupDialog(services)
+    qtbot.addWidget(dialog)
+    dialog.folder_edit.setText(str(tmp_path / "backups on the same disk"))
+    dialog.refresh()
+    assert not dialog.advice.isHidden()
+    assert "same disk as the casebook" in dialog.advice.text()
+    other = _other_disk()
+    if other is not None:
+        dialog.folder_edit.setText(str(other / f"casebook-test-{os.getpid()}"))
+        dialog.refresh()
+        assert dialog.advice.isHidden()
+        assert services.backups.folder_advice(other) is None
+
+
+def test_suggested_drives_are_never_on_the_casebooks_disk(
+    qtbot,
+    services: Services,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.ui.dialogs.backup import suggested_drives
+
+    for label, folder in suggested_drives(services):
+        assert services.backups.folder_advice(folder) is None
+        assert "free" in label and folder.name == "Casebook backups"

@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -53,6 +52,7 @@ from app.files import save_user_file
 from app.services.audit import AuditCheck, AuditEntry, AuditFilter, AuditService
 from app.services.casebook import Services
 from app.ui.errors import refusals_shown
+from app.ui.file_dialogs import save_file_name
 
 log = logging.getLogger(__name__)
 
@@ -482,8 +482,8 @@ class AuditTrailDialog(QDialog):
     def choose_export(self) -> None:
         """Ask where to save, then export the filtered entries."""
         suggested = f"Audit trail {london_today().isoformat()}.csv"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export the audit trail", suggested, "CSV files (*.csv)"
+        path = save_file_name(
+            self, "audit trail", "Export the audit trail", suggested, "CSV files (*.csv)"
         )
         if path:
             self.export_to(Path(path))

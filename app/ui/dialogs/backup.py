@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QDir, QObject, QRunnable, QStorageInfo, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -28,6 +28,7 @@ from app.domain.dates import format_date_time
 from app.domain.errors import CasebookError
 from app.services.backup import BackupResult, RestoreResult
 from app.services.casebook import Services
+from app.ui.file_dialogs import existing_folder, open_file_name
 from app.ui.widgets import run_while_busy
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,39 @@ class BackupWorker(QRunnable):
             self.signals.failed.emit("The backup could not be made; details are in the log file.")
             return
         self.signals.finished.emit(result)
+
+
+# File systems that are not somewhere to keep a backup.
+_NOT_DRIVES = {"tmpfs", "devtmpfs", "proc", "sysfs", "overlay", "squashfs", "ramfs", "autofs"}
+_NETWORK = {"cifs", "smb3", "smbfs", "nfs", "nfs4"}
+
+
+def suggested_drives(services: Services) -> list[tuple[str, Path]]:
+    """Other drives to back up to (USB and network drives), as (label, folder) pairs.
+
+    Drives on the casebook's own disk are left out: a backup there is lost with it.
+    """
+    found: list[tuple[str, Path]] = []
+    for volume in QStorageInfo.mountedVolumes():
+        if not (volume.isValid() and volume.isReady()) or volume.isReadOnly():
+            continue
+        kind = bytes(volume.fileSystemType().data()).decode("ascii", "replace").lower()
+        root = Path(volume.rootPath())
+        if kind in _NOT_DRIVES or root.parts[1:2] in (("proc",), ("sys",), ("dev",), ("run",)):
+            continue
+        if services.backups.folder_advice(root) is not None:
+            continue
+        name = volume.displayName() or QDir.toNativeSeparators(volume.rootPath())
+        what = "network drive" if kind in _NETWORK else "drive"
+        free = _size(volume.bytesAvailable())
+        shown = QDir.toNativeSeparators(volume.rootPath())
+        label = (
+            f"{name} ({what} {shown}, {free} free)"
+            if name != shown
+            else f"{shown} ({what}, {free} free)"
+        )
+        found.append((label, root / "Casebook backups"))
+    return found
 
 
 def _size(size: int) -> str:
@@ -93,6 +127,24 @@ class BackupDialog(QDialog):
         row.addWidget(self.folder_edit, 1)
         row.addWidget(choose)
 
+        # A backup is safest away from this PC: offer the USB and network drives present.
+        self.drives = QComboBox(self)
+        self.drives.setAccessibleName("Suggested drives for backups")
+        self.drives.addItem("Suggested drives…", None)
+        for label, path in suggested_drives(services):
+            self.drives.addItem(label, str(path))
+        self.drives.setEnabled(self.drives.count() > 1)
+        self.drives.activated.connect(self._use_drive)
+        drive_row = QHBoxLayout()
+        drive_label = QLabel("&Use a drive:", self)
+        drive_label.setBuddy(self.drives)
+        drive_row.addWidget(drive_label)
+        drive_row.addWidget(self.drives, 1)
+        self.advice = QLabel(self)
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet("color: #8a4b00;")
+        self.advice.setAccessibleName("Backup folder warning")
+
         self.status = QLabel(self._last_text(), self)
         self.status.setWordWrap(True)
         self.progress = QProgressBar(self)
@@ -119,6 +171,8 @@ class BackupDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(row)
+        layout.addLayout(drive_row)
+        layout.addWidget(self.advice)
         layout.addWidget(self.status)
         layout.addWidget(self.progress)
         layout.addWidget(QLabel("Backups in this folder (newest first):", self))
@@ -138,13 +192,24 @@ class BackupDialog(QDialog):
         return f"Last good backup: {format_date_time(last[0])}, {last[1]}."
 
     def _choose_folder(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Backup folder", str(self.folder()))
+        chosen = existing_folder(self, "backups", "Backup folder", str(self.folder()))
         if chosen:
             self.folder_edit.setText(chosen)
             self.refresh()
 
+    def _use_drive(self, index: int) -> None:
+        folder = self.drives.itemData(index)
+        if folder:
+            self.folder_edit.setText(folder)
+            self.refresh()
+
     def refresh(self) -> None:
-        """List the backups in the chosen folder."""
+        """List the backups in the chosen folder, warning if it is on the casebook's disk."""
+        advice = self.services.backups.folder_advice(self.folder())
+        if advice is not None and self.drives.count() <= 1:
+            advice += " No USB or network drive is connected at the moment."
+        self.advice.setText(advice or "")
+        self.advice.setVisible(bool(advice))
         backups = self.services.backups.list_backups(self.folder())
         self.table.setRowCount(len(backups))
         for row, backup in enumerate(backups):
@@ -347,9 +412,7 @@ class RestoreDamagedDialog(QDialog):
         self.secret.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
     def browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a backup", self.file.text(), "Casebook backups (*.zip)"
-        )
+        path = open_file_name(self, "backups", "Choose a backup", "Casebook backups (*.zip)")
         if path:
             self.file.setText(path)
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -36,6 +35,7 @@ from app.domain.retention import RULE_PERIODS, RetentionItem, RetentionRules
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.ui.errors import refusals_shown, show_refusal
+from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
 
 COLUMNS = ("Reference", "Title", "Closed", "Review date", "Why", "Legal hold")
@@ -438,8 +438,8 @@ def export_subject_access(parent: QWidget, services: Services, person: Person) -
             if check.clickedButton() is later:
                 return None
     suggested = safe_file_name(f"Subject access - {person.name}.zip")
-    path, _ = QFileDialog.getSaveFileName(
-        parent, "Subject access response", suggested, "Zip files (*.zip)"
+    path = save_file_name(
+        parent, "subject access", "Subject access response", suggested, "Zip files (*.zip)"
     )
     if not path:
         return None

@@ -45,7 +45,6 @@ from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -68,6 +67,7 @@ from app.domain.evidence import EvidenceKind, Exhibit
 from app.domain.sharing import RULES, Recipient, person_audience
 from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
+from app.ui.file_dialogs import open_file_names
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
 
@@ -778,10 +778,10 @@ class EvidenceTab(QWidget):
     # ----- intake -----------------------------------------------------------------------
 
     def choose_files(self) -> None:
-        names, _filter = QFileDialog.getOpenFileNames(
+        names = open_file_names(
             self,
+            "evidence",
             "Add evidence",
-            "",
             "Evidence (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt *.eml *.msg);;All files (*)",
         )
         if names:
