@@ -243,3 +243,47 @@ def test_switching_cases_while_thumbnails_are_made_never_hangs(
         widget.wait_for_work()
         assert widget.current is not None
         widget.close()
+
+
+def test_redaction_boxes_are_drawn_moved_and_resized_with_the_keyboard(
+    qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
+) -> None:
+    pictures = [("names.png", png_bytes(400, 300, "white")), ("other.png", png_bytes(40, 30))]
+    services.evidence.add_bytes(case_id, pictures)
+    signals.data_changed.emit(case_id)
+    tab.strip.setCurrentRow(0)
+    first = tab.current
+    tab.redact_button.setChecked(True)
+    view = tab.picture
+    assert view.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    qtbot.keyClick(view, Qt.Key.Key_Insert)
+    (box,) = view.boxes()
+    assert view.current_box() == box
+    # Right moves the box, not to the next exhibit; Ctrl+Down moves by one pixel.
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert tab.current == first
+    (moved,) = view.boxes()
+    assert moved.x > box.x and moved.y == box.y and moved.width == box.width
+    qtbot.keyClick(view, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    assert view.boxes()[0].y == moved.y + 1
+    # Shift+Right widens it; it never leaves the picture however far it is pushed.
+    qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert view.boxes()[0].width > moved.width
+    for _ in range(200):
+        qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.boxes()[0].x == 0
+    # A second box, Page Up back to the first, Delete removes the chosen one.
+    qtbot.keyClick(view, Qt.Key.Key_N)
+    assert len(view.boxes()) == 2
+    qtbot.keyClick(view, Qt.Key.Key_PageUp)
+    assert view.current_box() == view.boxes()[0]
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    (left,) = view.boxes()
+    assert left.x != 0
+    with qtbot.waitSignal(signals.data_changed, timeout=10_000):
+        tab.save_redacted_button.click()
+    copy = Image.open(io.BytesIO(services.evidence.content(tab.current.id))).convert("RGB")
+    assert copy.getpixel((left.x + left.width // 2, left.y + left.height // 2)) == (0, 0, 0)
+    # After redacting, the arrow keys go back to moving between exhibits.
+    tab.redact_button.setChecked(False)
+    assert all(shortcut.isEnabled() for shortcut in tab._exhibit_keys)

@@ -329,9 +329,12 @@ class EvidenceTab(QWidget):
         redact_row = QHBoxLayout(self.redact_bar)
         redact_row.setContentsMargins(8, 4, 8, 4)
         self.redact_hint = QLabel(
-            "Drag boxes over names, faces or a child's image. The original stays unchanged."
+            "Drag boxes (or press Insert and use the arrow keys) over names, faces or a "
+            "child's image. The original stays unchanged."
         )
+        self.redact_hint.setWordWrap(True)
         self.redact_hint.setStyleSheet("border: none;")
+        self.redact_hint.setToolTip(PictureView.KEYBOARD_HELP)
         # Each copy is redacted for one recipient: what the author may see is not what a
         # person asking for their own data may see.
         self.redact_for = QComboBox()
@@ -465,6 +468,12 @@ class EvidenceTab(QWidget):
             shortcut.setContext(context)
             shortcut.activated.connect(slot)
             self._shortcut_objects.append(shortcut)
+        # While redacting, the arrow keys move the current box, not to another exhibit.
+        self._exhibit_keys = [
+            s
+            for s in self._shortcut_objects
+            if s.key() in (QKeySequence(Qt.Key.Key_Right), QKeySequence(Qt.Key.Key_Left))
+        ]
 
     # ----- case and list ------------------------------------------------------------------
 
@@ -976,6 +985,12 @@ class EvidenceTab(QWidget):
             self._fill_redact_for()
         self.picture.set_redacting(on)
         self.redact_bar.setVisible(on)
+        for shortcut in self._exhibit_keys:
+            shortcut.setEnabled(not on)
+        if on:
+            # Keyboard users draw straight away: Insert adds a box where the picture is shown.
+            self.picture.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.picture.setAccessibleDescription(PictureView.KEYBOARD_HELP)
         self._update_actions()
 
     def _fill_redact_for(self) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
     QImage,
     QImageIOHandler,
     QImageReader,
+    QKeyEvent,
     QMouseEvent,
     QPainter,
     QPen,
@@ -221,6 +222,10 @@ class PictureView(QGraphicsView):
         self._drawing: QGraphicsRectItem | None = None
         self._origin = QPointF()
         self._pending: FullDecode | None = None
+        # The box the keyboard moves and resizes (the last drawn, or chosen with Page Up/Down).
+        self._current: QGraphicsRectItem | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Exhibit picture")
 
     # ----- loading ---------------------------------------------------------------------
 
@@ -418,12 +423,128 @@ class PictureView(QGraphicsView):
         for item in self._boxes:
             self.scene().removeItem(item)
         self._boxes.clear()
+        self._current = None
         self.boxes_changed.emit(0)
 
     def undo_box(self) -> None:
         if self._boxes:
             self.scene().removeItem(self._boxes.pop())
+            self._set_current(self._boxes[-1] if self._boxes else None)
             self.boxes_changed.emit(len(self._boxes))
+
+    # ----- redaction with the keyboard --------------------------------------------------
+    # Insert (or N) adds a box in the middle of what is shown; the arrow keys move the
+    # current box, Shift+arrows resize it (Ctrl for single pixels); Page Up/Down choose
+    # another box; Delete removes it. Tab still leaves the picture.
+
+    KEYBOARD_HELP = (
+        "Keyboard: Insert adds a box, arrows move it, Shift+arrows resize it (Ctrl for fine "
+        "steps), Page Up/Down choose another box, Delete removes it."
+    )
+
+    def _box_pen(self, current: bool) -> QPen:
+        pen = QPen(QColor("#f9ab00" if current else "#d93025"), 3 if current else 0)
+        pen.setCosmetic(True)
+        return pen
+
+    def _set_current(self, item: QGraphicsRectItem | None) -> None:
+        for box in self._boxes:
+            box.setPen(self._box_pen(box is item))
+        self._current = item
+        if item is not None:
+            self.ensureVisible(item)
+
+    def current_box(self) -> Box | None:
+        """The box the keyboard acts on, in the picture's own pixels."""
+        if self._current is None:
+            return None
+        rect = self._current.rect().normalized()
+        return Box(
+            math.floor(rect.x()),
+            math.floor(rect.y()),
+            math.ceil(rect.width()),
+            math.ceil(rect.height()),
+        )
+
+    def add_box_here(self) -> None:
+        """Add a box in the middle of the visible part of the picture (keyboard drawing)."""
+        if not self._redacting or self._item is None:
+            return
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        area = visible.intersected(self._item.boundingRect())
+        if area.isEmpty():
+            area = self._item.boundingRect()
+        width = max(8.0, area.width() * 0.3)
+        height = max(8.0, area.height() * 0.08)
+        centre = area.center()
+        item = QGraphicsRectItem(
+            QRectF(centre.x() - width / 2, centre.y() - height / 2, width, height)
+        )
+        item.setBrush(QBrush(QColor(0, 0, 0)))
+        self.scene().addItem(item)
+        self._boxes.append(item)
+        self._set_current(item)
+        self.boxes_changed.emit(len(self._boxes))
+
+    def _step(self, fine: bool) -> float:
+        # Ten screen pixels, or one picture pixel for fine steps, whatever the zoom.
+        return 1.0 if fine else max(1.0, 10.0 / max(self._zoom, 0.01))
+
+    def nudge_box(self, dx: float, dy: float, *, resize: bool = False) -> None:
+        """Move (or resize) the current box by dx, dy picture pixels, kept on the picture."""
+        if self._current is None or self._item is None:
+            return
+        bounds = self._item.boundingRect()
+        rect = self._current.rect().normalized()
+        if resize:
+            rect.setWidth(min(max(2.0, rect.width() + dx), bounds.right() - rect.left()))
+            rect.setHeight(min(max(2.0, rect.height() + dy), bounds.bottom() - rect.top()))
+        else:
+            x = min(max(rect.left() + dx, bounds.left()), bounds.right() - rect.width())
+            y = min(max(rect.top() + dy, bounds.top()), bounds.bottom() - rect.height())
+            rect.moveTo(x, y)
+        self._current.setRect(rect)
+        self.ensureVisible(self._current)
+        self.boxes_changed.emit(len(self._boxes))
+
+    def remove_current_box(self) -> None:
+        if self._current is None:
+            return
+        index = self._boxes.index(self._current)
+        self.scene().removeItem(self._boxes.pop(index))
+        self._set_current(self._boxes[min(index, len(self._boxes) - 1)] if self._boxes else None)
+        self.boxes_changed.emit(len(self._boxes))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._redacting or self._item is None:
+            super().keyPressEvent(event)
+            return
+        key = event.key()
+        mods = event.modifiers()
+        fine = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        resize = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        arrows = {
+            Qt.Key.Key_Left: (-1, 0),
+            Qt.Key.Key_Right: (1, 0),
+            Qt.Key.Key_Up: (0, -1),
+            Qt.Key.Key_Down: (0, 1),
+        }
+        if key in (Qt.Key.Key_Insert, Qt.Key.Key_N):
+            self.add_box_here()
+        elif key in arrows and self._current is not None:
+            dx, dy = arrows[Qt.Key(key)]
+            step = self._step(fine)
+            self.nudge_box(dx * step, dy * step, resize=resize)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.remove_current_box()
+        elif key in (Qt.Key.Key_PageDown, Qt.Key.Key_PageUp) and self._boxes:
+            index = self._boxes.index(self._current) if self._current in self._boxes else -1
+            index += 1 if key == Qt.Key.Key_PageDown else -1
+            self._set_current(self._boxes[index % len(self._boxes)])
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
 
     def _clamp(self, point: QPointF) -> QPointF:
         assert self._item is not None
@@ -463,6 +584,7 @@ class PictureView(QGraphicsView):
                 self.scene().removeItem(self._drawing)
             else:
                 self._boxes.append(self._drawing)
+                self._set_current(self._drawing)
                 self.boxes_changed.emit(len(self._boxes))
             self._drawing = None
             event.accept()
