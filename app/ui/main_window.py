@@ -274,6 +274,9 @@ class MainWindow(QMainWindow):
         self.users_action = self._action("&Users…", self.manage_users, None, "Users and roles")
         admin_menu.addAction(self.users_action)
         admin_menu.addAction("&Audit trail…", self.show_audit_trail)
+        self.sar_action = admin_menu.addAction(
+            "&Subject access requests…", self.show_subject_access_requests
+        )
         self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -436,6 +439,18 @@ class MainWindow(QMainWindow):
         from app.ui.dialogs.audit_trail import open_audit_trail
 
         open_audit_trail(self, self.services)
+
+    def show_subject_access_requests(self) -> None:
+        from app.ui.dialogs.subject_access import SubjectAccessRequestsDialog
+
+        if not self.services.ctx.may(Permission.SAFEGUARDING):
+            QMessageBox.information(
+                self,
+                "Subject access requests",
+                "Only the head teacher and the safeguarding lead can see subject access requests.",
+            )
+            return
+        SubjectAccessRequestsDialog(self.services, self).exec()
 
     def backup_and_restore(self) -> None:
         from app.ui.dialogs.backup import BackupDialog

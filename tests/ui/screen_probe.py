@@ -45,6 +45,7 @@ def every_window(
         RecoveryKeyDialog,
         SignInDialog,
     )
+    from app.ui.dialogs.subject_access import SubjectAccessRequestsDialog
     from app.ui.dialogs.template_editor import TemplateEditorDialog
     from app.ui.dialogs.users import (
         AddUserDialog,
@@ -84,6 +85,7 @@ def every_window(
     yield "retention_rules", lambda: RetentionRulesDialog(services, window)
     yield "date_of_birth", lambda: DateOfBirthDialog(case.reference, None, window)
     yield "governors_report", lambda: ReportPeriodDialog(today, window)
+    yield "subject_access_requests", lambda: SubjectAccessRequestsDialog(services, window)
 
 
 def measure(out_dir: Path | None) -> dict[str, list[object]]:
