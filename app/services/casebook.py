@@ -377,6 +377,18 @@ def restore_casebook(
         def head_now(database: Path) -> None:
             if with_recovery_key:
                 return
+            if current.head_check:
+                # The keyring proves who is head: only a head's entry holds the safeguarding
+                # key, sealed to their password. The users table is not proof: anyone with
+                # the data key (office staff too) could edit a role there.
+                opened = keys.opened
+                if opened is None or opened.head_key is None:
+                    raise SignInError(
+                        f"{name} is not the head teacher of this casebook, so cannot restore "
+                        "it. Nothing was changed."
+                    )
+                return
+            # A casebook from before the safeguarding key: the role as recorded.
             try:  # the role in the current database; the backup's if that one is damaged
                 role = role_in_backup(paths.database, key, name)
             except SQLITE_DATABASE_ERRORS:

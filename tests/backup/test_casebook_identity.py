@@ -136,3 +136,35 @@ def test_the_window_asks_the_head_teacher_to_confirm_a_restore(  # type: ignore[
     qtbot.waitUntil(lambda: len(said) == 2, timeout=20_000)
     assert "has been restored from" in said[-1]
     assert dialog.result() == QDialog.DialogCode.Accepted
+
+
+def test_an_office_user_who_edits_their_role_in_the_database_still_cannot_restore(
+    services: Services, tmp_path: Path
+) -> None:
+    """The role column is readable and writable with the data key every user holds; the
+    keyring's sealed safeguarding key is what proves a head teacher."""
+    from app.db.engine import connect_encrypted
+    from app.domain.access import Role
+    from app.domain.errors import SignInError
+    from app.security.keyring import user_key
+
+    services.users.create_first_user("head", PASSWORD)
+    services.users.add_user("office", Role.OFFICE, OTHER_PASSWORD)
+    archive = services.backups.backup(tmp_path / "backups").path
+    key = services.data_key
+    assert key is not None
+    services.close()
+    connection = connect_encrypted(services.paths.database, key)
+    try:
+        connection.execute(
+            "UPDATE users SET role = 'head' WHERE name_key = ?", (user_key("office"),)
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    with pytest.raises(SignInError, match="not the head teacher"):
+        restore_casebook(services.paths.root, archive, "office", OTHER_PASSWORD)
+    assert not list(services.paths.root.glob("before-restore-*"))
+    # The head teacher still can.
+    restore_casebook(services.paths.root, archive, "head", PASSWORD)
+    assert list(services.paths.root.glob("before-restore-*"))
