@@ -21,6 +21,7 @@ os.environ.setdefault("CASEBOOK_TESTS_ONLY_CHEAP_KDF", "1")
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services, open_casebook
+from tests.answers import GENERATION
 from tests.postgres_server import PostgresServer, start_postgres
 
 # A Tuesday in term time, late morning (GMT).
@@ -43,6 +44,13 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _forget_unused_dialog_answers() -> Iterator[None]:
+    """After each test, answers still looking for a dialog stop (see tests/answers.py)."""
+    yield
+    GENERATION[0] += 1
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo
 from app.ui.main_window import MainWindow
+from tests.answers import GENERATION
 
 
 @pytest.fixture
@@ -45,10 +46,20 @@ def window(qtbot, demo_services: Services) -> Iterator[MainWindow]:  # type: ign
     win.deleteLater()
 
 
-def answer_next_dialog(action: Callable[[QWidget], None], timeout_ms: int = 50) -> None:
-    """Drive the next modal dialog (message box, input dialog) the way a person would."""
+def answer_next_dialog(
+    action: Callable[[QWidget], None], timeout_ms: int = 50, patience_ms: int = 30_000
+) -> None:
+    """Drive the next modal dialog (message box, input dialog) the way a person would.
 
-    def attempt(remaining: int = 40) -> None:
+    Looks every ``timeout_ms`` for up to ``patience_ms``: on a loaded machine a dialog may
+    open seconds later (behind Argon2 or a worker), and a dialog nobody answers hangs.
+    """
+    tries = max(1, patience_ms // max(1, timeout_ms))
+    generation = GENERATION[0]
+
+    def attempt(remaining: int = tries) -> None:
+        if generation != GENERATION[0]:
+            return  # the test that asked has finished: never answer a later test's dialog
         dialog = QApplication.activeModalWidget()
         if dialog is None:
             if remaining:
