@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date
@@ -51,6 +50,7 @@ from app.domain.subject_access import (
     response_due,
 )
 from app.domain.validation import clean_text
+from app.files import safe_file_name
 from app.services.context import ServiceContext, resources_dir
 from app.services.evidence import EvidenceService
 from app.services.letters import LetterService
@@ -109,11 +109,6 @@ class SubjectAccessExport:
                 if not i.included and i.label.startswith("Exhibit")
             ],
         }
-
-
-def _safe_file_name(name: str) -> str:
-    cleaned = re.sub(r"[^\w.() -]+", "_", name).strip(" ._")
-    return cleaned[:80] or "file"
 
 
 def _details_of(person: Person) -> list[str]:
@@ -283,9 +278,8 @@ class SubjectAccessService:
         register_fonts(resources_dir() / "fonts")
         pdf = render_subject_access(response)
         today = london_today(self.ctx.now())
-        pdf_name = (
-            f"Subject access - {_safe_file_name(response.person_name)} - {today.isoformat()}.pdf"
-        )
+        who = safe_file_name(response.person_name, "person")
+        pdf_name = f"Subject access - {who} - {today.isoformat()}.pdf"
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(pdf_name, pdf)
@@ -479,10 +473,8 @@ class SubjectAccessService:
                     )
                 )
                 continue
-            name = (
-                f"letters/{reference} {letter_date.isoformat()} {_safe_file_name(label)} "
-                f"{letter_id}.pdf"
-            )
+            what = safe_file_name(label, "letter")
+            name = f"letters/{reference} {letter_date.isoformat()} {what} {letter_id}.pdf"
             files[name] = pdf
             sar_letters.append(SarLetter(reference, when, label, hide(subject), name))
         audience = person_audience(person_id)
