@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from app.security.crypto import KEY_BYTES, SealBrokenError, WrongKeyError
+from app.security.crypto import KEY_BYTES, SealBrokenError, WrongKeyError, box_bytes, unbox_bytes
 
 SEALED_PREFIX = "sealed:"
 
@@ -124,6 +124,32 @@ class AuditKey:
         except (InvalidTag, ValueError) as error:
             raise SealBrokenError("the sealed starting key does not open") from error
 
+    def box(self, public: bytes, slot: str) -> dict[str, str]:
+        """This key sealed to an account's public key: for a head teacher appointed while
+        their password was not being set, until their next sign-in wraps it (``wrap``)."""
+        ephemeral, nonce, sealed = box_bytes(public, self._key, _box_label(slot, public))
+        return {
+            "pub": _b64(public),
+            "eph": _b64(ephemeral),
+            "nonce": _b64(nonce),
+            "sealed": _b64(sealed),
+        }
+
+    @classmethod
+    def unbox(cls, private: bytes, public: bytes, slot: str, box: dict[str, str]) -> AuditKey:
+        """The audit key from ``box``; WrongKeyError when it does not open."""
+        try:
+            raw = unbox_bytes(
+                private,
+                _unb64(box["eph"]),
+                _unb64(box["nonce"]),
+                _unb64(box["sealed"]),
+                _box_label(slot, public),
+            )
+            return cls(raw)
+        except (KeyError, ValueError) as error:
+            raise WrongKeyError("the audit key's seal does not open") from error
+
     def wrap(self, unlock: bytes, slot: str) -> dict[str, str]:
         """This key wrapped under a user's unlock key (``unlock_key``)."""
         nonce = os.urandom(12)
@@ -176,3 +202,8 @@ def open_detail(case_key: str, reference: str, stored: str) -> str:
 def is_sealed(detail: str) -> bool:
     """True when an entry's detail is stored sealed under its case's key."""
     return detail.startswith(SEALED_PREFIX)
+
+
+def _box_label(slot: str, public: bytes) -> str:
+    # Bound to the account and the public key it was sealed to.
+    return f"audit key for {slot}\x1f{_b64(public)}"

@@ -371,16 +371,36 @@ def _box_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
     return hkdf.derive(shared)
 
 
-def box_key(public: bytes, key: DataKey, label: str) -> tuple[bytes, bytes, bytes]:
-    """(ephemeral public, nonce, ciphertext): ``key`` sealed to an account's public key."""
+def box_bytes(public: bytes, secret: bytes, label: str) -> tuple[bytes, bytes, bytes]:
+    """(ephemeral public, nonce, ciphertext): ``secret`` sealed to an account's public key."""
     ephemeral = X25519PrivateKey.generate()
     ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = os.urandom(12)
     sealed = AESGCM(_box_key(shared, ephemeral_public, public)).encrypt(
-        nonce, key.raw, label.encode("utf-8")
+        nonce, secret, label.encode("utf-8")
     )
     return ephemeral_public, nonce, sealed
+
+
+def unbox_bytes(
+    private: bytes, ephemeral_public: bytes, nonce: bytes, sealed: bytes, label: str
+) -> bytes:
+    """A secret sealed by ``box_bytes`` to this account; WrongKeyError when it does not open."""
+    try:
+        secret = X25519PrivateKey.from_private_bytes(private)
+        public = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
+        return AESGCM(_box_key(shared, ephemeral_public, public)).decrypt(
+            nonce, sealed, label.encode("utf-8")
+        )
+    except (InvalidTag, ValueError):
+        raise WrongKeyError("the seal does not open") from None
+
+
+def box_key(public: bytes, key: DataKey, label: str) -> tuple[bytes, bytes, bytes]:
+    """(ephemeral public, nonce, ciphertext): ``key`` sealed to an account's public key."""
+    return box_bytes(public, key.raw, label)
 
 
 def unbox_key(
@@ -388,14 +408,8 @@ def unbox_key(
 ) -> SafeguardingKey:
     """The safeguarding key sealed to this account; WrongKeyError when it does not open."""
     try:
-        secret = X25519PrivateKey.from_private_bytes(private)
-        public = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
-        raw = AESGCM(_box_key(shared, ephemeral_public, public)).decrypt(
-            nonce, sealed, label.encode("utf-8")
-        )
-        return SafeguardingKey(raw)
-    except (InvalidTag, ValueError):
+        return SafeguardingKey(unbox_bytes(private, ephemeral_public, nonce, sealed, label))
+    except (WrongKeyError, ValueError):
         raise WrongKeyError("the safeguarding key's seal does not open") from None
 
 

@@ -377,6 +377,24 @@ class Keyring:
         if entry is not None:
             entry.pop("head", None)
 
+    def account_private_key(self, slot: str, kek: bytes) -> tuple[bytes, bytes] | None:
+        """(private, public) key of ``slot`` opened with its password key, if it has a pair."""
+        entry = self.wraps.get(slot)
+        if entry is None or "pub" not in entry:
+            return None
+        try:
+            private = unwrap_bytes(
+                kek, _unb64(entry["priv_nonce"]), _unb64(entry["priv_wrapped"]), slot + _PRIVATE
+            )
+        except (WrongKeyError, KeyError, ValueError, TypeError):
+            return None
+        return private, _unb64(entry["pub"])
+
+    def account_public_key(self, name: str) -> bytes | None:
+        """The public key of ``name``'s account, if it has one."""
+        entry = self.wraps.get(self._slot(name))
+        return _unb64(entry["pub"]) if entry is not None and "pub" in entry else None
+
     def holds_head(self, name: str) -> bool:
         """True when ``name``'s entry carries the safeguarding key."""
         entry = self.wraps.get(self._slot(name))

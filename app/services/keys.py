@@ -203,7 +203,12 @@ class CasebookKeys:
         return keyring is not None and bool(_audit_note(keyring).get("check"))
 
     def open_audit_key(self) -> AuditKey | None:
-        """The audit key from the copy of whoever just signed in (None if they hold none)."""
+        """The audit key from the copy of whoever just signed in (None if they hold none).
+
+        A head teacher appointed since their password was last set holds it sealed to
+        their account's public key (``offer_audit_key``); it is opened and wrapped under
+        their password now, so later sign-ins read it directly.
+        """
         keyring = self.load()
         if keyring is None or self.unlocked is None:
             return None
@@ -211,8 +216,10 @@ class CasebookKeys:
         note = _audit_note(keyring)
         wrap = note.get("wraps", {}).get(slot)
         entry = keyring.wraps.get(slot)
-        if not wrap or entry is None or wrap.get("salt") != entry.get("salt"):
+        if entry is None:
             return None
+        if not wrap or wrap.get("salt") != entry.get("salt"):
+            return self._open_boxed_audit_key(keyring, slot, entry, unlock)
         try:
             audit_key = AuditKey.unwrap(unlock, slot, wrap)
         except WrongKeyError:
@@ -222,6 +229,80 @@ class CasebookKeys:
             log.warning("The copy of the audit key for %s is not the casebook's", slot)
             return None
         return audit_key
+
+    def _open_boxed_audit_key(
+        self, keyring: Keyring, slot: str, entry: dict[str, Any], unlock: bytes
+    ) -> AuditKey | None:
+        note = _audit_note(keyring)
+        box = note.get("boxes", {}).get(slot)
+        opened = self.opened
+        if not box or opened is None or not opened.kek or "head" not in entry:
+            return None
+        pair = keyring.account_private_key(slot, opened.kek)
+        if pair is None or _b64(pair[1]) != box.get("pub"):
+            return None  # sealed to a key pair this account no longer has
+        private, public = pair
+        try:
+            audit_key = AuditKey.unbox(private, public, slot, box)
+        except WrongKeyError:
+            log.warning("The sealed copy of the audit key for %s does not open", slot)
+            return None
+        if audit_key.check_value() != note.get("check"):
+            log.warning("The sealed copy of the audit key for %s is not the casebook's", slot)
+            return None
+
+        def wrap(k: Keyring) -> None:
+            current = k.wraps.get(slot)
+            if current is not None:
+                _set_audit_wrap(k, slot, current, audit_key, unlock)
+
+        self._change(wrap)
+        return audit_key
+
+    def offer_audit_key(self, audit_key: AuditKey) -> list[str]:
+        """Seal the audit key to each head teacher's account that holds no copy of it.
+
+        Called at a head teacher's sign-in (who holds the key): a head appointed by the
+        role screen gets the key without their password being set again. Returns the
+        slots given a sealed copy.
+        """
+        current = self.load()
+        if current is None or audit_key.check_value() != _audit_note(current).get("check"):
+            return []
+
+        def wanting(keyring: Keyring) -> list[tuple[str, bytes]]:
+            note = _audit_note(keyring)
+            wraps = note.get("wraps", {})
+            boxes = note.get("boxes", {})
+            found = []
+            for slot, entry in keyring.wraps.items():
+                if slot == RECOVERY or "head" not in entry or "pub" not in entry:
+                    continue
+                wrap = wraps.get(slot)
+                if wrap and wrap.get("salt") == entry.get("salt"):
+                    continue
+                if boxes.get(slot, {}).get("pub") == entry["pub"]:
+                    continue
+                found.append((slot, _unb64(entry["pub"])))
+            return found
+
+        if not wanting(current):
+            return []  # nothing to give: no write at every sign-in
+        given: list[str] = []
+
+        def give(keyring: Keyring) -> None:
+            note = _audit_note(keyring)
+            if not note:
+                return
+            boxes = dict(note.get("boxes", {}))
+            for slot, public in wanting(keyring):
+                boxes[slot] = audit_key.box(public, slot)
+                given.append(slot)
+            note["boxes"] = boxes
+            keyring.notes[AUDIT_KEY_NOTE] = json.dumps(note, sort_keys=True)
+
+        self._change(give)
+        return given
 
     def start_audit_key(self, audit_key: AuditKey) -> None:
         """Make ``audit_key`` the casebook's (no one holds a copy until ``wrap_account``)."""
@@ -552,6 +633,10 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(str(text).encode("ascii"), validate=True)
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def _digest(slot: str, entry: dict[str, Any]) -> str:
     """A plain checksum of a wrap: tells a damaged wrap from a wrong password."""
     fields = [slot, entry.get("kdf"), entry.get("salt"), entry.get("nonce"), entry.get("wrapped")]
@@ -585,8 +670,11 @@ def _set_audit_wrap(
     if not note:
         return
     wraps = dict(note.get("wraps", {}))
+    boxes = dict(note.get("boxes", {}))
+    sealed = boxes.pop(slot, None)  # a wrapped copy replaces a sealed one; removal removes both
+    note["boxes"] = boxes
     if audit_key is None or entry is None or unlock is None:
-        if wraps.pop(slot, None) is None:
+        if wraps.pop(slot, None) is None and sealed is None:
             return
     else:
         if audit_key.check_value() != note.get("check"):

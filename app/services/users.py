@@ -183,6 +183,8 @@ class UserService:
         """Give the safeguarding key to a new head teacher / DSL, or take it away."""
         if role is Role.HEAD:
             self.keys.grant_head([name])
+            if self.audit is not None and self.audit.audit_key is not None:
+                self.keys.offer_audit_key(self.audit.audit_key)
         else:
             self.keys.revoke_head(name)
 
@@ -243,6 +245,9 @@ class UserService:
         elif not self.keys.audit_key_exists():
             self.audit.audit_key = self.keys.make_audit_key()
             self.audit.checkpoint(new_key=True)
+        if self.audit.audit_key is not None:
+            # Heads appointed since their password was last set get a sealed copy now.
+            self.keys.offer_audit_key(self.audit.audit_key)
 
     def _new_record(self, name: str, role: Role) -> UserRecord:
         record = UserRecord(

@@ -23,6 +23,7 @@ from app.domain.access import Role
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
 from app.security.audit_chain import entry_key_after, entry_mac, next_entry_key
+from app.security.keyring import user_key
 from app.services.audit import ANCHOR_FILE, CHECKPOINT_EVERY, GENESIS, HEAD_FILE, entry_hash
 from app.services.casebook import open_casebook
 from tests.conftest import Clock, folder_key, open_signed_in
@@ -306,6 +307,68 @@ def test_a_head_teacher_added_later_gets_the_audit_key(trail: Trail) -> None:
             assert services.audit.verify().ok
         finally:
             services.close()
+
+
+def test_a_head_appointed_without_a_new_password_gets_the_audit_key_at_sign_in(
+    trail: Trail,
+) -> None:
+    """Made head by the role screen, keeping their own password: the audit key is sealed
+    to their account's public key, opened at their next sign-in and wrapped under their
+    password from then on. Made office staff again, they lose every copy."""
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        services.users.set_role(OFFICE, Role.HEAD)
+    finally:
+        services.close()
+    for _ in range(2):  # the first sign-in opens the sealed copy; the second, the wrap
+        services = open_signed_in(trail.data_dir, OFFICE, OFFICE_PASSWORD, clock=trail.clock)
+        try:
+            assert services.audit.audit_key is not None
+            assert services.audit.verify().ok
+            note = json.loads(services.keys.load().notes["audit_key"])  # type: ignore[union-attr]
+            assert user_key(OFFICE) in note["wraps"]
+            assert user_key(OFFICE) not in note.get("boxes", {})
+        finally:
+            services.close()
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        services.users.set_role(OFFICE, Role.OFFICE)
+    finally:
+        services.close()
+    services = open_signed_in(trail.data_dir, OFFICE, OFFICE_PASSWORD, clock=trail.clock)
+    try:
+        assert services.audit.audit_key is None
+        note = json.loads(services.keys.load().notes["audit_key"])  # type: ignore[union-attr]
+        assert user_key(OFFICE) not in note["wraps"]
+        assert user_key(OFFICE) not in note.get("boxes", {})
+    finally:
+        services.close()
+
+
+def test_a_sealed_copy_of_the_audit_key_for_someone_else_does_not_open(trail: Trail) -> None:
+    """A copy sealed to one account, moved to another's slot in the key file (with that
+    account's public key written over it), opens for nobody: the seal is bound to the
+    account and the public key it was made for."""
+    services = open_signed_in(trail.data_dir, HEAD, HEAD_PASSWORD, clock=trail.clock)
+    try:
+        services.users.add_user("Mr Deputy", Role.OFFICE, "copper-lantern-meadow-9")
+        services.users.set_role("Mr Deputy", Role.HEAD)
+        services.users.set_role(OFFICE, Role.HEAD)
+    finally:
+        services.close()
+    keyring_path = trail.data_dir / "casebook.keys"
+    document = json.loads(keyring_path.read_bytes())
+    note = json.loads(document["notes"]["audit_key"])
+    theirs = note["boxes"].pop(user_key("Mr Deputy"))
+    theirs["pub"] = note["boxes"][user_key(OFFICE)]["pub"]
+    note["boxes"][user_key(OFFICE)] = theirs
+    document["notes"]["audit_key"] = json.dumps(note, sort_keys=True)
+    keyring_path.write_text(json.dumps(document), encoding="utf-8")
+    services = open_signed_in(trail.data_dir, OFFICE, OFFICE_PASSWORD, clock=trail.clock)
+    try:
+        assert services.audit.audit_key is None
+    finally:
+        services.close()
 
 
 def _as_before_sealing(data_dir: Path, clock: Clock) -> None:
