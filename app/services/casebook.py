@@ -67,6 +67,7 @@ from app.services.legacy import (
 from app.services.letters import LetterService
 from app.services.mail import MailService
 from app.services.people import PersonService
+from app.services.reminders import ReminderService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
 from app.services.sealed_files import reseal_files
@@ -98,6 +99,7 @@ class Services:
     subject_access: SubjectAccessService
     keys: CasebookKeys
     mail: MailService
+    reminders: ReminderService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -261,6 +263,7 @@ def open_casebook(
     workflow = WorkflowService(ctx, evidence)
     retention = RetentionService(ctx, blobs, evidence, letters)
     people = PersonService(ctx)
+    mail = MailService(ctx, blobs, letters, people, holder.get)
     services = Services(
         ctx=ctx,
         paths=paths,
@@ -279,7 +282,8 @@ def open_casebook(
         retention=retention,
         subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
-        mail=MailService(ctx, blobs, letters, people, holder.get),
+        mail=mail,
+        reminders=ReminderService(ctx, mail),
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

@@ -391,18 +391,31 @@ class MailService:
             ) from None
         return Delivery(reply, self.ctx.now())
 
+    def require_configured(self) -> MailSettings:
+        """The settings, when a server, a user and a readable password are saved."""
+        settings = self._configured()
+        self._password()
+        return settings
+
+    def send_text(self, to: str, subject: str, body: str) -> Delivery:
+        """Send a short plain-text message from the school's mailbox (tests, reminders)."""
+        settings = self._configured()
+        message = self._message(settings, [to], [], self.letters.profile.get().name)
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(domain=_domain(settings))
+        message.set_content(body)
+        return self.send_message(settings, [to], message)
+
     def test(self, to: str) -> Delivery:
         """Send a short test message, to check the settings."""
         address = check_address(to, "test address")
-        settings = self._configured()
         school = self.letters.profile.get().name or "the school"
-        message = self._message(settings, [address], [], school)
-        message["Subject"] = "Test message from Conduct Casebook"
-        message.set_content(
+        delivery = self.send_text(
+            address,
+            "Test message from Conduct Casebook",
             f"This is a test message from the Conduct Casebook of {school}.\n\n"
-            "It shows that letters can be sent from this mailbox. No reply is needed.\n"
+            "It shows that letters can be sent from this mailbox. No reply is needed.\n",
         )
-        delivery = self.send_message(settings, [address], message)
         self.ctx.audit("mail test", "", f"to {address}")
         return delivery
 
@@ -511,9 +524,8 @@ class MailService:
             )
         settings = self._configured()
         password = self._password()  # refuses before anything is recorded
-        sender_domain = settings.sender.rpartition("@")[2] or "casebook.invalid"
         message_id = (
-            previous.message_id if previous is not None else make_msgid(domain=sender_domain)
+            previous.message_id if previous is not None else make_msgid(domain=_domain(settings))
         )
         school = self.letters.profile.get().name
         message = self._message(
@@ -596,6 +608,10 @@ class MailService:
         if hashlib.sha256(data).hexdigest() != found.eml_sha256:
             raise NotFoundError("The stored copy of the email is damaged.")
         return data
+
+
+def _domain(settings: MailSettings) -> str:
+    return settings.sender.rpartition("@")[2] or "casebook.invalid"
 
 
 def _london_day(email: LetterEmail) -> date:
