@@ -39,6 +39,7 @@ class Digest:
     subject: str
     body: str
     items: int
+    sensitive: bool = False  # it lists safeguarding cases' references
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,16 @@ class ReminderService:
             ]
             if not shown:
                 return []
-            return [Digest(address, "chosen", *digest(shown, today, school), len(shown))]
-        found = [
-            Digest(settings.reminder_address, "head", *digest(items, today, school), len(items))
-        ]
+            sensitive = any(i.safeguarding for i in shown)
+            return [Digest(address, "chosen", *digest(shown, today, school), len(shown), sensitive)]
+        sensitive = any(i.safeguarding for i in items)
+        head = settings.reminder_address
+        found = [Digest(head, "head", *digest(items, today, school), len(items), sensitive)]
         safeguarding = [i for i in items if i.safeguarding]
         dsl = settings.dsl_address
         if safeguarding and dsl and dsl.casefold() != settings.reminder_address.casefold():
             found.append(
-                Digest(dsl, "dsl", *digest(safeguarding, today, school), len(safeguarding))
+                Digest(dsl, "dsl", *digest(safeguarding, today, school), len(safeguarding), True)
             )
         return found
 
