@@ -101,6 +101,9 @@ def register(commands: Any, _case_commands: Any) -> None:
         "--dry-run", action="store_true", help="show what would be sent; send nothing"
     )
     remind.add_argument(
+        "--user", metavar="NAME", help="the account to sign in as (else CASEBOOK_USER)"
+    )
+    remind.add_argument(
         "--password-file",
         metavar="FILE",
         help="sign in with the password on the first line of this file (readable only by "
@@ -293,18 +296,21 @@ def _read_password_file(path: str) -> str:
 
 @command("remind", read_only=True, signs_in_itself=True)
 def _cmd_remind(services: Services, args: argparse.Namespace) -> int:
-    from app.cli import ENV_USER, sign_in
+    from app.cli import ENV_PASSWORD, ENV_USER, read_secret
 
+    if not services.users.has_users():
+        raise SignInError("This casebook has no users yet; set it up first with 'casebook init'.")
+    name = (
+        (args.user or "").strip()
+        or os.environ.get(ENV_USER, "").strip()
+        or services.users.only_user_name()
+        or "head"
+    )
     if args.password_file:
         password = _read_password_file(args.password_file)
-        if not services.users.has_users():
-            raise SignInError(
-                "This casebook has no users yet; set it up first with 'casebook init'."
-            )
-        name = os.environ.get(ENV_USER, "").strip() or services.users.only_user_name() or "head"
-        services.users.sign_in(name, password)
     else:
-        sign_in(services)
+        password = read_secret(ENV_PASSWORD, f"Password for {name}: ")
+    services.users.sign_in(name, password)
     run = services.reminders.run(args.to, dry_run=args.dry_run)
     _report_reminders(services, run)
     return EXIT_OK

@@ -158,22 +158,24 @@ def test_remind_from_a_scheduled_task(
     secret = tmp_path / "reminders.pw"
     secret.write_text(ROBOT_PASSWORD + "\n")
     secret.chmod(0o644)
-    robot = {"CASEBOOK_USER": ROBOT, "CASEBOOK_PASSWORD": ""}
-    loose = _run(casebook, "remind", "--password-file", str(secret), **robot)
+    robot = {"CASEBOOK_USER": "", "CASEBOOK_PASSWORD": ""}
+    loose = _run(casebook, "remind", "--user", ROBOT, "--password-file", str(secret), **robot)
     assert loose.returncode == 1 and "chmod 600" in loose.stderr
     secret.chmod(0o600)
     # Cases were opened just now: nothing is overdue yet, but the first actions are due today.
-    dry = _run(casebook, "remind", "--dry-run", "--password-file", str(secret), **robot)
+    dry = _run(
+        casebook, "remind", "--dry-run", "--user", ROBOT, "--password-file", str(secret), **robot
+    )
     assert dry.returncode == 0, dry.stderr
     assert "Dry run: nothing was sent." in dry.stdout
     assert "SM-2026-0002" not in dry.stdout  # a safeguarding case, not for this account's eyes
     assert "Zoë" not in dry.stdout
     assert smtp_server.received == []
-    done = _run(casebook, "remind", "--password-file", str(secret), **robot)
+    done = _run(casebook, "remind", "--user", ROBOT, "--password-file", str(secret), **robot)
     assert done.returncode == 0, done.stderr
     assert "Sent today's reminders to head@school.example." in done.stdout
     heads = [r for r in smtp_server.received if r.recipients == ["head@school.example"]]
     assert heads and "SM-2026-0002" in heads[0].parsed().get_content()
-    twice = _run(casebook, "remind", "--password-file", str(secret), **robot)
+    twice = _run(casebook, "remind", "--user", ROBOT, "--password-file", str(secret), **robot)
     assert twice.returncode == 0 and "already sent" in twice.stdout
     assert len(smtp_server.received) == len(done.stdout.splitlines())
