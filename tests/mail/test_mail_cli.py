@@ -179,3 +179,23 @@ def test_remind_from_a_scheduled_task(
     twice = _run(casebook, "remind", "--user", ROBOT, "--password-file", str(secret), **robot)
     assert twice.returncode == 0 and "already sent" in twice.stdout
     assert len(smtp_server.received) == len(done.stdout.splitlines())
+
+
+def test_remind_runs_while_the_window_has_the_casebook_open(
+    casebook: Path, smtp_server: MailServer, tmp_path: Path
+) -> None:
+    from app.config import DataDirLock
+    from tests.conftest import open_signed_in
+
+    _set_up_mail(casebook, smtp_server)
+    secret = tmp_path / "reminders.pw"
+    secret.write_text(ROBOT_PASSWORD)
+    secret.chmod(0o600)
+    with DataDirLock(casebook / "casebook.lock"):
+        window = open_signed_in(casebook, HEAD, HEAD_PASSWORD)
+        try:
+            done = _run(casebook, "remind", "--user", ROBOT, "--password-file", str(secret))
+        finally:
+            window.close()
+    assert done.returncode == 0, done.stderr
+    assert "Sent today's reminders" in done.stdout
