@@ -29,10 +29,11 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr, make_msgid
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.db.models import LetterEmailRecord, LetterRecord, SettingRecord
-from app.db.sealing import case_is_sealed
+from app.db.sealing import Sealed, case_is_sealed
 from app.domain.access import Permission
 from app.domain.dates import format_date_time, format_long_date, london_today
 from app.domain.errors import NotFoundError, ValidationError
@@ -547,25 +548,57 @@ class MailService:
         stored = self.blobs.put_bytes(eml, sealed=sealed)
         now = self.ctx.now()
         # Recorded before the server is contacted: if the program stops while sending, the
-        # next attempt knows this one may have gone.
-        with self.ctx.sessions.begin() as session:
-            record = session.scalar(
-                select(LetterEmailRecord).where(LetterEmailRecord.letter_id == letter_id)
-            )
-            if record is None:
-                record = LetterEmailRecord(
-                    letter_id=letter_id, case_id=letter.case_id, message_id=message_id, attempts=0
-                )
-                session.add(record)
-            record.state = PENDING
-            record.to_address = outgoing.to_address
-            record.cc_address = outgoing.cc_address
-            record.eml_sha256 = stored.sha256
-            record.eml_size = stored.size
-            record.attempts = (record.attempts or 0) + 1
-            record.last_attempt_at = now
-            record.last_attempt_by = self.ctx.actor
-            record.last_error = ""
+        # next attempt knows this one may have gone. Claimed with a compare-and-set on the
+        # attempt count, so two copies of the program cannot both send it.
+        seen = previous.attempts if previous is not None else 0
+        busy = ValidationError(
+            "This letter is being sent from another window or command at this moment; "
+            "nothing more was sent. Look again in a minute."
+        )
+        values = {
+            "state": PENDING,
+            "to_address": outgoing.to_address,
+            "cc_address": outgoing.cc_address,
+            "eml_sha256": stored.sha256,
+            "eml_size": stored.size,
+            "attempts": seen + 1,
+            "last_attempt_at": now,
+            "last_attempt_by": self.ctx.actor,
+            "last_error": "",
+        }
+        try:
+            with self.ctx.sessions.begin() as session:
+                if previous is None:
+                    session.add(
+                        LetterEmailRecord(
+                            letter_id=letter_id,
+                            case_id=letter.case_id,
+                            message_id=message_id,
+                            **values,
+                        )
+                    )
+                    session.flush()
+                else:
+                    # The claim: only one writer moves the attempt count on from ``seen``.
+                    # (A Core UPDATE skips the ORM's sealing hook, so the case's rule is
+                    # applied to the sealed columns here.)
+                    for name in ("to_address", "cc_address"):
+                        if sealed and values[name]:
+                            values[name] = Sealed(str(values[name]))
+                    claimed = session.execute(
+                        update(LetterEmailRecord)
+                        .where(
+                            LetterEmailRecord.letter_id == letter_id,
+                            LetterEmailRecord.attempts == seen,
+                            LetterEmailRecord.state != SENT,
+                        )
+                        .values(**values)
+                        .execution_options(synchronize_session=False)
+                    )
+                    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                        raise busy
+        except IntegrityError:
+            raise busy from None
         recipients = [outgoing.to_address] + ([outgoing.cc_address] if outgoing.cc_address else [])
         try:
             reply = deliver(settings, password, settings.sender, recipients, eml, self.timeout)

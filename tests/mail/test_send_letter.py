@@ -8,17 +8,16 @@ prepared and say what happened in one sentence.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from email import message_from_bytes, policy
 
 import pytest
+from sqlalchemy import text
 
 from app.domain.categories import Category
 from app.domain.errors import ValidationError
 from app.domain.letters import SendMethod
 from app.domain.mail import CoveringMessage, MailError, MailSecurity, MailUncertain
 from app.services.casebook import Services
-from tests.conftest import connect_database
 from tests.mail.conftest import PARENT_EMAIL, issue_letter, mail_settings
 from tests.mail.smtp_server import PASSWORD, USER, MailServer, SilentServer, closed_port
 
@@ -72,11 +71,9 @@ def test_sending_again_sends_nothing_twice(mail_ready: Services, smtp_server: Ma
 
 
 def test_the_password_is_sealed_not_stored_in_clear(mail_ready: Services) -> None:
-    connection = connect_database(mail_ready)
-    try:
-        rows = connection.execute("SELECT key, value FROM settings").fetchall()
-    finally:
-        connection.close()
+    # Read as the database holds it (SQLite opened with the data key, or the PostgreSQL server).
+    with mail_ready.engine.connect() as connection:
+        rows = connection.execute(text("SELECT key, value FROM settings")).all()
     assert not any(PASSWORD in str(value) for _key, value in rows)
     assert mail_ready.mail.settings().has_password
 
@@ -279,15 +276,15 @@ def test_safeguarding_message_is_sealed_with_its_case(
     mail_ready: Services, smtp_server: MailServer
 ) -> None:
     ready = issue_letter(mail_ready, categories=frozenset({Category.SAFEGUARDING}))
-    sent = mail_ready.mail.send_letter(ready.letter_id)
+    smtp_server.handler.refuse.add(PARENT_EMAIL)
+    with pytest.raises(MailError):
+        mail_ready.mail.send_letter(ready.letter_id)
+    smtp_server.handler.refuse.clear()
+    sent = mail_ready.mail.send_letter(ready.letter_id)  # the second attempt updates the row
+    assert sent.attempts == 2 and sent.to_address == PARENT_EMAIL
     assert mail_ready.evidence.store.has_copy(sent.eml_sha256, sealed=True)
-    connection = connect_database(mail_ready)
-    try:
-        (to_address,) = connection.execute("SELECT to_address FROM letter_emails").fetchone()
-    except sqlite3.Error:
-        raise
-    finally:
-        connection.close()
+    with mail_ready.engine.connect() as connection:
+        to_address = connection.execute(text("SELECT to_address FROM letter_emails")).scalar()
     assert PARENT_EMAIL not in to_address
 
 
