@@ -307,3 +307,41 @@ def test_bad_settings_are_refused(school: Services) -> None:
             school.mail.save_settings(settings, PASSWORD)
         assert words in refused.value.message
     assert not school.mail.settings().configured
+
+
+def test_accepted_but_not_yet_marked_is_finished_without_sending(
+    mail_ready: Services, smtp_server: MailServer
+) -> None:
+    """The program stopped after the server took the letter and before the letter was
+    marked sent: the next Send finishes the record and sends nothing."""
+    ready = issue_letter(mail_ready)
+    mail_ready.mail.send_letter(ready.letter_id)
+    with mail_ready.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE letters SET sent_on = NULL, sent_method = NULL, sent_by = NULL, "
+                "sent_recorded_at = NULL WHERE id = :id"
+            ),
+            {"id": ready.letter_id},
+        )
+    assert not mail_ready.letters.get_letter(ready.letter_id).is_sent
+    again = mail_ready.mail.send_letter(ready.letter_id)
+    assert again.state == "sent"
+    assert len(smtp_server.received) == 1
+    assert mail_ready.letters.get_letter(ready.letter_id).sent_method is SendMethod.EMAIL
+
+
+def test_the_stored_message_outlives_the_tidy_up_and_goes_with_its_case(
+    mail_ready: Services, smtp_server: MailServer
+) -> None:
+    from app.domain.status import CaseStatus
+
+    ready = issue_letter(mail_ready)
+    sent = mail_ready.mail.send_letter(ready.letter_id)
+    mail_ready.sweep_blobs()
+    assert mail_ready.mail.sent_message(ready.letter_id) == smtp_server.received[0].content
+    mail_ready.cases.change_status(ready.case_id, CaseStatus.RESOLVED)
+    mail_ready.retention.delete_case(ready.case_id, "Retention period over")
+    assert not mail_ready.evidence.store.exists(sent.eml_sha256)
+    with mail_ready.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM letter_emails")).scalar() == 0
