@@ -75,6 +75,7 @@ BOTH_DATABASES = {
     "test_services_people",
     "test_services_demo",
     "test_letters",
+    "test_send_letter",
 }
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import mail as mail_commands
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_security(commands)
     _register_backups(commands)
     _register_retention(commands, case_commands)
+    mail_commands.register(commands, case_commands)
     return parser
 
 
@@ -475,13 +477,14 @@ def _register_letters(commands: Any) -> None:
         help="kind of letter: " + ", ".join(k.value for k in LetterKind),
     )
     letter.add_argument("--to", metavar="PERSON", help="recipient's name (else the usual one)")
-    letter.add_argument("--out", required=True, metavar="FILE.pdf")
+    letter.add_argument("--out", metavar="FILE.pdf", help="required unless --email")
     letter.add_argument("--docx", metavar="FILE.docx", help="also save an editable Word copy")
     letter.add_argument(
         "--method",
         type=_typed(parse_send_method),
-        default=SendMethod.POST,
-        help="how it is sent: " + ", ".join(m.value for m in SendMethod),
+        default=None,
+        help="how it is sent: " + ", ".join(m.value for m in SendMethod) + " (default: post, "
+        "or email with --email)",
     )
     letter.add_argument(
         "--procedure",
@@ -517,24 +520,36 @@ def _check_writable(path: str | None) -> None:
 
 @command("letter")
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
+    from app.domain.letters import SendMethod
+
     # Everything is checked and rendered before anything is recorded.
+    if not args.out and not args.email:
+        sys.stderr.write("casebook: the following arguments are required: --out\n")
+        return EXIT_USAGE
     _check_writable(args.out)
     _check_writable(args.docx)
     case = services.cases.find_case(args.reference)
     person_id = services.letters.find_recipient(case.id, args.to).id if args.to else None
-    prepared = services.letters.prepare(case.id, args.kind, person_id, args.method, args.procedure)
+    # Unless told otherwise, a letter sent with --email is recorded as going by email.
+    method = args.method or (SendMethod.EMAIL if args.email else SendMethod.POST)
+    prepared = services.letters.prepare(case.id, args.kind, person_id, method, args.procedure)
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
+    if args.email:
+        mail_commands.check_ready_to_email(services, prepared.recipient, args.cc_office)
     issued = services.letters.issue(
-        case.id, args.kind, person_id, args.method, args.procedure, prepared=prepared
+        case.id, args.kind, person_id, method, args.procedure, prepared=prepared
     )
-    _write_output(args.out, services.letters.letter_pdf(issued.id))
+    if args.out:
+        _write_output(args.out, services.letters.letter_pdf(issued.id))
     if args.docx:
         _write_output(args.docx, services.letters.letter_docx(issued.id))
+    saved = f"; saved {args.out}" if args.out else ""
     sys.stdout.write(
-        f"{issued.label} to {issued.recipient_name} recorded on {case.reference}; "
-        f"saved {args.out}\n"
+        f"{issued.label} to {issued.recipient_name} recorded on {case.reference}{saved}\n"
     )
+    if args.email:
+        return mail_commands.email_issued_letter(services, issued.id, args)
     return EXIT_OK
 
 

@@ -202,6 +202,37 @@ class LetterRecord(Base):
     sent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class LetterEmailRecord(Base):
+    """A letter sent (or being sent) by email: written before the server is contacted.
+
+    ``state`` is "pending" while an attempt is under way, or when one was interrupted
+    before the server answered (it may have been delivered); "failed" when the server
+    definitely did not take it; "sent" once it accepted it. The Message-ID is made once
+    and kept, so a second attempt is the same message.
+    """
+
+    __tablename__ = "letter_emails"
+    __table_args__ = (Index("ix_letter_emails_case_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_id: Mapped[int] = mapped_column(
+        ForeignKey("letters.id", ondelete="CASCADE"), unique=True
+    )
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    state: Mapped[str] = mapped_column(String(10))
+    to_address: Mapped[str] = mapped_column(SealedText("letter_emails.to_address"))
+    cc_address: Mapped[str] = mapped_column(SealedText("letter_emails.cc_address"), default="")
+    eml_sha256: Mapped[str] = mapped_column(String(64))
+    eml_size: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_attempt_by: Mapped[str] = mapped_column(String(200))
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    server_reply: Mapped[str] = mapped_column(SealedText("letter_emails.server_reply"), default="")
+
+
 # ----- Evidence (issue 4) ---------------------------------------------------------------
 
 

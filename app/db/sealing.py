@@ -218,6 +218,7 @@ def reseal_case(session: Session, case_id: int) -> int:
         CaseStepRecord,
         EventRecord,
         EvidenceRecord,
+        LetterEmailRecord,
         LetterRecord,
         PersonRecord,
     )
@@ -227,7 +228,14 @@ def reseal_case(session: Session, case_id: int) -> int:
         return 0
     sealed = is_safeguarding(case.categories)
     changed = int(apply_seal(case, sealed))
-    for model in (EventRecord, EvidenceRecord, LetterRecord, CaseActionRecord, CaseStepRecord):
+    for model in (
+        EventRecord,
+        EvidenceRecord,
+        LetterRecord,
+        LetterEmailRecord,
+        CaseActionRecord,
+        CaseStepRecord,
+    ):
         rows: Iterable[object] = session.scalars(select(model).where(model.case_id == case_id))
         changed += sum(apply_seal(row, sealed) for row in rows)
     people = session.scalars(

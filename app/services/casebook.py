@@ -65,7 +65,9 @@ from app.services.legacy import (
     plain_tables,
 )
 from app.services.letters import LetterService
+from app.services.mail import MailService
 from app.services.people import PersonService
+from app.services.reminders import ReminderService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
 from app.services.sealed_files import reseal_files
@@ -96,6 +98,8 @@ class Services:
     retention: RetentionService
     subject_access: SubjectAccessService
     keys: CasebookKeys
+    mail: MailService
+    reminders: ReminderService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -258,12 +262,14 @@ def open_casebook(
     letters = LetterService(ctx, blobs, cases)
     workflow = WorkflowService(ctx, evidence)
     retention = RetentionService(ctx, blobs, evidence, letters)
+    people = PersonService(ctx)
+    mail = MailService(ctx, blobs, letters, people, holder.get)
     services = Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
         cases=cases,
-        people=PersonService(ctx),
+        people=people,
         evidence=evidence,
         letters=letters,
         workflow=workflow,
@@ -276,6 +282,8 @@ def open_casebook(
         retention=retention,
         subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
+        mail=mail,
+        reminders=ReminderService(ctx, mail),
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

@@ -15,7 +15,13 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import CaseRecord, LetterRecord, LetterTemplateRecord, SettingRecord
+from app.db.models import (
+    CaseRecord,
+    LetterEmailRecord,
+    LetterRecord,
+    LetterTemplateRecord,
+    SettingRecord,
+)
 from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category
@@ -861,6 +867,8 @@ class LetterService:
         """Every blob letters and the school profile refer to (for the start-up sweep)."""
         with self.ctx.sessions() as session:
             found = set(session.scalars(select(LetterRecord.pdf_sha256)).all())
+            # The messages as sent by email (services/mail.py) are kept with their letters.
+            found |= set(session.scalars(select(LetterEmailRecord.eml_sha256)).all())
         profile = self.profile.get()
         found |= {sha for sha in (profile.logo_sha256, profile.signature_sha256) if sha}
         return found

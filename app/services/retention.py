@@ -25,6 +25,7 @@ from app.db.models import (
     EventRecord,
     EvidenceRecord,
     LegalHoldRecord,
+    LetterEmailRecord,
     LetterRecord,
     PersonRecord,
     SettingRecord,
@@ -272,6 +273,11 @@ class RetentionService:
                     select(LetterRecord.pdf_sha256).where(LetterRecord.case_id == case_id)
                 ).all()
             )
+            hashes |= set(
+                session.scalars(
+                    select(LetterEmailRecord.eml_sha256).where(LetterEmailRecord.case_id == case_id)
+                ).all()
+            )
             person_ids = set(
                 session.scalars(
                     select(CasePersonRecord.person_id).where(CasePersonRecord.case_id == case_id)
@@ -285,6 +291,7 @@ class RetentionService:
             )
             for model in (
                 EvidenceRecord,
+                LetterEmailRecord,
                 LetterRecord,
                 CaseActionRecord,
                 CaseStepRecord,
@@ -384,6 +391,7 @@ class RetentionService:
             total = 0
             for model in (
                 EvidenceRecord,
+                LetterEmailRecord,
                 LetterRecord,
                 CaseActionRecord,
                 CaseStepRecord,

@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from sqlalchemy import select
 
-from app.db.models import CaseRecord, EvidenceRecord, LetterRecord
+from app.db.models import CaseRecord, EvidenceRecord, LetterEmailRecord, LetterRecord
 from app.db.sealing import is_safeguarding
 from app.domain.categories import Category
 from app.evidence.blobstore import BlobDamagedError, BlobStorage
@@ -28,7 +28,11 @@ log = logging.getLogger(__name__)
 def _holders(ctx: ServiceContext, case_id: int | None) -> dict[str, list[str]]:
     """The categories of every case holding each file of ``case_id`` (or of any
     safeguarding case), by the file's hash."""
-    sources = ((EvidenceRecord, EvidenceRecord.sha256), (LetterRecord, LetterRecord.pdf_sha256))
+    sources = (
+        (EvidenceRecord, EvidenceRecord.sha256),
+        (LetterRecord, LetterRecord.pdf_sha256),
+        (LetterEmailRecord, LetterEmailRecord.eml_sha256),
+    )
     with ctx.sessions() as session:
         wanted: set[str] = set()
         for model, column in sources:

@@ -210,6 +210,12 @@ class MainWindow(QMainWindow):
             None,
             "The school's name, address, head teacher and procedures used in letters",
         )
+        self.mail_action = self._action(
+            "&Email settings…",
+            self.edit_mail_settings,
+            None,
+            "The school's outgoing mail server, the covering message and daily reminders",
+        )
         self.templates_action = self._action(
             "Letter &templates…",
             self.edit_templates,
@@ -249,6 +255,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.guidance_action)
         file_menu.addSeparator()
         file_menu.addAction(self.profile_action)
+        file_menu.addAction(self.mail_action)
         file_menu.addAction(self.templates_action)
         file_menu.addSeparator()
         # Every user may change their own password, not only the head teacher.
@@ -428,6 +435,11 @@ class MainWindow(QMainWindow):
 
     def edit_school_profile(self) -> None:
         SchoolProfileDialog(self.services, self.signals, self).exec()
+
+    def edit_mail_settings(self) -> None:
+        from app.ui.dialogs.mail_settings import MailSettingsDialog
+
+        MailSettingsDialog(self.services, self).exec()
 
     def _remind_about_backup(self) -> None:
         # A reminder, not a question: it must never stand between the user and their work.

@@ -59,6 +59,8 @@ class LettersTab(QWidget):
         self.print_button = QPushButton("P&rint…")
         self.save_button = QPushButton("Save as &PDF…")
         self.docx_button = QPushButton("E&xport .docx…")
+        self.email_button = QPushButton("Send by e&mail…")
+        self.email_button.clicked.connect(self.email_selected)
         self.issue_button.clicked.connect(self.issue_letter)
         self.print_button.clicked.connect(self.print_selected)
         self.save_button.clicked.connect(self.save_selected_pdf)
@@ -67,7 +69,7 @@ class LettersTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.issue_button)
         buttons.addStretch(1)
-        for button in (self.print_button, self.save_button, self.docx_button):
+        for button in (self.email_button, self.print_button, self.save_button, self.docx_button):
             buttons.addWidget(button)
 
         self.preview = PdfPreview()
@@ -143,6 +145,7 @@ class LettersTab(QWidget):
         letter = self.selected_letter()
         for button in (self.print_button, self.save_button, self.docx_button):
             button.setEnabled(letter is not None)
+        self.email_button.setEnabled(letter is not None and not letter.is_sent)
         if letter is None:
             self.preview.set_pdf(b"")
             return
@@ -161,6 +164,15 @@ class LettersTab(QWidget):
         if dialog.exec() == IssueLetterDialog.DialogCode.Accepted:
             self.signals.data_changed.emit(self.case_id)
             self.signals.status_message.emit("Letter issued and recorded on the case.")
+
+    def email_selected(self) -> None:
+        """Send the selected letter from the school's mailbox (app/ui/dialogs/send_letter.py)."""
+        from app.ui.dialogs.send_letter import send_letter_by_email
+
+        letter = self.selected_letter()
+        if letter is not None and send_letter_by_email(self.services, letter.id, self):
+            self.signals.data_changed.emit(letter.case_id)
+            self.signals.status_message.emit("Letter sent by email and recorded as sent.")
 
     def print_selected(self) -> None:
         letter = self.selected_letter()
