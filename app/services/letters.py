@@ -576,6 +576,9 @@ class LetterService:
                     f"{recipient.name} has no postal address on record; add it to their "
                     "details, or send the letter by hand or by email."
                 )
+            if strict and address:
+                # A printed address must show whole in the envelope window.
+                self._pdf().check_address(recipient.name, address, Branding(profile))
         proc = procedure or Procedure.COMPLAINTS
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
