@@ -55,6 +55,7 @@ from app.services.backup import (
 )
 from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
+from app.services.code import CodeService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
@@ -96,6 +97,7 @@ class Services:
     retention: RetentionService
     subject_access: SubjectAccessService
     keys: CasebookKeys
+    code: CodeService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -122,6 +124,7 @@ class Services:
                 may_change=self.may_migrate,
             )
         self.database_open = True
+        self.code.refresh()  # the version of the Code in force today
         if self.may_migrate and self.sweep_on_open:
             # Only the process holding the data folder may tidy the store: another
             # process's import in progress would otherwise lose its temporary files. The
@@ -276,6 +279,7 @@ def open_casebook(
         retention=retention,
         subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
+        code=letters.codes,
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,
