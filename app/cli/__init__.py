@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import case_details, code
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -151,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO",
         help="when the post was made, e.g. 2026-11-24T14:05",
     )
+    case_details.add_letter_detail_flags(add)
     add.add_argument("--json", action="store_true")
     show = case_commands.add_parser("show", help="show one case")
     show.add_argument("reference")
@@ -171,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     _register_security(commands)
     _register_backups(commands)
     _register_retention(commands, case_commands)
+    case_details.register(commands, case_commands)
+    code.register(commands, case_commands)
     return parser
 
 
@@ -301,6 +305,10 @@ def case_to_json(case: CaseDetail) -> dict[str, Any]:
         "follow_up_due": _iso(case.follow_up_due),
         "overdue": case.overdue,
         "code_version": case.code_version,
+        "post_place": case.post_place,
+        "inaccurate_text": case.inaccurate_text,
+        "correct_facts": case.correct_facts,
+        "barring_conduct": case.barring_conduct,
         "created_at": _iso(case.created_at),
         "updated_at": _iso(case.updated_at),
         "last_activity_at": _iso(case.last_activity_at),
@@ -403,6 +411,10 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
         post_url=args.url,
         account_handle=args.handle,
         posted_at=args.posted_at,
+        post_place=args.place or "",
+        inaccurate_text=args.inaccurate or "",
+        correct_facts=args.correct_facts or "",
+        barring_conduct=args.conduct or "",
     )
     # Check everything before writing anything, so a refusal leaves no trace.
     now = services.ctx.now()
