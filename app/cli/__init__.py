@@ -537,6 +537,8 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     prepared = services.letters.prepare(case.id, args.kind, person_id, args.method, args.procedure)
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
+    for note in prepared.notes:
+        sys.stderr.write(f"casebook: note: {note}\n")
     issued = services.letters.issue(
         case.id, args.kind, person_id, args.method, args.procedure, prepared=prepared
     )

@@ -131,6 +131,9 @@ class _DemoCase:
     days_ago: int  # when the post was made
     status: CaseStatus
     follow_up: int | None  # days from today; negative is overdue
+    place: str = ""  # the group or page
+    inaccurate: str = ""
+    facts: str = ""
 
 
 CASES = [
@@ -146,6 +149,7 @@ CASES = [
         days_ago=20,
         status=CaseStatus.AWAITING_REMOVAL,
         follow_up=-3,
+        place="Eccleston Village Parents",
     ),
     _DemoCase(
         title="Claim that the school is closing its nursery",
@@ -158,6 +162,10 @@ CASES = [
         summary="States as fact that the nursery will close at Easter. No such decision has been made.",
         days_ago=12,
         status=CaseStatus.LETTER_SENT,
+        place="St Helens Mums and Dads",
+        inaccurate="the school’s nursery will close at Easter.",
+        facts="no decision has been made to close the nursery; it is open and taking "
+        "children for September as usual.",
         follow_up=4,
     ),
     _DemoCase(
@@ -413,6 +421,9 @@ def create_demo(services: Services) -> int:
                     reported_on=min(london_today(moment), today),
                     reported_by=reporter,
                     follow_up_due=due,
+                    post_place=demo.place,
+                    inaccurate_text=demo.inaccurate,
+                    correct_facts=demo.facts,
                 )
             )
             if demo.author is not None:

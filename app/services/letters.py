@@ -207,6 +207,8 @@ class PreparedLetter:
     pdf: bytes
     values: dict[str, Any]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # What the letter could not say for want of a detail on the case (it may still go).
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -876,7 +878,7 @@ class LetterService:
         )
         pdf = self._pdf()
         missing = pdf.missing_characters(document.texts())
-        warnings = ((pdf.describe_missing(missing),) if missing else ()) + notes
+        warnings = (pdf.describe_missing(missing),) if missing else ()
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
@@ -899,6 +901,7 @@ class LetterService:
             pdf=pdf.render_letter(document),
             values=values,
             warnings=warnings,
+            notes=notes,
         )
 
     # ----- issued letters ------------------------------------------------------------

@@ -90,7 +90,7 @@ def _case(services: Services, category: Category = Category.ABUSIVE, **extra: ob
 def test_a_letter_names_the_post_and_warns_what_it_cannot_name(services: Services) -> None:
     case_id = _case(services)
     prepared = services.letters.prepare(case_id, LetterKind.REMOVAL)
-    assert prepared.warnings == ()
+    assert prepared.warnings == () and prepared.notes == ()
     assert (
         "material you posted on Facebook, in “Eccleston Parents Chat”, on 20 November 2026 "
         "that refers to" in _text(prepared.pdf)
@@ -98,8 +98,8 @@ def test_a_letter_names_the_post_and_warns_what_it_cannot_name(services: Service
     bare = _case(services, posted_at=None, post_place="")
     prepared = services.letters.prepare(bare, LetterKind.REMOVAL)
     assert "material you posted on Facebook that refers to" in _text(prepared.pdf)
-    assert any("group or page" in w for w in prepared.warnings)
-    assert any("when the post was made" in w for w in prepared.warnings)
+    assert any("group or page" in w for w in prepared.notes)
+    assert any("when the post was made" in w for w in prepared.notes)
 
 
 def test_the_correction_letter_states_what_is_wrong_and_the_facts(services: Services) -> None:
