@@ -23,7 +23,7 @@ STANDARD_IDS = ("abusive", "report", "procedure", "inaccurate", "safeguarding")
 STANDARD_DESCRIPTIONS = {
     "abusive": "foul, abusive, discriminatory or threatening material",
     "report": "telling the school about posts",
-    "procedure": "using the school's procedures instead of social media",
+    "procedure": "using the school’s procedures instead of social media",
     "inaccurate": "factually incorrect information",
     "safeguarding": "safeguarding, identifying a child",
 }
@@ -192,30 +192,7 @@ def parse_code_text(
                 "The file looks like JSON but is not a Code of Conduct in the casebook's form."
             ) from None
         return check_code(replace(code, version=check_version(version), effective_on=effective_on))
-    paragraphs = _paragraphs(text.lstrip("\ufeff"))
-    if not paragraphs:
-        raise ValidationError("The file holds no text; choose the revised Code's text file.")
-    title = paragraphs[0].strip()
-    lists: list[tuple[str, list[str]]] = []  # (introducing paragraph, items)
-    introduction: list[str] = []
-    pending = ""
-    for para in paragraphs[1:]:
-        if _BULLET.match(para):
-            item = _BULLET.sub("", para, count=1)
-            if lists and lists[-1][0] == pending and pending:
-                lists[-1][1].append(item)
-            else:
-                lists.append((pending, [item]))
-            continue
-        if pending and not (lists and lists[-1][0] == pending):
-            introduction.append(pending)
-        pending = para
-    if len(lists) != 3:
-        raise ValidationError(
-            f"The Code's text has {len(lists)} bulleted lists; the casebook reads three "
-            "(kinds of social media, aims, standards), each after the sentence that "
-            "introduces it."
-        )
+    title, introduction, lists = _sections(text)
     (media_intro, media), (purpose, aims), (standards_intro, standards) = lists
     if mapping is None:
         if len(standards) != len(STANDARD_IDS):
@@ -251,15 +228,56 @@ def parse_code_text(
     return check_code(code)
 
 
+def standards_in_text(text: str) -> tuple[str, ...]:
+    """The standards of a Code's plain text, in order, word for word (to map them)."""
+    if text.lstrip().startswith("{"):
+        try:
+            return tuple(c.text for c in code_from_dict(json.loads(text)).standards)
+        except (ValueError, KeyError, TypeError):
+            raise ValidationError(
+                "The file looks like JSON but is not a Code of Conduct in the casebook's form."
+            ) from None
+    return tuple(_sections(text)[2][2][1])
+
+
+def _sections(text: str) -> tuple[str, list[str], list[tuple[str, list[str]]]]:
+    """The title, the introduction and the three introduced lists of a Code's text."""
+    paragraphs = _paragraphs(text.lstrip("\ufeff"))
+    if not paragraphs:
+        raise ValidationError("The file holds no text; choose the revised Code's text file.")
+    title = paragraphs[0].strip()
+    lists: list[tuple[str, list[str]]] = []  # (introducing paragraph, items)
+    introduction: list[str] = []
+    pending = ""
+    for para in paragraphs[1:]:
+        if _BULLET.match(para):
+            item = _BULLET.sub("", para, count=1)
+            if lists and lists[-1][0] == pending and pending:
+                lists[-1][1].append(item)
+            else:
+                lists.append((pending, [item]))
+            continue
+        if pending and not (lists and lists[-1][0] == pending):
+            introduction.append(pending)
+        pending = para
+    if len(lists) != 3:
+        raise ValidationError(
+            f"The Code's text has {len(lists)} bulleted lists; the casebook reads three "
+            "(kinds of social media, aims, standards), each after the sentence that "
+            "introduces it."
+        )
+    return title, introduction, lists
+
+
 def check_code(code: CodeOfConduct) -> CodeOfConduct:
     """Refuse a Code in which a standard the casebook uses is missing or mapped twice."""
     seen = [c.id for c in code.standards]
     for standard_id in STANDARD_IDS:
         count = seen.count(standard_id)
         if count != 1:
-            what = "no clause" if count == 0 else f"{count} clauses"
+            what = "no clause is" if count == 0 else f"{count} clauses are"
             raise ValidationError(
-                f"In the revised Code {what} is mapped to the standard '{standard_id}' "
+                f"In the revised Code {what} mapped to the standard “{standard_id}” "
                 f"({STANDARD_DESCRIPTIONS[standard_id]}); map exactly one clause to it."
             )
     if not code.title.strip():

@@ -27,7 +27,7 @@ from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_long_date, london_today, to_london
-from app.domain.errors import NotFoundError, TemplateError, ValidationError
+from app.domain.errors import AccessDenied, NotFoundError, TemplateError, ValidationError
 from app.domain.letter_templates import (
     LIMITS,
     MAX_SOURCE,
@@ -249,6 +249,31 @@ class BatchResult:
     included: tuple[str, ...]  # case references
     skipped: tuple[str, ...]  # cases with no letter to print
     cancelled: bool = False
+    issued: tuple[IssuedLetter, ...] = ()  # letters a batch issued, one per case
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One case of a batch: its letter ready to issue, or why it cannot have one."""
+
+    case_id: int
+    reference: str
+    prepared: PreparedLetter | None
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """The same kind of letter prepared on several cases, for a preview of each."""
+
+    kind: LetterKind
+    items: tuple[BatchItem, ...]
+    cancelled: bool = False
+
+    @property
+    def ready(self) -> tuple[BatchItem, ...]:
+        """The cases whose letter can be issued."""
+        return tuple(item for item in self.items if item.prepared is not None)
 
 
 # ----- letters ----------------------------------------------------------------------------
@@ -1040,6 +1065,87 @@ class LetterService:
         found |= {sha for sha in (profile.logo_sha256, profile.signature_sha256) if sha}
         return found
 
+    def prepare_batch(
+        self,
+        case_ids: Sequence[int],
+        kind: LetterKind,
+        method: SendMethod = SendMethod.POST,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchPlan:
+        """One kind of letter prepared on each case, to its usual recipient (e.g. the post's
+        author); a case that cannot have it says why, and the others go on."""
+        items: list[BatchItem] = []
+        total = len(case_ids)
+        for done, case_id in enumerate(case_ids, start=1):
+            if cancelled is not None and cancelled():
+                return BatchPlan(kind, tuple(items), cancelled=True)
+            reference = self.cases.get_case(case_id).reference
+            try:
+                prepared = self.prepare(case_id, kind, None, method)
+            except (ValidationError, TemplateError, NotFoundError, AccessDenied) as refusal:
+                items.append(BatchItem(case_id, reference, None, refusal.message))
+            else:
+                items.append(BatchItem(case_id, reference, prepared))
+            if progress is not None:
+                progress(done, total)
+        return BatchPlan(kind, tuple(items))
+
+    def issue_batch(
+        self,
+        plan: BatchPlan,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchResult:
+        """Issue each ready letter of ``plan`` on its own case, and join them for printing.
+
+        Each letter is recorded on its case as it is issued; cancelling stops before the
+        next one, and the letters issued so far stay issued and are in the PDF.
+        """
+        ready = plan.ready
+        if not ready:
+            raise ValidationError("None of the chosen cases can have this letter.")
+        issued: list[IssuedLetter] = []
+        pdfs: list[bytes] = []
+        stopped = False
+        for done, item in enumerate(ready, start=1):
+            if cancelled is not None and cancelled():
+                stopped = True
+                break
+            prepared = item.prepared
+            assert prepared is not None
+            letter = self.issue(
+                item.case_id,
+                plan.kind,
+                prepared.recipient.id if prepared.recipient else None,
+                prepared.method,
+                prepared=prepared,
+            )
+            issued.append(letter)
+            pdfs.append(prepared.pdf)
+            if progress is not None:
+                progress(done, len(ready))
+        skipped = tuple(item.reference for item in plan.items if item.prepared is None)
+        return BatchResult(
+            self._join(pdfs) if pdfs else b"",
+            tuple(letter.case_reference for letter in issued),
+            skipped,
+            cancelled=stopped,
+            issued=tuple(issued),
+        )
+
+    def _join(self, pdfs: Sequence[bytes]) -> bytes:
+        """Several letters in one PDF for printing together."""
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter()
+        for pdf in pdfs:
+            writer.append(PdfReader(io.BytesIO(pdf)))
+        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
     def batch_pdf(
         self,
         case_ids: Sequence[int],
@@ -1047,9 +1153,7 @@ class LetterService:
         cancelled: Callable[[], bool] | None = None,
     ) -> BatchResult:
         """The latest letter of each case, in one PDF, for printing together."""
-        from pypdf import PdfReader, PdfWriter
-
-        writer = PdfWriter()
+        pdfs: list[bytes] = []
         included: list[str] = []
         skipped: list[str] = []
         total = len(case_ids)
@@ -1058,7 +1162,7 @@ class LetterService:
                 return BatchResult(b"", tuple(included), tuple(skipped), cancelled=True)
             letters = self.list_letters(case_id)
             if letters:
-                writer.append(PdfReader(io.BytesIO(self.letter_pdf(letters[-1].id))))
+                pdfs.append(self.letter_pdf(letters[-1].id))
                 included.append(letters[-1].case_reference)
             else:
                 skipped.append(self.cases.get_case(case_id).reference)
@@ -1066,10 +1170,7 @@ class LetterService:
                 progress(done, total)
         if not included:
             raise ValidationError("None of the chosen cases has a letter to print yet.")
-        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
-        out = io.BytesIO()
-        writer.write(out)
-        return BatchResult(out.getvalue(), tuple(included), tuple(skipped))
+        return BatchResult(self._join(pdfs), tuple(included), tuple(skipped))
 
     # ----- the guidance leaflet ----------------------------------------------------------
 

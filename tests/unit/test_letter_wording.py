@@ -279,7 +279,7 @@ def test_a_revised_code_is_checked_before_it_is_adopted(services: Services) -> N
         services.code.adopt(CODE_TEXT, "c.txt", "1.0", later)
     with pytest.raises(ValidationError, match=r"later than 1\.0"):
         services.code.adopt(CODE_TEXT, "c.txt", "0.9", later)
-    with pytest.raises(ValidationError, match="no clause is mapped to the standard 'report'"):
+    with pytest.raises(ValidationError, match="no clause is mapped to the standard “report”"):
         services.code.adopt(
             CODE_TEXT, "c.txt", "1.1", later, {1: "abusive", 3: "procedure", 4: "inaccurate",
                                                 5: "safeguarding"}
