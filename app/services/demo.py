@@ -245,6 +245,10 @@ CASES = [
         days_ago=45,
         status=CaseStatus.CLOSED_NO_ACTION,
         follow_up=None,
+        place="Primary education board",
+        inaccurate="the school’s results were “the worst in St Helens”.",
+        facts="the published results place the school above the St Helens average in "
+        "reading, writing and mathematics.",
     ),
     _DemoCase(
         title="Attendance dispute discussed on community page",
@@ -284,6 +288,9 @@ CASES = [
         days_ago=15,
         status=CaseStatus.EVIDENCE_GATHERED,
         follow_up=-2,
+        inaccurate="the school has cut its funding for pupils with special educational needs.",
+        facts="the school’s spending on support for pupils with special educational needs has "
+        "risen this year, as the SEND information report on the school website sets out.",
     ),
     _DemoCase(
         title="Coach's post mocking pupils' performance",
@@ -310,6 +317,10 @@ CASES = [
         days_ago=0,
         status=CaseStatus.NEW,
         follow_up=3,
+        place="Local Mums Eccleston",
+        inaccurate="a named teacher has been dismissed.",
+        facts="the teacher has not been dismissed; they are on planned leave and will return "
+        "after it.",
     ),
 ]
 
