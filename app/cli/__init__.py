@@ -564,6 +564,7 @@ def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
                     "kind": r.kind.value,
                     "label": r.label,
                     "template_version": r.template_version,
+                    "code_version": r.code_version,
                     "recipient": r.recipient_name,
                     "subject": r.subject,
                     "date": r.letter_date.isoformat(),

@@ -67,6 +67,8 @@ def test_case_add_and_set_record_what_letters_say(demo: Path, tmp_path: Path) ->
     text = normalise_spacing(" ".join(p.extract_text() for p in PdfReader(out).pages))
     assert "which is not correct: the school has cancelled every trip." in text
     assert "on Facebook, in “Eccleston Parents Chat”, on 20 November 2026" in text
+    [letter] = json.loads(_run(demo, "letters", ref, "--json").stdout)
+    assert letter["code_version"] == "1.0"
 
 
 def test_code_adopt_and_list(demo: Path, tmp_path: Path) -> None:
