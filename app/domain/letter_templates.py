@@ -66,12 +66,12 @@ LIMITS: dict[str, str] = {
 
 # Every field a template may use, with the words the editor shows beside it.
 FIELDS: dict[str, str] = {
-    "school.name": "the school's name",
-    "school.telephone": "the school's telephone number",
-    "school.email": "the school's email address",
-    "school.website": "the school's website",
-    "school.head_teacher": "the head teacher's name",
-    "school.head_title": "the head teacher's title",
+    "school.name": "the school’s name",
+    "school.telephone": "the school’s telephone number",
+    "school.email": "the school’s email address",
+    "school.website": "the school’s website",
+    "school.head_teacher": "the head teacher’s name",
+    "school.head_title": "the head teacher’s title",
     "school.safeguarding_lead": "the designated safeguarding lead",
     "school.chair_of_governors": "the chair of governors",
     "case.reference": "the case reference",
@@ -88,14 +88,14 @@ FIELDS: dict[str, str] = {
     "case.outcome": "how the matter ended: removed, corrected, escalated or closed "
     "(outcome letters)",
     "case.conduct": "what the person did at or towards the school (barring letters)",
-    "recipient.name": "the recipient's name",
+    "recipient.name": "the recipient’s name",
     "letter.date": "the date of this letter",
     "letter.reply_by": "the date by which a reply or action is asked for",
     "letter.review_on": "the date a barring decision will be reviewed (barring letters)",
     "standard.number": "the number of the standard quoted",
-    "standard.text": "the standard's exact words from the Code",
-    "code.title": "the Code's title",
-    "code.version": "the Code's version",
+    "standard.text": "the standard’s exact words from the Code",
+    "code.title": "the Code’s title",
+    "code.version": "the Code’s version",
     "previous_letter.date": "the date of the earlier letter (follow-up and barring letters)",
     "previous_letter.subject": "the subject of the earlier letter (follow-up and barring letters)",
     "procedure.name": "the school procedure named (procedure letters)",
@@ -115,8 +115,8 @@ FORBIDDEN: dict[LetterKind, frozenset[str]] = {
 # How to fill in a field that is empty, said to the person issuing the letter.
 _WHERE_TO_FILL = {
     "school": "complete it in the school profile (Settings).",
-    "case": "fill it in on the case's details.",
-    "recipient": "fill it in on the person's details.",
+    "case": "fill it in on the case’s details.",
+    "recipient": "fill it in on the person’s details.",
     "procedure": "complete it in the school profile (Settings).",
 }
 
@@ -535,7 +535,7 @@ def fill(
             message = f"The letter cannot be produced: {field_label(first)} is empty{more}; {hint}"
         raise TemplateError(message.strip())
     if not subject:
-        raise TemplateError("The letter's subject line is empty.")
+        raise TemplateError("The letter’s subject line is empty.")
     return FilledLetter(subject, split_blocks(body), dict(state.used), tuple(state.missing))
 
 

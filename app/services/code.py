@@ -124,7 +124,7 @@ class CodeService:
         newest = versions[-1]
         if _version_key(code.version) <= _version_key(newest.version):
             raise ValidationError(
-                f"The revised Code's version must be later than {newest.version}, the "
+                f"The revised Code’s version must be later than {newest.version}, the "
                 "newest recorded."
             )
         if effective_on.isoformat() <= newest.in_force_from:

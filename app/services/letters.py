@@ -898,8 +898,8 @@ class LetterService:
             subject=filled.subject,
             salutation=f"Dear {name},",
             blocks=filled.blocks,
-            signatory=profile.head_teacher or "[head teacher's name: to complete]",
-            signatory_title=profile.head_title or "[head teacher's title: to complete]",
+            signatory=profile.head_teacher or "[head teacher’s name: to complete]",
+            signatory_title=profile.head_title or "[head teacher’s title: to complete]",
         )
         pdf = self._pdf()
         missing = pdf.missing_characters(document.texts())
@@ -1003,7 +1003,7 @@ class LetterService:
                 raise ValidationError("The date sent cannot be in the future.")
             if sent_on < record.letter_date:
                 raise ValidationError(
-                    f"The date sent cannot be before the letter's date, "
+                    f"The date sent cannot be before the letter’s date, "
                     f"{format_long_date(record.letter_date)}."
                 )
             if record.sent_on is not None:

@@ -200,7 +200,7 @@ def test_a_missing_profile_field_stops_the_letter_and_records_nothing(
     case_id, _ = _case(services)
     services.letters.profile.save(DEMO_SCHOOL_PROFILE.with_values(telephone=""))
     before = services.cases.get_case(case_id)
-    with pytest.raises(TemplateError, match="school's telephone number is empty"):
+    with pytest.raises(TemplateError, match="school’s telephone number is empty"):
         services.letters.issue(case_id, LetterKind.REMOVAL)
     after = services.cases.get_case(case_id)
     assert services.letters.list_letters(case_id) == []
