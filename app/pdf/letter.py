@@ -148,11 +148,16 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             lines.append(current)
         current = piece
         while _width(current, font, size) > width:
-            cut = len(current) - 1
-            while cut > 1 and _width(current[:cut], font, size) > width:
-                cut -= 1
-            lines.append(current[:cut])
-            current = current[cut:]
+            # The longest start of the word that fits (at least one character).
+            low, high = 1, len(current) - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if _width(current[:middle], font, size) <= width:
+                    low = middle
+                else:
+                    high = middle - 1
+            lines.append(current[:low])
+            current = current[low:]
     lines.append(current)
     return lines
 
