@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import case_details, code
 from app.cli import mail as mail_commands
 from app.cli.registry import (
     COMMANDS,
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ISO",
         help="when the post was made, e.g. 2026-11-24T14:05",
     )
+    case_details.add_letter_detail_flags(add)
     add.add_argument("--json", action="store_true")
     show = case_commands.add_parser("show", help="show one case")
     show.add_argument("reference")
@@ -173,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     _register_backups(commands)
     _register_retention(commands, case_commands)
     mail_commands.register(commands, case_commands)
+    case_details.register(commands, case_commands)
+    code.register(commands, case_commands)
     return parser
 
 
@@ -303,6 +307,10 @@ def case_to_json(case: CaseDetail) -> dict[str, Any]:
         "follow_up_due": _iso(case.follow_up_due),
         "overdue": case.overdue,
         "code_version": case.code_version,
+        "post_place": case.post_place,
+        "inaccurate_text": case.inaccurate_text,
+        "correct_facts": case.correct_facts,
+        "barring_conduct": case.barring_conduct,
         "created_at": _iso(case.created_at),
         "updated_at": _iso(case.updated_at),
         "last_activity_at": _iso(case.last_activity_at),
@@ -405,6 +413,10 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
         post_url=args.url,
         account_handle=args.handle,
         posted_at=args.posted_at,
+        post_place=args.place or "",
+        inaccurate_text=args.inaccurate or "",
+        correct_facts=args.correct_facts or "",
+        barring_conduct=args.conduct or "",
     )
     # Check everything before writing anything, so a refusal leaves no trace.
     now = services.ctx.now()
@@ -537,6 +549,8 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     if args.email:
         mail_commands.check_ready_to_email(services, prepared.recipient, args.cc_office)
+    for note in prepared.notes:
+        sys.stderr.write(f"casebook: note: {note}\n")
     issued = services.letters.issue(
         case.id, args.kind, person_id, method, args.procedure, prepared=prepared
     )
@@ -565,6 +579,7 @@ def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
                     "kind": r.kind.value,
                     "label": r.label,
                     "template_version": r.template_version,
+                    "code_version": r.code_version,
                     "recipient": r.recipient_name,
                     "subject": r.subject,
                     "date": r.letter_date.isoformat(),

@@ -67,6 +67,12 @@ class CaseRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Retention (issue 7): safeguarding records are kept until the child is 25.
     child_date_of_birth: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Where the post was made (a group or page), and for an inaccurate post what is wrong
+    # and the correct facts: letters name the post and state the facts.
+    post_place: Mapped[str] = mapped_column(SealedText("cases.post_place"), default="")
+    inaccurate_text: Mapped[str] = mapped_column(SealedText("cases.inaccurate_text"), default="")
+    correct_facts: Mapped[str] = mapped_column(SealedText("cases.correct_facts"), default="")
+    barring_conduct: Mapped[str] = mapped_column(SealedText("cases.barring_conduct"), default="")
 
     category_links: Mapped[list[CaseCategoryRecord]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
@@ -143,6 +149,20 @@ class EventRecord(Base):
     data: Mapped[str] = mapped_column(SealedText("events.data", "{}"), default="{}")
 
     case: Mapped[CaseRecord] = relationship(back_populates="events")
+
+
+class CodeVersionRecord(Base):
+    """A revised Code of Conduct the school adopted; the shipped version is never stored."""
+
+    __tablename__ = "code_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(20), unique=True)
+    effective_on: Mapped[date] = mapped_column(Date)
+    content: Mapped[str] = mapped_column(Text)  # the Code as JSON, its words verbatim
+    source_name: Mapped[str] = mapped_column(String(260))
+    adopted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    adopted_by: Mapped[str] = mapped_column(String(200))
 
 
 class SettingRecord(Base):

@@ -66,12 +66,12 @@ LIMITS: dict[str, str] = {
 
 # Every field a template may use, with the words the editor shows beside it.
 FIELDS: dict[str, str] = {
-    "school.name": "the school's name",
-    "school.telephone": "the school's telephone number",
-    "school.email": "the school's email address",
-    "school.website": "the school's website",
-    "school.head_teacher": "the head teacher's name",
-    "school.head_title": "the head teacher's title",
+    "school.name": "the school’s name",
+    "school.telephone": "the school’s telephone number",
+    "school.email": "the school’s email address",
+    "school.website": "the school’s website",
+    "school.head_teacher": "the head teacher’s name",
+    "school.head_title": "the head teacher’s title",
     "school.safeguarding_lead": "the designated safeguarding lead",
     "school.chair_of_governors": "the chair of governors",
     "case.reference": "the case reference",
@@ -80,16 +80,24 @@ FIELDS: dict[str, str] = {
     "case.account_handle": "the account that posted",
     "case.post_url": "the address of the post",
     "case.posted_on": "the date of the post",
+    "case.place": "the group or page where the post was made",
+    "case.where_posted": "where the post was made: the platform, and the group or page",
     "case.summary": "the case summary",
-    "recipient.name": "the recipient's name",
+    "case.inaccurate": "what the post says that is not correct (correction letters)",
+    "case.correct_facts": "the correct facts (correction letters)",
+    "case.outcome": "how the matter ended: removed, corrected, escalated or closed "
+    "(outcome letters)",
+    "case.conduct": "what the person did at or towards the school (barring letters)",
+    "recipient.name": "the recipient’s name",
     "letter.date": "the date of this letter",
     "letter.reply_by": "the date by which a reply or action is asked for",
+    "letter.review_on": "the date a barring decision will be reviewed (barring letters)",
     "standard.number": "the number of the standard quoted",
-    "standard.text": "the standard's exact words from the Code",
-    "code.title": "the Code's title",
-    "code.version": "the Code's version",
-    "previous_letter.date": "the date of the earlier letter (follow-up letters)",
-    "previous_letter.subject": "the subject of the earlier letter (follow-up letters)",
+    "standard.text": "the standard’s exact words from the Code",
+    "code.title": "the Code’s title",
+    "code.version": "the Code’s version",
+    "previous_letter.date": "the date of the earlier letter (follow-up and barring letters)",
+    "previous_letter.subject": "the subject of the earlier letter (follow-up and barring letters)",
     "procedure.name": "the school procedure named (procedure letters)",
     "procedure.contact": "the contact for that procedure (procedure letters)",
 }
@@ -107,8 +115,8 @@ FORBIDDEN: dict[LetterKind, frozenset[str]] = {
 # How to fill in a field that is empty, said to the person issuing the letter.
 _WHERE_TO_FILL = {
     "school": "complete it in the school profile (Settings).",
-    "case": "fill it in on the case's details.",
-    "recipient": "fill it in on the person's details.",
+    "case": "fill it in on the case’s details.",
+    "recipient": "fill it in on the person’s details.",
     "procedure": "complete it in the school profile (Settings).",
 }
 
@@ -483,8 +491,8 @@ def fill(
     context: dict[str, Any] = {
         ns: _Fields(ns, _offered(ns, values.get(ns, {}), forbidden), state) for ns in NAMESPACES
     }
-    subject_t = _compile(template.subject, "subject")
-    body_t = _compile(template.body, "body")
+    subject_t = _compile(typographic(template.subject), "subject")
+    body_t = _compile(typographic(template.body), "body")
     # One deadline for the subject and the body together.
     deadline = _Deadline(TIME_BUDGET)
     try:
@@ -520,15 +528,37 @@ def fill(
         hint = _WHERE_TO_FILL.get(first.split(".")[0], "")
         if first.startswith("previous_letter."):
             message = (
-                "A follow-up letter refers to an earlier letter, and none has been issued "
+                "This letter refers to an earlier letter, and none has been issued "
                 "to this person on this case yet."
             )
         else:
             message = f"The letter cannot be produced: {field_label(first)} is empty{more}; {hint}"
         raise TemplateError(message.strip())
     if not subject:
-        raise TemplateError("The letter's subject line is empty.")
+        raise TemplateError("The letter’s subject line is empty.")
     return FilledLetter(subject, split_blocks(body), dict(state.used), tuple(state.missing))
+
+
+_TAG = re.compile(r"(\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\})", re.DOTALL)
+
+
+def _curly(text: str) -> str:
+    # An apostrophe inside or at the end of a word; quotes opening after a space or bracket.
+    text = re.sub(r"(?<=\w)'", "\u2019", text)
+    text = re.sub(r"'(?=\w)", "\u2018", text)
+    text = text.replace("'", "\u2019")
+    text = re.sub(r'(^|(?<=[\s(\[>]))"', "\u201c", text)
+    return text.replace('"', "\u201d")
+
+
+def typographic(source: str) -> str:
+    """A template's own words with curly quotes and apostrophes, as the Code uses.
+
+    Only the text outside ``{{ }}``, ``{% %}`` and ``{# #}`` changes: the values put in
+    (a name such as O'Brien, the Code's words) stay exactly as they are.
+    """
+    parts = _TAG.split(source)
+    return "".join(part if index % 2 else _curly(part) for index, part in enumerate(parts))
 
 
 def _offered(

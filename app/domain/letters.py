@@ -21,6 +21,12 @@ class LetterKind(StrEnum):
     MEETING = "meeting"
     ACKNOWLEDGEMENT = "acknowledgement"
     OUTCOME = "outcome"
+    # The rare barring sequence (DfE, "Controlling access to school premises"): optional,
+    # and only after the school has taken legal advice on the case.
+    BARRING_INTENT = "barring-intent"
+    BARRING_REPRESENTATIONS = "barring-representations"
+    BARRING_DECISION = "barring-decision"
+    BARRING_REVIEW = "barring-review"
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,12 @@ class LetterKindInfo:
     moves_to: CaseStatus | None
     # Days until the follow-up date; None leaves the date alone, 0 clears it.
     follow_up_days: int | None
+    # Optional kinds are offered apart from the usual letters, never suggested.
+    optional: bool = False
+    # The escalation step (policy ladder id) the case must have reached first.
+    after_step: str = ""
+    # The letter of the sequence this one follows (it refers to it by date).
+    after_kind: LetterKind | None = None
 
 
 _K = LetterKind
@@ -97,13 +109,73 @@ LETTER_KINDS: dict[LetterKind, LetterKindInfo] = {
     ),
     _K.OUTCOME: LetterKindInfo(
         _K.OUTCOME,
-        "Outcome: case closed",
+        "Outcome of the matter",
         "abusive",
         CaseRole.AUTHOR,
+        # Only a post removed or corrected resolves the case (see OUTCOME_RESOLVES).
         CaseStatus.RESOLVED,
         0,
     ),
+    _K.BARRING_INTENT: LetterKindInfo(
+        _K.BARRING_INTENT,
+        "Barring: notice of intention to withdraw permission to enter the school",
+        "abusive",
+        CaseRole.AUTHOR,
+        None,
+        10,
+        optional=True,
+        after_step="legal-advice",
+    ),
+    _K.BARRING_REPRESENTATIONS: LetterKindInfo(
+        _K.BARRING_REPRESENTATIONS,
+        "Barring: invitation to make representations",
+        "abusive",
+        CaseRole.AUTHOR,
+        None,
+        10,
+        optional=True,
+        after_step="legal-advice",
+        after_kind=_K.BARRING_INTENT,
+    ),
+    _K.BARRING_DECISION: LetterKindInfo(
+        _K.BARRING_DECISION,
+        "Barring: decision",
+        "abusive",
+        CaseRole.AUTHOR,
+        None,
+        None,
+        optional=True,
+        after_step="legal-advice",
+        after_kind=_K.BARRING_INTENT,
+    ),
+    _K.BARRING_REVIEW: LetterKindInfo(
+        _K.BARRING_REVIEW,
+        "Barring: outcome of the review",
+        "abusive",
+        CaseRole.AUTHOR,
+        None,
+        None,
+        optional=True,
+        after_step="legal-advice",
+        after_kind=_K.BARRING_DECISION,
+    ),
 }
+
+BARRING_KINDS = tuple(kind for kind, info in LETTER_KINDS.items() if info.optional)
+# How long after a barring decision the school reviews it.
+BARRING_REVIEW_MONTHS = 3
+
+
+class LetterOutcome(StrEnum):
+    """How the matter ended, as the outcome letter words it."""
+
+    REMOVED = "removed"
+    CORRECTED = "corrected"
+    ESCALATED = "escalated"  # not removed; the school is taking it further
+    CLOSED = "closed"  # closed without action
+
+
+OUTCOME_RESOLVES = frozenset({LetterOutcome.REMOVED, LetterOutcome.CORRECTED})
 
 # Kinds whose letter asks for something to be done; a follow-up letter refers to the first.
 REQUEST_KINDS = (_K.REMOVAL, _K.CORRECTION, _K.PROCEDURE, _K.SAFEGUARDING)
@@ -219,8 +291,8 @@ PROFILE_LABELS: dict[str, str] = {
     "telephone": "school telephone number",
     "email": "school email address",
     "website": "school website",
-    "head_teacher": "head teacher's name",
-    "head_title": "head teacher's title",
+    "head_teacher": "head teacher’s name",
+    "head_title": "head teacher’s title",
     "safeguarding_lead": "designated safeguarding lead",
     "chair_of_governors": "chair of governors",
     "complaints_procedure": "complaints procedure (name or link)",
@@ -243,7 +315,7 @@ PROFILE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SchoolProfile))
 
 DEFAULT_PROFILE = SchoolProfile(
     name="Eccleston Lane Ends Primary School",
-    head_title="Headteacher",
+    head_title="Head teacher",
 )
 
 TO_COMPLETE = "to complete"

@@ -28,6 +28,10 @@ class CaseDraft:
     reported_on: date | None = None
     reported_by: str = ""
     follow_up_due: date | None = None
+    post_place: str = ""  # the group or page the post was made in
+    inaccurate_text: str = ""  # what the post gets wrong (inaccurate posts)
+    correct_facts: str = ""  # the facts the correction letter states
+    barring_conduct: str = ""  # what the person did at or towards the school (barring letters)
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,10 @@ class CaseDetail:
     code_version: str
     people: tuple[CasePerson, ...] = field(default_factory=tuple)
     events: tuple[Event, ...] = field(default_factory=tuple)
+    post_place: str = ""
+    inaccurate_text: str = ""
+    correct_facts: str = ""
+    barring_conduct: str = ""
 
     @property
     def poster(self) -> str:

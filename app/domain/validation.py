@@ -143,6 +143,14 @@ def check_case_draft(draft: CaseDraft, today: date, now: datetime) -> CaseDraft:
         reported_on=draft.reported_on or today,
         reported_by=clean_text(draft.reported_by, "name of the person who reported it", MAX_SHORT),
         follow_up_due=draft.follow_up_due,
+        post_place=clean_text(draft.post_place, "group or page", MAX_SHORT),
+        inaccurate_text=clean_text(
+            draft.inaccurate_text, "what is inaccurate", MAX_TEXT, multiline=True
+        ),
+        correct_facts=clean_text(draft.correct_facts, "correct facts", MAX_TEXT, multiline=True),
+        barring_conduct=clean_text(
+            draft.barring_conduct, "conduct at the school", MAX_TEXT, multiline=True
+        ),
     )
 
 

@@ -1,15 +1,20 @@
 """A4 letters laid out for a DL window envelope, with the Code's words quoted verbatim.
 
-The recipient's address sits where a DL window shows it once the page is folded in
-three (window about 20 mm from the left edge, 45 mm from the top, 90 x 45 mm).
+The recipient's address is laid out into the part of a DL envelope's window that shows
+it wherever the folded letter settles in the envelope (see ``ADDRESS_AREA``): long lines
+wrap, then the block shrinks to a floor, and an address that still does not fit is
+refused before anything is issued.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -25,23 +30,196 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from app.domain.errors import ValidationError
 from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
 from app.pdf.documents import Branding, LetterDocument
 from app.pdf.fonts import BOLD, REGULAR
 
 PAGE_W, PAGE_H = A4
 MARGIN_X = 22 * mm
-# The window of a DL envelope, measured from the page's top-left corner.
-WINDOW_LEFT = 20 * mm
-WINDOW_TOP = 45 * mm
-WINDOW_WIDTH = 90 * mm
-WINDOW_HEIGHT = 45 * mm
-ADDRESS_LEFT = 25 * mm
-ADDRESS_TOP = 50 * mm
+
+# A DL envelope (220 x 110 mm) with the usual window: 20 mm from the left edge, 15 mm
+# from the bottom, 90 x 45 mm. The letter, folded in three (210 x 99 mm), can slide up
+# to 10 mm sideways and 11 mm up or down inside it. Measured from the letter's top-left
+# corner the window then shows x 20-110 mm (letter to the left) or 10-100 mm (to the
+# right) and y 50-95 mm (letter at the top) or 39-84 mm (settled at the bottom); the
+# address goes where every position shows it, 1 mm clear of the window's edges.
+ENVELOPE_W, ENVELOPE_H = 220 * mm, 110 * mm
+FOLDED_W, FOLDED_H = 210 * mm, 99 * mm
+ENVELOPE_WINDOW_LEFT = 20 * mm
+ENVELOPE_WINDOW_BOTTOM = 15 * mm
+ENVELOPE_WINDOW_W, ENVELOPE_WINDOW_H = 90 * mm, 45 * mm
+_SLACK_X = ENVELOPE_W - FOLDED_W
+_SLACK_Y = ENVELOPE_H - FOLDED_H
+_CLEAR = 1 * mm
+_WINDOW_TOP = ENVELOPE_H - ENVELOPE_WINDOW_BOTTOM - ENVELOPE_WINDOW_H
+
+
+@dataclass(frozen=True)
+class Area:
+    """A rectangle on the page in millimetres-from-top-left terms (points)."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+ADDRESS_AREA = Area(
+    left=ENVELOPE_WINDOW_LEFT + _CLEAR,
+    top=_WINDOW_TOP + _CLEAR,
+    right=ENVELOPE_WINDOW_LEFT + ENVELOPE_WINDOW_W - _SLACK_X - _CLEAR,
+    bottom=_WINDOW_TOP + ENVELOPE_WINDOW_H - _SLACK_Y - _CLEAR,
+)
+# Kept for the Word copy and older callers: where the address block starts.
+WINDOW_LEFT = ENVELOPE_WINDOW_LEFT
+WINDOW_TOP = _WINDOW_TOP
+WINDOW_WIDTH = ENVELOPE_WINDOW_W
+WINDOW_HEIGHT = ENVELOPE_WINDOW_H
+ADDRESS_LEFT = ADDRESS_AREA.left
+ADDRESS_TOP = ADDRESS_AREA.top
+# The date and reference column starts this far from the left: clear of the window.
+DATE_COLUMN_LEFT = ENVELOPE_WINDOW_LEFT + ENVELOPE_WINDOW_W + 4 * mm
 BODY_TOP_FIRST = 102 * mm
 BODY_TOP_LATER = 24 * mm
 BODY_BOTTOM = 24 * mm
 FOOTER_Y = 12 * mm
+
+# Sizes the address is tried at, largest first; the last is the floor.
+ADDRESS_SIZES = (10.5, 10.0, 9.5, 9.0, 8.5, 8.0)
+RETURN_SIZES = (6.5, 6.0, 5.5)
+CONFIDENTIAL = "PRIVATE AND CONFIDENTIAL"
+_CONFIDENTIAL_SIZE = 7.5
+
+
+@dataclass(frozen=True)
+class AddressLine:
+    """One printed line of the address block."""
+
+    text: str
+    font: str
+    size: float
+    baseline: float  # points down from the top of the page
+
+
+@dataclass(frozen=True)
+class AddressLayout:
+    """The address block placed in the window, or why it cannot be."""
+
+    lines: tuple[AddressLine, ...]
+    fits: bool
+    needed: int  # address lines needed at the smallest size
+    room: int  # address lines the window holds at the smallest size
+
+    def refusal(self, name: str) -> str:
+        """One sentence for the person issuing the letter."""
+        return (
+            f"The address of {name} needs {self.needed} lines, more than the {self.room} "
+            "an envelope window shows; shorten it in their details (for example, leave out "
+            "the county)."
+        )
+
+
+def _width(text: str, font: str, size: float) -> float:
+    return float(stringWidth(text, font, size))
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of ``text`` no wider than ``width``: at spaces or after hyphens (as in a
+    double-barrelled name), and inside a word only when one word is wider than the window."""
+    pieces = re.findall(r"[^\s-]*-|\S+", text)
+    lines: list[str] = []
+    current = ""
+    for piece in pieces:
+        joiner = "" if not current or current.endswith("-") else " "
+        trial = current + joiner + piece
+        if _width(trial, font, size) <= width:
+            current = trial
+            continue
+        if current:
+            lines.append(current)
+        current = piece
+        while _width(current, font, size) > width:
+            # The longest start of the word that fits (at least one character).
+            low, high = 1, len(current) - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if _width(current[:middle], font, size) <= width:
+                    low = middle
+                else:
+                    high = middle - 1
+            lines.append(current[:low])
+            current = current[low:]
+    lines.append(current)
+    return lines
+
+
+def return_line(branding: Branding) -> tuple[str, float]:
+    """The school's one-line return address for the top of the window, and its size."""
+    profile = branding.profile
+    parts = [profile.name, *profile.address_lines()]
+    candidates = [", ".join(p for p in parts if p)]
+    if len(parts) > 2:
+        candidates.append(", ".join(p for p in (parts[0], parts[-1]) if p))
+    width = ADDRESS_AREA.width
+    for text in candidates:
+        for size in RETURN_SIZES:
+            if _width(text, REGULAR, size) <= width:
+                return text, size
+    text = candidates[-1]
+    size = RETURN_SIZES[-1]
+    return _wrap(text, REGULAR, size, width)[0], size
+
+
+def layout_address(name: str, address: tuple[str, ...], branding: Branding) -> AddressLayout:
+    """Lay the recipient's name and address out inside ``ADDRESS_AREA``.
+
+    The block is tried at each of ``ADDRESS_SIZES``; lines too wide for the window wrap.
+    Above it go the school's return address and "Private and confidential". When even the
+    floor size needs more lines than the window holds, the layout says so (``fits``) and
+    holds only the lines that fit.
+    """
+    area = ADDRESS_AREA
+    lines: list[AddressLine] = []
+    back, back_size = return_line(branding)
+    y = area.top + back_size
+    lines.append(AddressLine(back, REGULAR, back_size, y))
+    y += 1.6 * mm + _CONFIDENTIAL_SIZE
+    lines.append(AddressLine(CONFIDENTIAL, BOLD, _CONFIDENTIAL_SIZE, y))
+    y += 1.2 * mm
+    items = [(name, BOLD), *((line, REGULAR) for line in address if line.strip())]
+    room_height = area.bottom - y
+    wrapped: list[tuple[str, str]] = []
+    size = ADDRESS_SIZES[-1]
+    for size in ADDRESS_SIZES:
+        leading = size * 1.15
+        wrapped = [
+            (part, font) for text, font in items for part in _wrap(text, font, size, area.width)
+        ]
+        # The last line needs only its ascent and descent, not a whole leading.
+        if (len(wrapped) - 1) * leading + size <= room_height:
+            break
+    leading = size * 1.15
+    room = int((room_height - size) // leading) + 1
+    fits = len(wrapped) <= room
+    for index, (text, font) in enumerate(wrapped[:room]):
+        lines.append(AddressLine(text, font, size, y + size * 0.8 + index * leading))
+    return AddressLayout(tuple(lines), fits, len(wrapped), room)
+
+
+def check_address(name: str, address: tuple[str, ...], branding: Branding) -> None:
+    """Refuse (ValidationError) an address the envelope window cannot show whole."""
+    layout = layout_address(name, address, branding)
+    if not layout.fits:
+        raise ValidationError(layout.refusal(name), field="address")
 
 
 def draw_letterhead(canvas: Canvas, branding: Branding, top: float = 14 * mm) -> float:
@@ -89,18 +267,15 @@ def _first_page(doc: LetterDocument) -> object:
         rule_y = max(bottom - 3 * mm, PAGE_H - 42 * mm)
         canvas.line(MARGIN_X, rule_y, PAGE_W - MARGIN_X, rule_y)
         # Recipient block inside the envelope window.
-        y = PAGE_H - ADDRESS_TOP
-        canvas.setFillColor(MUTED)
-        canvas.setFont(BOLD, 8.5)
-        y -= 8.5
-        canvas.drawString(ADDRESS_LEFT, y, "PRIVATE AND CONFIDENTIAL")
-        y -= 3 * mm
-        canvas.setFillColorRGB(0, 0, 0)
-        for index, line in enumerate((doc.recipient_name, *doc.recipient_address)):
-            canvas.setFont(BOLD if index == 0 else REGULAR, 10.5)
-            y -= 13
-            canvas.drawString(ADDRESS_LEFT, y, line)
-        # Date and reference on the right, level with the address.
+        layout = layout_address(doc.recipient_name, doc.recipient_address, doc.branding)
+        for index, line in enumerate(layout.lines):
+            if index < 2:
+                canvas.setFillColor(MUTED)
+            else:
+                canvas.setFillColorRGB(0, 0, 0)
+            canvas.setFont(line.font, line.size)
+            canvas.drawString(ADDRESS_AREA.left, PAGE_H - line.baseline, line.text)
+        # Date and reference on the right, clear of the window whatever the address.
         right = PAGE_W - MARGIN_X
         y = PAGE_H - ADDRESS_TOP - 8.5
         for label, value in (("Date", doc.date_text), ("Our reference", doc.reference)):

@@ -3,9 +3,10 @@
 from app.pdf.docx_letter import render_docx
 from app.pdf.fonts import describe_missing, missing_characters, register_fonts
 from app.pdf.leaflet import render_guidance
-from app.pdf.letter import render_letter
+from app.pdf.letter import check_address, render_letter
 
 __all__ = [
+    "check_address",
     "describe_missing",
     "missing_characters",
     "register_fonts",

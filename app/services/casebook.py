@@ -55,6 +55,7 @@ from app.services.backup import (
 )
 from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
+from app.services.code import CodeService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
@@ -100,6 +101,7 @@ class Services:
     keys: CasebookKeys
     mail: MailService
     reminders: ReminderService
+    code: CodeService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -126,6 +128,7 @@ class Services:
                 may_change=self.may_migrate,
             )
         self.database_open = True
+        self.code.refresh()  # the version of the Code in force today
         if self.may_migrate and self.sweep_on_open:
             # Only the process holding the data folder may tidy the store: another
             # process's import in progress would otherwise lose its temporary files. The
@@ -284,6 +287,7 @@ def open_casebook(
         keys=keys,
         mail=mail,
         reminders=ReminderService(ctx, mail),
+        code=letters.codes,
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

@@ -87,6 +87,10 @@ _FIELD_LABELS = {
     "post_url": "post address",
     "account_handle": "account handle",
     "posted_at": "date posted",
+    "post_place": "group or page",
+    "inaccurate_text": "what is inaccurate",
+    "correct_facts": "correct facts",
+    "barring_conduct": "conduct at the school",
     "reported_on": "date reported",
     "reported_by": "reported by",
     "follow_up_due": "follow-up date",
@@ -213,6 +217,10 @@ class CaseService:
             post_url=draft.post_url,
             account_handle=draft.account_handle,
             posted_at=draft.posted_at,
+            post_place=draft.post_place,
+            inaccurate_text=draft.inaccurate_text,
+            correct_facts=draft.correct_facts,
+            barring_conduct=draft.barring_conduct,
             reported_on=draft.reported_on,
             reported_by=draft.reported_by,
             status=CaseStatus.NEW.value,
@@ -336,6 +344,10 @@ class CaseService:
                 Event(id=e.id, at=e.at, actor=e.actor, kind=e.kind, summary=e.summary)
                 for e in events
             ),
+            post_place=case.post_place,
+            inaccurate_text=case.inaccurate_text,
+            correct_facts=case.correct_facts,
+            barring_conduct=case.barring_conduct,
         )
 
     # ----- changing -------------------------------------------------------------
@@ -406,6 +418,10 @@ class CaseService:
             "post_url",
             "account_handle",
             "posted_at",
+            "post_place",
+            "inaccurate_text",
+            "correct_facts",
+            "barring_conduct",
             "reported_on",
             "reported_by",
             "follow_up_due",

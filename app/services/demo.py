@@ -28,8 +28,8 @@ DEMO_SCHOOL_PROFILE = DEFAULT_PROFILE.with_values(
     email="office@example.sch.uk",
     website="www.example.sch.uk",
     head_teacher="Mrs J. Example",
-    head_title="Headteacher",
-    safeguarding_lead="Mr P. Sample (Deputy Headteacher)",
+    head_title="Head teacher",
+    safeguarding_lead="Mr P. Sample (deputy head teacher)",
     chair_of_governors="Dr A. Placeholder",
     complaints_procedure="Complaints Procedure",
     complaints_contact="the School Business Manager",
@@ -131,6 +131,9 @@ class _DemoCase:
     days_ago: int  # when the post was made
     status: CaseStatus
     follow_up: int | None  # days from today; negative is overdue
+    place: str = ""  # the group or page
+    inaccurate: str = ""
+    facts: str = ""
 
 
 CASES = [
@@ -146,6 +149,7 @@ CASES = [
         days_ago=20,
         status=CaseStatus.AWAITING_REMOVAL,
         follow_up=-3,
+        place="Eccleston Village Parents",
     ),
     _DemoCase(
         title="Claim that the school is closing its nursery",
@@ -158,6 +162,10 @@ CASES = [
         summary="States as fact that the nursery will close at Easter. No such decision has been made.",
         days_ago=12,
         status=CaseStatus.LETTER_SENT,
+        place="St Helens Mums and Dads",
+        inaccurate="the school’s nursery will close at Easter.",
+        facts="no decision has been made to close the nursery; it is open and taking "
+        "children for September as usual.",
         follow_up=4,
     ),
     _DemoCase(
@@ -237,6 +245,10 @@ CASES = [
         days_ago=45,
         status=CaseStatus.CLOSED_NO_ACTION,
         follow_up=None,
+        place="Primary education board",
+        inaccurate="the school’s results were “the worst in St Helens”.",
+        facts="the published results place the school above the St Helens average in "
+        "reading, writing and mathematics.",
     ),
     _DemoCase(
         title="Attendance dispute discussed on community page",
@@ -276,6 +288,9 @@ CASES = [
         days_ago=15,
         status=CaseStatus.EVIDENCE_GATHERED,
         follow_up=-2,
+        inaccurate="the school has cut its funding for pupils with special educational needs.",
+        facts="the school’s spending on support for pupils with special educational needs has "
+        "risen this year, as the SEND information report on the school website sets out.",
     ),
     _DemoCase(
         title="Coach's post mocking pupils' performance",
@@ -302,6 +317,10 @@ CASES = [
         days_ago=0,
         status=CaseStatus.NEW,
         follow_up=3,
+        place="Local Mums Eccleston",
+        inaccurate="a named teacher has been dismissed.",
+        facts="the teacher has not been dismissed; they are on planned leave and will return "
+        "after it.",
     ),
 ]
 
@@ -413,6 +432,9 @@ def create_demo(services: Services) -> int:
                     reported_on=min(london_today(moment), today),
                     reported_by=reporter,
                     follow_up_due=due,
+                    post_place=demo.place,
+                    inaccurate_text=demo.inaccurate,
+                    correct_facts=demo.facts,
                 )
             )
             if demo.author is not None:

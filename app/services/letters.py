@@ -16,7 +16,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
+    CaseOutcomeRecord,
     CaseRecord,
+    CaseStepRecord,
     LetterEmailRecord,
     LetterRecord,
     LetterTemplateRecord,
@@ -26,7 +28,7 @@ from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_long_date, london_today, to_london
-from app.domain.errors import NotFoundError, TemplateError, ValidationError
+from app.domain.errors import AccessDenied, NotFoundError, TemplateError, ValidationError
 from app.domain.letter_templates import (
     LIMITS,
     MAX_SOURCE,
@@ -37,9 +39,11 @@ from app.domain.letter_templates import (
     parse_template_file,
 )
 from app.domain.letters import (
+    BARRING_REVIEW_MONTHS,
     DEFAULT_PROFILE,
     LETTER_KINDS,
     MULTILINE_FIELDS,
+    OUTCOME_RESOLVES,
     PROCEDURE_LABELS,
     PROFILE_FIELDS,
     PROFILE_LABELS,
@@ -47,11 +51,13 @@ from app.domain.letters import (
     SEND_METHOD_LABELS,
     Block,
     LetterKind,
+    LetterOutcome,
     Procedure,
     SchoolProfile,
     SendMethod,
 )
 from app.domain.people import ROLE_PHRASES, PersonKind, name_key
+from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDetail, Person
 from app.domain.report_figures import parse_terms
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
@@ -60,6 +66,7 @@ from app.evidence.blobstore import BlobStorage
 from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
 from app.services.blobs import read_intact
 from app.services.cases import CaseService, add_event
+from app.services.code import CodeService
 from app.services.context import ServiceContext, resources_dir
 
 log = logging.getLogger(__name__)
@@ -201,6 +208,8 @@ class PreparedLetter:
     pdf: bytes
     values: dict[str, Any]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # What the letter could not say for want of a detail on the case (it may still go).
+    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -224,6 +233,8 @@ class IssuedLetter:
     sent_on: date | None = None  # None: prepared, not yet sent
     sent_method: SendMethod | None = None
     sent_by: str | None = None
+    # The version of the Code of Conduct the letter quoted ("" when it cannot be read).
+    code_version: str = ""
 
     @property
     def is_sent(self) -> bool:
@@ -239,6 +250,31 @@ class BatchResult:
     included: tuple[str, ...]  # case references
     skipped: tuple[str, ...]  # cases with no letter to print
     cancelled: bool = False
+    issued: tuple[IssuedLetter, ...] = ()  # letters a batch issued, one per case
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One case of a batch: its letter ready to issue, or why it cannot have one."""
+
+    case_id: int
+    reference: str
+    prepared: PreparedLetter | None
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """The same kind of letter prepared on several cases, for a preview of each."""
+
+    kind: LetterKind
+    items: tuple[BatchItem, ...]
+    cancelled: bool = False
+
+    @property
+    def ready(self) -> tuple[BatchItem, ...]:
+        """The cases whose letter can be issued."""
+        return tuple(item for item in self.items if item.prepared is not None)
 
 
 # ----- letters ----------------------------------------------------------------------------
@@ -252,12 +288,51 @@ _SAMPLE_VALUES: dict[str, dict[str, str]] = {
         "account_handle": "Example Account",
         "post_url": "https://www.facebook.com/example/posts/1",
         "posted_on": "20 November 2026",
+        "place": "Eccleston Parents Chat",
+        "where_posted": "on Facebook, in “Eccleston Parents Chat”, on 20 November 2026",
         "summary": "An example summary of the case.",
+        "inaccurate": "the school has cancelled all school trips this year.",
+        "correct_facts": "every planned trip is going ahead, as set out in the newsletter.",
+        "outcome": "removed",
+        "conduct": "An example description of what happened at the school, and when.",
     },
     "recipient": {"name": "Zoë Łukasiewicz"},
     "previous_letter": {"date": "13 November 2026", "subject": "Example earlier letter"},
 }
 _SAMPLE_ADDRESS = ("12 Example Close", "Eccleston", "St Helens", "WA10 5AA")
+
+
+def where_posted(platform: str, place: str, posted_on: str) -> str:
+    """“on Facebook, in “Eccleston Parents Chat”, on 20 November 2026”, from what is known."""
+    if not platform.strip():
+        return ""
+    text = f"on {platform}"
+    if place.strip():
+        text += f", in “{place}”,"
+    if posted_on:
+        text += f" on {posted_on}"
+    return text.rstrip(",")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has fewer)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def _code_version(field_values: str, default: str) -> str:
+    """The Code version a stored letter quoted; letters from before versions say none."""
+    try:
+        stored = json.loads(field_values)
+    except ValueError:
+        return ""  # a sealed letter this user cannot open
+    return str(stored.get("code_version") or default)
 
 
 def _standard_for_case(case: CaseDetail) -> str:
@@ -276,6 +351,7 @@ class LetterService:
         self.blobs = blobs
         self.cases = cases
         self.profile = SchoolProfileService(ctx, blobs)
+        self.codes = CodeService(ctx)
         self._defaults: dict[LetterKind, LetterTemplate] = {}
         self._fonts_ready = False
 
@@ -456,15 +532,28 @@ class LetterService:
                     "method": method.value,
                 },
             )
-            self._advance_case(session, case, kind, letter_date)
+            self._advance_case(
+                session, case, kind, letter_date, str(prepared.values.get("outcome", ""))
+            )
             return self._issued(record, case.reference)
 
     def _advance_case(
-        self, session: Session, case: CaseRecord, kind: LetterKind, letter_date: date
+        self,
+        session: Session,
+        case: CaseRecord,
+        kind: LetterKind,
+        letter_date: date,
+        outcome: str = "",
     ) -> None:
         info = LETTER_KINDS[kind]
         current = CaseStatus(case.status)
         target = info.moves_to
+        follow_up_days = info.follow_up_days
+        if kind == LetterKind.OUTCOME and LetterOutcome(outcome) not in OUTCOME_RESOLVES:
+            # Telling the author the case goes further, or was closed, moves nothing on.
+            target = None
+            if outcome == LetterOutcome.ESCALATED:
+                follow_up_days = None
         if target is not None and target != current and target in allowed_transitions(current):
             case.status = target.value
             add_event(
@@ -476,12 +565,12 @@ class LetterService:
                 f"{info.label.lower()} issued",
                 {"from": current.value, "to": target.value, "note": "letter issued"},
             )
-        if info.follow_up_days is None:
+        if follow_up_days is None:
             return
         due = (
             None
-            if info.follow_up_days == 0 or not is_open(CaseStatus(case.status))
-            else letter_date + timedelta(days=info.follow_up_days)
+            if follow_up_days == 0 or not is_open(CaseStatus(case.status))
+            else letter_date + timedelta(days=follow_up_days)
         )
         if case.follow_up_due != due:
             case.follow_up_due = due
@@ -547,6 +636,72 @@ class LetterService:
                 .limit(1)
             )
 
+    def _previous_of_kind(
+        self, case_id: int, person_id: int, kind: LetterKind
+    ) -> LetterRecord | None:
+        """The latest letter of ``kind`` to this person on this case."""
+        with self.ctx.sessions() as session:
+            return session.scalar(
+                select(LetterRecord)
+                .where(
+                    LetterRecord.case_id == case_id,
+                    LetterRecord.person_id == person_id,
+                    LetterRecord.kind == kind.value,
+                )
+                .order_by(LetterRecord.id.desc())
+                .limit(1)
+            )
+
+    def _step_taken(self, case_id: int, step_id: str) -> bool:
+        with self.ctx.sessions() as session:
+            found = session.scalar(
+                select(CaseStepRecord.id)
+                .where(CaseStepRecord.case_id == case_id, CaseStepRecord.step_id == step_id)
+                .limit(1)
+            )
+        return found is not None
+
+    def letter_outcome(self, case: CaseDetail) -> LetterOutcome | None:
+        """How the matter ended, as an outcome letter words it; None while it is open."""
+        with self.ctx.sessions() as session:
+            record = session.get(CaseOutcomeRecord, case.id)
+            recorded = CaseOutcome(record.outcome) if record is not None else None
+        if recorded in (CaseOutcome.REMOVED, CaseOutcome.ACCOUNT_DELETED):
+            return LetterOutcome.REMOVED
+        if recorded == CaseOutcome.CORRECTED:
+            return LetterOutcome.CORRECTED
+        if recorded == CaseOutcome.REFUSED or case.status == CaseStatus.ESCALATED:
+            return LetterOutcome.ESCALATED
+        if recorded == CaseOutcome.NOT_TRACED or case.status == CaseStatus.CLOSED_NO_ACTION:
+            return LetterOutcome.CLOSED
+        return None
+
+    def _check_kind(self, case: CaseDetail, kind: LetterKind) -> LetterOutcome | None:
+        """Refuse, with one sentence, a letter this case cannot have yet."""
+        info = LETTER_KINDS[kind]
+        if info.after_step and not self._step_taken(case.id, info.after_step):
+            raise ValidationError(
+                "Letters about access to the school site come only after legal advice: "
+                "record the legal advice step on the case’s Follow-up tab first."
+            )
+        if kind == LetterKind.CORRECTION and not (
+            case.inaccurate_text.strip() and case.correct_facts.strip()
+        ):
+            raise ValidationError(
+                "A correction letter states what is wrong and what the facts are: fill in "
+                "“What is inaccurate” and “Correct facts” on the case’s details first."
+            )
+        if kind == LetterKind.OUTCOME:
+            outcome = self.letter_outcome(case)
+            if outcome is None:
+                raise ValidationError(
+                    "An outcome letter says how the matter ended: record the outcome on the "
+                    "case’s Follow-up tab (removed, corrected or refused), escalate the case "
+                    "or close it without action first."
+                )
+            return outcome
+        return None
+
     def _prepare(
         self,
         case: CaseDetail,
@@ -561,17 +716,21 @@ class LetterService:
         profile = self.profile.get()
         if strict:
             _require_profile(profile, _LAYOUT_FIELDS, "letter")
+        outcome = self._check_kind(case, kind) if strict else self.letter_outcome(case)
         today = london_today(self.ctx.now())
+        code = self.codes.in_force(today)
         info = LETTER_KINDS[kind]
         standard_id = info.standard_id
         previous = None
         if recipient is not None and kind == LetterKind.FOLLOW_UP:
             previous = self._previous_request(case.id, recipient.id)
-        if previous is not None:
+        elif recipient is not None and info.after_kind is not None:
+            previous = self._previous_of_kind(case.id, recipient.id, info.after_kind)
+        if previous is not None and kind == LetterKind.FOLLOW_UP:
             standard_id = json.loads(previous.field_values).get("standard_id", standard_id)
         elif kind in (LetterKind.FOLLOW_UP, LetterKind.MEETING, LetterKind.OUTCOME):
             standard_id = _standard_for_case(case)
-        standard = self.ctx.code.standard(standard_id)
+        standard = code.standard(standard_id)
         address: tuple[str, ...] = ()
         if recipient is not None:
             address = recipient.address_lines + (
@@ -582,9 +741,13 @@ class LetterService:
                     f"{recipient.name} has no postal address on record; add it to their "
                     "details, or send the letter by hand or by email."
                 )
+            if strict and address:
+                # A printed address must show whole in the envelope window.
+                self._pdf().check_address(recipient.name, address, Branding(profile))
         proc = procedure or Procedure.COMPLAINTS
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
+        posted_on = format_long_date(to_london(case.posted_at).date()) if case.posted_at else ""
         values: dict[str, dict[str, str]] = {
             "school": {
                 name: getattr(profile, name)
@@ -605,18 +768,23 @@ class LetterService:
                 "platform": case.platform,
                 "account_handle": case.account_handle,
                 "post_url": case.post_url,
-                "posted_on": format_long_date(to_london(case.posted_at).date())
-                if case.posted_at
-                else "",
+                "posted_on": posted_on,
+                "place": case.post_place,
+                "where_posted": where_posted(case.platform, case.post_place, posted_on),
                 "summary": case.summary,
+                "inaccurate": case.inaccurate_text,
+                "correct_facts": case.correct_facts,
+                "outcome": outcome.value if outcome is not None else "",
+                "conduct": case.barring_conduct,
             },
             "recipient": {"name": recipient.name if recipient else ""},
             "letter": {
                 "date": format_long_date(today),
                 "reply_by": format_long_date(today + timedelta(days=reply_days)),
+                "review_on": format_long_date(add_months(today, BARRING_REVIEW_MONTHS)),
             },
             "standard": {"number": str(standard.number), "text": standard.text},
-            "code": {"title": self.ctx.code.title, "version": self.ctx.code.version},
+            "code": {"title": code.title, "version": code.version},
             "previous_letter": {
                 "date": format_long_date(previous.letter_date),
                 "subject": previous.subject,
@@ -634,6 +802,19 @@ class LetterService:
             strict=strict,
             safeguarding_case=Category.SAFEGUARDING in case.categories,
         )
+        notes: list[str] = []
+        used = filled.used
+        if "case.where_posted" in used and case.platform:
+            if not case.post_place:
+                notes.append(
+                    "The letter does not name the group or page of the post; add it to the "
+                    "case’s details if it is known."
+                )
+            if not case.posted_at:
+                notes.append(
+                    "The letter does not say when the post was made; add the date posted to "
+                    "the case’s details if it is known."
+                )
         return self._finish(
             case.id,
             template,
@@ -645,13 +826,17 @@ class LetterService:
             today,
             profile,
             standard_id,
+            code_version=code.version,
+            outcome=outcome.value if outcome is not None else "",
+            notes=tuple(notes),
         )
 
     def _prepare_sample(self, template: LetterTemplate) -> PreparedLetter:
         profile = self.profile.get()
         today = london_today(self.ctx.now())
+        code = self.codes.in_force(today)
         info = LETTER_KINDS[template.kind]
-        standard = self.ctx.code.standard(info.standard_id)
+        standard = code.standard(info.standard_id)
         values: dict[str, dict[str, str]] = {
             **_SAMPLE_VALUES,
             "school": {name: getattr(profile, name) for name in PROFILE_LABELS},
@@ -660,9 +845,10 @@ class LetterService:
                 "reply_by": format_long_date(
                     today + timedelta(days=info.follow_up_days or DEFAULT_REPLY_DAYS)
                 ),
+                "review_on": format_long_date(add_months(today, BARRING_REVIEW_MONTHS)),
             },
             "standard": {"number": str(standard.number), "text": standard.text},
-            "code": {"title": self.ctx.code.title, "version": self.ctx.code.version},
+            "code": {"title": code.title, "version": code.version},
             "procedure": {
                 "name": profile.complaints_procedure,
                 "contact": profile.complaints_contact,
@@ -681,6 +867,7 @@ class LetterService:
             today,
             profile,
             standard.id,
+            code_version=code.version,
         )
 
     def _finish(
@@ -695,6 +882,10 @@ class LetterService:
         today: date,
         profile: SchoolProfile,
         standard_id: str,
+        *,
+        code_version: str,
+        outcome: str = "",
+        notes: tuple[str, ...] = (),
     ) -> PreparedLetter:
         kind = template.kind
         name = recipient.name if recipient else "[recipient: to complete]"
@@ -708,8 +899,8 @@ class LetterService:
             subject=filled.subject,
             salutation=f"Dear {name},",
             blocks=filled.blocks,
-            signatory=profile.head_teacher or "[head teacher's name: to complete]",
-            signatory_title=profile.head_title or "[head teacher's title: to complete]",
+            signatory=profile.head_teacher or "[head teacher’s name: to complete]",
+            signatory_title=profile.head_title or "[head teacher’s title: to complete]",
         )
         pdf = self._pdf()
         missing = pdf.missing_characters(document.texts())
@@ -717,6 +908,8 @@ class LetterService:
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
+            "code_version": code_version,
+            "outcome": outcome,
             "template": {
                 "version": template.version,
                 "subject": template.subject,
@@ -734,6 +927,7 @@ class LetterService:
             pdf=pdf.render_letter(document),
             values=values,
             warnings=warnings,
+            notes=notes,
         )
 
     # ----- issued letters ------------------------------------------------------------
@@ -758,6 +952,7 @@ class LetterService:
             sent_on=record.sent_on,
             sent_method=SendMethod(record.sent_method) if record.sent_method else None,
             sent_by=record.sent_by,
+            code_version=_code_version(record.field_values, self.codes.shipped_version),
         )
 
     def list_letters(self, case_id: int) -> list[IssuedLetter]:
@@ -809,7 +1004,7 @@ class LetterService:
                 raise ValidationError("The date sent cannot be in the future.")
             if sent_on < record.letter_date:
                 raise ValidationError(
-                    f"The date sent cannot be before the letter's date, "
+                    f"The date sent cannot be before the letter’s date, "
                     f"{format_long_date(record.letter_date)}."
                 )
             if record.sent_on is not None:
@@ -873,6 +1068,87 @@ class LetterService:
         found |= {sha for sha in (profile.logo_sha256, profile.signature_sha256) if sha}
         return found
 
+    def prepare_batch(
+        self,
+        case_ids: Sequence[int],
+        kind: LetterKind,
+        method: SendMethod = SendMethod.POST,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchPlan:
+        """One kind of letter prepared on each case, to its usual recipient (e.g. the post's
+        author); a case that cannot have it says why, and the others go on."""
+        items: list[BatchItem] = []
+        total = len(case_ids)
+        for done, case_id in enumerate(case_ids, start=1):
+            if cancelled is not None and cancelled():
+                return BatchPlan(kind, tuple(items), cancelled=True)
+            reference = self.cases.get_case(case_id).reference
+            try:
+                prepared = self.prepare(case_id, kind, None, method)
+            except (ValidationError, TemplateError, NotFoundError, AccessDenied) as refusal:
+                items.append(BatchItem(case_id, reference, None, refusal.message))
+            else:
+                items.append(BatchItem(case_id, reference, prepared))
+            if progress is not None:
+                progress(done, total)
+        return BatchPlan(kind, tuple(items))
+
+    def issue_batch(
+        self,
+        plan: BatchPlan,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> BatchResult:
+        """Issue each ready letter of ``plan`` on its own case, and join them for printing.
+
+        Each letter is recorded on its case as it is issued; cancelling stops before the
+        next one, and the letters issued so far stay issued and are in the PDF.
+        """
+        ready = plan.ready
+        if not ready:
+            raise ValidationError("None of the chosen cases can have this letter.")
+        issued: list[IssuedLetter] = []
+        pdfs: list[bytes] = []
+        stopped = False
+        for done, item in enumerate(ready, start=1):
+            if cancelled is not None and cancelled():
+                stopped = True
+                break
+            prepared = item.prepared
+            assert prepared is not None
+            letter = self.issue(
+                item.case_id,
+                plan.kind,
+                prepared.recipient.id if prepared.recipient else None,
+                prepared.method,
+                prepared=prepared,
+            )
+            issued.append(letter)
+            pdfs.append(prepared.pdf)
+            if progress is not None:
+                progress(done, len(ready))
+        skipped = tuple(item.reference for item in plan.items if item.prepared is None)
+        return BatchResult(
+            self._join(pdfs) if pdfs else b"",
+            tuple(letter.case_reference for letter in issued),
+            skipped,
+            cancelled=stopped,
+            issued=tuple(issued),
+        )
+
+    def _join(self, pdfs: Sequence[bytes]) -> bytes:
+        """Several letters in one PDF for printing together."""
+        from pypdf import PdfReader, PdfWriter
+
+        writer = PdfWriter()
+        for pdf in pdfs:
+            writer.append(PdfReader(io.BytesIO(pdf)))
+        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
     def batch_pdf(
         self,
         case_ids: Sequence[int],
@@ -880,9 +1156,7 @@ class LetterService:
         cancelled: Callable[[], bool] | None = None,
     ) -> BatchResult:
         """The latest letter of each case, in one PDF, for printing together."""
-        from pypdf import PdfReader, PdfWriter
-
-        writer = PdfWriter()
+        pdfs: list[bytes] = []
         included: list[str] = []
         skipped: list[str] = []
         total = len(case_ids)
@@ -891,7 +1165,7 @@ class LetterService:
                 return BatchResult(b"", tuple(included), tuple(skipped), cancelled=True)
             letters = self.list_letters(case_id)
             if letters:
-                writer.append(PdfReader(io.BytesIO(self.letter_pdf(letters[-1].id))))
+                pdfs.append(self.letter_pdf(letters[-1].id))
                 included.append(letters[-1].case_reference)
             else:
                 skipped.append(self.cases.get_case(case_id).reference)
@@ -899,10 +1173,7 @@ class LetterService:
                 progress(done, total)
         if not included:
             raise ValidationError("None of the chosen cases has a letter to print yet.")
-        writer.add_metadata({"/Title": "Letters for printing", "/Author": self.profile.get().name})
-        out = io.BytesIO()
-        writer.write(out)
-        return BatchResult(out.getvalue(), tuple(included), tuple(skipped))
+        return BatchResult(self._join(pdfs), tuple(included), tuple(skipped))
 
     # ----- the guidance leaflet ----------------------------------------------------------
 
@@ -923,11 +1194,12 @@ class LetterService:
                 contact = getattr(profile, contact_field)
                 value = f"{name} — contact {contact}" if contact else name
                 contacts.append(ContactLine(f"{PROCEDURE_LABELS[proc]}", value))
-        received = date.fromisoformat(self.ctx.code.received)
+        code = self.codes.in_force()
+        in_force_from = date.fromisoformat(code.in_force_from)
         document = GuidanceDocument(
             branding=self.profile.branding(profile),
-            code=self.ctx.code,
-            code_date_text=format_long_date(received),
+            code=code,
+            code_date_text=f"in force from {format_long_date(in_force_from)}",
             contacts=tuple(contacts),
         )
         pdf = self._pdf()

@@ -239,7 +239,11 @@ class ReportService:
             bundle_letters.append(
                 BundleLetter(
                     date=format_short_date(letter.letter_date),
-                    label=letter.label,
+                    # Each letter quoted the Code in force when it was issued.
+                    label=f"{letter.label} (quoting the Code of Conduct version "
+                    f"{letter.code_version})"
+                    if letter.code_version
+                    else letter.label,
                     recipient=letter.recipient_name,
                     subject=scrub(letter.subject),
                     pdf=pdf,

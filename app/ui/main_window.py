@@ -228,6 +228,12 @@ class MainWindow(QMainWindow):
             None,
             "Save the parent and carer guidance leaflet made from the Code as a PDF",
         )
+        self.batch_issue_action = self._action(
+            "&Issue a letter to selected cases…",
+            self.issue_letters_to_selected,
+            None,
+            "The same kind of letter on each selected case, each to its case's author",
+        )
         self.batch_action = self._action(
             "Print &letters of selected cases…",
             self.print_selected_letters,
@@ -251,6 +257,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.new_case_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.batch_issue_action)
         file_menu.addAction(self.batch_action)
         file_menu.addAction(self.guidance_action)
         file_menu.addSeparator()
@@ -285,6 +292,9 @@ class MainWindow(QMainWindow):
             "&Subject access requests…", self.show_subject_access_requests
         )
         self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
+        self.adopt_code_action = admin_menu.addAction(
+            "Adopt a revised &Code…", self.adopt_revised_code
+        )
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -500,6 +510,47 @@ class MainWindow(QMainWindow):
             save_user_file(path, data)
             note = f" ({'; '.join(warnings)})" if warnings else ""
             self.statusBar().showMessage(f"Saved the guidance leaflet to {path}{note}.", 8000)
+
+    def issue_letters_to_selected(self) -> None:
+        from app.ui.letter_batch import BatchLetterDialog
+
+        case_ids = self.case_list.selected_case_ids()
+        if not case_ids:
+            QMessageBox.information(
+                self, "Issue letters", "Select one or more cases in the list first."
+            )
+            return
+        dialog = BatchLetterDialog(self.services, case_ids, self)
+        dialog.issued.connect(lambda result: self._batch_issued(dialog, result))
+        dialog.exec()
+
+    def _batch_issued(self, dialog: QWidget, result: BatchResult) -> None:
+        self.signals.data_changed.emit(0)
+        if not result.issued:
+            return
+        answer = QMessageBox.question(
+            dialog,
+            "Letters issued",
+            f"{len(result.issued)} letters were issued and recorded on their cases. "
+            "Print them now (one document)?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            print_pdf(result.pdf, dialog)
+
+    def adopt_revised_code(self) -> None:
+        from app.ui.dialogs.code_adopt import AdoptCodeDialog
+
+        if not self.services.ctx.may(Permission.SETTINGS):
+            QMessageBox.information(
+                self, "Code of Conduct", "Only the head teacher can adopt a revised Code."
+            )
+            return
+        dialog = AdoptCodeDialog(self.services, self)
+        if dialog.exec() and dialog.adopted is not None:
+            self.statusBar().showMessage(
+                f"Version {dialog.adopted.version} of the Code of Conduct is recorded.", 8000
+            )
 
     def print_selected_letters(self) -> None:
         case_ids = self.case_list.selected_case_ids()

@@ -53,7 +53,7 @@ def test_letter_is_issued_saved_and_listed(demo: Path, tmp_path: Path) -> None:
     assert [(x["kind"], x["method"], x["issued_by"]) for x in listed] == [
         ("removal", "hand", "Head Teacher")
     ]
-    assert listed[0]["template_version"] == "default-1"
+    assert listed[0]["template_version"] == "default-2"
 
 
 def test_letter_to_a_named_person(demo: Path, tmp_path: Path) -> None:
@@ -91,7 +91,8 @@ def test_templates_and_guidance(demo: Path, tmp_path: Path) -> None:
     kinds = json.loads(_run(demo, "templates", "--json").stdout)
     assert [k["kind"] for k in kinds] == [
         "removal", "correction", "procedure", "safeguarding",
-        "follow-up", "meeting", "acknowledgement", "outcome",
+        "follow-up", "meeting", "acknowledgement", "outcome", "barring-intent",
+        "barring-representations", "barring-decision", "barring-review",
     ]  # fmt: skip
     out = tmp_path / "guide.pdf"
     done = _run(demo, "guidance", "--out", str(out), "--a5-booklet")

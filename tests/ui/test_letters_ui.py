@@ -107,7 +107,7 @@ def test_template_editor_names_an_unknown_field_and_saves_nothing(qtbot, service
     dialog.update_preview()
     assert "school.motto" in dialog.message.text()
     assert not dialog.save_button.isEnabled()
-    assert services.letters.template(LetterKind.REMOVAL).version == "default-1"
+    assert services.letters.template(LetterKind.REMOVAL).version == "default-2"
     dialog.body.setPlainText("Please remove it.\n\n> {{ standard.text }}")
     dialog.update_preview()
     assert dialog.save_button.isEnabled()

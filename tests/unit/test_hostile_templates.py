@@ -19,8 +19,9 @@ from app.db.models import LetterRecord, LetterTemplateRecord
 from app.domain.categories import Category
 from app.domain.errors import TemplateError
 from app.domain.letter_templates import LIMITS, TIME_BUDGET, LetterTemplate, fill
-from app.domain.letters import LetterKind
+from app.domain.letters import LETTER_KINDS, LetterKind
 from app.domain.people import CaseRole, PersonKind
+from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDraft, PersonDraft
 from app.services.casebook import Services, open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
@@ -223,8 +224,24 @@ def test_every_letter_kind_on_a_safeguarding_case_leaves_the_child_out(
 ) -> None:
     """Each kind's own template, used on a safeguarding case, never prints the child."""
     case_id, person_id = _case(services, Category.SAFEGUARDING)
+    case = services.cases.get_case(case_id)
+    services.cases.update_case(
+        case_id,
+        CaseDraft(
+            title=case.title,
+            categories=case.categories,
+            summary=case.summary,
+            platform=case.platform,
+            post_url=case.post_url,
+            inaccurate_text="the school has closed.",
+            correct_facts="the school is open.",
+            barring_conduct="Threats made at the school gate.",
+        ),
+    )
+    services.workflow.take_step(case_id, "legal-advice")
+    services.workflow.set_outcome(case_id, CaseOutcome.REMOVED)
     for kind in LetterKind:
-        if kind == LetterKind.FOLLOW_UP:
+        if kind == LetterKind.FOLLOW_UP or LETTER_KINDS[kind].after_kind is not None:
             continue
         if kind == LetterKind.SAFEGUARDING:
             # The safeguarding letter may never use it: refused when the template is saved.

@@ -16,6 +16,7 @@ from app.domain.code_of_conduct import normalise_spacing
 from app.domain.errors import TemplateError, ValidationError
 from app.domain.letters import LETTER_KINDS, LetterKind, SendMethod
 from app.domain.people import CaseRole, PersonKind
+from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.services.casebook import Services, open_casebook
@@ -47,6 +48,10 @@ def _case(services: Services, name: str = "Zoë Łukasiewicz", **extra: object) 
             categories=frozenset({Category.ABUSIVE}),
             platform="Facebook",
             summary="A summary naming the child Tommy Example.",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
+            inaccurate_text="the school has cancelled every trip this year.",
+            correct_facts="every planned trip is going ahead.",
         )
     )
     person = services.people.add_person(
@@ -62,7 +67,14 @@ def _case(services: Services, name: str = "Zoë Łukasiewicz", **extra: object) 
     return case.id, person.id
 
 
-@pytest.mark.parametrize("kind", [k for k in LetterKind if k != LetterKind.FOLLOW_UP])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        k
+        for k in LetterKind
+        if k not in (LetterKind.FOLLOW_UP, LetterKind.OUTCOME) and not LETTER_KINDS[k].optional
+    ],
+)
 def test_every_letter_quotes_its_standard_verbatim(services: Services, kind: LetterKind) -> None:
     case_id, _ = _case(services)
     issued = services.letters.issue(case_id, kind)
@@ -78,7 +90,9 @@ def test_every_letter_quotes_its_standard_verbatim(services: Services, kind: Let
     assert "24 November 2026" in text
     assert "Private and confidential" in text
     assert "Dear Zoë Łukasiewicz," in text
-    assert "Mrs J. Example" in text and "Headteacher" in text
+    assert "Mrs J. Example" in text and "Head teacher" in text
+    # Every letter names the post: platform, group or page, and date.
+    assert "on Facebook, in “Eccleston Parents Chat”, on 20 November 2026" in text
 
 
 def test_follow_up_refers_to_the_first_letter_by_date(services: Services) -> None:
@@ -169,10 +183,11 @@ def test_issuing_records_and_moves_the_case_on(services: Services) -> None:
     assert case.follow_up_due is not None and case.follow_up_due.isoformat() == "2026-12-01"
     assert any(e.kind == "letter_issued" and "by hand" in e.summary for e in case.events)
     [listed] = services.letters.list_letters(case_id)
-    assert listed.template_version == "default-1"
+    assert listed.template_version == "default-2"
     assert listed.method == SendMethod.HAND
     assert listed.issued_by == "Head Teacher"
     assert listed.pdf_sha256 == issued.pdf_sha256
+    services.workflow.set_outcome(case_id, CaseOutcome.REMOVED)
     outcome = services.letters.issue(case_id, LetterKind.OUTCOME)
     case = services.cases.get_case(case_id)
     assert outcome.kind == LetterKind.OUTCOME
@@ -185,7 +200,7 @@ def test_a_missing_profile_field_stops_the_letter_and_records_nothing(
     case_id, _ = _case(services)
     services.letters.profile.save(DEMO_SCHOOL_PROFILE.with_values(telephone=""))
     before = services.cases.get_case(case_id)
-    with pytest.raises(TemplateError, match="school's telephone number is empty"):
+    with pytest.raises(TemplateError, match="school’s telephone number is empty"):
         services.letters.issue(case_id, LetterKind.REMOVAL)
     after = services.cases.get_case(case_id)
     assert services.letters.list_letters(case_id) == []
@@ -230,7 +245,7 @@ def test_an_unknown_field_is_named_and_nothing_is_saved(services: Services) -> N
         services.letters.save_template(LetterKind.REMOVAL, "Re {{ colour }}", "Hello")
     with pytest.raises(TemplateError, match="line 1"):
         services.letters.save_template(LetterKind.REMOVAL, "Re", "{% if %}")
-    assert services.letters.template(LetterKind.REMOVAL).version == "default-1"
+    assert services.letters.template(LetterKind.REMOVAL).version == "default-2"
 
 
 def test_the_schools_own_template_is_versioned_and_recorded(services: Services) -> None:
@@ -243,7 +258,7 @@ def test_the_schools_own_template_is_versioned_and_recorded(services: Services) 
     text = _text(services.letters.letter_pdf(issued.id))
     assert "Page 1 of 2" in text and "Page 2 of 2" in text
     services.letters.restore_default(LetterKind.REMOVAL)
-    assert services.letters.template(LetterKind.REMOVAL).version == "default-1"
+    assert services.letters.template(LetterKind.REMOVAL).version == "default-2"
 
 
 def test_one_page_letters_carry_no_page_numbers(services: Services) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.domain.categories import CATEGORY_INFO
 from app.domain.errors import CasebookError
 from app.domain.letters import (
+    BARRING_KINDS,
     LETTER_KINDS,
     PROCEDURE_LABELS,
     SEND_METHOD_LABELS,
@@ -57,6 +58,11 @@ class IssueLetterDialog(QDialog):
 
         self.kind_box = QComboBox()
         for k in LetterKind:
+            if not LETTER_KINDS[k].optional:
+                self.kind_box.addItem(LETTER_KINDS[k].label, k)
+        # The rare letters about access to the school site, apart from the usual ones.
+        self.kind_box.insertSeparator(self.kind_box.count())
+        for k in BARRING_KINDS:
             self.kind_box.addItem(LETTER_KINDS[k].label, k)
         self.recipient_box = QComboBox()
         seen: set[int] = set()
@@ -163,14 +169,16 @@ class IssueLetterDialog(QDialog):
             self.message.setStyleSheet("color:#a4262c;")
             self.preview.set_pdf(b"")
         else:
-            standard = self.services.ctx.code.standard(self.prepared.values["standard_id"])
+            version = self.prepared.values.get("code_version", "")
+            code = self.services.code.by_version(version) if version else self.services.ctx.code
+            standard = code.standard(self.prepared.values["standard_id"])
             self.message.setText(
-                f"Quotes standard {standard.number} of the Code. "
+                f"Quotes standard {standard.number} of the Code (version {code.version}). "
                 f"Template {self.prepared.template.version}."
             )
             self.message.setStyleSheet("color:#444;")
             self.preview.set_pdf(self.prepared.pdf)
-        warnings = self.prepared.warnings if self.prepared else ()
+        warnings = (*self.prepared.warnings, *self.prepared.notes) if self.prepared else ()
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
         self.issue_button.setEnabled(self.prepared is not None)

@@ -76,7 +76,7 @@ class TemplateEditorDialog(QDialog):
         form.addRow("In use", self.version_label)
         form.addRow("Subject", self.subject)
         hint = QLabel(
-            "Separate paragraphs with a blank line. Start a paragraph's lines with '>' to "
+            "Separate paragraphs with a blank line. Start a paragraph’s lines with '>' to "
             "quote the Code. Double-click a field to insert it."
         )
         hint.setWordWrap(True)

@@ -39,6 +39,10 @@ DIALOG_LABELS = {
     "post_url": "Post a&ddress",
     "account_handle": "Account &handle",
     "posted_at": "Date &posted",
+    "post_place": "Group or page",
+    "inaccurate_text": "What is inaccurate",
+    "correct_facts": "Correct facts",
+    "barring_conduct": "Conduct at the school",
     "reported_on": "Date &reported",
     "reported_by": "Reported &by",
     "follow_up_due": "&Follow up by",
@@ -189,6 +193,25 @@ class CaseForm(QWidget):
         self.post_url.setPlaceholderText("https://…")
         self.account_handle = QLineEdit(self)
         self.account_handle.setPlaceholderText("@handle or display name")
+        self.post_place = QLineEdit(self)
+        self.post_place.setPlaceholderText("The group or page, e.g. 'Eccleston Parents Chat'")
+        self.post_place.setAccessibleName("Group or page")
+        # What a correction letter states: asked for only when the post is inaccurate.
+        self.inaccurate_text = QPlainTextEdit(self)
+        self.inaccurate_text.setPlaceholderText("What the post says that is not correct")
+        self.inaccurate_text.setAccessibleName("What is inaccurate")
+        self.correct_facts = QPlainTextEdit(self)
+        self.correct_facts.setPlaceholderText("The correct facts, as the letter should state them")
+        self.correct_facts.setAccessibleName("Correct facts")
+        # What barring letters describe: conduct at or towards the school (standard 1 cases).
+        self.barring_conduct = QPlainTextEdit(self)
+        self.barring_conduct.setPlaceholderText(
+            "Only for letters about access to the school site: what happened, when and where"
+        )
+        self.barring_conduct.setAccessibleName("Conduct at the school")
+        for edit in (self.inaccurate_text, self.correct_facts, self.barring_conduct):
+            edit.setMaximumHeight(self.fontMetrics().lineSpacing() * 4)
+            tab_moves_on(edit)
         self.posted_at = OptionalDate(labels["not_known"], self, with_time=True)
         self.reported_on = QDateEdit(self)
         self.reported_on.setDisplayFormat(DATE_FORMAT)
@@ -214,11 +237,18 @@ class CaseForm(QWidget):
         form.addRow(labels["platform"], self.platform)
         form.addRow(labels["post_url"], self.post_url)
         form.addRow(labels["account_handle"], self.account_handle)
+        form.addRow(labels["post_place"], self.post_place)
         form.addRow(labels["posted_at"], self.posted_at)
         form.addRow(labels["reported_on"], self.reported_on)
         form.addRow(labels["reported_by"], self.reported_by)
         form.addRow(labels["follow_up_due"], self.follow_up_due)
         form.addRow(labels["summary"], self.summary)
+        form.addRow(labels["inaccurate_text"], self.inaccurate_text)
+        form.addRow(labels["correct_facts"], self.correct_facts)
+        form.addRow(labels["barring_conduct"], self.barring_conduct)
+        self._form = form
+        self.category_boxes[Category.INACCURATE].toggled.connect(self._show_correction)
+        self.category_boxes[Category.ABUSIVE].toggled.connect(self._show_conduct)
         roomy_labels(form)
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #a61b1b;")
@@ -229,14 +259,32 @@ class CaseForm(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.error)
 
-        for line in (self.title, self.post_url, self.account_handle, self.reported_by):
+        for line in (
+            self.title,
+            self.post_url,
+            self.account_handle,
+            self.post_place,
+            self.reported_by,
+        ):
             line.textEdited.connect(self.changed)
         self.platform.currentTextChanged.connect(self.changed)
         self.posted_at.changed.connect(self.changed)
         self.follow_up_due.changed.connect(self.changed)
         self.reported_on.dateChanged.connect(self.changed)
         self.summary.textChanged.connect(self.changed)
+        self.inaccurate_text.textChanged.connect(self.changed)
+        self.correct_facts.textChanged.connect(self.changed)
+        self.barring_conduct.textChanged.connect(self.changed)
         self.clear()
+
+    def _show_correction(self, shown: bool) -> None:
+        for edit in (self.inaccurate_text, self.correct_facts):
+            self._form.setRowVisible(edit, shown)
+
+    def _show_conduct(self, shown: bool) -> None:
+        self._form.setRowVisible(
+            self.barring_conduct, shown or bool(self.barring_conduct.toPlainText())
+        )
 
     def clear(self) -> None:
         self.blockSignals(True)
@@ -251,6 +299,12 @@ class CaseForm(QWidget):
         self.reported_by.clear()
         self.follow_up_due.set_date(None)
         self.summary.clear()
+        self.post_place.clear()
+        self.inaccurate_text.clear()
+        self.correct_facts.clear()
+        self.barring_conduct.clear()
+        self._show_correction(False)
+        self._show_conduct(False)
         self.show_error("")
         self.blockSignals(False)
 
@@ -270,6 +324,12 @@ class CaseForm(QWidget):
             self.reported_by.setText(case.reported_by)
             self.follow_up_due.set_date(case.follow_up_due)
             self.summary.setPlainText(case.summary)
+            self.post_place.setText(case.post_place)
+            self.inaccurate_text.setPlainText(case.inaccurate_text)
+            self.correct_facts.setPlainText(case.correct_facts)
+            self.barring_conduct.setPlainText(case.barring_conduct)
+            self._show_correction(Category.INACCURATE in case.categories)
+            self._show_conduct(Category.ABUSIVE in case.categories)
             self.show_error("")
         finally:
             self.blockSignals(False)
@@ -286,6 +346,10 @@ class CaseForm(QWidget):
             reported_on=pydate(self.reported_on.date()),
             reported_by=self.reported_by.text(),
             follow_up_due=self.follow_up_due.date_value(),
+            post_place=self.post_place.text(),
+            inaccurate_text=self.inaccurate_text.toPlainText(),
+            correct_facts=self.correct_facts.toPlainText(),
+            barring_conduct=self.barring_conduct.toPlainText(),
         )
 
     def show_error(self, message: str) -> None:

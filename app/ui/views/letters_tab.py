@@ -120,6 +120,11 @@ class LettersTab(QWidget):
             tip = (
                 f"{letter.subject}\nIssued by {letter.issued_by}, "
                 f"{format_date_time(letter.issued_at)}"
+                + (
+                    f"\nQuotes the Code of Conduct, version {letter.code_version}"
+                    if letter.code_version
+                    else ""
+                )
             )
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
