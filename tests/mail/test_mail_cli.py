@@ -137,7 +137,9 @@ def test_failures_are_one_line_and_the_letter_stays_prepared(
         "zoë łukasiewicz",
         "--email",
     )
-    assert failed.returncode == 1 and failed.stderr.count("\n") == 1
+    # One sentence for the failure; notes about the letter's wording may precede it.
+    refusals = [line for line in failed.stderr.splitlines() if "casebook: note:" not in line]
+    assert failed.returncode == 1 and len(refusals) == 1
     assert "refused the address" in failed.stderr and "casebook send" in failed.stderr
 
 
