@@ -171,7 +171,9 @@ def test_slowest_refused_template_is_the_time_budget() -> None:
     slowest = max(timings, key=timings.__getitem__)
     print(f"slowest refused template: {slowest} in {timings[slowest]:.3f}s")
     assert timings[slowest] < TIME_BUDGET + 0.5
-    assert sorted(timings.values())[-2] < 0.5, timings
+    # The others are stopped by a limit before the deadline (with room for a loaded
+    # machine; a limit that stopped working would take the whole budget).
+    assert sorted(timings.values())[-2] < TIME_BUDGET * 0.8, timings
 
 
 def test_ordinary_templates_still_work(services: Services) -> None:
