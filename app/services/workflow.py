@@ -15,6 +15,7 @@ from app.db.models import (
     CaseOutcomeRecord,
     CaseRecord,
     CaseStepRecord,
+    LetterRecord,
     SettingRecord,
 )
 from app.domain.access import Permission
@@ -22,7 +23,7 @@ from app.domain.categories import decode_categories
 from app.domain.dates import LONDON, format_date_time, to_london
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.evidence import EvidenceDetails
-from app.domain.letters import LETTER_KINDS, LetterKind
+from app.domain.letters import LetterKind
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
@@ -78,6 +79,8 @@ class ChecklistItem:
     note: str
     overdue: bool
     due_today: bool
+    # A letter this action asks for has been issued but not yet recorded as sent.
+    letter_prepared: bool = False
 
     @property
     def done(self) -> bool:
@@ -217,7 +220,7 @@ def record_letter_sent(
         .limit(1)
     )
     if action is not None:
-        tick_action(session, ctx, action, ctx.now(), f"{LETTER_KINDS[kind].label} sent")
+        tick_action(session, ctx, action, ctx.now(), "letter sent")
     policy = load_policy(session)
     step = policy.step_for_letter(kind, decode_categories(case.categories))
     if step is None:
@@ -286,7 +289,9 @@ class WorkflowService:
             raise NotFoundError("That case no longer exists.")
         return case
 
-    def _item(self, action: CaseActionRecord, now: datetime) -> ChecklistItem:
+    def _item(
+        self, action: CaseActionRecord, now: datetime, prepared: frozenset[str] = frozenset()
+    ) -> ChecklistItem:
         open_ = action.done_at is None
         return ChecklistItem(
             id=action.id,
@@ -302,6 +307,7 @@ class WorkflowService:
             due_today=open_
             and action.due_at >= now
             and to_london(action.due_at).date() == to_london(now).date(),
+            letter_prepared=open_ and bool(action.letter) and action.letter in prepared,
         )
 
     def checklist(self, case_id: int) -> list[ChecklistItem]:
@@ -315,7 +321,14 @@ class WorkflowService:
                 .where(CaseActionRecord.case_id == case_id)
                 .order_by(CaseActionRecord.position, CaseActionRecord.id)
             ).all()
-            return [self._item(a, now) for a in actions]
+            prepared = frozenset(
+                session.scalars(
+                    select(LetterRecord.kind).where(
+                        LetterRecord.case_id == case_id, LetterRecord.sent_on.is_(None)
+                    )
+                ).all()
+            )
+            return [self._item(a, now, prepared) for a in actions]
 
     def tick(self, action_id: int, note: str = "") -> ChecklistItem:
         """Mark an action done: who and when go on the checklist and in the chronology."""
