@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from app.domain.policy import (
     OUTCOME_LABELS,
     STEP_OUTCOME_LABELS,
     CaseOutcome,
+    Contact,
     LadderPosition,
     LadderStep,
     Policy,
@@ -271,6 +273,32 @@ class WorkflowService:
             else:
                 saved.value = text
         return policy
+
+    def save_contact(self, step_id: str, contact: Contact | None) -> Policy:
+        """Change who a ladder step contacts (a helpline's number, a website), or remove
+        the contact; the rest of the school's policy is kept as it is."""
+        self.ctx.require(Permission.SETTINGS, action="change escalation contact", target=step_id)
+        data = json.loads(self.policy_json())
+        for item in data.get("ladder", []):
+            if item.get("id") == step_id:
+                if contact is None:
+                    item.pop("contact", None)
+                else:
+                    item["contact"] = {
+                        key: clean_text(value, key, 500)
+                        for key, value in (
+                            ("name", contact.name),
+                            ("telephone", contact.telephone),
+                            ("email", contact.email),
+                            ("website", contact.website),
+                            ("note", contact.note),
+                        )
+                        if value.strip()
+                    }
+                break
+        else:
+            self.policy().step(step_id)  # names the choices
+        return self.save_policy(json.dumps(data, indent=2, ensure_ascii=False))
 
     def restore_default_policy(self) -> Policy:
         """Go back to the policy shipped with the app."""
