@@ -590,16 +590,25 @@ class LetterService:
                 {"follow_up_due": due.isoformat() if due else None},
             )
 
-    def calendar(self, profile: SchoolProfile | None = None) -> WorkingCalendar:
-        """The school's working days: no weekends, bank holidays or entered closures."""
+    def calendar(
+        self, profile: SchoolProfile | None = None, kind: LetterKind | None = None
+    ) -> WorkingCalendar:
+        """The school's working days: no weekends, bank holidays or entered closures.
+
+        A safeguarding letter asks for removal within days whatever the school's
+        holidays: its reply-by date avoids weekends and bank holidays only.
+        """
+        if kind == LetterKind.SAFEGUARDING:
+            return WorkingCalendar()
         return calendar_from((profile or self.profile.get()).school_closures)
 
     def _reply_by(self, record: LetterRecord) -> date | None:
         if record.reply_by is not None or record.sent_on is None:
             return record.reply_by
         # Sent before reply-by dates were kept: work it out the same way.
-        days = LETTER_KINDS[LetterKind(record.kind)].follow_up_days or DEFAULT_REPLY_DAYS
-        return self.calendar().reply_by(record.sent_on, days)
+        kind = LetterKind(record.kind)
+        days = LETTER_KINDS[kind].follow_up_days or DEFAULT_REPLY_DAYS
+        return self.calendar(kind=kind).reply_by(record.sent_on, days)
 
     def _check_follow_up_time(self, first: LetterRecord, today: date) -> None:
         label = LETTER_KINDS[LetterKind(first.kind)].label
@@ -707,7 +716,7 @@ class LetterService:
         proc = procedure or Procedure.COMPLAINTS
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
-        reply_by = self.calendar(profile).reply_by(today, reply_days)
+        reply_by = self.calendar(profile, kind).reply_by(today, reply_days)
         values: dict[str, dict[str, str]] = {
             "school": {
                 name: getattr(profile, name)
@@ -782,7 +791,7 @@ class LetterService:
             "letter": {
                 "date": format_long_date(today),
                 "reply_by": format_weekday_date(
-                    self.calendar(profile).reply_by(
+                    self.calendar(profile, template.kind).reply_by(
                         today, info.follow_up_days or DEFAULT_REPLY_DAYS
                     )
                 ),
@@ -961,7 +970,7 @@ class LetterService:
             record.sent_method = method.value
             record.sent_by = self.ctx.actor
             record.sent_recorded_at = self.ctx.now()
-            record.reply_by = self.calendar().reply_by(sent_on, days) if days else None
+            record.reply_by = self.calendar(kind=kind).reply_by(sent_on, days) if days else None
             label = LETTER_KINDS[kind].label
             add_event(
                 session,

@@ -124,6 +124,14 @@ def test_the_letter_states_the_weekday_and_skips_the_school_holidays(
     issued = services.letters.issue(case_id, LetterKind.REMOVAL)
     text = _text(services.letters.letter_pdf(issued.id))
     assert "in any case by Monday 4 January 2027" in text
+    # A safeguarding letter cannot wait for the holidays to end: weekends and bank
+    # holidays only (Friday + 2 days is Sunday 20 December, so Monday 21 December).
+    services.cases.update_case(
+        case_id, case_draft(categories={Category.SAFEGUARDING}, platform="Facebook")
+    )
+    urgent = services.letters.issue(case_id, LetterKind.SAFEGUARDING)
+    text = _text(services.letters.letter_pdf(urgent.id))
+    assert "in any case by Monday 21 December 2026" in text
 
 
 # ----- prepared, then sent ------------------------------------------------------------------

@@ -227,7 +227,7 @@ class IssueLetterDialog(QDialog):
                     asks.append(error.message)
             except CasebookError:
                 break
-        self.question.setText("\n".join(asks))
+        self.question.setText("You will be asked to confirm:\n" + "\n".join(asks) if asks else "")
         self.question.setVisible(bool(asks))
 
     def edit_wording(self) -> None:

@@ -274,6 +274,7 @@ class MarkSentDialog(QDialog):
             "checklist, takes its step on the escalation ladder and starts the reply-by date."
         )
         intro.setWordWrap(True)
+        intro.setMinimumWidth(460)
         self.method_box = QComboBox()
         for method, label in (
             (SendMethod.POST, "Printed and posted"),
@@ -300,7 +301,7 @@ class MarkSentDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(buttons)
-        self.resize(460, 0)
+        self.adjustSize()
 
     def method(self) -> SendMethod:
         return SendMethod(self.method_box.currentData())
