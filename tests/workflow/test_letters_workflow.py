@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import json
 import unicodedata
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from docx import Document
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from app.domain.categories import Category
@@ -89,6 +91,21 @@ def test_school_closures_move_the_reply_by_date_past_the_holidays() -> None:
     calendar = WorkingCalendar(parse_closures(CHRISTMAS))
     reply_by = calendar.reply_by(date(2026, 12, 18), 7)
     assert format_weekday_date(reply_by) == "Monday 4 January 2027"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
+    days=st.integers(min_value=0, max_value=30),
+)
+def test_reply_by_is_the_first_working_day_on_or_after_the_count(start: date, days: int) -> None:
+    calendar = WorkingCalendar(parse_closures(CHRISTMAS))
+    reply_by = calendar.reply_by(start, days)
+    assert calendar.is_working_day(reply_by) and reply_by.weekday() < 5
+    earliest = start + timedelta(days=days)
+    assert reply_by >= earliest
+    skipped = [earliest + timedelta(days=n) for n in range((reply_by - earliest).days)]
+    assert all(calendar.why_not_working(day) for day in skipped)
 
 
 @pytest.mark.parametrize(
