@@ -15,10 +15,17 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import CaseRecord, LetterRecord, LetterTemplateRecord, SettingRecord
+from app.db.models import (
+    CasePersonRecord,
+    CaseRecord,
+    LetterRecord,
+    LetterTemplateRecord,
+    PersonRecord,
+    SettingRecord,
+)
 from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
-from app.domain.categories import CATEGORY_INFO, Category
+from app.domain.categories import CATEGORY_INFO, Category, decode_categories
 from app.domain.dates import format_long_date, london_midnight, london_today, to_london
 from app.domain.errors import ConfirmationNeeded, NotFoundError, TemplateError, ValidationError
 from app.domain.letter_templates import (
@@ -455,29 +462,39 @@ class LetterService:
         """Refuse, with a ``ConfirmationNeeded`` the window turns into a question, a letter
         that does not fit the case's standards or a request sent to someone who is not
         the author of the post."""
-        case = self.cases.get_case(case_id)
-        standards = {CATEGORY_INFO[c].standard_id for c in case.categories}
+        # Read directly rather than through get_case: the window asks this on every change
+        # of the dialog, and each get_case is a "view case" entry on the audit trail.
+        self.ctx.require(Permission.LETTERS, case_id=case_id)
+        with self.ctx.sessions() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                raise NotFoundError("That case no longer exists.")
+            reference = case.reference
+            categories = decode_categories(case.categories)
+            is_author = person_id is None or (
+                session.get(CasePersonRecord, (case_id, person_id, CaseRole.AUTHOR.value))
+                is not None
+            )
+            person = session.get(PersonRecord, person_id) if person_id is not None else None
+            name = person.name if person is not None else "That person"
+        standards = {CATEGORY_INFO[c].standard_id for c in categories}
         if not confirm_kind and not kind_fits(kind, standards):
-            breached = ", ".join(CATEGORY_INFO[c].label.lower() for c in sorted(case.categories))
+            breached = ", ".join(CATEGORY_INFO[c].label.lower() for c in sorted(categories))
             number = self.ctx.code.standard(LETTER_KINDS[kind].standard_id).number
             raise ConfirmationNeeded(
                 f"The letter '{LETTER_KINDS[kind].label}' quotes standard {number}, which case "
-                f"{case.reference} is not recorded as breaching (it breaches: {breached}).",
+                f"{reference} is not recorded as breaching (it breaches: {breached}).",
                 "kind",
             )
-        if confirm_recipient or kind not in AUTHOR_KINDS:
+        # Without a person named, the letter goes to the author (see _default_recipient).
+        if confirm_recipient or kind not in AUTHOR_KINDS or is_author:
             return
-        recipient = self._default_recipient(case, kind, person_id, required=False)
-        if recipient is None:
-            return
-        authors = {link.person.id for link in case.people if link.role == CaseRole.AUTHOR}
-        if recipient.id not in authors:
-            raise ConfirmationNeeded(
-                f"{recipient.name} is not linked to case {case.reference} as the author of "
-                f"the post, and a letter of the kind '{LETTER_KINDS[kind].label}' asks its "
-                "reader to take their own post down.",
-                "recipient",
-            )
+        raise ConfirmationNeeded(
+            f"{name} is not linked to case {reference} as the author of the post, and a "
+            f"letter of the kind '{LETTER_KINDS[kind].label}' asks its reader to take their "
+            "own post down.",
+            "recipient",
+        )
 
     def issue(
         self,
