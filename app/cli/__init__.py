@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="case tab to show: details, people, chronology, evidence, letters",
     )
     _register_letters(commands)
+    from app.cli import letter_sent
+
+    letter_sent.register(commands, case_commands)
     _register_workflow(commands)
     _register_security(commands)
     _register_backups(commands)
@@ -540,11 +543,32 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     _check_writable(args.out)
     _check_writable(args.docx)
+    from app.cli.letter_sent import explain_refusal, letter_options
+    from app.domain.errors import ConfirmationNeeded
+
     case = services.cases.find_case(args.reference)
     person_id = services.letters.find_recipient(case.id, args.to).id if args.to else None
     # Unless told otherwise, a letter sent with --email is recorded as going by email.
     method = args.method or (SendMethod.EMAIL if args.email else SendMethod.POST)
-    prepared = services.letters.prepare(case.id, args.kind, person_id, method, args.procedure)
+    options = letter_options(args)
+    try:
+        services.letters.check_issue(
+            case.id,
+            args.kind,
+            person_id,
+            confirm_recipient=options["confirm_recipient"],
+            confirm_kind=options["confirm_kind"],
+        )
+    except ConfirmationNeeded as error:
+        raise explain_refusal(error) from None
+    prepared = services.letters.prepare(
+        case.id,
+        args.kind,
+        person_id,
+        method,
+        args.procedure,
+        paragraph=options["paragraph"],
+    )
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     if args.email:
@@ -552,7 +576,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     for note in prepared.notes:
         sys.stderr.write(f"casebook: note: {note}\n")
     issued = services.letters.issue(
-        case.id, args.kind, person_id, method, args.procedure, prepared=prepared
+        case.id, args.kind, person_id, method, args.procedure, prepared=prepared, **options
     )
     if args.out:
         _write_output(args.out, services.letters.letter_pdf(issued.id))
@@ -587,15 +611,20 @@ def _cmd_letters(services: Services, args: argparse.Namespace) -> int:
                     "pdf_sha256": r.pdf_sha256,
                     "issued_at": _iso(r.issued_at),
                     "issued_by": r.issued_by,
+                    "state": "sent" if r.is_sent else "prepared",
+                    "sent_on": _iso(r.sent_on),
+                    "sent_method": r.sent_method.value if r.sent_method else None,
+                    "reply_by": _iso(r.reply_by),
                 }
                 for r in rows
             ]
         )
         return EXIT_OK
     for r in rows:
+        state = f"sent {format_short_date(r.sent_on)}" if r.sent_on else "prepared"
         sys.stdout.write(
-            f"{format_short_date(r.letter_date)}  {r.kind.value:<16} {r.method.value:<6} "
-            f"{r.recipient_name}  ({r.template_version})\n"
+            f"{r.id:>4}  {format_short_date(r.letter_date)}  {r.kind.value:<16} "
+            f"{r.method.value:<6} {state:<15} {r.recipient_name}  ({r.template_version})\n"
         )
     sys.stdout.write(f"{_count(len(rows), 'letter')}\n")
     return EXIT_OK

@@ -220,6 +220,8 @@ class LetterRecord(Base):
     sent_method: Mapped[str | None] = mapped_column(String(10), nullable=True)
     sent_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sent_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Worked out when the letter is recorded as sent: the reply-by clock starts then.
+    reply_by: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
 class LetterEmailRecord(Base):
@@ -339,6 +341,8 @@ class CaseStepRecord(Base):
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(SealedText("case_steps.note"), default="")
+    # The reference number a platform or helpline gave the report (empty if none).
+    reference: Mapped[str] = mapped_column(String(200), default="", server_default="")
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -24,6 +24,15 @@ class ValidationError(CasebookError):
         self.field = field
 
 
+class ConfirmationNeeded(ValidationError):
+    """Something unusual the person may still want: the window asks, the CLI refuses
+    unless a flag confirms it. ``reason`` says which ("recipient", "kind")."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message, field=reason)
+        self.reason = reason
+
+
 class NotFoundError(CasebookError):
     """A case, person or record that does not exist."""
 

@@ -180,6 +180,16 @@ OUTCOME_RESOLVES = frozenset({LetterOutcome.REMOVED, LetterOutcome.CORRECTED})
 # Kinds whose letter asks for something to be done; a follow-up letter refers to the first.
 REQUEST_KINDS = (_K.REMOVAL, _K.CORRECTION, _K.PROCEDURE, _K.SAFEGUARDING)
 
+# Kinds that ask the author to take their own post down: sent to anyone else, the school
+# confirms it means to.
+AUTHOR_KINDS = (_K.REMOVAL, _K.CORRECTION, _K.SAFEGUARDING)
+
+
+def kind_fits(kind: LetterKind, standard_ids: frozenset[str] | set[str]) -> bool:
+    """Whether a letter of ``kind`` fits a case breaching these standards: a request quotes
+    one standard, which the case must breach; the other kinds fit any case."""
+    return kind not in REQUEST_KINDS or LETTER_KINDS[kind].standard_id in standard_ids
+
 
 def suggested_kind(standard_ids: frozenset[str] | set[str]) -> LetterKind:
     """The first letter a case usually needs, from the standards it breaches."""
@@ -265,6 +275,12 @@ class SchoolProfile:
     # One term a line, "Autumn 2026: 01/09/2026 to 18/12/2026": the governors' report's
     # periods and its time to removal per term.
     term_dates: str = ""
+    # Periods the school is closed, one a line ("Christmas holidays: 19/12/2026 to
+    # 03/01/2027"): a reply-by date never falls in one (nor on a weekend or bank holiday).
+    school_closures: str = ""
+    # "yes" lets whoever issues a letter edit its body before issuing (else only a
+    # paragraph may be added); the template itself is unchanged.
+    letter_body_editable: str = ""
     logo_sha256: str = ""
     signature_sha256: str = ""
 
@@ -279,6 +295,10 @@ class SchoolProfile:
             for name in PROFILE_LABELS
             if not getattr(self, name).strip() and name not in _OPTIONAL_FIELDS
         )
+
+    def allows_body_edit(self) -> bool:
+        """Whether a letter's body may be edited before it is issued."""
+        return self.letter_body_editable.strip().lower() == "yes"
 
     def with_values(self, **values: str) -> SchoolProfile:
         """A copy with some fields changed."""
@@ -304,12 +324,17 @@ PROFILE_LABELS: dict[str, str] = {
     "send_procedure": "SEND procedure (name or link)",
     "send_contact": "SEND procedure contact",
     "term_dates": "term dates (one a line: Autumn 2026: 01/09/2026 to 18/12/2026)",
+    "school_closures": "school closures, e.g. Christmas: 19/12/2026 to 03/01/2027",
+    "letter_body_editable": "letters' wording may be edited before issuing",
 }
 
-_OPTIONAL_FIELDS = frozenset({"website", "term_dates"})
+_OPTIONAL_FIELDS = frozenset({"website", "term_dates", "school_closures", "letter_body_editable"})
 
 # Fields typed on several lines (the rest are one line each).
-MULTILINE_FIELDS = frozenset({"address", "term_dates"})
+MULTILINE_FIELDS = frozenset({"address", "term_dates", "school_closures"})
+
+# Fields that are a yes or no: "yes" or empty.
+YES_NO_FIELDS = frozenset({"letter_body_editable"})
 
 PROFILE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SchoolProfile))
 

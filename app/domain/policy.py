@@ -18,7 +18,11 @@ from typing import Any
 from app.domain.categories import Category
 from app.domain.dates import LONDON, as_utc, to_london
 from app.domain.errors import ValidationError
-from app.domain.letters import LetterKind
+from app.domain.letters import REQUEST_KINDS, LetterKind
+
+# An action with this condition is planned only when a member of staff is linked to the
+# case as the subject of the post (the post names them).
+STAFF_NAMED = "staff-named"
 
 
 class CaseOutcome(StrEnum):
@@ -113,6 +117,31 @@ class Wait:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """Who to contact for a ladder step (a helpline, a reporting service) and how."""
+
+    name: str
+    telephone: str = ""
+    email: str = ""
+    website: str = ""
+    note: str = ""
+
+    def lines(self) -> tuple[str, ...]:
+        """'Telephone 0344 381 4772', 'Email ...', 'Website ...', the note: for the screen."""
+        found = [self.name]
+        for label, value in (
+            ("Telephone", self.telephone),
+            ("Email", self.email),
+            ("Website", self.website),
+        ):
+            if value:
+                found.append(f"{label} {value}")
+        if self.note:
+            found.append(self.note)
+        return tuple(found)
+
+
+@dataclass(frozen=True)
 class ActionRule:
     """One action the school takes for cases breaching any of ``categories``."""
 
@@ -121,6 +150,13 @@ class ActionRule:
     categories: frozenset[Category]
     wait: Wait
     letter: LetterKind | None = None
+    when: str = ""  # "" always; STAFF_NAMED only when the post names a member of staff
+
+    def applies(self, categories: frozenset[Category], staff_named: bool) -> bool:
+        """Whether a case with these categories (naming staff or not) needs this action."""
+        if self.when == STAFF_NAMED and not staff_named:
+            return False
+        return bool(self.categories & categories)
 
 
 @dataclass(frozen=True)
@@ -133,6 +169,12 @@ class LadderStep:
     letter: LetterKind | None = None
     # Empty: every case; else only cases breaching one of these (police: threats or hate).
     categories: frozenset[Category] = frozenset()
+    contact: Contact | None = None
+    # Cases breaching one of these may take this step at once, without waiting for the
+    # step before it (safeguarding goes to the helpline without the 48 hours' wait).
+    at_once_for: frozenset[Category] = frozenset()
+    # A report to an outside body: the reference number it gave is recorded with the step.
+    records_reference: bool = False
 
     def applies_to(self, categories: Iterable[Category]) -> bool:
         """Whether a case with these categories may take this step."""
@@ -157,17 +199,37 @@ class Policy:
     actions: tuple[ActionRule, ...]
     ladder: tuple[LadderStep, ...]
 
-    def actions_for(self, categories: Iterable[Category]) -> tuple[ActionRule, ...]:
+    def actions_for(
+        self, categories: Iterable[Category], staff_named: bool = False
+    ) -> tuple[ActionRule, ...]:
         """Rules that apply to a case with these categories, in policy order."""
         wanted = frozenset(categories)
-        return tuple(rule for rule in self.actions if rule.categories & wanted)
+        return tuple(rule for rule in self.actions if rule.applies(wanted, staff_named))
 
-    def plan(self, categories: Iterable[Category], opened_at: datetime) -> list[PlannedAction]:
+    def plan(
+        self, categories: Iterable[Category], opened_at: datetime, staff_named: bool = False
+    ) -> list[PlannedAction]:
         """The checklist for a case opened at ``opened_at`` (UTC)."""
         return [
             PlannedAction(rule.id, rule.label, rule.wait.due_from(opened_at), rule.letter)
-            for rule in self.actions_for(categories)
+            for rule in self.actions_for(categories, staff_named)
         ]
+
+    def step_for_letter(
+        self, kind: LetterKind, categories: Iterable[Category]
+    ) -> LadderStep | None:
+        """The ladder step that sending a letter of ``kind`` takes: the step naming that
+        kind, or for any first request (removal, correction, ...) the first-letter step."""
+        cats = frozenset(categories)
+        applicable = [s for s in self.ladder if s.applies_to(cats)]
+        for step in applicable:
+            if step.letter == kind:
+                return step
+        if kind in REQUEST_KINDS:
+            for step in applicable:
+                if step.letter in REQUEST_KINDS:
+                    return step
+        return None
 
     def step(self, step_id: str) -> LadderStep:
         """The ladder step with this id, or a ``ValidationError`` naming the choices."""
@@ -240,6 +302,8 @@ def ladder_position(
     if settled:
         following = None
     due = current.wait.due_from(last.on) if (following and current.wait) else None
+    if following is not None and following.at_once_for & cats:
+        due = as_utc(last.on)
     return LadderPosition(current, last.outcome, following, due, settled)
 
 
@@ -307,6 +371,23 @@ def _letter(data: Mapping[str, Any], where: str) -> LetterKind | None:
         raise ValidationError(f"'{value}' in {where} is not a kind of letter.") from None
 
 
+def _contact(data: Mapping[str, Any], where: str) -> Contact | None:
+    value = data.get("contact")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationError(f"The contact of {where} is not in the expected form.")
+    texts: dict[str, str] = {}
+    for key in ("name", "telephone", "email", "website", "note"):
+        item = value.get(key, "")
+        if not isinstance(item, str) or len(item) > 500:
+            raise ValidationError(f"The contact's {key} in {where} must be a short text.")
+        texts[key] = item.strip()
+    if not texts["name"]:
+        raise ValidationError(f"The contact of {where} needs a 'name'.")
+    return Contact(**texts)
+
+
 def _text(data: Mapping[str, Any], key: str, where: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
@@ -330,8 +411,13 @@ def policy_from_data(data: Any) -> Policy:
         if not cats:
             raise ValidationError(f"{where.capitalize()} applies to no category.")
         wait = _wait(item, "due", where) or Wait(days=7)
+        when = item.get("when", "")
+        if when not in ("", STAFF_NAMED):
+            raise ValidationError(
+                f"'{when}' in {where} is not a condition; use '{STAFF_NAMED}' or leave it out."
+            )
         actions.append(
-            ActionRule(rule_id, _text(item, "label", where), cats, wait, _letter(item, where))
+            ActionRule(rule_id, _text(item, "label", where), cats, wait, _letter(item, where), when)
         )
     ladder: list[LadderStep] = []
     seen = set()
@@ -348,6 +434,9 @@ def policy_from_data(data: Any) -> Policy:
                 _wait(item, "wait", where),
                 _letter(item, where),
                 _categories(item, where),
+                _contact(item, where),
+                _categories({"categories": item.get("at_once_for", [])}, where),
+                bool(item.get("records_reference", False)),
             )
         )
     if not ladder:
@@ -374,6 +463,20 @@ def _wait_data(wait: Wait | None, prefix: str) -> dict[str, int]:
     return {f"{prefix}_days": wait.days or 0}
 
 
+def _contact_data(contact: Contact) -> dict[str, str]:
+    return {
+        key: value
+        for key, value in (
+            ("name", contact.name),
+            ("telephone", contact.telephone),
+            ("email", contact.email),
+            ("website", contact.website),
+            ("note", contact.note),
+        )
+        if value
+    }
+
+
 def _policy_to_data(policy: Policy) -> dict[str, Any]:
     return {
         "version": policy.version,
@@ -384,6 +487,7 @@ def _policy_to_data(policy: Policy) -> dict[str, Any]:
                 "categories": sorted(c.value for c in r.categories),
                 **_wait_data(r.wait, "due"),
                 **({"letter": r.letter.value} if r.letter else {}),
+                **({"when": r.when} if r.when else {}),
             }
             for r in policy.actions
         ],
@@ -394,6 +498,11 @@ def _policy_to_data(policy: Policy) -> dict[str, Any]:
                 **_wait_data(s.wait, "wait"),
                 **({"letter": s.letter.value} if s.letter else {}),
                 **({"categories": sorted(c.value for c in s.categories)} if s.categories else {}),
+                **({"contact": _contact_data(s.contact)} if s.contact else {}),
+                **(
+                    {"at_once_for": sorted(c.value for c in s.at_once_for)} if s.at_once_for else {}
+                ),
+                **({"records_reference": True} if s.records_reference else {}),
             }
             for s in policy.ladder
         ],

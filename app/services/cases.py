@@ -521,6 +521,7 @@ class CaseService:
             session.flush()
             reseal_person(session, person)
             refresh_listing_columns(session, case)
+            sync_checklist(session, case, self.ctx.now())  # a named member of staff adds an action
             add_event(
                 session,
                 case,
@@ -545,6 +546,7 @@ class CaseService:
             session.flush()
             reseal_person(session, person)
             refresh_listing_columns(session, case)
+            sync_checklist(session, case, self.ctx.now())
             add_event(
                 session,
                 case,

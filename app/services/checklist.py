@@ -12,8 +12,15 @@ from functools import cache
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from app.db.models import CaseActionRecord, CaseRecord, SettingRecord
+from app.db.models import (
+    CaseActionRecord,
+    CasePersonRecord,
+    CaseRecord,
+    PersonRecord,
+    SettingRecord,
+)
 from app.domain.categories import decode_categories
+from app.domain.people import CaseRole, PersonKind
 from app.domain.policy import Policy, parse_policy
 from app.services.context import resources_dir
 
@@ -45,7 +52,9 @@ def sync_checklist(session: Session, case: CaseRecord, now: datetime) -> None:
             select(CaseActionRecord).where(CaseActionRecord.case_id == case.id)
         ).all()
     }
-    planned = policy.plan(decode_categories(case.categories), case.created_at)
+    planned = policy.plan(
+        decode_categories(case.categories), case.created_at, post_names_staff(session, case.id)
+    )
     wanted = {p.rule_id for p in planned}
     for rule_id, action in existing.items():
         if rule_id not in wanted and action.done_at is None:
@@ -67,6 +76,22 @@ def sync_checklist(session: Session, case: CaseRecord, now: datetime) -> None:
         else:
             found.position = position
     session.flush()
+
+
+def post_names_staff(session: Session, case_id: int) -> bool:
+    """Whether a member of staff is linked to the case as the subject of the post: the
+    post names them, and the checklist asks the school to support them."""
+    found = session.scalar(
+        select(CasePersonRecord.person_id)
+        .join(PersonRecord, PersonRecord.id == CasePersonRecord.person_id)
+        .where(
+            CasePersonRecord.case_id == case_id,
+            CasePersonRecord.role == CaseRole.SUBJECT.value,
+            PersonRecord.kind == PersonKind.STAFF.value,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 def index_case_text(session: Session, case_id: int, body: str) -> None:

@@ -17,18 +17,26 @@ from sqlalchemy.orm import Session
 
 from app.db.models import (
     CaseOutcomeRecord,
+    CasePersonRecord,
     CaseRecord,
     CaseStepRecord,
     LetterEmailRecord,
     LetterRecord,
     LetterTemplateRecord,
+    PersonRecord,
     SettingRecord,
 )
 from app.db.sealing import case_is_sealed
 from app.domain.access import Permission
-from app.domain.categories import CATEGORY_INFO, Category
-from app.domain.dates import format_long_date, london_today, to_london
-from app.domain.errors import AccessDenied, NotFoundError, TemplateError, ValidationError
+from app.domain.categories import CATEGORY_INFO, Category, decode_categories
+from app.domain.dates import format_long_date, london_midnight, london_today, to_london
+from app.domain.errors import (
+    AccessDenied,
+    ConfirmationNeeded,
+    NotFoundError,
+    TemplateError,
+    ValidationError,
+)
 from app.domain.letter_templates import (
     LIMITS,
     MAX_SOURCE,
@@ -39,6 +47,7 @@ from app.domain.letter_templates import (
     parse_template_file,
 )
 from app.domain.letters import (
+    AUTHOR_KINDS,
     BARRING_REVIEW_MONTHS,
     DEFAULT_PROFILE,
     LETTER_KINDS,
@@ -49,25 +58,34 @@ from app.domain.letters import (
     PROFILE_LABELS,
     REQUEST_KINDS,
     SEND_METHOD_LABELS,
+    YES_NO_FIELDS,
     Block,
     LetterKind,
     LetterOutcome,
     Procedure,
     SchoolProfile,
     SendMethod,
+    kind_fits,
 )
-from app.domain.people import ROLE_PHRASES, PersonKind, name_key
+from app.domain.people import ROLE_PHRASES, CaseRole, PersonKind, name_key
 from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDetail, Person
 from app.domain.report_figures import parse_terms
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
+from app.domain.working_days import (
+    WorkingCalendar,
+    calendar_from,
+    format_weekday_date,
+    parse_closures,
+)
 from app.evidence.blobstore import BlobStorage
 from app.pdf.documents import Branding, ContactLine, GuidanceDocument, LetterDocument
 from app.services.blobs import read_intact
 from app.services.cases import CaseService, add_event
 from app.services.code import CodeService
 from app.services.context import ServiceContext, resources_dir
+from app.services.workflow import record_letter_sent
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +144,9 @@ class SchoolProfileService:
             raw = getattr(profile, name)
             values[name] = clean_text(raw, label, 1000, multiline=name in MULTILINE_FIELDS)
         parse_terms(values["term_dates"])  # refuses a line it cannot read, naming it
+        parse_closures(values["school_closures"])
+        for name in YES_NO_FIELDS:
+            values[name] = "yes" if values[name].strip().lower() in ("yes", "y", "true") else ""
         clean = current.with_values(**values)
         self._store(clean)
         return clean
@@ -235,6 +256,7 @@ class IssuedLetter:
     sent_by: str | None = None
     # The version of the Code of Conduct the letter quoted ("" when it cannot be read).
     code_version: str = ""
+    reply_by: date | None = None  # worked out from the date sent (a working day)
 
     @property
     def is_sent(self) -> bool:
@@ -467,12 +489,95 @@ class LetterService:
         person_id: int | None = None,
         method: SendMethod = SendMethod.POST,
         procedure: Procedure | None = None,
+        *,
+        paragraph: str = "",
+        body: str | None = None,
     ) -> PreparedLetter:
-        """Render the letter for the preview; stops with a TemplateError if anything is missing."""
+        """Render the letter for the preview; stops with a TemplateError if anything is missing.
+
+        ``paragraph`` is the school's own words for this letter, set before the letter's
+        last paragraph; ``body`` replaces the template's wording for this one letter, where
+        the school profile allows it. Both are recorded with the letter.
+        """
         self.ctx.require(Permission.LETTERS, case_id=case_id)
         case = self.cases.get_case(case_id)
         recipient = self._default_recipient(case, kind, person_id, required=True)
-        return self._prepare(case, self.template(kind), recipient, method, procedure, strict=True)
+        template = self._personal_template(kind, body)
+        return self._prepare(
+            case,
+            template,
+            recipient,
+            method,
+            procedure,
+            strict=True,
+            paragraph=_clean_paragraph(paragraph),
+        )
+
+    def _personal_template(self, kind: LetterKind, body: str | None) -> LetterTemplate:
+        template = self.template(kind)
+        if body is None or body == template.body:
+            return template
+        if not self.profile.get().allows_body_edit():
+            raise ValidationError(
+                "The school profile does not allow a letter's wording to be edited before "
+                "it is issued; add a paragraph instead, or change the setting in the profile."
+            )
+        if len(body) > MAX_TEMPLATE:
+            raise TemplateError(
+                f"The letter text is {len(body):,} characters long; {LIMITS['source']}."
+            )
+        body = clean_text(body, "letter text", MAX_TEMPLATE, multiline=True)
+        if not body:
+            raise TemplateError("The letter text is empty.")
+        edited = LetterTemplate(kind, f"{template.version}-edited", template.subject, body)
+        check_template(edited)
+        return edited
+
+    def check_issue(
+        self,
+        case_id: int,
+        kind: LetterKind,
+        person_id: int | None = None,
+        *,
+        confirm_recipient: bool = False,
+        confirm_kind: bool = False,
+    ) -> None:
+        """Refuse, with a ``ConfirmationNeeded`` the window turns into a question, a letter
+        that does not fit the case's standards or a request sent to someone who is not
+        the author of the post."""
+        # Read directly rather than through get_case: the window asks this on every change
+        # of the dialog, and each get_case is a "view case" entry on the audit trail.
+        self.ctx.require(Permission.LETTERS, case_id=case_id)
+        with self.ctx.sessions() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                raise NotFoundError("That case no longer exists.")
+            reference = case.reference
+            categories = decode_categories(case.categories)
+            is_author = person_id is None or (
+                session.get(CasePersonRecord, (case_id, person_id, CaseRole.AUTHOR.value))
+                is not None
+            )
+            person = session.get(PersonRecord, person_id) if person_id is not None else None
+            name = person.name if person is not None else "That person"
+        standards = {CATEGORY_INFO[c].standard_id for c in categories}
+        if not confirm_kind and not kind_fits(kind, standards):
+            breached = ", ".join(CATEGORY_INFO[c].label.lower() for c in sorted(categories))
+            number = self.ctx.code.standard(LETTER_KINDS[kind].standard_id).number
+            raise ConfirmationNeeded(
+                f"The letter '{LETTER_KINDS[kind].label}' quotes standard {number}, which case "
+                f"{reference} is not recorded as breaching (it breaches: {breached}).",
+                "kind",
+            )
+        # Without a person named, the letter goes to the author (see _default_recipient).
+        if confirm_recipient or kind not in AUTHOR_KINDS or is_author:
+            return
+        raise ConfirmationNeeded(
+            f"{name} is not linked to case {reference} as the author of the post, and a "
+            f"letter of the kind '{LETTER_KINDS[kind].label}' asks its reader to take their "
+            "own post down.",
+            "recipient",
+        )
 
     def issue(
         self,
@@ -482,13 +587,28 @@ class LetterService:
         method: SendMethod = SendMethod.POST,
         procedure: Procedure | None = None,
         prepared: PreparedLetter | None = None,
+        *,
+        paragraph: str = "",
+        body: str | None = None,
+        confirm_recipient: bool = False,
+        confirm_kind: bool = False,
     ) -> IssuedLetter:
-        """Record the letter on the case with its PDF, and move the case on as the workflow says."""
+        """Record the letter on the case with its PDF: it is *prepared* until it is marked
+        sent (``mark_sent``), which moves the case on and starts the reply-by clock."""
         self.ctx.require(
             Permission.LETTERS, case_id=case_id, action="issue letter", detail=kind.value
         )
+        self.check_issue(
+            case_id,
+            kind,
+            person_id,
+            confirm_recipient=confirm_recipient,
+            confirm_kind=confirm_kind,
+        )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
-            prepared = self.prepare(case_id, kind, person_id, method, procedure)
+            prepared = self.prepare(
+                case_id, kind, person_id, method, procedure, paragraph=paragraph, body=body
+            )
         with self.ctx.sessions() as session:
             sealed = case_is_sealed(session, case_id)
         stored = self.blobs.put_bytes(prepared.pdf, sealed=sealed)
@@ -532,9 +652,6 @@ class LetterService:
                     "method": method.value,
                 },
             )
-            self._advance_case(
-                session, case, kind, letter_date, str(prepared.values.get("outcome", ""))
-            )
             return self._issued(record, case.reference)
 
     def _advance_case(
@@ -542,7 +659,7 @@ class LetterService:
         session: Session,
         case: CaseRecord,
         kind: LetterKind,
-        letter_date: date,
+        reply_by: date | None,
         outcome: str = "",
     ) -> None:
         info = LETTER_KINDS[kind]
@@ -562,16 +679,12 @@ class LetterService:
                 self.ctx,
                 "status_changed",
                 f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}: "
-                f"{info.label.lower()} issued",
-                {"from": current.value, "to": target.value, "note": "letter issued"},
+                f"{info.label.lower()} sent",
+                {"from": current.value, "to": target.value, "note": "letter sent"},
             )
         if follow_up_days is None:
             return
-        due = (
-            None
-            if follow_up_days == 0 or not is_open(CaseStatus(case.status))
-            else letter_date + timedelta(days=follow_up_days)
-        )
+        due = None if follow_up_days == 0 or not is_open(CaseStatus(case.status)) else reply_by
         if case.follow_up_due != due:
             case.follow_up_due = due
             summary = (
@@ -586,6 +699,43 @@ class LetterService:
                 "follow_up_changed",
                 summary,
                 {"follow_up_due": due.isoformat() if due else None},
+            )
+
+    def calendar(
+        self, profile: SchoolProfile | None = None, kind: LetterKind | None = None
+    ) -> WorkingCalendar:
+        """The school's working days: no weekends, bank holidays or entered closures.
+
+        A safeguarding letter asks for removal within days whatever the school's
+        holidays: its reply-by date avoids weekends and bank holidays only.
+        """
+        if kind == LetterKind.SAFEGUARDING:
+            return WorkingCalendar()
+        return calendar_from((profile or self.profile.get()).school_closures)
+
+    def _reply_by(self, record: LetterRecord) -> date | None:
+        if record.reply_by is not None or record.sent_on is None:
+            return record.reply_by
+        # Sent before reply-by dates were kept: work it out the same way.
+        kind = LetterKind(record.kind)
+        days = LETTER_KINDS[kind].follow_up_days or DEFAULT_REPLY_DAYS
+        return self.calendar(kind=kind).reply_by(record.sent_on, days)
+
+    def _check_follow_up_time(self, first: LetterRecord, today: date) -> None:
+        label = LETTER_KINDS[LetterKind(first.kind)].label
+        written = format_long_date(first.letter_date)
+        if first.sent_on is None:
+            raise ValidationError(
+                f"The first letter ({label}, {written}) has not been recorded as sent; "
+                "record it as sent first. A follow-up may go once its reply-by date has passed."
+            )
+        reply_by = self._reply_by(first)
+        if reply_by is not None and today <= reply_by:
+            from_day = format_weekday_date(reply_by + timedelta(days=1))
+            raise ValidationError(
+                f"A follow-up may be sent from {from_day}: "
+                f"the first letter ({label}, sent {format_long_date(first.sent_on)}) asked for "
+                f"a reply by {format_weekday_date(reply_by)}."
             )
 
     def _default_recipient(
@@ -711,6 +861,7 @@ class LetterService:
         procedure: Procedure | None,
         *,
         strict: bool,
+        paragraph: str = "",
     ) -> PreparedLetter:
         kind = template.kind
         profile = self.profile.get()
@@ -726,6 +877,8 @@ class LetterService:
             previous = self._previous_request(case.id, recipient.id)
         elif recipient is not None and info.after_kind is not None:
             previous = self._previous_of_kind(case.id, recipient.id, info.after_kind)
+        if previous is not None and strict and kind == LetterKind.FOLLOW_UP:
+            self._check_follow_up_time(previous, today)
         if previous is not None and kind == LetterKind.FOLLOW_UP:
             standard_id = json.loads(previous.field_values).get("standard_id", standard_id)
         elif kind in (LetterKind.FOLLOW_UP, LetterKind.MEETING, LetterKind.OUTCOME):
@@ -748,6 +901,7 @@ class LetterService:
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
         posted_on = format_long_date(to_london(case.posted_at).date()) if case.posted_at else ""
+        reply_by = self.calendar(profile, kind).reply_by(today, reply_days)
         values: dict[str, dict[str, str]] = {
             "school": {
                 name: getattr(profile, name)
@@ -780,7 +934,7 @@ class LetterService:
             "recipient": {"name": recipient.name if recipient else ""},
             "letter": {
                 "date": format_long_date(today),
-                "reply_by": format_long_date(today + timedelta(days=reply_days)),
+                "reply_by": format_weekday_date(reply_by),
                 "review_on": format_long_date(add_months(today, BARRING_REVIEW_MONTHS)),
             },
             "standard": {"number": str(standard.number), "text": standard.text},
@@ -826,6 +980,7 @@ class LetterService:
             today,
             profile,
             standard_id,
+            paragraph,
             code_version=code.version,
             outcome=outcome.value if outcome is not None else "",
             notes=tuple(notes),
@@ -842,8 +997,10 @@ class LetterService:
             "school": {name: getattr(profile, name) for name in PROFILE_LABELS},
             "letter": {
                 "date": format_long_date(today),
-                "reply_by": format_long_date(
-                    today + timedelta(days=info.follow_up_days or DEFAULT_REPLY_DAYS)
+                "reply_by": format_weekday_date(
+                    self.calendar(profile, template.kind).reply_by(
+                        today, info.follow_up_days or DEFAULT_REPLY_DAYS
+                    )
                 ),
                 "review_on": format_long_date(add_months(today, BARRING_REVIEW_MONTHS)),
             },
@@ -882,6 +1039,7 @@ class LetterService:
         today: date,
         profile: SchoolProfile,
         standard_id: str,
+        paragraph: str = "",
         *,
         code_version: str,
         outcome: str = "",
@@ -889,6 +1047,13 @@ class LetterService:
     ) -> PreparedLetter:
         kind = template.kind
         name = recipient.name if recipient else "[recipient: to complete]"
+        blocks = filled.blocks
+        if paragraph:
+            # The school's own words go before the letter's last paragraph (its closing
+            # thoughts), one block per paragraph typed.
+            own = tuple(Block(p.strip()) for p in paragraph.split("\n\n") if p.strip())
+            at = max(len(blocks) - 1, 0)
+            blocks = blocks[:at] + own + blocks[at:]
         document = LetterDocument(
             branding=self.profile.branding(profile),
             title=f"{LETTER_KINDS[kind].label} — {reference}",
@@ -898,7 +1063,7 @@ class LetterService:
             recipient_address=address,
             subject=filled.subject,
             salutation=f"Dear {name},",
-            blocks=filled.blocks,
+            blocks=blocks,
             signatory=profile.head_teacher or "[head teacher’s name: to complete]",
             signatory_title=profile.head_title or "[head teacher’s title: to complete]",
         )
@@ -916,6 +1081,7 @@ class LetterService:
                 "body": template.body,
             },
             "document": _document_to_json(document),
+            "paragraph": paragraph,
         }
         return PreparedLetter(
             case_id=case_id,
@@ -953,6 +1119,7 @@ class LetterService:
             sent_method=SendMethod(record.sent_method) if record.sent_method else None,
             sent_by=record.sent_by,
             code_version=_code_version(record.field_values, self.codes.shipped_version),
+            reply_by=record.reply_by,
         )
 
     def list_letters(self, case_id: int) -> list[IssuedLetter]:
@@ -1014,11 +1181,14 @@ class LetterService:
                     f"That letter was already recorded as sent on "
                     f"{format_long_date(record.sent_on)}."
                 )
+            kind = LetterKind(record.kind)
+            days = LETTER_KINDS[kind].follow_up_days
             record.sent_on = sent_on
             record.sent_method = method.value
             record.sent_by = self.ctx.actor
             record.sent_recorded_at = self.ctx.now()
-            label = LETTER_KINDS[LetterKind(record.kind)].label
+            record.reply_by = self.calendar(kind=kind).reply_by(sent_on, days) if days else None
+            label = LETTER_KINDS[kind].label
             add_event(
                 session,
                 case,
@@ -1028,6 +1198,12 @@ class LetterService:
                 f"({SEND_METHOD_LABELS[method].lower()}) on {format_long_date(sent_on)}",
                 {"letter_id": record.id, "method": method.value, "sent_on": sent_on.isoformat()},
             )
+            # Sent today: now; sent earlier: the start of that day, so the ladder's clock
+            # runs from the day the letter left.
+            moment = self.ctx.now() if sent_on == today else london_midnight(sent_on)
+            record_letter_sent(session, self.ctx, case, kind, moment)
+            outcome = str(json.loads(record.field_values or "{}").get("outcome", ""))
+            self._advance_case(session, case, kind, record.reply_by, outcome)
             return self._issued(record, case.reference)
 
     def letter_pdf(self, letter_id: int) -> bytes:
@@ -1206,6 +1382,11 @@ class LetterService:
         missing = pdf.missing_characters(document.texts())
         warnings = (pdf.describe_missing(missing),) if missing else ()
         return pdf.render_guidance(document, a5_booklet=a5_booklet), warnings
+
+
+def _clean_paragraph(text: str) -> str:
+    """The school's own paragraph for one letter: plain text, at most 2,000 characters."""
+    return clean_text(text, "paragraph", 2000, multiline=True).strip()
 
 
 def _document_to_json(doc: LetterDocument) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from app.db.models import (
     CaseOutcomeRecord,
     CaseRecord,
     CaseStepRecord,
+    LetterRecord,
     SettingRecord,
 )
 from app.domain.access import Permission
@@ -22,12 +24,15 @@ from app.domain.categories import decode_categories
 from app.domain.dates import LONDON, format_date_time, to_london
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.evidence import EvidenceDetails
+from app.domain.letters import LetterKind
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
     STEP_OUTCOME_LABELS,
     CaseOutcome,
+    Contact,
     LadderPosition,
+    LadderStep,
     Policy,
     StepOutcome,
     TakenStep,
@@ -76,6 +81,8 @@ class ChecklistItem:
     note: str
     overdue: bool
     due_today: bool
+    # A letter this action asks for has been issued but not yet recorded as sent.
+    letter_prepared: bool = False
 
     @property
     def done(self) -> bool:
@@ -106,6 +113,7 @@ class StepTaken:
     outcome: StepOutcome
     note: str
     recorded_by: str
+    reference: str = ""  # the number a platform or helpline gave the report
 
 
 @dataclass(frozen=True)
@@ -128,6 +136,104 @@ class OutcomeInfo:
     @property
     def label(self) -> str:
         return OUTCOME_LABELS[self.outcome]
+
+
+def tick_action(
+    session: Session, ctx: ServiceContext, action: CaseActionRecord, now: datetime, note: str
+) -> None:
+    """Mark one checklist action done inside the caller's transaction, with its chronology entry."""
+    action.done_at = now
+    action.done_by = ctx.actor
+    action.note = note
+    case = session.get(CaseRecord, action.case_id)
+    if case is None:
+        raise NotFoundError("That case no longer exists.")
+    summary = f"Done: {action.label}"
+    if note:
+        summary += f" ({note})"
+    add_event(
+        session,
+        case,
+        ctx,
+        "action_done",
+        summary,
+        {"action_id": action.id, "rule_id": action.rule_id},
+    )
+
+
+def add_step(
+    session: Session,
+    ctx: ServiceContext,
+    case: CaseRecord,
+    step: LadderStep,
+    outcome: StepOutcome,
+    moment: datetime,
+    note: str = "",
+    reference: str = "",
+) -> None:
+    """Record a ladder step inside the caller's transaction, with its chronology entry."""
+    session.add(
+        CaseStepRecord(
+            case_id=case.id,
+            step_id=step.id,
+            label=step.label,
+            taken_at=moment,
+            outcome=outcome.value,
+            note=note,
+            reference=reference,
+            recorded_by=ctx.actor,
+            recorded_at=ctx.now(),
+        )
+    )
+    summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
+    if reference:
+        summary += f", reference {reference}"
+    if note:
+        summary += f". {note}"
+    add_event(
+        session,
+        case,
+        ctx,
+        "step_taken",
+        summary,
+        {
+            "step_id": step.id,
+            "outcome": outcome.value,
+            "when": moment.isoformat(),
+            **({"reference": reference} if reference else {}),
+        },
+    )
+
+
+def record_letter_sent(
+    session: Session, ctx: ServiceContext, case: CaseRecord, kind: LetterKind, moment: datetime
+) -> None:
+    """What sending a letter does to the workflow, inside the caller's transaction: the
+    checklist action asking for this kind of letter is ticked, and the ladder step it
+    stands for is taken (once per case)."""
+    action = session.scalar(
+        select(CaseActionRecord)
+        .where(
+            CaseActionRecord.case_id == case.id,
+            CaseActionRecord.letter == kind.value,
+            CaseActionRecord.done_at.is_(None),
+        )
+        .order_by(CaseActionRecord.position, CaseActionRecord.id)
+        .limit(1)
+    )
+    if action is not None:
+        tick_action(session, ctx, action, ctx.now(), "letter sent")
+    policy = load_policy(session)
+    step = policy.step_for_letter(kind, decode_categories(case.categories))
+    if step is None:
+        return
+    taken = session.scalar(
+        select(CaseStepRecord.id).where(
+            CaseStepRecord.case_id == case.id, CaseStepRecord.step_id == step.id
+        )
+    )
+    if taken is None:
+        add_step(session, ctx, case, step, StepOutcome.AWAITING, moment, "Letter sent")
 
 
 def _end_of_london_day(now: datetime) -> datetime:
@@ -168,6 +274,32 @@ class WorkflowService:
                 saved.value = text
         return policy
 
+    def save_contact(self, step_id: str, contact: Contact | None) -> Policy:
+        """Change who a ladder step contacts (a helpline's number, a website), or remove
+        the contact; the rest of the school's policy is kept as it is."""
+        self.ctx.require(Permission.SETTINGS, action="change escalation contact", target=step_id)
+        data = json.loads(self.policy_json())
+        for item in data.get("ladder", []):
+            if item.get("id") == step_id:
+                if contact is None:
+                    item.pop("contact", None)
+                else:
+                    item["contact"] = {
+                        key: clean_text(value, key, 500)
+                        for key, value in (
+                            ("name", contact.name),
+                            ("telephone", contact.telephone),
+                            ("email", contact.email),
+                            ("website", contact.website),
+                            ("note", contact.note),
+                        )
+                        if value.strip()
+                    }
+                break
+        else:
+            self.policy().step(step_id)  # names the choices
+        return self.save_policy(json.dumps(data, indent=2, ensure_ascii=False))
+
     def restore_default_policy(self) -> Policy:
         """Go back to the policy shipped with the app."""
         self.ctx.require(Permission.SETTINGS, action="restore default follow-up policy")
@@ -185,7 +317,9 @@ class WorkflowService:
             raise NotFoundError("That case no longer exists.")
         return case
 
-    def _item(self, action: CaseActionRecord, now: datetime) -> ChecklistItem:
+    def _item(
+        self, action: CaseActionRecord, now: datetime, prepared: frozenset[str] = frozenset()
+    ) -> ChecklistItem:
         open_ = action.done_at is None
         return ChecklistItem(
             id=action.id,
@@ -201,6 +335,7 @@ class WorkflowService:
             due_today=open_
             and action.due_at >= now
             and to_london(action.due_at).date() == to_london(now).date(),
+            letter_prepared=open_ and bool(action.letter) and action.letter in prepared,
         )
 
     def checklist(self, case_id: int) -> list[ChecklistItem]:
@@ -214,7 +349,14 @@ class WorkflowService:
                 .where(CaseActionRecord.case_id == case_id)
                 .order_by(CaseActionRecord.position, CaseActionRecord.id)
             ).all()
-            return [self._item(a, now) for a in actions]
+            prepared = frozenset(
+                session.scalars(
+                    select(LetterRecord.kind).where(
+                        LetterRecord.case_id == case_id, LetterRecord.sent_on.is_(None)
+                    )
+                ).all()
+            )
+            return [self._item(a, now, prepared) for a in actions]
 
     def tick(self, action_id: int, note: str = "") -> ChecklistItem:
         """Mark an action done: who and when go on the checklist and in the chronology."""
@@ -233,21 +375,7 @@ class WorkflowService:
             return self._item(action, now)
 
     def _tick(self, session: Session, action: CaseActionRecord, now: datetime, note: str) -> None:
-        action.done_at = now
-        action.done_by = self.ctx.actor
-        action.note = note
-        case = self._case(session, action.case_id)
-        summary = f"Done: {action.label}"
-        if note:
-            summary += f" ({note})"
-        add_event(
-            session,
-            case,
-            self.ctx,
-            "action_done",
-            summary,
-            {"action_id": action.id, "rule_id": action.rule_id},
-        )
+        tick_action(session, self.ctx, action, now, note)
 
     def untick(self, action_id: int) -> ChecklistItem:
         """Mark a ticked action as not done after all; the chronology keeps both entries."""
@@ -411,12 +539,15 @@ class WorkflowService:
         *,
         when: datetime | None = None,
         note: str = "",
+        reference: str = "",
     ) -> Escalation:
-        """Record an escalation step with its outcome and date."""
+        """Record an escalation step with its outcome and date (and the reference number a
+        platform or helpline gave, when it is a report)."""
         self.ctx.require(
             Permission.EDIT_CASES, case_id=case_id, action=f"escalation step {step_id}"
         )
         note = clean_text(note, "note", 2000, multiline=True)
+        reference = clean_text(reference, "reference", 200)
         now = self.ctx.now()
         moment = when or now
         if moment > now + timedelta(minutes=5):
@@ -427,29 +558,7 @@ class WorkflowService:
             step = policy.step(step_id)
             if not step.applies_to(decode_categories(case.categories)):
                 raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
-            session.add(
-                CaseStepRecord(
-                    case_id=case_id,
-                    step_id=step.id,
-                    label=step.label,
-                    taken_at=moment,
-                    outcome=outcome.value,
-                    note=note,
-                    recorded_by=self.ctx.actor,
-                    recorded_at=now,
-                )
-            )
-            summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
-            if note:
-                summary += f". {note}"
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "step_taken",
-                summary,
-                {"step_id": step.id, "outcome": outcome.value, "when": moment.isoformat()},
-            )
+            add_step(session, self.ctx, case, step, outcome, moment, note, reference)
             settled = final_outcome(outcome)
             if settled is not None:
                 self._set_outcome(session, case, settled, moment)
@@ -475,6 +584,7 @@ class WorkflowService:
                     outcome=StepOutcome(r.outcome),
                     note=r.note,
                     recorded_by=r.recorded_by,
+                    reference=r.reference,
                 )
                 for r in records
             )

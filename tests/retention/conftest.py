@@ -11,7 +11,7 @@ from PIL import Image
 
 from app.domain.categories import Category
 from app.domain.evidence import EvidenceDetails
-from app.domain.letters import LetterKind
+from app.domain.letters import LetterKind, SendMethod
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
@@ -83,7 +83,8 @@ def filled(services: Services) -> Filled:
         EvidenceDetails(),
     )
     services.evidence.redact(added[1].exhibit.id, [Box(10, 10, 30, 20)])
-    services.letters.issue(closed.id, LetterKind.REMOVAL, subject.id)
+    letter = services.letters.issue(closed.id, LetterKind.REMOVAL, subject.id)
+    services.letters.mark_sent(letter.id, SendMethod.POST)
     services.cases.change_status(closed.id, CaseStatus.RESOLVED)
     still_open = services.cases.open_case(
         CaseDraft(title="Second post", categories=frozenset({Category.ABUSIVE}))

@@ -109,7 +109,13 @@ def test_no_one_reaches_a_recipient_not_allowed_them(
         if redact:
             for audience in ("author", "lado", "platform", f"person:{ids[people[-1].name]}"):
                 services.evidence.redact(added[0].exhibit.id, [Box(0, 0, 10, 10)], audience)
-        services.letters.issue(case.id, LetterKind.REMOVAL, ids[people[0].name])
+        services.letters.issue(
+            case.id,
+            LetterKind.REMOVAL,
+            ids[people[0].name],
+            confirm_recipient=True,
+            confirm_kind=True,
+        )
         for p in people[1:]:
             if p.role is CaseRole.REPORTER:
                 services.letters.issue(case.id, LetterKind.ACKNOWLEDGEMENT, ids[p.name])

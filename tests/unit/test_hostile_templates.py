@@ -249,16 +249,16 @@ def test_every_letter_kind_on_a_safeguarding_case_leaves_the_child_out(
             # The safeguarding letter may never use it: refused when the template is saved.
             with pytest.raises(TemplateError, match=r"case\.summary"):
                 services.letters.save_template(kind, "Letter", "{{ case.summary }}")
-            issued = services.letters.issue(case_id, kind, person_id)
+            issued = services.letters.issue(case_id, kind, person_id, confirm_kind=True)
             assert CHILD not in _pdf_text(services.letters.letter_pdf(issued.id))
             continue
         services.letters.save_template(
             kind, "Letter {{ case.reference }}", "Dear {{ recipient.name }},\n\n{{ case.summary }}"
         )
         with pytest.raises(TemplateError, match=r"case\.summary"):
-            services.letters.issue(case_id, kind, person_id)
+            services.letters.issue(case_id, kind, person_id, confirm_kind=True)
         services.letters.restore_default(kind)
-        issued = services.letters.issue(case_id, kind, person_id)
+        issued = services.letters.issue(case_id, kind, person_id, confirm_kind=True)
         assert CHILD not in _pdf_text(services.letters.letter_pdf(issued.id))
 
 

@@ -77,7 +77,7 @@ def _case(services: Services, name: str = "Zoë Łukasiewicz", **extra: object) 
 )
 def test_every_letter_quotes_its_standard_verbatim(services: Services, kind: LetterKind) -> None:
     case_id, _ = _case(services)
-    issued = services.letters.issue(case_id, kind)
+    issued = services.letters.issue(case_id, kind, confirm_kind=True)
     text = _text(services.letters.letter_pdf(issued.id))
     # Meeting and outcome letters quote the standard the case is about.
     standard_id = (
@@ -95,13 +95,33 @@ def test_every_letter_quotes_its_standard_verbatim(services: Services, kind: Let
     assert "on Facebook, in “Eccleston Parents Chat”, on 20 November 2026" in text
 
 
-def test_follow_up_refers_to_the_first_letter_by_date(services: Services) -> None:
-    case_id, _ = _case(services)
-    with pytest.raises(TemplateError, match="earlier letter"):
-        services.letters.prepare(case_id, LetterKind.FOLLOW_UP)
-    services.letters.issue(case_id, LetterKind.REMOVAL)
-    follow = services.letters.issue(case_id, LetterKind.FOLLOW_UP)
-    assert "I wrote to you on 24 November 2026" in _text(services.letters.letter_pdf(follow.id))
+def test_follow_up_refers_to_the_first_letter_by_date(tmp_path: Path) -> None:
+    clock = [NOW]
+    s = open_casebook(tmp_path / "data", actor="Head Teacher", clock=lambda: clock[0])
+    try:
+        s.letters.profile.save(DEMO_SCHOOL_PROFILE)
+        case_id, _ = _case(s)
+        with pytest.raises(TemplateError, match="earlier letter"):
+            s.letters.prepare(case_id, LetterKind.FOLLOW_UP)
+        first = s.letters.issue(case_id, LetterKind.REMOVAL)
+        with pytest.raises(ValidationError, match="has not been recorded as sent"):
+            s.letters.prepare(case_id, LetterKind.FOLLOW_UP)
+        s.letters.mark_sent(first.id, SendMethod.POST)
+        # Sent Tuesday 24 November: a reply by Tuesday 1 December, so the follow-up may
+        # go from Wednesday 2 December and not before.
+        clock[0] = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
+        with pytest.raises(ValidationError) as refused:
+            s.letters.issue(case_id, LetterKind.FOLLOW_UP)
+        assert refused.value.message.startswith(
+            "A follow-up may be sent from Wednesday 2 December 2026"
+        )
+        assert "a reply by Tuesday 1 December 2026" in refused.value.message
+        assert [x.kind for x in s.letters.list_letters(case_id)] == [LetterKind.REMOVAL]
+        clock[0] = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+        follow = s.letters.issue(case_id, LetterKind.FOLLOW_UP)
+        assert "I wrote to you on 24 November 2026" in _text(s.letters.letter_pdf(follow.id))
+    finally:
+        s.close()
 
 
 @pytest.mark.parametrize(
@@ -179,9 +199,13 @@ def test_issuing_records_and_moves_the_case_on(services: Services) -> None:
     case_id, person_id = _case(services)
     issued = services.letters.issue(case_id, LetterKind.REMOVAL, person_id, SendMethod.HAND)
     case = services.cases.get_case(case_id)
+    # Issued is only prepared: the case moves on when the letter is recorded as sent.
+    assert case.status == CaseStatus.NEW and case.follow_up_due is None
+    assert any(e.kind == "letter_issued" and "by hand" in e.summary for e in case.events)
+    services.letters.mark_sent(issued.id, SendMethod.HAND)
+    case = services.cases.get_case(case_id)
     assert case.status == CaseStatus.LETTER_SENT
     assert case.follow_up_due is not None and case.follow_up_due.isoformat() == "2026-12-01"
-    assert any(e.kind == "letter_issued" and "by hand" in e.summary for e in case.events)
     [listed] = services.letters.list_letters(case_id)
     assert listed.template_version == "default-2"
     assert listed.method == SendMethod.HAND
@@ -189,6 +213,7 @@ def test_issuing_records_and_moves_the_case_on(services: Services) -> None:
     assert listed.pdf_sha256 == issued.pdf_sha256
     services.workflow.set_outcome(case_id, CaseOutcome.REMOVED)
     outcome = services.letters.issue(case_id, LetterKind.OUTCOME)
+    services.letters.mark_sent(outcome.id, SendMethod.POST)
     case = services.cases.get_case(case_id)
     assert outcome.kind == LetterKind.OUTCOME
     assert case.status == CaseStatus.RESOLVED and case.follow_up_due is None
@@ -274,7 +299,7 @@ def test_a_character_the_font_lacks_is_warned_about(services: Services) -> None:
 
 def test_docx_export_has_the_same_words(services: Services) -> None:
     case_id, _ = _case(services)
-    issued = services.letters.issue(case_id, LetterKind.CORRECTION)
+    issued = services.letters.issue(case_id, LetterKind.CORRECTION, confirm_kind=True)
     word = Document(io.BytesIO(services.letters.letter_docx(issued.id)))
     text = normalise_spacing(" ".join(p.text for p in word.paragraphs))
     assert normalise_spacing(services.ctx.code.standard("inaccurate").text) in text

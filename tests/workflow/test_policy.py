@@ -96,6 +96,7 @@ def test_the_ladder_runs_in_order_and_the_police_only_for_threats_or_hate() -> N
         "chair-of-governors",
         "report-platform",
         "helpline",
+        "report-harmful-content",
         "local-authority",
         "legal-advice",
         "police",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -13,12 +13,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.categories import CATEGORY_INFO
-from app.domain.errors import CasebookError
+from app.domain.errors import CasebookError, ConfirmationNeeded
 from app.domain.letters import (
     BARRING_KINDS,
     LETTER_KINDS,
@@ -53,6 +55,9 @@ class IssueLetterDialog(QDialog):
         self.case = services.cases.get_case(case_id)
         self.prepared: PreparedLetter | None = None
         self.issued: IssuedLetter | None = None
+        # The wording edited for this one letter (None: the template's), where allowed.
+        self.body: str | None = None
+        self.body_editable = services.letters.profile.get().allows_body_edit()
         self.setWindowTitle(f"Issue a letter — {self.case.reference}")
         self.resize(1000, 760)
 
@@ -92,6 +97,28 @@ class IssueLetterDialog(QDialog):
         form.addRow("Sent", self.method_box)
         form.addRow(self.procedure_label, self.procedure_box)
 
+        # The school's own words for this letter, printed before its last paragraph.
+        self.paragraph = QPlainTextEdit()
+        self.paragraph.setPlaceholderText(
+            "Optional: a paragraph of your own for this letter, printed before its last "
+            "paragraph and kept with the letter."
+        )
+        self.paragraph.setAccessibleName("Your own paragraph")
+        self.paragraph.setTabChangesFocus(True)
+        self.paragraph.setFixedHeight(110)
+        self._paragraph_timer = QTimer(self)
+        self._paragraph_timer.setSingleShot(True)
+        self._paragraph_timer.setInterval(500)
+        self._paragraph_timer.timeout.connect(self.refresh)
+        self.paragraph.textChanged.connect(self._paragraph_timer.start)
+        self.wording_button = QPushButton("Edit the &wording…")
+        self.wording_button.setVisible(self.body_editable)
+        self.wording_button.clicked.connect(self.edit_wording)
+        self.question = QLabel()
+        self.question.setWordWrap(True)
+        self.question.setTextFormat(Qt.TextFormat.PlainText)
+        self.question.setStyleSheet("color:#5c4400;")
+
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
@@ -113,6 +140,10 @@ class IssueLetterDialog(QDialog):
 
         left = QVBoxLayout()
         left.addLayout(form)
+        left.addWidget(QLabel("Your own paragraph"))
+        left.addWidget(self.paragraph)
+        left.addWidget(self.wording_button)
+        left.addWidget(self.question)
         left.addWidget(self.message)
         left.addWidget(self.warning)
         left.addStretch(1)
@@ -137,6 +168,7 @@ class IssueLetterDialog(QDialog):
 
     def _kind_changed(self) -> None:
         kind = LetterKind(self.kind_box.currentData())
+        self.body = None
         role = LETTER_KINDS[kind].recipient_role
         for link in self.case.people:
             if link.role == role:
@@ -162,7 +194,13 @@ class IssueLetterDialog(QDialog):
         self.prepared = None
         try:
             self.prepared = self.services.letters.prepare(
-                self.case_id, kind, person_id, SendMethod(self.method_box.currentData()), procedure
+                self.case_id,
+                kind,
+                person_id,
+                SendMethod(self.method_box.currentData()),
+                procedure,
+                paragraph=self.paragraph.toPlainText(),
+                body=self.body,
             )
         except CasebookError as error:
             self.message.setText(error.message)
@@ -182,6 +220,49 @@ class IssueLetterDialog(QDialog):
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
         self.issue_button.setEnabled(self.prepared is not None)
+        self._show_questions(kind, person_id)
+
+    def _show_questions(self, kind: LetterKind, person_id: int | None) -> None:
+        """Say before 'Issue letter' what the school will be asked to confirm."""
+        asks = []
+        for kind_confirmed in (False, True):
+            try:
+                self.services.letters.check_issue(
+                    self.case_id, kind, person_id, confirm_kind=kind_confirmed
+                )
+            except ConfirmationNeeded as error:
+                if error.message not in asks:
+                    asks.append(error.message)
+            except CasebookError:
+                break
+        self.question.setText("You will be asked to confirm:\n" + "\n".join(asks) if asks else "")
+        self.question.setVisible(bool(asks))
+
+    def edit_wording(self) -> None:
+        """Edit this one letter's wording (the school profile allows it); the template stays."""
+        kind = LetterKind(self.kind_box.currentData())
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Wording of this letter — {LETTER_KINDS[kind].label}")
+        dialog.resize(640, 520)
+        edit = QPlainTextEdit(self.body or self.services.letters.template(kind).body)
+        edit.setAccessibleName("Wording of this letter")
+        note = QLabel(
+            "Changes apply to this letter only and are kept with it. Fields such as "
+            "{{ letter.reply_by }} are filled in as usual."
+        )
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(note)
+        layout.addWidget(edit, 1)
+        layout.addWidget(buttons)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.body = edit.toPlainText()
+            self.refresh()
 
     def _issue(self) -> None:
         if self.prepared is None:
@@ -197,17 +278,42 @@ class IssueLetterDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        try:
-            self.issued = self.services.letters.issue(
-                self.case_id,
-                prepared.kind,
-                prepared.recipient.id if prepared.recipient else None,
-                prepared.method,
-                self._procedure(prepared.kind),
-                prepared=prepared,
-            )
-        except CasebookError as error:
-            log.info("Letter not issued: %s", type(error).__name__)
-            QMessageBox.warning(self, "The letter was not issued", error.message)
-            return
+        confirmed: dict[str, bool] = {"recipient": False, "kind": False}
+        while True:
+            try:
+                self.issued = self.services.letters.issue(
+                    self.case_id,
+                    prepared.kind,
+                    prepared.recipient.id if prepared.recipient else None,
+                    prepared.method,
+                    self._procedure(prepared.kind),
+                    prepared=prepared,
+                    confirm_recipient=confirmed["recipient"],
+                    confirm_kind=confirmed["kind"],
+                )
+            except ConfirmationNeeded as question:
+                if not self._confirm(question):
+                    return
+                confirmed[question.reason] = True
+                continue
+            except CasebookError as error:
+                log.info("Letter not issued: %s", type(error).__name__)
+                QMessageBox.warning(self, "The letter was not issued", error.message)
+                return
+            break
         self.accept()
+
+    def _confirm(self, question: ConfirmationNeeded) -> bool:
+        title = (
+            "Send it to someone who did not write the post?"
+            if question.reason == "recipient"
+            else "Send a letter about a different standard?"
+        )
+        answer = QMessageBox.question(
+            self,
+            title,
+            question.message + "\n\nIssue the letter anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -23,7 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.errors import CasebookError
-from app.domain.letters import MULTILINE_FIELDS, PROFILE_LABELS, TO_COMPLETE, SchoolProfile
+from app.domain.letters import (
+    MULTILINE_FIELDS,
+    PROFILE_LABELS,
+    TO_COMPLETE,
+    YES_NO_FIELDS,
+    SchoolProfile,
+)
 from app.services.casebook import Services
 from app.ui.file_dialogs import open_file_name
 from app.ui.signals import AppSignals
@@ -44,10 +51,16 @@ class SchoolProfileDialog(QDialog):
         self.setWindowTitle("School profile")
         self.resize(720, 760)
         profile = services.letters.profile.get()
-        self.edits: dict[str, QLineEdit | QPlainTextEdit] = {}
+        self.edits: dict[str, QLineEdit | QPlainTextEdit | QCheckBox] = {}
         form = QFormLayout()
         for name, label in PROFILE_LABELS.items():
-            edit: QLineEdit | QPlainTextEdit
+            edit: QLineEdit | QPlainTextEdit | QCheckBox
+            if name in YES_NO_FIELDS:
+                edit = QCheckBox(label[0].upper() + label[1:])
+                edit.setChecked(getattr(profile, name) == "yes")
+                self.edits[name] = edit
+                form.addRow("", edit)
+                continue
             if name in MULTILINE_FIELDS:
                 edit = QPlainTextEdit(getattr(profile, name))
                 tab_moves_on(edit)
@@ -130,10 +143,14 @@ class SchoolProfileDialog(QDialog):
 
     def values(self) -> SchoolProfile:
         """The profile as typed."""
-        typed = {
-            name: edit.toPlainText() if isinstance(edit, QPlainTextEdit) else edit.text()
-            for name, edit in self.edits.items()
-        }
+        typed = {}
+        for name, edit in self.edits.items():
+            if isinstance(edit, QCheckBox):
+                typed[name] = "yes" if edit.isChecked() else ""
+            elif isinstance(edit, QPlainTextEdit):
+                typed[name] = edit.toPlainText()
+            else:
+                typed[name] = edit.text()
         return self.services.letters.profile.get().with_values(**typed)
 
     def choose_image(self, which: str) -> None:

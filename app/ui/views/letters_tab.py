@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -17,9 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.dates import format_date_time, format_short_date
+from app.domain.dates import format_date_time, format_long_date, format_short_date, london_today
 from app.domain.errors import CasebookError
-from app.domain.letters import SEND_METHOD_LABELS
+from app.domain.letters import SEND_METHOD_LABELS, SendMethod
+from app.domain.working_days import format_weekday_date
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter
@@ -59,8 +66,13 @@ class LettersTab(QWidget):
         self.print_button = QPushButton("P&rint…")
         self.save_button = QPushButton("Save as &PDF…")
         self.docx_button = QPushButton("E&xport .docx…")
-        self.email_button = QPushButton("Send by e&mail…")
+        self.email_button = QPushButton("Send by QPushButton("Send by e&mail…")email…")
         self.email_button.clicked.connect(self.email_selected)
+        self.sent_button = QPushButton("&Mark as sent…")
+        self.sent_button.setToolTip(
+            "Record how and when the letter left: printed and posted, handed over or emailed"
+        )
+        self.sent_button.clicked.connect(self.mark_selected_sent)
         self.issue_button.clicked.connect(self.issue_letter)
         self.print_button.clicked.connect(self.print_selected)
         self.save_button.clicked.connect(self.save_selected_pdf)
@@ -68,6 +80,7 @@ class LettersTab(QWidget):
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.issue_button)
+        buttons.addWidget(self.sent_button)
         buttons.addStretch(1)
         for button in (self.email_button, self.print_button, self.save_button, self.docx_button):
             buttons.addWidget(button)
@@ -114,7 +127,7 @@ class LettersTab(QWidget):
                 format_short_date(letter.letter_date),
                 letter.label,
                 letter.recipient_name,
-                SEND_METHOD_LABELS[letter.method],
+                sent_text(letter),
                 letter.template_version,
             )
             tip = (
@@ -126,6 +139,8 @@ class LettersTab(QWidget):
                     else ""
                 )
             )
+            if letter.reply_by is not None:
+                tip += f"\nReply by {format_weekday_date(letter.reply_by)}"
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(tip)
@@ -151,6 +166,7 @@ class LettersTab(QWidget):
         for button in (self.print_button, self.save_button, self.docx_button):
             button.setEnabled(letter is not None)
         self.email_button.setEnabled(letter is not None and not letter.is_sent)
+        self.sent_button.setEnabled(letter is not None and not letter.is_sent)
         if letter is None:
             self.preview.set_pdf(b"")
             return
@@ -178,6 +194,25 @@ class LettersTab(QWidget):
         if letter is not None and send_letter_by_email(self.services, letter.id, self):
             self.signals.data_changed.emit(letter.case_id)
             self.signals.status_message.emit("Letter sent by email and recorded as sent.")
+
+    def mark_selected_sent(self) -> None:
+        """Ask how and when the selected letter left, and record it."""
+        letter = self.selected_letter()
+        if letter is None or letter.is_sent:
+            return
+        dialog = MarkSentDialog(letter, london_today(self.services.ctx.now()), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            sent = self.services.letters.mark_sent(letter.id, dialog.method(), dialog.sent_on())
+        except CasebookError as error:
+            QMessageBox.warning(self, "The letter was not marked as sent", error.message)
+            return
+        self.signals.data_changed.emit(letter.case_id)
+        message = f"{sent.label} recorded as sent."
+        if sent.reply_by is not None:
+            message += f" Reply by {format_weekday_date(sent.reply_by)}."
+        self.signals.status_message.emit(message)
 
     def print_selected(self) -> None:
         letter = self.selected_letter()
@@ -235,3 +270,59 @@ class LettersTab(QWidget):
             )
         else:
             self.signals.status_message.emit(f"Saved {path}")
+
+
+def sent_text(letter: IssuedLetter) -> str:
+    """'Prepared' until the letter is recorded as sent, then '05/12/2026, by hand'."""
+    if letter.sent_on is None or letter.sent_method is None:
+        return "Prepared (not yet sent)"
+    return f"{format_short_date(letter.sent_on)}, {SEND_METHOD_LABELS[letter.sent_method].lower()}"
+
+
+class MarkSentDialog(QDialog):
+    """How and when a prepared letter left the school."""
+
+    def __init__(self, letter: IssuedLetter, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Mark the letter as sent")
+        intro = QLabel(
+            f"{letter.label} to {letter.recipient_name}, dated "
+            f"{format_long_date(letter.letter_date)}. Marking it sent ticks its action on the "
+            "checklist, takes its step on the escalation ladder and starts the reply-by date."
+        )
+        intro.setWordWrap(True)
+        intro.setMinimumWidth(460)
+        self.method_box = QComboBox()
+        for method, label in (
+            (SendMethod.POST, "Printed and posted"),
+            (SendMethod.HAND, "Handed over"),
+            (SendMethod.EMAIL, "Emailed"),
+        ):
+            self.method_box.addItem(label, method)
+        self.method_box.setCurrentIndex(self.method_box.findData(letter.method))
+        self.date_edit = QDateEdit(QDate(today.year, today.month, today.day))
+        self.date_edit.setDisplayFormat("dd/MM/yyyy")
+        self.date_edit.setCalendarPopup(True)
+        first = letter.letter_date
+        self.date_edit.setDateRange(
+            QDate(first.year, first.month, first.day), QDate(today.year, today.month, today.day)
+        )
+        form = QFormLayout()
+        form.addRow("How it was sent", self.method_box)
+        form.addRow("Date sent", self.date_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        buttons.addButton("Mark as &sent", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.adjustSize()
+
+    def method(self) -> SendMethod:
+        return SendMethod(self.method_box.currentData())
+
+    def sent_on(self) -> date:
+        chosen = self.date_edit.date()
+        return date(chosen.year(), chosen.month(), chosen.day())

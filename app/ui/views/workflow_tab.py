@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -24,8 +26,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.categories import Category
-from app.domain.dates import LONDON, format_date_time
-from app.domain.policy import OUTCOME_LABELS, STEP_OUTCOME_LABELS, CaseOutcome, StepOutcome
+from app.domain.dates import LONDON, format_date_time, to_london
+from app.domain.policy import (
+    OUTCOME_LABELS,
+    STEP_OUTCOME_LABELS,
+    CaseOutcome,
+    Contact,
+    LadderStep,
+    StepOutcome,
+)
 from app.services.casebook import Services
 from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
 from app.ui.errors import refusals_shown
@@ -89,6 +98,29 @@ class WorkflowTab(QWidget):
         step_row.addWidget(self.step_choice, 2)
         step_row.addWidget(self.step_outcome, 1)
         step_row.addWidget(self.step_button)
+        # A report to a platform or helpline: when it was made and the reference it gave.
+        self.step_when = QDateTimeEdit(self)
+        self.step_when.setDisplayFormat("dd/MM/yyyy HH:mm")
+        self.step_when.setCalendarPopup(True)
+        self.step_when.setAccessibleName("When the step was taken")
+        self.step_reference = QLineEdit(self)
+        self.step_reference.setPlaceholderText("Reference number given (if any)")
+        self.step_reference.setAccessibleName("Reference number of the report")
+        detail_row = QHBoxLayout()
+        detail_row.addWidget(QLabel("Taken", self))
+        detail_row.addWidget(self.step_when)
+        detail_row.addWidget(self.step_reference, 1)
+        self.step_contact = QLabel(self)
+        self.step_contact.setWordWrap(True)
+        self.step_contact.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.step_contact.setStyleSheet("color:#333; background:#f3f6fa; padding:4px;")
+        self.edit_contact_button = QPushButton("Edit &contact…", self)
+        self.edit_contact_button.setToolTip("Change the telephone number, email or website shown")
+        self.edit_contact_button.clicked.connect(self.edit_contact)
+        contact_row = QHBoxLayout()
+        contact_row.addWidget(self.step_contact, 1)
+        contact_row.addWidget(self.edit_contact_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.step_choice.currentIndexChanged.connect(self._step_chosen)
         self.outcome = QLabel(self)
         self.outcome_choice = QComboBox(self)
         self.outcome_choice.setAccessibleName("Outcome of the case")
@@ -105,6 +137,8 @@ class WorkflowTab(QWidget):
         escalation_layout.addWidget(self.position)
         escalation_layout.addWidget(self.steps)
         escalation_layout.addLayout(step_row)
+        escalation_layout.addLayout(detail_row)
+        escalation_layout.addLayout(contact_row)
         escalation_layout.addLayout(outcome_row)
 
         self.contact_kind = QComboBox(self)
@@ -182,6 +216,10 @@ class WorkflowTab(QWidget):
             text = item.label
             if item.done_at is not None:
                 text += f"  — done {format_date_time(item.done_at)} by {item.done_by}"
+            elif item.letter_prepared:
+                text += "  — letter prepared, not yet sent (mark it sent on the Letters tab)"
+                if item.overdue:
+                    text += f"; OVERDUE since {format_date_time(item.due_at)}"
             elif item.overdue:
                 text += f"  — OVERDUE since {format_date_time(item.due_at)}"
             else:
@@ -202,16 +240,26 @@ class WorkflowTab(QWidget):
         self.steps.setText(
             "\n".join(
                 f"{format_date_time(s.taken_at)}  {s.label}: {STEP_OUTCOME_LABELS[s.outcome]}"
+                + (f" (reference {s.reference})" if s.reference else "")
                 for s in escalation.steps
             )
         )
+        self.step_choice.blockSignals(True)
         self.step_choice.clear()
-        for step in workflow.policy().ladder:
+        self.ladder = {step.id: step for step in workflow.policy().ladder}
+        for step in self.ladder.values():
             if step.applies_to(self.categories):
                 self.step_choice.addItem(step.label, step.id)
+        self.step_choice.blockSignals(False)
         if escalation.position.next is not None:
             index = self.step_choice.findData(escalation.position.next.id)
             self.step_choice.setCurrentIndex(max(index, 0))
+        now = to_london(self.services.ctx.now())
+        self.step_when.setDateTime(
+            QDateTime(QDate(now.year, now.month, now.day), QTime(now.hour, now.minute))
+        )
+        self.step_reference.clear()
+        self._step_chosen()
         outcome = workflow.outcome(self.case_id)
         self.outcome.setText(
             f"Outcome: {outcome.label} ({format_date_time(outcome.outcome_at)})"
@@ -248,14 +296,45 @@ class WorkflowTab(QWidget):
             )
         self._done()
 
+    def _chosen_step(self) -> LadderStep | None:
+        step_id = self.step_choice.currentData()
+        return getattr(self, "ladder", {}).get(str(step_id)) if step_id else None
+
+    def _step_chosen(self) -> None:
+        """Show who the chosen step contacts, and ask for a reference where it is a report."""
+        step = self._chosen_step()
+        contact = step.contact if step else None
+        self.step_contact.setText("\n".join(contact.lines()) if contact else "")
+        self.step_contact.setVisible(contact is not None)
+        self.edit_contact_button.setVisible(contact is not None)
+        self.step_reference.setEnabled(bool(step and step.records_reference))
+
+    def edit_contact(self) -> None:
+        """Change the contact details of the chosen step (kept in the school's policy)."""
+        step = self._chosen_step()
+        if step is None or step.contact is None:
+            return
+        dialog = ContactDialog(step.label, step.contact, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        with refusals_shown(self):
+            self.services.workflow.save_contact(step.id, dialog.contact())
+            self.signals.status_message.emit("Contact details saved.")
+        self.refresh()
+
     def record_step(self) -> None:
         if self.case_id is None or self.step_choice.currentIndex() < 0:
             return
+        step = self._chosen_step()
         with refusals_shown(self):
             self.services.workflow.take_step(
                 self.case_id,
                 str(self.step_choice.currentData()),
                 StepOutcome(str(self.step_outcome.currentData())),
+                when=_qt_to_utc(self.step_when.dateTime()),
+                reference=self.step_reference.text()
+                if step is not None and step.records_reference
+                else "",
             )
         self._done()
 
@@ -283,3 +362,39 @@ class WorkflowTab(QWidget):
             self.contact_summary.clear()
             self.contact_present.clear()
         self._done()
+
+
+class ContactDialog(QDialog):
+    """The contact details of one ladder step, as the school keeps them."""
+
+    def __init__(self, step_label: str, contact: Contact, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Contact details")
+        intro = QLabel(f"Who to contact for: {step_label}")
+        intro.setWordWrap(True)
+        self.edits: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        for key, label in (
+            ("name", "&Name"),
+            ("telephone", "&Telephone"),
+            ("email", "&Email"),
+            ("website", "&Website"),
+            ("note", "N&ote"),
+        ):
+            edit = QLineEdit(getattr(contact, key), self)
+            self.edits[key] = edit
+            form.addRow(label, edit)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(560, 0)
+
+    def contact(self) -> Contact:
+        """The details as typed."""
+        return Contact(**{key: edit.text().strip() for key, edit in self.edits.items()})

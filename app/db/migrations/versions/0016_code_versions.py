@@ -6,7 +6,7 @@ barring letters) what the person did at or towards the school.
 ``ALTER TABLE ... ADD COLUMN`` (not a batch copy) keeps the case-search triggers intact.
 
 Revision ID: 0016_code_versions
-Revises: 0013_letter_sent
+Revises: 0015_workflow_practice
 Create Date: 2026-12-05
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from app.db.types import UTCDateTime
 
 revision = "0016_code_versions"
-down_revision = "0013_letter_sent"
+down_revision = "0015_workflow_practice"
 branch_labels = None
 depends_on = None
 
