@@ -136,6 +136,8 @@ def test_a_follow_up_waits_until_the_reply_by_date_has_passed(demo: Path, tmp_pa
 
 def test_a_kind_outside_the_case_standards_needs_confirm_kind(demo: Path, tmp_path: Path) -> None:
     ref = _new_case(demo, "abusive", "Lee Example")
+    facts = ["--inaccurate", "That the trip was cancelled.", "--correct-facts", "It was not."]
+    assert _run(demo, "case", "set", ref, *facts).returncode == 0
     out = tmp_path / "correction.pdf"
     args = ["letter", ref, "--kind", "correction", "--method", "hand", "--out", str(out)]
     refused = _run(demo, *args)

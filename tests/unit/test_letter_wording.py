@@ -17,7 +17,7 @@ from app.cli.case_details import draft_of
 from app.domain.categories import Category
 from app.domain.code_of_conduct import normalise_spacing
 from app.domain.errors import AccessDenied, ValidationError
-from app.domain.letters import LETTER_KINDS, LetterKind
+from app.domain.letters import LETTER_KINDS, LetterKind, SendMethod
 from app.domain.people import CaseRole, PersonKind
 from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDraft, PersonDraft
@@ -140,7 +140,8 @@ def test_the_outcome_letter_is_worded_for_the_outcome(
     case_id = _case(services)
     with pytest.raises(ValidationError, match="says how the matter ended"):
         services.letters.issue(case_id, LetterKind.OUTCOME)
-    services.letters.issue(case_id, LetterKind.REMOVAL)
+    first = services.letters.issue(case_id, LetterKind.REMOVAL)
+    services.letters.mark_sent(first.id, SendMethod.POST)
     if how == "removed":
         services.workflow.set_outcome(case_id, CaseOutcome.REMOVED)
     elif how == "corrected":
@@ -151,6 +152,7 @@ def test_the_outcome_letter_is_worded_for_the_outcome(
         services.cases.change_status(case_id, CaseStatus.CLOSED_NO_ACTION)
     before = services.cases.get_case(case_id).status
     issued = services.letters.issue(case_id, LetterKind.OUTCOME)
+    services.letters.mark_sent(issued.id, SendMethod.POST)  # sending moves the case on
     text = _text(services.letters.letter_pdf(issued.id))
     assert says in text
     standard = normalise_spacing(services.ctx.code.standard("abusive").text)
@@ -209,7 +211,7 @@ def test_barring_letters_follow_legal_advice_and_each_other(services: Services) 
     assert conduct in text
     assert "Controlling access to school premises" in text
     assert "intends to withdraw your permission to come onto the school site" in text
-    assert "by 4 December 2026" in text  # ten days to give their side
+    assert "by Friday 4 December 2026" in text  # ten days to give their side
     assert normalise_spacing(services.ctx.code.standard("abusive").text) in text
     reps = services.letters.issue(case_id, LetterKind.BARRING_REPRESENTATIONS)
     assert "I wrote to you on 24 November 2026" in _text(services.letters.letter_pdf(reps.id))
@@ -242,13 +244,16 @@ def test_a_revised_code_takes_effect_on_its_date_and_old_letters_keep_their_word
 ) -> None:
     case_id = _case(services)
     first = services.letters.issue(case_id, LetterKind.REMOVAL)
+    services.letters.mark_sent(first.id, SendMethod.POST)  # a follow-up waits for this
     first_pdf = services.letters.letter_pdf(first.id)
     info = services.code.adopt(_revised(), "code-2027.txt", "1.1", NOW.date() + timedelta(days=7))
     assert info.version == "1.1" and not info.in_force
     # Before the date, letters still quote version 1.0.
     still = services.letters.prepare(case_id, LetterKind.REMOVAL)
     assert "Foul, abusive" in _text(still.pdf)
-    clock.now = NOW + timedelta(days=7)
+    # A day after the first letter's reply-by date (Tuesday 1 December), when a follow-up
+    # may go; the revised Code is in force by then.
+    clock.now = NOW + timedelta(days=8)
     services.code.refresh()
     second = services.letters.issue(case_id, LetterKind.FOLLOW_UP)
     later = services.letters.issue(case_id, LetterKind.REMOVAL)

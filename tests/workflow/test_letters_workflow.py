@@ -52,7 +52,12 @@ def _open(
 ) -> tuple[int, int]:
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
     case = services.cases.open_case(
-        case_draft(categories=categories or {Category.ABUSIVE}, platform="Facebook")
+        case_draft(
+            categories=categories or {Category.ABUSIVE},
+            platform="Facebook",
+            inaccurate_text="That the school cancelled the trip without telling parents.",
+            correct_facts="Parents were told by letter on 2 November.",
+        )
     )
     person = services.people.add_person(
         PersonDraft(
@@ -279,7 +284,7 @@ def test_the_body_may_be_edited_only_where_the_school_allows(services: Services)
     with pytest.raises(TemplateError):
         services.letters.issue(case_id, LetterKind.REMOVAL, body="{{ case.nonsense }}")
     issued = services.letters.issue(case_id, LetterKind.REMOVAL, body=body)
-    assert issued.template_version == "default-1-edited"
+    assert issued.template_version == "default-2-edited"
     text = _text(services.letters.letter_pdf(issued.id))
     assert "please remove the post about Eccleston Lane Ends Primary School by Tuesday" in text
     assert services.letters.template(LetterKind.REMOVAL).is_default
