@@ -65,6 +65,7 @@ from app.services.legacy import (
     plain_tables,
 )
 from app.services.letters import LetterService
+from app.services.operations import Operations
 from app.services.people import PersonService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
@@ -140,6 +141,18 @@ class Services:
             referenced = referenced_blob_hashes(session)
         referenced |= self.letters.referenced_blobs()
         return self.evidence.store.sweep(referenced, written_before)
+
+    def describe_records(self) -> str:
+        """Where the records are kept, in one line for the About box."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            return f"Records: {self.paths.database}"
+        return f"Records: shared database {url.database} on {url.host}"
+
+    @property
+    def operations(self) -> Operations:
+        """Every user action as one command (what the window and the CLI call)."""
+        return Operations(self)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -256,7 +269,7 @@ def open_casebook(
     )
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
-    workflow = WorkflowService(ctx, evidence)
+    workflow = WorkflowService(ctx, evidence, cases)
     retention = RetentionService(ctx, blobs, evidence, letters)
     services = Services(
         ctx=ctx,

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.models import (
+    CaseActionRecord,
     CaseCategoryRecord,
     CaseDeletionRecord,
     CasePersonRecord,
@@ -56,6 +57,7 @@ from app.domain.records import (
     CaseRow,
     CaseSort,
     Event,
+    PersonDraft,
 )
 from app.domain.reference import format_reference, is_reference, parse_reference
 from app.domain.search import fold
@@ -65,13 +67,13 @@ from app.domain.status import (
     CaseStatus,
     check_transition,
 )
-from app.domain.validation import check_case_draft, check_search, clean_text
+from app.domain.validation import check_case_draft, check_person_draft, check_search, clean_text
 from app.security.crypto import SEALED_PREFIX
 from app.services.audit import highest_reference_number
 from app.services.checklist import sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
-from app.services.people import person_from_record, visible_people
+from app.services.people import match_or_create_in, person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
@@ -116,6 +118,72 @@ def add_event(
     )
     case.last_activity_at = now
     case.updated_at = now
+
+
+def apply_status(
+    session: Session,
+    ctx: ServiceContext,
+    case: CaseRecord,
+    target: CaseStatus,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move ``case`` to ``target`` inside the caller's transaction, if the workflow allows."""
+    current = CaseStatus(case.status)
+    check_transition(current, target)
+    case.status = target.value
+    summary = f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}"
+    if note:
+        summary += f": {note}"
+    add_event(
+        session,
+        case,
+        ctx,
+        "status_changed",
+        summary,
+        {"from": current.value, "to": target.value, "note": note, **(data or {})},
+    )
+
+
+def tick_rule(
+    session: Session, ctx: ServiceContext, case: CaseRecord, rule_id: str, note: str
+) -> bool:
+    """Tick the case's open checklist action ``rule_id`` (if it has one) in this transaction.
+
+    The policy consequences of an action (evidence added: "capture evidence" is done)
+    go through here, so that the head never has to tick what she has just done.
+    """
+    action = session.scalar(
+        select(CaseActionRecord).where(
+            CaseActionRecord.case_id == case.id,
+            CaseActionRecord.rule_id == rule_id,
+            CaseActionRecord.done_at.is_(None),
+        )
+    )
+    if action is None:
+        return False
+    tick_action(session, ctx, case, action, note)
+    return True
+
+
+def tick_action(
+    session: Session, ctx: ServiceContext, case: CaseRecord, action: CaseActionRecord, note: str
+) -> None:
+    """Mark one checklist action done, with who and when, and say so in the chronology."""
+    action.done_at = ctx.now()
+    action.done_by = ctx.actor
+    action.note = note
+    summary = f"Done: {action.label}"
+    if note:
+        summary += f" ({note})"
+    add_event(
+        session,
+        case,
+        ctx,
+        "action_done",
+        summary,
+        {"action_id": action.id, "rule_id": action.rule_id},
+    )
 
 
 def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
@@ -167,16 +235,27 @@ class CaseService:
 
     # ----- opening and reading -------------------------------------------------
 
-    def open_case(self, draft: CaseDraft) -> CaseDetail:
-        """Validate and record a new case, allocating the next SM-YYYY-NNNN reference."""
+    def open_case(self, draft: CaseDraft, author: str = "") -> CaseDetail:
+        """Validate and record a new case, allocating the next SM-YYYY-NNNN reference.
+
+        ``author`` names who posted it: the one known person of that name, else a new
+        person, is linked as its author in the same transaction. A name several people
+        share is refused and nothing at all is saved.
+        """
         self.ctx.require(Permission.EDIT_CASES)
         now = self.ctx.now()
         today = london_today(now)
         clean = check_case_draft(draft, today, now)
+        author = author.strip()
+        if author:
+            check_person_draft(PersonDraft(name=author))
         for attempt in range(3):
             try:
                 with self.ctx.sessions.begin() as session:
+                    person = match_or_create_in(session, self.ctx, author) if author else None
                     case = self._insert_case(session, clean, now, today)
+                    if person is not None:
+                        self._link(session, case, person, CaseRole.AUTHOR)
                     case_id = case.id
                 break
             except IntegrityError:
@@ -452,21 +531,14 @@ class CaseService:
         note = clean_text(note, "note", 2000, multiline=True)
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, expected_version)
-            current = CaseStatus(case.status)
-            check_transition(current, target)
-            case.status = target.value
-            summary = f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}"
-            if note:
-                summary += f": {note}"
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "status_changed",
-                summary,
-                {"from": current.value, "to": target.value, "note": note},
-            )
+            apply_status(session, self.ctx, case, target, note)
         return self._reload(case_id)
+
+    def load_for_change(
+        self, session: Session, case_id: int, expected_version: int | None
+    ) -> CaseRecord:
+        """The case to change inside the caller's transaction, refused if changed since."""
+        return self._load_for_change(session, case_id, expected_version)
 
     def add_note(self, case_id: int, text: str) -> CaseDetail:
         """Add a note to the chronology."""
@@ -494,26 +566,31 @@ class CaseService:
                 raise ValidationError(
                     f"{person.name} is already linked to this case as '{ROLE_LABELS[role]}'."
                 )
-            session.add(
-                CasePersonRecord(
-                    case_id=case_id,
-                    person_id=person_id,
-                    role=role.value,
-                    created_at=self.ctx.now(),
-                )
-            )
-            session.flush()
-            reseal_person(session, person)
-            refresh_listing_columns(session, case)
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "person_linked",
-                f"{person.name} linked as {ROLE_PHRASES[role]}",
-                {"person_id": person_id, "role": role.value},
-            )
+            self._link(session, case, person, role)
         return self._reload(case_id)
+
+    def _link(
+        self, session: Session, case: CaseRecord, person: PersonRecord, role: CaseRole
+    ) -> None:
+        session.add(
+            CasePersonRecord(
+                case_id=case.id,
+                person_id=person.id,
+                role=role.value,
+                created_at=self.ctx.now(),
+            )
+        )
+        session.flush()
+        reseal_person(session, person)
+        refresh_listing_columns(session, case)
+        add_event(
+            session,
+            case,
+            self.ctx,
+            "person_linked",
+            f"{person.name} linked as {ROLE_PHRASES[role]}",
+            {"person_id": person.id, "role": role.value},
+        )
 
     def unlink_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
         """Remove a person's link in one role; the person's record is kept."""

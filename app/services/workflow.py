@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,14 +37,25 @@ from app.domain.policy import (
     ladder_position,
     parse_policy,
 )
-from app.domain.status import CLOSED_STATUSES
+from app.domain.records import CaseDetail
+from app.domain.status import CLOSED_STATUSES, CaseStatus
 from app.domain.validation import clean_text
-from app.services.cases import add_event, visible_cases
+from app.services.cases import (
+    CaseService,
+    add_event,
+    apply_status,
+    tick_action,
+    tick_rule,
+    visible_cases,
+)
 from app.services.checklist import POLICY_SETTING, default_policy_text, load_policy
 from app.services.context import ServiceContext
 from app.services.evidence import EvidenceService
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
+
+# Ladder steps that do what a checklist action asks (ids in resources/workflow/policy.json).
+STEP_COMPLETES = {"report-platform": "report-platform"}
 
 
 class ContactKind(StrEnum):
@@ -89,10 +101,12 @@ class DueItem:
     case_id: int
     reference: str
     title: str
-    action_id: int
+    action_id: int  # 0 for a ladder step
     label: str
     due_at: datetime
     overdue: bool
+    rule_id: str = ""  # the policy's id of the action or ladder step
+    step: bool = False  # the next escalation step rather than a checklist action
 
 
 @dataclass(frozen=True)
@@ -139,9 +153,12 @@ def _end_of_london_day(now: datetime) -> datetime:
 class WorkflowService:
     """Checklists, follow-ups, escalation and outcomes of cases."""
 
-    def __init__(self, ctx: ServiceContext, evidence: EvidenceService) -> None:
+    def __init__(
+        self, ctx: ServiceContext, evidence: EvidenceService, cases: CaseService | None = None
+    ) -> None:
         self.ctx = ctx
         self.evidence = evidence
+        self.cases = cases or CaseService(ctx)
 
     # ----- the policy -----------------------------------------------------------------
 
@@ -233,21 +250,7 @@ class WorkflowService:
             return self._item(action, now)
 
     def _tick(self, session: Session, action: CaseActionRecord, now: datetime, note: str) -> None:
-        action.done_at = now
-        action.done_by = self.ctx.actor
-        action.note = note
-        case = self._case(session, action.case_id)
-        summary = f"Done: {action.label}"
-        if note:
-            summary += f" ({note})"
-        add_event(
-            session,
-            case,
-            self.ctx,
-            "action_done",
-            summary,
-            {"action_id": action.id, "rule_id": action.rule_id},
-        )
+        tick_action(session, self.ctx, self._case(session, action.case_id), action, note)
 
     def untick(self, action_id: int) -> ChecklistItem:
         """Mark a ticked action as not done after all; the chronology keeps both entries."""
@@ -273,25 +276,26 @@ class WorkflowService:
             return self._item(action, now)
 
     def _tick_rule(self, session: Session, case_id: int, rule_id: str, note: str) -> None:
-        action = session.scalar(
-            select(CaseActionRecord).where(
-                CaseActionRecord.case_id == case_id,
-                CaseActionRecord.rule_id == rule_id,
-                CaseActionRecord.done_at.is_(None),
-            )
-        )
-        if action is not None:
-            self._tick(session, action, self.ctx.now(), note)
+        tick_rule(session, self.ctx, self._case(session, case_id), rule_id, note)
 
     def due(self, *, include_today: bool = True) -> list[DueItem]:
-        """Open actions on open cases that are overdue or due by the end of today (London)."""
+        """What is overdue or due by the end of today (London) on open cases.
+
+        Open checklist actions, and the next ladder step of each case whose wait has run
+        out. Finished work is left out: ticked actions, closed cases, and cases whose post
+        has gone (an outcome of removed, corrected or account deleted).
+        """
         self.ctx.require(Permission.VIEW_CASES)
         now = self.ctx.now()
         horizon = _end_of_london_day(now) if include_today else now
+        settled = select(CaseOutcomeRecord.case_id).where(
+            CaseOutcomeRecord.outcome.in_(sorted(o.value for o in GONE_OUTCOMES))
+        )
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(
                     CaseActionRecord.id,
+                    CaseActionRecord.rule_id,
                     CaseActionRecord.label,
                     CaseActionRecord.due_at,
                     CaseRecord.id.label("case_id"),
@@ -303,22 +307,81 @@ class WorkflowService:
                     CaseActionRecord.done_at.is_(None),
                     CaseActionRecord.due_at < horizon,
                     CaseRecord.status.not_in(_CLOSED),
+                    CaseRecord.id.not_in(settled),
                     *visible_cases(self.ctx),
                 )
-                .order_by(CaseActionRecord.due_at, CaseRecord.reference)
             ).all()
-        return [
-            DueItem(
-                case_id=r.case_id,
-                reference=r.reference,
-                title=r.title,
-                action_id=r.id,
-                label=r.label,
-                due_at=r.due_at,
-                overdue=r.due_at < now,
+            items = [
+                DueItem(
+                    case_id=r.case_id,
+                    reference=r.reference,
+                    title=r.title,
+                    action_id=r.id,
+                    label=r.label,
+                    due_at=r.due_at,
+                    overdue=r.due_at < now,
+                    rule_id=r.rule_id,
+                )
+                for r in rows
+            ]
+            items += self._ladder_due(session, now, horizon, settled)
+        items.sort(key=lambda i: (i.due_at, i.reference, i.step))
+        return items
+
+    def _ladder_due(
+        self, session: Session, now: datetime, horizon: datetime, settled: Any
+    ) -> list[DueItem]:
+        """The next ladder step of each open case whose wait ends before ``horizon``."""
+        policy = load_policy(session)
+        known = {s.id for s in policy.ladder}
+        steps = session.execute(
+            select(
+                CaseStepRecord.case_id,
+                CaseStepRecord.step_id,
+                CaseStepRecord.taken_at,
+                CaseStepRecord.outcome,
+                CaseRecord.reference,
+                CaseRecord.title,
+                CaseRecord.categories,
             )
-            for r in rows
-        ]
+            .join(CaseRecord, CaseRecord.id == CaseStepRecord.case_id)
+            .where(
+                CaseRecord.status.not_in(_CLOSED),
+                CaseRecord.id.not_in(settled),
+                *visible_cases(self.ctx),
+            )
+        ).all()
+        by_case: dict[int, list[Any]] = {}
+        for row in steps:
+            by_case.setdefault(int(row.case_id), []).append(row)
+        found: list[DueItem] = []
+        for case_id, rows in by_case.items():
+            taken = [
+                TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
+                for r in rows
+                if r.step_id in known
+            ]
+            if not taken:
+                continue
+            position = ladder_position(policy, decode_categories(rows[0].categories), taken)
+            if position.next is None or position.next_due is None:
+                continue
+            if position.next_due >= horizon:
+                continue
+            found.append(
+                DueItem(
+                    case_id=case_id,
+                    reference=rows[0].reference,
+                    title=rows[0].title,
+                    action_id=0,
+                    label=f"Next escalation step: {position.next.label}",
+                    due_at=position.next_due,
+                    overdue=position.next_due < now,
+                    rule_id=position.next.id,
+                    step=True,
+                )
+            )
+        return found
 
     # ----- chronology entries -------------------------------------------------------------
 
@@ -423,37 +486,104 @@ class WorkflowService:
             raise ValidationError("The date of a step cannot be in the future.")
         with self.ctx.sessions.begin() as session:
             case = self._case(session, case_id)
-            policy = load_policy(session)
-            step = policy.step(step_id)
-            if not step.applies_to(decode_categories(case.categories)):
-                raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
-            session.add(
-                CaseStepRecord(
-                    case_id=case_id,
-                    step_id=step.id,
-                    label=step.label,
-                    taken_at=moment,
-                    outcome=outcome.value,
-                    note=note,
-                    recorded_by=self.ctx.actor,
-                    recorded_at=now,
-                )
-            )
-            summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
-            if note:
-                summary += f". {note}"
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "step_taken",
-                summary,
-                {"step_id": step.id, "outcome": outcome.value, "when": moment.isoformat()},
-            )
-            settled = final_outcome(outcome)
-            if settled is not None:
-                self._set_outcome(session, case, settled, moment)
+            self._record_step(session, case, step_id, outcome, moment, note)
         return self.escalation(case_id)
+
+    def _record_step(
+        self,
+        session: Session,
+        case: CaseRecord,
+        step_id: str,
+        outcome: StepOutcome,
+        moment: datetime,
+        note: str,
+    ) -> None:
+        """Record a ladder step and its consequences inside the caller's transaction."""
+        policy = load_policy(session)
+        step = policy.step(step_id)
+        if not step.applies_to(decode_categories(case.categories)):
+            raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
+        session.add(
+            CaseStepRecord(
+                case_id=case.id,
+                step_id=step.id,
+                label=step.label,
+                taken_at=moment,
+                outcome=outcome.value,
+                note=note,
+                recorded_by=self.ctx.actor,
+                recorded_at=self.ctx.now(),
+            )
+        )
+        summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
+        if note:
+            summary += f". {note}"
+        add_event(
+            session,
+            case,
+            self.ctx,
+            "step_taken",
+            summary,
+            {"step_id": step.id, "outcome": outcome.value, "when": moment.isoformat()},
+        )
+        # A step that does what a checklist action asks (reporting the post to the
+        # platform) completes that action: the head does not tick it a second time.
+        rule = STEP_COMPLETES.get(step.id)
+        if rule is not None:
+            done = f"escalation step on {format_date_time(moment)}"
+            tick_rule(session, self.ctx, case, rule, done)
+        settled = final_outcome(outcome)
+        if settled is not None:
+            self._set_outcome(session, case, settled, moment)
+
+    def change_status(
+        self,
+        case_id: int,
+        target: CaseStatus,
+        note: str = "",
+        expected_version: int | None = None,
+        *,
+        step_id: str | None = None,
+    ) -> CaseDetail:
+        """Move the case on; escalating also records which ladder step was taken.
+
+        ``step_id`` names the step; when escalating without one, the ladder's next step
+        for the case is recorded. Status and step are saved together or not at all.
+        """
+        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change status")
+        note = clean_text(note, "note", 2000, multiline=True)
+        if step_id is not None and target is not CaseStatus.ESCALATED:
+            raise ValidationError("A ladder step goes with the status Escalated only.")
+        with self.ctx.sessions.begin() as session:
+            case = self.cases.load_for_change(session, case_id, expected_version)
+            if target is CaseStatus.ESCALATED:
+                chosen = step_id or self._next_step_id(session, case)
+                step = load_policy(session).step(chosen)
+                why = note or f"ladder step: {step.label}"
+                apply_status(session, self.ctx, case, target, why, {"step_id": chosen})
+                now = self.ctx.now()
+                self._record_step(session, case, chosen, StepOutcome.AWAITING, now, note)
+            else:
+                apply_status(session, self.ctx, case, target, note)
+        return self.cases.get_case(case_id)
+
+    def _next_step_id(self, session: Session, case: CaseRecord) -> str:
+        policy = load_policy(session)
+        known = {s.id for s in policy.ladder}
+        taken = [
+            TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
+            for r in session.scalars(
+                select(CaseStepRecord).where(CaseStepRecord.case_id == case.id)
+            ).all()
+            if r.step_id in known
+        ]
+        position = ladder_position(policy, decode_categories(case.categories), taken)
+        if position.next is None:
+            raise ValidationError(
+                "Every step of the escalation ladder has been taken on this case; name the "
+                "step to record with the escalation."
+            )
+        return position.next.id
 
     def escalation(self, case_id: int) -> Escalation:
         """The steps taken on a case and where it stands on the ladder."""
@@ -486,9 +616,18 @@ class WorkflowService:
         return Escalation(steps, position)
 
     def set_outcome(
-        self, case_id: int, outcome: CaseOutcome, when: datetime | None = None
+        self,
+        case_id: int,
+        outcome: CaseOutcome,
+        when: datetime | None = None,
+        *,
+        resolve: bool = False,
     ) -> OutcomeInfo:
-        """Record how the case ended; the time from report to removal is worked out."""
+        """Record how the case ended; the time from report to removal is worked out.
+
+        ``resolve`` also marks the case Resolved, in the same transaction (offered when
+        the post has gone); a case whose status cannot move to Resolved is refused whole.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action=f"outcome {outcome.value}")
         moment = when or self.ctx.now()
         if moment > self.ctx.now() + timedelta(minutes=5):
@@ -496,6 +635,9 @@ class WorkflowService:
         with self.ctx.sessions.begin() as session:
             case = self._case(session, case_id)
             self._set_outcome(session, case, outcome, moment)
+            if resolve:
+                why = f"outcome {OUTCOME_LABELS[outcome].lower()}"
+                apply_status(session, self.ctx, case, CaseStatus.RESOLVED, why)
         found = self.outcome(case_id)
         assert found is not None
         return found

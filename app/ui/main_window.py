@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QRect, QSettings, QSize, Qt, QTimer
@@ -694,28 +693,24 @@ def about_text(services: Services) -> str:
     import platform
 
     import PySide6
-    import sqlalchemy
 
-    from app.db.engine import latest_backup
+    from app.services.backup import database_library_version
 
-    engine_url = services.engine.url
-    if engine_url.get_backend_name() == "sqlite":
-        records = f"Records: {services.paths.database}"
+    records = services.describe_records()
+    # The backup record, not whatever copy lies in the folder: the copies taken before a
+    # migration are not backups the school made.
+    last = services.backups.last_good()
+    if last is None:
+        last_backup = "Last backup: none made yet"
     else:
-        records = f"Records: shared database {engine_url.database} on {engine_url.host}"
-    backup = latest_backup(services.paths.root)
-    if backup is None:
-        last_backup = "Last backup: none in the data folder yet"
-    else:
-        taken = datetime.fromtimestamp(backup.stat().st_mtime, UTC)
-        last_backup = f"Last backup: {format_date_time(taken)} ({backup.name})"
+        last_backup = f"Last backup: {format_date_time(last[0])} ({last[1].name})"
     return "\n".join(
         [
             f"Conduct Casebook {__version__}",
             "",
             f"Code of Conduct version {services.ctx.code.version}",
             f"Python {platform.python_version()}, Qt {PySide6.__version__}, "
-            f"SQLAlchemy {sqlalchemy.__version__}",
+            f"SQLAlchemy {database_library_version()}",
             "",
             f"Data folder: {services.paths.root}",
             records,

@@ -66,8 +66,8 @@ from app.domain.dates import format_date_time, utc_now
 from app.domain.errors import CasebookError
 from app.domain.evidence import EvidenceKind, Exhibit
 from app.domain.sharing import RULES, Recipient, person_audience
-from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
+from app.services.evidence import TYPE_LABELS, decode_text, format_size
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
 
