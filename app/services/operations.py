@@ -97,6 +97,18 @@ class OpChanges:
         )
 
 
+# Read everything again (the Refresh command; another PC may have changed anything).
+EVERYTHING = OpChanges(
+    cases=True,
+    people=True,
+    evidence=True,
+    letters=True,
+    workflow=True,
+    chronology=True,
+    settings=True,
+)
+
+
 def case_changes(
     case_id: int,
     *,

@@ -28,6 +28,7 @@ from app.domain.records import CaseCounts
 from app.files import save_user_file
 from app.services.casebook import Services
 from app.services.letters import BatchResult
+from app.services.operations import EVERYTHING
 from app.ui.dialogs.new_case import NewCaseDialog
 from app.ui.dialogs.school_profile import SchoolProfileDialog
 from app.ui.dialogs.template_editor import TemplateEditorDialog
@@ -173,7 +174,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_action = self._action(
             "&Refresh",
-            lambda: self.signals.data_changed.emit(0),
+            lambda: self.signals.announce(EVERYTHING.by("refresh")),
             QKeySequence.StandardKey.Refresh,
             "Read the cases again (F5)",
         )
@@ -300,10 +301,9 @@ class MainWindow(QMainWindow):
     def new_case(self) -> None:
         if not self.case_detail.confirm_leave():
             return
-        dialog = NewCaseDialog(self.services, self)
+        dialog = NewCaseDialog(self.services, self, signals=self.signals)
         if dialog.exec() and dialog.created is not None:
             created = dialog.created
-            self.signals.data_changed.emit(created.id)
             if not self.case_list.select_case(created.id):
                 # The filters hide the new case: clear them so the user sees it.
                 self.case_list.search.clear()
@@ -334,9 +334,8 @@ class MainWindow(QMainWindow):
         def report_post() -> None:
             if not self.case_detail.confirm_leave():
                 return
-            wizard = ReportWizard(self.services, self)
+            wizard = ReportWizard(self.services, self, signals=self.signals)
             if wizard.exec() and wizard.created is not None:
-                self.signals.data_changed.emit(wizard.created.id)
                 self._open_from_today(wizard.created.id)
                 self.case_detail.show_tab("follow-up")
 

@@ -1,0 +1,141 @@
+"""One command per action, seen from the window: both "open a case" dialogs, the runner's
+single change notification, and the same sentence for refusals and cancellation."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWizard
+
+from app.domain.categories import Category
+from app.domain.errors import OperationCancelled, ValidationError
+from app.domain.records import CaseFilter, PersonDraft
+from app.services.casebook import Services
+from app.services.operations import OpChanges, OpResult, case_changes
+from app.ui.dialogs.new_case import NewCaseDialog
+from app.ui.dialogs.report_wizard import ReportWizard
+from app.ui.operations import refusal
+from app.ui.signals import AppSignals
+
+
+def _two_people_called(services: Services, name: str) -> None:
+    services.people.add_person(PersonDraft(name=name))
+    services.people.add_person(PersonDraft(name=name))
+
+
+def _case_count(services: Services) -> int:
+    return services.cases.count_cases(CaseFilter())
+
+
+def test_new_case_dialog_with_an_ambiguous_author_saves_nothing_and_never_twice(
+    qtbot, ui_services: Services
+) -> None:  # type: ignore[no-untyped-def]
+    _two_people_called(ui_services, "Sam Jones")
+    signals = AppSignals()
+    heard: list[OpChanges] = []
+    signals.operation_did_execute.connect(heard.append)
+    dialog = NewCaseDialog(ui_services, signals=signals)
+    qtbot.addWidget(dialog)
+    dialog.form.title.setText("Comments about the nativity play")
+    dialog.form.category_boxes[Category.ABUSIVE].setChecked(True)
+    dialog.posted_by.setText("Sam Jones")
+
+    dialog.accept()
+    assert dialog.created is None
+    assert "More than one person is called Sam Jones" in dialog.form.error.text()
+    assert _case_count(ui_services) == 0
+    assert heard == []
+
+    # A second OK with the same name is refused again: still no case at all.
+    dialog.accept()
+    assert _case_count(ui_services) == 0
+
+    # Naming the author apart from the others opens exactly one case, linked to them.
+    dialog.posted_by.setText("Sam Jones (Year 4 parent)")
+    dialog.accept()
+    assert dialog.created is not None
+    assert _case_count(ui_services) == 1
+    case = ui_services.cases.get_case(dialog.created.id)
+    assert [p.person.name for p in case.people] == ["Sam Jones (Year 4 parent)"]
+    dialog.accept()  # a stray second press after success opens nothing new
+    assert _case_count(ui_services) == 1
+    assert len(heard) == 1
+    assert heard[0].case_ids == {case.id} and heard[0].cases and heard[0].people
+    assert heard[0].initiator == "new case"
+
+
+def test_report_wizard_with_an_ambiguous_author_saves_nothing_and_never_twice(
+    qtbot, ui_services: Services
+) -> None:  # type: ignore[no-untyped-def]
+    _two_people_called(ui_services, "Alex Smith")
+    wizard = ReportWizard(ui_services)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.title.setText("Photo of the sports day")
+    wizard.next()
+    wizard.posted_by.setText("Alex Smith")
+    wizard.next()
+    wizard.abusive.setChecked(True)
+    wizard.next()
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    finish.click()
+    assert wizard.created is None
+    assert "More than one person is called Alex Smith" in wizard.error.text()
+    assert _case_count(ui_services) == 0
+    finish.click()
+    assert _case_count(ui_services) == 0
+    wizard.back()
+    wizard.back()
+    wizard.posted_by.setText("")
+    wizard.next()
+    wizard.next()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.created is not None
+    assert _case_count(ui_services) == 1
+
+
+def test_refusals_and_cancellation_read_the_same_everywhere() -> None:
+    stopped = refusal(OperationCancelled("Adding evidence was stopped; nothing was added."))
+    assert stopped.cancelled and stopped.message.startswith("Adding evidence was stopped")
+    refused = refusal(ValidationError("Please give the case a title."))
+    assert not refused.cancelled and refused.message == "Please give the case a title."
+    broken = refusal(KeyError("x"))
+    assert not broken.cancelled and "details are in the log file" in broken.message
+
+
+def test_runner_runs_slow_commands_on_the_pool_and_announces_once(qtbot) -> None:  # type: ignore[no-untyped-def]
+    signals = AppSignals()
+    heard: list[OpChanges] = []
+    signals.operation_did_execute.connect(heard.append)
+    values: list[object] = []
+
+    def command(progress, cancelled):  # type: ignore[no-untyped-def]
+        progress(1, 2)
+        return OpResult("done", case_changes(7, evidence=True))
+
+    operation = signals.runner.run(command, initiator="evidence tab", on_done=values.append)
+    with qtbot.waitSignal(operation.finished, timeout=5000):
+        pass
+    assert values == ["done"]
+    assert len(heard) == 1 and heard[0].initiator == "evidence tab"
+    assert heard[0].touches(7) and not heard[0].touches(8)
+
+
+def test_cancelling_a_slow_command_says_so_and_announces_nothing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    signals = AppSignals()
+    heard: list[OpChanges] = []
+    signals.operation_did_execute.connect(heard.append)
+    said: list[object] = []
+
+    def command(progress, cancelled):  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 5
+        while not cancelled() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+
+    operation = signals.runner.run(command, initiator="evidence tab", on_refused=said.append)
+    operation.cancel()
+    with qtbot.waitSignal(operation.finished, timeout=5000):
+        pass
+    assert heard == []
+    assert len(said) == 1 and said[0].cancelled  # type: ignore[attr-defined]
