@@ -54,6 +54,17 @@ from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
+# What the window may use of file intake without importing it (import contract).
+__all__ = [
+    "TYPE_LABELS",
+    "Box",
+    "EvidenceService",
+    "ImageSlice",
+    "decode_text",
+    "decode_top",
+    "format_size",
+]
+
 MAX_SIZE_SETTING = "evidence_max_bytes"
 # The checklist action that adding evidence to a case completes (resources/workflow).
 CAPTURE_EVIDENCE = "capture-evidence"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from app.domain.evidence import EvidenceDetails
 from app.domain.people import CaseRole
 from app.domain.policy import CaseOutcome, StepOutcome
-from app.domain.records import CaseDetail, CaseDraft
+from app.domain.records import CaseDetail, CaseDraft, Person, PersonDraft
 from app.domain.status import CaseStatus
 
 if TYPE_CHECKING:
@@ -165,6 +165,16 @@ class Operations:
         case = self.services.cases.update_case(case_id, draft, expected_version)
         return OpResult(case, case_changes(case_id, cases=True, workflow=True))
 
+    def add_person(self, draft: PersonDraft) -> OpResult[Person]:
+        """Record a new person."""
+        person = self.services.people.add_person(draft)
+        return OpResult(person, OpChanges(people=True))
+
+    def update_person(self, person_id: int, draft: PersonDraft) -> OpResult[Person]:
+        """Change a person's details (every case naming them shows the change)."""
+        person = self.services.people.update_person(person_id, draft)
+        return OpResult(person, OpChanges(people=True, cases=True))
+
     def link_person(self, case_id: int, person_id: int, role: CaseRole) -> OpResult[CaseDetail]:
         """Link a person to the case in a role."""
         case = self.services.cases.link_person(case_id, person_id, role)
@@ -249,10 +259,10 @@ class Operations:
         *,
         when: datetime | None = None,
         present: Sequence[str] = (),
-    ) -> OpResult[None]:
-        """Add a note, phone call or meeting to the chronology."""
+    ) -> OpResult[int]:
+        """Add a note, phone call or meeting to the chronology; answers the case's id."""
         self.services.workflow.record_contact(case_id, kind, summary, when=when, present=present)
-        return OpResult(None, case_changes(case_id, cases=True))
+        return OpResult(case_id, case_changes(case_id, cases=True))
 
     def tick(self, case_id: int, action_id: int, note: str = "") -> OpResult[ChecklistItem]:
         """Mark a checklist action done."""
@@ -270,11 +280,11 @@ class Operations:
         still_up: bool,
         note: str = "",
         evidence: Sequence[tuple[str, bytes]] = (),
-    ) -> OpResult[None]:
+    ) -> OpResult[int]:
         """Record a re-check of the post (and its removal, with evidence, if it has gone)."""
         self.services.workflow.recheck(case_id, still_up, note, evidence)
         return OpResult(
-            None, case_changes(case_id, cases=True, workflow=True, evidence=bool(evidence))
+            case_id, case_changes(case_id, cases=True, workflow=True, evidence=bool(evidence))
         )
 
     def take_step(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.domain.errors import CasebookError, OperationCancelled
 from app.services.operations import Cancelled, OpChanges, OpResult, Progress
@@ -34,18 +35,35 @@ class Refusal:
 
     message: str
     cancelled: bool = False  # the user stopped it: said calmly, not as an error
+    error: BaseException | None = None  # for a screen that offers more (reload on conflict)
 
 
 def refusal(error: BaseException) -> Refusal:
     """The one sentence every screen shows for a command that failed or was stopped."""
     if isinstance(error, OperationCancelled):
-        return Refusal(error.message, cancelled=True)
+        return Refusal(error.message, cancelled=True, error=error)
     if isinstance(error, CasebookError):
-        return Refusal(error.message)
+        # The log records the kind of refusal, never the names in its sentence.
+        log.info("Refused: %s", type(error).__name__)
+        return Refusal(error.message, error=error)
     log.error("A command failed", exc_info=error)
     return Refusal(
-        f"That could not be completed ({type(error).__name__}); details are in the log file."
+        f"That could not be completed ({type(error).__name__}); nothing further was changed "
+        "and the details are in the log file.",
+        error=error,
     )
+
+
+def in_message_box(parent: QWidget | None, title: str = "Not done") -> Callable[[Refusal], None]:
+    """Show a refusal in a message box (a cancellation as information, not a warning)."""
+
+    def show(refused: Refusal) -> None:
+        if refused.cancelled:
+            QMessageBox.information(parent, "Stopped", refused.message)
+        else:
+            QMessageBox.warning(parent, title, refused.message)
+
+    return show
 
 
 class Operation(QObject):
