@@ -679,7 +679,7 @@ class MainWindow(QMainWindow):
         if self.is_locked():
             event.ignore()
             return
-        if not self.case_detail.confirm_leave():
+        if not self.case_detail.confirm_close():
             event.ignore()
             return
         self.save_layout()

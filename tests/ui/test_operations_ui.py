@@ -3,7 +3,8 @@ single change notification, and the same sentence for refusals and cancellation.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWizard
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QMessageBox, QWizard
 
 from app.domain.categories import Category
 from app.domain.errors import OperationCancelled, ValidationError
@@ -12,8 +13,11 @@ from app.services.casebook import Services
 from app.services.operations import OpChanges, OpResult, case_changes
 from app.ui.dialogs.new_case import NewCaseDialog
 from app.ui.dialogs.report_wizard import ReportWizard
+from app.ui.main_window import MainWindow
 from app.ui.operations import refusal
 from app.ui.signals import AppSignals
+
+from .conftest import accept_dialog, answer_next_dialog
 
 
 def _two_people_called(services: Services, name: str) -> None:
@@ -139,3 +143,100 @@ def test_cancelling_a_slow_command_says_so_and_announces_nothing(qtbot) -> None:
         pass
     assert heard == []
     assert len(said) == 1 and said[0].cancelled  # type: ignore[attr-defined]
+
+
+# ----- through the main window: unsaved work belongs to its case --------------------------
+
+
+def _png(width: int = 400, height: int = 300) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_typed_meeting_note_stays_with_its_case(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.select_row(0)
+    first = window.case_detail.case
+    assert first is not None
+    tab = window.case_detail.workflow_tab
+    tab.contact_summary.setPlainText("Met Mrs A about the post; she agreed to remove it.")
+    window.case_list.select_row(1)
+    second = window.case_detail.case
+    assert second is not None and second.id != first.id
+    assert tab.contact_summary.toPlainText() == ""
+    # Nothing typed here: adding is refused ("write a short summary"), nothing is added.
+    answer_next_dialog(accept_dialog)
+    tab.record_contact()
+    assert not any("Mrs A" in e.summary for e in window.services.cases.get_case(second.id).events)
+    window.case_list.select_row(0)
+    assert tab.contact_summary.toPlainText().startswith("Met Mrs A")
+    tab.record_contact()
+    events = window.services.cases.get_case(first.id).events
+    assert any("she agreed to remove it" in e.summary for e in events)
+    assert not any("Mrs A" in e.summary for e in window.services.cases.get_case(second.id).events)
+
+
+def test_closing_the_window_asks_before_discarding_a_typed_note(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.select_row(0)
+    window.case_detail.workflow_tab.contact_summary.setPlainText("Phoned the parent.")
+    window.case_list.select_row(1)
+    answer_next_dialog(lambda box: box.reject())  # Cancel: stay open
+    assert window.case_detail.confirm_close() is False
+    answer_next_dialog(
+        lambda box: box.button(QMessageBox.StandardButton.Discard).click()  # type: ignore[attr-defined]
+    )
+    assert window.case_detail.confirm_close() is True
+
+
+def test_drawn_redaction_boxes_are_offered_for_saving_before_leaving_the_case(
+    window: MainWindow, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.select_row(0)
+    case = window.case_detail.case
+    assert case is not None
+    tab = window.case_detail.evidence_tab
+    window.services.operations.add_evidence_bytes(case.id, [("names.png", _png())])
+    tab.reload()
+    tab.redact_button.setChecked(True)
+    view = tab.picture
+    start = view.mapFromScene(QPointF(50, 40))
+    end = view.mapFromScene(QPointF(150, 90))
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(view.viewport(), end)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    assert tab.unsaved_boxes() == 1
+    # Cancel keeps the boxes and the case; Save makes the redacted copy, then moves on.
+    answer_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Cancel).click())  # type: ignore[attr-defined]
+    assert window.case_detail.confirm_close() is False
+    assert tab.unsaved_boxes() == 1
+    answer_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Save).click())  # type: ignore[attr-defined]
+    assert window.case_detail.confirm_leave() is True
+    copies = window.services.evidence.redacted_copies(tab.exhibits[0].id)
+    assert len(copies) == 1
+    assert tab.unsaved_boxes() == 0
+
+
+def test_cancelling_an_import_from_the_tab_adds_nothing(
+    window: MainWindow, qtbot, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    window.case_list.select_row(0)
+    case = window.case_detail.case
+    assert case is not None
+    tab = window.case_detail.evidence_tab
+    before = len(window.services.evidence.list_evidence(case.id))
+    paths = []
+    for number in range(40):
+        path = tmp_path / f"shot{number}.png"
+        path.write_bytes(_png(300 + number, 200))
+        paths.append(path)
+    operation = tab.import_files(paths)
+    assert operation is not None
+    tab.cancel_import()
+    qtbot.waitUntil(lambda: tab._task is None, timeout=20_000)
+    assert tab.message.text() == "Adding evidence was stopped; nothing was added."
+    assert len(window.services.evidence.list_evidence(case.id)) == before
+    assert not tab.progress_row.isVisible()

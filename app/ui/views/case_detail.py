@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.categories import CATEGORY_INFO
 from app.domain.dates import format_date_time, format_short_date
-from app.domain.errors import ConflictError, NotFoundError
+from app.domain.errors import CasebookError, ConflictError, NotFoundError
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
 from app.domain.records import CaseDetail, CasePerson
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
@@ -354,7 +354,45 @@ class CaseDetailView(QWidget):
             self._set_dirty(False)
 
     def confirm_leave(self) -> bool:
-        """Ask about unsaved edits; True when it is fine to move away."""
+        """Ask about unsaved edits and drawn redaction boxes; True when fine to move away.
+
+        (A note typed on the Follow-up tab stays with its case instead: see
+        ``confirm_close``.)
+        """
+        if not self.evidence_tab.confirm_discard_boxes():  # type: ignore[attr-defined]
+            return False
+        return self._confirm_details()
+
+    def confirm_close(self) -> bool:
+        """Before the window closes: unsaved edits, boxes and typed notes are asked about."""
+        if not self.confirm_leave():
+            return False
+        unsaved = self.workflow_tab.unsaved_notes()  # type: ignore[attr-defined]
+        if not unsaved:
+            return True
+        references = []
+        for case_id in unsaved:
+            try:
+                references.append(self._services.cases.get_case(case_id).reference)
+            except CasebookError:
+                continue
+        if not references:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Notes not yet added",
+            "A note, call or meeting typed on "
+            + ", ".join(references)
+            + " has not been added to the chronology. Close and discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Discard:
+            return False
+        self.workflow_tab.discard_unsaved_notes()  # type: ignore[attr-defined]
+        return True
+
+    def _confirm_details(self) -> bool:
         if not self.is_dirty() or self.case is None:
             return True
         answer = QMessageBox.question(
