@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import workflow_commands
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -45,10 +46,9 @@ from app.domain.dates import (
 )
 from app.domain.errors import BackupError, CasebookError, SignInError, ValidationError
 from app.domain.evidence import EvidenceDetails
-from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
-from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
+from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
+from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort
 from app.domain.status import STATUS_LABELS, parse_status
-from app.domain.validation import check_case_draft, check_person_draft
 from app.files import file_name_problem, save_user_file
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
@@ -171,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_security(commands)
     _register_backups(commands)
     _register_retention(commands, case_commands)
+    workflow_commands.register(commands, case_commands, _typed)
     return parser
 
 
@@ -404,17 +405,8 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
         account_handle=args.handle,
         posted_at=args.posted_at,
     )
-    # Check everything before writing anything, so a refusal leaves no trace.
-    now = services.ctx.now()
-    check_case_draft(draft, london_today(now), now)
-    person = None
-    if args.posted_by:
-        check_person_draft(PersonDraft(name=args.posted_by))
-        # Matching may refuse an ambiguous name: do it before the case exists.
-        person = services.people.match_or_create(args.posted_by)
-    case = services.cases.open_case(draft)
-    if person is not None:
-        case = services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    # One command opens the case with its author: an ambiguous name saves nothing.
+    case = services.operations.open_case(draft, author=args.posted_by).value
     if args.json:
         _print_json(case_to_json(case))
     else:
@@ -426,7 +418,7 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
 def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     if args.json:
-        _print_json(case_to_json(case))
+        _print_json(case_to_json(case) | workflow_commands.workflow_json(services, case.id))
     else:
         _print_case(case)
     return EXIT_OK

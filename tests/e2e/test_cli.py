@@ -59,6 +59,8 @@ CASE_FIELDS = {
     "last_activity_at",
     "people",
     "events",
+    "checklist",
+    "ladder",
 }
 
 
