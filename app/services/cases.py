@@ -246,9 +246,9 @@ class CaseService:
         now = self.ctx.now()
         today = london_today(now)
         clean = check_case_draft(draft, today, now)
-        author = author.strip()
-        if author:
+        if author:  # spaces alone are a name left out, not no author asked for
             check_person_draft(PersonDraft(name=author))
+        author = author.strip()
         for attempt in range(3):
             try:
                 with self.ctx.sessions.begin() as session:
