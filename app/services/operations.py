@@ -25,6 +25,7 @@ from app.domain.status import CaseStatus
 
 if TYPE_CHECKING:
     from app.domain.evidence import AddedEvidence, Exhibit
+    from app.domain.letters import SchoolProfile
     from app.domain.retention import DeletionRecord
     from app.domain.sharing import Recipient
     from app.evidence.derivatives import Box
@@ -210,6 +211,33 @@ class Operations:
         record = self.services.retention.delete_case(case_id, reason)
         return OpResult(record, OpChanges(frozenset({case_id}), cases=True, workflow=True))
 
+    def set_legal_hold(self, case_id: int, reason: str) -> OpResult[int]:
+        """Keep the case whatever its review date says."""
+        self.services.retention.set_legal_hold(case_id, reason)
+        return OpResult(case_id, case_changes(case_id, cases=True))
+
+    def clear_legal_hold(self, case_id: int, reason: str) -> OpResult[int]:
+        """Lift a legal hold."""
+        self.services.retention.clear_legal_hold(case_id, reason)
+        return OpResult(case_id, case_changes(case_id, cases=True))
+
+    def set_child_date_of_birth(self, case_id: int, dob: date | None) -> OpResult[int]:
+        """Record (or clear) the child's date of birth on a safeguarding case."""
+        self.services.retention.set_child_date_of_birth(case_id, dob)
+        return OpResult(case_id, case_changes(case_id, cases=True))
+
+    # ----- settings ----------------------------------------------------------------------
+
+    def save_school_profile(self, profile: SchoolProfile) -> OpResult[SchoolProfile]:
+        """Save the school's details used on letters."""
+        saved = self.services.letters.profile.save(profile)
+        return OpResult(saved, OpChanges(settings=True, letters=True))
+
+    def set_school_image(self, which: str, data: bytes | None) -> OpResult[SchoolProfile]:
+        """Keep (or remove) the school's logo or signature picture."""
+        saved = self.services.letters.profile.set_image(which, data)
+        return OpResult(saved, OpChanges(settings=True, letters=True))
+
     # ----- evidence ----------------------------------------------------------------------
 
     def add_evidence(
@@ -312,6 +340,12 @@ class Operations:
         info = self.services.workflow.set_outcome(case_id, outcome, when, resolve=resolve)
         return OpResult(info, case_changes(case_id, cases=True, workflow=True))
 
+    def governors_report(
+        self, start: date, end: date, with_csv: bool, threshold: int | None = None
+    ) -> OpResult[GovernorsReportFiles]:
+        """The governors' report for a period, as PDF (and CSV)."""
+        return governors_report(self.services, start, end, with_csv, threshold)
+
     # ----- documents ------------------------------------------------------------------------
 
     def export_case_file(
@@ -334,6 +368,21 @@ class Operations:
         return OpResult(pdf, case_changes(case_id))
 
 
-def today_key(value: date | datetime | None) -> str | None:
-    """An ISO date or time for JSON, or None."""
-    return value.isoformat() if value is not None else None
+@dataclass(frozen=True)
+class GovernorsReportFiles:
+    """The governors' report as made for saving: its PDF, and its figures as CSV if asked."""
+
+    case_count: int
+    pdf: bytes
+    csv: str
+
+
+def governors_report(
+    services: Services, start: date, end: date, with_csv: bool, threshold: int | None = None
+) -> OpResult[GovernorsReportFiles]:
+    """Count the period's cases and draw the report (changes nothing)."""
+    reports = services.reports
+    report = reports.governors_report(start, end, threshold)
+    pdf = reports.governors_pdf(report)
+    csv = reports.governors_csv(report) if with_csv else ""
+    return OpResult(GovernorsReportFiles(report.case_count, pdf, csv))

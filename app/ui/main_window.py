@@ -342,7 +342,9 @@ class MainWindow(QMainWindow):
         def case_file() -> None:
             case_id = self.case_list.selected_case_id()
             if case_id:
-                self._case_file_worker = export_case_file(self, self.services, case_id)
+                self._case_file_worker = export_case_file(
+                    self, self.services, case_id, self.signals
+                )
 
         self.report_post_action = self._action("&Report a post…", report_post, "Ctrl+Shift+R")
         self.case_file_action = self._action("E&xport case file…", case_file, "Ctrl+E")
@@ -351,7 +353,7 @@ class MainWindow(QMainWindow):
 
         def governors_report() -> None:
             # Keep the worker (and its signals) alive until it reports back.
-            self._report_worker = save_governors_report(self, self.services)
+            self._report_worker = save_governors_report(self, self.services, self.signals)
 
         self.governors_action = self._action("&Governors' report…", governors_report)
         self.list_csv_action = self._action(

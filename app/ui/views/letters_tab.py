@@ -23,6 +23,7 @@ from app.domain.letters import SEND_METHOD_LABELS
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter
+from app.services.operations import case_changes
 from app.ui.dialogs.issue_letter import IssueLetterDialog
 from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
@@ -159,7 +160,8 @@ class LettersTab(QWidget):
             return
         dialog = IssueLetterDialog(self.services, self.case_id, self)
         if dialog.exec() == IssueLetterDialog.DialogCode.Accepted:
-            self.signals.data_changed.emit(self.case_id)
+            issued = case_changes(self.case_id, cases=True, letters=True, workflow=True)
+            self.signals.runner.announce(issued, "letters tab")
             self.signals.status_message.emit("Letter issued and recorded on the case.")
 
     def print_selected(self) -> None:
