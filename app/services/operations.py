@@ -308,9 +308,11 @@ class Operations:
         still_up: bool,
         note: str = "",
         evidence: Sequence[tuple[str, bytes]] = (),
+        *,
+        resolve: bool = False,
     ) -> OpResult[int]:
         """Record a re-check of the post (and its removal, with evidence, if it has gone)."""
-        self.services.workflow.recheck(case_id, still_up, note, evidence)
+        self.services.workflow.recheck(case_id, still_up, note, evidence, resolve=resolve)
         return OpResult(
             case_id, case_changes(case_id, cases=True, workflow=True, evidence=bool(evidence))
         )

@@ -427,8 +427,14 @@ class WorkflowService:
         still_up: bool,
         note: str = "",
         evidence: Sequence[tuple[str, bytes]] = (),
+        *,
+        resolve: bool = False,
     ) -> None:
-        """Record a re-check of the post; if it has gone, keep the evidence of its removal."""
+        """Record a re-check of the post; if it has gone, keep the evidence of its removal.
+
+        ``resolve`` (offered when the post has gone) also marks the case Resolved in the
+        same transaction as the re-check.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="record re-check")
         note = clean_text(note, "note", 2000, multiline=True)
         if evidence:
@@ -463,6 +469,8 @@ class WorkflowService:
                     self._tick_rule(session, case_id, "record-removal", "evidence kept")
                 if session.get(CaseOutcomeRecord, case_id) is None:
                     self._set_outcome(session, case, CaseOutcome.REMOVED, self.ctx.now())
+                if resolve:
+                    apply_status(session, self.ctx, case, CaseStatus.RESOLVED, "the post has gone")
 
     # ----- escalation and outcome -----------------------------------------------------------
 

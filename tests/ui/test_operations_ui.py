@@ -8,7 +8,9 @@ from PySide6.QtWidgets import QMessageBox, QWizard
 
 from app.domain.categories import Category
 from app.domain.errors import OperationCancelled, ValidationError
+from app.domain.policy import CaseOutcome, StepOutcome
 from app.domain.records import CaseFilter, PersonDraft
+from app.domain.status import CaseStatus
 from app.services.casebook import Services
 from app.services.operations import OpChanges, OpResult, case_changes
 from app.ui.dialogs.new_case import NewCaseDialog
@@ -16,6 +18,9 @@ from app.ui.dialogs.report_wizard import ReportWizard
 from app.ui.main_window import MainWindow
 from app.ui.operations import refusal
 from app.ui.signals import AppSignals
+from app.ui.views.today import TodayView
+from app.ui.views.workflow_tab import WorkflowTab
+from tests.conftest import case_draft
 
 from .conftest import accept_dialog, answer_next_dialog
 
@@ -240,3 +245,47 @@ def test_cancelling_an_import_from_the_tab_adds_nothing(
     assert tab.message.text() == "Adding evidence was stopped; nothing was added."
     assert len(window.services.evidence.list_evidence(case.id)) == before
     assert not tab.progress_row.isVisible()
+
+
+# ----- the Follow-up tab and Today -----------------------------------------------------------
+
+
+def _follow_up_tab(qtbot, services: Services, status: CaseStatus):  # type: ignore[no-untyped-def]
+    case = services.operations.open_case(case_draft()).value
+    if status is not CaseStatus.NEW:
+        services.operations.change_status(case.id, status)
+    signals = AppSignals()
+    tab = WorkflowTab(services, signals)
+    qtbot.addWidget(tab)
+    tab.set_case(case.id, case.categories)
+    return case, tab
+
+
+def test_an_outcome_of_removed_asks_to_resolve_the_case(qtbot, ui_services: Services) -> None:  # type: ignore[no-untyped-def]
+    case, tab = _follow_up_tab(qtbot, ui_services, CaseStatus.EVIDENCE_GATHERED)
+    tab.outcome_choice.setCurrentIndex(tab.outcome_choice.findData(CaseOutcome.REMOVED.value))
+    answer_next_dialog(lambda box: box.button(QMessageBox.StandardButton.Yes).click())  # type: ignore[attr-defined]
+    tab.record_outcome()
+    assert ui_services.cases.get_case(case.id).status is CaseStatus.RESOLVED
+    assert "Removed" in tab.outcome.text()
+
+
+def test_declining_to_resolve_records_the_outcome_only(qtbot, ui_services: Services) -> None:  # type: ignore[no-untyped-def]
+    case, tab = _follow_up_tab(qtbot, ui_services, CaseStatus.EVIDENCE_GATHERED)
+    answer_next_dialog(lambda box: box.button(QMessageBox.StandardButton.No).click())  # type: ignore[attr-defined]
+    tab.recheck(False)
+    assert ui_services.cases.get_case(case.id).status is CaseStatus.EVIDENCE_GATHERED
+    outcome = ui_services.workflow.outcome(case.id)
+    assert outcome is not None and outcome.outcome is CaseOutcome.REMOVED
+
+
+def test_today_shows_the_next_ladder_step_that_has_fallen_due(qtbot, ui_services: Services) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    case = ui_services.operations.open_case(case_draft()).value
+    earlier = ui_services.ctx.now() - timedelta(days=8)
+    ui_services.operations.take_step(case.id, "first-letter", StepOutcome.NO_RESPONSE, when=earlier)
+    view = TodayView(ui_services, AppSignals())
+    qtbot.addWidget(view)
+    labels = [view.table.item(row, 2).text() for row in range(view.table.rowCount())]
+    assert "Next escalation step: Follow-up letter" in labels

@@ -281,8 +281,14 @@ class WorkflowTab(QWidget):
         if self.case_id is None:
             return
         case_id = self.case_id
+        resolve = False
+        if not still_up:
+            asked = self._offer_to_resolve(case_id, "The post has gone.")
+            if asked is None:
+                return
+            resolve = asked
         result = self.signals.runner.perform(
-            lambda: self.services.operations.recheck(case_id, still_up),
+            lambda: self.services.operations.recheck(case_id, still_up, resolve=resolve),
             initiator="follow-up tab",
             on_refused=in_message_box(self),
         )
@@ -306,24 +312,37 @@ class WorkflowTab(QWidget):
         case_id = self.case_id
         outcome = CaseOutcome(str(self.outcome_choice.currentData()))
         resolve = False
-        status = self.services.cases.get_case(case_id).status
-        if outcome in GONE_OUTCOMES and CaseStatus.RESOLVED in allowed_transitions(status):
-            answer = QMessageBox.question(
-                self,
-                "Resolve the case?",
-                f"The outcome is '{OUTCOME_LABELS[outcome]}': the post has gone. Mark the "
-                "case as Resolved as well?",
-                QMessageBox.StandardButton.Yes
-                | QMessageBox.StandardButton.No
-                | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Yes,
+        if outcome in GONE_OUTCOMES:
+            asked = self._offer_to_resolve(
+                case_id, f"The outcome is '{OUTCOME_LABELS[outcome]}': the post has gone."
             )
-            if answer == QMessageBox.StandardButton.Cancel:
+            if asked is None:
                 return
-            resolve = answer == QMessageBox.StandardButton.Yes
+            resolve = asked
         self._perform(
             lambda: self.services.operations.set_outcome(case_id, outcome, resolve=resolve)
         )
+
+    def _offer_to_resolve(self, case_id: int, why: str) -> bool | None:
+        """Ask whether to resolve the case too: True, False, or None when cancelled.
+
+        Not asked (False) when the case's status cannot move to Resolved.
+        """
+        status = self.services.cases.get_case(case_id).status
+        if CaseStatus.RESOLVED not in allowed_transitions(status):
+            return False
+        answer = QMessageBox.question(
+            self,
+            "Resolve the case?",
+            f"{why} Mark the case as Resolved as well?",
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return None
+        return answer == QMessageBox.StandardButton.Yes
 
     def record_contact(self) -> None:
         if self.case_id is None:
