@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from app.domain.retention import DeletionRecord
     from app.domain.sharing import Recipient
     from app.evidence.derivatives import Box
+    from app.services.backup import BackupResult
     from app.services.casebook import Services
     from app.services.workflow import ChecklistItem, ContactKind, Escalation, OutcomeInfo
 
@@ -225,6 +226,11 @@ class Operations:
         """Record (or clear) the child's date of birth on a safeguarding case."""
         self.services.retention.set_child_date_of_birth(case_id, dob)
         return OpResult(case_id, case_changes(case_id, cases=True))
+
+    def backup(self, folder: Path, *, progress: Progress | None = None) -> OpResult[BackupResult]:
+        """Make a checked backup of the whole casebook in ``folder``."""
+        made = self.services.backups.backup(folder, progress=progress)
+        return OpResult(made, OpChanges(settings=True))
 
     # ----- settings ----------------------------------------------------------------------
 

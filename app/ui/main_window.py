@@ -445,7 +445,7 @@ class MainWindow(QMainWindow):
                 self, "Backup & Restore", "Only the head teacher can back up or restore."
             )
             return
-        dialog = BackupDialog(self.services, self)
+        dialog = BackupDialog(self.services, self, signals=self.signals)
         dialog.restored.connect(self._after_restore)
         dialog.exec()
 
