@@ -220,7 +220,7 @@ def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     if args.redacted:
         recipient = Recipient.AUTHOR
     case = services.cases.find_case(args.reference)
-    pdf = services.reports.case_file(case.id, recipient=recipient)
+    pdf = services.operations.export_case_file(case.id, recipient=recipient).value
     _write_output(args.out, pdf)
     kind = f"copy for {RULES[recipient].label}" if recipient else "case file"
     sys.stdout.write(f"Saved the {kind} of {case.reference} to {args.out}\n")
@@ -607,7 +607,8 @@ def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
         posted_at=args.posted_at,
         note=args.note,
     )
-    results = services.evidence.add_files(case_id, [Path(f) for f in args.files], details)
+    paths = [Path(f) for f in args.files]
+    results = services.operations.add_evidence(case_id, paths, details).value
     for result in results:
         sys.stdout.write(f"{result.exhibit.id}\n")
         if result.duplicate:
@@ -1012,7 +1013,7 @@ def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
 @command("case delete")
 def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
-    record = services.retention.delete_case(case_id, args.reason)
+    record = services.operations.delete_case(case_id, args.reason).value
     sys.stdout.write(f"Deleted case {record.reference}; only a record of its deletion remains.\n")
     return EXIT_OK
 

@@ -32,6 +32,7 @@ from app.db.models import (
     CaseDeletionRecord,
     CasePersonRecord,
     CaseRecord,
+    CaseStepRecord,
     EventRecord,
     PersonRecord,
 )
@@ -47,6 +48,7 @@ from app.domain.categories import CATEGORY_INFO, Category, decode_categories, en
 from app.domain.dates import format_date_time, format_short_date, london_today
 from app.domain.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
+from app.domain.policy import STEP_OUTCOME_LABELS, StepOutcome, TakenStep, ladder_position
 from app.domain.records import (
     SORT_KEYS,
     CaseCounts,
@@ -70,7 +72,7 @@ from app.domain.status import (
 from app.domain.validation import check_case_draft, check_person_draft, check_search, clean_text
 from app.security.crypto import SEALED_PREFIX
 from app.services.audit import highest_reference_number
-from app.services.checklist import sync_checklist
+from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
 from app.services.people import match_or_create_in, person_from_record, visible_people
@@ -184,6 +186,73 @@ def tick_action(
         summary,
         {"action_id": action.id, "rule_id": action.rule_id},
     )
+
+
+# Ladder steps that do what a checklist action asks (ids in resources/workflow/policy.json).
+STEP_COMPLETES = {"report-platform": "report-platform"}
+
+
+def record_ladder_step(
+    session: Session,
+    ctx: ServiceContext,
+    case: CaseRecord,
+    step_id: str,
+    outcome: StepOutcome,
+    moment: datetime,
+    note: str,
+) -> None:
+    """Record a ladder step in the caller's transaction, with the action it completes."""
+    step = load_policy(session).step(step_id)
+    if not step.applies_to(decode_categories(case.categories)):
+        raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
+    session.add(
+        CaseStepRecord(
+            case_id=case.id,
+            step_id=step.id,
+            label=step.label,
+            taken_at=moment,
+            outcome=outcome.value,
+            note=note,
+            recorded_by=ctx.actor,
+            recorded_at=ctx.now(),
+        )
+    )
+    summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
+    if note:
+        summary += f". {note}"
+    add_event(
+        session,
+        case,
+        ctx,
+        "step_taken",
+        summary,
+        {"step_id": step.id, "outcome": outcome.value, "when": moment.isoformat()},
+    )
+    # A step that does what a checklist action asks (reporting the post to the platform)
+    # completes that action: the head does not tick it a second time.
+    rule = STEP_COMPLETES.get(step.id)
+    if rule is not None:
+        tick_rule(session, ctx, case, rule, f"escalation step on {format_date_time(moment)}")
+
+
+def next_ladder_step(session: Session, case: CaseRecord) -> str:
+    """The id of the ladder's next step for ``case``; refused when every step is taken."""
+    policy = load_policy(session)
+    known = {s.id for s in policy.ladder}
+    taken = [
+        TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
+        for r in session.scalars(
+            select(CaseStepRecord).where(CaseStepRecord.case_id == case.id)
+        ).all()
+        if r.step_id in known
+    ]
+    position = ladder_position(policy, decode_categories(case.categories), taken)
+    if position.next is None:
+        raise ValidationError(
+            "Every step of the escalation ladder has been taken on this case; name the step "
+            "to record with the escalation."
+        )
+    return position.next.id
 
 
 def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
@@ -525,13 +594,31 @@ class CaseService:
         target: CaseStatus,
         note: str = "",
         expected_version: int | None = None,
+        *,
+        step_id: str | None = None,
     ) -> CaseDetail:
-        """Move the case to ``target`` if the workflow allows it, and record why."""
+        """Move the case to ``target`` if the workflow allows it, and record why.
+
+        Escalating records which ladder step was taken (``step_id``, else the ladder's
+        next step for the case) in the same transaction.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change status")
         note = clean_text(note, "note", 2000, multiline=True)
+        if step_id is not None and target is not CaseStatus.ESCALATED:
+            raise ValidationError("A ladder step goes with the status Escalated only.")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, expected_version)
-            apply_status(session, self.ctx, case, target, note)
+            if target is CaseStatus.ESCALATED:
+                # Escalating is taking a step of the ladder: which one is recorded with it,
+                # the ladder's next step unless the caller names another.
+                chosen = step_id or next_ladder_step(session, case)
+                label = load_policy(session).step(chosen).label
+                now = self.ctx.now()
+                record_ladder_step(session, self.ctx, case, chosen, StepOutcome.AWAITING, now, note)
+                why = note or f"ladder step: {label}"
+                apply_status(session, self.ctx, case, target, why, {"step_id": chosen})
+            else:
+                apply_status(session, self.ctx, case, target, note)
         return self._reload(case_id)
 
     def load_for_change(

@@ -26,7 +26,6 @@ from app.domain.evidence import EvidenceDetails
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
-    STEP_OUTCOME_LABELS,
     CaseOutcome,
     LadderPosition,
     Policy,
@@ -44,6 +43,7 @@ from app.services.cases import (
     CaseService,
     add_event,
     apply_status,
+    record_ladder_step,
     tick_action,
     tick_rule,
     visible_cases,
@@ -53,9 +53,6 @@ from app.services.context import ServiceContext
 from app.services.evidence import EvidenceService
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
-
-# Ladder steps that do what a checklist action asks (ids in resources/workflow/policy.json).
-STEP_COMPLETES = {"report-platform": "report-platform"}
 
 
 class ContactKind(StrEnum):
@@ -507,39 +504,7 @@ class WorkflowService:
         note: str,
     ) -> None:
         """Record a ladder step and its consequences inside the caller's transaction."""
-        policy = load_policy(session)
-        step = policy.step(step_id)
-        if not step.applies_to(decode_categories(case.categories)):
-            raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
-        session.add(
-            CaseStepRecord(
-                case_id=case.id,
-                step_id=step.id,
-                label=step.label,
-                taken_at=moment,
-                outcome=outcome.value,
-                note=note,
-                recorded_by=self.ctx.actor,
-                recorded_at=self.ctx.now(),
-            )
-        )
-        summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
-        if note:
-            summary += f". {note}"
-        add_event(
-            session,
-            case,
-            self.ctx,
-            "step_taken",
-            summary,
-            {"step_id": step.id, "outcome": outcome.value, "when": moment.isoformat()},
-        )
-        # A step that does what a checklist action asks (reporting the post to the
-        # platform) completes that action: the head does not tick it a second time.
-        rule = STEP_COMPLETES.get(step.id)
-        if rule is not None:
-            done = f"escalation step on {format_date_time(moment)}"
-            tick_rule(session, self.ctx, case, rule, done)
+        record_ladder_step(session, self.ctx, case, step_id, outcome, moment, note)
         settled = final_outcome(outcome)
         if settled is not None:
             self._set_outcome(session, case, settled, moment)
@@ -553,45 +518,8 @@ class WorkflowService:
         *,
         step_id: str | None = None,
     ) -> CaseDetail:
-        """Move the case on; escalating also records which ladder step was taken.
-
-        ``step_id`` names the step; when escalating without one, the ladder's next step
-        for the case is recorded. Status and step are saved together or not at all.
-        """
-        self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change status")
-        note = clean_text(note, "note", 2000, multiline=True)
-        if step_id is not None and target is not CaseStatus.ESCALATED:
-            raise ValidationError("A ladder step goes with the status Escalated only.")
-        with self.ctx.sessions.begin() as session:
-            case = self.cases.load_for_change(session, case_id, expected_version)
-            if target is CaseStatus.ESCALATED:
-                chosen = step_id or self._next_step_id(session, case)
-                step = load_policy(session).step(chosen)
-                why = note or f"ladder step: {step.label}"
-                apply_status(session, self.ctx, case, target, why, {"step_id": chosen})
-                now = self.ctx.now()
-                self._record_step(session, case, chosen, StepOutcome.AWAITING, now, note)
-            else:
-                apply_status(session, self.ctx, case, target, note)
-        return self.cases.get_case(case_id)
-
-    def _next_step_id(self, session: Session, case: CaseRecord) -> str:
-        policy = load_policy(session)
-        known = {s.id for s in policy.ladder}
-        taken = [
-            TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
-            for r in session.scalars(
-                select(CaseStepRecord).where(CaseStepRecord.case_id == case.id)
-            ).all()
-            if r.step_id in known
-        ]
-        position = ladder_position(policy, decode_categories(case.categories), taken)
-        if position.next is None:
-            raise ValidationError(
-                "Every step of the escalation ladder has been taken on this case; name the "
-                "step to record with the escalation."
-            )
-        return position.next.id
+        """Move the case on; escalating also records which ladder step was taken."""
+        return self.cases.change_status(case_id, target, note, expected_version, step_id=step_id)
 
     def escalation(self, case_id: int) -> Escalation:
         """The steps taken on a case and where it stands on the ladder."""
