@@ -418,7 +418,7 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
 def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     if args.json:
-        _print_json(case_to_json(case) | workflow_commands.workflow_json(services, case.id))
+        _print_json(case_to_json(case) | workflow_commands.workflow_json(services, case))
     else:
         _print_case(case)
     return EXIT_OK

@@ -17,6 +17,7 @@ from app.cli.registry import EXIT_OK, command
 from app.domain.errors import NotFoundError, ValidationError
 
 if TYPE_CHECKING:
+    from app.domain.records import CaseDetail
     from app.services.casebook import Services
 
 
@@ -84,9 +85,14 @@ def _print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def workflow_json(services: Services, case_id: int) -> dict[str, Any]:
-    """The ``checklist`` and ``ladder`` fields of ``case show --json``."""
+def workflow_json(services: Services, case: CaseDetail) -> dict[str, Any]:
+    """The ``checklist`` and ``ladder`` fields of ``case show --json``.
+
+    Takes the case already read, so that showing it puts one "view case" on the audit
+    trail, not two.
+    """
     workflow = services.workflow
+    case_id = case.id
     checklist = [
         {
             "id": item.rule_id,
@@ -99,7 +105,6 @@ def workflow_json(services: Services, case_id: int) -> dict[str, Any]:
         }
         for item in workflow.checklist(case_id)
     ]
-    case = services.cases.get_case(case_id)
     escalation = workflow.escalation(case_id)
     taken: dict[str, datetime] = {}
     for step in escalation.steps:
