@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
-from app.cli import case_details, code
+from app.cli import case_details, code, workflow_commands
 from app.cli import mail as mail_commands
 from app.cli.registry import (
     COMMANDS,
@@ -47,10 +47,9 @@ from app.domain.dates import (
 )
 from app.domain.errors import BackupError, CasebookError, SignInError, ValidationError
 from app.domain.evidence import EvidenceDetails
-from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole
-from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort, PersonDraft
+from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
+from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort
 from app.domain.status import STATUS_LABELS, parse_status
-from app.domain.validation import check_case_draft, check_person_draft
 from app.files import file_name_problem, save_user_file
 from app.services.casebook import Services, open_casebook
 from app.services.cases import describe_row_for_export
@@ -180,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     mail_commands.register(commands, case_commands)
     case_details.register(commands, case_commands)
     code.register(commands, case_commands)
+    workflow_commands.register(commands, case_commands, _typed)
     return parser
 
 
@@ -228,7 +228,7 @@ def _cmd_export(services: Services, args: argparse.Namespace) -> int:
     if args.redacted:
         recipient = Recipient.AUTHOR
     case = services.cases.find_case(args.reference)
-    pdf = services.reports.case_file(case.id, recipient=recipient)
+    pdf = services.operations.export_case_file(case.id, recipient=recipient).value
     _write_output(args.out, pdf)
     kind = f"copy for {RULES[recipient].label}" if recipient else "case file"
     sys.stdout.write(f"Saved the {kind} of {case.reference} to {args.out}\n")
@@ -421,17 +421,8 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
         correct_facts=args.correct_facts or "",
         barring_conduct=args.conduct or "",
     )
-    # Check everything before writing anything, so a refusal leaves no trace.
-    now = services.ctx.now()
-    check_case_draft(draft, london_today(now), now)
-    person = None
-    if args.posted_by:
-        check_person_draft(PersonDraft(name=args.posted_by))
-        # Matching may refuse an ambiguous name: do it before the case exists.
-        person = services.people.match_or_create(args.posted_by)
-    case = services.cases.open_case(draft)
-    if person is not None:
-        case = services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    # One command opens the case with its author: an ambiguous name saves nothing.
+    case = services.operations.open_case(draft, author=args.posted_by).value
     if args.json:
         _print_json(case_to_json(case))
     else:
@@ -443,7 +434,7 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
 def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     if args.json:
-        _print_json(case_to_json(case))
+        _print_json(case_to_json(case) | workflow_commands.workflow_json(services, case))
     else:
         _print_case(case)
     return EXIT_OK
@@ -674,7 +665,8 @@ def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
         posted_at=args.posted_at,
         note=args.note,
     )
-    results = services.evidence.add_files(case_id, [Path(f) for f in args.files], details)
+    paths = [Path(f) for f in args.files]
+    results = services.operations.add_evidence(case_id, paths, details).value
     for result in results:
         sys.stdout.write(f"{result.exhibit.id}\n")
         if result.duplicate:
@@ -1084,7 +1076,7 @@ def _cmd_retention(services: Services, args: argparse.Namespace) -> int:
 @command("case delete")
 def _cmd_case_delete(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
-    record = services.retention.delete_case(case_id, args.reason)
+    record = services.operations.delete_case(case_id, args.reason).value
     sys.stdout.write(f"Deleted case {record.reference}; only a record of its deletion remains.\n")
     return EXIT_OK
 

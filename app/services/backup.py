@@ -984,3 +984,10 @@ def check_archive(
             f"than this one; install the newer version to restore it. Nothing was changed."
         )
     return dict(manifest)
+
+
+def database_library_version() -> str:
+    """The version of SQLAlchemy in use, for the About box."""
+    import sqlalchemy
+
+    return str(sqlalchemy.__version__)

@@ -67,6 +67,7 @@ from app.services.legacy import (
 )
 from app.services.letters import LetterService
 from app.services.mail import MailService
+from app.services.operations import Operations
 from app.services.people import PersonService
 from app.services.reminders import ReminderService
 from app.services.reports import ReportService
@@ -147,6 +148,18 @@ class Services:
             referenced = referenced_blob_hashes(session)
         referenced |= self.letters.referenced_blobs()
         return self.evidence.store.sweep(referenced, written_before)
+
+    def describe_records(self) -> str:
+        """Where the records are kept, in one line for the About box."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite":
+            return f"Records: {self.paths.database}"
+        return f"Records: shared database {url.database} on {url.host}"
+
+    @property
+    def operations(self) -> Operations:
+        """Every user action as one command (what the window and the CLI call)."""
+        return Operations(self)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -263,7 +276,7 @@ def open_casebook(
     )
     evidence = EvidenceService(ctx, blobs)
     letters = LetterService(ctx, blobs, cases)
-    workflow = WorkflowService(ctx, evidence)
+    workflow = WorkflowService(ctx, evidence, cases)
     retention = RetentionService(ctx, blobs, evidence, letters)
     people = PersonService(ctx)
     mail = MailService(ctx, blobs, letters, people, holder.get)

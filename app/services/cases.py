@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.models import (
+    CaseActionRecord,
     CaseCategoryRecord,
     CaseDeletionRecord,
     CasePersonRecord,
     CaseRecord,
+    CaseStepRecord,
     EventRecord,
     PersonRecord,
 )
@@ -46,6 +48,7 @@ from app.domain.categories import CATEGORY_INFO, Category, decode_categories, en
 from app.domain.dates import format_date_time, format_short_date, london_today
 from app.domain.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
+from app.domain.policy import STEP_OUTCOME_LABELS, StepOutcome, TakenStep, ladder_position
 from app.domain.records import (
     SORT_KEYS,
     CaseCounts,
@@ -56,6 +59,7 @@ from app.domain.records import (
     CaseRow,
     CaseSort,
     Event,
+    PersonDraft,
 )
 from app.domain.reference import format_reference, is_reference, parse_reference
 from app.domain.search import fold
@@ -65,13 +69,13 @@ from app.domain.status import (
     CaseStatus,
     check_transition,
 )
-from app.domain.validation import check_case_draft, check_search, clean_text
+from app.domain.validation import check_case_draft, check_person_draft, check_search, clean_text
 from app.security.crypto import SEALED_PREFIX
 from app.services.audit import highest_reference_number
-from app.services.checklist import sync_checklist
+from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.listing import refresh_listing_columns
-from app.services.people import person_from_record, visible_people
+from app.services.people import match_or_create_in, person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
@@ -120,6 +124,149 @@ def add_event(
     )
     case.last_activity_at = now
     case.updated_at = now
+
+
+def apply_status(
+    session: Session,
+    ctx: ServiceContext,
+    case: CaseRecord,
+    target: CaseStatus,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Move ``case`` to ``target`` inside the caller's transaction, if the workflow allows."""
+    current = CaseStatus(case.status)
+    check_transition(current, target)
+    case.status = target.value
+    summary = f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}"
+    if note:
+        summary += f": {note}"
+    add_event(
+        session,
+        case,
+        ctx,
+        "status_changed",
+        summary,
+        {"from": current.value, "to": target.value, "note": note, **(data or {})},
+    )
+
+
+def tick_rule(
+    session: Session, ctx: ServiceContext, case: CaseRecord, rule_id: str, note: str
+) -> bool:
+    """Tick the case's open checklist action ``rule_id`` (if it has one) in this transaction.
+
+    The policy consequences of an action (evidence added: "capture evidence" is done)
+    go through here, so that the head never has to tick what she has just done.
+    """
+    action = session.scalar(
+        select(CaseActionRecord).where(
+            CaseActionRecord.case_id == case.id,
+            CaseActionRecord.rule_id == rule_id,
+            CaseActionRecord.done_at.is_(None),
+        )
+    )
+    if action is None:
+        return False
+    tick_action(session, ctx, case, action, note)
+    return True
+
+
+def tick_action(
+    session: Session, ctx: ServiceContext, case: CaseRecord, action: CaseActionRecord, note: str
+) -> None:
+    """Mark one checklist action done, with who and when, and say so in the chronology."""
+    action.done_at = ctx.now()
+    action.done_by = ctx.actor
+    action.note = note
+    summary = f"Done: {action.label}"
+    if note:
+        summary += f" ({note})"
+    add_event(
+        session,
+        case,
+        ctx,
+        "action_done",
+        summary,
+        {"action_id": action.id, "rule_id": action.rule_id},
+    )
+
+
+# Ladder steps that do what a checklist action asks (ids in resources/workflow/policy.json).
+STEP_COMPLETES = {"report-platform": "report-platform"}
+
+
+def record_ladder_step(
+    session: Session,
+    ctx: ServiceContext,
+    case: CaseRecord,
+    step_id: str,
+    outcome: StepOutcome,
+    moment: datetime,
+    note: str,
+    reference: str = "",
+) -> None:
+    """Record a ladder step in the caller's transaction, with the action it completes (and
+    the reference number a platform or helpline gave, when it is a report)."""
+    step = load_policy(session).step(step_id)
+    if not step.applies_to(decode_categories(case.categories)):
+        raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
+    session.add(
+        CaseStepRecord(
+            case_id=case.id,
+            step_id=step.id,
+            label=step.label,
+            taken_at=moment,
+            outcome=outcome.value,
+            note=note,
+            reference=reference,
+            recorded_by=ctx.actor,
+            recorded_at=ctx.now(),
+        )
+    )
+    summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
+    if reference:
+        summary += f", reference {reference}"
+    if note:
+        summary += f". {note}"
+    add_event(
+        session,
+        case,
+        ctx,
+        "step_taken",
+        summary,
+        {
+            "step_id": step.id,
+            "outcome": outcome.value,
+            "when": moment.isoformat(),
+            **({"reference": reference} if reference else {}),
+        },
+    )
+    # A step that does what a checklist action asks (reporting the post to the platform)
+    # completes that action: the head does not tick it a second time.
+    rule = STEP_COMPLETES.get(step.id)
+    if rule is not None:
+        tick_rule(session, ctx, case, rule, f"escalation step on {format_date_time(moment)}")
+
+
+def next_ladder_step(session: Session, case: CaseRecord) -> str:
+    """The id of the ladder's next step for ``case``; refused when every step is taken."""
+    policy = load_policy(session)
+    known = {s.id for s in policy.ladder}
+    taken = [
+        TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
+        for r in session.scalars(
+            select(CaseStepRecord).where(CaseStepRecord.case_id == case.id)
+        ).all()
+        if r.step_id in known
+    ]
+    position = ladder_position(policy, decode_categories(case.categories), taken)
+    if position.next is None:
+        raise ValidationError(
+            "Every step of the escalation ladder has been taken on this case; name the step "
+            "to record with the escalation."
+        )
+    return position.next.id
 
 
 def visible_cases(ctx: ServiceContext) -> list[ColumnElement[bool]]:
@@ -171,16 +318,27 @@ class CaseService:
 
     # ----- opening and reading -------------------------------------------------
 
-    def open_case(self, draft: CaseDraft) -> CaseDetail:
-        """Validate and record a new case, allocating the next SM-YYYY-NNNN reference."""
+    def open_case(self, draft: CaseDraft, author: str = "") -> CaseDetail:
+        """Validate and record a new case, allocating the next SM-YYYY-NNNN reference.
+
+        ``author`` names who posted it: the one known person of that name, else a new
+        person, is linked as its author in the same transaction. A name several people
+        share is refused and nothing at all is saved.
+        """
         self.ctx.require(Permission.EDIT_CASES)
         now = self.ctx.now()
         today = london_today(now)
         clean = check_case_draft(draft, today, now)
+        if author:  # spaces alone are a name left out, not no author asked for
+            check_person_draft(PersonDraft(name=author))
+        author = author.strip()
         for attempt in range(3):
             try:
                 with self.ctx.sessions.begin() as session:
+                    person = match_or_create_in(session, self.ctx, author) if author else None
                     case = self._insert_case(session, clean, now, today)
+                    if person is not None:
+                        self._link(session, case, person, CaseRole.AUTHOR)
                     case_id = case.id
                 break
             except IntegrityError:
@@ -462,27 +620,38 @@ class CaseService:
         target: CaseStatus,
         note: str = "",
         expected_version: int | None = None,
+        *,
+        step_id: str | None = None,
     ) -> CaseDetail:
-        """Move the case to ``target`` if the workflow allows it, and record why."""
+        """Move the case to ``target`` if the workflow allows it, and record why.
+
+        Escalating records which ladder step was taken (``step_id``, else the ladder's
+        next step for the case) in the same transaction.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="change status")
         note = clean_text(note, "note", 2000, multiline=True)
+        if step_id is not None and target is not CaseStatus.ESCALATED:
+            raise ValidationError("A ladder step goes with the status Escalated only.")
         with self.ctx.sessions.begin() as session:
             case = self._load_for_change(session, case_id, expected_version)
-            current = CaseStatus(case.status)
-            check_transition(current, target)
-            case.status = target.value
-            summary = f"Status changed from {STATUS_LABELS[current]} to {STATUS_LABELS[target]}"
-            if note:
-                summary += f": {note}"
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "status_changed",
-                summary,
-                {"from": current.value, "to": target.value, "note": note},
-            )
+            if target is CaseStatus.ESCALATED:
+                # Escalating is taking a step of the ladder: which one is recorded with it,
+                # the ladder's next step unless the caller names another.
+                chosen = step_id or next_ladder_step(session, case)
+                label = load_policy(session).step(chosen).label
+                now = self.ctx.now()
+                record_ladder_step(session, self.ctx, case, chosen, StepOutcome.AWAITING, now, note)
+                why = note or f"ladder step: {label}"
+                apply_status(session, self.ctx, case, target, why, {"step_id": chosen})
+            else:
+                apply_status(session, self.ctx, case, target, note)
         return self._reload(case_id)
+
+    def load_for_change(
+        self, session: Session, case_id: int, expected_version: int | None
+    ) -> CaseRecord:
+        """The case to change inside the caller's transaction, refused if changed since."""
+        return self._load_for_change(session, case_id, expected_version)
 
     def add_note(self, case_id: int, text: str) -> CaseDetail:
         """Add a note to the chronology."""
@@ -510,27 +679,32 @@ class CaseService:
                 raise ValidationError(
                     f"{person.name} is already linked to this case as '{ROLE_LABELS[role]}'."
                 )
-            session.add(
-                CasePersonRecord(
-                    case_id=case_id,
-                    person_id=person_id,
-                    role=role.value,
-                    created_at=self.ctx.now(),
-                )
-            )
-            session.flush()
-            reseal_person(session, person)
-            refresh_listing_columns(session, case)
-            sync_checklist(session, case, self.ctx.now())  # a named member of staff adds an action
-            add_event(
-                session,
-                case,
-                self.ctx,
-                "person_linked",
-                f"{person.name} linked as {ROLE_PHRASES[role]}",
-                {"person_id": person_id, "role": role.value},
-            )
+            self._link(session, case, person, role)
         return self._reload(case_id)
+
+    def _link(
+        self, session: Session, case: CaseRecord, person: PersonRecord, role: CaseRole
+    ) -> None:
+        session.add(
+            CasePersonRecord(
+                case_id=case.id,
+                person_id=person.id,
+                role=role.value,
+                created_at=self.ctx.now(),
+            )
+        )
+        session.flush()
+        reseal_person(session, person)
+        refresh_listing_columns(session, case)
+        sync_checklist(session, case, self.ctx.now())  # a named member of staff adds an action
+        add_event(
+            session,
+            case,
+            self.ctx,
+            "person_linked",
+            f"{person.name} linked as {ROLE_PHRASES[role]}",
+            {"person_id": person.id, "role": role.value},
+        )
 
     def unlink_person(self, case_id: int, person_id: int, role: CaseRole) -> CaseDetail:
         """Remove a person's link in one role; the person's record is kept."""

@@ -36,6 +36,8 @@ from app.domain.validation import check_url, clean_text
 from app.evidence import derivatives
 from app.evidence.blobstore import BlobDamagedError, BlobStorage
 from app.evidence.derivatives import Box
+from app.evidence.derivatives import ImageSlice as ImageSlice
+from app.evidence.derivatives import decode_top as decode_top
 from app.evidence.intake import (
     TYPE_LABELS,
     InspectedFile,
@@ -44,14 +46,28 @@ from app.evidence.intake import (
     format_size,
     inspect_bytes,
 )
+from app.evidence.intake import decode_text as decode_text
 from app.services.blobs import read_intact
-from app.services.cases import add_event
+from app.services.cases import add_event, tick_rule
 from app.services.checklist import index_case_text
 from app.services.context import ServiceContext
 
 log = logging.getLogger(__name__)
 
+# What the window may use of file intake without importing it (import contract).
+__all__ = [
+    "TYPE_LABELS",
+    "Box",
+    "EvidenceService",
+    "ImageSlice",
+    "decode_text",
+    "decode_top",
+    "format_size",
+]
+
 MAX_SIZE_SETTING = "evidence_max_bytes"
+# The checklist action that adding evidence to a case completes (resources/workflow).
+CAPTURE_EVIDENCE = "capture-evidence"
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -356,6 +372,9 @@ class EvidenceService:
                 {"evidence_id": record.id, "sha256": sha, "number": number},
             )
             results.append(AddedEvidence(exhibit_from_record(record), duplicate=False))
+        added = [r.exhibit.label for r in results if not r.duplicate]
+        if added:
+            tick_rule(session, self.ctx, case, CAPTURE_EVIDENCE, ", ".join(added))
         return results
 
     # ----- reading ----------------------------------------------------------------------

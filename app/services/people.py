@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -55,23 +57,8 @@ class PersonService:
         """Record a new person after checking what was typed."""
         self.ctx.require(Permission.EDIT_CASES)
         clean = check_person_draft(draft)
-        now = self.ctx.now()
         with self.ctx.sessions.begin() as session:
-            record = PersonRecord(
-                name=clean.name,
-                name_key=name_key(clean.name),
-                kind=clean.kind.value,
-                address="\n".join(clean.address_lines),
-                postcode=clean.postcode,
-                email=clean.email,
-                phone=clean.phone,
-                relationship_to_pupils=clean.relationship,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(record)
-            session.flush()
-            return person_from_record(record)
+            return person_from_record(insert_person(session, clean, self.ctx.now()))
 
     def update_person(self, person_id: int, draft: PersonDraft) -> Person:
         """Save changed details of a person."""
@@ -140,24 +127,52 @@ class PersonService:
     def match_or_create(self, name: str, kind: PersonKind = PersonKind.PARENT) -> Person:
         """The one person with exactly this name, or a new person; refuse if ambiguous."""
         self.ctx.require(Permission.EDIT_CASES)
-        key = name_key(name)
-        if not key:
-            raise ValidationError("Please give the person's name.", field="name")
-        with self.ctx.sessions() as session:
-            matches = list(
-                session.scalars(
-                    select(PersonRecord)
-                    .where(PersonRecord.name_key == key, *visible_people(self.ctx))
-                    .limit(2)
-                ).all()
-            )
-            if self.ctx.may(Permission.SAFEGUARDING):
-                matches += [r for r in self._sealed_people(session) if r.name_key == key]
-            if len(matches) > 1:
-                raise ValidationError(
-                    f"More than one person is called {name.strip()}; link the right one "
-                    "from the case screen instead."
-                )
-            if matches:
-                return person_from_record(matches[0])
-        return self.add_person(PersonDraft(name=name, kind=kind))
+        with self.ctx.sessions.begin() as session:
+            return person_from_record(match_or_create_in(session, self.ctx, name, kind))
+
+
+def insert_person(session: Session, clean: PersonDraft, now: datetime) -> PersonRecord:
+    """Add a checked person to ``session`` (the caller owns the transaction)."""
+    record = PersonRecord(
+        name=clean.name,
+        name_key=name_key(clean.name),
+        kind=clean.kind.value,
+        address="\n".join(clean.address_lines),
+        postcode=clean.postcode,
+        email=clean.email,
+        phone=clean.phone,
+        relationship_to_pupils=clean.relationship,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def match_or_create_in(
+    session: Session, ctx: ServiceContext, name: str, kind: PersonKind = PersonKind.PARENT
+) -> PersonRecord:
+    """Inside the caller's transaction: the one person called ``name``, or a new one.
+
+    Refuses a name that more than one person has, so that the caller's whole action
+    (opening a case with its author) is rolled back and nothing is saved.
+    """
+    key = name_key(name)
+    if not key:
+        raise ValidationError("Please give the person's name.", field="name")
+    matches = list(
+        session.scalars(
+            select(PersonRecord).where(PersonRecord.name_key == key, *visible_people(ctx)).limit(2)
+        ).all()
+    )
+    if ctx.may(Permission.SAFEGUARDING):
+        matches += [r for r in PersonService._sealed_people(session) if r.name_key == key]
+    if len(matches) > 1:
+        raise ValidationError(
+            f"More than one person is called {name.strip()}; link the right one "
+            "from the case screen instead."
+        )
+    if matches:
+        return matches[0]
+    return insert_person(session, check_person_draft(PersonDraft(name=name, kind=kind)), ctx.now())

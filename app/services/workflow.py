@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,11 +29,9 @@ from app.domain.letters import LetterKind
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
-    STEP_OUTCOME_LABELS,
     CaseOutcome,
     Contact,
     LadderPosition,
-    LadderStep,
     Policy,
     StepOutcome,
     TakenStep,
@@ -41,9 +40,18 @@ from app.domain.policy import (
     ladder_position,
     parse_policy,
 )
-from app.domain.status import CLOSED_STATUSES
+from app.domain.records import CaseDetail
+from app.domain.status import CLOSED_STATUSES, CaseStatus
 from app.domain.validation import clean_text
-from app.services.cases import add_event, visible_cases
+from app.services.cases import (
+    CaseService,
+    add_event,
+    apply_status,
+    record_ladder_step,
+    tick_action,
+    tick_rule,
+    visible_cases,
+)
 from app.services.checklist import POLICY_SETTING, default_policy_text, load_policy
 from app.services.context import ServiceContext
 from app.services.evidence import EvidenceService
@@ -96,10 +104,12 @@ class DueItem:
     case_id: int
     reference: str
     title: str
-    action_id: int
+    action_id: int  # 0 for a ladder step
     label: str
     due_at: datetime
     overdue: bool
+    rule_id: str = ""  # the policy's id of the action or ladder step
+    step: bool = False  # the next escalation step rather than a checklist action
 
 
 @dataclass(frozen=True)
@@ -138,73 +148,6 @@ class OutcomeInfo:
         return OUTCOME_LABELS[self.outcome]
 
 
-def tick_action(
-    session: Session, ctx: ServiceContext, action: CaseActionRecord, now: datetime, note: str
-) -> None:
-    """Mark one checklist action done inside the caller's transaction, with its chronology entry."""
-    action.done_at = now
-    action.done_by = ctx.actor
-    action.note = note
-    case = session.get(CaseRecord, action.case_id)
-    if case is None:
-        raise NotFoundError("That case no longer exists.")
-    summary = f"Done: {action.label}"
-    if note:
-        summary += f" ({note})"
-    add_event(
-        session,
-        case,
-        ctx,
-        "action_done",
-        summary,
-        {"action_id": action.id, "rule_id": action.rule_id},
-    )
-
-
-def add_step(
-    session: Session,
-    ctx: ServiceContext,
-    case: CaseRecord,
-    step: LadderStep,
-    outcome: StepOutcome,
-    moment: datetime,
-    note: str = "",
-    reference: str = "",
-) -> None:
-    """Record a ladder step inside the caller's transaction, with its chronology entry."""
-    session.add(
-        CaseStepRecord(
-            case_id=case.id,
-            step_id=step.id,
-            label=step.label,
-            taken_at=moment,
-            outcome=outcome.value,
-            note=note,
-            reference=reference,
-            recorded_by=ctx.actor,
-            recorded_at=ctx.now(),
-        )
-    )
-    summary = f"Escalation: {step.label} ({STEP_OUTCOME_LABELS[outcome].lower()})"
-    if reference:
-        summary += f", reference {reference}"
-    if note:
-        summary += f". {note}"
-    add_event(
-        session,
-        case,
-        ctx,
-        "step_taken",
-        summary,
-        {
-            "step_id": step.id,
-            "outcome": outcome.value,
-            "when": moment.isoformat(),
-            **({"reference": reference} if reference else {}),
-        },
-    )
-
-
 def record_letter_sent(
     session: Session, ctx: ServiceContext, case: CaseRecord, kind: LetterKind, moment: datetime
 ) -> None:
@@ -222,7 +165,7 @@ def record_letter_sent(
         .limit(1)
     )
     if action is not None:
-        tick_action(session, ctx, action, ctx.now(), "letter sent")
+        tick_action(session, ctx, case, action, "letter sent")
     policy = load_policy(session)
     step = policy.step_for_letter(kind, decode_categories(case.categories))
     if step is None:
@@ -233,7 +176,7 @@ def record_letter_sent(
         )
     )
     if taken is None:
-        add_step(session, ctx, case, step, StepOutcome.AWAITING, moment, "Letter sent")
+        record_ladder_step(session, ctx, case, step.id, StepOutcome.AWAITING, moment, "Letter sent")
 
 
 def _end_of_london_day(now: datetime) -> datetime:
@@ -245,9 +188,12 @@ def _end_of_london_day(now: datetime) -> datetime:
 class WorkflowService:
     """Checklists, follow-ups, escalation and outcomes of cases."""
 
-    def __init__(self, ctx: ServiceContext, evidence: EvidenceService) -> None:
+    def __init__(
+        self, ctx: ServiceContext, evidence: EvidenceService, cases: CaseService | None = None
+    ) -> None:
         self.ctx = ctx
         self.evidence = evidence
+        self.cases = cases or CaseService(ctx)
 
     # ----- the policy -----------------------------------------------------------------
 
@@ -375,7 +321,7 @@ class WorkflowService:
             return self._item(action, now)
 
     def _tick(self, session: Session, action: CaseActionRecord, now: datetime, note: str) -> None:
-        tick_action(session, self.ctx, action, now, note)
+        tick_action(session, self.ctx, self._case(session, action.case_id), action, note)
 
     def untick(self, action_id: int) -> ChecklistItem:
         """Mark a ticked action as not done after all; the chronology keeps both entries."""
@@ -401,25 +347,26 @@ class WorkflowService:
             return self._item(action, now)
 
     def _tick_rule(self, session: Session, case_id: int, rule_id: str, note: str) -> None:
-        action = session.scalar(
-            select(CaseActionRecord).where(
-                CaseActionRecord.case_id == case_id,
-                CaseActionRecord.rule_id == rule_id,
-                CaseActionRecord.done_at.is_(None),
-            )
-        )
-        if action is not None:
-            self._tick(session, action, self.ctx.now(), note)
+        tick_rule(session, self.ctx, self._case(session, case_id), rule_id, note)
 
     def due(self, *, include_today: bool = True) -> list[DueItem]:
-        """Open actions on open cases that are overdue or due by the end of today (London)."""
+        """What is overdue or due by the end of today (London) on open cases.
+
+        Open checklist actions, and the next ladder step of each case whose wait has run
+        out. Finished work is left out: ticked actions, closed cases, and cases whose post
+        has gone (an outcome of removed, corrected or account deleted).
+        """
         self.ctx.require(Permission.VIEW_CASES)
         now = self.ctx.now()
         horizon = _end_of_london_day(now) if include_today else now
+        settled = select(CaseOutcomeRecord.case_id).where(
+            CaseOutcomeRecord.outcome.in_(sorted(o.value for o in GONE_OUTCOMES))
+        )
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(
                     CaseActionRecord.id,
+                    CaseActionRecord.rule_id,
                     CaseActionRecord.label,
                     CaseActionRecord.due_at,
                     CaseRecord.id.label("case_id"),
@@ -431,22 +378,81 @@ class WorkflowService:
                     CaseActionRecord.done_at.is_(None),
                     CaseActionRecord.due_at < horizon,
                     CaseRecord.status.not_in(_CLOSED),
+                    CaseRecord.id.not_in(settled),
                     *visible_cases(self.ctx),
                 )
-                .order_by(CaseActionRecord.due_at, CaseRecord.reference)
             ).all()
-        return [
-            DueItem(
-                case_id=r.case_id,
-                reference=r.reference,
-                title=r.title,
-                action_id=r.id,
-                label=r.label,
-                due_at=r.due_at,
-                overdue=r.due_at < now,
+            items = [
+                DueItem(
+                    case_id=r.case_id,
+                    reference=r.reference,
+                    title=r.title,
+                    action_id=r.id,
+                    label=r.label,
+                    due_at=r.due_at,
+                    overdue=r.due_at < now,
+                    rule_id=r.rule_id,
+                )
+                for r in rows
+            ]
+            items += self._ladder_due(session, now, horizon, settled)
+        items.sort(key=lambda i: (i.due_at, i.reference, i.step))
+        return items
+
+    def _ladder_due(
+        self, session: Session, now: datetime, horizon: datetime, settled: Any
+    ) -> list[DueItem]:
+        """The next ladder step of each open case whose wait ends before ``horizon``."""
+        policy = load_policy(session)
+        known = {s.id for s in policy.ladder}
+        steps = session.execute(
+            select(
+                CaseStepRecord.case_id,
+                CaseStepRecord.step_id,
+                CaseStepRecord.taken_at,
+                CaseStepRecord.outcome,
+                CaseRecord.reference,
+                CaseRecord.title,
+                CaseRecord.categories,
             )
-            for r in rows
-        ]
+            .join(CaseRecord, CaseRecord.id == CaseStepRecord.case_id)
+            .where(
+                CaseRecord.status.not_in(_CLOSED),
+                CaseRecord.id.not_in(settled),
+                *visible_cases(self.ctx),
+            )
+        ).all()
+        by_case: dict[int, list[Any]] = {}
+        for row in steps:
+            by_case.setdefault(int(row.case_id), []).append(row)
+        found: list[DueItem] = []
+        for case_id, rows in by_case.items():
+            taken = [
+                TakenStep(r.step_id, r.taken_at, StepOutcome(r.outcome))
+                for r in rows
+                if r.step_id in known
+            ]
+            if not taken:
+                continue
+            position = ladder_position(policy, decode_categories(rows[0].categories), taken)
+            if position.next is None or position.next_due is None:
+                continue
+            if position.next_due >= horizon:
+                continue
+            found.append(
+                DueItem(
+                    case_id=case_id,
+                    reference=rows[0].reference,
+                    title=rows[0].title,
+                    action_id=0,
+                    label=f"Next escalation step: {position.next.label}",
+                    due_at=position.next_due,
+                    overdue=position.next_due < now,
+                    rule_id=position.next.id,
+                    step=True,
+                )
+            )
+        return found
 
     # ----- chronology entries -------------------------------------------------------------
 
@@ -492,8 +498,14 @@ class WorkflowService:
         still_up: bool,
         note: str = "",
         evidence: Sequence[tuple[str, bytes]] = (),
+        *,
+        resolve: bool = False,
     ) -> None:
-        """Record a re-check of the post; if it has gone, keep the evidence of its removal."""
+        """Record a re-check of the post; if it has gone, keep the evidence of its removal.
+
+        ``resolve`` (offered when the post has gone) also marks the case Resolved in the
+        same transaction as the re-check.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action="record re-check")
         note = clean_text(note, "note", 2000, multiline=True)
         if evidence:
@@ -528,6 +540,8 @@ class WorkflowService:
                     self._tick_rule(session, case_id, "record-removal", "evidence kept")
                 if session.get(CaseOutcomeRecord, case_id) is None:
                     self._set_outcome(session, case, CaseOutcome.REMOVED, self.ctx.now())
+                if resolve:
+                    apply_status(session, self.ctx, case, CaseStatus.RESOLVED, "the post has gone")
 
     # ----- escalation and outcome -----------------------------------------------------------
 
@@ -554,15 +568,36 @@ class WorkflowService:
             raise ValidationError("The date of a step cannot be in the future.")
         with self.ctx.sessions.begin() as session:
             case = self._case(session, case_id)
-            policy = load_policy(session)
-            step = policy.step(step_id)
-            if not step.applies_to(decode_categories(case.categories)):
-                raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
-            add_step(session, self.ctx, case, step, outcome, moment, note, reference)
-            settled = final_outcome(outcome)
-            if settled is not None:
-                self._set_outcome(session, case, settled, moment)
+            self._record_step(session, case, step_id, outcome, moment, note, reference)
         return self.escalation(case_id)
+
+    def _record_step(
+        self,
+        session: Session,
+        case: CaseRecord,
+        step_id: str,
+        outcome: StepOutcome,
+        moment: datetime,
+        note: str,
+        reference: str = "",
+    ) -> None:
+        """Record a ladder step and its consequences inside the caller's transaction."""
+        record_ladder_step(session, self.ctx, case, step_id, outcome, moment, note, reference)
+        settled = final_outcome(outcome)
+        if settled is not None:
+            self._set_outcome(session, case, settled, moment)
+
+    def change_status(
+        self,
+        case_id: int,
+        target: CaseStatus,
+        note: str = "",
+        expected_version: int | None = None,
+        *,
+        step_id: str | None = None,
+    ) -> CaseDetail:
+        """Move the case on; escalating also records which ladder step was taken."""
+        return self.cases.change_status(case_id, target, note, expected_version, step_id=step_id)
 
     def escalation(self, case_id: int) -> Escalation:
         """The steps taken on a case and where it stands on the ladder."""
@@ -596,9 +631,18 @@ class WorkflowService:
         return Escalation(steps, position)
 
     def set_outcome(
-        self, case_id: int, outcome: CaseOutcome, when: datetime | None = None
+        self,
+        case_id: int,
+        outcome: CaseOutcome,
+        when: datetime | None = None,
+        *,
+        resolve: bool = False,
     ) -> OutcomeInfo:
-        """Record how the case ended; the time from report to removal is worked out."""
+        """Record how the case ended; the time from report to removal is worked out.
+
+        ``resolve`` also marks the case Resolved, in the same transaction (offered when
+        the post has gone); a case whose status cannot move to Resolved is refused whole.
+        """
         self.ctx.require(Permission.EDIT_CASES, case_id=case_id, action=f"outcome {outcome.value}")
         moment = when or self.ctx.now()
         if moment > self.ctx.now() + timedelta(minutes=5):
@@ -606,6 +650,9 @@ class WorkflowService:
         with self.ctx.sessions.begin() as session:
             case = self._case(session, case_id)
             self._set_outcome(session, case, outcome, moment)
+            if resolve:
+                why = f"outcome {OUTCOME_LABELS[outcome].lower()}"
+                apply_status(session, self.ctx, case, CaseStatus.RESOLVED, why)
         found = self.outcome(case_id)
         assert found is not None
         return found

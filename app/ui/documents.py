@@ -6,7 +6,7 @@ import logging
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -25,58 +25,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.dates import london_today
-from app.domain.errors import CasebookError, OperationCancelled
+from app.domain.errors import CasebookError
 from app.domain.records import CaseFilter, CaseSort
 from app.domain.report_figures import DEFAULT_THRESHOLD, MAX_THRESHOLD, MIN_THRESHOLD, Term
 from app.domain.sharing import RULES, Recipient
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
+from app.services.operations import GovernorsReportFiles
 from app.ui.file_dialogs import save_file_name
+from app.ui.operations import Operation, Refusal
+from app.ui.signals import AppSignals
 
 log = logging.getLogger(__name__)
-
-
-class _Signals(QObject):
-    progress = Signal(int, int)
-    finished = Signal(bytes)
-    failed = Signal(str)
-    cancelled = Signal()
-
-
-class CaseFileWorker(QRunnable):
-    """Builds one case's bundle; Cancel stops it between exhibits."""
-
-    def __init__(
-        self, services: Services, case_id: int, recipient: Recipient | None = None
-    ) -> None:
-        super().__init__()
-        self.services = services
-        self.case_id = case_id
-        self.recipient = recipient
-        self.signals = _Signals()
-        self.cancel_requested = False
-
-    def run(self) -> None:
-        try:
-            pdf = self.services.reports.case_file(
-                self.case_id,
-                recipient=self.recipient,
-                progress=self.signals.progress.emit,
-                cancelled=lambda: self.cancel_requested,
-            )
-        except OperationCancelled:
-            self.signals.cancelled.emit()
-            return
-        except CasebookError as error:
-            self.signals.failed.emit(error.message)
-            return
-        except Exception:  # a worker must report, never die silently
-            log.exception("Case file failed")
-            self.signals.failed.emit(
-                "The case file could not be made; details are in the log file."
-            )
-            return
-        self.signals.finished.emit(pdf)
 
 
 def _write(parent: QWidget, path: str, data: bytes) -> bool:
@@ -140,8 +100,10 @@ class CaseFileDialog(QDialog):
         )
 
 
-def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseFileWorker | None:
-    """Ask who the case file is for and where to save it, then build it on a worker."""
+def export_case_file(
+    parent: QWidget, services: Services, case_id: int, signals: AppSignals
+) -> Operation | None:
+    """Ask who the case file is for and where to save it, then build it on the runner."""
     case = services.cases.get_case(case_id)
     ask = CaseFileDialog(case.reference, parent)
     if not ask.exec():
@@ -157,32 +119,37 @@ def export_case_file(parent: QWidget, services: Services, case_id: int) -> CaseF
     )
     if not path:
         return None
-    worker = CaseFileWorker(services, case_id, recipient)
     dialog = QProgressDialog("Putting the case file together…", "Cancel", 0, 100, parent)
     dialog.setWindowTitle("Case file")
     dialog.setMinimumDuration(300)
-    dialog.canceled.connect(lambda: setattr(worker, "cancel_requested", True))
-
-    def progress(done: int, total: int) -> None:
-        dialog.setMaximum(total)
-        dialog.setValue(done)
 
     def finished(pdf: bytes) -> None:
         dialog.reset()
         if _write(parent, path, pdf):
             QMessageBox.information(parent, "Case file", f"Saved the case file to {path}.")
 
-    worker.signals.progress.connect(progress)
-    worker.signals.finished.connect(finished)
-
-    def failed(message: str) -> None:
+    def refused(said: Refusal) -> None:
         dialog.reset()
-        QMessageBox.warning(parent, "Not saved", message)
+        if not said.cancelled:  # Cancel was pressed in this very box: nothing more to say
+            QMessageBox.warning(parent, "Not saved", said.message)
 
-    worker.signals.failed.connect(failed)
-    worker.signals.cancelled.connect(dialog.reset)
-    QThreadPool.globalInstance().start(worker)
-    return worker
+    operations = services.operations
+    operation = signals.runner.run(
+        lambda progress, cancelled: operations.export_case_file(
+            case_id, recipient=recipient, progress=progress, cancelled=cancelled
+        ),
+        initiator="case file",
+        on_done=finished,
+        on_refused=refused,
+    )
+
+    def progress(done: int, total: int) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+
+    operation.progress.connect(progress)
+    dialog.canceled.connect(operation.cancel)
+    return operation
 
 
 class ReportPeriodDialog(QDialog):
@@ -248,50 +215,13 @@ class ReportPeriodDialog(QDialog):
         return start, end
 
 
-class GovernorsReportWorker(QRunnable):
-    """Counts the period's cases and draws the report off the GUI thread.
+def save_governors_report(
+    parent: QWidget, services: Services, signals: AppSignals
+) -> Operation | None:
+    """Ask for a period and a file, then make the report (and CSV if asked) on the runner.
 
     The work has no natural steps, so Cancel discards the result when it arrives.
     """
-
-    def __init__(
-        self,
-        services: Services,
-        start: date,
-        end: date,
-        with_csv: bool,
-        threshold: int | None = None,
-    ) -> None:
-        super().__init__()
-        self.services = services
-        self.start, self.end, self.with_csv = start, end, with_csv
-        self.threshold = threshold
-        self.signals = _ReportSignals()
-        self.cancel_requested = False
-
-    def run(self) -> None:
-        try:
-            report = self.services.reports.governors_report(self.start, self.end, self.threshold)
-            pdf = self.services.reports.governors_pdf(report)
-            csv = self.services.reports.governors_csv(report) if self.with_csv else ""
-        except CasebookError as error:
-            self.signals.failed.emit(error.message)
-            return
-        except Exception:  # a worker must report, never die silently
-            log.exception("Governors' report failed")
-            self.signals.failed.emit("The report could not be made; details are in the log file.")
-            return
-        if not self.cancel_requested:
-            self.signals.finished.emit(report.case_count, pdf, csv)
-
-
-class _ReportSignals(QObject):
-    finished = Signal(int, bytes, str)
-    failed = Signal(str)
-
-
-def save_governors_report(parent: QWidget, services: Services) -> GovernorsReportWorker | None:
-    """Ask for a period and a file, then make the report (and CSV if asked) on a worker."""
     today = london_today(services.ctx.now())
     terms, _ = services.reports.terms(date(today.year - 1, 9, 1), today)
     dialog = ReportPeriodDialog(today, parent, terms, services.reports.report_threshold())
@@ -310,32 +240,34 @@ def save_governors_report(parent: QWidget, services: Services) -> GovernorsRepor
     )
     if not path:
         return None
-    worker = GovernorsReportWorker(
-        services, start, end, dialog.csv.isChecked(), dialog.threshold.value()
-    )
+    with_csv, threshold = dialog.csv.isChecked(), dialog.threshold.value()
     busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
     busy.setWindowTitle("Governors' report")
     busy.setMinimumDuration(300)
-    busy.canceled.connect(lambda: setattr(worker, "cancel_requested", True))
 
-    def finished(total: int, pdf: bytes, csv: str) -> None:
+    def finished(files: GovernorsReportFiles) -> None:
         busy.reset()
-        if not _write(parent, path, pdf):
+        if operation.is_cancelled() or not _write(parent, path, files.pdf):
             return
-        if csv:
-            _write(parent, str(Path(path).with_suffix(".csv")), csv.encode("utf-8-sig"))
+        if files.csv:
+            _write(parent, str(Path(path).with_suffix(".csv")), files.csv.encode("utf-8-sig"))
         QMessageBox.information(
-            parent, "Governors' report", f"Saved the report on {total} cases to {path}."
+            parent, "Governors' report", f"Saved the report on {files.case_count} cases to {path}."
         )
 
-    def failed(message: str) -> None:
+    def refused(said: Refusal) -> None:
         busy.reset()
-        QMessageBox.warning(parent, "Not done", message)
+        QMessageBox.warning(parent, "Not done", said.message)
 
-    worker.signals.finished.connect(finished)
-    worker.signals.failed.connect(failed)
-    QThreadPool.globalInstance().start(worker)
-    return worker
+    operations = services.operations
+    operation = signals.runner.run(
+        lambda _progress, _cancelled: operations.governors_report(start, end, with_csv, threshold),
+        initiator="governors' report",
+        on_done=finished,
+        on_refused=refused,
+    )
+    busy.canceled.connect(operation.cancel)
+    return operation
 
 
 def export_case_list(parent: QWidget, services: Services, flt: CaseFilter, sort: CaseSort) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QRect, QSettings, QSize, Qt, QTimer
@@ -29,6 +28,7 @@ from app.domain.records import CaseCounts
 from app.files import save_user_file
 from app.services.casebook import Services
 from app.services.letters import BatchResult
+from app.services.operations import EVERYTHING, OpChanges
 from app.ui.dialogs.new_case import NewCaseDialog
 from app.ui.dialogs.school_profile import SchoolProfileDialog
 from app.ui.dialogs.template_editor import TemplateEditorDialog
@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         )
         self.refresh_action = self._action(
             "&Refresh",
-            lambda: self.signals.data_changed.emit(0),
+            lambda: self.signals.announce(EVERYTHING.by("refresh")),
             QKeySequence.StandardKey.Refresh,
             "Read the cases again (F5)",
         )
@@ -321,10 +321,9 @@ class MainWindow(QMainWindow):
     def new_case(self) -> None:
         if not self.case_detail.confirm_leave():
             return
-        dialog = NewCaseDialog(self.services, self)
+        dialog = NewCaseDialog(self.services, self, signals=self.signals)
         if dialog.exec() and dialog.created is not None:
             created = dialog.created
-            self.signals.data_changed.emit(created.id)
             if not self.case_list.select_case(created.id):
                 # The filters hide the new case: clear them so the user sees it.
                 self.case_list.search.clear()
@@ -355,16 +354,17 @@ class MainWindow(QMainWindow):
         def report_post() -> None:
             if not self.case_detail.confirm_leave():
                 return
-            wizard = ReportWizard(self.services, self)
+            wizard = ReportWizard(self.services, self, signals=self.signals)
             if wizard.exec() and wizard.created is not None:
-                self.signals.data_changed.emit(wizard.created.id)
                 self._open_from_today(wizard.created.id)
                 self.case_detail.show_tab("follow-up")
 
         def case_file() -> None:
             case_id = self.case_list.selected_case_id()
             if case_id:
-                self._case_file_worker = export_case_file(self, self.services, case_id)
+                self._case_file_worker = export_case_file(
+                    self, self.services, case_id, self.signals
+                )
 
         self.report_post_action = self._action("&Report a post…", report_post, "Ctrl+Shift+R")
         self.case_file_action = self._action("E&xport case file…", case_file, "Ctrl+E")
@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
 
         def governors_report() -> None:
             # Keep the worker (and its signals) alive until it reports back.
-            self._report_worker = save_governors_report(self, self.services)
+            self._report_worker = save_governors_report(self, self.services, self.signals)
 
         self.governors_action = self._action("&Governors' report…", governors_report)
         self.list_csv_action = self._action(
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
                 self, "Backup & Restore", "Only the head teacher can back up or restore."
             )
             return
-        dialog = BackupDialog(self.services, self)
+        dialog = BackupDialog(self.services, self, signals=self.signals)
         dialog.restored.connect(self._after_restore)
         dialog.exec()
 
@@ -525,7 +525,9 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def _batch_issued(self, dialog: QWidget, result: BatchResult) -> None:
-        self.signals.data_changed.emit(0)
+        self.signals.runner.announce(
+            OpChanges(cases=True, letters=True, workflow=True, chronology=True), "batch letters"
+        )
         if not result.issued:
             return
         answer = QMessageBox.question(
@@ -759,7 +761,7 @@ class MainWindow(QMainWindow):
         if self.is_locked():
             event.ignore()
             return
-        if not self.case_detail.confirm_leave():
+        if not self.case_detail.confirm_close():
             event.ignore()
             return
         self.save_layout()
@@ -772,28 +774,24 @@ def about_text(services: Services) -> str:
     import platform
 
     import PySide6
-    import sqlalchemy
 
-    from app.db.engine import latest_backup
+    from app.services.backup import database_library_version
 
-    engine_url = services.engine.url
-    if engine_url.get_backend_name() == "sqlite":
-        records = f"Records: {services.paths.database}"
+    records = services.describe_records()
+    # The backup record, not whatever copy lies in the folder: the copies taken before a
+    # migration are not backups the school made.
+    last = services.backups.last_good()
+    if last is None:
+        last_backup = "Last backup: none made yet"
     else:
-        records = f"Records: shared database {engine_url.database} on {engine_url.host}"
-    backup = latest_backup(services.paths.root)
-    if backup is None:
-        last_backup = "Last backup: none in the data folder yet"
-    else:
-        taken = datetime.fromtimestamp(backup.stat().st_mtime, UTC)
-        last_backup = f"Last backup: {format_date_time(taken)} ({backup.name})"
+        last_backup = f"Last backup: {format_date_time(last[0])} ({last[1].name})"
     return "\n".join(
         [
             f"Conduct Casebook {__version__}",
             "",
             f"Code of Conduct version {services.ctx.code.version}",
             f"Python {platform.python_version()}, Qt {PySide6.__version__}, "
-            f"SQLAlchemy {sqlalchemy.__version__}",
+            f"SQLAlchemy {database_library_version()}",
             "",
             f"Data folder: {services.paths.root}",
             records,

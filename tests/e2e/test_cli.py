@@ -63,6 +63,8 @@ CASE_FIELDS = {
     "last_activity_at",
     "people",
     "events",
+    "checklist",
+    "ladder",
 }
 
 

@@ -13,6 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from app.services.casebook import Services
+from app.services.operations import case_changes
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
 
@@ -131,7 +132,7 @@ def test_zoom_fit_rotate_and_keyboard_navigation(
             ("doc.pdf", pdf_bytes(3)),
         ],
     )
-    signals.data_changed.emit(case_id)
+    signals.announce(case_changes(case_id, evidence=True).by("another screen"))
     assert tab.strip.currentRow() == 0
     view = tab.picture
     viewport = view.viewport().size()
@@ -182,7 +183,7 @@ def test_drawing_boxes_saves_a_redacted_copy(
     qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
 ) -> None:
     services.evidence.add_bytes(case_id, [("names.png", png_bytes(400, 300, "white"))])
-    signals.data_changed.emit(case_id)
+    signals.announce(case_changes(case_id, evidence=True).by("another screen"))
     original = tab.current
     assert original is not None
     tab.redact_button.setChecked(True)
@@ -212,7 +213,7 @@ def test_gps_warning_and_verify_integrity(
     qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
 ) -> None:
     (added,) = services.evidence.add_bytes(case_id, [("photo.jpg", jpeg_with_gps())])
-    signals.data_changed.emit(case_id)
+    signals.announce(case_changes(case_id, evidence=True).by("another screen"))
     assert tab.gps_warning.isVisible()
     assert "GPS location" in tab.details.text()
     assert added.exhibit.sha256[:16] in tab.details.text()

@@ -9,14 +9,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPointF, Qt, QThreadPool
+from PySide6.QtCore import QPointF, Qt
 
 from app.domain.categories import Category
 from app.domain.people import CaseRole
 from app.domain.records import CaseDraft
 from app.domain.sharing import RULES, Recipient
 from app.services.casebook import Services
-from app.ui.documents import CaseFileDialog, CaseFileWorker
+from app.ui.documents import CaseFileDialog
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
 from tests.sharing.conftest import REPORTER, Planted, pdf_text, plain_picture
@@ -41,9 +41,16 @@ def test_the_export_dialog_offers_each_recipient_with_its_rule(qtbot) -> None:  
 def test_the_worker_makes_the_copy_for_the_chosen_recipient(
     qtbot, services: Services, planted: Planted
 ) -> None:  # type: ignore[no-untyped-def]
-    worker = CaseFileWorker(services, planted.case_id, Recipient.PLATFORM)
-    with qtbot.waitSignal(worker.signals.finished, timeout=30_000) as result:
-        QThreadPool.globalInstance().start(worker)
+    signals = AppSignals()
+    operations = services.operations
+    operation = signals.runner.run(
+        lambda progress, cancelled: operations.export_case_file(
+            planted.case_id, recipient=Recipient.PLATFORM, progress=progress, cancelled=cancelled
+        ),
+        initiator="test",
+    )
+    with qtbot.waitSignal(operation.succeeded, timeout=30_000) as result:
+        pass
     text = pdf_text(result.args[0])
     assert "Copy for the platform" in text and REPORTER not in text
 

@@ -241,11 +241,15 @@ def test_the_about_box_names_versions_data_folder_log_and_last_backup(services: 
     assert "Python 3." in text and "Qt 6." in text and "SQLAlchemy 2." in text
     assert f"Data folder: {services.paths.root}" in text
     assert str(services.paths.logs / "casebook.log") in text
-    assert "Last backup: none in the data folder yet" in text
+    assert "Last backup: none made yet" in text
+    # A copy taken before a migration is not a backup the school made: not named as one.
     (services.paths.backups / "casebook-before-migration-0004-20261124-100000.sqlite3").write_bytes(
         b""
     )
-    assert "casebook-before-migration-0004-20261124-100000.sqlite3" in about_text(services)
+    assert "before-migration" not in about_text(services)
+    assert "Last backup: none made yet" in about_text(services)
+    made = services.backups.backup(services.paths.root.parent / "school-backups")
+    assert f"({made.path.name})" in about_text(services)
 
 
 def test_a_case_changed_on_another_pc_is_reloaded_not_overwritten(  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from hypothesis.stateful import (
 )
 
 from app.domain.categories import Category
-from app.domain.errors import TransitionError
+from app.domain.errors import TransitionError, ValidationError
 from app.domain.people import CaseRole
 from app.domain.records import CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.domain.reference import parse_reference
@@ -86,11 +86,19 @@ class CaseWork(RuleBasedStateMachine):
         except TransitionError:
             assert target_status not in TRANSITIONS[current]
             return
+        except ValidationError as error:
+            # Escalating takes the ladder's next step; once every step is taken, it says so.
+            assert target_status is CaseStatus.ESCALATED
+            assert "Every step of the escalation ladder" in error.message
+            return
         assert target_status in TRANSITIONS[current]
         assert case.status == target_status
         assert case.events[-1].kind == "status_changed"
         self.status[case_id] = target_status
-        self.event_count[case_id] += 1
+        # Escalating also records its ladder step (and any action that step completes).
+        added = len(case.events) - self.event_count[case_id]
+        assert added == 1 or (target_status is CaseStatus.ESCALATED and added in (2, 3))
+        self.event_count[case_id] = len(case.events)
 
     @rule(case_id=cases, title=TITLES, categories=CATEGORIES)
     def update(self, case_id: int, title: str, categories: frozenset[Category]) -> None:

@@ -220,16 +220,20 @@ def test_cli_export_report_and_csv(tmp_path: Path) -> None:
 def test_governors_report_is_made_off_the_window_thread(
     qtbot, services: Services, tmp_path: Path
 ) -> None:
-    """The report worker delivers the PDF and CSV without blocking the window."""
-    from app.ui.documents import GovernorsReportWorker
+    """The runner delivers the report's PDF and CSV without blocking the window."""
+    from app.ui.signals import AppSignals
 
     services.cases.open_case(case_draft("Post for the report", {Category.ABUSIVE}))
-    worker = GovernorsReportWorker(services, date(2026, 9, 1), date(2026, 12, 31), True)
-    with qtbot.waitSignal(worker.signals.finished, timeout=30_000) as result:
-        from PySide6.QtCore import QThreadPool
-
-        QThreadPool.globalInstance().start(worker)
-    total, pdf, csv_text = result.args
+    signals = AppSignals()
+    operations = services.operations
+    operation = signals.runner.run(
+        lambda _p, _c: operations.governors_report(date(2026, 9, 1), date(2026, 12, 31), True),
+        initiator="test",
+    )
+    with qtbot.waitSignal(operation.succeeded, timeout=30_000) as result:
+        pass
+    files = result.args[0]
+    total, pdf, csv_text = files.case_count, files.pdf, files.csv
     assert total == 1
     assert pdf.startswith(b"%PDF")
     assert "cases,total,fewer than 3" in csv_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QObject, QRunnable, QStorageInfo, QThreadPool, Signal
+from PySide6.QtCore import QDir, QStorageInfo, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,37 +29,11 @@ from app.domain.errors import CasebookError
 from app.services.backup import BackupResult, RestoreResult
 from app.services.casebook import Services
 from app.ui.file_dialogs import existing_folder, open_file_name
+from app.ui.operations import Operation, Refusal
+from app.ui.signals import AppSignals
 from app.ui.widgets import run_while_busy
 
 log = logging.getLogger(__name__)
-
-
-class _Signals(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object)
-    failed = Signal(str)
-
-
-class BackupWorker(QRunnable):
-    """Makes one backup off the GUI thread (files only: no images are decoded here)."""
-
-    def __init__(self, services: Services, folder: Path) -> None:
-        super().__init__()
-        self.services = services
-        self.folder = folder
-        self.signals = _Signals()
-
-    def run(self) -> None:
-        try:
-            result = self.services.backups.backup(self.folder, progress=self.signals.progress.emit)
-        except CasebookError as error:
-            self.signals.failed.emit(error.message)
-            return
-        except Exception:  # a worker must report, never die silently
-            log.exception("Backup failed")
-            self.signals.failed.emit("The backup could not be made; details are in the log file.")
-            return
-        self.signals.finished.emit(result)
 
 
 # File systems that are not somewhere to keep a backup.
@@ -105,13 +79,19 @@ class BackupDialog(QDialog):
     # Emitted after a restore: the window closes so the casebook is opened afresh.
     restored = Signal()
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        signals: AppSignals | None = None,
+    ) -> None:
         super().__init__(parent)
         self.services = services
+        self.signals = signals or AppSignals(self)
         self.setWindowTitle("Backup & Restore")
         self.setMinimumWidth(620)
-        self.worker: BackupWorker | None = None
-        self.pool = QThreadPool(self)
+        self.worker: Operation | None = None  # the backup being made
 
         last = services.backups.last_good()
         folder = str(last[1].parent) if last else str(Path.home() / "Casebook backups")
@@ -227,16 +207,20 @@ class BackupDialog(QDialog):
         """Make a backup in the chosen folder without holding up the window."""
         if self.worker is not None:
             return
-        self.worker = BackupWorker(self.services, self.folder())
-        self.worker.signals.progress.connect(self._progress)
-        self.worker.signals.finished.connect(self._finished)
-        self.worker.signals.failed.connect(self._failed)
+        folder = self.folder()
+        operations = self.services.operations
         self.backup_button.setEnabled(False)
         self.restore_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.setVisible(True)
         self.status.setText("Making the backup and checking it…")
-        self.pool.start(self.worker)
+        self.worker = self.signals.runner.run(
+            lambda progress, _cancelled: operations.backup(folder, progress=progress),
+            initiator="backup",
+            on_done=self._finished,
+            on_refused=self._failed,
+        )
+        self.worker.progress.connect(self._progress)
 
     def _progress(self, done: int, total: int) -> None:
         scale = max(1, total // 1000)
@@ -253,13 +237,13 @@ class BackupDialog(QDialog):
         )
         self.refresh()
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, refused: Refusal) -> None:
         self.worker = None
         self.progress.setVisible(False)
         self.backup_button.setEnabled(True)
         self.status.setText(self._last_text())
         self.refresh()
-        QMessageBox.warning(self, "Backup not made", message)
+        QMessageBox.warning(self, "Backup not made", refused.message)
 
     def selected_backup(self) -> Path | None:
         rows = self.table.selectionModel().selectedRows()

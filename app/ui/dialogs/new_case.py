@@ -12,22 +12,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.dates import london_today
-from app.domain.errors import CasebookError
-from app.domain.people import CaseRole
-from app.domain.records import CaseDetail, PersonDraft
-from app.domain.validation import check_case_draft, check_person_draft
+from app.domain.records import CaseDetail
 from app.services.casebook import Services
+from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
 
 
 class NewCaseDialog(QDialog):
     """Collects a new case; nothing is saved until every field checks out."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None):
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        signals: AppSignals | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("New case")
         self._services = services
+        self._signals = signals or AppSignals(self)
         self.created: CaseDetail | None = None
         self.form = CaseForm(services.ctx.code, self)
         self.posted_by = QLineEdit(self)
@@ -56,20 +60,19 @@ class NewCaseDialog(QDialog):
         self.form.title.setFocus()
 
     def accept(self) -> None:
+        if self.created is not None:  # a second press of OK: the case is already open
+            super().accept()
+            return
         draft = self.form.draft()
         name = self.posted_by.text().strip()
-        try:
-            # Check everything first so a refusal writes nothing.
-            now = self._services.ctx.now()
-            check_case_draft(draft, london_today(now), now)
-            if name:
-                check_person_draft(PersonDraft(name=name))
-            case = self._services.cases.open_case(draft)
-            if name:
-                person = self._services.people.match_or_create(name)
-                case = self._services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
-        except CasebookError as error:
-            self.form.show_error(error.message)
+        # One command opens the case with its author: a refusal (an ambiguous name, a
+        # missing title) saves nothing, so pressing OK again cannot make a second case.
+        created = self._signals.runner.perform(
+            lambda: self._services.operations.open_case(draft, author=name),
+            initiator="new case",
+            on_refused=lambda refused: self.form.show_error(refused.message),
+        )
+        if created is None:
             return
-        self.created = case
+        self.created = created
         super().accept()

@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import CasebookError
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole, PersonKind
 from app.domain.records import Person, PersonDraft
 from app.services.casebook import Services
+from app.ui.operations import Refusal
+from app.ui.signals import AppSignals
 from app.ui.widgets import roomy_labels, tab_moves_on
 
 
@@ -38,10 +39,16 @@ class PersonDialog(QDialog):
     """Name, kind, postal address and contact details of one person."""
 
     def __init__(
-        self, services: Services, person: Person | None = None, parent: QWidget | None = None
+        self,
+        services: Services,
+        person: Person | None = None,
+        parent: QWidget | None = None,
+        *,
+        signals: AppSignals | None = None,
     ):
         super().__init__(parent)
         self._services = services
+        self._signals = signals or AppSignals(self)
         self._person = person
         self.saved: Person | None = None
         self.setWindowTitle("Change person" if person else "New person")
@@ -100,24 +107,40 @@ class PersonDialog(QDialog):
         )
 
     def accept(self) -> None:
-        try:
-            if self._person is None:
-                self.saved = self._services.people.add_person(self.draft())
-            else:
-                self.saved = self._services.people.update_person(self._person.id, self.draft())
-        except CasebookError as error:
-            self.error.setText(error.message)
-            self.error.show()
+        draft = self.draft()
+        operations = self._services.operations
+        person = self._person
+        saved = self._signals.runner.perform(
+            (lambda: operations.add_person(draft))
+            if person is None
+            else (lambda: operations.update_person(person.id, draft)),
+            initiator="person",
+            on_refused=self._refused,
+        )
+        if saved is None:
             return
+        self.saved = saved
         super().accept()
+
+    def _refused(self, refused: Refusal) -> None:
+        self.error.setText(refused.message)
+        self.error.show()
 
 
 class LinkPersonDialog(QDialog):
     """Pick someone already known (or add someone new) and the part they play in the case."""
 
-    def __init__(self, services: Services, case_id: int, parent: QWidget | None = None):
+    def __init__(
+        self,
+        services: Services,
+        case_id: int,
+        parent: QWidget | None = None,
+        *,
+        signals: AppSignals | None = None,
+    ):
         super().__init__(parent)
         self._services = services
+        self._signals = signals or AppSignals(self)
         self._case_id = case_id
         self.setWindowTitle("Link a person to the case")
         self.search = QLineEdit(self)
@@ -167,7 +190,7 @@ class LinkPersonDialog(QDialog):
             self.people.setCurrentRow(0)
 
     def _add_new(self) -> None:
-        dialog = PersonDialog(self._services, parent=self)
+        dialog = PersonDialog(self._services, parent=self, signals=self._signals)
         dialog.name.setText(self.search.text())
         if dialog.exec() and dialog.saved:
             self.search.blockSignals(True)
@@ -181,14 +204,17 @@ class LinkPersonDialog(QDialog):
             self.error.setText("Choose a person from the list, or add a new person.")
             self.error.show()
             return
-        try:
-            self._services.cases.link_person(
-                self._case_id,
-                int(item.data(Qt.ItemDataRole.UserRole)),
-                CaseRole(self.role.currentData()),
-            )
-        except CasebookError as error:
-            self.error.setText(error.message)
-            self.error.show()
+        person_id = int(item.data(Qt.ItemDataRole.UserRole))
+        role = CaseRole(self.role.currentData())
+        linked = self._signals.runner.perform(
+            lambda: self._services.operations.link_person(self._case_id, person_id, role),
+            initiator="link person",
+            on_refused=self._refused,
+        )
+        if linked is None:
             return
         super().accept()
+
+    def _refused(self, refused: Refusal) -> None:
+        self.error.setText(refused.message)
+        self.error.show()

@@ -18,12 +18,10 @@ from PySide6.QtWidgets import (
 
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_date_time, london_today
-from app.domain.errors import CasebookError
-from app.domain.people import CaseRole
 from app.domain.policy import IntakeAnswers, propose_categories
-from app.domain.records import CaseDetail, CaseDraft, PersonDraft
-from app.domain.validation import check_case_draft, check_person_draft
+from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services
+from app.ui.signals import AppSignals
 from app.ui.views.case_form import DIALOG_CATEGORY_KEYS, with_mnemonic
 from app.ui.widgets import tab_moves_on
 
@@ -42,9 +40,16 @@ PLAIN_MEDIA_KINDS = {
 class ReportWizard(QWizard):
     """Walks the head through a new report and opens the case with its checklist."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        parent: QWidget | None = None,
+        *,
+        signals: AppSignals | None = None,
+    ) -> None:
         super().__init__(parent)
         self.services = services
+        self.signals = signals or AppSignals(self)
         self.created: CaseDetail | None = None
         self.setWindowTitle("Report a post")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
@@ -195,19 +200,17 @@ class ReportWizard(QWizard):
         )
 
     def accept(self) -> None:
+        if self.created is not None:  # a second press of Finish: the case is already open
+            super().accept()
+            return
         draft = self.draft()
         name = self.posted_by.text().strip()
-        try:
-            now = self.services.ctx.now()
-            check_case_draft(draft, london_today(now), now)
-            if name:
-                check_person_draft(PersonDraft(name=name))
-            case = self.services.cases.open_case(draft)
-            if name:
-                person = self.services.people.match_or_create(name)
-                case = self.services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
-        except CasebookError as error:
-            self.error.setText(error.message)
+        created = self.signals.runner.perform(
+            lambda: self.services.operations.open_case(draft, author=name),
+            initiator="report wizard",
+            on_refused=lambda refused: self.error.setText(refused.message),
+        )
+        if created is None:
             return
-        self.created = case
+        self.created = created
         super().accept()

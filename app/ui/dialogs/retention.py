@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -34,8 +36,10 @@ from app.domain.records import Person
 from app.domain.retention import RULE_PERIODS, RetentionItem, RetentionRules
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
+from app.services.operations import OpResult
 from app.ui.errors import refusals_shown, show_refusal
 from app.ui.file_dialogs import save_file_name
+from app.ui.operations import in_message_box
 from app.ui.signals import AppSignals
 
 COLUMNS = ("Reference", "Title", "Closed", "Review date", "Why", "Legal hold")
@@ -157,9 +161,12 @@ class RetentionDialog(QDialog):
         text, ok = QInputDialog.getText(self, title, label)
         return text if ok else None
 
-    def _changed(self, case_id: int) -> None:
-        self._signals.data_changed.emit(case_id)
-        self.refresh()
+    def _perform(self, command: Callable[[], OpResult[Any]]) -> None:
+        done = self._signals.runner.perform(
+            command, initiator="retention", on_refused=in_message_box(self)
+        )
+        if done is not None:
+            self.refresh()
 
     def set_hold(self) -> None:
         item = self.selected()
@@ -168,9 +175,7 @@ class RetentionDialog(QDialog):
         reason = self._ask_reason("Legal hold", f"Why must {item.reference} be kept?")
         if reason is None:
             return
-        with refusals_shown(self):
-            self._services.retention.set_legal_hold(item.case_id, reason)
-            self._changed(item.case_id)
+        self._perform(lambda: self._services.operations.set_legal_hold(item.case_id, reason))
 
     def lift_hold(self) -> None:
         item = self.selected()
@@ -181,9 +186,7 @@ class RetentionDialog(QDialog):
         )
         if reason is None:
             return
-        with refusals_shown(self):
-            self._services.retention.clear_legal_hold(item.case_id, reason)
-            self._changed(item.case_id)
+        self._perform(lambda: self._services.operations.clear_legal_hold(item.case_id, reason))
 
     def set_dob(self) -> None:
         item = self.selected()
@@ -194,8 +197,10 @@ class RetentionDialog(QDialog):
             age = self._services.retention.rules().safeguarding_until_age
             dialog = DateOfBirthDialog(item.reference, current, self, keep_until_age=age)
             if dialog.exec():
-                self._services.retention.set_child_date_of_birth(item.case_id, dialog.value())
-                self._changed(item.case_id)
+                dob = dialog.value()
+                self._perform(
+                    lambda: self._services.operations.set_child_date_of_birth(item.case_id, dob)
+                )
 
     def delete_case(self) -> None:
         item = self.selected()
@@ -217,9 +222,7 @@ class RetentionDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        with refusals_shown(self):
-            self._services.retention.delete_case(item.case_id, reason)
-            self._changed(0)
+        self._perform(lambda: self._services.operations.delete_case(item.case_id, reason))
 
 
 class DateOfBirthDialog(QDialog):

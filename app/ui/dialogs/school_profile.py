@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.errors import CasebookError
 from app.domain.letters import (
     MULTILINE_FIELDS,
     PROFILE_LABELS,
@@ -33,6 +32,7 @@ from app.domain.letters import (
 )
 from app.services.casebook import Services
 from app.ui.file_dialogs import open_file_name
+from app.ui.operations import in_message_box
 from app.ui.signals import AppSignals
 from app.ui.widgets import tab_moves_on
 
@@ -48,6 +48,7 @@ class SchoolProfileDialog(QDialog):
         super().__init__(parent)
         self.services = services
         self.signals = signals
+        self.runner = (signals or AppSignals(self)).runner
         self.setWindowTitle("School profile")
         self.resize(720, 760)
         profile = services.letters.profile.get()
@@ -164,23 +165,24 @@ class SchoolProfileDialog(QDialog):
             self.set_image(which, data)
 
     def set_image(self, which: str, data: bytes | None) -> None:
-        try:
-            profile = self.services.letters.profile.set_image(which, data)
-        except CasebookError as error:
-            self.problem.setText(error.message)
+        profile = self.runner.perform(
+            lambda: self.services.operations.set_school_image(which, data),
+            initiator="school profile",
+            on_refused=lambda refused: self.problem.setText(refused.message),
+        )
+        if profile is None:
             return
         self.problem.setText("")
         self._show_images(profile)
-        if self.signals is not None:
-            self.signals.data_changed.emit(0)
 
     def save(self) -> None:
-        try:
-            profile = self.services.letters.profile.save(self.values())
-        except CasebookError as error:
-            QMessageBox.warning(self, "The profile was not saved", error.message)
+        values = self.values()
+        profile = self.runner.perform(
+            lambda: self.services.operations.save_school_profile(values),
+            initiator="school profile",
+            on_refused=in_message_box(self, "The profile was not saved"),
+        )
+        if profile is None:
             return
         self._show_missing(profile)
-        if self.signals is not None:
-            self.signals.data_changed.emit(0)
         self.accept()

@@ -29,8 +29,9 @@ from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
 from app.domain.records import CaseDetail, CasePerson
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.services.casebook import Services
+from app.services.operations import OpChanges
 from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
-from app.ui.errors import refusals_shown
+from app.ui.operations import Refusal, in_message_box
 from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
 from app.ui.views.evidence_tab import EvidenceTab
@@ -193,7 +194,7 @@ class CaseDetailView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
 
-        signals.data_changed.connect(self._data_changed)
+        signals.operation_did_execute.connect(self._changed)
 
     # ----- showing a case -------------------------------------------------------------
 
@@ -292,8 +293,8 @@ class CaseDetailView(QWidget):
         """Bring a tab to the front by its name (details, people, chronology, ...)."""
         self.tabs.setCurrentIndex(TAB_NAMES.index(name))
 
-    def _data_changed(self, case_id: int) -> None:
-        if self.case is not None and case_id in (0, self.case.id) and not self.is_dirty():
+    def _changed(self, changes: OpChanges) -> None:
+        if self.case is not None and changes.touches(self.case.id) and not self.is_dirty():
             try:
                 self._show(self._services.cases.get_case(self.case.id))
             except NotFoundError:
@@ -315,29 +316,35 @@ class CaseDetailView(QWidget):
         """Save the Details tab; a refusal is shown beside the form and nothing is saved."""
         if self.case is None:
             return True
-        try:
-            saved = self._services.cases.update_case(
-                self.case.id, self.form.draft(), expected_version=self.case.version
-            )
-        except ConflictError as error:
-            answer = QMessageBox.warning(
-                self,
-                "Case changed elsewhere",
-                error.message + "\n\nReload the case now? Your unsaved changes will be lost.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
-            )
-            if answer == QMessageBox.StandardButton.Yes:
-                self._set_dirty(False)
-                self._show(self._services.cases.get_case(self.case.id))
-            return False
-        except CasebookError as error:
-            self.form.show_error(error.message)
+        case = self.case
+        draft = self.form.draft()
+        refusals: list[Refusal] = []
+        saved = self._signals.runner.perform(
+            lambda: self._services.operations.update_case(
+                case.id, draft, expected_version=case.version
+            ),
+            initiator="case screen",
+            on_refused=refusals.append,
+        )
+        if saved is None:
+            refused = refusals[0]
+            if isinstance(refused.error, ConflictError):
+                answer = QMessageBox.warning(
+                    self,
+                    "Case changed elsewhere",
+                    refused.message + "\n\nReload the case now? Your unsaved changes will be lost.",
+                    QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                    QMessageBox.StandardButton.Yes,
+                )
+                if answer == QMessageBox.StandardButton.Yes:
+                    self._set_dirty(False)
+                    self._show(self._services.cases.get_case(case.id))
+                return False
+            self.form.show_error(refused.message)
             self.show_tab("details")
             return False
         self._set_dirty(False)
         self._show(saved)
-        self._signals.data_changed.emit(saved.id)
         self._signals.status_message.emit(f"Saved {saved.reference}.")
         return True
 
@@ -347,7 +354,45 @@ class CaseDetailView(QWidget):
             self._set_dirty(False)
 
     def confirm_leave(self) -> bool:
-        """Ask about unsaved edits; True when it is fine to move away."""
+        """Ask about unsaved edits and drawn redaction boxes; True when fine to move away.
+
+        (A note typed on the Follow-up tab stays with its case instead: see
+        ``confirm_close``.)
+        """
+        if not self.evidence_tab.confirm_discard_boxes():  # type: ignore[attr-defined]
+            return False
+        return self._confirm_details()
+
+    def confirm_close(self) -> bool:
+        """Before the window closes: unsaved edits, boxes and typed notes are asked about."""
+        if not self.confirm_leave():
+            return False
+        unsaved = self.workflow_tab.unsaved_notes()  # type: ignore[attr-defined]
+        if not unsaved:
+            return True
+        references = []
+        for case_id in unsaved:
+            try:
+                references.append(self._services.cases.get_case(case_id).reference)
+            except CasebookError:
+                continue
+        if not references:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Notes not yet added",
+            "A note, call or meeting typed on "
+            + ", ".join(references)
+            + " has not been added to the chronology. Close and discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Discard:
+            return False
+        self.workflow_tab.discard_unsaved_notes()  # type: ignore[attr-defined]
+        return True
+
+    def _confirm_details(self) -> bool:
         if not self.is_dirty() or self.case is None:
             return True
         answer = QMessageBox.question(
@@ -379,15 +424,45 @@ class CaseDetailView(QWidget):
         )
         if not ok:
             return
-        with refusals_shown(self):
-            case = self._services.cases.change_status(
-                self.case.id, target, note, expected_version=self.case.version
-            )
-            self._show(case)
-            self._signals.data_changed.emit(case.id)
+        step_id: str | None = None
+        if target is CaseStatus.ESCALATED:
+            step_id = self._choose_ladder_step()
+            if step_id is None:
+                return
+        case_id, version = self.case.id, self.case.version
+        changed = self._signals.runner.perform(
+            lambda: self._services.operations.change_status(
+                case_id, target, note, expected_version=version, step_id=step_id
+            ),
+            initiator="case screen",
+            on_refused=in_message_box(self),
+        )
+        if changed is not None:
             self._signals.status_message.emit(
-                f"{case.reference} is now '{STATUS_LABELS[case.status]}'."
+                f"{changed.reference} is now '{STATUS_LABELS[changed.status]}'."
             )
+
+    def _choose_ladder_step(self) -> str | None:
+        """Ask which escalation step is being taken (the ladder's next step first)."""
+        assert self.case is not None
+        steps = [
+            s for s in self._services.workflow.policy().ladder if s.applies_to(self.case.categories)
+        ]
+        if not steps:
+            return None
+        following = self._services.workflow.escalation(self.case.id).position.next
+        first = next((i for i, s in enumerate(steps) if following and s.id == following.id), 0)
+        label, ok = QInputDialog.getItem(
+            self,
+            "Escalate",
+            f"Which step of the escalation ladder is being taken on {self.case.reference}?",
+            [s.label for s in steps],
+            first,
+            False,
+        )
+        if not ok:
+            return None
+        return next(s.id for s in steps if s.label == label)
 
     def add_note(self) -> None:
         if self.case is None:
@@ -397,9 +472,12 @@ class CaseDetailView(QWidget):
         )
         if not ok or not text.strip():
             return
-        with refusals_shown(self):
-            case = self._services.cases.add_note(self.case.id, text)
-            self._signals.data_changed.emit(case.id)
+        case_id = self.case.id
+        self._signals.runner.perform(
+            lambda: self._services.operations.add_note(case_id, text),
+            initiator="case screen",
+            on_refused=in_message_box(self),
+        )
 
     def _selected_link(self) -> CasePerson | None:
         if self.case is None:
@@ -412,17 +490,13 @@ class CaseDetailView(QWidget):
     def link_person(self) -> None:
         if self.case is None:
             return
-        dialog = LinkPersonDialog(self._services, self.case.id, self)
-        if dialog.exec():
-            self._signals.data_changed.emit(self.case.id)
+        LinkPersonDialog(self._services, self.case.id, self, signals=self._signals).exec()
 
     def edit_person(self) -> None:
         link = self._selected_link()
         if link is None or self.case is None:
             return
-        dialog = PersonDialog(self._services, link.person, self)
-        if dialog.exec():
-            self._signals.data_changed.emit(0)
+        PersonDialog(self._services, link.person, self, signals=self._signals).exec()
 
     def subject_access_export(self) -> None:
         link = self._selected_link()
@@ -443,6 +517,9 @@ class CaseDetailView(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        with refusals_shown(self):
-            self._services.cases.unlink_person(self.case.id, link.person.id, link.role)
-            self._signals.data_changed.emit(self.case.id)
+        case_id = self.case.id
+        self._signals.runner.perform(
+            lambda: self._services.operations.unlink_person(case_id, link.person.id, link.role),
+            initiator="case screen",
+            on_refused=in_message_box(self),
+        )

@@ -3,7 +3,7 @@
 Everything slow (importing files, thumbnails, decoding a huge picture, re-hashing every
 file) runs on this tab's own thread pool; the window stays responsive and an import can
 be stopped. The tab never writes to the database itself: it calls the evidence service
-and then announces the change with ``signals.data_changed``.
+and the runner announces the change to the other views.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -65,9 +66,11 @@ from app.domain.dates import format_date_time, utc_now
 from app.domain.errors import CasebookError
 from app.domain.evidence import EvidenceKind, Exhibit
 from app.domain.sharing import RULES, Recipient, person_audience
-from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
+from app.services.evidence import TYPE_LABELS, decode_text, format_size
+from app.services.operations import Cancelled, OpChanges, OpResult, Progress
 from app.ui.file_dialogs import open_file_names
+from app.ui.operations import Operation, Refusal
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
 
@@ -75,43 +78,11 @@ log = logging.getLogger(__name__)
 
 THUMB = QSize(96, 120)
 _EXHIBIT_ROLE = Qt.ItemDataRole.UserRole
+# How this tab names itself in the change notifications of its commands.
+INITIATOR = "evidence tab"
 
 
 # ----- background work ---------------------------------------------------------------------
-
-
-class _TaskSignals(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object)
-    failed = Signal(str)
-
-
-class Task(QRunnable):
-    """Runs ``work(report, cancelled)`` on a pool thread and reports back by signals."""
-
-    def __init__(self, work: Callable[[Callable[[int, int], None], Callable[[], bool]], Any]):
-        super().__init__()
-        self.work = work
-        self.signals = _TaskSignals()
-        self.cancel_requested = False
-
-    def cancel(self) -> None:
-        self.cancel_requested = True
-
-    def run(self) -> None:
-        try:
-            result = self.work(self.signals.progress.emit, lambda: self.cancel_requested)
-        except CasebookError as error:
-            self.signals.failed.emit(error.message)
-            return
-        except Exception as error:  # a worker must report, never die silently
-            log.exception("Evidence task failed")
-            self.signals.failed.emit(
-                f"The work could not be completed ({type(error).__name__}); "
-                "details are in the log file."
-            )
-            return
-        self.signals.finished.emit(result)
 
 
 class _ThumbSignals(QObject):
@@ -227,14 +198,14 @@ class EvidenceTab(QWidget):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
         self._generation = 0
-        self._task: Task | None = None
+        self._task: Operation | None = None  # adding evidence or checking files
         self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
         self.setAcceptDrops(True)
         self._build()
         self._shortcuts()
-        signals.data_changed.connect(self._on_data_changed)
+        signals.operation_did_execute.connect(self._on_changed)
         self._update_actions()
 
     # ----- layout ----------------------------------------------------------------------
@@ -485,8 +456,12 @@ class EvidenceTab(QWidget):
         self.case_id = case_id
         self.reload()
 
-    def _on_data_changed(self, case_id: int) -> None:
-        if self.case_id is not None and case_id in (0, self.case_id):
+    def _on_changed(self, changes: OpChanges) -> None:
+        # This tab reloads itself after its own commands (choosing the new exhibit), so
+        # it reads the list once; other screens' changes to evidence are read here.
+        if changes.initiator == INITIATOR or not changes.evidence:
+            return
+        if self.case_id is not None and changes.touches(self.case_id):
             self.reload()
 
     def reload(self, select_id: int | None = None) -> None:
@@ -796,46 +771,52 @@ class EvidenceTab(QWidget):
         if names:
             self.import_files([Path(n) for n in names])
 
-    def import_files(self, paths: list[Path]) -> Task | None:
+    def import_files(self, paths: list[Path]) -> Operation | None:
         """Add files in the background with progress; all or none are added."""
         if self.case_id is None or not paths:
             return None
         case_id = self.case_id
+        operations = self.services.operations
         return self._start_import(
-            lambda report, cancelled: self.services.evidence.add_files(
+            lambda report, cancelled: operations.add_evidence(
                 case_id, paths, progress=report, cancelled=cancelled
             ),
             len(paths),
         )
 
-    def import_data(self, items: list[tuple[str, bytes]]) -> Task | None:
+    def import_data(self, items: list[tuple[str, bytes]]) -> Operation | None:
         """Add pasted content in the background."""
         if self.case_id is None or not items:
             return None
         case_id = self.case_id
+        operations = self.services.operations
         return self._start_import(
-            lambda report, cancelled: self.services.evidence.add_bytes(
+            lambda report, cancelled: operations.add_evidence_bytes(
                 case_id, items, progress=report, cancelled=cancelled
             ),
             len(items),
         )
 
-    def _start_import(self, work: Callable[..., Any], count: int) -> Task | None:
+    def _start_import(
+        self, command: Callable[[Progress, Cancelled], OpResult[Any]], count: int
+    ) -> Operation | None:
         if self._task is not None:
             self.show_message("Please wait until the evidence being added is finished.", error=True)
             return None
-        task = Task(work)
-        task.signals.progress.connect(self._import_progress)
-        task.signals.finished.connect(self._import_finished)
-        task.signals.failed.connect(self._import_failed)
-        self._task = task
         self.progress.setRange(0, max(1, count * 2))
         self.progress.setValue(0)
         self.progress_row.setVisible(True)
         self.show_message("")
+        operation = self.signals.runner.run(
+            command,
+            initiator=INITIATOR,
+            on_done=self._import_finished,
+            on_refused=self._import_failed,
+        )
+        operation.progress.connect(self._import_progress)
+        self._task = operation
         self._update_actions()
-        self.pool.start(task)
-        return task
+        return operation
 
     def cancel_import(self) -> None:
         if self._task is not None:
@@ -870,15 +851,14 @@ class EvidenceTab(QWidget):
         )
         if self.case_id is not None:
             self.reload(select_id=target)
-            if added:
-                self.signals.data_changed.emit(self.case_id)
 
-    def _import_failed(self, message: str) -> None:
+    def _import_failed(self, refused: Refusal) -> None:
         self._end_import()
-        if message.startswith("Adding evidence was stopped"):
-            self.show_message(message)
+        self._after_import_note = ""
+        if refused.cancelled:
+            self.show_message(refused.message)
         else:
-            self.show_message(message + " Nothing was added.", error=True)
+            self.show_message(refused.message + " Nothing was added.", error=True)
 
     def paste(self) -> None:
         """Add the picture, files or text on the clipboard."""
@@ -943,19 +923,21 @@ class EvidenceTab(QWidget):
 
     # ----- integrity ----------------------------------------------------------------------
 
-    def verify_integrity(self) -> Task | None:
+    def verify_integrity(self) -> Operation | None:
         """Re-hash this case's stored files in the background and report the result."""
         if self.case_id is None or self._task is not None:
             return None
         case_id = self.case_id
-        task = Task(lambda _report, _cancelled: self.services.evidence.verify(case_id))
-        task.signals.finished.connect(self._verified)
-        task.signals.failed.connect(lambda message: self._verify_failed(message))
-        self._task = task
+        evidence = self.services.evidence
+        self._task = self.signals.runner.run(
+            lambda _report, _cancelled: OpResult(evidence.verify(case_id)),
+            initiator=INITIATOR,
+            on_done=self._verified,
+            on_refused=self._verify_failed,
+        )
         self.show_message("Checking every stored file…")
         self._update_actions()
-        self.pool.start(task)
-        return task
+        return self._task
 
     def _verified(self, report: Any) -> None:
         self._task = None
@@ -969,10 +951,10 @@ class EvidenceTab(QWidget):
                 error=True,
             )
 
-    def _verify_failed(self, message: str) -> None:
+    def _verify_failed(self, refused: Refusal) -> None:
         self._task = None
         self._update_actions()
-        self.show_message(message, error=True)
+        self.show_message(refused.message, error=True)
 
     # ----- redaction ----------------------------------------------------------------------
 
@@ -1007,17 +989,20 @@ class EvidenceTab(QWidget):
     def _undo_box(self) -> None:
         self.picture.undo_box()
 
-    def save_redacted(self) -> None:
+    def save_redacted(self) -> bool:
         """Save the drawn boxes as a new redacted copy of the exhibit being viewed."""
         if self.current is None:
-            return
+            return False
         boxes = self.picture.boxes()
-        try:
-            audience = str(self.redact_for.currentData() or Recipient.AUTHOR.value)
-            copy = self.services.evidence.redact(self.current.id, boxes, audience)
-        except CasebookError as error:
-            self.show_message(error.message, error=True)
-            return
+        audience = str(self.redact_for.currentData() or Recipient.AUTHOR.value)
+        exhibit_id = self.current.id
+        copy = self.signals.runner.perform(
+            lambda: self.services.operations.redact(exhibit_id, boxes, audience),
+            initiator=INITIATOR,
+            on_refused=lambda refused: self.show_message(refused.message, error=True),
+        )
+        if copy is None:
+            return False
         count = len(boxes)
         self.redact_button.setChecked(False)
         self.show_message(
@@ -1026,7 +1011,35 @@ class EvidenceTab(QWidget):
         )
         if self.case_id is not None:
             self.reload(select_id=copy.id)
-            self.signals.data_changed.emit(self.case_id)
+        return True
+
+    def unsaved_boxes(self) -> int:
+        """How many redaction boxes are drawn but not yet saved as a redacted copy."""
+        if not self.redact_button.isChecked():
+            return 0
+        return len(self.picture.boxes())
+
+    def confirm_discard_boxes(self) -> bool:
+        """Before moving away: offer to save drawn boxes; True when it is fine to go on."""
+        count = self.unsaved_boxes()
+        if not count or self.current is None:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved redaction",
+            f"You have drawn {count} box{'es' if count != 1 else ''} over "
+            f"{self.current.label} but not saved the redacted copy. Save it now?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_redacted()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.redact_button.setChecked(False)
+            return True
+        return False
 
     # ----- shutting down --------------------------------------------------------------------
 
@@ -1035,7 +1048,7 @@ class EvidenceTab(QWidget):
         # Poll instead of QThreadPool.waitForDone: a worker running Python code needs the
         # interpreter lock, which a blocking wait on this thread could hold.
         deadline = time.monotonic() + msecs / 1000
-        while self.pool.activeThreadCount() > 0:
+        while self.pool.activeThreadCount() > 0 or self.signals.runner.pool.activeThreadCount():
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.01)

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.evidence.derivatives import Box, decode_top
+from app.services.evidence import Box, decode_top
 
 ZOOM_STEP = 1.25
 MIN_ZOOM = 0.02

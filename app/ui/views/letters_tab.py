@@ -30,6 +30,7 @@ from app.domain.working_days import format_weekday_date
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter
+from app.services.operations import case_changes
 from app.ui.dialogs.issue_letter import IssueLetterDialog
 from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
@@ -183,7 +184,8 @@ class LettersTab(QWidget):
             return
         dialog = IssueLetterDialog(self.services, self.case_id, self)
         if dialog.exec() == IssueLetterDialog.DialogCode.Accepted:
-            self.signals.data_changed.emit(self.case_id)
+            issued = case_changes(self.case_id, cases=True, letters=True, workflow=True)
+            self.signals.runner.announce(issued, "letters tab")
             self.signals.status_message.emit("Letter issued and recorded on the case.")
 
     def email_selected(self) -> None:
@@ -192,7 +194,10 @@ class LettersTab(QWidget):
 
         letter = self.selected_letter()
         if letter is not None and send_letter_by_email(self.services, letter.id, self):
-            self.signals.data_changed.emit(letter.case_id)
+            self.signals.runner.announce(
+                case_changes(letter.case_id, cases=True, letters=True, workflow=True),
+                "letters tab",
+            )
             self.signals.status_message.emit("Letter sent by email and recorded as sent.")
 
     def mark_selected_sent(self) -> None:
@@ -208,7 +213,9 @@ class LettersTab(QWidget):
         except CasebookError as error:
             QMessageBox.warning(self, "The letter was not marked as sent", error.message)
             return
-        self.signals.data_changed.emit(letter.case_id)
+        self.signals.runner.announce(
+            case_changes(letter.case_id, cases=True, letters=True, workflow=True), "letters tab"
+        )
         message = f"{sent.label} recorded as sent."
         if sent.reply_by is not None:
             message += f" Reply by {format_weekday_date(sent.reply_by)}."

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.dates import format_date_time
 from app.services.casebook import Services
+from app.services.operations import OpChanges
 from app.services.workflow import DueItem
 from app.ui.signals import AppSignals
 from app.ui.widgets import read_only_table
@@ -64,8 +65,14 @@ class TodayView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table)
         self._fold_toggled(False)
-        signals.data_changed.connect(lambda _case_id: self.refresh())
+        signals.operation_did_execute.connect(self._changed)
         self.refresh()
+
+    def _changed(self, changes: OpChanges) -> None:
+        # Today lists checklist actions and ladder steps of open cases: only a change to
+        # those, or to which cases are open, can change it.
+        if changes.workflow or changes.cases:
+            self.refresh()
 
     def is_collapsed(self) -> bool:
         return self.fold_button.isChecked()

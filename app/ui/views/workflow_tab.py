@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtGui import QBrush, QColor
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -28,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.domain.categories import Category
 from app.domain.dates import LONDON, format_date_time, to_london
 from app.domain.policy import (
+    GONE_OUTCOMES,
     OUTCOME_LABELS,
     STEP_OUTCOME_LABELS,
     CaseOutcome,
@@ -35,13 +40,26 @@ from app.domain.policy import (
     LadderStep,
     StepOutcome,
 )
+from app.domain.status import CaseStatus, allowed_transitions
 from app.services.casebook import Services
+from app.services.operations import OpChanges, OpResult
 from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
 from app.ui.errors import refusals_shown
+from app.ui.operations import Pending, in_message_box
 from app.ui.signals import AppSignals
 from app.ui.widgets import tab_moves_on
 
 OVERDUE = QColor("#a4262c")
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """A note, call or meeting typed on a case but not yet added to its chronology."""
+
+    kind: str
+    when: QDateTime
+    present: str
+    summary: str
 
 
 def _qt_to_utc(value: QDateTime) -> datetime:
@@ -175,13 +193,15 @@ class WorkflowTab(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        signals.data_changed.connect(self._changed)
+        self._drafts: Pending[ContactDraft] = Pending()
+        signals.operation_did_execute.connect(self._changed)
         self.set_case(None)
 
     # ----- reading ------------------------------------------------------------------------
 
-    def _changed(self, case_id: int) -> None:
-        if self.case_id is not None and case_id in (0, self.case_id):
+    def _changed(self, changes: OpChanges) -> None:
+        ours = self.case_id is not None and changes.touches(self.case_id)
+        if ours and (changes.workflow or changes.chronology or changes.cases):
             self.refresh()
 
     def set_categories(self, categories: frozenset[Category]) -> None:
@@ -192,11 +212,20 @@ class WorkflowTab(QWidget):
                 self.refresh()
 
     def set_case(self, case_id: int | None, categories: frozenset[Category] = frozenset()) -> None:
-        """Show the workflow of this case (None: nothing selected)."""
+        """Show the workflow of this case (None: nothing selected).
+
+        A note typed but not yet added stays with its own case: it comes back when that
+        case is shown again, and is never added to the case shown next.
+        """
+        if case_id != self.case_id:
+            self._keep_draft()
+        changed = case_id != self.case_id
         self.case_id = case_id
         self.categories = frozenset(categories)
         self.setEnabled(case_id is not None)
         self.refresh()
+        if changed:
+            self._restore_draft()
 
     def refresh(self) -> None:
         """Read the checklist, escalation and outcome again."""
@@ -266,35 +295,52 @@ class WorkflowTab(QWidget):
             if outcome
             else "No outcome recorded yet."
         )
-        self.contact_when.setDateTime(QDateTime.currentDateTime())
+        if not self.contact_summary.toPlainText().strip():
+            self.contact_when.setDateTime(QDateTime.currentDateTime())
 
     # ----- changing -----------------------------------------------------------------------
 
-    def _done(self) -> None:
-        if self.case_id is not None:
-            self.signals.data_changed.emit(self.case_id)
+    def _perform(self, command: Callable[[], OpResult[Any]]) -> Any:
+        return self.signals.runner.perform(
+            command, initiator="follow-up tab", on_refused=in_message_box(self)
+        )
 
     def _item_changed(self, row: QListWidgetItem) -> None:
-        if self._filling:
+        if self._filling or self.case_id is None:
             return
+        case_id = self.case_id
         action_id = int(row.data(Qt.ItemDataRole.UserRole))
-        with refusals_shown(self):
-            if row.checkState() == Qt.CheckState.Checked:
-                self.services.workflow.tick(action_id)
-            else:
-                self.services.workflow.untick(action_id)
-        self._done()
+        operations = self.services.operations
+        done = row.checkState() == Qt.CheckState.Checked
+        result = self._perform(
+            (lambda: operations.tick(case_id, action_id))
+            if done
+            else (lambda: operations.untick(case_id, action_id))
+        )
+        if result is None:
+            self.refresh()  # put the box back as it was
 
     def recheck(self, still_up: bool) -> None:
         """Record a re-check of the post (evidence of removal is added on the Evidence tab)."""
         if self.case_id is None:
             return
-        with refusals_shown(self):
-            self.services.workflow.recheck(self.case_id, still_up)
-            self.signals.status_message.emit(
-                "Re-check recorded." if still_up else "Recorded that the post has gone."
-            )
-        self._done()
+        case_id = self.case_id
+        resolve = False
+        if not still_up:
+            asked = self._offer_to_resolve(case_id, "The post has gone.")
+            if asked is None:
+                return
+            resolve = asked
+        result = self.signals.runner.perform(
+            lambda: self.services.operations.recheck(case_id, still_up, resolve=resolve),
+            initiator="follow-up tab",
+            on_refused=in_message_box(self),
+        )
+        if result is None:
+            return
+        self.signals.status_message.emit(
+            "Re-check recorded." if still_up else "Recorded that the post has gone."
+        )
 
     def _chosen_step(self) -> LadderStep | None:
         step_id = self.step_choice.currentData()
@@ -326,42 +372,109 @@ class WorkflowTab(QWidget):
         if self.case_id is None or self.step_choice.currentIndex() < 0:
             return
         step = self._chosen_step()
-        with refusals_shown(self):
-            self.services.workflow.take_step(
-                self.case_id,
-                str(self.step_choice.currentData()),
-                StepOutcome(str(self.step_outcome.currentData())),
-                when=_qt_to_utc(self.step_when.dateTime()),
-                reference=self.step_reference.text()
-                if step is not None and step.records_reference
-                else "",
+        case_id = self.case_id
+        step_id = str(self.step_choice.currentData())
+        outcome = StepOutcome(str(self.step_outcome.currentData()))
+        when = _qt_to_utc(self.step_when.dateTime())
+        reference = (
+            self.step_reference.text() if step is not None and step.records_reference else ""
+        )
+        self._perform(
+            lambda: self.services.operations.take_step(
+                case_id, step_id, outcome, when=when, reference=reference
             )
-        self._done()
+        )
 
     def record_outcome(self) -> None:
         if self.case_id is None:
             return
-        with refusals_shown(self):
-            self.services.workflow.set_outcome(
-                self.case_id, CaseOutcome(str(self.outcome_choice.currentData()))
+        case_id = self.case_id
+        outcome = CaseOutcome(str(self.outcome_choice.currentData()))
+        resolve = False
+        if outcome in GONE_OUTCOMES:
+            asked = self._offer_to_resolve(
+                case_id, f"The outcome is '{OUTCOME_LABELS[outcome]}': the post has gone."
             )
-        self._done()
+            if asked is None:
+                return
+            resolve = asked
+        self._perform(
+            lambda: self.services.operations.set_outcome(case_id, outcome, resolve=resolve)
+        )
+
+    def _offer_to_resolve(self, case_id: int, why: str) -> bool | None:
+        """Ask whether to resolve the case too: True, False, or None when cancelled.
+
+        Not asked (False) when the case's status cannot move to Resolved.
+        """
+        status = self.services.cases.get_case(case_id).status
+        if CaseStatus.RESOLVED not in allowed_transitions(status):
+            return False
+        answer = QMessageBox.question(
+            self,
+            "Resolve the case?",
+            f"{why} Mark the case as Resolved as well?",
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer == QMessageBox.StandardButton.Cancel:
+            return None
+        return answer == QMessageBox.StandardButton.Yes
 
     def record_contact(self) -> None:
         if self.case_id is None:
             return
+        case_id = self.case_id
         present = [p.strip() for p in self.contact_present.text().split(",") if p.strip()]
-        with refusals_shown(self):
-            self.services.workflow.record_contact(
-                self.case_id,
-                ContactKind(str(self.contact_kind.currentData())),
-                self.contact_summary.toPlainText(),
-                when=_qt_to_utc(self.contact_when.dateTime()),
-                present=present,
-            )
+        kind = ContactKind(str(self.contact_kind.currentData()))
+        summary = self.contact_summary.toPlainText()
+        when = _qt_to_utc(self.contact_when.dateTime())
+        saved = self.signals.runner.perform(
+            lambda: self.services.operations.record_contact(
+                case_id, kind, summary, when=when, present=present
+            ),
+            initiator="follow-up tab",
+            on_refused=in_message_box(self),
+        )
+        if saved is not None:
             self.contact_summary.clear()
             self.contact_present.clear()
-        self._done()
+            self._drafts.take(case_id)
+
+    # ----- unsaved notes belong to their case ----------------------------------------------
+
+    def _draft(self) -> ContactDraft | None:
+        summary = self.contact_summary.toPlainText()
+        present = self.contact_present.text()
+        if not summary.strip() and not present.strip():
+            return None
+        return ContactDraft(
+            str(self.contact_kind.currentData()), self.contact_when.dateTime(), present, summary
+        )
+
+    def _keep_draft(self) -> None:
+        self._drafts.keep(self.case_id, self._draft())
+
+    def _restore_draft(self) -> None:
+        draft = self._drafts.get(self.case_id)
+        self.contact_summary.setPlainText(draft.summary if draft else "")
+        self.contact_present.setText(draft.present if draft else "")
+        if draft is not None:
+            self.contact_kind.setCurrentIndex(max(0, self.contact_kind.findData(draft.kind)))
+            self.contact_when.setDateTime(draft.when)
+
+    def unsaved_notes(self) -> list[int]:
+        """Ids of the cases with a typed note, call or meeting not yet added."""
+        self._keep_draft()
+        return self._drafts.cases()
+
+    def discard_unsaved_notes(self) -> None:
+        for case_id in self._drafts.cases():
+            self._drafts.take(case_id)
+        self.contact_summary.clear()
+        self.contact_present.clear()
 
 
 class ContactDialog(QDialog):
