@@ -6,7 +6,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from app.domain.categories import Category
-from app.domain.people import CaseRole, PersonKind
+from app.domain.people import (
+    CaseRole,
+    PersonKind,
+    Restriction,
+    restrictions_of,
+    salutation,
+)
 from app.domain.status import CaseStatus
 
 MAX_TITLE = 200
@@ -89,7 +95,7 @@ class CaseCounts:
 
 @dataclass(frozen=True)
 class Person:
-    """A parent, carer, visitor or member of staff."""
+    """A parent, carer, pupil, visitor or member of staff."""
 
     id: int
     name: str
@@ -99,6 +105,31 @@ class Person:
     email: str = ""
     phone: str = ""
     relationship: str = ""
+    title: str = ""
+    forenames: str = ""
+    surname: str = ""
+    # From the school's MIS (issue 21): pupils' preferred name, year and class, and a
+    # contact's parental responsibility, priority and restriction flags.
+    preferred_name: str = ""
+    year_group: str = ""
+    reg_group: str = ""
+    mis_id: str = ""
+    parental_responsibility: bool | None = None  # None: not known
+    contact_priority: int | None = None
+    court_order: bool = False
+    contact_restriction: bool = False
+
+    @property
+    def salutation(self) -> str:
+        """'Dear Mrs Whitfield' (without the comma)."""
+        return salutation(self.title, self.surname, self.name)
+
+    @property
+    def restrictions(self) -> tuple[Restriction, ...]:
+        """Flags that make a letter to this person need confirming."""
+        return restrictions_of(
+            self.parental_responsibility, self.court_order, self.contact_restriction
+        )
 
 
 @dataclass(frozen=True)
@@ -112,6 +143,17 @@ class PersonDraft:
     email: str = ""
     phone: str = ""
     relationship: str = ""
+    title: str = ""
+    forenames: str = ""
+    surname: str = ""
+    preferred_name: str = ""
+    year_group: str = ""
+    reg_group: str = ""
+    mis_id: str = ""
+    parental_responsibility: bool | None = None
+    contact_priority: int | None = None
+    court_order: bool = False
+    contact_restriction: bool = False
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from app.domain.letters import (
     SchoolProfile,
     SendMethod,
 )
-from app.domain.people import ROLE_PHRASES, PersonKind, name_key
+from app.domain.people import ROLE_PHRASES, PersonKind, name_key, salutation
 from app.domain.records import CaseDetail, Person
 from app.domain.report_figures import parse_terms
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
@@ -700,7 +700,7 @@ class LetterService:
             recipient_name=name,
             recipient_address=address,
             subject=filled.subject,
-            salutation=f"Dear {name},",
+            salutation=f"{recipient.salutation if recipient else salutation()},",
             blocks=filled.blocks,
             signatory=profile.head_teacher or "[head teacher's name: to complete]",
             signatory_title=profile.head_title or "[head teacher's title: to complete]",

@@ -28,7 +28,41 @@ def person_from_record(record: PersonRecord) -> Person:
         email=record.email,
         phone=record.phone,
         relationship=record.relationship_to_pupils,
+        title=record.title or "",
+        forenames=record.forenames or "",
+        surname=record.surname or "",
+        preferred_name=record.preferred_name or "",
+        year_group=record.year_group or "",
+        reg_group=record.reg_group or "",
+        mis_id=record.mis_id or "",
+        parental_responsibility=record.parental_responsibility,
+        contact_priority=record.contact_priority,
+        court_order=bool(record.court_order),
+        contact_restriction=bool(record.contact_restriction),
     )
+
+
+def write_person(record: PersonRecord, clean: PersonDraft) -> None:
+    """Copy a checked draft onto a row (the one place that knows which fields there are)."""
+    record.name = clean.name
+    record.name_key = name_key(clean.name)
+    record.kind = clean.kind.value
+    record.address = "\n".join(clean.address_lines)
+    record.postcode = clean.postcode
+    record.email = clean.email
+    record.phone = clean.phone
+    record.relationship_to_pupils = clean.relationship
+    record.title = clean.title
+    record.forenames = clean.forenames
+    record.surname = clean.surname
+    record.preferred_name = clean.preferred_name
+    record.year_group = clean.year_group
+    record.reg_group = clean.reg_group
+    record.mis_id = clean.mis_id
+    record.parental_responsibility = clean.parental_responsibility
+    record.contact_priority = clean.contact_priority
+    record.court_order = clean.court_order
+    record.contact_restriction = clean.contact_restriction
 
 
 def visible_people(ctx: ServiceContext) -> list[ColumnElement[bool]]:
@@ -57,18 +91,8 @@ class PersonService:
         clean = check_person_draft(draft)
         now = self.ctx.now()
         with self.ctx.sessions.begin() as session:
-            record = PersonRecord(
-                name=clean.name,
-                name_key=name_key(clean.name),
-                kind=clean.kind.value,
-                address="\n".join(clean.address_lines),
-                postcode=clean.postcode,
-                email=clean.email,
-                phone=clean.phone,
-                relationship_to_pupils=clean.relationship,
-                created_at=now,
-                updated_at=now,
-            )
+            record = PersonRecord(created_at=now, updated_at=now)
+            write_person(record, clean)
             session.add(record)
             session.flush()
             return person_from_record(record)
@@ -79,14 +103,7 @@ class PersonService:
         clean = check_person_draft(draft)
         with self.ctx.sessions.begin() as session:
             record = self._visible_person(session, person_id)
-            record.name = clean.name
-            record.name_key = name_key(clean.name)
-            record.kind = clean.kind.value
-            record.address = "\n".join(clean.address_lines)
-            record.postcode = clean.postcode
-            record.email = clean.email
-            record.phone = clean.phone
-            record.relationship_to_pupils = clean.relationship
+            write_person(record, clean)
             record.updated_at = self.ctx.now()
             session.flush()
             # The case list shows and searches the author's name from its own columns.
