@@ -66,6 +66,7 @@ from app.services.legacy import (
 )
 from app.services.letters import LetterService
 from app.services.people import PersonService
+from app.services.people_import import PeopleImportService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
 from app.services.sealed_files import reseal_files
@@ -96,6 +97,7 @@ class Services:
     retention: RetentionService
     subject_access: SubjectAccessService
     keys: CasebookKeys
+    people_import: PeopleImportService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -276,6 +278,7 @@ def open_casebook(
         retention=retention,
         subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
+        people_import=PeopleImportService(ctx),
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

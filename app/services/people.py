@@ -154,6 +154,28 @@ class PersonService:
             ).all()
         )
 
+    def find_person(self, name_or_id: str) -> Person:
+        """The person with this id, or the one person with exactly this name."""
+        self.ctx.require(Permission.VIEW_CASES)
+        text = name_or_id.strip()
+        if text.isdigit():
+            return self.get_person(int(text))
+        key = name_key(text)
+        if not key:
+            raise ValidationError("Please give the person's name or number.", field="person")
+        matches = [p for p in self.search_people(text, limit=1000) if name_key(p.name) == key]
+        if not matches:
+            raise NotFoundError(
+                f"No one called {text} is recorded; add them with 'casebook person add'."
+            )
+        if len(matches) > 1:
+            numbers = ", ".join(str(p.id) for p in matches)
+            raise ValidationError(
+                f"More than one person is called {text} (numbers {numbers}); give the number "
+                "instead of the name."
+            )
+        return matches[0]
+
     def match_or_create(self, name: str, kind: PersonKind = PersonKind.PARENT) -> Person:
         """The one person with exactly this name, or a new person; refuse if ambiguous."""
         self.ctx.require(Permission.EDIT_CASES)
