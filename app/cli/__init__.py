@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import people as people_commands
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     _register_security(commands)
     _register_backups(commands)
     _register_retention(commands, case_commands)
+    people_commands.register(commands, case_commands, _typed)
     return parser
 
 

@@ -284,7 +284,7 @@ class ParsedFile:
 def decode(data: bytes) -> tuple[str, str]:
     """The file's text and the encoding it was read in."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "UTF-8 (with BOM)"
+        return data[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16"), "UTF-16"
     try:
