@@ -490,6 +490,12 @@ def _register_letters(commands: Any) -> None:
         type=_typed(parse_procedure),
         help="for procedure letters: " + ", ".join(p.value for p in Procedure),
     )
+    letter.add_argument(
+        "--confirm-restriction",
+        action="store_true",
+        help="issue it even though the recipient has no parental responsibility, or has a "
+        "court order or contact restriction recorded",
+    )
     letters = commands.add_parser("letters", help="list the letters issued on a case")
     letters.add_argument("reference", metavar="REF")
     letters.add_argument("--json", action="store_true")
@@ -525,10 +531,20 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     person_id = services.letters.find_recipient(case.id, args.to).id if args.to else None
     prepared = services.letters.prepare(case.id, args.kind, person_id, args.method, args.procedure)
+    if prepared.restriction and not args.confirm_restriction:
+        raise ValidationError(
+            f"{prepared.restriction} Add --confirm-restriction to issue the letter all the same."
+        )
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     issued = services.letters.issue(
-        case.id, args.kind, person_id, args.method, args.procedure, prepared=prepared
+        case.id,
+        args.kind,
+        person_id,
+        args.method,
+        args.procedure,
+        prepared=prepared,
+        confirm_restriction=args.confirm_restriction,
     )
     _write_output(args.out, services.letters.letter_pdf(issued.id))
     if args.docx:

@@ -45,9 +45,17 @@ from app.domain.letters import (
     SchoolProfile,
     SendMethod,
 )
-from app.domain.people import ROLE_PHRASES, PersonKind, name_key, salutation
+from app.domain.people import (
+    ROLE_PHRASES,
+    PersonKind,
+    describe_restrictions,
+    full_name,
+    name_key,
+    salutation,
+)
 from app.domain.records import CaseDetail, Person
 from app.domain.report_figures import parse_terms
+from app.domain.sharing import Scrubber
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
@@ -196,6 +204,14 @@ class PreparedLetter:
     values: dict[str, Any]
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def restriction(self) -> str:
+        """Why this letter needs confirming (no parental responsibility, a court order or a
+        contact restriction on the recipient), in a sentence; empty when it does not."""
+        if self.recipient is None or not self.recipient.restrictions:
+            return ""
+        return describe_restrictions(self.recipient.name, self.recipient.restrictions)
+
 
 @dataclass(frozen=True)
 class IssuedLetter:
@@ -252,6 +268,16 @@ _SAMPLE_VALUES: dict[str, dict[str, str]] = {
     "previous_letter": {"date": "13 November 2026", "subject": "Example earlier letter"},
 }
 _SAMPLE_ADDRESS = ("12 Example Close", "Eccleston", "St Helens", "WA10 5AA")
+
+
+def _pupil_scrubber(case: CaseDetail, recipient: Person | None) -> Scrubber:
+    """Hides the names of the pupils linked to the case (never the recipient's own name)."""
+    pupils = [link.person for link in case.people if link.person.kind is PersonKind.PUPIL]
+    details = [
+        [p.name, *(n for n in (p.preferred_name, full_name(p.preferred_name, p.surname)) if n)]
+        for p in pupils
+    ]
+    return Scrubber([recipient.name] if recipient else [], details)
 
 
 def _standard_for_case(case: CaseDetail) -> str:
@@ -400,13 +426,23 @@ class LetterService:
         method: SendMethod = SendMethod.POST,
         procedure: Procedure | None = None,
         prepared: PreparedLetter | None = None,
+        *,
+        confirm_restriction: bool = False,
     ) -> IssuedLetter:
-        """Record the letter on the case with its PDF, and move the case on as the workflow says."""
+        """Record the letter on the case with its PDF, and move the case on as the workflow
+        says. A letter to a contact with no parental responsibility, a court order or a
+        contact restriction is refused unless ``confirm_restriction`` says it was confirmed."""
         self.ctx.require(
             Permission.LETTERS, case_id=case_id, action="issue letter", detail=kind.value
         )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(case_id, kind, person_id, method, procedure)
+        if prepared.restriction and not confirm_restriction:
+            raise ValidationError(
+                f"{prepared.restriction} Confirm that this letter may go to them before "
+                "issuing it.",
+                field="recipient",
+            )
         with self.ctx.sessions() as session:
             sealed = case_is_sealed(session, case_id)
         stored = self.blobs.put_bytes(prepared.pdf, sealed=sealed)
@@ -499,13 +535,18 @@ class LetterService:
         if person_id is not None:
             for link in case.people:
                 if link.person.id == person_id:
+                    if link.person.kind is PersonKind.PUPIL:
+                        raise ValidationError(
+                            "Letters are never addressed to pupils; choose a parent or carer.",
+                            field="recipient",
+                        )
                     return link.person
             raise ValidationError(
                 f"That person is not linked to case {case.reference}; link them first."
             )
         role = LETTER_KINDS[kind].recipient_role
         for link in case.people:
-            if link.role == role:
+            if link.role == role and link.person.kind is not PersonKind.PUPIL:
                 return link.person
         if required:
             raise ValidationError(
@@ -576,6 +617,9 @@ class LetterService:
                     f"{recipient.name} has no postal address on record; add it to their "
                     "details, or send the letter by hand or by email."
                 )
+        # A letter never names a pupil: the names of pupils linked to the case are taken
+        # out of the case's own words before they reach the template.
+        unnamed = _pupil_scrubber(case, recipient)
         proc = procedure or Procedure.COMPLAINTS
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
@@ -595,14 +639,14 @@ class LetterService:
             },
             "case": {
                 "reference": case.reference,
-                "title": case.title,
+                "title": unnamed(case.title),
                 "platform": case.platform,
-                "account_handle": case.account_handle,
+                "account_handle": unnamed(case.account_handle),
                 "post_url": case.post_url,
                 "posted_on": format_long_date(to_london(case.posted_at).date())
                 if case.posted_at
                 else "",
-                "summary": case.summary,
+                "summary": unnamed(case.summary),
             },
             "recipient": {"name": recipient.name if recipient else ""},
             "letter": {

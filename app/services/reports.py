@@ -36,7 +36,7 @@ from app.domain.dates import (
 )
 from app.domain.errors import OperationCancelled, ValidationError
 from app.domain.evidence import Exhibit
-from app.domain.people import ROLE_LABELS, name_key
+from app.domain.people import ROLE_LABELS, PersonKind, name_key
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
@@ -171,13 +171,26 @@ class ReportService:
                 progress(done, steps)
 
         full = rule is None or rule.everything
+        # No copy that leaves the school names a pupil, the police's included.
+        pupils = [
+            link.person
+            for link in case.people
+            if rule is not None and link.person.kind is PersonKind.PUPIL
+        ]
+        pupil_ids = {p.id for p in pupils}
         allowed = [
             link
             for link in case.people
-            if full or (rule is not None and link.role in rule.named_roles)
+            if (full or (rule is not None and link.role in rule.named_roles))
+            and link.person.id not in pupil_ids
         ]
         allowed_ids = {link.person.id for link in allowed}
         scrub = self._scrubber(case, allowed, full)
+        if full and pupils:
+            scrub = Scrubber(
+                [link.person.name for link in allowed],
+                [_details_of(p) for p in pupils],
+            )
         withheld: list[tuple[str, str]] = []
         to_whom = rule.label if rule is not None else ""
 
@@ -186,6 +199,9 @@ class ReportService:
         for link in case.people:
             person = link.person
             role = ROLE_LABELS[link.role]
+            if person.id in pupil_ids:
+                people.append(BundlePerson("[pupil]", role))
+                continue
             if person.id not in allowed_ids:
                 hidden_people += 1
                 people.append(BundlePerson("[third party]", role))
@@ -201,6 +217,13 @@ class ReportService:
                     f"The names, addresses and contact details of {_count(hidden_people, 'person')}"
                     " linked to the case",
                     f"They are third parties; their details are not shared with {to_whom}.",
+                )
+            )
+        if pupil_ids:
+            withheld.append(
+                (
+                    f"The names of {_count(len(pupil_ids), 'pupil')} linked to the case",
+                    "Pupils are never named in a copy that leaves the school.",
                 )
             )
         if case.reported_by and not full:
@@ -683,6 +706,8 @@ def _details_of(person: Person) -> list[str]:
     """A person's name first, then every contact detail recorded."""
     details = [person.name, *person.address_lines]
     details += [v for v in (person.postcode, person.email, person.phone) if v]
+    if person.preferred_name:  # a pupil's "Millie" names her as surely as "Amelia Hart"
+        details.append(person.preferred_name)
     return details
 
 

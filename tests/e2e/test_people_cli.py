@@ -142,4 +142,39 @@ def test_people_import_refuses_a_broken_file_naming_lines(data_dir: Path, tmp_pa
     assert_refused(missing, 1, "There is no file")
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("A,B\n1,2\n", encoding="utf-8")
-    assert_refused(cli("people", "import", str(unknown), data_dir=data_dir), 1, "Import from the MIS")
+    assert_refused(
+        cli("people", "import", str(unknown), data_dir=data_dir), 1, "Import from the MIS"
+    )
+
+
+def test_letter_to_a_restricted_contact_needs_confirm_restriction(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    from app.domain.categories import Category
+    from app.domain.people import CaseRole
+    from app.domain.records import CaseDraft, PersonDraft
+    from app.services.demo import DEMO_SCHOOL_PROFILE
+    from tests.conftest import open_signed_in
+    from tests.e2e.test_cli import PASSWORD, USER
+
+    services = open_signed_in(data_dir, USER, PASSWORD)
+    try:
+        services.letters.profile.save(DEMO_SCHOOL_PROFILE)
+        case = services.cases.open_case(
+            CaseDraft(title="Post", categories=frozenset({Category.ABUSIVE}), platform="Facebook")
+        )
+        dale = services.people.add_person(
+            PersonDraft(name="Dale Pike", title="Mr", surname="Pike", court_order=True,
+                        address_lines=("2 Church Street",), postcode="L34 3LA")
+        )  # fmt: skip
+        services.cases.link_person(case.id, dale.id, CaseRole.AUTHOR)
+    finally:
+        services.close()
+    out = tmp_path / "letter.pdf"
+    args = ("letter", "SM-2026-0001", "--kind", "removal", "--out", str(out))
+    refused = cli(*args, data_dir=data_dir)
+    assert_refused(refused, 1, "Dale Pike has a court order recorded.", "--confirm-restriction")
+    assert not out.exists()
+    done = cli(*args, "--confirm-restriction", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
