@@ -61,6 +61,8 @@ class CaseFilter:
     category: Category | None = None
     overdue_only: bool = False
     open_only: bool = False
+    # Only cases whose author is linked as the author of another case too (issue 21).
+    repeat_authors_only: bool = False
 
 
 SORT_KEYS = (

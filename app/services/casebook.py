@@ -57,6 +57,7 @@ from app.services.blobs import DatabaseBlobStore
 from app.services.cases import CaseService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
+from app.services.joined_up import JoinedUpService
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
 from app.services.legacy import (
     finish_interrupted,
@@ -98,6 +99,7 @@ class Services:
     subject_access: SubjectAccessService
     keys: CasebookKeys
     people_import: PeopleImportService
+    joined_up: JoinedUpService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -279,6 +281,7 @@ def open_casebook(
         subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
         people_import=PeopleImportService(ctx),
+        joined_up=JoinedUpService(ctx),
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     CaseActionRecord,
     CaseOutcomeRecord,
+    CasePersonRecord,
     CaseRecord,
     CaseStepRecord,
     EventRecord,
@@ -36,7 +37,7 @@ from app.domain.dates import (
 )
 from app.domain.errors import OperationCancelled, ValidationError
 from app.domain.evidence import Exhibit
-from app.domain.people import ROLE_LABELS, PersonKind, name_key
+from app.domain.people import ROLE_LABELS, CaseRole, PersonKind, name_key
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
@@ -522,6 +523,7 @@ class ReportService:
                 .where(CaseRecord.created_at >= lo, CaseRecord.created_at < hi)
             ).all()
             removed_at = _removals_recorded(session, [r.id for r in rows])
+            repeat_authors = _repeat_authors(session, [r.id for r in rows])
         closed_values = {s.value for s in CLOSED_STATUSES}
         standards: Counter[str] = Counter()
         platforms: Counter[str] = Counter()
@@ -613,6 +615,11 @@ class ReportService:
             removal_by_term=by_term_removal,
             terms_from_profile=from_profile,
             case_count=total,
+            repeat_authors=hide_small(
+                [("People who wrote more than one of these posts", repeat_authors)],
+                n,
+                adds_up=False,
+            )[0],
         )
 
     def governors_pdf(self, report: GovernorsReport) -> bytes:
@@ -637,6 +644,8 @@ class ReportService:
             ["cases", "open", report.open.text],
             ["cases", "closed", report.closed.text],
         ]
+        if report.repeat_authors is not None:
+            rows.append(["cases", "people with more than one case", report.repeat_authors.text])
         for section, items in (
             ("standard", report.by_standard),
             ("platform", report.by_platform),
@@ -709,6 +718,23 @@ def _details_of(person: Person) -> list[str]:
     if person.preferred_name:  # a pupil's "Millie" names her as surely as "Amelia Hart"
         details.append(person.preferred_name)
     return details
+
+
+def _repeat_authors(session: Session, case_ids: list[int]) -> int:
+    """How many people are linked as the author of more than one of these cases."""
+    if not case_ids:
+        return 0
+    per_person = (
+        select(CasePersonRecord.person_id)
+        .where(
+            CasePersonRecord.case_id.in_(case_ids),
+            CasePersonRecord.role == CaseRole.AUTHOR.value,
+        )
+        .group_by(CasePersonRecord.person_id)
+        .having(func.count(func.distinct(CasePersonRecord.case_id)) > 1)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(per_person)) or 0)
 
 
 def _hours(value: float | None) -> str:
