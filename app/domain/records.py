@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from app.domain.categories import Category
@@ -210,3 +210,8 @@ class CaseDetail:
             if link.role == CaseRole.AUTHOR:
                 return link.person.name
         return self.account_handle
+
+
+def draft_of(person: Person) -> PersonDraft:
+    """A person's details as a draft, to compare or to change."""
+    return PersonDraft(**{f.name: getattr(person, f.name) for f in fields(PersonDraft)})

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,7 @@ from app.domain.mis_import import (
     usable,
 )
 from app.domain.people import PersonKind, name_key
-from app.domain.records import Person, PersonDraft
+from app.domain.records import Person, PersonDraft, draft_of
 from app.services.context import ServiceContext
 from app.services.listing import refresh_cases_of_person
 from app.services.people import person_from_record, write_person
@@ -150,14 +150,6 @@ class _Plan:
     skipped: int = 0
     merged: dict[str, int] = field(default_factory=dict)  # key -> person id (updated)
     links_new: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-_DRAFT_FIELDS = tuple(f.name for f in fields(PersonDraft))
-
-
-def draft_of(person: Person) -> PersonDraft:
-    """A person's details as a draft (to compare or to change)."""
-    return PersonDraft(**{name: getattr(person, name) for name in _DRAFT_FIELDS})
 
 
 def _overlay(current: PersonDraft, parsed: ParsedPerson) -> PersonDraft:

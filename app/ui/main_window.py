@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
 
         self.case_list = CaseListView(services, self.signals, self)
         self.case_detail = CaseDetailView(services, self.signals, self)
+        self.case_detail.open_case_requested.connect(self._open_from_today)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.case_list)
         self.splitter.addWidget(self.case_detail)
@@ -409,6 +410,7 @@ class MainWindow(QMainWindow):
             self.case_list.status_filter.setCurrentIndex(0)
             self.case_list.category_filter.setCurrentIndex(0)
             self.case_list.overdue_only.setChecked(False)
+            self.case_list.repeat_authors_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
 

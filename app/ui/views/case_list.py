@@ -75,7 +75,7 @@ class CaseListView(QWidget):
 
         self.overdue_only = QCheckBox("&Overdue only", self)
         self.overdue_only.setToolTip("Only cases past their follow-up date")
-        self.repeat_authors_only = QCheckBox("&Repeated authors", self)
+        self.repeat_authors_only = QCheckBox("Fre&quent authors", self)
         self.repeat_authors_only.setToolTip(
             "Only cases whose author is the author of another case as well"
         )
