@@ -74,6 +74,7 @@ class ReviewItem:
     candidate_name: str
     candidate_postcode: str
     reason: str
+    decision: Decision | None = None  # None: not decided yet, so left out of the import
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class PeopleImportService:
             new=len(plan.new),
             updated=len(plan.updates),
             unchanged=len(plan.unchanged),
-            to_review=len(plan.review),
+            to_review=sum(1 for item in plan.review if item.decision is None),
             skipped=plan.skipped,
             links_new=len(plan.links_new),
             review=tuple(plan.review),
@@ -340,21 +341,22 @@ class PeopleImportService:
                 target, review = self._match(draft, group, people, by_name, by_surname)
             decision = decisions.get(parsed_person.key)
             if review is not None and target is None:
-                if decision is None:
-                    candidate = people[review[0]]
-                    plan.review.append(
-                        ReviewItem(
-                            key=parsed_person.key,
-                            line=parsed_person.line,
-                            name=draft.name,
-                            kind=draft.kind,
-                            postcode=draft.postcode,
-                            candidate_id=candidate.id,
-                            candidate_name=candidate.name,
-                            candidate_postcode=candidate.postcode,
-                            reason=review[1],
-                        )
+                candidate = people[review[0]]
+                plan.review.append(
+                    ReviewItem(
+                        key=parsed_person.key,
+                        line=parsed_person.line,
+                        name=draft.name,
+                        kind=draft.kind,
+                        postcode=draft.postcode,
+                        candidate_id=candidate.id,
+                        candidate_name=candidate.name,
+                        candidate_postcode=candidate.postcode,
+                        reason=review[1],
+                        decision=decision,
                     )
+                )
+                if decision is None:
                     continue
                 if decision == SKIP:
                     plan.skipped += 1

@@ -275,6 +275,7 @@ class MainWindow(QMainWindow):
         self.users_action = self._action("&Users…", self.manage_users, None, "Users and roles")
         admin_menu.addAction(self.users_action)
         admin_menu.addAction("&Audit trail…", self.show_audit_trail)
+        admin_menu.addAction("&Import pupils and contacts from the MIS…", self.import_people)
         self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
@@ -413,6 +414,11 @@ class MainWindow(QMainWindow):
             self.case_list.repeat_authors_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
+
+    def import_people(self) -> None:
+        from app.ui.dialogs.people_import import PeopleImportDialog
+
+        PeopleImportDialog(self.services, self.signals, self).exec()
 
     def change_my_password(self) -> None:
         from app.ui.dialogs.users import ChangePasswordDialog
