@@ -17,6 +17,7 @@ from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.services.casebook import Services
+from app.services.context import resources_dir
 
 DEMO_SETTING = "demo_data"
 DEMO_ACTOR = "Mrs J. Example (demo head teacher)"
@@ -342,6 +343,26 @@ _DONE_BY_STATUS: dict[CaseStatus, tuple[str, ...] | str] = {
 }
 
 
+DEMO_MIS_EXPORT = "demo_mis_export_sims.csv"
+
+
+def demo_mis_export() -> bytes:
+    """A fictional SIMS contacts export of the demonstration families."""
+    return (resources_dir() / "demo" / DEMO_MIS_EXPORT).read_bytes()
+
+
+def import_demo_mis_export(services: Services, first_case_id: int) -> int | None:
+    """Import the fictional MIS export as a school's first import would: the parents typed
+    in by hand are matched and gain their titles and MIS ids, their children arrive as
+    pupils, and two near matches wait on the review list. One pupil is then recorded on
+    the first case as the pupil it concerns (never named in its letters)."""
+    result = services.people_import.import_file(demo_mis_export(), DEMO_MIS_EXPORT)
+    pupil = next(iter(services.people.search_people("Ola Łukasiewicz")), None)
+    if pupil is not None and pupil.kind is PersonKind.PUPIL:
+        services.cases.link_person(first_case_id, pupil.id, CaseRole.SUBJECT)
+    return result.import_id
+
+
 def is_empty(services: Services) -> bool:
     """True when the casebook holds no cases yet."""
     with services.ctx.sessions() as session:
@@ -382,6 +403,7 @@ def create_demo(services: Services) -> int:
     moment = start
     services.ctx.clock = lambda: moment
     try:
+        first_case_id = 0
         people = []
         for p in PEOPLE:
             people.append(
@@ -415,6 +437,7 @@ def create_demo(services: Services) -> int:
                     follow_up_due=due,
                 )
             )
+            first_case_id = first_case_id or case.id
             if demo.author is not None:
                 services.cases.link_person(case.id, people[demo.author].id, CaseRole.AUTHOR)
             if demo.reporter is not None:
@@ -428,6 +451,7 @@ def create_demo(services: Services) -> int:
                 for item in services.workflow.checklist(case.id):
                     if item.done_at is None and (done == "all" or item.rule_id in done):
                         services.workflow.tick(item.id)
+        import_demo_mis_export(services, first_case_id)
     finally:
         services.ctx.clock, services.ctx.actor = real_clock, real_actor
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)

@@ -17,13 +17,16 @@ from sqlalchemy.orm import Session
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
 from app.db.sealing import Unreadable, is_safeguarding
 from app.domain.access import Permission
-from app.domain.people import PersonKind
+from app.domain.people import CaseRole
 from app.domain.status import STATUS_LABELS, CaseStatus
 from app.security.crypto import SEALED_PREFIX
 from app.services.cases import visible_cases
 from app.services.context import ServiceContext
 
 MAX_RELATED = 50
+# Whom a case is about: the author of the post and its subject (a pupil, a member of
+# staff). Someone who only reported or witnessed two posts does not join them up.
+_ABOUT = (CaseRole.AUTHOR.value, CaseRole.SUBJECT.value)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class JoinedUpService:
         self.ctx = ctx
 
     def related_cases(self, case_id: int) -> list[RelatedCase]:
-        """Other cases sharing a linked person (not a pupil), the handle or the post address."""
+        """Other cases about the same person (as author or subject), handle or post address."""
         self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
         with self.ctx.sessions() as session:
             case = session.get(CaseRecord, case_id)
@@ -73,7 +76,9 @@ class JoinedUpService:
                 return []
             people = list(
                 session.scalars(
-                    select(CasePersonRecord.person_id).where(CasePersonRecord.case_id == case_id)
+                    select(CasePersonRecord.person_id).where(
+                        CasePersonRecord.case_id == case_id, CasePersonRecord.role.in_(_ABOUT)
+                    )
                 )
             )
             return self._related(
@@ -107,7 +112,7 @@ class JoinedUpService:
                 .join(CaseRecord, CaseRecord.id == CasePersonRecord.case_id)
                 .where(
                     CasePersonRecord.person_id.in_(person_ids),
-                    PersonRecord.kind != PersonKind.PUPIL.value,
+                    CasePersonRecord.role.in_(_ABOUT),
                     *visible,
                 )
             ).all()

@@ -317,14 +317,14 @@ class PeopleImportService:
         people = {r.id: person_from_record(r) for r in records}
         by_mis: dict[tuple[bool, str], int] = {}
         by_name: dict[tuple[bool, str], list[int]] = {}
-        by_surname: dict[tuple[str, str], list[int]] = {}
+        by_postcode: dict[str, list[int]] = {}
         for pid, p in people.items():
             group = _is_pupil(p.kind)
             if p.mis_id:
                 by_mis[(group, p.mis_id)] = pid
             by_name.setdefault((group, name_key(p.name)), []).append(pid)
-            if p.postcode and p.surname:
-                by_surname.setdefault((name_key(p.surname), p.postcode), []).append(pid)
+            if p.postcode:
+                by_postcode.setdefault(p.postcode, []).append(pid)
         existing_links = set(
             session.execute(select(FamilyLinkRecord.pupil_id, FamilyLinkRecord.contact_id)).all()
         )
@@ -338,7 +338,7 @@ class PeopleImportService:
             if draft.mis_id and (group, draft.mis_id) in by_mis:
                 target = by_mis[(group, draft.mis_id)]
             else:
-                target, review = self._match(draft, group, people, by_name, by_surname)
+                target, review = self._match(draft, group, people, by_name, by_postcode)
             decision = decisions.get(parsed_person.key)
             if review is not None and target is None:
                 candidate = people[review[0]]
@@ -391,7 +391,7 @@ class PeopleImportService:
         group: bool,
         people: dict[int, Person],
         by_name: dict[tuple[bool, str], list[int]],
-        by_surname: dict[tuple[str, str], list[int]],
+        by_postcode: dict[str, list[int]],
     ) -> tuple[int | None, tuple[int, str] | None]:
         """(exact match, near match with its reason) for a person without a known MIS id."""
         key = name_key(draft.name)
@@ -412,15 +412,11 @@ class PeopleImportService:
         if same_name:
             where = people[same_name[0]].postcode or "no postcode"
             return None, (same_name[0], f"the same name is recorded at {where}")
-        if not group and draft.postcode and draft.surname:
-            near = [
-                pid
-                for pid in by_surname.get((name_key(draft.surname), draft.postcode), [])
-                if not other_mis(pid) and _is_pupil(people[pid].kind) is group
-            ]
-            for pid in near:
-                ratio = difflib.SequenceMatcher(None, key, name_key(people[pid].name)).ratio()
-                if ratio >= NEAR_RATIO or _initial_matches(draft, people[pid]):
+        if not group and draft.postcode:
+            for pid in by_postcode.get(draft.postcode, []):
+                if other_mis(pid) or _is_pupil(people[pid].kind):
+                    continue
+                if _near(draft, people[pid]):
                     return None, (pid, "a similar name is recorded at the same postcode")
         return None, None
 
@@ -539,11 +535,19 @@ class PeopleImportService:
             return [(person_from_record(r), rel) for r, rel in rows]
 
 
-def _initial_matches(draft: PersonDraft, person: Person) -> bool:
-    """'J. Hart' and 'Joanne Hart' at one postcode: probably one person (but 'James Hart'
-    and 'Joanne Hart' there are two)."""
-    a = name_key(draft.forenames).replace(".", "")
-    b = name_key(person.forenames or person.name.rsplit(" ", 1)[0]).replace(".", "")
-    if not (a and b) or a[0] != b[0]:
+def _near(draft: PersonDraft, person: Person) -> bool:
+    """Probably one person, living at the same postcode: the same words of the name in
+    another order ('Nguyễn Thị Hồng', 'Hồng Nguyễn Thị'), a name spelt a little
+    differently, or an initial for a forename ('G. Pryce-Jones', 'Gareth Pryce-Jones'). Two
+    people sharing only a surname ('James Hart', 'Joanne Hart') are not."""
+    mine = name_key(draft.name).replace(".", "").split()
+    theirs = name_key(person.name).replace(".", "").split()
+    if not mine or not theirs:
         return False
-    return len(a.split()[0]) == 1 or len(b.split()[0]) == 1
+    if sorted(mine) == sorted(theirs):
+        return True
+    if difflib.SequenceMatcher(None, " ".join(mine), " ".join(theirs)).ratio() >= NEAR_RATIO:
+        return True
+    same_surname = mine[-1] == theirs[-1]
+    initial = mine[0][0] == theirs[0][0] and (len(mine[0]) == 1 or len(theirs[0]) == 1)
+    return same_surname and initial

@@ -25,9 +25,7 @@ def _typed_commands(parser: argparse.ArgumentParser, prefix: str = "") -> set[st
 
 
 def _actions_required(parser: argparse.ArgumentParser) -> bool:
-    return any(
-        isinstance(a, argparse._SubParsersAction) and a.required for a in parser._actions
-    )
+    return any(isinstance(a, argparse._SubParsersAction) and a.required for a in parser._actions)
 
 
 def test_every_command_the_parser_accepts_has_one_registry_entry() -> None:

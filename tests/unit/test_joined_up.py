@@ -41,16 +41,20 @@ def test_other_cases_about_the_same_person_handle_or_post(services: Services) ->
     second = _case(services, "Second post")
     third = _case(services, "Third post", account_handle="dalepike")
     fourth = _case(services, "Fourth post", post_url="https://facebook.com/groups/1/posts/2/")
+    fifth = _case(services, "Fifth post")
     unrelated = _case(services, "Other post")
     services.cases.link_person(first, dale.id, CaseRole.AUTHOR)
     services.cases.link_person(second, dale.id, CaseRole.AUTHOR)
-    for case_id in (first, unrelated):  # the same pupil does not join cases up
-        services.cases.link_person(case_id, pupil.id, CaseRole.SUBJECT)
+    services.cases.link_person(first, pupil.id, CaseRole.SUBJECT)
+    services.cases.link_person(fifth, pupil.id, CaseRole.SUBJECT)
+    for case_id in (first, unrelated):  # reporting two posts does not join them up
+        services.cases.link_person(case_id, dale.id, CaseRole.REPORTER)
     related = {r.reference: r.reasons for r in services.joined_up.related_cases(first)}
     assert related == {
         "SM-2026-0002": ("same person: Dale Pike",),
         "SM-2026-0003": ("same account: @DalePike",),
         "SM-2026-0004": ("same post address",),
+        "SM-2026-0005": ("same person: Amelia Hart",),
     }
     assert third and fourth
     offered = services.joined_up.related_to(handle="@dalepike")
