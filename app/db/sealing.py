@@ -194,7 +194,11 @@ def row_is_sealed(session: Session, record: object) -> bool | None:
     if isinstance(record, PersonRecord):
         return person_is_sealed(session, record.id)
     if isinstance(record, PersonImportChangeRecord):
-        return person_is_sealed(session, record.person_id)
+        # Sealed as the person is: read from the person's row in this session (an import
+        # writes thousands of these, and a query for each would cost seconds).
+        with session.no_autoflush:
+            person = session.get(PersonRecord, record.person_id)
+        return person is not None and isinstance(person.name, (Sealed, Unreadable))
     return case_is_sealed(session, getattr(record, "case_id", None))
 
 

@@ -91,6 +91,10 @@ _PUPIL_FIELDS = frozenset(
 )
 
 
+_PUPIL_ORDER = tuple(f for f in Field if f in _PUPIL_FIELDS)
+_CONTACT_ORDER = tuple(f for f in Field if f not in _PUPIL_FIELDS and f is not Field.IGNORE)
+
+
 def heading_key(heading: str) -> str:
     """'Legal Surname', 'LegalSurname' and 'legal_surname' are one heading: 'legalsurname'."""
     return re.sub(r"[^0-9a-z]", "", heading.casefold())
@@ -518,12 +522,15 @@ def _merge_contact(first: ParsedPerson, again: ParsedPerson) -> ParsedPerson:
     )
 
 
+Table = tuple[str, tuple[str, ...], list[tuple[int, list[str]]]]
+
+
 def parse_people(
-    data: bytes, remembered: dict[str, Field] | None = None, *, file_name: str = ""
+    data: bytes, remembered: dict[str, Field] | None = None, *, table: Table | None = None
 ) -> ParsedFile:
-    """Read a whole MIS export, or refuse it naming every row that cannot be read."""
-    del file_name
-    encoding, headings, rows = read_table(data)
+    """Read a whole MIS export, or refuse it naming every row that cannot be read
+    (``table`` is the file already read by ``read_table``, to save reading it twice)."""
+    encoding, headings, rows = table if table is not None else read_table(data)
     found = recognise(headings)
     if remembered is not None and usable(remembered):
         system, mapping = "other CSV", {h: remembered.get(h, Field.IGNORE) for h in headings}
@@ -538,6 +545,8 @@ def parse_people(
     contacts: dict[str, ParsedPerson] = {}
     links: dict[tuple[str, str], str] = {}
     problems: list[ImportProblem] = []
+    seen_pupils: dict[tuple[str, ...], ParsedPerson] = {}
+    seen_contacts: dict[tuple[str, ...], ParsedPerson] = {}
     for line, values in rows:
         if len(values) > width and any(v.strip() for v in values[width:]):
             problems.append(
@@ -547,9 +556,13 @@ def parse_people(
             )
             continue
         got = _values(by_index, values)
+        # A pupil appears once per contact and a contact once per child: each distinct set
+        # of values is checked once.
+        pupil_values = tuple(got.get(f, "") for f in _PUPIL_ORDER)
+        contact_values = tuple(got.get(f, "") for f in _CONTACT_ORDER)
         try:
-            pupil = _pupil(line, got, columns)
-            contact = _contact(line, got, columns)
+            pupil = seen_pupils.get(pupil_values) or _pupil(line, got, columns)
+            contact = seen_contacts.get(contact_values) or _contact(line, got, columns)
         except ValidationError as error:
             problems.append(ImportProblem(line, error.message.rstrip(".")))
             continue
@@ -560,7 +573,10 @@ def parse_people(
             problems.append(ImportProblem(line, "it names neither a pupil nor a contact"))
             continue
         if pupil is not None:
+            seen_pupils[pupil_values] = pupil
             pupils.setdefault(pupil.key, pupil)
+        if contact is not None:
+            seen_contacts[contact_values] = contact
         if contact is not None:
             earlier = contacts.get(contact.key)
             contacts[contact.key] = contact if earlier is None else _merge_contact(earlier, contact)

@@ -203,8 +203,9 @@ class PeopleImportService:
         """The file read and checked (a refusal names each unreadable row)."""
         from app.domain.mis_import import read_table
 
-        _encoding, headings, _rows = read_table(data)
-        return parse_people(data, self.remembered_mapping(headings), file_name=file_name)
+        del file_name  # named in refusals by the caller
+        table = read_table(data)
+        return parse_people(data, self.remembered_mapping(table[1]), table=table)
 
     # ----- preview and import ------------------------------------------------------------
 
