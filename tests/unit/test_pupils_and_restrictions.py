@@ -133,3 +133,29 @@ def test_a_parents_subject_access_export_keeps_their_own_child(services: Service
     text = _text(services.subject_access.respond(request.id).pdf)
     assert "Amelia Hart" in text  # her own child
     assert "Chidi" not in text and "Nwosu" not in text  # someone else's child
+
+
+def test_office_staff_never_see_a_pupil_linked_only_to_safeguarding_cases(
+    tmp_path: Path,
+) -> None:
+    from app.domain.access import Role
+
+    s = open_casebook(tmp_path / "sealed", clock=lambda: NOW)
+    try:
+        s.users.create_first_user("head", "correct horse battery")
+        s.users.add_user("office", Role.OFFICE, "paper staple lantern")
+        s.users.sign_in("head", "correct horse battery")
+        sims = Path(__file__).resolve().parent.parent / "fixtures" / "mis"
+        s.people_import.import_file((sims / "sims_student_contacts.csv").read_bytes(), "s.csv")
+        pupils = {p.name: p for p in s.people.search_people("", limit=100)}
+        case = s.cases.open_case(
+            CaseDraft(title="Concern", categories=frozenset({Category.SAFEGUARDING}))
+        )
+        s.cases.link_person(case.id, pupils["Chidi Nwosu"].id, CaseRole.SUBJECT)
+        s.users.sign_in("office", "paper staple lantern")
+        seen = {p.name for p in s.people.search_people("", limit=100)}
+        assert "Chidi Nwosu" not in seen and "Amelia Hart" in seen
+        mother = next(p for p in s.people.search_people("Ngozi"))
+        assert s.people_import.family(mother.id) == []  # her child is hidden from them
+    finally:
+        s.close()
