@@ -296,3 +296,36 @@ def test_only_the_head_may_import(tmp_path: Path) -> None:
             services.people_import.import_file(SIMS.read_bytes(), SIMS.name)
     finally:
         services.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "encoding", "contact_id", "phone", "email"),
+    [
+        (SIMS, "utf-8-sig", "Contact Person ID", "Home Telephone", "Home Email"),
+        (ARBOR, "utf-8", "Guardian ID", "Mobile Phone", "Email Address"),
+        (BROMCOM, "cp1252", "Contact Person ID", "Contact Mobile", "Contact Email"),
+        (CBDS, "utf-8", "ContactID", "TelephoneNumber", "EmailAddress"),
+    ],
+)
+def test_each_fixture_reimported_with_changes_and_with_broken_rows(
+    services: Services, path: Path, encoding: str, contact_id: str, phone: str, email: str
+) -> None:
+    services.people_import.import_file(path.read_bytes(), path.name)
+    before = _people(services)
+    rows = _rows(path, encoding)
+    header = rows[0]
+    changed_id = rows[1][header.index(contact_id)]
+    for row in rows[1:]:  # the contact's new number, on every row that names them
+        if row[header.index(contact_id)] == changed_id:
+            row[header.index(phone)] = "07700 123456"
+    result = services.people_import.import_file(_csv(rows, encoding), path.name)
+    assert (result.preview.new, result.preview.updated) == (0, 1)
+    after = _people(services)
+    assert set(after) == set(before)  # no duplicates
+    changed = [name for name in after if after[name].phone == "07700 123456"]
+    assert len(changed) == 1 and after[changed[0]].mis_id == changed_id
+    rows[-1][header.index(email)] = "not an email"
+    rows[1][header.index(phone)] = "07700 000000"
+    with pytest.raises(ImportRefused, match=f"line {len(rows)}: 'not an email'"):
+        services.people_import.import_file(_csv(rows, encoding), path.name)
+    assert _people(services) == after  # nothing of the broken file was written
