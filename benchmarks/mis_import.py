@@ -38,12 +38,62 @@ HEADINGS = [
     "House Name", "House Number", "Street", "District", "Town", "County", "Postcode",
     "Home Telephone", "Mobile Telephone", "Home Email",
 ]  # fmt: skip
-FORENAMES = ["Amelia", "Oscar", "Zofia", "Chidi", "Isla", "Yusuf", "Siobhán", "Noah", "Chloé",
-             "Aarav", "Maya", "Rhys", "Nia", "Deniz", "Pavel", "Minh", "Cara", "Ola"]  # fmt: skip
-SURNAMES = ["Hart", "Łukasiewicz", "Nwosu", "Grant", "Ahmed", "Byrne", "Dubois", "Fletcher",
-            "Patel", "Okoro", "Pryce-Jones", "Yılmaz", "Sokolov", "Nguyen", "O'Brien", "Doyle"]  # fmt: skip
-ADULTS = ["Joanne", "Dale", "Zoë", "Rachel", "Tomasz", "Amina", "Ciarán", "Hélène", "Seán",
-          "Kayleigh", "Jordan", "Priya", "Ada", "Liam", "Bernadette", "Ngozi"]  # fmt: skip
+FORENAMES = [
+    "Amelia",
+    "Oscar",
+    "Zofia",
+    "Chidi",
+    "Isla",
+    "Yusuf",
+    "Siobhán",
+    "Noah",
+    "Chloé",
+    "Aarav",
+    "Maya",
+    "Rhys",
+    "Nia",
+    "Deniz",
+    "Pavel",
+    "Minh",
+    "Cara",
+    "Ola",
+]
+SURNAMES = [
+    "Hart",
+    "Łukasiewicz",
+    "Nwosu",
+    "Grant",
+    "Ahmed",
+    "Byrne",
+    "Dubois",
+    "Fletcher",
+    "Patel",
+    "Okoro",
+    "Pryce-Jones",
+    "Yılmaz",
+    "Sokolov",
+    "Nguyen",
+    "O'Brien",
+    "Doyle",
+]
+ADULTS = [
+    "Joanne",
+    "Dale",
+    "Zoë",
+    "Rachel",
+    "Tomasz",
+    "Amina",
+    "Ciarán",
+    "Hélène",
+    "Seán",
+    "Kayleigh",
+    "Jordan",
+    "Priya",
+    "Ada",
+    "Liam",
+    "Bernadette",
+    "Ngozi",
+]
 RELATIONSHIPS = [("Mrs", "Mother", "1"), ("Mr", "Father", "2"), ("Mrs", "Grandmother", "3")]
 YEARS = ["Reception", "Year 1", "Year 2", "Year 3", "Year 4", "Year 5", "Year 6"]
 

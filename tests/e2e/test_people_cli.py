@@ -1,4 +1,4 @@
-"""``casebook person add``, ``people``, ``people import`` and ``case link`` as a script sees them."""
+"""``casebook person add``, ``people``, ``people import`` and ``case link``, as scripts see them."""
 
 from __future__ import annotations
 
