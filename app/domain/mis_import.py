@@ -377,6 +377,7 @@ def mapping_signature(headings: tuple[str, ...]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:32]
 
 
+_HOUSE_NUMBER = re.compile(r"^\d+[A-Za-z]?$")
 _YES = {"yes", "y", "true", "t", "1", "x", "✓"}
 _NO = {"no", "n", "false", "f", "0", ""}
 _PARENT_WORDS = re.compile(r"\b(mother|father|parent|mum|dad|step-?mother|step-?father)\b")
@@ -403,7 +404,9 @@ def _values(mapping: dict[int, Field], values: list[str]) -> dict[Field, str]:
     for index, column in mapping.items():
         value = values[index].strip() if index < len(values) else ""
         if column is Field.ADDRESS:
-            if value:
+            if value and address and _HOUSE_NUMBER.match(address[-1]):
+                address[-1] = f"{address[-1]} {value}"  # "12" and "Example Close"
+            elif value:
                 address.append(value)
         elif column is not Field.IGNORE and value and not found.get(column):
             found[column] = value

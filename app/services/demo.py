@@ -351,15 +351,17 @@ def demo_mis_export() -> bytes:
     return (resources_dir() / "demo" / DEMO_MIS_EXPORT).read_bytes()
 
 
-def import_demo_mis_export(services: Services, first_case_id: int) -> int | None:
+def import_demo_mis_export(services: Services, case_ids: list[int]) -> int | None:
     """Import the fictional MIS export as a school's first import would: the parents typed
     in by hand are matched and gain their titles and MIS ids, their children arrive as
-    pupils, and two near matches wait on the review list. One pupil is then recorded on
-    the first case as the pupil it concerns (never named in its letters)."""
+    pupils, and two near matches wait on the review list. One pupil is then recorded as
+    the pupil two cases concern (never named in their letters), which joins them up."""
     result = services.people_import.import_file(demo_mis_export(), DEMO_MIS_EXPORT)
     pupil = next(iter(services.people.search_people("Ola Łukasiewicz")), None)
     if pupil is not None and pupil.kind is PersonKind.PUPIL:
-        services.cases.link_person(first_case_id, pupil.id, CaseRole.SUBJECT)
+        # The abusive post about her class teacher, and the bullying allegation.
+        for index in (0, 5):
+            services.cases.link_person(case_ids[index], pupil.id, CaseRole.SUBJECT)
     return result.import_id
 
 
@@ -403,7 +405,7 @@ def create_demo(services: Services) -> int:
     moment = start
     services.ctx.clock = lambda: moment
     try:
-        first_case_id = 0
+        case_ids: list[int] = []
         people = []
         for p in PEOPLE:
             people.append(
@@ -437,7 +439,7 @@ def create_demo(services: Services) -> int:
                     follow_up_due=due,
                 )
             )
-            first_case_id = first_case_id or case.id
+            case_ids.append(case.id)
             if demo.author is not None:
                 services.cases.link_person(case.id, people[demo.author].id, CaseRole.AUTHOR)
             if demo.reporter is not None:
@@ -451,7 +453,7 @@ def create_demo(services: Services) -> int:
                 for item in services.workflow.checklist(case.id):
                     if item.done_at is None and (done == "all" or item.rule_id in done):
                         services.workflow.tick(item.id)
-        import_demo_mis_export(services, first_case_id)
+        import_demo_mis_export(services, case_ids)
     finally:
         services.ctx.clock, services.ctx.actor = real_clock, real_actor
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)

@@ -97,7 +97,7 @@ def test_what_the_sims_export_says_is_kept(services: Services) -> None:
     )
     joanne = people["Joanne Hart"]
     assert joanne.salutation == "Dear Mrs Hart"
-    assert joanne.address_lines == ("14", "Rainford Road", "Eccleston", "St Helens", "Merseyside")
+    assert joanne.address_lines == ("14 Rainford Road", "Eccleston", "St Helens", "Merseyside")
     assert (joanne.postcode, joanne.parental_responsibility, joanne.contact_priority) == (
         "WA10 5AA",
         True,
