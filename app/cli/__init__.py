@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--overdue", action="store_true", help="only cases past their follow-up date"
     )
     cases.add_argument("--search", default="", help="only cases whose text contains these words")
+    cases.add_argument(
+        "--frequent-authors",
+        action="store_true",
+        help="only cases whose author is the author of another case too",
+    )
     cases.add_argument("--csv", metavar="FILE", help="save the list as CSV instead of printing it")
 
     case = commands.add_parser("case", help="add or show one case")
@@ -373,6 +378,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         statuses=frozenset(args.status),
         category=args.category,
         overdue_only=args.overdue,
+        repeat_authors_only=args.frequent_authors,
     )
     if args.csv:
         _check_writable(args.csv)

@@ -178,3 +178,16 @@ def test_letter_to_a_restricted_contact_needs_confirm_restriction(
     done = cli(*args, "--confirm-restriction", data_dir=data_dir)
     assert done.returncode == 0, done.stderr
     assert out.exists()
+
+
+def test_cases_frequent_authors(data_dir: Path) -> None:
+    for title in ("First post", "Second post", "Other post"):
+        add_case(data_dir, title)
+    cli("person", "add", "--name", "Dale Pike", data_dir=data_dir)
+    for reference in ("SM-2026-0001", "SM-2026-0002"):
+        linked = cli("case", "link", reference, "--person", "Dale Pike", "--role", "author",
+                     data_dir=data_dir)  # fmt: skip
+        assert linked.returncode == 0, linked.stderr
+    result = cli("cases", "--frequent-authors", "--json", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert [r["reference"] for r in json.loads(result.stdout)] == ["SM-2026-0001", "SM-2026-0002"]
