@@ -324,7 +324,13 @@ def read_table(data: bytes) -> tuple[str, tuple[str, ...], list[tuple[int, list[
     text, encoding = decode(data)
     if "\x00" in text:
         raise ImportRefused("This is not a CSV file: it holds binary data.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
+    delimiter = _delimiter(text)
+    first, _, rest = text.partition("\n")
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        # Excel's hint line ("sep=;") names the separator; it is not a heading. It keeps
+        # its line so that rows are still named by their line in the file.
+        delimiter, text = first.strip()[4], "\n" + rest
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[tuple[int, list[str]]] = []
     headings: tuple[str, ...] = ()
     try:

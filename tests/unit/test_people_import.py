@@ -329,3 +329,11 @@ def test_each_fixture_reimported_with_changes_and_with_broken_rows(
     with pytest.raises(ImportRefused, match=f"line {len(rows)}: 'not an email'"):
         services.people_import.import_file(_csv(rows, encoding), path.name)
     assert _people(services) == after  # nothing of the broken file was written
+
+
+def test_semicolons_and_excels_separator_line_are_understood(services: Services) -> None:
+    text = "sep=;\r\nLegal Forename;Legal Surname;UPN\r\nAmelia;Hart;X1\r\n;Oscar;X2\r\n"
+    with pytest.raises(ImportRefused, match="line 4:"):
+        services.people_import.preview(text.encode("utf-8"), "x.csv")
+    good = text.replace(";Oscar;", "Oscar;Hart;").encode("utf-8")
+    assert services.people_import.preview(good, "x.csv").new == 2
