@@ -342,7 +342,13 @@ def test_office_staff_cannot_change_the_periods(
 def test_the_administration_menu_holds_the_head_teachers_screens(window: MainWindow) -> None:
     menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
     texts = [a.text() for a in menus["&Administration"].actions()]
-    assert texts == ["&Users…", "&Audit trail…", "Retention re&view…", "&Backup && Restore…"]
+    assert texts == [
+        "&Users…",
+        "&Audit trail…",
+        "&Import pupils and contacts from the MIS…",
+        "Retention re&view…",
+        "&Backup && Restore…",
+    ]
     file_texts = [a.text() for a in menus["&File"].actions()]
     assert "Retention re&view…" not in file_texts
     assert "&Backup && Restore…" not in file_texts
