@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from app import __version__
 from app.cli import case_details, code, workflow_commands
 from app.cli import mail as mail_commands
+from app.cli import people as people_commands
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -122,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--overdue", action="store_true", help="only cases past their follow-up date"
     )
     cases.add_argument("--search", default="", help="only cases whose text contains these words")
+    cases.add_argument(
+        "--frequent-authors",
+        action="store_true",
+        help="only cases whose author is the author of another case too",
+    )
     cases.add_argument("--csv", metavar="FILE", help="save the list as CSV instead of printing it")
 
     case = commands.add_parser("case", help="add or show one case")
@@ -180,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     case_details.register(commands, case_commands)
     code.register(commands, case_commands)
     workflow_commands.register(commands, case_commands, _typed)
+    people_commands.register(commands, case_commands, _typed)
     return parser
 
 
@@ -384,6 +391,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         statuses=frozenset(args.status),
         category=args.category,
         overdue_only=args.overdue,
+        repeat_authors_only=args.frequent_authors,
     )
     if args.csv:
         _check_writable(args.csv)
@@ -497,6 +505,12 @@ def _register_letters(commands: Any) -> None:
         type=_typed(parse_procedure),
         help="for procedure letters: " + ", ".join(p.value for p in Procedure),
     )
+    letter.add_argument(
+        "--confirm-restriction",
+        action="store_true",
+        help="issue it even though the recipient has no parental responsibility, or has a "
+        "court order or contact restriction recorded",
+    )
     letters = commands.add_parser("letters", help="list the letters issued on a case")
     letters.add_argument("reference", metavar="REF")
     letters.add_argument("--json", action="store_true")
@@ -560,6 +574,10 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         args.procedure,
         paragraph=options["paragraph"],
     )
+    if prepared.restriction and not args.confirm_restriction:
+        raise ValidationError(
+            f"{prepared.restriction} Add --confirm-restriction to issue the letter all the same."
+        )
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     if args.email:
@@ -567,7 +585,14 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     for note in prepared.notes:
         sys.stderr.write(f"casebook: note: {note}\n")
     issued = services.letters.issue(
-        case.id, args.kind, person_id, method, args.procedure, prepared=prepared, **options
+        case.id,
+        args.kind,
+        person_id,
+        method,
+        args.procedure,
+        prepared=prepared,
+        confirm_restriction=args.confirm_restriction,
+        **options,
     )
     if args.out:
         _write_output(args.out, services.letters.letter_pdf(issued.id))

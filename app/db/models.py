@@ -115,6 +115,18 @@ class PersonRecord(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Issue 21: names in parts, and what the school's MIS says about pupils and contacts.
+    title: Mapped[str] = mapped_column(SealedText("people.title"), default="")
+    forenames: Mapped[str] = mapped_column(SealedText("people.forenames"), default="")
+    surname: Mapped[str] = mapped_column(SealedText("people.surname"), default="")
+    preferred_name: Mapped[str] = mapped_column(SealedText("people.preferred_name"), default="")
+    year_group: Mapped[str] = mapped_column(SealedText("people.year_group"), default="")
+    reg_group: Mapped[str] = mapped_column(SealedText("people.reg_group"), default="")
+    mis_id: Mapped[str] = mapped_column(SealedText("people.mis_id"), default="")
+    parental_responsibility: Mapped[bool | None] = mapped_column(nullable=True)
+    contact_priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    court_order: Mapped[bool] = mapped_column(default=False)
+    contact_restriction: Mapped[bool] = mapped_column(default=False)
 
     case_links: Mapped[list[CasePersonRecord]] = relationship(back_populates="person")
 
@@ -134,6 +146,55 @@ class CasePersonRecord(Base):
 
     case: Mapped[CaseRecord] = relationship(back_populates="people_links")
     person: Mapped[PersonRecord] = relationship(back_populates="case_links")
+
+
+class FamilyLinkRecord(Base):
+    """A contact of a pupil, as the MIS records it."""
+
+    __tablename__ = "family_links"
+    __table_args__ = (Index("ix_family_links_contact_id", "contact_id"),)
+
+    pupil_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    relationship: Mapped[str] = mapped_column(String(100), default="")
+    import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class PersonImportRecord(Base):
+    """One import of people from the MIS: who, when, from which file, and its counts."""
+
+    __tablename__ = "person_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    by: Mapped[str] = mapped_column(String(200))
+    file_name: Mapped[str] = mapped_column(String(300))
+    system: Mapped[str] = mapped_column(String(40))
+    counts: Mapped[str] = mapped_column(Text)  # JSON
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    undone_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class PersonImportChangeRecord(Base):
+    """A person an import added or changed, with their details before, for undoing it."""
+
+    __tablename__ = "person_import_changes"
+    __table_args__ = (
+        Index("ix_person_import_changes_import_id", "import_id"),
+        Index("ix_person_import_changes_person_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("person_imports.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(10))  # "added" or "updated"
+    before: Mapped[str] = mapped_column(
+        SealedText("person_import_changes.before", "{}"), default="{}"
+    )
 
 
 class EventRecord(Base):

@@ -185,7 +185,7 @@ def person_is_sealed(session: Session, person_id: int | None) -> bool:
 
 def row_is_sealed(session: Session, record: object) -> bool | None:
     """Whether ``record`` is a safeguarding record; None for a table that is never sealed."""
-    from app.db.models import CaseRecord, PersonRecord
+    from app.db.models import CaseRecord, PersonImportChangeRecord, PersonRecord
 
     if not sealed_columns(record):
         return None
@@ -193,6 +193,12 @@ def row_is_sealed(session: Session, record: object) -> bool | None:
         return is_safeguarding(record.categories)
     if isinstance(record, PersonRecord):
         return person_is_sealed(session, record.id)
+    if isinstance(record, PersonImportChangeRecord):
+        # Sealed as the person is: read from the person's row in this session (an import
+        # writes thousands of these, and a query for each would cost seconds).
+        with session.no_autoflush:
+            person = session.get(PersonRecord, record.person_id)
+        return person is not None and isinstance(person.name, (Sealed, Unreadable))
     return case_is_sealed(session, getattr(record, "case_id", None))
 
 
@@ -249,8 +255,18 @@ def reseal_case(session: Session, case_id: int) -> int:
 
 
 def reseal_person(session: Session, person: object) -> int:
-    """Seal or unseal one person after their links to cases changed; 1 if it changed."""
-    return int(apply_seal(person, person_is_sealed(session, getattr(person, "id", None))))
+    """Seal or unseal one person (and what an import kept of their details before) after
+    their links to cases changed; 1 if the person's row changed."""
+    from app.db.models import PersonImportChangeRecord
+
+    person_id = getattr(person, "id", None)
+    sealed = person_is_sealed(session, person_id)
+    if person_id is not None:
+        for change in session.scalars(
+            select(PersonImportChangeRecord).where(PersonImportChangeRecord.person_id == person_id)
+        ):
+            apply_seal(change, sealed)
+    return int(apply_seal(person, sealed))
 
 
 def refresh_search_index(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 from app.domain.categories import Category
-from app.domain.people import CaseRole, PersonKind
+from app.domain.people import (
+    CaseRole,
+    PersonKind,
+    Restriction,
+    restrictions_of,
+    salutation,
+)
 from app.domain.status import CaseStatus
 
 MAX_TITLE = 200
@@ -59,6 +65,8 @@ class CaseFilter:
     category: Category | None = None
     overdue_only: bool = False
     open_only: bool = False
+    # Only cases whose author is linked as the author of another case too (issue 21).
+    repeat_authors_only: bool = False
 
 
 SORT_KEYS = (
@@ -93,7 +101,7 @@ class CaseCounts:
 
 @dataclass(frozen=True)
 class Person:
-    """A parent, carer, visitor or member of staff."""
+    """A parent, carer, pupil, visitor or member of staff."""
 
     id: int
     name: str
@@ -103,6 +111,31 @@ class Person:
     email: str = ""
     phone: str = ""
     relationship: str = ""
+    title: str = ""
+    forenames: str = ""
+    surname: str = ""
+    # From the school's MIS (issue 21): pupils' preferred name, year and class, and a
+    # contact's parental responsibility, priority and restriction flags.
+    preferred_name: str = ""
+    year_group: str = ""
+    reg_group: str = ""
+    mis_id: str = ""
+    parental_responsibility: bool | None = None  # None: not known
+    contact_priority: int | None = None
+    court_order: bool = False
+    contact_restriction: bool = False
+
+    @property
+    def salutation(self) -> str:
+        """'Dear Mrs Whitfield' (without the comma)."""
+        return salutation(self.title, self.surname, self.name)
+
+    @property
+    def restrictions(self) -> tuple[Restriction, ...]:
+        """Flags that make a letter to this person need confirming."""
+        return restrictions_of(
+            self.parental_responsibility, self.court_order, self.contact_restriction
+        )
 
 
 @dataclass(frozen=True)
@@ -116,6 +149,17 @@ class PersonDraft:
     email: str = ""
     phone: str = ""
     relationship: str = ""
+    title: str = ""
+    forenames: str = ""
+    surname: str = ""
+    preferred_name: str = ""
+    year_group: str = ""
+    reg_group: str = ""
+    mis_id: str = ""
+    parental_responsibility: bool | None = None
+    contact_priority: int | None = None
+    court_order: bool = False
+    contact_restriction: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,3 +218,8 @@ class CaseDetail:
             if link.role == CaseRole.AUTHOR:
                 return link.person.name
         return self.account_handle
+
+
+def draft_of(person: Person) -> PersonDraft:
+    """A person's details as a draft, to compare or to change."""
+    return PersonDraft(**{f.name: getattr(person, f.name) for f in fields(PersonDraft)})

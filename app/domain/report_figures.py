@@ -249,6 +249,8 @@ class GovernorsReport:
     removal_by_term: tuple[RemovalTimes, ...]
     terms_from_profile: bool
     case_count: int  # exact, for the person making the report; the PDF prints ``total``
+    # People linked as the author of more than one case opened in the period (issue 21).
+    repeat_authors: Figure | None = None
 
     @property
     def median_text(self) -> str:

@@ -156,9 +156,18 @@ def check_case_draft(draft: CaseDraft, today: date, now: datetime) -> CaseDraft:
 
 def check_person_draft(draft: PersonDraft) -> PersonDraft:
     """Return a cleaned copy of ``draft`` or raise ``ValidationError``."""
-    name = clean_text(draft.name, "name", MAX_SHORT)
+    title = clean_text(draft.title, "title", 20)
+    forenames = clean_text(draft.forenames, "forenames", MAX_SHORT)
+    surname = clean_text(draft.surname, "surname", MAX_SHORT)
+    name = clean_text(draft.name, "name", MAX_SHORT) or " ".join(f"{forenames} {surname}".split())
     if not name:
         raise ValidationError("Please give the person's name.", field="name")
+    if draft.contact_priority is not None and not 0 < draft.contact_priority < 100:
+        raise ValidationError(
+            f"'{draft.contact_priority}' is not a contact priority; use 1 for the first "
+            "contact, 2 for the next, and so on.",
+            field="contact_priority",
+        )
     email = clean_text(draft.email, "email address", MAX_SHORT)
     if email and not _EMAIL.match(email):
         raise ValidationError(f"'{email}' is not an email address.", field="email")
@@ -180,4 +189,15 @@ def check_person_draft(draft: PersonDraft) -> PersonDraft:
         email=email,
         phone=clean_text(draft.phone, "telephone number", 50),
         relationship=clean_text(draft.relationship, "relationship to pupils", MAX_SHORT),
+        title=title,
+        forenames=forenames,
+        surname=surname,
+        preferred_name=clean_text(draft.preferred_name, "preferred name", MAX_SHORT),
+        year_group=clean_text(draft.year_group, "year group", 20),
+        reg_group=clean_text(draft.reg_group, "class", 50),
+        mis_id=clean_text(draft.mis_id, "MIS id", 100),
+        parental_responsibility=draft.parental_responsibility,
+        contact_priority=draft.contact_priority,
+        court_order=draft.court_order,
+        contact_restriction=draft.contact_restriction,
     )

@@ -150,6 +150,11 @@ def render_governors_report(report: GovernorsReport, *, school: str, generated_o
         ["Cases opened in the period", report.total.text],
         ["Still open", report.open.text],
         ["Closed", report.closed.text],
+        *(
+            [["People who wrote more than one of these posts", report.repeat_authors.text]]
+            if report.repeat_authors is not None
+            else []
+        ),
         ["Posts removed or corrected", report.removals.removed.text],
         ["Median time from report to removal", report.removals.from_report_text],
         ["Median time from posting to removal", report.removals.from_posting_text],

@@ -58,6 +58,7 @@ from app.services.cases import CaseService
 from app.services.code import CodeService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
+from app.services.joined_up import JoinedUpService
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
 from app.services.legacy import (
     finish_interrupted,
@@ -69,6 +70,7 @@ from app.services.letters import LetterService
 from app.services.mail import MailService
 from app.services.operations import Operations
 from app.services.people import PersonService
+from app.services.people_import import PeopleImportService
 from app.services.reminders import ReminderService
 from app.services.reports import ReportService
 from app.services.retention import RetentionService
@@ -103,6 +105,8 @@ class Services:
     mail: MailService
     reminders: ReminderService
     code: CodeService
+    people_import: PeopleImportService
+    joined_up: JoinedUpService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
@@ -301,6 +305,8 @@ def open_casebook(
         mail=mail,
         reminders=ReminderService(ctx, mail),
         code=letters.codes,
+        people_import=PeopleImportService(ctx),
+        joined_up=JoinedUpService(ctx),
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,

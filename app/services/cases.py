@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    exists,
     func,
     literal_column,
     or_,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     case as sql_case,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.db.models import (
@@ -768,7 +769,31 @@ class CaseService:
             )
         if flt.open_only:
             conditions.append(CaseRecord.status.not_in(_CLOSED))
+        if flt.repeat_authors_only:
+            conditions.append(self._by_repeat_author())
         return conditions
+
+    def _by_repeat_author(self) -> ColumnElement[bool]:
+        """Cases whose author wrote another case this role may see."""
+        other = aliased(CasePersonRecord)
+        other_case = aliased(CaseRecord)
+        mine = aliased(CasePersonRecord)
+        hidden = (
+            []
+            if self.ctx.may(Permission.SAFEGUARDING)
+            else [~other_case.categories.contains(Category.SAFEGUARDING.value)]
+        )
+        return exists().where(
+            mine.case_id == CaseRecord.id,
+            mine.role == CaseRole.AUTHOR.value,
+            exists().where(
+                other.person_id == mine.person_id,
+                other.role == CaseRole.AUTHOR.value,
+                other.case_id != mine.case_id,
+                other_case.id == other.case_id,
+                *hidden,
+            ),
+        )
 
     def _term_found(self, term: str) -> ColumnElement[bool]:
         """Cases whose text, notes or text evidence contain ``term``."""

@@ -17,6 +17,7 @@ from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.services.casebook import Services
+from app.services.context import resources_dir
 
 DEMO_SETTING = "demo_data"
 DEMO_ACTOR = "Mrs J. Example (demo head teacher)"
@@ -361,6 +362,28 @@ _DONE_BY_STATUS: dict[CaseStatus, tuple[str, ...] | str] = {
 }
 
 
+DEMO_MIS_EXPORT = "demo_mis_export_sims.csv"
+
+
+def demo_mis_export() -> bytes:
+    """A fictional SIMS contacts export of the demonstration families."""
+    return (resources_dir() / "demo" / DEMO_MIS_EXPORT).read_bytes()
+
+
+def import_demo_mis_export(services: Services, case_ids: list[int]) -> int | None:
+    """Import the fictional MIS export as a school's first import would: the parents typed
+    in by hand are matched and gain their titles and MIS ids, their children arrive as
+    pupils, and two near matches wait on the review list. One pupil is then recorded as
+    the pupil two cases concern (never named in their letters), which joins them up."""
+    result = services.people_import.import_file(demo_mis_export(), DEMO_MIS_EXPORT)
+    pupil = next(iter(services.people.search_people("Ola Łukasiewicz")), None)
+    if pupil is not None and pupil.kind is PersonKind.PUPIL:
+        # The abusive post about her class teacher, and the bullying allegation.
+        for index in (0, 5):
+            services.cases.link_person(case_ids[index], pupil.id, CaseRole.SUBJECT)
+    return result.import_id
+
+
 def is_empty(services: Services) -> bool:
     """True when the casebook holds no cases yet."""
     with services.ctx.sessions() as session:
@@ -401,6 +424,7 @@ def create_demo(services: Services) -> int:
     moment = start
     services.ctx.clock = lambda: moment
     try:
+        case_ids: list[int] = []
         people = []
         for p in PEOPLE:
             people.append(
@@ -437,6 +461,7 @@ def create_demo(services: Services) -> int:
                     correct_facts=demo.facts,
                 )
             )
+            case_ids.append(case.id)
             if demo.author is not None:
                 services.cases.link_person(case.id, people[demo.author].id, CaseRole.AUTHOR)
             if demo.reporter is not None:
@@ -450,6 +475,7 @@ def create_demo(services: Services) -> int:
                 for item in services.workflow.checklist(case.id):
                     if item.done_at is None and (done == "all" or item.rule_id in done):
                         services.workflow.tick(item.id)
+        import_demo_mis_export(services, case_ids)
     finally:
         services.ctx.clock, services.ctx.actor = real_clock, real_actor
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)

@@ -67,10 +67,19 @@ from app.domain.letters import (
     SendMethod,
     kind_fits,
 )
-from app.domain.people import ROLE_PHRASES, CaseRole, PersonKind, name_key
+from app.domain.people import (
+    ROLE_PHRASES,
+    CaseRole,
+    PersonKind,
+    describe_restrictions,
+    full_name,
+    name_key,
+    salutation,
+)
 from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDetail, Person
 from app.domain.report_figures import parse_terms
+from app.domain.sharing import Scrubber
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
 from app.domain.working_days import (
@@ -232,6 +241,14 @@ class PreparedLetter:
     # What the letter could not say for want of a detail on the case (it may still go).
     notes: tuple[str, ...] = field(default_factory=tuple)
 
+    @property
+    def restriction(self) -> str:
+        """Why this letter needs confirming (no parental responsibility, a court order or a
+        contact restriction on the recipient), in a sentence; empty when it does not."""
+        if self.recipient is None or not self.recipient.restrictions:
+            return ""
+        return describe_restrictions(self.recipient.name, self.recipient.restrictions)
+
 
 @dataclass(frozen=True)
 class IssuedLetter:
@@ -355,6 +372,16 @@ def _code_version(field_values: str, default: str) -> str:
     except ValueError:
         return ""  # a sealed letter this user cannot open
     return str(stored.get("code_version") or default)
+
+
+def _pupil_scrubber(case: CaseDetail, recipient: Person | None) -> Scrubber:
+    """Hides the names of the pupils linked to the case (never the recipient's own name)."""
+    pupils = [link.person for link in case.people if link.person.kind is PersonKind.PUPIL]
+    details = [
+        [p.name, *(n for n in (p.preferred_name, full_name(p.preferred_name, p.surname)) if n)]
+        for p in pupils
+    ]
+    return Scrubber([recipient.name] if recipient else [], details)
 
 
 def _standard_for_case(case: CaseDetail) -> str:
@@ -592,9 +619,12 @@ class LetterService:
         body: str | None = None,
         confirm_recipient: bool = False,
         confirm_kind: bool = False,
+        confirm_restriction: bool = False,
     ) -> IssuedLetter:
         """Record the letter on the case with its PDF: it is *prepared* until it is marked
-        sent (``mark_sent``), which moves the case on and starts the reply-by clock."""
+        sent (``mark_sent``), which moves the case on and starts the reply-by clock. A
+        letter to a contact with no parental responsibility, a court order or a contact
+        restriction is refused unless ``confirm_restriction`` says it was confirmed."""
         self.ctx.require(
             Permission.LETTERS, case_id=case_id, action="issue letter", detail=kind.value
         )
@@ -608,6 +638,12 @@ class LetterService:
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(
                 case_id, kind, person_id, method, procedure, paragraph=paragraph, body=body
+            )
+        if prepared.restriction and not confirm_restriction:
+            raise ValidationError(
+                f"{prepared.restriction} Confirm that this letter may go to them before "
+                "issuing it.",
+                field="recipient",
             )
         with self.ctx.sessions() as session:
             sealed = case_is_sealed(session, case_id)
@@ -744,13 +780,18 @@ class LetterService:
         if person_id is not None:
             for link in case.people:
                 if link.person.id == person_id:
+                    if link.person.kind is PersonKind.PUPIL:
+                        raise ValidationError(
+                            "Letters are never addressed to pupils; choose a parent or carer.",
+                            field="recipient",
+                        )
                     return link.person
             raise ValidationError(
                 f"That person is not linked to case {case.reference}; link them first."
             )
         role = LETTER_KINDS[kind].recipient_role
         for link in case.people:
-            if link.role == role:
+            if link.role == role and link.person.kind is not PersonKind.PUPIL:
                 return link.person
         if required:
             raise ValidationError(
@@ -897,6 +938,9 @@ class LetterService:
             if strict and address:
                 # A printed address must show whole in the envelope window.
                 self._pdf().check_address(recipient.name, address, Branding(profile))
+        # A letter never names a pupil: the names of pupils linked to the case are taken
+        # out of the case's own words before they reach the template.
+        unnamed = _pupil_scrubber(case, recipient)
         proc = procedure or Procedure.COMPLAINTS
         proc_name_field, proc_contact_field = _PROCEDURE_FIELDS[proc]
         reply_days = info.follow_up_days or DEFAULT_REPLY_DAYS
@@ -918,18 +962,18 @@ class LetterService:
             },
             "case": {
                 "reference": case.reference,
-                "title": case.title,
+                "title": unnamed(case.title),
                 "platform": case.platform,
-                "account_handle": case.account_handle,
+                "account_handle": unnamed(case.account_handle),
                 "post_url": case.post_url,
                 "posted_on": posted_on,
-                "place": case.post_place,
-                "where_posted": where_posted(case.platform, case.post_place, posted_on),
-                "summary": case.summary,
-                "inaccurate": case.inaccurate_text,
-                "correct_facts": case.correct_facts,
+                "place": unnamed(case.post_place),
+                "where_posted": where_posted(case.platform, unnamed(case.post_place), posted_on),
+                "summary": unnamed(case.summary),
+                "inaccurate": unnamed(case.inaccurate_text),
+                "correct_facts": unnamed(case.correct_facts),
                 "outcome": outcome.value if outcome is not None else "",
-                "conduct": case.barring_conduct,
+                "conduct": unnamed(case.barring_conduct),
             },
             "recipient": {"name": recipient.name if recipient else ""},
             "letter": {
@@ -1062,7 +1106,7 @@ class LetterService:
             recipient_name=name,
             recipient_address=address,
             subject=filled.subject,
-            salutation=f"Dear {name},",
+            salutation=f"{recipient.salutation if recipient else salutation()},",
             blocks=blocks,
             signatory=profile.head_teacher or "[head teacher’s name: to complete]",
             signatory_title=profile.head_title or "[head teacher’s title: to complete]",

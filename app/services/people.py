@@ -30,7 +30,41 @@ def person_from_record(record: PersonRecord) -> Person:
         email=record.email,
         phone=record.phone,
         relationship=record.relationship_to_pupils,
+        title=record.title or "",
+        forenames=record.forenames or "",
+        surname=record.surname or "",
+        preferred_name=record.preferred_name or "",
+        year_group=record.year_group or "",
+        reg_group=record.reg_group or "",
+        mis_id=record.mis_id or "",
+        parental_responsibility=record.parental_responsibility,
+        contact_priority=record.contact_priority,
+        court_order=bool(record.court_order),
+        contact_restriction=bool(record.contact_restriction),
     )
+
+
+def write_person(record: PersonRecord, clean: PersonDraft) -> None:
+    """Copy a checked draft onto a row (the one place that knows which fields there are)."""
+    record.name = clean.name
+    record.name_key = name_key(clean.name)
+    record.kind = clean.kind.value
+    record.address = "\n".join(clean.address_lines)
+    record.postcode = clean.postcode
+    record.email = clean.email
+    record.phone = clean.phone
+    record.relationship_to_pupils = clean.relationship
+    record.title = clean.title
+    record.forenames = clean.forenames
+    record.surname = clean.surname
+    record.preferred_name = clean.preferred_name
+    record.year_group = clean.year_group
+    record.reg_group = clean.reg_group
+    record.mis_id = clean.mis_id
+    record.parental_responsibility = clean.parental_responsibility
+    record.contact_priority = clean.contact_priority
+    record.court_order = clean.court_order
+    record.contact_restriction = clean.contact_restriction
 
 
 def visible_people(ctx: ServiceContext) -> list[ColumnElement[bool]]:
@@ -66,14 +100,7 @@ class PersonService:
         clean = check_person_draft(draft)
         with self.ctx.sessions.begin() as session:
             record = self._visible_person(session, person_id)
-            record.name = clean.name
-            record.name_key = name_key(clean.name)
-            record.kind = clean.kind.value
-            record.address = "\n".join(clean.address_lines)
-            record.postcode = clean.postcode
-            record.email = clean.email
-            record.phone = clean.phone
-            record.relationship_to_pupils = clean.relationship
+            write_person(record, clean)
             record.updated_at = self.ctx.now()
             session.flush()
             # The case list shows and searches the author's name from its own columns.
@@ -124,6 +151,28 @@ class PersonService:
             ).all()
         )
 
+    def find_person(self, name_or_id: str) -> Person:
+        """The person with this id, or the one person with exactly this name."""
+        self.ctx.require(Permission.VIEW_CASES)
+        text = name_or_id.strip()
+        if text.isdigit():
+            return self.get_person(int(text))
+        key = name_key(text)
+        if not key:
+            raise ValidationError("Please give the person's name or number.", field="person")
+        matches = [p for p in self.search_people(text, limit=1000) if name_key(p.name) == key]
+        if not matches:
+            raise NotFoundError(
+                f"No one called {text} is recorded; add them with 'casebook person add'."
+            )
+        if len(matches) > 1:
+            numbers = ", ".join(str(p.id) for p in matches)
+            raise ValidationError(
+                f"More than one person is called {text} (numbers {numbers}); give the number "
+                "instead of the name."
+            )
+        return matches[0]
+
     def match_or_create(self, name: str, kind: PersonKind = PersonKind.PARENT) -> Person:
         """The one person with exactly this name, or a new person; refuse if ambiguous."""
         self.ctx.require(Permission.EDIT_CASES)
@@ -133,18 +182,8 @@ class PersonService:
 
 def insert_person(session: Session, clean: PersonDraft, now: datetime) -> PersonRecord:
     """Add a checked person to ``session`` (the caller owns the transaction)."""
-    record = PersonRecord(
-        name=clean.name,
-        name_key=name_key(clean.name),
-        kind=clean.kind.value,
-        address="\n".join(clean.address_lines),
-        postcode=clean.postcode,
-        email=clean.email,
-        phone=clean.phone,
-        relationship_to_pupils=clean.relationship,
-        created_at=now,
-        updated_at=now,
-    )
+    record = PersonRecord(created_at=now, updated_at=now)
+    write_person(record, clean)
     session.add(record)
     session.flush()
     return record

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import (
     CaseActionRecord,
     CaseOutcomeRecord,
+    CasePersonRecord,
     CaseRecord,
     CaseStepRecord,
     EventRecord,
@@ -36,7 +37,7 @@ from app.domain.dates import (
 )
 from app.domain.errors import OperationCancelled, ValidationError
 from app.domain.evidence import Exhibit
-from app.domain.people import ROLE_LABELS, name_key
+from app.domain.people import ROLE_LABELS, CaseRole, PersonKind, name_key
 from app.domain.policy import (
     GONE_OUTCOMES,
     OUTCOME_LABELS,
@@ -171,13 +172,26 @@ class ReportService:
                 progress(done, steps)
 
         full = rule is None or rule.everything
+        # No copy that leaves the school names a pupil, the police's included.
+        pupils = [
+            link.person
+            for link in case.people
+            if rule is not None and link.person.kind is PersonKind.PUPIL
+        ]
+        pupil_ids = {p.id for p in pupils}
         allowed = [
             link
             for link in case.people
-            if full or (rule is not None and link.role in rule.named_roles)
+            if (full or (rule is not None and link.role in rule.named_roles))
+            and link.person.id not in pupil_ids
         ]
         allowed_ids = {link.person.id for link in allowed}
         scrub = self._scrubber(case, allowed, full)
+        if full and pupils:
+            scrub = Scrubber(
+                [link.person.name for link in allowed],
+                [_details_of(p) for p in pupils],
+            )
         withheld: list[tuple[str, str]] = []
         to_whom = rule.label if rule is not None else ""
 
@@ -186,6 +200,9 @@ class ReportService:
         for link in case.people:
             person = link.person
             role = ROLE_LABELS[link.role]
+            if person.id in pupil_ids:
+                people.append(BundlePerson("[pupil]", role))
+                continue
             if person.id not in allowed_ids:
                 hidden_people += 1
                 people.append(BundlePerson("[third party]", role))
@@ -201,6 +218,13 @@ class ReportService:
                     f"The names, addresses and contact details of {_count(hidden_people, 'person')}"
                     " linked to the case",
                     f"They are third parties; their details are not shared with {to_whom}.",
+                )
+            )
+        if pupil_ids:
+            withheld.append(
+                (
+                    f"The names of {_count(len(pupil_ids), 'pupil')} linked to the case",
+                    "Pupils are never named in a copy that leaves the school.",
                 )
             )
         if case.reported_by and not full:
@@ -503,6 +527,7 @@ class ReportService:
                 .where(CaseRecord.created_at >= lo, CaseRecord.created_at < hi)
             ).all()
             removed_at = _removals_recorded(session, [r.id for r in rows])
+            repeat_authors = _repeat_authors(session, [r.id for r in rows])
         closed_values = {s.value for s in CLOSED_STATUSES}
         standards: Counter[str] = Counter()
         platforms: Counter[str] = Counter()
@@ -594,6 +619,11 @@ class ReportService:
             removal_by_term=by_term_removal,
             terms_from_profile=from_profile,
             case_count=total,
+            repeat_authors=hide_small(
+                [("People who wrote more than one of these posts", repeat_authors)],
+                n,
+                adds_up=False,
+            )[0],
         )
 
     def governors_pdf(self, report: GovernorsReport) -> bytes:
@@ -618,6 +648,8 @@ class ReportService:
             ["cases", "open", report.open.text],
             ["cases", "closed", report.closed.text],
         ]
+        if report.repeat_authors is not None:
+            rows.append(["cases", "people with more than one case", report.repeat_authors.text])
         for section, items in (
             ("standard", report.by_standard),
             ("platform", report.by_platform),
@@ -687,7 +719,26 @@ def _details_of(person: Person) -> list[str]:
     """A person's name first, then every contact detail recorded."""
     details = [person.name, *person.address_lines]
     details += [v for v in (person.postcode, person.email, person.phone) if v]
+    if person.preferred_name:  # a pupil's "Millie" names her as surely as "Amelia Hart"
+        details.append(person.preferred_name)
     return details
+
+
+def _repeat_authors(session: Session, case_ids: list[int]) -> int:
+    """How many people are linked as the author of more than one of these cases."""
+    if not case_ids:
+        return 0
+    per_person = (
+        select(CasePersonRecord.person_id)
+        .where(
+            CasePersonRecord.case_id.in_(case_ids),
+            CasePersonRecord.role == CaseRole.AUTHOR.value,
+        )
+        .group_by(CasePersonRecord.person_id)
+        .having(func.count(func.distinct(CasePersonRecord.case_id)) > 1)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(per_person)) or 0)
 
 
 def _hours(value: float | None) -> str:

@@ -23,6 +23,7 @@ from app.db.models import (
     CaseRecord,
     EventRecord,
     EvidenceRecord,
+    FamilyLinkRecord,
     LetterRecord,
     PersonRecord,
     SubjectAccessRequestRecord,
@@ -341,8 +342,29 @@ class SubjectAccessService:
                 others_count[case_id] = others_count.get(case_id, 0) + 1
             # Everyone else in the casebook is a third party: their details may turn up in
             # any note, not only on the cases they are linked to.
-            everyone = session.scalars(select(PersonRecord).where(PersonRecord.id != person_id))
+            # A parent's own children (as the MIS links them) are not third parties to a
+            # parent with parental responsibility and no court order or restriction.
+            children: list[int] = []
+            if not person.restrictions:
+                children = list(
+                    session.scalars(
+                        select(FamilyLinkRecord.pupil_id).where(
+                            FamilyLinkRecord.contact_id == person_id
+                        )
+                    )
+                )
+            everyone = session.scalars(
+                select(PersonRecord).where(
+                    PersonRecord.id != person_id, PersonRecord.id.not_in(children)
+                )
+            )
             third = [_details_of(person_from_record(p)) for p in everyone]
+            own_children = [
+                str(name)
+                for name in session.scalars(
+                    select(PersonRecord.name).where(PersonRecord.id.in_(children))
+                )
+            ]
             third += [[c.reported_by] for c in cases if c.reported_by.strip()]
             events = session.scalars(
                 select(EventRecord)
@@ -388,7 +410,9 @@ class SubjectAccessService:
             ]
         profile = self.letters.profile.get()
         keep = [*profile.address_lines(), profile.name, profile.telephone, profile.email]
-        scrub = Scrubber([person.name], third, file_names, [*keep, *_details_of(person)[1:]])
+        scrub = Scrubber(
+            [person.name, *own_children], third, file_names, [*keep, *_details_of(person)[1:]]
+        )
         changed = 0
 
         def hide(text: str) -> str:

@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
 
         self.case_list = CaseListView(services, self.signals, self)
         self.case_detail = CaseDetailView(services, self.signals, self)
+        self.case_detail.open_case_requested.connect(self._open_from_today)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.case_list)
         self.splitter.addWidget(self.case_detail)
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
         self.sar_action = admin_menu.addAction(
             "&Subject access requests…", self.show_subject_access_requests
         )
+        admin_menu.addAction("&Import pupils and contacts from the MIS…", self.import_people)
         self.backup_action = admin_menu.addAction("&Backup && Restore…", self.backup_and_restore)
         self.adopt_code_action = admin_menu.addAction(
             "Adopt a revised &Code…", self.adopt_revised_code
@@ -429,8 +431,14 @@ class MainWindow(QMainWindow):
             self.case_list.status_filter.setCurrentIndex(0)
             self.case_list.category_filter.setCurrentIndex(0)
             self.case_list.overdue_only.setChecked(False)
+            self.case_list.repeat_authors_only.setChecked(False)
             self.case_list.apply_filter()
             self.case_list.select_case(case_id)
+
+    def import_people(self) -> None:
+        from app.ui.dialogs.people_import import PeopleImportDialog
+
+        PeopleImportDialog(self.services, self.signals, self).exec()
 
     def change_my_password(self) -> None:
         from app.ui.dialogs.users import ChangePasswordDialog

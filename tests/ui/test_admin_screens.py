@@ -345,6 +345,8 @@ def test_the_administration_menu_holds_the_head_teachers_screens(window: MainWin
     assert texts == [
         "&Users…",
         "&Audit trail…",
+        "&Subject access requests…",
+        "&Import pupils and contacts from the MIS…",
         "Retention re&view…",
         "&Backup && Restore…",
         "Adopt a revised &Code…",

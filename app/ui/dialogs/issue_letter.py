@@ -31,7 +31,7 @@ from app.domain.letters import (
     SendMethod,
     suggested_kind,
 )
-from app.domain.people import ROLE_LABELS
+from app.domain.people import ROLE_LABELS, PersonKind
 from app.services.casebook import Services
 from app.services.letters import IssuedLetter, PreparedLetter
 from app.ui.views.pdf_preview import PdfPreview
@@ -72,8 +72,8 @@ class IssueLetterDialog(QDialog):
         self.recipient_box = QComboBox()
         seen: set[int] = set()
         for link in self.case.people:
-            if link.person.id in seen:
-                continue
+            if link.person.id in seen or link.person.kind is PersonKind.PUPIL:
+                continue  # letters are never addressed to pupils
             seen.add(link.person.id)
             self.recipient_box.addItem(
                 f"{link.person.name} — {ROLE_LABELS[link.role]}", link.person.id
@@ -217,6 +217,8 @@ class IssueLetterDialog(QDialog):
             self.message.setStyleSheet("color:#444;")
             self.preview.set_pdf(self.prepared.pdf)
         warnings = (*self.prepared.warnings, *self.prepared.notes) if self.prepared else ()
+        if self.prepared is not None and self.prepared.restriction:
+            warnings = (self.prepared.restriction, *warnings)
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
         self.issue_button.setEnabled(self.prepared is not None)
@@ -278,6 +280,16 @@ class IssueLetterDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
+        if prepared.restriction:
+            answer = QMessageBox.warning(
+                self,
+                "Check before this letter goes",
+                prepared.restriction + "\n\nIssue the letter to them all the same?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         confirmed: dict[str, bool] = {"recipient": False, "kind": False}
         while True:
             try:
@@ -290,6 +302,7 @@ class IssueLetterDialog(QDialog):
                     prepared=prepared,
                     confirm_recipient=confirmed["recipient"],
                     confirm_kind=confirmed["kind"],
+                    confirm_restriction=bool(prepared.restriction),
                 )
             except ConfirmationNeeded as question:
                 if not self._confirm(question):

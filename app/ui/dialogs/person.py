@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,8 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS, CaseRole, PersonKind
-from app.domain.records import Person, PersonDraft
+from app.domain.people import (
+    COMMON_TITLES,
+    PERSON_KIND_LABELS,
+    ROLE_LABELS,
+    CaseRole,
+    PersonKind,
+    Restriction,
+)
+from app.domain.records import Person, PersonDraft, draft_of
 from app.services.casebook import Services
 from app.ui.operations import Refusal
 from app.ui.signals import AppSignals
@@ -53,6 +62,16 @@ class PersonDialog(QDialog):
         self.saved: Person | None = None
         self.setWindowTitle("Change person" if person else "New person")
         self.name = QLineEdit(self)
+        self.name.setPlaceholderText("As it should be shown, e.g. Karen Whitfield")
+        self.title = QComboBox(self)
+        self.title.setEditable(True)
+        line = self.title.lineEdit()
+        if line is not None:
+            line.setAccessibleName("Title")
+        self.title.addItems(["", *COMMON_TITLES])
+        self.title.setToolTip("Letters say “Dear Mrs Whitfield” when a title and surname are given")
+        self.forenames = QLineEdit(self)
+        self.surname = QLineEdit(self)
         self.kind = QComboBox(self)
         for kind in PersonKind:
             self.kind.addItem(PERSON_KIND_LABELS[kind], kind.value)
@@ -67,6 +86,9 @@ class PersonDialog(QDialog):
         self.relationship.setPlaceholderText("e.g. Mother of a Year 4 pupil")
         form = QFormLayout()
         form.addRow("&Name", self.name)
+        form.addRow("T&itle", self.title)
+        form.addRow("&Forenames", self.forenames)
+        form.addRow("S&urname", self.surname)
         form.addRow("&Kind", self.kind)
         form.addRow("&Address", self.address)
         form.addRow("&Postcode", self.postcode)
@@ -85,8 +107,34 @@ class PersonDialog(QDialog):
         layout.addWidget(self.error)
         layout.addStretch(1)
         layout.addWidget(buttons)
+        if person and person.mis_id:
+            facts = [f"MIS id {person.mis_id}"]
+            if person.kind is PersonKind.PUPIL:
+                facts += [x for x in (person.year_group, person.reg_group) if x]
+                if person.preferred_name:
+                    facts.append(f"known as {person.preferred_name}")
+            else:
+                if person.parental_responsibility is not None:
+                    facts.append(
+                        "parental responsibility"
+                        if person.parental_responsibility
+                        else "no parental responsibility"
+                    )
+                if person.contact_priority:
+                    facts.append(f"contact priority {person.contact_priority}")
+                facts += [
+                    r.value.replace("_", " ")
+                    for r in person.restrictions
+                    if r is not Restriction.NO_PARENTAL_RESPONSIBILITY
+                ]
+            mis = QLabel("From the MIS: " + ", ".join(facts) + ".", self)
+            mis.setWordWrap(True)
+            form.addRow("", mis)
         if person:
             self.name.setText(person.name)
+            self.title.setCurrentText(person.title)
+            self.forenames.setText(person.forenames)
+            self.surname.setText(person.surname)
             self.kind.setCurrentIndex(self.kind.findData(person.kind.value))
             self.address.setPlainText("\n".join(person.address_lines))
             self.postcode.setText(person.postcode)
@@ -96,8 +144,14 @@ class PersonDialog(QDialog):
         self.resize(max(480, self.sizeHint().width()), self.sizeHint().height())
 
     def draft(self) -> PersonDraft:
-        return PersonDraft(
+        # What the MIS said (and this dialog does not show as fields) is kept as it was.
+        kept = draft_of(self._person) if self._person is not None else PersonDraft(name="")
+        return replace(
+            kept,
             name=self.name.text(),
+            title=self.title.currentText(),
+            forenames=self.forenames.text(),
+            surname=self.surname.text(),
             kind=PersonKind(self.kind.currentData()),
             address_lines=tuple(self.address.toPlainText().splitlines()),
             postcode=self.postcode.text(),

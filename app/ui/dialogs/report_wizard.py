@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -18,6 +19,8 @@ from PySide6.QtWidgets import (
 
 from app.domain.categories import CATEGORY_INFO, Category
 from app.domain.dates import format_date_time, london_today
+from app.domain.errors import CasebookError
+from app.domain.people import name_key
 from app.domain.policy import IntakeAnswers, propose_categories
 from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services
@@ -123,6 +126,12 @@ class ReportWizard(QWizard):
         self.error.setStyleSheet("color: #a4262c")
         self.error.setWordWrap(True)
         box.addWidget(self.actions_label)
+        # Other cases about the same account, post or person (issue 21).
+        self.related_label = QLabel(self.proposal)
+        self.related_label.setWordWrap(True)
+        self.related_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.related_label.hide()
+        box.addWidget(self.related_label)
         box.addStretch(1)
         box.addWidget(self.error)
 
@@ -172,6 +181,25 @@ class ReportWizard(QWizard):
             for category, check in self.category_checks.items():
                 check.setChecked(category in proposed)
             self._show_actions()
+            self._show_related()
+
+    def _show_related(self) -> None:
+        name = self.posted_by.text().strip()
+        key = name_key(name)
+        known = [p.id for p in self.services.people.search_people(name) if name_key(p.name) == key]
+        try:
+            related = self.services.joined_up.related_to(
+                self.account.text(), self.post_url.text(), known
+            )
+        except CasebookError:
+            related = []
+        lines = [r.describe for r in related[:5]]
+        if len(related) > 5:
+            lines.append(f"and {len(related) - 5} more")
+        self.related_label.setText(
+            "Other cases about the same account, post or person:\n" + "\n".join(lines)
+        )
+        self.related_label.setVisible(bool(related))
 
     def _show_actions(self) -> None:
         plan = self.services.workflow.policy().plan(

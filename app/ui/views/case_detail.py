@@ -9,6 +9,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QInputDialog,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QMenu,
     QMessageBox,
     QPushButton,
@@ -59,6 +61,8 @@ class CaseDetailView(QWidget):
     """Shows one case; every change goes through the services and is announced."""
 
     status_changed = Signal(int)
+    # Another case to show (picked from the cases joined up with this one).
+    open_case_requested = Signal(int)
 
     def __init__(self, services: Services, signals: AppSignals, parent: QWidget | None = None):
         super().__init__(parent)
@@ -132,6 +136,20 @@ class CaseDetailView(QWidget):
         people_buttons.addStretch(1)
         people_buttons.addWidget(self.sar_button)
         people_layout.addLayout(people_buttons)
+        # Other cases about the same person, account handle or post address (issue 21).
+        self.related_label = QLabel("Other cases about the same person, account or post:", self)
+        self.related_list = QListWidget(self)
+        self.related_list.setAccessibleName("Other cases about the same person, account or post")
+        self.related_list.setAccessibleDescription("Press Enter or double-click to open a case")
+        self.related_list.setMaximumHeight(self.fontMetrics().height() * 6)
+        self.related_list.itemActivated.connect(
+            lambda item: self.open_case_requested.emit(item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.related_label.setBuddy(self.related_list)
+        people_layout.addWidget(self.related_label)
+        people_layout.addWidget(self.related_list)
+        self.related_label.hide()
+        self.related_list.hide()
 
         # Chronology tab.
         self.events_table = _table(["When", "Who", "What"], self)
@@ -241,6 +259,7 @@ class CaseDetailView(QWidget):
         self._set_dirty(False)
         self._fill_status_menu()
         self._fill_people(case.people)
+        self._fill_related(case.id)
         self._fill_events()
 
     def _fill_status_menu(self) -> None:
@@ -278,6 +297,15 @@ class CaseDetailView(QWidget):
         self.edit_person_button.setEnabled(has_people)
         self.unlink_button.setEnabled(has_people)
         self.sar_button.setEnabled(has_people)
+
+    def _fill_related(self, case_id: int) -> None:
+        self.related_list.clear()
+        related = self._services.joined_up.related_cases(case_id)
+        for other in related:
+            item = QListWidgetItem(other.describe, self.related_list)
+            item.setData(Qt.ItemDataRole.UserRole, other.id)
+        self.related_label.setVisible(bool(related))
+        self.related_list.setVisible(bool(related))
 
     def _fill_events(self) -> None:
         assert self.case is not None

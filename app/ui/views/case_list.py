@@ -75,6 +75,10 @@ class CaseListView(QWidget):
 
         self.overdue_only = QCheckBox("&Overdue only", self)
         self.overdue_only.setToolTip("Only cases past their follow-up date")
+        self.repeat_authors_only = QCheckBox("Fre&quent authors", self)
+        self.repeat_authors_only.setToolTip(
+            "Only cases whose author is the author of another case as well"
+        )
         self.counts_label = QLabel(self)
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -103,6 +107,7 @@ class CaseListView(QWidget):
         filters.addWidget(self.status_filter, 1)
         filters.addWidget(self.category_filter, 1)
         filters.addWidget(self.overdue_only)
+        filters.addWidget(self.repeat_authors_only)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.search)
@@ -118,6 +123,7 @@ class CaseListView(QWidget):
         self.status_filter.currentIndexChanged.connect(self.apply_filter)
         self.category_filter.currentIndexChanged.connect(self.apply_filter)
         self.overdue_only.toggled.connect(self.apply_filter)
+        self.repeat_authors_only.toggled.connect(self.apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         signals.data_changed.connect(self.refresh)
 
@@ -189,6 +195,7 @@ class CaseListView(QWidget):
             category=Category(category_value) if category_value else None,
             overdue_only=self.overdue_only.isChecked(),
             open_only=open_only,
+            repeat_authors_only=self.repeat_authors_only.isChecked(),
         )
 
     def apply_filter(self) -> None:

@@ -1,0 +1,172 @@
+"""Cases joined up: other cases about the same person, account handle or post address.
+
+The same parent often posts again, from the same account or about the same thread. The
+case screen lists the other cases, the Report-a-post wizard offers them as the handle or
+address is typed, and the case list can be narrowed to cases whose author wrote more than
+one of them. A role that may not see safeguarding cases never learns one exists here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
+from app.db.sealing import Unreadable, is_safeguarding
+from app.domain.access import Permission
+from app.domain.people import CaseRole
+from app.domain.status import STATUS_LABELS, CaseStatus
+from app.security.crypto import SEALED_PREFIX
+from app.services.cases import visible_cases
+from app.services.context import ServiceContext
+
+MAX_RELATED = 50
+# Whom a case is about: the author of the post and its subject (a pupil, a member of
+# staff). Someone who only reported or witnessed two posts does not join them up.
+_ABOUT = (CaseRole.AUTHOR.value, CaseRole.SUBJECT.value)
+
+
+@dataclass(frozen=True)
+class RelatedCase:
+    """Another case joined to this one, and why."""
+
+    id: int
+    reference: str
+    title: str
+    status: CaseStatus
+    reasons: tuple[str, ...]  # "same person: Dale Pike", "same account: @dale", ...
+
+    @property
+    def status_label(self) -> str:
+        """'Awaiting removal'."""
+        return STATUS_LABELS[self.status]
+
+    @property
+    def describe(self) -> str:
+        """'SM-2026-0003 — Post about the fair (Closed): same account @dale'."""
+        return f"{self.reference} — {self.title} ({self.status_label}): {'; '.join(self.reasons)}"
+
+
+def _handle_key(handle: str) -> str:
+    return " ".join(handle.casefold().lstrip("@").split())
+
+
+def _url_key(url: str) -> str:
+    text = url.strip().casefold().rstrip("/")
+    for prefix in ("https://", "http://"):
+        text = text.removeprefix(prefix)
+    return text.removeprefix("www.")
+
+
+class JoinedUpService:
+    """Other cases about the same person, account or post."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def related_cases(self, case_id: int) -> list[RelatedCase]:
+        """Other cases about the same person (as author or subject), handle or post address."""
+        self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
+        with self.ctx.sessions() as session:
+            case = session.get(CaseRecord, case_id)
+            if case is None:
+                return []
+            people = list(
+                session.scalars(
+                    select(CasePersonRecord.person_id).where(
+                        CasePersonRecord.case_id == case_id, CasePersonRecord.role.in_(_ABOUT)
+                    )
+                )
+            )
+            return self._related(
+                session, case.account_handle, case.post_url, people, exclude=case_id
+            )
+
+    def related_to(
+        self, handle: str = "", url: str = "", person_ids: Iterable[int] = ()
+    ) -> list[RelatedCase]:
+        """Cases about this handle, post address or people: for a case not yet opened."""
+        self.ctx.require(Permission.VIEW_CASES)
+        with self.ctx.sessions() as session:
+            return self._related(session, handle, url, list(person_ids), exclude=None)
+
+    def _related(
+        self,
+        session: Session,
+        handle: str,
+        url: str,
+        person_ids: list[int],
+        exclude: int | None,
+    ) -> list[RelatedCase]:
+        reasons: dict[int, list[str]] = {}
+        handle_key = "" if isinstance(handle, Unreadable) else _handle_key(handle)
+        url_key = "" if isinstance(url, Unreadable) else _url_key(url)
+        visible = visible_cases(self.ctx)
+        if person_ids:
+            rows = session.execute(
+                select(CasePersonRecord.case_id, PersonRecord.name)
+                .join(PersonRecord, PersonRecord.id == CasePersonRecord.person_id)
+                .join(CaseRecord, CaseRecord.id == CasePersonRecord.case_id)
+                .where(
+                    CasePersonRecord.person_id.in_(person_ids),
+                    CasePersonRecord.role.in_(_ABOUT),
+                    *visible,
+                )
+            ).all()
+            for other, name in rows:
+                if not isinstance(name, Unreadable):
+                    reason = f"same person: {name}"
+                    if reason not in reasons.setdefault(other, []):
+                        reasons[other].append(reason)
+        if handle_key or url_key:
+            conditions = []
+            if handle_key:
+                # Stored in clear for every case but a safeguarding one: compared in SQL.
+                conditions.append(
+                    func.ltrim(func.lower(CaseRecord.account_handle), "@") == handle_key
+                )
+            if url_key:
+                conditions.append(func.lower(CaseRecord.post_url).contains(url_key))
+            candidates = list(
+                session.execute(
+                    select(CaseRecord.id, CaseRecord.account_handle, CaseRecord.post_url).where(
+                        or_(*conditions), *visible
+                    )
+                ).all()
+            )
+            if self.ctx.may(Permission.SAFEGUARDING):
+                # Sealed cases: their words are opened here, as only this role can.
+                candidates += session.execute(
+                    select(CaseRecord.id, CaseRecord.account_handle, CaseRecord.post_url).where(
+                        CaseRecord.search_text.startswith(SEALED_PREFIX)
+                    )
+                ).all()
+            for other, other_handle, other_url in candidates:
+                if handle_key and _handle_key(str(other_handle)) == handle_key:
+                    reasons.setdefault(other, []).append(f"same account: {handle.strip()}")
+                if url_key and other_url and _url_key(str(other_url)) == url_key:
+                    reasons.setdefault(other, []).append("same post address")
+        if exclude is not None:
+            reasons.pop(exclude, None)
+        if not reasons:
+            return []
+        cases = session.scalars(
+            select(CaseRecord)
+            .where(CaseRecord.id.in_(list(reasons)), *visible)
+            .order_by(CaseRecord.ref_year.desc(), CaseRecord.ref_number.desc())
+            .limit(MAX_RELATED)
+        ).all()
+        return [
+            RelatedCase(
+                id=c.id,
+                reference=c.reference,
+                title=str(c.title),
+                status=CaseStatus(c.status),
+                reasons=tuple(dict.fromkeys(reasons[c.id])),
+            )
+            for c in cases
+            if self.ctx.may(Permission.SAFEGUARDING) or not is_safeguarding(c.categories)
+        ]
