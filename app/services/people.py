@@ -200,13 +200,22 @@ def match_or_create_in(
     key = name_key(name)
     if not key:
         raise ValidationError("Please give the person's name.", field="name")
+    # A pupil is never the author of a post: a parent who shares a child's name is matched
+    # among the adults, or added.
+    adults = () if kind is PersonKind.PUPIL else (PersonRecord.kind != PersonKind.PUPIL.value,)
     matches = list(
         session.scalars(
-            select(PersonRecord).where(PersonRecord.name_key == key, *visible_people(ctx)).limit(2)
+            select(PersonRecord)
+            .where(PersonRecord.name_key == key, *adults, *visible_people(ctx))
+            .limit(2)
         ).all()
     )
     if ctx.may(Permission.SAFEGUARDING):
-        matches += [r for r in PersonService._sealed_people(session) if r.name_key == key]
+        matches += [
+            r
+            for r in PersonService._sealed_people(session)
+            if r.name_key == key and (kind is PersonKind.PUPIL or r.kind != PersonKind.PUPIL.value)
+        ]
     if len(matches) > 1:
         raise ValidationError(
             f"More than one person is called {name.strip()}; link the right one "

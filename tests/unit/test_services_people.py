@@ -133,3 +133,18 @@ def test_unlinking_the_author_shows_the_handle_again(
     assert services.cases.count_cases(CaseFilter(text="Łukasiewicz")) == 0
     # The person's record is kept for other cases.
     assert services.people.get_person(person.id).name == "Zoë Łukasiewicz"
+
+
+def test_a_post_is_never_put_down_to_a_pupil_who_shares_the_authors_name(
+    services: Services,
+) -> None:
+    from app.domain.categories import Category
+    from app.domain.people import CaseRole
+    from app.domain.records import CaseDraft
+
+    pupil = services.people.add_person(PersonDraft(name="Sam Example", kind=PersonKind.PUPIL))
+    case = services.cases.open_case(
+        CaseDraft(title="Post", categories=frozenset({Category.ABUSIVE})), author="Sam Example"
+    )
+    (link,) = [link for link in case.people if link.role is CaseRole.AUTHOR]
+    assert link.person.id != pupil.id and link.person.kind is PersonKind.PARENT
