@@ -16,34 +16,30 @@ from typing import Any
 import pikepdf
 from pypdf import PdfReader
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
     Flowable,
-    Frame,
     Image,
     KeepTogether,
     PageBreak,
-    PageTemplate,
-    Paragraph,
     Preformatted,
     Spacer,
     Table,
     TableStyle,
 )
 
-from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
-from app.pdf.fonts import REGULAR
+from app.pdf.common import (
+    ACCENT,
+    Paragraph,
+    esc,
+    fit_image,
+    image_reader,
+    parse_long_date,
+    styles,
+)
+from app.pdf.report_base import BODY_H, BODY_W, ReportPage, build_report, report_table
 from app.pdf.sanitise import sanitise_pdf
-
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
-FOOT = 16 * mm
-BODY_W = PAGE_W - 2 * MARGIN
-BODY_H = PAGE_H - MARGIN - FOOT
 
 
 @dataclass(frozen=True)
@@ -186,39 +182,24 @@ class _SlotFlowable(Flowable):
         canvas.restoreState()
 
 
-def _footer(doc: BundleDocument) -> Callable[[Canvas, int, int], None]:
-    def draw(canvas: Canvas, number: int, total: int) -> None:
-        canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        left = f"Case {doc.reference}"
-        if doc.copy_title:
-            left += f"  ·  {doc.copy_title}"
-        elif doc.for_sharing:
-            left += "  ·  Redacted copy for sharing"
-        canvas.drawString(MARGIN, 9 * mm, left)
-        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
-        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Generated {doc.generated_on}")
-        canvas.restoreState()
-
-    return draw
+def _page(doc: BundleDocument) -> ReportPage:
+    left = f"Case {doc.reference}"
+    if doc.copy_title:
+        left += f"  ·  {doc.copy_title}"
+    elif doc.for_sharing:
+        left += "  ·  Redacted copy for sharing"
+    return ReportPage(
+        title=f"Case file {doc.reference}",
+        author=doc.school,
+        subject=doc.title,
+        footer_left=left,
+        footer_right=f"Generated {doc.generated_on}",
+        created=parse_long_date(doc.generated_on),
+    )
 
 
 def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
-    commands: list[tuple[Any, ...]] = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        commands += [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
-        ]
-    table.setStyle(TableStyle(commands))
-    return table
+    return report_table(rows, widths, header)
 
 
 def _pdf_pages(data: bytes) -> list[Any] | None:
@@ -545,27 +526,12 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
     story.withheld()
     if progress:
         progress("Laying out the pages")
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
-        title=f"Case file {doc.reference}",
-        author=doc.school,
-        subject=doc.title,
-        creator="Conduct Casebook",
-        invariant=1,
-        initialFontName=REGULAR,
-    )
-    frame = Frame(
-        MARGIN, FOOT, BODY_W, BODY_H, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0
-    )
-    template.addPageTemplates([PageTemplate("page", [frame])])
-    template.build(story.items, canvasmaker=numbered_canvas(_footer(doc)))
+    pdf = build_report(story.items, _page(doc))
     if not story.slots:
-        return sanitise_pdf(out.getvalue())
+        return sanitise_pdf(pdf)
     if progress:
         progress("Including PDF pages")
-    with pikepdf.open(io.BytesIO(out.getvalue())) as book:
+    with pikepdf.open(io.BytesIO(pdf)) as book:
         _place_pages(book, story.slots)
         result = io.BytesIO()
         book.save(result)

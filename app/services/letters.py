@@ -195,6 +195,8 @@ class PreparedLetter:
     pdf: bytes
     values: dict[str, Any]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # One sentence when a character cannot be printed: the letter is then not issued.
+    unprintable: str = ""
 
 
 @dataclass(frozen=True)
@@ -407,6 +409,8 @@ class LetterService:
         )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(case_id, kind, person_id, method, procedure)
+        if prepared.unprintable:
+            raise ValidationError(prepared.unprintable)
         with self.ctx.sessions() as session:
             sealed = case_is_sealed(session, case_id)
         stored = self.blobs.put_bytes(prepared.pdf, sealed=sealed)
@@ -706,8 +710,7 @@ class LetterService:
             signatory_title=profile.head_title or "[head teacher's title: to complete]",
         )
         pdf = self._pdf()
-        missing = pdf.missing_characters(document.texts())
-        warnings = (pdf.describe_missing(missing),) if missing else ()
+        unprintable = _unprintable(pdf, document)
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
@@ -727,7 +730,7 @@ class LetterService:
             document=document,
             pdf=pdf.render_letter(document),
             values=values,
-            warnings=warnings,
+            unprintable=unprintable,
         )
 
     # ----- issued letters ------------------------------------------------------------
@@ -926,6 +929,30 @@ class LetterService:
         missing = pdf.missing_characters(document.texts())
         warnings = (pdf.describe_missing(missing),) if missing else ()
         return pdf.render_guidance(document, a5_booklet=a5_booklet), warnings
+
+
+def _unprintable(pdf: ModuleType, document: LetterDocument) -> str:
+    """One sentence naming a character no shipped font can print, and whose it is."""
+    missing = pdf.missing_characters(document.texts())
+    if not missing:
+        return ""
+    char = missing[0]
+    shown = pdf.character_name(char)
+    name = document.recipient_name
+    if char in name:
+        return (
+            f"The name of {name} has {shown}, a character none of the letter's fonts can "
+            "print; correct the spelling of the name before issuing the letter."
+        )
+    if any(char in line for line in document.recipient_address):
+        return (
+            f"The address of {name} has {shown}, a character none of the letter's fonts can "
+            "print; correct the address before issuing the letter."
+        )
+    return (
+        f"The letter has {shown}, a character none of its fonts can print; correct the "
+        "school profile or the template before issuing the letter."
+    )
 
 
 def _document_to_json(doc: LetterDocument) -> dict[str, Any]:

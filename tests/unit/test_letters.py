@@ -251,10 +251,14 @@ def test_one_page_letters_carry_no_page_numbers(services: Services) -> None:
     assert "Page 1 of" not in _text(services.letters.prepare(case_id, LetterKind.REMOVAL).pdf)
 
 
-def test_a_character_the_font_lacks_is_warned_about(services: Services) -> None:
-    case_id, _ = _case(services, "Li 漢字")
+def test_a_character_no_font_can_print_stops_the_letter(services: Services) -> None:
+    # U+2000B is a rare ideograph outside the Chinese font's national-standard set.
+    case_id, _ = _case(services, "Li \U0002000b")
     prepared = services.letters.prepare(case_id, LetterKind.REMOVAL)
-    assert prepared.warnings and "'漢'" in prepared.warnings[0]
+    assert "\U0002000b" in prepared.unprintable and "Li \U0002000b" in prepared.unprintable
+    with pytest.raises(ValidationError, match="correct the spelling of the name"):
+        services.letters.issue(case_id, LetterKind.REMOVAL)
+    assert services.letters.list_letters(case_id) == []
 
 
 def test_docx_export_has_the_same_words(services: Services) -> None:

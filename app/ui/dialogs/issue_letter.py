@@ -171,9 +171,13 @@ class IssueLetterDialog(QDialog):
             self.message.setStyleSheet("color:#444;")
             self.preview.set_pdf(self.prepared.pdf)
         warnings = self.prepared.warnings if self.prepared else ()
+        if self.prepared is not None and self.prepared.unprintable:
+            warnings = (self.prepared.unprintable,)
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
-        self.issue_button.setEnabled(self.prepared is not None)
+        self.issue_button.setEnabled(
+            self.prepared is not None and not self.prepared.unprintable
+        )
 
     def _issue(self) -> None:
         if self.prepared is None:
