@@ -38,6 +38,7 @@ from app.pdf.common import (
     parse_long_date,
     styles,
 )
+from app.pdf.fonts import REGULAR
 from app.pdf.report_base import BODY_H, BODY_W, ReportPage, build_report, report_table
 from app.pdf.sanitise import sanitise_pdf
 
@@ -317,6 +318,9 @@ class _Story:
             quote.setStyle(
                 TableStyle(
                     [
+                        # A table names its font on every page it draws on (Helvetica if
+                        # none is given, a font that is not embedded).
+                        ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                         ("LINEBEFORE", (0, 0), (0, 0), 2, ACCENT),
                         ("LEFTPADDING", (0, 0), (0, 0), 4 * mm),
                     ]

@@ -66,6 +66,8 @@ def _chart(figures: Sequence[Figure], horizontal: bool) -> Drawing:
     chart.barLabelFormat = "values"
     chart.barLabels.fontName = REGULAR
     chart.barLabels.fontSize = 7
+    # Otherwise the drawing starts in Times-Roman, a font that is not embedded.
+    drawing.initialFontName = REGULAR
     drawing.add(chart)
     if not figures or all(f.count == 0 for f in figures):
         drawing.add(String(BODY_W / 2, height / 2, "No cases", fontName=REGULAR, fontSize=9))
