@@ -6,6 +6,7 @@ import io
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
@@ -265,9 +266,18 @@ def test_docx_export_has_the_same_words(services: Services) -> None:
     case_id, _ = _case(services)
     issued = services.letters.issue(case_id, LetterKind.CORRECTION)
     word = Document(io.BytesIO(services.letters.letter_docx(issued.id)))
-    text = normalise_spacing(" ".join(p.text for p in word.paragraphs))
+    text = normalise_spacing(_docx_text(word))
     assert normalise_spacing(services.ctx.code.standard("inaccurate").text) in text
     assert "Zoë Łukasiewicz" in text and "SM-2026-0001" in text
+
+
+def _docx_text(word: Any) -> str:
+    """Every word a reader sees: body, the address and date table, and the footer."""
+    parts = [p.text for p in word.paragraphs]
+    for table in word.tables:
+        parts += [p.text for cell in table._cells for p in cell.paragraphs]
+    parts += [p.text for p in word.sections[0].footer.paragraphs]
+    return " ".join(parts).replace("\u00a0", " ")
 
 
 def test_batch_pdf_joins_the_latest_letter_of_each_case(services: Services) -> None:
