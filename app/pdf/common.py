@@ -138,7 +138,9 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
         "body": ParagraphStyle("body-spaced", parent=body, spaceAfter=base * 0.8),
         "plain": body,
         "bold": ParagraphStyle("bold", parent=body, fontName=BOLD),
-        "subject": ParagraphStyle("subject", parent=body, fontName=BOLD, spaceAfter=base),
+        "subject": ParagraphStyle(
+            "subject", parent=body, fontName=BOLD, spaceAfter=base, keepWithNext=1
+        ),
         "quote": ParagraphStyle(
             "quote", parent=body, fontName=ITALIC, fontSize=base - 0.5, leading=lead - 0.5
         ),
@@ -171,6 +173,8 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
             textColor=ACCENT,
             spaceAfter=base * 0.6,
             alignment=TA_LEFT,
+            # A heading never ends a page: it moves on with what it heads.
+            keepWithNext=1,
         ),
         "h2": ParagraphStyle(
             "h2",
@@ -181,6 +185,7 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
             textColor=ACCENT,
             spaceBefore=base * 0.9,
             spaceAfter=base * 0.4,
+            keepWithNext=1,
         ),
     }
 
@@ -234,21 +239,22 @@ LANGUAGE = "en-GB"
 _SUBSET_TAG = re.compile(rb"/([A-Z]{6})\+([A-Za-z0-9_-]+)")
 
 
-def _unique_tag(match: re.Match[bytes]) -> bytes:
-    # reportlab names the first subset of every font AAAAAA+; a tag made from the font's
-    # name and its subset keeps them apart (and the same for the same document).
-    digest = hashlib.sha256(match.group(1) + b"+" + match.group(2)).digest()
-    tag = bytes(65 + b % 26 for b in digest[:6])
-    return b"/" + tag + b"+" + match.group(2)
-
-
 def unique_subset_names(pdf: bytes) -> bytes:
     """The PDF with a distinct six-letter tag on each embedded font subset.
 
-    The tags are rewritten in place with tags of the same length, so the file's cross
-    reference offsets stay right.
+    reportlab names the first subset of every font AAAAAA+; a case file that takes in a
+    letter would then hold two different subsets under one name. Each tag is made from
+    the font's name and a fingerprint of the document, so it differs between documents
+    and stays the same for the same document. Tags are rewritten in place with tags of
+    the same length, so the file's cross-reference offsets stay right.
     """
-    return _SUBSET_TAG.sub(_unique_tag, pdf)
+    salt = hashlib.sha256(pdf).digest()
+
+    def tag(match: re.Match[bytes]) -> bytes:
+        digest = hashlib.sha256(salt + match.group(1) + b"+" + match.group(2)).digest()
+        return b"/" + bytes(65 + b % 26 for b in digest[:6]) + b"+" + match.group(2)
+
+    return _SUBSET_TAG.sub(tag, pdf)
 
 
 def created_on(canvas: Canvas, when: datetime | date | None) -> None:

@@ -175,9 +175,7 @@ class IssueLetterDialog(QDialog):
             warnings = (self.prepared.unprintable,)
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
-        self.issue_button.setEnabled(
-            self.prepared is not None and not self.prepared.unprintable
-        )
+        self.issue_button.setEnabled(self.prepared is not None and not self.prepared.unprintable)
 
     def _issue(self) -> None:
         if self.prepared is None:
