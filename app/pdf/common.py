@@ -18,6 +18,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import shapeStr
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph as _Paragraph
+from reportlab.platypus.paragraph import textTransformFrags
+from reportlab.platypus.paraparser import ParaParser, _spanAttrMap
 
 from app.pdf.fonts import (
     BOLD,
@@ -46,6 +48,23 @@ _SHAPED_FACES = tuple(f'face="{f.name}"' for f in FACES.values() if f.shaped)
 _shaping_styles: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
 
 
+class _ScriptParser(ParaParser):
+    """Markup parser for which a script's face inside <b> or a bold style stays bold.
+
+    reportlab's <font face=...> takes bold and italic from the face's own name, so a
+    Bengali name in a bold heading would print in the regular weight.
+    """
+
+    def start_font(self, attr: Any) -> None:
+        found = self.getAttributes(attr, _spanAttrMap)
+        if found.get("fontName") in FACES:
+            current = self._stack[-1]
+            found["bold"], found["italic"] = current.bold, current.italic
+            self._push("font", **found)
+            return
+        super().start_font(attr)
+
+
 class Paragraph(_Paragraph):
     """reportlab's Paragraph that shapes its words with HarfBuzz when it holds a script that
     needs it (Arabic, the Indian scripts); plain English paragraphs skip the cost."""
@@ -62,6 +81,23 @@ class Paragraph(_Paragraph):
                 _shaping_styles[id(style)] = cached
             style = cached[1]
         super().__init__(text, style, *args, **kw)
+
+    def _setup(self, text: Any, style: Any, bulletText: Any, frags: Any, cleaner: Any) -> None:
+        if frags is not None or not text or 'face="Casebook' not in text:
+            super()._setup(text, style, bulletText, frags, cleaner)
+            return
+        text = cleaner(text)
+        parser = _ScriptParser()
+        parser.caseSensitive = self.caseSensitive
+        style, frags, bullet_frags = parser.parse(text, style)
+        if frags is None:
+            raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph {text[:30]!r}")
+        textTransformFrags(frags, style)
+        self.text = text
+        self.frags = frags
+        self.style = style
+        self.bulletText = bullet_frags or bulletText
+        self.debug = 0
 
 
 _WORDS = re.compile(r"\S+|\s+")
