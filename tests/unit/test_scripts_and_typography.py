@@ -297,3 +297,36 @@ def test_every_report_embeds_its_fonts(services: Services, tmp_path: Path) -> No
     leaflet, _ = services.letters.guidance_pdf(a5_booklet=True)
     _assert_fonts_embedded_and_distinct(leaflet, tmp_path)
     assert PdfReader(io.BytesIO(leaflet)).trailer["/Root"]["/Lang"] == "en-GB"
+
+
+def test_the_booklet_reads_in_order_when_printed_on_the_short_edge(services: Services) -> None:
+    from reportlab.lib.pagesizes import A4, landscape
+
+    pdf, _ = services.letters.guidance_pdf(a5_booklet=True)
+    reader = PdfReader(io.BytesIO(pdf))
+    sheet_w, _ = landscape(A4)
+    found: list[list[int]] = []
+    for side in reader.pages:
+        assert side.get("/Rotate", 0) == 0  # both sides upright: turned on the short edge
+        assert abs(float(side.mediabox.width) - sheet_w) < 1
+        numbers: list[tuple[float, int]] = []
+
+        def visit(text: str, cm: object, tm: list[float], *_: object) -> None:
+            match = re.search(r"Page (\d+) of (\d+)", text)
+            if match:
+                numbers.append((tm[4] + cm[4], int(match.group(1))))  # type: ignore[index]
+
+        side.extract_text(visitor_text=visit)
+        found.append([n for _, n in sorted(numbers)])
+    total = 4 * len(found) // 2
+    # Sheet 1 front: last page | page 1; back: page 2 | last but one (blank pages unnumbered).
+    expected = []
+    for sheet in range(len(found) // 2):
+        expected += [
+            [total - 2 * sheet, 2 * sheet + 1],
+            [2 * sheet + 2, total - 1 - 2 * sheet],
+        ]
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages == len(expected)
+    for shown, wanted in zip(found, expected, strict=True):
+        assert shown == [n for n in wanted if n <= max(max(f) for f in found if f)]
