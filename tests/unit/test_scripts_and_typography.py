@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
@@ -311,10 +312,12 @@ def test_the_booklet_reads_in_order_when_printed_on_the_short_edge(services: Ser
         assert abs(float(side.mediabox.width) - sheet_w) < 1
         numbers: list[tuple[float, int]] = []
 
-        def visit(text: str, cm: object, tm: list[float], *_: object) -> None:
+        def visit(
+            text: str, cm: Any, tm: Any, *_: object, into: list[tuple[float, int]] = numbers
+        ) -> None:
             match = re.search(r"Page (\d+) of (\d+)", text)
             if match:
-                numbers.append((tm[4] + cm[4], int(match.group(1))))  # type: ignore[index]
+                into.append((tm[4] + cm[4], int(match.group(1))))
 
         side.extract_text(visitor_text=visit)
         found.append([n for _, n in sorted(numbers)])
