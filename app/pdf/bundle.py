@@ -38,7 +38,7 @@ from app.pdf.common import (
     parse_long_date,
     styles,
 )
-from app.pdf.fonts import REGULAR
+from app.pdf.fonts import REGULAR, is_simple
 from app.pdf.report_base import BODY_H, BODY_W, ReportPage, build_report, report_table
 from app.pdf.sanitise import sanitise_pdf
 
@@ -228,6 +228,10 @@ def _text_flowables(text: str, style: Any) -> list[Flowable]:
     lines: list[str] = []
     for line in text.splitlines():
         lines += textwrap.wrap(line, TEXT_COLUMNS, drop_whitespace=False) or [""]
+    if not is_simple(text):
+        # Other scripts need their own fonts and shaping, which only a Paragraph gives:
+        # one per line, so no Paragraph is long.
+        return [Paragraph(esc(line), small) if line.strip() else Spacer(1, 10) for line in lines]
     return [
         Preformatted("\n".join(lines[i : i + TEXT_CHUNK_LINES]), small)
         for i in range(0, len(lines), TEXT_CHUNK_LINES)

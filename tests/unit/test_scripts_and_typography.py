@@ -333,3 +333,13 @@ def test_the_booklet_reads_in_order_when_printed_on_the_short_edge(services: Ser
     assert pages == len(expected)
     for shown, wanted in zip(found, expected, strict=True):
         assert shown == [n for n in wanted if n <= max(max(f) for f in found if f)]
+
+
+def test_a_text_exhibit_in_other_scripts_prints_in_their_fonts(tmp_path: Path) -> None:
+    fonts.register_fonts(resources_dir() / "fonts")
+    chat = "Mum: محمد عبد الله said hello\nআয়েশা রহমান replied 王小明\n\nplain line"
+    pdf = render_bundle(_bundle((_exhibit(1, chat.encode(), "text/plain"),)))
+    used = {name.split("+")[1] for name, _ in _fonts_of(pdf, tmp_path)}
+    assert {"NotoNaskhArabic-Regular", "NotoSansBengali-Regular"} <= used
+    text = unicodedata.normalize("NFKC", _run(["pdftotext"], pdf, tmp_path))
+    assert "王小明" in text and "محمد" in text and "plain line" in text
