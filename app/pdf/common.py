@@ -272,7 +272,8 @@ MM = mm
 
 
 LANGUAGE = "en-GB"
-_SUBSET_TAG = re.compile(rb"/([A-Z]{6})\+([A-Za-z0-9_-]+)")
+# Only where a font is named (a document's text, even its title, is never touched).
+_SUBSET_TAG = re.compile(rb"(?<=/BaseFont /|/FontName /)([A-Z]{6})\+([A-Za-z0-9_-]+)")
 
 
 def unique_subset_names(pdf: bytes) -> bytes:
@@ -288,7 +289,7 @@ def unique_subset_names(pdf: bytes) -> bytes:
 
     def tag(match: re.Match[bytes]) -> bytes:
         digest = hashlib.sha256(salt + match.group(1) + b"+" + match.group(2)).digest()
-        return b"/" + bytes(65 + b % 26 for b in digest[:6]) + b"+" + match.group(2)
+        return bytes(65 + b % 26 for b in digest[:6]) + b"+" + match.group(2)
 
     return _SUBSET_TAG.sub(tag, pdf)
 
