@@ -1,6 +1,11 @@
 """How fast letters are made, against the targets, and beside LibreOffice doing the same.
 
-Targets: one letter in a warm process <= 50 ms; a batch of 100 letters <= 5 s.
+Targets (issue 19): one letter rendered in a warm process <= 15 ms; 100 letters <= 1.5 s.
+Rendering is timed for a letter to a Latin-script name and to an Arabic and a Bengali name
+(shaped with HarfBuzz, fonts loaded on first use), both as elapsed time and as CPU time: on
+a shared machine the elapsed time mostly measures the other processes, so the targets are
+judged on CPU time and the elapsed time is printed beside it. Preparing (reading the case,
+filling the template, rendering) and issuing (storing and recording) are timed as before.
 Comparison: converting the same letter (.docx -> PDF) with LibreOffice headless, the way
 many schools make a PDF by hand (Debian package libreoffice-writer-nogui).
 
@@ -9,6 +14,7 @@ Run: .venv/bin/python benchmarks/letters.py
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import statistics
 import subprocess
@@ -27,8 +33,31 @@ from app.domain.people import CaseRole
 from app.domain.records import CaseFilter, CaseSort
 from app.services.demo import create_demo
 
-ONE_LETTER_TARGET_MS = 50
-BATCH_TARGET_S = 5.0
+ONE_LETTER_TARGET_MS = 15
+BATCH_TARGET_S = 1.5
+SCRIPT_NAMES = {"Latin": "Zoë Łukasiewicz", "Arabic": "محمد عبد الله", "Bengali": "আয়েশা রহমান"}
+
+
+def _render_times(document: object) -> tuple[float, float, float, float]:
+    """(median ms elapsed, median ms CPU) for one letter, (s elapsed, s CPU) for 100."""
+    from app.pdf.letter import render_letter
+
+    render_letter(document)  # warm: fonts for the script registered
+    wall, cpu = [], []
+    for _ in range(30):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        render_letter(document)
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    start, start_cpu = time.perf_counter(), time.process_time()
+    for _ in range(100):
+        render_letter(document)
+    return (
+        statistics.median(wall),
+        statistics.median(cpu),
+        time.perf_counter() - start,
+        time.process_time() - start_cpu,
+    )
 
 
 def main() -> int:
@@ -72,16 +101,30 @@ def main() -> int:
                 services.letters.prepare(with_author[n % len(with_author)], LetterKind.REMOVAL)
             render_100_s = time.perf_counter() - start
 
+            base = services.letters.prepare(case_id, LetterKind.REMOVAL).document
+            rendered = {
+                script: _render_times(
+                    dataclasses.replace(base, recipient_name=name, salutation=f"Dear {name},")
+                )
+                for script, name in SCRIPT_NAMES.items()
+            }
+
             letter = services.letters.list_letters(case_id)[0]
             docx = Path(folder) / "letter.docx"
             docx.write_bytes(services.letters.letter_docx(letter.id))
         finally:
             services.close()
 
-        print(f"one letter (render, warm): {one_ms:7.1f} ms   target <= {ONE_LETTER_TARGET_MS} ms")
+        for script, (wall_ms, cpu_ms, wall_s, cpu_s) in rendered.items():
+            print(
+                f"one letter rendered, {script} name: {wall_ms:6.1f} ms elapsed, {cpu_ms:5.1f} ms "
+                f"CPU (target <= {ONE_LETTER_TARGET_MS} ms); 100 letters: {wall_s:5.2f} s "
+                f"elapsed, {cpu_s:5.2f} s CPU (target <= {BATCH_TARGET_S} s)"
+            )
+        print(f"one letter prepared (case, template, render): {one_ms:7.1f} ms")
         print(f"one letter issued (render+store+record): {issue_ms:5.1f} ms")
-        print(f"100 letters rendered: {render_100_s:7.2f} s    target <= {BATCH_TARGET_S} s")
-        print(f"100 letters issued+recorded: {issue_100_s:7.2f} s  target <= {BATCH_TARGET_S} s")
+        print(f"100 letters prepared: {render_100_s:7.2f} s")
+        print(f"100 letters issued+recorded: {issue_100_s:7.2f} s")
         print(f"batch PDF of {len(batch.included)} cases' letters:       {batch_s * 1000:7.1f} ms")
 
         soffice = shutil.which("soffice") or shutil.which("libreoffice")
@@ -110,7 +153,10 @@ def main() -> int:
             print(
                 f"ratio LibreOffice / Conduct Casebook (one letter): {lo_warm * 1000 / one_ms:.0f}x"
             )
-        ok = one_ms <= ONE_LETTER_TARGET_MS and max(render_100_s, issue_100_s) <= BATCH_TARGET_S
+        ok = all(
+            cpu_ms <= ONE_LETTER_TARGET_MS and cpu_s <= BATCH_TARGET_S
+            for _, cpu_ms, _, cpu_s in rendered.values()
+        )
         print("targets met" if ok else "TARGETS MISSED")
         return 0 if ok else 1
 

@@ -676,6 +676,11 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     _write_output(args.out, pdf)
     sys.stdout.write(f"Saved the guidance leaflet to {args.out}\n")
+    if args.a5_booklet:
+        sys.stdout.write(
+            "To print the booklet: A4, landscape, double-sided, flip on the short edge; "
+            "fold the printed sheets in half together.\n"
+        )
     return EXIT_OK
 
 

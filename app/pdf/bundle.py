@@ -16,34 +16,31 @@ from typing import Any
 import pikepdf
 from pypdf import PdfReader
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    BaseDocTemplate,
     CondPageBreak,
     Flowable,
-    Frame,
     Image,
     KeepTogether,
     PageBreak,
-    PageTemplate,
-    Paragraph,
     Preformatted,
     Spacer,
     Table,
     TableStyle,
 )
 
-from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
-from app.pdf.fonts import REGULAR
+from app.pdf.common import (
+    ACCENT,
+    Paragraph,
+    esc,
+    fit_image,
+    image_reader,
+    parse_long_date,
+    styles,
+)
+from app.pdf.fonts import REGULAR, is_simple
+from app.pdf.report_base import BODY_H, BODY_W, ReportPage, build_report, report_table
 from app.pdf.sanitise import sanitise_pdf
-
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
-FOOT = 16 * mm
-BODY_W = PAGE_W - 2 * MARGIN
-BODY_H = PAGE_H - MARGIN - FOOT
 
 
 @dataclass(frozen=True)
@@ -186,39 +183,24 @@ class _SlotFlowable(Flowable):
         canvas.restoreState()
 
 
-def _footer(doc: BundleDocument) -> Callable[[Canvas, int, int], None]:
-    def draw(canvas: Canvas, number: int, total: int) -> None:
-        canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        left = f"Case {doc.reference}"
-        if doc.copy_title:
-            left += f"  ·  {doc.copy_title}"
-        elif doc.for_sharing:
-            left += "  ·  Redacted copy for sharing"
-        canvas.drawString(MARGIN, 9 * mm, left)
-        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
-        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Generated {doc.generated_on}")
-        canvas.restoreState()
-
-    return draw
+def _page(doc: BundleDocument) -> ReportPage:
+    left = f"Case {doc.reference}"
+    if doc.copy_title:
+        left += f"  ·  {doc.copy_title}"
+    elif doc.for_sharing:
+        left += "  ·  Redacted copy for sharing"
+    return ReportPage(
+        title=f"Case file {doc.reference}",
+        author=doc.school,
+        subject=doc.title,
+        footer_left=left,
+        footer_right=f"Generated {doc.generated_on}",
+        created=parse_long_date(doc.generated_on),
+    )
 
 
 def _table(rows: list[list[Any]], widths: list[float], header: bool = True) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0)
-    commands: list[tuple[Any, ...]] = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-    ]
-    if header:
-        commands += [
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-            ("LINEBELOW", (0, 0), (-1, 0), 0.8, ACCENT),
-        ]
-    table.setStyle(TableStyle(commands))
-    return table
+    return report_table(rows, widths, header)
 
 
 def _pdf_pages(data: bytes) -> list[Any] | None:
@@ -246,10 +228,87 @@ def _text_flowables(text: str, style: Any) -> list[Flowable]:
     lines: list[str] = []
     for line in text.splitlines():
         lines += textwrap.wrap(line, TEXT_COLUMNS, drop_whitespace=False) or [""]
+    if not is_simple(text):
+        # Other scripts need their own fonts and shaping, which only a Paragraph gives:
+        # one per line, so no Paragraph is long.
+        return [Paragraph(esc(line), small) if line.strip() else Spacer(1, 10) for line in lines]
     return [
         Preformatted("\n".join(lines[i : i + TEXT_CHUNK_LINES]), small)
         for i in range(0, len(lines), TEXT_CHUNK_LINES)
     ]
+
+
+# A screenshot shrunk to fit one page whole is kept whole only while it stays at least this
+# wide; a taller one (a 1080 x 9000 phone capture) is printed at the page's width instead,
+# over as many pages as it needs, so its words stay readable.
+WHOLE_IMAGE_MIN_WIDTH = 0.6
+SLICE_MIN_HEIGHT = 40 * mm
+
+
+class _ImageSlice(Flowable):
+    """Part of a tall image at a fixed scale: the image is drawn once per page, clipped to
+    the part that belongs there (the PDF holds the picture once)."""
+
+    def __init__(
+        self, reader: Any, width: float, total: float, offset: float, label: str, style: Any
+    ) -> None:
+        super().__init__()
+        self.reader = reader
+        self.width = width
+        self.total = total  # the whole image's height at this scale
+        self.offset = offset  # how far down the image this part starts
+        self.height = total - offset
+        self.label = label
+        self.style = style
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        note = Paragraph(esc(f"{self.label} continues on the next page."), self.style)
+        _, note_h = note.wrap(avail_width, avail_height)
+        room = avail_height - note_h - 2 * mm
+        if room < SLICE_MIN_HEIGHT:
+            return []
+        part = _ImageSlice(self.reader, self.width, self.total, self.offset, self.label, self.style)
+        part.height = room
+        rest = _ImageSlice(
+            self.reader, self.width, self.total, self.offset + room, self.label, self.style
+        )
+        return [
+            part,
+            Spacer(1, 2 * mm),
+            note,
+            PageBreak(),
+            Paragraph(esc(f"{self.label}, continued"), self.style),
+            Spacer(1, 2 * mm),
+            rest,
+        ]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        clip = canvas.beginPath()
+        clip.rect(0, 0, self.width, self.height)
+        canvas.clipPath(clip, stroke=0, fill=0)
+        top = self.height + self.offset
+        canvas.drawImage(self.reader, 0, top - self.total, self.width, self.total, mask="auto")
+        canvas.restoreState()
+
+
+def _image_flowables(
+    exhibit: BundleExhibit, reader: Any, head: list[Flowable], s: dict[str, Any]
+) -> list[Flowable]:
+    width, height = reader.getSize()
+    room = BODY_H - 24 * mm
+    w, h = fit_image(reader, BODY_W, room)
+    if w >= BODY_W * WHOLE_IMAGE_MIN_WIDTH or h < room:
+        image = Image(io.BytesIO(exhibit.data), width=w, height=h)
+        return [KeepTogether([*head, image])]
+    scale = BODY_W / width
+    label = f"Exhibit {exhibit.number}"
+    slices = _ImageSlice(reader, BODY_W, height * scale, 0.0, label, s["small"])
+    return [*head, slices]
 
 
 class _Story:
@@ -336,6 +395,9 @@ class _Story:
             quote.setStyle(
                 TableStyle(
                     [
+                        # A table names its font on every page it draws on (Helvetica if
+                        # none is given, a font that is not embedded).
+                        ("FONTNAME", (0, 0), (-1, -1), REGULAR),
                         ("LINEBEFORE", (0, 0), (0, 0), 2, ACCENT),
                         ("LEFTPADDING", (0, 0), (0, 0), 4 * mm),
                     ]
@@ -437,55 +499,70 @@ class _Story:
         shown = [
             e for e in self.doc.exhibits if not (self.doc.for_sharing and e.kind == "withheld")
         ]
+        pages = {e.number: _pdf_pages(e.data) for e in shown if e.kind == "pdf"}
+        # Exhibits with nothing to show on paper are listed together, not a page each.
+        listed = [
+            e
+            for e in shown
+            if e.kind in ("withheld", "other") or (e.kind == "pdf" and not pages[e.number])
+        ]
+        printed = [e for e in shown if e not in listed]
         self.items.append(
             self.p(
-                f"{len(shown)} exhibit(s) follow, each on its own page. Their "
+                f"{len(printed)} exhibit(s) follow, each starting on a new page. Their "
                 "SHA-256 fingerprints are listed in the manifest at the end."
             )
         )
-        for exhibit in shown:
+        if listed:
+            rows: list[list[Any]] = [[self.p(h, "bold") for h in ("Exhibit", "Not shown because")]]
+            for exhibit in listed:
+                if exhibit.kind == "withheld":
+                    why = exhibit.withheld_reason or "Withheld."
+                elif exhibit.kind == "pdf":
+                    why = "This PDF could not be opened, so it is listed but not included."
+                else:
+                    why = "This kind of file cannot be shown on paper."
+                what = " · ".join((exhibit.description, *exhibit.details))
+                rows.append(
+                    [
+                        self.p(f"{exhibit.heading}\n{what}", "small"),
+                        self.p(why, "plain"),
+                    ]
+                )
+            self.items += [Spacer(1, 2 * mm), _table(rows, [80 * mm, BODY_W - 80 * mm])]
+        for index, exhibit in enumerate(printed):
             heading = exhibit.heading
-            head = [
+            head: list[Flowable] = [
                 Paragraph(esc(heading), s["h2"]),
                 Paragraph(esc(" · ".join((exhibit.description, *exhibit.details))), s["small"]),
                 Spacer(1, 2 * mm),
             ]
+            # The first exhibit may start below the section's heading; the others start a page.
+            self.items.append(CondPageBreak(BODY_H * 0.6) if index == 0 else PageBreak())
             kind = exhibit.kind
-            pages = _pdf_pages(exhibit.data) if kind == "pdf" else None
-            if kind == "pdf" and pages:
-                self.items.append(PageBreak())
+            if kind == "pdf":
+                found = pages[exhibit.number] or []
                 self.items += head
-                for index, page in enumerate(pages, start=1):
-                    if index > 1:
+                for number, page in enumerate(found, start=1):
+                    if number > 1:
                         self.items.append(PageBreak())
                         self.items.append(
                             Paragraph(
-                                esc(f"Exhibit {exhibit.number}, page {index} of {len(pages)}"),
+                                esc(f"Exhibit {exhibit.number}, page {number} of {len(found)}"),
                                 s["h2"],
                             )
                         )
                     slot = _Slot(page)
                     self.slots.append(slot)
                     self.items.append(_SlotFlowable(slot, BODY_W, BODY_H - 24 * mm))
-                continue
-            self.items.append(PageBreak())
-            self.items += head
-            if kind == "image":
+            elif kind == "image":
                 reader = image_reader(exhibit.data)
                 assert reader is not None
-                w, h = fit_image(reader, BODY_W, BODY_H - 24 * mm)
-                self.items.append(Image(io.BytesIO(exhibit.data), width=w, height=h))
-            elif kind == "text":
-                text = exhibit.data.decode("utf-8", errors="replace")
-                self.items += _text_flowables(text, s["plain"])
-            elif kind == "pdf":
-                self.items.append(
-                    self.p("This PDF could not be opened, so it is listed but not included.")
-                )
-            elif kind == "withheld":
-                self.items.append(self.p(exhibit.withheld_reason or "Withheld.", "bold"))
+                self.items += _image_flowables(exhibit, reader, head, s)
             else:
-                self.items.append(self.p("This kind of file cannot be shown on paper."))
+                text = exhibit.data.decode("utf-8", errors="replace")
+                self.items += head
+                self.items += _text_flowables(text, s["plain"])
 
     def manifest(self) -> None:
         s = self.s
@@ -545,27 +622,12 @@ def render_bundle(doc: BundleDocument, progress: Callable[[str], None] | None = 
     story.withheld()
     if progress:
         progress("Laying out the pages")
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
-        title=f"Case file {doc.reference}",
-        author=doc.school,
-        subject=doc.title,
-        creator="Conduct Casebook",
-        invariant=1,
-        initialFontName=REGULAR,
-    )
-    frame = Frame(
-        MARGIN, FOOT, BODY_W, BODY_H, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0
-    )
-    template.addPageTemplates([PageTemplate("page", [frame])])
-    template.build(story.items, canvasmaker=numbered_canvas(_footer(doc)))
+    pdf = build_report(story.items, _page(doc))
     if not story.slots:
-        return sanitise_pdf(out.getvalue())
+        return sanitise_pdf(pdf)
     if progress:
         progress("Including PDF pages")
-    with pikepdf.open(io.BytesIO(out.getvalue())) as book:
+    with pikepdf.open(io.BytesIO(pdf)) as book:
         _place_pages(book, story.slots)
         result = io.BytesIO()
         book.save(result)

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
+from reportlab.lib.utils import ImageReader, TimeStamp
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.ttfonts import shapeStr
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph as _Paragraph
+from reportlab.platypus.paragraph import textTransformFrags
+from reportlab.platypus.paraparser import ParaParser, _spanAttrMap
 
-from app.pdf.fonts import BOLD, ITALIC, REGULAR
+from app.pdf.fonts import (
+    BOLD,
+    FACES,
+    ITALIC,
+    REGULAR,
+    is_simple,
+    keep_together,
+    markup,
+    variant,
+    visual_runs,
+)
 
 INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
@@ -22,8 +39,124 @@ ACCENT = colors.HexColor("#1f4e79")
 
 
 def esc(text: str) -> str:
-    """Escape text for reportlab's paragraph markup, keeping line breaks."""
-    return escape(text).replace("\n", "<br/>")
+    """Text as reportlab paragraph markup: escaped, line breaks kept, each script in its
+    own font, and no line break inside a phone number, date or reference."""
+    return markup(text)
+
+
+_SHAPED_FACES = tuple(f'face="{f.name}"' for f in FACES.values() if f.shaped)
+_shaping_styles: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
+
+
+class _ScriptParser(ParaParser):
+    """Markup parser for which a script's face inside <b> or a bold style stays bold.
+
+    reportlab's <font face=...> takes bold and italic from the face's own name, so a
+    Bengali name in a bold heading would print in the regular weight.
+    """
+
+    def start_font(self, attr: Any) -> None:
+        found = self.getAttributes(attr, _spanAttrMap)
+        if found.get("fontName") in FACES:
+            current = self._stack[-1]
+            found["bold"], found["italic"] = current.bold, current.italic
+            self._push("font", **found)
+            return
+        super().start_font(attr)
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph that shapes its words with HarfBuzz when it holds a script that
+    needs it (Arabic, the Indian scripts); plain English paragraphs skip the cost."""
+
+    def __init__(
+        self, text: str | None, style: ParagraphStyle | None = None, *args: Any, **kw: Any
+    ) -> None:
+        if text and style is not None and "face=" in text and any(f in text for f in _SHAPED_FACES):
+            cached = _shaping_styles.get(id(style))
+            if cached is None or cached[0] is not style:
+                if len(_shaping_styles) > 256:
+                    _shaping_styles.clear()
+                cached = (style, style.clone(f"{style.name}-shaped", shaping=1))
+                _shaping_styles[id(style)] = cached
+            style = cached[1]
+        super().__init__(text, style, *args, **kw)
+
+    def _setup(self, text: Any, style: Any, bulletText: Any, frags: Any, cleaner: Any) -> None:
+        if frags is not None or not text or 'face="Casebook' not in text:
+            super()._setup(text, style, bulletText, frags, cleaner)
+            return
+        text = cleaner(text)
+        parser = _ScriptParser()
+        parser.caseSensitive = self.caseSensitive
+        style, frags, bullet_frags = parser.parse(text, style)
+        if frags is None:
+            raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph {text[:30]!r}")
+        textTransformFrags(frags, style)
+        self.text = text
+        self.frags = frags
+        self.style = style
+        self.bulletText = bullet_frags or bulletText
+        self.debug = 0
+
+
+_WORDS = re.compile(r"\S+|\s+")
+
+
+def _pieces(text: str, font: str, size: float) -> list[tuple[str, str, float]]:
+    """(font, text, width) pieces that draw ``text`` left to right, shaped where needed."""
+    pieces: list[tuple[str, str, float]] = []
+    for face, chunk in visual_runs(text):
+        name = variant(face, font)
+        if not FACES[face].shaped:
+            pieces.append((name, chunk, stringWidth(chunk, name, size)))
+            continue
+        for m in _WORDS.finditer(chunk):
+            word = m.group(0)
+            if word.isspace():
+                pieces.append((name, word, stringWidth(word, name, size)))
+            else:
+                shaped = shapeStr(word, name, size)
+                data = getattr(shaped, "__shapeData__", None)
+                if data is None:
+                    width = stringWidth(word, name, size)
+                else:
+                    width = sum(d.x_advance for d in data) * size / 1000
+                pieces.append((name, shaped, width))
+    return pieces
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """How wide ``text`` prints in ``font`` at ``size``, other scripts in their own faces."""
+    if is_simple(text):
+        return float(stringWidth(text, font, size))
+    return sum(w for _, _, w in _pieces(text, font, size))
+
+
+def draw_string(
+    canvas: Canvas, x: float, y: float, text: str, font: str, size: float, anchor: str = "left"
+) -> float:
+    """Draw one line of text on a canvas, each script in its own font; returns its width.
+
+    ``anchor`` is where ``x`` is: "left", "right" or "centre".
+    """
+    text = keep_together(text)
+    if is_simple(text):
+        width = float(stringWidth(text, font, size))
+        pieces = [(font, text, width)]
+    else:
+        pieces = _pieces(text, font, size)
+        width = sum(w for _, _, w in pieces)
+    if anchor == "right":
+        x -= width
+    elif anchor == "centre":
+        x -= width / 2
+    for name, chunk, w in pieces:
+        canvas.setFont(name, size)
+        canvas.drawString(x, y, chunk)
+        x += w
+    canvas.setFont(font, size)
+    return width
 
 
 def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
@@ -41,7 +174,9 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
         "body": ParagraphStyle("body-spaced", parent=body, spaceAfter=base * 0.8),
         "plain": body,
         "bold": ParagraphStyle("bold", parent=body, fontName=BOLD),
-        "subject": ParagraphStyle("subject", parent=body, fontName=BOLD, spaceAfter=base),
+        "subject": ParagraphStyle(
+            "subject", parent=body, fontName=BOLD, spaceAfter=base, keepWithNext=1
+        ),
         "quote": ParagraphStyle(
             "quote", parent=body, fontName=ITALIC, fontSize=base - 0.5, leading=lead - 0.5
         ),
@@ -74,6 +209,8 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
             textColor=ACCENT,
             spaceAfter=base * 0.6,
             alignment=TA_LEFT,
+            # A heading never ends a page: it moves on with what it heads.
+            keepWithNext=1,
         ),
         "h2": ParagraphStyle(
             "h2",
@@ -84,6 +221,7 @@ def styles(base: float = 10.5) -> dict[str, ParagraphStyle]:
             textColor=ACCENT,
             spaceBefore=base * 0.9,
             spaceAfter=base * 0.4,
+            keepWithNext=1,
         ),
     }
 
@@ -104,13 +242,16 @@ def fit_image(reader: ImageReader, max_w: float, max_h: float) -> tuple[float, f
 
 def numbered_canvas(
     draw_footer: Callable[[Canvas, int, int], None],
+    created: datetime | date | None = None,
 ) -> type[Canvas]:
-    """A canvas that knows the page count when it draws each page's footer ("Page X of Y")."""
+    """A canvas that knows the page count when it draws each page's footer ("Page X of Y"),
+    and dates the document ``created`` (the date it is about, not the moment of rendering)."""
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            created_on(self, created)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -128,3 +269,52 @@ def numbered_canvas(
 
 
 MM = mm
+
+
+LANGUAGE = "en-GB"
+# Only where a font is named (a document's text, even its title, is never touched).
+_SUBSET_TAG = re.compile(rb"(?<=/BaseFont /|/FontName /)([A-Z]{6})\+([A-Za-z0-9_-]+)")
+
+
+def unique_subset_names(pdf: bytes) -> bytes:
+    """The PDF with a distinct six-letter tag on each embedded font subset.
+
+    reportlab names the first subset of every font AAAAAA+; a case file that takes in a
+    letter would then hold two different subsets under one name. Each tag is made from
+    the font's name and a fingerprint of the document, so it differs between documents
+    and stays the same for the same document. Tags are rewritten in place with tags of
+    the same length, so the file's cross-reference offsets stay right.
+    """
+    salt = hashlib.sha256(pdf).digest()
+
+    def tag(match: re.Match[bytes]) -> bytes:
+        digest = hashlib.sha256(salt + match.group(1) + b"+" + match.group(2)).digest()
+        return bytes(65 + b % 26 for b in digest[:6]) + b"+" + match.group(2)
+
+    return _SUBSET_TAG.sub(tag, pdf)
+
+
+def created_on(canvas: Canvas, when: datetime | date | None) -> None:
+    """Give the document its own creation date (reportlab's invariant mode says 1 January
+    2000): the date belongs to the document, so the same document gives the same bytes."""
+    if when is None:
+        return
+    if not isinstance(when, datetime):
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    elif when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    utc = when.astimezone(UTC)
+    stamp = TimeStamp(invariant=1)
+    stamp.t = utc.timestamp()
+    stamp.lt = utc.timetuple()
+    stamp.YMDhms = tuple(utc.timetuple())[:6]
+    stamp.dhh = stamp.dmm = 0
+    canvas._doc._timeStamp = stamp
+
+
+def parse_long_date(text: str) -> date | None:
+    """The date in '24 November 2026' (None when the text is not such a date)."""
+    try:
+        return datetime.strptime(text.strip(), "%d %B %Y").date()
+    except ValueError:
+        return None

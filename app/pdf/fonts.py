@@ -1,11 +1,23 @@
-"""The embedded TrueType fonts every document uses, and a check that they can print a text."""
+"""The embedded fonts every document uses, chosen per run of text, and a check that they print it.
+
+Noto Sans prints Latin, Greek and Cyrillic. A name in another script is printed in the Noto
+font for that script, registered with reportlab the first time a document holds that script
+(reading a font costs tens of milliseconds; the Chinese one more). Arabic, Hebrew and the
+Indian scripts are shaped by HarfBuzz through reportlab (``uharfbuzz``), so Arabic letters
+join and Bengali or Tamil vowel signs sit where they belong; right-to-left words are put in
+visual order here, as reportlab's own bidirectional support needs a package not on PyPI.
+"""
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -13,61 +25,391 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 REGULAR = "CasebookSans"
 BOLD = "CasebookSans-Bold"
-ITALIC = "CasebookSans-Oblique"
-BOLD_ITALIC = "CasebookSans-BoldOblique"
+ITALIC = "CasebookSans-Italic"
+BOLD_ITALIC = "CasebookSans-BoldItalic"
 
-_FILES = {
-    REGULAR: "DejaVuSans.ttf",
-    BOLD: "DejaVuSans-Bold.ttf",
-    ITALIC: "DejaVuSans-Oblique.ttf",
-    BOLD_ITALIC: "DejaVuSans-BoldOblique.ttf",
+# The Word copy names the same families, so a machine with them installed shows the same
+# letters (Word substitutes a similar font for any it lacks).
+WORD_FAMILIES = {
+    REGULAR: "Noto Sans",
+    "CasebookArabic": "Noto Naskh Arabic",
+    "CasebookHebrew": "Noto Sans Hebrew",
+    "CasebookBengali": "Noto Sans Bengali",
+    "CasebookDevanagari": "Noto Sans Devanagari",
+    "CasebookGujarati": "Noto Sans Gujarati",
+    "CasebookGurmukhi": "Noto Sans Gurmukhi",
+    "CasebookTamil": "Noto Sans Tamil",
+    "CasebookChinese": "Noto Sans CJK SC",
+    "CasebookSymbols": "Noto Sans Symbols",
+    "CasebookSymbols2": "Noto Sans Symbols2",
 }
 
+
+@dataclass(frozen=True)
+class Face:
+    """One font family we ship: its files, and how its text is laid out."""
+
+    name: str
+    regular: str
+    bold: str | None = None
+    italic: str | None = None
+    bold_italic: str | None = None
+    shaped: bool = False  # needs HarfBuzz (joining, reordered vowel signs)
+    rtl: bool = False
+
+
+FACES = {
+    f.name: f
+    for f in (
+        Face(
+            REGULAR,
+            "NotoSans-Regular.ttf",
+            "NotoSans-Bold.ttf",
+            "NotoSans-Italic.ttf",
+            "NotoSans-BoldItalic.ttf",
+        ),
+        Face(
+            "CasebookArabic",
+            "NotoNaskhArabic-Regular.ttf",
+            "NotoNaskhArabic-Bold.ttf",
+            shaped=True,
+            rtl=True,
+        ),
+        Face(
+            "CasebookHebrew",
+            "NotoSansHebrew-Regular.ttf",
+            "NotoSansHebrew-Bold.ttf",
+            shaped=True,
+            rtl=True,
+        ),
+        Face(
+            "CasebookBengali",
+            "NotoSansBengali-Regular.ttf",
+            "NotoSansBengali-Bold.ttf",
+            shaped=True,
+        ),
+        Face(
+            "CasebookDevanagari",
+            "NotoSansDevanagari-Regular.ttf",
+            "NotoSansDevanagari-Bold.ttf",
+            shaped=True,
+        ),
+        Face(
+            "CasebookGujarati",
+            "NotoSansGujarati-Regular.ttf",
+            "NotoSansGujarati-Bold.ttf",
+            shaped=True,
+        ),
+        Face(
+            "CasebookGurmukhi",
+            "NotoSansGurmukhi-Regular.ttf",
+            "NotoSansGurmukhi-Bold.ttf",
+            shaped=True,
+        ),
+        Face("CasebookTamil", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf", shaped=True),
+        Face("CasebookChinese", "NotoSansSC-Subset.ttf"),
+        Face("CasebookSymbols", "NotoSansSymbols-Regular.ttf"),
+        Face("CasebookSymbols2", "NotoSansSymbols2-Regular.ttf"),
+    )
+}
+SYMBOLS = ("CasebookSymbols", "CasebookSymbols2")
+
+# Unicode blocks and the face that prints them (start, end inclusive, face).
+_BLOCKS = sorted(
+    [
+        (0x0590, 0x05FF, "CasebookHebrew"),
+        (0xFB1D, 0xFB4F, "CasebookHebrew"),
+        (0x0600, 0x06FF, "CasebookArabic"),
+        (0x0750, 0x077F, "CasebookArabic"),
+        (0x08A0, 0x08FF, "CasebookArabic"),
+        (0xFB50, 0xFDFF, "CasebookArabic"),
+        (0xFE70, 0xFEFF, "CasebookArabic"),
+        (0x0900, 0x097F, "CasebookDevanagari"),
+        (0xA8E0, 0xA8FF, "CasebookDevanagari"),
+        (0x0980, 0x09FF, "CasebookBengali"),
+        (0x0A00, 0x0A7F, "CasebookGurmukhi"),
+        (0x0A80, 0x0AFF, "CasebookGujarati"),
+        (0x0B80, 0x0BFF, "CasebookTamil"),
+        (0x2E80, 0x2FDF, "CasebookChinese"),
+        (0x3000, 0x30FF, "CasebookChinese"),
+        (0x3100, 0x312F, "CasebookChinese"),
+        (0x3400, 0x4DBF, "CasebookChinese"),
+        (0x4E00, 0x9FFF, "CasebookChinese"),
+        (0xF900, 0xFAFF, "CasebookChinese"),
+        (0xFF00, 0xFFEF, "CasebookChinese"),
+        (0x20000, 0x2FA1F, "CasebookChinese"),
+    ]
+)
+_STARTS = [b[0] for b in _BLOCKS]
+# The byte-order mark (U+FEFF) sits in an Arabic block but is an invisible format character.
+
 _lock = threading.Lock()
+_fonts_dir: Path | None = None
 _coverage: dict[str, frozenset[int]] = {}
 
 
 def register_fonts(fonts_dir: Path) -> None:
-    """Register the shipped fonts with reportlab once per process (reading them is slow)."""
+    """Register the Latin faces once per process; other scripts' faces load when first needed."""
+    global _fonts_dir
     with _lock:
-        if _coverage:
-            return
-        for name, filename in _FILES.items():
-            font = TTFont(name, str(fonts_dir / filename))
+        _fonts_dir = fonts_dir
+    _load(REGULAR)
+
+
+def _load(face_name: str) -> frozenset[int]:
+    """The characters a face prints, registering its files with reportlab on first use."""
+    covered = _coverage.get(face_name)
+    if covered is not None:
+        return covered
+    with _lock:
+        covered = _coverage.get(face_name)
+        if covered is not None:
+            return covered
+        if _fonts_dir is None:
+            raise RuntimeError("register_fonts() must run before laying out text")
+        face = FACES[face_name]
+        names = {
+            face.name: face.regular,
+            f"{face.name}-Bold": face.bold,
+            f"{face.name}-Italic": face.italic,
+            f"{face.name}-BoldItalic": face.bold_italic,
+        }
+        registered: dict[str, str] = {}
+        chars: frozenset[int] = frozenset()
+        for name, filename in names.items():
+            if filename is None:
+                continue
+            # Shaping is asked for per paragraph, only where a shaped script is present.
+            font = TTFont(name, str(_fonts_dir / filename), shapable=True)
             pdfmetrics.registerFont(font)
-            _coverage[name] = frozenset(font.face.charToGlyph)
+            registered[name] = name
+            if name == face.name:
+                chars = frozenset(font.face.charToGlyph)
+        regular = face.name
+        bold = registered.get(f"{regular}-Bold", regular)
+        italic = registered.get(f"{regular}-Italic", regular)
+        bold_italic = registered.get(f"{regular}-BoldItalic", bold)
         # Paragraph markup (<b>, <i>) finds the right face through these mappings.
-        addMapping(REGULAR, 0, 0, REGULAR)
-        addMapping(REGULAR, 1, 0, BOLD)
-        addMapping(REGULAR, 0, 1, ITALIC)
-        addMapping(REGULAR, 1, 1, BOLD_ITALIC)
+        addMapping(regular, 0, 0, regular)
+        addMapping(regular, 1, 0, bold)
+        addMapping(regular, 0, 1, italic)
+        addMapping(regular, 1, 1, bold_italic)
+        _coverage[face_name] = chars
+        return chars
 
 
-def _printable(char: str) -> bool:
+def variant(face: str, base_font: str) -> str:
+    """The registered font of ``face`` in the weight and slant of ``base_font``."""
+    if face == REGULAR:
+        return base_font
+    bold = base_font in (BOLD, BOLD_ITALIC)
+    italic = base_font in (ITALIC, BOLD_ITALIC)
+    from reportlab.lib.fonts import tt2ps
+
+    return str(tt2ps(face, int(bold), int(italic)))
+
+
+def _needs_glyph(char: str) -> bool:
     # Spaces, line breaks and invisible format characters need no glyph.
     return not (char.isspace() or unicodedata.category(char) in ("Cc", "Cf"))
 
 
+def _block_face(code: int) -> str | None:
+    i = bisect.bisect_right(_STARTS, code) - 1
+    if i >= 0 and _BLOCKS[i][0] <= code <= _BLOCKS[i][1]:
+        return _BLOCKS[i][2]
+    return None
+
+
+def face_for(char: str, previous: str | None = None) -> str | None:
+    """The face that prints ``char`` (None when no shipped font can)."""
+    code = ord(char)
+    face = _block_face(code) if code > 0x2E7F or 0x058F < code < 0x0C00 else None
+    if face is not None and code != 0xFEFF:
+        return face if code in _load(face) or not _needs_glyph(char) else None
+    # Punctuation, digits, marks and joiners stay with the script they sit in, so a shaped
+    # word is one run in one font (HarfBuzz shapes a word with one font).
+    if previous is not None and previous != REGULAR and code in _load(previous):
+        category = unicodedata.category(char)
+        if category[0] in "PNMZ" or category == "Cf":
+            return previous
+    if code in _load(REGULAR) or not _needs_glyph(char):
+        return REGULAR
+    for symbols in SYMBOLS:
+        if code in _load(symbols):
+            return symbols
+    return None
+
+
+def is_simple(text: str) -> bool:
+    """True when Noto Sans prints every character (no other face, no shaping)."""
+    if text.isascii():
+        return True
+    covered = _load(REGULAR)
+    return all(ord(c) in covered or not _needs_glyph(c) for c in text)
+
+
+def runs(text: str) -> list[tuple[str, str]]:
+    """``text`` cut into (face, text) runs in reading order; unprintable characters in
+    Noto Sans (their .notdef box), which :func:`missing_characters` reports first."""
+    if is_simple(text):
+        return [(REGULAR, text)] if text else []
+    found: list[tuple[str, str]] = []
+    previous: str | None = None
+    for char in text:
+        face = face_for(char, previous) or REGULAR
+        if found and found[-1][0] == face:
+            found[-1] = (face, found[-1][1] + char)
+        else:
+            found.append((face, char))
+        previous = face
+    return found
+
+
+_WORD = re.compile(r"\S+|\s+")
+
+
+def visual_runs(text: str) -> list[tuple[str, str]]:
+    """Runs in the order they are drawn left to right on an English line.
+
+    A right-to-left stretch (consecutive right-to-left words and the spaces and numbers
+    between them) has its words put in reverse order; HarfBuzz then draws each word's
+    letters right to left. Numbers inside the stretch keep their own order.
+    """
+    logical = runs(text)
+    if not any(FACES[face].rtl for face, _ in logical):
+        return logical
+    # Tokens: (face, text) words and spaces, each word in one face.
+    tokens: list[tuple[str, str]] = []
+    for face, chunk in logical:
+        tokens += [(face, m.group(0)) for m in _WORD.finditer(chunk)]
+    out: list[tuple[str, str]] = []
+    i = 0
+    while i < len(tokens):
+        face, chunk = tokens[i]
+        if not FACES[face].rtl or chunk.isspace():
+            out.append(tokens[i])
+            i += 1
+            continue
+        # Extend the stretch over spaces, numbers and further right-to-left words.
+        j = i
+        end = i
+        while j < len(tokens):
+            f, c = tokens[j]
+            if c.isspace() or _is_number(c):
+                j += 1
+                continue
+            if FACES[f].rtl:
+                end = j
+                j += 1
+                continue
+            break
+        stretch = tokens[i : end + 1]
+        # A comma or full stop after the stretch belongs to the English line, so it prints
+        # right of the stretch: HarfBuzz draws a word's first character rightmost, so it
+        # goes in front of the stretch's first word (the one drawn rightmost).
+        last_face, last = stretch[-1]
+        trail = len(last) - len(last.rstrip(_TRAILING))
+        if trail and trail < len(last):
+            stretch[-1] = (last_face, last[:-trail])
+            first_face, first = stretch[0]
+            stretch[0] = (first_face, last[-trail:] + first)
+        out += list(reversed(stretch))
+        i = end + 1
+    # Merge neighbours of one face again, as fewer runs draw faster.
+    merged: list[tuple[str, str]] = []
+    for face, chunk in out:
+        if merged and merged[-1][0] == face:
+            merged[-1] = (face, merged[-1][1] + chunk)
+        else:
+            merged.append((face, chunk))
+    return merged
+
+
+_TRAILING = ",.:;!?"
+
+
+def _is_number(chunk: str) -> bool:
+    return all(unicodedata.bidirectional(c) in ("EN", "AN", "CS", "ES", "ET") for c in chunk)
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# Spaces that must not break a line: inside phone numbers ("01744 000 000"), between a
+# reference's label and the reference, and inside a date ("24 November 2026").
+_KEEP = re.compile(
+    rf"(?<=\d) (?=\d)|(?<=\+44) |(?<=\d) (?=(?:{_MONTHS})\b)"
+    r"|(?<=[Rr]eference) (?=[A-Z]{2,}-)|(?<=Telephone) (?=[\d+(])"
+)
+_KEEP_MONTH = re.compile(rf"\b({_MONTHS}) (?=\d)")
+
+
+def keep_together(text: str) -> str:
+    """``text`` with non-breaking spaces where a line break would split a number or a date."""
+    if " " not in text:
+        return text
+    return _KEEP_MONTH.sub("\\1\u00a0", _KEEP.sub("\u00a0", text))
+
+
+def markup(text: str) -> str:
+    """Plain text as reportlab paragraph markup: escaped, each script in its own face."""
+    text = keep_together(text)
+    if is_simple(text):
+        return escape(text).replace("\n", "<br/>")
+    lines = []
+    for line in text.split("\n"):
+        found = visual_runs(line)
+        parts = []
+        for index, (face, chunk) in enumerate(found):
+            if face == REGULAR:
+                parts.append(escape(chunk))
+                continue
+            if FACES[face].shaped:
+                # HarfBuzz shapes one word with one font: where the face changes inside a
+                # word (brackets round an Arabic name), the word is split with a space
+                # rather than shaped wrongly.
+                if index and not chunk[0].isspace() and not found[index - 1][1][-1].isspace():
+                    chunk = " " + chunk
+                after = found[index + 1][1] if index + 1 < len(found) else " "
+                if not chunk[-1].isspace() and not after[0].isspace():
+                    chunk += " "
+            parts.append(f'<font face="{face}">{escape(chunk)}</font>')
+        lines.append("".join(parts))
+    return "<br/>".join(lines)
+
+
+def needs_shaping(text: str) -> bool:
+    """True when the text holds a script HarfBuzz must shape."""
+    if is_simple(text):
+        return False
+    return any(FACES[face].shaped for face, _ in runs(text))
+
+
 def missing_characters(texts: Iterable[str], font: str = REGULAR) -> list[str]:
-    """Characters in ``texts`` that the font cannot draw, in order of first appearance."""
-    covered = _coverage.get(font)
-    if covered is None:
-        raise RuntimeError("register_fonts() must run before checking characters")
+    """Characters in ``texts`` that no shipped font can draw, in order of first appearance."""
+    del font  # every face is tried; kept for callers that name the main face
     seen: dict[str, None] = {}
     for text in texts:
+        if is_simple(text):
+            continue
+        previous: str | None = None
         for char in text:
-            if char not in seen and _printable(char) and ord(char) not in covered:
+            face = face_for(char, previous)
+            if face is None and char not in seen:
                 seen[char] = None
+            previous = face
     return list(seen)
+
+
+def character_name(char: str) -> str:
+    """'‘ꙮ’ (Cyrillic Letter Multiocular O)' for a sentence a person reads."""
+    return f"‘{char}’ ({unicodedata.name(char, f'U+{ord(char):04X}').title()})"
 
 
 def describe_missing(chars: list[str]) -> str:
     """One sentence naming characters that will not print, for a warning before printing."""
-    shown = ", ".join(
-        f"'{c}' ({unicodedata.name(c, f'U+{ord(c):04X}').title()})" for c in chars[:5]
-    )
+    shown = ", ".join(character_name(c) for c in chars[:5])
     more = f" and {len(chars) - 5} more" if len(chars) > 5 else ""
     return (
-        f"The printed font has no shape for {shown}{more}; these would print as empty boxes. "
+        f"The printed fonts have no shape for {shown}{more}; these would print as empty boxes. "
         "Check the spelling of names and addresses before printing."
     )

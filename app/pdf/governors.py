@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate,
-    Frame,
     KeepTogether,
-    PageTemplate,
-    Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from app.domain.dates import format_short_date
 from app.domain.report_figures import Figure, GovernorsReport, RemovalTimes
-from app.pdf.common import ACCENT, MUTED, esc, numbered_canvas, styles
+from app.pdf.common import ACCENT, Paragraph, esc, parse_long_date, styles
 from app.pdf.fonts import REGULAR
-
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
-BODY_W = PAGE_W - 2 * MARGIN
+from app.pdf.report_base import BODY_W, RULE, ReportPage, build_report, report_table
 
 
 def _chart(figures: Sequence[Figure], horizontal: bool) -> Drawing:
@@ -77,6 +66,8 @@ def _chart(figures: Sequence[Figure], horizontal: bool) -> Drawing:
     chart.barLabelFormat = "values"
     chart.barLabels.fontName = REGULAR
     chart.barLabels.fontSize = 7
+    # Otherwise the drawing starts in Times-Roman, a font that is not embedded.
+    drawing.initialFontName = REGULAR
     drawing.add(chart)
     if not figures or all(f.count == 0 for f in figures):
         drawing.add(String(BODY_W / 2, height / 2, "No cases", fontName=REGULAR, fontSize=9))
@@ -86,20 +77,16 @@ def _chart(figures: Sequence[Figure], horizontal: bool) -> Drawing:
 def _table(figures: Sequence[Figure], heading: str, s: dict[str, Any]) -> Table:
     rows: list[list[Any]] = [[Paragraph(f"<b>{esc(heading)}</b>", s["plain"]), "Cases"]]
     rows += [[Paragraph(esc(f.label), s["plain"]), f.text] for f in figures]
-    table = Table(rows, colWidths=[BODY_W - 30 * mm, 30 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
+    return report_table(
+        rows,
+        [BODY_W - 30 * mm, 30 * mm],
+        extra=[
+            ("FONTSIZE", (0, 0), (-1, -1), 9),
+            ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.25, RULE),
+        ],
     )
-    return table
 
 
 def _removal_table(groups: Sequence[RemovalTimes], heading: str, s: dict[str, Any]) -> Table:
@@ -116,19 +103,15 @@ def _removal_table(groups: Sequence[RemovalTimes], heading: str, s: dict[str, An
         )
     if not groups:
         rows.append([Paragraph("No post was removed in this period.", s["plain"]), "0", "", ""])
-    table = Table(rows, colWidths=[BODY_W - 115 * mm, 25 * mm, 45 * mm, 45 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ]
-        )
+    return report_table(
+        rows,
+        [BODY_W - 115 * mm, 25 * mm, 45 * mm, 45 * mm],
+        extra=[
+            ("FONTSIZE", (0, 0), (-1, -1), 9),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("LINEBELOW", (0, 0), (-1, 0), 0.25, RULE),
+        ],
     )
-    return table
 
 
 def render_governors_report(report: GovernorsReport, *, school: str, generated_on: str) -> bytes:
@@ -159,16 +142,11 @@ def render_governors_report(report: GovernorsReport, *, school: str, generated_o
         ["Median time from report to removal", report.removals.from_report_text],
         ["Median time from posting to removal", report.removals.from_posting_text],
     ]
-    table = Table(summary, colWidths=[BODY_W - 60 * mm, 60 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 10),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
-            ]
-        )
+    table = report_table(
+        [[Paragraph(esc(a), s["plain"]), b] for a, b in summary],
+        [BODY_W - 60 * mm, 60 * mm],
+        header=False,
+        extra=[("FONTSIZE", (0, 0), (-1, -1), 10), ("ALIGN", (1, 0), (1, -1), "RIGHT")],
     )
     story += [table, Spacer(1, 4 * mm)]
     sections = (
@@ -226,26 +204,11 @@ def render_governors_report(report: GovernorsReport, *, school: str, generated_o
         )
     )
 
-    def footer(canvas: Any, number: int, total: int) -> None:
-        canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 9 * mm, f"Report to governors, {period}")
-        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
-        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Generated {generated_on}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
+    page = ReportPage(
         title=f"Report to governors, {period}",
         author=school,
-        creator="Conduct Casebook",
-        invariant=1,
-        initialFontName=REGULAR,
+        footer_left=f"Report to governors, {period}",
+        footer_right=f"Generated {generated_on}",
+        created=parse_long_date(generated_on),
     )
-    frame = Frame(MARGIN, 16 * mm, BODY_W, PAGE_H - MARGIN - 16 * mm, 0, 0, 0, 0)
-    template.addPageTemplates([PageTemplate("page", [frame])])
-    template.build(story, canvasmaker=numbered_canvas(footer))
-    return out.getvalue()
+    return build_report(story, page)

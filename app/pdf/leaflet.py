@@ -15,13 +15,24 @@ from reportlab.platypus import (
     ListFlowable,
     ListItem,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
 
-from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
+from app.pdf.common import (
+    ACCENT,
+    LANGUAGE,
+    MUTED,
+    Paragraph,
+    draw_string,
+    esc,
+    fit_image,
+    image_reader,
+    numbered_canvas,
+    styles,
+    unique_subset_names,
+)
 from app.pdf.documents import GuidanceDocument
 from app.pdf.fonts import REGULAR
 
@@ -124,15 +135,12 @@ def _story(doc: GuidanceDocument, width: float, base: float) -> list[Flowable]:
 def _footer(doc: GuidanceDocument, page_w: float, margin: float):  # type: ignore[no-untyped-def]
     def draw(canvas: Canvas, number: int, total: int) -> None:
         canvas.saveState()
-        canvas.setFont(REGULAR, 7)
         canvas.setFillColor(MUTED)
-        canvas.drawString(
-            margin,
-            9 * mm,
-            f"{doc.branding.profile.name}  ·  Code version {doc.code.version}",
-        )
+        line = f"{doc.branding.profile.name}  ·  Code version {doc.code.version}"
+        draw_string(canvas, margin, 9 * mm, line, REGULAR, 7)
         if total > 1:
-            canvas.drawRightString(page_w - margin, 9 * mm, f"Page {number} of {total}")
+            page = f"Page {number} of {total}"
+            draw_string(canvas, page_w - margin, 9 * mm, page, REGULAR, 7, "right")
         canvas.restoreState()
 
     return draw
@@ -150,6 +158,7 @@ def _render(
         author=doc.branding.profile.name,
         subject=f"{doc.code.title}, version {doc.code.version}",
         creator="Conduct Casebook",
+        lang=LANGUAGE,
         invariant=1,
         # Otherwise every page names Helvetica, a font that is not embedded.
         initialFontName=REGULAR,
@@ -169,12 +178,18 @@ def _render(
         _story(doc, page_w - 2 * margin, base),
         canvasmaker=numbered_canvas(_footer(doc, page_w, margin)),
     )
-    return out.getvalue()
+    return unique_subset_names(out.getvalue())
 
 
 def _booklet(a5_pdf: bytes) -> bytes:
-    """Impose A5 pages two to a landscape A4 sheet, in the order a folded booklet reads."""
+    """Impose A5 pages two to a landscape A4 sheet, in the order a folded booklet reads.
+
+    Both sides of a sheet are upright, which is right for printing double-sided with the
+    sheet turned on its short edge (as landscape sheets are); turned on the long edge, every
+    back would print upside down.
+    """
     from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+    from pypdf.generic import NameObject, TextStringObject
 
     reader = PdfReader(io.BytesIO(a5_pdf))
     pages = list(reader.pages)
@@ -194,6 +209,7 @@ def _booklet(a5_pdf: bytes) -> bytes:
             side.merge_transformed_page(pages[right], Transformation().translate(tx=a5_w))
             writer.add_page(side)
     writer.add_metadata(dict(reader.metadata or {}))
+    writer._root_object[NameObject("/Lang")] = TextStringObject(LANGUAGE)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

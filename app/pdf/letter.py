@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -24,14 +23,27 @@ from reportlab.platypus import (
     KeepTogether,
     NextPageTemplate,
     PageTemplate,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
 )
 
 from app.domain.errors import ValidationError
-from app.pdf.common import ACCENT, MUTED, esc, fit_image, image_reader, numbered_canvas, styles
+from app.pdf.common import (
+    ACCENT,
+    LANGUAGE,
+    MUTED,
+    Paragraph,
+    draw_string,
+    esc,
+    fit_image,
+    image_reader,
+    numbered_canvas,
+    parse_long_date,
+    styles,
+    text_width,
+    unique_subset_names,
+)
 from app.pdf.documents import Branding, LetterDocument
 from app.pdf.fonts import BOLD, REGULAR
 
@@ -129,7 +141,8 @@ class AddressLayout:
 
 
 def _width(text: str, font: str, size: float) -> float:
-    return float(stringWidth(text, font, size))
+    # Measured as drawn: each script in its own font (a Bengali name is not Latin-wide).
+    return text_width(text, font, size)
 
 
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -273,19 +286,19 @@ def _first_page(doc: LetterDocument) -> object:
                 canvas.setFillColor(MUTED)
             else:
                 canvas.setFillColorRGB(0, 0, 0)
-            canvas.setFont(line.font, line.size)
-            canvas.drawString(ADDRESS_AREA.left, PAGE_H - line.baseline, line.text)
+            # Each run in its own script's font, shaped where the script needs it.
+            draw_string(
+                canvas, ADDRESS_AREA.left, PAGE_H - line.baseline, line.text, line.font, line.size
+            )
         # Date and reference on the right, clear of the window whatever the address.
         right = PAGE_W - MARGIN_X
         y = PAGE_H - ADDRESS_TOP - 8.5
         for label, value in (("Date", doc.date_text), ("Our reference", doc.reference)):
-            canvas.setFont(REGULAR, 8.5)
             canvas.setFillColor(MUTED)
-            canvas.drawRightString(right, y, label)
+            draw_string(canvas, right, y, label, REGULAR, 8.5, anchor="right")
             y -= 12.5
-            canvas.setFont(BOLD, 10.5)
             canvas.setFillColorRGB(0, 0, 0)
-            canvas.drawRightString(right, y, value)
+            draw_string(canvas, right, y, value, BOLD, 10.5, anchor="right")
             y -= 18
         canvas.restoreState()
 
@@ -295,12 +308,11 @@ def _first_page(doc: LetterDocument) -> object:
 def _later_page(doc: LetterDocument) -> object:
     def draw(canvas: Canvas, _template: BaseDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont(REGULAR, 8)
         canvas.setFillColor(MUTED)
-        canvas.drawString(
-            MARGIN_X, PAGE_H - 14 * mm, f"{doc.recipient_name}  ·  {doc.date_text}  ·  continued"
-        )
-        canvas.drawRightString(PAGE_W - MARGIN_X, PAGE_H - 14 * mm, doc.branding.profile.name)
+        top = PAGE_H - 14 * mm
+        line = f"{doc.recipient_name}  ·  {doc.date_text}  ·  continued"
+        draw_string(canvas, MARGIN_X, top, line, REGULAR, 8)
+        draw_string(canvas, PAGE_W - MARGIN_X, top, doc.branding.profile.name, REGULAR, 8, "right")
         canvas.restoreState()
 
     return draw
@@ -309,13 +321,12 @@ def _later_page(doc: LetterDocument) -> object:
 def _footer(doc: LetterDocument):  # type: ignore[no-untyped-def]
     def draw(canvas: Canvas, number: int, total: int) -> None:
         canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
         canvas.setFillColor(MUTED)
-        canvas.drawString(
-            MARGIN_X, FOOTER_Y, f"Private and confidential  ·  Our reference {doc.reference}"
-        )
+        line = f"Private and confidential  ·  Our reference {doc.reference}"
+        draw_string(canvas, MARGIN_X, FOOTER_Y, line, REGULAR, 7.5)
         if total > 1:
-            canvas.drawRightString(PAGE_W - MARGIN_X, FOOTER_Y, f"Page {number} of {total}")
+            page = f"Page {number} of {total}"
+            draw_string(canvas, PAGE_W - MARGIN_X, FOOTER_Y, page, REGULAR, 7.5, "right")
         canvas.restoreState()
 
     return draw
@@ -380,6 +391,7 @@ def render_letter(doc: LetterDocument) -> bytes:
         author=profile.name,
         subject=f"Letter about case {doc.reference}",
         creator="Conduct Casebook",
+        lang=LANGUAGE,
         invariant=1,
         # Otherwise every page names Helvetica, a font that is not embedded.
         initialFontName=REGULAR,
@@ -415,5 +427,7 @@ def render_letter(doc: LetterDocument) -> bytes:
             PageTemplate("later", [later], onPage=_later_page(doc)),
         ]
     )
-    template.build(letter_story(doc), canvasmaker=numbered_canvas(_footer(doc)))
-    return out.getvalue()
+    # The letter's own date is its creation date, so a reprint gives the same bytes.
+    created = parse_long_date(doc.date_text)
+    template.build(letter_story(doc), canvasmaker=numbered_canvas(_footer(doc), created))
+    return unique_subset_names(out.getvalue())

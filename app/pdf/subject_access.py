@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate,
-    Frame,
     KeepTogether,
-    PageTemplate,
-    Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from app.domain.subject_access import ICO_CONTACT, SubjectAccessResponse
-from app.pdf.common import MUTED, esc, numbered_canvas, styles
-from app.pdf.fonts import BOLD, REGULAR
-
-PAGE_W, PAGE_H = A4
-MARGIN = 18 * mm
-BODY_W = PAGE_W - 2 * MARGIN
-RULE = colors.HexColor("#cccccc")
+from app.pdf.common import Paragraph, esc, parse_long_date, styles
+from app.pdf.fonts import BOLD
+from app.pdf.report_base import BODY_W, ReportPage, build_report, report_table
 
 
 def _table(
@@ -42,19 +30,7 @@ def _table(
         ]
         for row in rows[1:]
     ]
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 0.6, MUTED),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
-                ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
+    return report_table(data, widths, lines="plain")
 
 
 def _none(text: str, s: dict[str, Any]) -> Paragraph:
@@ -239,26 +215,11 @@ def render_subject_access(report: SubjectAccessResponse) -> bytes:
     )
     story += [Paragraph(esc(line), s["plain"]) for line in ICO_CONTACT]
 
-    def footer(canvas: Any, number: int, total: int) -> None:
-        canvas.saveState()
-        canvas.setFont(REGULAR, 7.5)
-        canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, 9 * mm, f"Subject access response: {report.person_name}")
-        canvas.drawCentredString(PAGE_W / 2, 9 * mm, f"Page {number} of {total}")
-        canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Prepared {report.generated_on}")
-        canvas.restoreState()
-
-    out = io.BytesIO()
-    template = BaseDocTemplate(
-        out,
-        pagesize=A4,
+    page = ReportPage(
         title=f"Subject access response: {report.person_name}",
         author=report.school,
-        creator="Conduct Casebook",
-        invariant=1,
-        initialFontName=REGULAR,
+        footer_left=f"Subject access response: {report.person_name}",
+        footer_right=f"Prepared {report.generated_on}",
+        created=parse_long_date(report.generated_on),
     )
-    frame = Frame(MARGIN, 16 * mm, BODY_W, PAGE_H - MARGIN - 16 * mm, 0, 0, 0, 0)
-    template.addPageTemplates([PageTemplate("page", [frame])])
-    template.build(story, canvasmaker=numbered_canvas(footer))
-    return out.getvalue()
+    return build_report(story, page)

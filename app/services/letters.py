@@ -240,6 +240,8 @@ class PreparedLetter:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     # What the letter could not say for want of a detail on the case (it may still go).
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # One sentence when a character cannot be printed: the letter is then not issued.
+    unprintable: str = ""
 
     @property
     def restriction(self) -> str:
@@ -639,6 +641,8 @@ class LetterService:
             prepared = self.prepare(
                 case_id, kind, person_id, method, procedure, paragraph=paragraph, body=body
             )
+        if prepared.unprintable:
+            raise ValidationError(prepared.unprintable)
         if prepared.restriction and not confirm_restriction:
             raise ValidationError(
                 f"{prepared.restriction} Confirm that this letter may go to them before "
@@ -1112,8 +1116,7 @@ class LetterService:
             signatory_title=profile.head_title or "[head teacher’s title: to complete]",
         )
         pdf = self._pdf()
-        missing = pdf.missing_characters(document.texts())
-        warnings = (pdf.describe_missing(missing),) if missing else ()
+        unprintable = _unprintable(pdf, document)
         values: dict[str, Any] = {
             "fields": filled.used,
             "standard_id": standard_id,
@@ -1136,8 +1139,8 @@ class LetterService:
             document=document,
             pdf=pdf.render_letter(document),
             values=values,
-            warnings=warnings,
             notes=notes,
+            unprintable=unprintable,
         )
 
     # ----- issued letters ------------------------------------------------------------
@@ -1431,6 +1434,30 @@ class LetterService:
 def _clean_paragraph(text: str) -> str:
     """The school's own paragraph for one letter: plain text, at most 2,000 characters."""
     return clean_text(text, "paragraph", 2000, multiline=True).strip()
+
+
+def _unprintable(pdf: ModuleType, document: LetterDocument) -> str:
+    """One sentence naming a character no shipped font can print, and whose it is."""
+    missing = pdf.missing_characters(document.texts())
+    if not missing:
+        return ""
+    char = missing[0]
+    shown = pdf.character_name(char)
+    name = document.recipient_name
+    if char in name:
+        return (
+            f"The name of {name} has {shown}, a character none of the letter's fonts can "
+            "print; correct the spelling of the name before issuing the letter."
+        )
+    if any(char in line for line in document.recipient_address):
+        return (
+            f"The address of {name} has {shown}, a character none of the letter's fonts can "
+            "print; correct the address before issuing the letter."
+        )
+    return (
+        f"The letter has {shown}, a character none of its fonts can print; correct the "
+        "school profile or the template before issuing the letter."
+    )
 
 
 def _document_to_json(doc: LetterDocument) -> dict[str, Any]:

@@ -72,3 +72,38 @@ def test_person_without_cases_gets_a_short_report(services: Services, filled: Fi
     text = " ".join(_text(export.pdf).split())
     assert "No letters have been sent to this person." in text
     assert SUBJECT not in text
+
+
+def test_the_response_prints_a_name_in_its_script_with_every_font_embedded(
+    services: Services, tmp_path
+) -> None:
+    import subprocess
+    import unicodedata
+
+    from app.domain.people import PersonKind
+    from app.domain.records import PersonDraft
+
+    person = services.people.add_person(
+        PersonDraft(name="আয়েশা রহমান محمد", kind=PersonKind.PARENT, address_lines=("1 Road",))
+    )
+    export = _export(services, person.id)
+    path = tmp_path / "sar.pdf"
+    path.write_bytes(export.pdf)
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
+    rows = [line.split() for line in fonts.splitlines()[2:]]
+    assert {r[0].split("+")[1] for r in rows} >= {
+        "NotoSans-Regular",
+        "NotoSansBengali-Bold",
+        "NotoNaskhArabic-Bold",
+    }
+    assert all(r[-5] == "yes" for r in rows)  # embedded
+    assert len({r[0].split("+")[0] for r in rows}) == len(rows)  # distinct subset tags
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "محمد" in unicodedata.normalize("NFKC", text)
+    reader = PdfReader(io.BytesIO(export.pdf))
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    # No page ends with a section heading.
+    for page in reader.pages:
+        lines = [x.strip() for x in (page.extract_text() or "").splitlines() if x.strip()]
+        body = [x for x in lines if "Page " not in x and "Subject access response" not in x]
+        assert not body or not body[-1].startswith(("Why the school", "Your rights", "Making a"))

@@ -146,3 +146,37 @@ def test_batch_print_worker_reports_progress_and_the_joined_pdf(
         worker.run()
     assert progress == [1]
     assert len(PdfReader(io.BytesIO(blocker.args[0].pdf)).pages) == 1
+
+
+def test_a_name_no_font_can_print_is_corrected_before_issuing(qtbot, services: Services):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.dialogs.person import PersonDialog
+
+    case = services.cases.open_case(
+        CaseDraft(title="Abusive post", categories=frozenset({Category.ABUSIVE}), platform="X")
+    )
+    person = services.people.add_person(
+        PersonDraft(name="Li \U0002000b", address_lines=("4 Sample Street",), postcode="WA10 5AB")
+    )
+    services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    dialog = IssueLetterDialog(services, case.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert "The name of Li \U0002000b has" in dialog.warning.text()
+    assert not dialog.issue_button.isEnabled()
+    assert dialog.correct_button.isVisible()
+
+    def correct() -> None:
+        editor = QApplication.activeModalWidget()
+        assert isinstance(editor, PersonDialog)
+        editor.name.setText("Li Wei")
+        editor.accept()
+
+    QTimer.singleShot(0, correct)
+    dialog.correct_button.click()
+    assert dialog.issue_button.isEnabled() and not dialog.correct_button.isVisible()
+    dialog.issue_button.click()
+    [letter] = services.letters.list_letters(case.id)
+    assert letter.recipient_name == "Li Wei"

@@ -6,6 +6,7 @@ import io
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from docx import Document
@@ -291,19 +292,32 @@ def test_one_page_letters_carry_no_page_numbers(services: Services) -> None:
     assert "Page 1 of" not in _text(services.letters.prepare(case_id, LetterKind.REMOVAL).pdf)
 
 
-def test_a_character_the_font_lacks_is_warned_about(services: Services) -> None:
-    case_id, _ = _case(services, "Li 漢字")
+def test_a_character_no_font_can_print_stops_the_letter(services: Services) -> None:
+    # U+2000B is a rare ideograph outside the Chinese font's national-standard set.
+    case_id, _ = _case(services, "Li \U0002000b")
     prepared = services.letters.prepare(case_id, LetterKind.REMOVAL)
-    assert prepared.warnings and "'漢'" in prepared.warnings[0]
+    assert "\U0002000b" in prepared.unprintable and "Li \U0002000b" in prepared.unprintable
+    with pytest.raises(ValidationError, match="correct the spelling of the name"):
+        services.letters.issue(case_id, LetterKind.REMOVAL)
+    assert services.letters.list_letters(case_id) == []
 
 
 def test_docx_export_has_the_same_words(services: Services) -> None:
     case_id, _ = _case(services)
     issued = services.letters.issue(case_id, LetterKind.CORRECTION, confirm_kind=True)
     word = Document(io.BytesIO(services.letters.letter_docx(issued.id)))
-    text = normalise_spacing(" ".join(p.text for p in word.paragraphs))
+    text = normalise_spacing(_docx_text(word))
     assert normalise_spacing(services.ctx.code.standard("inaccurate").text) in text
     assert "Zoë Łukasiewicz" in text and "SM-2026-0001" in text
+
+
+def _docx_text(word: Any) -> str:
+    """Every word a reader sees: body, the address and date table, and the footer."""
+    parts = [p.text for p in word.paragraphs]
+    for table in word.tables:
+        parts += [p.text for cell in table._cells for p in cell.paragraphs]
+    parts += [p.text for p in word.sections[0].footer.paragraphs]
+    return " ".join(parts).replace("\u00a0", " ")
 
 
 def test_batch_pdf_joins_the_latest_letter_of_each_case(services: Services) -> None:

@@ -128,6 +128,11 @@ class IssueLetterDialog(QDialog):
         self.warning.setStyleSheet(
             "background:#fff4ce; color:#5c4400; padding:6px; border:1px solid #e0c060;"
         )
+        # When a name or address holds a character no font can print, the letter cannot be
+        # issued; this opens the person to correct the spelling.
+        self.correct_button = QPushButton("&Correct the spelling…")
+        self.correct_button.clicked.connect(self._correct_spelling)
+        self.correct_button.setVisible(False)
         self.preview = PdfPreview()
         self.preview.set_accessible_name("Preview of the letter")
 
@@ -146,6 +151,7 @@ class IssueLetterDialog(QDialog):
         left.addWidget(self.question)
         left.addWidget(self.message)
         left.addWidget(self.warning)
+        left.addWidget(self.correct_button, 0, Qt.AlignmentFlag.AlignLeft)
         left.addStretch(1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -219,9 +225,15 @@ class IssueLetterDialog(QDialog):
         warnings = (*self.prepared.warnings, *self.prepared.notes) if self.prepared else ()
         if self.prepared is not None and self.prepared.restriction:
             warnings = (self.prepared.restriction, *warnings)
+        if self.prepared is not None and self.prepared.unprintable:
+            warnings = (self.prepared.unprintable,)
         self.warning.setText("\n".join(warnings))
         self.warning.setVisible(bool(warnings))
-        self.issue_button.setEnabled(self.prepared is not None)
+        unprintable = self.prepared is not None and bool(self.prepared.unprintable)
+        self.issue_button.setEnabled(self.prepared is not None and not unprintable)
+        self.correct_button.setVisible(
+            unprintable and self.prepared is not None and self.prepared.recipient is not None
+        )
         self._show_questions(kind, person_id)
 
     def _show_questions(self, kind: LetterKind, person_id: int | None) -> None:
@@ -265,6 +277,24 @@ class IssueLetterDialog(QDialog):
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.body = edit.toPlainText()
             self.refresh()
+
+    def _correct_spelling(self) -> None:
+        from app.ui.dialogs.person import PersonDialog
+
+        if self.prepared is None or self.prepared.recipient is None:
+            return
+        dialog = PersonDialog(self.services, self.prepared.recipient, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.saved is None:
+            return
+        person = dialog.saved
+        index = self.recipient_box.findData(person.id)
+        if index >= 0:
+            label = self.recipient_box.itemText(index)
+            role = label.split(" — ", 1)[1] if " — " in label else ""
+            self.recipient_box.setItemText(
+                index, f"{person.name} — {role}" if role else person.name
+            )
+        self.refresh()
 
     def _issue(self) -> None:
         if self.prepared is None:
