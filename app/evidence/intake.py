@@ -16,6 +16,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+import pillow_heif
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from app.domain.errors import EvidenceRejected
@@ -52,25 +53,32 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # whole, and the memory goes back to the system when the picture is dropped.
 Image.core.set_block_size(64 * 1024 * 1024)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# iPhone photos (HEIC/HEIF) open through Pillow like any other picture once registered;
+# thumbnails, the viewer and stripped copies then handle them as they handle JPEG.
+pillow_heif.register_heif_opener(thumbnails=False)
 
-ACCEPTED_KINDS = "PNG, JPEG, WebP or GIF pictures, PDF documents and plain text"
+ACCEPTED_KINDS = (
+    "PNG, JPEG, WebP, GIF or HEIC pictures, PDF documents, emails (.eml, .msg) and plain text"
+)
 
 PNG = "image/png"
 JPEG = "image/jpeg"
 WEBP = "image/webp"
 GIF = "image/gif"
+HEIC = "image/heic"
 PDF = "application/pdf"
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
 OUTLOOK_MESSAGE = "application/vnd.ms-outlook"
 
-IMAGE_TYPES = frozenset({PNG, JPEG, WEBP, GIF})
+IMAGE_TYPES = frozenset({PNG, JPEG, WEBP, GIF, HEIC})
 
 TYPE_LABELS = {
     PNG: "PNG picture",
     JPEG: "JPEG photo",
     WEBP: "WebP picture",
     GIF: "GIF picture",
+    HEIC: "HEIC photo (iPhone)",
     PDF: "PDF document",
     TEXT: "text",
     EMAIL: "email message (.eml)",
@@ -79,7 +87,10 @@ TYPE_LABELS = {
 # Kept exactly as they arrived and listed with their hash, never opened or shown as mail.
 MESSAGE_TYPES = frozenset({EMAIL, OUTLOOK_MESSAGE})
 
-_PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF}
+_PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF, "HEIF": HEIC}
+# The ISO media "brands" of a still HEIC/HEIF photo; other brands (videos, image
+# sequences, AVIF) are still refused.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heif", b"mif1"})
 
 # Signatures of things that are refused even when renamed to .png or .txt.
 _REFUSED_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -217,9 +228,11 @@ def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) ->
             f"{shown} is a compressed archive, which cannot be kept as evidence."
         )
     if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return _inspect_image(data, shown, HEIC, limits)
         raise EvidenceRejected(
-            f"{shown} is an HEIC photo or a video, which is not accepted; "
-            "please save it as JPEG or PNG first."
+            f"{shown} is a video or a moving picture, which is not accepted; "
+            "please take a screenshot of it or save it as JPEG or PNG first."
         )
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return _inspect_image(data, shown, PNG, limits)

@@ -100,6 +100,17 @@ def logical_size(data: bytes) -> QSize:
     return size
 
 
+def pillow_size(data: bytes) -> QSize:
+    """The size as shown of a picture Qt has no reader for (an iPhone's HEIC photo)."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            turned = opened.getexif().get(0x0112) in (5, 6, 7, 8)
+    except (OSError, ValueError, PILImage.DecompressionBombError):
+        return QSize()
+    return QSize(height, width) if turned else QSize(width, height)
+
+
 def decode_with_pillow(data: bytes) -> tuple[QImage, bytes]:
     """Decode a picture off the GUI thread without Qt's image plug-ins.
 
@@ -239,6 +250,9 @@ class PictureView(QGraphicsView):
         self.clear_picture()
         self._rotation = 0
         size = logical_size(data)
+        qt_reads = not size.isEmpty()
+        if not qt_reads:
+            size = pillow_size(data)  # HEIC: decoded by Pillow on the worker only
         if size.isEmpty():
             return None
         self._item = PictureItem(size)
@@ -247,12 +261,13 @@ class PictureView(QGraphicsView):
         self._fit = "width" if size.height() > 2 * size.width() else "page"
         self._apply_fit()
         token = self._token
-        if size.width() * size.height() <= QUICK_VIEW_PIXELS:
+        if qt_reads and size.width() * size.height() <= QUICK_VIEW_PIXELS:
             reader, _buffer = _reader(QByteArray(data))
             image = reader.read()
             self._item.set_image(image, QRectF(0, 0, size.width(), size.height()))
             return None
-        self._quick_view(data, size)
+        if qt_reads:
+            self._quick_view(data, size)
         job = FullDecode(data, token)
         job.signals.done.connect(self._full_decoded)
         self._pending = job
