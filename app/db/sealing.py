@@ -257,8 +257,25 @@ def refresh_search_index(
         return
     session.flush()
     session.execute(text("DELETE FROM case_text WHERE case_id = :id"), {"id": case_id})
+    # The words read from its exhibits leave (or rejoin) the index with it.
+    session.execute(text("DELETE FROM evidence_text WHERE case_id = :id"), {"id": case_id})
     if not sealed:
-        from app.db.models import EventRecord
+        from app.db.models import EventRecord, EvidenceRecord
+        from app.domain.search import fold
+
+        for evidence_id, body in session.execute(
+            select(EvidenceRecord.id, EvidenceRecord.extracted_text).where(
+                EvidenceRecord.case_id == case_id, EvidenceRecord.extracted_text != ""
+            )
+        ):
+            if body and not isinstance(body, Unreadable):
+                session.execute(
+                    text(
+                        "INSERT INTO evidence_text(body, case_id, evidence_id) "
+                        "VALUES (:body, :id, :evidence)"
+                    ),
+                    {"body": fold(str(body)[:200_000]), "id": case_id, "evidence": evidence_id},
+                )
 
         for summary in session.scalars(
             select(EventRecord.summary).where(
@@ -271,6 +288,7 @@ def refresh_search_index(
             )
     session.execute(text("INSERT INTO case_search(case_search) VALUES ('optimize')"))
     session.execute(text("INSERT INTO case_text(case_text) VALUES ('optimize')"))
+    session.execute(text("INSERT INTO evidence_text(evidence_text) VALUES ('optimize')"))
 
 
 def seal_outstanding(session: Session, searched_kinds: tuple[str, ...]) -> int:

@@ -14,6 +14,7 @@ class PersonKind(StrEnum):
     CARER = "carer"
     VISITOR = "visitor"
     STAFF = "staff"
+    PUPIL = "pupil"
     OTHER = "other"
 
 
@@ -22,6 +23,7 @@ PERSON_KIND_LABELS: dict[PersonKind, str] = {
     PersonKind.CARER: "Carer",
     PersonKind.VISITOR: "Visitor",
     PersonKind.STAFF: "Member of staff",
+    PersonKind.PUPIL: "Pupil",
     PersonKind.OTHER: "Other",
 }
 

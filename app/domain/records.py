@@ -55,6 +55,7 @@ class CaseFilter:
     category: Category | None = None
     overdue_only: bool = False
     open_only: bool = False
+    in_evidence: bool = False  # the words are looked for only in the exhibits' text
 
 
 SORT_KEYS = (

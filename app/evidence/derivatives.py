@@ -27,6 +27,7 @@ class Box:
     y: int
     width: int
     height: int
+    page: int = 0  # the page of a PDF (its boxes are in points from the page's top left)
 
 
 @dataclass(frozen=True)

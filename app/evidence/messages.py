@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from typing import Any
 
 from app.domain.errors import EvidenceRejected
 
@@ -154,7 +155,7 @@ def read_email(data: bytes, shown: str) -> MailMessage:
                 attachments.append(MailAttachment(name, payload))
             elif item.get_content_type() == "message/rfc822":
                 inner = item.get_payload()
-                if isinstance(inner, list) and inner:
+                if isinstance(inner, list) and inner and not isinstance(inner[0], str):
                     raw = inner[0].as_bytes()
                     attachments.append(MailAttachment(name if "." in name else name + ".eml", raw))
             else:
@@ -250,7 +251,9 @@ def read_outlook(data: bytes, shown: str) -> MailMessage:
         ) from None
     try:
         headers = _ole_string(ole, "", _HEADERS)
-        parsed = email.message_from_string(headers, policy=email.policy.default) if headers else {}
+        parsed: Any = (
+            email.message_from_string(headers, policy=email.policy.default) if headers else {}
+        )
         times = _ole_times(ole)
         sent_at = times.get(_CLIENT_SUBMIT_TIME) or times.get(_DELIVERY_TIME)
         if sent_at is None and parsed:

@@ -260,8 +260,8 @@ def find_faces(data: bytes) -> tuple[Box, ...]:
     import cv2
     import numpy
 
-    cascade_path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"
-    cascade = cv2.CascadeClassifier(str(cascade_path))
+    cascade_path = Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml"  # type: ignore[attr-defined]
+    cascade = cv2.CascadeClassifier(str(cascade_path))  # type: ignore[attr-defined]
     if cascade.empty():
         log.warning("OpenCV's face model is missing; no faces suggested")
         return ()

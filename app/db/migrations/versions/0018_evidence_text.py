@@ -1,0 +1,55 @@
+"""The words in evidence: text read from pictures (OCR), PDF text layers and emails.
+
+``evidence.extracted_text`` holds an exhibit's words (sealed on a safeguarding case, like
+its other details); ``evidence.text_state`` says whether they are still to be read.
+``evidence_text`` (SQLite FTS5, trigram, like ``case_text``) indexes the words of exhibits
+of cases in clear, so the case-list search finds them and can be limited to evidence.
+``ADD COLUMN`` (not a batch copy) keeps the case-search triggers intact.
+
+Revision ID: 0018_evidence_text
+Revises: 0013_letter_sent
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018_evidence_text"
+down_revision = "0013_letter_sent"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column(
+        "evidence", sa.Column("extracted_text", sa.Text, nullable=False, server_default="")
+    )
+    op.add_column(
+        "evidence", sa.Column("text_state", sa.String(20), nullable=False, server_default="")
+    )
+    if op.get_bind().dialect.name != "sqlite":
+        return
+    op.execute(
+        "CREATE VIRTUAL TABLE evidence_text USING fts5("
+        "body, case_id UNINDEXED, evidence_id UNINDEXED, tokenize='trigram')"
+    )
+    op.execute(
+        "CREATE TRIGGER cases_evidence_text_delete AFTER DELETE ON cases BEGIN "
+        "DELETE FROM evidence_text WHERE case_id = old.id; END"
+    )
+    op.execute(
+        "CREATE TRIGGER evidence_text_delete AFTER DELETE ON evidence BEGIN "
+        "DELETE FROM evidence_text WHERE evidence_id = old.id; END"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS evidence_text_delete")
+        op.execute("DROP TRIGGER IF EXISTS cases_evidence_text_delete")
+        op.execute("DROP TABLE IF EXISTS evidence_text")
+    with op.batch_alter_table("evidence") as batch:
+        batch.drop_column("text_state")
+        batch.drop_column("extracted_text")
