@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
 
+# Pixels a PDF point in ``page_picture``; PDF boxes are given to ``redact`` in points.
+PAGE_SCALE = 150 / 72
 PROTECTED_KINDS = (PersonKind.PUPIL.value, PersonKind.STAFF.value)
 # A suggested box reaches a little past the letters, so no stroke of a name stays visible.
 BOX_MARGIN = 4
@@ -255,6 +257,16 @@ class EvidenceReading:
                 .order_by(EvidenceRecord.number)
             ).all()
             return [r.number for r in rows if exhibit_from_record(r).may_identify_child]
+
+    def page_picture(self, exhibit_id: int, page: int) -> bytes:
+        """One page of a PDF exhibit as a PNG at ``PAGE_SCALE`` pixels a point, for drawing
+        redaction boxes on (safe on a worker thread)."""
+        from app.evidence.pdf_redaction import RENDER_DPI, page_count, render_page_png
+
+        data = self._content(exhibit_id)
+        if not 0 <= page < page_count(data):
+            raise ValidationError("That page is not in the PDF.")
+        return render_page_png(data, page, RENDER_DPI)
 
     # ----- suggestions --------------------------------------------------------------------
 

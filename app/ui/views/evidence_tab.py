@@ -69,7 +69,9 @@ from app.domain.sharing import RULES, Recipient, person_audience
 from app.evidence.intake import TYPE_LABELS, decode_text, format_size
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
+from app.ui.views import evidence_reading
 from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
+from app.ui.views.evidence_words import ExhibitWords
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +230,11 @@ class EvidenceTab(QWidget):
         self.pool.setMaxThreadCount(2)
         self._generation = 0
         self._task: Task | None = None
+        self._reading: Task | None = None  # the words of new pictures and PDFs being read
+        self._details_dialog: Any = None
+        self._pdf_redaction: Any = None  # the PDF page being redacted (see evidence_redaction)
+        self.ask_details = True  # ask where evidence came from once it is added
+        self._quiet_change = False
         self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
@@ -321,6 +328,10 @@ class EvidenceTab(QWidget):
         progress_row.setContentsMargins(0, 0, 0, 0)
         self.progress_row.setVisible(False)
         outer.addWidget(self.progress_row)
+        self.reading_note = QLabel("")
+        self.reading_note.setStyleSheet("color: #5f6368;")
+        self.reading_note.setVisible(False)
+        outer.addWidget(self.reading_note)
 
         self.redact_bar = QFrame()
         self.redact_bar.setStyleSheet(
@@ -436,6 +447,10 @@ class EvidenceTab(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         panel_layout.addWidget(self.gps_warning)
         panel_layout.addWidget(self.details)
+        self.words = ExhibitWords(panel)
+        self.words.decided.connect(self.decide_suggestion)
+        self.words.edit_details.connect(self.edit_details)
+        panel_layout.addWidget(self.words)
         panel_layout.addStretch(1)
         details_scroll.setWidget(panel)
         split.addWidget(details_scroll)
@@ -475,8 +490,11 @@ class EvidenceTab(QWidget):
             self.show_message("")
         self.case_id = case_id
         self.reload()
+        self.read_pending()
 
     def _on_data_changed(self, case_id: int) -> None:
+        if self._quiet_change:
+            return  # this tab announced it and is already up to date
         if self.case_id is not None and case_id in (0, self.case_id):
             self.reload()
 
@@ -632,6 +650,7 @@ class EvidenceTab(QWidget):
         if exhibit is None:
             self.details.setText("")
             self.gps_warning.setVisible(False)
+            self.words.show_exhibit(None, "")
             return
         e = html.escape
         rows: list[tuple[str, str]] = [
@@ -651,7 +670,10 @@ class EvidenceTab(QWidget):
             ("Captured", captured),
             ("Posted", format_date_time(d.posted_at)),
             ("Post address", d.post_url),
-            ("Source", d.source),
+            ("Sent by", d.source),
+            ("How it came", d.received_via),
+            *((f"Custody {n}", hop.sentence()) for n, hop in enumerate(d.custody, start=1)),
+            *((f"Email {k}", v) for k, v in exhibit.email_headers),
             ("Note", d.note),
             ("Added", f"{format_date_time(exhibit.added_at)} by {exhibit.added_by}"),
         ]
@@ -682,6 +704,15 @@ class EvidenceTab(QWidget):
             )
         self.details.setText(text)
         self.gps_warning.setVisible(exhibit.has_location)
+        self.words.show_exhibit(exhibit, self._words_of(exhibit))
+
+    def _words_of(self, exhibit: Exhibit) -> str:
+        if exhibit.kind is not EvidenceKind.ORIGINAL or not exhibit.text_state:
+            return ""
+        try:
+            return self.services.reading.text_of(exhibit.id)
+        except CasebookError:
+            return ""
 
     # ----- viewer actions -----------------------------------------------------------------
 
@@ -755,7 +786,7 @@ class EvidenceTab(QWidget):
         ):
             widget.setEnabled(viewable)
         self.rotate_button.setEnabled(picture)
-        self.redact_button.setEnabled(picture and not busy)
+        self.redact_button.setEnabled(viewable and not busy)
         row = self.strip.currentRow()
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(0 <= row < self.strip.count() - 1)
@@ -856,6 +887,8 @@ class EvidenceTab(QWidget):
             parts.append(f"{r.exhibit.original_name} is already on this case as {r.exhibit.label}.")
         self.show_message(" ".join(parts) + self._after_import_note)
         self._after_import_note = ""
+        if added and self.ask_details:
+            self.ask_where_from([r.exhibit for r in added if r.exhibit.parent_id is None])
         target = (
             added[-1].exhibit.id if added else (duplicates[0].exhibit.id if duplicates else None)
         )
@@ -863,6 +896,7 @@ class EvidenceTab(QWidget):
             self.reload(select_id=target)
             if added:
                 self.signals.data_changed.emit(self.case_id)
+                self.read_pending()
 
     def _import_failed(self, message: str) -> None:
         self._end_import()
@@ -968,13 +1002,15 @@ class EvidenceTab(QWidget):
     # ----- redaction ----------------------------------------------------------------------
 
     def set_redacting(self, on: bool) -> None:
-        if on and (self.current is None or not self.current.is_image):
+        if on and not evidence_reading.start_redacting(self):
             self.redact_button.setChecked(False)
             return
         if on:
             self.picture.fit_page()
             self._fill_redact_for()
         self.picture.set_redacting(on)
+        if not on:
+            evidence_reading.stop_redacting(self)
         self.redact_bar.setVisible(on)
         self._update_actions()
 
@@ -996,7 +1032,7 @@ class EvidenceTab(QWidget):
         """Save the drawn boxes as a new redacted copy of the exhibit being viewed."""
         if self.current is None:
             return
-        boxes = self.picture.boxes()
+        boxes = evidence_reading.boxes_to_save(self)
         try:
             audience = str(self.redact_for.currentData() or Recipient.AUTHOR.value)
             copy = self.services.evidence.redact(self.current.id, boxes, audience)
@@ -1012,6 +1048,24 @@ class EvidenceTab(QWidget):
         if self.case_id is not None:
             self.reload(select_id=copy.id)
             self.signals.data_changed.emit(self.case_id)
+
+    # ----- words, names and capture details (see evidence_reading) ---------------------------
+
+    def read_pending(self) -> Task | None:
+        """Read the text of this case's new pictures and PDFs in the background."""
+        task: Task | None = evidence_reading.read_pending(self)
+        return task
+
+    def ask_where_from(self, exhibits: list[Exhibit]) -> Any:
+        """Ask who sent the evidence just added, how and when (a dialog that does not block)."""
+        return evidence_reading.ask_where_from(self, exhibits)
+
+    def edit_details(self) -> Any:
+        """Change the capture details of the exhibit on show."""
+        return evidence_reading.edit_details(self)
+
+    def decide_suggestion(self, suggestion_id: int, accept: bool) -> None:
+        evidence_reading.decide_suggestion(self, suggestion_id, accept)
 
     # ----- shutting down --------------------------------------------------------------------
 
@@ -1029,5 +1083,7 @@ class EvidenceTab(QWidget):
     def closeEvent(self, event: Any) -> None:
         if self._task is not None:
             self._task.cancel()
+        if self._reading is not None:
+            self._reading.cancel()
         self.wait_for_work()
         super().closeEvent(event)

@@ -429,6 +429,17 @@ class PictureView(QGraphicsView):
             )
         return result
 
+    def add_box(self, box: Box) -> None:
+        """Draw a box as if the user had (an accepted suggestion)."""
+        if self._item is None:
+            return
+        item = QGraphicsRectItem(QRectF(box.x, box.y, box.width, box.height))
+        item.setBrush(QBrush(QColor(0, 0, 0)))
+        item.setPen(QPen(QColor("#d93025"), 0))
+        self.scene().addItem(item)
+        self._boxes.append(item)
+        self.boxes_changed.emit(len(self._boxes))
+
     def clear_boxes(self) -> None:
         for item in self._boxes:
             self.scene().removeItem(item)
