@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
+from app.cli import evidence_words
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -121,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--overdue", action="store_true", help="only cases past their follow-up date"
     )
     cases.add_argument("--search", default="", help="only cases whose text contains these words")
+    cases.add_argument(
+        "--in-evidence", action="store_true", help="look for the --search words only in evidence"
+    )
     cases.add_argument("--csv", metavar="FILE", help="save the list as CSV instead of printing it")
 
     case = commands.add_parser("case", help="add or show one case")
@@ -274,6 +278,7 @@ def _register_evidence(commands: Any) -> None:
         "verify", help="re-hash stored evidence (one case, or all) and report changes"
     )
     verify.add_argument("reference", metavar="REF", nargs="?")
+    evidence_words.register(actions)
 
 
 # ----- output ---------------------------------------------------------------------
@@ -371,6 +376,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         statuses=frozenset(args.status),
         category=args.category,
         overdue_only=args.overdue,
+        in_evidence=args.in_evidence,
     )
     if args.csv:
         _check_writable(args.csv)

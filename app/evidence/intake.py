@@ -16,7 +16,6 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-import pillow_heif
 from PIL import ExifTags, Image, ImageFile, UnidentifiedImageError
 
 from app.domain.errors import EvidenceRejected
@@ -53,9 +52,28 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # whole, and the memory goes back to the system when the picture is dropped.
 Image.core.set_block_size(64 * 1024 * 1024)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
-# iPhone photos (HEIC/HEIF) open through Pillow like any other picture once registered;
-# thumbnails, the viewer and stripped copies then handle them as they handle JPEG.
-pillow_heif.register_heif_opener(thumbnails=False)
+# The ISO media "brands" of a still HEIC/HEIF photo; other brands (videos, image
+# sequences, AVIF) are still refused.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heif", b"mif1"})
+
+
+def _heif_accept(prefix: bytes) -> bool:
+    return prefix[4:8] == b"ftyp" and prefix[8:12] in _HEIF_BRANDS
+
+
+def _heif_open(fp: Any, filename: Any) -> ImageFile.ImageFile:
+    """Open an iPhone photo, loading pillow-heif only when one is first met (it takes
+    longer to import than the rest of intake, and most casebook commands never need it)."""
+    import pillow_heif
+    from pillow_heif.as_plugin import HeifImageFile
+
+    pillow_heif.register_heif_opener(thumbnails=False)  # replaces this stand-in
+    return HeifImageFile(fp, filename)
+
+
+# iPhone photos (HEIC/HEIF) open through Pillow like any other picture; thumbnails, the
+# viewer and stripped copies then handle them as they handle JPEG.
+Image.register_open("HEIF", _heif_open, _heif_accept)
 
 ACCEPTED_KINDS = (
     "PNG, JPEG, WebP, GIF or HEIC pictures, PDF documents, emails (.eml, .msg) and plain text"
@@ -88,9 +106,6 @@ TYPE_LABELS = {
 MESSAGE_TYPES = frozenset({EMAIL, OUTLOOK_MESSAGE})
 
 _PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF, "HEIF": HEIC}
-# The ISO media "brands" of a still HEIC/HEIF photo; other brands (videos, image
-# sequences, AVIF) are still refused.
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heif", b"mif1"})
 
 # Signatures of things that are refused even when renamed to .png or .txt.
 _REFUSED_SIGNATURES: tuple[tuple[bytes, str], ...] = (

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from app.db.models import EventRecord
+from app.domain.categories import Category
 from app.domain.evidence import CHILD_WARNING
 from app.domain.people import PersonKind
-from app.domain.records import PersonDraft
+from app.domain.records import CaseDraft, PersonDraft
 from app.services.casebook import Services
 from app.ui.dialogs.capture_details import CaptureDetailsDialog
 from app.ui.signals import AppSignals
@@ -26,7 +27,7 @@ from app.ui.views.evidence_tab import EvidenceTab
 
 from .test_reading import screenshot, text_pdf
 
-pytestmark = pytest.mark.skipif(
+needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="Tesseract (Debian tesseract-ocr) is not installed"
 )
 SHOTS = os.environ.get("CASEBOOK_SCREENSHOTS")
@@ -51,6 +52,7 @@ def _events(services: Services, kind: str) -> list[str]:
         )
 
 
+@needs_tesseract
 def test_adding_asks_where_it_came_from_then_reads_and_flags_the_pupil(
     qtbot, tab: EvidenceTab, services: Services, tmp_path: Path
 ) -> None:
@@ -101,6 +103,7 @@ def test_adding_asks_where_it_came_from_then_reads_and_flags_the_pupil(
     assert services.evidence.redacted_copies(tab.exhibits[0].id)
 
 
+@needs_tesseract
 def test_a_pdf_page_is_redacted_from_the_window(
     qtbot, tab: EvidenceTab, services: Services, case_id: int
 ) -> None:
@@ -125,3 +128,25 @@ def test_a_pdf_page_is_redacted_from_the_window(
     [copy] = services.evidence.redacted_copies(tab.exhibits[0].id)
     assert copy.is_pdf
     assert b"Marchbank" not in services.evidence.content(copy.id)
+
+
+def test_the_case_list_looks_only_in_evidence_when_asked(
+    qtbot, services: Services, case_id: int
+) -> None:
+    from app.ui.views.case_list import CaseListView
+
+    other = services.cases.open_case(
+        CaseDraft(title="Remarks about the lunch menu", categories=frozenset({Category.ABUSIVE}))
+    )
+    services.evidence.add_bytes(case_id, [("chat.txt", b"They said the lunch was cold")])
+    view = CaseListView(services, AppSignals())
+    qtbot.addWidget(view)
+    view.show()
+    view.search.setText("lunch")
+    view.apply_filter()
+    assert view.model.rowCount() == 2
+    view.in_evidence.setChecked(True)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    assert view.current_filter().in_evidence
+    shown = view.model.case_at(0)
+    assert shown is not None and shown.id == case_id and shown.id != other.id

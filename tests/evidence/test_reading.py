@@ -287,6 +287,9 @@ def test_a_damaged_outlook_message_is_refused_in_one_sentence(
 
 
 def _heic(with_gps: bool) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()  # to write one; the app only ever reads them
     image = Image.new("RGB", (400, 300), (180, 40, 40))
     exif = Image.Exif()
     exif[0x010F] = "Apple"
@@ -411,3 +414,23 @@ def test_a_pdf_exhibit_is_redacted_with_nothing_left_under_the_box(
         assert min(below.getdata()) < 100  # "Signed by the office" still shows, as pixels
     # A bundle for the author can now show the redacted PDF instead of withholding it.
     assert copy.redacted_for == "author"
+
+
+def test_pillow_heif_is_loaded_only_when_an_iphone_photo_arrives(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    photo = tmp_path / "IMG_1.HEIC"
+    photo.write_bytes(_heic(False))
+    code = (
+        "import sys; from pathlib import Path; "
+        "from app.evidence.intake import inspect_bytes; "
+        "assert 'pillow_heif' not in sys.modules; "
+        f"info = inspect_bytes(Path({str(photo)!r}).read_bytes(), 'IMG_1.HEIC'); "
+        "print(info.content_type, info.width, info.height)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [HEIC, "400", "300"]

@@ -75,6 +75,11 @@ class CaseListView(QWidget):
 
         self.overdue_only = QCheckBox("&Overdue only", self)
         self.overdue_only.setToolTip("Only cases past their follow-up date")
+        self.in_evidence = QCheckBox("In e&vidence", self)
+        self.in_evidence.setToolTip(
+            "Look for the words only in the evidence: text read from screenshots, photos, "
+            "PDFs, emails and text files"
+        )
         self.counts_label = QLabel(self)
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -103,6 +108,7 @@ class CaseListView(QWidget):
         filters.addWidget(self.status_filter, 1)
         filters.addWidget(self.category_filter, 1)
         filters.addWidget(self.overdue_only)
+        filters.addWidget(self.in_evidence)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.search)
@@ -118,6 +124,7 @@ class CaseListView(QWidget):
         self.status_filter.currentIndexChanged.connect(self.apply_filter)
         self.category_filter.currentIndexChanged.connect(self.apply_filter)
         self.overdue_only.toggled.connect(self.apply_filter)
+        self.in_evidence.toggled.connect(self.apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         signals.data_changed.connect(self.refresh)
 
@@ -188,6 +195,7 @@ class CaseListView(QWidget):
             statuses=statuses,
             category=Category(category_value) if category_value else None,
             overdue_only=self.overdue_only.isChecked(),
+            in_evidence=self.in_evidence.isChecked(),
             open_only=open_only,
         )
 
