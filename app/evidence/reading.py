@@ -78,18 +78,24 @@ def ocr_picture(data: bytes) -> ReadText:
     program = tesseract_program()
     if program is None:
         return ReadText("", note="Text in pictures is not read on this PC (Tesseract is missing).")
-    import pytesseract
-
-    pytesseract.pytesseract.tesseract_cmd = program
     with Image.open(io.BytesIO(data)) as opened:
         opened.seek(0)
         upright = ImageOps.exif_transpose(opened) or opened
         grey = upright.convert("L")
-    scale = 1.0
+    return _ocr(grey, program)
+
+
+def _ocr(grey: Image.Image, program: str, page: int = 0, points: float = 1.0) -> ReadText:
+    """Read a greyscale picture; its boxes are given in its pixels divided by ``points``."""
+    import pytesseract
+
+    pytesseract.pytesseract.tesseract_cmd = program
+    scale = points
     if grey.width < MIN_READ_WIDTH:
-        scale = MIN_READ_WIDTH / grey.width
+        scale = points * MIN_READ_WIDTH / grey.width
         grey = grey.resize(
-            (MIN_READ_WIDTH, max(1, round(grey.height * scale))), Image.Resampling.BICUBIC
+            (MIN_READ_WIDTH, max(1, round(grey.height * MIN_READ_WIDTH / grey.width))),
+            Image.Resampling.BICUBIC,
         )
     config = "--psm 3"
     tessdata = _tessdata_dir(program)
@@ -139,7 +145,7 @@ def ocr_picture(data: bytes) -> ReadText:
                         max(1, round(int(found["width"][i]) / scale)),
                         max(1, round(int(found["height"][i]) / scale)),
                     ),
-                    0,
+                    page,
                     line,
                 )
             )
@@ -148,6 +154,30 @@ def ocr_picture(data: bytes) -> ReadText:
             break
         top = bottom - BAND_OVERLAP
     return ReadText(_join_lines(words), tuple(words), "ocr")
+
+
+# A scanned PDF (pictures of pages, no text layer) is read page by page at this resolution,
+# up to this many pages: a scanned letter or a printed-out thread, not a book.
+SCAN_DPI = 200
+MAX_SCANNED_PAGES = 20
+
+
+def ocr_pdf_pages(data: bytes) -> ReadText:
+    """Read a PDF with no text layer by OCR of its rendered pages (boxes in points)."""
+    program = tesseract_program()
+    if program is None:
+        return ReadText("", note="Text in pictures is not read on this PC (Tesseract is missing).")
+    from app.evidence.pdf_redaction import page_count, render_page
+
+    words: list[Word] = []
+    for index in range(min(page_count(data), MAX_SCANNED_PAGES)):
+        grey = render_page(data, index, SCAN_DPI).convert("L")
+        found = _ocr(grey, program, page=index, points=SCAN_DPI / 72)
+        if found.note:
+            return found
+        base = (words[-1].line + 1) if words else 0
+        words.extend(Word(w.text, w.box, w.page, w.line + base) for w in found.words)
+    return ReadText(_join_lines(words), tuple(words), "ocr" if words else "")
 
 
 def _already_read(words: list[Word], y: int, scale: float) -> bool:

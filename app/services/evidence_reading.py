@@ -157,6 +157,8 @@ class EvidenceReading:
             faces = reading.find_faces(data)
         elif exhibit.is_pdf:
             found = reading.pdf_text(data)
+            if not found.text.strip():
+                found = reading.ocr_pdf_pages(data)  # a scan: pictures of pages, no text
             faces = ()
         else:
             raise ValidationError(f"{exhibit.label} is not a picture or a PDF to read.")

@@ -113,9 +113,7 @@ def test_unknown_case_and_bad_date_are_one_line(data_dir: Path, tmp_path: Path) 
     assert bad_date.returncode == 2 and bad_date.stderr.count("\n") == 1
 
 
-def test_reading_and_searching_evidence_words_from_a_script(
-    data_dir: Path, tmp_path: Path
-) -> None:
+def test_reading_and_searching_evidence_words_from_a_script(data_dir: Path, tmp_path: Path) -> None:
     from .test_reading import text_pdf
 
     statement = tmp_path / "statement.pdf"

@@ -434,3 +434,20 @@ def test_pillow_heif_is_loaded_only_when_an_iphone_photo_arrives(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [HEIC, "400", "300"]
+
+
+@needs_tesseract
+def test_a_scanned_pdf_without_a_text_layer_is_read_by_ocr(
+    services: Services, case_id: int, pupil: int
+) -> None:
+    data, drawn = screenshot(size=(1240, 1754))  # an A4 page scanned at 150 dpi
+    with Image.open(io.BytesIO(data)) as page:
+        out = io.BytesIO()
+        page.save(out, "PDF", resolution=150)
+    services.evidence.add_bytes(case_id, [("scan.pdf", out.getvalue())])
+    [read] = services.reading.read_pending(case_id)
+    assert "Oakfield Primary" in services.reading.text_of(read.id)
+    [name] = [s for s in read.suggestions if s.kind == "name"]
+    # The box is in points on the page: the drawn pixels divided by 150/72.
+    left = drawn["Tilly"][0] * 72 / 150
+    assert name.page == 0 and abs(name.box[0] - left) < 6
