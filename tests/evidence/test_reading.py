@@ -451,3 +451,20 @@ def test_a_scanned_pdf_without_a_text_layer_is_read_by_ocr(
     # The box is in points on the page: the drawn pixels divided by 150/72.
     left = drawn["Tilly"][0] * 72 / 150
     assert name.page == 0 and abs(name.box[0] - left) < 6
+
+
+@needs_tesseract
+def test_a_face_in_a_photo_is_offered_for_redaction(services: Services, case_id: int) -> None:
+    photo = (Path(__file__).parent / "fixtures" / "astronaut.jpg").read_bytes()
+    services.evidence.add_bytes(case_id, [("photo.jpg", photo)])
+    [read] = services.reading.read_pending(case_id)
+    [face] = [s for s in read.suggestions if s.kind == "face"]
+    x, y, w, h = face.box
+    # The face (eyes to chin) sits around (112, 60) in this 256×256 portrait.
+    assert x < 100 < 125 < x + w and y < 45 < 80 < y + h
+    assert w < 140 and h < 140  # the face, not the whole photo
+    assert face.state == "pending" and not read.may_identify_child
+    # Nothing is redacted without the head: rejecting it is recorded and hides nothing.
+    decided = services.reading.decide(read.id, face.id, accept=False)
+    assert [s.state for s in decided.suggestions] == ["rejected"]
+    assert services.evidence.redacted_copies(read.id) == []
