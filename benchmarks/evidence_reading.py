@@ -171,6 +171,7 @@ def search(folder: Path) -> None:
         exhibit = 0
         rows = []
         index = []
+        per_case: list[str] = []
         for case_id in range(1, cases + 1):
             for number in range(1, 6):
                 exhibit += 1
@@ -185,7 +186,9 @@ def search(folder: Path) -> None:
                         "words": words,
                     }
                 )
-                index.append({"b": fold(words), "c": case_id, "e": exhibit})
+                per_case.append(words)
+            index.append({"id": case_id, "b": fold("\n".join(per_case))})
+            per_case = []
         print(f"   ({len(rows):,} exhibits made up; storing them)", flush=True)
         connection.execute(
             text(
@@ -199,7 +202,7 @@ def search(folder: Path) -> None:
         )
         print("   (indexing their words)", flush=True)
         connection.execute(
-            text("INSERT INTO evidence_text(body, case_id, evidence_id) VALUES (:b, :c, :e)"),
+            text("INSERT INTO evidence_text(rowid, body) VALUES (:id, :b)"),
             index,
         )
     print("   (searching)", flush=True)

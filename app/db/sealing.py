@@ -258,24 +258,26 @@ def refresh_search_index(
     session.flush()
     session.execute(text("DELETE FROM case_text WHERE case_id = :id"), {"id": case_id})
     # The words read from its exhibits leave (or rejoin) the index with it.
-    session.execute(text("DELETE FROM evidence_text WHERE case_id = :id"), {"id": case_id})
+    session.execute(text("DELETE FROM evidence_text WHERE rowid = :id"), {"id": case_id})
     if not sealed:
         from app.db.models import EventRecord, EvidenceRecord
         from app.domain.search import fold
 
-        for evidence_id, body in session.execute(
-            select(EvidenceRecord.id, EvidenceRecord.extracted_text).where(
-                EvidenceRecord.case_id == case_id, EvidenceRecord.extracted_text != ""
+        bodies = session.scalars(
+            select(EvidenceRecord.extracted_text)
+            .where(
+                EvidenceRecord.case_id == case_id,
+                EvidenceRecord.kind == "original",
+                EvidenceRecord.extracted_text != "",
             )
-        ):
-            if body and not isinstance(body, Unreadable):
-                session.execute(
-                    text(
-                        "INSERT INTO evidence_text(body, case_id, evidence_id) "
-                        "VALUES (:body, :id, :evidence)"
-                    ),
-                    {"body": fold(str(body)[:200_000]), "id": case_id, "evidence": evidence_id},
-                )
+            .order_by(EvidenceRecord.number)
+        ).all()
+        words = "\n".join(str(b) for b in bodies if b and not isinstance(b, Unreadable))
+        if words.strip():
+            session.execute(
+                text("INSERT INTO evidence_text(rowid, body) VALUES (:id, :body)"),
+                {"id": case_id, "body": fold(words[:2_000_000])},
+            )
 
         for summary in session.scalars(
             select(EventRecord.summary).where(

@@ -57,7 +57,7 @@ from app.evidence.messages import MailMessage, read_email, read_outlook
 from app.services.blobs import read_intact
 from app.services.cases import add_event
 from app.services.context import ServiceContext
-from app.services.evidence_text import index_exhibit_text
+from app.services.evidence_text import index_case_evidence
 
 log = logging.getLogger(__name__)
 
@@ -518,8 +518,6 @@ class EvidenceService:
             session.add(record)
             session.flush()
             placed[position] = record
-            if words and not case_is_sealed(session, case_id):
-                index_exhibit_text(session, case_id, record.id, words)
             location = " It carries a GPS location." if info.has_location else ""
             came = ""
             if parent is not None:
@@ -546,6 +544,8 @@ class EvidenceService:
                     {"evidence_id": record.id},
                 )
             results.append(AddedEvidence(exhibit_from_record(record), duplicate=False))
+        if any(not r.duplicate and r.exhibit.text_state == TEXT_READ for r in results):
+            index_case_evidence(session, case_id)
         return results
 
     # ----- reading ----------------------------------------------------------------------

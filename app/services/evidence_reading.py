@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EvidenceRecord, PersonRecord
-from app.db.sealing import Unreadable, case_is_sealed
+from app.db.sealing import Unreadable
 from app.domain.access import Permission
 from app.domain.dates import format_date_time, format_short_date
 from app.domain.errors import NotFoundError, OperationCancelled, ValidationError
@@ -41,7 +41,7 @@ from app.evidence.blobstore import BlobStorage
 from app.services.cases import add_event
 from app.services.context import ServiceContext
 from app.services.evidence import _custody_json, check_details, exhibit_from_record
-from app.services.evidence_text import index_exhibit_text
+from app.services.evidence_text import index_case_evidence
 
 log = logging.getLogger(__name__)
 
@@ -195,9 +195,7 @@ class EvidenceReading:
             record.metadata_json = json.dumps(meta, ensure_ascii=False)
             record.extracted_text = found.text
             record.text_state = TEXT_READ if found.method or not found.note else TEXT_UNREAD
-            sealed = case_is_sealed(session, record.case_id)
-            if not sealed:
-                index_exhibit_text(session, record.case_id, record.id, found.text)
+            index_case_evidence(session, record.case_id)
             case = session.get(CaseRecord, record.case_id)
             assert case is not None
             if names:

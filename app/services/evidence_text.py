@@ -12,24 +12,38 @@ from sqlalchemy import Select, bindparam, func, literal_column, select, table, t
 from sqlalchemy.orm import Session
 
 from app.db.models import EvidenceRecord
-from app.db.sealing import Unreadable
+from app.db.sealing import Unreadable, case_is_sealed
+from app.domain.evidence import EvidenceKind
 from app.domain.search import fold
 
-MAX_INDEXED_CHARS = 200_000
+MAX_INDEXED_CHARS = 2_000_000  # of one case's exhibits together
 
 
-def index_exhibit_text(session: Session, case_id: int, evidence_id: int, body: str) -> None:
-    """Put (or put again) one exhibit's words in the search index."""
+def index_case_evidence(session: Session, case_id: int) -> None:
+    """Put (again) the words of one case's exhibits in the search index, as one document
+    whose rowid is the case's id; a safeguarding case's are left out."""
     if session.get_bind().dialect.name != "sqlite":
         return
-    session.execute(text("DELETE FROM evidence_text WHERE evidence_id = :id"), {"id": evidence_id})
-    if not body.strip() or isinstance(body, Unreadable):
+    session.flush()
+    session.execute(text("DELETE FROM evidence_text WHERE rowid = :id"), {"id": case_id})
+    if case_is_sealed(session, case_id):
         return
-    # Folded as the search box folds what is typed: "zoe" finds "Zoë" in a screenshot.
-    session.execute(
-        text("INSERT INTO evidence_text(body, case_id, evidence_id) VALUES (:b, :c, :e)"),
-        {"b": fold(body[:MAX_INDEXED_CHARS]), "c": case_id, "e": evidence_id},
-    )
+    bodies = session.scalars(
+        select(EvidenceRecord.extracted_text)
+        .where(
+            EvidenceRecord.case_id == case_id,
+            EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
+            EvidenceRecord.extracted_text != "",
+        )
+        .order_by(EvidenceRecord.number)
+    ).all()
+    words = "\n".join(str(b) for b in bodies if b and not isinstance(b, Unreadable))
+    if words.strip():
+        # Folded as the search box folds what is typed: "zoe" finds "Zoë" in a screenshot.
+        session.execute(
+            text("INSERT INTO evidence_text(rowid, body) VALUES (:id, :body)"),
+            {"id": case_id, "body": fold(words[:MAX_INDEXED_CHARS])},
+        )
 
 
 def evidence_matches(term: str, trigram_index: bool) -> Select[tuple[Any]]:
@@ -46,7 +60,7 @@ def evidence_matches(term: str, trigram_index: bool) -> Select[tuple[Any]]:
             condition = text("body LIKE :pattern ESCAPE '\\'").bindparams(
                 bindparam("pattern", f"%{escaped}%", unique=True)
             )
-        return select(literal_column("case_id")).select_from(source).where(condition)
+        return select(literal_column("rowid")).select_from(source).where(condition)
     return select(EvidenceRecord.case_id).where(
         func.lower(EvidenceRecord.extracted_text).contains(term, autoescape=True)
     )

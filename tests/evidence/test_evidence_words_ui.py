@@ -90,6 +90,7 @@ def test_adding_asks_where_it_came_from_then_reads_and_flags_the_pupil(
     assert longest < 0.2, f"the window paused for {longest * 1000:.0f} ms"
     assert "Oakfield Primary" in tab.words.words.toPlainText()
     assert tab.words.warning.isVisible() and CHILD_WARNING in tab.words.warning.text()
+    assert tab.case_flag.isVisible() and "Exhibit 1 names a pupil" in tab.case_flag.text()
     assert "How it came" in tab.details.text() and "WhatsApp" in tab.details.text()
     # The head accepts the name; the redaction tool starts with that box drawn.
     accept = next(b for b in tab.words.suggestion_buttons() if b.text() == "Accept")

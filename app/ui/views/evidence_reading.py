@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from app.domain.errors import CasebookError
-from app.domain.evidence import EvidenceKind, Exhibit
+from app.domain.evidence import CHILD_WARNING, EvidenceKind, Exhibit
 from app.services.evidence_reading import PAGE_SCALE
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ def read_pending(tab: EvidenceTab) -> Any:
             if tab.current is not None and tab.current.id in fresh:
                 tab.current = fresh[tab.current.id]
                 tab._show_details(tab.current)
+            show_case_flag(tab)
             tab._quiet_change = True
         tab.signals.data_changed.emit(case_id)  # the chronology may hold a new entry
         tab._quiet_change = False
@@ -74,6 +75,18 @@ def read_pending(tab: EvidenceTab) -> Any:
     tab.reading_note.setVisible(True)
     tab.pool.start(task)
     return task
+
+
+def show_case_flag(tab: EvidenceTab) -> None:
+    """Say above the exhibits when any of them names a pupil."""
+    numbers = [
+        e.number for e in tab.exhibits if e.kind is EvidenceKind.ORIGINAL and e.may_identify_child
+    ]
+    if numbers:
+        which = ", ".join(str(n) for n in numbers)
+        said = "Exhibit {} names" if len(numbers) == 1 else "Exhibits {} name"
+        tab.case_flag.setText(f"⚠ {said.format(which)} a pupil. {CHILD_WARNING}")
+    tab.case_flag.setVisible(bool(numbers))
 
 
 def ask_where_from(tab: EvidenceTab, exhibits: list[Exhibit]) -> Any:

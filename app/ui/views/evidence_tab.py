@@ -332,6 +332,14 @@ class EvidenceTab(QWidget):
         self.reading_note.setStyleSheet("color: #5f6368;")
         self.reading_note.setVisible(False)
         outer.addWidget(self.reading_note)
+        self.case_flag = QLabel("")
+        self.case_flag.setWordWrap(True)
+        self.case_flag.setStyleSheet(
+            "background: #fef7e0; color: #7a4f01; border: 1px solid #f9ab00; "
+            "border-radius: 4px; padding: 6px; font-weight: bold;"
+        )
+        self.case_flag.setVisible(False)
+        outer.addWidget(self.case_flag)
 
         self.redact_bar = QFrame()
         self.redact_bar.setStyleSheet(
@@ -533,6 +541,7 @@ class EvidenceTab(QWidget):
             self.picture.clear_picture()
             self.stack.setCurrentWidget(self.empty)
             self._show_details(None)
+        evidence_reading.show_case_flag(self)
         self._update_actions()
 
     @staticmethod

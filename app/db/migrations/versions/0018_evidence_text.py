@@ -2,8 +2,9 @@
 
 ``evidence.extracted_text`` holds an exhibit's words (sealed on a safeguarding case, like
 its other details); ``evidence.text_state`` says whether they are still to be read.
-``evidence_text`` (SQLite FTS5, trigram, like ``case_text``) indexes the words of exhibits
-of cases in clear, so the case-list search finds them and can be limited to evidence.
+``evidence_text`` (SQLite FTS5, trigram) indexes the words of the exhibits of cases in
+clear, one document a case with the case's id as its rowid (as ``case_search`` does), so a
+word found in thousands of exhibits still costs no more than reading the matching ids.
 ``ADD COLUMN`` (not a batch copy) keeps the case-search triggers intact.
 
 Revision ID: 0018_evidence_text
@@ -31,17 +32,14 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name != "sqlite":
         return
-    op.execute(
-        "CREATE VIRTUAL TABLE evidence_text USING fts5("
-        "body, case_id UNINDEXED, evidence_id UNINDEXED, tokenize='trigram')"
-    )
+    op.execute("CREATE VIRTUAL TABLE evidence_text USING fts5(body, tokenize='trigram')")
     op.execute(
         "CREATE TRIGGER cases_evidence_text_delete AFTER DELETE ON cases BEGIN "
-        "DELETE FROM evidence_text WHERE case_id = old.id; END"
+        "DELETE FROM evidence_text WHERE rowid = old.id; END"
     )
     op.execute(
         "CREATE TRIGGER evidence_text_delete AFTER DELETE ON evidence BEGIN "
-        "DELETE FROM evidence_text WHERE evidence_id = old.id; END"
+        "DELETE FROM evidence_text WHERE rowid = old.case_id; END"
     )
 
 
