@@ -688,7 +688,8 @@ class EvidenceTab(QWidget):
         ]
         if exhibit.parent_id is not None:
             parent = next((x for x in self.exhibits if x.id == exhibit.parent_id), None)
-            rows.append(("Made from", parent.label if parent else f"evidence {exhibit.parent_id}"))
+            came = "Attached to" if exhibit.kind is EvidenceKind.ORIGINAL else "Made from"
+            rows.append((came, parent.label if parent else f"evidence {exhibit.parent_id}"))
         body = "".join(
             f"<tr><td style='color:#5f6368; padding-right:8px; vertical-align:top'>{e(k)}</td>"
             f"<td>{e(v)}</td></tr>"
