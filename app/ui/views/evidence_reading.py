@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from app.domain.access import Permission
 from app.domain.errors import CasebookError
 from app.domain.evidence import CHILD_WARNING, EvidenceKind, Exhibit
 from app.services.evidence_reading import PAGE_SCALE
@@ -29,6 +30,8 @@ def read_pending(tab: EvidenceTab) -> Any:
 
     if tab.case_id is None or tab._reading is not None:
         return None
+    if not tab.services.ctx.may(Permission.EDIT_CASES):
+        return None  # a read-only user sees what others have read
     case_id = tab.case_id
     try:
         waiting = len(tab.services.reading.pending(case_id))
