@@ -75,7 +75,7 @@ class CaseListView(QWidget):
 
         self.overdue_only = QCheckBox("&Overdue only", self)
         self.overdue_only.setToolTip("Only cases past their follow-up date")
-        self.in_evidence = QCheckBox("In e&vidence", self)
+        self.in_evidence = QCheckBox("&Just in evidence", self)
         self.in_evidence.setToolTip(
             "Look for the words only in the evidence: text read from screenshots, photos, "
             "PDFs, emails and text files"

@@ -34,7 +34,7 @@ class ExhibitWords(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.edit_button = QPushButton("&Edit details…", self)
+        self.edit_button = QPushButton("Edit deta&ils…", self)
         self.edit_button.setToolTip("Who sent it, how and when, the post, and its custody")
         self.edit_button.clicked.connect(self.edit_details)
         layout.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignLeft)
