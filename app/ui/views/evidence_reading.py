@@ -28,7 +28,7 @@ def read_pending(tab: EvidenceTab) -> Any:
     """Start reading the case's unread pictures and PDFs in the background (once)."""
     from app.ui.views.evidence_tab import Task
 
-    if tab.case_id is None or tab._reading is not None:
+    if tab.case_id is None or tab._reading is not None or not tab.read_text:
         return None
     if not tab.services.ctx.may(Permission.EDIT_CASES):
         return None  # a read-only user sees what others have read

@@ -234,6 +234,7 @@ class EvidenceTab(QWidget):
         self._details_dialog: Any = None
         self._pdf_redaction: Any = None  # the PDF page being redacted (see evidence_redaction)
         self.ask_details = True  # ask where evidence came from once it is added
+        self.read_text = True  # read new pictures and PDFs in the background
         self._quiet_change = False
         self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
