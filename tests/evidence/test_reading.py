@@ -468,3 +468,40 @@ def test_a_face_in_a_photo_is_offered_for_redaction(services: Services, case_id:
     decided = services.reading.decide(read.id, face.id, accept=False)
     assert [s.state for s in decided.suggestions] == ["rejected"]
     assert services.evidence.redacted_copies(read.id) == []
+
+
+def test_pictures_and_pdfs_kept_before_reading_existed_are_read_next_time(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy import create_engine
+
+    from app.db.engine import upgrade_to
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade_to(engine, "0013_letter_sent")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO cases (id, reference, ref_year, ref_number, title, status, "
+                "categories, search_text, code_version, created_at, updated_at, "
+                "last_activity_at) VALUES (1, 'SM-2026-0001', 2026, 1, 'x', 'new', 'abusive', "
+                "'', '1.0', '2026-11-20', '2026-11-20', '2026-11-20')"
+            )
+        )
+        for number, kind in enumerate(("image/png", "application/pdf", "text/plain"), 1):
+            connection.execute(
+                text(
+                    "INSERT INTO evidence (case_id, number, kind, original_name, content_type, "
+                    "size, sha256, captured_by, source, post_url, note, metadata_json, "
+                    "added_by, added_at) VALUES (1, :n, 'original', 'f', :t, 1, :sha, '', '', "
+                    "'', '', '{}', 'head', '2026-11-20')"
+                ),
+                {"n": number, "t": kind, "sha": f"{number:064x}"},
+            )
+    upgrade_to(engine, "0018_evidence_text")
+    with engine.connect() as connection:
+        states = connection.execute(
+            text("SELECT content_type, text_state FROM evidence ORDER BY number")
+        ).all()
+    engine.dispose()
+    assert [s for _t, s in states] == [TEXT_PENDING, TEXT_PENDING, ""]

@@ -30,6 +30,11 @@ def upgrade() -> None:
     op.add_column(
         "evidence", sa.Column("text_state", sa.String(20), nullable=False, server_default="")
     )
+    # Pictures and PDFs already kept are read too, the next time their case is opened.
+    op.execute(
+        "UPDATE evidence SET text_state = 'pending' WHERE kind = 'original' AND "
+        "(content_type LIKE 'image/%' OR content_type LIKE 'application/pdf%')"
+    )
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute("CREATE VIRTUAL TABLE evidence_text USING fts5(body, tokenize='trigram')")
