@@ -30,6 +30,8 @@ def read_pending(tab: EvidenceTab) -> Any:
 
     if tab.case_id is None or tab._reading is not None or not tab.read_text:
         return None
+    if not tab.isVisible():
+        return None  # started when the Evidence tab is shown
     if not tab.services.ctx.may(Permission.EDIT_CASES):
         return None  # a read-only user sees what others have read
     case_id = tab.case_id

@@ -1091,6 +1091,10 @@ class EvidenceTab(QWidget):
             time.sleep(0.01)
         return True
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.read_pending()  # reading waits until the evidence is looked at
+
     def closeEvent(self, event: Any) -> None:
         if self._task is not None:
             self._task.cancel()
