@@ -18,6 +18,27 @@ from PIL import Image, ImageDraw
 from app.evidence.derivatives import Box
 
 RENDER_DPI = 150  # sharp enough to read and print; a page is about 1240×1754 pixels
+# A page up to 5 m a side is accepted; rendered at 150 dpi it would be 1.6 billion pixels,
+# so a big page is rendered at a lower resolution, never more than this many pixels.
+MAX_RENDER_PIXELS = 40_000_000
+
+
+def render_scale(data: bytes, index: int, dpi: int = RENDER_DPI) -> float:
+    """Pixels a point that page ``index`` is rendered at: ``dpi``/72, less for a big page."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        page = document[index]
+        try:
+            width, height = page.get_size()
+        finally:
+            page.close()
+    finally:
+        document.close()
+    scale = dpi / 72
+    area = max(1.0, width * height)
+    return min(scale, (MAX_RENDER_PIXELS / area) ** 0.5)
 
 
 def page_count(data: bytes) -> int:
@@ -38,7 +59,9 @@ def render_page(data: bytes, index: int, dpi: int = RENDER_DPI) -> Image.Image:
     try:
         page = document[index]
         try:
-            bitmap = page.render(scale=dpi / 72)
+            width, height = page.get_size()
+            scale = min(dpi / 72, (MAX_RENDER_PIXELS / max(1.0, width * height)) ** 0.5)
+            bitmap = page.render(scale=scale)
             try:
                 return bitmap.to_pil().convert("RGB")
             finally:
@@ -56,12 +79,12 @@ def render_page_png(data: bytes, index: int, dpi: int = RENDER_DPI) -> bytes:
     return out.getvalue()
 
 
-def _burnt_page(image: Image.Image, boxes: list[Box], dpi: int) -> bytes:
+def _burnt_page(image: Image.Image, boxes: list[Box], dpi: float) -> bytes:
     """A one-page PDF holding only ``image`` with black boxes painted into its pixels."""
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
-    scale = dpi / 72
+    scale = dpi / 72  # pixels a point, as the page was rendered
     draw = ImageDraw.Draw(image)
     for box in boxes:
         left = max(0, int(box.x * scale))
@@ -90,7 +113,9 @@ def redacted_pdf(data: bytes, boxes: Iterable[Box], dpi: int = RENDER_DPI) -> tu
     for box in boxes:
         by_page.setdefault(box.page, []).append(box)
     burnt = {
-        index: _burnt_page(render_page(data, index, dpi), page_boxes, dpi)
+        index: _burnt_page(
+            render_page(data, index, dpi), page_boxes, render_scale(data, index, dpi) * 72
+        )
         for index, page_boxes in by_page.items()
     }
     with pikepdf.open(io.BytesIO(data)) as original, pikepdf.new() as copy:

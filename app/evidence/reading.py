@@ -167,12 +167,12 @@ def ocr_pdf_pages(data: bytes) -> ReadText:
     program = tesseract_program()
     if program is None:
         return ReadText("", note="Text in pictures is not read on this PC (Tesseract is missing).")
-    from app.evidence.pdf_redaction import page_count, render_page
+    from app.evidence.pdf_redaction import page_count, render_page, render_scale
 
     words: list[Word] = []
     for index in range(min(page_count(data), MAX_SCANNED_PAGES)):
         grey = render_page(data, index, SCAN_DPI).convert("L")
-        found = _ocr(grey, program, page=index, points=SCAN_DPI / 72)
+        found = _ocr(grey, program, page=index, points=render_scale(data, index, SCAN_DPI))
         if found.note:
             return found
         base = (words[-1].line + 1) if words else 0

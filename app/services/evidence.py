@@ -89,7 +89,14 @@ def _unpack_messages(offered: Sequence[_Offered], limits: IntakeLimits) -> list[
         if item.info.base_type not in MESSAGE_TYPES:
             out.append(item)
             continue
-        mail = _read_mail(item)
+        try:
+            mail = _read_mail(item)
+        except EvidenceRejected as error:
+            # Kept exactly as it arrived all the same: a message this reader cannot open
+            # is still evidence, and it is never opened anywhere else.
+            note = f"Its headers, text and attachments could not be read: {error.message}"
+            out.append(replace(item, refusals=(note,)))
+            continue
         parent = len(out)
         refusals = list(mail.skipped)
         children = []
@@ -101,7 +108,10 @@ def _unpack_messages(offered: Sequence[_Offered], limits: IntakeLimits) -> list[
                 continue
             child = _Offered(attachment.name, attachment.data, info, parent=parent)
             if info.base_type in MESSAGE_TYPES:
-                child = replace(child, mail=_read_mail(child))
+                try:
+                    child = replace(child, mail=_read_mail(child))
+                except EvidenceRejected as error:
+                    child = replace(child, refusals=(error.message,))
             children.append(child)
         out.append(replace(item, mail=mail, refusals=tuple(refusals)))
         out.extend(children)
@@ -539,8 +549,12 @@ class EvidenceService:
                     case,
                     self.ctx,
                     "evidence_attachment_refused",
-                    f"Attachments of exhibit {number} not kept as exhibits (they stay inside "
-                    "the email as it arrived): " + " ".join(item.refusals),
+                    (
+                        f"Exhibit {number} is kept as it arrived. " + " ".join(item.refusals)
+                        if mail is None
+                        else f"Attachments of exhibit {number} not kept as exhibits (they "
+                        "stay inside the email as it arrived): " + " ".join(item.refusals)
+                    ),
                     {"evidence_id": record.id},
                 )
             results.append(AddedEvidence(exhibit_from_record(record), duplicate=False))

@@ -258,15 +258,20 @@ class EvidenceReading:
             ).all()
             return [r.number for r in rows if exhibit_from_record(r).may_identify_child]
 
-    def page_picture(self, exhibit_id: int, page: int) -> bytes:
-        """One page of a PDF exhibit as a PNG at ``PAGE_SCALE`` pixels a point, for drawing
-        redaction boxes on (safe on a worker thread)."""
-        from app.evidence.pdf_redaction import RENDER_DPI, page_count, render_page_png
+    def page_picture(self, exhibit_id: int, page: int) -> tuple[bytes, float]:
+        """One page of a PDF exhibit as a PNG, and its pixels a point (``PAGE_SCALE``, less
+        for a very big page), for drawing redaction boxes on."""
+        from app.evidence.pdf_redaction import (
+            RENDER_DPI,
+            page_count,
+            render_page_png,
+            render_scale,
+        )
 
         data = self._content(exhibit_id)
         if not 0 <= page < page_count(data):
             raise ValidationError("That page is not in the PDF.")
-        return render_page_png(data, page, RENDER_DPI)
+        return render_page_png(data, page, RENDER_DPI), render_scale(data, page, RENDER_DPI)
 
     # ----- suggestions --------------------------------------------------------------------
 

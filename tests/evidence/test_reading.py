@@ -19,7 +19,6 @@ from sqlalchemy import select, text
 
 from app.db.models import EventRecord, EvidenceRecord
 from app.domain.categories import Category
-from app.domain.errors import EvidenceRejected
 from app.domain.evidence import (
     CHILD_WARNING,
     TEXT_PENDING,
@@ -267,7 +266,7 @@ def test_an_outlook_message_is_read_with_its_attachments(services: Services, cas
     assert _search(services, "posted last night", in_evidence=True) == [case_id]
 
 
-def test_a_damaged_outlook_message_is_refused_in_one_sentence(
+def test_a_damaged_outlook_message_is_kept_and_said_to_be_unread(
     services: Services, case_id: int
 ) -> None:
     data = make_msg(
@@ -281,9 +280,14 @@ def test_a_damaged_outlook_message_is_refused_in_one_sentence(
         attachments=[],
     )
     broken = data[:512] + b"\xff" * 64 + data[576:1536]
-    with pytest.raises(EvidenceRejected) as caught:
-        services.evidence.add_bytes(case_id, [("broken.msg", broken)])
-    assert "broken.msg" in caught.value.message and "\n" not in caught.value.message
+    # Kept exactly as it arrived, and the chronology says in one sentence why it is unread.
+    [kept] = services.evidence.add_bytes(case_id, [("broken.msg", broken)])
+    assert services.evidence.content(kept.exhibit.id) == broken
+    with services.ctx.sessions() as session:
+        said = session.scalars(
+            select(EventRecord.summary).where(EventRecord.kind == "evidence_attachment_refused")
+        ).all()
+    assert len(said) == 1 and "broken.msg looks like an Outlook message" in said[0]
 
 
 def _heic(with_gps: bool) -> bytes:

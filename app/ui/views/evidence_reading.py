@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from app.domain.access import Permission
 from app.domain.errors import CasebookError
 from app.domain.evidence import CHILD_WARNING, EvidenceKind, Exhibit
-from app.services.evidence_reading import PAGE_SCALE
 
 if TYPE_CHECKING:
     from app.ui.views.evidence_tab import EvidenceTab
@@ -171,14 +170,13 @@ def start_redacting(tab: EvidenceTab) -> bool:
     if exhibit.is_pdf:
         page = max(0, tab.pdf_page())
         try:
-            picture = tab.services.reading.page_picture(exhibit.id, page)
+            picture, scale = tab.services.reading.page_picture(exhibit.id, page)
         except CasebookError as error:
             tab.show_message(error.message, error=True)
             return False
         tab.stack.setCurrentWidget(tab.picture)
         tab.picture.show_picture(picture)
-        scale = PAGE_SCALE
-        tab._pdf_redaction = (exhibit.id, page)
+        tab._pdf_redaction = (exhibit.id, page, scale)
         tab.redact_hint.setText(
             f"Page {page + 1}: drag boxes over what to hide. In the copy this page becomes "
             "a picture with nothing under the boxes."
@@ -223,13 +221,13 @@ def boxes_to_save(tab: EvidenceTab) -> list[Any]:
     boxes = tab.picture.boxes()
     if tab._pdf_redaction is None:
         return boxes
-    _exhibit_id, page = tab._pdf_redaction
+    _exhibit_id, page, scale = tab._pdf_redaction
     return [
         Box(
-            int(b.x / PAGE_SCALE),
-            int(b.y / PAGE_SCALE),
-            int(b.width / PAGE_SCALE + 1.999),
-            int(b.height / PAGE_SCALE + 1.999),
+            int(b.x / scale),
+            int(b.y / scale),
+            int(b.width / scale + 1.999),
+            int(b.height / scale + 1.999),
             page=page,
         )
         for b in boxes
