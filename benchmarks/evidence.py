@@ -83,6 +83,7 @@ def main() -> int:
         CaseDraft(title="Benchmark", categories=frozenset({Category.ABUSIVE}))
     )
     tab = EvidenceTab(services, AppSignals())
+    tab.ask_details = tab.read_text = False  # intake alone (reading: evidence_reading.py)
     tab.resize(1280, 800)
     tab.show()
     tab.set_case(case.id)

@@ -16,6 +16,23 @@ set PY=.venv-build\Scripts\python.exe
 rem Exactly the checked set of packages, each checked against its hash.
 %PY% -m pip install --disable-pip-version-check --require-hashes --no-deps -r installer\requirements-windows.txt || goto :failed
 %PY% -m pip install --disable-pip-version-check pyinstaller==6.22.3 || goto :failed
+rem Tesseract reads the text in pictures. It is a program, not a Python package: install
+rem it once on the build PC from the Windows build the Tesseract project links to
+rem (https://github.com/UB-Mannheim/tesseract/wiki, 5.x, 64-bit, with English), or set
+rem TESSERACT_DIR to a folder holding tesseract.exe and tessdata\eng.traineddata. Its folder
+rem is copied into build\tesseract, which build.spec puts in the program folder.
+if not defined TESSERACT_DIR set TESSERACT_DIR=%ProgramFiles%\Tesseract-OCR
+if not exist "%TESSERACT_DIR%\tesseract.exe" (
+    echo Tesseract was not found in "%TESSERACT_DIR%"; see the comment above.
+    goto :failed
+)
+if not exist "%TESSERACT_DIR%\tessdata\eng.traineddata" (
+    echo Tesseract's English data is missing from "%TESSERACT_DIR%\tessdata".
+    goto :failed
+)
+robocopy "%TESSERACT_DIR%" build\tesseract *.exe *.dll /NFL /NDL /NJH /NJS >nul
+robocopy "%TESSERACT_DIR%\tessdata" build\tesseract\tessdata eng.traineddata osd.traineddata /NFL /NDL /NJH /NJS >nul
+if not exist build\tesseract\tesseract.exe goto :failed
 rem The app is built from this source folder (not installed into the build environment).
 set PYTHONPATH=%CD%
 %PY% -m PyInstaller --noconfirm --clean --log-level WARN build.spec || goto :failed

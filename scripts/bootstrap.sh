@@ -29,6 +29,8 @@ DEB_PACKAGES=(
   libnss3 libnspr4 libexpat1 libudev1 libgbm1 libxcb-dri3-0 libxshmfence1 libxcomposite1
   libxdamage1 libxfixes3 libxi6 libxrandr2 libxtst6 libxkbfile1 libasound2 libpulse0
   libpcsclite1
+  # reading the text in screenshots and photos offline (OCR), with its English data
+  tesseract-ocr tesseract-ocr-eng
   # the tests: pdftotext/pdftoppm read generated PDFs back; PostgreSQL runs the tests of a
   # casebook shared on a server (a throwaway cluster, never the system one); makensis
   # compiles the Windows installer script

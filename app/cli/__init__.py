@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from app import __version__
-from app.cli import case_details, code, workflow_commands
+from app.cli import case_details, code, evidence_words, workflow_commands
 from app.cli import mail as mail_commands
 from app.cli import people as people_commands
 from app.cli.registry import (
@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--frequent-authors",
         action="store_true",
         help="only cases whose author is the author of another case too",
+    )
+    cases.add_argument(
+        "--in-evidence", action="store_true", help="look for the --search words only in evidence"
     )
     cases.add_argument("--csv", metavar="FILE", help="save the list as CSV instead of printing it")
 
@@ -290,6 +293,7 @@ def _register_evidence(commands: Any) -> None:
         "verify", help="re-hash stored evidence (one case, or all) and report changes"
     )
     verify.add_argument("reference", metavar="REF", nargs="?")
+    evidence_words.register(actions)
 
 
 # ----- output ---------------------------------------------------------------------
@@ -392,6 +396,7 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         category=args.category,
         overdue_only=args.overdue,
         repeat_authors_only=args.frequent_authors,
+        in_evidence=args.in_evidence,
     )
     if args.csv:
         _check_writable(args.csv)

@@ -362,6 +362,11 @@ class EvidenceRecord(Base):
     )
     added_by: Mapped[str] = mapped_column(String(200))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The words read from it (OCR, a PDF's text layer, an email), and whether still to read.
+    extracted_text: Mapped[str] = mapped_column(
+        SealedText("evidence.extracted_text"), default="", server_default=""
+    )
+    text_state: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 # ----- Workflow (issue 6): checklist actions, escalation steps and outcomes -----------------

@@ -281,8 +281,27 @@ def refresh_search_index(
         return
     session.flush()
     session.execute(text("DELETE FROM case_text WHERE case_id = :id"), {"id": case_id})
+    # The words read from its exhibits leave (or rejoin) the index with it.
+    session.execute(text("DELETE FROM evidence_text WHERE rowid = :id"), {"id": case_id})
     if not sealed:
-        from app.db.models import EventRecord
+        from app.db.models import EventRecord, EvidenceRecord
+        from app.domain.search import fold
+
+        bodies = session.scalars(
+            select(EvidenceRecord.extracted_text)
+            .where(
+                EvidenceRecord.case_id == case_id,
+                EvidenceRecord.kind == "original",
+                EvidenceRecord.extracted_text != "",
+            )
+            .order_by(EvidenceRecord.number)
+        ).all()
+        words = "\n".join(str(b) for b in bodies if b and not isinstance(b, Unreadable))
+        if words.strip():
+            session.execute(
+                text("INSERT INTO evidence_text(rowid, body) VALUES (:id, :body)"),
+                {"id": case_id, "body": fold(words[:2_000_000])},
+            )
 
         for summary in session.scalars(
             select(EventRecord.summary).where(
@@ -295,6 +314,7 @@ def refresh_search_index(
             )
     session.execute(text("INSERT INTO case_search(case_search) VALUES ('optimize')"))
     session.execute(text("INSERT INTO case_text(case_text) VALUES ('optimize')"))
+    session.execute(text("INSERT INTO evidence_text(evidence_text) VALUES ('optimize')"))
 
 
 def seal_outstanding(session: Session, searched_kinds: tuple[str, ...]) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -24,16 +24,73 @@ KIND_LABELS = {
 }
 
 
+# How evidence reaches the school; the dialog offers these and accepts any other words.
+RECEIVED_VIA = (
+    "email",
+    "WhatsApp",
+    "text message",
+    "in person",
+    "phone call",
+    "social media message",
+    "letter",
+    "seen by staff",
+)
+
+
+@dataclass(frozen=True)
+class CustodyHop:
+    """One step in a chain of custody: forwarded by one person to another, on a date, how."""
+
+    from_person: str
+    to_person: str
+    on: date | None = None
+    means: str = ""
+
+    def sentence(self) -> str:
+        """'Forwarded by A to B on 24/11/2026 by email'."""
+        when = f" on {self.on.strftime('%d/%m/%Y')}" if self.on else ""
+        how = f" by {self.means}" if self.means else ""
+        who = f"{self.from_person or 'someone'} to {self.to_person or 'someone'}"
+        return f"Forwarded by {who}{when}{how}"
+
+
 @dataclass(frozen=True)
 class EvidenceDetails:
     """What a person can say about where a piece of evidence came from."""
 
-    captured_at: datetime | None = None
+    captured_at: datetime | None = None  # when the school received (or captured) it
     captured_by: str = ""
-    source: str = ""  # who sent it and how
+    source: str = ""  # who sent it
     post_url: str = ""
     posted_at: datetime | None = None
     note: str = ""
+    received_via: str = ""  # how it came: email, WhatsApp, in person...
+    custody: tuple[CustodyHop, ...] = ()
+
+
+# Said on an exhibit, and on its case, when a pupil's name is found in its text.
+CHILD_WARNING = "A child may be identified: consider the safeguarding standard."
+
+# What has happened to the words in an exhibit.
+TEXT_PENDING = "pending"  # a picture or PDF waiting to be read
+TEXT_READ = "read"
+TEXT_UNREAD = "unread"  # could not be read (no Tesseract, a damaged page)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An area the casebook suggests hiding: a protected name's words, or a face.
+
+    The head teacher accepts or rejects each one; an accepted one becomes a box in the
+    redaction tool, and nothing is hidden until she saves a redacted copy.
+    """
+
+    id: int
+    kind: str  # "name" or "face"
+    label: str  # the name found, or "face"
+    page: int  # 0 for pictures; the page of a PDF
+    box: tuple[int, int, int, int]  # x, y, width, height in the picture's (or page's) pixels
+    state: str = "pending"  # "pending", "accepted" or "rejected"
 
 
 @dataclass(frozen=True)
@@ -59,6 +116,15 @@ class Exhibit:
     has_location: bool = False
     text_note: str = ""
     redacted_for: str = ""  # a redacted copy's recipient: author, lado, platform, person:<id>
+    text_state: str = ""  # TEXT_PENDING, TEXT_READ, TEXT_UNREAD, or "" (nothing to read)
+    reading_note: str = ""  # why its text was not read, when it was not
+    protected_names: tuple[tuple[str, str], ...] = ()  # (name, "pupil" or "staff") found
+    suggestions: tuple[Suggestion, ...] = ()
+    email_headers: tuple[tuple[str, str], ...] = ()  # From, To, Date, Message-ID...
+
+    @property
+    def may_identify_child(self) -> bool:
+        return any(kind == "pupil" for _name, kind in self.protected_names)
 
     @property
     def label(self) -> str:

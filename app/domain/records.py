@@ -67,6 +67,7 @@ class CaseFilter:
     open_only: bool = False
     # Only cases whose author is linked as the author of another case too (issue 21).
     repeat_authors_only: bool = False
+    in_evidence: bool = False  # the words are looked for only in the exhibits' text
 
 
 SORT_KEYS = (

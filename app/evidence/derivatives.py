@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageOps
 
-from app.evidence.intake import GIF, JPEG, PDF, PNG, TEXT, WEBP
+from app.evidence.intake import GIF, HEIC, JPEG, PDF, PNG, TEXT, WEBP
 
 THUMBNAIL_SIZE = (240, 240)
 
@@ -27,6 +27,7 @@ class Box:
     y: int
     width: int
     height: int
+    page: int = 0  # the page of a PDF (its boxes are in points from the page's top left)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def stripped_copy(data: bytes, content_type: str) -> tuple[bytes, str]:
     with _open_upright(data) as upright:
         clean = _pixels_only(upright)
     out = io.BytesIO()
-    if base == JPEG and clean.mode in ("RGB", "L"):
+    # A HEIC photo leaves as JPEG: every PC and printer opens that.
+    if base in (JPEG, HEIC) and clean.mode in ("RGB", "L"):
         clean.save(out, "JPEG", quality=92)
         return out.getvalue(), JPEG
     clean.save(out, "PNG")

@@ -52,25 +52,51 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # whole, and the memory goes back to the system when the picture is dropped.
 Image.core.set_block_size(64 * 1024 * 1024)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# The ISO media "brands" of a still HEIC/HEIF photo; other brands (videos, image
+# sequences, AVIF) are still refused.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heif", b"mif1"})
 
-ACCEPTED_KINDS = "PNG, JPEG, WebP or GIF pictures, PDF documents and plain text"
+
+def _heif_accept(prefix: bytes) -> bool:
+    return prefix[4:8] == b"ftyp" and prefix[8:12] in _HEIF_BRANDS
+
+
+def _heif_open(fp: Any, filename: Any) -> ImageFile.ImageFile:
+    """Open an iPhone photo, loading pillow-heif only when one is first met (it takes
+    longer to import than the rest of intake, and most casebook commands never need it)."""
+    import pillow_heif
+    from pillow_heif.as_plugin import HeifImageFile
+
+    pillow_heif.register_heif_opener(thumbnails=False)  # replaces this stand-in
+    return HeifImageFile(fp, filename)
+
+
+# iPhone photos (HEIC/HEIF) open through Pillow like any other picture; thumbnails, the
+# viewer and stripped copies then handle them as they handle JPEG.
+Image.register_open("HEIF", _heif_open, _heif_accept)
+
+ACCEPTED_KINDS = (
+    "PNG, JPEG, WebP, GIF or HEIC pictures, PDF documents, emails (.eml, .msg) and plain text"
+)
 
 PNG = "image/png"
 JPEG = "image/jpeg"
 WEBP = "image/webp"
 GIF = "image/gif"
+HEIC = "image/heic"
 PDF = "application/pdf"
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
 OUTLOOK_MESSAGE = "application/vnd.ms-outlook"
 
-IMAGE_TYPES = frozenset({PNG, JPEG, WEBP, GIF})
+IMAGE_TYPES = frozenset({PNG, JPEG, WEBP, GIF, HEIC})
 
 TYPE_LABELS = {
     PNG: "PNG picture",
     JPEG: "JPEG photo",
     WEBP: "WebP picture",
     GIF: "GIF picture",
+    HEIC: "HEIC photo (iPhone)",
     PDF: "PDF document",
     TEXT: "text",
     EMAIL: "email message (.eml)",
@@ -79,7 +105,7 @@ TYPE_LABELS = {
 # Kept exactly as they arrived and listed with their hash, never opened or shown as mail.
 MESSAGE_TYPES = frozenset({EMAIL, OUTLOOK_MESSAGE})
 
-_PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF}
+_PIL_FORMATS = {"PNG": PNG, "JPEG": JPEG, "WEBP": WEBP, "GIF": GIF, "HEIF": HEIC}
 
 # Signatures of things that are refused even when renamed to .png or .txt.
 _REFUSED_SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -217,9 +243,11 @@ def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) ->
             f"{shown} is a compressed archive, which cannot be kept as evidence."
         )
     if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return _inspect_image(data, shown, HEIC, limits)
         raise EvidenceRejected(
-            f"{shown} is an HEIC photo or a video, which is not accepted; "
-            "please save it as JPEG or PNG first."
+            f"{shown} is a video or a moving picture, which is not accepted; "
+            "please take a screenshot of it or save it as JPEG or PNG first."
         )
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return _inspect_image(data, shown, PNG, limits)

@@ -58,6 +58,7 @@ from app.services.cases import CaseService
 from app.services.code import CodeService
 from app.services.context import ServiceContext, load_default_code
 from app.services.evidence import EvidenceService, referenced_blob_hashes
+from app.services.evidence_reading import EvidenceReading
 from app.services.joined_up import JoinedUpService
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
 from app.services.legacy import (
@@ -112,6 +113,11 @@ class Services:
     database_url: str | None = None
     migration_backup: Path | None = None
     database_open: bool = False
+
+    @property
+    def reading(self) -> EvidenceReading:
+        """The words in exhibits, names to protect, and capture details."""
+        return EvidenceReading(self.ctx, self.evidence.store, self.evidence.content)
 
     @property
     def data_key(self) -> DataKey | None:

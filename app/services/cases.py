@@ -75,6 +75,7 @@ from app.security.crypto import SEALED_PREFIX
 from app.services.audit import highest_reference_number
 from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
+from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import refresh_listing_columns
 from app.services.people import match_or_create_in, person_from_record, visible_people
 
@@ -748,10 +749,12 @@ class CaseService:
         term_conditions: list[ColumnElement[bool]] = []
         for typed in terms:
             forms = sorted({fold(typed), typed})
-            term_conditions.append(or_(*(self._term_found(form) for form in forms)))
+            term_conditions.append(
+                or_(*(self._term_found(form, only_evidence=flt.in_evidence) for form in forms))
+            )
         if terms and self.ctx.may(Permission.SAFEGUARDING):
             # Sealed cases hold no searchable words in the database: match them here.
-            sealed_ids = self._sealed_matches(terms)
+            sealed_ids = self._sealed_matches(terms, only_evidence=flt.in_evidence)
             conditions.append(or_(and_(*term_conditions), CaseRecord.id.in_(sealed_ids)))
         else:
             conditions.extend(term_conditions)
@@ -795,8 +798,10 @@ class CaseService:
             ),
         )
 
-    def _term_found(self, term: str) -> ColumnElement[bool]:
-        """Cases whose text, notes or text evidence contain ``term``."""
+    def _term_found(self, term: str, *, only_evidence: bool = False) -> ColumnElement[bool]:
+        """Cases whose text, notes or evidence contain ``term`` (only evidence, if asked)."""
+        if only_evidence:
+            return CaseRecord.id.in_(evidence_matches(term, self._trigram_index))
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
         # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
         if self._trigram_index and len(term) >= 3:
@@ -819,8 +824,11 @@ class CaseService:
                     )
                 )
             )
-            return CaseRecord.id.in_(in_case.union(in_text))
+            return CaseRecord.id.in_(
+                in_case.union(in_text, evidence_matches(term, self._trigram_index))
+            )
         return or_(
+            CaseRecord.id.in_(evidence_matches(term, self._trigram_index)),
             CaseRecord.search_text.contains(term, autoescape=True),
             CaseRecord.id.in_(
                 select(EventRecord.case_id).where(
@@ -830,8 +838,8 @@ class CaseService:
             ),
         )
 
-    def _sealed_matches(self, terms: list[str]) -> list[int]:
-        """Ids of sealed (safeguarding) cases whose text or notes hold every term."""
+    def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
+        """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(CaseRecord.id, CaseRecord.search_text).where(
@@ -848,6 +856,11 @@ class CaseService:
                 ).all()
                 for case_id, summary in notes:
                     texts[int(case_id)].append(str(summary).casefold())
+                in_evidence = sealed_evidence_texts(session, list(texts))
+                if only_evidence:
+                    texts = {case_id: [] for case_id in texts}
+                for case_id, bodies in in_evidence.items():
+                    texts[case_id].extend(bodies)
         return [
             case_id
             for case_id, parts in texts.items()

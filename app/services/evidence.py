@@ -11,7 +11,8 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +25,16 @@ from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.errors import EvidenceRejected, NotFoundError, OperationCancelled, ValidationError
 from app.domain.evidence import (
+    TEXT_PENDING,
+    TEXT_READ,
     AddedEvidence,
+    CustodyHop,
     EvidenceDetails,
     EvidenceKind,
     Exhibit,
     IntegrityFinding,
     IntegrityReport,
+    Suggestion,
 )
 from app.domain.sharing import audience_label, check_audience
 from app.domain.validation import check_url, clean_text
@@ -39,18 +44,22 @@ from app.evidence.derivatives import Box
 from app.evidence.derivatives import ImageSlice as ImageSlice
 from app.evidence.derivatives import decode_top as decode_top
 from app.evidence.intake import (
+    EMAIL,
+    MESSAGE_TYPES,
+    PDF,
     TYPE_LABELS,
     InspectedFile,
     IntakeLimits,
+    decode_text,
     display_name,
     format_size,
     inspect_bytes,
 )
-from app.evidence.intake import decode_text as decode_text
+from app.evidence.messages import MailMessage, read_email, read_outlook
 from app.services.blobs import read_intact
 from app.services.cases import add_event, tick_rule
-from app.services.checklist import index_case_text
 from app.services.context import ServiceContext
+from app.services.evidence_text import index_case_evidence
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +87,104 @@ class _Offered:
     name: str
     data: bytes
     info: InspectedFile
+    parent: int | None = None  # for an email's attachment: the email's place in the batch
+    mail: MailMessage | None = None
+    refusals: tuple[str, ...] = ()  # attachments not taken out of an email, and why
+
+
+def _unpack_messages(offered: Sequence[_Offered], limits: IntakeLimits) -> list[_Offered]:
+    """Each email read, and its attachments offered after it through the same checks.
+
+    An attachment intake refuses is named with the reason and stays inside the stored
+    email; the email itself is still kept. An attached email is kept and read, but its own
+    attachments stay inside it (one level, so a nest of messages cannot multiply the work).
+    """
+    out: list[_Offered] = []
+    for item in offered:
+        if item.info.base_type not in MESSAGE_TYPES:
+            out.append(item)
+            continue
+        try:
+            mail = _read_mail(item)
+        except EvidenceRejected as error:
+            # Kept exactly as it arrived all the same: a message this reader cannot open
+            # is still evidence, and it is never opened anywhere else.
+            note = f"Its headers, text and attachments could not be read: {error.message}"
+            out.append(replace(item, refusals=(note,)))
+            continue
+        parent = len(out)
+        refusals = list(mail.skipped)
+        children = []
+        for attachment in mail.attachments:
+            try:
+                info = inspect_bytes(attachment.data, attachment.name, limits)
+            except EvidenceRejected as error:
+                refusals.append(error.message)
+                continue
+            child = _Offered(attachment.name, attachment.data, info, parent=parent)
+            if info.base_type in MESSAGE_TYPES:
+                try:
+                    child = replace(child, mail=_read_mail(child))
+                except EvidenceRejected as error:
+                    child = replace(child, refusals=(error.message,))
+            children.append(child)
+        out.append(replace(item, mail=mail, refusals=tuple(refusals)))
+        out.extend(children)
+    return out
+
+
+def _read_mail(item: _Offered) -> MailMessage:
+    shown = display_name(item.name)
+    if item.info.base_type == EMAIL:
+        return read_email(item.data, shown)
+    return read_outlook(item.data, shown)
+
+
+def _custody_json(hops: Sequence[CustodyHop]) -> list[dict[str, str]]:
+    return [
+        {
+            "from": h.from_person,
+            "to": h.to_person,
+            "on": h.on.isoformat() if h.on else "",
+            "means": h.means,
+        }
+        for h in hops
+    ]
+
+
+def _custody_from(raw: Any) -> tuple[CustodyHop, ...]:
+    hops = []
+    for hop in raw or []:
+        try:
+            on = date.fromisoformat(hop["on"]) if hop.get("on") else None
+        except (TypeError, ValueError):
+            on = None
+        hops.append(
+            CustodyHop(
+                str(hop.get("from", "")), str(hop.get("to", "")), on, str(hop.get("means", ""))
+            )
+        )
+    return tuple(hops)
+
+
+def _suggestions_from(raw: Any) -> tuple[Suggestion, ...]:
+    found = []
+    for item in raw or []:
+        try:
+            x, y, w, h = (int(v) for v in item["box"])
+            found.append(
+                Suggestion(
+                    id=int(item["id"]),
+                    kind=str(item["kind"]),
+                    label=str(item.get("label", "")),
+                    page=int(item.get("page", 0)),
+                    box=(x, y, w, h),
+                    state=str(item.get("state", "pending")),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return tuple(found)
 
 
 def _describe(info: InspectedFile) -> str:
@@ -114,6 +221,8 @@ def exhibit_from_record(record: EvidenceRecord) -> Exhibit:
             post_url=record.post_url,
             posted_at=record.posted_at,
             note=record.note,
+            received_via=str(meta.get("received_via", "")),
+            custody=_custody_from(meta.get("custody")),
         ),
         added_by=record.added_by,
         added_at=record.added_at,
@@ -124,7 +233,48 @@ def exhibit_from_record(record: EvidenceRecord) -> Exhibit:
         redacted_for=str(meta.get("redacted_for", "author"))
         if record.kind == EvidenceKind.REDACTED.value
         else "",
+        text_state=record.text_state or "",
+        reading_note=str(meta.get("reading_note", "")),
+        protected_names=tuple(
+            (str(p.get("name", "")), str(p.get("kind", ""))) for p in meta.get("protected", [])
+        ),
+        suggestions=_suggestions_from(meta.get("suggestions")),
+        email_headers=tuple((str(k), str(v)) for k, v in meta.get("email", [])),
     )
+
+
+def _details_for(
+    given: EvidenceDetails, mail: MailMessage | None, parent_mail: MailMessage | None
+) -> EvidenceDetails:
+    """Capture details for one file: what was typed, with an email's headers filling gaps
+    (who sent it, how, and when); an attachment takes them from its email."""
+    source_mail = mail or parent_mail
+    if source_mail is None:
+        return given
+    note = given.note
+    if mail is None and parent_mail is not None and parent_mail.subject:
+        note = note or f"Attachment of the email “{parent_mail.subject}”."
+    return replace(
+        given,
+        source=given.source or source_mail.sender,
+        received_via=given.received_via or "email",
+        captured_at=given.captured_at or source_mail.sent_at,
+        note=note,
+    )
+
+
+def _words_at_intake(item: _Offered) -> tuple[str, str]:
+    """(text, state) known at intake: text files and emails are read at once; pictures
+    and PDFs are read afterwards on a worker (``EvidenceReading.read_pending``)."""
+    if item.mail is not None:
+        return item.mail.searchable_text(), TEXT_READ
+    base = item.info.base_type
+    if base == "text/plain":
+        decoded = decode_text(item.data)
+        return (decoded[0][:200_000] if decoded else ""), TEXT_READ
+    if item.info.is_image or base == PDF:
+        return "", TEXT_PENDING
+    return "", ""
 
 
 def check_details(details: EvidenceDetails, now: Any) -> EvidenceDetails:
@@ -139,7 +289,23 @@ def check_details(details: EvidenceDetails, now: Any) -> EvidenceDetails:
         post_url=check_url(details.post_url),
         posted_at=details.posted_at,
         note=clean_text(details.note, "note", 20_000, multiline=True),
+        received_via=clean_text(details.received_via, "how it was received", 200),
+        custody=tuple(
+            CustodyHop(
+                clean_text(h.from_person, "who forwarded it", 500),
+                clean_text(h.to_person, "who it was forwarded to", 500),
+                _not_future(h.on, now),
+                clean_text(h.means, "how it was forwarded", 200),
+            )
+            for h in details.custody
+        ),
     )
+
+
+def _not_future(day: date | None, now: Any) -> date | None:
+    if day is not None and day > now.date():
+        raise ValidationError("The date a piece of evidence was forwarded cannot be in the future.")
+    return day
 
 
 def referenced_blob_hashes(session: Session) -> set[str]:
@@ -231,6 +397,7 @@ class EvidenceService:
             inspected.append(_Offered(path.name, data, inspect_bytes(data, path.name, limits)))
             if progress is not None:
                 progress(index + 1, total * 2)
+        inspected = _unpack_messages(inspected, limits)
         return self._store(case_id, inspected, details, progress, cancelled)
 
     def add_bytes(
@@ -251,6 +418,7 @@ class EvidenceService:
             inspected.append(_Offered(name, data, inspect_bytes(data, name, limits)))
             if progress is not None:
                 progress(index + 1, len(items) * 2)
+        inspected = _unpack_messages(inspected, limits)
         return self._store(case_id, inspected, details, progress, cancelled)
 
     def _store(
@@ -316,7 +484,8 @@ class EvidenceService:
             or 0
         )
         results: list[AddedEvidence] = []
-        for item, sha in zip(offered, hashes, strict=True):
+        placed: dict[int, EvidenceRecord] = {}  # batch position -> its row (for attachments)
+        for position, (item, sha) in enumerate(zip(offered, hashes, strict=True)):
             existing = session.scalar(
                 select(EvidenceRecord).where(
                     EvidenceRecord.case_id == case_id,
@@ -325,15 +494,33 @@ class EvidenceService:
                 )
             )
             if existing is not None:
+                placed[position] = existing
                 results.append(AddedEvidence(exhibit_from_record(existing), duplicate=True))
                 continue
             number += 1
             info = item.info
+            parent = placed.get(item.parent) if item.parent is not None else None
+            mail = item.mail
+            item_details = _details_for(
+                details, mail, offered[item.parent].mail if item.parent is not None else None
+            )
+            meta: dict[str, Any] = {
+                "exif": [list(pair) for pair in info.exif],
+                "has_location": info.has_location,
+                "text_note": info.text_note,
+            }
+            if item_details.received_via:
+                meta["received_via"] = item_details.received_via
+            if item_details.custody:
+                meta["custody"] = _custody_json(item_details.custody)
+            if mail is not None:
+                meta["email"] = [list(pair) for pair in mail.header_pairs()]
+            words, state = _words_at_intake(item)
             record = EvidenceRecord(
                 case_id=case_id,
                 number=number,
                 kind=EvidenceKind.ORIGINAL.value,
-                parent_id=None,
+                parent_id=parent.id if parent is not None else None,
                 original_name=display_name(item.name),
                 content_type=info.content_type,
                 size=info.size,
@@ -341,40 +528,56 @@ class EvidenceService:
                 height=info.height,
                 page_count=info.page_count,
                 sha256=sha,
-                captured_at=details.captured_at,
-                captured_by=details.captured_by,
-                source=details.source,
-                post_url=details.post_url,
-                posted_at=details.posted_at,
-                note=details.note,
-                metadata_json=json.dumps(
-                    {
-                        "exif": [list(pair) for pair in info.exif],
-                        "has_location": info.has_location,
-                        "text_note": info.text_note,
-                    },
-                    ensure_ascii=False,
-                ),
+                captured_at=item_details.captured_at,
+                captured_by=item_details.captured_by,
+                source=item_details.source,
+                post_url=item_details.post_url,
+                posted_at=item_details.posted_at,
+                note=item_details.note,
+                metadata_json=json.dumps(meta, ensure_ascii=False),
                 added_by=self.ctx.actor,
                 added_at=now,
+                extracted_text=words,
+                text_state=state,
             )
             session.add(record)
             session.flush()
-            if info.content_type.startswith("text/plain"):
-                index_case_text(session, case_id, item.data.decode("utf-8", errors="replace"))
+            placed[position] = record
             location = " It carries a GPS location." if info.has_location else ""
+            came = ""
+            if parent is not None:
+                came = f" It came attached to exhibit {parent.number}."
+            elif mail is not None and mail.sender:
+                came = f" Email from {mail.sender}."
             add_event(
                 session,
                 case,
                 self.ctx,
                 "evidence_added",
-                f"Exhibit {number} added: {record.original_name} ({_describe(info)}).{location}",
+                f"Exhibit {number} added: {record.original_name} ({_describe(info)})."
+                f"{location}{came}",
                 {"evidence_id": record.id, "sha256": sha, "number": number},
             )
+            if item.refusals:
+                add_event(
+                    session,
+                    case,
+                    self.ctx,
+                    "evidence_attachment_refused",
+                    (
+                        f"Exhibit {number} is kept as it arrived. " + " ".join(item.refusals)
+                        if mail is None
+                        else f"Attachments of exhibit {number} not kept as exhibits (they "
+                        "stay inside the email as it arrived): " + " ".join(item.refusals)
+                    ),
+                    {"evidence_id": record.id},
+                )
             results.append(AddedEvidence(exhibit_from_record(record), duplicate=False))
         added = [r.exhibit.label for r in results if not r.duplicate]
         if added:
             tick_rule(session, self.ctx, case, CAPTURE_EVIDENCE, ", ".join(added))
+        if any(not r.duplicate and r.exhibit.text_state == TEXT_READ for r in results):
+            index_case_evidence(session, case_id)
         return results
 
     # ----- reading ----------------------------------------------------------------------
@@ -471,7 +674,9 @@ class EvidenceService:
             size=len(data),
             width=width,
             height=height,
-            page_count=parent.page_count if kind is EvidenceKind.STRIPPED else None,
+            page_count=parent.page_count
+            if kind is EvidenceKind.STRIPPED or content_type == PDF
+            else None,
             sha256=sha,
             captured_at=parent.captured_at,
             captured_by=parent.captured_by,
@@ -582,9 +787,9 @@ class EvidenceService:
             original = self.get(exhibit.parent_id)
         elif exhibit.kind is not EvidenceKind.ORIGINAL:
             raise ValidationError("Only an original exhibit or a redacted copy can be redacted.")
-        if not exhibit.is_image:
+        if not (exhibit.is_image or exhibit.is_pdf):
             raise ValidationError(
-                f"{exhibit.label} is not a picture; only pictures can be redacted here."
+                f"{exhibit.label} is not a picture or a PDF; only those can be redacted here."
             )
         if not boxes:
             raise ValidationError("Please draw at least one box over what should be hidden.")
@@ -595,15 +800,27 @@ class EvidenceService:
             detail=exhibit.label,
         )
         self._check_intact(exhibit)
-        data, size = derivatives.redacted_copy(self.content(exhibit.id), boxes)
         count = len(boxes)
         stem = original.original_name.rsplit(".", 1)[0]
+        content_type, suffix = "image/png", "png"
+        size: tuple[int, int] | None
+        if exhibit.is_pdf:
+            # Pages with boxes become pictures with the boxes burnt in (nothing under them).
+            from app.evidence.pdf_redaction import redacted_pdf
+
+            try:
+                data, _flattened = redacted_pdf(self.content(exhibit.id), boxes)
+            except ValueError:
+                raise ValidationError("A box is on a page this PDF does not have.") from None
+            content_type, suffix, size = PDF, "pdf", None
+        else:
+            data, size = derivatives.redacted_copy(self.content(exhibit.id), boxes)
         return self._store_derivative(
             original.id,
             EvidenceKind.REDACTED,
             data,
-            "image/png",
-            f"{stem} (redacted).png",
+            content_type,
+            f"{stem} (redacted).{suffix}",
             size,
             event=(
                 f"Redacted copy of exhibit {original.number} saved "

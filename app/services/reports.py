@@ -420,14 +420,15 @@ class ReportService:
         if d.note:
             details.append(scrub(d.note))
         shown = ""
+        shown_pdf = False
         if not full:
             assert rule is not None
             copies = self.evidence.redacted_copies(exhibit.id, rule.audience)
             if not copies:
                 reason = (
                     f"No copy of it has been redacted for {rule.label} yet."
-                    if exhibit.is_image
-                    else "It is not a picture, so it cannot be redacted here; it is "
+                    if exhibit.is_image or exhibit.is_pdf
+                    else "It is not a picture or a PDF, so it cannot be redacted here; it is "
                     f"not shared with {rule.label}."
                 )
                 withheld.append((f"Exhibit {exhibit.number}, added {added}", reason))
@@ -444,20 +445,25 @@ class ReportService:
                 )
             data = self.evidence.exported_copy(copies[-1].id, redacted=False)
             shown = copies[-1].sha256
+            shown_pdf = copies[-1].is_pdf
             details.insert(0, f"added {added}, redacted for {rule.label}")
         elif exhibit.is_image:
             data = self.evidence.exported_copy(exhibit.id, redacted=False)
         else:
             data = self.evidence.content(exhibit.id)
-        if data and (exhibit.is_image or shown):
+        if data and (exhibit.is_image or (shown and not shown_pdf)):
             data = _printable_image(data)
         return BundleExhibit(
             number=exhibit.number,
             original_name=exhibit.original_name if full else "",
-            description=_describe_exhibit(exhibit) if full else "picture (redacted copy)",
+            description=_describe_exhibit(exhibit)
+            if full
+            else ("PDF (redacted copy)" if shown_pdf else "picture (redacted copy)"),
             sha256=exhibit.sha256,
             shown_sha256=shown,
-            content_type="image/jpeg" if shown else exhibit.content_type,
+            content_type=("application/pdf" if shown_pdf else "image/jpeg")
+            if shown
+            else exhibit.content_type,
             data=data,
             details=tuple(details),
             added_on=added,

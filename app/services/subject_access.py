@@ -512,7 +512,8 @@ class SubjectAccessService:
                 files[name] = copy
                 items.append(SarItem(reference, f"Exhibit {number}", added, sha, file_name=name))
             else:
-                picture = content_type.startswith("image/")
+                # Pictures and PDFs can be redacted; other kinds cannot.
+                picture = content_type.startswith(("image/", "application/pdf"))
                 items.append(
                     SarItem(
                         reference,

@@ -111,3 +111,20 @@ def test_unknown_case_and_bad_date_are_one_line(data_dir: Path, tmp_path: Path) 
         data_dir, "evidence", "add", "SM-2026-0001", str(shot), "--posted-at", "yesterday"
     )
     assert bad_date.returncode == 2 and bad_date.stderr.count("\n") == 1
+
+
+def test_reading_and_searching_evidence_words_from_a_script(data_dir: Path, tmp_path: Path) -> None:
+    from .test_reading import text_pdf
+
+    statement = tmp_path / "statement.pdf"
+    statement.write_bytes(text_pdf([["The parent wrote about the Christmas fair"]]))
+    assert casebook(data_dir, "evidence", "add", "SM-2026-0001", str(statement)).returncode == 0
+    read = casebook(data_dir, "evidence", "read", "SM-2026-0001")
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.splitlines()[0] == "Read the text of 1 exhibit."
+    words = casebook(data_dir, "evidence", "text", "SM-2026-0001", "1")
+    assert "Christmas fair" in words.stdout
+    found = casebook(data_dir, "cases", "--search", "christmas", "--in-evidence", "--json")
+    assert [c["reference"] for c in json.loads(found.stdout)] == ["SM-2026-0001"]
+    missing = casebook(data_dir, "evidence", "text", "SM-2026-0001", "9")
+    assert missing.returncode != 0 and "has no exhibit 9" in missing.stderr

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.config import prepare_data_dir
 from app.db.engine import upgrade_to
-from app.db.models import EvidenceRecord
 from app.domain.errors import SignInError, UnencryptedCasebookError
 from app.services.casebook import open_casebook
 from app.services.legacy import encrypt_casebook
@@ -54,13 +53,16 @@ def make_plain_casebook(folder: Path) -> str:
                     "at": WHEN.replace(tzinfo=None),
                 },
             )
-        session.add(
-            EvidenceRecord(
-                case_id=1, number=1, kind="original", original_name="post.txt",
-                content_type="text/plain", size=len(SECRET), sha256=sha,
-                added_by="head", added_at=WHEN,
-            )
-        )  # fmt: skip
+        # Raw SQL as well: the evidence model has columns added after revision 0008.
+        session.execute(
+            text(
+                "INSERT INTO evidence (case_id, number, kind, original_name, content_type, size,"
+                " sha256, captured_by, source, post_url, note, metadata_json, added_by, added_at)"
+                " VALUES (1, 1, 'original', 'post.txt', 'text/plain', :size, :sha, '', '', '',"
+                " '', '{}', 'head', :at)"
+            ),
+            {"size": len(SECRET), "sha": sha, "at": WHEN.replace(tzinfo=None)},
+        )
     engine.dispose()
     blob = paths.blobs / sha[:2] / sha[2:]
     blob.parent.mkdir(parents=True)

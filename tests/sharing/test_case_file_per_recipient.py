@@ -63,7 +63,7 @@ def test_the_author_gets_only_their_letter_and_exhibits_redacted_for_them(
     # Exhibit 1 (redacted for the author) is in, by number, date and fingerprint;
     # exhibits 2 (a PDF) and 3 (redacted for the platform only) are listed as withheld.
     assert "Exhibit 1" in flat and "redacted for the author" in flat
-    assert "Exhibit 2, added" in flat and "not a picture" in flat
+    assert "Exhibit 2, added" in flat and "has been redacted for" in flat
     assert "Exhibit 3, added" in flat and "No copy of it has been redacted for the author" in flat
     exhibits = services.evidence.list_evidence(planted.case_id)
     squashed = "".join(flat.split())

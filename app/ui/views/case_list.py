@@ -79,6 +79,11 @@ class CaseListView(QWidget):
         self.repeat_authors_only.setToolTip(
             "Only cases whose author is the author of another case as well"
         )
+        self.in_evidence = QCheckBox("&Just in evidence", self)
+        self.in_evidence.setToolTip(
+            "Look for the words only in the evidence: text read from screenshots, photos, "
+            "PDFs, emails and text files"
+        )
         self.counts_label = QLabel(self)
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -108,6 +113,7 @@ class CaseListView(QWidget):
         filters.addWidget(self.category_filter, 1)
         filters.addWidget(self.overdue_only)
         filters.addWidget(self.repeat_authors_only)
+        filters.addWidget(self.in_evidence)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.search)
@@ -124,6 +130,7 @@ class CaseListView(QWidget):
         self.category_filter.currentIndexChanged.connect(self.apply_filter)
         self.overdue_only.toggled.connect(self.apply_filter)
         self.repeat_authors_only.toggled.connect(self.apply_filter)
+        self.in_evidence.toggled.connect(self.apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         signals.data_changed.connect(self.refresh)
 
@@ -194,6 +201,7 @@ class CaseListView(QWidget):
             statuses=statuses,
             category=Category(category_value) if category_value else None,
             overdue_only=self.overdue_only.isChecked(),
+            in_evidence=self.in_evidence.isChecked(),
             open_only=open_only,
             repeat_authors_only=self.repeat_authors_only.isChecked(),
         )

@@ -72,7 +72,9 @@ from app.services.operations import Cancelled, OpChanges, OpResult, Progress
 from app.ui.file_dialogs import open_file_names
 from app.ui.operations import Operation, Refusal
 from app.ui.signals import AppSignals
+from app.ui.views import evidence_reading
 from app.ui.views.evidence_viewer import PictureView, decode_with_pillow, display_text
+from app.ui.views.evidence_words import ExhibitWords
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +201,11 @@ class EvidenceTab(QWidget):
         self.pool.setMaxThreadCount(2)
         self._generation = 0
         self._task: Operation | None = None  # adding evidence or checking files
+        self._reading: Operation | None = None  # the words of new pictures and PDFs being read
+        self._details_dialog: Any = None
+        self._pdf_redaction: Any = None  # the PDF page being redacted (see evidence_redaction)
+        self.ask_details = True  # ask where evidence came from once it is added
+        self.read_text = True  # read new pictures and PDFs in the background
         self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
@@ -292,6 +299,18 @@ class EvidenceTab(QWidget):
         progress_row.setContentsMargins(0, 0, 0, 0)
         self.progress_row.setVisible(False)
         outer.addWidget(self.progress_row)
+        self.reading_note = QLabel("")
+        self.reading_note.setStyleSheet("color: #5f6368;")
+        self.reading_note.setVisible(False)
+        outer.addWidget(self.reading_note)
+        self.case_flag = QLabel("")
+        self.case_flag.setWordWrap(True)
+        self.case_flag.setStyleSheet(
+            "background: #fef7e0; color: #7a4f01; border: 1px solid #f9ab00; "
+            "border-radius: 4px; padding: 6px; font-weight: bold;"
+        )
+        self.case_flag.setVisible(False)
+        outer.addWidget(self.case_flag)
 
         self.redact_bar = QFrame()
         self.redact_bar.setStyleSheet(
@@ -410,6 +429,10 @@ class EvidenceTab(QWidget):
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         panel_layout.addWidget(self.gps_warning)
         panel_layout.addWidget(self.details)
+        self.words = ExhibitWords(panel)
+        self.words.decided.connect(self.decide_suggestion)
+        self.words.edit_details.connect(self.edit_details)
+        panel_layout.addWidget(self.words)
         panel_layout.addStretch(1)
         details_scroll.setWidget(panel)
         split.addWidget(details_scroll)
@@ -455,6 +478,7 @@ class EvidenceTab(QWidget):
             self.show_message("")
         self.case_id = case_id
         self.reload()
+        self.read_pending()
 
     def _on_changed(self, changes: OpChanges) -> None:
         # This tab reloads itself after its own commands (choosing the new exhibit), so
@@ -499,6 +523,7 @@ class EvidenceTab(QWidget):
             self.picture.clear_picture()
             self.stack.setCurrentWidget(self.empty)
             self._show_details(None)
+        evidence_reading.show_case_flag(self)
         self._update_actions()
 
     @staticmethod
@@ -616,6 +641,7 @@ class EvidenceTab(QWidget):
         if exhibit is None:
             self.details.setText("")
             self.gps_warning.setVisible(False)
+            self.words.show_exhibit(None, "")
             return
         e = html.escape
         rows: list[tuple[str, str]] = [
@@ -635,13 +661,17 @@ class EvidenceTab(QWidget):
             ("Captured", captured),
             ("Posted", format_date_time(d.posted_at)),
             ("Post address", d.post_url),
-            ("Source", d.source),
+            ("Sent by", d.source),
+            ("How it came", d.received_via),
+            *((f"Custody {n}", hop.sentence()) for n, hop in enumerate(d.custody, start=1)),
+            *((f"Email {k}", v) for k, v in exhibit.email_headers),
             ("Note", d.note),
             ("Added", f"{format_date_time(exhibit.added_at)} by {exhibit.added_by}"),
         ]
         if exhibit.parent_id is not None:
             parent = next((x for x in self.exhibits if x.id == exhibit.parent_id), None)
-            rows.append(("Made from", parent.label if parent else f"evidence {exhibit.parent_id}"))
+            came = "Attached to" if exhibit.kind is EvidenceKind.ORIGINAL else "Made from"
+            rows.append((came, parent.label if parent else f"evidence {exhibit.parent_id}"))
         body = "".join(
             f"<tr><td style='color:#5f6368; padding-right:8px; vertical-align:top'>{e(k)}</td>"
             f"<td>{e(v)}</td></tr>"
@@ -666,6 +696,15 @@ class EvidenceTab(QWidget):
             )
         self.details.setText(text)
         self.gps_warning.setVisible(exhibit.has_location)
+        self.words.show_exhibit(exhibit, self._words_of(exhibit))
+
+    def _words_of(self, exhibit: Exhibit) -> str:
+        if exhibit.kind is not EvidenceKind.ORIGINAL or not exhibit.text_state:
+            return ""
+        try:
+            return self.services.reading.text_of(exhibit.id)
+        except CasebookError:
+            return ""
 
     # ----- viewer actions -----------------------------------------------------------------
 
@@ -739,7 +778,7 @@ class EvidenceTab(QWidget):
         ):
             widget.setEnabled(viewable)
         self.rotate_button.setEnabled(picture)
-        self.redact_button.setEnabled(picture and not busy)
+        self.redact_button.setEnabled(viewable and not busy)
         row = self.strip.currentRow()
         self.prev_button.setEnabled(row > 0)
         self.next_button.setEnabled(0 <= row < self.strip.count() - 1)
@@ -846,11 +885,15 @@ class EvidenceTab(QWidget):
             parts.append(f"{r.exhibit.original_name} is already on this case as {r.exhibit.label}.")
         self.show_message(" ".join(parts) + self._after_import_note)
         self._after_import_note = ""
+        if added and self.ask_details:
+            self.ask_where_from([r.exhibit for r in added if r.exhibit.parent_id is None])
         target = (
             added[-1].exhibit.id if added else (duplicates[0].exhibit.id if duplicates else None)
         )
         if self.case_id is not None:
             self.reload(select_id=target)
+            if added:
+                self.read_pending()
 
     def _import_failed(self, refused: Refusal) -> None:
         self._end_import()
@@ -959,13 +1002,15 @@ class EvidenceTab(QWidget):
     # ----- redaction ----------------------------------------------------------------------
 
     def set_redacting(self, on: bool) -> None:
-        if on and (self.current is None or not self.current.is_image):
+        if on and not evidence_reading.start_redacting(self):
             self.redact_button.setChecked(False)
             return
         if on:
             self.picture.fit_page()
             self._fill_redact_for()
         self.picture.set_redacting(on)
+        if not on:
+            evidence_reading.stop_redacting(self)
         self.redact_bar.setVisible(on)
         for shortcut in self._exhibit_keys:
             shortcut.setEnabled(not on)
@@ -993,7 +1038,7 @@ class EvidenceTab(QWidget):
         """Save the drawn boxes as a new redacted copy of the exhibit being viewed."""
         if self.current is None:
             return False
-        boxes = self.picture.boxes()
+        boxes = evidence_reading.boxes_to_save(self)
         audience = str(self.redact_for.currentData() or Recipient.AUTHOR.value)
         exhibit_id = self.current.id
         copy = self.signals.runner.perform(
@@ -1041,6 +1086,24 @@ class EvidenceTab(QWidget):
             return True
         return False
 
+    # ----- words, names and capture details (see evidence_reading) ---------------------------
+
+    def read_pending(self) -> Operation | None:
+        """Read the text of this case's new pictures and PDFs in the background."""
+        reading: Operation | None = evidence_reading.read_pending(self)
+        return reading
+
+    def ask_where_from(self, exhibits: list[Exhibit]) -> Any:
+        """Ask who sent the evidence just added, how and when (a dialog that does not block)."""
+        return evidence_reading.ask_where_from(self, exhibits)
+
+    def edit_details(self) -> Any:
+        """Change the capture details of the exhibit on show."""
+        return evidence_reading.edit_details(self)
+
+    def decide_suggestion(self, suggestion_id: int, accept: bool) -> None:
+        evidence_reading.decide_suggestion(self, suggestion_id, accept)
+
     # ----- shutting down --------------------------------------------------------------------
 
     def wait_for_work(self, msecs: int = 30_000) -> bool:
@@ -1054,8 +1117,14 @@ class EvidenceTab(QWidget):
             time.sleep(0.01)
         return True
 
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.read_pending()  # reading waits until the evidence is looked at
+
     def closeEvent(self, event: Any) -> None:
         if self._task is not None:
             self._task.cancel()
+        if self._reading is not None:
+            self._reading.cancel()
         self.wait_for_work()
         super().closeEvent(event)

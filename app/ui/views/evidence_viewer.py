@@ -101,6 +101,17 @@ def logical_size(data: bytes) -> QSize:
     return size
 
 
+def pillow_size(data: bytes) -> QSize:
+    """The size as shown of a picture Qt has no reader for (an iPhone's HEIC photo)."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            turned = opened.getexif().get(0x0112) in (5, 6, 7, 8)
+    except (OSError, ValueError, PILImage.DecompressionBombError):
+        return QSize()
+    return QSize(height, width) if turned else QSize(width, height)
+
+
 def decode_with_pillow(data: bytes) -> tuple[QImage, bytes]:
     """Decode a picture off the GUI thread without Qt's image plug-ins.
 
@@ -244,6 +255,9 @@ class PictureView(QGraphicsView):
         self.clear_picture()
         self._rotation = 0
         size = logical_size(data)
+        qt_reads = not size.isEmpty()
+        if not qt_reads:
+            size = pillow_size(data)  # HEIC: decoded by Pillow on the worker only
         if size.isEmpty():
             return None
         self._item = PictureItem(size)
@@ -252,12 +266,13 @@ class PictureView(QGraphicsView):
         self._fit = "width" if size.height() > 2 * size.width() else "page"
         self._apply_fit()
         token = self._token
-        if size.width() * size.height() <= QUICK_VIEW_PIXELS:
+        if qt_reads and size.width() * size.height() <= QUICK_VIEW_PIXELS:
             reader, _buffer = _reader(QByteArray(data))
             image = reader.read()
             self._item.set_image(image, QRectF(0, 0, size.width(), size.height()))
             return None
-        self._quick_view(data, size)
+        if qt_reads:
+            self._quick_view(data, size)
         job = FullDecode(data, token)
         job.signals.done.connect(self._full_decoded)
         self._pending = job
@@ -418,6 +433,17 @@ class PictureView(QGraphicsView):
                 )
             )
         return result
+
+    def add_box(self, box: Box) -> None:
+        """Draw a box as if the user had (an accepted suggestion)."""
+        if self._item is None:
+            return
+        item = QGraphicsRectItem(QRectF(box.x, box.y, box.width, box.height))
+        item.setBrush(QBrush(QColor(0, 0, 0)))
+        item.setPen(QPen(QColor("#d93025"), 0))
+        self.scene().addItem(item)
+        self._boxes.append(item)
+        self.boxes_changed.emit(len(self._boxes))
 
     def clear_boxes(self) -> None:
         for item in self._boxes:

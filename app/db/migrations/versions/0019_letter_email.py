@@ -3,7 +3,7 @@ server's reply and when; a row is written before the server is contacted, so tha
 attempt whose outcome is unknown is never repeated without asking.
 
 Revision ID: 0019_letter_email
-Revises: 0017_people_from_mis
+Revises: 0018_evidence_text
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from app.db.types import UTCDateTime
 
 revision = "0019_letter_email"
-down_revision = "0017_people_from_mis"
+down_revision = "0018_evidence_text"
 branch_labels = None
 depends_on = None
 
