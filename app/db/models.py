@@ -89,6 +89,7 @@ class CaseRecord(Base):
 
 class CaseCategoryRecord(Base):
     __tablename__ = "case_categories"
+    __table_args__ = (Index("ix_case_categories_category", "category"),)
 
     case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True

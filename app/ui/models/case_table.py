@@ -78,16 +78,18 @@ class CaseTableModel(QAbstractTableModel):
     def case_sort(self) -> CaseSort:
         return self._sort
 
-    def set_filter(self, case_filter: CaseFilter) -> None:
+    def set_filter(self, case_filter: CaseFilter, known_count: int | None = None) -> None:
+        """Show the cases matching ``case_filter``; ``known_count`` (how many match, when the
+        caller already knows) saves counting them again."""
         self._filter = case_filter
-        self.reload()
+        self.reload(known_count)
 
     @property
     def more_than_counted(self) -> bool:
         """True when the filter matches more rows than ``rowCount`` (counted to a bound)."""
         return self._more
 
-    def reload(self) -> None:
+    def reload(self, known_count: int | None = None) -> None:
         """Forget cached pages and re-count (after a filter change or a data change).
 
         A filtered list is counted only up to ``COUNT_BOUND`` rows: a common word over a
@@ -95,9 +97,12 @@ class CaseTableModel(QAbstractTableModel):
         """
         self.beginResetModel()
         self._forget_pages()
-        self._count, self._more = self._counted(
-            None if self._filter == CaseFilter() else COUNT_BOUND
-        )
+        if known_count is not None:
+            self._count, self._more = known_count, False
+        else:
+            self._count, self._more = self._counted(
+                None if self._filter == CaseFilter() else COUNT_BOUND
+            )
         self.endResetModel()
 
     def _forget_pages(self) -> None:

@@ -202,7 +202,9 @@ class CaseListView(QWidget):
         except ValidationError as error:
             self.counts_label.setText(error.message)
             return
-        self.model.set_filter(case_filter)
+        # The whole list (a search cleared) is as long as the total counted with the data.
+        whole = case_filter == CaseFilter() and hasattr(self, "counts")
+        self.model.set_filter(case_filter, self.counts.total if whole else None)
         # A filter changes only what is shown; the totals stay until the data changes.
         self._show_counts(self._with_shown(self.counts))
         self._reselect(selected, search_all=False)
