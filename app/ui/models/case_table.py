@@ -65,6 +65,9 @@ class CaseTableModel(QAbstractTableModel):
         self._first_ids: dict[int, int] = {}
         self._last_ids: dict[int, int] = {}
         self._recent_page = -1
+        # How many cases the whole (unfiltered) list holds, when the caller has just counted
+        # them; used by the next reload only.
+        self.known_whole_count: int | None = None
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -97,6 +100,10 @@ class CaseTableModel(QAbstractTableModel):
         """
         self.beginResetModel()
         self._forget_pages()
+        if known_count is None and self._filter == CaseFilter():
+            known_count, self.known_whole_count = self.known_whole_count, None
+        else:
+            self.known_whole_count = None
         if known_count is not None:
             self._count, self._more = known_count, False
         else:
