@@ -33,6 +33,12 @@ class CaseRecord(Base):
         UniqueConstraint("ref_year", "ref_number", name="uq_cases_ref_year_number"),
         Index("ix_cases_status", "status"),
         Index("ix_cases_follow_up_due", "follow_up_due"),
+        # Covers the overdue count: no case row is read to check its status.
+        Index("ix_cases_follow_up_due_status", "follow_up_due", "status"),
+        # One status in the list's usual order, read from the index.
+        Index("ix_cases_status_activity", "status", "last_activity_at"),
+        # Finds the sealed cases (app.services.listing.sealed_search_text).
+        Index("ix_cases_sealed", text("substr(search_text, 1, 5)")),
         Index("ix_cases_last_activity_at", "last_activity_at"),
         Index("ix_cases_title", "title"),
         Index("ix_cases_poster", "poster"),
@@ -89,6 +95,7 @@ class CaseRecord(Base):
 
 class CaseCategoryRecord(Base):
     __tablename__ = "case_categories"
+    __table_args__ = (Index("ix_case_categories_category", "category"),)
 
     case_id: Mapped[int] = mapped_column(
         ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True

@@ -323,11 +323,20 @@ def seal_outstanding(session: Session, searched_kinds: tuple[str, ...]) -> int:
     someone without it). Needs the safeguarding key's public half; returns rows sealed."""
     from sqlalchemy import exists
 
-    from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
+    from app.db.models import CaseCategoryRecord, CasePersonRecord, CaseRecord, PersonRecord
 
     safeguarding = CaseRecord.categories.contains(Category.SAFEGUARDING.value)
+    # Found through the categories' index (ix_case_categories_category), not by reading the
+    # categories of every case: this runs at each head's sign-in, over any number of cases.
+    safeguarding_ids = select(CaseCategoryRecord.case_id).where(
+        CaseCategoryRecord.category == Category.SAFEGUARDING.value
+    )
     case_ids = session.scalars(
-        select(CaseRecord.id).where(safeguarding, ~CaseRecord.search_text.startswith(SEALED_PREFIX))
+        select(CaseRecord.id).where(
+            CaseRecord.id.in_(safeguarding_ids),
+            safeguarding,
+            ~CaseRecord.search_text.startswith(SEALED_PREFIX),
+        )
     ).all()
     changed = 0
     for case_id in case_ids:
@@ -339,9 +348,16 @@ def seal_outstanding(session: Session, searched_kinds: tuple[str, ...]) -> int:
         CasePersonRecord.case_id == CaseRecord.id,
         ~safeguarding,
     )
+    # Only someone linked to a safeguarding case can be linked to no other kind.
+    on_safeguarding_case = select(CasePersonRecord.person_id).where(
+        CasePersonRecord.case_id.in_(safeguarding_ids)
+    )
     people = session.scalars(
         select(PersonRecord).where(
-            linked, ~on_open_case, ~PersonRecord.name_key.startswith(SEALED_PREFIX)
+            PersonRecord.id.in_(on_safeguarding_case),
+            linked,
+            ~on_open_case,
+            ~PersonRecord.name_key.startswith(SEALED_PREFIX),
         )
     ).all()
     for person in people:

@@ -98,6 +98,7 @@ class CaseCounts:
     total: int
     open: int
     overdue: int
+    shown_more: bool = False  # more than ``shown`` match: counted only so far ("1,000+")
 
 
 @dataclass(frozen=True)

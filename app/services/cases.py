@@ -76,12 +76,20 @@ from app.services.audit import highest_reference_number
 from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
-from app.services.listing import refresh_listing_columns
+from app.services.listing import (
+    after_row,
+    has_word_character,
+    refresh_listing_columns,
+    sealed_search_text,
+    short_term_found,
+)
 from app.services.people import match_or_create_in, person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
+# A searched word matching this many cases is common: the list is walked in its order.
+COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
 SEARCHED_EVENTS = ("note", "phone_call", "meeting", "post_rechecked", "step_taken")
@@ -755,7 +763,11 @@ class CaseService:
         if terms and self.ctx.may(Permission.SAFEGUARDING):
             # Sealed cases hold no searchable words in the database: match them here.
             sealed_ids = self._sealed_matches(terms, only_evidence=flt.in_evidence)
-            conditions.append(or_(and_(*term_conditions), CaseRecord.id.in_(sealed_ids)))
+            # With no sealed match, no OR: it would keep SQLite from using the word indexes.
+            if sealed_ids:
+                conditions.append(or_(and_(*term_conditions), CaseRecord.id.in_(sealed_ids)))
+            else:
+                conditions.extend(term_conditions)
         else:
             conditions.extend(term_conditions)
         if flt.statuses:
@@ -803,7 +815,11 @@ class CaseService:
         if only_evidence:
             return CaseRecord.id.in_(evidence_matches(term, self._trigram_index))
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
-        # about 10 ms over 100,000 cases); shorter ones, and other databases, scan with LIKE.
+        # about 10 ms over 100,000 cases); shorter ones the word index (a word beginning
+        # with them, in the case's own details; notes from three characters); other
+        # databases, and terms of punctuation alone, scan with LIKE.
+        if self._trigram_index and len(term) < 3 and has_word_character(term):
+            return short_term_found(term)
         if self._trigram_index and len(term) >= 3:
             phrase = '"' + term.replace('"', '""') + '"'
             in_case: Select[tuple[Any]] = (
@@ -842,9 +858,7 @@ class CaseService:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
             rows = session.execute(
-                select(CaseRecord.id, CaseRecord.search_text).where(
-                    CaseRecord.search_text.startswith(SEALED_PREFIX)
-                )
+                select(CaseRecord.id, CaseRecord.search_text).where(sealed_search_text())
             ).all()
             texts = {int(row.id): [str(row.search_text)] for row in rows}
             if texts:
@@ -867,21 +881,113 @@ class CaseService:
             if all(any(fold(term) in fold(part) for part in parts) for term in terms)
         ]
 
-    def count_cases(self, flt: CaseFilter) -> int:
-        """How many cases match the filter."""
+    def count_cases(self, flt: CaseFilter, bound: int | None = None) -> int:
+        """How many cases match the filter; at most ``bound + 1`` when a bound is given
+        (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
+        conditions = self._conditions(flt, today)
         with self.ctx.sessions() as session:
+            if bound is not None:
+                matching = select(CaseRecord.id).where(*conditions).limit(bound + 1).subquery()
+                return int(session.scalar(select(func.count()).select_from(matching)) or 0)
             query = select(func.count()).select_from(CaseRecord)
-            for condition in self._conditions(flt, today):
+            for condition in conditions:
                 query = query.where(condition)
             return int(session.scalar(query) or 0)
 
+    def _words_are_common(self, flt: CaseFilter) -> bool:
+        """True when every searched word matches at least ``COMMON_MATCHES`` cases in the
+        SQLite search indexes (read only that far, a few milliseconds)."""
+        terms = flt.text.casefold().split()
+        if not terms or not self._trigram_index:
+            return False
+        with self.ctx.sessions() as session:
+            for typed in terms:
+                term = fold(typed)
+                if len(term) >= 3:
+                    index, phrase = "case_search", '"' + term.replace('"', '""') + '"'
+                elif has_word_character(term):
+                    index, phrase = "case_words", '"' + term.replace('"', '""') + '" *'
+                else:
+                    return False
+                found = session.scalar(
+                    text(
+                        f"SELECT count(*) FROM (SELECT rowid FROM {index} "
+                        f"WHERE {index} MATCH :phrase LIMIT {COMMON_MATCHES})"
+                    ),
+                    {"phrase": phrase},
+                )
+                if (found or 0) < COMMON_MATCHES:
+                    return False
+        return True
+
+    def pages_by_keyset(self, sort: CaseSort) -> bool:
+        """True when the list may be read onwards from a case (``list_cases(after=...)``):
+        on SQLite, unless sealed titles or authors take part in the sort."""
+        if not self._trigram_index:
+            return False
+        if sort.key not in _SEALABLE_SORTS or not self.ctx.may(Permission.SAFEGUARDING):
+            return True
+        # Sealed values sort as nonsense in SQL; with none in this column, SQL's order holds.
+        # (A range, not LIKE, so that the column's index answers.)
+        column = getattr(CaseRecord, sort.key)
+        after_prefix = SEALED_PREFIX[:-1] + chr(ord(SEALED_PREFIX[-1]) + 1)
+        with self.ctx.sessions() as session:
+            sealed = session.scalar(
+                select(CaseRecord.id).where(column >= SEALED_PREFIX, column < after_prefix).limit(1)
+            )
+        return sealed is None
+
+    def _after(self, session: Session, sort: CaseSort, case_id: int) -> ColumnElement[bool]:
+        column = getattr(CaseRecord, sort.key)
+        value = session.scalar(select(column).where(CaseRecord.id == case_id))
+        return after_row(column, value, case_id, sort.descending, bool(column.nullable))
+
+    def position_of_case(self, flt: CaseFilter, sort: CaseSort, case_id: int) -> int | None:
+        """The row of a case in the list, or None when the filter leaves it out.
+
+        Counts the rows before it through the sort's index; never reads every id.
+        """
+        if not self.pages_by_keyset(sort):
+            ids = self.all_case_ids(flt, sort)
+            return ids.index(case_id) if case_id in ids else None
+        today = london_today(self.ctx.now())
+        conditions = self._conditions(flt, today)
+        with self.ctx.sessions() as session:
+            shown = session.scalar(
+                select(CaseRecord.id).where(CaseRecord.id == case_id, *conditions)
+            )
+            if shown is None:
+                return None
+            backwards = CaseSort(sort.key, not sort.descending)
+            before = self._after(session, backwards, case_id)
+            return int(
+                session.scalar(
+                    select(func.count()).select_from(CaseRecord).where(*conditions, before)
+                )
+                or 0
+            )
+
     def list_cases(
-        self, flt: CaseFilter, sort: CaseSort, offset: int = 0, limit: int = 200
+        self,
+        flt: CaseFilter,
+        sort: CaseSort,
+        offset: int = 0,
+        limit: int = 200,
+        *,
+        after: int | None = None,
+        include_after: bool = False,
     ) -> list[CaseRow]:
-        """One page of the case list, read column by column (no ORM objects)."""
+        """One page of the case list, read column by column (no ORM objects).
+
+        ``after`` (a case id; see ``pages_by_keyset``) reads the page that follows that
+        case, ``offset`` rows on, through the sort's index; ``include_after`` starts the
+        page with that case itself.
+        """
         if sort.key not in SORT_KEYS:
             raise ValidationError(f"Cannot sort by '{sort.key}'.")
+        if after is not None and not self.pages_by_keyset(sort):
+            raise ValidationError("This list cannot be read onwards from a case.")
         today = london_today(self.ctx.now())
         column = getattr(CaseRecord, sort.key)
         order = [column.desc() if sort.descending else column.asc()]
@@ -901,8 +1007,19 @@ class CaseService:
         conditions = self._conditions(flt, today)
         for condition in conditions:
             query = query.where(condition)
+        if self._words_are_common(flt) and sort.key != "reference":
+            # Most cases match: walk the list in its order and keep the matches, rather
+            # than fetch every match and sort them (seconds over a million cases).
+            query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
         with self.ctx.sessions() as session:
-            ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
+            if after is not None:
+                onwards = self._after(session, sort, after)
+                if include_after:
+                    onwards = or_(onwards, CaseRecord.id == after)
+                query = query.where(onwards)
+                ids = None
+            else:
+                ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
             if ids is None:
                 rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
             else:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
 from app.db.sealing import Unreadable
 from app.domain.people import CaseRole
 from app.domain.search import fold
+from app.security.crypto import SEALED_PREFIX
 
 
 def refresh_listing_columns(session: Session, case: CaseRecord) -> None:
@@ -40,3 +56,63 @@ def refresh_cases_of_person(session: Session, person_id: int) -> None:
     ).all()
     for case in cases:
         refresh_listing_columns(session, case)
+
+
+# ----- the case list at scale (a million cases) ---------------------------------------
+
+
+def has_word_character(term: str) -> bool:
+    """True when ``term`` holds a letter or digit, the only things the word index holds."""
+    return any(character.isalnum() for character in term)
+
+
+def sealed_search_text() -> ColumnElement[bool]:
+    """Cases whose search text is sealed, found through ``ix_cases_sealed`` (migration
+    0020 indexes exactly this expression), never by reading every case."""
+    start = func.substr(
+        CaseRecord.search_text, literal_column("1"), literal_column(str(len(SEALED_PREFIX)))
+    )
+    return start == SEALED_PREFIX
+
+
+def short_term_found(term: str) -> ColumnElement[bool]:
+    """Cases with a word beginning with ``term`` (one or two characters), from the
+    ``case_words`` prefix index (SQLite only).
+
+    When ``term`` holds punctuation as well ("#4"), the words found are those beginning
+    with its letters and digits, and the case's text must also hold ``term`` as typed:
+    every such case is among those words, so the index narrows and ``LIKE`` decides.
+    Sealed cases are left to the caller (their stored words are not words).
+    """
+    phrase = '"' + term.replace('"', '""') + '" *'
+    in_words: Select[tuple[Any]] = (
+        select(literal_column("rowid"))
+        .select_from(table("case_words"))
+        .where(text("case_words MATCH :words").bindparams(bindparam("words", phrase, unique=True)))
+    )
+    found = and_(CaseRecord.id.in_(in_words), ~CaseRecord.search_text.startswith(SEALED_PREFIX))
+    if all(character.isalnum() for character in term):
+        return found
+    return and_(found, CaseRecord.search_text.contains(term, autoescape=True))
+
+
+def after_row(
+    column: ColumnElement[Any], value: Any, case_id: int, descending: bool, nullable: bool
+) -> ColumnElement[bool]:
+    """Rows that come after the row (``value``, ``case_id``) in list order, for reading the
+    next page from where the last one ended (keyset paging) instead of counting past every
+    earlier row with ``OFFSET``.
+
+    Written as a row-value comparison, so SQLite reads a range of the sort's index (an OR
+    of the same conditions made it scan every case). SQLite puts empty values (NULL) first
+    in ascending order and last in descending order; the conditions follow that.
+    """
+    key = tuple_(column, CaseRecord.id)
+    if value is None:
+        if descending:
+            return and_(column.is_(None), CaseRecord.id < case_id)
+        return or_(column.is_not(None), and_(column.is_(None), CaseRecord.id > case_id))
+    if not descending:
+        return key > tuple_(literal(value, column.type), literal(case_id))
+    before = key < tuple_(literal(value, column.type), literal(case_id))
+    return or_(before, column.is_(None)) if nullable else before

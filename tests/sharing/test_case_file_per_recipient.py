@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from PIL import Image
 
 from app.domain.sharing import RULES, Recipient
 from app.services.casebook import Services
+from tests.e2e.cli_runner import run_in_process
 from tests.sharing.conftest import (
     AUTHOR,
     AUTHOR_VALUES,
@@ -130,13 +130,8 @@ def test_copies_look_right_on_the_page(
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CASEBOOK_DATA_DIR", "CASEBOOK_USER")}
     env["CASEBOOK_PASSWORD"] = "Eccleston-Lane-2026!"
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    # Through the command's own entry point, in this process (tests/e2e/cli_runner.py).
+    return run_in_process(["--data-dir", str(data_dir), *args], env)
 
 
 def test_cli_export_for_each_recipient(tmp_path: Path) -> None:

@@ -32,6 +32,9 @@ def load_lock_tool() -> ModuleType:
 lock_tool = load_lock_tool()
 
 
+# pip resolves the whole pinned set against the package index (about 40 s): CI's job,
+# where a changed pin is checked; the offline and failing checks below stay in every run.
+@pytest.mark.slow
 def test_the_pinned_set_resolves_to_windows_wheels() -> None:
     how = lock_tool.check()
     print(f"\nWindows dependency check: {how}")

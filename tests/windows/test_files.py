@@ -13,7 +13,6 @@ import json
 import ntpath
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -167,14 +166,10 @@ def test_the_command_line_refuses_a_device_name_before_recording_a_letter(
     env = {**os.environ, "CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "app", "--data-dir", str(data), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-            check=False,
-        )
+        # Through the command's own entry point, in this process (tests/e2e/cli_runner.py).
+        from tests.e2e.cli_runner import run_in_process
+
+        return run_in_process(["--data-dir", str(data), *args], env)
 
     assert run("demo").returncode == 0
     before = json.loads(run("letters", "SM-2026-0001", "--json").stdout)

@@ -100,7 +100,10 @@ def difference(a: Image.Image, b: Image.Image) -> float:
     return float(ImageStat.Stat(ImageChops.difference(a, b)).mean[0])
 
 
+# A soak of memory and time (a minute or more on a 2-core machine): CI runs it. Every run
+# keeps the page-choice test below, which prints through the same path at 150 dpi.
 @needs_poppler
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_20_page_case_file_prints_at_600_dpi_within_300_mb(
     case_file: Path, tmp_path: Path
@@ -124,6 +127,7 @@ def test_a_20_page_case_file_prints_at_600_dpi_within_300_mb(
 
 
 @needs_poppler
+@pytest.mark.timeout(600)  # it makes the module's case file (15 screenshots) when run alone
 def test_only_the_chosen_pages_are_printed_in_order(case_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "pages 3 to 5.pdf"
     print_to_file(case_file, out, 150, 3, 5)

@@ -30,6 +30,8 @@ FIRST_COLUMNS = 4  # reference, title, status, follow-up: never scrolled out of 
 
 PAGE_SIZE = 200
 MAX_PAGES = 50  # ~10,000 rows kept in memory at most
+# A filtered list is counted up to this many rows ("1,000+"); scrolling to its end counts on.
+COUNT_BOUND = 1_000
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 OVERDUE_BACKGROUND = QColor("#fdecea")
 OVERDUE_TEXT = QColor("#a61b1b")
@@ -56,8 +58,16 @@ class CaseTableModel(QAbstractTableModel):
         self._filter = CaseFilter()
         self._sort = CaseSort()
         self._count = 0
+        self._more = False  # more rows match than were counted
         self._pages: OrderedDict[int, list[tuple[CaseRow, tuple[str, ...]]]] = OrderedDict()
+        # The first and last case of every page read, kept after the page itself is
+        # dropped: the next page is read onwards from them (keyset), never by OFFSET.
+        self._first_ids: dict[int, int] = {}
+        self._last_ids: dict[int, int] = {}
         self._recent_page = -1
+        # How many cases the whole (unfiltered) list holds, when the caller has just counted
+        # them; used by the next reload only.
+        self.known_whole_count: int | None = None
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -71,17 +81,66 @@ class CaseTableModel(QAbstractTableModel):
     def case_sort(self) -> CaseSort:
         return self._sort
 
-    def set_filter(self, case_filter: CaseFilter) -> None:
+    def set_filter(self, case_filter: CaseFilter, known_count: int | None = None) -> None:
+        """Show the cases matching ``case_filter``; ``known_count`` (how many match, when the
+        caller already knows) saves counting them again."""
         self._filter = case_filter
-        self.reload()
+        self.reload(known_count)
 
-    def reload(self) -> None:
-        """Forget cached pages and re-count (after a filter change or a data change)."""
+    @property
+    def more_than_counted(self) -> bool:
+        """True when the filter matches more rows than ``rowCount`` (counted to a bound)."""
+        return self._more
+
+    def reload(self, known_count: int | None = None) -> None:
+        """Forget cached pages and re-count (after a filter change or a data change).
+
+        A filtered list is counted only up to ``COUNT_BOUND`` rows: a common word over a
+        million cases would otherwise be counted to the end on every keystroke.
+        """
         self.beginResetModel()
-        self._pages.clear()
-        self._recent_page = -1
-        self._count = self._cases.count_cases(self._filter)
+        self._forget_pages()
+        if known_count is None and self._filter == CaseFilter():
+            known_count, self.known_whole_count = self.known_whole_count, None
+        else:
+            self.known_whole_count = None
+        if known_count is not None:
+            self._count, self._more = known_count, False
+        else:
+            self._count, self._more = self._counted(
+                None if self._filter == CaseFilter() else COUNT_BOUND
+            )
         self.endResetModel()
+
+    def _forget_pages(self) -> None:
+        self._pages.clear()
+        self._first_ids.clear()
+        self._last_ids.clear()
+        self._recent_page = -1
+
+    def _counted(self, bound: int | None) -> tuple[int, bool]:
+        count = self._cases.count_cases(self._filter, bound)
+        if bound is not None and count > bound:
+            return bound, True
+        return count, False
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        """Count further when the view reaches the end of a list counted to a bound."""
+        if parent.isValid() or not self._more:
+            return
+        self._grow_to(self._count * 10)
+
+    def _grow_to(self, bound: int | None) -> None:
+        count, more = self._counted(bound)
+        if count > self._count:
+            self.beginInsertRows(QModelIndex(), self._count, count - 1)
+            self._count, self._more = count, more
+            self.endInsertRows()
+        else:
+            self._more = more
 
     def row_of_case(self, case_id: int) -> int | None:
         """The row of a case among cached pages, or None when not loaded or not shown."""
@@ -90,6 +149,59 @@ class CaseTableModel(QAbstractTableModel):
                 if row.id == case_id:
                     return number * PAGE_SIZE + offset
         return None
+
+    def place_case(self, case_id: int, row: int) -> None:
+        """Read the page holding ``case_id``, which the service found at ``row``, onwards
+        and backwards from the case itself (so a case far down a million rows is shown
+        without reading the rows before it)."""
+        if row >= self._count:
+            self._grow_to(None)
+        if not self._cases.pages_by_keyset(self._sort):
+            return  # the page is read by its position when shown
+        number, offset = divmod(row, PAGE_SIZE)
+        backwards = CaseSort(self._sort.key, not self._sort.descending)
+        before = self._cases.list_cases(self._filter, backwards, limit=offset, after=case_id)
+        onwards = self._cases.list_cases(
+            self._filter, self._sort, limit=PAGE_SIZE - offset, after=case_id, include_after=True
+        )
+        self._keep_page(number, [*reversed(before), *onwards])
+
+    def _read_page(self, number: int) -> list[CaseRow]:
+        """Page ``number`` of the list: onwards from the page before it (or backwards from
+        the page after it) when one was read; by position only for a jump."""
+        cases, flt, sort = self._cases, self._filter, self._sort
+        if number == 0 or not cases.pages_by_keyset(sort):
+            return cases.list_cases(flt, sort, number * PAGE_SIZE, PAGE_SIZE)
+        if number - 1 in self._last_ids:
+            return cases.list_cases(flt, sort, limit=PAGE_SIZE, after=self._last_ids[number - 1])
+        if number + 1 in self._first_ids:
+            backwards = CaseSort(sort.key, not sort.descending)
+            rows = cases.list_cases(
+                flt, backwards, limit=PAGE_SIZE, after=self._first_ids[number + 1]
+            )
+            return rows[::-1]
+        # A jump (the scroll bar dragged): skip from the nearest page read before it.
+        known = [n for n in self._last_ids if n < number]
+        if not known:
+            return cases.list_cases(flt, sort, number * PAGE_SIZE, PAGE_SIZE)
+        start = max(known)
+        return cases.list_cases(
+            flt,
+            sort,
+            (number - start - 1) * PAGE_SIZE,
+            PAGE_SIZE,
+            after=self._last_ids[start],
+        )
+
+    def _keep_page(self, number: int, rows: list[CaseRow]) -> list[tuple[CaseRow, tuple[str, ...]]]:
+        page = [(r, tuple(_display(r, key) for key, _label in COLUMNS)) for r in rows]
+        self._pages[number] = page
+        if rows:
+            self._first_ids[number] = rows[0].id
+            self._last_ids[number] = rows[-1].id
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+        return page
 
     def case_at(self, row: int) -> CaseRow | None:
         found = self._entry(row)
@@ -102,11 +214,7 @@ class CaseTableModel(QAbstractTableModel):
         number, offset = divmod(row, PAGE_SIZE)
         page = self._pages.get(number)
         if page is None:
-            rows = self._cases.list_cases(self._filter, self._sort, number * PAGE_SIZE, PAGE_SIZE)
-            page = [(r, tuple(_display(r, key) for key, _label in COLUMNS)) for r in rows]
-            self._pages[number] = page
-            while len(self._pages) > MAX_PAGES:
-                self._pages.popitem(last=False)
+            page = self._keep_page(number, self._read_page(number))
         elif number != self._recent_page:
             self._pages.move_to_end(number)
         self._recent_page = number

@@ -49,6 +49,10 @@ class CaseListView(QWidget):
         super().__init__(parent)
         self._services = services
         self.model = CaseTableModel(services.cases, self)
+        # The totals are counted once at the start, and the whole list's length is their
+        # total: over a million cases each count reads a whole index.
+        starting = services.cases.counts(CaseFilter(), shown=0)
+        self.model.known_whole_count = starting.total
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search reference, title, people, platform or handle")
@@ -106,6 +110,7 @@ class CaseListView(QWidget):
         header.setSortIndicator(len(COLUMNS) - 1, Qt.SortOrder.DescendingOrder)
         # Enabling sorting sorts once by the indicator: that is the list's first load.
         self.table.setSortingEnabled(True)
+        self.model.known_whole_count = None  # the first load has used it (or never will)
         self.table.setAccessibleName("Cases")
 
         filters = QHBoxLayout()
@@ -132,9 +137,11 @@ class CaseListView(QWidget):
         self.repeat_authors_only.toggled.connect(self.apply_filter)
         self.in_evidence.toggled.connect(self.apply_filter)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.model.rowsInserted.connect(self._rows_counted)
         signals.data_changed.connect(self.refresh)
 
-        self._update_counts()
+        self.counts = self._with_shown(starting)
+        self._show_counts(self.counts)
 
     def column_widths(self) -> list[int]:
         """Starting widths measured in the window's font, so nothing is cut at any scale.
@@ -216,9 +223,11 @@ class CaseListView(QWidget):
         except ValidationError as error:
             self.counts_label.setText(error.message)
             return
-        self.model.set_filter(case_filter)
+        # The whole list (a search cleared) is as long as the total counted with the data.
+        whole = case_filter == CaseFilter() and hasattr(self, "counts")
+        self.model.set_filter(case_filter, self.counts.total if whole else None)
         # A filter changes only what is shown; the totals stay until the data changes.
-        self._show_counts(replace(self.counts, shown=self.model.rowCount()))
+        self._show_counts(self._with_shown(self.counts))
         self._reselect(selected, search_all=False)
 
     def refresh(self, _case_id: int = 0) -> None:
@@ -229,10 +238,17 @@ class CaseListView(QWidget):
         self._reselect(selected)
 
     def _update_counts(self) -> None:
-        self.counts = self._services.cases.counts(
-            self.model.case_filter, shown=self.model.rowCount()
+        self.counts = self._with_shown(
+            self._services.cases.counts(self.model.case_filter, shown=self.model.rowCount())
         )
         self._show_counts(self.counts)
+
+    def _with_shown(self, counts: CaseCounts) -> CaseCounts:
+        return replace(counts, shown=self.model.rowCount(), shown_more=self.model.more_than_counted)
+
+    def _rows_counted(self) -> None:
+        """The list counted further as it was scrolled to the end of what was counted."""
+        self._show_counts(self._with_shown(self.counts))
 
     def _show_counts(self, counts: CaseCounts) -> None:
         self.counts_label.setText(_counts_text(counts))
@@ -268,10 +284,14 @@ class CaseListView(QWidget):
         """Select a case if it is in the (filtered) list; True when found."""
         row = self.model.row_of_case(case_id)
         if row is None:
-            ids = self._services.cases.all_case_ids(self.model.case_filter, self.model.case_sort)
-            if case_id not in ids:
+            # Its position is counted through the sort's index and its page read from the
+            # case itself: never every id of a million-case list.
+            row = self._services.cases.position_of_case(
+                self.model.case_filter, self.model.case_sort, case_id
+            )
+            if row is None:
                 return False
-            row = ids.index(case_id)
+            self.model.place_case(case_id, row)
         self.select_row(row)
         return True
 
@@ -307,7 +327,8 @@ def _overdue_sample() -> str:
 
 
 def _counts_text(counts: CaseCounts) -> str:
-    parts = [f"Showing {counts.shown:,} of {counts.total:,} case{'s' if counts.total != 1 else ''}"]
+    shown = f"{counts.shown:,}+" if counts.shown_more else f"{counts.shown:,}"
+    parts = [f"Showing {shown} of {counts.total:,} case{'s' if counts.total != 1 else ''}"]
     parts.append(f"{counts.open:,} open")
     if counts.overdue:
         parts.append(f"{counts.overdue:,} case{'s' if counts.overdue != 1 else ''} overdue")

@@ -1,0 +1,209 @@
+"""The case list's ways of staying quick at a million cases, checked for the same answers.
+
+Keyset pages, a case's position, bounded counts and one- or two-letter searches must give
+exactly what reading the whole list would; and the queries the window runs at start-up are
+served by indexes (``EXPLAIN QUERY PLAN``: no full scan of the cases table, no sort of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from app.domain.categories import Category
+from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
+from app.domain.status import CaseStatus
+from app.services.casebook import Services
+
+MakeCase = Callable[..., CaseDetail]
+TITLES = [
+    "Sports day photo",
+    "Post about the school trip #4",
+    "Rumour about #42 staff",
+    "Claim about the nursery",
+    "Comments on a teacher",
+    "Homework complaint #14",
+]
+HANDLES = ["@Łukasiewicz", "@sokolov", "@dad_of_three", "", "@Zoë", "@mum4"]
+PLATFORMS = ["Facebook", "X (Twitter)", "Facebook", "TikTok"]
+
+
+@pytest.fixture
+def many(services: Services, make_case: MakeCase) -> list[CaseDetail]:
+    """Twenty-three cases with ties, empty follow-up dates and handles, in several statuses."""
+    made = []
+    for number in range(23):
+        due = date(2026, 12, 1) + timedelta(days=number % 5) if number % 3 else None
+        case = make_case(
+            title=f"{TITLES[number % len(TITLES)]} {number}",
+            platform=PLATFORMS[number % len(PLATFORMS)],
+            account_handle=HANDLES[number % len(HANDLES)],
+            follow_up_due=due,
+            categories={Category.ABUSIVE} if number % 2 else {Category.INACCURATE},
+        )
+        if number % 4 == 0:
+            services.cases.change_status(case.id, CaseStatus.EVIDENCE_GATHERED)
+        made.append(case)
+    return made
+
+
+def keyset_pages(services: Services, flt: CaseFilter, sort: CaseSort, size: int) -> list[int]:
+    """Every id of the list, read a page at a time onwards from the last case of each."""
+    ids: list[int] = [r.id for r in services.cases.list_cases(flt, sort, 0, size)]
+    while True:
+        page = services.cases.list_cases(flt, sort, limit=size, after=ids[-1])
+        if not page:
+            return ids
+        ids += [r.id for r in page]
+
+
+def test_keyset_pages_and_positions_match_the_whole_list(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    for key in SORT_KEYS:
+        for descending in (False, True):
+            check_keyset(services, many, CaseSort(key, descending))
+
+
+def check_keyset(services: Services, many: list[CaseDetail], sort: CaseSort) -> None:
+    key, descending = sort.key, sort.descending
+    for flt in (CaseFilter(), CaseFilter(open_only=True)):
+        every = services.cases.all_case_ids(flt, sort)
+        assert services.cases.pages_by_keyset(sort)
+        assert keyset_pages(services, flt, sort, 4) == every
+        for position, case_id in enumerate(every):
+            assert services.cases.position_of_case(flt, sort, case_id) == position
+        backwards = CaseSort(key, not descending)
+        middle = every[len(every) // 2]
+        before = services.cases.list_cases(flt, backwards, limit=3, after=middle)
+        assert [r.id for r in reversed(before)] == every[len(every) // 2 - 3 : len(every) // 2]
+        from_it = services.cases.list_cases(flt, sort, limit=2, after=middle, include_after=True)
+        assert [r.id for r in from_it] == every[len(every) // 2 : len(every) // 2 + 2]
+    gathered = CaseFilter(statuses=frozenset({CaseStatus.EVIDENCE_GATHERED}))
+    left_out = next(c.id for c in many if c.id not in services.cases.all_case_ids(gathered, sort))
+    assert services.cases.position_of_case(gathered, sort, left_out) is None
+
+
+def test_a_bounded_count_stops_just_past_its_bound(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    assert services.cases.count_cases(CaseFilter()) == 23
+    assert services.cases.count_cases(CaseFilter(), bound=5) == 6
+    assert services.cases.count_cases(CaseFilter(), bound=100) == 23
+    open_cases = services.cases.count_cases(CaseFilter(open_only=True))
+    assert services.cases.count_cases(CaseFilter(open_only=True), bound=100) == open_cases
+
+
+def _found(services: Services, text: str) -> set[str]:
+    flt = CaseFilter(text=text)
+    rows = services.cases.list_cases(flt, CaseSort(), 0, 100)
+    assert services.cases.count_cases(flt) == len(rows)
+    return {r.title for r in rows}
+
+
+def _words_start(title: str, handle: str, text: str) -> bool:
+    words = f"{title} {handle}".casefold().replace("#", " ").replace("@", " ").replace("_", " ")
+    return any(word.startswith(text) for word in words.split())
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("s", "s"), ("so", "so"), ("Ł", "l"), ("ZO", "zo"), ("14", "14"), ("m", "m")],
+)
+def test_one_or_two_letters_find_cases_with_a_word_beginning_with_them(
+    services: Services, many: list[CaseDetail], text: str, folded: str
+) -> None:
+    # Titles, handles and platforms of the fixture are plain except for Ł and ë, folded here.
+    def plain(value: str) -> str:
+        return value.replace("Ł", "L").replace("ë", "e")
+
+    expected = {
+        c.title
+        for c in many
+        if _words_start(plain(f"{c.title} {c.platform}"), plain(c.account_handle), folded)
+        or c.reference.casefold().startswith(folded)
+    }
+    assert expected, "the fixture should hold a match for every search here"
+    assert _found(services, text) == expected
+
+
+def test_short_searches_with_punctuation_are_exact(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    assert _found(services, "#4") == {c.title for c in many if "#4" in c.title}
+    assert _found(services, "#4 "), "a trailing space is not part of the term"
+    assert _found(services, "_") == {c.title for c in many if "_" in c.account_handle}
+    assert _found(services, "#9") == set()
+
+
+def test_the_list_model_reads_onwards_and_finds_a_far_case(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("PySide6")
+    from app.ui.models import case_table
+
+    monkeypatch.setattr(case_table, "PAGE_SIZE", 3)
+    monkeypatch.setattr(case_table, "MAX_PAGES", 2)
+    monkeypatch.setattr(case_table, "COUNT_BOUND", 7)
+    model = case_table.CaseTableModel(services.cases)
+    model.reload()
+    every = services.cases.all_case_ids(CaseFilter(), CaseSort())
+    assert model.rowCount() == 23 and not model.more_than_counted
+    assert [model.case_at(r).id for r in range(23)] == every  # type: ignore[union-attr]
+    assert [model.case_at(r).id for r in reversed(range(23))] == every[::-1]  # type: ignore[union-attr]
+    model.set_filter(CaseFilter(text="s"))  # every reference begins "SM-": counted to 7
+    matching = services.cases.all_case_ids(CaseFilter(text="s"), CaseSort())
+    assert len(matching) > 8
+    assert model.rowCount() == 7 and model.more_than_counted and model.canFetchMore()
+    far = matching[-1]
+    position = services.cases.position_of_case(CaseFilter(text="s"), CaseSort(), far)
+    model.place_case(far, position)  # type: ignore[arg-type]
+    assert model.rowCount() == len(matching) and not model.more_than_counted
+    assert model.case_at(position).id == far  # type: ignore[arg-type,union-attr]
+    assert model.row_of_case(far) == position
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
+    """The SQL statements the services run inside the block, with their parameters."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            seen.append((sql, params))
+
+    event.listen(services.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(services.engine, "before_cursor_execute", record)
+
+
+def test_start_up_queries_are_served_by_indexes(services: Services, many: list[CaseDetail]) -> None:
+    """What the window runs to show its list (counts, first page, next page, a case found
+    by position, a search of one letter): no full scan of the cases, no sort of them."""
+    flt, sort = CaseFilter(), CaseSort()
+    with statements(services) as seen:
+        services.cases.counts(flt)
+        first = services.cases.list_cases(flt, sort, 0, 5)
+        services.cases.list_cases(flt, sort, limit=5, after=first[-1].id)
+        services.cases.position_of_case(flt, sort, many[3].id)
+        services.cases.list_cases(CaseFilter(text="s"), sort, 0, 5)
+        services.cases.count_cases(CaseFilter(text="s"), bound=1000)
+        services.cases.count_cases(CaseFilter(overdue_only=True), bound=1000)
+    assert len(seen) >= 8
+    with services.engine.connect() as connection:
+        for sql, params in seen:
+            explained = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+            plan = [row[-1] for row in explained]
+            for step in plan:
+                full_scan = step.startswith("SCAN cases") and "INDEX" not in step
+                assert not full_scan, f"{step} in the plan of\n{sql}"
+                # A search sorts what it found; the whole list is never sorted.
+                sorted_all = "TEMP B-TREE FOR ORDER BY" in step and "MATCH" not in sql
+                assert not sorted_all, f"a sort in the plan of\n{sql}"
