@@ -251,7 +251,7 @@ def test_redaction_boxes_are_drawn_moved_and_resized_with_the_keyboard(
 ) -> None:
     pictures = [("names.png", png_bytes(400, 300, "white")), ("other.png", png_bytes(40, 30))]
     services.evidence.add_bytes(case_id, pictures)
-    signals.data_changed.emit(case_id)
+    signals.announce(case_changes(case_id, evidence=True).by("another screen"))
     tab.strip.setCurrentRow(0)
     first = tab.current
     tab.redact_button.setChecked(True)

@@ -20,6 +20,7 @@ from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.services.casebook import Services, open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
+from app.services.operations import case_changes
 from app.ui.dialogs.issue_letter import IssueLetterDialog
 from app.ui.dialogs.school_profile import SchoolProfileDialog
 from app.ui.signals import AppSignals
@@ -39,7 +40,13 @@ def services(tmp_path: Path) -> Services:
 
 def _case(services: Services, role: CaseRole = CaseRole.AUTHOR) -> tuple[int, int]:
     case = services.cases.open_case(
-        CaseDraft(title="Abusive post", categories=frozenset({Category.ABUSIVE}), platform="X")
+        CaseDraft(
+            title="Abusive post",
+            categories=frozenset({Category.ABUSIVE}),
+            platform="X",
+            inaccurate_text="That the school cancelled the trip.",
+            correct_facts="The trip goes ahead on 4 December.",
+        )
     )
     person = services.people.add_person(
         PersonDraft(name="Nguyễn Thị Hồng", address_lines=("4 Sample Street",), postcode="WA10 5AB")
@@ -118,7 +125,10 @@ def test_mark_as_sent_on_the_letters_tab_moves_the_case_on(qtbot, services: Serv
     tab.set_case(case_id)
     workflow.set_case(case_id, frozenset({Category.ABUSIVE}))
     services.letters.issue(case_id, LetterKind.REMOVAL)
-    signals.data_changed.emit(case_id)
+    # As the window announces a change made elsewhere (here, the letter issued above).
+    signals.runner.announce(
+        case_changes(case_id, cases=True, letters=True, workflow=True), "another screen"
+    )
     assert tab.table.item(0, 3).text() == "Prepared (not yet sent)"
     rows = [workflow.checklist.item(i).text() for i in range(workflow.checklist.count())]
     assert any("removal  — letter prepared, not yet sent" in r for r in rows)

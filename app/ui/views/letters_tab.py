@@ -67,7 +67,7 @@ class LettersTab(QWidget):
         self.print_button = QPushButton("P&rint…")
         self.save_button = QPushButton("Save as &PDF…")
         self.docx_button = QPushButton("E&xport .docx…")
-        self.email_button = QPushButton("Send by &email…")
+        self.email_button = QPushButton("Send b&y email…")
         self.email_button.clicked.connect(self.email_selected)
         self.sent_button = QPushButton("&Mark as sent…")
         self.sent_button.setToolTip(
