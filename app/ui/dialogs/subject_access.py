@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,7 +33,7 @@ from app.domain.dates import format_short_date, london_today
 from app.domain.subject_access import SubjectAccessRequest
 from app.services.casebook import Services
 from app.ui.errors import refusals_shown
-from app.ui.widgets import fit_to_screen, tab_moves_on
+from app.ui.widgets import fit_to_screen, read_only_table, tab_moves_on
 
 COLUMNS = ("Requester", "Received", "Identity checked", "Due", "Answered")
 _OVERDUE = QColor("#b3261e")
@@ -76,14 +75,8 @@ class SubjectAccessRequestsDialog(QDialog):
         self.open_only.setChecked(True)
         self.open_only.toggled.connect(self.refresh)
 
-        self.table = QTableWidget(0, len(COLUMNS) + 1, self)
-        self.table.setHorizontalHeaderLabels([*COLUMNS, "Now"])
+        self.table = read_only_table([*COLUMNS, "Now"], self)
         self.table.setAccessibleName("Subject access requests")
-        self.table.setTabKeyNavigation(False)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
