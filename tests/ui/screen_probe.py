@@ -30,10 +30,15 @@ def every_window(
     services: Services, window: MainWindow
 ) -> Iterator[tuple[str, Callable[[], QWidget]]]:
     """Every dialog of the window, made the way the window makes it (not yet shown)."""
+    from app.domain.evidence import EvidenceDetails
     from app.ui.dialogs.audit_trail import AuditTrailDialog
     from app.ui.dialogs.backup import BackupDialog, RestoreDamagedDialog
+    from app.ui.dialogs.capture_details import CaptureDetailsDialog
+    from app.ui.dialogs.code_adopt import AdoptCodeDialog
     from app.ui.dialogs.issue_letter import IssueLetterDialog
+    from app.ui.dialogs.mail_settings import MailSettingsDialog
     from app.ui.dialogs.new_case import NewCaseDialog
+    from app.ui.dialogs.people_import import PeopleImportDialog
     from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
     from app.ui.dialogs.report_wizard import ReportWizard
     from app.ui.dialogs.retention import DateOfBirthDialog, RetentionDialog, RetentionRulesDialog
@@ -54,6 +59,7 @@ def every_window(
         UsersDialog,
     )
     from app.ui.documents import ReportPeriodDialog
+    from app.ui.letter_batch import BatchLetterDialog
 
     case = window.case_detail.case
     assert case is not None
@@ -86,6 +92,11 @@ def every_window(
     yield "date_of_birth", lambda: DateOfBirthDialog(case.reference, None, window)
     yield "governors_report", lambda: ReportPeriodDialog(today, window)
     yield "subject_access_requests", lambda: SubjectAccessRequestsDialog(services, window)
+    yield "mail_settings", lambda: MailSettingsDialog(services, window)
+    yield "people_import", lambda: PeopleImportDialog(services, window.signals, window)
+    yield "adopt_code", lambda: AdoptCodeDialog(services, window)
+    yield "capture_details", lambda: CaptureDetailsDialog(EvidenceDetails(), 2, window)
+    yield "batch_letters", lambda: BatchLetterDialog(services, [case.id], window)
 
 
 def measure(out_dir: Path | None) -> dict[str, list[object]]:

@@ -99,6 +99,10 @@ class CaptureDetailsDialog(QDialog):
         self.received_via.addItem("")
         self.received_via.addItems(list(RECEIVED_VIA))
         self.received_via.setCurrentText(details.received_via)
+        self.received_via.setAccessibleName("How the evidence came")
+        line = self.received_via.lineEdit()
+        if line is not None:
+            line.setAccessibleName("How the evidence came")
         self.received = _OptionalMoment("When received", details.captured_at, self)
         self.captured_by = QLineEdit(details.captured_by, self)
         self.captured_by.setPlaceholderText("Who took the screenshot or photo, if known")
@@ -128,10 +132,10 @@ class CaptureDetailsDialog(QDialog):
         self.hops.setFixedHeight(self.fontMetrics().height() * 7)
         for hop in details.custody:
             self.add_hop(hop)
-        add_hop = QPushButton("Add a step", self)
+        add_hop = QPushButton("Add a s&tep", self)
         add_hop.setToolTip("Forwarded by one person to another, on a date, by some means")
         add_hop.clicked.connect(lambda: self.add_hop(None))
-        remove_hop = QPushButton("Remove step", self)
+        remove_hop = QPushButton("Remo&ve step", self)
         remove_hop.clicked.connect(self._remove_hop)
         hop_buttons = QHBoxLayout()
         hop_buttons.addWidget(add_hop)

@@ -10,12 +10,14 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -120,7 +122,7 @@ class MailSettingsDialog(QDialog):
         )
         fields.setWordWrap(True)
         fields.setStyleSheet("color:#444;")
-        default_button = QPushButton("Use the &shipped message", self)
+        default_button = QPushButton("Use the sh&ipped message", self)
         default_button.clicked.connect(self._default_message)
         message = QFormLayout()
         message.addRow("Su&bject", self.subject)
@@ -149,10 +151,19 @@ class MailSettingsDialog(QDialog):
         buttons.accepted.connect(self.save_and_close)
         buttons.rejected.connect(self.reject)
 
+        # The settings scroll on a short screen; the test row and the buttons stay in view.
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.setContentsMargins(0, 0, 0, 0)
+        inner_layout.addWidget(server_box)
+        inner_layout.addWidget(reminders_box)
+        inner_layout.addWidget(message_box)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
-        layout.addWidget(server_box)
-        layout.addWidget(reminders_box)
-        layout.addWidget(message_box)
+        layout.addWidget(scroll, 1)
         layout.addLayout(test_row)
         layout.addWidget(self.message)
         layout.addWidget(buttons)
