@@ -218,11 +218,11 @@ def test_gps_warning_and_verify_integrity(
     assert "GPS location" in tab.details.text()
     assert added.exhibit.sha256[:16] in tab.details.text()
     tab.verify_integrity()
-    qtbot.waitUntil(lambda: tab._task is None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab._task is None, timeout=30_000)
     assert "All 1 stored files are intact" in tab.message.text()
     services.evidence.store.path_for(added.exhibit.sha256).unlink()
     tab.verify_integrity()
-    qtbot.waitUntil(lambda: tab._task is None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab._task is None, timeout=30_000)
     assert "Exhibit 1 (photo.jpg) is missing from the evidence store" in tab.message.text()
 
 
