@@ -37,7 +37,7 @@ from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
 
 ROOT = Path(__file__).resolve().parent.parent
-FONT = ROOT / "resources" / "fonts" / "DejaVuSans.ttf"
+FONT = ROOT / "resources" / "fonts" / "NotoSans-Regular.ttf"
 WORDS = [
     "school",
     "gate",

@@ -2,7 +2,7 @@
 emails and Outlook messages with attachments, iPhone photos, names it must protect.
 
 The screenshots are drawn here with a known text (a fake post naming a fictional pupil),
-in the bundled DejaVu font at a size a phone shows, and read by the real OCR engine.
+in the bundled Noto Sans font at a size a phone shows, and read by the real OCR engine.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from .conftest import pdf_bytes, png_bytes
 from .outlook_file import make_msg
 
 ROOT = Path(__file__).resolve().parents[2]
-FONT = ROOT / "resources" / "fonts" / "DejaVuSans.ttf"
+FONT = ROOT / "resources" / "fonts" / "NotoSans-Regular.ttf"
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="Tesseract (Debian tesseract-ocr) is not installed"
