@@ -12,8 +12,6 @@ out with the same working-day calendar.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,19 +21,9 @@ from pypdf import PdfReader
 from app.domain.code_of_conduct import normalise_spacing
 from app.domain.dates import london_today
 from app.domain.working_days import WorkingCalendar, format_weekday_date
-from app.security.keyring import TEST_COST_SETTING
-from tests.e2e.cli_runner import run_in_process, run_subprocess
 
-
-def _run(data: Path, *args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {
-        "CASEBOOK_USER": "Head Teacher",
-        "CASEBOOK_PASSWORD": "demo",
-        "PATH": "/usr/bin:/bin",
-        TEST_COST_SETTING: os.environ.get(TEST_COST_SETTING, ""),
-    }
-    argv = ["--data-dir", str(data), *args]
-    return run_subprocess(argv, env, timeout=120) if process else run_in_process(argv, env)
+# Commands run as in the letters tests.
+from tests.e2e.test_letters_cli import _run
 
 
 @pytest.fixture(scope="module")
