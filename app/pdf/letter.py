@@ -140,11 +140,6 @@ class AddressLayout:
         )
 
 
-def _width(text: str, font: str, size: float) -> float:
-    # Measured as drawn: each script in its own font (a Bengali name is not Latin-wide).
-    return text_width(text, font, size)
-
-
 def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Lines of ``text`` no wider than ``width``: at spaces or after hyphens (as in a
     double-barrelled name), and inside a word only when one word is wider than the window."""
@@ -154,18 +149,18 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     for piece in pieces:
         joiner = "" if not current or current.endswith("-") else " "
         trial = current + joiner + piece
-        if _width(trial, font, size) <= width:
+        if text_width(trial, font, size) <= width:
             current = trial
             continue
         if current:
             lines.append(current)
         current = piece
-        while _width(current, font, size) > width:
+        while text_width(current, font, size) > width:
             # The longest start of the word that fits (at least one character).
             low, high = 1, len(current) - 1
             while low < high:
                 middle = (low + high + 1) // 2
-                if _width(current[:middle], font, size) <= width:
+                if text_width(current[:middle], font, size) <= width:
                     low = middle
                 else:
                     high = middle - 1
@@ -185,7 +180,7 @@ def return_line(branding: Branding) -> tuple[str, float]:
     width = ADDRESS_AREA.width
     for text in candidates:
         for size in RETURN_SIZES:
-            if _width(text, REGULAR, size) <= width:
+            if text_width(text, REGULAR, size) <= width:
                 return text, size
     text = candidates[-1]
     size = RETURN_SIZES[-1]
