@@ -46,6 +46,39 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(scope="session", autouse=True)
+def migrated_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every Alembic migration, run once per test worker on a real casebook; the casebooks
+    the tests then make (in this process or in the commands it starts) get the schema it
+    left, replayed from a record checked row by row against it (tests/schema_template.py).
+    ``migrations_only`` runs the migrations again where a test is about them."""
+    from tests.schema_template import TEST_SCHEMA_SETTING, write_record
+
+    folder = tmp_path_factory.mktemp("migrated-once")
+    os.environ.pop(TEST_SCHEMA_SETTING, None)
+    migrated = open_casebook(folder / "casebook", actor=ACTOR)
+    try:
+        connection = connect_database(migrated)
+        try:
+            record = write_record(connection, folder / "schema.json")
+        finally:
+            connection.close()
+    finally:
+        migrated.close()
+    os.environ[TEST_SCHEMA_SETTING] = str(record)
+    yield folder / "casebook"
+    os.environ.pop(TEST_SCHEMA_SETTING, None)
+
+
+@pytest.fixture
+def migrations_only() -> Iterator[None]:
+    """New casebooks made during this test run every Alembic migration themselves."""
+    from tests.schema_template import migrations_only
+
+    with migrations_only():
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _forget_unused_dialog_answers() -> Iterator[None]:
     """After each test, answers still looking for a dialog stop (see tests/answers.py)."""

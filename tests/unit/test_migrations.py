@@ -31,6 +31,10 @@ from tests.conftest import connect_database, reopen
 
 FIRST = "0001_initial"
 
+# These tests are about the migrations themselves: no new casebook here takes the suite's
+# recorded schema (tests/schema_template.py).
+pytestmark = pytest.mark.usefixtures("migrations_only")
+
 
 @pytest.fixture
 def paths(tmp_path: Path) -> DataPaths:
