@@ -212,6 +212,9 @@ def test_drawing_boxes_saves_a_redacted_copy(
 def test_gps_warning_and_verify_integrity(
     qtbot, tab: EvidenceTab, services: Services, case_id: int, signals: AppSignals
 ) -> None:
+    # Reading the photo's words (tested in test_evidence_words_ui.py) would share the
+    # runner's two threads with the check; on a loaded machine the check then waited for it.
+    tab.read_text = False
     (added,) = services.evidence.add_bytes(case_id, [("photo.jpg", jpeg_with_gps())])
     signals.announce(case_changes(case_id, evidence=True).by("another screen"))
     assert tab.gps_warning.isVisible()

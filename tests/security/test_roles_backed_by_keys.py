@@ -8,7 +8,6 @@ working with the project's own primitives (``Keyring``, ``connect_encrypted``).
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 from app.db.engine import connect_encrypted
 from app.domain.access import Role
 from app.domain.errors import KeyFileError, SignInError
-from app.security.crypto import KdfCost, WrongKeyError, derive_key
+from app.security.crypto import WrongKeyError
 from app.security.keyring import RECOVERY, Keyring, KeyringDamagedError
 from app.services.casebook import Services, open_casebook
 from app.services.keys import normalise_recovery_key
@@ -201,31 +200,9 @@ def test_a_damaged_seal_of_the_key_is_reported_as_damage(
         services.close()
 
 
-def test_sign_in_costs_one_key_derivation_and_little_more(
-    data_dir: Path, casebook: str, clock: Clock
-) -> None:
-    """Sign-in time is one Argon2id run (its cost is set elsewhere) plus what the role
-    checks add; the checks must not add a second derivation or a slow scan."""
-    entry = read_keyring(data_dir).entry("head")
-    assert entry is not None
-    cost, salt = KdfCost.from_dict(entry["kdf"]), b"0123456789abcdef"
-    extra = []
-    for name, password in (("head", HEAD_PASSWORD), ("office", OFFICE_PASSWORD)) * 3:
-        started = time.perf_counter()
-        derive_key(password, salt, cost)
-        derivation = time.perf_counter() - started
-        services = open_casebook(data_dir, clock=clock)
-        try:
-            started = time.perf_counter()
-            services.users.sign_in(name, password)
-            total = time.perf_counter() - started
-        finally:
-            services.close()
-        extra.append((name, round(total, 3), round(total - derivation, 3)))
-    print("sign-in (user, seconds, seconds beyond one Argon2id run):", extra)
-    # The best of three: a busy machine slows a single run; a slow scan slows all three.
-    assert min(e[2] for e in extra if e[0] == "head") <= 0.5
-    assert min(e[2] for e in extra if e[0] == "office") <= 0.5
+# What sign-in costs beyond one key derivation (the role checks add no second derivation
+# and no slow scan) depends on the machine and its load: it is measured, with its target,
+# by benchmarks/refusal_and_sign_in_times.py.
 
 
 def test_a_new_recovery_key_from_the_command_line_holds_the_safeguarding_key(

@@ -5,7 +5,6 @@ template hangs. And on a safeguarding case no template may print the case's own 
 from __future__ import annotations
 
 import io
-import time
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from app.db.models import LetterRecord, LetterTemplateRecord
 from app.domain.categories import Category
 from app.domain.errors import TemplateError
-from app.domain.letter_templates import LIMITS, TIME_BUDGET, LetterTemplate, fill
+from app.domain.letter_templates import LIMITS, LetterTemplate, fill
 from app.domain.letters import LETTER_KINDS, LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.policy import CaseOutcome
@@ -112,13 +111,10 @@ def test_hostile_template_is_refused_at_save_with_the_limit_named(
     services: Services, name: str
 ) -> None:
     body, words = HOSTILE_TEMPLATES[name]
-    started = time.perf_counter()
     with pytest.raises(TemplateError) as caught:
         services.letters.save_template(LetterKind.MEETING, "Meeting", body)
-    elapsed = time.perf_counter() - started
     assert words in caught.value.message
     _one_sentence(caught.value.message)
-    assert elapsed < TIME_BUDGET + 1.0, f"{name} took {elapsed:.2f}s to be refused"
     assert _template_rows(services) == 0
     assert services.letters.template(LetterKind.MEETING).is_default
 
@@ -143,37 +139,29 @@ def test_stored_hostile_template_gives_the_sentence_when_a_letter_is_issued(
                 created_by="someone",
             )
         )
-    started = time.perf_counter()
     with pytest.raises(TemplateError) as caught:
         services.letters.issue(case_id, LetterKind.MEETING, person_id)
-    assert time.perf_counter() - started < TIME_BUDGET + 1.5
     assert words in caught.value.message
     with services.ctx.sessions() as session:
         assert session.scalar(select(func.count()).select_from(LetterRecord)) == 0
 
 
-def test_preview_of_a_runaway_template_stops_within_the_budget(services: Services) -> None:
-    started = time.perf_counter()
+def test_preview_of_a_runaway_template_stops_at_the_budget(services: Services) -> None:
     with pytest.raises(TemplateError, match="within 1 second"):
         services.letters.preview_template(LetterKind.MEETING, "Meeting", _loops(8, 100))
-    assert time.perf_counter() - started < TIME_BUDGET + 1.0
 
 
-def test_slowest_refused_template_is_the_time_budget() -> None:
-    """Every hostile template, timed straight through ``fill``: the slowest is the one the
-    deadline stops, and it stops close to the deadline."""
-    timings = {}
-    for name, (body, _words) in HOSTILE_TEMPLATES.items():
-        started = time.perf_counter()
-        with pytest.raises(TemplateError):
+def test_only_the_runaway_loop_is_stopped_by_the_deadline() -> None:
+    """Every hostile template straight through ``fill``: the endless loops meet the time
+    budget; every other one is stopped by its own limit first (a limit that stopped
+    working would leave it to the deadline). How long each takes, against the budget, is
+    measured by benchmarks/refusal_and_sign_in_times.py."""
+    for name, (body, words) in HOSTILE_TEMPLATES.items():
+        with pytest.raises(TemplateError) as caught:
             fill(LetterTemplate(LetterKind.MEETING, "x", "Subject", body), {}, strict=False)
-        timings[name] = time.perf_counter() - started
-    slowest = max(timings, key=timings.__getitem__)
-    print(f"slowest refused template: {slowest} in {timings[slowest]:.3f}s")
-    assert timings[slowest] < TIME_BUDGET + 0.5
-    # The others are stopped by a limit before the deadline (with room for a loaded
-    # machine; a limit that stopped working would take the whole budget).
-    assert sorted(timings.values())[-2] < TIME_BUDGET * 0.8, timings
+        assert words in caught.value.message, name
+        timed_out = LIMITS["time"] in caught.value.message
+        assert timed_out == (name == "loops_that_never_end"), (name, caught.value.message)
 
 
 def test_ordinary_templates_still_work(services: Services) -> None:
