@@ -14,21 +14,35 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from app.services.casebook import Services, open_casebook
-from app.services.demo import create_demo
+from app.services.demo import create_demo, is_empty
 from app.ui.main_window import MainWindow
 from tests.answers import GENERATION
+from tests.demo_casebook import DemoCasebooks
+
+
+@pytest.fixture(scope="session")
+def demo_casebooks(tmp_path_factory: pytest.TempPathFactory) -> DemoCasebooks:
+    """This worker's demonstration casebook, made once and copied for each window test."""
+    return DemoCasebooks(tmp_path_factory.mktemp("demo-casebook"))
 
 
 @pytest.fixture
-def ui_services(tmp_path: Path) -> Iterator[Services]:
-    services = open_casebook(tmp_path / "data", actor="Mrs Test")
+def ui_services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
+    """A new casebook; for a test that asks for ``demo_services``, already filled with the
+    demonstration cases (a copy of the worker's own, see tests/demo_casebook.py)."""
+    if "demo_services" in request.fixturenames:
+        casebooks: DemoCasebooks = request.getfixturevalue("demo_casebooks")
+        services = casebooks.copy_to(tmp_path / "data", actor="Mrs Test")
+    else:
+        services = open_casebook(tmp_path / "data", actor="Mrs Test")
     yield services
     services.close()
 
 
 @pytest.fixture
 def demo_services(ui_services: Services) -> Services:
-    create_demo(ui_services)
+    if is_empty(ui_services):
+        create_demo(ui_services)
     return ui_services
 
 
