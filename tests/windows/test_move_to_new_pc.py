@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.e2e.cli_runner import run_in_process
 
 
 def casebook(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``casebook --data-dir DATA ARGS`` through the command's own entry point, with the
+    environment a process would have (tests/e2e/cli_runner.py)."""
     env = {**os.environ, "CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
     env.pop("CASEBOOK_DATA_DIR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data), *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
+    return run_in_process(["--data-dir", str(data), *args], env)
 
 
 def test_a_backup_restored_on_an_empty_pc_brings_everything_across(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from app.config import (
     set_up_shared_folder,
 )
 from app.domain.errors import DataDirectoryError, ValidationError
+from tests.e2e.cli_runner import run_in_process
 
 
 def test_the_folder_is_given_to_the_named_accounts_windows_and_administrators() -> None:
@@ -76,14 +77,7 @@ def test_the_command_line_opens_the_shared_casebook(tmp_path: Path) -> None:
     (shared / SHARED_MARKER).write_text("OFFICE-PC\\jsmith\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CASEBOOK_DATA_DIR"}
     env.update(PROGRAMDATA=str(tmp_path / "ProgramData"), CASEBOOK_PASSWORD="demo")
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    done = run_in_process(["demo"], env)  # the command's own entry point, as a process runs it
     assert done.returncode == 0, done.stderr
     assert (shared / "casebook.keys").is_file()
     assert (shared / "casebook.sqlite3").is_file()
