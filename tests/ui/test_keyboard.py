@@ -35,9 +35,9 @@ def activate(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
     """Keys go where a person's would: to the focus of the active window."""
     window = widget.window()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=20_000)
     widget.setFocus()
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget, timeout=20_000)
 
 
 def mnemonic(text: str) -> str:

@@ -44,7 +44,7 @@ def test_idle_window_locks_and_hides_every_case(qtbot, locking_window: MainWindo
     win = locking_window
     win.case_list.select_row(2)
     reference = win.case_detail.case.reference
-    qtbot.waitUntil(win.is_locked, timeout=3000)
+    qtbot.waitUntil(win.is_locked, timeout=20_000)
     assert win.windowTitle() == "Conduct Casebook — locked"
     assert not win.menuBar().isVisible()
     assert not win.splitter.isVisible()

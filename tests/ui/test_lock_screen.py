@@ -92,7 +92,7 @@ def test_locked_window_shows_no_reference_or_title_anywhere(
     if how == "idle":
         win.idle.timer.setInterval(200)
         win.idle.timer.start()
-        qtbot.waitUntil(win.is_locked, timeout=3000)
+        qtbot.waitUntil(win.is_locked, timeout=20_000)
     else:
         win.lock_action.trigger()
     shown = every_text_shown()

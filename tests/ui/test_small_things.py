@@ -173,7 +173,7 @@ def test_a_second_start_brings_the_open_window_forward(qtbot, tmp_path: Path) ->
     assert first.isMinimized()
     FirstWindow(tmp_path, first)
     assert bring_first_window_forward(tmp_path)
-    qtbot.waitUntil(lambda: not first.isMinimized(), timeout=3000)
+    qtbot.waitUntil(lambda: not first.isMinimized(), timeout=20_000)
     assert first.isVisible()
     assert not bring_first_window_forward(other, timeout_ms=300)
 

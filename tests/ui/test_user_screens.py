@@ -361,7 +361,7 @@ def test_the_recovery_key_also_opens_a_locked_window(  # type: ignore[no-untyped
             dialog.reject()
 
     answer_next_dialog(recover)
-    with qtbot.waitSignal(screen.unlocked, timeout=5000):
+    with qtbot.waitSignal(screen.unlocked, timeout=30_000):
         click(qtbot, screen.forgotten_button)
     assert names == [("head", True)]  # only the signed-in user's own password
     assert services.ctx.current_user.name == "head"
