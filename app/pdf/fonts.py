@@ -4,8 +4,9 @@ Noto Sans prints Latin, Greek and Cyrillic. A name in another script is printed 
 font for that script, registered with reportlab the first time a document holds that script
 (reading a font costs tens of milliseconds; the Chinese one more). Arabic, Hebrew and the
 Indian scripts are shaped by HarfBuzz through reportlab (``uharfbuzz``), so Arabic letters
-join and Bengali or Tamil vowel signs sit where they belong; right-to-left words are put in
-visual order here, as reportlab's own bidirectional support needs a package not on PyPI.
+join and Bengali or Tamil vowel signs sit where they belong. Right-to-left text is kept in
+reading order here and put in drawing order one line at a time (app.pdf.bidi), as reportlab's
+own bidirectional support needs a package not on PyPI.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from xml.sax.saxutils import escape
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+from app.pdf.bidi import ARABIC_LETTER, HEBREW_LETTER
 
 REGULAR = "CasebookSans"
 BOLD = "CasebookSans-Bold"
@@ -266,71 +269,18 @@ def runs(text: str) -> list[tuple[str, str]]:
     return found
 
 
-_WORD = re.compile(r"\S+|\s+")
+def rtl_letter(font_name: str) -> str | None:
+    """The letter that stands for a right-to-left face's words in the bidirectional
+    algorithm (None for a left-to-right face); ``font_name`` may name a bold or italic."""
+    return _RTL_LETTERS.get(font_name.split("-", 1)[0])
 
 
-def visual_runs(text: str) -> list[tuple[str, str]]:
-    """Runs in the order they are drawn left to right on an English line.
-
-    A right-to-left stretch (consecutive right-to-left words and the spaces and numbers
-    between them) has its words put in reverse order; HarfBuzz then draws each word's
-    letters right to left. Numbers inside the stretch keep their own order.
-    """
-    logical = runs(text)
-    if not any(FACES[face].rtl for face, _ in logical):
-        return logical
-    # Tokens: (face, text) words and spaces, each word in one face.
-    tokens: list[tuple[str, str]] = []
-    for face, chunk in logical:
-        tokens += [(face, m.group(0)) for m in _WORD.finditer(chunk)]
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(tokens):
-        face, chunk = tokens[i]
-        if not FACES[face].rtl or chunk.isspace():
-            out.append(tokens[i])
-            i += 1
-            continue
-        # Extend the stretch over spaces, numbers and further right-to-left words.
-        j = i
-        end = i
-        while j < len(tokens):
-            f, c = tokens[j]
-            if c.isspace() or _is_number(c):
-                j += 1
-                continue
-            if FACES[f].rtl:
-                end = j
-                j += 1
-                continue
-            break
-        stretch = tokens[i : end + 1]
-        # A comma or full stop after the stretch belongs to the English line, so it prints
-        # right of the stretch: HarfBuzz draws a word's first character rightmost, so it
-        # goes in front of the stretch's first word (the one drawn rightmost).
-        last_face, last = stretch[-1]
-        trail = len(last) - len(last.rstrip(_TRAILING))
-        if trail and trail < len(last):
-            stretch[-1] = (last_face, last[:-trail])
-            first_face, first = stretch[0]
-            stretch[0] = (first_face, last[-trail:] + first)
-        out += list(reversed(stretch))
-        i = end + 1
-    # Merge neighbours of one face again, as fewer runs draw faster.
-    merged: list[tuple[str, str]] = []
-    for face, chunk in out:
-        if merged and merged[-1][0] == face:
-            merged[-1] = (face, merged[-1][1] + chunk)
-        else:
-            merged.append((face, chunk))
-    return merged
+_RTL_LETTERS = {"CasebookArabic": ARABIC_LETTER, "CasebookHebrew": HEBREW_LETTER}
 
 
-_TRAILING = ",.:;!?"
-
-
-def _is_number(chunk: str) -> bool:
-    return all(unicodedata.bidirectional(c) in ("EN", "AN", "CS", "ES", "ET") for c in chunk)
+def has_rtl(found: Iterable[tuple[str, str]]) -> bool:
+    """True when any of the (face, text) runs is in a right-to-left face."""
+    return any(FACES[face].rtl for face, _ in found)
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -357,7 +307,9 @@ def markup(text: str) -> str:
         return escape(text).replace("\n", "<br/>")
     lines = []
     for line in text.split("\n"):
-        found = visual_runs(line)
+        # Runs stay in reading order: a paragraph is broken into lines first, and each line
+        # is put in drawing order by the bidirectional algorithm (app.pdf.bidi).
+        found = runs(line)
         parts = []
         for index, (face, chunk) in enumerate(found):
             if face == REGULAR:
