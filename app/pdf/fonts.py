@@ -2,11 +2,12 @@
 
 Noto Sans prints Latin, Greek and Cyrillic. A name in another script is printed in the Noto
 font for that script, registered with reportlab the first time a document holds that script
-(reading a font costs tens of milliseconds; the Chinese one more). Arabic, Hebrew and the
-Indian scripts are shaped by HarfBuzz through reportlab (``uharfbuzz``), so Arabic letters
-join and Bengali or Tamil vowel signs sit where they belong. Right-to-left text is kept in
-reading order here and put in drawing order one line at a time (app.pdf.bidi), as reportlab's
-own bidirectional support needs a package not on PyPI.
+(reading a font costs tens of milliseconds; the Chinese, Japanese and Korean one more).
+Arabic, Hebrew and the Indian scripts are shaped by HarfBuzz through reportlab
+(``uharfbuzz``), so Arabic letters join and Bengali or Tamil vowel signs sit where they
+belong. Right-to-left text is kept in reading order here and put in drawing order one line
+at a time (app.pdf.bidi), as reportlab's own bidirectional support needs a package not on
+PyPI.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ WORD_FAMILIES = {
     "CasebookGujarati": "Noto Sans Gujarati",
     "CasebookGurmukhi": "Noto Sans Gurmukhi",
     "CasebookTamil": "Noto Sans Tamil",
-    "CasebookChinese": "Noto Sans CJK SC",
+    # Noto Sans CJK holds Chinese, Japanese kana and kanji, and Korean Hangul alike.
+    "CasebookCJK": "Noto Sans CJK SC",
     "CasebookSymbols": "Noto Sans Symbols",
     "CasebookSymbols2": "Noto Sans Symbols2",
 }
@@ -110,7 +112,7 @@ FACES = {
             shaped=True,
         ),
         Face("CasebookTamil", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf", shaped=True),
-        Face("CasebookChinese", "NotoSansSC-Subset.ttf"),
+        Face("CasebookCJK", "NotoSansCJK-Subset.ttf"),
         Face("CasebookSymbols", "NotoSansSymbols-Regular.ttf"),
         Face("CasebookSymbols2", "NotoSansSymbols2-Regular.ttf"),
     )
@@ -133,14 +135,18 @@ _BLOCKS = sorted(
         (0x0A00, 0x0A7F, "CasebookGurmukhi"),
         (0x0A80, 0x0AFF, "CasebookGujarati"),
         (0x0B80, 0x0BFF, "CasebookTamil"),
-        (0x2E80, 0x2FDF, "CasebookChinese"),
-        (0x3000, 0x30FF, "CasebookChinese"),
-        (0x3100, 0x312F, "CasebookChinese"),
-        (0x3400, 0x4DBF, "CasebookChinese"),
-        (0x4E00, 0x9FFF, "CasebookChinese"),
-        (0xF900, 0xFAFF, "CasebookChinese"),
-        (0xFF00, 0xFFEF, "CasebookChinese"),
-        (0x20000, 0x2FA1F, "CasebookChinese"),
+        # Chinese, Japanese and Korean: one subset of Noto Sans CJK (scripts/build_fonts.py).
+        (0x1100, 0x11FF, "CasebookCJK"),
+        (0x2E80, 0x2FDF, "CasebookCJK"),
+        (0x3000, 0x30FF, "CasebookCJK"),
+        (0x3100, 0x31FF, "CasebookCJK"),
+        (0x3400, 0x4DBF, "CasebookCJK"),
+        (0x4E00, 0x9FFF, "CasebookCJK"),
+        (0xA960, 0xA97F, "CasebookCJK"),
+        (0xAC00, 0xD7FF, "CasebookCJK"),
+        (0xF900, 0xFAFF, "CasebookCJK"),
+        (0xFF00, 0xFFEF, "CasebookCJK"),
+        (0x20000, 0x2FA1F, "CasebookCJK"),
     ]
 )
 _STARTS = [b[0] for b in _BLOCKS]
