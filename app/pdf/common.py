@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from reportlab.lib import colors
@@ -27,6 +29,8 @@ from app.pdf.fonts import (
     FACES,
     ITALIC,
     REGULAR,
+    covers,
+    face_of,
     has_rtl,
     is_simple,
     keep_together,
@@ -103,6 +107,7 @@ class Paragraph(_Paragraph):
         if frags is None:
             raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph {text[:30]!r}")
         textTransformFrags(frags, style)
+        _one_font_per_word(frags)
         self.text = text
         self.frags = frags
         self.style = style
@@ -132,6 +137,36 @@ class Paragraph(_Paragraph):
             super().drawPara(debug)
         finally:
             self.blPara = logical
+
+
+def _one_font_per_word(frags: list[Any]) -> None:
+    """Where a shaped script's run meets another font inside one word (the comma after a
+    bold Arabic name), the word is made one font's: HarfBuzz shapes a word with one font,
+    and reportlab would print the other run's glyphs from the wrong font.
+
+    Punctuation next to the shaped run joins it when its font has the glyph; otherwise the
+    two are parted by a space (a visible gap rather than a wrong letter).
+    """
+    for a, b in pairwise(frags):
+        text_a, text_b = getattr(a, "text", ""), getattr(b, "text", "")
+        if not text_a or not text_b or text_a[-1].isspace() or text_b[0].isspace():
+            continue
+        face_a, face_b = face_of(a.fontName), face_of(b.fontName)
+        if face_a == face_b or not any(f and FACES[f].shaped for f in (face_a, face_b)):
+            continue
+        if face_a and FACES[face_a].shaped:
+            while text_b and _joins(text_b[0], face_a):
+                text_a, text_b = text_a + text_b[0], text_b[1:]
+        elif face_b:
+            while text_a and _joins(text_a[-1], face_b):
+                text_a, text_b = text_a[:-1], text_a[-1] + text_b
+        if text_a and text_b and not text_a[-1].isspace() and not text_b[0].isspace():
+            text_b = " " + text_b
+        a.text, b.text = text_a, text_b
+
+
+def _joins(char: str, face: str) -> bool:
+    return unicodedata.category(char)[0] == "P" and covers(face, char)
 
 
 _right_styles: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
@@ -182,13 +217,19 @@ _WORDS = re.compile(r"\S+|\s+")
 
 
 def _pieces(
-    text: str, font: str, size: float, paragraph: tuple[str, int] | None = None
+    text: str,
+    font: str,
+    size: float,
+    paragraph: tuple[str, int] | None = None,
+    *,
+    ordered: bool = True,
 ) -> list[tuple[str, str, float]]:
     """(font, text, width) pieces that draw one line of ``text`` left to right, shaped
     where needed, right-to-left stretches laid out by the bidirectional algorithm.
 
     ``paragraph`` is the text the line was wrapped from and where the line starts in it:
-    the algorithm resolves the line's directions in that context.
+    the algorithm resolves the line's directions in that context. Measuring needs no
+    order (``ordered=False``).
     """
     logical = runs(text)
     spans: list[tuple[int, int, str]] = []
@@ -196,7 +237,7 @@ def _pieces(
     for face, chunk in logical:
         spans += [(at + a, at + b, face) for a, b in word_spans(chunk, FACES[face].rtl)]
         at += len(chunk)
-    if has_rtl(logical):
+    if ordered and has_rtl(logical):
         whole = paragraph[0] if paragraph is not None else text
         order = line_order(text, [(a, b) for a, b, _ in spans], is_rtl_paragraph(whole), paragraph)
         spans = [spans[i] for i in order]
@@ -221,7 +262,7 @@ def text_width(text: str, font: str, size: float) -> float:
     """How wide ``text`` prints in ``font`` at ``size``, other scripts in their own faces."""
     if is_simple(text):
         return float(stringWidth(text, font, size))
-    return sum(w for _, _, w in _pieces(text, font, size))
+    return sum(w for _, _, w in _pieces(text, font, size, ordered=False))
 
 
 def draw_string(

@@ -275,6 +275,17 @@ def runs(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def face_of(font_name: str) -> str | None:
+    """The face a registered font belongs to ("CasebookArabic-Bold": "CasebookArabic")."""
+    face = font_name.split("-", 1)[0]
+    return face if face in FACES else None
+
+
+def covers(face: str, char: str) -> bool:
+    """True when ``face`` has a glyph for ``char``."""
+    return ord(char) in _load(face)
+
+
 def rtl_letter(font_name: str) -> str | None:
     """The letter that stands for a right-to-left face's words in the bidirectional
     algorithm (None for a left-to-right face); ``font_name`` may name a bold or italic."""

@@ -347,3 +347,59 @@ def test_punctuation_after_an_arabic_name_stays_on_the_english_side() -> None:
     comma = line.x_of(",")
     assert comma > max(left for left, _, c in line.chars if c >= "\u0600")
     assert line.text.endswith("thank you.")
+
+
+# The subject access response: the person's details (a paragraph) and their cases (a table).
+
+
+def test_a_subject_access_response_wraps_urdu_details_and_an_arabic_title(
+    services: Services, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    person = services.people.add_person(
+        PersonDraft(
+            name="عائشہ خان",
+            kind=PersonKind.PARENT,
+            address_lines=(numbered(URDU_WORDS, 411, 30), "St Helens"),
+            postcode="WA10 5AA",
+        )
+    )
+    case = services.cases.open_case(
+        CaseDraft(
+            title="Post: " + numbered(ARABIC_WORDS, 611, 14),
+            categories=frozenset({Category.ABUSIVE}),
+            platform="Facebook",
+        )
+    )
+    services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    request = services.subject_access.record_request(person.id, date(2026, 11, 20), "passport")
+    pdf = services.subject_access.respond(request.id).pdf
+    lines = lines_of(pdf)
+    per_line = assert_right_to_left_in_reading_order(lines, range(411, 441))
+    assert_pdftotext_keeps_line_membership(pdf, tmp_path, per_line)
+    # The case's title wraps inside its table cell, in reading order too.
+    per_cell = stretch_lines(lines, range(611, 625))
+    assert len(per_cell) >= 2, per_cell
+    for on_line in per_cell:
+        assert on_line == sorted(on_line, reverse=True), per_cell
+    assert [n for on_line in per_cell for n in reversed(on_line)] == list(range(611, 625))
+
+
+def test_a_comma_after_a_bold_arabic_name_prints_as_a_comma_on_the_english_side() -> None:
+    # The name and the comma come from two pieces of markup: one word, two fonts.
+    from reportlab.platypus import SimpleDocTemplate
+
+    out = io.BytesIO()
+    text = f"The school holds about <b>{esc('عائشہ خان')}</b>, prepared on 24/11/2026."
+    SimpleDocTemplate(out).build([Paragraph(text, styles()["body"])])
+    (line,) = [ln for ln in lines_of(out.getvalue()) if "school" in ln.text]
+    arabic = [left for left, _, c in line.chars if c >= "\u0600"]
+    assert line.x_of(",") > max(arabic)
+    # Nothing but the sentence's own characters: no glyph printed from the wrong font.
+    latin = set(line.text) - {c for c in line.text if c >= "\u0600"}
+    assert latin <= set("The school holds about, prepared on 24/11/2026."), latin
+    # The name reads right to left: its first word is drawn at the right.
+    first, second = (unicodedata.normalize("NFKC", w) for w in ("عائشہ", "خان"))
+    spelled = unicodedata.normalize("NFKC", line.text)
+    assert spelled.index(second[::-1]) < spelled.index(first[::-1])
