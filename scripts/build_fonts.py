@@ -1,18 +1,23 @@
 """Make resources/fonts from Debian's Noto packages: how the shipped font files were built.
 
-Run it again only to update the fonts (it needs fontTools, which the app itself does not):
+Run it again only to update the fonts (it needs fontTools, pinned in the dev extras, which
+the app itself does not):
 
     mkdir -p /tmp/noto && cd /tmp/noto
     apt-get download fonts-noto-core fonts-noto-cjk && for f in *.deb; do dpkg -x "$f" x; done
-    .venv/bin/pip install fonttools==4.68.0
     .venv/bin/python scripts/build_fonts.py /tmp/noto/x
 
 The TrueType fonts are copied as they are. Noto Sans CJK comes only with PostScript (CFF)
-outlines, which reportlab cannot embed, and holds 44,000 characters (16 MB): it is cut down
-to the characters of the national standard sets a Chinese name is written with (GB 2312
-for simplified Chinese, Big5 level 1 for traditional; and Japanese kana) and its outlines
-converted to TrueType (7 MB with Japanese kanji and Korean Hangul as well, 5 MB without). A name with a rarer
-character is refused with a sentence naming it, never printed as an empty box.
+outlines, which reportlab cannot embed, and holds 65,535 glyphs (16 MB per weight): it is cut
+down to the characters of the national standard sets a name is written with, and its outlines
+converted to TrueType. Chinese: GB 2312 (simplified) and Big5 level 1 (traditional). Japanese:
+JIS X 0208 kanji levels 1 and 2 (6,355; 1,431 of them not in the Chinese sets) and kana.
+Korean: the 2,350 Hangul syllables of KS X 1001 and its compatibility jamo. The glyphs come
+from the simplified-Chinese face, so a character shared by Chinese and Japanese prints in its
+Chinese form (Hangul and Japanese-only kanji have one form). 5.7 MB before Japanese and Korean
+were added (9,244 characters), 7.0 MB with them (13,182); 2.8 MB and 3.4 MB compressed with
+xz, as the installer's LZMA does. A name with a rarer character is refused with a sentence
+naming it, never printed as an empty box.
 """
 
 from __future__ import annotations
@@ -60,15 +65,22 @@ def _double_byte(codec: str, lead: range, trail: range) -> set[str]:
 
 
 def cjk_characters() -> set[str]:
-    """The characters of GB 2312 and Big5 level 1, kana, and CJK punctuation."""
+    """The characters of GB 2312, Big5 level 1, JIS X 0208 (kanji levels 1 and 2) and the
+    Hangul of KS X 1001; kana, Hangul jamo, CJK punctuation and full-width forms."""
     chars = _double_byte("gb2312", range(0xA1, 0xF8), range(0xA1, 0xFF))
     chars |= {
         c
         for c in _double_byte("big5", range(0xA1, 0xC7), range(0x40, 0xFF))
         if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
     }
+    # JIS X 0208: rows 16-47 are kanji level 1, rows 48-84 level 2 (EUC-JP 0xB0-0xF4).
+    chars |= _double_byte("euc_jp", range(0xA1, 0xF5), range(0xA1, 0xFF))
+    # KS X 1001: its 2,350 Hangul syllables (EUC-KR 0xB0-0xC8) and the jamo of row 4.
+    chars |= _double_byte("euc_kr", range(0xB0, 0xC9), range(0xA1, 0xFF))
+    chars |= {chr(c) for c in range(0x3131, 0x318F)}  # Hangul compatibility jamo
     chars |= {chr(c) for c in range(0x3000, 0x3100)}  # punctuation, kana
     chars |= {chr(c) for c in range(0xFF01, 0xFF5F)}  # full-width forms
+    chars |= {chr(c) for c in range(0xFF61, 0xFFA0)}  # half-width katakana
     # Latin, Greek and Cyrillic come from Noto Sans; keep only what the CJK font is for.
     return {c for c in chars if ord(c) >= 0x2E80}
 
@@ -122,7 +134,7 @@ def build_cjk(source: Path) -> None:
     font["post"].extraNames = []
     font["post"].mapping = {}
     font.sfntVersion = "\x00\x01\x00\x00"
-    font.save(str(OUT / "NotoSansSC-Subset.ttf"))
+    font.save(str(OUT / "NotoSansCJK-Subset.ttf"))
 
 
 def licence(debian: Path) -> None:
@@ -135,7 +147,7 @@ def licence(debian: Path) -> None:
         "Noto fonts: Copyright 2010-2020 Google Inc. and Google LLC, and for Noto Sans CJK\n"
         "Copyright 2014-2021 Adobe (http://www.adobe.com/), with Reserved Font Name\n"
         "'Source'. Taken from Debian's fonts-noto-core 20201225-1 and fonts-noto-cjk\n"
-        "1:20220127+repack1-1. NotoSansSC-Subset.ttf is a modified version of\n"
+        "1:20220127+repack1-1. NotoSansCJK-Subset.ttf is a modified version of\n"
         "NotoSansCJK-Regular.ttc (fewer characters, TrueType outlines) made by\n"
         "scripts/build_fonts.py.\n\n"
         "This Font Software is licensed under the SIL Open Font License, Version 1.1.\n\n"

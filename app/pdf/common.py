@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from itertools import pairwise
 from typing import Any
 
 from reportlab.lib import colors
@@ -21,16 +23,21 @@ from reportlab.platypus import Paragraph as _Paragraph
 from reportlab.platypus.paragraph import textTransformFrags
 from reportlab.platypus.paraparser import ParaParser, _spanAttrMap
 
+from app.pdf.bidi import is_rtl_paragraph, line_order, lines_in_visual_order, word_spans
 from app.pdf.fonts import (
     BOLD,
     FACES,
     ITALIC,
     REGULAR,
+    covers,
+    face_of,
+    has_rtl,
     is_simple,
     keep_together,
     markup,
+    rtl_letter,
+    runs,
     variant,
-    visual_runs,
 )
 
 INK = colors.HexColor("#1a1a1a")
@@ -69,6 +76,8 @@ class Paragraph(_Paragraph):
     """reportlab's Paragraph that shapes its words with HarfBuzz when it holds a script that
     needs it (Arabic, the Indian scripts); plain English paragraphs skip the cost."""
 
+    style: ParagraphStyle
+
     def __init__(
         self, text: str | None, style: ParagraphStyle | None = None, *args: Any, **kw: Any
     ) -> None:
@@ -80,7 +89,12 @@ class Paragraph(_Paragraph):
                 cached = (style, style.clone(f"{style.name}-shaped", shaping=1))
                 _shaping_styles[id(style)] = cached
             style = cached[1]
+        # Set by _setup when the text holds a right-to-left face: the paragraph's direction.
+        self._rtl: bool | None = None
         super().__init__(text, style, *args, **kw)
+        if self._rtl and self.style.alignment == TA_LEFT:
+            # A paragraph that reads right to left starts at the right margin.
+            self.style = _right_aligned(self.style)
 
     def _setup(self, text: Any, style: Any, bulletText: Any, frags: Any, cleaner: Any) -> None:
         if frags is not None or not text or 'face="Casebook' not in text:
@@ -93,59 +107,188 @@ class Paragraph(_Paragraph):
         if frags is None:
             raise ValueError(f"xml parser error ({parser.errors[0]}) in paragraph {text[:30]!r}")
         textTransformFrags(frags, style)
+        _one_font_per_word(frags)
         self.text = text
         self.frags = frags
         self.style = style
         self.bulletText = bullet_frags or bulletText
         self.debug = 0
+        if any(rtl_letter(getattr(f, "fontName", "")) for f in frags):
+            self._rtl = is_rtl_paragraph("".join(getattr(f, "text", "") for f in frags))
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:
+        # The parts of a split paragraph are made from shaped words, which no longer say
+        # which way the paragraph reads: they keep the whole paragraph's direction.
+        parts = super().split(availWidth, availHeight)
+        for part in parts:
+            if isinstance(part, Paragraph) and part._rtl is None:
+                part._rtl = self._rtl
+        return parts
+
+    def drawPara(self, debug: int = 0) -> None:
+        """Draw the lines, each put in drawing order by the bidirectional algorithm when
+        the paragraph holds right-to-left text (lines are broken in reading order)."""
+        logical = getattr(self, "blPara", None)
+        if self._rtl is None or logical is None or logical.kind != 1:
+            super().drawPara(debug)
+            return
+        self.blPara = logical.clone(lines=_visual_lines(logical.lines, bool(self._rtl)))
+        try:
+            super().drawPara(debug)
+        finally:
+            self.blPara = logical
+
+
+def _one_font_per_word(frags: list[Any]) -> None:
+    """Where a shaped script's run meets another font inside one word (the comma after a
+    bold Arabic name), the word is made one font's: HarfBuzz shapes a word with one font,
+    and reportlab would print the other run's glyphs from the wrong font.
+
+    Punctuation next to the shaped run joins it when its font has the glyph; otherwise the
+    two are parted by a space (a visible gap rather than a wrong letter).
+    """
+    for a, b in pairwise(frags):
+        text_a, text_b = getattr(a, "text", ""), getattr(b, "text", "")
+        if not text_a or not text_b or text_a[-1].isspace() or text_b[0].isspace():
+            continue
+        face_a, face_b = face_of(a.fontName), face_of(b.fontName)
+        if face_a == face_b or not any(f and FACES[f].shaped for f in (face_a, face_b)):
+            continue
+        if face_a and FACES[face_a].shaped:
+            while text_b and _joins(text_b[0], face_a):
+                text_a, text_b = text_a + text_b[0], text_b[1:]
+        elif face_b:
+            while text_a and _joins(text_a[-1], face_b):
+                text_a, text_b = text_a[:-1], text_a[-1] + text_b
+        if text_a and text_b and not text_a[-1].isspace() and not text_b[0].isspace():
+            text_b = " " + text_b
+        a.text, b.text = text_a, text_b
+
+
+def _joins(char: str, face: str) -> bool:
+    return unicodedata.category(char)[0] == "P" and covers(face, char)
+
+
+_right_styles: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
+
+
+def _right_aligned(style: ParagraphStyle) -> ParagraphStyle:
+    cached = _right_styles.get(id(style))
+    if cached is None or cached[0] is not style:
+        if len(_right_styles) > 256:
+            _right_styles.clear()
+        cached = (style, style.clone(f"{style.name}-rtl", alignment=TA_RIGHT))
+        _right_styles[id(style)] = cached
+    return cached[1]
+
+
+def _visual_lines(lines: list[Any], rtl: bool) -> list[Any]:
+    """A paragraph's broken lines with the words of each in drawing order."""
+    bodies = []
+    for line in lines:
+        words = list(line.words)
+        tail: list[Any] = []
+        # A line break or other empty fragment at the end stays at the end.
+        while words and (hasattr(words[-1], "cbDefn") or not getattr(words[-1], "text", "")):
+            tail.insert(0, words.pop())
+        if any(hasattr(w, "cbDefn") for w in words):
+            return lines  # no inline images or anchors in our documents' paragraphs
+        bodies.append((words, tail))
+    ordered = lines_in_visual_order(
+        [[(w.text, rtl_letter(w.fontName)) for w in words] for words, _ in bodies], rtl
+    )
+    out = []
+    for line, (words, tail), pieces in zip(lines, bodies, ordered, strict=True):
+        drawn: list[Any] = []
+        last = -1
+        for index, piece in pieces:
+            if index == last:
+                drawn[-1].text = drawn[-1].text + piece
+                continue
+            frag = words[index].clone()
+            frag.text = piece
+            drawn.append(frag)
+            last = index
+        out.append(line.clone(words=drawn + tail))
+    return out
 
 
 _WORDS = re.compile(r"\S+|\s+")
 
 
-def _pieces(text: str, font: str, size: float) -> list[tuple[str, str, float]]:
-    """(font, text, width) pieces that draw ``text`` left to right, shaped where needed."""
-    pieces: list[tuple[str, str, float]] = []
-    for face, chunk in visual_runs(text):
+def _pieces(
+    text: str,
+    font: str,
+    size: float,
+    paragraph: tuple[str, int] | None = None,
+    *,
+    ordered: bool = True,
+) -> list[tuple[str, str, float]]:
+    """(font, text, width) pieces that draw one line of ``text`` left to right, shaped
+    where needed, right-to-left stretches laid out by the bidirectional algorithm.
+
+    ``paragraph`` is the text the line was wrapped from and where the line starts in it:
+    the algorithm resolves the line's directions in that context. Measuring needs no
+    order (``ordered=False``).
+    """
+    logical = runs(text)
+    spans: list[tuple[int, int, str]] = []
+    at = 0
+    for face, chunk in logical:
+        spans += [(at + a, at + b, face) for a, b in word_spans(chunk, FACES[face].rtl)]
+        at += len(chunk)
+    if ordered and has_rtl(logical):
+        whole = paragraph[0] if paragraph is not None else text
+        order = line_order(text, [(a, b) for a, b, _ in spans], is_rtl_paragraph(whole), paragraph)
+        spans = [spans[i] for i in order]
+    pieces = []
+    for a, b, face in spans:
         name = variant(face, font)
-        if not FACES[face].shaped:
-            pieces.append((name, chunk, stringWidth(chunk, name, size)))
-            continue
-        for m in _WORDS.finditer(chunk):
-            word = m.group(0)
-            if word.isspace():
-                pieces.append((name, word, stringWidth(word, name, size)))
-            else:
-                shaped = shapeStr(word, name, size)
-                data = getattr(shaped, "__shapeData__", None)
-                if data is None:
-                    width = stringWidth(word, name, size)
-                else:
-                    width = sum(d.x_advance for d in data) * size / 1000
-                pieces.append((name, shaped, width))
+        piece = text[a:b]
+        if FACES[face].shaped and not piece.isspace():
+            piece = shapeStr(piece, name, size)
+        pieces.append((name, piece, _width(piece, name, size)))
     return pieces
+
+
+def _width(chunk: str, name: str, size: float) -> float:
+    data = getattr(chunk, "__shapeData__", None)
+    if data is None:
+        return float(stringWidth(chunk, name, size))
+    return float(sum(d.x_advance for d in data) * size / 1000)
 
 
 def text_width(text: str, font: str, size: float) -> float:
     """How wide ``text`` prints in ``font`` at ``size``, other scripts in their own faces."""
     if is_simple(text):
         return float(stringWidth(text, font, size))
-    return sum(w for _, _, w in _pieces(text, font, size))
+    return sum(w for _, _, w in _pieces(text, font, size, ordered=False))
 
 
 def draw_string(
-    canvas: Canvas, x: float, y: float, text: str, font: str, size: float, anchor: str = "left"
+    canvas: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    font: str,
+    size: float,
+    anchor: str = "left",
+    paragraph: tuple[str, int] | None = None,
 ) -> float:
     """Draw one line of text on a canvas, each script in its own font; returns its width.
 
-    ``anchor`` is where ``x`` is: "left", "right" or "centre".
+    ``anchor`` is where ``x`` is: "left", "right" or "centre". A line wrapped from a longer
+    text names it in ``paragraph`` (the text, and where the line starts in it), so a
+    right-to-left stretch broken over lines keeps its order.
     """
     text = keep_together(text)
     if is_simple(text):
         width = float(stringWidth(text, font, size))
         pieces = [(font, text, width)]
     else:
-        pieces = _pieces(text, font, size)
+        if paragraph is not None:
+            paragraph = (keep_together(paragraph[0]), paragraph[1])
+        pieces = _pieces(text, font, size, paragraph)
         width = sum(w for _, _, w in pieces)
     if anchor == "right":
         x -= width

@@ -2,10 +2,12 @@
 
 Noto Sans prints Latin, Greek and Cyrillic. A name in another script is printed in the Noto
 font for that script, registered with reportlab the first time a document holds that script
-(reading a font costs tens of milliseconds; the Chinese one more). Arabic, Hebrew and the
-Indian scripts are shaped by HarfBuzz through reportlab (``uharfbuzz``), so Arabic letters
-join and Bengali or Tamil vowel signs sit where they belong; right-to-left words are put in
-visual order here, as reportlab's own bidirectional support needs a package not on PyPI.
+(reading a font costs tens of milliseconds; the Chinese, Japanese and Korean one more).
+Arabic, Hebrew and the Indian scripts are shaped by HarfBuzz through reportlab
+(``uharfbuzz``), so Arabic letters join and Bengali or Tamil vowel signs sit where they
+belong. Right-to-left text is kept in reading order here and put in drawing order one line
+at a time (app.pdf.bidi), as reportlab's own bidirectional support needs a package not on
+PyPI.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from app.pdf.bidi import ARABIC_LETTER, HEBREW_LETTER
+
 REGULAR = "CasebookSans"
 BOLD = "CasebookSans-Bold"
 ITALIC = "CasebookSans-Italic"
@@ -39,7 +43,8 @@ WORD_FAMILIES = {
     "CasebookGujarati": "Noto Sans Gujarati",
     "CasebookGurmukhi": "Noto Sans Gurmukhi",
     "CasebookTamil": "Noto Sans Tamil",
-    "CasebookChinese": "Noto Sans CJK SC",
+    # Noto Sans CJK holds Chinese, Japanese kana and kanji, and Korean Hangul alike.
+    "CasebookCJK": "Noto Sans CJK SC",
     "CasebookSymbols": "Noto Sans Symbols",
     "CasebookSymbols2": "Noto Sans Symbols2",
 }
@@ -107,7 +112,7 @@ FACES = {
             shaped=True,
         ),
         Face("CasebookTamil", "NotoSansTamil-Regular.ttf", "NotoSansTamil-Bold.ttf", shaped=True),
-        Face("CasebookChinese", "NotoSansSC-Subset.ttf"),
+        Face("CasebookCJK", "NotoSansCJK-Subset.ttf"),
         Face("CasebookSymbols", "NotoSansSymbols-Regular.ttf"),
         Face("CasebookSymbols2", "NotoSansSymbols2-Regular.ttf"),
     )
@@ -130,14 +135,18 @@ _BLOCKS = sorted(
         (0x0A00, 0x0A7F, "CasebookGurmukhi"),
         (0x0A80, 0x0AFF, "CasebookGujarati"),
         (0x0B80, 0x0BFF, "CasebookTamil"),
-        (0x2E80, 0x2FDF, "CasebookChinese"),
-        (0x3000, 0x30FF, "CasebookChinese"),
-        (0x3100, 0x312F, "CasebookChinese"),
-        (0x3400, 0x4DBF, "CasebookChinese"),
-        (0x4E00, 0x9FFF, "CasebookChinese"),
-        (0xF900, 0xFAFF, "CasebookChinese"),
-        (0xFF00, 0xFFEF, "CasebookChinese"),
-        (0x20000, 0x2FA1F, "CasebookChinese"),
+        # Chinese, Japanese and Korean: one subset of Noto Sans CJK (scripts/build_fonts.py).
+        (0x1100, 0x11FF, "CasebookCJK"),
+        (0x2E80, 0x2FDF, "CasebookCJK"),
+        (0x3000, 0x30FF, "CasebookCJK"),
+        (0x3100, 0x31FF, "CasebookCJK"),
+        (0x3400, 0x4DBF, "CasebookCJK"),
+        (0x4E00, 0x9FFF, "CasebookCJK"),
+        (0xA960, 0xA97F, "CasebookCJK"),
+        (0xAC00, 0xD7FF, "CasebookCJK"),
+        (0xF900, 0xFAFF, "CasebookCJK"),
+        (0xFF00, 0xFFEF, "CasebookCJK"),
+        (0x20000, 0x2FA1F, "CasebookCJK"),
     ]
 )
 _STARTS = [b[0] for b in _BLOCKS]
@@ -266,71 +275,29 @@ def runs(text: str) -> list[tuple[str, str]]:
     return found
 
 
-_WORD = re.compile(r"\S+|\s+")
+def face_of(font_name: str) -> str | None:
+    """The face a registered font belongs to ("CasebookArabic-Bold": "CasebookArabic")."""
+    face = font_name.split("-", 1)[0]
+    return face if face in FACES else None
 
 
-def visual_runs(text: str) -> list[tuple[str, str]]:
-    """Runs in the order they are drawn left to right on an English line.
-
-    A right-to-left stretch (consecutive right-to-left words and the spaces and numbers
-    between them) has its words put in reverse order; HarfBuzz then draws each word's
-    letters right to left. Numbers inside the stretch keep their own order.
-    """
-    logical = runs(text)
-    if not any(FACES[face].rtl for face, _ in logical):
-        return logical
-    # Tokens: (face, text) words and spaces, each word in one face.
-    tokens: list[tuple[str, str]] = []
-    for face, chunk in logical:
-        tokens += [(face, m.group(0)) for m in _WORD.finditer(chunk)]
-    out: list[tuple[str, str]] = []
-    i = 0
-    while i < len(tokens):
-        face, chunk = tokens[i]
-        if not FACES[face].rtl or chunk.isspace():
-            out.append(tokens[i])
-            i += 1
-            continue
-        # Extend the stretch over spaces, numbers and further right-to-left words.
-        j = i
-        end = i
-        while j < len(tokens):
-            f, c = tokens[j]
-            if c.isspace() or _is_number(c):
-                j += 1
-                continue
-            if FACES[f].rtl:
-                end = j
-                j += 1
-                continue
-            break
-        stretch = tokens[i : end + 1]
-        # A comma or full stop after the stretch belongs to the English line, so it prints
-        # right of the stretch: HarfBuzz draws a word's first character rightmost, so it
-        # goes in front of the stretch's first word (the one drawn rightmost).
-        last_face, last = stretch[-1]
-        trail = len(last) - len(last.rstrip(_TRAILING))
-        if trail and trail < len(last):
-            stretch[-1] = (last_face, last[:-trail])
-            first_face, first = stretch[0]
-            stretch[0] = (first_face, last[-trail:] + first)
-        out += list(reversed(stretch))
-        i = end + 1
-    # Merge neighbours of one face again, as fewer runs draw faster.
-    merged: list[tuple[str, str]] = []
-    for face, chunk in out:
-        if merged and merged[-1][0] == face:
-            merged[-1] = (face, merged[-1][1] + chunk)
-        else:
-            merged.append((face, chunk))
-    return merged
+def covers(face: str, char: str) -> bool:
+    """True when ``face`` has a glyph for ``char``."""
+    return ord(char) in _load(face)
 
 
-_TRAILING = ",.:;!?"
+def rtl_letter(font_name: str) -> str | None:
+    """The letter that stands for a right-to-left face's words in the bidirectional
+    algorithm (None for a left-to-right face); ``font_name`` may name a bold or italic."""
+    return _RTL_LETTERS.get(font_name.split("-", 1)[0])
 
 
-def _is_number(chunk: str) -> bool:
-    return all(unicodedata.bidirectional(c) in ("EN", "AN", "CS", "ES", "ET") for c in chunk)
+_RTL_LETTERS = {"CasebookArabic": ARABIC_LETTER, "CasebookHebrew": HEBREW_LETTER}
+
+
+def has_rtl(found: Iterable[tuple[str, str]]) -> bool:
+    """True when any of the (face, text) runs is in a right-to-left face."""
+    return any(FACES[face].rtl for face, _ in found)
 
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -357,7 +324,9 @@ def markup(text: str) -> str:
         return escape(text).replace("\n", "<br/>")
     lines = []
     for line in text.split("\n"):
-        found = visual_runs(line)
+        # Runs stay in reading order: a paragraph is broken into lines first, and each line
+        # is put in drawing order by the bidirectional algorithm (app.pdf.bidi).
+        found = runs(line)
         parts = []
         for index, (face, chunk) in enumerate(found):
             if face == REGULAR:

@@ -120,6 +120,9 @@ class AddressLine:
     font: str
     size: float
     baseline: float  # points down from the top of the page
+    # The text this line was wrapped from and where the line starts in it: the
+    # bidirectional algorithm lays out a wrapped right-to-left stretch in that context.
+    paragraph: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,21 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return lines
 
 
+def _context(text: str, parts: list[str], index: int) -> tuple[str, int] | None:
+    """(text, where line ``index`` of ``parts`` starts in it) for a wrapped text."""
+    if len(parts) < 2:
+        return None
+    start = 0
+    for number, line in enumerate(parts):
+        found = text.find(line, start)
+        if found < 0:
+            return None
+        if number == index:
+            return text, found
+        start = found + len(line)
+    return None
+
+
 def return_line(branding: Branding) -> tuple[str, float]:
     """The school's one-line return address for the top of the window, and its size."""
     profile = branding.profile
@@ -205,12 +223,15 @@ def layout_address(name: str, address: tuple[str, ...], branding: Branding) -> A
     y += 1.2 * mm
     items = [(name, BOLD), *((line, REGULAR) for line in address if line.strip())]
     room_height = area.bottom - y
-    wrapped: list[tuple[str, str]] = []
+    wrapped: list[tuple[str, str, tuple[str, int] | None]] = []
     size = ADDRESS_SIZES[-1]
     for size in ADDRESS_SIZES:
         leading = size * 1.15
         wrapped = [
-            (part, font) for text, font in items for part in _wrap(text, font, size, area.width)
+            (part, font, _context(text, parts, index))
+            for text, font in items
+            for parts in [_wrap(text, font, size, area.width)]
+            for index, part in enumerate(parts)
         ]
         # The last line needs only its ascent and descent, not a whole leading.
         if (len(wrapped) - 1) * leading + size <= room_height:
@@ -218,8 +239,8 @@ def layout_address(name: str, address: tuple[str, ...], branding: Branding) -> A
     leading = size * 1.15
     room = int((room_height - size) // leading) + 1
     fits = len(wrapped) <= room
-    for index, (text, font) in enumerate(wrapped[:room]):
-        lines.append(AddressLine(text, font, size, y + size * 0.8 + index * leading))
+    for index, (text, font, context) in enumerate(wrapped[:room]):
+        lines.append(AddressLine(text, font, size, y + size * 0.8 + index * leading, context))
     return AddressLayout(tuple(lines), fits, len(wrapped), room)
 
 
@@ -283,7 +304,13 @@ def _first_page(doc: LetterDocument) -> object:
                 canvas.setFillColorRGB(0, 0, 0)
             # Each run in its own script's font, shaped where the script needs it.
             draw_string(
-                canvas, ADDRESS_AREA.left, PAGE_H - line.baseline, line.text, line.font, line.size
+                canvas,
+                ADDRESS_AREA.left,
+                PAGE_H - line.baseline,
+                line.text,
+                line.font,
+                line.size,
+                paragraph=line.paragraph,
             )
         # Date and reference on the right, clear of the window whatever the address.
         right = PAGE_W - MARGIN_X

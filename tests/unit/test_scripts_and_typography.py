@@ -42,6 +42,10 @@ NAMES = {
     "gujarati": ("પ્રિયા પટેલ", "NotoSansGujarati", "પટેલ"),
     "devanagari": ("प्रिया शर्मा", "NotoSansDevanagari", "या"),
     "chinese": ("王小明", "NotoSansCJK", "王小明"),
+    # Hangul (KS X 1001), kana and JIS X 0208 kanji not in the Chinese sets (辺, 畑).
+    "korean": ("김민준", "NotoSansCJK", "김민준"),
+    "japanese": ("渡辺 さくら", "NotoSansCJK", "渡辺"),
+    "japanese-kanji": ("畑中 陽菜", "NotoSansCJK", "畑中"),
     "greek": ("Γιώργος Παπαδόπουλος", "NotoSans-", "Γιώργος Παπαδόπουλος"),
     "cyrillic": ("Олена Коваленко", "NotoSans-", "Олена Коваленко"),
 }
@@ -129,14 +133,47 @@ def test_a_name_prints_in_its_own_script(services: Services, tmp_path: Path, scr
             assert run._r.rPr.find(qn("w:rtl")) is not None
 
 
+def _embedded_outlines(pdf: bytes, font: str) -> list[int]:
+    """The contour count of each glyph (bar .notdef) of the embedded fonts named ``font``."""
+    from fontTools.ttLib import TTFont
+
+    counts: list[int] = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            entry = ref.get_object()
+            if font not in entry["/BaseFont"]:
+                continue
+            data = entry["/FontDescriptor"].get_object()["/FontFile2"].get_object().get_data()
+            embedded = TTFont(io.BytesIO(data))
+            glyphs = embedded["glyf"]
+            counts += [glyphs[g].numberOfContours for g in embedded.getGlyphOrder()[1:]]
+    return counts
+
+
+@pytest.mark.parametrize("script", ["chinese", "korean", "japanese", "japanese-kanji"])
+def test_a_cjk_name_is_drawn_with_real_glyphs(services: Services, script: str) -> None:
+    # Each of the name's characters has its own outline in the embedded subset: none is
+    # drawn as the empty .notdef box.
+    name = NAMES[script][0]
+    case_id = _case(services, name)
+    issued = services.letters.issue(case_id, LetterKind.REMOVAL)
+    counts = _embedded_outlines(services.letters.letter_pdf(issued.id), "NotoSansCJK")
+    assert len(counts) >= len(set(name.replace(" ", ""))), counts
+    assert all(n > 0 for n in counts), counts
+
+
 def test_arabic_is_joined_and_right_to_left(tmp_path: Path) -> None:
     fonts.register_fonts(resources_dir() / "fonts")
-    # Words of a right-to-left stretch are put in visual order; a comma after it stays right.
-    assert fonts.visual_runs("Dear محمد عبد الله,") == [
-        ("CasebookSans", "Dear "),
-        ("CasebookArabic", "الله عبد ,محمد"),
-    ]
     from app.pdf.common import _pieces
+
+    # Words of a right-to-left stretch are drawn last word first; a comma after it stays
+    # right, on the English side (tests/unit/test_right_to_left.py reads whole documents).
+    drawn = [str(t) for _, t, _ in _pieces("Dear محمد عبد الله,", "CasebookSans", 10)]
+
+    def shaped(word: str) -> str:
+        return str(_pieces(word, "CasebookSans", 10)[0][1])
+
+    assert drawn == ["Dear", " ", shaped("الله"), " ", shaped("عبد"), " ", shaped("محمد"), ","]
 
     pieces = _pieces("محمد", "CasebookSans", 10)
     shaped = pieces[0][1]
