@@ -56,6 +56,7 @@ from _casebook import (
     seconds_to_first_paint,
     set_up,
 )
+from _report import WHOLE_PROCESS, figure
 
 from app.db.engine import SCHEMA_HEAD
 from app.domain.categories import Category, encode_categories
@@ -124,7 +125,11 @@ def running_server(cluster: Path, *, fast_writes: bool = False) -> Iterator[int]
     bin_dir, port = _binaries(), _free_port()
     options = f"-h 127.0.0.1 -p {port} -k {cluster.parent} {SERVER_OPTIONS}"
     if fast_writes:
-        options += " -F -c maintenance_work_mem=512MB -c max_wal_size=4GB"
+        # Rows copied into a table emptied in the same transaction skip the write-ahead log.
+        options += (
+            " -F -c maintenance_work_mem=512MB -c max_wal_size=4GB -c wal_level=minimal"
+            " -c max_wal_senders=0 -c synchronous_commit=off"
+        )
     subprocess.run(
         [*_as_postgres(), str(bin_dir / "pg_ctl"), "-D", str(cluster), "-o", options,
          "-l", str(cluster.parent / "server.log"), "-w", "start"],
@@ -193,10 +198,11 @@ def _build(building: Path, count: int, audit: int) -> None:
         set_up(building / "pc", database_url=url(port)).close()
         print(f"  schema and head teacher: {time.perf_counter() - started:.1f} s", flush=True)
         _bulk_load(url(port), count, audit)
-    print(
-        f"Built a PostgreSQL casebook of {count:,} cases and {audit:,} audit entries by bulk "
-        f"load in {time.perf_counter() - started:.1f} s (target < 60 s).",
-        flush=True,
+    figure(
+        f"building the PostgreSQL casebook ({count:,} cases, {audit:,} audit entries, bulk load)",
+        time.perf_counter() - started,
+        "s",
+        60,
     )
 
 
@@ -241,6 +247,7 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
         deferred = cursor.fetchall()
         for name, _sql in deferred:
             cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("TRUNCATE people, cases, case_categories, case_people CASCADE")
         t0 = time.perf_counter()
         when_now = now.strftime(stamp)
         _copy(
@@ -253,44 +260,47 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
                 for i, name in enumerate(names)
             ),
         )  # fmt: skip
-        case_lines: list[str] = []
         category_lines: list[str] = []
         link_lines: list[str] = []
-        for i in range(count):
-            # The same cases, drawn in the same order, as _casebook.py's SQLite casebook.
-            year = 2020 + i * 7 // count
-            chosen = rng.sample(categories, 2 if rng.random() < 0.25 else 1)
-            person = rng.randrange(people_count)
-            title = f"{rng.choice(TOPICS).capitalize()} #{i}"
-            platform = rng.choice(platforms)
-            reference = format_reference(year, i + 1)
-            when = (now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 6))).strftime(stamp)
-            due = (
-                (today + timedelta(days=rng.randrange(-30, 30))).isoformat()
-                if rng.random() < 0.6
-                else "\\N"
-            )
-            search = f"{reference} {title} {platform} @user{i}".lower() + f" {folded[person]}"
-            status = rng.choice(statuses)
-            case_lines.append(
-                f"{i + 1}\t{reference}\t{year}\t{i + 1}\t{title}\t\t{platform}\t\t@user{i}\t"
-                f"{when}\t{when[:10]}\tOffice\t{status}\t{due}\t"
-                f"{encode_categories(frozenset(chosen))}\t{names[person]}\t{search}\t1.0\t"
-                f"{when}\t{when}\t{when}\t1\n"
-            )
-            category_lines += [f"{i + 1}\t{c.value}\n" for c in chosen]
-            link_lines.append(f"{i + 1}\t{person + 1}\tauthor\t{when}\n")
+
+        def case_lines() -> Iterator[str]:
+            for i in range(count):
+                # The same cases, drawn in the same order, as _casebook.py's SQLite casebook.
+                year = 2020 + i * 7 // count
+                chosen = rng.sample(categories, 2 if rng.random() < 0.25 else 1)
+                person = rng.randrange(people_count)
+                title = f"{rng.choice(TOPICS).capitalize()} #{i}"
+                platform = rng.choice(platforms)
+                reference = format_reference(year, i + 1)
+                when = (now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 6))).strftime(
+                    stamp
+                )
+                due = (
+                    (today + timedelta(days=rng.randrange(-30, 30))).isoformat()
+                    if rng.random() < 0.6
+                    else "\\N"
+                )
+                search = f"{reference} {title} {platform} @user{i}".lower() + f" {folded[person]}"
+                status = rng.choice(statuses)
+                yield (
+                    f"{i + 1}\t{reference}\t{year}\t{i + 1}\t{title}\t\t{platform}\t\t@user{i}\t"
+                    f"{when}\t{when[:10]}\tOffice\t{status}\t{due}\t"
+                    f"{encode_categories(frozenset(chosen))}\t{names[person]}\t{search}\t1.0\t"
+                    f"{when}\t{when}\t{when}\t1\n"
+                )
+                category_lines.extend(f"{i + 1}\t{c.value}\n" for c in chosen)
+                link_lines.append(f"{i + 1}\t{person + 1}\tauthor\t{when}\n")
+
         _copy(
             cursor, "cases",
             "id, reference, ref_year, ref_number, title, summary, platform, post_url, "
             "account_handle, posted_at, reported_on, reported_by, status, follow_up_due, "
             "categories, poster, search_text, code_version, created_at, updated_at, "
             "last_activity_at, version",
-            iter(case_lines),
+            case_lines(),
         )  # fmt: skip
         _copy(cursor, "case_categories", "case_id, category", iter(category_lines))
         _copy(cursor, "case_people", "case_id, person_id, role, created_at", iter(link_lines))
-        del case_lines, category_lines, link_lines
         print(f"  cases copied: {time.perf_counter() - t0:.1f} s", flush=True)
         t0 = time.perf_counter()
         _copy_audit(cursor, audit, rng)
@@ -465,52 +475,29 @@ def main(argv: list[str] | None = None) -> int:
             starts.append(seconds_to_first_paint(folder / "pc", env))
             print(f"  start to first paint: {starts[-1]:.2f} s", flush=True)
         figures = measure(folder / "pc", address)
-    ok = True
-
-    def report(label: str, values: list[float], target: float, unit: str, worst: float = 0) -> None:
-        nonlocal ok
-        median = statistics.median(values)
-        met = median <= target and (not worst or max(values) <= worst)
-        ok = ok and met
-        limit = f"median <= {target:g} {unit}" + (f", worst <= {worst:g} {unit}" if worst else "")
-        print(
-            f"{label}: median {median:.1f} {unit}, worst {max(values):.1f} {unit} over "
-            f"{len(values)} ({limit}) {'met' if met else 'NOT met'}"
-        )
-
-    def report_seconds(label: str, values: list[float], target: float) -> None:
-        nonlocal ok
-        median = statistics.median(values)
-        met = median <= target
-        ok = ok and met
-        print(
-            f"{label}: median {median:.2f} s, {min(values):.2f}-{max(values):.2f} s over "
-            f"{len(values)} (median <= {target:g} s) {'met' if met else 'NOT met'}"
-        )
-
-    report_seconds(
-        "PostgreSQL: start to first painted list, 1,000,000 cases (whole process)", starts, START_S
-    )
-    report(
-        "PostgreSQL: search keystroke, 1,000,000 cases (warm)",
-        figures["keystroke"],
-        KEYSTROKE_MEDIAN_MS,
-        "ms",
-        KEYSTROKE_WORST_MS,
-    )
-    report("PostgreSQL: status filter change (warm)", figures["filter"], FILTER_MS, "ms")
-    report(
-        "PostgreSQL: selecting a case far down the list (warm)", figures["select"], SELECT_MS, "ms"
-    )
-    report(
-        "PostgreSQL: next page by keyset while scrolling (warm)", figures["page"], FILTER_MS, "ms"
-    )
-    report("PostgreSQL: total, open and overdue counts (warm)", figures["counts"], FILTER_MS, "ms")
-    report_seconds(
-        "PostgreSQL: audit trail window, 1,000,000 entries, first page painted (warm)",
-        figures["audit"],
-        AUDIT_FIRST_PAGE_S,
-    )
+    median, worst = statistics.median, max
+    pg = "PostgreSQL, 1,000,000 cases"
+    met = [
+        figure(f"{pg}: start to first painted list (median of 3)", median(starts), "s", START_S,
+               kind=WHOLE_PROCESS),
+        figure(f"{pg}: search keystroke, median of 14", median(figures["keystroke"]), "ms",
+               KEYSTROKE_MEDIAN_MS),
+        figure(f"{pg}: search keystroke, worst of 14", worst(figures["keystroke"]), "ms",
+               KEYSTROKE_WORST_MS),
+        figure(f"{pg}: status filter change, median of 9", median(figures["filter"]), "ms",
+               FILTER_MS),
+        figure(f"{pg}: selecting a case far down the list, median of 10",
+               median(figures["select"]), "ms", SELECT_MS),
+        figure(f"{pg}: next page while scrolling, median of 10", median(figures["page"]), "ms",
+               FILTER_MS),
+        figure(f"{pg}: total, open and overdue counts, median of 5", median(figures["counts"]),
+               "ms", FILTER_MS),
+        figure("PostgreSQL, 1,000,000 audit entries: audit trail window to first page, "
+               "median of 3", median(figures["audit"]), "s", AUDIT_FIRST_PAGE_S),
+    ]  # fmt: skip
+    for name, values in figures.items():
+        print(f"  {name}: " + ", ".join(f"{value:.0f}" for value in values))
+    ok = all(met)
     print(f"After: {load()}")
     print("All targets met." if ok else "Some targets NOT met.")
     return 0 if ok else 1
