@@ -174,3 +174,11 @@ def test_hot_path_queries_read_no_large_table_from_end_to_end(
         if "ORDER BY" in sql and "LIMIT" in sql and "LIKE" not in sql and " ~ " not in sql:
             # A page of the list is read in order from an index, never by sorting every case.
             assert "Sort" not in plan or "Incremental Sort" in plan, f"a sort in\n{plan}\n{sql}"
+
+
+def test_the_audit_trail_lists_each_user_once_in_alphabetical_order(services: Services) -> None:
+    for user in ("Mrs Office", "head", "Mr Deputy", "head", "Governor", "Mrs Office", "zed"):
+        services.audit.record(user, "view case", "SM-2026-0001")
+    names = services.audit.user_names()
+    assert {"Mrs Office", "head", "Mr Deputy", "Governor", "zed"} <= set(names)
+    assert names == sorted(set(names), key=str.casefold)
