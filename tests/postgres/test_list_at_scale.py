@@ -182,3 +182,21 @@ def test_the_audit_trail_lists_each_user_once_in_alphabetical_order(services: Se
     names = services.audit.user_names()
     assert {"Mrs Office", "head", "Mr Deputy", "Governor", "zed"} <= set(names)
     assert names == sorted(set(names), key=str.casefold)
+
+
+def test_sorting_the_list_does_not_count_the_cases_again(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    """Each count reads a whole index on a server; the window sorts as it starts."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import Qt
+
+    from app.ui.models.case_table import CaseTableModel
+
+    model = CaseTableModel(services.cases)
+    model.reload()
+    with statements(services) as seen:
+        model.sort(1, Qt.SortOrder.DescendingOrder)
+        assert model.rowCount() == len(many)
+        model.case_at(len(many) - 1)
+    assert seen and not [sql for sql, _ in seen if "count(" in sql.lower()]
