@@ -825,7 +825,7 @@ class CaseService:
             return server_search.short_term_condition(term)
         if self._postgres and len(term) >= 3:
             with self.ctx.sessions() as session:
-                common = server_search.is_common(session, term, COMMON_MATCHES)
+                common = server_search.is_common(session, term, COMMON_MATCHES // 5)
             return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)
@@ -953,17 +953,15 @@ class CaseService:
             )
         return sealed is None
 
-    def _after(self, session: Session, sort: CaseSort, case_id: int) -> ColumnElement[bool]:
+    def _after(
+        self, session: Session, sort: CaseSort, case_id: int, *, inclusive: bool = False
+    ) -> ColumnElement[bool]:
         column = getattr(CaseRecord, sort.key)
         value = session.scalar(select(column).where(CaseRecord.id == case_id))
         return after_row(
-            column,
-            value,
-            case_id,
-            sort.descending,
-            bool(column.nullable),
-            nulls_last=self._postgres,
-        )
+            column, value, case_id, sort.descending, bool(column.nullable),
+            nulls_last=self._postgres, inclusive=inclusive,
+        )  # fmt: skip
 
     def position_of_case(self, flt: CaseFilter, sort: CaseSort, case_id: int) -> int | None:
         """The row of a case in the list, or None when the filter leaves it out.
@@ -1035,8 +1033,11 @@ class CaseService:
             query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
         with self.ctx.sessions() as session:
             if after is not None:
-                onwards = self._after(session, sort, after)
-                if include_after:
+                # PostgreSQL reads "from this case on" as one range of the index ("or this
+                # case" made it read every case before it).
+                inclusive = include_after and self._postgres
+                onwards = self._after(session, sort, after, inclusive=inclusive)
+                if include_after and not inclusive:
                     onwards = or_(onwards, CaseRecord.id == after)
                 query = query.where(onwards)
                 ids = None

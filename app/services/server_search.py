@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EventRecord
@@ -31,8 +32,12 @@ def short_term_condition(term: str) -> ColumnElement[bool]:
     characters, at least one a letter or digit); sealed cases are left to the caller."""
     letters = "".join(character for character in term if character.isalnum())
     text = CaseRecord.search_text
+    # The index of words' first characters (migration 0023) narrows; the pattern decides.
+    starts = func.casebook_word_starts(text, type_=ARRAY(Text))
     found = and_(
-        text.regexp_match(_WORD_START + letters), ~text.startswith(SEALED_PREFIX, autoescape=True)
+        starts.contains([letters]),
+        text.regexp_match(_WORD_START + letters),
+        ~text.startswith(SEALED_PREFIX, autoescape=True),
     )
     if letters == term:
         return found

@@ -8,9 +8,14 @@ PostgreSQL only; a SQLite casebook is unchanged (its word and trigram indexes ar
   words read from exhibits (``lower(evidence.extracted_text)``). Without them each search
   read every row. The extension is trusted (PostgreSQL 13+): the casebook's owner may
   create it; where the server does not have it, searches still work, by reading every row.
-- ``(column, id)`` indexes for the sort keys with long runs of equal values (status,
-  platform, standards, follow-up date): the list reads its next page onwards from the last
-  row (keyset) in one index range, with no sort of a run of 100,000 equal values.
+- ``(column, id)`` indexes for the usual order (latest activity) and the sort keys with
+  long runs of equal values (status, platform, standards, follow-up date): the list reads
+  its next page onwards from the last row (keyset) in one index range, with no sort of a
+  run of 100,000 equal values, and a case's position is counted from the index alone.
+- ``casebook_word_starts(search_text)``: the first one and two characters of each of the
+  case's words (runs of letters and digits, as the search's words are), for searches of
+  one or two characters; ``gin_trgm_ops`` serves "a word beginning with" only after a
+  space, not after "@", "#" or "_", and not at all for one character.
 - ``ix_cases_handle_key`` and ``ix_cases_post_url_trgm``: other cases about the same
   account or post (the joined-up panel shown with every case) were found by reading
   every case.
@@ -39,6 +44,7 @@ TRIGRAM_INDEXES = {
     "ix_cases_post_url_trgm": ("cases", "lower(post_url)"),
 }
 KEYSET_INDEXES = {
+    "ix_cases_last_activity_id": ("last_activity_at", "id"),
     "ix_cases_status_id": ("status", "id"),
     "ix_cases_platform_id": ("platform", "id"),
     "ix_cases_categories_id": ("categories", "id"),
@@ -73,6 +79,18 @@ def upgrade() -> None:
             op.execute(f"CREATE INDEX {name} ON {table} USING gin (({expression}) gin_trgm_ops)")
     for name, columns in KEYSET_INDEXES.items():
         op.create_index(name, "cases", list(columns))
+    # The same words as services/server_search.py's pattern: a letter or digit after the
+    # start of the text or after anything else.
+    op.execute(
+        "CREATE FUNCTION casebook_word_starts(words text) RETURNS text[] "
+        "LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ "
+        "SELECT coalesce(array_agg(DISTINCT start), '{}') FROM "
+        "regexp_matches(words, '(?:^|[^[:alnum:]])([[:alnum:]]{1,2})', 'g') AS found, "
+        "LATERAL (VALUES (left(found[1], 1)), (found[1])) AS starts(start) $$"
+    )
+    op.execute(
+        "CREATE INDEX ix_cases_word_starts ON cases USING gin (casebook_word_starts(search_text))"
+    )
     # The joined-up panel compares handles without case or a leading @ (services/joined_up.py).
     op.execute("CREATE INDEX ix_cases_handle_key ON cases ((ltrim(lower(account_handle), '@')))")
     op.create_index("ix_audit_entries_user", "audit_entries", ["user"])
@@ -85,5 +103,7 @@ def downgrade() -> None:
     op.execute("DROP INDEX IF EXISTS ix_cases_handle_key")
     for name in KEYSET_INDEXES:
         op.drop_index(name, table_name="cases")
+    op.execute("DROP INDEX ix_cases_word_starts")
+    op.execute("DROP FUNCTION casebook_word_starts(text)")
     for name in TRIGRAM_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
