@@ -31,6 +31,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -73,7 +74,7 @@ AUDIT_FIRST_PAGE_S = 1.0
 # ASCII, common words, rare ones, and clearing the search.
 TYPED = ["s", "so", "sok", "", "#4", "#42", "#421", "", "ł", "łu", "łuk", "", "facebook", ""]
 # Raised whenever the way the cached cluster is built changes, so old ones are rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 STAMP = "benchmark-cache.json"
 USERS = ["head", "Mrs Office", "Mr Deputy", "Governor"]
 ACTIONS = ["view case", "add note", "issue letter", "view exhibit", "signed in", "print letter"]
@@ -458,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         address = url(port)
         if "--keep-running" in args:
             print(f"Running: {address} (data folder {folder / 'pc'}); Ctrl+C stops it.")
+            # A stop sent to a background run stops the server too.
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
             try:
                 while True:
                     time.sleep(3600)
