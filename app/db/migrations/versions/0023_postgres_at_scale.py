@@ -60,8 +60,8 @@ def _has_trigrams(bind: sa.engine.Connection) -> bool:
     available = bind.execute(
         sa.text(
             "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm' AND "
-            "(SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
-            "OR has_database_privilege(current_database(), 'CREATE')"
+            "((SELECT rolsuper FROM pg_roles WHERE rolname = current_user) "
+            "OR has_database_privilege(current_database(), 'CREATE'))"
         )
     ).first()
     if available is None:
