@@ -200,3 +200,31 @@ def test_sorting_the_list_does_not_count_the_cases_again(
         assert model.rowCount() == len(many)
         model.case_at(len(many) - 1)
     assert seen and not [sql for sql, _ in seen if "count(" in sql.lower()]
+
+
+def test_the_migration_goes_down_and_up_again_on_a_server(database_url: str) -> None:
+    """Its PostgreSQL indexes and function are removed and made again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db.engine import _alembic_config, make_server_engine, migrate_server
+
+    engine = make_server_engine(database_url)
+    try:
+        migrate_server(engine)
+
+        def indexes() -> set[str]:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT indexname FROM pg_indexes"))
+                return {str(row[0]) for row in rows}
+
+        assert {"ix_cases_word_starts", "ix_cases_search_trgm"} <= indexes()
+        with engine.begin() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0020_list_at_scale")
+        assert not {"ix_cases_word_starts", "ix_cases_search_trgm"} & indexes()
+        migrate_server(engine)
+        assert {"ix_cases_word_starts", "ix_cases_search_trgm"} <= indexes()
+    finally:
+        engine.dispose()
