@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= $(CURDIR)/.casebook-dev
 
 
-.PHONY: run test lint bench bundle clean
+.PHONY: run test lint bench bench-scale bundle clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) ./scripts/bootstrap.sh
@@ -28,8 +28,14 @@ test: lint
 	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q -n auto --maxprocesses 4 \
 	  --dist loadfile $(if $(CI),-m "slow or not slow",)
 
+# `make bench`: the quick benchmarks (minutes), one table of figures and targets at the end.
+# `make bench-scale` adds the million-case ones (SQLite and PostgreSQL; the first run builds
+# and caches their casebooks). BENCH_ARGS=--markdown prints the table as the README holds it.
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py $(BENCH_ARGS)
+
+bench-scale: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) benchmarks/run_all.py --scale $(BENCH_ARGS)
 
 # One folder, dist/ConductCasebook/, runnable on a PC without Python (build on the same OS).
 bundle: $(STAMP)

@@ -1,6 +1,7 @@
 """A throwaway PostgreSQL server for the tests: its own cluster in a temporary folder.
 
-Made with ``initdb`` (Debian's ``postgresql`` package), listening on 127.0.0.1 only, with
+Made with ``initdb`` (Debian's ``postgresql`` package), listening on 127.0.0.1 only, its
+letters classed as Unicode's (``C.UTF-8``, as a school's server in ``en_GB.UTF-8`` does), with
 fsync off (the tests do not survive power cuts, the server under them need not either).
 Each test gets a fresh database copied from a migrated template, which takes a few
 milliseconds instead of running every migration again.
@@ -86,7 +87,7 @@ def start_postgres() -> Iterator[PostgresServer]:
         subprocess.run([*as_user, *command], check=True, capture_output=True, cwd=root)
 
     run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "casebook", "-E", "UTF8",
-        "--locale=C")  # fmt: skip
+        "--locale=C", "--lc-ctype=C.UTF-8")  # fmt: skip
     options = f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=200"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
         "start")  # fmt: skip

@@ -72,6 +72,7 @@ from app.domain.status import (
 )
 from app.domain.validation import check_case_draft, check_person_draft, check_search, clean_text
 from app.security.crypto import SEALED_PREFIX
+from app.services import server_search
 from app.services.audit import highest_reference_number
 from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
@@ -323,6 +324,7 @@ class CaseService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
+        self._postgres = ctx.dialect == "postgresql"
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -817,7 +819,14 @@ class CaseService:
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
         # about 10 ms over 100,000 cases); shorter ones the word index (a word beginning
         # with them, in the case's own details; notes from three characters); other
-        # databases, and terms of punctuation alone, scan with LIKE.
+        # databases, and terms of punctuation alone, scan with LIKE. PostgreSQL asks the
+        # same questions of its trigram indexes (services/server_search.py).
+        if self._postgres and len(term) < 3 and has_word_character(term):
+            return server_search.short_term_condition(term)
+        if self._postgres and len(term) >= 3:
+            with self.ctx.sessions() as session:
+                common = server_search.is_common(session, term, COMMON_MATCHES // 5)
+            return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)
         if self._trigram_index and len(term) >= 3:
@@ -923,11 +932,17 @@ class CaseService:
 
     def pages_by_keyset(self, sort: CaseSort) -> bool:
         """True when the list may be read onwards from a case (``list_cases(after=...)``):
-        on SQLite, unless sealed titles or authors take part in the sort."""
-        if not self._trigram_index:
-            return False
+        unless sealed titles or authors take part in the sort."""
         if sort.key not in _SEALABLE_SORTS or not self.ctx.may(Permission.SAFEGUARDING):
             return True
+        if self._postgres:
+            # A sealed title or author belongs to a sealed case, found by its search text's
+            # index (a range over sealed values depends on the server's collation).
+            with self.ctx.sessions() as session:
+                sealed_case = session.scalar(
+                    select(CaseRecord.id).where(sealed_search_text()).limit(1)
+                )
+            return sealed_case is None
         # Sealed values sort as nonsense in SQL; with none in this column, SQL's order holds.
         # (A range, not LIKE, so that the column's index answers.)
         column = getattr(CaseRecord, sort.key)
@@ -938,10 +953,15 @@ class CaseService:
             )
         return sealed is None
 
-    def _after(self, session: Session, sort: CaseSort, case_id: int) -> ColumnElement[bool]:
+    def _after(
+        self, session: Session, sort: CaseSort, case_id: int, *, inclusive: bool = False
+    ) -> ColumnElement[bool]:
         column = getattr(CaseRecord, sort.key)
         value = session.scalar(select(column).where(CaseRecord.id == case_id))
-        return after_row(column, value, case_id, sort.descending, bool(column.nullable))
+        return after_row(
+            column, value, case_id, sort.descending, bool(column.nullable),
+            nulls_last=self._postgres, inclusive=inclusive,
+        )  # fmt: skip
 
     def position_of_case(self, flt: CaseFilter, sort: CaseSort, case_id: int) -> int | None:
         """The row of a case in the list, or None when the filter leaves it out.
@@ -1013,8 +1033,11 @@ class CaseService:
             query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
         with self.ctx.sessions() as session:
             if after is not None:
-                onwards = self._after(session, sort, after)
-                if include_after:
+                # PostgreSQL reads "from this case on" as one range of the index ("or this
+                # case" made it read every case before it).
+                inclusive = include_after and self._postgres
+                onwards = self._after(session, sort, after, inclusive=inclusive)
+                if include_after and not inclusive:
                     onwards = or_(onwards, CaseRecord.id == after)
                 query = query.where(onwards)
                 ids = None

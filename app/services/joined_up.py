@@ -19,9 +19,9 @@ from app.db.sealing import Unreadable, is_safeguarding
 from app.domain.access import Permission
 from app.domain.people import CaseRole
 from app.domain.status import STATUS_LABELS, CaseStatus
-from app.security.crypto import SEALED_PREFIX
 from app.services.cases import visible_cases
 from app.services.context import ServiceContext
+from app.services.listing import sealed_search_text
 
 MAX_RELATED = 50
 # Whom a case is about: the author of the post and its subject (a pupil, a member of
@@ -141,7 +141,7 @@ class JoinedUpService:
                 # Sealed cases: their words are opened here, as only this role can.
                 candidates += session.execute(
                     select(CaseRecord.id, CaseRecord.account_handle, CaseRecord.post_url).where(
-                        CaseRecord.search_text.startswith(SEALED_PREFIX)
+                        sealed_search_text()  # through its index, not by reading every case
                     )
                 ).all()
             for other, other_handle, other_url in candidates:

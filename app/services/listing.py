@@ -97,7 +97,14 @@ def short_term_found(term: str) -> ColumnElement[bool]:
 
 
 def after_row(
-    column: ColumnElement[Any], value: Any, case_id: int, descending: bool, nullable: bool
+    column: ColumnElement[Any],
+    value: Any,
+    case_id: int,
+    descending: bool,
+    nullable: bool,
+    *,
+    nulls_last: bool = False,
+    inclusive: bool = False,
 ) -> ColumnElement[bool]:
     """Rows that come after the row (``value``, ``case_id``) in list order, for reading the
     next page from where the last one ended (keyset paging) instead of counting past every
@@ -106,8 +113,22 @@ def after_row(
     Written as a row-value comparison, so SQLite reads a range of the sort's index (an OR
     of the same conditions made it scan every case). SQLite puts empty values (NULL) first
     in ascending order and last in descending order; the conditions follow that.
+    PostgreSQL (``nulls_last``) puts them last in ascending order and first in descending;
+    there ``inclusive`` starts with the row itself.
     """
     key = tuple_(column, CaseRecord.id)
+    if nulls_last:
+        if value is None:
+            if descending:
+                before = CaseRecord.id <= case_id if inclusive else CaseRecord.id < case_id
+                return or_(column.is_not(None), before)
+            later = CaseRecord.id >= case_id if inclusive else CaseRecord.id > case_id
+            return and_(column.is_(None), later)
+        row = tuple_(literal(value, column.type), literal(case_id))
+        if descending:
+            return key <= row if inclusive else key < row
+        after = key >= row if inclusive else key > row
+        return or_(after, column.is_(None)) if nullable else after
     if value is None:
         if descending:
             return and_(column.is_(None), CaseRecord.id < case_id)

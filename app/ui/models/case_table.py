@@ -58,6 +58,7 @@ class CaseTableModel(QAbstractTableModel):
         self._filter = CaseFilter()
         self._sort = CaseSort()
         self._count = 0
+        self._count_known = False  # _count holds the count of the current filter
         self._more = False  # more rows match than were counted
         self._pages: OrderedDict[int, list[tuple[CaseRow, tuple[str, ...]]]] = OrderedDict()
         # The first and last case of every page read, kept after the page itself is
@@ -110,6 +111,7 @@ class CaseTableModel(QAbstractTableModel):
             self._count, self._more = self._counted(
                 None if self._filter == CaseFilter() else COUNT_BOUND
             )
+        self._count_known = True
         self.endResetModel()
 
     def _forget_pages(self) -> None:
@@ -267,7 +269,9 @@ class CaseTableModel(QAbstractTableModel):
         self._sort = CaseSort(
             key=COLUMNS[column][0], descending=order == Qt.SortOrder.DescendingOrder
         )
-        self.reload()
+        # Another order shows the same rows: the count stands (over a million cases on a
+        # server, counting again took 0.1-0.2 s at every start, where the header is restored).
+        self.reload(self._count if self._count_known and not self._more else None)
 
 
 def overdue_date_text(day: date | None) -> str:

@@ -1,0 +1,81 @@
+"""The case search on a shared (PostgreSQL) casebook: SQLite's answers, PostgreSQL's indexes.
+
+SQLite answers a search from FTS5 indexes (services/listing.py, services/cases.py); here
+the same questions are asked so that ``pg_trgm``'s trigram indexes (migration 0023) answer
+them instead of reading every case:
+
+- one or two characters: a case with a *word beginning* with them (words are runs of
+  letters and digits, as FTS5's ``unicode61`` words are), in the case's own details; with
+  punctuation in the term, the text must hold the term as typed too (``#4``);
+- three or more: the term anywhere in the case's details, its notes or its exhibits' words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from app.db.models import CaseRecord, EventRecord
+from app.security.crypto import SEALED_PREFIX
+from app.services.evidence_text import evidence_matches
+
+# What comes before a word: the start of the text or a character that is not a letter or
+# digit (so "_" and "@" begin words too, as they do for FTS5).
+_WORD_START = "(^|[^[:alnum:]])"
+
+
+def short_term_condition(term: str) -> ColumnElement[bool]:
+    """Cases with a word beginning with the letters and digits of ``term`` (one or two
+    characters, at least one a letter or digit); sealed cases are left to the caller."""
+    letters = "".join(character for character in term if character.isalnum())
+    text = CaseRecord.search_text
+    # The index of words' first characters (migration 0023) narrows; the pattern decides.
+    starts = func.casebook_word_starts(text, type_=ARRAY(Text))
+    found = and_(
+        starts.contains([letters]),
+        text.regexp_match(_WORD_START + letters),
+        ~text.startswith(SEALED_PREFIX, autoescape=True),
+    )
+    if letters == term:
+        return found
+    return and_(found, text.contains(term, autoescape=True))
+
+
+def long_term_condition(
+    term: str, searched_events: tuple[str, ...], *, common: bool
+) -> ColumnElement[bool]:
+    """Cases whose details, notes or exhibits' words contain ``term`` (three or more
+    characters).
+
+    A rare term is looked up in each trigram index and the cases read by id; a ``common``
+    one (most cases match) is checked row by row while the list is read in its order,
+    which stops after a page instead of fetching and sorting every match.
+    """
+    text = CaseRecord.search_text
+    in_case = and_(
+        text.contains(term, autoescape=True), ~text.startswith(SEALED_PREFIX, autoescape=True)
+    )
+    in_notes: Select[tuple[Any]] = select(EventRecord.case_id).where(
+        EventRecord.kind.in_(searched_events),
+        func.lower(EventRecord.summary).contains(term, autoescape=True),
+    )
+    in_evidence = evidence_matches(term, False)
+    if common:
+        return or_(in_case, CaseRecord.id.in_(in_notes.union_all(in_evidence)))
+    in_details: Select[tuple[Any]] = select(CaseRecord.id).where(in_case)
+    return CaseRecord.id.in_(in_details.union_all(in_notes, in_evidence))
+
+
+def is_common(session: Session, term: str, bound: int) -> bool:
+    """True when at least ``bound`` cases hold ``term`` (three or more characters) in their
+    details: read only that far, through the trigram index or the first rows."""
+    matching = (
+        select(literal(1))
+        .where(CaseRecord.search_text.contains(term, autoescape=True))
+        .limit(bound)
+    )
+    found = session.scalar(select(func.count()).select_from(matching.subquery()))
+    return int(found or 0) >= bound

@@ -1,0 +1,230 @@
+"""The case list's quick paths on a shared (PostgreSQL) casebook: SQLite's answers, and
+PostgreSQL's indexes under every query the window runs on the hot path.
+
+The same cases are opened in a SQLite casebook and a PostgreSQL one, and every search,
+keyset page and position must come out the same. ``EXPLAIN`` with sequential scans
+switched off then shows whether an index can serve each statement: a plan that still
+reads a large table from end to end ("Seq Scan") has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.domain.categories import Category
+from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
+from app.services.casebook import Services, open_casebook
+from tests.conftest import Clock, case_draft
+from tests.postgres_server import PostgresServer
+from tests.unit.test_case_list_at_scale import (
+    HANDLES,
+    PLATFORMS,
+    TITLES,
+    check_keyset,
+    many,
+    statements,
+)
+
+__all__ = ["many"]  # the fixture, shared with the SQLite tests
+
+LARGE_TABLES = ("cases", "case_categories", "case_people", "events", "evidence", "audit_entries")
+# Searches of every kind: one and two characters (letters, digits, outside ASCII, with
+# punctuation), three or more (in a word, across words, in notes and exhibits' words).
+TERMS = [
+    "s", "so", "Ł", "l", "ZO", "14", "m", "#4", "_", "#9", "4#", "@z", "x", "(t",
+    "sok", "#42", "łuk", "about", "facebook", "trip #4", "nursery", "4 s", "zoë",
+    "д", "дм", "со", "ко", "ов", "quietly", "orange", "mum4", "ab", "tik", "o'", "zoe's", "phoned",
+]  # fmt: skip
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.new_database()
+
+
+def _with_notes(services: Services, cases: list[CaseDetail]) -> None:
+    services.cases.add_note(cases[1].id, "Spoke quietly to the parent at the gate")
+    services.cases.add_note(cases[2].id, "Zoë's mum phoned about the ORANGE post")
+
+
+@pytest.fixture
+def sqlite_twin(tmp_path: Path, clock: Clock, actor: str) -> Iterator[Services]:
+    """A SQLite casebook holding the same cases as the PostgreSQL one (``many``)."""
+    twin = open_casebook(tmp_path / "sqlite", actor=actor, clock=clock)
+    try:
+        yield twin
+    finally:
+        twin.close()
+
+
+def _same_cases(services: Services) -> list[CaseDetail]:
+    from datetime import date, timedelta
+
+    from app.domain.status import CaseStatus
+
+    made = []
+    for number in range(23):
+        due = date(2026, 12, 1) + timedelta(days=number % 5) if number % 3 else None
+        case = services.cases.open_case(
+            case_draft(
+                f"{TITLES[number % len(TITLES)]} {number}",
+                {Category.ABUSIVE} if number % 2 else {Category.INACCURATE},
+                platform=PLATFORMS[number % len(PLATFORMS)],
+                account_handle=HANDLES[number % len(HANDLES)],
+                follow_up_due=due,
+            )
+        )
+        if number % 4 == 0:
+            services.cases.change_status(case.id, CaseStatus.EVIDENCE_GATHERED)
+        made.append(case)
+    return made
+
+
+def _titles(services: Services, text: str) -> set[str]:
+    flt = CaseFilter(text=text)
+    rows = services.cases.list_cases(flt, CaseSort(), 0, 100)
+    assert services.cases.count_cases(flt) == len(rows)
+    return {r.title for r in rows}
+
+
+def test_every_search_finds_what_sqlite_finds(
+    services: Services, sqlite_twin: Services, tmp_path: Path
+) -> None:
+    assert services.ctx.dialect == "postgresql"
+    made = {}
+    for casebook in (services, sqlite_twin):
+        made[casebook.ctx.dialect] = _same_cases(casebook)
+        casebook.cases.open_case(
+            case_draft("Comments in Russian", account_handle="@Дмитрий_Соколов")
+        )
+        _with_notes(casebook, made[casebook.ctx.dialect])
+    for term in TERMS:
+        expected = _titles(sqlite_twin, term)
+        assert _titles(services, term) == expected, f"search {term!r}"
+    # The fixture's searches are not all empty, nor all everything.
+    assert 0 < len(_titles(services, "zo")) < len(_titles(services, "s")) == 24
+    assert _titles(services, "дм") == _titles(services, "со") == {"Comments in Russian"}
+    assert _titles(services, "ко") == set()  # inside a word, not at its start
+    assert _titles(services, "quietly") == {made["sqlite"][1].title}
+
+
+def test_keyset_pages_and_positions_match_the_whole_list(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    # Empty follow-up dates come last in ascending order on PostgreSQL (first on SQLite):
+    # each database's keyset conditions follow its own order.
+    for key in SORT_KEYS:
+        for descending in (False, True):
+            check_keyset(services, many, CaseSort(key, descending))
+
+
+def _plans(services: Services, seen: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Each statement with its plan, sequential scans and sorts discouraged as far as the
+    planner can go without them (so a plan still holding one has no index to use)."""
+    plans = []
+    with services.engine.connect() as connection:
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        for sql, params in seen:
+            explained = connection.exec_driver_sql("EXPLAIN " + sql, params)
+            plans.append((sql, "\n".join(str(row[0]) for row in explained)))
+    return plans
+
+
+def _scanned_tables(plan: str) -> list[str]:
+    return [
+        line.split("Seq Scan on ")[1].split()[0]
+        for line in plan.splitlines()
+        if "Seq Scan on " in line
+    ]
+
+
+def test_hot_path_queries_read_no_large_table_from_end_to_end(
+    services: Services, many: list[CaseDetail], tmp_path: Path
+) -> None:
+    """Start-up counts, the first and next pages, a far case found by position, searches of
+    one, two and more letters (a rare and a common word), the overdue list, the case shown
+    with its related cases, and the audit trail window's first page and user list."""
+    _with_notes(services, many)
+    with services.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+    flt, sort = CaseFilter(), CaseSort()
+    with statements(services) as seen:
+        services.cases.counts(flt)
+        first = services.cases.list_cases(flt, sort, 0, 5)
+        services.cases.list_cases(flt, sort, limit=5, after=first[-1].id)
+        services.cases.position_of_case(flt, sort, many[3].id)
+        for term in ("s", "#4", "zo", "nursery", "quietly"):
+            services.cases.list_cases(CaseFilter(text=term), sort, 0, 5)
+            services.cases.count_cases(CaseFilter(text=term), bound=1000)
+        services.cases.count_cases(CaseFilter(overdue_only=True), bound=1000)
+        for key in ("status", "platform", "follow_up_due"):
+            page = services.cases.list_cases(flt, CaseSort(key, True), 0, 5)
+            services.cases.list_cases(flt, CaseSort(key, True), limit=5, after=page[-1].id)
+        services.joined_up.related_cases(many[0].id)
+        services.audit.entries(limit=200)
+        services.audit.user_names()
+    assert len(seen) >= 25
+    for sql, plan in _plans(services, seen):
+        large = [table for table in _scanned_tables(plan) if table in LARGE_TABLES]
+        assert not large, f"a full read of {large} in the plan\n{plan}\nof\n{sql}"
+        if "ORDER BY" in sql and "LIMIT" in sql and "LIKE" not in sql and " ~ " not in sql:
+            # A page of the list is read in order from an index, never by sorting every case.
+            assert "Sort" not in plan or "Incremental Sort" in plan, f"a sort in\n{plan}\n{sql}"
+
+
+def test_the_audit_trail_lists_each_user_once_in_alphabetical_order(services: Services) -> None:
+    for user in ("Mrs Office", "head", "Mr Deputy", "head", "Governor", "Mrs Office", "zed"):
+        services.audit.record(user, "view case", "SM-2026-0001")
+    names = services.audit.user_names()
+    assert {"Mrs Office", "head", "Mr Deputy", "Governor", "zed"} <= set(names)
+    assert names == sorted(set(names), key=str.casefold)
+
+
+def test_sorting_the_list_does_not_count_the_cases_again(
+    services: Services, many: list[CaseDetail]
+) -> None:
+    """Each count reads a whole index on a server; the window sorts as it starts."""
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import Qt
+
+    from app.ui.models.case_table import CaseTableModel
+
+    model = CaseTableModel(services.cases)
+    model.reload()
+    with statements(services) as seen:
+        model.sort(1, Qt.SortOrder.DescendingOrder)
+        assert model.rowCount() == len(many)
+        model.case_at(len(many) - 1)
+    assert seen and not [sql for sql, _ in seen if "count(" in sql.lower()]
+
+
+def test_the_migration_goes_down_and_up_again_on_a_server(database_url: str) -> None:
+    """Its PostgreSQL indexes and function are removed and made again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.db.engine import _alembic_config, make_server_engine, migrate_server
+
+    engine = make_server_engine(database_url)
+    try:
+        migrate_server(engine)
+
+        def indexes() -> set[str]:
+            with engine.connect() as connection:
+                rows = connection.execute(text("SELECT indexname FROM pg_indexes"))
+                return {str(row[0]) for row in rows}
+
+        assert {"ix_cases_word_starts", "ix_cases_search_trgm"} <= indexes()
+        with engine.begin() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0020_list_at_scale")
+        assert not {"ix_cases_word_starts", "ix_cases_search_trgm"} & indexes()
+        migrate_server(engine)
+        assert {"ix_cases_word_starts", "ix_cases_search_trgm"} <= indexes()
+    finally:
+        engine.dispose()
