@@ -35,6 +35,7 @@ from app.services.operations import GovernorsReportFiles
 from app.ui.file_dialogs import save_file_name
 from app.ui.operations import Operation, Refusal
 from app.ui.signals import AppSignals
+from app.ui.widgets import with_mnemonic
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,18 @@ class CaseFileDialog(QDialog):
         layout.addWidget(QLabel(f"Who is the case file of {reference} for?", self))
         self.choices: dict[Recipient | None, QRadioButton] = {}
         self.group = QButtonGroup(self)
-        options: list[tuple[Recipient | None, str]] = [(None, "The head teacher (complete file)")]
-        options += [(r, RULES[r].label[0].upper() + RULES[r].label[1:]) for r in Recipient]
+        options: list[tuple[Recipient | None, str]] = [(None, "The &head teacher (complete file)")]
+        # Each its own Alt+letter: author, local authority, police, platform.
+        letters = {
+            Recipient.AUTHOR: "author",
+            Recipient.LADO: "local",
+            Recipient.POLICE: "police",
+            Recipient.PLATFORM: "tform",
+        }
+        options += [
+            (r, with_mnemonic(RULES[r].label[0].upper() + RULES[r].label[1:], letters[r]))
+            for r in Recipient
+        ]
         for recipient, text in options:
             button = QRadioButton(text, self)
             button.toggled.connect(self._show_rule)
@@ -186,7 +197,7 @@ class ReportPeriodDialog(QDialog):
         self.threshold.setToolTip(
             "Smaller counts are shown as “fewer than …” so no family is recognised"
         )
-        self.csv = QCheckBox("Also save the figures as CSV", self)
+        self.csv = QCheckBox("Also save the figures as &CSV", self)
         form = QFormLayout(self)
         form.addRow("&Period", self.presets)
         form.addRow("&From", self.start)

@@ -283,3 +283,9 @@ def run_while_busy(parent: QWidget | None, label: str, work: Callable[[], T]) ->
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
+
+
+def with_mnemonic(text: str, part: str) -> str:
+    """``text`` with its Alt+letter on the first letter of ``part`` (when it is there)."""
+    where = text.find(part)
+    return text if where < 0 else text[:where] + "&" + text[where:]

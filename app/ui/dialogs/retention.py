@@ -65,7 +65,7 @@ class RetentionDialog(QDialog):
         heading = QHBoxLayout()
         heading.addWidget(self.intro, 1)
         heading.addWidget(self.rules_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.show_all = QCheckBox("Show every closed case, not only those due", self)
+        self.show_all = QCheckBox("&Show every closed case, not only those due", self)
         self.show_all.toggled.connect(lambda _on: self.refresh())
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setAccessibleName("Cases due for review")
@@ -244,7 +244,7 @@ class DateOfBirthDialog(QDialog):
         self.edit.setCalendarPopup(True)
         start = QDate(current.year, current.month, current.day) if current else None
         self.edit.setDate(start or QDate.currentDate().addYears(-8))
-        self.none = QCheckBox("Not known", self)
+        self.none = QCheckBox("Not &known", self)
         self.none.setChecked(current is None)
         self.none.toggled.connect(lambda on: self.edit.setEnabled(not on))
         self.edit.setEnabled(current is not None)

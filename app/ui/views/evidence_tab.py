@@ -249,11 +249,11 @@ class EvidenceTab(QWidget):
         self.zoom_out_button = self._button("−", "Zoom out (-)", self.zoom_out)
         self.zoom_in_button = self._button("+", "Zoom in (+)", self.zoom_in)
         self.fit_width_button = self._button(
-            "Fit width", "Fit the width to the window", self.fit_width
+            "Fit &width", "Fit the width to the window (W)", self.fit_width
         )
-        self.fit_page_button = self._button("Fit page", "Show the whole page", self.fit_page)
+        self.fit_page_button = self._button("Fit pa&ge", "Show the whole page (F)", self.fit_page)
         self.actual_button = self._button("100%", "Actual size (1)", self.actual_size)
-        self.rotate_button = self._button("Rotate", "Turn a quarter to the right (R)", self.rotate)
+        self.rotate_button = self._button("&Rotate", "Turn a quarter to the right (R)", self.rotate)
         self.zoom_label = QLabel("")
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -268,8 +268,8 @@ class EvidenceTab(QWidget):
         ):
             view_bar.addWidget(widget)
         view_bar.addSpacing(12)
-        self.prev_button = self._button("◀ Previous", "Previous exhibit (Left)", self.previous)
-        self.next_button = self._button("Next ▶", "Next exhibit (Right)", self.next)
+        self.prev_button = self._button("◀ Previo&us", "Previous exhibit (Left)", self.previous)
+        self.next_button = self._button("Ne&xt ▶", "Next exhibit (Right)", self.next)
         view_bar.addWidget(self.prev_button)
         view_bar.addWidget(self.next_button)
         view_bar.addStretch(1)
@@ -290,7 +290,7 @@ class EvidenceTab(QWidget):
         progress_row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setFormat("Adding evidence… %p%")
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton("S&top")
         self.stop_button.clicked.connect(self.cancel_import)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.stop_button)
@@ -329,11 +329,14 @@ class EvidenceTab(QWidget):
         # person asking for their own data may see.
         self.redact_for = QComboBox()
         self.redact_for.setToolTip("Who this redacted copy is for")
-        self.undo_box_button = QPushButton("Undo box")
+        self.undo_box_button = QPushButton("Undo &box")
         self.undo_box_button.clicked.connect(self._undo_box)
-        self.save_redacted_button = QPushButton("Save redacted copy")
+        self.save_redacted_button = QPushButton("Save redac&ted copy")
         self.save_redacted_button.clicked.connect(self.save_redacted)
         self.cancel_redact_button = QPushButton("Cancel")
+        # Escape, as in a dialog (Alt+letters are all taken on this tab).
+        self.cancel_redact_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_redact_button.setToolTip("Stop redacting without saving a copy (Esc)")
         self.cancel_redact_button.clicked.connect(lambda: self.redact_button.setChecked(False))
         redact_row.addWidget(self.redact_hint, 1)
         redact_row.addWidget(self.redact_for)
