@@ -105,7 +105,7 @@ class CaseFileDialog(QDialog):
         recipient = self.recipient()
         self.rule.setText(
             "Everything the school holds on the case, originals included. For the head "
-            "teacher's office only."
+            "teacher’s office only."
             if recipient is None
             else RULES[recipient].rule
         )
@@ -174,7 +174,7 @@ class ReportPeriodDialog(QDialog):
         threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Governors' report")
+        self.setWindowTitle("Governors’ report")
         self.start = QDateEdit(self)
         self.end = QDateEdit(self)
         for edit in (self.start, self.end):
@@ -245,7 +245,7 @@ def save_governors_report(
     path = save_file_name(
         parent,
         "reports",
-        "Save governors' report",
+        "Save governors’ report",
         f"governors-report-{start}-{end}.pdf",
         "PDF (*.pdf)",
     )
@@ -253,7 +253,7 @@ def save_governors_report(
         return None
     with_csv, threshold = dialog.csv.isChecked(), dialog.threshold.value()
     busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
-    busy.setWindowTitle("Governors' report")
+    busy.setWindowTitle("Governors’ report")
     busy.setMinimumDuration(300)
 
     def finished(files: GovernorsReportFiles) -> None:
@@ -263,7 +263,7 @@ def save_governors_report(
         if files.csv:
             _write(parent, str(Path(path).with_suffix(".csv")), files.csv.encode("utf-8-sig"))
         QMessageBox.information(
-            parent, "Governors' report", f"Saved the report on {files.case_count} cases to {path}."
+            parent, "Governors’ report", f"Saved the report on {files.case_count} cases to {path}."
         )
 
     def refused(said: Refusal) -> None:
@@ -273,7 +273,7 @@ def save_governors_report(
     operations = services.operations
     operation = signals.runner.run(
         lambda _progress, _cancelled: operations.governors_report(start, end, with_csv, threshold),
-        initiator="governors' report",
+        initiator="governors’ report",
         on_done=finished,
         on_refused=refused,
     )

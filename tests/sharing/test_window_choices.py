@@ -82,8 +82,8 @@ def test_a_redaction_is_made_for_the_recipient_chosen(
         "For the local authority designated officer (LADO)",
         "For the platform",
     ]
-    assert f"For {REPORTER}'s subject access request" in choices
-    tab.redact_for.setCurrentIndex(choices.index(f"For {REPORTER}'s subject access request"))
+    assert f"For {REPORTER}’s subject access request" in choices
+    tab.redact_for.setCurrentIndex(choices.index(f"For {REPORTER}’s subject access request"))
     view = tab.picture
     start = view.mapFromScene(QPointF(10, 10))
     end = view.mapFromScene(QPointF(60, 50))

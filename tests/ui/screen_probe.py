@@ -230,6 +230,14 @@ def measure(out_dir: Path | None) -> dict[str, list[object]]:
                     widget.close()
                     widget.deleteLater()
             results["_screen"] = [area.width(), area.height(), True]
+            # The evidence viewer beside the list, as wide as the case screen lets it be.
+            window.case_detail.show_tab("evidence")
+            for _ in range(3):
+                app.processEvents()
+            viewer = window.case_detail.evidence_tab.stack
+            results["_evidence_viewer"] = [viewer.width(), viewer.height(), True]
+            if out_dir is not None:
+                window.grab().save(str(out_dir / "main_window_evidence.png"), "PNG")
             window.case_detail.revert_details()
             window.close()
         finally:

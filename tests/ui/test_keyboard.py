@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -141,6 +143,19 @@ def menus_without_unique_letters(window: QWidget) -> list[str]:
     return problems
 
 
+def dialog_classes() -> set[str]:
+    """The names of the QDialog and QWizard subclasses defined in app/ui."""
+    found = set()
+    for path in (Path(__file__).resolve().parents[2] / "app" / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(base, ast.Name) and base.id in ("QDialog", "QWizard")
+                for base in node.bases
+            ):
+                found.add(node.name)
+    return found
+
+
 # ----- Alt+letters ------------------------------------------------------------------------
 
 
@@ -190,10 +205,12 @@ def test_every_dialog_has_unique_letters_and_every_button_one(
     demo_services.users.sign_in("head", "tide-marble-orchard-42")
     checked = 0
     problems: dict[str, list[str]] = {}
+    walked: set[str] = set()
     for name, make in every_window(demo_services, window):
         if name == "main_window":
             continue
         dialog = make()
+        walked.add(type(dialog).__name__)
         qtbot.addWidget(dialog)
         dialog.show()
         QApplication.processEvents()
@@ -204,6 +221,9 @@ def test_every_dialog_has_unique_letters_and_every_button_one(
         checked += 1
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
     assert checked >= 38
+    # Every dialog class of the window is in the walk (and so in the screen-fit and
+    # screen-reader walks, which share it).
+    assert dialog_classes() - walked == set()
 
 
 # ----- Tab moves on -----------------------------------------------------------------------
@@ -275,3 +295,53 @@ def test_the_focused_widget_has_a_visible_ring(qtbot, window: MainWindow) -> Non
     QApplication.processEvents()
     ring = window.findChild(QWidget, "focus_ring")
     assert ring is not None and ring.geometry().contains(window.case_list.table.geometry())
+
+
+def _wait_for_ring(qtbot, window: QWidget, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    def around() -> bool:
+        ring = window.findChild(QWidget, "focus_ring")
+        return (
+            ring is not None
+            and ring.isVisible()
+            and ring.parentWidget() is widget.parentWidget()
+            and ring.geometry() == widget.geometry().adjusted(-2, -2, 2, 2)
+        )
+
+    qtbot.waitUntil(around, timeout=2000)
+
+
+def _ring_thickness(window: QWidget, widget: QWidget) -> int:
+    """How many pixels of blue lie across the left edge of ``widget``, from outside in."""
+    image = window.grab().toImage()
+    middle = widget.mapTo(window, widget.rect().center())
+    left = widget.mapTo(window, widget.rect().topLeft()).x()
+    count = 0
+    for x in range(left - 4, left + 4):
+        colour = image.pixelColor(x, middle.y())
+        if colour.blue() - colour.red() > 60:  # the ring's blue and the style's focus blue
+            count += 1
+    return count
+
+
+def test_the_focus_ring_is_as_bold_around_the_case_table_as_around_a_text_box(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    activate(qtbot, window.case_list.search)
+    _wait_for_ring(qtbot, window, window.case_list.search)
+    around_search = _ring_thickness(window, window.case_list.search)
+    activate(qtbot, window.case_list.table)
+    _wait_for_ring(qtbot, window, window.case_list.table)
+    around_table = _ring_thickness(window, window.case_list.table)
+    assert around_search >= 3
+    assert around_table == around_search
+
+
+def test_the_focus_ring_keeps_up_when_the_case_list_is_resized(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    activate(qtbot, window.case_list.table)
+    sizes = window.splitter.sizes()
+    window.splitter.setSizes([sizes[0] - 80, sizes[1] + 80])
+    _wait_for_ring(qtbot, window, window.case_list.table)

@@ -305,7 +305,7 @@ class ConfirmHeadDialog(QDialog):
         self.setWindowTitle("Confirm the restore")
         intro = QLabel(
             f"A restore replaces the whole casebook. To confirm it, {name}, type your "
-            "password, or tick the box and type the casebook's recovery key.",
+            "password, or tick the box and type the casebook’s recovery key.",
             self,
         )
         intro.setWordWrap(True)

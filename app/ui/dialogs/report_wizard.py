@@ -62,7 +62,7 @@ class ReportWizard(QWizard):
         seen.setTitle("What was seen?")
         seen.setSubTitle("Describe the post in your own words; you can add evidence afterwards.")
         self.title = QLineEdit(seen)
-        self.title.setPlaceholderText("A short title, e.g. 'Comments about the school trip'")
+        self.title.setPlaceholderText("A short title, e.g. “Comments about the school trip”")
         self.summary = QPlainTextEdit(seen)
         self.summary.setPlaceholderText("What the post says or shows")
         self.post_url = QLineEdit(seen)

@@ -164,7 +164,7 @@ class CaseForm(QWidget):
         keys = WINDOW_CATEGORY_KEYS if in_window else DIALOG_CATEGORY_KEYS
         self.title = QLineEdit(self)
         self.title.setMaxLength(200)
-        self.title.setPlaceholderText("A short description, e.g. 'Comments about Year 4 trip'")
+        self.title.setPlaceholderText("A short description, e.g. “Comments about Year 4 trip”")
 
         self.category_boxes: dict[Category, QCheckBox] = {}
         standards = QGroupBox("Standards of the Code breached", self)
@@ -188,7 +188,7 @@ class CaseForm(QWidget):
         self.account_handle = QLineEdit(self)
         self.account_handle.setPlaceholderText("@handle or display name")
         self.post_place = QLineEdit(self)
-        self.post_place.setPlaceholderText("The group or page, e.g. 'Eccleston Parents Chat'")
+        self.post_place.setPlaceholderText("The group or page, e.g. “Eccleston Parents Chat”")
         self.post_place.setAccessibleName("Group or page")
         # What a correction letter states: asked for only when the post is inaccurate.
         self.inaccurate_text = QPlainTextEdit(self)
