@@ -35,7 +35,7 @@ from app.services.operations import GovernorsReportFiles
 from app.ui.file_dialogs import save_file_name
 from app.ui.operations import Operation, Refusal
 from app.ui.signals import AppSignals
-from app.ui.widgets import with_mnemonic
+from app.ui.widgets import roomy_labels, with_mnemonic
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +204,7 @@ class ReportPeriodDialog(QDialog):
         form.addRow("&To", self.end)
         form.addRow("&Hide counts below", self.threshold)
         form.addRow("", self.csv)
+        roomy_labels(form)  # "To" was painted wider than measured at 150% ("Tc")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )

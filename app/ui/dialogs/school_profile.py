@@ -50,7 +50,7 @@ class SchoolProfileDialog(QDialog):
         self.signals = signals
         self.runner = (signals or AppSignals(self)).runner
         self.setWindowTitle("School profile")
-        self.resize(720, 760)
+        self.resize(900, 760)  # the form whole, without a sideways scroll, at 150% too
         profile = services.letters.profile.get()
         self.edits: dict[str, QLineEdit | QPlainTextEdit | QCheckBox] = {}
         form = QFormLayout()
