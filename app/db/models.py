@@ -134,6 +134,8 @@ class PersonRecord(Base):
     contact_priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
     court_order: Mapped[bool] = mapped_column(default=False)
     contact_restriction: Mapped[bool] = mapped_column(default=False)
+    # The name folded as the search box folds it ("zoe" finds Zoë); name_key keeps accents.
+    search_name: Mapped[str] = mapped_column(SealedText("people.search_name"), default="")
 
     case_links: Mapped[list[CasePersonRecord]] = relationship(back_populates="person")
 

@@ -310,7 +310,7 @@ def refresh_search_index(
         ):
             session.execute(
                 text("INSERT INTO case_text(body, case_id) VALUES (:body, :id)"),
-                {"body": str(summary), "id": case_id},
+                {"body": fold(str(summary)), "id": case_id},
             )
     session.execute(text("INSERT INTO case_search(case_search) VALUES ('optimize')"))
     session.execute(text("INSERT INTO case_text(case_text) VALUES ('optimize')"))

@@ -22,7 +22,7 @@ class Role(StrEnum):
 ROLE_LABELS: dict[Role, str] = {
     Role.HEAD: "Head teacher / designated safeguarding lead",
     Role.OFFICE: "Office staff",
-    Role.READ_ONLY: "Read-only (governors' reports)",
+    Role.READ_ONLY: "Read-only (governors’ reports)",
 }
 
 

@@ -325,7 +325,7 @@ PROFILE_LABELS: dict[str, str] = {
     "send_contact": "SEND procedure contact",
     "term_dates": "term dates (one a line: Autumn 2026: 01/09/2026 to 18/12/2026)",
     "school_closures": "school closures, e.g. Christmas: 19/12/2026 to 03/01/2027",
-    "letter_body_editable": "letters' wording may be edited before issuing",
+    "letter_body_editable": "letters’ wording may be edited before issuing",
 }
 
 _OPTIONAL_FIELDS = frozenset({"website", "term_dates", "school_closures", "letter_body_editable"})

@@ -74,7 +74,7 @@ from app.domain.validation import check_case_draft, check_person_draft, check_se
 from app.security.crypto import SEALED_PREFIX
 from app.services import server_search
 from app.services.audit import highest_reference_number
-from app.services.checklist import load_policy, sync_checklist
+from app.services.checklist import index_case_text, load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import (
@@ -135,6 +135,10 @@ def add_event(
     )
     case.last_activity_at = now
     case.updated_at = now
+    if kind in SEARCHED_EVENTS and not is_safeguarding(case.categories):
+        # Folded here, as the search box folds what is typed (a safeguarding case's words
+        # are sealed and matched in memory).
+        index_case_text(session, case.id, summary)
 
 
 def apply_status(

@@ -22,6 +22,7 @@ from app.db.models import (
 from app.domain.categories import decode_categories
 from app.domain.people import CaseRole, PersonKind
 from app.domain.policy import Policy, parse_policy
+from app.domain.search import fold
 from app.services.context import resources_dir
 
 POLICY_SETTING = "workflow_policy"
@@ -95,10 +96,11 @@ def post_names_staff(session: Session, case_id: int) -> bool:
 
 
 def index_case_text(session: Session, case_id: int, body: str) -> None:
-    """Make text that belongs to a case (e.g. a text exhibit) findable from the search box."""
+    """Make text that belongs to a case (a note, a text exhibit) findable from the search
+    box, folded as the search box folds what is typed ("zoe" finds Zoë)."""
     if session.get_bind().dialect.name != "sqlite" or not body.strip():
         return
     session.execute(
         text("INSERT INTO case_text(body, case_id) VALUES (:body, :case_id)"),
-        {"body": body[:200_000], "case_id": case_id},
+        {"body": fold(body[:200_000]), "case_id": case_id},
     )

@@ -13,6 +13,7 @@ from app.domain.categories import Category
 from app.domain.errors import NotFoundError, ValidationError
 from app.domain.people import PersonKind, name_key
 from app.domain.records import Person, PersonDraft
+from app.domain.search import fold
 from app.domain.validation import check_person_draft
 from app.security.crypto import SEALED_PREFIX
 from app.services.context import ServiceContext
@@ -48,6 +49,7 @@ def write_person(record: PersonRecord, clean: PersonDraft) -> None:
     """Copy a checked draft onto a row (the one place that knows which fields there are)."""
     record.name = clean.name
     record.name_key = name_key(clean.name)
+    record.search_name = fold(record.name_key)
     record.kind = clean.kind.value
     record.address = "\n".join(clean.address_lines)
     record.postcode = clean.postcode
@@ -122,9 +124,11 @@ class PersonService:
         return record
 
     def search_people(self, text: str, limit: int = 50) -> list[Person]:
-        """People whose name contains ``text`` (case-insensitive), by name."""
+        """People whose name contains ``text``, case and accents aside ("zoe" finds Zoë,
+        "lukas" Łukasiewicz, as the case list's search does), by name."""
         self.ctx.require(Permission.VIEW_CASES)
         key = name_key(text)
+        folded = fold(key)
         query = (
             select(PersonRecord)
             .where(*visible_people(self.ctx))
@@ -132,14 +136,18 @@ class PersonService:
             .limit(limit)
         )
         if key:
-            query = query.where(PersonRecord.name_key.contains(key, autoescape=True))
+            # The name as written too: a row written without its folded name still matches.
+            query = query.where(
+                or_(
+                    PersonRecord.search_name.contains(folded, autoescape=True),
+                    PersonRecord.name_key.contains(key, autoescape=True),
+                )
+            )
         with self.ctx.sessions() as session:
             records = list(session.scalars(query).all())
             if self.ctx.may(Permission.SAFEGUARDING):
-                records = sorted(
-                    records + [r for r in self._sealed_people(session) if key in r.name_key],
-                    key=lambda r: str(r.name_key),
-                )[:limit]
+                sealed = [r for r in self._sealed_people(session) if folded in fold(r.name_key)]
+                records = sorted(records + sealed, key=lambda r: str(r.name_key))[:limit]
             return [person_from_record(r) for r in records]
 
     @staticmethod

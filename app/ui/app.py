@@ -149,7 +149,7 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
             QMessageBox.information(
                 None,
                 "Conduct Casebook",
-                "Your account can see governors' reports only, and there are none to show in "
+                "Your account can see governors’ reports only, and there are none to show in "
                 "this window yet.",
             )
             return 0

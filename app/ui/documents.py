@@ -35,6 +35,7 @@ from app.services.operations import GovernorsReportFiles
 from app.ui.file_dialogs import save_file_name
 from app.ui.operations import Operation, Refusal
 from app.ui.signals import AppSignals
+from app.ui.widgets import roomy_labels, with_mnemonic
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,18 @@ class CaseFileDialog(QDialog):
         layout.addWidget(QLabel(f"Who is the case file of {reference} for?", self))
         self.choices: dict[Recipient | None, QRadioButton] = {}
         self.group = QButtonGroup(self)
-        options: list[tuple[Recipient | None, str]] = [(None, "The head teacher (complete file)")]
-        options += [(r, RULES[r].label[0].upper() + RULES[r].label[1:]) for r in Recipient]
+        options: list[tuple[Recipient | None, str]] = [(None, "The &head teacher (complete file)")]
+        # Each its own Alt+letter: author, local authority, police, platform.
+        letters = {
+            Recipient.AUTHOR: "author",
+            Recipient.LADO: "local",
+            Recipient.POLICE: "police",
+            Recipient.PLATFORM: "tform",
+        }
+        options += [
+            (r, with_mnemonic(RULES[r].label[0].upper() + RULES[r].label[1:], letters[r]))
+            for r in Recipient
+        ]
         for recipient, text in options:
             button = QRadioButton(text, self)
             button.toggled.connect(self._show_rule)
@@ -94,7 +105,7 @@ class CaseFileDialog(QDialog):
         recipient = self.recipient()
         self.rule.setText(
             "Everything the school holds on the case, originals included. For the head "
-            "teacher's office only."
+            "teacher’s office only."
             if recipient is None
             else RULES[recipient].rule
         )
@@ -163,7 +174,7 @@ class ReportPeriodDialog(QDialog):
         threshold: int = DEFAULT_THRESHOLD,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Governors' report")
+        self.setWindowTitle("Governors’ report")
         self.start = QDateEdit(self)
         self.end = QDateEdit(self)
         for edit in (self.start, self.end):
@@ -186,13 +197,14 @@ class ReportPeriodDialog(QDialog):
         self.threshold.setToolTip(
             "Smaller counts are shown as “fewer than …” so no family is recognised"
         )
-        self.csv = QCheckBox("Also save the figures as CSV", self)
+        self.csv = QCheckBox("Also save the figures as &CSV", self)
         form = QFormLayout(self)
         form.addRow("&Period", self.presets)
         form.addRow("&From", self.start)
         form.addRow("&To", self.end)
         form.addRow("&Hide counts below", self.threshold)
         form.addRow("", self.csv)
+        roomy_labels(form)  # "To" was painted wider than measured at 150% ("Tc")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -234,7 +246,7 @@ def save_governors_report(
     path = save_file_name(
         parent,
         "reports",
-        "Save governors' report",
+        "Save governors’ report",
         f"governors-report-{start}-{end}.pdf",
         "PDF (*.pdf)",
     )
@@ -242,7 +254,7 @@ def save_governors_report(
         return None
     with_csv, threshold = dialog.csv.isChecked(), dialog.threshold.value()
     busy = QProgressDialog("Counting the cases and drawing the report…", "Cancel", 0, 0, parent)
-    busy.setWindowTitle("Governors' report")
+    busy.setWindowTitle("Governors’ report")
     busy.setMinimumDuration(300)
 
     def finished(files: GovernorsReportFiles) -> None:
@@ -252,7 +264,7 @@ def save_governors_report(
         if files.csv:
             _write(parent, str(Path(path).with_suffix(".csv")), files.csv.encode("utf-8-sig"))
         QMessageBox.information(
-            parent, "Governors' report", f"Saved the report on {files.case_count} cases to {path}."
+            parent, "Governors’ report", f"Saved the report on {files.case_count} cases to {path}."
         )
 
     def refused(said: Refusal) -> None:
@@ -262,7 +274,7 @@ def save_governors_report(
     operations = services.operations
     operation = signals.runner.run(
         lambda _progress, _cancelled: operations.governors_report(start, end, with_csv, threshold),
-        initiator="governors' report",
+        initiator="governors’ report",
         on_done=finished,
         on_refused=refused,
     )

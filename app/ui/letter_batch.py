@@ -169,7 +169,7 @@ class BatchLetterDialog(QDialog):
         self.refusal.setTextFormat(Qt.TextFormat.PlainText)
         self.refusal.setStyleSheet("color:#a4262c;")
         self.preview = PdfPreview(self)
-        self.preview.set_accessible_name("Preview of the chosen case's letter")
+        self.preview.set_accessible_name("Preview of the chosen case’s letter")
 
         left = QVBoxLayout()
         left.addLayout(form)

@@ -191,13 +191,13 @@ class MainWindow(QMainWindow):
             "&Save case",
             self.case_detail.save_details,
             QKeySequence.StandardKey.Save,
-            "Save changes to the case's details (Ctrl+S)",
+            "Save changes to the case’s details (Ctrl+S)",
         )
         self.note_action = self._action(
             "Add &note…",
             self.case_detail.add_note,
             "Ctrl+Shift+N",
-            "Add a note to the case's chronology",
+            "Add a note to the case’s chronology",
         )
         self.link_action = self._action(
             "&Link person…",
@@ -209,19 +209,19 @@ class MainWindow(QMainWindow):
             "School &profile…",
             self.edit_school_profile,
             None,
-            "The school's name, address, head teacher and procedures used in letters",
+            "The school’s name, address, head teacher and procedures used in letters",
         )
         self.mail_action = self._action(
             "&Email settings…",
             self.edit_mail_settings,
             None,
-            "The school's outgoing mail server, the covering message and daily reminders",
+            "The school’s outgoing mail server, the covering message and daily reminders",
         )
         self.templates_action = self._action(
             "Letter &templates…",
             self.edit_templates,
             None,
-            "Change the wording of the school's letters",
+            "Change the wording of the school’s letters",
         )
         self.guidance_action = self._action(
             "Parent guidance lea&flet…",
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
             "&Issue a letter to selected cases…",
             self.issue_letters_to_selected,
             None,
-            "The same kind of letter on each selected case, each to its case's author",
+            "The same kind of letter on each selected case, each to its case’s author",
         )
         self.batch_action = self._action(
             "Print &letters of selected cases…",
@@ -377,7 +377,7 @@ class MainWindow(QMainWindow):
             # Keep the worker (and its signals) alive until it reports back.
             self._report_worker = save_governors_report(self, self.services, self.signals)
 
-        self.governors_action = self._action("&Governors' report…", governors_report)
+        self.governors_action = self._action("&Governors’ report…", governors_report)
         self.list_csv_action = self._action(
             "Export case list as &CSV…",
             lambda: export_case_list(

@@ -29,6 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractScrollArea,
     QApplication,
     QDialog,
     QFormLayout,
@@ -129,8 +130,9 @@ class FocusRing(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setObjectName("focus_ring")
         self.target: QWidget | None = None
+        self.covers_frame = False
         self.keep_up = QTimer(self)  # follows the widget when a splitter or window moves it
-        self.keep_up.setInterval(200)
+        self.keep_up.setInterval(100)
         self.keep_up.timeout.connect(self.place)
 
     def follow(self, widget: QWidget | None) -> None:
@@ -155,6 +157,9 @@ class FocusRing(QWidget):
             self.hide()
             return
         around = target.geometry().adjusted(-2, -2, 2, 2)
+        # A table, list or text area draws no focus line of its own (a text box does, inside
+        # the ring): the ring covers its frame's line instead, so it is as bold everywhere.
+        self.covers_frame = isinstance(target, QAbstractScrollArea)
         if self.geometry() != around or not self.isVisible():
             self.setGeometry(around)
             self.raise_()
@@ -163,9 +168,11 @@ class FocusRing(QWidget):
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(FOCUS_COLOUR, 2)
+        width = 3 if self.covers_frame else 2
+        pen = QPen(FOCUS_COLOUR, width)
         painter.setPen(pen)
-        painter.drawRoundedRect(QRectF(self.rect()).adjusted(1, 1, -1, -1), 3, 3)
+        inset = width / 2
+        painter.drawRoundedRect(QRectF(self.rect()).adjusted(inset, inset, -inset, -inset), 3, 3)
 
 
 class WindowConventions(QObject):
@@ -197,6 +204,9 @@ class WindowConventions(QObject):
     def _window_activated(self, window: QWindow | None) -> None:
         if window is None:
             return
+        # A window made active again keeps its focused widget, and Qt may not report that
+        # focus anew: the ring goes back to it here, or it stays hidden.
+        QTimer.singleShot(0, lambda: self._focus_changed(QApplication.focusWidget()))
         for widget in QApplication.topLevelWidgets():
             if (
                 isinstance(widget, QDialog)
@@ -283,3 +293,9 @@ def run_while_busy(parent: QWidget | None, label: str, work: Callable[[], T]) ->
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]  # type: ignore[no-any-return]
+
+
+def with_mnemonic(text: str, part: str) -> str:
+    """``text`` with its Alt+letter on the first letter of ``part`` (when it is there)."""
+    where = text.find(part)
+    return text if where < 0 else text[:where] + "&" + text[where:]

@@ -116,7 +116,7 @@ def test_the_window_asks_the_head_teacher_to_confirm_a_restore(  # type: ignore[
 
         def type_secret(confirm: QWidget) -> None:
             assert isinstance(confirm, ConfirmHeadDialog)
-            assert confirm.secret_label.text() == "Password:"
+            assert confirm.secret_label.text() == "&Password:"
             confirm.secret.setText(secret)
             confirm.accept()
             answer_next_dialog(read, PATIENCE_MS)  # after Argon2 and the checks

@@ -73,9 +73,9 @@ def test_set_role_changes_a_role_but_never_the_last_head_teacher(tmp_path: Path)
     data = _demo_with_office_user(tmp_path)
     changed = cli("users", "set-role", "Mrs Office", "--role", "read-only", data_dir=data, env=HEAD)
     assert changed.returncode == 0, changed.stderr
-    assert changed.stdout == "Mrs Office is now Read-only (governors' reports).\n"
+    assert changed.stdout == "Mrs Office is now Read-only (governors’ reports).\n"
     listed = cli("users", "list", data_dir=data, env=HEAD)
-    assert "Mrs Office" in listed.stdout and "Read-only (governors' reports)" in listed.stdout
+    assert "Mrs Office" in listed.stdout and "Read-only (governors’ reports)" in listed.stdout
     reader = {"CASEBOOK_USER": "Mrs Office", "CASEBOOK_PASSWORD": OFFICE_PASSWORD}
     assert_refused(cli("cases", data_dir=data, env=reader), 1, "does not allow you to see cases")
     last = cli("users", "set-role", "head", "--role", "office", data_dir=data, env=HEAD)

@@ -28,7 +28,7 @@ def test_the_export_dialog_offers_each_recipient_with_its_rule(qtbot) -> None:  
     dialog.show()
     assert dialog.recipient() is Recipient.AUTHOR  # the safe choice is the default
     assert dialog.rule.text() == RULES[Recipient.AUTHOR].rule
-    labels = [b.text() for b in dialog.choices.values()]
+    labels = [b.text().replace("&", "") for b in dialog.choices.values()]
     assert labels[0] == "The head teacher (complete file)"
     assert any("designated officer" in t for t in labels)
     dialog.choices[Recipient.POLICE].click()
@@ -82,8 +82,8 @@ def test_a_redaction_is_made_for_the_recipient_chosen(
         "For the local authority designated officer (LADO)",
         "For the platform",
     ]
-    assert f"For {REPORTER}'s subject access request" in choices
-    tab.redact_for.setCurrentIndex(choices.index(f"For {REPORTER}'s subject access request"))
+    assert f"For {REPORTER}’s subject access request" in choices
+    tab.redact_for.setCurrentIndex(choices.index(f"For {REPORTER}’s subject access request"))
     view = tab.picture
     start = view.mapFromScene(QPointF(10, 10))
     end = view.mapFromScene(QPointF(60, 50))

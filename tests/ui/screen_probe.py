@@ -13,14 +13,18 @@ import json
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.domain.access import Role
+from app.domain.letters import LetterKind, SendMethod
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo
+from app.services.letters import IssuedLetter
+from app.services.mail import LetterEmail, OutgoingLetter
 from app.ui.app import make_application
 from app.ui.main_window import MainWindow
 from app.ui.widgets import available_area, fits
@@ -31,8 +35,9 @@ def every_window(
 ) -> Iterator[tuple[str, Callable[[], QWidget]]]:
     """Every dialog of the window, made the way the window makes it (not yet shown)."""
     from app.domain.evidence import EvidenceDetails
+    from app.domain.policy import Contact
     from app.ui.dialogs.audit_trail import AuditTrailDialog
-    from app.ui.dialogs.backup import BackupDialog, RestoreDamagedDialog
+    from app.ui.dialogs.backup import BackupDialog, ConfirmHeadDialog, RestoreDamagedDialog
     from app.ui.dialogs.capture_details import CaptureDetailsDialog
     from app.ui.dialogs.code_adopt import AdoptCodeDialog
     from app.ui.dialogs.issue_letter import IssueLetterDialog
@@ -41,8 +46,14 @@ def every_window(
     from app.ui.dialogs.people_import import PeopleImportDialog
     from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
     from app.ui.dialogs.report_wizard import ReportWizard
-    from app.ui.dialogs.retention import DateOfBirthDialog, RetentionDialog, RetentionRulesDialog
+    from app.ui.dialogs.retention import (
+        DateOfBirthDialog,
+        RetentionDialog,
+        RetentionRulesDialog,
+        SubjectAccessRequestDialog,
+    )
     from app.ui.dialogs.school_profile import SchoolProfileDialog
+    from app.ui.dialogs.send_letter import SendLetterDialog
     from app.ui.dialogs.sign_in import (
         EncryptCasebookDialog,
         FirstUserDialog,
@@ -51,15 +62,20 @@ def every_window(
         SignInDialog,
     )
     from app.ui.dialogs.subject_access import SubjectAccessRequestsDialog
+    from app.ui.dialogs.subject_access import _ExtendDialog as ExtendDialog
+    from app.ui.dialogs.subject_access import _IdentityDialog as IdentityDialog
     from app.ui.dialogs.template_editor import TemplateEditorDialog
     from app.ui.dialogs.users import (
         AddUserDialog,
         ChangePasswordDialog,
+        ChangeRoleDialog,
         SetPasswordDialog,
         UsersDialog,
     )
-    from app.ui.documents import ReportPeriodDialog
+    from app.ui.documents import CaseFileDialog, ReportPeriodDialog
     from app.ui.letter_batch import BatchLetterDialog
+    from app.ui.views.letters_tab import MarkSentDialog
+    from app.ui.views.workflow_tab import ContactDialog
 
     case = window.case_detail.case
     assert case is not None
@@ -97,6 +113,89 @@ def every_window(
     yield "adopt_code", lambda: AdoptCodeDialog(services, window)
     yield "capture_details", lambda: CaptureDetailsDialog(EvidenceDetails(), 2, window)
     yield "batch_letters", lambda: BatchLetterDialog(services, [case.id], window)
+    yield "confirm_head", lambda: ConfirmHeadDialog("head", window)
+    yield (
+        "subject_access_request",
+        lambda: SubjectAccessRequestDialog("Zoë Łukasiewicz", today, window),
+    )
+    yield "subject_access_identity", lambda: IdentityDialog("Zoë Łukasiewicz", window)
+    yield "subject_access_extend", lambda: ExtendDialog("Zoë Łukasiewicz", window)
+    users = services.users.list_users()
+    office = next((u for u in users if u.name == "office"), users[0])
+    yield "change_role", lambda: ChangeRoleDialog(services, office, window)
+    yield "case_file", lambda: CaseFileDialog(case.reference, window)
+    letter = sample_letter(case.id, case.reference, today)
+    yield "mark_sent", lambda: MarkSentDialog(letter, today, window)
+    yield "send_letter", lambda: SendLetterDialog(services, sample_outgoing(letter), window)
+    yield (
+        "send_letter_again",
+        lambda: SendLetterDialog(services, sample_outgoing(letter, cut_off=True), window),
+    )
+    helpline = Contact(
+        name="Professionals Online Safety Helpline",
+        telephone="0344 381 4772",
+        email="helpline@saferinternet.org.uk",
+        website="https://saferinternet.org.uk/professionals-online-safety-helpline",
+        note="Monday to Friday, 10am to 4pm",
+    )
+    yield (
+        "ladder_contact",
+        lambda: ContactDialog("Ask the platform to remove the post", helpline, window),
+    )
+
+
+def sample_letter(case_id: int, reference: str, today: date) -> IssuedLetter:
+    """A prepared letter as the Letters tab lists it (the dialogs only show it)."""
+    return IssuedLetter(
+        id=1,
+        case_id=case_id,
+        case_reference=reference,
+        kind=LetterKind.REMOVAL,
+        label="Request to remove the post",
+        template_version="1",
+        recipient_name="Zoë Łukasiewicz",
+        subject="Your post about the school",
+        letter_date=today,
+        method=SendMethod.POST,
+        pdf_sha256="0" * 64,
+        pdf_size=1,
+        issued_at=datetime(today.year, today.month, today.day, 9, 30, tzinfo=UTC),
+        issued_by="head",
+    )
+
+
+def sample_outgoing(letter: IssuedLetter, *, cut_off: bool = False) -> OutgoingLetter:
+    """What Send by email shows; ``cut_off``: an earlier attempt may have gone."""
+    at = letter.issued_at
+    previous = (
+        LetterEmail(
+            letter_id=letter.id,
+            case_reference=letter.case_reference,
+            state="pending",
+            message_id="<1@example.org>",
+            to_address="zoe.l@example.org",
+            cc_address="",
+            eml_sha256="0" * 64,
+            eml_size=1,
+            attempts=1,
+            last_attempt_at=at,
+            last_error="",
+            sent_at=None,
+            server_reply="",
+        )
+        if cut_off
+        else None
+    )
+    return OutgoingLetter(
+        letter=letter,
+        sender="Office <office@example.org>",
+        to_address="zoe.l@example.org",
+        cc_address="",
+        subject=f"Letter from the school — {letter.case_reference}",
+        body="Dear Zoë Łukasiewicz,\n\nPlease find attached a letter from the school.\n",
+        attachment=f"{letter.case_reference} letter.pdf",
+        previous=previous,
+    )
 
 
 def measure(out_dir: Path | None) -> dict[str, list[object]]:
@@ -131,6 +230,14 @@ def measure(out_dir: Path | None) -> dict[str, list[object]]:
                     widget.close()
                     widget.deleteLater()
             results["_screen"] = [area.width(), area.height(), True]
+            # The evidence viewer beside the list, as wide as the case screen lets it be.
+            window.case_detail.show_tab("evidence")
+            for _ in range(3):
+                app.processEvents()
+            viewer = window.case_detail.evidence_tab.stack
+            results["_evidence_viewer"] = [viewer.width(), viewer.height(), True]
+            if out_dir is not None:
+                window.grab().save(str(out_dir / "main_window_evidence.png"), "PNG")
             window.case_detail.revert_details()
             window.close()
         finally:

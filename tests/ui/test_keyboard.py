@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -14,9 +17,9 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QLabel,
     QMenu,
-    QPushButton,
     QTabBar,
     QToolBar,
+    QToolButton,
     QWidget,
     QWizard,
 )
@@ -84,26 +87,73 @@ def assert_unique(found: list[tuple[str, str]], where: str) -> None:
     assert not twice, f"{where}: Alt+letter used twice: {twice}"
 
 
+def needs_mnemonic(widget: QWidget, window: QWidget) -> bool:
+    """Whether ``widget`` is a control a person reaches with Alt+letter: a push button, a
+    tool button with words, a check box or a radio button (not Enter's and Escape's)."""
+    if not isinstance(widget, QAbstractButton) or not widget.isVisibleTo(window):
+        return False
+    if not any(c.isalpha() for c in widget.text()):
+        return False  # "+", "−", "100%": their own keys (+, -, 1) do it
+    if isinstance(widget, QToolButton) and (
+        widget.toolButtonStyle() == Qt.ToolButtonStyle.ToolButtonIconOnly
+        and not widget.icon().isNull()
+    ):
+        return False
+    box = widget.parentWidget()
+    if isinstance(box, QToolBar):
+        return False  # the toolbar's actions are the menus' (each with its letter there)
+    if widget.shortcut() == QKeySequence(Qt.Key.Key_Escape):
+        return False  # Escape, as a dialog's Cancel
+    if isinstance(box, QDialogButtonBox) and box.standardButton(widget) in (
+        QDialogButtonBox.StandardButton.Ok,
+        QDialogButtonBox.StandardButton.Cancel,
+        QDialogButtonBox.StandardButton.Close,
+        QDialogButtonBox.StandardButton.Save,
+    ):
+        return False  # Enter and Escape
+    # A wizard's Cancel is Escape.
+    return not (
+        isinstance(window, QWizard) and widget is window.button(QWizard.WizardButton.CancelButton)
+    )
+
+
 def buttons_without_mnemonic(window: QWidget) -> list[str]:
-    missing = []
-    for button in window.findChildren(QPushButton):
-        if not button.isVisibleTo(window) or not button.text():
-            continue
-        box = button.parentWidget()
-        if isinstance(box, QDialogButtonBox) and box.standardButton(button) in (
-            QDialogButtonBox.StandardButton.Ok,
-            QDialogButtonBox.StandardButton.Cancel,
-            QDialogButtonBox.StandardButton.Close,
-            QDialogButtonBox.StandardButton.Save,
-        ):
-            continue  # Enter and Escape
-        if isinstance(window, QWizard) and button is window.button(
-            QWizard.WizardButton.CancelButton
-        ):
-            continue  # Escape
-        if not mnemonic(button.text()):
-            missing.append(button.text())
-    return missing
+    """Buttons, tool buttons with words, check boxes and radio buttons with no Alt+letter."""
+    return [
+        f"{type(w).__name__} {w.text()!r}"
+        for w in window.findChildren(QAbstractButton)
+        if needs_mnemonic(w, window) and not mnemonic(w.text())
+    ]
+
+
+def menus_without_unique_letters(window: QWidget) -> list[str]:
+    """Items of the window's menus (menu bar, button menus) without their own Alt+letter."""
+    problems = []
+    for menu in window.findChildren(QMenu):
+        items = [a.text() for a in menu.actions() if not a.isSeparator() and a.isVisible()]
+        problems += [
+            f"{menu.title() or menu.objectName()}: {t!r}" for t in items if not mnemonic(t)
+        ]
+        counts = Counter(mnemonic(t) for t in items if mnemonic(t))
+        problems += [
+            f"{menu.title() or menu.objectName()}: Alt+{letter} twice"
+            for letter, n in counts.items()
+            if n > 1
+        ]
+    return problems
+
+
+def dialog_classes() -> set[str]:
+    """The names of the QDialog and QWizard subclasses defined in app/ui."""
+    found = set()
+    for path in (Path(__file__).resolve().parents[2] / "app" / "ui").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(base, ast.Name) and base.id in ("QDialog", "QWizard")
+                for base in node.bases
+            ):
+                found.add(node.name)
+    return found
 
 
 # ----- Alt+letters ------------------------------------------------------------------------
@@ -129,6 +179,17 @@ def test_no_letter_means_two_things_on_any_tab_of_the_main_window(
         QApplication.processEvents()
         assert_unique(mnemonics_in_view(window), f"main window, {name} tab")
         assert not buttons_without_mnemonic(window), name
+        if name == "evidence":
+            # The viewer's tools and, while redacting, the redaction bar's buttons.
+            window.case_detail.evidence_tab.redact_button.setChecked(True)
+            QApplication.processEvents()
+            assert_unique(mnemonics_in_view(window), "main window, redacting")
+            assert not buttons_without_mnemonic(window), "redacting"
+            window.case_detail.evidence_tab.redact_button.setChecked(False)
+    assert not menus_without_unique_letters(window)
+    # Each toolbar button is a menu item too, with its letter there.
+    in_menus = {a for m in window.menuBar().findChildren(QMenu) for a in m.actions()}
+    assert all(a in in_menus for a in window.toolbar.actions() if not a.isSeparator())
     # Administration and "Add to chronology" used to share Alt+A.
     letters = dict((text, letter) for letter, text in mnemonics_in_view(window))
     assert "Add to chrono&logy" in letters
@@ -143,18 +204,26 @@ def test_every_dialog_has_unique_letters_and_every_button_one(
     demo_services.users.create_first_user("head", "tide-marble-orchard-42")
     demo_services.users.sign_in("head", "tide-marble-orchard-42")
     checked = 0
+    problems: dict[str, list[str]] = {}
+    walked: set[str] = set()
     for name, make in every_window(demo_services, window):
         if name == "main_window":
             continue
         dialog = make()
+        walked.add(type(dialog).__name__)
         qtbot.addWidget(dialog)
         dialog.show()
         QApplication.processEvents()
         assert_unique(mnemonics_in_view(dialog), name)
-        assert not buttons_without_mnemonic(dialog), name
+        if buttons_without_mnemonic(dialog) or menus_without_unique_letters(dialog):
+            problems[name] = buttons_without_mnemonic(dialog) + menus_without_unique_letters(dialog)
         dialog.close()
         checked += 1
-    assert checked >= 20
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+    assert checked >= 38
+    # Every dialog class of the window is in the walk (and so in the screen-fit and
+    # screen-reader walks, which share it).
+    assert dialog_classes() - walked == set()
 
 
 # ----- Tab moves on -----------------------------------------------------------------------
@@ -226,3 +295,53 @@ def test_the_focused_widget_has_a_visible_ring(qtbot, window: MainWindow) -> Non
     QApplication.processEvents()
     ring = window.findChild(QWidget, "focus_ring")
     assert ring is not None and ring.geometry().contains(window.case_list.table.geometry())
+
+
+def _wait_for_ring(qtbot, window: QWidget, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    def around() -> bool:
+        ring = window.findChild(QWidget, "focus_ring")
+        return (
+            ring is not None
+            and ring.isVisible()
+            and ring.parentWidget() is widget.parentWidget()
+            and ring.geometry() == widget.geometry().adjusted(-2, -2, 2, 2)
+        )
+
+    qtbot.waitUntil(around, timeout=2000)
+
+
+def _ring_thickness(window: QWidget, widget: QWidget) -> int:
+    """How many pixels of blue lie across the left edge of ``widget``, from outside in."""
+    image = window.grab().toImage()
+    middle = widget.mapTo(window, widget.rect().center())
+    left = widget.mapTo(window, widget.rect().topLeft()).x()
+    count = 0
+    for x in range(left - 4, left + 4):
+        colour = image.pixelColor(x, middle.y())
+        if colour.blue() - colour.red() > 60:  # the ring's blue and the style's focus blue
+            count += 1
+    return count
+
+
+def test_the_focus_ring_is_as_bold_around_the_case_table_as_around_a_text_box(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    activate(qtbot, window.case_list.search)
+    _wait_for_ring(qtbot, window, window.case_list.search)
+    around_search = _ring_thickness(window, window.case_list.search)
+    activate(qtbot, window.case_list.table)
+    _wait_for_ring(qtbot, window, window.case_list.table)
+    around_table = _ring_thickness(window, window.case_list.table)
+    assert around_search >= 3
+    assert around_table == around_search
+
+
+def test_the_focus_ring_keeps_up_when_the_case_list_is_resized(
+    qtbot,  # type: ignore[no-untyped-def]
+    window: MainWindow,
+) -> None:
+    activate(qtbot, window.case_list.table)
+    sizes = window.splitter.sizes()
+    window.splitter.setSizes([sizes[0] - 80, sizes[1] + 80])
+    _wait_for_ring(qtbot, window, window.case_list.table)

@@ -224,15 +224,15 @@ def test_a_role_is_changed_and_shown(qtbot, screen: UsersDialog) -> None:  # typ
 
     def choose(dialog: QWidget) -> None:
         assert isinstance(dialog, ChangeRoleDialog)
-        dialog.role.setCurrentIndex(dialog.role.findText("Read-only (governors' reports)"))
+        dialog.role.setCurrentIndex(dialog.role.findText("Read-only (governors’ reports)"))
         click_ok(dialog)
         if dialog.isVisible():
             dialog.reject()
 
     answer_next_dialog(choose)
     click(qtbot, screen.role_button)
-    assert screen.row_of("Mr Governor")[1] == "Read-only (governors' reports)"
-    assert screen.message.text() == "Mr Governor is now Read-only (governors' reports)."
+    assert screen.row_of("Mr Governor")[1] == "Read-only (governors’ reports)"
+    assert screen.message.text() == "Mr Governor is now Read-only (governors’ reports)."
 
 
 def test_change_my_password_needs_the_current_one(qtbot, screen: UsersDialog) -> None:  # type: ignore[no-untyped-def]

@@ -92,6 +92,6 @@ def test_main_window_shows_today_and_the_report_action(window: MainWindow) -> No
 
     menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
     texts = [a.text() for a in menus["&File"].actions()]
-    assert "&Report a post…" in texts and "&Governors' report…" in texts
+    assert "&Report a post…" in texts and "&Governors’ report…" in texts
     window.case_detail.show_tab("follow-up")
     assert window.case_detail.workflow_tab.isVisible()

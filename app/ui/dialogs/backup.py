@@ -305,15 +305,17 @@ class ConfirmHeadDialog(QDialog):
         self.setWindowTitle("Confirm the restore")
         intro = QLabel(
             f"A restore replaces the whole casebook. To confirm it, {name}, type your "
-            "password, or tick the box and type the casebook's recovery key.",
+            "password, or tick the box and type the casebook’s recovery key.",
             self,
         )
         intro.setWordWrap(True)
         self.secret = QLineEdit(self)
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.use_recovery = QCheckBox("Use the recovery key instead of my password", self)
+        self.use_recovery = QCheckBox("Use the recovery &key instead of my password", self)
         self.use_recovery.toggled.connect(self._recovery_toggled)
-        self.secret_label = QLabel("Password:", self)
+        self.secret.setAccessibleName("Password or recovery key")
+        self.secret_label = QLabel("&Password:", self)
+        self.secret_label.setBuddy(self.secret)
         form = QFormLayout()
         form.addRow(self.secret_label, self.secret)
         form.addRow("", self.use_recovery)
@@ -329,7 +331,7 @@ class ConfirmHeadDialog(QDialog):
         layout.addWidget(buttons)
 
     def _recovery_toggled(self, on: bool) -> None:
-        self.secret_label.setText("Recovery key:" if on else "Password:")
+        self.secret_label.setText("&Recovery key:" if on else "&Password:")
         self.secret.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
 
@@ -367,7 +369,7 @@ class RestoreDamagedDialog(QDialog):
         self.secret = QLineEdit(self)
         self.secret.setAccessibleName("Password or recovery key")
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.use_recovery = QCheckBox("Use the recovery key instead of a password", self)
+        self.use_recovery = QCheckBox("Use the recovery &key instead of a password", self)
         self.use_recovery.toggled.connect(self._recovery_toggled)
         self.message = QLabel(self)
         self.message.setWordWrap(True)

@@ -41,11 +41,13 @@ _HOP_COLUMNS = ("Forwarded by", "To", "Date (dd/mm/yyyy)", "How")
 class _OptionalMoment(QWidget):
     """A date and time that may be unknown (a tick says whether it is known)."""
 
-    def __init__(self, label: str, moment: datetime | None, parent: QWidget | None = None):
+    def __init__(
+        self, label: str, known: str, moment: datetime | None, parent: QWidget | None = None
+    ):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        self.known = QCheckBox("Known", self)
+        self.known = QCheckBox(known, self)  # "&Known": its own Alt+letter in the dialog
         self.known.setAccessibleName(f"{label} is known")
         self.edit = QDateTimeEdit(self)
         self.edit.setDisplayFormat("dd/MM/yyyy HH:mm")
@@ -103,12 +105,12 @@ class CaptureDetailsDialog(QDialog):
         line = self.received_via.lineEdit()
         if line is not None:
             line.setAccessibleName("How the evidence came")
-        self.received = _OptionalMoment("When received", details.captured_at, self)
+        self.received = _OptionalMoment("When received", "&Known", details.captured_at, self)
         self.captured_by = QLineEdit(details.captured_by, self)
         self.captured_by.setPlaceholderText("Who took the screenshot or photo, if known")
         self.post_url = QLineEdit(details.post_url, self)
         self.post_url.setPlaceholderText("https://…")
-        self.posted = _OptionalMoment("When it was posted", details.posted_at, self)
+        self.posted = _OptionalMoment("When it was posted", "Kno&wn", details.posted_at, self)
         self.note = QPlainTextEdit(details.note, self)
         self.note.setFixedHeight(self.fontMetrics().height() * 4)
         tab_moves_on(self.note)

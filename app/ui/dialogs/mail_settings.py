@@ -69,13 +69,13 @@ class MailSettingsDialog(QDialog):
             self.security.addItem(SECURITY_LABELS[security], security.value)
         self.security.setCurrentIndex(list(MailSecurity).index(settings.security))
         self.user = QLineEdit(settings.user, self)
-        self.user.setPlaceholderText("the mailbox's address, e.g. office@school.sch.uk")
+        self.user.setPlaceholderText("the mailbox’s address, e.g. office@school.sch.uk")
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText(
             "saved and sealed; type only to change it"
             if settings.has_password
-            else "the mailbox's password or app password"
+            else "the mailbox’s password or app password"
         )
         self.from_address = QLineEdit(settings.from_address, self)
         self.from_address.setPlaceholderText("empty: the user name")
@@ -98,7 +98,7 @@ class MailSettingsDialog(QDialog):
         server_box.setLayout(server)
 
         self.head_address = QLineEdit(settings.head_address, self)
-        self.head_address.setPlaceholderText("empty: the school's mailbox")
+        self.head_address.setPlaceholderText("empty: the school’s mailbox")
         self.dsl_address = QLineEdit(settings.dsl_address, self)
         self.dsl_address.setPlaceholderText("empty: the head teacher has them all")
         reminders = QFormLayout()
@@ -221,7 +221,7 @@ class MailSettingsDialog(QDialog):
         password = self.password.text() or None
         try:
             if password is None and not self.services.mail.settings().has_password:
-                self._show("Type the mailbox's password (or app password).", error=True)
+                self._show("Type the mailbox’s password (or app password).", error=True)
                 self.password.setFocus()
                 return False
             self.services.mail.save_settings(self._settings(), password)

@@ -25,8 +25,8 @@ from app.domain.policy import IntakeAnswers, propose_categories
 from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
-from app.ui.views.case_form import DIALOG_CATEGORY_KEYS, with_mnemonic
-from app.ui.widgets import tab_moves_on
+from app.ui.views.case_form import DIALOG_CATEGORY_KEYS
+from app.ui.widgets import tab_moves_on, with_mnemonic
 
 # The Code's own names for the kinds of social media stay in letters and the leaflet; the
 # question asks in everyday words (by the Code's ids, so a new Code version still works).
@@ -62,7 +62,7 @@ class ReportWizard(QWizard):
         seen.setTitle("What was seen?")
         seen.setSubTitle("Describe the post in your own words; you can add evidence afterwards.")
         self.title = QLineEdit(seen)
-        self.title.setPlaceholderText("A short title, e.g. 'Comments about the school trip'")
+        self.title.setPlaceholderText("A short title, e.g. “Comments about the school trip”")
         self.summary = QPlainTextEdit(seen)
         self.summary.setPlaceholderText("What the post says or shows")
         self.post_url = QLineEdit(seen)

@@ -65,7 +65,7 @@ class RetentionDialog(QDialog):
         heading = QHBoxLayout()
         heading.addWidget(self.intro, 1)
         heading.addWidget(self.rules_button, 0, Qt.AlignmentFlag.AlignTop)
-        self.show_all = QCheckBox("Show every closed case, not only those due", self)
+        self.show_all = QCheckBox("&Show every closed case, not only those due", self)
         self.show_all.toggled.connect(lambda _on: self.refresh())
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setAccessibleName("Cases due for review")
@@ -79,7 +79,7 @@ class RetentionDialog(QDialog):
         self.empty = QLabel("No closed case is due for review.", self)
         self.hold_button = QPushButton("Set &legal hold…", self)
         self.lift_button = QPushButton("L&ift legal hold…", self)
-        self.dob_button = QPushButton("Child's &date of birth…", self)
+        self.dob_button = QPushButton("Child’s &date of birth…", self)
         self.delete_button = QPushButton("Dele&te case…", self)
         self.hold_button.clicked.connect(self.set_hold)
         self.lift_button.clicked.connect(self.lift_hold)
@@ -109,7 +109,7 @@ class RetentionDialog(QDialog):
         self.intro.setText(
             f"Closed cases are reviewed {rules.review_after_years} years after closing; "
             f"safeguarding cases are kept until the child is {rules.safeguarding_until_age} "
-            f"(or {rules.safeguarding_without_dob_years} years after closing when the child's "
+            f"(or {rules.safeguarding_without_dob_years} years after closing when the child’s "
             "date of birth is not recorded). Nothing is deleted unless you choose to delete it."
         )
         self.items = (
@@ -237,14 +237,14 @@ class DateOfBirthDialog(QDialog):
         keep_until_age: int = RetentionRules().safeguarding_until_age,
     ):
         super().__init__(parent)
-        self.setWindowTitle("Child's date of birth")
+        self.setWindowTitle("Child’s date of birth")
         self.edit = QDateEdit(self)
         self.edit.setAccessibleName("Date of birth")
         self.edit.setDisplayFormat("dd/MM/yyyy")
         self.edit.setCalendarPopup(True)
         start = QDate(current.year, current.month, current.day) if current else None
         self.edit.setDate(start or QDate.currentDate().addYears(-8))
-        self.none = QCheckBox("Not known", self)
+        self.none = QCheckBox("Not &known", self)
         self.none.setChecked(current is None)
         self.none.toggled.connect(lambda on: self.edit.setEnabled(not on))
         self.edit.setEnabled(current is not None)
@@ -290,7 +290,7 @@ class RetentionRulesDialog(QDialog):
             "review_after_years": ("Review closed cases", "years after closing"),
             "safeguarding_until_age": ("Keep safeguarding cases until the child is", "years old"),
             "safeguarding_without_dob_years": (
-                "Without the child's date of birth, review them",
+                "Without the child’s date of birth, review them",
                 "years after closing",
             ),
         }
@@ -451,7 +451,7 @@ def export_subject_access(parent: QWidget, services: Services, person: Person) -
         target = Path(path)
         save_user_file(target, export.zip_bytes)
         withheld = export.response.withheld
-        lines = [f"Saved the response to {person.name}'s request to {target.name}."]
+        lines = [f"Saved the response to {person.name}’s request to {target.name}."]
         lines.append(
             f"{export.exhibits_included} of {export.exhibits_included + export.exhibits_withheld} "
             "exhibits are included (redacted for this person)."
@@ -463,7 +463,7 @@ def export_subject_access(parent: QWidget, services: Services, person: Person) -
             )
             lines.append("Review the withheld exhibits and redact them for this person.")
         if not request.identity_checked:
-            lines.append("The requester's identity is not recorded as checked.")
+            lines.append("The requester’s identity is not recorded as checked.")
         QMessageBox.information(parent, "Subject access response", "\n\n".join(lines))
         return target
     return None

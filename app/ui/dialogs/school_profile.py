@@ -34,7 +34,7 @@ from app.services.casebook import Services
 from app.ui.file_dialogs import open_file_name
 from app.ui.operations import in_message_box
 from app.ui.signals import AppSignals
-from app.ui.widgets import tab_moves_on
+from app.ui.widgets import tab_moves_on, with_mnemonic
 
 IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.gif *.bmp)"
 
@@ -50,14 +50,15 @@ class SchoolProfileDialog(QDialog):
         self.signals = signals
         self.runner = (signals or AppSignals(self)).runner
         self.setWindowTitle("School profile")
-        self.resize(720, 760)
+        self.resize(900, 760)  # the form whole, without a sideways scroll, at 150% too
         profile = services.letters.profile.get()
         self.edits: dict[str, QLineEdit | QPlainTextEdit | QCheckBox] = {}
         form = QFormLayout()
         for name, label in PROFILE_LABELS.items():
             edit: QLineEdit | QPlainTextEdit | QCheckBox
             if name in YES_NO_FIELDS:
-                edit = QCheckBox(label[0].upper() + label[1:])
+                # The one yes/no field: "Letters’ &wording may be edited before issuing".
+                edit = QCheckBox(with_mnemonic(label[0].upper() + label[1:], "wording"))
                 edit.setChecked(getattr(profile, name) == "yes")
                 self.edits[name] = edit
                 form.addRow("", edit)

@@ -44,7 +44,7 @@ class SendLetterDialog(QDialog):
         form.addRow("From", QLabel(outgoing.sender, self))
         form.addRow("To", QLabel(f"{letter.recipient_name} <{outgoing.to_address}>", self))
         self.cc_office = QCheckBox(
-            f"Copy the school office ({office})" if office else "Copy the school office", self
+            f"Copy the school &office ({office})" if office else "Copy the school &office", self
         )
         self.cc_office.setEnabled(bool(office))
         form.addRow("Copy", self.cc_office)
@@ -57,7 +57,7 @@ class SendLetterDialog(QDialog):
         body.setTabChangesFocus(True)
 
         self.confirm_again = QCheckBox(
-            "I have checked the Sent folder and it is not there: send it again", self
+            "I have checked the Sent folder and it is not there: send it &again", self
         )
         self.warning = QLabel("", self)
         self.warning.setWordWrap(True)

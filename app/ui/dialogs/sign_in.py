@@ -195,7 +195,7 @@ class FirstUserDialog(QDialog):
         form.addRow("Password again:", self.again)
         _lay_out(
             self,
-            "Create the head teacher's account. Choose a password of at least ten characters; "
+            "Create the head teacher’s account. Choose a password of at least ten characters; "
             "a few unrelated words make a strong one.",
             form,
             self.message,

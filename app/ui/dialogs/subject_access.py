@@ -163,7 +163,7 @@ class SubjectAccessRequestsDialog(QDialog):
                 f"{request.extension_reason}"
             )
         if request.person_id is None:
-            lines.append("The person's record has since been deleted.")
+            lines.append("The person’s record has since been deleted.")
         self.details.setText(" ".join(lines))
 
     def record_identity(self) -> None:
@@ -208,7 +208,7 @@ class _IdentityDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Identity check")
         form = QFormLayout(self)
-        form.addRow(QLabel(f"How was {name}'s identity checked?", self))
+        form.addRow(QLabel(f"How was {name}’s identity checked?", self))
         self.note = QLineEdit(self)
         self.note.setPlaceholderText("for example: passport seen at the office")
         form.addRow("&Checked by", self.note)
@@ -227,7 +227,7 @@ class _ExtendDialog(QDialog):
         form = QFormLayout(self)
         form.addRow(
             QLabel(
-                f"Extend the time for {name}'s request. Tell them within the first month, "
+                f"Extend the time for {name}’s request. Tell them within the first month, "
                 "with the reason.",
                 self,
             )

@@ -75,7 +75,7 @@ class UsersDialog(QDialog):
         self.resize(780, 420)
         intro = QLabel(
             "Each person signs in with their own name and password. Office staff see cases and "
-            "letters but not safeguarding cases; read-only users see governors' reports only.",
+            "letters but not safeguarding cases; read-only users see governors’ reports only.",
             self,
         )
         intro.setWordWrap(True)

@@ -41,6 +41,15 @@ from app.ui.views.letters_tab import LettersTab
 from app.ui.views.workflow_tab import WorkflowTab
 from app.ui.widgets import read_only_table
 
+STATUS_KEYS = {
+    CaseStatus.NEW: "n",
+    CaseStatus.EVIDENCE_GATHERED: "e",
+    CaseStatus.LETTER_SENT: "l",
+    CaseStatus.AWAITING_REMOVAL: "a",
+    CaseStatus.ESCALATED: "c",
+    CaseStatus.RESOLVED: "r",
+    CaseStatus.CLOSED_NO_ACTION: "w",
+}
 TAB_NAMES = ("details", "people", "chronology", "evidence", "letters", "follow-up")
 
 
@@ -269,6 +278,9 @@ class CaseDetailView(QWidget):
             label = STATUS_LABELS[target]
             if not is_open(self.case.status):
                 label = f"Reopen as {label.lower()}"
+            # Each status its own Alt+letter in the menu (Evidence and Escalated share E).
+            where = label.lower().find(STATUS_KEYS[target])
+            label = label[:where] + "&" + label[where:]
             action = QAction(label, self.status_menu)
             action.triggered.connect(lambda _=False, t=target: self.change_status(t))
             self.status_menu.addAction(action)

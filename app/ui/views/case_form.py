@@ -25,7 +25,7 @@ from app.domain.code_of_conduct import CodeOfConduct, normalise_spacing
 from app.domain.dates import as_utc, london_today, to_london
 from app.domain.platforms import known_platforms
 from app.domain.records import CaseDetail, CaseDraft
-from app.ui.widgets import roomy_labels, tab_moves_on
+from app.ui.widgets import roomy_labels, tab_moves_on, with_mnemonic
 
 DATE_FORMAT = "dd/MM/yyyy"
 DATE_TIME_FORMAT = "dd/MM/yyyy HH:mm"
@@ -68,12 +68,6 @@ WINDOW_CATEGORY_KEYS = {
     Category.SAFEGUARDING: "Identification",
 }
 DIALOG_CATEGORY_KEYS = {**WINDOW_CATEGORY_KEYS, Category.PROCEDURE: "complaint"}
-
-
-def with_mnemonic(text: str, part: str) -> str:
-    """``text`` with its Alt+letter on the first letter of ``part`` (when it is there)."""
-    where = text.find(part)
-    return text if where < 0 else text[:where] + "&" + text[where:]
 
 
 def qdate(value: date) -> QDate:
@@ -170,7 +164,7 @@ class CaseForm(QWidget):
         keys = WINDOW_CATEGORY_KEYS if in_window else DIALOG_CATEGORY_KEYS
         self.title = QLineEdit(self)
         self.title.setMaxLength(200)
-        self.title.setPlaceholderText("A short description, e.g. 'Comments about Year 4 trip'")
+        self.title.setPlaceholderText("A short description, e.g. “Comments about Year 4 trip”")
 
         self.category_boxes: dict[Category, QCheckBox] = {}
         standards = QGroupBox("Standards of the Code breached", self)
@@ -194,7 +188,7 @@ class CaseForm(QWidget):
         self.account_handle = QLineEdit(self)
         self.account_handle.setPlaceholderText("@handle or display name")
         self.post_place = QLineEdit(self)
-        self.post_place.setPlaceholderText("The group or page, e.g. 'Eccleston Parents Chat'")
+        self.post_place.setPlaceholderText("The group or page, e.g. “Eccleston Parents Chat”")
         self.post_place.setAccessibleName("Group or page")
         # What a correction letter states: asked for only when the post is inaccurate.
         self.inaccurate_text = QPlainTextEdit(self)

@@ -204,7 +204,7 @@ def stop_redacting(tab: EvidenceTab) -> None:
     if tab._pdf_redaction is not None:
         tab._pdf_redaction = None
         tab.redact_hint.setText(
-            "Drag boxes over names, faces or a child's image. The original stays unchanged."
+            "Drag boxes over names, faces or a child’s image. The original stays unchanged."
         )
         if tab.current is not None and tab.current.is_pdf:
             tab.picture.clear_picture()

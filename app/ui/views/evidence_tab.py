@@ -249,11 +249,11 @@ class EvidenceTab(QWidget):
         self.zoom_out_button = self._button("−", "Zoom out (-)", self.zoom_out)
         self.zoom_in_button = self._button("+", "Zoom in (+)", self.zoom_in)
         self.fit_width_button = self._button(
-            "Fit width", "Fit the width to the window", self.fit_width
+            "Fit &width", "Fit the width to the window (W)", self.fit_width
         )
-        self.fit_page_button = self._button("Fit page", "Show the whole page", self.fit_page)
+        self.fit_page_button = self._button("Fit pa&ge", "Show the whole page (F)", self.fit_page)
         self.actual_button = self._button("100%", "Actual size (1)", self.actual_size)
-        self.rotate_button = self._button("Rotate", "Turn a quarter to the right (R)", self.rotate)
+        self.rotate_button = self._button("&Rotate", "Turn a quarter to the right (R)", self.rotate)
         self.zoom_label = QLabel("")
         self.zoom_label.setMinimumWidth(48)
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -268,13 +268,13 @@ class EvidenceTab(QWidget):
         ):
             view_bar.addWidget(widget)
         view_bar.addSpacing(12)
-        self.prev_button = self._button("◀ Previous", "Previous exhibit (Left)", self.previous)
-        self.next_button = self._button("Next ▶", "Next exhibit (Right)", self.next)
+        self.prev_button = self._button("◀ Previo&us", "Previous exhibit (Left)", self.previous)
+        self.next_button = self._button("Ne&xt ▶", "Next exhibit (Right)", self.next)
         view_bar.addWidget(self.prev_button)
         view_bar.addWidget(self.next_button)
         view_bar.addStretch(1)
         self.redact_button = QPushButton("Re&dact…")
-        self.redact_button.setToolTip("Hide names, faces or a child's image in a new copy")
+        self.redact_button.setToolTip("Hide names, faces or a child’s image in a new copy")
         self.redact_button.setCheckable(True)
         self.redact_button.toggled.connect(self.set_redacting)
         bar.addWidget(self.redact_button)
@@ -290,7 +290,7 @@ class EvidenceTab(QWidget):
         progress_row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setFormat("Adding evidence… %p%")
-        self.stop_button = QPushButton("Stop")
+        self.stop_button = QPushButton("S&top")
         self.stop_button.clicked.connect(self.cancel_import)
         progress_row.addWidget(self.progress, 1)
         progress_row.addWidget(self.stop_button)
@@ -320,7 +320,7 @@ class EvidenceTab(QWidget):
         redact_row.setContentsMargins(8, 4, 8, 4)
         self.redact_hint = QLabel(
             "Drag boxes (or press Insert and use the arrow keys) over names, faces or a "
-            "child's image. The original stays unchanged."
+            "child’s image. The original stays unchanged."
         )
         self.redact_hint.setWordWrap(True)
         self.redact_hint.setStyleSheet("border: none;")
@@ -329,11 +329,14 @@ class EvidenceTab(QWidget):
         # person asking for their own data may see.
         self.redact_for = QComboBox()
         self.redact_for.setToolTip("Who this redacted copy is for")
-        self.undo_box_button = QPushButton("Undo box")
+        self.undo_box_button = QPushButton("Undo &box")
         self.undo_box_button.clicked.connect(self._undo_box)
-        self.save_redacted_button = QPushButton("Save redacted copy")
+        self.save_redacted_button = QPushButton("Save redac&ted copy")
         self.save_redacted_button.clicked.connect(self.save_redacted)
         self.cancel_redact_button = QPushButton("Cancel")
+        # Escape, as in a dialog (Alt+letters are all taken on this tab).
+        self.cancel_redact_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.cancel_redact_button.setToolTip("Stop redacting without saving a copy (Esc)")
         self.cancel_redact_button.clicked.connect(lambda: self.redact_button.setChecked(False))
         redact_row.addWidget(self.redact_hint, 1)
         redact_row.addWidget(self.redact_for)
@@ -351,22 +354,25 @@ class EvidenceTab(QWidget):
         self.strip.setMovement(QListWidget.Movement.Static)
         self.strip.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.strip.setIconSize(THUMB)
-        self.strip.setGridSize(QSize(THUMB.width() + 48, THUMB.height() + 48))
+        # A narrow strip (names wrap under the pictures) leaves the viewer the width: on a
+        # 1366-pixel laptop it was a quarter of the case screen.
+        self.strip.setGridSize(QSize(THUMB.width() + 16, THUMB.height() + 48))
         self.strip.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.strip.setWordWrap(True)
         self.strip.setUniformItemSizes(True)
-        self.strip.setMinimumWidth(THUMB.width() + 70)
-        self.strip.setMaximumWidth(THUMB.width() + 90)
+        self.strip.setMinimumWidth(THUMB.width() + 36)
+        self.strip.setMaximumWidth(THUMB.width() + 60)
         self.strip.setAcceptDrops(False)
         self.strip.currentRowChanged.connect(self._row_changed)
         split.addWidget(self.strip)
 
         self.stack = QStackedWidget()
         self.empty = QLabel(
-            "No evidence yet.\n\nDrag screenshots, photos, PDFs or text files here,\n"
+            "No evidence yet.\n\nDrag screenshots, photos, PDFs or text files here, "
             "paste a picture with Ctrl+V, or choose “Add files…”."
         )
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.empty.setStyleSheet("color: #5f6368; font-size: 11pt;")
         self.picture = PictureView()
         self.picture.zoom_changed.connect(self._zoom_changed)
@@ -407,7 +413,7 @@ class EvidenceTab(QWidget):
 
         details_scroll = QScrollArea()
         details_scroll.setWidgetResizable(True)
-        details_scroll.setMinimumWidth(200)
+        details_scroll.setMinimumWidth(180)
         details_scroll.setMaximumWidth(340)
         panel = QWidget()
         panel_layout = QVBoxLayout(panel)
@@ -436,8 +442,10 @@ class EvidenceTab(QWidget):
         panel_layout.addStretch(1)
         details_scroll.setWidget(panel)
         split.addWidget(details_scroll)
+        split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([170, 700, 280])
+        split.setStretchFactor(2, 0)
+        split.setSizes([THUMB.width() + 36, 2000, 180])
         outer.addWidget(split, 1)
 
     def _shortcuts(self) -> None:
@@ -1027,7 +1035,7 @@ class EvidenceTab(QWidget):
         if self.case_id is not None:
             for link in self.services.cases.get_case(self.case_id).people:
                 self.redact_for.addItem(
-                    f"For {link.person.name}'s subject access request",
+                    f"For {link.person.name}’s subject access request",
                     person_audience(link.person.id),
                 )
 

@@ -35,7 +35,7 @@ from app.ui.dialogs.issue_letter import IssueLetterDialog
 from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
 from app.ui.views.pdf_preview import PdfPreview, print_pdf
-from app.ui.widgets import read_only_table
+from app.ui.widgets import read_only_table, roomy_labels
 
 log = logging.getLogger(__name__)
 
@@ -315,8 +315,9 @@ class MarkSentDialog(QDialog):
             QDate(first.year, first.month, first.day), QDate(today.year, today.month, today.day)
         )
         form = QFormLayout()
-        form.addRow("How it was sent", self.method_box)
-        form.addRow("Date sent", self.date_edit)
+        form.addRow("&How it was sent", self.method_box)
+        form.addRow("&Date sent", self.date_edit)
+        roomy_labels(form)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.addButton("Mark as &sent", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)

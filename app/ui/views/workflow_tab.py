@@ -47,7 +47,7 @@ from app.services.workflow import CONTACT_LABELS, ChecklistItem, ContactKind
 from app.ui.errors import refusals_shown
 from app.ui.operations import Pending, in_message_box
 from app.ui.signals import AppSignals
-from app.ui.widgets import tab_moves_on
+from app.ui.widgets import roomy_labels, tab_moves_on
 
 OVERDUE = QColor("#a4262c")
 
@@ -497,6 +497,7 @@ class ContactDialog(QDialog):
             edit = QLineEdit(getattr(contact, key), self)
             self.edits[key] = edit
             form.addRow(label, edit)
+        roomy_labels(form)  # "Telephone" painted wider than measured at 150%
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )

@@ -23,7 +23,7 @@ PostgreSQL only; a SQLite casebook is unchanged (its word and trigram indexes ar
   which read every entry.
 
 Revision ID: 0023_postgres_at_scale
-Revises: 0020_list_at_scale
+Revises: 0022_refold_search
 Create Date: 2026-12-05
 """
 
@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_postgres_at_scale"
-down_revision = "0020_list_at_scale"
+down_revision = "0022_refold_search"
 branch_labels = None
 depends_on = None
 
