@@ -77,19 +77,22 @@ from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import (
+    WALK_PROBE,
+    WALK_SPAN,
     after_row,
     has_word_character,
+    index_for,
     refresh_listing_columns,
+    register_walk_function,
     sealed_search_text,
     short_term_found,
+    term_walked,
 )
 from app.services.people import match_or_create_in, person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
-# A searched word matching this many cases is common: the list is walked in its order.
-COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
 SEARCHED_EVENTS = ("note", "phone_call", "meeting", "post_rechecked", "step_taken")
@@ -748,7 +751,11 @@ class CaseService:
         self.ctx.require(Permission.VIEW_CASES)
         return visible_cases(self.ctx)
 
-    def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self, flt: CaseFilter, today: date, *, walk: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """The filter as SQL conditions; ``walk`` (see ``_walkable``) tests each case's
+        words as the list passes it instead of asking the search indexes for every match."""
         conditions = self._visible()
         check_search(flt.text)
         # Case and accents are folded away ("zoe" finds Zoë); a casebook indexed before
@@ -757,6 +764,9 @@ class CaseService:
         term_conditions: list[ColumnElement[bool]] = []
         for typed in terms:
             forms = sorted({fold(typed), typed})
+            if walk:
+                term_conditions.append(or_(*(self._term_walked(form) for form in forms)))
+                continue
             term_conditions.append(
                 or_(*(self._term_found(form, only_evidence=flt.in_evidence) for form in forms))
             )
@@ -854,6 +864,49 @@ class CaseService:
             ),
         )
 
+    def _term_walked(self, form: str) -> ColumnElement[bool]:
+        """``_term_found`` as a test of each case passed (``listing.term_in_text``): the
+        same rule as the word indexes; the few notes and exhibits holding a long term are
+        still found in their own indexes."""
+        if len(form) < 3 and not has_word_character(form):
+            return self._term_found(form)
+        if len(form) < 3:
+            return term_walked(form)
+        phrase = '"' + form.replace('"', '""') + '"'
+        in_text: Select[tuple[Any]] = (
+            select(literal_column("case_id"))
+            .select_from(table("case_text"))
+            .where(
+                text("case_text MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
+            )
+        )
+        elsewhere = in_text.union(evidence_matches(form, self._trigram_index))
+        return or_(term_walked(form), CaseRecord.id.in_(elsewhere))
+
+    def _walkable(self, flt: CaseFilter) -> bool:
+        """True when every searched word is common (SQLite): its index finds
+        ``WALK_PROBE`` cases within ``WALK_SPAN`` ids, read only that far (a few ms). The
+        list is then read in its order, each case tested as it passes (``_term_walked``)."""
+        terms = flt.text.casefold().split()
+        if not terms or not self._trigram_index or flt.in_evidence:
+            return False
+        with self.ctx.sessions() as session:
+            for typed in terms:
+                term = fold(typed)
+                if len(term) < 3 and not has_word_character(term):
+                    return False
+                index, phrase = index_for(term)
+                found, first, last = session.execute(
+                    text(
+                        f"SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid "
+                        f"FROM {index} WHERE {index} MATCH :phrase LIMIT {WALK_PROBE})"
+                    ),
+                    {"phrase": phrase},
+                ).one()
+                if (found or 0) < WALK_PROBE or int(last) - int(first) > WALK_SPAN:
+                    return False
+        return True
+
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
@@ -885,6 +938,10 @@ class CaseService:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
+        if bound is not None and self._walkable(flt):
+            driven = self._count_from_index(flt, today, bound)
+            if driven > bound:
+                return driven
         conditions = self._conditions(flt, today)
         with self.ctx.sessions() as session:
             if bound is not None:
@@ -895,31 +952,27 @@ class CaseService:
                 query = query.where(condition)
             return int(session.scalar(query) or 0)
 
-    def _words_are_common(self, flt: CaseFilter) -> bool:
-        """True when every searched word matches at least ``COMMON_MATCHES`` cases in the
-        SQLite search indexes (read only that far, a few milliseconds)."""
-        terms = flt.text.casefold().split()
-        if not terms or not self._trigram_index:
-            return False
+    def _count_from_index(self, flt: CaseFilter, today: date, bound: int) -> int:
+        """Matches of a common search counted to ``bound + 1``: read from the first word's
+        index in its own order (each case fetched by id and tested), stopping at the
+        bound, never collecting every match first."""
+        conditions = self._conditions(flt, today, walk=True)
+        index, phrase = index_for(fold(flt.text.casefold().split()[0]))
+        # The index drives (a unary + keeps SQLite from probing it once per case).
+        source = table(index).join(CaseRecord.__table__, CaseRecord.id == text(f"+{index}.rowid"))
+        matching = (
+            select(CaseRecord.id)
+            .select_from(source)
+            .where(
+                text(f"{index} MATCH :driving").bindparams(bindparam("driving", phrase)),
+                *conditions,
+            )
+            .limit(bound + 1)
+            .subquery()
+        )
         with self.ctx.sessions() as session:
-            for typed in terms:
-                term = fold(typed)
-                if len(term) >= 3:
-                    index, phrase = "case_search", '"' + term.replace('"', '""') + '"'
-                elif has_word_character(term):
-                    index, phrase = "case_words", '"' + term.replace('"', '""') + '" *'
-                else:
-                    return False
-                found = session.scalar(
-                    text(
-                        f"SELECT count(*) FROM (SELECT rowid FROM {index} "
-                        f"WHERE {index} MATCH :phrase LIMIT {COMMON_MATCHES})"
-                    ),
-                    {"phrase": phrase},
-                )
-                if (found or 0) < COMMON_MATCHES:
-                    return False
-        return True
+            register_walk_function(session)
+            return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
     def pages_by_keyset(self, sort: CaseSort) -> bool:
         """True when the list may be read onwards from a case (``list_cases(after=...)``):
@@ -1004,14 +1057,17 @@ class CaseService:
             CaseRecord.follow_up_due,
             CaseRecord.last_activity_at,
         )
-        conditions = self._conditions(flt, today)
+        walk = self._walkable(flt)
+        conditions = self._conditions(flt, today, walk=walk)
         for condition in conditions:
             query = query.where(condition)
-        if self._words_are_common(flt) and sort.key != "reference":
+        if walk and sort.key != "reference":
             # Most cases match: walk the list in its order and keep the matches, rather
             # than fetch every match and sort them (seconds over a million cases).
             query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
         with self.ctx.sessions() as session:
+            if walk:
+                register_walk_function(session)
             if after is not None:
                 onwards = self._after(session, sort, after)
                 if include_after:
@@ -1044,11 +1100,30 @@ class CaseService:
     def counts(self, flt: CaseFilter, shown: int | None = None) -> CaseCounts:
         """Shown, total, open and overdue counts for the status bar.
 
-        Pass ``shown`` when the caller already counted the filtered list. Each total is
-        read through an index (status; follow-up date), not by scanning every case.
+        Pass ``shown`` when the caller already counted the filtered list. On SQLite the
+        totals are read from the tallies the triggers keep (``_tallied``), elsewhere through
+        the status and follow-up indexes; never by reading every case.
         """
         today = london_today(self.ctx.now())
         hidden = self._visible()
+        if self._trigram_index:
+            by_status, overdue_count = self._tallied(today, bool(hidden))
+        else:
+            by_status, overdue_count = self._counted(today, hidden)
+        total = sum(by_status.values())
+        open_count = total - sum(by_status.get(s, 0) for s in _CLOSED)
+        return CaseCounts(
+            shown=self.count_cases(flt) if shown is None else shown,
+            total=total,
+            open=open_count,
+            overdue=overdue_count,
+        )
+
+    def _counted(
+        self, today: date, hidden: list[ColumnElement[bool]]
+    ) -> tuple[dict[str, int], int]:
+        """Cases by status, and open cases past their follow-up date, counted through the
+        status and follow-up indexes (databases without the tallies)."""
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(CaseRecord.status, func.count()).where(*hidden).group_by(CaseRecord.status)
@@ -1063,14 +1138,26 @@ class CaseService:
                     *hidden,
                 )
             )
-        total = sum(by_status.values())
-        open_count = total - sum(by_status.get(s, 0) for s in _CLOSED)
-        return CaseCounts(
-            shown=self.count_cases(flt) if shown is None else shown,
-            total=total,
-            open=open_count,
-            overdue=int(overdue_count or 0),
-        )
+        return by_status, int(overdue_count or 0)
+
+    def _tallied(self, today: date, hide_safeguarding: bool) -> tuple[dict[str, int], int]:
+        """Cases by status, and open cases past their follow-up date, from the tallies
+        that triggers keep (SQLite, migration 0021): a few hundred rows, never the cases."""
+        where = "WHERE NOT safeguarding" if hide_safeguarding else ""
+        closed = ", ".join(f"'{status}'" for status in _CLOSED)
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                text(f"SELECT status, sum(cases) FROM case_tallies {where} GROUP BY status")
+            ).all()
+            overdue = session.scalar(
+                text(
+                    "SELECT coalesce(sum(cases), 0) FROM case_tallies WHERE due != '' "
+                    f"AND due < :today AND status NOT IN ({closed})"
+                    + (" AND NOT safeguarding" if hide_safeguarding else "")
+                ),
+                {"today": today.isoformat()},
+            )
+        return {str(status): int(n) for status, n in rows}, int(overdue or 0)
 
     def all_case_ids(self, flt: CaseFilter, sort: CaseSort) -> list[int]:
         """Ids of every matching case in list order (for next/previous and batch work)."""

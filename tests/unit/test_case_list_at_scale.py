@@ -207,3 +207,73 @@ def test_start_up_queries_are_served_by_indexes(services: Services, many: list[C
                 # A search sorts what it found; the whole list is never sorted.
                 sorted_all = "TEMP B-TREE FOR ORDER BY" in step and "MATCH" not in sql
                 assert not sorted_all, f"a sort in the plan of\n{sql}"
+
+
+@pytest.mark.parametrize(
+    "text", ["s", "so", "Ł", "zo", "14", "#4", "#42", "post", "ABOUT the", "łuk", "x (tw"]
+)
+def test_a_common_search_walked_in_list_order_finds_what_the_indexes_find(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """Over a million cases a common word is tested case by case as the list is read in its
+    order (``term_in_text``); it must find exactly the cases the search indexes find."""
+    from app.services import cases as cases_module
+
+    flt = CaseFilter(text=text)
+    expected = {
+        key: [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)]
+        for key in ("last_activity_at", "reference", "title")
+    }
+    counted = services.cases.count_cases(flt)
+    assert not services.cases._walkable(flt)
+    monkeypatch.setattr(cases_module, "WALK_PROBE", 1)
+    if expected["reference"]:
+        assert services.cases._walkable(flt)
+    for key, ids in expected.items():
+        assert [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)] == ids
+    assert services.cases.count_cases(flt, bound=100) == counted
+    assert services.cases.count_cases(flt, bound=1) == min(counted, 2)
+
+
+def _counted_from_cases(services: Services) -> tuple[int, int, int]:
+    """Total, open and overdue counted from the cases themselves (what the tallies hold)."""
+    closed = "('resolved', 'closed_no_action')"
+    from app.domain.dates import london_today
+
+    today = london_today(services.cases.ctx.now()).isoformat()
+    with services.engine.connect() as connection:
+        total, open_, overdue = connection.exec_driver_sql(
+            f"SELECT count(*), sum(status NOT IN {closed}), "
+            f"sum(follow_up_due < '{today}' AND status NOT IN {closed}) FROM cases"
+        ).one()
+    return int(total), int(open_ or 0), int(overdue or 0)
+
+
+def test_the_totals_kept_by_triggers_follow_every_change(
+    services: Services, many: list[CaseDetail], make_case: MakeCase
+) -> None:
+    """The status bar's totals come from tallies kept by triggers: they agree with the cases
+    after cases are opened, change status, follow-up date and standards, and are deleted."""
+    from dataclasses import replace as changed
+
+    from tests.conftest import case_draft
+
+    def check() -> None:
+        counts = services.cases.counts(CaseFilter())
+        assert (counts.total, counts.open, counts.overdue) == _counted_from_cases(services)
+
+    check()
+    late = make_case(title="Late one", follow_up_due=date(2026, 12, 2))
+    check()
+    services.cases.change_status(late.id, CaseStatus.CLOSED_NO_ACTION)
+    check()
+    draft = case_draft(
+        "Now safeguarding",
+        {Category.SAFEGUARDING},
+        follow_up_due=date(2026, 12, 3),
+    )
+    services.cases.update_case(many[1].id, draft)
+    services.cases.update_case(many[2].id, changed(draft, follow_up_due=None))
+    check()
+    services.retention.delete_case(late.id, "Opened by mistake")
+    check()
