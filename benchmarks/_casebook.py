@@ -36,10 +36,16 @@ CACHE_FORMAT = 3
 # One case in this many is a safeguarding case in the million-case casebook.
 SAFEGUARDING_EVERY = 500
 STAMP = "benchmark-cache.json"
-# The tallies of cases by status, follow-up date and kind, as migration 0021 fills them.
+# The tallies of cases by status, follow-up date (or day of last activity) and kind, as
+# migration 0021 fills them.
 TALLY_FILL = (
     "INSERT INTO case_tallies (status, due, safeguarding, cases) "
     "SELECT status, coalesce(follow_up_due, ''), instr(categories, 'safeguarding') > 0, "
+    "count(*) FROM cases GROUP BY 1, 2, 3"
+)
+DAY_TALLY_FILL = (
+    "INSERT INTO case_activity_tallies (status, day, safeguarding, cases) "
+    "SELECT status, substr(last_activity_at, 1, 10), instr(categories, 'safeguarding') > 0, "
     "count(*) FROM cases GROUP BY 1, 2, 3"
 )
 FIRST = ["Zoë", "Siobhán", "Дмитрий", "Hồng", "Ayşe", "Gareth", "Eleni", "Priya", "Tomasz", "Amara"]
@@ -316,6 +322,8 @@ def _bulk_build(building: Path, count: int) -> None:
         # The status bar's tallies, which triggers keep as cases change (migration 0021).
         raw.execute("DELETE FROM case_tallies")
         raw.execute(TALLY_FILL)
+        raw.execute("DELETE FROM case_activity_tallies")
+        raw.execute(DAY_TALLY_FILL)
         # Indexes now (sealing below finds cases and people through them); the search
         # triggers and full-text indexes after sealing, so no word of a safeguarding case
         # is ever indexed in clear.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -1012,6 +1012,8 @@ class CaseService:
             )
             if shown is None:
                 return None
+            if self._by_day_tallies(flt, sort):
+                return self._position_by_days(session, flt, sort, case_id, conditions)
             backwards = CaseSort(sort.key, not sort.descending)
             before = self._after(session, backwards, case_id)
             return int(
@@ -1020,6 +1022,57 @@ class CaseService:
                 )
                 or 0
             )
+
+    def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:
+        """True when a case's place can be counted from the tallies per day of last activity
+        (SQLite, migration 0021): the list in order of last activity, narrowed by status at
+        most."""
+        plain = CaseFilter(statuses=flt.statuses, open_only=flt.open_only)
+        return self._trigram_index and sort.key == "last_activity_at" and flt == plain
+
+    def _position_by_days(
+        self,
+        session: Session,
+        flt: CaseFilter,
+        sort: CaseSort,
+        case_id: int,
+        conditions: list[ColumnElement[bool]],
+    ) -> int:
+        """Cases before ``case_id`` in order of last activity: those of the days before its
+        day from the tallies, those of its own day counted through the index."""
+        # The day as stored (the tallies group the stored text, not a local date).
+        day = str(
+            session.scalar(
+                select(func.substr(CaseRecord.last_activity_at, 1, 10)).where(
+                    CaseRecord.id == case_id
+                )
+            )
+        )
+        statuses = [s.value for s in flt.statuses] or [s.value for s in CaseStatus]
+        if flt.open_only:
+            statuses = [s for s in statuses if s not in _CLOSED]
+        hidden = "" if self.ctx.may(Permission.SAFEGUARDING) else " AND NOT safeguarding"
+        earlier = "day > :day" if sort.descending else "day < :day"
+        days_before = session.scalar(
+            text(
+                f"SELECT coalesce(sum(cases), 0) FROM case_activity_tallies WHERE {earlier} "
+                f"AND status IN ({', '.join(repr(s) for s in statuses)}){hidden}"
+            ),
+            {"day": day},
+        )
+        next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        backwards = CaseSort(sort.key, not sort.descending)
+        same_day = session.scalar(
+            select(func.count())
+            .select_from(CaseRecord)
+            .where(
+                *conditions,
+                CaseRecord.last_activity_at >= text(f"'{day}'"),
+                CaseRecord.last_activity_at < text(f"'{next_day}'"),
+                self._after(session, backwards, case_id),
+            )
+        )
+        return int(days_before or 0) + int(same_day or 0)
 
     def list_cases(
         self,
@@ -1068,16 +1121,20 @@ class CaseService:
         with self.ctx.sessions() as session:
             if walk:
                 register_walk_function(session)
+            own: list[Any] = []
             if after is not None:
-                onwards = self._after(session, sort, after)
                 if include_after:
-                    onwards = or_(onwards, CaseRecord.id == after)
-                query = query.where(onwards)
+                    # Read apart: an OR with the range would keep SQLite off the index.
+                    own = list(session.execute(query.where(CaseRecord.id == after)).all())
+                    limit -= len(own)
+                query = query.where(self._after(session, sort, after))
                 ids = None
             else:
                 ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
             if ids is None:
-                rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
+                rows = own + list(
+                    session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
+                )
             else:
                 by_id = {r.id: r for r in session.execute(query.where(CaseRecord.id.in_(ids)))}
                 rows = [by_id[case_id] for case_id in ids]

@@ -261,7 +261,18 @@ def test_the_totals_kept_by_triggers_follow_every_change(
     def check() -> None:
         counts = services.cases.counts(CaseFilter())
         assert (counts.total, counts.open, counts.overdue) == _counted_from_cases(services)
+        # A case's place in the usual order is counted from the tallies per day.
+        for flt in (CaseFilter(), CaseFilter(open_only=True)):
+            every = services.cases.all_case_ids(flt, CaseSort())
+            places = [services.cases.position_of_case(flt, CaseSort(), i) for i in every]
+            assert places == list(range(len(every)))
 
+    check()
+    with services.engine.begin() as connection:  # last activity spread over three days
+        connection.exec_driver_sql(
+            "UPDATE cases SET last_activity_at = substr(last_activity_at, 1, 8) || "
+            "'0' || (1 + id % 3) || substr(last_activity_at, 11)"
+        )
     check()
     late = make_case(title="Late one", follow_up_due=date(2026, 12, 2))
     check()
