@@ -94,6 +94,9 @@ from app.services.people import match_or_create_in, person_from_record, visible_
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
+# A searched word matching this many cases is common (SQLite walks the list for words
+# found within listing.WALK_SPAN ids instead: see _walkable).
+COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
 SEARCHED_EVENTS = ("note", "phone_call", "meeting", "post_rechecked", "step_taken")
@@ -1043,6 +1046,17 @@ class CaseService:
                 or 0
             )
 
+    def _overdue_is_common(self, flt: CaseFilter) -> bool:
+        """True when "overdue only" keeps a case in a hundred or more (SQLite, from the
+        tallies): the list is then read in its order, rather than every overdue case
+        fetched by its follow-up date and sorted."""
+        if not (flt.overdue_only and self._trigram_index):
+            return False
+        by_status, overdue = self._tallied(
+            london_today(self.ctx.now()), not self.ctx.may(Permission.SAFEGUARDING)
+        )
+        return overdue * 100 >= sum(by_status.values())
+
     def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:
         """True when a case's place can be counted from the tallies per day of last activity
         (SQLite, migration 0021): the list in order of last activity, narrowed by status at
@@ -1134,7 +1148,7 @@ class CaseService:
         conditions = self._conditions(flt, today, walk=walk)
         for condition in conditions:
             query = query.where(condition)
-        if walk and sort.key != "reference":
+        if (walk or self._overdue_is_common(flt)) and sort.key != "reference":
             # Most cases match: walk the list in its order and keep the matches, rather
             # than fetch every match and sort them (seconds over a million cases).
             query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
