@@ -14,19 +14,16 @@ import random
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
 
 from app.db.engine import SCHEMA_HEAD
-from app.db.models import CaseCategoryRecord, CasePersonRecord, CaseRecord, PersonRecord
-from app.domain.categories import Category, encode_categories
+from app.domain.categories import Category, decode_categories, encode_categories
 from app.domain.platforms import known_platforms
-from app.domain.reference import format_reference
 from app.domain.search import fold
 from app.domain.status import CaseStatus
 from app.services.casebook import Services, open_casebook
@@ -35,8 +32,22 @@ OUT = Path(__file__).resolve().parent / "out"
 BENCH_USER = "head"
 BENCH_PASSWORD = "benchmark"
 # Raised whenever the way cached casebooks are built changes, so old caches are rebuilt.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
+# One case in this many is a safeguarding case in the million-case casebook.
+SAFEGUARDING_EVERY = 500
 STAMP = "benchmark-cache.json"
+# The tallies of cases by status, follow-up date (or day of last activity) and kind, as
+# migration 0021 fills them.
+TALLY_FILL = (
+    "INSERT INTO case_tallies (status, due, safeguarding, cases) "
+    "SELECT status, coalesce(follow_up_due, ''), instr(categories, 'safeguarding') > 0, "
+    "count(*) FROM cases GROUP BY 1, 2, 3"
+)
+DAY_TALLY_FILL = (
+    "INSERT INTO case_activity_tallies (status, day, safeguarding, cases) "
+    "SELECT status, substr(last_activity_at, 1, 10), instr(categories, 'safeguarding') > 0, "
+    "count(*) FROM cases GROUP BY 1, 2, 3"
+)
 FIRST = ["Zoë", "Siobhán", "Дмитрий", "Hồng", "Ayşe", "Gareth", "Eleni", "Priya", "Tomasz", "Amara"]
 LAST = [
     "Łukasiewicz",
@@ -140,92 +151,12 @@ def set_up(data_dir: Path, **options: Any) -> Services:
 
 
 def casebook_with(count: int) -> Path:
-    """A data folder holding ``count`` cases, made once and reused from benchmarks/out."""
-    return cached(f"casebook-{count}", lambda building: _build_cases(building, count))
+    """A data folder holding ``count`` cases, made once and reused from benchmarks/out.
 
-
-def _build_cases(building: Path, count: int) -> None:
-    services = set_up(building)
-    rng = random.Random(count)
-    now = datetime.now(UTC)
-    today = date.today()
-    statuses = list(CaseStatus)
-    categories = list(Category)
-    platforms = known_platforms()
-    people_count = max(10, count // 3)
-    with services.engine.begin() as connection:
-        people = []
-        for i in range(people_count):
-            name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}"
-            people.append(
-                {
-                    "id": i + 1,
-                    "name": name,
-                    "name_key": name.casefold(),
-                    "kind": "parent",
-                    "address": "1 Example Lane\nSt Helens",
-                    "postcode": "WA10 1AA",
-                    "email": "",
-                    "phone": "",
-                    "relationship_to_pupils": "Parent",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-        connection.execute(insert(PersonRecord), people)
-        batch_cases, batch_cats, batch_links = [], [], []
-        for i in range(count):
-            year = 2020 + i * 7 // max(count, 1)
-            cats = frozenset(rng.sample(categories, rng.choice((1, 1, 1, 2))))
-            person = people[rng.randrange(people_count)]
-            title = f"{rng.choice(TOPICS).capitalize()} #{i}"
-            platform = rng.choice(platforms)
-            handle = f"@user{i}"
-            reference = format_reference(year, i + 1)
-            when = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 3))
-            due = today + timedelta(days=rng.randrange(-30, 30)) if rng.random() < 0.6 else None
-            batch_cases.append(
-                {
-                    "id": i + 1,
-                    "reference": reference,
-                    "ref_year": year,
-                    "ref_number": i + 1,
-                    "title": title,
-                    "summary": "Fictional benchmark case.",
-                    "platform": platform,
-                    "post_url": f"https://example.org/post/{i}",
-                    "account_handle": handle,
-                    "posted_at": when,
-                    "reported_on": when.date(),
-                    "reported_by": "Office",
-                    "status": rng.choice(statuses).value,
-                    "follow_up_due": due,
-                    "categories": encode_categories(cats),
-                    "poster": person["name"],
-                    "search_text": " ".join(
-                        [reference, title, platform, handle, person["name"]]
-                    ).casefold(),
-                    "code_version": "1.0",
-                    "created_at": when,
-                    "updated_at": when,
-                    "last_activity_at": when,
-                    "version": 1,
-                }
-            )
-            batch_cats += [{"case_id": i + 1, "category": c.value} for c in cats]
-            batch_links.append(
-                {"case_id": i + 1, "person_id": person["id"], "role": "author", "created_at": when}
-            )
-            if len(batch_cases) >= 5000:
-                connection.execute(insert(CaseRecord), batch_cases)
-                connection.execute(insert(CaseCategoryRecord), batch_cats)
-                connection.execute(insert(CasePersonRecord), batch_links)
-                batch_cases, batch_cats, batch_links = [], [], []
-        if batch_cases:
-            connection.execute(insert(CaseRecord), batch_cases)
-            connection.execute(insert(CaseCategoryRecord), batch_cats)
-            connection.execute(insert(CasePersonRecord), batch_links)
-    services.close()
+    Built as the million-case casebook is (``_bulk_build``): its safeguarding cases are
+    sealed as the app seals them, so that a benchmark's first start does not seal them.
+    """
+    return cached(f"casebook-{count}", lambda building: _bulk_build(building, count))
 
 
 def big_cache_root() -> Path:
@@ -243,40 +174,72 @@ def million_casebook(count: int = 1_000_000) -> Path:
 
 
 def _bulk_build(building: Path, count: int) -> None:
-    """Fill a new casebook through the database driver's ``executemany`` (no ORM rows):
-    about a million cases a minute on the development machine, indexes and triggers
-    included."""
+    """Fill a new casebook by ``INSERT ... SELECT`` inside SQLite (no row is made in Python)
+    in one transaction, make the indexes and the search indexes once the rows are in, then
+    seal the safeguarding cases as the app does: by a head teacher signing in.
+
+    One case in ``SAFEGUARDING_EVERY`` is a safeguarding case. The rows are spread by a
+    hash of their number (stable from build to build); the people (one for every twenty
+    cases) are made in Python, their names folded as the app folds them.
+    """
     import time
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    verbose = bool(os.environ.get("VERBOSE"))
+
+    def step(label: str) -> None:
+        if verbose:
+            print(
+                f"  {time.perf_counter() - started:6.2f} s (cpu {time.process_time():6.2f} s) "
+                f"{label}",
+                flush=True,
+            )
+
     services = set_up(building)
+    step("set up (head teacher signed up)")
     rng = random.Random(count)
     now = datetime.now(UTC).replace(tzinfo=None)
-    today = date.today()
-    statuses = [s.value for s in CaseStatus]
-    # Safeguarding cases are sealed under the heads' key, which plain SQL cannot do: a
-    # casebook built with them in clear would be sealed, case by case, at the first sign-in.
-    categories = [c for c in Category if c is not Category.SAFEGUARDING]
-    platforms = known_platforms()
     people_count = max(10, count // 20)
     names = [f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(people_count)]
-    folded_names = [fold(name) for name in names]  # the rest of the search text is ASCII
-    case_columns = (
-        "id, reference, ref_year, ref_number, title, summary, platform, post_url, "
-        "account_handle, posted_at, reported_on, reported_by, status, follow_up_due, "
-        "categories, poster, search_text, code_version, created_at, updated_at, "
-        "last_activity_at, version"
-    )
-    case_sql = f"INSERT INTO cases ({case_columns}) VALUES ({', '.join('?' * 22)})"
-    stamp = "%Y-%m-%d %H:%M:%S.%f"
-    with services.engine.begin() as connection:
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    pick: dict[str, list[tuple[int, str]]] = {
+        "topics": list(enumerate(topic.capitalize() for topic in TOPICS)),
+        "platforms": list(enumerate(known_platforms())),
+        "statuses": list(enumerate(s.value for s in CaseStatus)),
+    }
+    plain = [c for c in Category if c is not Category.SAFEGUARDING]
+    # A quarter of cases breach two standards, the rest one; SAFEGUARDING_EVERY-th ones are
+    # safeguarding cases (alone, or with abusive posts).
+    mixes = [frozenset({c}) for c in plain] * 3 + [
+        frozenset({a, b}) for n, a in enumerate(plain) for b in plain[n + 1 :]
+    ]
+    pick["mixes"] = list(enumerate(encode_categories(mix) for mix in mixes))
+    guarded = [
+        encode_categories(frozenset({Category.SAFEGUARDING})),
+        encode_categories(frozenset({Category.SAFEGUARDING, Category.ABUSIVE})),
+    ]
+    pick["guarded"] = list(enumerate(guarded))
+    members = sorted({(code, c.value) for code in {m for _, m in pick["mixes"]} | set(guarded)
+                      for c in decode_categories(code)})  # fmt: skip
+
+    # h(n, salt): a spread of the case number, in 64-bit integers (no overflow to REAL).
+    def h(salt: int) -> str:
+        return f"(((g.n * 2654435761 + {salt * 40503}) % 4294967291) * 48271 % 2147483647)"
+
+    minutes = 60 * 24 * 365 * 6
+    engine = services.engine
+    engine.dispose()  # leaving the WAL needs the only connection to the file
+    with engine.connect() as connection:
         raw = connection.connection.driver_connection
         assert raw is not None
-        raw.execute("PRAGMA cache_size = -200000")
+        # One transaction, kept in memory: the WAL would take every page twice (and spill
+        # the cache into it); the casebook goes back to WAL, as the app keeps it, at the end.
+        raw.execute("PRAGMA journal_mode = OFF")
+        raw.execute("PRAGMA cache_size = -1000000")
+        raw.execute("PRAGMA temp_store = MEMORY")
+        raw.execute("PRAGMA threads = 2")
         raw.execute("PRAGMA secure_delete = OFF")  # nothing is deleted while building
-        # Indexes and search triggers are made again once the rows are in: sorting a
-        # million keys once, and one 'rebuild' of each full-text index, is several times
-        # quicker than keeping them up to date row by row.
+        raw.execute("BEGIN")
         tables = ("cases", "case_categories", "case_people")
         deferred = raw.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
@@ -288,63 +251,116 @@ def _bulk_build(building: Path, count: int) -> None:
             "INSERT INTO people (id, name, name_key, kind, address, postcode, email, phone, "
             "relationship, created_at, updated_at) "
             "VALUES (?, ?, ?, 'parent', '1 Example Lane', 'WA10 1AA', '', '', 'Parent', ?, ?)",
-            [
-                (i + 1, name, name.casefold(), now.strftime(stamp), now.strftime(stamp))
-                for i, name in enumerate(names)
-            ],
+            [(i + 1, name, name.casefold(), stamp, stamp) for i, name in enumerate(names)],
         )
-        batch = 50_000
-        for start in range(0, count, batch):
-            cases, cats, links = [], [], []
-            for i in range(start, min(count, start + batch)):
-                year = 2020 + i * 7 // count
-                chosen = rng.sample(categories, 2 if rng.random() < 0.25 else 1)
-                person = rng.randrange(people_count)
-                title = f"{rng.choice(TOPICS).capitalize()} #{i}"
-                platform = rng.choice(platforms)
-                reference = format_reference(year, i + 1)
-                when = (now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 6))).strftime(
-                    stamp
-                )
-                due = (
-                    (today + timedelta(days=rng.randrange(-30, 30))).isoformat()
-                    if rng.random() < 0.6
-                    else None
-                )
-                search = f"{reference} {title} {platform} @user{i}".lower()
-                search = f"{search} {folded_names[person]}"
-                cases.append(
-                    (
-                        i + 1, reference, year, i + 1, title, "", platform, "",
-                        f"@user{i}", when, when[:10], "Office", rng.choice(statuses), due,
-                        encode_categories(frozenset(chosen)), names[person], search, "1.0",
-                        when, when, when, 1,
-                    )
-                )  # fmt: skip
-                cats += [(i + 1, c.value) for c in chosen]
-                links.append((i + 1, person + 1, "author", when))
-            raw.executemany(case_sql, cases)
-            raw.executemany("INSERT INTO case_categories (case_id, category) VALUES (?, ?)", cats)
-            raw.executemany(
-                "INSERT INTO case_people (case_id, person_id, role, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                links,
+        raw.execute("CREATE TEMP TABLE folded (id INTEGER PRIMARY KEY, words TEXT)")
+        raw.executemany(
+            "INSERT INTO folded VALUES (?, ?)", [(i + 1, fold(n)) for i, n in enumerate(names)]
+        )
+        for name, rows in pick.items():
+            raw.execute(f"CREATE TEMP TABLE {name} (k INTEGER PRIMARY KEY, v TEXT)")
+            raw.executemany(f"INSERT INTO {name} VALUES (?, ?)", rows)
+        raw.execute("CREATE TEMP TABLE members (code TEXT, category TEXT)")
+        raw.executemany("INSERT INTO members VALUES (?, ?)", members)
+        step("people")
+        # The rows, made by SQLite from a counter: a case's number n (from 0) gives its id
+        # n + 1, its year (the numbers run through seven years), and through hashes of n
+        # its topic, platform, status, standards, author, dates and follow-up.
+        raw.execute(
+            f"""
+            INSERT INTO cases (id, reference, ref_year, ref_number, title, summary, platform,
+                post_url, account_handle, posted_at, reported_on, reported_by, status,
+                follow_up_due, categories, poster, search_text, code_version, created_at,
+                updated_at, last_activity_at, version)
+            WITH RECURSIVE counter(n) AS (
+                SELECT 0 UNION ALL SELECT n + 1 FROM counter WHERE n < {count - 1}
+            ), g AS (
+                SELECT n, 2020 + n * 7 / {count} AS year,
+                    strftime('%Y-%m-%d %H:%M:%S', julianday(:now)
+                        - ({h(1)} % {minutes}) / 1440.0)
+                        || printf('.%06d', {h(2)} % 1000000) AS at,
+                    1 + {h(3)} % {people_count} AS person
+                FROM counter AS g
+            ), r AS (
+                SELECT g.n, g.year, g.at, g.person,
+                    printf('SM-%04d-%04d', g.year, g.n + 1) AS reference,
+                    (SELECT v FROM topics WHERE k = {h(4)} % {len(pick["topics"])})
+                        || ' #' || g.n AS title,
+                    (SELECT v FROM platforms WHERE k = {h(5)} % {len(pick["platforms"])})
+                        AS platform,
+                    (SELECT v FROM statuses WHERE k = {h(6)} % {len(pick["statuses"])})
+                        AS status,
+                    CASE WHEN {h(7)} % 10 < 6
+                        THEN date(:today, ({h(8)} % 60 - 30) || ' days') END AS due,
+                    CASE WHEN {h(9)} % {SAFEGUARDING_EVERY} = 0
+                        THEN (SELECT v FROM guarded WHERE k = {h(10)} % 2)
+                        ELSE (SELECT v FROM mixes WHERE k = {h(10)} % {len(pick["mixes"])})
+                    END AS categories
+                FROM g
             )
-        for _kind, _name, sql in sorted(deferred, key=lambda entry: entry[0]):
-            t0 = time.perf_counter()
-            raw.execute(sql)
-            if os.environ.get("VERBOSE"):
-                print(f"  {time.perf_counter() - t0:6.2f} s {sql[:60]}", flush=True)
-        for index in ("case_search", "case_words"):
-            t0 = time.perf_counter()
-            raw.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
-            if os.environ.get("VERBOSE"):
-                print(f"  {time.perf_counter() - t0:6.2f} s rebuild {index}", flush=True)
-        raw.execute("ANALYZE")
+            SELECT r.n + 1, r.reference, r.year, r.n + 1, r.title, '', r.platform, '',
+                '@user' || r.n, r.at, substr(r.at, 1, 10), 'Office', r.status, r.due,
+                r.categories, p.name,
+                lower(r.reference || ' ' || r.title || ' ' || r.platform || ' @user' || r.n)
+                    || ' ' || f.words,
+                '1.0', r.at, r.at, r.at, 1
+            FROM r JOIN people p ON p.id = r.person JOIN folded f ON f.id = r.person
+            """,
+            {"now": now.isoformat(sep=" "), "today": date.today().isoformat()},
+        )
+        step(f"{count:,} cases")
+        raw.execute(
+            "INSERT INTO case_categories (case_id, category) SELECT c.id, m.category "
+            "FROM cases c JOIN members m ON m.code = c.categories ORDER BY c.id"
+        )
+        raw.execute(
+            "INSERT INTO case_people (case_id, person_id, role, created_at) "
+            f"SELECT c.id, 1 + {h(3).replace('g.n', '(c.id - 1)')} % {people_count}, "
+            "'author', c.created_at FROM cases c"
+        )
+        step("standards and authors")
+        # The status bar's tallies, which triggers keep as cases change (migration 0021).
+        raw.execute("DELETE FROM case_tallies")
+        raw.execute(TALLY_FILL)
+        raw.execute("DELETE FROM case_activity_tallies")
+        raw.execute(DAY_TALLY_FILL)
+        # Indexes now (sealing below finds cases and people through them); the search
+        # triggers and full-text indexes after sealing, so no word of a safeguarding case
+        # is ever indexed in clear.
+        for _kind, _name, sql in deferred:
+            if _kind == "index":
+                raw.execute(sql)
+        raw.execute("COMMIT")
+        step("indexes")
+        raw.execute("PRAGMA journal_mode = WAL")
     services.close()
+    # A head teacher's sign-in seals safeguarding records still in clear (the app's own
+    # seal_outstanding): these cases, their words and the people only they name.
+    services = open_signed_in(building)
+    step("safeguarding cases sealed at the head teacher's sign-in")
+    with services.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        raw.execute("PRAGMA cache_size = -1000000")
+        raw.execute("PRAGMA temp_store = MEMORY")
+        raw.execute("BEGIN")
+        for _kind, _name, sql in deferred:
+            if _kind == "trigger":
+                raw.execute(sql)
+        for index in ("case_search", "case_words"):
+            raw.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
+            step(f"rebuild {index}")
+        raw.execute("COMMIT")
+    services.close()
+    wall = time.perf_counter() - started
+    try:
+        load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        load = "unknown"
     print(
-        f"Built a casebook of {count:,} cases by bulk insert in "
-        f"{time.perf_counter() - started:.1f} s (target < 60 s).",
+        f"Built a casebook of {count:,} cases by bulk insert in {wall:.1f} s "
+        f"(target < 60 s; ratio {wall / 60:.2f}; {time.process_time() - cpu_started:.1f} s "
+        f"of processor time; load average {load}).",
         flush=True,
     )
 

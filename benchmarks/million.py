@@ -1,10 +1,11 @@
 """The case list over a million cases (SQLite, encrypted), as the window uses it.
 
 Targets (issue 24):
-- the benchmark casebook is built by bulk insert in under a minute, then cached;
+- the benchmark casebook is built by bulk insert in under a minute, then cached (its
+  safeguarding cases, one in 500, sealed as the app seals them: at a head's sign-in);
 - start to first painted list <= 0.8 s (whole process, signing in), floor printed beside it;
 - a search keystroke, 1-2 characters and common words included: median <= 30 ms, worst
-  <= 80 ms (query, model reset, repaint);
+  <= 80 ms (from the keystroke, the search box's wait included, to the list repainted);
 - a filter change <= 100 ms;
 - selecting any case (one far down the list, not on a loaded page) <= 50 ms;
 - the next page while scrolling read by keyset (never OFFSET), figure printed.
@@ -70,8 +71,10 @@ def measure_window(folder: Path) -> dict[str, list[float]]:
     for text in TYPED:
 
         def keystroke(text: str = text) -> None:
+            # From the keystroke to the list painted, the search box's wait included.
             lst.search.setText(text)
-            lst.apply_filter()
+            while lst._search_timer.isActive():
+                QApplication.processEvents()
             repaint()
 
         figures["keystroke"].append(timed(keystroke))
@@ -113,7 +116,9 @@ def main() -> int:
         QT_QPA_PLATFORM="offscreen",
         CASEBOOK_PASSWORD=BENCH_PASSWORD,
     )
+    print(f"Start-up: {load()}", flush=True)
     starts = [seconds_to_first_paint(folder, env) for _ in range(3)]
+    print(f"Window: {load()}", flush=True)
     figures = measure_window(folder)
     ok = True
 
@@ -123,9 +128,12 @@ def main() -> int:
         met = median <= target and (not worst or max(values) <= worst)
         ok = ok and met
         limit = f"median <= {target:g} {unit}" + (f", worst <= {worst:g} {unit}" if worst else "")
+        ratio = f"ratio {median / target:.2f}" + (
+            f", worst {max(values) / worst:.2f}" if worst else ""
+        )
         print(
             f"{label}: median {median:.1f} {unit}, worst {max(values):.1f} {unit} over "
-            f"{len(values)} ({limit}) {'met' if met else 'NOT met'}"
+            f"{len(values)} ({limit}; {ratio}) {'met' if met else 'NOT met'}"
         )
 
     report("Start to first painted list, 1,000,000 cases (whole process)", starts, START_S, "s")

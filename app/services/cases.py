@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -78,18 +79,24 @@ from app.services.checklist import index_case_text, load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import (
+    WALK_PROBE,
+    WALK_SPAN,
     after_row,
     has_word_character,
+    index_for,
     refresh_listing_columns,
+    register_walk_function,
     sealed_search_text,
     short_term_found,
+    term_walked,
 )
 from app.services.people import match_or_create_in, person_from_record, visible_people
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
-# A searched word matching this many cases is common: the list is walked in its order.
+# A searched word matching this many cases is common (SQLite walks the list for words
+# found within listing.WALK_SPAN ids instead: see _walkable).
 COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
@@ -329,6 +336,7 @@ class CaseService:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
         self._postgres = ctx.dialect == "postgresql"
+        self._folded_texts: dict[str, str] = {}  # see _folded
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -754,7 +762,11 @@ class CaseService:
         self.ctx.require(Permission.VIEW_CASES)
         return visible_cases(self.ctx)
 
-    def _conditions(self, flt: CaseFilter, today: date) -> list[ColumnElement[bool]]:
+    def _conditions(
+        self, flt: CaseFilter, today: date, *, walk: bool = False
+    ) -> list[ColumnElement[bool]]:
+        """The filter as SQL conditions; ``walk`` (see ``_walkable``) tests each case's
+        words as the list passes it instead of asking the search indexes for every match."""
         conditions = self._visible()
         check_search(flt.text)
         # Case and accents are folded away ("zoe" finds Zoë); a casebook indexed before
@@ -763,6 +775,9 @@ class CaseService:
         term_conditions: list[ColumnElement[bool]] = []
         for typed in terms:
             forms = sorted({fold(typed), typed})
+            if walk:
+                term_conditions.append(or_(*(self._term_walked(form) for form in forms)))
+                continue
             term_conditions.append(
                 or_(*(self._term_found(form, only_evidence=flt.in_evidence) for form in forms))
             )
@@ -867,6 +882,49 @@ class CaseService:
             ),
         )
 
+    def _term_walked(self, form: str) -> ColumnElement[bool]:
+        """``_term_found`` as a test of each case passed (``listing.term_in_text``): the
+        same rule as the word indexes; the few notes and exhibits holding a long term are
+        still found in their own indexes."""
+        if len(form) < 3 and not has_word_character(form):
+            return self._term_found(form)
+        if len(form) < 3:
+            return term_walked(form)
+        phrase = '"' + form.replace('"', '""') + '"'
+        in_text: Select[tuple[Any]] = (
+            select(literal_column("case_id"))
+            .select_from(table("case_text"))
+            .where(
+                text("case_text MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
+            )
+        )
+        elsewhere = in_text.union(evidence_matches(form, self._trigram_index))
+        return or_(term_walked(form), CaseRecord.id.in_(elsewhere))
+
+    def _walkable(self, flt: CaseFilter) -> bool:
+        """True when every searched word is common (SQLite): its index finds
+        ``WALK_PROBE`` cases within ``WALK_SPAN`` ids, read only that far (a few ms). The
+        list is then read in its order, each case tested as it passes (``_term_walked``)."""
+        terms = flt.text.casefold().split()
+        if not terms or not self._trigram_index or flt.in_evidence:
+            return False
+        with self.ctx.sessions() as session:
+            for typed in terms:
+                term = fold(typed)
+                if len(term) < 3 and not has_word_character(term):
+                    return False
+                index, phrase = index_for(term)
+                found, first, last = session.execute(
+                    text(
+                        f"SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid "
+                        f"FROM {index} WHERE {index} MATCH :phrase LIMIT {WALK_PROBE})"
+                    ),
+                    {"phrase": phrase},
+                ).one()
+                if (found or 0) < WALK_PROBE or int(last) - int(first) > WALK_SPAN:
+                    return False
+        return True
+
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
@@ -888,16 +946,31 @@ class CaseService:
                     texts = {case_id: [] for case_id in texts}
                 for case_id, bodies in in_evidence.items():
                     texts[case_id].extend(bodies)
+        folded_terms = [fold(term) for term in terms]
         return [
             case_id
             for case_id, parts in texts.items()
-            if all(any(fold(term) in fold(part) for part in parts) for term in terms)
+            if all(any(term in self._folded(part) for part in parts) for term in folded_terms)
         ]
+
+    def _folded(self, opened: str) -> str:
+        """``fold(opened)``, kept for the next keystroke: the sealed cases' words are opened
+        and folded once, not at every search (a tenth of a millisecond each)."""
+        found = self._folded_texts.get(opened)
+        if found is None:
+            if len(self._folded_texts) > 50_000:
+                self._folded_texts.clear()
+            found = self._folded_texts[opened] = fold(opened)
+        return found
 
     def count_cases(self, flt: CaseFilter, bound: int | None = None) -> int:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
+        if bound is not None and self._walkable(flt):
+            driven = self._count_from_index(flt, today, bound)
+            if driven > bound:
+                return driven
         conditions = self._conditions(flt, today)
         with self.ctx.sessions() as session:
             if bound is not None:
@@ -908,31 +981,34 @@ class CaseService:
                 query = query.where(condition)
             return int(session.scalar(query) or 0)
 
-    def _words_are_common(self, flt: CaseFilter) -> bool:
-        """True when every searched word matches at least ``COMMON_MATCHES`` cases in the
-        SQLite search indexes (read only that far, a few milliseconds)."""
-        terms = flt.text.casefold().split()
-        if not terms or not self._trigram_index:
-            return False
+    def _count_from_index(self, flt: CaseFilter, today: date, bound: int) -> int:
+        """Matches of a common search counted to ``bound + 1``: read from the first word's
+        index in its own order (each case fetched by id and tested), stopping at the
+        bound, never collecting every match first."""
+        first, *others = flt.text.casefold().split()
+        term = fold(first)
+        index, phrase = index_for(term)
+        # The first word's index decides it alone when it is typed folded and, if short,
+        # holds no punctuation: its test is left out (the rest are tested case by case).
+        decided = term == first and (len(term) >= 3 or term.isalnum())
+        rest = replace(flt, text=" ".join(others)) if decided else flt
+        conditions = self._conditions(rest, today, walk=bool(rest.text.strip()))
+        conditions.append(~sealed_search_text())  # their stored words are not words
+        # The index drives (a unary + keeps SQLite from probing it once per case).
+        source = table(index).join(CaseRecord.__table__, CaseRecord.id == text(f"+{index}.rowid"))
+        matching = (
+            select(CaseRecord.id)
+            .select_from(source)
+            .where(
+                text(f"{index} MATCH :driving").bindparams(bindparam("driving", phrase)),
+                *conditions,
+            )
+            .limit(bound + 1)
+            .subquery()
+        )
         with self.ctx.sessions() as session:
-            for typed in terms:
-                term = fold(typed)
-                if len(term) >= 3:
-                    index, phrase = "case_search", '"' + term.replace('"', '""') + '"'
-                elif has_word_character(term):
-                    index, phrase = "case_words", '"' + term.replace('"', '""') + '" *'
-                else:
-                    return False
-                found = session.scalar(
-                    text(
-                        f"SELECT count(*) FROM (SELECT rowid FROM {index} "
-                        f"WHERE {index} MATCH :phrase LIMIT {COMMON_MATCHES})"
-                    ),
-                    {"phrase": phrase},
-                )
-                if (found or 0) < COMMON_MATCHES:
-                    return False
-        return True
+            register_walk_function(session)
+            return int(session.scalar(select(func.count()).select_from(matching)) or 0)
 
     def pages_by_keyset(self, sort: CaseSort) -> bool:
         """True when the list may be read onwards from a case (``list_cases(after=...)``):
@@ -983,6 +1059,8 @@ class CaseService:
             )
             if shown is None:
                 return None
+            if self._by_day_tallies(flt, sort):
+                return self._position_by_days(session, flt, sort, case_id, conditions)
             backwards = CaseSort(sort.key, not sort.descending)
             before = self._after(session, backwards, case_id)
             return int(
@@ -991,6 +1069,68 @@ class CaseService:
                 )
                 or 0
             )
+
+    def _overdue_is_common(self, flt: CaseFilter) -> bool:
+        """True when "overdue only" keeps a case in a hundred or more (SQLite, from the
+        tallies): the list is then read in its order, rather than every overdue case
+        fetched by its follow-up date and sorted."""
+        if not (flt.overdue_only and self._trigram_index):
+            return False
+        by_status, overdue = self._tallied(
+            london_today(self.ctx.now()), not self.ctx.may(Permission.SAFEGUARDING)
+        )
+        return overdue * 100 >= sum(by_status.values())
+
+    def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:
+        """True when a case's place can be counted from the tallies per day of last activity
+        (SQLite, migration 0021): the list in order of last activity, narrowed by status at
+        most."""
+        plain = CaseFilter(statuses=flt.statuses, open_only=flt.open_only)
+        return self._trigram_index and sort.key == "last_activity_at" and flt == plain
+
+    def _position_by_days(
+        self,
+        session: Session,
+        flt: CaseFilter,
+        sort: CaseSort,
+        case_id: int,
+        conditions: list[ColumnElement[bool]],
+    ) -> int:
+        """Cases before ``case_id`` in order of last activity: those of the days before its
+        day from the tallies, those of its own day counted through the index."""
+        # The day as stored (the tallies group the stored text, not a local date).
+        day = str(
+            session.scalar(
+                select(func.substr(CaseRecord.last_activity_at, 1, 10)).where(
+                    CaseRecord.id == case_id
+                )
+            )
+        )
+        statuses = [s.value for s in flt.statuses] or [s.value for s in CaseStatus]
+        if flt.open_only:
+            statuses = [s for s in statuses if s not in _CLOSED]
+        hidden = "" if self.ctx.may(Permission.SAFEGUARDING) else " AND NOT safeguarding"
+        earlier = "day > :day" if sort.descending else "day < :day"
+        days_before = session.scalar(
+            text(
+                f"SELECT coalesce(sum(cases), 0) FROM case_activity_tallies WHERE {earlier} "
+                f"AND status IN ({', '.join(repr(s) for s in statuses)}){hidden}"
+            ),
+            {"day": day},
+        )
+        next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        backwards = CaseSort(sort.key, not sort.descending)
+        same_day = session.scalar(
+            select(func.count())
+            .select_from(CaseRecord)
+            .where(
+                *conditions,
+                CaseRecord.last_activity_at >= text(f"'{day}'"),
+                CaseRecord.last_activity_at < text(f"'{next_day}'"),
+                self._after(session, backwards, case_id),
+            )
+        )
+        return int(days_before or 0) + int(same_day or 0)
 
     def list_cases(
         self,
@@ -1028,27 +1168,34 @@ class CaseService:
             CaseRecord.follow_up_due,
             CaseRecord.last_activity_at,
         )
-        conditions = self._conditions(flt, today)
+        walk = self._walkable(flt)
+        conditions = self._conditions(flt, today, walk=walk)
         for condition in conditions:
             query = query.where(condition)
-        if self._words_are_common(flt) and sort.key != "reference":
+        if (walk or self._overdue_is_common(flt)) and sort.key != "reference":
             # Most cases match: walk the list in its order and keep the matches, rather
             # than fetch every match and sort them (seconds over a million cases).
             query = query.with_hint(CaseRecord, f"INDEXED BY ix_cases_{sort.key}", "sqlite")
         with self.ctx.sessions() as session:
+            if walk:
+                register_walk_function(session)
+            own: list[Any] = []
             if after is not None:
                 # PostgreSQL reads "from this case on" as one range of the index ("or this
                 # case" made it read every case before it).
                 inclusive = include_after and self._postgres
-                onwards = self._after(session, sort, after, inclusive=inclusive)
                 if include_after and not inclusive:
-                    onwards = or_(onwards, CaseRecord.id == after)
-                query = query.where(onwards)
+                    # Read apart: an OR with the range would keep SQLite off the index.
+                    own = list(session.execute(query.where(CaseRecord.id == after)).all())
+                    limit -= len(own)
+                query = query.where(self._after(session, sort, after, inclusive=inclusive))
                 ids = None
             else:
                 ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
             if ids is None:
-                rows = session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
+                rows = own + list(
+                    session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
+                )
             else:
                 by_id = {r.id: r for r in session.execute(query.where(CaseRecord.id.in_(ids)))}
                 rows = [by_id[case_id] for case_id in ids]
@@ -1071,11 +1218,30 @@ class CaseService:
     def counts(self, flt: CaseFilter, shown: int | None = None) -> CaseCounts:
         """Shown, total, open and overdue counts for the status bar.
 
-        Pass ``shown`` when the caller already counted the filtered list. Each total is
-        read through an index (status; follow-up date), not by scanning every case.
+        Pass ``shown`` when the caller already counted the filtered list. On SQLite the
+        totals are read from the tallies the triggers keep (``_tallied``), elsewhere through
+        the status and follow-up indexes; never by reading every case.
         """
         today = london_today(self.ctx.now())
         hidden = self._visible()
+        if self._trigram_index:
+            by_status, overdue_count = self._tallied(today, bool(hidden))
+        else:
+            by_status, overdue_count = self._counted(today, hidden)
+        total = sum(by_status.values())
+        open_count = total - sum(by_status.get(s, 0) for s in _CLOSED)
+        return CaseCounts(
+            shown=self.count_cases(flt) if shown is None else shown,
+            total=total,
+            open=open_count,
+            overdue=overdue_count,
+        )
+
+    def _counted(
+        self, today: date, hidden: list[ColumnElement[bool]]
+    ) -> tuple[dict[str, int], int]:
+        """Cases by status, and open cases past their follow-up date, counted through the
+        status and follow-up indexes (databases without the tallies)."""
         with self.ctx.sessions() as session:
             rows = session.execute(
                 select(CaseRecord.status, func.count()).where(*hidden).group_by(CaseRecord.status)
@@ -1090,14 +1256,26 @@ class CaseService:
                     *hidden,
                 )
             )
-        total = sum(by_status.values())
-        open_count = total - sum(by_status.get(s, 0) for s in _CLOSED)
-        return CaseCounts(
-            shown=self.count_cases(flt) if shown is None else shown,
-            total=total,
-            open=open_count,
-            overdue=int(overdue_count or 0),
-        )
+        return by_status, int(overdue_count or 0)
+
+    def _tallied(self, today: date, hide_safeguarding: bool) -> tuple[dict[str, int], int]:
+        """Cases by status, and open cases past their follow-up date, from the tallies
+        that triggers keep (SQLite, migration 0021): a few hundred rows, never the cases."""
+        where = "WHERE NOT safeguarding" if hide_safeguarding else ""
+        closed = ", ".join(f"'{status}'" for status in _CLOSED)
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                text(f"SELECT status, sum(cases) FROM case_tallies {where} GROUP BY status")
+            ).all()
+            overdue = session.scalar(
+                text(
+                    "SELECT coalesce(sum(cases), 0) FROM case_tallies WHERE due != '' "
+                    f"AND due < :today AND status NOT IN ({closed})"
+                    + (" AND NOT safeguarding" if hide_safeguarding else "")
+                ),
+                {"today": today.isoformat()},
+            )
+        return {str(status): int(n) for status, n in rows}, int(overdue or 0)
 
     def all_case_ids(self, flt: CaseFilter, sort: CaseSort) -> list[int]:
         """Ids of every matching case in list order (for next/previous and batch work)."""

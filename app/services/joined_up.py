@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
@@ -59,6 +59,17 @@ def _url_key(url: str) -> str:
     for prefix in ("https://", "http://"):
         text = text.removeprefix(prefix)
     return text.removeprefix("www.")
+
+
+def _url_forms(key: str) -> list[str]:
+    """The ways an address with this key is usually written: with or without its scheme,
+    'www.' and a closing slash or two."""
+    return [
+        f"{scheme}{www}{key}{slash}"
+        for scheme in ("", "https://", "http://")
+        for www in ("", "www.")
+        for slash in ("", "/", "//")
+    ]
 
 
 class JoinedUpService:
@@ -124,12 +135,18 @@ class JoinedUpService:
         if handle_key or url_key:
             conditions = []
             if handle_key:
-                # Stored in clear for every case but a safeguarding one: compared in SQL.
+                # Stored in clear for every case but a safeguarding one: compared in SQL,
+                # through the index of exactly this expression (migration 0021).
                 conditions.append(
-                    func.ltrim(func.lower(CaseRecord.account_handle), "@") == handle_key
+                    func.ltrim(func.lower(CaseRecord.account_handle), literal_column("'@'"))
+                    == handle_key
                 )
             if url_key:
-                conditions.append(func.lower(CaseRecord.post_url).contains(url_key))
+                # The address as it may have been typed around the same key, looked up in
+                # the index of lower(trim(post_url)) rather than by reading every case.
+                conditions.append(
+                    func.lower(func.trim(CaseRecord.post_url)).in_(_url_forms(url_key))
+                )
             candidates = list(
                 session.execute(
                     select(CaseRecord.id, CaseRecord.account_handle, CaseRecord.post_url).where(

@@ -137,3 +137,63 @@ def after_row(
         return key > tuple_(literal(value, column.type), literal(case_id))
     before = key < tuple_(literal(value, column.type), literal(case_id))
     return or_(before, column.is_(None)) if nullable else before
+
+
+# ----- common words over a million cases: the list walked in its order -----------------
+#
+# A word that most cases hold ("s": every reference begins "SM-") would be found in the
+# search indexes hundreds of thousands of times, and every match fetched and sorted for a
+# page of 200. Instead the list is read in its own order through the sort's index and each
+# case's search text tested as it passes, until the page is full: at a density of one case
+# in a hundred that is 20,000 rows at most, a few tens of milliseconds. The test is the
+# index's own rule, so a walked page holds exactly what the index would have found.
+
+WALK_FUNCTION = "case_term_found"
+# A term is walked when its index finds this many cases among the first WALK_SPAN ids
+# (one case in a hundred or more); rarer terms are read from the index and sorted.
+WALK_PROBE = 1_000
+WALK_SPAN = 100_000
+
+
+def term_in_text(search_text: str | None, form: str, short: int) -> int:
+    """1 when a case's search text holds ``form`` as the search indexes find it: a word
+    beginning with it for a term of one or two characters (``case_words``: the letters and
+    digits of the term, and the term as typed when it holds punctuation), anywhere for a
+    longer one (``case_search``, trigrams). Sealed text holds no words (0)."""
+    if not search_text or search_text.startswith(SEALED_PREFIX):
+        return 0
+    text = search_text.lower()
+    if not short:
+        return int(form in text)
+    word = "".join(character for character in form if character.isalnum())
+    if not word or (word != form and form not in text):
+        return 0
+    start = text.find(word)
+    while start != -1:
+        if start == 0 or not text[start - 1].isalnum():
+            return 1
+        start = text.find(word, start + 1)
+    return 0
+
+
+def register_walk_function(session: Session) -> None:
+    """Make ``term_in_text`` callable from SQL on this session's connection (SQLite)."""
+    raw = session.connection().connection.driver_connection
+    raw.create_function(WALK_FUNCTION, 3, term_in_text, deterministic=True)  # type: ignore[union-attr]
+
+
+def term_walked(form: str) -> ColumnElement[bool]:
+    """The SQL test of ``term_in_text`` on each case as the list passes it."""
+    short = 1 if len(form) < 3 else 0
+    found: ColumnElement[bool] = getattr(func, WALK_FUNCTION)(
+        CaseRecord.search_text, literal(form), literal_column(str(short))
+    ) == literal_column("1")
+    return found
+
+
+def index_for(form: str) -> tuple[str, str]:
+    """The search index that serves ``form`` and the phrase it is asked for."""
+    quoted = '"' + form.replace('"', '""') + '"'
+    if len(form) >= 3:
+        return "case_search", quoted
+    return "case_words", quoted + " *"

@@ -184,19 +184,40 @@ def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
         event.remove(services.engine, "before_cursor_execute", record)
 
 
-def test_start_up_queries_are_served_by_indexes(services: Services, many: list[CaseDetail]) -> None:
-    """What the window runs to show its list (counts, first page, next page, a case found
-    by position, a search of one letter): no full scan of the cases, no sort of them."""
+def test_start_up_queries_are_served_by_indexes(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the window runs on its hot paths: at start (counts, first page), while
+    scrolling (the next page onwards), typing (rare and common words, one or two letters
+    and longer), changing a filter, and selecting a case far down the list (its place, its
+    page read both ways from it, its joined-up cases): no full scan of the cases, no sort of
+    them."""
+    from app.services import cases as cases_module
+
     flt, sort = CaseFilter(), CaseSort()
+    gathered = CaseFilter(statuses=frozenset({CaseStatus.EVIDENCE_GATHERED}))
+    backwards = CaseSort(sort.key, not sort.descending)
     with statements(services) as seen:
-        services.cases.counts(flt)
+        services.cases.counts(flt)  # start-up
         first = services.cases.list_cases(flt, sort, 0, 5)
-        services.cases.list_cases(flt, sort, limit=5, after=first[-1].id)
-        services.cases.position_of_case(flt, sort, many[3].id)
-        services.cases.list_cases(CaseFilter(text="s"), sort, 0, 5)
-        services.cases.count_cases(CaseFilter(text="s"), bound=1000)
-        services.cases.count_cases(CaseFilter(overdue_only=True), bound=1000)
-    assert len(seen) >= 8
+        services.cases.list_cases(flt, sort, limit=5, after=first[-1].id)  # scrolling
+        for text in ("s", "#4", "zo", "nursery", "about the"):  # typing: rare words
+            services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
+            services.cases.count_cases(CaseFilter(text=text), bound=1000)
+        for changed in (CaseFilter(overdue_only=True), CaseFilter(open_only=True), gathered):
+            services.cases.list_cases(changed, sort, 0, 5)  # a filter changed
+            services.cases.count_cases(changed, bound=1000)
+        for shown in (flt, gathered):  # selecting a case far down the list
+            services.cases.position_of_case(shown, sort, many[-4].id)
+        services.cases.list_cases(flt, backwards, limit=3, after=many[3].id)
+        services.cases.list_cases(flt, sort, limit=3, after=many[3].id, include_after=True)
+        services.joined_up.related_cases(many[1].id)
+        # Common words (the list walked in its order, the count driven by the index).
+        monkeypatch.setattr(cases_module, "WALK_PROBE", 1)
+        for text in ("s", "#4", "post", "about the"):
+            services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
+            services.cases.count_cases(CaseFilter(text=text), bound=3)
+    assert len(seen) >= 30
     with services.engine.connect() as connection:
         for sql, params in seen:
             explained = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
@@ -204,6 +225,92 @@ def test_start_up_queries_are_served_by_indexes(services: Services, many: list[C
             for step in plan:
                 full_scan = step.startswith("SCAN cases") and "INDEX" not in step
                 assert not full_scan, f"{step} in the plan of\n{sql}"
-                # A search sorts what it found; the whole list is never sorted.
-                sorted_all = "TEMP B-TREE FOR ORDER BY" in step and "MATCH" not in sql
+                # A search sorts what it found, a range of an index what it holds (a few
+                # overdue cases); the whole list, read through an index, is never sorted.
+                sorted_all = (
+                    "TEMP B-TREE FOR ORDER BY" in step
+                    and "MATCH" not in sql
+                    and any(other.startswith("SCAN cases") for other in plan)
+                )
                 assert not sorted_all, f"a sort in the plan of\n{sql}"
+
+
+@pytest.mark.parametrize(
+    "text", ["s", "so", "Ł", "zo", "14", "#4", "#42", "post", "ABOUT the", "łuk", "x (tw"]
+)
+def test_a_common_search_walked_in_list_order_finds_what_the_indexes_find(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """Over a million cases a common word is tested case by case as the list is read in its
+    order (``term_in_text``); it must find exactly the cases the search indexes find."""
+    from app.services import cases as cases_module
+
+    flt = CaseFilter(text=text)
+    expected = {
+        key: [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)]
+        for key in ("last_activity_at", "reference", "title")
+    }
+    counted = services.cases.count_cases(flt)
+    assert not services.cases._walkable(flt)
+    monkeypatch.setattr(cases_module, "WALK_PROBE", 1)
+    if expected["reference"]:
+        assert services.cases._walkable(flt)
+    for key, ids in expected.items():
+        assert [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)] == ids
+    assert services.cases.count_cases(flt, bound=100) == counted
+    assert services.cases.count_cases(flt, bound=1) == min(counted, 2)
+
+
+def _counted_from_cases(services: Services) -> tuple[int, int, int]:
+    """Total, open and overdue counted from the cases themselves (what the tallies hold)."""
+    closed = "('resolved', 'closed_no_action')"
+    from app.domain.dates import london_today
+
+    today = london_today(services.cases.ctx.now()).isoformat()
+    with services.engine.connect() as connection:
+        total, open_, overdue = connection.exec_driver_sql(
+            f"SELECT count(*), sum(status NOT IN {closed}), "
+            f"sum(follow_up_due < '{today}' AND status NOT IN {closed}) FROM cases"
+        ).one()
+    return int(total), int(open_ or 0), int(overdue or 0)
+
+
+def test_the_totals_kept_by_triggers_follow_every_change(
+    services: Services, many: list[CaseDetail], make_case: MakeCase
+) -> None:
+    """The status bar's totals come from tallies kept by triggers: they agree with the cases
+    after cases are opened, change status, follow-up date and standards, and are deleted."""
+    from dataclasses import replace as changed
+
+    from tests.conftest import case_draft
+
+    def check() -> None:
+        counts = services.cases.counts(CaseFilter())
+        assert (counts.total, counts.open, counts.overdue) == _counted_from_cases(services)
+        # A case's place in the usual order is counted from the tallies per day.
+        for flt in (CaseFilter(), CaseFilter(open_only=True)):
+            every = services.cases.all_case_ids(flt, CaseSort())
+            places = [services.cases.position_of_case(flt, CaseSort(), i) for i in every]
+            assert places == list(range(len(every)))
+
+    check()
+    with services.engine.begin() as connection:  # last activity spread over three days
+        connection.exec_driver_sql(
+            "UPDATE cases SET last_activity_at = substr(last_activity_at, 1, 8) || "
+            "'0' || (1 + id % 3) || substr(last_activity_at, 11)"
+        )
+    check()
+    late = make_case(title="Late one", follow_up_due=date(2026, 12, 2))
+    check()
+    services.cases.change_status(late.id, CaseStatus.CLOSED_NO_ACTION)
+    check()
+    draft = case_draft(
+        "Now safeguarding",
+        {Category.SAFEGUARDING},
+        follow_up_due=date(2026, 12, 3),
+    )
+    services.cases.update_case(many[1].id, draft)
+    services.cases.update_case(many[2].id, changed(draft, follow_up_due=None))
+    check()
+    services.retention.delete_case(late.id, "Opened by mistake")
+    check()

@@ -196,7 +196,9 @@ class CaseTableModel(QAbstractTableModel):
         )
 
     def _keep_page(self, number: int, rows: list[CaseRow]) -> list[tuple[CaseRow, tuple[str, ...]]]:
-        page = [(r, tuple(_display(r, key) for key, _label in COLUMNS)) for r in rows]
+        # A row's texts are formatted when it is first shown (_entry): a page holds 200
+        # rows and a window shows about thirty.
+        page: list[tuple[CaseRow, tuple[str, ...]]] = [(r, ()) for r in rows]
         self._pages[number] = page
         if rows:
             self._first_ids[number] = rows[0].id
@@ -220,7 +222,12 @@ class CaseTableModel(QAbstractTableModel):
         elif number != self._recent_page:
             self._pages.move_to_end(number)
         self._recent_page = number
-        return page[offset] if offset < len(page) else None
+        if offset >= len(page):
+            return None
+        entry = page[offset]
+        if not entry[1]:
+            entry = page[offset] = (entry[0], tuple(_display(entry[0], key) for key, _ in COLUMNS))
+        return entry
 
     # ----- Qt model interface -----------------------------------------------------
 

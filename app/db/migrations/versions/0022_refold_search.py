@@ -15,7 +15,7 @@ Since accent folding (``app.domain.search.fold``) the search box looks for "zoe"
   compares with (``name_key`` keeps the name as written: it tells Zoe from Zoë).
 
 Revision ID: 0022_refold_search
-Revises: 0020_list_at_scale
+Revises: 0021_counts_and_joins_at_scale
 Create Date: 2026-12-05
 """
 
@@ -28,7 +28,7 @@ from app.domain.search import fold
 from app.security.crypto import SEALED_PREFIX
 
 revision = "0022_refold_search"
-down_revision = "0020_list_at_scale"
+down_revision = "0021_counts_and_joins_at_scale"
 branch_labels = None
 depends_on = None
 
