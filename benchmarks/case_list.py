@@ -1,7 +1,9 @@
 """The case list at scale, against the foundation's targets.
 
 Targets:
-- start to first painted case list with 10,000 cases <= 1.0 s (whole process, cold Python);
+- start to first painted case list with 10,000 cases <= 0.6 s (whole process, cold Python;
+  issue 24), with its floor printed beside it: a bare PySide6 window after an Argon2id
+  sign-in at the casebook's real cost (benchmarks/_startup.py), run alternately with it;
 - one filter/search keystroke over 100,000 cases <= 50 ms (query, model reset, repaint);
 - resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB.
 
@@ -27,9 +29,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _casebook import BENCH_PASSWORD, fresh_copy, open_signed_in, seconds_to_first_paint
+from _casebook import (
+    BENCH_PASSWORD,
+    BENCH_USER,
+    fresh_copy,
+    open_signed_in,
+    seconds_to_first_paint,
+)
+from _startup import floor_seconds, machine_load
 
-START_TARGET_S = 1.0
+START_TARGET_S = 0.6
 KEYSTROKE_TARGET_MS = 50.0
 MEMORY_TARGET_MB = 250.0
 
@@ -46,7 +55,8 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure_start(folder: Path, runs: int = 5) -> list[float]:
+def measure_start(folder: Path, runs: int = 5) -> tuple[list[float], list[float]]:
+    """Start times of the program and of the floor, alternating (same load for both)."""
     # An installed program has its bytecode compiled (pip and PyInstaller both do it); this
     # checkout may run with PYTHONDONTWRITEBYTECODE, which would make every start compile
     # the whole app from source. Compile once, as an installation would.
@@ -59,10 +69,12 @@ def measure_start(folder: Path, runs: int = 5) -> list[float]:
         CASEBOOK_PASSWORD=BENCH_PASSWORD,
     )
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    times = []
+    times, floors = [], []
+    seconds_to_first_paint(folder, env)  # warm-up: the page cache after the copy
     for _ in range(runs):
         times.append(seconds_to_first_paint(folder, env))
-    return times
+        floors.append(floor_seconds(folder, env, BENCH_USER, BENCH_PASSWORD))
+    return times, floors
 
 
 def measure_list(folder: Path) -> tuple[list[float], float, int]:
@@ -134,13 +146,19 @@ def measure_list(folder: Path) -> tuple[list[float], float, int]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as temp:
         small = fresh_copy(10_000, Path(temp) / "c10k")
-        starts = measure_start(small)
+        print(f"Machine: {machine_load()}", flush=True)
+        starts, floors = measure_start(small)
         large = fresh_copy(100_000, Path(temp) / "c100k")
         keystrokes, memory, rows = measure_list(large)
+    start, floor = statistics.median(starts), statistics.median(floors)
     print(
-        f"Start to first painted list, 10,000 cases: first {starts[0]:.2f} s, median "
-        f"{statistics.median(starts):.2f} s over {len(starts)} runs "
+        f"Start to first painted list, 10,000 cases (whole process, signing in): median "
+        f"{start:.2f} s over {len(starts)} runs, range {min(starts):.2f}-{max(starts):.2f} s "
         f"(target <= {START_TARGET_S:.1f} s)"
+    )
+    print(
+        f"  floor (bare PySide6 window after Argon2id at the real cost), alternating with it: "
+        f"median {floor:.2f} s; start / floor {start / floor:.1f}x"
     )
     print(
         f"Filter/search keystroke, {rows:,} cases: median {statistics.median(keystrokes):.1f} ms, "
@@ -156,6 +174,7 @@ def main() -> int:
         and statistics.median(keystrokes) <= KEYSTROKE_TARGET_MS
         and memory <= MEMORY_TARGET_MB
     )
+    print(f"Machine at the end: {machine_load()}")
     print("All targets met." if ok else "Some targets NOT met.")
     return 0 if ok else 1
 

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from app import __version__
 from app.cli import case_details, code, evidence_words, workflow_commands
@@ -52,10 +52,13 @@ from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort
 from app.domain.status import STATUS_LABELS, parse_status
 from app.files import file_name_problem, save_user_file
-from app.services.casebook import Services, open_casebook
-from app.services.cases import describe_row_for_export
-from app.services.evidence import describe_exhibit
-from app.services.faults import STORAGE_ERRORS, explain_storage_failure
+
+if TYPE_CHECKING:
+    # The services (SQLAlchemy, the models, reportlab...) are imported by the command that
+    # runs, not by this module: parsing the arguments and starting the window must not pay
+    # for them, and a letter from the command line is timed whole process.
+    from app.security.crypto import DerivationAhead
+    from app.services.casebook import Services
 
 log = logging.getLogger("app.cli")
 
@@ -405,6 +408,8 @@ def _cmd_cases(services: Services, args: argparse.Namespace) -> int:
         return EXIT_OK
     rows = services.cases.list_cases(flt, CaseSort("reference", False), 0, 10_000_000)
     if args.json:
+        from app.services.cases import describe_row_for_export
+
         _print_json([describe_row_for_export(r) for r in rows])
         return EXIT_OK
     for r in rows:
@@ -717,6 +722,8 @@ def _cmd_evidence_list(services: Services, args: argparse.Namespace) -> int:
     case_id = services.cases.case_id_for(args.reference)
     exhibits = services.evidence.list_evidence(case_id, include_copies=True)
     if args.json:
+        from app.services.evidence import describe_exhibit
+
         _print_json([describe_exhibit(e) for e in exhibits])
         return EXIT_OK
     for e in exhibits:
@@ -762,6 +769,48 @@ def read_secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
     if confirm and getpass.getpass("Type it again: ") != typed:
         raise ValidationError("The two passwords typed do not match; nothing was changed.")
     return typed
+
+
+def derive_ahead(keyring_path: Path) -> DerivationAhead | None:
+    """Start Argon2id on the password from the environment, before the casebook is opened.
+
+    A command signs in once the services are imported and the database is ready; the
+    derivation, which the interpreter does not wait on, runs meanwhile. Only the password
+    set in the environment is used (a typed one is asked for where it always was), and only
+    for the account :func:`sign_in` will choose. Anything unexpected (no keyring, no such
+    user, a locked account, a damaged entry) starts nothing: signing in then says what is
+    wrong, as before.
+    """
+    password = os.environ.get(ENV_PASSWORD)
+    if not password:
+        return None
+    import base64
+    import binascii
+
+    from app.security.crypto import DerivationAhead
+    from app.security.keyring import (
+        RECOVERY,
+        KeyringDamagedError,
+        KeyringFile,
+        KeyringStore,
+        checked_cost,
+    )
+
+    try:
+        keyring = KeyringStore(KeyringFile(keyring_path)).load()
+        if keyring is None:
+            return None
+        names = keyring.user_names()
+        only = names[0] if len(names) == 1 else None
+        name = os.environ.get(ENV_USER, "").strip() or only or "head"
+        entry = keyring.entry(name)
+        if entry is None or name == RECOVERY or entry.get("locked") or entry.get("retry_after"):
+            return None
+        salt = base64.b64decode(str(entry["salt"]).encode("ascii"), validate=True)
+        cost = checked_cost(entry["kdf"])
+    except (OSError, KeyringDamagedError, KeyError, ValueError, TypeError, binascii.Error):
+        return None
+    return DerivationAhead(password, salt, cost)
 
 
 def sign_in(services: Services) -> None:
@@ -1255,9 +1304,13 @@ def run(argv: Sequence[str] | None = None) -> int:
                 raise BackupError(SERVER_REFUSAL)
             return restore_from_backup(data_dir, args)
         assert entry is not None, name
+        ahead = None if entry.signs_in_itself or database_url else derive_ahead(paths.keyring)
+        from app.services.casebook import open_casebook
+
         services = open_casebook(data_dir, may_migrate=may_migrate, database_url=database_url)
         try:
             if not entry.signs_in_itself:
+                services.keys.ahead = ahead
                 sign_in(services)
             return entry.handler(services, args)
         finally:
@@ -1267,7 +1320,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         log.info("Refused %s: %s", name, type(error).__name__)
         sys.stderr.write(f"casebook: {error.message}\n")
         return error.exit_code
-    except STORAGE_ERRORS as error:
+    except Exception as error:
+        from app.services.faults import STORAGE_ERRORS, explain_storage_failure
+
+        if not isinstance(error, STORAGE_ERRORS):
+            raise
         refusal = explain_storage_failure(error, data_dir)
         if refusal is None:
             raise

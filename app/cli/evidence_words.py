@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.cli.registry import EXIT_OK, command
 from app.domain.errors import NotFoundError
-from app.services.casebook import Services
+
+if TYPE_CHECKING:
+    from app.services.casebook import Services
 
 
 def register(actions: Any) -> None:

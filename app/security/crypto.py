@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import struct
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -84,6 +85,43 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost = DEFAULT_COST) -> bytes:
         hash_len=KEY_BYTES,
         type=Type.ID,
     )
+
+
+class DerivationAhead:
+    """Argon2id for one password, started on a thread as soon as the password and its
+    wrap's salt are known, so that it runs beside the rest of the start (imports, opening
+    the database) instead of after it. The derivation is the same, at the same cost; its
+    result is given only for exactly the same secret, salt and cost (:meth:`key_for`), and
+    the wrong-password count, back-off and lock are applied by the caller as before."""
+
+    def __init__(self, secret: str, salt: bytes, cost: KdfCost) -> None:
+        self._secret = secret.encode("utf-8")
+        self._salt = salt
+        self._cost = cost
+        self._key: bytes | None = None
+        # A daemon thread: a command refused before it signs in does not wait for it.
+        self._thread = threading.Thread(target=self._derive, name="argon2id", daemon=True)
+        self._thread.start()
+
+    def _derive(self) -> None:
+        # Argon2id runs in C without the interpreter lock, so Python goes on meanwhile.
+        self._key = hash_secret_raw(
+            self._secret,
+            self._salt,
+            time_cost=self._cost.time_cost,
+            memory_cost=self._cost.memory_kib,
+            parallelism=self._cost.parallelism,
+            hash_len=KEY_BYTES,
+            type=Type.ID,
+        )
+
+    def key_for(self, secret: str, salt: bytes, cost: KdfCost) -> bytes | None:
+        """The derived key if it was derived from these inputs (waiting for it), else None."""
+        same = hmac.compare_digest(secret.encode("utf-8"), self._secret)
+        if not (same and salt == self._salt and cost == self._cost):
+            return None
+        self._thread.join()
+        return self._key  # None if the derivation failed: the caller derives and reports
 
 
 class DataKey:

@@ -37,6 +37,7 @@ from app.domain.errors import (
 from app.security.audit_chain import AuditKey, unlock_key
 from app.security.crypto import (
     DataKey,
+    DerivationAhead,
     KdfCost,
     SafeguardingKey,
     WrongKeyError,
@@ -107,6 +108,8 @@ class CasebookKeys:
         self.unlocked: tuple[str, bytes] | None = None
         # What the last successful password or recovery key opened (sign-in reads it).
         self.opened: OpenedAccount | None = None
+        # A password's Argon2id started early by the command line (used once, if it fits).
+        self.ahead: DerivationAhead | None = None
 
     def damaged(self) -> DataDirectoryError:
         """The refusal for a keyring that cannot be read."""
@@ -386,7 +389,10 @@ class CasebookKeys:
         if digest is not None and not hmac.compare_digest(str(digest), _digest(slot, entry)):
             raise _WrapDamaged(slot)
         try:
-            kek = derive_key(secret, _unb64(entry["salt"]), checked_cost(entry["kdf"]))
+            salt, cost = _unb64(entry["salt"]), checked_cost(entry["kdf"])
+            ahead, self.ahead = self.ahead, None
+            early = ahead.key_for(secret, salt, cost) if ahead is not None else None
+            kek = early if early is not None else derive_key(secret, salt, cost)
             key = unwrap_key(kek, _unb64(entry["nonce"]), _unb64(entry["wrapped"]), slot)
         except WrongKeyError:
             verifier = entry.get("verifier")

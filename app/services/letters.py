@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -171,6 +170,8 @@ class SchoolProfileService:
                 raise ValidationError(
                     f"The {which} image is too large ({len(data) // 1024} KB; at most 5 MB)."
                 )
+            from PIL import Image, UnidentifiedImageError
+
             try:
                 with Image.open(io.BytesIO(data)) as image:
                     image.load()

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QRect, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QItemSelectionModel,
+    QObject,
+    QRect,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -27,19 +39,13 @@ from app.domain.dates import format_date_time
 from app.domain.records import CaseCounts
 from app.files import save_user_file
 from app.services.casebook import Services
-from app.services.letters import BatchResult
 from app.services.operations import EVERYTHING, OpChanges
-from app.ui.dialogs.new_case import NewCaseDialog
-from app.ui.dialogs.school_profile import SchoolProfileDialog
-from app.ui.dialogs.template_editor import TemplateEditorDialog
 from app.ui.errors import refusals_shown
 from app.ui.file_dialogs import remember_folders_in, save_file_name
-from app.ui.letter_batch import BatchPrintWorker, start_batch_print
 from app.ui.lock import DEFAULT_IDLE_LOCK_MS, IdleWatcher, LockGuard, LockScreen
 from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
 from app.ui.views.case_list import CaseListView
-from app.ui.views.pdf_preview import print_pdf
 from app.ui.widgets import (
     available_area,
     fit_to_screen,
@@ -48,8 +54,43 @@ from app.ui.widgets import (
     should_maximise,
 )
 
+if TYPE_CHECKING:
+    from app.services.letters import BatchResult
+    from app.ui.letter_batch import BatchPrintWorker
+
 APP_TITLE = "Conduct Casebook"
+# A window never painted (hidden, or in a test that does not show it) still does its work.
+AFTER_FIRST_PAINT_LATEST_MS = 500
 PREFERRED_SIZE = QSize(1280, 800)
+
+
+class AfterFirstPaint(QObject):
+    """Runs ``work`` just after ``watched`` is first painted (or after a moment, if never)."""
+
+    def __init__(self, watched: QWidget, work: list[Callable[[], None]]) -> None:
+        super().__init__(watched)
+        self._work = work
+        watched.installEventFilter(self)
+        QTimer.singleShot(AFTER_FIRST_PAINT_LATEST_MS, self, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._work:
+            # After the paint has reached the screen, not inside it.
+            QTimer.singleShot(0, self, self._run)
+        return False
+
+    @property
+    def done(self) -> bool:
+        """True once the work has run."""
+        return not self._work
+
+    def _run(self) -> None:
+        work, self._work = self._work, []
+        for step in work:
+            step()
+        parent = self.parent()
+        if isinstance(parent, QObject):
+            parent.removeEventFilter(self)
 
 
 def window_settings(data_dir: Path) -> QSettings:
@@ -123,9 +164,11 @@ class MainWindow(QMainWindow):
         self._add_workflow()
         self._restore_layout()
         self._show_counts(self.case_list.counts)
-        # Open the first case once the window has been painted, so the list appears at once
-        # even when that case has a hundred exhibits to show.
-        QTimer.singleShot(0, self._open_first_case)
+        # The list is what a person waits for: the first case's screen (it may have a
+        # hundred exhibits to show) and the Today panel's due list follow its first paint.
+        self.after_first_paint = AfterFirstPaint(
+            self.case_list.table.viewport(), [self.today.refresh, self._open_first_case]
+        )
         self.case_list.table.setFocus()
         if idle_lock_ms is None:
             idle_lock_ms = _idle_lock_setting(services.paths.root)
@@ -323,6 +366,8 @@ class MainWindow(QMainWindow):
     def new_case(self) -> None:
         if not self.case_detail.confirm_leave():
             return
+        from app.ui.dialogs.new_case import NewCaseDialog
+
         dialog = NewCaseDialog(self.services, self, signals=self.signals)
         if dialog.exec() and dialog.created is not None:
             created = dialog.created
@@ -343,7 +388,7 @@ class MainWindow(QMainWindow):
         from app.ui.documents import export_case_file, export_case_list, save_governors_report
         from app.ui.views.today import TodayView
 
-        self.today = TodayView(self.services, self.signals, self)
+        self.today = TodayView(self.services, self.signals, self, refresh=False)
         self.today.case_selected.connect(self._open_from_today)
         self.today_dock = QDockWidget("Today: due and overdue", self)
         self.today_dock.setObjectName("today_dock")
@@ -452,6 +497,8 @@ class MainWindow(QMainWindow):
         open_users_screen(self.services, self.signals, self)
 
     def edit_school_profile(self) -> None:
+        from app.ui.dialogs.school_profile import SchoolProfileDialog
+
         SchoolProfileDialog(self.services, self.signals, self).exec()
 
     def edit_mail_settings(self) -> None:
@@ -501,6 +548,8 @@ class MainWindow(QMainWindow):
 
     def edit_templates(self) -> None:
         case = self.case_detail.case
+        from app.ui.dialogs.template_editor import TemplateEditorDialog
+
         TemplateEditorDialog(self.services, self, case_id=case.id if case else None).exec()
 
     def save_guidance(self) -> None:
@@ -546,6 +595,8 @@ class MainWindow(QMainWindow):
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
         if answer == QMessageBox.StandardButton.Yes:
+            from app.ui.views.pdf_preview import print_pdf
+
             print_pdf(result.pdf, dialog)
 
     def adopt_revised_code(self) -> None:
@@ -569,6 +620,8 @@ class MainWindow(QMainWindow):
                 self, "Print letters", "Select one or more cases in the list first."
             )
             return
+        from app.ui.letter_batch import start_batch_print
+
         self._batch = start_batch_print(self.services, case_ids, self)
         self._batch.signals.finished.connect(self._batch_ready)
         self._batch.signals.failed.connect(
@@ -590,6 +643,8 @@ class MainWindow(QMainWindow):
                 "Print letters",
                 "These cases have no letter yet and are left out: " + ", ".join(result.skipped),
             )
+        from app.ui.views.pdf_preview import print_pdf
+
         print_pdf(result.pdf, self)
 
     def focus_search(self) -> None:

@@ -37,6 +37,7 @@ def win(qtbot, signed_in: Services) -> Iterator[MainWindow]:  # type: ignore[no-
     window.resize(1280, 900)
     window.show()
     qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.after_first_paint.done)  # Today fills after the list
     window.today.set_collapsed(False)
     yield window
     if window.is_locked():

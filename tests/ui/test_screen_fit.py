@@ -218,6 +218,7 @@ def test_today_folds_away_and_the_window_remembers(qtbot, demo_services: Service
     win.resize(1280, 900)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.after_first_paint.done)  # Today fills after the list
     win.today.set_collapsed(False)
     unfolded = win.today_dock.height()
     win.today.fold_button.click()

@@ -36,7 +36,12 @@ class TodayView(QWidget):
     collapsed_changed = Signal(bool)
 
     def __init__(
-        self, services: Services, signals: AppSignals, parent: QWidget | None = None
+        self,
+        services: Services,
+        signals: AppSignals,
+        parent: QWidget | None = None,
+        *,
+        refresh: bool = True,
     ) -> None:
         super().__init__(parent)
         self.services = services
@@ -66,7 +71,8 @@ class TodayView(QWidget):
         layout.addWidget(self.table)
         self._fold_toggled(False)
         signals.operation_did_execute.connect(self._changed)
-        self.refresh()
+        if refresh:  # the main window reads the due list once the case list is painted
+            self.refresh()
 
     def _changed(self, changes: OpChanges) -> None:
         # Today lists checklist actions and ladder steps of open cases: only a change to

@@ -1,0 +1,135 @@
+"""What a letter from the command line loads and does before it signs in.
+
+Whole-process time is spent mostly importing (benchmarks/letters.py measures it); these
+tests keep the letter command from loading what it does not use again: the window
+(PySide6), the Word copy (python-docx, lxml) and every country's bank holidays. They also
+check that the password's Argon2id, started early, opens exactly what it would have
+opened when derived at sign-in, and nothing else.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import derive_ahead
+from app.domain.working_days import bank_holiday
+from app.security.crypto import derive_key
+from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
+from tests.e2e.cli_runner import run_in_process, run_subprocess
+
+NOT_FOR_A_LETTER = ("PySide6", "docx", "lxml", "holidays.countries")
+
+# Runs the command through its entry point, then names what it loaded of the above.
+PROBE = """
+import json, sys
+from app.cli import main
+code = main(sys.argv[1:])
+sys.stdout.write("\\nLOADED " + json.dumps([m for m in {names!r} if m in sys.modules]))
+sys.exit(code)
+"""
+
+
+def _env(password: str = "demo") -> dict[str, str]:
+    return {
+        "CASEBOOK_USER": "Head Teacher",
+        "CASEBOOK_PASSWORD": password,
+        "PATH": "/usr/bin:/bin",
+        TEST_COST_SETTING: os.environ.get(TEST_COST_SETTING, ""),
+    }
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("casebook")
+    made = run_subprocess(["--data-dir", str(data), "demo"], _env(), timeout=120)
+    assert made.returncode == 0, made.stderr
+    return data
+
+
+def _loaded_by(data: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(names=NOT_FOR_A_LETTER), "--data-dir", str(data),
+         *args],
+        capture_output=True, text=True, encoding="utf-8", env=_env(), timeout=120, check=False,
+    )  # fmt: skip
+    marker = done.stdout.rpartition("LOADED ")
+    assert marker[1], done.stderr
+    return done, json.loads(marker[2])
+
+
+def test_a_letter_from_the_command_line_loads_neither_qt_nor_word(
+    demo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "letter.pdf"
+    done, loaded = _loaded_by(
+        demo, "letter", "SM-2026-0001", "--kind", "removal", "--out", str(out)
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    assert loaded == []
+
+
+def test_asking_for_the_word_copy_still_makes_it(demo: Path, tmp_path: Path) -> None:
+    out, docx = tmp_path / "letter.pdf", tmp_path / "letter.docx"
+    done, loaded = _loaded_by(
+        demo, "letter", "SM-2026-0002", "--kind", "acknowledgement", "--out", str(out),
+        "--docx", str(docx),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert docx.read_bytes().startswith(b"PK")  # a Word file is a zip
+    assert "docx" in loaded and "PySide6" not in loaded
+
+
+def test_listing_cases_loads_no_pdf_or_window_library(demo: Path) -> None:
+    done, loaded = _loaded_by(demo, "cases", "--json")
+    assert done.returncode == 0, done.stderr
+    assert loaded == []
+
+
+def test_the_early_derivation_opens_only_what_the_password_opens(demo: Path) -> None:
+    keyring = KeyringStore(KeyringFile(demo / "casebook.keys")).load()
+    assert keyring is not None
+    wrap = keyring.entry("Head Teacher")
+    assert wrap is not None
+    salt, cost = base64.b64decode(wrap["salt"]), checked_cost(wrap["kdf"])
+    saved = dict(os.environ)
+    try:
+        os.environ.update(_env())
+        ahead = derive_ahead(demo / "casebook.keys")
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert ahead is not None
+    assert ahead.key_for("demo", salt, cost) == derive_key("demo", salt, cost)
+    assert ahead.key_for("Demo", salt, cost) is None
+    assert ahead.key_for("demo", b"another salt....", cost) is None
+
+
+def test_a_wrong_password_given_early_is_still_refused_and_counted(demo: Path) -> None:
+    wrong = run_in_process(["--data-dir", str(demo), "cases"], _env("not the password"))
+    assert wrong.returncode == 1
+    assert "not right" in wrong.stderr
+    keyring = KeyringStore(KeyringFile(demo / "casebook.keys")).load()
+    assert keyring is not None
+    entry = keyring.entry("Head Teacher")
+    assert entry is not None and entry.get("failed") == 1
+    right = run_in_process(["--data-dir", str(demo), "cases"], _env())
+    assert right.returncode == 0, right.stderr
+
+
+def test_england_and_wales_bank_holidays_without_every_country() -> None:
+    import holidays
+
+    for year in (2026, 2027, 2032):
+        official = holidays.country_holidays("GB", subdiv="ENG", years=year)
+        for day, name in official.items():
+            assert bank_holiday(day) == str(name)
+    # The coronation's extra bank holiday: a moved or added day comes with the package.
+    assert bank_holiday(__import__("datetime").date(2023, 5, 8)) is not None
