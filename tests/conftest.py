@@ -125,12 +125,15 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str | None:
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """None for a SQLite file in the data folder, else a fresh PostgreSQL database."""
     if getattr(request, "param", "sqlite") == "sqlite":
-        return None
+        yield None
+        return
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return server.new_database()
+    url = server.new_database()
+    yield url
+    server.drop_database(url)
 
 
 @pytest.fixture

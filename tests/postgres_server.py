@@ -54,6 +54,13 @@ class PostgresServer:
             connection.execute(text(f"CREATE DATABASE {name} TEMPLATE casebook_template"))
         return self.url(name)
 
+    def drop_database(self, url: str) -> None:
+        """Remove a test's database once it is done with, so the cluster stays small: a
+        hundred copies left for the end took minutes to delete on a loaded machine."""
+        name = url.rsplit("/", 1)[1]
+        with self.admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
     def prepare_template(self) -> None:
         from app.db.engine import make_server_engine, migrate_server
 
