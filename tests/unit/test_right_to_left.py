@@ -403,3 +403,23 @@ def test_a_comma_after_a_bold_arabic_name_prints_as_a_comma_on_the_english_side(
     first, second = (unicodedata.normalize("NFKC", w) for w in ("عائشہ", "خان"))
     spelled = unicodedata.normalize("NFKC", line.text)
     assert spelled.index(second[::-1]) < spelled.index(first[::-1])
+
+
+# The leaflet: a contact line the school writes in Urdu, in its table of contacts.
+
+
+def test_the_leaflet_wraps_an_urdu_contact_line_in_reading_order(
+    services: Services, tmp_path: Path
+) -> None:
+    from app.pdf.documents import Branding, ContactLine, GuidanceDocument
+    from app.pdf.leaflet import render_guidance
+
+    document = GuidanceDocument(
+        branding=Branding(DEMO_SCHOOL_PROFILE),
+        code=services.ctx.code,
+        code_date_text="1 September 2026",
+        contacts=(ContactLine("اردو", numbered(URDU_WORDS, 711, 24)),),
+    )
+    pdf = render_guidance(document)
+    per_line = assert_right_to_left_in_reading_order(lines_of(pdf), range(711, 735))
+    assert_pdftotext_keeps_line_membership(pdf, tmp_path, per_line)
