@@ -423,3 +423,22 @@ def test_the_leaflet_wraps_an_urdu_contact_line_in_reading_order(
     pdf = render_guidance(document)
     per_line = assert_right_to_left_in_reading_order(lines_of(pdf), range(711, 735))
     assert_pdftotext_keeps_line_membership(pdf, tmp_path, per_line)
+
+
+def test_a_passage_split_over_two_pages_keeps_its_order_across_the_break() -> None:
+    # The part on the second page starts with a number that follows an Arabic word on
+    # the first: the algorithm must see the whole paragraph to keep it in the stretch.
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build(
+        [
+            Spacer(1, 500),
+            Paragraph(esc(numbered(URDU_WORDS, 1000, 300)), styles()["body"]),
+            Paragraph(esc("The post: " + numbered(ARABIC_WORDS, 3000, 300)), styles()["body"]),
+        ]
+    )
+    pdf = out.getvalue()
+    assert len(pdfium.PdfDocument(pdf)) >= 3
+    assert_right_to_left_in_reading_order(lines_of(pdf), range(1000, 1300))
+    assert_right_to_left_in_reading_order(lines_of(pdf), range(3000, 3300))
