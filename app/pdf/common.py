@@ -13,6 +13,7 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.rl_accel import sameFrag
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, TimeStamp
@@ -35,6 +36,7 @@ from app.pdf.fonts import (
     FACES,
     ITALIC,
     REGULAR,
+    breaks,
     covers,
     face_of,
     has_rtl,
@@ -174,7 +176,7 @@ def _one_font_per_word(frags: list[Any]) -> None:
     """
     for a, b in pairwise(frags):
         text_a, text_b = getattr(a, "text", ""), getattr(b, "text", "")
-        if not text_a or not text_b or text_a[-1].isspace() or text_b[0].isspace():
+        if not text_a or not text_b or breaks(text_a[-1]) or breaks(text_b[0]):
             continue
         face_a, face_b = face_of(a.fontName), face_of(b.fontName)
         if face_a == face_b or not any(f and FACES[f].shaped for f in (face_a, face_b)):
@@ -185,7 +187,7 @@ def _one_font_per_word(frags: list[Any]) -> None:
         elif face_b:
             while text_a and _joins(text_a[-1], face_b):
                 text_a, text_b = text_a[:-1], text_a[-1] + text_b
-        if text_a and text_b and not text_a[-1].isspace() and not text_b[0].isspace():
+        if text_a and text_b and not breaks(text_a[-1]) and not breaks(text_b[0]):
             text_b = " " + text_b
         a.text, b.text = text_a, text_b
 
@@ -244,17 +246,25 @@ def _visual_lines(lines: list[Any], rtl: bool, before: str = "", after: str = ""
     out = []
     for line, (words, tail), pieces in zip(lines, bodies, ordered, strict=True):
         drawn: list[Any] = []
-        last = -1
         for index, piece in pieces:
-            if index == last:
+            # Neighbours in one font and style are one fragment, as reportlab keeps them:
+            # it draws a fragment that starts with a raised or lowered mark (an Arabic
+            # vowel sign) only after a change of font.
+            if drawn and sameFrag(drawn[-1], words[index]):
                 drawn[-1].text = drawn[-1].text + piece
                 continue
+            if drawn and drawn[-1].fontName == words[index].fontName and _starts_offset(piece):
+                piece = "\u200c" + piece  # zero width: draws nothing, and changes nothing
             frag = words[index].clone()
             frag.text = piece
             drawn.append(frag)
-            last = index
         out.append(line.clone(words=drawn + tail))
     return out
+
+
+def _starts_offset(piece: str) -> bool:
+    data = getattr(piece, "__shapeData__", None)
+    return bool(data) and data[0].y_offset != 0
 
 
 _WORDS = re.compile(r"\S+|\s+")

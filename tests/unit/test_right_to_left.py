@@ -442,3 +442,21 @@ def test_a_passage_split_over_two_pages_keeps_its_order_across_the_break() -> No
     assert len(pdfium.PdfDocument(pdf)) >= 3
     assert_right_to_left_in_reading_order(lines_of(pdf), range(1000, 1300))
     assert_right_to_left_in_reading_order(lines_of(pdf), range(3000, 3300))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aم\u2067ئً",  # an isolate mark, and a vowel sign drawn first in its word
+        "Dear مُحَمَّد عَلِيّ, thank you.",  # names written with their vowel signs
+        "王م\u2067ئً 12",
+        "د\u00a0ל\u200c",  # a no-break space between Arabic and Hebrew: one word, two fonts
+        "שָׁלוֹם 2026 עוֹלָם and مُحَمَّد",
+    ],
+)
+def test_awkward_mixtures_lay_out_and_print(text: str) -> None:
+    from reportlab.platypus import SimpleDocTemplate
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build([Paragraph(esc(text), styles()["body"])])
+    assert lines_of(out.getvalue())
