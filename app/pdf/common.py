@@ -264,7 +264,7 @@ def _visual_lines(lines: list[Any], rtl: bool, before: str = "", after: str = ""
 
 def _starts_offset(piece: str) -> bool:
     data = getattr(piece, "__shapeData__", None)
-    return bool(data) and data[0].y_offset != 0
+    return data is not None and len(data) > 0 and data[0].y_offset != 0
 
 
 _WORDS = re.compile(r"\S+|\s+")
