@@ -140,8 +140,17 @@ def _cut(runs: Sequence[tuple[str, str | None]]) -> list[tuple[int, str, str]]:
     return pieces
 
 
+def stand_in_text(lines: Sequence[Sequence[tuple[str, str | None]]]) -> str:
+    """What ``lines`` (as for :func:`lines_in_visual_order`) give the algorithm: the
+    context a part of a paragraph split over two pages passes to the other part."""
+    return " ".join("".join(s for _, _, s in _cut(line)) for line in lines)
+
+
 def lines_in_visual_order(
-    lines: Sequence[Sequence[tuple[str, str | None]]], rtl: bool
+    lines: Sequence[Sequence[tuple[str, str | None]]],
+    rtl: bool,
+    before: str = "",
+    after: str = "",
 ) -> list[list[tuple[int, str]]]:
     """The lines of one paragraph, each cut into words and spaces in drawing order.
 
@@ -149,13 +158,15 @@ def lines_in_visual_order(
     HarfBuzz shaped right to left holds its glyphs right to left already) and the stand-in
     is the letter that represents a right-to-left face's words (None for other faces).
     Levels are resolved over the whole paragraph; each line is then reordered on its own.
-    Returns, per line, (run index, piece of its text) pairs left to right; slicing keeps
-    reportlab's shaping data with each piece.
+    ``before`` and ``after`` are the stand-in text of the rest of a paragraph split over
+    pages (:func:`stand_in_text`). Returns, per line, (run index, piece of its text) pairs
+    left to right; slicing keeps reportlab's shaping data with each piece.
     """
     cut = [_cut(line) for line in lines]
     # The lines were one paragraph, with a space where each was broken.
     text = " ".join("".join(s for _, _, s in line) for line in cut)
-    char_levels = levels(text, rtl)
+    head = before + " " if before else ""
+    char_levels = levels(head + text + (" " + after if after else ""), rtl)[len(head) :]
     out = []
     offset = 0
     for line in cut:

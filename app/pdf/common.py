@@ -13,6 +13,7 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
+from reportlab.lib.rl_accel import sameFrag
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, TimeStamp
@@ -23,12 +24,19 @@ from reportlab.platypus import Paragraph as _Paragraph
 from reportlab.platypus.paragraph import textTransformFrags
 from reportlab.platypus.paraparser import ParaParser, _spanAttrMap
 
-from app.pdf.bidi import is_rtl_paragraph, line_order, lines_in_visual_order, word_spans
+from app.pdf.bidi import (
+    is_rtl_paragraph,
+    line_order,
+    lines_in_visual_order,
+    stand_in_text,
+    word_spans,
+)
 from app.pdf.fonts import (
     BOLD,
     FACES,
     ITALIC,
     REGULAR,
+    breaks,
     covers,
     face_of,
     has_rtl,
@@ -91,6 +99,9 @@ class Paragraph(_Paragraph):
             style = cached[1]
         # Set by _setup when the text holds a right-to-left face: the paragraph's direction.
         self._rtl: bool | None = None
+        # For a part of a paragraph split over pages: what the other parts give the
+        # bidirectional algorithm (app.pdf.bidi.stand_in_text).
+        self._bidi_before = self._bidi_after = ""
         super().__init__(text, style, *args, **kw)
         if self._rtl and self.style.alignment == TA_LEFT:
             # A paragraph that reads right to left starts at the right margin.
@@ -123,6 +134,20 @@ class Paragraph(_Paragraph):
         for part in parts:
             if isinstance(part, Paragraph) and part._rtl is None:
                 part._rtl = self._rtl
+        # The lines the split was made from, and those the first part kept.
+        lines = getattr(getattr(self, "blPara", None), "lines", None)
+        kept = getattr(getattr(parts[0], "blPara", None), "lines", None) if parts else None
+        if self._rtl is not None and len(parts) == 2 and lines and kept:
+            first, second = parts
+            runs = [_line_runs(line) for line in kept]
+            rest = [_line_runs(line) for line in lines[len(kept) :]]
+            if all(r is not None for r in runs + rest):
+                head = stand_in_text([r for r in runs if r is not None])
+                tail = stand_in_text([r for r in rest if r is not None])
+                first._bidi_before = self._bidi_before
+                first._bidi_after = " ".join(t for t in (tail, self._bidi_after) if t)
+                second._bidi_before = " ".join(t for t in (self._bidi_before, head) if t)
+                second._bidi_after = self._bidi_after
         return parts
 
     def drawPara(self, debug: int = 0) -> None:
@@ -132,7 +157,9 @@ class Paragraph(_Paragraph):
         if self._rtl is None or logical is None or logical.kind != 1:
             super().drawPara(debug)
             return
-        self.blPara = logical.clone(lines=_visual_lines(logical.lines, bool(self._rtl)))
+        self.blPara = logical.clone(
+            lines=_visual_lines(logical.lines, bool(self._rtl), self._bidi_before, self._bidi_after)
+        )
         try:
             super().drawPara(debug)
         finally:
@@ -149,7 +176,7 @@ def _one_font_per_word(frags: list[Any]) -> None:
     """
     for a, b in pairwise(frags):
         text_a, text_b = getattr(a, "text", ""), getattr(b, "text", "")
-        if not text_a or not text_b or text_a[-1].isspace() or text_b[0].isspace():
+        if not text_a or not text_b or breaks(text_a[-1]) or breaks(text_b[0]):
             continue
         face_a, face_b = face_of(a.fontName), face_of(b.fontName)
         if face_a == face_b or not any(f and FACES[f].shaped for f in (face_a, face_b)):
@@ -160,7 +187,7 @@ def _one_font_per_word(frags: list[Any]) -> None:
         elif face_b:
             while text_a and _joins(text_a[-1], face_b):
                 text_a, text_b = text_a[:-1], text_a[-1] + text_b
-        if text_a and text_b and not text_a[-1].isspace() and not text_b[0].isspace():
+        if text_a and text_b and not breaks(text_a[-1]) and not breaks(text_b[0]):
             text_b = " " + text_b
         a.text, b.text = text_a, text_b
 
@@ -182,35 +209,62 @@ def _right_aligned(style: ParagraphStyle) -> ParagraphStyle:
     return cached[1]
 
 
-def _visual_lines(lines: list[Any], rtl: bool) -> list[Any]:
+def _line_runs(line: Any) -> list[tuple[str, str | None]] | None:
+    """A broken line's runs for the bidirectional algorithm, (text, stand-in) (None when
+    it holds an inline image or anchor, which our documents' paragraphs do not)."""
+    words, _ = _body_and_tail(line)
+    if words is None:
+        return None
+    return [(w.text, rtl_letter(w.fontName)) for w in words]
+
+
+def _body_and_tail(line: Any) -> tuple[list[Any] | None, list[Any]]:
+    words = list(line.words)
+    tail: list[Any] = []
+    # A line break or other empty fragment at the end stays at the end.
+    while words and (hasattr(words[-1], "cbDefn") or not getattr(words[-1], "text", "")):
+        tail.insert(0, words.pop())
+    if any(hasattr(w, "cbDefn") for w in words):
+        return None, tail
+    return words, tail
+
+
+def _visual_lines(lines: list[Any], rtl: bool, before: str = "", after: str = "") -> list[Any]:
     """A paragraph's broken lines with the words of each in drawing order."""
     bodies = []
     for line in lines:
-        words = list(line.words)
-        tail: list[Any] = []
-        # A line break or other empty fragment at the end stays at the end.
-        while words and (hasattr(words[-1], "cbDefn") or not getattr(words[-1], "text", "")):
-            tail.insert(0, words.pop())
-        if any(hasattr(w, "cbDefn") for w in words):
-            return lines  # no inline images or anchors in our documents' paragraphs
+        words, tail = _body_and_tail(line)
+        if words is None:
+            return lines
         bodies.append((words, tail))
     ordered = lines_in_visual_order(
-        [[(w.text, rtl_letter(w.fontName)) for w in words] for words, _ in bodies], rtl
+        [[(w.text, rtl_letter(w.fontName)) for w in words] for words, _ in bodies],
+        rtl,
+        before,
+        after,
     )
     out = []
     for line, (words, tail), pieces in zip(lines, bodies, ordered, strict=True):
         drawn: list[Any] = []
-        last = -1
         for index, piece in pieces:
-            if index == last:
+            # Neighbours in one font and style are one fragment, as reportlab keeps them:
+            # it draws a fragment that starts with a raised or lowered mark (an Arabic
+            # vowel sign) only after a change of font.
+            if drawn and sameFrag(drawn[-1], words[index]):
                 drawn[-1].text = drawn[-1].text + piece
                 continue
+            if drawn and drawn[-1].fontName == words[index].fontName and _starts_offset(piece):
+                piece = "\u200c" + piece  # zero width: draws nothing, and changes nothing
             frag = words[index].clone()
             frag.text = piece
             drawn.append(frag)
-            last = index
         out.append(line.clone(words=drawn + tail))
     return out
+
+
+def _starts_offset(piece: str) -> bool:
+    data = getattr(piece, "__shapeData__", None)
+    return data is not None and len(data) > 0 and data[0].y_offset != 0
 
 
 _WORDS = re.compile(r"\S+|\s+")

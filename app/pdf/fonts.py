@@ -275,6 +275,12 @@ def runs(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def breaks(char: str) -> bool:
+    """True for a space where reportlab ends a word (a no-break space joins the words
+    either side of it into one; a zero-width space parts them)."""
+    return (char.isspace() or char == "\u200b") and char != "\u00a0"
+
+
 def face_of(font_name: str) -> str | None:
     """The face a registered font belongs to ("CasebookArabic-Bold": "CasebookArabic")."""
     face = font_name.split("-", 1)[0]
@@ -336,10 +342,10 @@ def markup(text: str) -> str:
                 # HarfBuzz shapes one word with one font: where the face changes inside a
                 # word (brackets round an Arabic name), the word is split with a space
                 # rather than shaped wrongly.
-                if index and not chunk[0].isspace() and not found[index - 1][1][-1].isspace():
+                if index and not breaks(chunk[0]) and not breaks(found[index - 1][1][-1]):
                     chunk = " " + chunk
                 after = found[index + 1][1] if index + 1 < len(found) else " "
-                if not chunk[-1].isspace() and not after[0].isspace():
+                if not breaks(chunk[-1]) and not breaks(after[0]):
                     chunk += " "
             parts.append(f'<font face="{face}">{escape(chunk)}</font>')
         lines.append("".join(parts))

@@ -403,3 +403,60 @@ def test_a_comma_after_a_bold_arabic_name_prints_as_a_comma_on_the_english_side(
     first, second = (unicodedata.normalize("NFKC", w) for w in ("عائشہ", "خان"))
     spelled = unicodedata.normalize("NFKC", line.text)
     assert spelled.index(second[::-1]) < spelled.index(first[::-1])
+
+
+# The leaflet: a contact line the school writes in Urdu, in its table of contacts.
+
+
+def test_the_leaflet_wraps_an_urdu_contact_line_in_reading_order(
+    services: Services, tmp_path: Path
+) -> None:
+    from app.pdf.documents import Branding, ContactLine, GuidanceDocument
+    from app.pdf.leaflet import render_guidance
+
+    document = GuidanceDocument(
+        branding=Branding(DEMO_SCHOOL_PROFILE),
+        code=services.ctx.code,
+        code_date_text="1 September 2026",
+        contacts=(ContactLine("اردو", numbered(URDU_WORDS, 711, 24)),),
+    )
+    pdf = render_guidance(document)
+    per_line = assert_right_to_left_in_reading_order(lines_of(pdf), range(711, 735))
+    assert_pdftotext_keeps_line_membership(pdf, tmp_path, per_line)
+
+
+def test_a_passage_split_over_two_pages_keeps_its_order_across_the_break() -> None:
+    # The part on the second page starts with a number that follows an Arabic word on
+    # the first: the algorithm must see the whole paragraph to keep it in the stretch.
+    from reportlab.platypus import SimpleDocTemplate, Spacer
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build(
+        [
+            Spacer(1, 500),
+            Paragraph(esc(numbered(URDU_WORDS, 1000, 300)), styles()["body"]),
+            Paragraph(esc("The post: " + numbered(ARABIC_WORDS, 3000, 300)), styles()["body"]),
+        ]
+    )
+    pdf = out.getvalue()
+    assert len(pdfium.PdfDocument(pdf)) >= 3
+    assert_right_to_left_in_reading_order(lines_of(pdf), range(1000, 1300))
+    assert_right_to_left_in_reading_order(lines_of(pdf), range(3000, 3300))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aم\u2067ئً",  # an isolate mark, and a vowel sign drawn first in its word
+        "Dear مُحَمَّد عَلِيّ, thank you.",  # names written with their vowel signs
+        "王م\u2067ئً 12",
+        "د\u00a0ל\u200c",  # a no-break space between Arabic and Hebrew: one word, two fonts
+        "שָׁלוֹם 2026 עוֹלָם and مُحَمَّد",
+    ],
+)
+def test_awkward_mixtures_lay_out_and_print(text: str) -> None:
+    from reportlab.platypus import SimpleDocTemplate
+
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build([Paragraph(esc(text), styles()["body"])])
+    assert lines_of(out.getvalue())
