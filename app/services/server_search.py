@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -27,21 +27,30 @@ from app.services.evidence_text import evidence_matches
 _WORD_START = "(^|[^[:alnum:]])"
 
 
-def short_term_condition(term: str) -> ColumnElement[bool]:
+def short_term_letters(term: str) -> str:
+    """The letters and digits of a short term: what its words must begin with."""
+    return "".join(character for character in term if character.isalnum())
+
+
+def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
     """Cases with a word beginning with the letters and digits of ``term`` (one or two
-    characters, at least one a letter or digit); sealed cases are left to the caller."""
-    letters = "".join(character for character in term if character.isalnum())
-    text = CaseRecord.search_text
-    # The index of words' first characters (migration 0023) narrows; the pattern decides.
-    starts = func.casebook_word_starts(text, type_=ARRAY(Text))
+    characters, at least one a letter or digit); sealed cases are left to the caller.
+
+    A rare beginning is looked up in the index of words' first characters (migration
+    0023); a ``common`` one is checked row by row while the list is read in its order
+    (working out each row's first characters again would cost more than the pattern).
+    """
+    letters = short_term_letters(term)
+    words = CaseRecord.search_text
     found = and_(
-        starts.contains([letters]),
-        text.regexp_match(_WORD_START + letters),
-        ~text.startswith(SEALED_PREFIX, autoescape=True),
+        words.regexp_match(_WORD_START + letters), ~words.startswith(SEALED_PREFIX, autoescape=True)
     )
+    if not common:
+        starts = func.casebook_word_starts(words, type_=ARRAY(Text))
+        found = and_(starts.contains([letters]), found)
     if letters == term:
         return found
-    return and_(found, text.contains(term, autoescape=True))
+    return and_(found, words.contains(term, autoescape=True))
 
 
 def long_term_condition(
@@ -54,9 +63,9 @@ def long_term_condition(
     one (most cases match) is checked row by row while the list is read in its order,
     which stops after a page instead of fetching and sorting every match.
     """
-    text = CaseRecord.search_text
+    words = CaseRecord.search_text
     in_case = and_(
-        text.contains(term, autoescape=True), ~text.startswith(SEALED_PREFIX, autoescape=True)
+        words.contains(term, autoescape=True), ~words.startswith(SEALED_PREFIX, autoescape=True)
     )
     in_notes: Select[tuple[Any]] = select(EventRecord.case_id).where(
         EventRecord.kind.in_(searched_events),
@@ -67,6 +76,21 @@ def long_term_condition(
         return or_(in_case, CaseRecord.id.in_(in_notes.union_all(in_evidence)))
     in_details: Select[tuple[Any]] = select(CaseRecord.id).where(in_case)
     return CaseRecord.id.in_(in_details.union_all(in_notes, in_evidence))
+
+
+def word_start_is_common(session: Session, letters: str, share: float = 0.01) -> bool:
+    """True when the planner's statistics of the word-start index say that at least
+    ``share`` of the cases have a word beginning with ``letters`` (no case is read)."""
+    row = session.execute(
+        text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'ix_cases_word_starts'"
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return False  # never analysed: a small casebook, where either way is quick
+    frequencies = dict(zip(row[0], row[1], strict=False))
+    return bool(frequencies.get(letters, 0.0) >= share)
 
 
 def is_common(session: Session, term: str, bound: int) -> bool:
