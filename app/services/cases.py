@@ -828,7 +828,7 @@ class CaseService:
             return server_search.short_term_condition(term, common=common)
         if self._postgres and len(term) >= 3:
             with self.ctx.sessions() as session:
-                common = server_search.is_common(session, term, COMMON_MATCHES // 5)
+                common = server_search.is_common(session, term)
             return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Select, Text, and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ from app.db.models import CaseRecord, EventRecord
 from app.security.crypto import SEALED_PREFIX
 from app.services.evidence_text import evidence_matches
 
+# A term held by this share of the cases is common: the list is walked in its order.
+COMMON_SHARE = 0.02
 # What comes before a word: the start of the text or a character that is not a letter or
 # digit (so "_" and "@" begin words too, as they do for FTS5).
 _WORD_START = "(^|[^[:alnum:]])"
@@ -46,8 +48,11 @@ def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
         words.regexp_match(_WORD_START + letters), ~words.startswith(SEALED_PREFIX, autoescape=True)
     )
     if not common:
+        # Read through the index once, not worked out row by row (another form of the
+        # term, "l" beside "ł", may be common and have the list walked in order).
         starts = func.casebook_word_starts(words, type_=ARRAY(Text))
-        found = and_(starts.contains([letters]), found)
+        narrowed: Select[tuple[Any]] = select(CaseRecord.id).where(starts.contains([letters]))
+        found = and_(CaseRecord.id.in_(narrowed), found)
     if letters == term:
         return found
     return and_(found, words.contains(term, autoescape=True))
@@ -93,13 +98,19 @@ def word_start_is_common(session: Session, letters: str, share: float = 0.01) ->
     return bool(frequencies.get(letters, 0.0) >= share)
 
 
-def is_common(session: Session, term: str, bound: int) -> bool:
-    """True when at least ``bound`` cases hold ``term`` (three or more characters) in their
-    details: read only that far, through the trigram index or the first rows."""
-    matching = (
-        select(literal(1))
-        .where(CaseRecord.search_text.contains(term, autoescape=True))
-        .limit(bound)
-    )
-    found = session.scalar(select(func.count()).select_from(matching.subquery()))
-    return int(found or 0) >= bound
+def is_common(session: Session, term: str, share: float | None = None) -> bool:
+    """True when the planner expects at least ``share`` of the cases to hold ``term``
+    (three or more characters) in their details: asked of its statistics, no case read.
+
+    Walking the list in order finds a page of such a term's cases within a few thousand
+    rows; a rarer term's are quicker fetched through the trigram index and sorted.
+    """
+    share = COMMON_SHARE if share is None else share
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    plan = session.execute(
+        text("EXPLAIN (FORMAT JSON) SELECT 1 FROM cases WHERE search_text LIKE :pattern"),
+        {"pattern": f"%{escaped}%"},
+    ).scalar()
+    total = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'cases'"))
+    expected = float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
+    return bool(total and total > 0 and expected >= share * float(total))
