@@ -22,6 +22,7 @@ import argparse
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -145,13 +146,17 @@ def run(script: Path) -> Result:
     )
     assert process.stdout is not None
     deadline = started + TIMEOUT_S
-    for printed in process.stdout:
-        print("   " + printed.rstrip(), flush=True)
-        figures += read_figures(printed)
-        if time.perf_counter() > deadline:
-            process.kill()
-            print(f"   (stopped after {TIMEOUT_S} s)")
-            break
+    try:
+        for printed in process.stdout:
+            print("   " + printed.rstrip(), flush=True)
+            figures += read_figures(printed)
+            if time.perf_counter() > deadline:
+                process.kill()
+                print(f"   (stopped after {TIMEOUT_S} s)")
+                break
+    finally:
+        if process.poll() is None and sys.exc_info()[0] is not None:
+            process.kill()  # the run was stopped: the script goes with it
     returncode = process.wait()
     return Result(script.name, started_load, time.perf_counter() - started, returncode, figures)
 
@@ -236,10 +241,21 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.scale:
         scripts = [p for p in scripts if p.name not in SCALE]
     started, load_start = datetime.now(UTC), load()
-    results = [run(script) for script in scripts]
+    # Stopped early (Ctrl+C, or a stop sent to a background run), the table still shows
+    # the scripts that finished.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    results: list[Result] = []
+    try:
+        for script in scripts:
+            results.append(run(script))
+    except KeyboardInterrupt:
+        print(
+            f"\nStopped before the end: the table holds the {len(results)} scripts that finished."
+        )
     print()
     print(report(results, started, load_start, args.markdown))
-    return 0 if all(r.returncode == 0 for r in results) else 1
+    finished = len(results) == len(scripts)
+    return 0 if finished and all(r.returncode == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

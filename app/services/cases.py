@@ -841,10 +841,13 @@ class CaseService:
         # databases, and terms of punctuation alone, scan with LIKE. PostgreSQL asks the
         # same questions of its trigram indexes (services/server_search.py).
         if self._postgres and len(term) < 3 and has_word_character(term):
-            return server_search.short_term_condition(term)
+            with self.ctx.sessions() as session:
+                letters = server_search.short_term_letters(term)
+                common = server_search.word_start_is_common(session, letters)
+            return server_search.short_term_condition(term, common=common)
         if self._postgres and len(term) >= 3:
             with self.ctx.sessions() as session:
-                common = server_search.is_common(session, term, COMMON_MATCHES // 5)
+                common = server_search.is_common(session, term)
             return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Text, and_, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -22,26 +22,40 @@ from app.db.models import CaseRecord, EventRecord
 from app.security.crypto import SEALED_PREFIX
 from app.services.evidence_text import evidence_matches
 
+# A term held by this share of the cases is common: the list is walked in its order.
+COMMON_SHARE = 0.02
 # What comes before a word: the start of the text or a character that is not a letter or
 # digit (so "_" and "@" begin words too, as they do for FTS5).
 _WORD_START = "(^|[^[:alnum:]])"
 
 
-def short_term_condition(term: str) -> ColumnElement[bool]:
+def short_term_letters(term: str) -> str:
+    """The letters and digits of a short term: what its words must begin with."""
+    return "".join(character for character in term if character.isalnum())
+
+
+def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
     """Cases with a word beginning with the letters and digits of ``term`` (one or two
-    characters, at least one a letter or digit); sealed cases are left to the caller."""
-    letters = "".join(character for character in term if character.isalnum())
-    text = CaseRecord.search_text
-    # The index of words' first characters (migration 0023) narrows; the pattern decides.
-    starts = func.casebook_word_starts(text, type_=ARRAY(Text))
+    characters, at least one a letter or digit); sealed cases are left to the caller.
+
+    A rare beginning is looked up in the index of words' first characters (migration
+    0023); a ``common`` one is checked row by row while the list is read in its order
+    (working out each row's first characters again would cost more than the pattern).
+    """
+    letters = short_term_letters(term)
+    words = CaseRecord.search_text
     found = and_(
-        starts.contains([letters]),
-        text.regexp_match(_WORD_START + letters),
-        ~text.startswith(SEALED_PREFIX, autoescape=True),
+        words.regexp_match(_WORD_START + letters), ~words.startswith(SEALED_PREFIX, autoescape=True)
     )
+    if not common:
+        # Read through the index once, not worked out row by row (another form of the
+        # term, "l" beside "ł", may be common and have the list walked in order).
+        starts = func.casebook_word_starts(words, type_=ARRAY(Text))
+        narrowed: Select[tuple[Any]] = select(CaseRecord.id).where(starts.contains([letters]))
+        found = and_(CaseRecord.id.in_(narrowed), found)
     if letters == term:
         return found
-    return and_(found, text.contains(term, autoescape=True))
+    return and_(found, words.contains(term, autoescape=True))
 
 
 def long_term_condition(
@@ -54,9 +68,9 @@ def long_term_condition(
     one (most cases match) is checked row by row while the list is read in its order,
     which stops after a page instead of fetching and sorting every match.
     """
-    text = CaseRecord.search_text
+    words = CaseRecord.search_text
     in_case = and_(
-        text.contains(term, autoescape=True), ~text.startswith(SEALED_PREFIX, autoescape=True)
+        words.contains(term, autoescape=True), ~words.startswith(SEALED_PREFIX, autoescape=True)
     )
     in_notes: Select[tuple[Any]] = select(EventRecord.case_id).where(
         EventRecord.kind.in_(searched_events),
@@ -69,13 +83,34 @@ def long_term_condition(
     return CaseRecord.id.in_(in_details.union_all(in_notes, in_evidence))
 
 
-def is_common(session: Session, term: str, bound: int) -> bool:
-    """True when at least ``bound`` cases hold ``term`` (three or more characters) in their
-    details: read only that far, through the trigram index or the first rows."""
-    matching = (
-        select(literal(1))
-        .where(CaseRecord.search_text.contains(term, autoescape=True))
-        .limit(bound)
-    )
-    found = session.scalar(select(func.count()).select_from(matching.subquery()))
-    return int(found or 0) >= bound
+def word_start_is_common(session: Session, letters: str, share: float = 0.01) -> bool:
+    """True when the planner's statistics of the word-start index say that at least
+    ``share`` of the cases have a word beginning with ``letters`` (no case is read)."""
+    row = session.execute(
+        text(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE tablename = 'ix_cases_word_starts'"
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return False  # never analysed: a small casebook, where either way is quick
+    frequencies = dict(zip(row[0], row[1], strict=False))
+    return bool(frequencies.get(letters, 0.0) >= share)
+
+
+def is_common(session: Session, term: str, share: float | None = None) -> bool:
+    """True when the planner expects at least ``share`` of the cases to hold ``term``
+    (three or more characters) in their details: asked of its statistics, no case read.
+
+    Walking the list in order finds a page of such a term's cases within a few thousand
+    rows; a rarer term's are quicker fetched through the trigram index and sorted.
+    """
+    share = COMMON_SHARE if share is None else share
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    plan = session.execute(
+        text("EXPLAIN (FORMAT JSON) SELECT 1 FROM cases WHERE search_text LIKE :pattern"),
+        {"pattern": f"%{escaped}%"},
+    ).scalar()
+    total = session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'cases'"))
+    expected = float(plan[0]["Plan"]["Plan Rows"]) if plan else 0.0
+    return bool(total and total > 0 and expected >= share * float(total))
