@@ -331,6 +331,7 @@ class CaseService:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
         self._folded_texts: dict[str, str] = {}  # see _folded
+        self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -895,6 +896,18 @@ class CaseService:
         terms = flt.text.casefold().split()
         if not terms or not self._trigram_index or flt.in_evidence:
             return False
+        # Asked for the count and again for the page of each keystroke: kept for the last
+        # few searches (a word's share of the cases changes slowly; the answer only chooses
+        # how the same cases are found).
+        known = self._walkable_terms.get(tuple(terms))
+        if known is None:
+            known = self._terms_are_common(terms)
+            if len(self._walkable_terms) > 32:
+                self._walkable_terms.clear()
+            self._walkable_terms[tuple(terms)] = known
+        return known
+
+    def _terms_are_common(self, terms: list[str]) -> bool:
         with self.ctx.sessions() as session:
             for typed in terms:
                 term = fold(typed)
