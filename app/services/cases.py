@@ -78,8 +78,9 @@ from app.services.checklist import load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import (
+    WALK_DENSITY,
     WALK_PROBE,
-    WALK_SPAN,
+    WALK_WINDOWS,
     after_row,
     has_word_character,
     index_for,
@@ -95,7 +96,7 @@ _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
 # A searched word matching this many cases is common (SQLite walks the list for words
-# found within listing.WALK_SPAN ids instead: see _walkable).
+# found in one case in listing.WALK_DENSITY instead: see _walkable).
 COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
@@ -890,9 +891,9 @@ class CaseService:
         return or_(term_walked(form), CaseRecord.id.in_(elsewhere))
 
     def _walkable(self, flt: CaseFilter) -> bool:
-        """True when every searched word is common (SQLite): its index finds
-        ``WALK_PROBE`` cases within ``WALK_SPAN`` ids, read only that far (a few ms). The
-        list is then read in its order, each case tested as it passes (``_term_walked``)."""
+        """True when every searched word is common (SQLite): its index finds one case in
+        ``WALK_DENSITY`` or more (``_terms_are_common``, a few ms). The list is then read in
+        its order, each case tested as it passes (``_term_walked``)."""
         terms = flt.text.casefold().split()
         if not terms or not self._trigram_index or flt.in_evidence:
             return False
@@ -908,20 +909,40 @@ class CaseService:
         return known
 
     def _terms_are_common(self, terms: list[str]) -> bool:
+        """Each term's share of the cases, from its index over a few spans of case numbers
+        spread from the first case to the last (each read as one range of the index)."""
         with self.ctx.sessions() as session:
+            first, last = session.execute(
+                select(func.min(CaseRecord.id), func.max(CaseRecord.id))
+            ).one()
+            if first is None:
+                return False
+            spanned = int(last) - int(first) + 1
+            if spanned <= WALK_WINDOWS * WALK_PROBE:
+                starts, width = [int(first)], spanned  # few cases: all of them
+            else:
+                step = spanned // WALK_WINDOWS
+                starts = [int(first) + n * step for n in range(WALK_WINDOWS)]
+                width, spanned = WALK_PROBE, WALK_WINDOWS * WALK_PROBE
             for typed in terms:
                 term = fold(typed)
                 if len(term) < 3 and not has_word_character(term):
                     return False
                 index, phrase = index_for(term)
-                found, first, last = session.execute(
-                    text(
-                        f"SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid "
-                        f"FROM {index} WHERE {index} MATCH :phrase LIMIT {WALK_PROBE})"
-                    ),
-                    {"phrase": phrase},
-                ).one()
-                if (found or 0) < WALK_PROBE or int(last) - int(first) > WALK_SPAN:
+                found = sum(
+                    int(
+                        session.scalar(
+                            text(
+                                f"SELECT count(*) FROM {index} WHERE {index} MATCH :phrase "
+                                "AND rowid >= :start AND rowid < :end"
+                            ),
+                            {"phrase": phrase, "start": start, "end": start + width},
+                        )
+                        or 0
+                    )
+                    for start in starts
+                )
+                if found * WALK_DENSITY < spanned:
                     return False
         return True
 

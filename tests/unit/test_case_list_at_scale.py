@@ -213,7 +213,7 @@ def test_start_up_queries_are_served_by_indexes(
         services.cases.list_cases(flt, sort, limit=3, after=many[3].id, include_after=True)
         services.joined_up.related_cases(many[1].id)
         # Common words (the list walked in its order, the count driven by the index).
-        monkeypatch.setattr(cases_module, "WALK_PROBE", 1)
+        monkeypatch.setattr(cases_module, "WALK_DENSITY", 10**9)  # any match: walked
         services.cases._walkable_terms.clear()  # the answers kept from before
         for text in ("s", "#4", "post", "about the"):
             services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
@@ -247,13 +247,14 @@ def test_a_common_search_walked_in_list_order_finds_what_the_indexes_find(
     from app.services import cases as cases_module
 
     flt = CaseFilter(text=text)
+    monkeypatch.setattr(cases_module, "WALK_DENSITY", 0)  # never walked: the indexes answer
     expected = {
         key: [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)]
         for key in ("last_activity_at", "reference", "title")
     }
     counted = services.cases.count_cases(flt)
     assert not services.cases._walkable(flt)
-    monkeypatch.setattr(cases_module, "WALK_PROBE", 1)
+    monkeypatch.setattr(cases_module, "WALK_DENSITY", 10**9)  # any match: walked
     services.cases._walkable_terms.clear()  # the answers kept from before
     if expected["reference"]:
         assert services.cases._walkable(flt)
