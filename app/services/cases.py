@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
     exists,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy import (
     case as sql_case,
@@ -39,6 +41,7 @@ from app.db.models import (
     PersonRecord,
 )
 from app.db.sealing import (
+    SealedText,
     Unreadable,
     is_safeguarding,
     refresh_search_index,
@@ -333,6 +336,7 @@ class CaseService:
         self._trigram_index = ctx.dialect == "sqlite"
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
+        self._opened_words: dict[str, str] = {}  # see _sealed_matches
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -950,14 +954,30 @@ class CaseService:
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
+            # The stored tokens, opened (and folded) once each: a head teacher's every
+            # keystroke reads them all, and a casebook may hold thousands.
+            sealed_ids = select(CaseRecord.id).where(sealed_search_text())
             rows = session.execute(
-                select(CaseRecord.id, CaseRecord.search_text).where(sealed_search_text())
+                select(CaseRecord.id, type_coerce(CaseRecord.search_text, Text)).where(
+                    sealed_search_text()
+                )
             ).all()
-            texts = {int(row.id): [str(row.search_text)] for row in rows}
+            column_type = CaseRecord.__table__.c.search_text.type
+            assert isinstance(column_type, SealedText)
+            dialect = session.get_bind().dialect
+            texts: dict[int, list[str]] = {}
+            for case_id, token in rows:
+                opened = self._opened_words.get(token)
+                if opened is None:
+                    opened = str(column_type.process_result_value(token, dialect))
+                    if len(self._opened_words) > 50_000:
+                        self._opened_words.clear()
+                    self._opened_words[token] = opened
+                texts[int(case_id)] = [opened]
             if texts:
                 notes = session.execute(
                     select(EventRecord.case_id, EventRecord.summary).where(
-                        EventRecord.case_id.in_(list(texts)),
+                        EventRecord.case_id.in_(sealed_ids),
                         EventRecord.kind.in_(SEARCHED_EVENTS),
                     )
                 ).all()
