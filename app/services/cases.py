@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Text,
     and_,
     bindparam,
     exists,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    type_coerce,
 )
 from sqlalchemy import (
     case as sql_case,
@@ -39,6 +41,7 @@ from app.db.models import (
     PersonRecord,
 )
 from app.db.sealing import (
+    SealedText,
     Unreadable,
     is_safeguarding,
     refresh_search_index,
@@ -79,8 +82,9 @@ from app.services.checklist import index_case_text, load_policy, sync_checklist
 from app.services.context import ServiceContext
 from app.services.evidence_text import evidence_matches, sealed_evidence_texts
 from app.services.listing import (
+    WALK_DENSITY,
     WALK_PROBE,
-    WALK_SPAN,
+    WALK_WINDOWS,
     after_row,
     has_word_character,
     index_for,
@@ -96,7 +100,7 @@ _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
 _SEALABLE_SORTS = frozenset({"title", "poster"})
 # A searched word matching this many cases is common (SQLite walks the list for words
-# found within listing.WALK_SPAN ids instead: see _walkable).
+# found in one case in listing.WALK_DENSITY instead: see _walkable).
 COMMON_MATCHES = 5_000
 
 # Chronology entries whose words the search box finds (the FTS table case_text indexes them).
@@ -337,6 +341,8 @@ class CaseService:
         self._trigram_index = ctx.dialect == "sqlite"
         self._postgres = ctx.dialect == "postgresql"
         self._folded_texts: dict[str, str] = {}  # see _folded
+        self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
+        self._opened_words: dict[str, str] = {}  # see _sealed_matches
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -905,40 +911,89 @@ class CaseService:
         return or_(term_walked(form), CaseRecord.id.in_(elsewhere))
 
     def _walkable(self, flt: CaseFilter) -> bool:
-        """True when every searched word is common (SQLite): its index finds
-        ``WALK_PROBE`` cases within ``WALK_SPAN`` ids, read only that far (a few ms). The
-        list is then read in its order, each case tested as it passes (``_term_walked``)."""
+        """True when every searched word is common (SQLite): its index finds one case in
+        ``WALK_DENSITY`` or more (``_terms_are_common``, a few ms). The list is then read in
+        its order, each case tested as it passes (``_term_walked``)."""
         terms = flt.text.casefold().split()
         if not terms or not self._trigram_index or flt.in_evidence:
             return False
+        # Asked for the count and again for the page of each keystroke: kept for the last
+        # few searches (a word's share of the cases changes slowly; the answer only chooses
+        # how the same cases are found).
+        known = self._walkable_terms.get(tuple(terms))
+        if known is None:
+            known = self._terms_are_common(terms)
+            if len(self._walkable_terms) > 32:
+                self._walkable_terms.clear()
+            self._walkable_terms[tuple(terms)] = known
+        return known
+
+    def _terms_are_common(self, terms: list[str]) -> bool:
+        """Each term's share of the cases, from its index over a few spans of case numbers
+        spread from the first case to the last (each read as one range of the index)."""
         with self.ctx.sessions() as session:
+            # Apart: SQLite reads min() or max() alone from the end of the key, both together
+            # by reading every case.
+            first = session.scalar(select(func.min(CaseRecord.id)))
+            last = session.scalar(select(func.max(CaseRecord.id)))
+            if first is None or last is None:
+                return False
+            spanned = int(last) - int(first) + 1
+            if spanned <= WALK_WINDOWS * WALK_PROBE:
+                starts, width = [int(first)], spanned  # few cases: all of them
+            else:
+                step = spanned // WALK_WINDOWS
+                starts = [int(first) + n * step for n in range(WALK_WINDOWS)]
+                width, spanned = WALK_PROBE, WALK_WINDOWS * WALK_PROBE
             for typed in terms:
                 term = fold(typed)
                 if len(term) < 3 and not has_word_character(term):
                     return False
                 index, phrase = index_for(term)
-                found, first, last = session.execute(
-                    text(
-                        f"SELECT count(*), min(rowid), max(rowid) FROM (SELECT rowid "
-                        f"FROM {index} WHERE {index} MATCH :phrase LIMIT {WALK_PROBE})"
-                    ),
-                    {"phrase": phrase},
-                ).one()
-                if (found or 0) < WALK_PROBE or int(last) - int(first) > WALK_SPAN:
+                found = sum(
+                    int(
+                        session.scalar(
+                            text(
+                                f"SELECT count(*) FROM {index} WHERE {index} MATCH :phrase "
+                                "AND rowid >= :start AND rowid < :end"
+                            ),
+                            {"phrase": phrase, "start": start, "end": start + width},
+                        )
+                        or 0
+                    )
+                    for start in starts
+                )
+                if found * WALK_DENSITY < spanned:
                     return False
         return True
 
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         with self.ctx.sessions() as session:
+            # The stored tokens, opened (and folded) once each: a head teacher's every
+            # keystroke reads them all, and a casebook may hold thousands.
+            sealed_ids = select(CaseRecord.id).where(sealed_search_text())
             rows = session.execute(
-                select(CaseRecord.id, CaseRecord.search_text).where(sealed_search_text())
+                select(CaseRecord.id, type_coerce(CaseRecord.search_text, Text)).where(
+                    sealed_search_text()
+                )
             ).all()
-            texts = {int(row.id): [str(row.search_text)] for row in rows}
+            column_type = CaseRecord.__table__.c.search_text.type
+            assert isinstance(column_type, SealedText)
+            dialect = session.get_bind().dialect
+            texts: dict[int, list[str]] = {}
+            for case_id, token in rows:
+                opened = self._opened_words.get(token)
+                if opened is None:
+                    opened = str(column_type.process_result_value(token, dialect))
+                    if len(self._opened_words) > 50_000:
+                        self._opened_words.clear()
+                    self._opened_words[token] = opened
+                texts[int(case_id)] = [opened]
             if texts:
                 notes = session.execute(
                     select(EventRecord.case_id, EventRecord.summary).where(
-                        EventRecord.case_id.in_(list(texts)),
+                        EventRecord.case_id.in_(sealed_ids),
                         EventRecord.kind.in_(SEARCHED_EVENTS),
                     )
                 ).all()
@@ -970,6 +1025,16 @@ class CaseService:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
+        if self._trigram_index and flt == CaseFilter(
+            statuses=flt.statuses, open_only=flt.open_only
+        ):
+            # Narrowed by status at most: the tallies hold the answer (migration 0021).
+            by_status, _overdue = self._tallied(today, bool(self._visible()))
+            kept = {s.value for s in flt.statuses} or set(by_status)
+            if flt.open_only:
+                kept -= set(_CLOSED)
+            found = sum(n for status, n in by_status.items() if status in kept)
+            return found if bound is None else min(found, bound + 1)
         if bound is not None and self._walkable(flt):
             driven = self._count_from_index(flt, today, bound)
             if driven > bound:
@@ -1079,9 +1144,7 @@ class CaseService:
         fetched by its follow-up date and sorted."""
         if not (flt.overdue_only and self._trigram_index):
             return False
-        by_status, overdue = self._tallied(
-            london_today(self.ctx.now()), not self.ctx.may(Permission.SAFEGUARDING)
-        )
+        by_status, overdue = self._tallied(london_today(self.ctx.now()), bool(self._visible()))
         return overdue * 100 >= sum(by_status.values())
 
     def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:

@@ -149,10 +149,13 @@ def after_row(
 # index's own rule, so a walked page holds exactly what the index would have found.
 
 WALK_FUNCTION = "case_term_found"
-# A term is walked when its index finds this many cases among the first WALK_SPAN ids
-# (one case in a hundred or more); rarer terms are read from the index and sorted.
-WALK_PROBE = 1_000
-WALK_SPAN = 100_000
+# A term is walked when its index finds at least one case in WALK_DENSITY, counted in
+# WALK_WINDOWS spans of WALK_PROBE ids spread over all the cases (a word's cases may
+# cluster by number: "#42" is in 42,000-42,999); rarer terms are read from the index and
+# their matches sorted.
+WALK_PROBE = 2_000
+WALK_WINDOWS = 5
+WALK_DENSITY = 40
 
 
 def term_in_text(search_text: str | None, form: str, short: int) -> int:
@@ -183,12 +186,19 @@ def register_walk_function(session: Session) -> None:
 
 
 def term_walked(form: str) -> ColumnElement[bool]:
-    """The SQL test of ``term_in_text`` on each case as the list passes it."""
-    short = 1 if len(form) < 3 else 0
+    """The SQL test of ``term_in_text`` on each case as the list passes it: SQLite's own
+    ``instr`` first (a longer term is exactly that; a short one must hold the term's
+    letters somewhere before its word test in Python is asked)."""
+    sealed = func.substr(
+        CaseRecord.search_text, literal_column("1"), literal_column(str(len(SEALED_PREFIX)))
+    )
+    if len(form) >= 3:
+        return and_(func.instr(CaseRecord.search_text, literal(form)) > 0, sealed != SEALED_PREFIX)
+    word = "".join(character for character in form if character.isalnum())
     found: ColumnElement[bool] = getattr(func, WALK_FUNCTION)(
-        CaseRecord.search_text, literal(form), literal_column(str(short))
+        CaseRecord.search_text, literal(form), literal_column("1")
     ) == literal_column("1")
-    return found
+    return and_(func.instr(CaseRecord.search_text, literal(word)) > 0, found)
 
 
 def index_for(form: str) -> tuple[str, str]:
