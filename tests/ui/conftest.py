@@ -52,6 +52,7 @@ def window(qtbot, demo_services: Services) -> Iterator[MainWindow]:  # type: ign
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.after_first_paint.done)  # first case and Today, after the list
     yield win
     # Closing asks about unsaved edits; a test that left some must not block on that box,
     # so the window is closed here rather than by qtbot (which closes before this runs).

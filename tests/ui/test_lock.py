@@ -26,6 +26,7 @@ def locking_window(qtbot, signed_in: Services) -> Iterator[MainWindow]:  # type:
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: win.after_first_paint.done)  # first case and Today, after the list
     yield win
     if win.is_locked():
         win.unlock()
