@@ -324,7 +324,8 @@ def _first_page(word: object, doc: LetterDocument, used: FontsUsed) -> None:
         _cell_margins(logo_cell, left=MARGIN_X - left)
         w, h = fit_image(logo, 45 * mm, 22 * mm)
         picture = logo_cell.paragraphs[0]
-        _exact(picture, h)
+        # Its line as tall as the picture (an exact height would cut the picture's top off).
+        picture.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         picture.add_run().add_picture(io.BytesIO(doc.branding.logo), width=_pt(w), height=_pt(h))
         _cell_margins(text_cell, left=MARGIN_X + _LOGO_COLUMN - left - widths[0])
     else:
@@ -474,6 +475,7 @@ def render_docx(doc: LetterDocument) -> bytes:
             add_text(para, _flowed(block.text), used=used)
     closing = word.add_paragraph()
     closing.paragraph_format.keep_with_next = True
+    closing.paragraph_format.space_before = Mm(1)
     add_text(closing, doc.closing, used=used)
     if doc.branding.signature:
         sig = image_reader(doc.branding.signature)
@@ -481,6 +483,8 @@ def render_docx(doc: LetterDocument) -> bytes:
             w, h = fit_image(sig, 50, 16)
             picture = word.add_paragraph()
             picture.paragraph_format.keep_with_next = True
+            picture.paragraph_format.space_before = Mm(1.5)
+            picture.paragraph_format.space_after = Mm(1.5)
             picture.add_run().add_picture(
                 io.BytesIO(doc.branding.signature), width=Mm(w), height=Mm(h)
             )

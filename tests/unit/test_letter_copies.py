@@ -285,3 +285,74 @@ def test_the_word_copy_opens_in_libreoffice_as_the_pdf_without_noto_installed(
             assert mine and len(mine) == len(word_processor), (word, mine, word_processor)
             for m, w in zip(mine, word_processor, strict=True):
                 assert abs(m[1] - w[1]) < 2.9 and abs(m[2] - w[2]) < 2.9, (word, m, w)
+
+
+# ----- the A5 booklet -------------------------------------------------------------------------
+
+
+def _halves(pdf: bytes, tmp_path: Path) -> list[tuple[str, str]]:
+    """The text of the left and right half of each printed side, read back with pdftotext."""
+    path = tmp_path / "sides.pdf"
+    path.write_bytes(pdf)
+    sides = []
+    for number, page in enumerate(PdfReader(path).pages, start=1):
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        assert page.get("/Rotate", 0) == 0  # every side upright: turned on the short edge
+        assert width > height  # an A4 sheet on its side
+        texts = []
+        for left in (0, width / 2):
+            crop = ["-f", str(number), "-l", str(number), "-x", str(int(left)), "-y", "0",
+                    "-W", str(int(width / 2)), "-H", str(int(height))]  # fmt: skip
+            done = subprocess.run(
+                ["pdftotext", *crop, str(path), "-"], capture_output=True, check=True
+            )
+            texts.append(done.stdout.decode("utf-8"))
+        sides.append((texts[0], texts[1]))
+    return sides
+
+
+@pytest.mark.parametrize("pages", [3, 4, 6, 8])
+def test_the_booklet_puts_each_page_where_the_folded_sheets_read_in_order(
+    tmp_path: Path, pages: int
+) -> None:
+    """Sheet 1 front: last page | page 1; back: page 2 | last but one; and so inwards.
+
+    Printed double-sided and turned on the short edge, the back of the front's right half
+    is the back's left half, both upright: folded, page 1 is the cover, 2 and 3 face each
+    other inside, and the last page is the back cover.
+    """
+    from reportlab.lib.pagesizes import A5
+    from reportlab.pdfgen.canvas import Canvas
+
+    from app.pdf.leaflet import _booklet
+
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=A5)
+    for n in range(1, pages + 1):
+        canvas.setFont("Helvetica", 40)
+        canvas.drawString(100, 300, f"Leaf {n}")
+        canvas.showPage()
+    canvas.save()
+    sides = _halves(_booklet(out.getvalue()), tmp_path)
+    total = 4 * ((pages + 3) // 4)
+    assert len(sides) == total // 2
+    for sheet in range(total // 4):
+        front, back = sides[2 * sheet], sides[2 * sheet + 1]
+        expected = [
+            (total - 2 * sheet, 2 * sheet + 1),
+            (2 * sheet + 2, total - 1 - 2 * sheet),
+        ]
+        for (left, right), (want_left, want_right) in zip((front, back), expected, strict=True):
+            for text, want in ((left, want_left), (right, want_right)):
+                found = re.findall(r"Leaf (\d+)", text)
+                assert found == ([str(want)] if want <= pages else []), (sheet, text, want)
+
+
+def test_the_leaflets_booklet_reads_from_its_cover(services: Services, tmp_path: Path) -> None:
+    pdf, _ = services.letters.guidance_pdf(a5_booklet=True)
+    sides = _halves(pdf, tmp_path)
+    (back_cover, cover), (inside_left, inside_right) = sides[0], sides[1]
+    assert "A guide for parents, carers and visitors" in cover and "Page 1 of 3" in cover
+    assert back_cover.strip() == ""  # three pages: the back cover is left blank
+    assert "Page 2 of 3" in inside_left and "Page 3 of 3" in inside_right
+    assert "How to raise a concern with the school" in inside_right
