@@ -33,8 +33,9 @@ DEB_PACKAGES=(
   tesseract-ocr tesseract-ocr-eng
   # the tests: pdftotext/pdftoppm read generated PDFs back; PostgreSQL runs the tests of a
   # casebook shared on a server (a throwaway cluster, never the system one); makensis
-  # compiles the Windows installer script
-  poppler-utils postgresql nsis
+  # compiles the Windows installer script; LibreOffice opens the Word copy of a letter as a
+  # word processor on a PC without Noto would
+  poppler-utils postgresql nsis libreoffice-writer-nogui
 )
 if command -v dpkg-query >/dev/null 2>&1; then
   missing=()

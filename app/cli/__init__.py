@@ -573,6 +573,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
             person_id,
             confirm_recipient=options["confirm_recipient"],
             confirm_kind=options["confirm_kind"],
+            confirm_post_details=options["confirm_post_details"],
         )
     except ConfirmationNeeded as error:
         raise explain_refusal(error) from None
@@ -592,8 +593,6 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     if args.email:
         mail_commands.check_ready_to_email(services, prepared.recipient, args.cc_office)
-    for note in prepared.notes:
-        sys.stderr.write(f"casebook: note: {note}\n")
     issued = services.letters.issue(
         case.id,
         args.kind,
@@ -687,10 +686,9 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
     _write_output(args.out, pdf)
     sys.stdout.write(f"Saved the guidance leaflet to {args.out}\n")
     if args.a5_booklet:
-        sys.stdout.write(
-            "To print the booklet: A4, landscape, double-sided, flip on the short edge; "
-            "fold the printed sheets in half together.\n"
-        )
+        from app.services.letters import BOOKLET_PRINTING
+
+        sys.stdout.write(BOOKLET_PRINTING + "\n")
     return EXIT_OK
 
 

@@ -99,6 +99,12 @@ def register(commands: Any, case_commands: Any) -> None:
         action="store_true",
         help="issue a kind of letter that does not fit the case's standards",
     )
+    letter.add_argument(
+        "--confirm-post-details",
+        action="store_true",
+        help="issue a letter naming a post whose platform, group or page, or date the case "
+        "does not record",
+    )
 
 
 def letter_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,16 +117,16 @@ def letter_options(args: argparse.Namespace) -> dict[str, Any]:
         "paragraph": getattr(args, "paragraph", "") or "",
         "confirm_recipient": bool(getattr(args, "to", None)),
         "confirm_kind": bool(getattr(args, "confirm_kind", False)),
+        "confirm_post_details": bool(getattr(args, "confirm_post_details", False)),
     }
 
 
 def explain_refusal(error: ConfirmationNeeded) -> ValidationError:
     """A ``ConfirmationNeeded`` as the CLI's refusal, naming the flag that confirms it."""
-    how = (
-        "name them with --to to send it anyway."
-        if error.reason == "recipient"
-        else "add --confirm-kind to issue it anyway."
-    )
+    how = {
+        "recipient": "name them with --to to send it anyway.",
+        "post": "add --confirm-post-details to issue it anyway.",
+    }.get(error.reason, "add --confirm-kind to issue it anyway.")
     return ValidationError(f"{error.message} Not issued; {how}")
 
 

@@ -388,3 +388,10 @@ def describe_missing(chars: list[str]) -> str:
         f"The printed fonts have no shape for {shown}{more}; these would print as empty boxes. "
         "Check the spelling of names and addresses before printing."
     )
+
+
+def fonts_dir() -> Path:
+    """The folder of the shipped font files (for the Word copy, which embeds them)."""
+    if _fonts_dir is None:
+        raise RuntimeError("register_fonts() must run before fonts are read")
+    return _fonts_dir

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.lib.units import mm
@@ -132,6 +133,20 @@ def _story(doc: GuidanceDocument, width: float, base: float) -> list[Flowable]:
     return story
 
 
+def guidance_title(doc: GuidanceDocument) -> str:
+    """The leaflet's title as a PDF reader shows it."""
+    return f"A guide for parents, carers and visitors — {doc.code.title}"
+
+
+def leaflet_date(doc: GuidanceDocument) -> date | None:
+    """The leaflet's own date: the day the version of the Code it prints took effect (the
+    date the leaflet itself states), so printing it again gives the same bytes."""
+    try:
+        return date.fromisoformat(doc.code.in_force_from)
+    except ValueError:
+        return None
+
+
 def _footer(doc: GuidanceDocument, page_w: float, margin: float):  # type: ignore[no-untyped-def]
     def draw(canvas: Canvas, number: int, total: int) -> None:
         canvas.saveState()
@@ -154,7 +169,7 @@ def _render(
     template = BaseDocTemplate(
         out,
         pagesize=pagesize,
-        title=f"{doc.code.title}: a guide for parents, carers and visitors",
+        title=guidance_title(doc),
         author=doc.branding.profile.name,
         subject=f"{doc.code.title}, version {doc.code.version}",
         creator="Conduct Casebook",
@@ -176,7 +191,7 @@ def _render(
     template.addPageTemplates([PageTemplate("page", [frame])])
     template.build(
         _story(doc, page_w - 2 * margin, base),
-        canvasmaker=numbered_canvas(_footer(doc, page_w, margin)),
+        canvasmaker=numbered_canvas(_footer(doc, page_w, margin), leaflet_date(doc)),
     )
     return unique_subset_names(out.getvalue())
 

@@ -100,6 +100,12 @@ log = logging.getLogger(__name__)
 PROFILE_SETTING = "school_profile"
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_TEMPLATE = MAX_SOURCE
+# How to print the A5 booklet, said wherever it is saved (window and command line).
+BOOKLET_PRINTING = (
+    "To print the booklet: A4 paper, double-sided, with “flip on short edge” (some printers "
+    "call it short-edge binding) and at actual size, not “fit to page”; then fold the sheets "
+    "in half together, with page 1 on the outside."
+)
 # Without a follow-up rule, a letter's "reply by" date is a week away.
 DEFAULT_REPLY_DAYS = 7
 
@@ -239,8 +245,6 @@ class PreparedLetter:
     pdf: bytes
     values: dict[str, Any]
     warnings: tuple[str, ...] = field(default_factory=tuple)
-    # What the letter could not say for want of a detail on the case (it may still go).
-    notes: tuple[str, ...] = field(default_factory=tuple)
     # One sentence when a character cannot be printed: the letter is then not issued.
     unprintable: str = ""
 
@@ -303,6 +307,8 @@ class BatchItem:
     reference: str
     prepared: PreparedLetter | None
     refusal: str = ""
+    # What issuing it asks first (ConfirmationNeeded's reason and sentence), in order.
+    questions: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -345,15 +351,20 @@ _SAMPLE_ADDRESS = ("12 Example Close", "Eccleston", "St Helens", "WA10 5AA")
 
 
 def where_posted(platform: str, place: str, posted_on: str) -> str:
-    """“on Facebook, in “Eccleston Parents Chat”, on 20 November 2026”, from what is known."""
+    """“on Facebook, in “Eccleston Parents Chat”, on 20 November 2026”, from what is known.
+
+    Without the date it reads “in “Eccleston Parents Chat” on Facebook”, so the sentence it
+    sits in needs no comma closing the group's name.
+    """
     if not platform.strip():
         return ""
-    text = f"on {platform}"
+    if place.strip() and posted_on:
+        return f"on {platform}, in “{place}”, on {posted_on}"
     if place.strip():
-        text += f", in “{place}”,"
+        return f"in “{place}” on {platform}"
     if posted_on:
-        text += f" on {posted_on}"
-    return text.rstrip(",")
+        return f"on {platform} on {posted_on}"
+    return f"on {platform}"
 
 
 def add_months(day: date, months: int) -> date:
@@ -571,10 +582,12 @@ class LetterService:
         *,
         confirm_recipient: bool = False,
         confirm_kind: bool = False,
+        confirm_post_details: bool = False,
     ) -> None:
         """Refuse, with a ``ConfirmationNeeded`` the window turns into a question, a letter
-        that does not fit the case's standards or a request sent to someone who is not
-        the author of the post."""
+        that does not fit the case's standards, a request sent to someone who is not the
+        author of the post, or a letter naming a post whose platform, group or page, or
+        date the case does not record."""
         # Read directly rather than through get_case: the window asks this on every change
         # of the dialog, and each get_case is a "view case" entry on the audit trail.
         self.ctx.require(Permission.LETTERS, case_id=case_id)
@@ -590,6 +603,7 @@ class LetterService:
             )
             person = session.get(PersonRecord, person_id) if person_id is not None else None
             name = person.name if person is not None else "That person"
+            post = (case.platform.strip(), (case.post_place or "").strip(), case.posted_at)
         standards = {CATEGORY_INFO[c].standard_id for c in categories}
         if not confirm_kind and not kind_fits(kind, standards):
             breached = ", ".join(CATEGORY_INFO[c].label.lower() for c in sorted(categories))
@@ -600,14 +614,78 @@ class LetterService:
                 "kind",
             )
         # Without a person named, the letter goes to the author (see _default_recipient).
-        if confirm_recipient or kind not in AUTHOR_KINDS or is_author:
-            return
-        raise ConfirmationNeeded(
-            f"{name} is not linked to case {reference} as the author of the post, and a "
-            f"letter of the kind '{LETTER_KINDS[kind].label}' asks its reader to take their "
-            "own post down.",
-            "recipient",
+        if not (confirm_recipient or kind not in AUTHOR_KINDS or is_author):
+            raise ConfirmationNeeded(
+                f"{name} is not linked to case {reference} as the author of the post, and a "
+                f"letter of the kind '{LETTER_KINDS[kind].label}' asks its reader to take "
+                "their own post down.",
+                "recipient",
+            )
+        if not confirm_post_details:
+            question = self._post_details_question(kind, reference, *post)
+            if question:
+                raise ConfirmationNeeded(question, "post")
+
+    def _post_details_question(
+        self,
+        kind: LetterKind,
+        reference: str,
+        platform: str,
+        place: str,
+        posted_at: datetime | None,
+    ) -> str:
+        """Why a letter that names the post cannot name it fully; empty when it can."""
+        template = self.template(kind)
+        if "case.where_posted" not in template.subject + template.body:
+            return ""
+        missing = [
+            what
+            for what, known in (
+                ("the platform", platform),
+                ("the group or page", place),
+                ("the date", posted_at),
+            )
+            if known is None or known == ""
+        ]
+        if not missing:
+            return ""
+        # "the group or page, or the date": a comma, as one item holds an "or" of its own.
+        listed = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])}, or {missing[-1]}"
+        posted_on = format_long_date(to_london(posted_at).date()) if posted_at else ""
+        says = where_posted(platform, place, posted_on)
+        shown = (
+            f"the letter will say only that it was posted {says}"
+            if says
+            else "the letter will not say where it was posted"
         )
+        them = "it" if len(missing) == 1 else "them"
+        return (
+            f"Case {reference} does not record {listed} of the post, so {shown}. Add {them} "
+            "to the case’s details if known."
+        )
+
+    def confirmations_needed(
+        self, case_id: int, kind: LetterKind, person_id: int | None = None
+    ) -> tuple[ConfirmationNeeded, ...]:
+        """Every question issuing this letter will ask, in the order it asks them."""
+        confirmed: set[str] = set()
+        asked: list[ConfirmationNeeded] = []
+        for _ in range(4):
+            try:
+                self.check_issue(
+                    case_id,
+                    kind,
+                    person_id,
+                    confirm_recipient="recipient" in confirmed,
+                    confirm_kind="kind" in confirmed,
+                    confirm_post_details="post" in confirmed,
+                )
+            except ConfirmationNeeded as question:
+                asked.append(question)
+                confirmed.add(question.reason)
+            else:
+                break
+        return tuple(asked)
 
     def issue(
         self,
@@ -622,6 +700,7 @@ class LetterService:
         body: str | None = None,
         confirm_recipient: bool = False,
         confirm_kind: bool = False,
+        confirm_post_details: bool = False,
         confirm_restriction: bool = False,
     ) -> IssuedLetter:
         """Record the letter on the case with its PDF: it is *prepared* until it is marked
@@ -637,6 +716,7 @@ class LetterService:
             person_id,
             confirm_recipient=confirm_recipient,
             confirm_kind=confirm_kind,
+            confirm_post_details=confirm_post_details,
         )
         if prepared is None or prepared.case_id != case_id or prepared.kind != kind:
             prepared = self.prepare(
@@ -1005,19 +1085,7 @@ class LetterService:
             strict=strict,
             safeguarding_case=Category.SAFEGUARDING in case.categories,
         )
-        notes: list[str] = []
-        used = filled.used
-        if "case.where_posted" in used and case.platform:
-            if not case.post_place:
-                notes.append(
-                    "The letter does not name the group or page of the post; add it to the "
-                    "case’s details if it is known."
-                )
-            if not case.posted_at:
-                notes.append(
-                    "The letter does not say when the post was made; add the date posted to "
-                    "the case’s details if it is known."
-                )
+        # What the letter cannot say about the post is asked when it is issued (check_issue).
         return self._finish(
             case.id,
             template,
@@ -1032,7 +1100,6 @@ class LetterService:
             paragraph,
             code_version=code.version,
             outcome=outcome.value if outcome is not None else "",
-            notes=tuple(notes),
         )
 
     def _prepare_sample(self, template: LetterTemplate) -> PreparedLetter:
@@ -1092,7 +1159,6 @@ class LetterService:
         *,
         code_version: str,
         outcome: str = "",
-        notes: tuple[str, ...] = (),
     ) -> PreparedLetter:
         kind = template.kind
         name = recipient.name if recipient else "[recipient: to complete]"
@@ -1140,7 +1206,6 @@ class LetterService:
             document=document,
             pdf=pdf.render_letter(document),
             values=values,
-            notes=notes,
             unprintable=unprintable,
         )
 
@@ -1310,10 +1375,12 @@ class LetterService:
             reference = self.cases.get_case(case_id).reference
             try:
                 prepared = self.prepare(case_id, kind, None, method)
+                asked = self.confirmations_needed(case_id, kind)
             except (ValidationError, TemplateError, NotFoundError, AccessDenied) as refusal:
                 items.append(BatchItem(case_id, reference, None, refusal.message))
             else:
-                items.append(BatchItem(case_id, reference, prepared))
+                questions = tuple((q.reason, q.message) for q in asked)
+                items.append(BatchItem(case_id, reference, prepared, questions=questions))
             if progress is not None:
                 progress(done, total)
         return BatchPlan(kind, tuple(items))
@@ -1323,11 +1390,15 @@ class LetterService:
         plan: BatchPlan,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        *,
+        confirmed: frozenset[str] = frozenset(),
     ) -> BatchResult:
         """Issue each ready letter of ``plan`` on its own case, and join them for printing.
 
         Each letter is recorded on its case as it is issued; cancelling stops before the
-        next one, and the letters issued so far stay issued and are in the PDF.
+        next one, and the letters issued so far stay issued and are in the PDF. A letter
+        whose questions (``BatchItem.questions``) were not all answered yes in ``confirmed``
+        (their reasons: "kind", "post") is not issued, and is listed as skipped.
         """
         ready = plan.ready
         if not ready:
@@ -1335,24 +1406,39 @@ class LetterService:
         issued: list[IssuedLetter] = []
         pdfs: list[bytes] = []
         stopped = False
+        unanswered: list[str] = []
         for done, item in enumerate(ready, start=1):
             if cancelled is not None and cancelled():
                 stopped = True
                 break
             prepared = item.prepared
             assert prepared is not None
-            letter = self.issue(
-                item.case_id,
-                plan.kind,
-                prepared.recipient.id if prepared.recipient else None,
-                prepared.method,
-                prepared=prepared,
-            )
+            if any(reason not in confirmed for reason, _ in item.questions):
+                unanswered.append(item.reference)
+                continue
+            try:
+                letter = self.issue(
+                    item.case_id,
+                    plan.kind,
+                    prepared.recipient.id if prepared.recipient else None,
+                    prepared.method,
+                    prepared=prepared,
+                    confirm_kind="kind" in confirmed,
+                    confirm_post_details="post" in confirmed,
+                )
+            except ConfirmationNeeded:
+                # The case changed after the preview: it asks something new.
+                unanswered.append(item.reference)
+                continue
             issued.append(letter)
             pdfs.append(prepared.pdf)
             if progress is not None:
                 progress(done, len(ready))
-        skipped = tuple(item.reference for item in plan.items if item.prepared is None)
+        skipped = tuple(
+            item.reference
+            for item in plan.items
+            if item.prepared is None or item.reference in unanswered
+        )
         return BatchResult(
             self._join(pdfs) if pdfs else b"",
             tuple(letter.case_reference for letter in issued),

@@ -257,7 +257,7 @@ class BatchLetterDialog(QDialog):
             self.preview.set_pdf(b"")
             self.refusal.setText(f"{item.reference}: {item.refusal}")
             return
-        notes = (*item.prepared.warnings, *item.prepared.notes)
+        notes = (*item.prepared.warnings, *(sentence for _, sentence in item.questions))
         self.refusal.setText("\n".join(notes))
         self.preview.set_pdf(item.prepared.pdf)
 
@@ -266,17 +266,49 @@ class BatchLetterDialog(QDialog):
         plan = self.plan
         if plan is None or not plan.ready:
             return
+        confirmed = self._ask(plan)
+        if confirmed is None:
+            return
         self.issue_button.setEnabled(False)
         letters = self.services.letters
         worker = LetterBatchWorker(
             lambda progress, cancelled: letters.issue_batch(
-                plan, progress=progress, cancelled=cancelled
+                plan, progress=progress, cancelled=cancelled, confirmed=confirmed
             ),
             "Issuing the letters",
         )
         worker.signals.finished.connect(self._issued)
         worker.signals.failed.connect(self.failed)
         self.worker = _run_with_progress(worker, "Issuing the letters…", len(plan.ready), self)
+
+    def _ask(self, plan: BatchPlan) -> frozenset[str] | None:
+        """Ask once about the letters that need confirming: the reasons answered yes, an
+        empty set to issue only the others, or None to issue nothing."""
+        asking = [item for item in plan.ready if item.questions]
+        if not asking:
+            return frozenset()
+        lines = [
+            f"{item.reference}: {sentence}" for item in asking for _, sentence in item.questions
+        ]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Some letters need confirming",
+            "\n\n".join(lines[:6])
+            + (f"\n\n… and {len(lines) - 6} more." if len(lines) > 6 else "")
+            + f"\n\nIssue these {len(asking)} letters as they are? "
+            "Choose No to issue only the others.",
+            QMessageBox.StandardButton.Yes
+            | QMessageBox.StandardButton.No
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Yes:
+            return frozenset(reason for item in asking for reason, _ in item.questions)
+        if answer == QMessageBox.StandardButton.No:
+            return frozenset()
+        return None
 
     def _issued(self, result: BatchResult) -> None:
         self.batch_result = result

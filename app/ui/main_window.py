@@ -37,11 +37,9 @@ from app import __version__
 from app.domain.access import Permission
 from app.domain.dates import format_date_time
 from app.domain.records import CaseCounts
-from app.files import save_user_file
 from app.services.casebook import Services
 from app.services.operations import EVERYTHING, OpChanges
-from app.ui.errors import refusals_shown
-from app.ui.file_dialogs import remember_folders_in, save_file_name
+from app.ui.file_dialogs import remember_folders_in
 from app.ui.lock import DEFAULT_IDLE_LOCK_MS, IdleWatcher, LockGuard, LockScreen
 from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
@@ -553,20 +551,9 @@ class MainWindow(QMainWindow):
         TemplateEditorDialog(self.services, self, case_id=case.id if case else None).exec()
 
     def save_guidance(self) -> None:
-        path = save_file_name(
-            self,
-            "guidance leaflet",
-            "Save the parent guidance leaflet",
-            "Parent guidance - social media.pdf",
-            "PDF documents (*.pdf)",
-        )
-        if not path:
-            return
-        with refusals_shown(self):
-            data, warnings = self.services.letters.guidance_pdf()
-            save_user_file(path, data)
-            note = f" ({'; '.join(warnings)})" if warnings else ""
-            self.statusBar().showMessage(f"Saved the guidance leaflet to {path}{note}.", 8000)
+        from app.ui.dialogs.guidance_leaflet import GuidanceLeafletDialog
+
+        GuidanceLeafletDialog(self.services, self).exec()
 
     def issue_letters_to_selected(self) -> None:
         from app.ui.letter_batch import BatchLetterDialog

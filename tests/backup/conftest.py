@@ -55,7 +55,9 @@ def fill(services: Services, cases: int = 3) -> None:
             ],
         )
         if number == 0:
-            services.letters.issue(case.id, LetterKind.REMOVAL, parent.id)
+            services.letters.issue(
+                case.id, LetterKind.REMOVAL, parent.id, confirm_post_details=True
+            )
 
 
 @pytest.fixture

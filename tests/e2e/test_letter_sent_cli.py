@@ -33,10 +33,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def _new_case(data: Path, category: str, author: str = "Pat Example") -> str:
+def _new_case(
+    data: Path, category: str, author: str = "Pat Example", *, details: bool = True
+) -> str:
+    # Where and when the post was made, which letters name (see the test of --confirm-post-details).
+    known = ["--posted-at", "2026-11-20T19:30", "--place", "Parents Chat"] if details else []
     done = _run(
         data, "case", "add", "--title", f"A {category} post", "--category", category,
-        "--platform", "Facebook", "--posted-by", author, "--json",
+        "--platform", "Facebook", "--posted-by", author, *known, "--json",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return str(json.loads(done.stdout)["reference"])
@@ -133,6 +137,21 @@ def test_a_kind_outside_the_case_standards_needs_confirm_kind(demo: Path, tmp_pa
     assert not out.exists() and _letters(demo, ref) == []
     assert _run(demo, *args, "--confirm-kind").returncode == 0
     assert out.exists()
+
+
+def test_a_letter_without_the_posts_details_needs_confirm_post_details(
+    demo: Path, tmp_path: Path
+) -> None:
+    ref = _new_case(demo, "abusive", details=False)
+    out = tmp_path / "removal.pdf"
+    args = ["letter", ref, "--kind", "removal", "--method", "hand", "--out", str(out)]
+    refused = _run(demo, *args)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "does not record the group or page, or the date of the post" in refused.stderr
+    assert "Not issued; add --confirm-post-details to issue it anyway." in refused.stderr
+    assert not out.exists() and _letters(demo, ref) == []
+    assert _run(demo, *args, "--confirm-post-details").returncode == 0
+    assert "material you posted on Facebook that refers to" in _pdf_text(out)
 
 
 def test_a_request_goes_to_someone_else_only_when_named_with_to(demo: Path, tmp_path: Path) -> None:

@@ -95,7 +95,11 @@ def issue_letter(
     services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
     # Whatever the case's standards: these tests are about the email, not the letter's kind.
     issued = services.letters.issue(
-        case.id, LetterKind.REMOVAL, method=SendMethod.EMAIL, confirm_kind=True
+        case.id,
+        LetterKind.REMOVAL,
+        method=SendMethod.EMAIL,
+        confirm_kind=True,
+        confirm_post_details=True,
     )
     return ReadyLetter(case.id, person.id, issued.id, case.reference)
 

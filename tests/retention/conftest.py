@@ -83,7 +83,9 @@ def filled(services: Services) -> Filled:
         EvidenceDetails(),
     )
     services.evidence.redact(added[1].exhibit.id, [Box(10, 10, 30, 20)])
-    letter = services.letters.issue(closed.id, LetterKind.REMOVAL, subject.id)
+    letter = services.letters.issue(
+        closed.id, LetterKind.REMOVAL, subject.id, confirm_post_details=True
+    )
     services.letters.mark_sent(letter.id, SendMethod.POST)
     services.cases.change_status(closed.id, CaseStatus.RESOLVED)
     still_open = services.cases.open_case(

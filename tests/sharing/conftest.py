@@ -187,8 +187,11 @@ def planted(services: Services) -> Planted:
     services.evidence.redact(face, [Box(0, 0, 100, 80)], "author")
     services.evidence.redact(face, [Box(0, 0, 100, 80)], f"person:{reporter.id}")
     services.evidence.redact(added[2].exhibit.id, [Box(0, 0, 5, 5)], "platform")
-    services.letters.issue(case.id, LetterKind.ACKNOWLEDGEMENT, reporter.id)
-    services.letters.issue(case.id, LetterKind.REMOVAL, author.id)
+    # The post's group is not recorded: the letters go saying only where and when it was.
+    services.letters.issue(
+        case.id, LetterKind.ACKNOWLEDGEMENT, reporter.id, confirm_post_details=True
+    )
+    services.letters.issue(case.id, LetterKind.REMOVAL, author.id, confirm_post_details=True)
     guarding = services.cases.open_case(
         CaseDraft(
             title="Picture of pupils at the gate",

@@ -44,6 +44,8 @@ def _case(services: Services, role: CaseRole = CaseRole.AUTHOR) -> tuple[int, in
             title="Abusive post",
             categories=frozenset({Category.ABUSIVE}),
             platform="X",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="@EcclestonParents",
             inaccurate_text="That the school cancelled the trip.",
             correct_facts="The trip goes ahead on 4 December.",
         )

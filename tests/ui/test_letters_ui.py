@@ -39,7 +39,13 @@ def services(tmp_path: Path) -> Services:
 @pytest.fixture
 def case_id(services: Services) -> int:
     case = services.cases.open_case(
-        CaseDraft(title="Abusive post", categories=frozenset({Category.ABUSIVE}), platform="X")
+        CaseDraft(
+            title="Abusive post",
+            categories=frozenset({Category.ABUSIVE}),
+            platform="X",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="@EcclestonParents",
+        )
     )
     person = services.people.add_person(
         PersonDraft(name="Nguyễn Thị Hồng", address_lines=("4 Sample Street",), postcode="WA10 5AB")
@@ -62,6 +68,42 @@ def test_issue_dialog_previews_then_records_the_letter(qtbot, services: Services
     assert dialog.issued is not None
     [letter] = services.letters.list_letters(case_id)
     assert letter.method == SendMethod.EMAIL and letter.recipient_name == "Nguyễn Thị Hồng"
+
+
+def test_issuing_a_letter_without_the_posts_details_asks_first(
+    qtbot, services: Services, monkeypatch: pytest.MonkeyPatch
+):
+    from PySide6.QtWidgets import QMessageBox
+
+    case = services.cases.open_case(
+        CaseDraft(title="Post", categories=frozenset({Category.ABUSIVE}), platform="Facebook")
+    )
+    person = services.people.add_person(
+        PersonDraft(
+            name="Kathleen Whitfield", address_lines=("12 Example Close",), postcode="WA10 5AA"
+        )
+    )
+    services.cases.link_person(case.id, person.id, CaseRole.AUTHOR)
+    dialog = IssueLetterDialog(services, case.id)
+    qtbot.addWidget(dialog)
+    dialog.kind_box.setCurrentIndex(dialog.kind_box.findData(LetterKind.REMOVAL))
+    # Said before "Issue letter" is pressed.
+    assert "does not record the group or page, or the date of the post" in dialog.question.text()
+    asked: list[tuple[str, str]] = []
+    answer = [QMessageBox.StandardButton.No]
+
+    def question(_parent, title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append((title, text))
+        return answer[0]
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    dialog.issue_button.click()
+    assert asked[0][0] == "Send it without the post’s full details?"
+    assert "will say only that it was posted on Facebook" in asked[0][1]
+    assert dialog.issued is None and services.letters.list_letters(case.id) == []
+    answer[0] = QMessageBox.StandardButton.Yes
+    dialog.issue_button.click()
+    assert dialog.issued is not None and len(services.letters.list_letters(case.id)) == 1
 
 
 def test_letters_tab_lists_previews_and_saves(qtbot, services: Services, case_id: int, tmp_path):
@@ -155,7 +197,13 @@ def test_a_name_no_font_can_print_is_corrected_before_issuing(qtbot, services: S
     from app.ui.dialogs.person import PersonDialog
 
     case = services.cases.open_case(
-        CaseDraft(title="Abusive post", categories=frozenset({Category.ABUSIVE}), platform="X")
+        CaseDraft(
+            title="Abusive post",
+            categories=frozenset({Category.ABUSIVE}),
+            platform="X",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="@EcclestonParents",
+        )
     )
     person = services.people.add_person(
         PersonDraft(name="Li \U0002000b", address_lines=("4 Sample Street",), postcode="WA10 5AB")

@@ -80,6 +80,8 @@ def _case(services: Services, category: Category) -> tuple[int, int]:
             title=f"Post about {CHILD}",
             categories=frozenset({category}),
             platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
             summary=f"The post names the child {CHILD} in Year 4.",
             post_url="https://www.facebook.com/groups/1/tommy-example",
         )
@@ -223,6 +225,8 @@ def test_every_letter_kind_on_a_safeguarding_case_leaves_the_child_out(
             summary=case.summary,
             platform=case.platform,
             post_url=case.post_url,
+            posted_at=case.posted_at,
+            post_place=case.post_place,
             inaccurate_text="the school has closed.",
             correct_facts="the school is open.",
             barring_conduct="Threats made at the school gate.",

@@ -73,7 +73,13 @@ def services(tmp_path: Path) -> Services:
 
 def _case(services: Services, name: str, lines: tuple[str, ...], postcode: str) -> int:
     case = services.cases.open_case(
-        CaseDraft(title="Post about staff", categories=frozenset({Category.ABUSIVE}), platform="X")
+        CaseDraft(
+            title="Post about staff",
+            categories=frozenset({Category.ABUSIVE}),
+            platform="X",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="@EcclestonParents",
+        )
     )
     person = services.people.add_person(
         PersonDraft(name=name, kind=PersonKind.PARENT, address_lines=lines, postcode=postcode)

@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from app.cli.case_details import draft_of
 from app.domain.categories import Category
 from app.domain.code_of_conduct import normalise_spacing
-from app.domain.errors import AccessDenied, ValidationError
+from app.domain.errors import AccessDenied, ConfirmationNeeded, ValidationError
 from app.domain.letters import LETTER_KINDS, LetterKind, SendMethod
 from app.domain.people import CaseRole, PersonKind
 from app.domain.policy import CaseOutcome
@@ -87,19 +87,73 @@ def _case(services: Services, category: Category = Category.ABUSIVE, **extra: ob
     return case.id
 
 
-def test_a_letter_names_the_post_and_warns_what_it_cannot_name(services: Services) -> None:
+def test_a_letter_names_the_post_and_asks_before_it_goes_without_its_details(
+    services: Services,
+) -> None:
     case_id = _case(services)
+    assert services.letters.confirmations_needed(case_id, LetterKind.REMOVAL) == ()
     prepared = services.letters.prepare(case_id, LetterKind.REMOVAL)
-    assert prepared.warnings == () and prepared.notes == ()
+    assert prepared.warnings == ()
     assert (
         "material you posted on Facebook, in “Eccleston Parents Chat”, on 20 November 2026 "
         "that refers to" in _text(prepared.pdf)
     )
+    # Neither the group nor the date is recorded: issuing asks first, and records nothing.
     bare = _case(services, posted_at=None, post_place="")
-    prepared = services.letters.prepare(bare, LetterKind.REMOVAL)
-    assert "material you posted on Facebook that refers to" in _text(prepared.pdf)
-    assert any("group or page" in w for w in prepared.notes)
-    assert any("when the post was made" in w for w in prepared.notes)
+    with pytest.raises(ConfirmationNeeded) as asked:
+        services.letters.issue(bare, LetterKind.REMOVAL)
+    assert asked.value.reason == "post"
+    assert asked.value.message == (
+        "Case SM-2026-0002 does not record the group or page, or the date of the post, so the "
+        "letter will say only that it was posted on Facebook. Add them to the case’s details "
+        "if known."
+    )
+    assert services.letters.list_letters(bare) == []
+    issued = services.letters.issue(bare, LetterKind.REMOVAL, confirm_post_details=True)
+    assert "material you posted on Facebook that refers to" in _text(
+        services.letters.letter_pdf(issued.id)
+    )
+    # The group known and the date genuinely not: the sentence still reads naturally.
+    undated = _case(services, posted_at=None)
+    (question,) = services.letters.confirmations_needed(undated, LetterKind.REMOVAL)
+    assert question.message.startswith("Case SM-2026-0003 does not record the date of the post,")
+    assert "only that it was posted in “Eccleston Parents Chat” on Facebook." in question.message
+    issued = services.letters.issue(undated, LetterKind.REMOVAL, confirm_post_details=True)
+    assert "material you posted in “Eccleston Parents Chat” on Facebook that refers to" in _text(
+        services.letters.letter_pdf(issued.id)
+    )
+    # The date known and the group not.
+    placeless = _case(services, post_place="")
+    issued = services.letters.issue(placeless, LetterKind.REMOVAL, confirm_post_details=True)
+    assert "material you posted on Facebook on 20 November 2026 that refers to" in _text(
+        services.letters.letter_pdf(issued.id)
+    )
+
+
+def test_a_letter_that_does_not_name_the_post_asks_nothing_about_it(services: Services) -> None:
+    case_id = _case(services, posted_at=None, post_place="")
+    services.letters.save_template(
+        LetterKind.REMOVAL,
+        "Please remove the post",
+        "Dear {{ recipient.name }},\n\nPlease remove what you posted about {{ school.name }}.",
+    )
+    assert services.letters.confirmations_needed(case_id, LetterKind.REMOVAL) == ()
+    services.letters.issue(case_id, LetterKind.REMOVAL)
+
+
+def test_a_batch_issues_a_letter_without_the_posts_details_only_when_confirmed(
+    services: Services,
+) -> None:
+    full, bare = _case(services), _case(services, posted_at=None, post_place="")
+    plan = services.letters.prepare_batch([full, bare], LetterKind.REMOVAL)
+    assert plan.items[0].questions == ()
+    assert [reason for reason, _ in plan.items[1].questions] == ["post"]
+    result = services.letters.issue_batch(plan)
+    assert result.included == ("SM-2026-0001",) and result.skipped == ("SM-2026-0002",)
+    assert services.letters.list_letters(bare) == []
+    again = services.letters.prepare_batch([bare], LetterKind.REMOVAL)
+    result = services.letters.issue_batch(again, confirmed=frozenset({"post"}))
+    assert result.included == ("SM-2026-0002",)
 
 
 def test_the_correction_letter_states_what_is_wrong_and_the_facts(services: Services) -> None:

@@ -43,6 +43,8 @@ def _case(services: Services, **parent: object) -> tuple[int, int, int]:
             summary="The post says Millie was pushed in the playground.",
             categories=frozenset({Category.ABUSIVE}),
             platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
         )
     )
     author = services.people.add_person(
@@ -123,6 +125,8 @@ def test_a_parents_subject_access_export_keeps_their_own_child(services: Service
             title="Post about Amelia Hart and Chidi Nwosu",
             categories=frozenset({Category.ABUSIVE}),
             platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
         )
     )
     for name, role in (("Joanne Hart", CaseRole.AUTHOR), ("Amelia Hart", CaseRole.SUBJECT)):

@@ -65,6 +65,8 @@ def _case(services: Services, name: str) -> int:
             title="Post about staff",
             categories=frozenset({Category.ABUSIVE}),
             platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
             summary="A summary.",
         )
     )

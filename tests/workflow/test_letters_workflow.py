@@ -55,6 +55,8 @@ def _open(
         case_draft(
             categories=categories or {Category.ABUSIVE},
             platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
             inaccurate_text="That the school cancelled the trip without telling parents.",
             correct_facts="Parents were told by letter on 2 November.",
         )
@@ -149,7 +151,13 @@ def test_the_letter_states_the_weekday_and_skips_the_school_holidays(
     # A safeguarding letter cannot wait for the holidays to end: weekends and bank
     # holidays only (Friday + 2 days is Sunday 20 December, so Monday 21 December).
     services.cases.update_case(
-        case_id, case_draft(categories={Category.SAFEGUARDING}, platform="Facebook")
+        case_id,
+        case_draft(
+            categories={Category.SAFEGUARDING},
+            platform="Facebook",
+            posted_at=datetime(2026, 11, 20, 19, 30, tzinfo=UTC),
+            post_place="Eccleston Parents Chat",
+        ),
     )
     urgent = services.letters.issue(case_id, LetterKind.SAFEGUARDING)
     text = _text(services.letters.letter_pdf(urgent.id))

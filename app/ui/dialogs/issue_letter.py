@@ -222,7 +222,7 @@ class IssueLetterDialog(QDialog):
             )
             self.message.setStyleSheet("color:#444;")
             self.preview.set_pdf(self.prepared.pdf)
-        warnings = (*self.prepared.warnings, *self.prepared.notes) if self.prepared else ()
+        warnings = self.prepared.warnings if self.prepared else ()
         if self.prepared is not None and self.prepared.restriction:
             warnings = (self.prepared.restriction, *warnings)
         if self.prepared is not None and self.prepared.unprintable:
@@ -238,17 +238,13 @@ class IssueLetterDialog(QDialog):
 
     def _show_questions(self, kind: LetterKind, person_id: int | None) -> None:
         """Say before 'Issue letter' what the school will be asked to confirm."""
-        asks = []
-        for kind_confirmed in (False, True):
-            try:
-                self.services.letters.check_issue(
-                    self.case_id, kind, person_id, confirm_kind=kind_confirmed
-                )
-            except ConfirmationNeeded as error:
-                if error.message not in asks:
-                    asks.append(error.message)
-            except CasebookError:
-                break
+        try:
+            asks = [
+                q.message
+                for q in self.services.letters.confirmations_needed(self.case_id, kind, person_id)
+            ]
+        except CasebookError:
+            asks = []
         self.question.setText("You will be asked to confirm:\n" + "\n".join(asks) if asks else "")
         self.question.setVisible(bool(asks))
 
@@ -320,7 +316,7 @@ class IssueLetterDialog(QDialog):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        confirmed: dict[str, bool] = {"recipient": False, "kind": False}
+        confirmed: dict[str, bool] = {"recipient": False, "kind": False, "post": False}
         while True:
             try:
                 self.issued = self.services.letters.issue(
@@ -332,6 +328,7 @@ class IssueLetterDialog(QDialog):
                     prepared=prepared,
                     confirm_recipient=confirmed["recipient"],
                     confirm_kind=confirmed["kind"],
+                    confirm_post_details=confirmed["post"],
                     confirm_restriction=bool(prepared.restriction),
                 )
             except ConfirmationNeeded as question:
@@ -347,11 +344,10 @@ class IssueLetterDialog(QDialog):
         self.accept()
 
     def _confirm(self, question: ConfirmationNeeded) -> bool:
-        title = (
-            "Send it to someone who did not write the post?"
-            if question.reason == "recipient"
-            else "Send a letter about a different standard?"
-        )
+        title = {
+            "recipient": "Send it to someone who did not write the post?",
+            "post": "Send it without the post’s full details?",
+        }.get(question.reason, "Send a letter about a different standard?")
         answer = QMessageBox.question(
             self,
             title,
