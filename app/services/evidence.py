@@ -880,6 +880,26 @@ class EvidenceService:
             return sanitise_pdf(kept)
         return kept
 
+    def printable_copy(self, exhibit_id: int) -> bytes:
+        """A picture exhibit as a JPEG for a printed document such as the case file:
+        upright, at print size and without metadata (derivatives.printable_copy).
+
+        The stored file is read once (checked against its fingerprint as it is read) and
+        decoded at most once; nothing is stored, so a document leaves no new files behind.
+        """
+        exhibit = self.get(exhibit_id)
+        self.ctx.require(
+            Permission.VIEW_CASES,
+            case_id=exhibit.case_id,
+            action="export exhibit",
+            detail=exhibit.label,
+        )
+        data = read_intact(self.store, exhibit.sha256)  # the stores check the hash as they read
+        if data is None:
+            self._check_intact(exhibit)  # names what is wrong: missing or changed
+            raise EvidenceRejected(f"The stored file for {exhibit.label} cannot be read.")
+        return derivatives.printable_copy(data)
+
     # ----- integrity --------------------------------------------------------------------
 
     def verify(self, case_id: int | None = None) -> IntegrityReport:
