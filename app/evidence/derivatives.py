@@ -12,11 +12,16 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import ExifTags, Image, ImageDraw, ImageOps
 
 from app.evidence.intake import GIF, HEIC, JPEG, PDF, PNG, TEXT, WEBP
 
 THUMBNAIL_SIZE = (240, 240)
+# About 200 dpi across the body of an A4 page: wider pictures are printed from a copy this
+# wide. A tall screenshot keeps its full height (it is printed over several pages).
+PRINT_WIDTH = 1400
+# JPEG cannot hold a picture taller than this.
+JPEG_MAX_SIDE = 65_500
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,112 @@ def stripped_copy(data: bytes, content_type: str) -> tuple[bytes, str]:
     return out.getvalue(), PNG
 
 
+def printable_copy(data: bytes) -> bytes:
+    """A JPEG of the picture's first frame for a printed document: upright, at most
+    ``PRINT_WIDTH`` wide, with no metadata.
+
+    A JPEG that holds nothing but its picture (no EXIF, XMP, ICC profile, comment or
+    trailing bytes) and is no wider than print size is returned as it is: re-encoding it
+    would only lose quality and time. Any other picture is decoded once and encoded once.
+    """
+    bare = bare_jpeg_size(data)
+    if bare is not None and bare[0] <= PRINT_WIDTH:
+        return data
+    with Image.open(io.BytesIO(data)) as image:
+        image.seek(0)
+        if image.format == "JPEG":
+            # Let the decoder scale a large photo down by 2, 4 or 8 as it reads it.
+            image.draft("RGB", (PRINT_WIDTH, image.height * PRINT_WIDTH // image.width))
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        image.load()
+        picture: Image.Image = image
+        if orientation != 1:
+            picture = ImageOps.exif_transpose(image)
+        if picture.mode in ("RGBA", "LA", "PA") or (
+            picture.mode == "P" and "transparency" in picture.info
+        ):
+            rgba = picture.convert("RGBA")
+            picture = Image.new("RGB", rgba.size, "white")
+            picture.paste(rgba, mask=rgba.getchannel("A"))
+        elif picture.mode not in ("RGB", "L"):
+            picture = picture.convert("RGB")
+        scale = min(1.0, PRINT_WIDTH / picture.width, JPEG_MAX_SIDE / picture.height)
+        if scale < 1.0:
+            size = (max(1, round(picture.width * scale)), max(1, round(picture.height * scale)))
+            picture = picture.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+        # The encoder would copy a comment from the source; the copy carries pixels only.
+        picture.info = {}
+        out = io.BytesIO()
+        picture.save(out, "JPEG", quality=88)
+    return out.getvalue()
+
+
+# Markers a JPEG needs to be drawn: start and end, quantisation and Huffman tables, a
+# baseline, extended or progressive Huffman frame, restart interval, scans.
+_SOI, _EOI, _SOS = 0xD8, 0xD9, 0xDA
+_FRAMES = frozenset({0xC0, 0xC1, 0xC2})
+_TABLES = frozenset({0xC4, 0xDB, 0xDD})
+
+
+def bare_jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a JPEG that carries its picture and nothing else, else None.
+
+    Every segment is walked: an APP segment other than a plain JFIF header (EXIF, XMP, ICC,
+    Photoshop, a JFIF thumbnail), a comment, an unusual frame type, RGB-coded components
+    or any byte after the end marker makes it "not bare", and it is then re-encoded from
+    its pixels rather than passed on.
+    """
+    if data[:2] != b"\xff\xd8":
+        return None
+    size: tuple[int, int] | None = None
+    at, end = 2, len(data)
+    while at + 2 <= end:
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            at += 1
+            continue
+        if marker == _EOI:
+            return size if at + 2 == end else None
+        length = int.from_bytes(data[at + 2 : at + 4], "big")
+        if length < 2 or at + 2 + length > end:
+            return None
+        body = data[at + 4 : at + 2 + length]
+        if marker == 0xE0:
+            # JFIF 1.0x with no thumbnail (its last two bytes are the thumbnail's size).
+            if length != 16 or body[:5] != b"JFIF\x00" or body[12:14] != b"\x00\x00":
+                return None
+        elif marker in _FRAMES:
+            components = body[5] if len(body) > 5 else 0
+            ids = bytes(body[6 + 3 * i] for i in range(components)) if components else b""
+            if components not in (1, 3) or len(body) != 6 + 3 * components:
+                return None
+            if components == 3 and ids != b"\x01\x02\x03":
+                return None  # RGB-coded or unusual: a PDF reader might show it wrongly
+            if size is not None:
+                return None
+            size = (int.from_bytes(body[3:5], "big"), int.from_bytes(body[1:3], "big"))
+            if body[0] != 8 or 0 in size:
+                return None
+        elif marker not in _TABLES and marker != _SOS:
+            return None
+        at += 2 + length
+        if marker == _SOS:
+            # Entropy-coded data: 0xFF is followed by 0x00 (a stuffed byte) or a restart
+            # marker inside it; any other marker ends the scan.
+            while True:
+                at = data.find(b"\xff", at)
+                if at < 0 or at + 1 >= end:
+                    return None
+                follower = data[at + 1]
+                if follower == 0x00 or 0xD0 <= follower <= 0xD7:
+                    at += 2
+                    continue
+                break
+    return None
+
+
 def _stripped_pdf(data: bytes) -> bytes:
     from pypdf import PdfReader, PdfWriter
 
@@ -178,8 +289,10 @@ __all__ = [
     "WEBP",
     "Box",
     "ImageSlice",
+    "bare_jpeg_size",
     "decode_top",
     "make_thumbnail",
+    "printable_copy",
     "redacted_copy",
     "stripped_copy",
 ]

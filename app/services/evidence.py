@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +329,48 @@ def referenced_blob_hashes(session: Session) -> set[str]:
     return found
 
 
+# Checking a picture decodes all of it, and Pillow lets go of the interpreter lock while it
+# decodes, so several offered files are checked at once (each holds its pixels only while
+# it is checked).
+INSPECT_THREADS = 4
+
+
+def _given(data: bytes) -> bytes:
+    return data
+
+
+def _inspect_all(
+    items: Sequence[tuple[str, Callable[[], bytes]]],
+    limits: IntakeLimits,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> list[_Offered]:
+    """Read and inspect every offered item, in order; the first refusal (in the order
+    offered) stops the lot, as does a cancel."""
+
+    def inspect(item: tuple[str, Callable[[], bytes]]) -> _Offered:
+        name, read = item
+        if cancelled is not None and cancelled():
+            raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+        data = read()
+        return _Offered(name, data, inspect_bytes(data, name, limits))
+
+    total = len(items)
+    workers = max(1, min(INSPECT_THREADS, os.cpu_count() or 1, total))
+    inspected: list[_Offered] = []
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="evidence-intake")
+    try:
+        for index, offered in enumerate(pool.map(inspect, items)):
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+            inspected.append(offered)
+            if progress is not None:
+                progress(index + 1, total * 2)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return inspected
+
+
 class EvidenceService:
     """Exhibits of a case: intake, listing, integrity checks, copies and redaction."""
 
@@ -388,15 +433,12 @@ class EvidenceService:
     ) -> list[AddedEvidence]:
         """Add files to a case as exhibits; if any is refused, none is added."""
         limits = self.limits()
-        total = len(paths)
-        inspected: list[_Offered] = []
-        for index, path in enumerate(paths):
-            if cancelled is not None and cancelled():
-                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
-            data = self.read_file(path, limits)
-            inspected.append(_Offered(path.name, data, inspect_bytes(data, path.name, limits)))
-            if progress is not None:
-                progress(index + 1, total * 2)
+        inspected = _inspect_all(
+            [(path.name, partial(self.read_file, path, limits)) for path in paths],
+            limits,
+            progress,
+            cancelled,
+        )
         inspected = _unpack_messages(inspected, limits)
         return self._store(case_id, inspected, details, progress, cancelled)
 
@@ -411,13 +453,9 @@ class EvidenceService:
     ) -> list[AddedEvidence]:
         """Add content held in memory (a pasted picture or text) under the given names."""
         limits = self.limits()
-        inspected = []
-        for index, (name, data) in enumerate(items):
-            if cancelled is not None and cancelled():
-                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
-            inspected.append(_Offered(name, data, inspect_bytes(data, name, limits)))
-            if progress is not None:
-                progress(index + 1, len(items) * 2)
+        inspected = _inspect_all(
+            [(name, partial(_given, data)) for name, data in items], limits, progress, cancelled
+        )
         inspected = _unpack_messages(inspected, limits)
         return self._store(case_id, inspected, details, progress, cancelled)
 
@@ -879,6 +917,26 @@ class EvidenceService:
 
             return sanitise_pdf(kept)
         return kept
+
+    def printable_copy(self, exhibit_id: int) -> bytes:
+        """A picture exhibit as a JPEG for a printed document such as the case file:
+        upright, at print size and without metadata (derivatives.printable_copy).
+
+        The stored file is read once (checked against its fingerprint as it is read) and
+        decoded at most once; nothing is stored, so a document leaves no new files behind.
+        """
+        exhibit = self.get(exhibit_id)
+        self.ctx.require(
+            Permission.VIEW_CASES,
+            case_id=exhibit.case_id,
+            action="export exhibit",
+            detail=exhibit.label,
+        )
+        data = read_intact(self.store, exhibit.sha256)  # the stores check the hash as they read
+        if data is None:
+            self._check_intact(exhibit)  # names what is wrong: missing or changed
+            raise EvidenceRejected(f"The stored file for {exhibit.label} cannot be read.")
+        return derivatives.printable_copy(data)
 
     # ----- integrity --------------------------------------------------------------------
 

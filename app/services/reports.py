@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -93,18 +92,6 @@ def _describe_exhibit(exhibit: Exhibit) -> str:
         parts.append(f"{exhibit.page_count} page{'s' if exhibit.page_count != 1 else ''}")
     parts.append(format_size(exhibit.size))
     return ", ".join(parts)
-
-
-def _printable_image(data: bytes) -> bytes:
-    """A JPEG at print size (about 200 dpi on A4): reportlab embeds JPEG as it is, whereas
-    re-compressing a full-size PNG took a quarter of a second per exhibit."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        image.thumbnail((1400, 2000))
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=88)
-    return out.getvalue()
 
 
 class ReportService:
@@ -443,16 +430,20 @@ class ReportService:
                     withheld_reason=reason,
                     added_on=added,
                 )
-            data = self.evidence.exported_copy(copies[-1].id, redacted=False)
             shown = copies[-1].sha256
             shown_pdf = copies[-1].is_pdf
+            # A picture is printed from a JPEG made straight from its pixels (no metadata
+            # can travel in it); a redacted PDF leaves through its stripped copy.
+            data = (
+                self.evidence.exported_copy(copies[-1].id, redacted=False)
+                if shown_pdf
+                else self.evidence.printable_copy(copies[-1].id)
+            )
             details.insert(0, f"added {added}, redacted for {rule.label}")
         elif exhibit.is_image:
-            data = self.evidence.exported_copy(exhibit.id, redacted=False)
+            data = self.evidence.printable_copy(exhibit.id)
         else:
             data = self.evidence.content(exhibit.id)
-        if data and (exhibit.is_image or (shown and not shown_pdf)):
-            data = _printable_image(data)
         return BundleExhibit(
             number=exhibit.number,
             original_name=exhibit.original_name if full else "",

@@ -63,10 +63,12 @@ def read_pending(tab: EvidenceTab) -> Any:
                 tab._show_details(tab.current)
             show_case_flag(tab)
         read_pending(tab)  # files added while this ran
+        tab._release_memory_when_idle()
 
     def failed(refused: Any) -> None:
         tab._reading = None
         tab.reading_note.setText(f"The text in some evidence was not read: {refused.message}")
+        tab._release_memory_when_idle()
 
     task = tab.signals.runner.run(
         command, initiator="evidence reading", on_done=finished, on_refused=failed

@@ -68,6 +68,7 @@ from app.domain.evidence import EvidenceKind, Exhibit
 from app.domain.sharing import RULES, Recipient, person_audience
 from app.services.casebook import Services
 from app.services.evidence import TYPE_LABELS, decode_text, format_size
+from app.services.memory import return_freed_memory, return_large_blocks_at_once
 from app.services.operations import Cancelled, OpChanges, OpResult, Progress
 from app.ui.file_dialogs import open_file_names
 from app.ui.operations import Operation, Refusal
@@ -102,23 +103,28 @@ class ThumbnailJob(QRunnable):
         self.signals = _ThumbSignals()
 
     def run(self) -> None:
+        # Always answers (a null image when there is none), so the tab knows when the
+        # last thumbnail of a list is done.
+        self.signals.ready.emit(self.generation, self.exhibit_id, self._image())
+
+    def _image(self) -> QImage:
         try:
             data = self.services.evidence.thumbnail(self.exhibit_id)
         except CasebookError as error:
             log.info("No thumbnail for evidence %s: %s", self.exhibit_id, error.message)
-            return
+            return QImage()
         except Exception:
             log.exception("Thumbnail failed for evidence %s", self.exhibit_id)
-            return
+            return QImage()
         if data is None:
-            return
+            return QImage()
         try:
             image, _pixels = decode_with_pillow(data)
         except (OSError, ValueError):
             log.info("Thumbnail of evidence %s could not be decoded", self.exhibit_id)
-            return
+            return QImage()
         # Thumbnails are small: a copy owns its pixels, so the buffer can go.
-        self.signals.ready.emit(self.generation, self.exhibit_id, image.copy())
+        return image.copy()
 
 
 def _placeholder_icon(label: str) -> QIcon:
@@ -209,6 +215,8 @@ class EvidenceTab(QWidget):
         self._after_import_note = ""  # said once the import ends (files Outlook kept back)
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
+        self._thumbs_pending: set[int] = set()  # asked for in this list, not yet answered
+        return_large_blocks_at_once()  # decoded pictures' memory is given back when freed
         self.setAcceptDrops(True)
         self._build()
         self._shortcuts()
@@ -501,6 +509,7 @@ class EvidenceTab(QWidget):
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
         self._generation += 1
         self._thumbs_done = set()
+        self._thumbs_pending = set()
         self.exhibits = []
         if self.case_id is not None:
             try:
@@ -517,6 +526,7 @@ class EvidenceTab(QWidget):
             item.setToolTip(exhibit.original_name)
             self.strip.addItem(item)
             if exhibit.is_image:
+                self._thumbs_pending.add(exhibit.id)
                 job = ThumbnailJob(self.services, exhibit.id, self._generation)
                 job.signals.ready.connect(self._thumbnail_ready)
                 self.pool.start(job)
@@ -551,6 +561,12 @@ class EvidenceTab(QWidget):
     def _thumbnail_ready(self, generation: int, exhibit_id: int, image: QImage) -> None:
         if generation != self._generation:
             return
+        self._thumbs_pending.discard(exhibit_id)
+        if not image.isNull():
+            self._show_thumbnail(exhibit_id, image)
+        self._release_memory_when_idle()
+
+    def _show_thumbnail(self, exhibit_id: int, image: QImage) -> None:
         for row in range(self.strip.count()):
             item = self.strip.item(row)
             if item.data(_EXHIBIT_ROLE) == exhibit_id:
@@ -573,6 +589,14 @@ class EvidenceTab(QWidget):
                 painter.end()
                 item.setIcon(QIcon(canvas))
                 self._thumbs_done.add(exhibit_id)
+                return
+
+    def _release_memory_when_idle(self) -> None:
+        """Once an import, its thumbnails and the reading of its text are done, the memory
+        their decoding freed is given back to the system (off the GUI thread)."""
+        if self._thumbs_pending or self._task is not None or self._reading is not None:
+            return
+        self.pool.start(return_freed_memory)
 
     def thumbnails_loaded(self) -> int:
         """How many strip entries show a real thumbnail (for tests and benchmarks)."""

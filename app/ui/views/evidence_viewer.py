@@ -52,8 +52,10 @@ from app.services.evidence import Box, decode_top
 ZOOM_STEP = 1.25
 MIN_ZOOM = 0.02
 MAX_ZOOM = 16.0
-# Above this many pixels a picture is first shown from a quick partial or scaled decode.
-QUICK_VIEW_PIXELS = 4_000_000
+# Above this many pixels a picture is decoded on a worker, first shown (when that is quick)
+# from a partial or scaled decode: a phone screenshot (2.5 million) took 30-60 ms to decode,
+# far longer on a busy PC, and the window froze while it did.
+QUICK_VIEW_PIXELS = 1_000_000
 
 
 # Text is shown in a plain-text box whose layout cost grows with the length of each line.
@@ -289,6 +291,8 @@ class PictureView(QGraphicsView):
             ).copy()
             self._item.set_image(image, QRectF(0, 0, top.width, top.height))
             return
+        if data[:2] != b"\xff\xd8":
+            return  # a PNG decodes whole even when scaled: the worker's decode fills it in
         # Photos: a scaled decode (JPEG scales while decoding, so this is quick).
         scale = max(visible.width() / size.width(), visible.height() / size.height(), 0.05)
         reader, _buffer = _reader(QByteArray(data))
