@@ -325,6 +325,10 @@ def main() -> int:
                 )
                 for script, name in SCRIPT_NAMES.items()
             }
+
+            letter = services.letters.list_letters(case_id)[0]
+            docx = Path(folder) / "letter.docx"
+            docx.write_bytes(services.letters.letter_docx(letter.id))
         finally:
             services.close()
 
