@@ -573,7 +573,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
             person_id,
             confirm_recipient=options["confirm_recipient"],
             confirm_kind=options["confirm_kind"],
-            confirm_post_details=options["confirm_post_details"],
+            confirm_post_details=True,  # asked below, once nothing refuses the letter outright
         )
     except ConfirmationNeeded as error:
         raise explain_refusal(error) from None
@@ -585,6 +585,10 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         args.procedure,
         paragraph=options["paragraph"],
     )
+    if not options["confirm_post_details"]:
+        question = services.letters.post_details_question(case.id, args.kind)
+        if question is not None:
+            raise explain_refusal(question)
     if prepared.restriction and not args.confirm_restriction:
         raise ValidationError(
             f"{prepared.restriction} Add --confirm-restriction to issue the letter all the same."

@@ -664,6 +664,13 @@ class LetterService:
             "to the case’s details if known."
         )
 
+    def post_details_question(self, case_id: int, kind: LetterKind) -> ConfirmationNeeded | None:
+        """The question about the post's missing details issuing this letter asks, if any."""
+        for question in self.confirmations_needed(case_id, kind):
+            if question.reason == "post":
+                return question
+        return None
+
     def confirmations_needed(
         self, case_id: int, kind: LetterKind, person_id: int | None = None
     ) -> tuple[ConfirmationNeeded, ...]:

@@ -159,6 +159,7 @@ def test_a_request_goes_to_someone_else_only_when_named_with_to(demo: Path, tmp_
     out = tmp_path / "r.pdf"
     before = len(_letters(demo, "SM-2026-0005"))
     args = ["letter", "SM-2026-0005", "--kind", "removal", "--method", "hand", "--out", str(out)]
+    args.append("--confirm-post-details")  # the demonstration case records no group
     assert _run(demo, *args).returncode == 0
     assert _letters(demo, "SM-2026-0005")[-1]["recipient"] == "Gareth Pryce-Jones"
     # Naming the reporter with --to is the confirmation that the request goes to her.

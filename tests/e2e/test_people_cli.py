@@ -171,7 +171,15 @@ def test_letter_to_a_restricted_contact_needs_confirm_restriction(
     finally:
         services.close()
     out = tmp_path / "letter.pdf"
-    args = ("letter", "SM-2026-0001", "--kind", "removal", "--out", str(out))
+    args = (
+        "letter",
+        "SM-2026-0001",
+        "--kind",
+        "removal",
+        "--out",
+        str(out),
+        "--confirm-post-details",
+    )
     refused = cli(*args, data_dir=data_dir)
     assert_refused(refused, 1, "Dale Pike has a court order recorded.", "--confirm-restriction")
     assert not out.exists()

@@ -74,7 +74,7 @@ def main() -> None:
             reference = refs[0]
             _cli(
                 data, "letter", reference, "--kind", "acknowledgement",
-                "--out", str(scratch / f"letter-{tag}.pdf"),
+                "--out", str(scratch / f"letter-{tag}.pdf"), "--confirm-post-details",
             )  # fmt: skip
             _note(ack, {"op": "letter", "ref": reference})
         else:

@@ -174,7 +174,7 @@ def test_a_blob_deleted_by_hand_is_reported_never_hidden(tmp_path: Path) -> None
     exhibit_id = int(added.stdout.split()[0])
     letter = cli(
         data, "letter", "SM-2026-0002", "--kind", "acknowledgement",
-        "--out", str(tmp_path / "letter.pdf"),
+        "--out", str(tmp_path / "letter.pdf"), "--confirm-post-details",
     )  # fmt: skip
     assert letter.returncode == 0, letter.stderr
     services = open_signed_in(data, "Head Teacher", "demo")

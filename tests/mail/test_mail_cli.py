@@ -97,6 +97,7 @@ def test_letter_with_email_issues_and_sends(
         "--to",
         "zoë łukasiewicz",
         "--email",
+        "--confirm-post-details",
     )
     assert done.returncode == 0, done.stderr
     assert f"to {PARENT_EMAIL}" in done.stdout
@@ -136,6 +137,7 @@ def test_failures_are_one_line_and_the_letter_stays_prepared(
         "--to",
         "zoë łukasiewicz",
         "--email",
+        "--confirm-post-details",
     )
     # One sentence for the failure; notes about the letter's wording may precede it.
     refusals = [line for line in failed.stderr.splitlines() if "casebook: note:" not in line]

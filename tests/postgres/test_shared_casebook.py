@@ -138,7 +138,7 @@ def test_evidence_and_letters_added_on_one_pc_are_there_on_another(
     assert added.returncode == 0, added.stderr
     letter = cli(
         office, url, "letter", "SM-2026-0001", "--kind", "acknowledgement",
-        "--out", str(tmp_path / "letter.pdf"),
+        "--out", str(tmp_path / "letter.pdf"), "--confirm-post-details",
     )  # fmt: skip
     assert letter.returncode == 0, letter.stderr
 

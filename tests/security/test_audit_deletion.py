@@ -81,7 +81,9 @@ def _full_case(services: Services) -> int:
     added = services.evidence.add_bytes(case.id, [(FILE_NAME, _png())], EvidenceDetails())
     services.evidence.content(added[0].exhibit.id)
     services.evidence.exported_copy(added[0].exhibit.id, False)
-    letter = services.letters.issue(case.id, LetterKind.ACKNOWLEDGEMENT, reporter.id)
+    letter = services.letters.issue(
+        case.id, LetterKind.ACKNOWLEDGEMENT, reporter.id, confirm_post_details=True
+    )
     services.letters.letter_pdf(letter.id)
     services.cases.get_case(case.id)
     services.cases.change_status(case.id, CaseStatus.CLOSED_NO_ACTION)

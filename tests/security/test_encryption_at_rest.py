@@ -65,7 +65,7 @@ def filled(data_dir: Path, clock: Clock) -> tuple[Services, str]:
     services.evidence.add_bytes(
         case.id, [("post.png", known_picture()), ("post.txt", NOTE.encode() * 3)]
     )
-    services.letters.issue(case.id, LetterKind.REMOVAL, parent.id)
+    services.letters.issue(case.id, LetterKind.REMOVAL, parent.id, confirm_post_details=True)
     exhibit = services.evidence.list_evidence(case.id)[0]
     services.evidence.thumbnail(exhibit.id)
     return services, recovery

@@ -80,7 +80,9 @@ def filled(data_dir: Path, clock: Clock) -> Services:
     from app.services.demo import DEMO_SCHOOL_PROFILE
 
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
-    services.letters.issue(case.id, LetterKind.REMOVAL, person.id, confirm_kind=True)
+    services.letters.issue(
+        case.id, LetterKind.REMOVAL, person.id, confirm_kind=True, confirm_post_details=True
+    )
     services.cases.open_case(CaseDraft(title=ORDINARY, categories=frozenset({Category.ABUSIVE})))
     return services
 

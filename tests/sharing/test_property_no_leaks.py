@@ -114,11 +114,14 @@ def test_no_one_reaches_a_recipient_not_allowed_them(
             LetterKind.REMOVAL,
             ids[people[0].name],
             confirm_recipient=True,
+            confirm_post_details=True,
             confirm_kind=True,
         )
         for p in people[1:]:
             if p.role is CaseRole.REPORTER:
-                services.letters.issue(case.id, LetterKind.ACKNOWLEDGEMENT, ids[p.name])
+                services.letters.issue(
+                    case.id, LetterKind.ACKNOWLEDGEMENT, ids[p.name], confirm_post_details=True
+                )
                 break
 
         author = people[0]
