@@ -886,7 +886,9 @@ class CaseService:
             CaseRecord.id.in_(
                 select(EventRecord.case_id).where(
                     EventRecord.kind.in_(SEARCHED_EVENTS),
-                    func.lower(EventRecord.summary).contains(term, autoescape=True),
+                    (func.casebook_fold if self._postgres else func.lower)(
+                        EventRecord.summary
+                    ).contains(term, autoescape=True),
                 )
             ),
         )

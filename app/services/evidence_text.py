@@ -62,7 +62,7 @@ def evidence_matches(term: str, trigram_index: bool) -> Select[tuple[Any]]:
             )
         return select(literal_column("rowid")).select_from(source).where(condition)
     return select(EvidenceRecord.case_id).where(
-        func.lower(EvidenceRecord.extracted_text).contains(term, autoescape=True)
+        func.casebook_fold(EvidenceRecord.extracted_text).contains(term, autoescape=True)
     )
 
 

@@ -74,7 +74,7 @@ def long_term_condition(
     )
     in_notes: Select[tuple[Any]] = select(EventRecord.case_id).where(
         EventRecord.kind.in_(searched_events),
-        func.lower(EventRecord.summary).contains(term, autoescape=True),
+        func.casebook_fold(EventRecord.summary).contains(term, autoescape=True),
     )
     in_evidence = evidence_matches(term, False)
     if common:

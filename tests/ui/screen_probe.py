@@ -40,6 +40,7 @@ def every_window(
     from app.ui.dialogs.backup import BackupDialog, ConfirmHeadDialog, RestoreDamagedDialog
     from app.ui.dialogs.capture_details import CaptureDetailsDialog
     from app.ui.dialogs.code_adopt import AdoptCodeDialog
+    from app.ui.dialogs.guidance_leaflet import GuidanceLeafletDialog
     from app.ui.dialogs.issue_letter import IssueLetterDialog
     from app.ui.dialogs.mail_settings import MailSettingsDialog
     from app.ui.dialogs.new_case import NewCaseDialog
@@ -111,6 +112,7 @@ def every_window(
     yield "mail_settings", lambda: MailSettingsDialog(services, window)
     yield "people_import", lambda: PeopleImportDialog(services, window.signals, window)
     yield "adopt_code", lambda: AdoptCodeDialog(services, window)
+    yield "guidance_leaflet", lambda: GuidanceLeafletDialog(services, window)
     yield "capture_details", lambda: CaptureDetailsDialog(EvidenceDetails(), 2, window)
     yield "batch_letters", lambda: BatchLetterDialog(services, [case.id], window)
     yield "confirm_head", lambda: ConfirmHeadDialog("head", window)

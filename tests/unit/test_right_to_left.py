@@ -241,6 +241,8 @@ def test_a_correction_letter_wraps_arabic_and_urdu_in_reading_order(
             title="Post with wrong facts",
             categories=frozenset({Category.INACCURATE}),
             platform="Facebook",
+            post_place="Eccleston Parents Chat",
+            posted_at=datetime(2026, 11, 20, 19, 5, tzinfo=UTC),
             inaccurate_text=arabic,
             correct_facts=urdu + " (see the letter of 2 December 2026)",
         )

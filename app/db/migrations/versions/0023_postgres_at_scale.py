@@ -16,9 +16,10 @@ PostgreSQL only; a SQLite casebook is unchanged (its word and trigram indexes ar
   case's words (runs of letters and digits, as the search's words are), for searches of
   one or two characters; ``gin_trgm_ops`` serves "a word beginning with" only after a
   space, not after "@", "#" or "_", and not at all for one character.
-- ``ix_cases_handle_key`` and ``ix_cases_post_url_trgm``: other cases about the same
-  account or post (the joined-up panel shown with every case) were found by reading
-  every case.
+- ``casebook_fold(text)``: notes and exhibits' words folded as SQLite's search folds them
+  (migration 0022), so that "zoe" finds a note about Zoë on a server too.
+- Other cases about the same account or post (the joined-up panel shown with every case)
+  are found through 0021's ``ix_cases_handle_key`` and ``ix_cases_post_url_key``.
 - ``ix_audit_entries_user``: the audit trail window lists the users who appear in it,
   which read every entry.
 
@@ -32,6 +33,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.domain.search import fold_translation
+
 revision = "0023_postgres_at_scale"
 down_revision = "0022_refold_search"
 branch_labels = None
@@ -39,9 +42,8 @@ depends_on = None
 
 TRIGRAM_INDEXES = {
     "ix_cases_search_trgm": ("cases", "search_text"),
-    "ix_events_summary_trgm": ("events", "lower(summary)"),
-    "ix_evidence_text_trgm": ("evidence", "lower(extracted_text)"),
-    "ix_cases_post_url_trgm": ("cases", "lower(post_url)"),
+    "ix_events_summary_trgm": ("events", "casebook_fold(summary)"),
+    "ix_evidence_text_trgm": ("evidence", "casebook_fold(extracted_text)"),
 }
 KEYSET_INDEXES = {
     "ix_cases_last_activity_id": ("last_activity_at", "id"),
@@ -70,10 +72,28 @@ def _has_trigrams(bind: sa.engine.Connection) -> bool:
     return True
 
 
+def _fold_function() -> str:
+    """``casebook_fold(text)``: notes and exhibits' words folded as the search box folds what
+    is typed (app/domain/search.py: "zoe" finds "Zoë", "lukas" finds "Łukasiewicz")."""
+    source, target, longer = fold_translation()
+
+    def quoted(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    body = f"translate(lower(t), {quoted(source)}, {quoted(target)})"
+    for letter, letters in longer.items():
+        body = f"replace({body}, {quoted(letter)}, {quoted(letters)})"
+    return (
+        "CREATE FUNCTION casebook_fold(t text) RETURNS text "
+        f"LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT {body} $$"
+    )
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
+    op.execute(_fold_function())
     if _has_trigrams(bind):
         for name, (table, expression) in TRIGRAM_INDEXES.items():
             op.execute(f"CREATE INDEX {name} ON {table} USING gin (({expression}) gin_trgm_ops)")
@@ -91,8 +111,7 @@ def upgrade() -> None:
     op.execute(
         "CREATE INDEX ix_cases_word_starts ON cases USING gin (casebook_word_starts(search_text))"
     )
-    # The joined-up panel compares handles without case or a leading @ (services/joined_up.py).
-    op.execute("CREATE INDEX ix_cases_handle_key ON cases ((ltrim(lower(account_handle), '@')))")
+    # ix_cases_handle_key (handles compared without case or a leading @) comes from 0021.
     op.create_index("ix_audit_entries_user", "audit_entries", ["user"])
 
 
@@ -100,10 +119,10 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.drop_index("ix_audit_entries_user", table_name="audit_entries")
-    op.execute("DROP INDEX IF EXISTS ix_cases_handle_key")
     for name in KEYSET_INDEXES:
         op.drop_index(name, table_name="cases")
     op.execute("DROP INDEX ix_cases_word_starts")
     op.execute("DROP FUNCTION casebook_word_starts(text)")
     for name in TRIGRAM_INDEXES:
         op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.execute("DROP FUNCTION casebook_fold(text)")
