@@ -218,3 +218,19 @@ def test_a_leaver_is_disabled_not_deleted_and_their_audit_entries_stay(
     # A new password lets her back in.
     users.set_password("Mrs Leaver", "velvet-harbour-compass-3")
     users.sign_in("Mrs Leaver", "velvet-harbour-compass-3")
+
+
+def test_an_unknown_date_of_birth_shows_blank(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.ui.dialogs.retention import DateOfBirthDialog
+
+    unknown = DateOfBirthDialog("SM-2026-0001", None)
+    qtbot.addWidget(unknown)
+    assert unknown.none.isChecked() and unknown.edit.text().strip() == ""
+    assert unknown.value() is None
+    unknown.none.setChecked(False)
+    assert unknown.edit.text().strip() != "" and unknown.value() is not None
+    known = DateOfBirthDialog("SM-2026-0001", date(2018, 3, 5))
+    qtbot.addWidget(known)
+    assert known.value() == date(2018, 3, 5) and known.edit.text() == "05/03/2018"

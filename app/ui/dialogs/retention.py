@@ -41,6 +41,7 @@ from app.ui.errors import refusals_shown, show_refusal
 from app.ui.file_dialogs import save_file_name
 from app.ui.operations import in_message_box
 from app.ui.signals import AppSignals
+from app.ui.views.case_form import OptionalDate
 
 COLUMNS = ("Reference", "Title", "Closed", "Review date", "Why", "Legal hold")
 
@@ -238,16 +239,14 @@ class DateOfBirthDialog(QDialog):
     ):
         super().__init__(parent)
         self.setWindowTitle("Child’s date of birth")
-        self.edit = QDateEdit(self)
+        # The case form's date: an unknown date of birth shows blank, not a made-up one.
+        self.born = OptionalDate("Not &known", self)
+        today = london_today()
+        self.born.set_date(current or date(today.year - 8, today.month, 1))
+        self.born.none.setChecked(current is None)
+        self.edit = self.born.edit
+        self.none = self.born.none
         self.edit.setAccessibleName("Date of birth")
-        self.edit.setDisplayFormat("dd/MM/yyyy")
-        self.edit.setCalendarPopup(True)
-        start = QDate(current.year, current.month, current.day) if current else None
-        self.edit.setDate(start or QDate.currentDate().addYears(-8))
-        self.none = QCheckBox("Not &known", self)
-        self.none.setChecked(current is None)
-        self.none.toggled.connect(lambda on: self.edit.setEnabled(not on))
-        self.edit.setEnabled(current is not None)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -261,18 +260,12 @@ class DateOfBirthDialog(QDialog):
         )
         label.setWordWrap(True)
         layout.addWidget(label)
-        row = QHBoxLayout()
-        row.addWidget(self.edit)
-        row.addWidget(self.none)
-        layout.addLayout(row)
+        layout.addWidget(self.born)
         layout.addWidget(buttons, 0, Qt.AlignmentFlag.AlignRight)
 
     def value(self) -> date | None:
         """The chosen date, or None when not known."""
-        if self.none.isChecked():
-            return None
-        picked: date = self.edit.date().toPython()  # type: ignore[assignment]
-        return picked
+        return self.born.date_value()
 
 
 class RetentionRulesDialog(QDialog):
