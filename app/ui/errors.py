@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,6 +43,10 @@ def install_excepthook(data_dir: Path | None = None) -> None:
 
     def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         log.error("Unexpected failure", exc_info=(kind, value, tb))
+        if threading.current_thread() is not threading.main_thread():
+            # A window may only be opened on the GUI thread: from a worker, a message box
+            # would wait for ever (and hang the program as it quits). The log has it.
+            return
         refusal = explain_storage_failure(value, data_dir) if data_dir is not None else None
         if refusal is not None and QApplication.instance() is not None:
             QMessageBox.critical(QApplication.activeWindow(), "Not saved", refusal.message)

@@ -105,7 +105,12 @@ class ThumbnailJob(QRunnable):
     def run(self) -> None:
         # Always answers (a null image when there is none), so the tab knows when the
         # last thumbnail of a list is done.
-        self.signals.ready.emit(self.generation, self.exhibit_id, self._image())
+        image = self._image()
+        try:
+            self.signals.ready.emit(self.generation, self.exhibit_id, image)
+        except RuntimeError:
+            # The tab closed (or the program quit) while this thumbnail was being made.
+            log.debug("Thumbnail of evidence %s was no longer wanted", self.exhibit_id)
 
     def _image(self) -> QImage:
         try:

@@ -8,6 +8,7 @@ QImage, only the part that is on screen, so zooming a 1280×24000 page stays smo
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 
@@ -157,7 +158,9 @@ class FullDecode(QRunnable):
             decoded: tuple[QImage, bytes] | None = decode_with_pillow(self.data)
         except (OSError, ValueError, PILImage.DecompressionBombError):
             decoded = None
-        self.signals.done.emit(self.token, decoded)
+        # The viewer may have closed (or the program quit) while the picture was decoded.
+        with contextlib.suppress(RuntimeError):
+            self.signals.done.emit(self.token, decoded)
 
 
 class PictureItem(QGraphicsItem):
