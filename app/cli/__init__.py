@@ -786,33 +786,9 @@ def derive_ahead(keyring_path: Path) -> DerivationAhead | None:
     password = os.environ.get(ENV_PASSWORD)
     if not password:
         return None
-    import base64
-    import binascii
+    from app.services.keys import derivation_ahead
 
-    from app.security.crypto import DerivationAhead
-    from app.security.keyring import (
-        RECOVERY,
-        KeyringDamagedError,
-        KeyringFile,
-        KeyringStore,
-        checked_cost,
-    )
-
-    try:
-        keyring = KeyringStore(KeyringFile(keyring_path)).load()
-        if keyring is None:
-            return None
-        names = keyring.user_names()
-        only = names[0] if len(names) == 1 else None
-        name = os.environ.get(ENV_USER, "").strip() or only or "head"
-        entry = keyring.entry(name)
-        if entry is None or name == RECOVERY or entry.get("locked") or entry.get("retry_after"):
-            return None
-        salt = base64.b64decode(str(entry["salt"]).encode("ascii"), validate=True)
-        cost = checked_cost(entry["kdf"])
-    except (OSError, KeyringDamagedError, KeyError, ValueError, TypeError, binascii.Error):
-        return None
-    return DerivationAhead(password, salt, cost)
+    return derivation_ahead(keyring_path, password, os.environ.get(ENV_USER, "").strip())
 
 
 def sign_in(services: Services) -> None:

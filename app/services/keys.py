@@ -25,6 +25,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from app.domain.access import MAX_FAILED_SIGN_INS, back_off
@@ -48,6 +49,7 @@ from app.security.keyring import (
     RECOVERY,
     Keyring,
     KeyringDamagedError,
+    KeyringFile,
     KeyringStore,
     OpenedAccount,
     checked_cost,
@@ -66,6 +68,31 @@ AUDIT_KEY_NOTE = "audit_key"
 # How many sign-in failures wait at most for the audit trail (a script hammering names
 # cannot grow the file).
 PENDING_LIMIT = 200
+
+
+def derivation_ahead(keyring_path: Path, password: str, name: str) -> DerivationAhead | None:
+    """Start Argon2id on a password already given, before the casebook is opened.
+
+    What signs in (the command line, the window started unattended) imports the services
+    and opens the database meanwhile; the derivation, which the interpreter does not wait
+    on, runs beside that. ``name`` is the account to sign in as; an empty one means the
+    casebook's only user, else 'head'. Anything unexpected (no keyring, no such user, a
+    locked account, a damaged entry) starts nothing: signing in then says what is wrong.
+    """
+    try:
+        keyring = KeyringStore(KeyringFile(keyring_path)).load()
+        if keyring is None:
+            return None
+        names = keyring.user_names()
+        name = name or (names[0] if len(names) == 1 else "head")
+        entry = keyring.entry(name)
+        if entry is None or name == RECOVERY or entry.get("locked") or entry.get("retry_after"):
+            return None
+        salt = base64.b64decode(str(entry["salt"]).encode("ascii"), validate=True)
+        cost = checked_cost(entry["kdf"])
+    except (OSError, KeyringDamagedError, KeyError, ValueError, TypeError, binascii.Error):
+        return None
+    return DerivationAhead(password, salt, cost)
 
 
 class _WrapDamaged(Exception):

@@ -13,7 +13,6 @@ from types import TracebackType
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.domain.errors import CasebookError
-from app.services.faults import explain_storage_failure
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +46,10 @@ def install_excepthook(data_dir: Path | None = None) -> None:
             # A window may only be opened on the GUI thread: from a worker, a message box
             # would wait for ever (and hang the program as it quits). The log has it.
             return
+        # Imported here: the window's start installs this hook before the database layer
+        # is loaded (by then it has been).
+        from app.services.faults import explain_storage_failure
+
         refusal = explain_storage_failure(value, data_dir) if data_dir is not None else None
         if refusal is not None and QApplication.instance() is not None:
             QMessageBox.critical(QApplication.activeWindow(), "Not saved", refusal.message)

@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         self.signals = AppSignals(self)
         self._demo = demo
         self._batch: BatchPrintWorker | None = None
+        # A case made current between the window's showing and its first paint.
+        self._selected_before_paint: int | None = None
         self.setWindowTitle(APP_TITLE + (" — demonstration data (fictional)" if demo else ""))
 
         self.case_list = CaseListView(services, self.signals, self)
@@ -642,6 +644,12 @@ class MainWindow(QMainWindow):
         self.case_list.overdue_only.setChecked(self.overdue_action.isChecked())
 
     def _case_selected(self, case_id: int) -> None:
+        if self.isVisible() and not self.after_first_paint.done:
+            # Shown but not yet painted: the list taking the focus makes its first row
+            # current, and opening that case (every tab of it) would hold up the list's
+            # first paint. It opens just after the paint (_open_first_case).
+            self._selected_before_paint = case_id
+            return
         self.case_detail.set_case(case_id)
         shown = self.case_detail.case
         if shown is not None and shown.id != case_id:
@@ -787,6 +795,10 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def _open_first_case(self) -> None:
+        waiting = self._selected_before_paint
+        self._selected_before_paint = None
+        if waiting is not None and waiting == self.case_list.selected_case_id():
+            self._case_selected(waiting)
         if self.case_detail.case is None and self.case_list.selected_case_id() == 0:
             self.case_list.select_row(0)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QEventLoop, QRect
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.domain.access import Role
@@ -212,7 +212,9 @@ def measure(out_dir: Path | None) -> dict[str, list[object]]:
             services.users.add_user("office", Role.OFFICE, "quartz-meadow-lantern-7")
             window = MainWindow(services, demo=True)
             window.show_on_screen()
-            app.processEvents()
+            # The first case opens just after the list's first paint.
+            while not window.after_first_paint.done:
+                app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents, 50)
             for name, make in every_window(services, window):
                 widget = make()
                 widget.show()
