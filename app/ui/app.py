@@ -169,7 +169,10 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
             )
             return 0
         window = MainWindow(services, demo=is_demo(services))
-        FirstWindow(data_dir, window)
+        # A second start is answered once the list is painted: listening costs the first
+        # paint a few milliseconds, and a second start in that moment is still refused
+        # by the data folder's lock (it says the casebook is open elsewhere).
+        window.after_first_paint.then(lambda: FirstWindow(data_dir, window))
         if unattended:
             _quit_after_first_paint(window)
         window.show_on_screen()

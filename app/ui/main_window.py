@@ -82,6 +82,13 @@ class AfterFirstPaint(QObject):
         """True once the work has run."""
         return not self._work
 
+    def then(self, step: Callable[[], None]) -> None:
+        """Run ``step`` too after the first paint (at once if that has happened)."""
+        if self._work:
+            self._work.append(step)
+        else:
+            step()
+
     def _run(self) -> None:
         work, self._work = self._work, []
         for step in work:
@@ -384,8 +391,7 @@ class MainWindow(QMainWindow):
     # ----- workflow (issue 6): Today, the wizard, case file and reports ------------------
 
     def _add_workflow(self) -> None:
-        from app.ui.dialogs.report_wizard import ReportWizard
-        from app.ui.documents import export_case_file, export_case_list, save_governors_report
+        # The wizard and the exports are loaded when first used, not at the window's start.
         from app.ui.views.today import TodayView
 
         self.today = TodayView(self.services, self.signals, self, refresh=False)
@@ -401,6 +407,8 @@ class MainWindow(QMainWindow):
         def report_post() -> None:
             if not self.case_detail.confirm_leave():
                 return
+            from app.ui.dialogs.report_wizard import ReportWizard
+
             wizard = ReportWizard(self.services, self, signals=self.signals)
             if wizard.exec() and wizard.created is not None:
                 self._open_from_today(wizard.created.id)
@@ -409,6 +417,8 @@ class MainWindow(QMainWindow):
         def case_file() -> None:
             case_id = self.case_list.selected_case_id()
             if case_id:
+                from app.ui.documents import export_case_file
+
                 self._case_file_worker = export_case_file(
                     self, self.services, case_id, self.signals
                 )
@@ -420,18 +430,20 @@ class MainWindow(QMainWindow):
 
         def governors_report() -> None:
             # Keep the worker (and its signals) alive until it reports back.
+            from app.ui.documents import save_governors_report
+
             self._report_worker = save_governors_report(self, self.services, self.signals)
 
         self.governors_action = self._action("&Governors’ report…", governors_report)
-        self.list_csv_action = self._action(
-            "Export case list as &CSV…",
-            lambda: export_case_list(
-                self,
-                self.services,
-                self.case_list.current_filter(),
-                self.case_list.model.case_sort,
-            ),
-        )
+
+        def list_csv() -> None:
+            from app.ui.documents import export_case_list
+
+            export_case_list(
+                self, self.services, self.case_list.current_filter(), self.case_list.model.case_sort
+            )
+
+        self.list_csv_action = self._action("Export case list as &CSV…", list_csv)
 
         def retention_review() -> None:
             from app.ui.dialogs.retention import RetentionDialog

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -33,8 +34,10 @@ from app.domain.letters import (
 )
 from app.domain.people import ROLE_LABELS, PersonKind
 from app.services.casebook import Services
-from app.services.letters import IssuedLetter, PreparedLetter
 from app.ui.views.pdf_preview import PdfPreview
+
+if TYPE_CHECKING:
+    from app.services.letters import IssuedLetter, PreparedLetter
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,6 @@ from app.domain.records import CaseDetail, CasePerson
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.services.casebook import Services
 from app.services.operations import OpChanges
-from app.ui.dialogs.person import LinkPersonDialog, PersonDialog
 from app.ui.operations import Refusal, in_message_box
 from app.ui.signals import AppSignals
 from app.ui.views.case_form import CaseForm
@@ -530,12 +529,16 @@ class CaseDetailView(QWidget):
     def link_person(self) -> None:
         if self.case is None:
             return
+        from app.ui.dialogs.person import LinkPersonDialog  # loaded on first use
+
         LinkPersonDialog(self._services, self.case.id, self, signals=self._signals).exec()
 
     def edit_person(self) -> None:
         link = self._selected_link()
         if link is None or self.case is None:
             return
+        from app.ui.dialogs.person import PersonDialog  # loaded on first use
+
         PersonDialog(self._services, link.person, self, signals=self._signals).exec()
 
     def subject_access_export(self) -> None:

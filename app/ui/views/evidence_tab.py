@@ -67,7 +67,6 @@ from app.domain.errors import CasebookError
 from app.domain.evidence import EvidenceKind, Exhibit
 from app.domain.sharing import RULES, Recipient, person_audience
 from app.services.casebook import Services
-from app.services.evidence import TYPE_LABELS, decode_text, format_size
 from app.services.memory import return_freed_memory, return_large_blocks_at_once
 from app.services.operations import Cancelled, OpChanges, OpResult, Progress
 from app.ui.file_dialogs import open_file_names
@@ -637,6 +636,8 @@ class EvidenceTab(QWidget):
             self._show_pdf(data)
         else:
             self.picture.clear_picture()
+            from app.services.evidence import TYPE_LABELS, decode_text
+
             decoded = decode_text(data)
             kept = (
                 f"This {TYPE_LABELS.get(exhibit.base_type, 'file')} is kept exactly as it "
@@ -680,6 +681,8 @@ class EvidenceTab(QWidget):
             self.gps_warning.setVisible(False)
             self.words.show_exhibit(None, "")
             return
+        from app.services.evidence import TYPE_LABELS, format_size
+
         e = html.escape
         rows: list[tuple[str, str]] = [
             ("File name", exhibit.original_name),

@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+from typing import TYPE_CHECKING
 
-from PIL import Image as PILImage
-from PIL import ImageOps
 from PySide6.QtCore import (
     QBuffer,
     QByteArray,
@@ -48,7 +47,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.evidence import Box, decode_top
+if TYPE_CHECKING:
+    # Pillow and the evidence service are loaded when a picture is first shown or boxed,
+    # not at the window's start.
+    from app.services.evidence import Box
 
 ZOOM_STEP = 1.25
 MIN_ZOOM = 0.02
@@ -106,6 +108,8 @@ def logical_size(data: bytes) -> QSize:
 
 def pillow_size(data: bytes) -> QSize:
     """The size as shown of a picture Qt has no reader for (an iPhone's HEIC photo)."""
+    from PIL import Image as PILImage
+
     try:
         with PILImage.open(io.BytesIO(data)) as opened:
             width, height = opened.size
@@ -124,6 +128,9 @@ def decode_with_pillow(data: bytes) -> tuple[QImage, bytes]:
     returned buffer (copying a 1280x24000 picture would double its 123 MB), so the caller
     keeps both together.
     """
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
     with PILImage.open(io.BytesIO(data)) as opened:
         opened.seek(0)  # the first frame of an animation
         picture = ImageOps.exif_transpose(opened)
@@ -148,7 +155,12 @@ class FullDecode(QRunnable):
     """Decodes the whole picture in a worker thread."""
 
     def __init__(self, data: bytes, token: int) -> None:
+        # Pillow is loaded on first use (the window's start does not need it), and here,
+        # on the GUI thread, rather than first inside a worker.
+        from PIL import Image as PILImage
+
         super().__init__()
+        self._decompression_bomb = PILImage.DecompressionBombError
         self.data = data
         self.token = token
         self.signals = _DecodeSignals()
@@ -156,7 +168,7 @@ class FullDecode(QRunnable):
     def run(self) -> None:
         try:
             decoded: tuple[QImage, bytes] | None = decode_with_pillow(self.data)
-        except (OSError, ValueError, PILImage.DecompressionBombError):
+        except (OSError, ValueError, self._decompression_bomb):
             decoded = None
         # The viewer may have closed (or the program quit) while the picture was decoded.
         with contextlib.suppress(RuntimeError):
@@ -287,6 +299,8 @@ class PictureView(QGraphicsView):
         assert self._item is not None
         visible = self.mapToScene(self.viewport().rect()).boundingRect()
         rows = int(min(size.height(), max(visible.height(), 400) * 1.5))
+        from app.services.evidence import decode_top
+
         top = decode_top(data, rows) if size.height() > 2 * size.width() else None
         if top is not None:
             image = QImage(
@@ -428,6 +442,8 @@ class PictureView(QGraphicsView):
 
     def boxes(self) -> list[Box]:
         """The drawn boxes in the picture's own pixels."""
+        from app.services.evidence import Box
+
         result = []
         for item in self._boxes:
             rect = item.rect().normalized()
@@ -491,6 +507,8 @@ class PictureView(QGraphicsView):
         """The box the keyboard acts on, in the picture's own pixels."""
         if self._current is None:
             return None
+        from app.services.evidence import Box
+
         rect = self._current.rect().normalized()
         return Box(
             math.floor(rect.x()),

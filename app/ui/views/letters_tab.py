@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -29,13 +30,15 @@ from app.domain.letters import SEND_METHOD_LABELS, SendMethod
 from app.domain.working_days import format_weekday_date
 from app.files import safe_file_name, save_user_file
 from app.services.casebook import Services
-from app.services.letters import IssuedLetter
 from app.services.operations import case_changes
-from app.ui.dialogs.issue_letter import IssueLetterDialog
 from app.ui.file_dialogs import save_file_name
 from app.ui.signals import AppSignals
 from app.ui.views.pdf_preview import PdfPreview, print_pdf
 from app.ui.widgets import read_only_table, roomy_labels
+
+if TYPE_CHECKING:
+    # The letters service is loaded when a letter is first made or listed.
+    from app.services.letters import IssuedLetter
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +185,8 @@ class LettersTab(QWidget):
     def issue_letter(self) -> None:
         if self.case_id is None:
             return
+        from app.ui.dialogs.issue_letter import IssueLetterDialog  # loaded on first use
+
         dialog = IssueLetterDialog(self.services, self.case_id, self)
         if dialog.exec() == IssueLetterDialog.DialogCode.Accepted:
             issued = case_changes(self.case_id, cases=True, letters=True, workflow=True)
