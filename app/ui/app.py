@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +23,7 @@ from PySide6.QtCore import (
     QTimer,
 )
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from app import __version__
 from app.config import ENV_USER, DataDirLock, prepare_data_dir, setup_logging
@@ -120,8 +122,9 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
     install_excepthook(data_dir)
     from app.services.demo import is_demo
     from app.services.faults import STORAGE_ERRORS, explain_storage_failure
-    from app.ui.main_window import MainWindow
 
+    if unattended:
+        from app.ui.main_window import MainWindow  # beside the derivation
     try:
         services, lock = open_for_window(
             data_dir, demo_if_empty=demo_if_empty, database_url=database_url
@@ -160,6 +163,8 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
             services.users.sign_in(name, os.environ.get(ENV_PASSWORD, ""))
         elif not sign_in_window(services):
             return 0
+        from app.ui.main_window import MainWindow  # loaded while the sign-in was typed
+
         if not services.ctx.may(Permission.VIEW_CASES):
             QMessageBox.information(
                 None,
@@ -172,7 +177,7 @@ def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | 
         # A second start is answered once the list is painted: listening costs the first
         # paint a few milliseconds, and a second start in that moment is still refused
         # by the data folder's lock (it says the casebook is open elsewhere).
-        window.after_first_paint.then(lambda: FirstWindow(data_dir, window))
+        window.after_first_paint.then(lambda: _listen_for_second_starts(data_dir, window))
         if unattended:
             _quit_after_first_paint(window)
         window.show_on_screen()
@@ -194,6 +199,10 @@ def _derive_ahead(data_dir: Path) -> DerivationAhead | None:
 
     paths = prepare_data_dir(data_dir)
     return derivation_ahead(paths.keyring, password, os.environ.get(ENV_USER, "").strip())
+
+
+def _listen_for_second_starts(data_dir: Path, window: QWidget) -> None:
+    FirstWindow(data_dir, window)  # kept alive by the window, its parent
 
 
 def instance_name(data_dir: Path) -> str:
@@ -297,15 +306,31 @@ def sign_in_window(services: Services) -> bool:
     from app.services.demo import is_demo
     from app.ui.dialogs.sign_in import FirstUserDialog, SignInDialog
 
+    dialog: QDialog
     if not services.users.has_users():
-        return bool(FirstUserDialog(services).exec())
-    name = os.environ.get(ENV_USER, "").strip() or services.users.only_user_name() or ""
-    hint = (
-        "Demonstration casebook (fictional): sign in as head with the password demo."
-        if is_demo(services)
-        else ""
-    )
-    return bool(SignInDialog(services, name, hint).exec())
+        dialog = FirstUserDialog(services)
+    else:
+        name = os.environ.get(ENV_USER, "").strip() or services.users.only_user_name() or ""
+        hint = (
+            "Demonstration casebook (fictional): sign in as head with the password demo."
+            if is_demo(services)
+            else ""
+        )
+        dialog = SignInDialog(services, name, hint)
+    # Once the dialog is showing, the main window's code is loaded while the person types
+    # (Python lets the dialog run between its steps; Argon2id, once they press Sign in,
+    # releases the interpreter), so the window follows the sign-in sooner.
+    QTimer.singleShot(0, dialog, _load_main_window_meanwhile)
+    return bool(dialog.exec())
+
+
+def _load_main_window_meanwhile() -> None:
+    threading.Thread(
+        target=importlib.import_module,
+        args=("app.ui.main_window",),
+        name="load-main-window",
+        daemon=True,
+    ).start()
 
 
 # For benchmarks/startup.py: print a line and quit once the case list has been painted.
