@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, and_, func, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ARRAY, ColumnElement, Select, Text, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EventRecord
