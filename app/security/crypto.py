@@ -29,12 +29,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 MAGIC = b"CBX1"
 FILE_ID_BYTES = 16
@@ -297,18 +291,14 @@ class SafeguardingKey(DataKey):
     def __init__(self, key: bytes) -> None:
         super().__init__(key)
         self._private = X25519PrivateKey.from_private_bytes(key)
-        self._public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self._public = self._private.public_key().public_bytes_raw()
         # Tokens already opened in this process: a list of cases opens the same ones often.
         self._opened: dict[tuple[str, str], str] = {}
 
     @classmethod
     def new(cls) -> SafeguardingKey:
         """A fresh random key."""
-        return cls(
-            X25519PrivateKey.generate().private_bytes(
-                Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-            )
-        )
+        return cls(X25519PrivateKey.generate().private_bytes_raw())
 
     def __repr__(self) -> str:  # never print the key into a log
         return "SafeguardingKey(…)"
@@ -361,7 +351,7 @@ def seal_text_to(public: bytes, text: str, label: str) -> str:
     """``text`` sealed to the safeguarding key's public half; ``label`` (the column) is bound
     into it, so a token cannot be moved to another column unnoticed."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = os.urandom(12)
     sealed = AESGCM(_text_key(shared, ephemeral_public, public)).encrypt(
@@ -399,8 +389,8 @@ def new_key_pair() -> tuple[bytes, bytes]:
     """(private, public) raw X25519 keys for one account."""
     private = X25519PrivateKey.generate()
     return (
-        private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-        private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+        private.private_bytes_raw(),
+        private.public_key().public_bytes_raw(),
     )
 
 
@@ -412,7 +402,7 @@ def _box_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
 def box_bytes(public: bytes, secret: bytes, label: str) -> tuple[bytes, bytes, bytes]:
     """(ephemeral public, nonce, ciphertext): ``secret`` sealed to an account's public key."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = os.urandom(12)
     sealed = AESGCM(_box_key(shared, ephemeral_public, public)).encrypt(
@@ -427,7 +417,7 @@ def unbox_bytes(
     """A secret sealed by ``box_bytes`` to this account; WrongKeyError when it does not open."""
     try:
         secret = X25519PrivateKey.from_private_bytes(private)
-        public = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = secret.public_key().public_bytes_raw()
         shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
         return AESGCM(_box_key(shared, ephemeral_public, public)).decrypt(
             nonce, sealed, label.encode("utf-8")
