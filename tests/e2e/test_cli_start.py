@@ -20,7 +20,7 @@ import pytest
 
 from app.cli import derive_ahead
 from app.domain.working_days import bank_holiday
-from app.security.crypto import derive_key
+from app.security.crypto import KdfCost, derive_key, derive_on_threads
 from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
 from tests.e2e.cli_runner import run_in_process, run_subprocess
 
@@ -159,6 +159,15 @@ def test_the_early_derivation_opens_only_what_the_password_opens(demo: Path) -> 
     assert ahead.key_for("demo", salt, cost) == derive_key("demo", salt, cost)
     assert ahead.key_for("Demo", salt, cost) is None
     assert ahead.key_for("demo", b"another salt....", cost) is None
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4, 8])
+def test_the_lanes_on_fewer_threads_make_the_same_key(threads: int) -> None:
+    salt = b"sixteen bytes..."
+    for cost in (KdfCost(1, 64, 1), KdfCost(2, 256, 4), KdfCost(3, 1024, 3)):
+        assert derive_on_threads("pässwörd".encode(), salt, cost, threads) == derive_key(
+            "pässwörd", salt, cost
+        )
 
 
 def test_a_wrong_password_given_early_is_still_refused_and_counted(demo: Path) -> None:
