@@ -29,12 +29,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
 MAGIC = b"CBX1"
 FILE_ID_BYTES = 16
@@ -87,6 +81,60 @@ def derive_key(secret: str, salt: bytes, cost: KdfCost = DEFAULT_COST) -> bytes:
     )
 
 
+def threads_beside_python(lanes: int) -> int:
+    """How many threads Argon2id's lanes share while the interpreter works beside them.
+
+    The lanes (the cost's parallelism, which the key depends on) need not each have a
+    thread: on a PC with two cores, four threads would take turns with the interpreter
+    on the same two cores and slow both, while one thread leaves the interpreter a core
+    of its own. The derivation, and so the key, is the same either way.
+    """
+    spare = (os.cpu_count() or 1) - 1
+    return max(1, min(lanes, spare))
+
+
+def derive_on_threads(secret: bytes, salt: bytes, cost: KdfCost, threads: int) -> bytes:
+    """The key :func:`derive_key` makes, with the lanes computed on ``threads`` threads.
+
+    argon2-cffi's own functions always give each lane a thread; its binding of the
+    reference implementation's ``argon2_ctx`` takes the thread count separately. The
+    result depends only on the secret, salt and costs (RFC 9106), which the test of the
+    early derivation checks against :func:`derive_key`.
+    """
+    from argon2.low_level import ARGON2_VERSION, core, error_to_str, ffi
+
+    out = ffi.new("uint8_t[]", KEY_BYTES)
+    secret_buffer = ffi.new("uint8_t[]", secret)
+    salt_buffer = ffi.new("uint8_t[]", salt)
+    context = ffi.new(
+        "argon2_context *",
+        {
+            "out": out,
+            "outlen": KEY_BYTES,
+            "pwd": secret_buffer,
+            "pwdlen": len(secret),
+            "salt": salt_buffer,
+            "saltlen": len(salt),
+            "secret": ffi.NULL,
+            "secretlen": 0,
+            "ad": ffi.NULL,
+            "adlen": 0,
+            "t_cost": cost.time_cost,
+            "m_cost": cost.memory_kib,
+            "lanes": cost.parallelism,
+            "threads": max(1, min(threads, cost.parallelism)),
+            "version": ARGON2_VERSION,
+            "allocate_cbk": ffi.NULL,
+            "free_cbk": ffi.NULL,
+            "flags": 0,  # ARGON2_DEFAULT_FLAGS, as argon2_hash uses
+        },
+    )
+    failed = core(context, Type.ID.value)
+    if failed:
+        raise ValueError(f"Argon2id failed: {error_to_str(failed)}")
+    return bytes(ffi.buffer(out, KEY_BYTES))
+
+
 class DerivationAhead:
     """Argon2id for one password, started on a thread as soon as the password and its
     wrap's salt are known, so that it runs beside the rest of the start (imports, opening
@@ -105,14 +153,8 @@ class DerivationAhead:
 
     def _derive(self) -> None:
         # Argon2id runs in C without the interpreter lock, so Python goes on meanwhile.
-        self._key = hash_secret_raw(
-            self._secret,
-            self._salt,
-            time_cost=self._cost.time_cost,
-            memory_cost=self._cost.memory_kib,
-            parallelism=self._cost.parallelism,
-            hash_len=KEY_BYTES,
-            type=Type.ID,
+        self._key = derive_on_threads(
+            self._secret, self._salt, self._cost, threads_beside_python(self._cost.parallelism)
         )
 
     def key_for(self, secret: str, salt: bytes, cost: KdfCost) -> bytes | None:
@@ -297,18 +339,14 @@ class SafeguardingKey(DataKey):
     def __init__(self, key: bytes) -> None:
         super().__init__(key)
         self._private = X25519PrivateKey.from_private_bytes(key)
-        self._public = self._private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self._public = self._private.public_key().public_bytes_raw()
         # Tokens already opened in this process: a list of cases opens the same ones often.
         self._opened: dict[tuple[str, str], str] = {}
 
     @classmethod
     def new(cls) -> SafeguardingKey:
         """A fresh random key."""
-        return cls(
-            X25519PrivateKey.generate().private_bytes(
-                Encoding.Raw, PrivateFormat.Raw, NoEncryption()
-            )
-        )
+        return cls(X25519PrivateKey.generate().private_bytes_raw())
 
     def __repr__(self) -> str:  # never print the key into a log
         return "SafeguardingKey(…)"
@@ -361,7 +399,7 @@ def seal_text_to(public: bytes, text: str, label: str) -> str:
     """``text`` sealed to the safeguarding key's public half; ``label`` (the column) is bound
     into it, so a token cannot be moved to another column unnoticed."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = os.urandom(12)
     sealed = AESGCM(_text_key(shared, ephemeral_public, public)).encrypt(
@@ -399,8 +437,8 @@ def new_key_pair() -> tuple[bytes, bytes]:
     """(private, public) raw X25519 keys for one account."""
     private = X25519PrivateKey.generate()
     return (
-        private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()),
-        private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+        private.private_bytes_raw(),
+        private.public_key().public_bytes_raw(),
     )
 
 
@@ -412,7 +450,7 @@ def _box_key(shared: bytes, ephemeral: bytes, public: bytes) -> bytes:
 def box_bytes(public: bytes, secret: bytes, label: str) -> tuple[bytes, bytes, bytes]:
     """(ephemeral public, nonce, ciphertext): ``secret`` sealed to an account's public key."""
     ephemeral = X25519PrivateKey.generate()
-    ephemeral_public = ephemeral.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ephemeral_public = ephemeral.public_key().public_bytes_raw()
     shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public))
     nonce = os.urandom(12)
     sealed = AESGCM(_box_key(shared, ephemeral_public, public)).encrypt(
@@ -427,7 +465,7 @@ def unbox_bytes(
     """A secret sealed by ``box_bytes`` to this account; WrongKeyError when it does not open."""
     try:
         secret = X25519PrivateKey.from_private_bytes(private)
-        public = secret.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        public = secret.public_key().public_bytes_raw()
         shared = secret.exchange(X25519PublicKey.from_public_bytes(ephemeral_public))
         return AESGCM(_box_key(shared, ephemeral_public, public)).decrypt(
             nonce, sealed, label.encode("utf-8")

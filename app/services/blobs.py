@@ -13,8 +13,9 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.db.models import BlobRecord
 from app.evidence.blobstore import (
@@ -178,3 +179,39 @@ class DatabaseBlobStore:
         if removed:
             log.info("Sweep removed %d unreferenced blob(s) from the database", len(removed))
         return removed
+
+
+def referenced_blob_hashes(session: Session) -> set[str]:
+    """Every blob hash any table refers to.
+
+    Other features (letters, bundles) keep their files in the same store; any column
+    named ``sha256`` or ending in ``_sha256`` counts as a reference, so the start-up sweep
+    never removes a file that something still points to.
+    """
+    found: set[str] = set()
+    for table, name in _hash_columns(session):
+        rows = session.execute(text(f'SELECT DISTINCT "{name}" FROM "{table}"'))
+        found.update(str(value) for (value,) in rows if value)
+    return found
+
+
+def _hash_columns(session: Session) -> list[tuple[str, str]]:
+    """(table, column) of every column holding a blob hash."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # One query instead of the inspector's one per table: this runs at every start.
+        rows = session.execute(
+            text(
+                "SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_info(m.name) AS c "
+                "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite~_%' ESCAPE '~' "
+                "AND (c.name = 'sha256' OR c.name GLOB '*_sha256') ORDER BY m.name"
+            )
+        )
+        return [(str(table), str(name)) for table, name in rows]
+    inspector = inspect(bind)
+    return [
+        (table, str(column["name"]))
+        for table in inspector.get_table_names()
+        for column in inspector.get_columns(table)
+        if str(column["name"]) == "sha256" or str(column["name"]).endswith("_sha256")
+    ]

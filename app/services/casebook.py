@@ -7,9 +7,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from app.config import DataPaths, current_user, prepare_data_dir
 from app.db.engine import (
@@ -21,7 +21,6 @@ from app.db.engine import (
     migrate,
     migrate_server,
 )
-from app.db.keyring_table import KeyringTable
 from app.db.sealing import attach_keys, install_sealing
 from app.domain.access import Role
 from app.domain.dates import utc_now
@@ -43,7 +42,6 @@ from app.security.keyring import (
 )
 from app.services.audit import AuditService
 from app.services.backup import (
-    BackupService,
     RestoreResult,
     another_casebook,
     backup_keyring,
@@ -53,13 +51,8 @@ from app.services.backup import (
     restore_backup,
     role_in_backup,
 )
-from app.services.blobs import DatabaseBlobStore
-from app.services.cases import CaseService
-from app.services.code import CodeService
+from app.services.blobs import referenced_blob_hashes
 from app.services.context import ServiceContext, load_default_code
-from app.services.evidence import EvidenceService, referenced_blob_hashes
-from app.services.evidence_reading import EvidenceReading
-from app.services.joined_up import JoinedUpService
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
 from app.services.legacy import (
     finish_interrupted,
@@ -67,56 +60,176 @@ from app.services.legacy import (
     is_plain_sqlite,
     plain_tables,
 )
-from app.services.letters import LetterService
-from app.services.mail import MailService
-from app.services.operations import Operations
-from app.services.people import PersonService
-from app.services.people_import import PeopleImportService
-from app.services.reminders import ReminderService
-from app.services.reports import ReportService
-from app.services.retention import RetentionService
-from app.services.sealed_files import reseal_files
-from app.services.subject_access import SubjectAccessService
 from app.services.swap import journal_exists
-from app.services.users import UserService
-from app.services.workflow import WorkflowService
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.services.backup import BackupService
+    from app.services.cases import CaseService
+    from app.services.code import CodeService
+    from app.services.evidence import EvidenceService
+    from app.services.evidence_reading import EvidenceReading
+    from app.services.joined_up import JoinedUpService
+    from app.services.letters import LetterService
+    from app.services.mail import MailService
+    from app.services.operations import Operations
+    from app.services.people import PersonService
+    from app.services.people_import import PeopleImportService
+    from app.services.reminders import ReminderService
+    from app.services.reports import ReportService
+    from app.services.retention import RetentionService
+    from app.services.subject_access import SubjectAccessService
+    from app.services.users import UserService
+    from app.services.workflow import WorkflowService
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Services:
-    """Everything the UI and CLI need, for one open casebook. Passed in, never global."""
+    """Everything the UI and CLI need, for one open casebook. Passed in, never global.
+
+    Each service is made (and its module imported) the first time it is asked for, and is
+    then the same object for the life of the casebook: a command from the command line
+    pays only for what it uses (a letter never loads Pillow, the mail or backup code).
+    """
 
     ctx: ServiceContext
     paths: DataPaths
     engine: Engine
-    cases: CaseService
-    people: PersonService
-    evidence: EvidenceService
-    letters: LetterService
-    workflow: WorkflowService
-    reports: ReportService
-    users: UserService
-    audit: AuditService
-    backups: BackupService
-    retention: RetentionService
-    subject_access: SubjectAccessService
     keys: CasebookKeys
-    mail: MailService
-    reminders: ReminderService
-    code: CodeService
-    people_import: PeopleImportService
-    joined_up: JoinedUpService
+    blobs: BlobStorage
+    audit: AuditService
     may_migrate: bool = True
     sweep_on_open: bool = True
     database_url: str | None = None
     migration_backup: Path | None = None
     database_open: bool = False
 
+    @cached_property
+    def cases(self) -> CaseService:
+        """Cases: opening, listing, searching and changing them."""
+        from app.services.cases import CaseService
+
+        cases = CaseService(self.ctx)
+        cases.after_reseal = self._reseal_case_files
+        return cases
+
+    @cached_property
+    def people(self) -> PersonService:
+        """The people known to the school and their parts in cases."""
+        from app.services.people import PersonService
+
+        return PersonService(self.ctx)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        """Exhibits: intake, copies and their files."""
+        from app.services.evidence import EvidenceService
+
+        return EvidenceService(self.ctx, self.blobs)
+
+    @cached_property
+    def letters(self) -> LetterService:
+        """Letters, templates and the school profile."""
+        from app.services.letters import LetterService
+
+        return LetterService(self.ctx, self.blobs, self.cases)
+
+    @cached_property
+    def workflow(self) -> WorkflowService:
+        """Checklists, follow-ups, escalation and outcomes."""
+        from app.services.workflow import WorkflowService
+
+        return WorkflowService(self.ctx, self.evidence, self.cases)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        """Reports and the case file (bundle)."""
+        from app.services.reports import ReportService
+
+        return ReportService(self.ctx, self.cases, self.evidence, self.letters, self.workflow)
+
+    @cached_property
+    def users(self) -> UserService:
+        """Users, sign-in and roles."""
+        from app.services.users import UserService
+
+        users = UserService(self.ctx, self.keys, self.open_database, self.audit)
+        users.seal_files = self._reseal_all_files
+        return users
+
+    @cached_property
+    def backups(self) -> BackupService:
+        """Backups of the casebook."""
+        from app.services.backup import BackupService
+
+        store = self.blobs if isinstance(self.blobs, BlobStore) else None
+        return BackupService(self.ctx, self.paths, store, self.engine, self.keys.holder.get)
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        """How long records are kept, and their disposal."""
+        from app.services.retention import RetentionService
+
+        return RetentionService(self.ctx, self.blobs, self.evidence, self.letters)
+
+    @cached_property
+    def subject_access(self) -> SubjectAccessService:
+        """Subject access requests."""
+        from app.services.subject_access import SubjectAccessService
+
+        return SubjectAccessService(self.ctx, self.evidence, self.letters, self.retention)
+
+    @cached_property
+    def mail(self) -> MailService:
+        """Letters sent by email."""
+        from app.services.mail import MailService
+
+        return MailService(self.ctx, self.blobs, self.letters, self.people, self.keys.holder.get)
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        """Reminders of actions falling due."""
+        from app.services.reminders import ReminderService
+
+        return ReminderService(self.ctx, self.mail)
+
+    @property
+    def code(self) -> CodeService:
+        """The versions of the Code of Conduct."""
+        return self.letters.codes
+
+    @cached_property
+    def people_import(self) -> PeopleImportService:
+        """Importing people from the school's MIS."""
+        from app.services.people_import import PeopleImportService
+
+        return PeopleImportService(self.ctx)
+
+    @cached_property
+    def joined_up(self) -> JoinedUpService:
+        """Cases joined up by the people in them."""
+        from app.services.joined_up import JoinedUpService
+
+        return JoinedUpService(self.ctx)
+
+    def _reseal_case_files(self, case_id: int) -> int:
+        from app.services.sealed_files import reseal_files
+
+        return reseal_files(self.ctx, self.blobs, case_id)
+
+    def _reseal_all_files(self) -> int:
+        from app.services.sealed_files import reseal_files
+
+        return reseal_files(self.ctx, self.blobs)
+
     @property
     def reading(self) -> EvidenceReading:
         """The words in exhibits, names to protect, and capture details."""
+        from app.services.evidence_reading import EvidenceReading
+
         return EvidenceReading(self.ctx, self.evidence.store, self.evidence.content)
 
     @property
@@ -157,7 +270,7 @@ class Services:
         with self.ctx.sessions() as session:
             referenced = referenced_blob_hashes(session)
         referenced |= self.letters.referenced_blobs()
-        return self.evidence.store.sweep(referenced, written_before)
+        return self.blobs.sweep(referenced, written_before)
 
     def describe_records(self) -> str:
         """Where the records are kept, in one line for the About box."""
@@ -169,6 +282,8 @@ class Services:
     @property
     def operations(self) -> Operations:
         """Every user action as one command (what the window and the CLI call)."""
+        from app.services.operations import Operations
+
         return Operations(self)
 
     def close(self) -> None:
@@ -235,6 +350,8 @@ def open_casebook(
         except BaseException:
             engine.dispose()
             raise
+        from app.db.keyring_table import KeyringTable
+
         storage = KeyringTable(engine)
     else:
         engine = make_engine(paths.database, holder.get)
@@ -278,47 +395,24 @@ def open_casebook(
     )
     audit = AuditService(ctx)
     ctx.audit_sink = audit.record
-    cases = CaseService(ctx)
-    blobs: BlobStorage = (
-        DatabaseBlobStore(ctx, holder.get, holder)
-        if database_url
-        else BlobStore(paths.blobs, holder.get, holder)
-    )
-    evidence = EvidenceService(ctx, blobs)
-    letters = LetterService(ctx, blobs, cases)
-    workflow = WorkflowService(ctx, evidence, cases)
-    retention = RetentionService(ctx, blobs, evidence, letters)
-    people = PersonService(ctx)
-    mail = MailService(ctx, blobs, letters, people, holder.get)
+    blobs: BlobStorage
+    if database_url:
+        from app.services.blobs import DatabaseBlobStore
+
+        blobs = DatabaseBlobStore(ctx, holder.get, holder)
+    else:
+        blobs = BlobStore(paths.blobs, holder.get, holder)
     services = Services(
         ctx=ctx,
         paths=paths,
         engine=engine,
-        cases=cases,
-        people=people,
-        evidence=evidence,
-        letters=letters,
-        workflow=workflow,
-        reports=ReportService(ctx, cases, evidence, letters, workflow),
-        users=UserService(ctx, keys, lambda: services.open_database(), audit),
-        audit=audit,
-        backups=BackupService(
-            ctx, paths, blobs if isinstance(blobs, BlobStore) else None, engine, holder.get
-        ),
-        retention=retention,
-        subject_access=SubjectAccessService(ctx, evidence, letters, retention),
         keys=keys,
-        mail=mail,
-        reminders=ReminderService(ctx, mail),
-        code=letters.codes,
-        people_import=PeopleImportService(ctx),
-        joined_up=JoinedUpService(ctx),
+        blobs=blobs,
+        audit=audit,
         may_migrate=may_migrate,
         sweep_on_open=sweep,
         database_url=database_url,
     )
-    cases.after_reseal = lambda case_id: reseal_files(ctx, blobs, case_id)
-    services.users.seal_files = lambda: reseal_files(ctx, blobs)
     if holder.key is not None:
         try:
             services.open_database()

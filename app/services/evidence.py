@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EvidenceRecord, SettingRecord
@@ -59,7 +59,7 @@ from app.evidence.intake import (
     inspect_bytes,
 )
 from app.evidence.messages import MailMessage, read_email, read_outlook
-from app.services.blobs import read_intact
+from app.services.blobs import read_intact, referenced_blob_hashes
 from app.services.cases import add_event, tick_rule
 from app.services.context import ServiceContext
 from app.services.evidence_text import index_case_evidence
@@ -309,24 +309,6 @@ def _not_future(day: date | None, now: Any) -> date | None:
     if day is not None and day > now.date():
         raise ValidationError("The date a piece of evidence was forwarded cannot be in the future.")
     return day
-
-
-def referenced_blob_hashes(session: Session) -> set[str]:
-    """Every blob hash any table refers to.
-
-    Other features (letters, bundles) keep their files in the same store; any column
-    named ``sha256`` or ending in ``_sha256`` counts as a reference, so the start-up sweep
-    never removes a file that something still points to.
-    """
-    found: set[str] = set()
-    inspector = inspect(session.get_bind())
-    for table in inspector.get_table_names():
-        for column in inspector.get_columns(table):
-            name = str(column["name"])
-            if name == "sha256" or name.endswith("_sha256"):
-                rows = session.execute(text(f'SELECT DISTINCT "{name}" FROM "{table}"'))
-                found.update(str(value) for (value,) in rows if value)
-    return found
 
 
 # Checking a picture decodes all of it, and Pillow lets go of the interpreter lock while it

@@ -49,9 +49,10 @@ from app.domain.status import CLOSED_STATUSES
 from app.domain.validation import clean_text
 from app.evidence.blobstore import BlobStorage
 from app.services.audit import forget_case_details
+from app.services.blobs import referenced_blob_hashes
 from app.services.cases import add_event, visible_cases
 from app.services.context import ServiceContext
-from app.services.evidence import EvidenceService, referenced_blob_hashes
+from app.services.evidence import EvidenceService
 from app.services.letters import LetterService
 from app.services.people import person_from_record
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Text, and_, func, or_, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.db.models import CaseRecord, EventRecord
@@ -50,6 +49,9 @@ def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
     if not common:
         # Read through the index once, not worked out row by row (another form of the
         # term, "l" beside "ł", may be common and have the list walked in order).
+        # Only a server search loads the PostgreSQL dialect (its ARRAY has contains()).
+        from sqlalchemy.dialects.postgresql import ARRAY
+
         starts = func.casebook_word_starts(words, type_=ARRAY(Text))
         narrowed: Select[tuple[Any]] = select(CaseRecord.id).where(starts.contains([letters]))
         found = and_(CaseRecord.id.in_(narrowed), found)

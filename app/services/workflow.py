@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,7 +54,9 @@ from app.services.cases import (
 )
 from app.services.checklist import POLICY_SETTING, default_policy_text, load_policy
 from app.services.context import ServiceContext
-from app.services.evidence import EvidenceService
+
+if TYPE_CHECKING:
+    from app.services.evidence import EvidenceService
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 

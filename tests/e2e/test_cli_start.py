@@ -20,17 +20,44 @@ import pytest
 
 from app.cli import derive_ahead
 from app.domain.working_days import bank_holiday
-from app.security.crypto import derive_key
+from app.security.crypto import KdfCost, derive_key, derive_on_threads
 from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
 from tests.e2e.cli_runner import run_in_process, run_subprocess
 
 NOT_FOR_A_LETTER = ("PySide6", "docx", "lxml", "holidays.countries")
+# Nor does a letter load the code of what it does not do: exhibits and their pictures,
+# email, backups, reports, retention, subject access, the MIS import, a database server,
+# or the migrations (the casebook is at head).
+NOT_USED_BY_A_LETTER = (
+    "app.services.evidence",
+    "app.evidence.derivatives",
+    "app.evidence.messages",
+    "PIL.ImageOps",
+    "app.services.mail",
+    "smtplib",
+    "app.services.reports",
+    "app.services.retention",
+    "app.services.subject_access",
+    "app.services.people_import",
+    "app.services.joined_up",
+    "app.services.reminders",
+    "sqlalchemy.dialects.postgresql",
+    "alembic",
+)
+# How many modules the letter command may have loaded when it exits. It loads about 690
+# (SQLAlchemy about 130, reportlab 65, holidays 45, cryptography 45, ours 75); each costs
+# import time in a whole-process letter (benchmarks/letters.py), so a change that loads
+# many more must be a choice, not an accident. It was 1,115 before the command imported
+# only what it uses.
+LETTER_MODULE_BUDGET = 730
 
-# Runs the command through its entry point, then names what it loaded of the above.
+# Runs the command through its entry point, then names what it loaded of the above and
+# counts every module loaded.
 PROBE = """
 import json, sys
 from app.cli import main
 code = main(sys.argv[1:])
+sys.stdout.write("\\nMODULES " + str(len(sys.modules)))
 sys.stdout.write("\\nLOADED " + json.dumps([m for m in {names!r} if m in sys.modules]))
 sys.exit(code)
 """
@@ -53,15 +80,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
-def _loaded_by(data: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def _loaded_by(
+    data: Path, *args: str, names: tuple[str, ...] = NOT_FOR_A_LETTER
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(names=NOT_FOR_A_LETTER), "--data-dir", str(data),
-         *args],
+        [sys.executable, "-c", PROBE.format(names=names), "--data-dir", str(data), *args],
         capture_output=True, text=True, encoding="utf-8", env=_env(), timeout=120, check=False,
     )  # fmt: skip
     marker = done.stdout.rpartition("LOADED ")
     assert marker[1], done.stderr
     return done, json.loads(marker[2])
+
+
+def _module_count(done: subprocess.CompletedProcess[str]) -> int:
+    return int(done.stdout.rpartition("MODULES ")[2].split()[0])
 
 
 def test_a_letter_from_the_command_line_loads_neither_qt_nor_word(
@@ -74,6 +106,23 @@ def test_a_letter_from_the_command_line_loads_neither_qt_nor_word(
     assert done.returncode == 0, done.stderr
     assert out.read_bytes().startswith(b"%PDF")
     assert loaded == []
+
+
+def test_a_letter_loads_only_what_it_uses_within_its_module_budget(
+    demo: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "letter.pdf"
+    done, loaded = _loaded_by(
+        demo, "letter", "SM-2026-0001", "--kind", "removal", "--out", str(out),
+        names=NOT_USED_BY_A_LETTER,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Request for immediate removal" in done.stdout
+    assert loaded == []
+    count = _module_count(done)
+    assert count <= LETTER_MODULE_BUDGET, (
+        f"the letter command loaded {count} modules (budget {LETTER_MODULE_BUDGET})"
+    )
 
 
 def test_asking_for_the_word_copy_still_makes_it(demo: Path, tmp_path: Path) -> None:
@@ -110,6 +159,15 @@ def test_the_early_derivation_opens_only_what_the_password_opens(demo: Path) -> 
     assert ahead.key_for("demo", salt, cost) == derive_key("demo", salt, cost)
     assert ahead.key_for("Demo", salt, cost) is None
     assert ahead.key_for("demo", b"another salt....", cost) is None
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 4, 8])
+def test_the_lanes_on_fewer_threads_make_the_same_key(threads: int) -> None:
+    salt = b"sixteen bytes..."
+    for cost in (KdfCost(1, 64, 1), KdfCost(2, 256, 4), KdfCost(3, 1024, 3)):
+        assert derive_on_threads("pässwörd".encode(), salt, cost, threads) == derive_key(
+            "pässwörd", salt, cost
+        )
 
 
 def test_a_wrong_password_given_early_is_still_refused_and_counted(demo: Path) -> None:
