@@ -88,3 +88,16 @@ def answer_next_dialog(
 def accept_dialog(dialog: QWidget) -> None:
     assert isinstance(dialog, QDialog)
     dialog.accept()
+
+
+def screenshot(qtbot, widget: QWidget, name: str, settle_ms: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Paint ``widget`` as the screen would. With CASEBOOK_SCREENSHOTS set to a folder, wait
+    ``settle_ms`` for drawing done in the background (QtPdf's pages) and save the picture
+    there as ``name``.png to look at; the normal run neither waits nor writes."""
+    folder = os.environ.get("CASEBOOK_SCREENSHOTS")
+    if not folder:
+        widget.grab()
+        return
+    qtbot.wait(settle_ms)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(Path(folder) / f"{name}.png"))
