@@ -52,13 +52,20 @@ def window(qtbot, demo_services: Services) -> Iterator[MainWindow]:  # type: ign
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.after_first_paint.done)  # first case and Today, after the list
+    wait_for_first_paint(qtbot, win)
     yield win
     # Closing asks about unsaved edits; a test that left some must not block on that box,
     # so the window is closed here rather than by qtbot (which closes before this runs).
     win.case_detail.revert_details()
     win.close()
     win.deleteLater()
+
+
+def wait_for_first_paint(qtbot, win: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Until the window has shown its first case and Today (after the list), however long a
+    loaded machine takes: a fixed 5 seconds failed at a load of 20. pytest-timeout (120 s)
+    still turns a window that never paints into a failure."""
+    qtbot.waitUntil(lambda: win.after_first_paint.done, timeout=110_000)
 
 
 def answer_next_dialog(

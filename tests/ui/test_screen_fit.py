@@ -28,6 +28,7 @@ from app.ui.widgets import (
     should_maximise,
 )
 from tests.demo_casebook import DemoCasebooks
+from tests.ui.conftest import wait_for_first_paint
 from tests.ui.screen_probe import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,7 +234,7 @@ def test_today_folds_away_and_the_window_remembers(qtbot, demo_services: Service
     win.resize(1280, 900)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.after_first_paint.done)  # Today fills after the list
+    wait_for_first_paint(qtbot, win)  # Today fills after the list
     win.today.set_collapsed(False)
     unfolded = win.today_dock.height()
     win.today.fold_button.click()
