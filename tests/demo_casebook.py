@@ -15,6 +15,7 @@ tests/ui/test_demo_casebook_copy.py checks a copy against a casebook filled afre
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,46 @@ class _Made:
     head: SafeguardingKey
 
 
+class FilledCasebook:
+    """Copies of one casebook filled by ``fill`` (at the moment of ``options``' clock, if
+    any), made in ``folder`` on first use: the way a test module gets the same filled
+    casebook for each test without filling it again."""
+
+    def __init__(self, folder: Path, fill: Callable[[Services], None], **options: Any) -> None:
+        self.folder = folder
+        self.fill = fill
+        self.options = options
+        self._made: _Made | None = None
+
+    def copy_to(self, data_dir: Path, **options: Any) -> Services:
+        """A copy of the filled casebook in ``data_dir``, open as when just filled."""
+        if self._made is None:
+            self._made = _make(self.folder / "filled", self.fill, self.options, date.min)
+        return _open_copy(self._made, data_dir, options)
+
+
+def _make(
+    folder: Path, fill: Callable[[Services], None], options: dict[str, Any], day: date
+) -> _Made:
+    services = open_casebook(folder, **options)
+    try:
+        fill(services)
+        key, head = services.keys.holder.key, services.keys.holder.head
+    finally:
+        services.close()
+    assert key is not None and head is not None
+    return _Made(day, folder, key, head)
+
+
+def _open_copy(made: _Made, data_dir: Path, options: dict[str, Any]) -> Services:
+    shutil.copytree(made.folder, data_dir)
+    services = open_casebook(data_dir, key=made.key, **options)
+    holder = services.keys.holder
+    assert holder.head_public == made.head.public()
+    holder.head = made.head
+    return services
+
+
 class DemoCasebooks:
     """Copies of one demonstration casebook, made in ``folder`` on first use."""
 
@@ -45,22 +86,10 @@ class DemoCasebooks:
         today = london_today(utc_now())
         if self._made is None or self._made.day != today:
             folder = self.folder / f"demo-{today.isoformat()}"
-            services = open_casebook(folder, actor=actor)
-            try:
-                create_demo(services)
-                key, head = services.keys.holder.key, services.keys.holder.head
-            finally:
-                services.close()
-            assert key is not None and head is not None
-            self._made = _Made(today, folder, key, head)
+            self._made = _make(folder, create_demo, {"actor": actor}, today)
         return self._made
 
     def copy_to(self, data_dir: Path, **options: Any) -> Services:
         """A copy of the demonstration casebook in ``data_dir``, open as when just filled."""
         made = self._original(options.get("actor") or "Mrs Test")
-        shutil.copytree(made.folder, data_dir)
-        services = open_casebook(data_dir, key=made.key, **options)
-        holder = services.keys.holder
-        assert holder.head_public == made.head.public()
-        holder.head = made.head
-        return services
+        return _open_copy(made, data_dir, options)

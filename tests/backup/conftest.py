@@ -13,9 +13,10 @@ from app.domain.categories import Category
 from app.domain.letters import LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
-from app.services.casebook import Services, open_casebook
+from app.services.casebook import Services
 from app.services.demo import DEMO_SCHOOL_PROFILE
 from tests.conftest import Clock
+from tests.demo_casebook import FilledCasebook
 
 
 def picture(colour: str, size: tuple[int, int] = (120, 90)) -> bytes:
@@ -60,10 +61,18 @@ def fill(services: Services, cases: int = 3) -> None:
             )
 
 
+@pytest.fixture(scope="session")
+def filled_casebook(tmp_path_factory: pytest.TempPathFactory) -> FilledCasebook:
+    """The casebook ``fill`` makes (at the tests' starting moment), made once per worker."""
+    return FilledCasebook(
+        tmp_path_factory.mktemp("backup-filled"), fill, actor="Mrs A. Head", clock=Clock()
+    )
+
+
 @pytest.fixture
-def services(data_dir: Path, clock: Clock) -> Iterator[Services]:
-    opened = open_casebook(data_dir, actor="Mrs A. Head", clock=clock)
-    fill(opened)
+def services(data_dir: Path, clock: Clock, filled_casebook: FilledCasebook) -> Iterator[Services]:
+    """A copy of the filled casebook, open with the test's clock (at the same moment)."""
+    opened = filled_casebook.copy_to(data_dir, actor="Mrs A. Head", clock=clock)
     yield opened
     opened.close()
 

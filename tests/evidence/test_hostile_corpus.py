@@ -68,6 +68,9 @@ def test_costly_file_is_refused_and_leaves_nothing(
 @pytest.fixture
 def tab(qtbot, services: Services) -> Iterator[EvidenceTab]:
     widget = EvidenceTab(services, AppSignals())
+    # Reading the words (OCR of up to 20 pages of a PDF) is not what these tests check, and
+    # nothing here waited for it: test_reading.py reads pictures and scanned PDFs.
+    widget.read_text = False
     qtbot.addWidget(widget)
     widget.resize(1100, 700)
     widget.show()

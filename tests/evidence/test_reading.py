@@ -8,6 +8,7 @@ in the bundled Noto Sans font at a size a phone shows, and read by the real OCR 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -128,9 +129,12 @@ def test_screenshot_is_read_searched_and_names_the_pupil(
 
 @needs_tesseract
 def test_a_tall_screenshot_is_read_in_bands(services: Services, case_id: int) -> None:
-    lines = [f"Comment number {n} about the fete" for n in range(60)]
+    # 30 lines are two bands with one edge between them (line 19 starts in the overlap);
+    # CI reads 60, four bands and three edges.
+    count = 60 if os.environ.get("CI") else 30
+    lines = [f"Comment number {n} about the fete" for n in range(count)]
     font = ImageFont.truetype(str(FONT), 40)
-    image = Image.new("RGB", (1080, 60 * 120 + 200), "white")
+    image = Image.new("RGB", (1080, count * 120 + 200), "white")
     draw = ImageDraw.Draw(image)
     for index, line in enumerate(lines):
         draw.text((40, 100 + index * 120), line, fill="black", font=font)
@@ -139,8 +143,9 @@ def test_a_tall_screenshot_is_read_in_bands(services: Services, case_id: int) ->
     services.evidence.add_bytes(case_id, [("long.png", out.getvalue())])
     [read] = services.reading.read_pending(case_id)
     words = services.reading.text_of(read.id)
-    found = [n for n in range(60) if f"Comment number {n} about" in words]
-    assert len(found) >= 57, words  # each line once, across band edges
+    found = [n for n in range(count) if f"Comment number {n} about" in words]
+    assert len(found) >= count - count // 20, words  # each line once, across band edges
+    assert words.count("Comment number 19 about") == 1  # read whole by the second band
     assert words.count("Comment number 20 about") == 1
 
 

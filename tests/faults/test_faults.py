@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,6 +83,25 @@ def integrity_ok(data: Path) -> bool:
         connection.close()
 
 
+@pytest.fixture(scope="module")
+def demo_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demonstration casebook as ``casebook demo`` makes it, once for this module."""
+    data = tmp_path_factory.mktemp("demo") / "casebook"
+    made = cli(data, "demo")
+    assert made.returncode == 0, made.stderr
+    return data
+
+
+@pytest.fixture
+def demo_casebook(demo_made: Path) -> Callable[[Path], None]:
+    """Put a copy of the module's demonstration casebook (its whole folder) at a path."""
+
+    def copy_to(data: Path) -> None:
+        shutil.copytree(demo_made, data)
+
+    return copy_to
+
+
 def _can_mount() -> bool:
     return sys.platform.startswith("linux") and os.geteuid() == 0 and shutil.which("mount")
 
@@ -118,10 +137,10 @@ def _fill(disk: Path) -> None:
 
 
 def test_a_full_disk_refuses_clearly_and_keeps_what_was_saved(
-    small_disk: Path, tmp_path: Path
+    small_disk: Path, tmp_path: Path, demo_casebook: Callable[[Path], None]
 ) -> None:
     data = small_disk / "casebook"
-    assert cli(data, "demo").returncode == 0
+    demo_casebook(data)
     before = cli(data, "cases").stdout
     _fill(small_disk)
 
@@ -139,9 +158,11 @@ def test_a_full_disk_refuses_clearly_and_keeps_what_was_saved(
     assert cli(data, "evidence", "verify").returncode == 0
 
 
-def test_a_file_size_limit_behaves_like_a_full_disk(tmp_path: Path) -> None:
+def test_a_file_size_limit_behaves_like_a_full_disk(
+    tmp_path: Path, demo_casebook: Callable[[Path], None]
+) -> None:
     data = tmp_path / "casebook"
-    assert cli(data, "demo").returncode == 0
+    demo_casebook(data)
     added = cli(
         data, "evidence", "add", "SM-2026-0001", str(picture(tmp_path / "a.png")),
         limit_bytes=200_000,
@@ -153,9 +174,11 @@ def test_a_file_size_limit_behaves_like_a_full_disk(tmp_path: Path) -> None:
     assert not list((data / "blobs").glob(f"{TEMP_PREFIX}*"))
 
 
-def test_a_read_only_disk_is_refused_clearly_and_left_unchanged(small_disk: Path) -> None:
+def test_a_read_only_disk_is_refused_clearly_and_left_unchanged(
+    small_disk: Path, demo_casebook: Callable[[Path], None]
+) -> None:
     data = small_disk / "casebook"
-    assert cli(data, "demo").returncode == 0
+    demo_casebook(data)
     remount = ["mount", "-o", "remount,ro", str(small_disk)]
     assert subprocess.run(remount, capture_output=True, check=False).returncode == 0
     try:
@@ -167,9 +190,11 @@ def test_a_read_only_disk_is_refused_clearly_and_left_unchanged(small_disk: Path
     assert cli(data, "cases").stdout.strip().endswith("13 cases")
 
 
-def test_a_blob_deleted_by_hand_is_reported_never_hidden(tmp_path: Path) -> None:
+def test_a_blob_deleted_by_hand_is_reported_never_hidden(
+    tmp_path: Path, demo_casebook: Callable[[Path], None]
+) -> None:
     data = tmp_path / "casebook"
-    assert cli(data, "demo").returncode == 0
+    demo_casebook(data)
     added = cli(data, "evidence", "add", "SM-2026-0002", str(picture(tmp_path / "post.png", 60)))
     exhibit_id = int(added.stdout.split()[0])
     letter = cli(
@@ -215,10 +240,10 @@ def _keep_a_backup(data: Path) -> Path:
 
 @pytest.mark.parametrize("damage", ["header", "pages"])
 def test_a_damaged_database_names_the_backup_and_is_left_as_found(
-    tmp_path: Path, damage: str
+    tmp_path: Path, damage: str, demo_casebook: Callable[[Path], None]
 ) -> None:
     data = tmp_path / "casebook"
-    assert cli(data, "demo").returncode == 0
+    demo_casebook(data)
     backup = _keep_a_backup(data)
     database = data / "casebook.sqlite3"
     raw = bytearray(database.read_bytes())

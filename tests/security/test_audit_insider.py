@@ -9,6 +9,7 @@ every hash, and MACing with the only entry key they can read), and asks a head t
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,9 +55,24 @@ def _newest(data_dir: Path) -> int:
     return int((data_dir / HEAD_FILE).read_text(encoding="ascii").split()[0])
 
 
+@pytest.fixture(scope="module")
+def worked_trail(tmp_path_factory: pytest.TempPathFactory) -> Trail:
+    """The trail below, made once for this module (about fifteen sign-ins and a hundred
+    entries); each test tampers with a copy of its folder."""
+    return _work_trail(tmp_path_factory.mktemp("trail") / "casebook", Clock())
+
+
 @pytest.fixture
-def trail(data_dir: Path, clock: Clock) -> Trail:
-    """Head and office have both worked; a head teacher signed in between (a checkpoint)."""
+def trail(worked_trail: Trail, data_dir: Path, clock: Clock) -> Trail:
+    """Head and office have both worked; a head teacher signed in between (a checkpoint).
+    A copy of the whole folder (database, key file, head and checkpoint files), and a
+    clock at the moment the original was left."""
+    shutil.copytree(worked_trail.data_dir, data_dir)
+    clock.set(worked_trail.clock.now)
+    return Trail(data_dir, clock, worked_trail.checkpointed, worked_trail.newest)
+
+
+def _work_trail(data_dir: Path, clock: Clock) -> Trail:
     services = open_casebook(data_dir, actor=HEAD, clock=clock)
     try:
         services.users.create_first_user(HEAD, HEAD_PASSWORD)

@@ -25,6 +25,7 @@ from app.security.keyring import (
     Keyring,
     KeyringDamagedError,
     checked_cost,
+    wrap_cost,
 )
 from app.services.casebook import open_casebook
 from tests.conftest import open_signed_in
@@ -60,15 +61,20 @@ def test_the_suite_runs_with_the_cheap_cost_and_records_it(data_dir: Path) -> No
 def test_without_the_setting_a_casebook_gets_the_full_cost(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for value in (None, "0", "yes", "true"):  # only exactly "1" chooses the cheap cost
-        if value is None:
-            monkeypatch.delenv(TEST_COST_SETTING, raising=False)
-        else:
-            monkeypatch.setenv(TEST_COST_SETTING, value)
-        folder = data_dir / f"casebook-{value}"
-        keyring = make_casebook(folder)
-        assert all(cost == DEFAULT_COST.as_dict() for cost in recorded_costs(keyring).values())
-        open_signed_in(folder, "head", PASSWORD).close()
+    # Only exactly "1" chooses the cheap cost: each other value gives the full one.
+    for value in ("0", "yes", "true", "1 ", ""):
+        monkeypatch.setenv(TEST_COST_SETTING, value)
+        assert wrap_cost() == DEFAULT_COST, value
+        with pytest.raises(KeyringDamagedError):
+            checked_cost(TEST_COST.as_dict())
+    # A whole casebook made and signed in to without the setting, as on a school's PC
+    # (three derivations at the full cost).
+    monkeypatch.delenv(TEST_COST_SETTING)
+    assert wrap_cost() == DEFAULT_COST
+    keyring = make_casebook(data_dir)
+    assert set(recorded_costs(keyring)) == {"head", RECOVERY}
+    assert all(cost == DEFAULT_COST.as_dict() for cost in recorded_costs(keyring).values())
+    open_signed_in(data_dir, "head", PASSWORD).close()
 
 
 def test_a_casebook_made_with_the_cheap_cost_is_refused_outside_the_tests(

@@ -52,13 +52,20 @@ def window(qtbot, demo_services: Services) -> Iterator[MainWindow]:  # type: ign
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.after_first_paint.done)  # first case and Today, after the list
+    wait_for_first_paint(qtbot, win)
     yield win
     # Closing asks about unsaved edits; a test that left some must not block on that box,
     # so the window is closed here rather than by qtbot (which closes before this runs).
     win.case_detail.revert_details()
     win.close()
     win.deleteLater()
+
+
+def wait_for_first_paint(qtbot, win: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    """Until the window has shown its first case and Today (after the list), however long a
+    loaded machine takes: a fixed 5 seconds failed at a load of 20. pytest-timeout (120 s)
+    still turns a window that never paints into a failure."""
+    qtbot.waitUntil(lambda: win.after_first_paint.done, timeout=110_000)
 
 
 def answer_next_dialog(
@@ -88,3 +95,16 @@ def answer_next_dialog(
 def accept_dialog(dialog: QWidget) -> None:
     assert isinstance(dialog, QDialog)
     dialog.accept()
+
+
+def screenshot(qtbot, widget: QWidget, name: str, settle_ms: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Paint ``widget`` as the screen would. With CASEBOOK_SCREENSHOTS set to a folder, wait
+    ``settle_ms`` for drawing done in the background (QtPdf's pages) and save the picture
+    there as ``name``.png to look at; the normal run neither waits nor writes."""
+    folder = os.environ.get("CASEBOOK_SCREENSHOTS")
+    if not folder:
+        widget.grab()
+        return
+    qtbot.wait(settle_ms)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(Path(folder) / f"{name}.png"))

@@ -3,8 +3,10 @@
 Run as ``python -m tests.ui.screen_probe SCREEN.json OUT_DIR`` in a process of its own:
 the screen (size, scale) is fixed when Qt starts, so each screen needs a new process.
 ``QT_QPA_PLATFORM=offscreen:configfile=SCREEN.json`` sets the screen's size and
-``QT_SCALE_FACTOR`` its scale. Prints one JSON object: name -> [width, height, fits];
-with ``--png`` each window is also saved as OUT_DIR/<name>.png to look at.
+``QT_SCALE_FACTOR`` its scale. ``--data=FOLDER`` opens a casebook made ready by
+``prepare`` (else the demonstration is made afresh). Prints one JSON object:
+name -> [width, height, fits]; with ``--png`` each window is also saved as
+OUT_DIR/<name>.png to look at.
 """
 
 from __future__ import annotations
@@ -200,16 +202,33 @@ def sample_outgoing(letter: IssuedLetter, *, cut_off: bool = False) -> OutgoingL
     )
 
 
-def measure(out_dir: Path | None) -> dict[str, list[object]]:
+HEAD_PASSWORD = "tide-marble-orchard-42"
+
+
+def prepare(services: Services) -> None:
+    """The casebook the probe opens: the demonstration, a head teacher and office staff."""
+    services.users.create_first_user("head", HEAD_PASSWORD)
+    services.users.sign_in("head", HEAD_PASSWORD)
+    services.users.add_user("office", Role.OFFICE, "quartz-meadow-lantern-7")
+
+
+def _opened(data: Path | None, folder: str) -> Services:
+    if data is not None:  # prepared by the test (a copy of its demonstration casebook)
+        services = open_casebook(data, actor="Mrs Test")
+        services.users.sign_in("head", HEAD_PASSWORD)
+        return services
+    services = open_casebook(Path(folder) / "data", actor="Mrs Test")
+    create_demo(services)
+    prepare(services)
+    return services
+
+
+def measure(out_dir: Path | None, data: Path | None = None) -> dict[str, list[object]]:
     app = make_application()
     results: dict[str, list[object]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        services = open_casebook(Path(folder) / "data", actor="Mrs Test")
+        services = _opened(data, folder)
         try:
-            create_demo(services)
-            services.users.create_first_user("head", "tide-marble-orchard-42")
-            services.users.sign_in("head", "tide-marble-orchard-42")
-            services.users.add_user("office", Role.OFFICE, "quartz-meadow-lantern-7")
             window = MainWindow(services, demo=True)
             window.show_on_screen()
             # The first case opens just after the list's first paint.
@@ -253,7 +272,8 @@ def main(argv: list[str]) -> int:
     out_dir = Path(argv[1]) if len(argv) > 1 else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    results = measure(out_dir if "--png" in argv else None)
+    data = next((Path(a.split("=", 1)[1]) for a in argv if a.startswith("--data=")), None)
+    results = measure(out_dir if "--png" in argv else None, data)
     sys.stdout.write(json.dumps(results) + "\n")
     QApplication.instance()
     return 0

@@ -13,9 +13,9 @@ from pypdf import PdfReader
 from app.services.casebook import Services, open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
 from app.ui.dialogs.guidance_leaflet import GuidanceLeafletDialog
+from tests.ui.conftest import screenshot
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-SHOTS = Path(__file__).resolve().parents[2] / "benchmarks" / "out"
 
 
 @pytest.fixture
@@ -47,6 +47,4 @@ def test_the_booklet_is_chosen_in_the_window_which_says_how_to_print_it(
     assert dialog.saved == tmp_path / "booklet.pdf"
     assert f"Saved to {tmp_path / 'booklet.pdf'}." in dialog.outcome.text()
     assert "Print it as set out above." in dialog.outcome.text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    qtbot.wait(50)
-    dialog.grab().save(str(SHOTS / "guidance_leaflet.png"))
+    screenshot(qtbot, dialog, "guidance_leaflet", 50)

@@ -19,9 +19,9 @@ from app.services.context import resources_dir
 from app.services.demo import DEMO_SCHOOL_PROFILE
 from app.ui.dialogs.code_adopt import AdoptCodeDialog
 from app.ui.letter_batch import BatchLetterDialog
+from tests.ui.conftest import screenshot
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-SHOTS = Path(__file__).resolve().parents[2] / "benchmarks" / "out"
 CODE_TEXT = resources_dir() / "code_of_conduct" / "code_of_conduct_social_media.txt"
 
 
@@ -74,9 +74,7 @@ def test_one_kind_of_letter_is_issued_on_each_selected_case(qtbot, services: Ser
     assert "No one is linked to case" in dialog.refusal.text()
     dialog.cases.setCurrentRow(0)
     qtbot.waitUntil(lambda: dialog.preview.page_count() == 1)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    qtbot.wait(500)
-    dialog.grab().save(str(SHOTS / "batch_letters.png"))
+    screenshot(qtbot, dialog, "batch_letters", 500)
     with qtbot.waitSignal(dialog.issued, timeout=20_000) as blocker:
         dialog.issue_button.click()
     result = blocker.args[0]
@@ -128,8 +126,7 @@ def test_the_head_adopts_a_revised_code_in_the_window(qtbot, services: Services,
     dialog.clause_boxes[1].setCurrentIndex(2)
     start = NOW.date() + timedelta(days=3)
     dialog.effective.setDate(QDate(start.year, start.month, start.day))
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    dialog.grab().save(str(SHOTS / "adopt_code.png"))
+    screenshot(qtbot, dialog, "adopt_code")
     dialog.adopt_button.click()
     assert dialog.adopted is not None and dialog.adopted.version == "1.1"
     assert [(v.version, v.effective_on) for v in services.code.versions()] == [

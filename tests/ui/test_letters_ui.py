@@ -23,9 +23,9 @@ from app.ui.dialogs.template_editor import TemplateEditorDialog
 from app.ui.signals import AppSignals
 from app.ui.views.letters_tab import LettersTab
 from app.ui.views.pdf_preview import a4_printer, print_pdf
+from tests.ui.conftest import screenshot
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
-SHOTS = Path(__file__).resolve().parents[2] / "benchmarks" / "out"
 
 
 @pytest.fixture
@@ -124,9 +124,7 @@ def test_letters_tab_lists_previews_and_saves(qtbot, services: Services, case_id
     assert target.read_bytes() == services.letters.letter_pdf(issued.id)
     tab.export_selected_docx(str(tmp_path / "copy.docx"))
     assert (tmp_path / "copy.docx").stat().st_size > 1000
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    qtbot.wait(500)  # QtPdf draws pages in the background
-    tab.grab().save(str(SHOTS / "letters_tab.png"))
+    screenshot(qtbot, tab, "letters_tab", 500)  # QtPdf draws pages in the background
 
 
 def test_printing_to_a_pdf_printer_prints_every_page(qtbot, services: Services, case_id, tmp_path):
@@ -155,9 +153,7 @@ def test_template_editor_names_an_unknown_field_and_saves_nothing(qtbot, service
     assert dialog.save_button.isEnabled()
     dialog.save_button.click()
     assert services.letters.template(LetterKind.REMOVAL).version == "school-1"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    qtbot.wait(500)
-    dialog.grab().save(str(SHOTS / "template_editor.png"))
+    screenshot(qtbot, dialog, "template_editor", 500)
 
 
 def test_school_profile_dialog_saves_fields_and_images(qtbot, services: Services):

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel
 
 from app.services.casebook import Services
 from app.ui.main_window import MainWindow
+from tests.ui.conftest import wait_for_first_paint
 
 PASSWORD = "tide-marble-orchard-42"
 
@@ -26,7 +27,7 @@ def locking_window(qtbot, signed_in: Services) -> Iterator[MainWindow]:  # type:
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.after_first_paint.done)  # first case and Today, after the list
+    wait_for_first_paint(qtbot, win)  # Today fills after the list
     yield win
     if win.is_locked():
         win.unlock()

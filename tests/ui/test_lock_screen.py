@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from app.services.casebook import Services
 from app.ui.dialogs.sign_in import RecoveryDialog
 from app.ui.main_window import MainWindow
-from tests.ui.conftest import answer_next_dialog
+from tests.ui.conftest import answer_next_dialog, wait_for_first_paint
 
 PASSWORD = "tide-marble-orchard-42"
 
@@ -37,7 +37,7 @@ def win(qtbot, signed_in: Services) -> Iterator[MainWindow]:  # type: ignore[no-
     window.resize(1280, 900)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.after_first_paint.done)  # Today fills after the list
+    wait_for_first_paint(qtbot, window)  # Today fills after the list
     window.today.set_collapsed(False)
     yield window
     if window.is_locked():

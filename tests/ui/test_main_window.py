@@ -221,7 +221,9 @@ def test_leaving_unsaved_edits_asks_first(window: MainWindow, qtbot) -> None:  #
 
 def test_second_window_on_the_same_data_folder_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    services, lock = open_for_window(data, demo_if_empty=True)
+    # The lock is taken before the casebook opens: an empty one shows it as well as the
+    # demonstration (which took a second to fill).
+    services, lock = open_for_window(data, demo_if_empty=False)
     try:
         with pytest.raises(DataDirectoryInUseError, match="already open"):
             open_for_window(data, demo_if_empty=False)

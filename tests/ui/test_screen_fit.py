@@ -27,6 +27,9 @@ from app.ui.widgets import (
     fitted_geometry,
     should_maximise,
 )
+from tests.demo_casebook import DemoCasebooks
+from tests.ui.conftest import wait_for_first_paint
+from tests.ui.screen_probe import prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 LAPTOP = QRect(0, 0, 1366, 728)  # 1366×768 less a 40-pixel taskbar
@@ -91,8 +94,15 @@ SCREENS = {
 }
 
 
-def probe(tmp_path: Path, name: str) -> dict[str, list[object]]:
+def probe(tmp_path: Path, name: str, casebooks: DemoCasebooks) -> dict[str, list[object]]:
     width, height, scale = SCREENS[name]
+    # The probe opens a copy of this worker's demonstration casebook, with its users.
+    data = tmp_path / "data"
+    services = casebooks.copy_to(data, actor="Mrs Test")
+    try:
+        prepare(services)
+    finally:
+        services.close()
     config = tmp_path / "screen.json"
     config.write_text(
         json.dumps(
@@ -117,7 +127,7 @@ def probe(tmp_path: Path, name: str) -> dict[str, list[object]]:
     env["QT_SCALE_FACTOR"] = str(scale)
     env["HOME"] = str(tmp_path)  # the file dialogs' memory and Qt's own settings stay here
     done = subprocess.run(
-        [sys.executable, "-m", "tests.ui.screen_probe", str(tmp_path / "png")],
+        [sys.executable, "-m", "tests.ui.screen_probe", str(tmp_path / "png"), f"--data={data}"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -146,17 +156,23 @@ def _check(result: dict[str, list[object]], width: int, height: int) -> None:
     assert abs(int(str(main_width)) - width) <= 1 and abs(int(str(main_height)) - height) <= 1
 
 
-def test_every_window_fits_a_1366_by_768_laptop(tmp_path: Path) -> None:
-    _check(probe(tmp_path, "1366x768 at 100%"), 1366, 728)
+def test_every_window_fits_a_1366_by_768_laptop(
+    tmp_path: Path, demo_casebooks: DemoCasebooks
+) -> None:
+    _check(probe(tmp_path, "1366x768 at 100%", demo_casebooks), 1366, 728)
 
 
-def test_every_window_fits_1920_by_1080_at_150_percent(tmp_path: Path) -> None:
-    _check(probe(tmp_path, "1920x1080 at 150%"), 1280, 688)
+def test_every_window_fits_1920_by_1080_at_150_percent(
+    tmp_path: Path, demo_casebooks: DemoCasebooks
+) -> None:
+    _check(probe(tmp_path, "1920x1080 at 150%", demo_casebooks), 1280, 688)
 
 
 @pytest.mark.slow
-def test_every_window_fits_1920_by_1080_at_125_percent(tmp_path: Path) -> None:
-    _check(probe(tmp_path, "1920x1080 at 125%"), 1536, 826)
+def test_every_window_fits_1920_by_1080_at_125_percent(
+    tmp_path: Path, demo_casebooks: DemoCasebooks
+) -> None:
+    _check(probe(tmp_path, "1920x1080 at 125%", demo_casebooks), 1536, 826)
 
 
 # ----- the main window -------------------------------------------------------------------
@@ -218,7 +234,7 @@ def test_today_folds_away_and_the_window_remembers(qtbot, demo_services: Service
     win.resize(1280, 900)
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: win.after_first_paint.done)  # Today fills after the list
+    wait_for_first_paint(qtbot, win)  # Today fills after the list
     win.today.set_collapsed(False)
     unfolded = win.today_dock.height()
     win.today.fold_button.click()

@@ -55,29 +55,37 @@ def _windows_peak_working_set() -> int:
     return int(counters.PeakWorkingSetSize)
 
 
-def main() -> None:
-    source, target, dpi = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+def print_to_file(data: bytes, target: str, dpi: int, first: int = 0, last: int = 0) -> bool:
+    """Print ``data`` (pages ``first`` to ``last`` when given) through the window's print
+    path, on Qt's PDF printer writing ``target``; needs a QApplication."""
     from PySide6.QtGui import QPageRanges
     from PySide6.QtPrintSupport import QPrinter
-    from PySide6.QtWidgets import QApplication
 
     from app.ui.views.pdf_preview import a4_printer, print_pdf
 
-    app = QApplication([])
-    data = source.read_bytes()
     printer = a4_printer()
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(target)
     printer.setResolution(dpi)
-    if len(sys.argv) > 5:
+    if first:
         ranges = QPageRanges()
-        ranges.addRange(int(sys.argv[4]), int(sys.argv[5]))
+        ranges.addRange(first, last)
         printer.setPrintRange(QPrinter.PrintRange.PageRange)
         printer.setPageRanges(ranges)
+    return print_pdf(data, printer=printer)
+
+
+def main() -> None:
+    source, target, dpi = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    pages = [int(page) for page in sys.argv[4:6]]
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    data = source.read_bytes()
     before = peak_mb()
     started = time.perf_counter()
-    printed = print_pdf(data, printer=printer)
+    printed = print_to_file(data, target, dpi, *pages)
     seconds = time.perf_counter() - started
     app.quit()
     result = {"printed": printed, "before_mb": before, "peak_mb": peak_mb(), "seconds": seconds}
