@@ -93,6 +93,7 @@ class _Offered:
     parent: int | None = None  # for an email's attachment: the email's place in the batch
     mail: MailMessage | None = None
     refusals: tuple[str, ...] = ()  # attachments not taken out of an email, and why
+    thumbnail: bytes | None = None  # a picture's thumbnail, made from intake's decode
 
 
 def _unpack_messages(offered: Sequence[_Offered], limits: IntakeLimits) -> list[_Offered]:
@@ -339,6 +340,15 @@ def _given(data: bytes) -> bytes:
     return data
 
 
+def _thumbnail_into(made: list[bytes], image: Any) -> None:
+    """Keep a thumbnail of a picture intake has just decoded (none when it cannot be
+    made: the evidence tab makes it later from the stored file, as for older exhibits)."""
+    try:
+        made.append(derivatives.thumbnail_of(image))
+    except (OSError, ValueError) as error:
+        log.info("No thumbnail at intake (%s); it is made when first shown", type(error).__name__)
+
+
 def _inspect_all(
     items: Sequence[tuple[str, Callable[[], bytes]]],
     limits: IntakeLimits,
@@ -353,7 +363,9 @@ def _inspect_all(
         if cancelled is not None and cancelled():
             raise OperationCancelled("Adding evidence was stopped; nothing was added.")
         data = read()
-        return _Offered(name, data, inspect_bytes(data, name, limits))
+        made: list[bytes] = []
+        info = inspect_bytes(data, name, limits, partial(_thumbnail_into, made))
+        return _Offered(name, data, info, thumbnail=made[0] if made else None)
 
     total = len(items)
     workers = max(1, min(INSPECT_THREADS, os.cpu_count() or 1, total))
@@ -480,20 +492,26 @@ class EvidenceService:
             if session.get(CaseRecord, case_id) is None:
                 raise NotFoundError("That case no longer exists.")
             sealed = case_is_sealed(session, case_id)
-        created: list[str] = []
+        if cancelled is not None and cancelled():
+            raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+        # Every blob (originals, then the thumbnails made at intake) is durable before the
+        # transaction that refers to them begins: a power cut never leaves a record
+        # without its file. ``put_all`` makes them durable together, not one by one.
+        thumbnails = [item.thumbnail for item in offered if item.thumbnail is not None]
+        blobs = self.store.put_all([item.data for item in offered] + thumbnails, sealed=sealed)
+        created = [blob.sha256 for blob in blobs if blob.created]
         try:
-            hashes: list[str] = []
-            for index, item in enumerate(offered):
-                if cancelled is not None and cancelled():
-                    raise OperationCancelled("Adding evidence was stopped; nothing was added.")
-                blob = self.store.put_bytes(item.data, sealed=sealed)
-                if blob.created:
-                    created.append(blob.sha256)
-                hashes.append(blob.sha256)
-                if progress is not None:
-                    progress(len(offered) + index + 1, len(offered) * 2)
+            if progress is not None:
+                progress(len(offered) * 2, len(offered) * 2)
+            if cancelled is not None and cancelled():
+                raise OperationCancelled("Adding evidence was stopped; nothing was added.")
+            hashes = [blob.sha256 for blob in blobs[: len(offered)]]
+            thumbs = iter(blobs[len(offered) :])
+            thumb_hashes = [
+                next(thumbs).sha256 if item.thumbnail is not None else None for item in offered
+            ]
             with self.ctx.sessions.begin() as session:
-                results = self._insert_rows(session, case_id, offered, hashes, clean)
+                results = self._insert_rows(session, case_id, offered, hashes, clean, thumb_hashes)
             return results
         except BaseException:
             for sha in created:
@@ -507,6 +525,7 @@ class EvidenceService:
         offered: Sequence[_Offered],
         hashes: Sequence[str],
         details: EvidenceDetails,
+        thumb_hashes: Sequence[str | None],
     ) -> list[AddedEvidence]:
         case = session.get(CaseRecord, case_id)
         if case is None:
@@ -581,6 +600,19 @@ class EvidenceService:
             session.add(record)
             session.flush()
             placed[position] = record
+            thumbnail, thumb_sha = item.thumbnail, thumb_hashes[position]
+            if thumbnail is not None and thumb_sha is not None:
+                self._derivative(
+                    session,
+                    record,
+                    EvidenceKind.THUMBNAIL,
+                    thumb_sha,
+                    thumbnail,
+                    "image/png",
+                    f"thumbnail of {record.original_name}",
+                    None,
+                    None,
+                )
             location = " It carries a GPS location." if info.has_location else ""
             came = ""
             if parent is not None:
