@@ -822,6 +822,31 @@ class EvidenceService:
             )
             return exhibit_from_record(record) if record is not None else None
 
+    def kept_thumbnails(self, exhibit_ids: Sequence[int]) -> dict[int, bytes]:
+        """The thumbnails already made of these exhibits, by exhibit id, read with one
+        query; those not made yet, missing or damaged are left out (``thumbnail`` makes
+        them). Safe to call from a worker thread."""
+        if not exhibit_ids:
+            return {}
+        with self.ctx.sessions() as session:
+            rows = session.execute(
+                select(EvidenceRecord.parent_id, EvidenceRecord.sha256, EvidenceRecord.case_id)
+                .where(
+                    EvidenceRecord.parent_id.in_(list(exhibit_ids)),
+                    EvidenceRecord.kind == EvidenceKind.THUMBNAIL.value,
+                )
+                .order_by(EvidenceRecord.id)
+            ).all()
+        for case_id in {row.case_id for row in rows}:
+            self.ctx.require(Permission.VIEW_CASES, case_id=case_id)
+        newest = {row.parent_id: row.sha256 for row in rows}  # the last made wins
+        kept: dict[int, bytes] = {}
+        for exhibit_id, sha in newest.items():
+            data = read_intact(self.store, sha)
+            if data is not None:
+                kept[exhibit_id] = data
+        return kept
+
     def thumbnail(self, exhibit_id: int) -> bytes | None:
         """A small PNG of a picture exhibit (made once, then kept); None for PDFs and text.
 
