@@ -240,17 +240,17 @@ class BlobStore:
             else:
                 with ThreadPoolExecutor(4, thread_name_prefix="blob-fsync") as pool:
                     list(pool.map(lambda entry: os.fsync(entry[0].fileno()), temps))
-            for out, _temp, _target in temps:
-                out.close()
-            for _out, temp, target in temps:
+            for handle, _temp, _target in temps:
+                handle.close()
+            for _handle, temp, target in temps:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 replace_file(temp, target)
                 renamed.append(target)
             for folder in {target.parent for target in renamed}:
                 fsync_folder(folder)
         except BaseException:
-            for out, temp, _target in temps:
-                out.close()
+            for handle, temp, _target in temps:
+                handle.close()
                 temp.unlink(missing_ok=True)
             for target in renamed:
                 target.unlink(missing_ok=True)

@@ -540,23 +540,32 @@ class EvidenceService:
             )
             or 0
         )
-        results: list[AddedEvidence] = []
-        placed: dict[int, EvidenceRecord] = {}  # batch position -> its row (for attachments)
-        for position, (item, sha) in enumerate(zip(offered, hashes, strict=True)):
-            existing = session.scalar(
-                select(EvidenceRecord).where(
-                    EvidenceRecord.case_id == case_id,
-                    EvidenceRecord.sha256 == sha,
-                    EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
-                )
+        # Rows this case already holds for the offered content: one query, not one a file.
+        already: dict[str, EvidenceRecord] = {}
+        for existing in session.scalars(
+            select(EvidenceRecord)
+            .where(
+                EvidenceRecord.case_id == case_id,
+                EvidenceRecord.sha256.in_(sorted(set(hashes))),
+                EvidenceRecord.kind == EvidenceKind.ORIGINAL.value,
             )
-            if existing is not None:
-                placed[position] = existing
-                results.append(AddedEvidence(exhibit_from_record(existing), duplicate=True))
+            .order_by(EvidenceRecord.id.desc())
+        ):
+            already[existing.sha256] = existing  # the oldest wins, as one by one
+        # Every row is added first and written in one flush; the chronology entries, which
+        # name each row's id, follow. (Flushing row by row cost a third of an import.)
+        placed: dict[int, EvidenceRecord] = {}  # batch position -> its row (for attachments)
+        duplicate: set[int] = set()
+        for position, (item, sha) in enumerate(zip(offered, hashes, strict=True)):
+            if sha in already:
+                placed[position] = already[sha]
+                duplicate.add(position)
                 continue
             number += 1
             info = item.info
             parent = placed.get(item.parent) if item.parent is not None else None
+            if parent is not None and parent.id is None:
+                session.flush()  # an attachment names its email's row
             mail = item.mail
             item_details = _details_for(
                 details, mail, offered[item.parent].mail if item.parent is not None else None
@@ -598,20 +607,31 @@ class EvidenceService:
                 text_state=state,
             )
             session.add(record)
-            session.flush()
             placed[position] = record
+            already[sha] = record  # the same file twice in one batch is added once
+        session.flush()
+        results: list[AddedEvidence] = []
+        for position, item in enumerate(offered):
+            record = placed[position]
+            if position in duplicate:
+                results.append(AddedEvidence(exhibit_from_record(record), duplicate=True))
+                continue
+            sha, info, mail = record.sha256, item.info, item.mail
+            number = record.number
+            parent = placed.get(item.parent) if item.parent is not None else None
             thumbnail, thumb_sha = item.thumbnail, thumb_hashes[position]
             if thumbnail is not None and thumb_sha is not None:
-                self._derivative(
-                    session,
-                    record,
-                    EvidenceKind.THUMBNAIL,
-                    thumb_sha,
-                    thumbnail,
-                    "image/png",
-                    f"thumbnail of {record.original_name}",
-                    None,
-                    None,
+                session.add(
+                    self._derivative_record(
+                        record,
+                        EvidenceKind.THUMBNAIL,
+                        thumb_sha,
+                        thumbnail,
+                        "image/png",
+                        f"thumbnail of {record.original_name}",
+                        None,
+                        None,
+                    )
                 )
             location = " It carries a GPS location." if info.has_location else ""
             came = ""
@@ -734,7 +754,26 @@ class EvidenceService:
         height: int | None,
         meta: dict[str, str] | None = None,
     ) -> EvidenceRecord:
-        record = EvidenceRecord(
+        record = self._derivative_record(
+            parent, kind, sha, data, content_type, name, width, height, meta
+        )
+        session.add(record)
+        session.flush()
+        return record
+
+    def _derivative_record(
+        self,
+        parent: EvidenceRecord,
+        kind: EvidenceKind,
+        sha: str,
+        data: bytes,
+        content_type: str,
+        name: str,
+        width: int | None,
+        height: int | None,
+        meta: dict[str, str] | None = None,
+    ) -> EvidenceRecord:
+        return EvidenceRecord(
             case_id=parent.case_id,
             number=parent.number,
             kind=kind.value,
@@ -758,9 +797,6 @@ class EvidenceService:
             added_by=self.ctx.actor,
             added_at=self.ctx.now(),
         )
-        session.add(record)
-        session.flush()
-        return record
 
     def _store_derivative(
         self,
