@@ -15,7 +15,8 @@ import hashlib
 import logging
 import os
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".incoming-"
 CHUNK = 1024 * 1024
+# ``put_all`` keeps this many new files open at once while they are made durable together.
+BATCH_FILES = 64
 # What ``hash_of_stored`` answers for a blob that is there but no longer opens with the key.
 DAMAGED = "damaged"
 
@@ -69,6 +72,7 @@ class BlobStorage(Protocol):
 
     def exists(self, sha256: str) -> bool: ...
     def put_bytes(self, data: bytes, *, sealed: bool = False) -> StoredBlob: ...
+    def put_all(self, items: Sequence[bytes], *, sealed: bool = False) -> list[StoredBlob]: ...
     def has_copy(self, sha256: str, *, sealed: bool) -> bool: ...
     def drop_copy(self, sha256: str, *, sealed: bool) -> None: ...
     def read_bytes(self, sha256: str) -> bytes: ...
@@ -159,31 +163,6 @@ class BlobStore:
     def _head(self) -> SafeguardingKey | None:
         return self._seal_keys.get_head() if self._seal_keys is not None else None
 
-    def _put_sealed(self, data: bytes) -> StoredBlob:
-        public = self._public()
-        if public is None:  # a casebook from before the safeguarding key
-            return self._put(iter((data,)))
-        sha = hashlib.sha256(data).hexdigest()
-        target = self.sealed_path_for(sha)
-        if target.is_file():
-            return StoredBlob(sha, len(data), target, created=False)
-        key = self.key
-        self.root.mkdir(parents=True, exist_ok=True)
-        temp = self.root / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
-        try:
-            with open(temp, "xb") as out:
-                for sealed in key.seal_chunks(iter((seal_blob_to(public, data),))):
-                    out.write(sealed)
-                out.flush()
-                os.fsync(out.fileno())
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, target)
-            fsync_folder(target.parent)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        return StoredBlob(sha, len(data), target, created=True)
-
     def _read_sealed(self, sha256: str, *, check: bool = True) -> bytes:
         stored = self.sealed_path_for(sha256).read_bytes()
         try:
@@ -202,9 +181,81 @@ class BlobStore:
     def put_bytes(self, data: bytes, *, sealed: bool = False) -> StoredBlob:
         """Store ``data``; identical content is stored once (``sealed``: as a copy sealed
         under the safeguarding key)."""
-        if sealed:
-            return self._put_sealed(data)
-        return self._put(iter((data,)))
+        return self.put_all([data], sealed=sealed)[0]
+
+    def put_all(self, items: Sequence[bytes], *, sealed: bool = False) -> list[StoredBlob]:
+        """Store several blobs, as ``put_bytes`` would one by one, in a fraction of the time.
+
+        Every new blob is written to a temporary file; the files are then made durable
+        together (one fsync each, issued at once rather than one write at a time), renamed
+        into place, and each folder's new names made durable. Only then does this return,
+        so a record written after it never points to a blob a power cut could lose; a cut
+        before leaves only temporary files and unreferenced blobs for the sweep. Content
+        already stored (or twice in ``items``) is not written again.
+        """
+        public = self._public() if sealed else None
+        sealed = sealed and public is not None  # a casebook from before the safeguarding key
+        key = self.key
+        stored: list[StoredBlob] = []
+        written: list[Path] = []  # blobs this call renamed into place (removed on failure)
+        pending: list[tuple[bytes, str, Path]] = []
+        seen: set[str] = set()
+        try:
+            for data in items:
+                sha = hashlib.sha256(data).hexdigest()
+                target = self.sealed_path_for(sha) if sealed else self.path_for(sha)
+                created = sha not in seen and not target.is_file()
+                seen.add(sha)
+                stored.append(StoredBlob(sha, len(data), target, created=created))
+                if created:
+                    pending.append((data, sha, target))
+            for start in range(0, len(pending), BATCH_FILES):
+                batch = pending[start : start + BATCH_FILES]
+                written += self._write_durably(key, public if sealed else None, batch)
+        except BaseException:
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return stored
+
+    def _write_durably(
+        self, key: DataKey, public: bytes | None, batch: Sequence[tuple[bytes, str, Path]]
+    ) -> list[Path]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        temps: list[tuple[BinaryIO, Path, Path]] = []
+        renamed: list[Path] = []
+        try:
+            for data, _sha, target in batch:
+                temp = self.root / f"{TEMP_PREFIX}{secrets.token_hex(16)}"
+                out = open(temp, "xb")  # noqa: SIM115 (closed below, after the fsync)
+                temps.append((out, temp, target))
+                plain = seal_blob_to(public, data) if public is not None else data
+                for piece in key.seal_chunks(iter((plain,))):
+                    out.write(piece)
+                out.flush()
+            # fsync waits for the disk and lets go of the interpreter lock: issued
+            # together, the file system commits them in a few journal writes.
+            if len(temps) == 1:
+                os.fsync(temps[0][0].fileno())
+            else:
+                with ThreadPoolExecutor(4, thread_name_prefix="blob-fsync") as pool:
+                    list(pool.map(lambda entry: os.fsync(entry[0].fileno()), temps))
+            for handle, _temp, _target in temps:
+                handle.close()
+            for _handle, temp, target in temps:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                replace_file(temp, target)
+                renamed.append(target)
+            for folder in {target.parent for target in renamed}:
+                fsync_folder(folder)
+        except BaseException:
+            for handle, temp, _target in temps:
+                handle.close()
+                temp.unlink(missing_ok=True)
+            for target in renamed:
+                target.unlink(missing_ok=True)
+            raise
+        return renamed
 
     def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> StoredBlob:
         """Store everything read from ``stream``; refuse (ValueError) beyond ``max_bytes``."""

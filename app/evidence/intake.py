@@ -13,6 +13,7 @@ import logging
 import unicodedata
 import warnings
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,8 +212,18 @@ def format_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) -> InspectedFile:
-    """Decide what ``data`` is from its content; raise ``EvidenceRejected`` when refused."""
+def inspect_bytes(
+    data: bytes,
+    name: str,
+    limits: IntakeLimits | None = None,
+    decoded: Callable[[Image.Image], None] | None = None,
+) -> InspectedFile:
+    """Decide what ``data`` is from its content; raise ``EvidenceRejected`` when refused.
+
+    A picture is decoded whole to check it; ``decoded`` (when given) is then handed that
+    decoded first frame, once the picture has passed every check, so a caller can make
+    its thumbnail without decoding it again.
+    """
     limits = limits or IntakeLimits()
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     hidden = hidden_characters(base)
@@ -244,19 +255,19 @@ def inspect_bytes(data: bytes, name: str, limits: IntakeLimits | None = None) ->
         )
     if head[4:8] == b"ftyp":
         if head[8:12] in _HEIF_BRANDS:
-            return _inspect_image(data, shown, HEIC, limits)
+            return _inspect_image(data, shown, HEIC, limits, decoded)
         raise EvidenceRejected(
             f"{shown} is a video or a moving picture, which is not accepted; "
             "please take a screenshot of it or save it as JPEG or PNG first."
         )
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return _inspect_image(data, shown, PNG, limits)
+        return _inspect_image(data, shown, PNG, limits, decoded)
     if head.startswith(b"\xff\xd8\xff"):
-        return _inspect_image(data, shown, JPEG, limits)
+        return _inspect_image(data, shown, JPEG, limits, decoded)
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
-        return _inspect_image(data, shown, WEBP, limits)
+        return _inspect_image(data, shown, WEBP, limits, decoded)
     if head.startswith((b"GIF87a", b"GIF89a")):
-        return _inspect_image(data, shown, GIF, limits)
+        return _inspect_image(data, shown, GIF, limits, decoded)
     if head.lstrip(b"\x00\t\n\r ")[:5] == b"%PDF-":
         return _inspect_pdf(data, shown, limits)
     return _inspect_text(data, shown, limits)
@@ -271,7 +282,13 @@ def _corrupt(shown: str, what: str) -> EvidenceRejected:
     )
 
 
-def _inspect_image(data: bytes, shown: str, expected: str, limits: IntakeLimits) -> InspectedFile:
+def _inspect_image(
+    data: bytes,
+    shown: str,
+    expected: str,
+    limits: IntakeLimits,
+    decoded: Callable[[Image.Image], None] | None = None,
+) -> InspectedFile:
     label = TYPE_LABELS[expected]
     try:
         with warnings.catch_warnings():
@@ -300,6 +317,8 @@ def _inspect_image(data: bytes, shown: str, expected: str, limits: IntakeLimits)
         raise _corrupt(shown, label) from None
     if _PIL_FORMATS.get(fmt or "") != expected:
         raise _corrupt(shown, label)
+    if decoded is not None:
+        decoded(image)
     return InspectedFile(
         content_type=expected,
         size=len(data),

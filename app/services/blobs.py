@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, inspect, select, text
@@ -106,6 +106,10 @@ class DatabaseBlobStore:
             # Another PC stored the same content at the same moment.
             return StoredBlob(sha, len(data), None, created=False)
         return StoredBlob(sha, len(data), None, created=True)
+
+    def put_all(self, items: Sequence[bytes], *, sealed: bool = False) -> list[StoredBlob]:
+        """Store several blobs, each committed before this returns (see ``put_bytes``)."""
+        return [self.put_bytes(data, sealed=sealed) for data in items]
 
     def read_bytes(self, sha256: str) -> bytes:
         """The blob's bytes; FileNotFoundError when it is missing, as for the folder store;

@@ -236,12 +236,16 @@ class CaseDetailView(QWidget):
             self._set_tab_case(None)
             return
         try:
-            self._show(self._services.cases.get_case(case_id))
+            case = self._services.cases.get_case(case_id)
         except NotFoundError:
             self.case = None
             self.pages.setCurrentIndex(0)
             self._set_tab_case(None)
             return
+        # The list selects the case again after every change it is told of, just after
+        # this screen has shown the change itself: the same case, unchanged, is not redrawn.
+        if case != self.case or self.pages.currentIndex() != 1:
+            self._show(case)
         self._set_tab_case(case_id)
 
     def _set_tab_case(self, case_id: int | None) -> None:

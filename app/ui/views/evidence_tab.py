@@ -26,6 +26,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import (
@@ -79,6 +80,7 @@ from app.ui.views.evidence_words import ExhibitWords
 log = logging.getLogger(__name__)
 
 THUMB = QSize(96, 120)
+THUMBNAILS_PER_JOB = 25
 _EXHIBIT_ROLE = Qt.ItemDataRole.UserRole
 # How this tab names itself in the change notifications of its commands.
 INITIATOR = "evidence tab"
@@ -92,40 +94,48 @@ class _ThumbSignals(QObject):
 
 
 class ThumbnailJob(QRunnable):
-    """Makes (or fetches) one exhibit's thumbnail off the GUI thread."""
+    """Fetches (or makes) the thumbnails of a run of exhibits off the GUI thread."""
 
-    def __init__(self, services: Services, exhibit_id: int, generation: int) -> None:
+    def __init__(self, services: Services, exhibit_ids: list[int], generation: int) -> None:
         super().__init__()
         self.services = services
-        self.exhibit_id = exhibit_id
+        self.exhibit_ids = exhibit_ids
         self.generation = generation
         self.signals = _ThumbSignals()
 
     def run(self) -> None:
-        # Always answers (a null image when there is none), so the tab knows when the
-        # last thumbnail of a list is done.
-        image = self._image()
+        # Answers for every exhibit (a null image when there is none), so the tab knows
+        # when the last thumbnail of a list is done.
         try:
-            self.signals.ready.emit(self.generation, self.exhibit_id, image)
-        except RuntimeError:
-            # The tab closed (or the program quit) while this thumbnail was being made.
-            log.debug("Thumbnail of evidence %s was no longer wanted", self.exhibit_id)
-
-    def _image(self) -> QImage:
-        try:
-            data = self.services.evidence.thumbnail(self.exhibit_id)
+            kept = self.services.evidence.kept_thumbnails(self.exhibit_ids)
         except CasebookError as error:
-            log.info("No thumbnail for evidence %s: %s", self.exhibit_id, error.message)
-            return QImage()
-        except Exception:
-            log.exception("Thumbnail failed for evidence %s", self.exhibit_id)
-            return QImage()
+            log.info("Thumbnails could not be read: %s", error.message)
+            kept = {}
+        for exhibit_id in self.exhibit_ids:
+            image = self._image(exhibit_id, kept.get(exhibit_id))
+            try:
+                self.signals.ready.emit(self.generation, exhibit_id, image)
+            except RuntimeError:
+                # The tab closed (or the program quit) while these were being made.
+                log.debug("Thumbnail of evidence %s was no longer wanted", exhibit_id)
+                return
+
+    def _image(self, exhibit_id: int, data: bytes | None) -> QImage:
+        if data is None:
+            try:
+                data = self.services.evidence.thumbnail(exhibit_id)
+            except CasebookError as error:
+                log.info("No thumbnail for evidence %s: %s", exhibit_id, error.message)
+                return QImage()
+            except Exception:
+                log.exception("Thumbnail failed for evidence %s", exhibit_id)
+                return QImage()
         if data is None:
             return QImage()
         try:
             image, _pixels = decode_with_pillow(data)
         except (OSError, ValueError):
-            log.info("Thumbnail of evidence %s could not be decoded", self.exhibit_id)
+            log.info("Thumbnail of evidence %s could not be decoded", exhibit_id)
             return QImage()
         # Thumbnails are small: a copy owns its pixels, so the buffer can go.
         return image.copy()
@@ -144,6 +154,21 @@ def _placeholder_icon(label: str) -> QIcon:
     painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, label)
     painter.end()
     return QIcon(pixmap)
+
+
+def _in_steps(report: Progress, steps: int = 50) -> Progress:
+    """``report`` called only when the bar would move by a step (and at the end): each
+    call is a turn of the window's event loop, two per file before."""
+    shown = -1
+
+    def step(done: int, total: int) -> None:
+        nonlocal shown
+        at = done * steps // max(1, total)
+        if at != shown or done >= total:
+            shown = at
+            report(done, total)
+
+    return step
 
 
 def _local_files(mime: QMimeData) -> list[Path]:
@@ -220,6 +245,8 @@ class EvidenceTab(QWidget):
         self._pdf_buffer: QBuffer | None = None
         self._thumbs_done: set[int] = set()
         self._thumbs_pending: set[int] = set()  # asked for in this list, not yet answered
+        self._rows: dict[int, int] = {}  # exhibit id -> its row in the strip
+        self._placeholders: dict[str, QIcon] = {}
         return_large_blocks_at_once()  # decoded pictures' memory is given back when freed
         self.setAcceptDrops(True)
         self._build()
@@ -493,11 +520,15 @@ class EvidenceTab(QWidget):
 
     def set_case(self, case_id: int | None) -> None:
         """Show the evidence of this case (None shows nothing)."""
-        if case_id != self.case_id:
+        same = case_id == self.case_id
+        if not same:
             self.redact_button.setChecked(False)
             self.show_message("")
         self.case_id = case_id
-        self.reload()
+        # The case list shows the same case again when an import's change is announced;
+        # the import's own end reloads the list (choosing the new exhibit) a moment later.
+        if not (same and self._task is not None):
+            self.reload()
         self.read_pending()
 
     def _on_changed(self, changes: OpChanges) -> None:
@@ -511,34 +542,23 @@ class EvidenceTab(QWidget):
     def reload(self, select_id: int | None = None) -> None:
         """Re-read the exhibit list, keeping (or moving to) the chosen exhibit."""
         keep = select_id if select_id is not None else (self.current.id if self.current else None)
-        self._generation += 1
-        self._thumbs_done = set()
-        self._thumbs_pending = set()
-        self.exhibits = []
+        exhibits: list[Exhibit] = []
         if self.case_id is not None:
             try:
                 everything = self.services.evidence.list_evidence(self.case_id, include_copies=True)
             except CasebookError as error:
                 self.show_message(error.message, error=True)
                 everything = []
-            self.exhibits = [e for e in everything if e.kind is not EvidenceKind.STRIPPED]
-        self.strip.blockSignals(True)
-        self.strip.clear()
-        for exhibit in self.exhibits:
-            item = QListWidgetItem(self._icon_for(exhibit), self._strip_text(exhibit))
-            item.setData(_EXHIBIT_ROLE, exhibit.id)
-            item.setToolTip(exhibit.original_name)
-            self.strip.addItem(item)
-            if exhibit.is_image:
-                self._thumbs_pending.add(exhibit.id)
-                job = ThumbnailJob(self.services, exhibit.id, self._generation)
-                job.signals.ready.connect(self._thumbnail_ready)
-                self.pool.start(job)
-        self.strip.blockSignals(False)
+            exhibits = [e for e in everything if e.kind is not EvidenceKind.STRIPPED]
+        if exhibits != self.exhibits or self.strip.count() != len(exhibits):
+            self._fill_strip(exhibits)
         row = next((i for i, e in enumerate(self.exhibits) if e.id == keep), 0)
         if self.exhibits:
-            self.strip.setCurrentRow(row)
-            if self.current is None or self.current.id != self.exhibits[row].id:
+            if self.strip.currentRow() != row:
+                self.strip.blockSignals(True)
+                self.strip.setCurrentRow(row)
+                self.strip.blockSignals(False)
+            if self.current is None or self.current != self.exhibits[row]:
                 self._row_changed(row)
         else:
             self.current = None
@@ -548,19 +568,43 @@ class EvidenceTab(QWidget):
         evidence_reading.show_case_flag(self)
         self._update_actions()
 
+    def _fill_strip(self, exhibits: list[Exhibit]) -> None:
+        """Put these exhibits in the strip, their thumbnails made or fetched on the pool."""
+        self._generation += 1
+        self._thumbs_done = set()
+        self._thumbs_pending = set()
+        self._rows = {}
+        self.exhibits = exhibits
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        for row, exhibit in enumerate(self.exhibits):
+            item = QListWidgetItem(self._icon_for(exhibit), self._strip_text(exhibit))
+            item.setData(_EXHIBIT_ROLE, exhibit.id)
+            item.setToolTip(exhibit.original_name)
+            self.strip.addItem(item)
+            self._rows[exhibit.id] = row
+        pictures = [e.id for e in self.exhibits if e.is_image]
+        self._thumbs_pending = set(pictures)
+        # A few jobs, each answering for a run of exhibits: one per picture made the pool
+        # and the database take turns a hundred times over after a large import.
+        for start in range(0, len(pictures), THUMBNAILS_PER_JOB):
+            job = ThumbnailJob(
+                self.services, pictures[start : start + THUMBNAILS_PER_JOB], self._generation
+            )
+            job.signals.ready.connect(self._thumbnail_ready)
+            self.pool.start(job)
+
     @staticmethod
     def _strip_text(exhibit: Exhibit) -> str:
         if exhibit.kind is EvidenceKind.REDACTED:
             return f"Redacted {exhibit.number}"
         return f"Exhibit {exhibit.number}"
 
-    @staticmethod
-    def _icon_for(exhibit: Exhibit) -> QIcon:
-        if exhibit.is_pdf:
-            return _placeholder_icon("PDF")
-        if exhibit.is_text:
-            return _placeholder_icon("TEXT")
-        return _placeholder_icon("…")
+    def _icon_for(self, exhibit: Exhibit) -> QIcon:
+        label = "PDF" if exhibit.is_pdf else "TEXT" if exhibit.is_text else "…"
+        if label not in self._placeholders:  # drawn once, not once per exhibit
+            self._placeholders[label] = _placeholder_icon(label)
+        return self._placeholders[label]
 
     def _thumbnail_ready(self, generation: int, exhibit_id: int, image: QImage) -> None:
         if generation != self._generation:
@@ -571,29 +615,29 @@ class EvidenceTab(QWidget):
         self._release_memory_when_idle()
 
     def _show_thumbnail(self, exhibit_id: int, image: QImage) -> None:
-        for row in range(self.strip.count()):
-            item = self.strip.item(row)
-            if item.data(_EXHIBIT_ROLE) == exhibit_id:
-                scaled = image.scaled(
-                    THUMB,
-                    Qt.AspectRatioMode.KeepAspectRatio,
-                    Qt.TransformationMode.SmoothTransformation,
-                )
-                canvas = QPixmap(THUMB)
-                canvas.fill(Qt.GlobalColor.transparent)
-                painter = QPainter(canvas)
-                painter.drawImage(QPointF((THUMB.width() - scaled.width()) / 2, 0), scaled)
-                painter.setPen(QColor("#9aa0a6"))
-                painter.drawRect(
-                    (THUMB.width() - scaled.width()) // 2,
-                    0,
-                    scaled.width() - 1,
-                    scaled.height() - 1,
-                )
-                painter.end()
-                item.setIcon(QIcon(canvas))
-                self._thumbs_done.add(exhibit_id)
-                return
+        row = self._rows.get(exhibit_id)
+        item = self.strip.item(row) if row is not None else None
+        if item is None or item.data(_EXHIBIT_ROLE) != exhibit_id:
+            return
+        scaled = image.scaled(
+            THUMB,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        canvas = QPixmap(THUMB)
+        canvas.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(canvas)
+        painter.drawImage(QPointF((THUMB.width() - scaled.width()) / 2, 0), scaled)
+        painter.setPen(QColor("#9aa0a6"))
+        painter.drawRect(
+            (THUMB.width() - scaled.width()) // 2,
+            0,
+            scaled.width() - 1,
+            scaled.height() - 1,
+        )
+        painter.end()
+        item.setIcon(QIcon(canvas))
+        self._thumbs_done.add(exhibit_id)
 
     def _release_memory_when_idle(self) -> None:
         """Once an import, its thumbnails and the reading of its text are done, the memory
@@ -858,7 +902,7 @@ class EvidenceTab(QWidget):
         operations = self.services.operations
         return self._start_import(
             lambda report, cancelled: operations.add_evidence(
-                case_id, paths, progress=report, cancelled=cancelled
+                case_id, paths, progress=_in_steps(report), cancelled=cancelled
             ),
             len(paths),
         )
@@ -871,7 +915,7 @@ class EvidenceTab(QWidget):
         operations = self.services.operations
         return self._start_import(
             lambda report, cancelled: operations.add_evidence_bytes(
-                case_id, items, progress=report, cancelled=cancelled
+                case_id, items, progress=_in_steps(report), cancelled=cancelled
             ),
             len(items),
         )
@@ -913,6 +957,12 @@ class EvidenceTab(QWidget):
         self._update_actions()
 
     def _import_finished(self, results: Any) -> None:
+        # The window's other views refresh from the change just announced, in this turn of
+        # the event loop; the exhibits are listed in the next, so the two pauses never add
+        # up. The import counts as running until they are.
+        QTimer.singleShot(0, self, lambda: self._show_imported(results))
+
+    def _show_imported(self, results: Any) -> None:
         self._end_import()
         added = [r for r in results if not r.duplicate]
         duplicates = [r for r in results if r.duplicate]

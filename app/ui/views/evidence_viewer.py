@@ -59,6 +59,10 @@ MAX_ZOOM = 16.0
 # from a partial or scaled decode: a phone screenshot (2.5 million) took 30-60 ms to decode,
 # far longer on a busy PC, and the window froze while it did.
 QUICK_VIEW_PIXELS = 1_000_000
+# Up to this many pixels the worker's whole decode arrives within a moment (a phone
+# screenshot in about 50 ms), so nothing is decoded on the GUI thread first: a partial
+# decode of one took 20-40 ms there and paused the window after every import.
+WORKER_ONLY_PIXELS = 4_000_000
 
 
 # Text is shown in a plain-text box whose layout cost grows with the length of each line.
@@ -288,7 +292,7 @@ class PictureView(QGraphicsView):
             image = reader.read()
             self._item.set_image(image, QRectF(0, 0, size.width(), size.height()))
             return None
-        if qt_reads:
+        if qt_reads and size.width() * size.height() > WORKER_ONLY_PIXELS:
             self._quick_view(data, size)
         job = FullDecode(data, token)
         job.signals.done.connect(self._full_decoded)
