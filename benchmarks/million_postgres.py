@@ -150,8 +150,26 @@ def url(port: int, database: str = "casebook") -> str:
     return f"postgresql+psycopg://casebook@127.0.0.1:{port}/{database}"
 
 
+def _migrations_digest() -> str:
+    """A digest of the migration sources: a migration changed under the same head (as when
+    branches are merged) changes the schema a kept cluster must have, so it is rebuilt."""
+    import hashlib
+
+    versions = Path(__file__).resolve().parent.parent / "app" / "db" / "migrations" / "versions"
+    digest = hashlib.sha256()
+    for source in sorted(versions.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _stamp(count: int, audit: int) -> dict[str, object]:
-    return {"cache_format": CACHE_FORMAT, "schema": SCHEMA_HEAD, "cases": count, "audit": audit}
+    return {
+        "cache_format": CACHE_FORMAT,
+        "schema": SCHEMA_HEAD,
+        "migrations": _migrations_digest(),
+        "cases": count,
+        "audit": audit,
+    }
 
 
 def cached_cluster(count: int = COUNT, audit: int = AUDIT_ENTRIES) -> Path:

@@ -340,6 +340,9 @@ class CaseService:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
         self._postgres = ctx.dialect == "postgresql"
+        # Totals by status and follow-up date, and by day of last activity, kept by
+        # triggers (SQLite: migration 0021; PostgreSQL: 0025).
+        self._tallies = self._trigram_index or self._postgres
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
         self._opened_words: dict[str, str] = {}  # see _sealed_matches
@@ -1027,9 +1030,7 @@ class CaseService:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
-        if self._trigram_index and flt == CaseFilter(
-            statuses=flt.statuses, open_only=flt.open_only
-        ):
+        if self._tallies and flt == CaseFilter(statuses=flt.statuses, open_only=flt.open_only):
             # Narrowed by status at most: the tallies hold the answer (migration 0021).
             by_status, _overdue = self._tallied(today, bool(self._visible()))
             kept = {s.value for s in flt.statuses} or set(by_status)
@@ -1151,10 +1152,10 @@ class CaseService:
 
     def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:
         """True when a case's place can be counted from the tallies per day of last activity
-        (SQLite, migration 0021): the list in order of last activity, narrowed by status at
+        (migrations 0021 and 0025): the list in order of last activity, narrowed by status at
         most."""
         plain = CaseFilter(statuses=flt.statuses, open_only=flt.open_only)
-        return self._trigram_index and sort.key == "last_activity_at" and flt == plain
+        return self._tallies and sort.key == "last_activity_at" and flt == plain
 
     def _position_by_days(
         self,
@@ -1167,13 +1168,12 @@ class CaseService:
         """Cases before ``case_id`` in order of last activity: those of the days before its
         day from the tallies, those of its own day counted through the index."""
         # The day as stored (the tallies group the stored text, not a local date).
-        day = str(
-            session.scalar(
-                select(func.substr(CaseRecord.last_activity_at, 1, 10)).where(
-                    CaseRecord.id == case_id
-                )
-            )
+        stored_day = (
+            func.to_char(CaseRecord.last_activity_at, "YYYY-MM-DD")
+            if self._postgres
+            else func.substr(CaseRecord.last_activity_at, 1, 10)
         )
+        day = str(session.scalar(select(stored_day).where(CaseRecord.id == case_id)))
         statuses = [s.value for s in flt.statuses] or [s.value for s in CaseStatus]
         if flt.open_only:
             statuses = [s for s in statuses if s not in _CLOSED]
@@ -1292,7 +1292,7 @@ class CaseService:
         """
         today = london_today(self.ctx.now())
         hidden = self._visible()
-        if self._trigram_index:
+        if self._tallies:
             by_status, overdue_count = self._tallied(today, bool(hidden))
         else:
             by_status, overdue_count = self._counted(today, hidden)
@@ -1328,7 +1328,7 @@ class CaseService:
 
     def _tallied(self, today: date, hide_safeguarding: bool) -> tuple[dict[str, int], int]:
         """Cases by status, and open cases past their follow-up date, from the tallies
-        that triggers keep (SQLite, migration 0021): a few hundred rows, never the cases."""
+        that triggers keep (migrations 0021 and 0025): a few hundred rows, never the cases."""
         where = "WHERE NOT safeguarding" if hide_safeguarding else ""
         closed = ", ".join(f"'{status}'" for status in _CLOSED)
         with self.ctx.sessions() as session:
