@@ -334,6 +334,7 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
             cursor.execute(sql)
             if os.environ.get("VERBOSE"):
                 print(f"  {time.perf_counter() - t0:6.2f} s {name}", flush=True)
+        _fill_tallies(cursor)
         cursor.execute("SET session_replication_role = DEFAULT")
         connection.commit()
     with psycopg.connect(address.replace("+psycopg", ""), autocommit=True) as connection:
@@ -341,6 +342,25 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
         # VACUUM sets the visibility map, so counts are answered from indexes alone.
         connection.execute("VACUUM (ANALYZE)")
         print(f"  vacuum and analyse: {time.perf_counter() - t0:.1f} s", flush=True)
+
+
+def _fill_tallies(cursor: Any) -> None:
+    """The totals the triggers keep (migration 0025), counted once: the cases were copied
+    with triggers off."""
+    import importlib
+
+    migration = importlib.import_module("app.db.migrations.versions.0025_postgres_tallies")
+    t0 = time.perf_counter()
+    for table in (
+        "case_tally_changes",
+        "case_tally_totals",
+        "case_activity_changes",
+        "case_activity_totals",
+    ):
+        cursor.execute(f"DELETE FROM {table}")
+    cursor.execute(migration.FILL)
+    cursor.execute(migration.DAY_FILL)
+    print(f"  totals counted: {time.perf_counter() - t0:.1f} s", flush=True)
 
 
 def _copy_audit(cursor: Any, count: int, rng: random.Random) -> None:
