@@ -345,6 +345,7 @@ class CaseService:
         self._tallies = self._trigram_index or self._postgres
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
+        self._server_common: dict[str, bool] = {}  # see _common_on_server
         self._opened_words: dict[str, str] = {}  # see _sealed_matches
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
@@ -850,14 +851,15 @@ class CaseService:
         # databases, and terms of punctuation alone, scan with LIKE. PostgreSQL asks the
         # same questions of its trigram indexes (services/server_search.py).
         if self._postgres and len(term) < 3 and has_word_character(term):
-            with self.ctx.sessions() as session:
-                letters = server_search.short_term_letters(term)
-                common = server_search.word_start_is_common(session, letters)
+            common = self._common_on_server(term)
             return server_search.short_term_condition(term, common=common)
         if self._postgres and len(term) >= 3:
             with self.ctx.sessions() as session:
-                common = server_search.is_common(session, term)
-            return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
+                noted = server_search.noted_cases(session, term, SEARCHED_EVENTS)
+            common = noted is None and self._common_on_server(term)
+            return server_search.long_term_condition(
+                term, SEARCHED_EVENTS, common=common, noted=noted
+            )
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)
         if self._trigram_index and len(term) >= 3:
@@ -895,6 +897,23 @@ class CaseService:
                 )
             ),
         )
+
+    def _common_on_server(self, term: str) -> bool:
+        """Whether the server's statistics take ``term`` as common (services/server_search.py),
+        kept for the last few terms: each keystroke asks for the count and again for the
+        page, and the answer only chooses how the same cases are found."""
+        known = self._server_common.get(term)
+        if known is None:
+            with self.ctx.sessions() as session:
+                if len(term) < 3:
+                    letters = server_search.short_term_letters(term)
+                    known = server_search.word_start_is_common(session, letters)
+                else:
+                    known = server_search.is_common(session, term)
+            if len(self._server_common) > 64:
+                self._server_common.clear()
+            self._server_common[term] = known
+        return known
 
     def _term_walked(self, form: str) -> ColumnElement[bool]:
         """``_term_found`` as a test of each case passed (``listing.term_in_text``): the
