@@ -81,10 +81,12 @@ def _elsewhere(term: str, searched_events: tuple[str, ...]) -> Select[tuple[Any]
 
 
 def noted_cases(
-    session: Session, term: str, searched_events: tuple[str, ...], most: int = NOTED_MOST
+    session: Session, term: str, searched_events: tuple[str, ...], most: int | None = None
 ) -> list[int] | None:
     """Ids of the cases whose notes or exhibits' words contain ``term`` (three or more
-    characters), read through their trigram indexes; None when more than ``most`` do."""
+    characters), read through their trigram indexes; None when more than ``most`` (by
+    default ``NOTED_MOST``) do."""
+    most = NOTED_MOST if most is None else most
     found = session.scalars(
         select(literal_column("case_id")).select_from(
             _elsewhere(term, searched_events).limit(most + 1).subquery()
