@@ -12,10 +12,12 @@ them instead of reading every case:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Select,
     Text,
     and_,
@@ -71,7 +73,7 @@ def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
     return and_(found, words.contains(term, autoescape=True))
 
 
-def _elsewhere(term: str, searched_events: tuple[str, ...]) -> Select[tuple[Any]]:
+def _elsewhere(term: str, searched_events: tuple[str, ...]) -> CompoundSelect[tuple[Any]]:
     """Ids of cases whose notes or exhibits' words contain ``term``."""
     in_notes: Select[tuple[Any]] = select(EventRecord.case_id).where(
         EventRecord.kind.in_(searched_events),
@@ -87,7 +89,7 @@ def noted_cases(
     characters), read through their trigram indexes; None when more than ``most`` (by
     default ``NOTED_MOST``) do."""
     most = NOTED_MOST if most is None else most
-    found = session.scalars(
+    found: Sequence[Any] = session.scalars(
         select(literal_column("case_id")).select_from(
             _elsewhere(term, searched_events).limit(most + 1).subquery()
         )
