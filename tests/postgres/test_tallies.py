@@ -202,3 +202,36 @@ def test_several_pcs_writing_at_once_keep_the_totals_right(tmp_path: Path, url: 
         raw.dispose()
         for pc in pcs:
             pc.close()
+
+
+def test_the_migration_goes_down_and_up_again_leaving_one_trigram_index(url: str) -> None:
+    from alembic import command
+
+    from app.db.engine import _alembic_config, make_server_engine, migrate_server
+
+    engine = make_server_engine(url)
+
+    def names(kind: str) -> set[str]:
+        query = {
+            "index": "SELECT indexname FROM pg_indexes WHERE tablename = 'cases'",
+            "table": "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+        }[kind]
+        with engine.connect() as connection:
+            return {str(row[0]) for row in connection.execute(text(query))}
+
+    try:
+        migrate_server(engine)
+        assert "ix_cases_search_trgm" in names("index")
+        assert "ix_cases_search_text_trgm" not in names("index")  # the same index twice
+        assert {"case_tally_totals", "case_activity_changes"} <= names("table")
+        with engine.begin() as connection:
+            config = _alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0023_postgres_at_scale")
+        assert "ix_cases_search_text_trgm" in names("index")
+        assert not {"case_tally_totals", "case_activity_changes"} & names("table")
+        migrate_server(engine)
+        assert "ix_cases_search_text_trgm" not in names("index")
+        assert {"case_tally_totals", "case_activity_changes"} <= names("table")
+    finally:
+        engine.dispose()

@@ -22,6 +22,10 @@ commit, and two saves taking two rows in opposite orders would deadlock. Instead
   committed rows (a snapshot taken earlier could refuse the fold's update). Only a folding
   transaction touches the totals and deletes changes, so writers never wait on each other.
 
+It also drops ``ix_cases_search_text_trgm`` (migration 0007), the same trigram index of
+``cases.search_text`` as 0023's ``ix_cases_search_trgm``: every case saved updated both, and
+building it again took 76 s of the million-case benchmark's build.
+
 Revision ID: 0025_postgres_tallies
 Revises: 0023_postgres_at_scale
 Create Date: 2026-12-05
@@ -29,6 +33,7 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0025_postgres_tallies"
@@ -134,6 +139,13 @@ END $$
 """
 
 
+def _has_index(name: str) -> bool:
+    """True when the index exists (0023 makes its trigram indexes only where ``pg_trgm``
+    could be installed)."""
+    query = sa.text("SELECT 1 FROM pg_indexes WHERE indexname = :name")
+    return op.get_bind().execute(query, {"name": name}).first() is not None
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -148,11 +160,18 @@ def upgrade() -> None:
         "follow_up_due, last_activity_at ON cases FOR EACH ROW EXECUTE FUNCTION "
         "casebook_tally_case()"
     )
+    if _has_index("ix_cases_search_trgm"):
+        op.execute("DROP INDEX IF EXISTS ix_cases_search_text_trgm")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    if _has_index("ix_cases_search_trgm"):
+        op.execute(
+            "CREATE INDEX IF NOT EXISTS ix_cases_search_text_trgm ON cases "
+            "USING gin (search_text gin_trgm_ops)"
+        )
     op.execute("DROP TRIGGER cases_tally ON cases")
     op.execute("DROP FUNCTION casebook_tally_case()")
     op.execute("DROP FUNCTION casebook_fold_tallies()")
