@@ -1305,9 +1305,9 @@ class CaseService:
     def counts(self, flt: CaseFilter, shown: int | None = None) -> CaseCounts:
         """Shown, total, open and overdue counts for the status bar.
 
-        Pass ``shown`` when the caller already counted the filtered list. On SQLite the
-        totals are read from the tallies the triggers keep (``_tallied``), elsewhere through
-        the status and follow-up indexes; never by reading every case.
+        Pass ``shown`` when the caller already counted the filtered list. The totals are
+        read from the tallies the triggers keep (``_tallied``; SQLite and PostgreSQL), else
+        through the status and follow-up indexes; never by reading every case.
         """
         today = london_today(self.ctx.now())
         hidden = self._visible()
