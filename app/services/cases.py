@@ -340,8 +340,12 @@ class CaseService:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
         self._postgres = ctx.dialect == "postgresql"
+        # Totals by status and follow-up date, and by day of last activity, kept by
+        # triggers (SQLite: migration 0021; PostgreSQL: 0025).
+        self._tallies = self._trigram_index or self._postgres
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
+        self._server_common: dict[str, bool] = {}  # see _common_on_server
         self._opened_words: dict[str, str] = {}  # see _sealed_matches
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
@@ -847,14 +851,15 @@ class CaseService:
         # databases, and terms of punctuation alone, scan with LIKE. PostgreSQL asks the
         # same questions of its trigram indexes (services/server_search.py).
         if self._postgres and len(term) < 3 and has_word_character(term):
-            with self.ctx.sessions() as session:
-                letters = server_search.short_term_letters(term)
-                common = server_search.word_start_is_common(session, letters)
+            common = self._common_on_server(term)
             return server_search.short_term_condition(term, common=common)
         if self._postgres and len(term) >= 3:
             with self.ctx.sessions() as session:
-                common = server_search.is_common(session, term)
-            return server_search.long_term_condition(term, SEARCHED_EVENTS, common=common)
+                noted = server_search.noted_cases(session, term, SEARCHED_EVENTS)
+            common = noted is None and self._common_on_server(term)
+            return server_search.long_term_condition(
+                term, SEARCHED_EVENTS, common=common, noted=noted
+            )
         if self._trigram_index and len(term) < 3 and has_word_character(term):
             return short_term_found(term)
         if self._trigram_index and len(term) >= 3:
@@ -892,6 +897,23 @@ class CaseService:
                 )
             ),
         )
+
+    def _common_on_server(self, term: str) -> bool:
+        """Whether the server's statistics take ``term`` as common (services/server_search.py),
+        kept for the last few terms: each keystroke asks for the count and again for the
+        page, and the answer only chooses how the same cases are found."""
+        known = self._server_common.get(term)
+        if known is None:
+            with self.ctx.sessions() as session:
+                if len(term) < 3:
+                    letters = server_search.short_term_letters(term)
+                    known = server_search.word_start_is_common(session, letters)
+                else:
+                    known = server_search.is_common(session, term)
+            if len(self._server_common) > 64:
+                self._server_common.clear()
+            self._server_common[term] = known
+        return known
 
     def _term_walked(self, form: str) -> ColumnElement[bool]:
         """``_term_found`` as a test of each case passed (``listing.term_in_text``): the
@@ -1027,9 +1049,7 @@ class CaseService:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
-        if self._trigram_index and flt == CaseFilter(
-            statuses=flt.statuses, open_only=flt.open_only
-        ):
+        if self._tallies and flt == CaseFilter(statuses=flt.statuses, open_only=flt.open_only):
             # Narrowed by status at most: the tallies hold the answer (migration 0021).
             by_status, _overdue = self._tallied(today, bool(self._visible()))
             kept = {s.value for s in flt.statuses} or set(by_status)
@@ -1151,10 +1171,10 @@ class CaseService:
 
     def _by_day_tallies(self, flt: CaseFilter, sort: CaseSort) -> bool:
         """True when a case's place can be counted from the tallies per day of last activity
-        (SQLite, migration 0021): the list in order of last activity, narrowed by status at
+        (migrations 0021 and 0025): the list in order of last activity, narrowed by status at
         most."""
         plain = CaseFilter(statuses=flt.statuses, open_only=flt.open_only)
-        return self._trigram_index and sort.key == "last_activity_at" and flt == plain
+        return self._tallies and sort.key == "last_activity_at" and flt == plain
 
     def _position_by_days(
         self,
@@ -1167,13 +1187,12 @@ class CaseService:
         """Cases before ``case_id`` in order of last activity: those of the days before its
         day from the tallies, those of its own day counted through the index."""
         # The day as stored (the tallies group the stored text, not a local date).
-        day = str(
-            session.scalar(
-                select(func.substr(CaseRecord.last_activity_at, 1, 10)).where(
-                    CaseRecord.id == case_id
-                )
-            )
+        stored_day = (
+            func.to_char(CaseRecord.last_activity_at, "YYYY-MM-DD")
+            if self._postgres
+            else func.substr(CaseRecord.last_activity_at, 1, 10)
         )
+        day = str(session.scalar(select(stored_day).where(CaseRecord.id == case_id)))
         statuses = [s.value for s in flt.statuses] or [s.value for s in CaseStatus]
         if flt.open_only:
             statuses = [s for s in statuses if s not in _CLOSED]
@@ -1286,13 +1305,13 @@ class CaseService:
     def counts(self, flt: CaseFilter, shown: int | None = None) -> CaseCounts:
         """Shown, total, open and overdue counts for the status bar.
 
-        Pass ``shown`` when the caller already counted the filtered list. On SQLite the
-        totals are read from the tallies the triggers keep (``_tallied``), elsewhere through
-        the status and follow-up indexes; never by reading every case.
+        Pass ``shown`` when the caller already counted the filtered list. The totals are
+        read from the tallies the triggers keep (``_tallied``; SQLite and PostgreSQL), else
+        through the status and follow-up indexes; never by reading every case.
         """
         today = london_today(self.ctx.now())
         hidden = self._visible()
-        if self._trigram_index:
+        if self._tallies:
             by_status, overdue_count = self._tallied(today, bool(hidden))
         else:
             by_status, overdue_count = self._counted(today, hidden)
@@ -1328,7 +1347,7 @@ class CaseService:
 
     def _tallied(self, today: date, hide_safeguarding: bool) -> tuple[dict[str, int], int]:
         """Cases by status, and open cases past their follow-up date, from the tallies
-        that triggers keep (SQLite, migration 0021): a few hundred rows, never the cases."""
+        that triggers keep (migrations 0021 and 0025): a few hundred rows, never the cases."""
         where = "WHERE NOT safeguarding" if hide_safeguarding else ""
         closed = ", ".join(f"'{status}'" for status in _CLOSED)
         with self.ctx.sessions() as session:
