@@ -975,6 +975,15 @@ class CaseService:
                     return False
         return True
 
+    def prepare_search(self) -> None:
+        """Open the sealed cases' words ahead of a head teacher's first search (a worker
+        calls this once the window shows): over thousands of sealed cases their opening
+        would otherwise fall on the first keystroke. Nothing for other roles."""
+        if not self.ctx.may(Permission.SAFEGUARDING):
+            return
+        with self.ctx.sessions() as session:
+            self._sealed_texts(session, self._changes.mark(session))
+
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
         folded_terms = tuple(fold(term) for term in terms)

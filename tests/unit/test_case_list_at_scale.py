@@ -341,6 +341,7 @@ def test_a_heads_search_of_sealed_cases_follows_every_change(data_dir: Any, cloc
             assert services.cases.count_cases(CaseFilter(text=text), bound=10) == len(rows)
             return [r.reference for r in rows]
 
+        services.cases.prepare_search()  # as the window does a second after it opens
         assert found("pupil") == [sealed.reference]
         assert found("haversack") == []
         services.cases.add_note(sealed.id, "Mentions a haversack")
