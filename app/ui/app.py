@@ -122,7 +122,7 @@ class _PrepareSearch(QRunnable):
         try:
             self.services.cases.prepare_search()
         except Exception:  # only a head start: the first search opens them otherwise
-            log.exception("Opening the sealed cases' words ahead of a search failed")
+            log.exception("Opening the words of sealed cases ahead of a search failed")
 
 
 def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | None = None) -> int:

@@ -232,8 +232,11 @@ class CaseDetailView(QWidget):
 
     def set_case(self, case_id: int) -> None:
         """Show a case (0 for none). Unsaved edits are offered for saving first."""
-        if self.case is not None and case_id == self.case.id and self.is_dirty():
-            return  # re-selecting the case being edited keeps the edits
+        if self.case is not None and case_id == self.case.id:
+            # The case shown, selected again (the list re-read as a search is typed): its
+            # edits are kept, and it is not read again (nor its viewing audited again).
+            # Changes to it arrive through operation_did_execute (_changed).
+            return
         if self.case is not None and case_id != self.case.id and not self.confirm_leave():
             return
         if not case_id:
