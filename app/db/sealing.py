@@ -22,7 +22,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Text, event, select
+from sqlalchemy import Engine, Text, event, func, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified
@@ -331,13 +331,26 @@ def seal_outstanding(session: Session, searched_kinds: tuple[str, ...]) -> int:
     safeguarding_ids = select(CaseCategoryRecord.case_id).where(
         CaseCategoryRecord.category == Category.SAFEGUARDING.value
     )
-    case_ids = session.scalars(
-        select(CaseRecord.id).where(
-            CaseRecord.id.in_(safeguarding_ids),
-            safeguarding,
-            ~CaseRecord.search_text.startswith(SEALED_PREFIX),
-        )
-    ).all()
+    # Most sign-ins find every safeguarding case sealed already: the ids of both are read
+    # from indexes alone (ix_case_categories_category, ix_cases_sealed), and only the cases
+    # in the first and not the second are read (over a million cases, reading all 2,000
+    # safeguarding cases took 0.1-0.2 s of every head's sign-in).
+    sealed_start = func.substr(
+        CaseRecord.search_text, literal_column("1"), literal_column(str(len(SEALED_PREFIX)))
+    )
+    outstanding = set(session.scalars(safeguarding_ids)) - set(
+        session.scalars(select(CaseRecord.id).where(sealed_start == SEALED_PREFIX))
+    )
+    case_ids: list[int] = []
+    ordered = sorted(outstanding)
+    for start in range(0, len(ordered), 500):
+        case_ids += session.scalars(
+            select(CaseRecord.id).where(
+                CaseRecord.id.in_(ordered[start : start + 500]),
+                safeguarding,
+                ~CaseRecord.search_text.startswith(SEALED_PREFIX),
+            )
+        ).all()
     changed = 0
     for case_id in case_ids:
         changed += reseal_case(session, case_id)

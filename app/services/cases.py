@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.db.changes import ChangeWatch
 from app.db.models import (
     CaseActionRecord,
     CaseCategoryRecord,
@@ -346,7 +347,12 @@ class CaseService:
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
         self._server_common: dict[str, bool] = {}  # see _common_on_server
-        self._opened_words: dict[str, str] = {}  # see _sealed_matches
+        self._opened_words: dict[str, str] = {}  # see _sealed_texts
+        # The sealed cases' words, and the last search of them, with the casebook's
+        # change mark when read (None: not kept).
+        self._changes = ChangeWatch()
+        self._sealed_words: tuple[object | None, dict[int, tuple[str, str]]] = (None, {})
+        self._sealed_found: tuple[object | None, list[int]] = (None, [])
         # Called with a case's id once it has joined or left safeguarding (casebook.py).
         self.after_reseal: Callable[[int], object] | None = None
 
@@ -991,49 +997,81 @@ class CaseService:
                     return False
         return True
 
+    def prepare_search(self) -> None:
+        """Open the sealed cases' words ahead of a head teacher's first search (a worker
+        calls this once the window shows): over thousands of sealed cases their opening
+        would otherwise fall on the first keystroke. Nothing for other roles."""
+        if not self.ctx.may(Permission.SAFEGUARDING):
+            return
+        with self.ctx.sessions() as session:
+            self._sealed_texts(session, self._changes.mark(session))
+
     def _sealed_matches(self, terms: list[str], *, only_evidence: bool = False) -> list[int]:
         """Ids of sealed (safeguarding) cases whose text, notes or evidence hold every term."""
+        folded_terms = tuple(fold(term) for term in terms)
         with self.ctx.sessions() as session:
-            # The stored tokens, opened (and folded) once each: a head teacher's every
-            # keystroke reads them all, and a casebook may hold thousands.
-            sealed_ids = select(CaseRecord.id).where(sealed_search_text())
-            rows = session.execute(
-                select(CaseRecord.id, type_coerce(CaseRecord.search_text, Text)).where(
-                    sealed_search_text()
+            mark = self._changes.mark(session)
+            asked = (mark, folded_terms, only_evidence)
+            if mark is not None and self._sealed_found[0] == asked:
+                # The count and the page of one keystroke ask the same question.
+                return self._sealed_found[1]
+            texts = self._sealed_texts(session, mark)
+        which = 1 if only_evidence else 0
+        found = [
+            case_id
+            for case_id, words in texts.items()
+            if all(term in words[which] for term in folded_terms)
+        ]
+        self._sealed_found = (asked, found)
+        return found
+
+    def _sealed_texts(self, session: Session, mark: object | None) -> dict[int, tuple[str, str]]:
+        """Each sealed case's words (its own, notes and exhibits), and its exhibits' words
+        alone, opened and folded: read again only once the casebook has changed
+        (``ChangeWatch``), not at every keystroke of a head teacher's search."""
+        if mark is not None and self._sealed_words[0] == mark:
+            return self._sealed_words[1]
+        # The stored tokens, opened (and folded) once each: a casebook may hold thousands.
+        sealed_ids = select(CaseRecord.id).where(sealed_search_text())
+        rows = session.execute(
+            select(CaseRecord.id, type_coerce(CaseRecord.search_text, Text)).where(
+                sealed_search_text()
+            )
+        ).all()
+        column_type = CaseRecord.__table__.c.search_text.type
+        assert isinstance(column_type, SealedText)
+        dialect = session.get_bind().dialect
+        parts: dict[int, list[str]] = {}
+        for case_id, token in rows:
+            opened = self._opened_words.get(token)
+            if opened is None:
+                opened = str(column_type.process_result_value(token, dialect))
+                if len(self._opened_words) > 50_000:
+                    self._opened_words.clear()
+                self._opened_words[token] = opened
+            parts[int(case_id)] = [self._folded(opened)]
+        in_evidence: dict[int, list[str]] = {}
+        if parts:
+            notes = session.execute(
+                select(EventRecord.case_id, EventRecord.summary).where(
+                    EventRecord.case_id.in_(sealed_ids),
+                    EventRecord.kind.in_(SEARCHED_EVENTS),
                 )
             ).all()
-            column_type = CaseRecord.__table__.c.search_text.type
-            assert isinstance(column_type, SealedText)
-            dialect = session.get_bind().dialect
-            texts: dict[int, list[str]] = {}
-            for case_id, token in rows:
-                opened = self._opened_words.get(token)
-                if opened is None:
-                    opened = str(column_type.process_result_value(token, dialect))
-                    if len(self._opened_words) > 50_000:
-                        self._opened_words.clear()
-                    self._opened_words[token] = opened
-                texts[int(case_id)] = [opened]
-            if texts:
-                notes = session.execute(
-                    select(EventRecord.case_id, EventRecord.summary).where(
-                        EventRecord.case_id.in_(sealed_ids),
-                        EventRecord.kind.in_(SEARCHED_EVENTS),
-                    )
-                ).all()
-                for case_id, summary in notes:
-                    texts[int(case_id)].append(str(summary).casefold())
-                in_evidence = sealed_evidence_texts(session, list(texts))
-                if only_evidence:
-                    texts = {case_id: [] for case_id in texts}
-                for case_id, bodies in in_evidence.items():
-                    texts[case_id].extend(bodies)
-        folded_terms = [fold(term) for term in terms]
-        return [
-            case_id
-            for case_id, parts in texts.items()
-            if all(any(term in self._folded(part) for part in parts) for term in folded_terms)
-        ]
+            for case_id, summary in notes:
+                parts[int(case_id)].append(self._folded(str(summary).casefold()))
+            in_evidence = sealed_evidence_texts(session, list(parts))
+        # A term is never split by a line break, so one joined text per case answers
+        # "in any of its parts".
+        texts = {
+            case_id: (
+                "\n".join([*words, *map(self._folded, in_evidence.get(case_id, []))]),
+                "\n".join(map(self._folded, in_evidence.get(case_id, []))),
+            )
+            for case_id, words in parts.items()
+        }
+        self._sealed_words = (mark, texts)
+        return texts
 
     def _folded(self, opened: str) -> str:
         """``fold(opened)``, kept for the next keystroke: the sealed cases' words are opened

@@ -192,6 +192,7 @@ def test_start_up_queries_are_served_by_indexes(
     and longer), changing a filter, and selecting a case far down the list (its place, its
     page read both ways from it, its joined-up cases): no full scan of the cases, no sort of
     them."""
+    from app.db.sealing import seal_outstanding
     from app.services import cases as cases_module
 
     flt, sort = CaseFilter(), CaseSort()
@@ -199,6 +200,9 @@ def test_start_up_queries_are_served_by_indexes(
     backwards = CaseSort(sort.key, not sort.descending)
     with statements(services) as seen:
         services.cases.counts(flt)  # start-up
+        services.cases.prepare_search()  # the sealed cases' words, a second after it
+        with services.ctx.sessions() as session:  # a head's sign-in seals what is left
+            seal_outstanding(session, ())
         first = services.cases.list_cases(flt, sort, 0, 5)
         services.cases.list_cases(flt, sort, limit=5, after=first[-1].id)  # scrolling
         for text in ("s", "#4", "zo", "nursery", "about the"):  # typing: rare words
@@ -320,3 +324,44 @@ def test_the_totals_kept_by_triggers_follow_every_change(
     check()
     services.retention.delete_case(late.id, "Opened by mistake")
     check()
+
+
+def test_a_heads_search_of_sealed_cases_follows_every_change(data_dir: Any, clock: Any) -> None:
+    """The sealed cases' words are opened once and kept between keystrokes; a note added,
+    a title changed, here or by another program on the same casebook, is found at once."""
+    from app.domain.records import CaseDraft
+    from app.services.casebook import open_casebook
+
+    services = open_casebook(data_dir, clock=clock)
+    try:
+        services.users.create_first_user("head", "correct horse battery 42")
+        services.users.sign_in("head", "correct horse battery 42")
+        sealed = services.cases.open_case(
+            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
+        )
+
+        def found(text: str) -> list[str]:
+            rows = services.cases.list_cases(CaseFilter(text=text), CaseSort("reference", False))
+            assert services.cases.count_cases(CaseFilter(text=text), bound=10) == len(rows)
+            return [r.reference for r in rows]
+
+        services.cases.prepare_search()  # as the window does a second after it opens
+        assert found("pupil") == [sealed.reference]
+        assert found("haversack") == []
+        services.cases.add_note(sealed.id, "Mentions a haversack")
+        assert found("haversack") == [sealed.reference]
+        services.cases.update_case(
+            sealed.id,
+            CaseDraft(title="Post naming a child", categories=frozenset({Category.SAFEGUARDING})),
+        )
+        assert found("pupil") == []
+        assert found("child") == [sealed.reference]
+        other = open_casebook(data_dir, clock=clock, may_migrate=False, key=services.data_key)
+        try:
+            other.users.sign_in("head", "correct horse battery 42")
+            other.cases.add_note(sealed.id, "A second note about the satchel")
+        finally:
+            other.close()
+        assert found("satchel") == [sealed.reference]
+    finally:
+        services.close()

@@ -97,3 +97,27 @@ def test_repeated_authors_filter_and_governors_count(services: Services) -> None
     assert hidden.repeat_authors is not None and hidden.repeat_authors.text == "fewer than 3"
     csv_text = services.reports.governors_csv(report)
     assert "people with more than one case,2" in csv_text
+
+
+def test_a_sealed_cases_handle_and_address_are_matched_as_they_are_now(
+    services: Services,
+) -> None:
+    """The sealed cases' handles and addresses are opened once each; a changed one is
+    matched as it now reads, the old one no longer."""
+    sealed = _case(services, "Sealed post", safeguarding=True, account_handle="@dale",
+                   post_url="https://example.org/p/1")  # fmt: skip
+    open_case = _case(services, "Open post", account_handle="@dale")
+    other = _case(services, "Other post", post_url="https://example.org/p/2")
+    assert [r.id for r in services.joined_up.related_cases(open_case)] == [sealed]
+    assert services.joined_up.related_cases(other) == []
+    draft = CaseDraft(
+        title="Sealed post",
+        categories=frozenset({Category.SAFEGUARDING}),
+        account_handle="@someone.else",
+        post_url="https://example.org/p/2",
+    )
+    services.cases.update_case(sealed, draft)
+    assert services.joined_up.related_cases(open_case) == []
+    assert [(r.id, r.reasons) for r in services.joined_up.related_cases(other)] == [
+        (sealed, ("same post address",))
+    ]

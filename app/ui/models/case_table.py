@@ -28,8 +28,11 @@ COLUMNS: list[tuple[str, str]] = [
 ]
 FIRST_COLUMNS = 4  # reference, title, status, follow-up: never scrolled out of sight
 
-PAGE_SIZE = 200
-MAX_PAGES = 50  # ~10,000 rows kept in memory at most
+# A page is a few screens of rows: a search of a common word over a million cases walks
+# the list until its first page is full, so a page of 100 is found in about half the time
+# of 200 (next pages are read onwards from the last, by keyset, as the list scrolls).
+PAGE_SIZE = 100
+MAX_PAGES = 100  # ~10,000 rows kept in memory at most
 # A filtered list is counted up to this many rows ("1,000+"); scrolling to its end counts on.
 COUNT_BOUND = 1_000
 CASE_ID_ROLE = Qt.ItemDataRole.UserRole + 1

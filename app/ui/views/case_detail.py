@@ -194,6 +194,11 @@ class CaseDetailView(QWidget):
             self.tabs.setTabToolTip(number - 1, f"{title} (Ctrl+{number})")
             jump = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             jump.activated.connect(lambda index=number - 1: self.tabs.setCurrentIndex(index))
+        # Other cases about the same person are looked up when the People tab is seen: over
+        # thousands of sealed cases the look-up opens each one's handle and post address.
+        self._people_page = people
+        self._related_case = 0  # the case the joined-up list was filled for
+        self.tabs.currentChanged.connect(self._fill_related_if_seen)
 
         header = QHBoxLayout()
         titles = QVBoxLayout()
@@ -226,8 +231,11 @@ class CaseDetailView(QWidget):
 
     def set_case(self, case_id: int) -> None:
         """Show a case (0 for none). Unsaved edits are offered for saving first."""
-        if self.case is not None and case_id == self.case.id and self.is_dirty():
-            return  # re-selecting the case being edited keeps the edits
+        if self.case is not None and case_id == self.case.id:
+            # The case shown, selected again (the list re-read as a search is typed): its
+            # edits are kept, and it is not read again (nor its viewing audited again).
+            # Changes to it arrive through operation_did_execute (_changed).
+            return
         if self.case is not None and case_id != self.case.id and not self.confirm_leave():
             return
         if not case_id:
@@ -271,7 +279,8 @@ class CaseDetailView(QWidget):
         self._set_dirty(False)
         self._fill_status_menu()
         self._fill_people(case.people)
-        self._fill_related(case.id)
+        self._related_case = 0
+        self._fill_related_if_seen()
         self._fill_events()
 
     def _fill_status_menu(self) -> None:
@@ -313,7 +322,14 @@ class CaseDetailView(QWidget):
         self.unlink_button.setEnabled(has_people)
         self.sar_button.setEnabled(has_people)
 
+    def _fill_related_if_seen(self, _index: int = 0) -> None:
+        if self.case is None or self.tabs.currentWidget() is not self._people_page:
+            return
+        if self._related_case != self.case.id:
+            self._fill_related(self.case.id)
+
     def _fill_related(self, case_id: int) -> None:
+        self._related_case = case_id
         self.related_list.clear()
         related = self._services.joined_up.related_cases(case_id)
         for other in related:
