@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # one this cheap is refused as damaged wherever the setting is absent (tests/security/
 # test_key_costs.py). `CASEBOOK_TESTS_ONLY_CHEAP_KDF=0 pytest` runs at the full cost.
 os.environ.setdefault("CASEBOOK_TESTS_ONLY_CHEAP_KDF", "1")
+# The tests' casebooks, clusters and files live in memory where the machine offers it
+# (Linux's /dev/shm), for this process and every command and worker it starts: a casebook
+# commits with synchronous=FULL, and on a shared disk each new casebook spent most of its
+# half-second waiting for fsync. No test here is about the disk itself (power cuts are
+# simulated by killing processes, which a RAM-backed file survives as a disk's does).
+# TMPDIR set by whoever runs the tests wins.
+if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    os.environ["TMPDIR"] = "/dev/shm"
+    tempfile.tempdir = None  # worked out again, from TMPDIR, at its next use
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
