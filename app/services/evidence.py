@@ -319,9 +319,11 @@ def referenced_blob_hashes(session: Session) -> set[str]:
     never removes a file that something still points to.
     """
     found: set[str] = set()
-    inspector = inspect(session.get_bind())
-    for table in inspector.get_table_names():
-        for column in inspector.get_columns(table):
+    # Every table's columns at once, on the session's own connection: a server answered a
+    # catalogue query per table, on a connection of its own, at every start.
+    inspector = inspect(session.connection())
+    for (_schema, table), columns in inspector.get_multi_columns().items():
+        for column in columns:
             name = str(column["name"])
             if name == "sha256" or name.endswith("_sha256"):
                 rows = session.execute(text(f'SELECT DISTINCT "{name}" FROM "{table}"'))
