@@ -218,3 +218,31 @@ def folder_key(data_dir: Path, user: str, password: str) -> Any:
     keyring = KeyringStore(KeyringFile(data_dir / "casebook.keys")).load()
     assert keyring is not None
     return keyring.open_with(user, password)
+
+
+class SavedCasebook:
+    """A casebook filled once (for a module's tests, say) and copied for each test.
+
+    Filling one case by case for every test cost more than the tests; a copy of the whole
+    data folder (the same encrypted database, key file and sealed files) opened with the
+    same data key costs a file copy. A new casebook's process holds the safeguarding key
+    until a head teacher signs up, so each copy's process is given it as well (as in
+    tests/demo_casebook.py, whose test checks such a copy against a casebook filled afresh).
+    """
+
+    def __init__(self, services: Services) -> None:
+        """Close ``services`` (a SQLite casebook) and keep what opens a copy of it."""
+        assert services.database_url is None, "only a SQLite casebook's folder is copied"
+        self.folder = services.paths.root
+        self.key, self.head = services.keys.holder.key, services.keys.holder.head
+        assert self.key is not None
+        services.close()
+
+    def copy_to(self, data_dir: Path, **options: Any) -> Services:
+        """A copy in ``data_dir``, open as the original was when it was saved."""
+        import shutil
+
+        shutil.copytree(self.folder, data_dir)
+        services = open_casebook(data_dir, key=self.key, **options)
+        services.keys.holder.head = self.head
+        return services
