@@ -246,3 +246,9 @@ class SavedCasebook:
         services = open_casebook(data_dir, key=self.key, **options)
         services.keys.holder.head = self.head
         return services
+
+
+def examples(normal: int, in_ci: int) -> int:
+    """How many examples a property test tries: fewer in the normal suite, which must stay
+    quick, and more where CI (``CI=true``) runs every test."""
+    return in_ci if os.environ.get("CI") else normal
