@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # one this cheap is refused as damaged wherever the setting is absent (tests/security/
 # test_key_costs.py). `CASEBOOK_TESTS_ONLY_CHEAP_KDF=0 pytest` runs at the full cost.
 os.environ.setdefault("CASEBOOK_TESTS_ONLY_CHEAP_KDF", "1")
+# The tests' casebooks, clusters and files live in memory where the machine offers it
+# (Linux's /dev/shm), for this process and every command and worker it starts: a casebook
+# commits with synchronous=FULL, and on a shared disk each new casebook spent most of its
+# half-second waiting for fsync. No test here is about the disk itself (power cuts are
+# simulated by killing processes, which a RAM-backed file survives as a disk's does).
+# TMPDIR set by whoever runs the tests wins.
+if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+    os.environ["TMPDIR"] = "/dev/shm"
+    tempfile.tempdir = None  # worked out again, from TMPDIR, at its next use
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
@@ -208,3 +218,37 @@ def folder_key(data_dir: Path, user: str, password: str) -> Any:
     keyring = KeyringStore(KeyringFile(data_dir / "casebook.keys")).load()
     assert keyring is not None
     return keyring.open_with(user, password)
+
+
+class SavedCasebook:
+    """A casebook filled once (for a module's tests, say) and copied for each test.
+
+    Filling one case by case for every test cost more than the tests; a copy of the whole
+    data folder (the same encrypted database, key file and sealed files) opened with the
+    same data key costs a file copy. A new casebook's process holds the safeguarding key
+    until a head teacher signs up, so each copy's process is given it as well (as in
+    tests/demo_casebook.py, whose test checks such a copy against a casebook filled afresh).
+    """
+
+    def __init__(self, services: Services) -> None:
+        """Close ``services`` (a SQLite casebook) and keep what opens a copy of it."""
+        assert services.database_url is None, "only a SQLite casebook's folder is copied"
+        self.folder = services.paths.root
+        self.key, self.head = services.keys.holder.key, services.keys.holder.head
+        assert self.key is not None
+        services.close()
+
+    def copy_to(self, data_dir: Path, **options: Any) -> Services:
+        """A copy in ``data_dir``, open as the original was when it was saved."""
+        import shutil
+
+        shutil.copytree(self.folder, data_dir)
+        services = open_casebook(data_dir, key=self.key, **options)
+        services.keys.holder.head = self.head
+        return services
+
+
+def examples(normal: int, in_ci: int) -> int:
+    """How many examples a property test tries: fewer in the normal suite, which must stay
+    quick, and more where CI (``CI=true``) runs every test."""
+    return in_ci if os.environ.get("CI") else normal

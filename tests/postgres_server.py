@@ -51,7 +51,11 @@ class PostgresServer:
     def new_database(self) -> str:
         name = f"casebook_{next(self._numbers)}"
         with self.admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE casebook_template"))
+            # Copying the template's files (its checkpoint costs little with fsync off) was
+            # about twice as quick as PostgreSQL 15's default of logging every block.
+            version = connection.execute(text("SHOW server_version_num")).scalar_one()
+            strategy = " STRATEGY FILE_COPY" if int(version) >= 150000 else ""
+            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE casebook_template{strategy}"))
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

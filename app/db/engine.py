@@ -340,6 +340,9 @@ def migrate(
         statements = recorded_schema(SCHEMA_HEAD)  # only ever in the test suite
         if statements is not None:
             with engine.begin() as connection:
+                # The driver opens no transaction for CREATE statements: without this each
+                # of them would commit, and wait for the disk, on its own.
+                connection.exec_driver_sql("BEGIN")
                 for statement in statements:
                     connection.exec_driver_sql(statement)
             return None

@@ -212,10 +212,12 @@ def _hash_columns(session: Session) -> list[tuple[str, str]]:
             )
         )
         return [(str(table), str(name)) for table, name in rows]
-    inspector = inspect(bind)
+    # Every table's columns at once, on the session's own connection: a server answered a
+    # catalogue query per table, on a connection of its own, at every start.
+    inspector = inspect(session.connection())
     return [
         (table, str(column["name"]))
-        for table in inspector.get_table_names()
-        for column in inspector.get_columns(table)
+        for (_schema, table), columns in inspector.get_multi_columns().items()
+        for column in columns
         if str(column["name"]) == "sha256" or str(column["name"]).endswith("_sha256")
     ]

@@ -22,7 +22,8 @@ from app.cli import derive_ahead
 from app.domain.working_days import bank_holiday
 from app.security.crypto import KdfCost, derive_key, derive_on_threads
 from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
-from tests.e2e.cli_runner import run_in_process, run_subprocess
+from tests.e2e.cli_runner import run_in_process
+from tests.e2e.conftest import CliDemos
 
 NOT_FOR_A_LETTER = ("PySide6", "docx", "lxml", "holidays.countries")
 # Nor does a letter load the code of what it does not do: exhibits and their pictures,
@@ -73,11 +74,13 @@ def _env(password: str = "demo") -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("casebook")
-    made = run_subprocess(["--data-dir", str(data), "demo"], _env(), timeout=120)
-    assert made.returncode == 0, made.stderr
-    return data
+def demo(tmp_path_factory: pytest.TempPathFactory, cli_demos: CliDemos) -> Path:
+    return cli_demos.copy_to(
+        tmp_path_factory.mktemp("casebook"),
+        lambda folder: run_in_process(["--data-dir", str(folder), "demo"], _env()),
+        user="Head Teacher",
+        password="demo",
+    )
 
 
 def _loaded_by(

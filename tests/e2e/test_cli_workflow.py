@@ -11,7 +11,8 @@ from typing import Any
 
 from PIL import Image
 
-from tests.e2e.test_cli import assert_refused, cli, set_up
+from tests.e2e.conftest import CliDemos
+from tests.e2e.test_cli import PASSWORD, USER, assert_refused, cli, set_up
 
 CHECKLIST_FIELDS = {"id", "label", "done", "due", "overdue", "done_at", "done_by"}
 LADDER_FIELDS = {"id", "label", "taken_at", "due"}
@@ -132,10 +133,15 @@ def test_today_lists_due_work_but_not_finished_work(tmp_path: Path) -> None:
     assert text.returncode == 0 and text.stdout.endswith("0 due today or overdue (0 overdue)\n")
 
 
-def test_today_on_the_demonstration_casebook_drops_what_is_ticked(tmp_path: Path) -> None:
-    data = tmp_path / "demo"
-    made = cli("demo", data_dir=data, process=True)
-    assert made.returncode == 0, made.stderr
+def test_today_on_the_demonstration_casebook_drops_what_is_ticked(
+    tmp_path: Path, cli_demos: CliDemos
+) -> None:
+    data = cli_demos.copy_to(
+        tmp_path / "demo",
+        lambda folder: cli("demo", data_dir=folder),
+        user=USER,
+        password=PASSWORD,
+    )
     items = json.loads(cli("today", "--json", data_dir=data).stdout)
     assert items and all(item["overdue"] for item in items)
     first = items[0]

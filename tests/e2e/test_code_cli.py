@@ -15,6 +15,7 @@ from app.domain.code_of_conduct import normalise_spacing
 from app.security.keyring import TEST_COST_SETTING
 from app.services.context import resources_dir
 from tests.e2e.cli_runner import run_in_process
+from tests.e2e.conftest import CliDemos
 
 CODE_TEXT = resources_dir() / "code_of_conduct" / "code_of_conduct_social_media.txt"
 
@@ -30,11 +31,10 @@ def _run(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    data = tmp_path / "casebook"
-    done = _run(data, "demo")
-    assert done.returncode == 0, done.stderr
-    return data
+def demo(tmp_path: Path, cli_demos: CliDemos) -> Path:
+    return cli_demos.copy_to(
+        tmp_path / "casebook", lambda folder: _run(folder, "demo"), user="head", password="demo"
+    )
 
 
 def test_case_add_and_set_record_what_letters_say(demo: Path, tmp_path: Path) -> None:

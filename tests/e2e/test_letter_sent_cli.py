@@ -4,9 +4,9 @@ starts a reply-by clock that lands on a working day; a follow-up waits for that 
 kind outside the case's standards needs ``--confirm-kind``; ``--paragraph`` is printed; a
 ladder step keeps the platform's reference.
 
-The casebook is made by a real process; the commands run through the entry point in this
-process (tests/e2e/cli_runner.py). Dates follow the real clock, so expectations are worked
-out with the same working-day calendar.
+The casebook is a copy of one the ``demo`` command made (tests/e2e/conftest.py); the
+commands run through the entry point in this process (tests/e2e/cli_runner.py). Dates follow
+the real clock, so expectations are worked out with the same working-day calendar.
 """
 
 from __future__ import annotations
@@ -21,16 +21,20 @@ from pypdf import PdfReader
 from app.domain.code_of_conduct import normalise_spacing
 from app.domain.dates import london_today
 from app.domain.working_days import WorkingCalendar, format_weekday_date
+from tests.e2e.conftest import CliDemos
 
 # Commands run as in the letters tests.
 from tests.e2e.test_letters_cli import _run
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("casebook")
-    assert _run(data, "demo", process=True).returncode == 0
-    return data
+def demo(tmp_path_factory: pytest.TempPathFactory, cli_demos: CliDemos) -> Path:
+    return cli_demos.copy_to(
+        tmp_path_factory.mktemp("casebook"),
+        lambda folder: _run(folder, "demo"),
+        user="Head Teacher",
+        password="demo",
+    )
 
 
 def _new_case(

@@ -1,7 +1,7 @@
 """The letter commands run as a school's script would run them, with only their own settings.
 
-The demonstration casebook is made by a real process; the commands then run through the
-command's entry point in this process (tests/e2e/cli_runner.py).
+The demonstration casebook is a copy of one the ``demo`` command made (tests/e2e/conftest.py);
+the commands run through the command's entry point in this process (tests/e2e/cli_runner.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pypdf import PdfReader
 from app.domain.code_of_conduct import normalise_spacing
 from app.security.keyring import TEST_COST_SETTING
 from tests.e2e.cli_runner import run_in_process, run_subprocess
+from tests.e2e.conftest import CliDemos
 
 
 def _run(data: Path, *args: str, process: bool = False) -> subprocess.CompletedProcess[str]:
@@ -32,10 +33,13 @@ def _run(data: Path, *args: str, process: bool = False) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("casebook")
-    assert _run(data, "demo", process=True).returncode == 0
-    return data
+def demo(tmp_path_factory: pytest.TempPathFactory, cli_demos: CliDemos) -> Path:
+    return cli_demos.copy_to(
+        tmp_path_factory.mktemp("casebook"),
+        lambda folder: _run(folder, "demo"),
+        user="Head Teacher",
+        password="demo",
+    )
 
 
 def test_letter_is_issued_saved_and_listed(demo: Path, tmp_path: Path) -> None:

@@ -6,9 +6,21 @@ from pathlib import Path
 
 from app.db.engine import connect_encrypted
 from tests.conftest import folder_key
+from tests.e2e.conftest import CliDemos
 from tests.e2e.test_cli import assert_refused, cli
 
 PASSWORD = "tide-marble-orchard-42"
+
+
+def _demo(tmp_path: Path, cli_demos: CliDemos) -> Path:
+    """A copy of a demonstration casebook whose head teacher is ``head`` (password demo)."""
+    head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
+    return cli_demos.copy_to(
+        tmp_path / "casebook",
+        lambda folder: cli("demo", data_dir=folder, env=head),
+        user="head",
+        password="demo",
+    )
 
 
 def test_init_shows_the_recovery_key_once_and_refuses_a_second_time(tmp_path: Path) -> None:
@@ -47,10 +59,11 @@ def test_demo_says_which_password_it_used(tmp_path: Path) -> None:
     assert listed.stdout.splitlines()[-1] == "13 cases"
 
 
-def test_office_staff_are_refused_safeguarding_cases_in_the_cli(tmp_path: Path) -> None:
-    data = tmp_path / "casebook"
+def test_office_staff_are_refused_safeguarding_cases_in_the_cli(
+    tmp_path: Path, cli_demos: CliDemos
+) -> None:
     head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
-    assert cli("demo", data_dir=data, env=head).returncode == 0
+    data = _demo(tmp_path, cli_demos)
     added = cli(
         "users",
         "add",
@@ -75,10 +88,9 @@ def test_office_staff_are_refused_safeguarding_cases_in_the_cli(tmp_path: Path) 
     assert_refused(cli("audit", "verify", data_dir=data, env=office), 1, "audit trail")
 
 
-def test_audit_verify_names_an_edited_entry(tmp_path: Path) -> None:
-    data = tmp_path / "casebook"
+def test_audit_verify_names_an_edited_entry(tmp_path: Path, cli_demos: CliDemos) -> None:
     head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
-    assert cli("demo", data_dir=data, env=head).returncode == 0
+    data = _demo(tmp_path, cli_demos)
     good = cli("audit", "verify", data_dir=data, env=head)
     assert good.returncode == 0, good.stderr
     assert good.stdout.startswith("The audit trail is intact (")
@@ -95,10 +107,11 @@ def test_audit_verify_names_an_edited_entry(tmp_path: Path) -> None:
     assert "signed in" in out.read_text(encoding="utf-8-sig")
 
 
-def test_audit_verify_reports_a_missing_head_file_until_resealed(tmp_path: Path) -> None:
-    data = tmp_path / "casebook"
+def test_audit_verify_reports_a_missing_head_file_until_resealed(
+    tmp_path: Path, cli_demos: CliDemos
+) -> None:
     head = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
-    assert cli("demo", data_dir=data, env=head).returncode == 0
+    data = _demo(tmp_path, cli_demos)
     (data / "audit-head.txt").unlink()
     for _ in range(2):  # the sign-in of a check does not write it again
         bad = cli("audit", "verify", data_dir=data, env=head)

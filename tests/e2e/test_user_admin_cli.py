@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.e2e.conftest import CliDemos
 from tests.e2e.test_cli import assert_refused, cli
 
 HEAD = {"CASEBOOK_USER": "head", "CASEBOOK_PASSWORD": "demo"}
@@ -11,9 +12,13 @@ OFFICE_PASSWORD = "lantern-river-copper-7"
 NEW_PASSWORD = "copper-kettle-harbour-3"
 
 
-def _demo_with_office_user(tmp_path: Path) -> Path:
-    data = tmp_path / "casebook"
-    assert cli("demo", data_dir=data, env=HEAD).returncode == 0
+def _demo_with_office_user(tmp_path: Path, cli_demos: CliDemos) -> Path:
+    data = cli_demos.copy_to(
+        tmp_path / "casebook",
+        lambda folder: cli("demo", data_dir=folder, env=HEAD),
+        user="head",
+        password="demo",
+    )
     added = cli(
         "users",
         "add",
@@ -27,8 +32,10 @@ def _demo_with_office_user(tmp_path: Path) -> Path:
     return data
 
 
-def test_set_password_gives_another_user_a_new_password(tmp_path: Path) -> None:
-    data = _demo_with_office_user(tmp_path)
+def test_set_password_gives_another_user_a_new_password(
+    tmp_path: Path, cli_demos: CliDemos
+) -> None:
+    data = _demo_with_office_user(tmp_path, cli_demos)
     weak = cli(
         "users",
         "set-password",
@@ -69,8 +76,10 @@ def test_set_password_gives_another_user_a_new_password(tmp_path: Path) -> None:
     assert_refused(missing, 1, "CASEBOOK_NEW_PASSWORD")
 
 
-def test_set_role_changes_a_role_but_never_the_last_head_teacher(tmp_path: Path) -> None:
-    data = _demo_with_office_user(tmp_path)
+def test_set_role_changes_a_role_but_never_the_last_head_teacher(
+    tmp_path: Path, cli_demos: CliDemos
+) -> None:
+    data = _demo_with_office_user(tmp_path, cli_demos)
     changed = cli("users", "set-role", "Mrs Office", "--role", "read-only", data_dir=data, env=HEAD)
     assert changed.returncode == 0, changed.stderr
     assert changed.stdout == "Mrs Office is now Read-only (governors’ reports).\n"

@@ -25,11 +25,9 @@ from tests.unit.test_case_list_at_scale import (
     PLATFORMS,
     TITLES,
     check_keyset,
-    many,
+    fill_many,
     statements,
 )
-
-__all__ = ["many"]  # the fixture, shared with the SQLite tests
 
 LARGE_TABLES = ("cases", "case_categories", "case_people", "events", "evidence", "audit_entries")
 # Searches of every kind: one and two characters (letters, digits, outside ASCII, with
@@ -44,6 +42,12 @@ TERMS = [
 @pytest.fixture
 def database_url(postgres_server: PostgresServer) -> str:
     return postgres_server.new_database()
+
+
+@pytest.fixture
+def many(services: Services) -> list[CaseDetail]:
+    """The SQLite tests' cases (tests/unit/test_case_list_at_scale.py), on the server."""
+    return fill_many(services)
 
 
 def _with_notes(services: Services, cases: list[CaseDetail]) -> None:

@@ -20,6 +20,7 @@ from app.domain.sharing import Recipient
 from app.evidence.derivatives import Box
 from app.services.casebook import open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
+from tests.conftest import examples
 from tests.sharing.conftest import pdf_naming, pdf_text, plain_picture, zip_text
 
 # Made-up words that no template, standard or label contains, so a hit is a real leak.
@@ -63,8 +64,9 @@ def _leaks(text: str, people: list[Someone]) -> list[str]:
     return [v for p in people for v in p.giveaways() if v.casefold() in flat]
 
 
+# Each example fills a casebook and renders its PDFs: four in the normal suite, twelve in CI.
 @settings(
-    max_examples=6,
+    max_examples=examples(4, 12),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

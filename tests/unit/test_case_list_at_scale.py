@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,8 @@ from sqlalchemy import event
 from app.domain.categories import Category
 from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
 from app.domain.status import CaseStatus
-from app.services.casebook import Services
+from app.services.casebook import Services, open_casebook
+from tests.conftest import ACTOR, Clock, SavedCasebook, case_draft
 
 MakeCase = Callable[..., CaseDetail]
 TITLES = [
@@ -33,23 +35,55 @@ HANDLES = ["@Łukasiewicz", "@sokolov", "@dad_of_three", "", "@Zoë", "@mum4"]
 PLATFORMS = ["Facebook", "X (Twitter)", "Facebook", "TikTok"]
 
 
-@pytest.fixture
-def many(services: Services, make_case: MakeCase) -> list[CaseDetail]:
+def fill_many(services: Services) -> list[CaseDetail]:
     """Twenty-three cases with ties, empty follow-up dates and handles, in several statuses."""
     made = []
     for number in range(23):
         due = date(2026, 12, 1) + timedelta(days=number % 5) if number % 3 else None
-        case = make_case(
-            title=f"{TITLES[number % len(TITLES)]} {number}",
-            platform=PLATFORMS[number % len(PLATFORMS)],
-            account_handle=HANDLES[number % len(HANDLES)],
-            follow_up_due=due,
-            categories={Category.ABUSIVE} if number % 2 else {Category.INACCURATE},
+        case = services.cases.open_case(
+            case_draft(
+                f"{TITLES[number % len(TITLES)]} {number}",
+                {Category.ABUSIVE} if number % 2 else {Category.INACCURATE},
+                platform=PLATFORMS[number % len(PLATFORMS)],
+                account_handle=HANDLES[number % len(HANDLES)],
+                follow_up_due=due,
+            )
         )
         if number % 4 == 0:
             services.cases.change_status(case.id, CaseStatus.EVIDENCE_GATHERED)
         made.append(case)
     return made
+
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> tuple[SavedCasebook, list[CaseDetail]]:
+    """The cases made once for this module's tests, each of which gets a copy."""
+    folder = tmp_path_factory.mktemp("many") / "casebook"
+    services = open_casebook(folder, actor=ACTOR, clock=Clock())
+    try:
+        made = fill_many(services)
+    except BaseException:
+        services.close()
+        raise
+    return SavedCasebook(services), made
+
+
+@pytest.fixture
+def services(
+    filled: tuple[SavedCasebook, list[CaseDetail]], data_dir: Path, clock: Clock, actor: str
+) -> Iterator[Services]:
+    """A copy of the module's casebook, holding the cases of ``many``."""
+    copy = filled[0].copy_to(data_dir, actor=actor, clock=clock)
+    try:
+        yield copy
+    finally:
+        copy.close()
+
+
+@pytest.fixture
+def many(filled: tuple[SavedCasebook, list[CaseDetail]]) -> list[CaseDetail]:
+    """The cases of ``fill_many``, as they were made."""
+    return filled[1]
 
 
 def keyset_pages(services: Services, flt: CaseFilter, sort: CaseSort, size: int) -> list[int]:
@@ -291,8 +325,6 @@ def test_the_totals_kept_by_triggers_follow_every_change(
     """The status bar's totals come from tallies kept by triggers: they agree with the cases
     after cases are opened, change status, follow-up date and standards, and are deleted."""
     from dataclasses import replace as changed
-
-    from tests.conftest import case_draft
 
     def check() -> None:
         counts = services.cases.counts(CaseFilter())

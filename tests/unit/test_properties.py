@@ -26,6 +26,7 @@ from app.domain.records import CaseDraft, CaseFilter, CaseSort, PersonDraft
 from app.domain.reference import parse_reference
 from app.domain.status import STATUS_LABELS, TRANSITIONS, CaseStatus
 from app.services.casebook import Services, open_casebook
+from tests.conftest import examples
 
 TITLES = st.text(
     alphabet=st.characters(categories=("L", "N", "Zs", "P"), exclude_characters="\u2028\u2029"),
@@ -175,11 +176,11 @@ def _label_tail(status: CaseStatus) -> str:
 
 
 CaseWork.TestCase.settings = settings(
-    max_examples=30,
+    max_examples=examples(10, 60),
     stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-# 30 fresh casebooks, each migrated: about 40 s on a quiet 2-core machine, 157 s on a busy
-# one. The time limit only guards against a hang, so it leaves room for a slow machine.
+# A fresh casebook per example: ten in the normal suite, sixty in CI. The time limit only
+# guards against a hang, so it leaves room for a slow machine.
 test_case_work = pytest.mark.timeout(900)(CaseWork.TestCase)
