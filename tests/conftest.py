@@ -23,8 +23,13 @@ os.environ.setdefault("CASEBOOK_TESTS_ONLY_CHEAP_KDF", "1")
 # commits with synchronous=FULL, and on a shared disk each new casebook spent most of its
 # half-second waiting for fsync. No test here is about the disk itself (power cuts are
 # simulated by killing processes, which a RAM-backed file survives as a disk's does).
-# TMPDIR set by whoever runs the tests wins.
-if "TMPDIR" not in os.environ and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+# TMPDIR set by whoever runs the tests wins. A run leaves about 0.6 GB there (pytest keeps
+# the last three runs' folders), so a small /dev/shm (a container's 64 MB) is not used.
+if (
+    "TMPDIR" not in os.environ
+    and os.access("/dev/shm", os.W_OK)
+    and os.statvfs("/dev/shm").f_bavail * os.statvfs("/dev/shm").f_frsize >= 4 * 1024**3
+):
     os.environ["TMPDIR"] = "/dev/shm"
     tempfile.tempdir = None  # worked out again, from TMPDIR, at its next use
 
