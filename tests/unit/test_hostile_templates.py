@@ -259,3 +259,23 @@ def test_the_same_template_may_use_the_summary_on_other_cases(services: Services
     case_id, person_id = _case(services, Category.ABUSIVE)
     issued = services.letters.issue(case_id, LetterKind.MEETING, person_id)
     assert CHILD in _pdf_text(services.letters.letter_pdf(issued.id))
+
+
+def test_the_deadline_counts_the_templates_own_work_not_the_clock() -> None:
+    """On a busy office PC other programs hold the processor: time the rendering thread
+    spends waiting must not count against a template, or an ordinary letter would be
+    refused. Waiting (here, asleep) uses none of the budget; working uses it up."""
+    import sys
+    import time
+
+    from app.domain.letter_templates import _Deadline, _OverBudget
+
+    deadline = _Deadline(0.2)
+    frame = sys._getframe()
+    time.sleep(0.3)  # the clock passes the deadline; the thread does no work
+    assert deadline._call(frame, "call", None) is None
+    spin_until = time.thread_time() + 0.3
+    while time.thread_time() < spin_until:
+        pass
+    with pytest.raises(_OverBudget, match="within 1 second"):
+        deadline._call(frame, "call", None)
