@@ -92,46 +92,47 @@ def open_for_window(
     return services, lock
 
 
-class _Sweep(QRunnable):
-    """Tidies the blob store off the GUI thread: with 50,000 exhibits it takes 0.3 s."""
+class _BestEffort(QRunnable):
+    """Runs one piece of housekeeping off the GUI thread. A failure is logged, never
+    shown: each of them runs again later (the next start, the first search)."""
 
-    def __init__(self, services: Services, written_before: float) -> None:
+    def __init__(self, work: Callable[[], object], failure: str) -> None:
         super().__init__()
-        self.services = services
-        self.written_before = written_before
+        self.work = work
+        self.failure = failure
 
     def run(self) -> None:
         try:
-            self.services.sweep_blobs(self.written_before)
-        except Exception:  # tidying is best effort; it runs again at the next start
-            log.exception("Background sweep of the blob store failed")
+            self.work()
+        except Exception:
+            log.exception(self.failure)
 
 
 def start_background_sweep(services: Services, written_before: float) -> None:
-    """Remove leftovers of earlier runs; nothing this window writes is touched."""
-    QThreadPool.globalInstance().start(_Sweep(services, written_before))
+    """Remove leftovers of earlier runs; nothing this window writes is touched (with 50,000
+    exhibits the tidying takes 0.3 s, so it runs off the GUI thread)."""
+    QThreadPool.globalInstance().start(
+        _BestEffort(
+            lambda: services.sweep_blobs(written_before),
+            "Background sweep of the blob store failed",
+        )
+    )
 
 
 def prepare_search_soon(window: QObject, services: Services) -> None:
     """A second after the window opens (its first paint not delayed), open the sealed
-    cases' words for a head teacher's first search, off the GUI thread."""
+    cases' words for a head teacher's first search, off the GUI thread (0.1-0.3 s over
+    2,000 of them)."""
     QTimer.singleShot(
-        1000, window, lambda: QThreadPool.globalInstance().start(_PrepareSearch(services))
+        1000,
+        window,
+        lambda: QThreadPool.globalInstance().start(
+            _BestEffort(
+                services.cases.prepare_search,
+                "Opening the words of sealed cases ahead of a search failed",
+            )
+        ),
     )
-
-
-class _PrepareSearch(QRunnable):
-    """Opens the sealed cases' words off the GUI thread (0.1-0.3 s over 2,000 of them)."""
-
-    def __init__(self, services: Services) -> None:
-        super().__init__()
-        self.services = services
-
-    def run(self) -> None:
-        try:
-            self.services.cases.prepare_search()
-        except Exception:  # only a head start: the first search opens them otherwise
-            log.exception("Opening the words of sealed cases ahead of a search failed")
 
 
 def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | None = None) -> int:
