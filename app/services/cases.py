@@ -341,9 +341,6 @@ class CaseService:
         self.ctx = ctx
         self._trigram_index = ctx.dialect == "sqlite"
         self._postgres = ctx.dialect == "postgresql"
-        # Totals by status and follow-up date, and by day of last activity, kept by
-        # triggers (SQLite: migration 0021; PostgreSQL: 0025).
-        self._tallies = self._trigram_index or self._postgres
         self._folded_texts: dict[str, str] = {}  # see _folded
         self._walkable_terms: dict[tuple[str, ...], bool] = {}  # see _walkable
         self._server_common: dict[str, bool] = {}  # see _common_on_server
@@ -1087,8 +1084,8 @@ class CaseService:
         """How many cases match the filter; at most ``bound + 1`` when a bound is given
         (a common word over a million cases is not counted to the end while typing)."""
         today = london_today(self.ctx.now())
-        if self._tallies and flt == CaseFilter(statuses=flt.statuses, open_only=flt.open_only):
-            # Narrowed by status at most: the tallies hold the answer (migration 0021).
+        if flt == CaseFilter(statuses=flt.statuses, open_only=flt.open_only):
+            # Narrowed by status at most: the tallies hold the answer (migrations 0021, 0025).
             by_status, _overdue = self._tallied(today, bool(self._visible()))
             kept = {s.value for s in flt.statuses} or set(by_status)
             if flt.open_only:
@@ -1212,7 +1209,7 @@ class CaseService:
         (migrations 0021 and 0025): the list in order of last activity, narrowed by status at
         most."""
         plain = CaseFilter(statuses=flt.statuses, open_only=flt.open_only)
-        return self._tallies and sort.key == "last_activity_at" and flt == plain
+        return sort.key == "last_activity_at" and flt == plain
 
     def _position_by_days(
         self,
@@ -1344,15 +1341,11 @@ class CaseService:
         """Shown, total, open and overdue counts for the status bar.
 
         Pass ``shown`` when the caller already counted the filtered list. The totals are
-        read from the tallies the triggers keep (``_tallied``; SQLite and PostgreSQL), else
-        through the status and follow-up indexes; never by reading every case.
+        read from the tallies the triggers keep on both databases (``_tallied``: SQLite's
+        migration 0021, PostgreSQL's 0025), never by reading every case.
         """
         today = london_today(self.ctx.now())
-        hidden = self._visible()
-        if self._tallies:
-            by_status, overdue_count = self._tallied(today, bool(hidden))
-        else:
-            by_status, overdue_count = self._counted(today, hidden)
+        by_status, overdue_count = self._tallied(today, bool(self._visible()))
         total = sum(by_status.values())
         open_count = total - sum(by_status.get(s, 0) for s in _CLOSED)
         return CaseCounts(
@@ -1361,27 +1354,6 @@ class CaseService:
             open=open_count,
             overdue=overdue_count,
         )
-
-    def _counted(
-        self, today: date, hidden: list[ColumnElement[bool]]
-    ) -> tuple[dict[str, int], int]:
-        """Cases by status, and open cases past their follow-up date, counted through the
-        status and follow-up indexes (databases without the tallies)."""
-        with self.ctx.sessions() as session:
-            rows = session.execute(
-                select(CaseRecord.status, func.count()).where(*hidden).group_by(CaseRecord.status)
-            ).all()
-            by_status: dict[str, int] = {str(status): int(n) for status, n in rows}
-            overdue_count = session.scalar(
-                select(func.count())
-                .select_from(CaseRecord)
-                .where(
-                    CaseRecord.follow_up_due < today,
-                    CaseRecord.status.not_in(_CLOSED),
-                    *hidden,
-                )
-            )
-        return by_status, int(overdue_count or 0)
 
     def _tallied(self, today: date, hide_safeguarding: bool) -> tuple[dict[str, int], int]:
         """Cases by status, and open cases past their follow-up date, from the tallies
