@@ -192,30 +192,29 @@ class BlobStore:
         so a record written after it never points to a blob a power cut could lose; a cut
         before leaves only temporary files and unreferenced blobs for the sweep. Content
         already stored (or twice in ``items``) is not written again.
+
+        A failure removes the temporary files but leaves the blobs already renamed into
+        place for the sweep: from the moment a blob is in place another program (or
+        another import here) may find it and record an exhibit of it, so removing it now
+        could take away the file of a record that is already saved.
         """
         public = self._public() if sealed else None
         sealed = sealed and public is not None  # a casebook from before the safeguarding key
         key = self.key
         stored: list[StoredBlob] = []
-        written: list[Path] = []  # blobs this call renamed into place (removed on failure)
         pending: list[tuple[bytes, str, Path]] = []
         seen: set[str] = set()
-        try:
-            for data in items:
-                sha = hashlib.sha256(data).hexdigest()
-                target = self.sealed_path_for(sha) if sealed else self.path_for(sha)
-                created = sha not in seen and not target.is_file()
-                seen.add(sha)
-                stored.append(StoredBlob(sha, len(data), target, created=created))
-                if created:
-                    pending.append((data, sha, target))
-            for start in range(0, len(pending), BATCH_FILES):
-                batch = pending[start : start + BATCH_FILES]
-                written += self._write_durably(key, public if sealed else None, batch)
-        except BaseException:
-            for path in written:
-                path.unlink(missing_ok=True)
-            raise
+        for data in items:
+            sha = hashlib.sha256(data).hexdigest()
+            target = self.sealed_path_for(sha) if sealed else self.path_for(sha)
+            created = sha not in seen and not target.is_file()
+            seen.add(sha)
+            stored.append(StoredBlob(sha, len(data), target, created=created))
+            if created:
+                pending.append((data, sha, target))
+        for start in range(0, len(pending), BATCH_FILES):
+            batch = pending[start : start + BATCH_FILES]
+            self._write_durably(key, public if sealed else None, batch)
         return stored
 
     def _write_durably(
@@ -251,9 +250,7 @@ class BlobStore:
         except BaseException:
             for handle, temp, _target in temps:
                 handle.close()
-                temp.unlink(missing_ok=True)
-            for target in renamed:
-                target.unlink(missing_ok=True)
+                temp.unlink(missing_ok=True)  # gone already for those renamed into place
             raise
         return renamed
 

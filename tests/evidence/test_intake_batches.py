@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
+import time
 
 import pytest
 from PIL import Image
@@ -46,7 +48,7 @@ def _turned_jpeg() -> bytes:
     return out.getvalue()
 
 
-def test_a_blob_that_cannot_be_put_in_place_leaves_no_file_and_no_row(
+def test_a_blob_that_cannot_be_put_in_place_leaves_no_row_and_nothing_after_the_sweep(
     services: Services, case_id: int
 ) -> None:
     pictures = [(f"shot{n}.png", png_bytes(60 + n, 40, "white")) for n in range(5)]
@@ -57,10 +59,50 @@ def test_a_blob_that_cannot_be_put_in_place_leaves_no_file_and_no_row(
     third = store.path_for(hashlib.sha256(pictures[2][1]).hexdigest())
     with simulated_file_in_use(1000, matching=third.name), pytest.raises(PermissionError):
         services.evidence.add_bytes(case_id, pictures)
-    assert set(store.stored_names()) == before
     assert not list(store.root.glob(f"{TEMP_PREFIX}*"))
     assert _rows(services) == 0
     assert services.evidence.list_evidence(case_id) == []
+    # The two files already in place are left to the sweep (see the next test); no record
+    # refers to them, so the next start's sweep removes them.
+    assert len(set(store.stored_names()) - before) == 2
+    services.sweep_blobs()
+    assert set(store.stored_names()) == before
+
+
+def test_a_failed_import_never_takes_the_file_of_an_exhibit_saved_meanwhile(
+    services: Services, case_id: int
+) -> None:
+    """Two imports at once share one stored file: the one that fails must not remove it."""
+    shared = png_bytes(77, 44, "gold")
+    stuck = png_bytes(78, 44, "olive")
+    store = services.evidence.store
+    stuck_path = store.path_for(hashlib.sha256(stuck).hexdigest())
+    failed: list[BaseException] = []
+
+    def first_import() -> None:
+        try:
+            services.evidence.add_bytes(case_id, [("shared.png", shared), ("stuck.png", stuck)])
+        except BaseException as error:  # checked below
+            failed.append(error)
+
+    other = services.cases.open_case(
+        CaseDraft(title="The same post, sent in again", categories=frozenset({Category.ABUSIVE}))
+    )
+    with simulated_file_in_use(1000, matching=stuck_path.name) as held:
+        worker = threading.Thread(target=first_import)
+        worker.start()
+        # The shared file is in place and the stuck one is being retried: a second import
+        # of the same picture finds the stored file and records its exhibit.
+        deadline = time.monotonic() + 30
+        while not held.refused and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert held.refused, "the first import never reached the file held open"
+        (saved,) = services.evidence.add_bytes(other.id, [("again.png", shared)])
+        worker.join(60)
+    assert not worker.is_alive()
+    assert [type(error) for error in failed] == [PermissionError]
+    assert services.evidence.content(saved.exhibit.id) == shared
+    assert services.evidence.verify().findings == ()
 
 
 def test_pictures_get_their_thumbnails_as_they_are_added_upright(
