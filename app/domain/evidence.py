@@ -117,7 +117,7 @@ class Exhibit:
     text_note: str = ""
     redacted_for: str = ""  # a redacted copy's recipient: author, lado, platform, person:<id>
     text_state: str = ""  # TEXT_PENDING, TEXT_READ, TEXT_UNREAD, or "" (nothing to read)
-    reading_note: str = ""  # why its text was not read, when it was not
+    reading_note: str = ""  # why its text was not read, or what of it was left unread
     protected_names: tuple[tuple[str, str], ...] = ()  # (name, "pupil" or "staff") found
     suggestions: tuple[Suggestion, ...] = ()
     email_headers: tuple[tuple[str, str], ...] = ()  # From, To, Date, Message-ID...

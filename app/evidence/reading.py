@@ -52,7 +52,7 @@ class ReadText:
     text: str
     words: tuple[Word, ...] = ()
     method: str = ""  # "ocr", "pdf", "email", "text" or "" when nothing was read
-    note: str = ""  # why nothing was read, when it was not
+    note: str = ""  # why nothing was read, or what was left unread
 
 
 def tesseract_program() -> str | None:
@@ -170,13 +170,22 @@ def ocr_pdf_pages(data: bytes) -> ReadText:
     from app.evidence.pdf_redaction import page_count, render_page, render_scale
 
     words: list[Word] = []
-    for index in range(min(page_count(data), MAX_SCANNED_PAGES)):
+    pages = page_count(data)
+    for index in range(min(pages, MAX_SCANNED_PAGES)):
         grey = render_page(data, index, SCAN_DPI).convert("L")
         found = _ocr(grey, program, page=index, points=render_scale(data, index, SCAN_DPI))
         if found.note:
             return found
         base = (words[-1].line + 1) if words else 0
         words.extend(Word(w.text, w.box, w.page, w.line + base) for w in found.words)
+    if pages > MAX_SCANNED_PAGES:
+        # Said beside the words, so nobody takes a search that finds nothing as the
+        # whole document searched.
+        note = (
+            f"Only the first {MAX_SCANNED_PAGES} of its {pages} pages were read; "
+            "a search does not find words on the pages after them."
+        )
+        return ReadText(_join_lines(words), tuple(words), "ocr", note=note)
     return ReadText(_join_lines(words), tuple(words), "ocr" if words else "")
 
 

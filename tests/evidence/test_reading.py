@@ -456,6 +456,7 @@ def test_a_scanned_pdf_without_a_text_layer_is_read_by_ocr(
     services.evidence.add_bytes(case_id, [("scan.pdf", out.getvalue())])
     [read] = services.reading.read_pending(case_id)
     assert "Oakfield Primary" in services.reading.text_of(read.id)
+    assert read.reading_note == ""  # one page: nothing left unread to mention
     [name] = [s for s in read.suggestions if s.kind == "name"]
     # The box is in points on the page: the drawn pixels divided by 150/72.
     left = drawn["Tilly"][0] * 72 / 150

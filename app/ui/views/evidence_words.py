@@ -92,9 +92,11 @@ class ExhibitWords(QWidget):
         elif exhibit.text_state == TEXT_UNREAD:
             self.state.setText(exhibit.reading_note or "The text could not be read.")
         elif not words:
-            self.state.setText("No text was found in it." if exhibit.text_state else "")
+            self.state.setText(
+                exhibit.reading_note or ("No text was found in it." if exhibit.text_state else "")
+            )
         else:
-            self.state.setText("")
+            self.state.setText(exhibit.reading_note)  # what was left unread, if anything
         self.state.setVisible(bool(self.state.text()))
         self.words.setPlainText(words)
         self.heading.setVisible(bool(exhibit.text_state))
