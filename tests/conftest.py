@@ -129,8 +129,8 @@ BOTH_DATABASES = {
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
-    if "database_url" in metafunc.fixturenames and module in BOTH_DATABASES:
-        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+    if "database_kind" in metafunc.fixturenames and module in BOTH_DATABASES:
+        metafunc.parametrize("database_kind", ["sqlite", "postgresql"], indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -140,9 +140,16 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+def database_kind(request: pytest.FixtureRequest) -> str:
+    """Which database this test's casebook is on, "sqlite" or "postgresql" (each in turn for
+    the modules in BOTH_DATABASES), named without making one."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, database_kind: str) -> Iterator[str | None]:
     """None for a SQLite file in the data folder, else a fresh PostgreSQL database."""
-    if getattr(request, "param", "sqlite") == "sqlite":
+    if database_kind == "sqlite":
         yield None
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -230,27 +237,73 @@ class SavedCasebook:
 
     Filling one case by case for every test cost more than the tests; a copy of the whole
     data folder (the same encrypted database, key file and sealed files) opened with the
-    same data key costs a file copy. A new casebook's process holds the safeguarding key
-    until a head teacher signs up, so each copy's process is given it as well (as in
-    tests/demo_casebook.py, whose test checks such a copy against a casebook filled afresh).
+    same data key costs a file copy. On PostgreSQL the filled database is the template of
+    each copy (``CREATE DATABASE ... TEMPLATE``, a copy of its files). A new casebook's
+    process holds the safeguarding key until a head teacher signs up, so each copy's process
+    is given it as well (as in tests/demo_casebook.py, whose test checks such a copy against
+    a casebook filled afresh).
     """
 
-    def __init__(self, services: Services) -> None:
-        """Close ``services`` (a SQLite casebook) and keep what opens a copy of it."""
-        assert services.database_url is None, "only a SQLite casebook's folder is copied"
+    def __init__(self, services: Services, server: PostgresServer | None = None) -> None:
+        """Close ``services`` and keep what opens a copy of it (``server``: the PostgreSQL
+        cluster its database is on, when it is on one)."""
+        self.url = services.database_url
+        assert (self.url is None) == (server is None), "a server's casebook needs its server"
+        self.server = server
         self.folder = services.paths.root
         self.key, self.head = services.keys.holder.key, services.keys.holder.head
         assert self.key is not None
         services.close()
 
     def copy_to(self, data_dir: Path, **options: Any) -> Services:
-        """A copy in ``data_dir``, open as the original was when it was saved."""
+        """A copy in ``data_dir``, open as the original was when it was saved. A copy on
+        PostgreSQL is given back with ``remove_copy``, which drops its database."""
         import shutil
 
         shutil.copytree(self.folder, data_dir)
+        if self.server is not None:
+            assert self.url is not None
+            options["database_url"] = self.server.new_database(template=self.url)
         services = open_casebook(data_dir, key=self.key, **options)
         services.keys.holder.head = self.head
         return services
+
+    def remove_copy(self, services: Services) -> None:
+        """Close a copy made by ``copy_to`` (and drop its database, on a server)."""
+        services.close()
+        if self.server is not None and services.database_url is not None:
+            self.server.drop_database(services.database_url)
+
+    def remove(self) -> None:
+        """Drop the saved database (on a server; a SQLite folder goes with its tmp_path)."""
+        if self.server is not None and self.url is not None:
+            self.server.drop_database(self.url)
+
+
+def saved_casebook(
+    request: pytest.FixtureRequest,
+    database_kind: str,
+    fill: Callable[[Services], None],
+    *,
+    clock: Clock | None = None,
+) -> SavedCasebook:
+    """A new casebook on ``database_kind``, filled by ``fill`` and saved for copying. The
+    caller removes it (``SavedCasebook.remove``) when its tests are done."""
+    folder = request.getfixturevalue("tmp_path_factory").mktemp("saved") / "casebook"
+    server: PostgresServer | None = None
+    url: str | None = None
+    if database_kind == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        url = server.new_database()
+    services = open_casebook(folder, actor=ACTOR, clock=clock or Clock(), database_url=url)
+    try:
+        fill(services)
+    except BaseException:
+        services.close()
+        if server is not None and url is not None:
+            server.drop_database(url)
+        raise
+    return SavedCasebook(services, server)
 
 
 def examples(normal: int, in_ci: int) -> int:

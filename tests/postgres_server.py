@@ -48,14 +48,17 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://casebook@127.0.0.1:{self.port}/{database}"
 
-    def new_database(self) -> str:
+    def new_database(self, template: str | None = None) -> str:
+        """A new database copied from the migrated empty casebook, or from ``template`` (the
+        URL of a filled one that nothing is connected to)."""
         name = f"casebook_{next(self._numbers)}"
+        source = template.rsplit("/", 1)[1] if template else "casebook_template"
         with self.admin.connect() as connection:
             # Copying the template's files (its checkpoint costs little with fsync off) was
             # about twice as quick as PostgreSQL 15's default of logging every block.
             version = connection.execute(text("SHOW server_version_num")).scalar_one()
             strategy = " STRATEGY FILE_COPY" if int(version) >= 150000 else ""
-            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE casebook_template{strategy}"))
+            connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {source}{strategy}"))
         return self.url(name)
 
     def drop_database(self, url: str) -> None:

@@ -15,15 +15,12 @@ from typing import Any
 
 import pytest
 
-from app.domain.categories import Category
 from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
-from app.services.casebook import Services, open_casebook
-from tests.conftest import Clock, case_draft
+from app.services.casebook import Services
+from tests.conftest import Clock, SavedCasebook, case_draft, saved_casebook
+from tests.postgres.conftest import Twins, _with_notes
 from tests.postgres_server import PostgresServer
 from tests.unit.test_case_list_at_scale import (
-    HANDLES,
-    PLATFORMS,
-    TITLES,
     check_keyset,
     fill_many,
     statements,
@@ -44,48 +41,34 @@ def database_url(postgres_server: PostgresServer) -> str:
     return postgres_server.new_database()
 
 
+class Many(list[CaseDetail]):
+    """The SQLite tests' cases (tests/unit/test_case_list_at_scale.py), and ``services``: a
+    copy of the server's casebook holding them."""
+
+    def __init__(self, services: Services, made: list[CaseDetail]) -> None:
+        super().__init__(made)
+        self.services = services
+
+
+@pytest.fixture(scope="module")
+def saved_many(request: pytest.FixtureRequest) -> Iterator[tuple[SavedCasebook, list[CaseDetail]]]:
+    """The cases of ``fill_many`` on the server, made once for this module's tests."""
+    made: list[CaseDetail] = []
+    saved = saved_casebook(request, "postgresql", lambda s: made.extend(fill_many(s)))
+    yield saved, made
+    saved.remove()
+
+
 @pytest.fixture
-def many(services: Services) -> list[CaseDetail]:
-    """The SQLite tests' cases (tests/unit/test_case_list_at_scale.py), on the server."""
-    return fill_many(services)
-
-
-def _with_notes(services: Services, cases: list[CaseDetail]) -> None:
-    services.cases.add_note(cases[1].id, "Spoke quietly to the parent at the gate")
-    services.cases.add_note(cases[2].id, "Zoë's mum phoned about the ORANGE post")
-
-
-@pytest.fixture
-def sqlite_twin(tmp_path: Path, clock: Clock, actor: str) -> Iterator[Services]:
-    """A SQLite casebook holding the same cases as the PostgreSQL one (``many``)."""
-    twin = open_casebook(tmp_path / "sqlite", actor=actor, clock=clock)
+def many(
+    saved_many: tuple[SavedCasebook, list[CaseDetail]], data_dir: Path, clock: Clock, actor: str
+) -> Iterator[Many]:
+    saved, made = saved_many
+    services = saved.copy_to(data_dir, actor=actor, clock=clock)
     try:
-        yield twin
+        yield Many(services, made)
     finally:
-        twin.close()
-
-
-def _same_cases(services: Services) -> list[CaseDetail]:
-    from datetime import date, timedelta
-
-    from app.domain.status import CaseStatus
-
-    made = []
-    for number in range(23):
-        due = date(2026, 12, 1) + timedelta(days=number % 5) if number % 3 else None
-        case = services.cases.open_case(
-            case_draft(
-                f"{TITLES[number % len(TITLES)]} {number}",
-                {Category.ABUSIVE} if number % 2 else {Category.INACCURATE},
-                platform=PLATFORMS[number % len(PLATFORMS)],
-                account_handle=HANDLES[number % len(HANDLES)],
-                follow_up_due=due,
-            )
-        )
-        if number % 4 == 0:
-            services.cases.change_status(case.id, CaseStatus.EVIDENCE_GATHERED)
-        made.append(case)
-    return made
+        saved.remove_copy(services)
 
 
 def _titles(services: Services, text: str) -> set[str]:
@@ -97,20 +80,19 @@ def _titles(services: Services, text: str) -> set[str]:
 
 @pytest.mark.parametrize("common", [False, True])
 def test_every_search_finds_what_sqlite_finds(
-    services: Services, sqlite_twin: Services, common: bool, monkeypatch: pytest.MonkeyPatch
+    twins: Twins, common: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each search taken as rare (through its indexes), then as common (walking the list)."""
     from app.services import server_search
 
     monkeypatch.setattr(server_search, "COMMON_SHARE", 0.0 if common else 2.0)
+    services, sqlite_twin = twins.server, twins.sqlite
     assert services.ctx.dialect == "postgresql"
-    made = {}
+    assert sqlite_twin.ctx.dialect == "sqlite"
     for casebook in (services, sqlite_twin):
-        made[casebook.ctx.dialect] = _same_cases(casebook)
         casebook.cases.open_case(
             case_draft("Comments in Russian", account_handle="@Дмитрий_Соколов")
         )
-        _with_notes(casebook, made[casebook.ctx.dialect])
     if common:  # the statistics that make a short term's beginning common
         with services.engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
@@ -121,12 +103,11 @@ def test_every_search_finds_what_sqlite_finds(
     assert 0 < len(_titles(services, "zo")) < len(_titles(services, "s")) == 24
     assert _titles(services, "дм") == _titles(services, "со") == {"Comments in Russian"}
     assert _titles(services, "ко") == set()  # inside a word, not at its start
-    assert _titles(services, "quietly") == {made["sqlite"][1].title}
+    assert _titles(services, "quietly") == {twins.made[1].title}
 
 
-def test_keyset_pages_and_positions_match_the_whole_list(
-    services: Services, many: list[CaseDetail]
-) -> None:
+def test_keyset_pages_and_positions_match_the_whole_list(many: Many) -> None:
+    services = many.services
     # Empty follow-up dates come last in ascending order on PostgreSQL (first on SQLite):
     # each database's keyset conditions follow its own order.
     for key in SORT_KEYS:
@@ -156,7 +137,7 @@ def _scanned_tables(plan: str) -> list[str]:
 
 @pytest.mark.parametrize("common", [False, True])
 def test_hot_path_queries_read_no_large_table_from_end_to_end(
-    services: Services, many: list[CaseDetail], common: bool, monkeypatch: pytest.MonkeyPatch
+    many: Many, common: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Start-up counts, the first and next pages, a far case found by position, searches of
     one, two and more letters, the overdue list, the case shown with its related cases, and
@@ -165,6 +146,7 @@ def test_hot_path_queries_read_no_large_table_from_end_to_end(
     Searched words are taken as rare (found through their indexes), then as common: read
     while walking the list in order, which stops after a page or a bounded count.
     """
+    services = many.services
     from app.services import server_search
 
     monkeypatch.setattr(server_search, "COMMON_SHARE", 0.0 if common else 2.0)
@@ -206,10 +188,9 @@ def test_the_audit_trail_lists_each_user_once_in_alphabetical_order(services: Se
     assert names == sorted(set(names), key=str.casefold)
 
 
-def test_sorting_the_list_does_not_count_the_cases_again(
-    services: Services, many: list[CaseDetail]
-) -> None:
+def test_sorting_the_list_does_not_count_the_cases_again(many: Many) -> None:
     """Each count reads a whole index on a server; the window sorts as it starts."""
+    services = many.services
     pytest.importorskip("PySide6")
     from PySide6.QtCore import Qt
 

@@ -10,16 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from app.services.casebook import Services
-from tests.postgres.test_list_at_scale import (
-    TERMS,
-    _same_cases,
-    _titles,
-    _with_notes,
-    database_url,
-    sqlite_twin,
-)
+from tests.postgres.conftest import Twins
+from tests.postgres.test_list_at_scale import TERMS, _titles, database_url
 
-__all__ = ["database_url", "sqlite_twin"]  # the fixtures: a server's casebook and its twin
+__all__ = ["database_url"]  # the fixture: a server's casebook
 
 
 def test_each_connection_runs_without_parallel_workers_or_roving_scans(
@@ -37,15 +31,14 @@ def test_each_connection_runs_without_parallel_workers_or_roving_scans(
 
 @pytest.mark.parametrize("noted_most", [0, 2_000])
 def test_searches_by_noted_ids_or_by_subquery_find_what_sqlite_finds(
-    services: Services, sqlite_twin: Services, noted_most: int, monkeypatch: pytest.MonkeyPatch
+    twins: Twins, noted_most: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With ``NOTED_MOST`` at 0 every term's notes and exhibits are asked for by subquery
     (as for a word in thousands of notes); at its usual value by the ids found first."""
     from app.services import server_search
 
     monkeypatch.setattr(server_search, "NOTED_MOST", noted_most)
-    for casebook in (services, sqlite_twin):
-        _with_notes(casebook, _same_cases(casebook))
+    services, sqlite_twin = twins.server, twins.sqlite
     for term in TERMS:
         assert _titles(services, term) == _titles(sqlite_twin, term), f"search {term!r}"
     assert _titles(services, "quietly")  # found by its note, not its details

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,8 @@ from app.domain.records import (
 )
 from app.domain.status import CaseStatus
 from app.services.casebook import Services
+from tests.conftest import Clock as ConftestClock
+from tests.conftest import SavedCasebook, case_draft, saved_casebook
 
 MakeCase = Callable[..., CaseDetail]
 Clock = Any  # the conftest clock: .now, .set(moment), .advance(**timedelta)
@@ -301,9 +304,12 @@ def test_linking_twice_in_the_same_role_is_refused(services: Services, make_case
 # ----- the case list ----------------------------------------------------------------
 
 
-@pytest.fixture
-def listed(services: Services, make_case: MakeCase, clock: Clock) -> dict[str, CaseDetail]:
+def fill_list(services: Services, clock: Clock) -> dict[str, CaseDetail]:
     """Five cases with different posters, platforms, categories, statuses and dates."""
+
+    def make_case(title: str, categories: set[Category], **fields: Any) -> CaseDetail:
+        return services.cases.open_case(case_draft(title, categories, **fields))
+
     zoe = services.people.add_person(PersonDraft(name="Zoë Łukasiewicz"))
     hong = services.people.add_person(PersonDraft(name="Nguyễn Thị Hồng"))
     cases: dict[str, CaseDetail] = {}
@@ -352,6 +358,52 @@ def listed(services: Services, make_case: MakeCase, clock: Clock) -> dict[str, C
     return {key: services.cases.get_case(c.id) for key, c in cases.items()}
 
 
+class Listed(dict[str, CaseDetail]):
+    """The five cases of ``fill_list`` by name, and ``services``: a copy of their casebook."""
+
+    def __init__(self, services: Services, cases: dict[str, CaseDetail]) -> None:
+        super().__init__(cases)
+        self.services = services
+
+
+Saved = tuple[SavedCasebook, dict[str, CaseDetail], datetime]
+
+
+@pytest.fixture(scope="module")
+def saved_lists() -> Iterator[dict[str, Saved]]:
+    """The casebook of ``fill_list`` on each database, filled once for this module."""
+    saved: dict[str, Saved] = {}
+    yield saved
+    for casebook, _cases, _moment in saved.values():
+        casebook.remove()
+
+
+@pytest.fixture
+def listed(
+    request: pytest.FixtureRequest,
+    saved_lists: dict[str, Saved],
+    database_kind: str,
+    data_dir: Path,
+    clock: Clock,
+    actor: str,
+) -> Iterator[Listed]:
+    """A copy of the casebook of ``fill_list``, its clock where the filling left it."""
+    if database_kind not in saved_lists:
+        filling = ConftestClock()
+        cases: dict[str, CaseDetail] = {}
+        saved = saved_casebook(
+            request, database_kind, lambda s: cases.update(fill_list(s, filling)), clock=filling
+        )
+        saved_lists[database_kind] = (saved, cases, filling.now)
+    saved, cases, moment = saved_lists[database_kind]
+    clock.set(moment)
+    services = saved.copy_to(data_dir, actor=actor, clock=clock)
+    try:
+        yield Listed(services, cases)
+    finally:
+        saved.remove_copy(services)
+
+
 def refs(rows: list[object]) -> list[str]:
     return [r.reference for r in rows]  # type: ignore[attr-defined]
 
@@ -378,14 +430,16 @@ def titles_for(services: Services, flt: CaseFilter) -> set[str]:
     ],
 )
 def test_search_looks_at_reference_title_poster_platform_and_handle(
-    services: Services, listed: dict[str, CaseDetail], text: str, expected: set[str] | None
+    listed: Listed, text: str, expected: set[str] | None
 ) -> None:
+    services = listed.services
     found = titles_for(services, CaseFilter(text=text))
     assert found == (expected if expected is not None else {c.title for c in listed.values()})
     assert services.cases.count_cases(CaseFilter(text=text)) == len(found)
 
 
-def test_status_filter(services: Services, listed: dict[str, CaseDetail]) -> None:
+def test_status_filter(listed: Listed) -> None:
+    services = listed.services
     assert titles_for(services, CaseFilter(statuses=frozenset({CaseStatus.NEW}))) == {
         listed[k].title for k in ("teacher", "nursery", "rumour")
     }
@@ -408,15 +462,13 @@ def test_status_filter(services: Services, listed: dict[str, CaseDetail]) -> Non
         (S, {"photo"}),
     ],
 )
-def test_category_filter(
-    services: Services, listed: dict[str, CaseDetail], category: Category, keys: set[str]
-) -> None:
+def test_category_filter(listed: Listed, category: Category, keys: set[str]) -> None:
+    services = listed.services
     assert titles_for(services, CaseFilter(category=category)) == {listed[k].title for k in keys}
 
 
-def test_overdue_means_past_due_and_still_open(
-    services: Services, listed: dict[str, CaseDetail]
-) -> None:
+def test_overdue_means_past_due_and_still_open(listed: Listed) -> None:
+    services = listed.services
     # Today is 24/11/2026: the teacher (20/11) and photo (23/11) cases are late; the
     # homework case (02/11) is closed, so it is not.
     overdue = services.cases.list_cases(CaseFilter(overdue_only=True), CaseSort(), 0, 100)
@@ -443,7 +495,8 @@ def test_overdue_uses_the_london_date(
     assert services.cases.counts(CaseFilter()).overdue == 1
 
 
-def test_filters_combine(services: Services, listed: dict[str, CaseDetail]) -> None:
+def test_filters_combine(listed: Listed) -> None:
+    services = listed.services
     flt = CaseFilter(text="facebook", category=I, statuses=frozenset({CaseStatus.NEW}))
     assert titles_for(services, flt) == {listed["rumour"].title}
 
@@ -459,9 +512,8 @@ def _sort_value(row: object, key: str) -> object:
 
 @pytest.mark.parametrize("key", SORT_KEYS)
 @pytest.mark.parametrize("descending", [False, True])
-def test_sorting_by_each_column(
-    services: Services, listed: dict[str, CaseDetail], key: str, descending: bool
-) -> None:
+def test_sorting_by_each_column(listed: Listed, key: str, descending: bool) -> None:
+    services = listed.services
     rows = services.cases.list_cases(CaseFilter(), CaseSort(key, descending), 0, 100)
     assert len(rows) == 5
     values = [_sort_value(r, key) for r in rows]
@@ -471,9 +523,8 @@ def test_sorting_by_each_column(
     assert ids == [r.id for r in rows]
 
 
-def test_poster_column_shows_the_author_or_else_the_handle(
-    services: Services, listed: dict[str, CaseDetail]
-) -> None:
+def test_poster_column_shows_the_author_or_else_the_handle(listed: Listed) -> None:
+    services = listed.services
     rows = services.cases.list_cases(CaseFilter(), CaseSort("poster", False), 0, 100)
     posters = [r.poster for r in rows]
     assert set(posters) == {
@@ -491,7 +542,8 @@ def test_sorting_by_an_unknown_column_is_refused(services: Services) -> None:
         services.cases.list_cases(CaseFilter(), CaseSort("colour"), 0, 10)
 
 
-def test_paging_through_the_list(services: Services, listed: dict[str, CaseDetail]) -> None:
+def test_paging_through_the_list(listed: Listed) -> None:
+    services = listed.services
     by_ref = CaseSort("reference", False)
     pages = [services.cases.list_cases(CaseFilter(), by_ref, offset, 2) for offset in (0, 2, 4)]
     assert [refs(p) for p in pages] == [
@@ -501,9 +553,8 @@ def test_paging_through_the_list(services: Services, listed: dict[str, CaseDetai
     ]
 
 
-def test_default_order_is_latest_activity_first(
-    services: Services, listed: dict[str, CaseDetail], clock: Clock
-) -> None:
+def test_default_order_is_latest_activity_first(listed: Listed, clock: Clock) -> None:
+    services = listed.services
     clock.advance(hours=1)
     services.cases.add_note(listed["nursery"].id, "Governors told.")
     rows = services.cases.list_cases(CaseFilter(), CaseSort(), 0, 100)
@@ -511,7 +562,8 @@ def test_default_order_is_latest_activity_first(
     assert rows[0].last_activity_at == clock.now
 
 
-def test_counts(services: Services, listed: dict[str, CaseDetail]) -> None:
+def test_counts(listed: Listed) -> None:
+    services = listed.services
     counts = services.cases.counts(CaseFilter(category=A))
     assert (counts.shown, counts.total, counts.open, counts.overdue) == (2, 5, 4, 2)
     empty = services.cases.counts(CaseFilter(text="nothing matches this"))
@@ -519,7 +571,8 @@ def test_counts(services: Services, listed: dict[str, CaseDetail]) -> None:
     assert empty.total == 5
 
 
-def test_rows_carry_what_the_list_shows(services: Services, listed: dict[str, CaseDetail]) -> None:
+def test_rows_carry_what_the_list_shows(listed: Listed) -> None:
+    services = listed.services
     (row,) = services.cases.list_cases(CaseFilter(text="SM-2026-0003"), CaseSort(), 0, 10)
     assert row.reference == "SM-2026-0003"
     assert row.poster == "Nguyễn Thị Hồng"
