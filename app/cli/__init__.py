@@ -563,14 +563,15 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     from app.cli.letter_sent import explain_refusal, letter_options
     from app.domain.errors import ConfirmationNeeded
 
-    case = services.cases.find_case(args.reference)
-    person_id = services.letters.find_recipient(case.id, args.to).id if args.to else None
+    # Only the letter's preparation records the case as viewed: one entry, as for the window.
+    case_id = services.cases.case_id_for(args.reference)
+    person_id = services.letters.find_recipient(case_id, args.to).id if args.to else None
     # Unless told otherwise, a letter sent with --email is recorded as going by email.
     method = args.method or (SendMethod.EMAIL if args.email else SendMethod.POST)
     options = letter_options(args)
     try:
         services.letters.check_issue(
-            case.id,
+            case_id,
             args.kind,
             person_id,
             confirm_recipient=options["confirm_recipient"],
@@ -580,7 +581,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     except ConfirmationNeeded as error:
         raise explain_refusal(error) from None
     prepared = services.letters.prepare(
-        case.id,
+        case_id,
         args.kind,
         person_id,
         method,
@@ -588,7 +589,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         paragraph=options["paragraph"],
     )
     if not options["confirm_post_details"]:
-        question = services.letters.post_details_question(case.id, args.kind)
+        question = services.letters.post_details_question(case_id, args.kind)
         if question is not None:
             raise explain_refusal(question)
     if prepared.restriction and not args.confirm_restriction:
@@ -600,7 +601,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     if args.email:
         mail_commands.check_ready_to_email(services, prepared.recipient, args.cc_office)
     issued = services.letters.issue(
-        case.id,
+        case_id,
         args.kind,
         person_id,
         method,
@@ -615,7 +616,7 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         _write_output(args.docx, services.letters.letter_docx(issued.id))
     saved = f"; saved {args.out}" if args.out else ""
     sys.stdout.write(
-        f"{issued.label} to {issued.recipient_name} recorded on {case.reference}{saved}\n"
+        f"{issued.label} to {issued.recipient_name} recorded on {issued.case_reference}{saved}\n"
     )
     if args.email:
         return mail_commands.email_issued_letter(services, issued.id, args)

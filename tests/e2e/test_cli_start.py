@@ -22,7 +22,7 @@ from app.cli import derive_ahead
 from app.domain.working_days import bank_holiday
 from app.security.crypto import KdfCost, derive_key, derive_on_threads
 from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
-from tests.e2e.cli_runner import run_in_process
+from tests.e2e.cli_runner import run_in_process, run_subprocess
 from tests.e2e.conftest import CliDemos
 
 NOT_FOR_A_LETTER = ("PySide6", "docx", "lxml", "holidays.countries")
@@ -194,3 +194,63 @@ def test_england_and_wales_bank_holidays_without_every_country() -> None:
             assert bank_holiday(day) == str(name)
     # The coronation's extra bank holiday: a moved or added day comes with the package.
     assert bank_holiday(__import__("datetime").date(2023, 5, 8)) is not None
+
+
+def _trail(data: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    """(action, record) of every entry of the audit trail, oldest first."""
+    import csv
+
+    out = tmp_path / f"audit-{len(list(tmp_path.iterdir()))}.csv"
+    done = run_in_process(["--data-dir", str(data), "audit", "export", "--out", str(out)], _env())
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1:]
+    return [(row[3], row[4]) for row in sorted(rows, key=lambda row: int(row[0]))]
+
+
+@pytest.mark.parametrize("to", [[], ["--to", "Zoë Łukasiewicz"]])
+def test_a_letter_from_its_own_process_records_each_entry_once(
+    demo: Path, tmp_path: Path, to: list[str]
+) -> None:
+    before = _trail(demo, tmp_path)
+    out = tmp_path / "letter.pdf"
+    done = run_subprocess(
+        ["--data-dir", str(demo), "letter", "SM-2026-0001", "--kind", "removal", "--out",
+         str(out), *to],
+        _env(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"Request for immediate removal to Zoë Łukasiewicz recorded on SM-2026-0001; saved {out}\n"
+    )
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Dear Ms Łukasiewicz" in text or "Zoë Łukasiewicz" in text
+    # Between the export before it (its entry is written after what it saved) and the
+    # sign-in of the export after it: the letter's entries, each once.
+    added = _trail(demo, tmp_path)[len(before) :]
+    assert added == [
+        ("export audit trail", ""),
+        ("signed in", "Head Teacher"),
+        ("view case", "SM-2026-0001"),
+        ("issue letter", "SM-2026-0001"),
+        ("export letter", "SM-2026-0001"),
+        ("signed in", "Head Teacher"),
+    ]
+
+
+def test_a_recipient_not_on_the_case_is_refused_and_its_listing_recorded(
+    demo: Path, tmp_path: Path
+) -> None:
+    before = _trail(demo, tmp_path)
+    done = run_in_process(
+        ["--data-dir", str(demo), "letter", "SM-2026-0001", "--kind", "removal", "--out",
+         str(tmp_path / "no.pdf"), "--to", "Nobody Known"],
+        _env(),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "No one called Nobody Known is linked to case SM-2026-0001; linked: " in done.stderr
+    assert not (tmp_path / "no.pdf").exists()
+    added = _trail(demo, tmp_path)[len(before) :]
+    assert ("view case", "SM-2026-0001") in added
+    assert not any(action == "issue letter" for action, _ in added)
