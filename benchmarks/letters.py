@@ -127,11 +127,11 @@ def find_libreoffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def child_env() -> dict[str, str]:
+def child_env(app_dir: Path = ROOT / "app") -> dict[str, str]:
     """The environment a school's script runs the command in: an installed program has its
     bytecode compiled (pip and PyInstaller both do it), so this checkout's is compiled once
     and kept; the password comes from the environment, as scripts give it."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "app")], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(app_dir)], check=True)
     from _casebook import BENCH_PASSWORD, BENCH_USER
 
     env = dict(os.environ, CASEBOOK_PASSWORD=BENCH_PASSWORD, CASEBOOK_USER=BENCH_USER)
@@ -183,13 +183,10 @@ def import_budget(command: list[str], env: dict[str, str]) -> tuple[dict[str, fl
     return groups, modules
 
 
-def whole_process(folder: Path) -> bool:
-    """One letter from the command line beside LibreOffice converting it; True if met."""
-    from _casebook import BENCH_PASSWORD
-
-    from app.security.crypto import derive_key
-    from app.security.keyring import KeyringFile, KeyringStore, checked_cost
-
+def letter_casebook(folder: Path) -> tuple[Path, str]:
+    """The demonstration casebook in ``folder``/whole, signed up at the real Argon2id cost,
+    and the reference of a case with an author; its removal letter as .docx in
+    ``folder``/letter.docx (what LibreOffice converts)."""
     data = folder / "whole"
     services = set_up(data)
     try:
@@ -205,6 +202,18 @@ def whole_process(folder: Path) -> bool:
         docx.write_bytes(services.letters.letter_docx(issued.id))
     finally:
         services.close()
+    return data, case.reference
+
+
+def whole_process(folder: Path) -> bool:
+    """One letter from the command line beside LibreOffice converting it; True if met."""
+    from _casebook import BENCH_PASSWORD
+
+    from app.security.crypto import derive_key
+    from app.security.keyring import KeyringFile, KeyringStore, checked_cost
+
+    data, reference = letter_casebook(folder)
+    docx = folder / "letter.docx"
     keyring = KeyringStore(KeyringFile(data / "casebook.keys")).load()
     assert keyring is not None
     wrap = keyring.entry("head")
@@ -213,7 +222,7 @@ def whole_process(folder: Path) -> bool:
 
     env = child_env()
     out = folder / "cli.pdf"
-    letter = [sys.executable, "-m", "app", "--data-dir", str(data), "letter", case.reference,
+    letter = [sys.executable, "-m", "app", "--data-dir", str(data), "letter", reference,
               "--kind", "removal", "--out", str(out)]  # fmt: skip
     floor = [sys.executable, "-c", FLOOR_CODE, str(data / "casebook.keys"), BENCH_PASSWORD]
     soffice = find_libreoffice()

@@ -448,6 +448,11 @@ class CaseService:
         self.ctx.require(Permission.VIEW_CASES, case_id=case_id, action="view case")
         return self._reload(case_id)
 
+    def case_unrecorded(self, case_id: int) -> CaseDetail:
+        """Everything about one case, for a service that checked the user's role itself and
+        records the viewing in its own entry (a letter's preparation does)."""
+        return self._reload(case_id)
+
     def _reload(self, case_id: int) -> CaseDetail:
         with self.ctx.sessions() as session:
             case = session.get(CaseRecord, case_id)

@@ -893,13 +893,18 @@ class LetterService:
         return None
 
     def find_recipient(self, case_id: int, name: str) -> Person:
-        """The person linked to the case with this name (for ``--to``)."""
-        case = self.cases.get_case(case_id)
+        """The person linked to the case with this name (for ``--to``).
+
+        Preparing the letter records the one "view case" entry of issuing it; only a
+        refusal, which names the people linked, records its own here."""
+        self.ctx.require(Permission.LETTERS, case_id=case_id)
+        case = self.cases.case_unrecorded(case_id)
         key = name_key(name)
         matches = {
             link.person.id: link.person for link in case.people if name_key(link.person.name) == key
         }
         if not matches:
+            self.ctx.audit("view case", case.reference)
             names = ", ".join(sorted({link.person.name for link in case.people})) or "no one"
             raise ValidationError(
                 f"No one called {name.strip()} is linked to case {case.reference}; linked: {names}."

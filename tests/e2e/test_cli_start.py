@@ -9,20 +9,24 @@ opened when derived at sign-in, and nothing else.
 
 from __future__ import annotations
 
+import argparse
 import base64
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from app.cli import derive_ahead
+from app.cli import build_parser, derive_ahead
 from app.domain.working_days import bank_holiday
 from app.security.crypto import KdfCost, derive_key, derive_on_threads
 from app.security.keyring import TEST_COST_SETTING, KeyringFile, KeyringStore, checked_cost
-from tests.e2e.cli_runner import run_in_process
+from tests.e2e.cli_runner import run_in_process, run_subprocess
 from tests.e2e.conftest import CliDemos
 
 NOT_FOR_A_LETTER = ("PySide6", "docx", "lxml", "holidays.countries")
@@ -194,3 +198,112 @@ def test_england_and_wales_bank_holidays_without_every_country() -> None:
             assert bank_holiday(day) == str(name)
     # The coronation's extra bank holiday: a moved or added day comes with the package.
     assert bank_holiday(__import__("datetime").date(2023, 5, 8)) is not None
+
+
+def _trail(data: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    """(action, record) of every entry of the audit trail, oldest first."""
+    import csv
+
+    out = tmp_path / f"audit-{len(list(tmp_path.iterdir()))}.csv"
+    done = run_in_process(["--data-dir", str(data), "audit", "export", "--out", str(out)], _env())
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))[1:]
+    return [(row[3], row[4]) for row in sorted(rows, key=lambda row: int(row[0]))]
+
+
+@pytest.mark.parametrize("to", [[], ["--to", "Zoë Łukasiewicz"]])
+def test_a_letter_from_its_own_process_records_each_entry_once(
+    demo: Path, tmp_path: Path, to: list[str]
+) -> None:
+    before = _trail(demo, tmp_path)
+    out = tmp_path / "letter.pdf"
+    done = run_subprocess(
+        ["--data-dir", str(demo), "letter", "SM-2026-0001", "--kind", "removal", "--out",
+         str(out), *to],
+        _env(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        f"Request for immediate removal to Zoë Łukasiewicz recorded on SM-2026-0001; saved {out}\n"
+    )
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Dear Ms Łukasiewicz" in text or "Zoë Łukasiewicz" in text
+    # Between the export before it (its entry is written after what it saved) and the
+    # sign-in of the export after it: the letter's entries, each once.
+    added = _trail(demo, tmp_path)[len(before) :]
+    assert added == [
+        ("export audit trail", ""),
+        ("signed in", "Head Teacher"),
+        ("view case", "SM-2026-0001"),
+        ("issue letter", "SM-2026-0001"),
+        ("export letter", "SM-2026-0001"),
+        ("signed in", "Head Teacher"),
+    ]
+
+
+def test_a_recipient_not_on_the_case_is_refused_and_its_listing_recorded(
+    demo: Path, tmp_path: Path
+) -> None:
+    before = _trail(demo, tmp_path)
+    done = run_in_process(
+        ["--data-dir", str(demo), "letter", "SM-2026-0001", "--kind", "removal", "--out",
+         str(tmp_path / "no.pdf"), "--to", "Nobody Known"],
+        _env(),
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "No one called Nobody Known is linked to case SM-2026-0001; linked: " in done.stderr
+    assert not (tmp_path / "no.pdf").exists()
+    added = _trail(demo, tmp_path)[len(before) :]
+    assert ("view case", "SM-2026-0001") in added
+    assert not any(action == "issue letter" for action, _ in added)
+
+
+def _command_paths(
+    parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[str, ...]]:
+    yield prefix
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _command_paths(sub, (*prefix, name))
+
+
+def _parsed(argv: list[str], parser: argparse.ArgumentParser) -> tuple[object, str, str]:
+    """What parsing ``argv`` gives: (the namespace or exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            result: object = sorted((k, repr(v)) for k, v in vars(parser.parse_args(argv)).items())
+        except SystemExit as leaving:
+            result = leaving.code
+    return result, out.getvalue(), err.getvalue()
+
+
+def test_the_grammar_built_for_one_command_reads_every_command_as_the_whole_one() -> None:
+    """Only the command named is built (the whole grammar cost every command a tenth of a
+    second); each command's help, parse and refusal is what the whole grammar gives."""
+    whole = build_parser()
+    paths = list(_command_paths(whole))
+    assert len(paths) > 60
+    tried = 0
+    for path in paths:
+        for extra in (["--help"], [], ["--no-such-flag"], ["--json", "SM-2026-0001"]):
+            for before in ([], ["--data=elsewhere", "--demo", "--database-url", "x"]):
+                argv = [*before, *path, *extra]
+                assert _parsed(argv, build_parser(argv)) == _parsed(argv, whole), argv
+                tried += 1
+    for argv in (
+        ["--help"],
+        ["--version"],
+        ["--data-dir", "letter", "cases"],
+        ["--", "cases", "--json"],
+        ["--d", "x", "cases"],
+        ["--data-dir=letter", "letter", "--help"],
+        ["-x", "cases"],
+        ["nonsense"],
+        [],
+    ):
+        assert _parsed(argv, build_parser(argv)) == _parsed(argv, whole), argv
+    assert tried == len(paths) * 8

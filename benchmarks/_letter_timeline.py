@@ -1,0 +1,250 @@
+"""Where one letter from the command line goes: a timeline of the whole process.
+
+``casebook letter REF --kind removal --out FILE.pdf`` is run inside a small wrapper that
+notes the time (from the moment the parent started the process) when chosen modules
+finish importing, when the steps of the command begin and end, each SQL statement and
+commit, each fsync made from Python, and the Argon2id derivation on its own thread. The
+marks are printed as phases (each from the end of the one before) and as counts.
+
+Used by benchmarks/letters.py (the whole-process part prints the median timeline) and on
+its own: ``.venv/bin/python benchmarks/_letter_timeline.py [--runs N] [--app DIR]``, where
+``--app DIR`` times another checkout's ``app`` package (for a before/after comparison).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Runs in the measured process; argv: parent's start time, data dir, marks JSON, then the
+# command's own arguments. Notes (seconds since the parent started it, thread, what).
+WRAPPER = r"""
+import time, threading
+T0 = float(__import__("sys").argv[1])
+import atexit, functools, importlib.abc, json, os, runpy, sys
+MARKS = []
+COUNTS = {"sql": 0, "commit": 0, "fsync": 0, "sql_ms": 0.0, "fsync_ms": 0.0}
+def mark(what):
+    thread = threading.current_thread()
+    where = "" if thread is threading.main_thread() else f" [{thread.name}]"
+    MARKS.append((time.perf_counter() - T0, what + where))
+mark("python started")
+PLAN = json.loads(sys.argv[2])
+IMPORTS = set(PLAN["imports"])
+STEPS = PLAN["steps"]
+def timed(function, name):
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        mark("> " + name)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            mark("< " + name)
+    return run
+def engine_events(module):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    started = []
+    def before(conn, cursor, statement, parameters, context, executemany):
+        started.append(time.perf_counter())
+    def after(conn, cursor, statement, parameters, context, executemany):
+        COUNTS["sql"] += 1
+        COUNTS["sql_ms"] += (time.perf_counter() - started.pop()) * 1000
+    def commit(conn):
+        COUNTS["commit"] += 1
+        mark("commit")
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    event.listen(Engine, "commit", commit)
+HOOKS = {"sqlalchemy.engine": engine_events}
+class Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in IMPORTS and name not in STEPS and name not in HOOKS:
+            return None
+        for finder in sys.meta_path:
+            if finder is not self and hasattr(finder, "find_spec"):
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    break
+        else:
+            return None
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            if name in IMPORTS:
+                mark("imported " + name)
+            if name in HOOKS:
+                HOOKS[name](module)
+            for step in STEPS.get(name, []):
+                owner_name, _, attribute = step.rpartition(".")
+                owner = getattr(module, owner_name) if owner_name else module
+                setattr(owner, attribute, timed(getattr(owner, attribute), step))
+        spec.loader.exec_module = exec_module
+        return spec
+sys.meta_path.insert(0, Finder())
+real_fsync = os.fsync
+def fsync(fd):
+    started = time.perf_counter()
+    try:
+        return real_fsync(fd)
+    finally:
+        COUNTS["fsync"] += 1
+        COUNTS["fsync_ms"] += (time.perf_counter() - started) * 1000
+os.fsync = fsync
+def report():
+    mark("exit")
+    sys.stderr.write("TIMELINE " + json.dumps({"marks": MARKS, "counts": COUNTS}) + "\n")
+atexit.register(report)
+sys.argv = ["app", *sys.argv[3:]]
+runpy.run_module("app", run_name="__main__", alter_sys=True)
+"""
+
+IMPORTS = [
+    "app.cli",
+    "sqlalchemy",
+    "sqlalchemy.orm",
+    "app.db.models",
+    "app.db.engine",
+    "app.services.casebook",
+    "app.services.letters",
+    "reportlab.platypus",
+    "uharfbuzz",
+    "app.pdf.render",
+]
+STEPS = {
+    "app.cli": ["build_parser", "derive_ahead", "_write_output"],
+    "app.security.crypto": ["DerivationAhead._derive"],
+    "app.services.casebook": ["open_casebook", "Services.open_database"],
+    "app.services.keys": ["CasebookKeys.open_with_password"],
+    "app.services.users": ["UserService.sign_in"],
+    "app.services.audit": ["AuditService.record"],
+    "app.services.cases": ["CaseService.find_case", "CaseService.get_case"],
+    "app.services.letters": [
+        "LetterService.check_issue",
+        "LetterService.prepare",
+        "LetterService.issue",
+        "LetterService.letter_pdf",
+    ],
+    "app.pdf.render": ["register_fonts", "render_letter"],
+}
+
+# (phase, the mark that ends it); each phase starts where the one before it ended. A mark
+# not seen in a run (a step the code no longer takes) leaves its phase out.
+PHASES = [
+    ("start Python (to the wrapper's first line)", "python started"),
+    ("import the command line (app.cli)", "imported app.cli"),
+    ("parse the arguments", "< build_parser"),
+    ("start Argon2id beside the imports", "< derive_ahead"),
+    ("import SQLAlchemy Core", "imported sqlalchemy"),
+    ("import SQLAlchemy ORM", "imported sqlalchemy.orm"),
+    ("import the tables (app.db.models)", "imported app.db.models"),
+    ("import the rest of the services' start", "imported app.services.casebook"),
+    ("open the casebook (keyring, engine)", "< open_casebook"),
+    ("sign in: wait for Argon2id, unwrap the key", "< CasebookKeys.open_with_password"),
+    ("sign in: open the database (SQLCipher), Code", "< Services.open_database"),
+    ("sign in: account, audit entry, sealing", "< UserService.sign_in"),
+    ("import the letters service", "imported app.services.letters"),
+    ("find the case (view case audit entry)", "< CaseService.find_case"),
+    ("check the letter may be issued", "< LetterService.check_issue"),
+    ("import reportlab, uharfbuzz, our PDF code", "imported app.pdf.render"),
+    ("load the fonts", "< register_fonts"),
+    ("prepare: read, fill, draw the letter", "< LetterService.prepare"),
+    ("issue: store the PDF, record it, audit", "< LetterService.issue"),
+    ("read the stored PDF back", "< LetterService.letter_pdf"),
+    ("write the PDF file", "< _write_output"),
+    ("exit (atexit, interpreter shutdown)", "exit"),
+]
+
+
+def one_run(
+    data_dir: Path, reference: str, env: dict[str, str], app_root: Path, out: Path
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """One letter: (each mark's first time in ms, counts, whole process in ms)."""
+    plan = json.dumps({"imports": IMPORTS, "steps": STEPS})
+    argv = ["--data-dir", str(data_dir), "letter", reference, "--kind", "removal"]
+    argv += ["--out", str(out)]
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, repr(started), plan, *argv],
+        env=env, capture_output=True, text=True, cwd=app_root, timeout=300, check=False,
+    )  # fmt: skip
+    whole = (time.perf_counter() - started) * 1000
+    lines = [line for line in done.stderr.splitlines() if line.startswith("TIMELINE ")]
+    if done.returncode or not lines:
+        raise SystemExit(f"the letter command failed: {done.stderr[-2000:]}")
+    found = json.loads(lines[-1][len("TIMELINE ") :])
+    marks: dict[str, float] = {}
+    audit = 0
+    for elapsed, what in found["marks"]:
+        marks.setdefault(what, elapsed * 1000)
+        if what == "> AuditService.record":
+            audit += 1
+    counts = dict(found["counts"], audit=audit)
+    return marks, counts, whole
+
+
+def print_timeline(runs: list[tuple[dict[str, float], dict[str, float], float]]) -> None:
+    """The median of each phase over the runs, the counts, and the derivation's span."""
+    print(f"  {'phase (median over ' + str(len(runs)) + ' runs)':<50} {'ms':>6} {'at ms':>7}")
+    previous = None
+    for phase, end in PHASES:
+        if not all(end in marks for marks, _, _ in runs):
+            continue
+        spans = [marks[end] - (marks[previous] if previous else 0.0) for marks, _, _ in runs]
+        at = statistics.median(marks[end] for marks, _, _ in runs)
+        print(f"  {phase:<50} {statistics.median(spans):6.0f} {at:7.0f}")
+        previous = end
+    whole = statistics.median(w for *_, w in runs)
+    print(f"  {'whole process (seen by the parent)':<50} {whole:6.0f}")
+    begin, end = "> DerivationAhead._derive [argon2id]", "< DerivationAhead._derive [argon2id]"
+    if all(begin in m and end in m for m, _, _ in runs):
+        starts = statistics.median(m[begin] for m, _, _ in runs)
+        ends = statistics.median(m[end] for m, _, _ in runs)
+        print(f"  Argon2id on its thread: {starts:.0f} to {ends:.0f} ms ({ends - starts:.0f} ms)")
+    counts = runs[0][1]
+    keys = ("sql", "commit", "audit", "fsync")
+    same = all(all(c[k] == counts[k] for k in keys) for _, c, _ in runs)
+    print(
+        f"  counts: {counts['sql']:.0f} SQL statements "
+        f"({statistics.median(c['sql_ms'] for _, c, _ in runs):.0f} ms in them), "
+        f"{counts['commit']:.0f} commits, {counts['audit']:.0f} audit entries, "
+        f"{counts['fsync']:.0f} fsyncs made by Python "
+        f"({statistics.median(c['fsync_ms'] for _, c, _ in runs):.0f} ms; SQLite's own "
+        f"are inside its commits){'' if same else ' (counts differed between runs)'}"
+    )
+
+
+def main() -> int:
+    import argparse
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from letters import child_env, letter_casebook, machine_load
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--app", type=Path, help="checkout whose app package to time")
+    args = parser.parse_args()
+    root = (args.app or Path(__file__).resolve().parent.parent).resolve()
+    with tempfile.TemporaryDirectory() as folder:
+        data, reference = letter_casebook(Path(folder))
+        env = child_env(root / "app")
+        print(f"Machine: {machine_load()}")
+        one_run(data, reference, env, root, Path(folder) / "warm.pdf")
+        runs = [
+            one_run(data, reference, env, root, Path(folder) / f"{n}.pdf") for n in range(args.runs)
+        ]
+        print_timeline(runs)
+        print(f"Machine at the end: {machine_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.pop("CASEBOOK_TESTS_ONLY_CHEAP_KDF", None)
+    sys.exit(main())
