@@ -16,7 +16,7 @@ def main() -> int:
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
-    from app.cli import main as run
+    from app.launch import main as run
 
     return run(sys.argv[1:])
 

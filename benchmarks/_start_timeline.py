@@ -89,7 +89,7 @@ runpy.run_module("app", run_name="__main__", alter_sys=True)
 """
 
 IMPORTS = [
-    "app.cli",
+    "app.launch",
     "PySide6.QtWidgets",
     "app.ui.app",
     "sqlalchemy",
@@ -98,7 +98,6 @@ IMPORTS = [
     "app.ui.main_window",
 ]
 STEPS = {
-    "app.cli": ["build_parser"],
     "app.ui.app": ["make_application", "open_for_window"],
     "app.services.users": ["UserService.sign_in"],
     "app.services.keys": ["CasebookKeys.open_with_password"],
@@ -110,8 +109,7 @@ STEPS = {
 # (phase, the mark that ends it); each phase starts where the one before it ended.
 PHASES = [
     ("Python itself, to the wrapper's first line", "python started"),
-    ("import the command line (app.cli)", "imported app.cli"),
-    ("parse the arguments (argparse, every command)", "< build_parser"),
+    ("read the arguments (app.launch: the window alone)", "imported app.launch"),
     ("import PySide6 and the window's start-up code", "imported app.ui.app"),
     ("import SQLAlchemy", "imported sqlalchemy"),
     ("import the tables (app.db.models)", "imported app.db.models"),

@@ -217,8 +217,11 @@ def _run_gui(data_dir: Path, *, demo_if_empty: bool, database_url: str | None) -
         window.after_first_paint.then(lambda: _listen_for_second_starts(data_dir, window))
         if unattended:
             _quit_after_first_paint(window)
+        # The store's tidying starts once the list is painted (and the first case opened):
+        # started with the window, its queries and imports took the processor from the
+        # first paint.
+        window.after_first_paint.then(lambda: start_background_sweep(services, started))
         window.show_on_screen()
-        start_background_sweep(services, started)
         prepare_search_soon(window, services)
         result = app.exec()
         QThreadPool.globalInstance().waitForDone(10_000)
