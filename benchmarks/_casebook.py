@@ -107,14 +107,17 @@ def mark_current(folder: Path) -> None:
     (folder / STAMP).write_text(json.dumps(_stamp()), encoding="utf-8")
 
 
-def cached(name: str, build: Callable[[Path], None], root: Path = OUT) -> Path:
-    """The cached data folder ``<root>/<name>``, (re)built by ``build`` when stale.
+def cached(
+    name: str, build: Callable[[Path], None], root: Path = OUT, *, rebuild: bool = False
+) -> Path:
+    """The cached data folder ``<root>/<name>``, (re)built by ``build`` when stale (or when
+    ``rebuild`` is asked for).
 
     ``build`` gets an empty folder to fill; it must create the first user (``head`` with
     ``BENCH_PASSWORD``) before closing, or the casebook could never be opened again.
     """
     folder = root / name
-    if cache_is_current(folder):
+    if cache_is_current(folder) and not rebuild:
         return folder
     if folder.exists():
         print(f"Rebuilding {folder.name}: it was made by an older version.", flush=True)
@@ -166,10 +169,14 @@ def big_cache_root() -> Path:
     return base / "conduct-casebook-bench" / SCHEMA_HEAD
 
 
-def million_casebook(count: int = 1_000_000) -> Path:
-    """A data folder holding ``count`` (a million) cases, built by bulk insert and cached."""
+def million_casebook(count: int = 1_000_000, *, rebuild: bool = False) -> Path:
+    """A data folder holding ``count`` (a million) cases, built by bulk insert and cached
+    (built again when ``rebuild``)."""
     return cached(
-        f"casebook-{count}", lambda building: _bulk_build(building, count), big_cache_root()
+        f"casebook-{count}",
+        lambda building: _bulk_build(building, count),
+        big_cache_root(),
+        rebuild=rebuild,
     )
 
 

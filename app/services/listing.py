@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -19,6 +21,8 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FromClause, SelectBase
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from app.db.models import CasePersonRecord, CaseRecord, PersonRecord
 from app.db.sealing import Unreadable
@@ -207,3 +211,29 @@ def index_for(form: str) -> tuple[str, str]:
     if len(form) >= 3:
         return "case_search", quoted
     return "case_words", quoted + " *"
+
+
+def looked_up_by_number(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``condition`` with its tests of a case's number among the matches ("cases.id IN
+    (...)") written ``+cases.id``, so that SQLite cannot read those matches first and sort
+    them: it reads the sort's index in list order instead, looking each case's number up
+    among the matches (from the index alone), and stops when the page is full.
+
+    (SQLAlchemy's ``with_hint`` renders nothing on SQLite, so ``INDEXED BY`` is not an
+    option; the unary plus is SQLite's documented way to keep a term off an index.)
+    Subqueries are left as they are.
+    """
+    number = literal_column(f"+{CaseRecord.__tablename__}.id", Integer)
+
+    def swap(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, SelectBase | FromClause):
+            return element  # a subquery's own columns are its business
+        if (
+            isinstance(element, Column)
+            and element.table is CaseRecord.__table__
+            and element.key == "id"
+        ):
+            return number
+        return None
+
+    return replacement_traverse(condition, {}, swap)

@@ -256,6 +256,15 @@ def test_start_up_queries_are_served_by_indexes(
         for text in ("s", "#4", "post", "about the"):
             services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
             services.cases.count_cases(CaseFilter(text=text), bound=3)
+        # Words found in many cases but not walked ("#42" over a million cases): the page
+        # read through the sort's index, each case looked up among the matches.
+        monkeypatch.setattr(cases_module, "WALK_DENSITY", 0)  # never walked
+        monkeypatch.setattr(cases_module, "COMMON_MATCHES", 1)  # any match is many
+        services.cases._walkable_terms.clear()
+        for text in ("#42", "#4", "post", "zo"):
+            page = services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
+            services.cases.count_cases(CaseFilter(text=text), bound=3)
+            services.cases.list_cases(CaseFilter(text=text), sort, limit=5, after=page[-1].id)
     assert len(seen) >= 30
     with services.engine.connect() as connection:
         for sql, params in seen:
@@ -275,6 +284,15 @@ def test_start_up_queries_are_served_by_indexes(
                     and any(other.startswith("SCAN cases") for other in plan)
                 )
                 assert not sorted_all, f"a sort in the plan of\n{sql}"
+                # A page of a word found in many cases is read in list order, not sorted.
+                if "+cases.id IN" in sql:
+                    assert "TEMP B-TREE FOR ORDER BY" not in step, f"a sort in\n{sql}"
+                    read = (
+                        "SCAN cases USING INDEX ix_cases_",
+                        "SEARCH cases USING INDEX ix_cases_",
+                    )
+                    assert plan[0].startswith(read), f"{plan[0]} in the plan of\n{sql}"
+    assert any("+cases.id IN" in sql for sql, _params in seen)
 
 
 @pytest.mark.parametrize(
@@ -301,6 +319,41 @@ def test_a_common_search_walked_in_list_order_finds_what_the_indexes_find(
         assert services.cases._walkable(flt)
     for key, ids in expected.items():
         assert [r.id for r in services.cases.list_cases(flt, CaseSort(key), 0, 100)] == ids
+    assert services.cases.count_cases(flt, bound=100) == counted
+    assert services.cases.count_cases(flt, bound=1) == min(counted, 2)
+
+
+@pytest.mark.parametrize("text", ["s", "Ł", "zo", "14", "#4", "#42", "post", "łuk", "x (tw"])
+def test_a_word_found_in_many_cases_read_in_list_order_finds_what_sorting_finds(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """A word in thousands of cases but not walked ("#42") has its page read through the
+    sort's index, each case looked up among the matches, and is counted from its index to
+    the bound: the same pages, in every order and read onwards, and the same counts as
+    fetching every match and sorting them."""
+    from app.db.sealing import seal_outstanding
+    from app.services import cases as cases_module
+
+    with services.ctx.sessions() as session:  # a sealed case or two among the matches
+        seal_outstanding(session, ())
+    flt = CaseFilter(text=text)
+    monkeypatch.setattr(cases_module, "WALK_DENSITY", 0)  # never walked
+    sorts = [CaseSort(key, descending) for key in SORT_KEYS for descending in (True, False)]
+
+    def pages() -> list[list[int]]:
+        return [[r.id for r in services.cases.list_cases(flt, sort, 0, 100)] for sort in sorts]
+
+    monkeypatch.setattr(cases_module, "COMMON_MATCHES", 10**9)  # never many: sorted
+    expected, counted = pages(), services.cases.count_cases(flt)
+    assert not services.cases._many_matches(flt)
+    monkeypatch.setattr(cases_module, "COMMON_MATCHES", 1)  # any match is many
+    services.cases._many_terms.clear()  # the answers kept from before
+    one_word = len(text.split()) == 1  # two words: their matches are fetched and sorted
+    assert services.cases._many_matches(flt) == (one_word and bool(expected[0]))
+    assert pages() == expected
+    for sort, ids in zip(sorts, expected, strict=True):
+        if ids and services.cases.pages_by_keyset(sort):
+            assert keyset_pages(services, flt, sort, 2) == ids
     assert services.cases.count_cases(flt, bound=100) == counted
     assert services.cases.count_cases(flt, bound=1) == min(counted, 2)
 
