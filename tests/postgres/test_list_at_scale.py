@@ -300,3 +300,18 @@ def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_c
         assert found("satchel") == [sealed.reference]
     finally:
         services.close()
+
+
+def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(
+    services: Services, sqlite_twin: Services
+) -> None:
+    """The tidying at each start keeps every file a column refers to: the server's one
+    catalogue query names the same columns as SQLite's."""
+    from app.services.blobs import _hash_columns
+
+    found = {}
+    for casebook in (services, sqlite_twin):
+        with casebook.ctx.sessions() as session:
+            found[casebook.ctx.dialect] = _hash_columns(session)
+    assert ("evidence", "sha256") in found["postgresql"]
+    assert found["postgresql"] == found["sqlite"]
