@@ -58,8 +58,19 @@ def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
     """
     letters = short_term_letters(term)
     words = CaseRecord.search_text
+    # Cheapest test first (the server keeps the order of tests that cost alike): a text
+    # without the term as typed, then without its letters anywhere, is passed over before
+    # the pattern of a word's beginning is tried on it, a test several times slower. A
+    # count to 1,000 over a million walked for "łu" took 29 ms, 9 ms so; for "#4" 16 ms,
+    # 2 ms so. In the "C" collation, which the trigram index is not made in: it cannot
+    # narrow one or two characters, but offered a plain LIKE the planner read the whole
+    # index for it ("#4": 113 ms).
+    anywhere = words.collate("C")
     found = and_(
-        words.regexp_match(_WORD_START + letters), ~words.startswith(SEALED_PREFIX, autoescape=True)
+        *([] if letters == term else [anywhere.contains(term, autoescape=True)]),
+        anywhere.contains(letters, autoescape=True),
+        words.regexp_match(_WORD_START + letters),
+        ~words.startswith(SEALED_PREFIX, autoescape=True),
     )
     if not common:
         # Read through the index once, not worked out row by row (another form of the
@@ -70,9 +81,7 @@ def short_term_condition(term: str, *, common: bool) -> ColumnElement[bool]:
         starts = func.casebook_word_starts(words, type_=ARRAY(Text))
         narrowed: Select[tuple[Any]] = select(CaseRecord.id).where(starts.contains([letters]))
         found = and_(CaseRecord.id.in_(narrowed), found)
-    if letters == term:
-        return found
-    return and_(found, words.contains(term, autoescape=True))
+    return found
 
 
 def _elsewhere(term: str, searched_events: tuple[str, ...]) -> CompoundSelect[tuple[Any]]:

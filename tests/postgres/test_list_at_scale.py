@@ -231,3 +231,68 @@ def test_the_migration_goes_down_and_up_again_on_a_server(database_url: str) -> 
         assert {"ix_cases_word_starts", "ix_cases_search_trgm"} <= indexes()
     finally:
         engine.dispose()
+
+
+def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_changes(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The sealed cases' words are read and opened once while nothing changes on the
+    server (keystroke after keystroke), and read again once any PC writes: a note added
+    here or by another PC, a title changed, is found at the next keystroke."""
+    from app.domain.records import CaseDraft
+
+    services = open_casebook(tmp_path / "office-pc", actor="Head", database_url=database_url)
+    try:
+        services.users.create_first_user("head", "correct horse battery 42")
+        services.users.sign_in("head", "correct horse battery 42")
+        sealed = services.cases.open_case(
+            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
+        )
+
+        def found(text: str) -> list[str]:
+            rows = services.cases.list_cases(CaseFilter(text=text), CaseSort("reference", False))
+            assert services.cases.count_cases(CaseFilter(text=text), bound=10) == len(rows)
+            return [r.reference for r in rows]
+
+        services.cases.prepare_search()  # as the window does a second after it opens
+        with statements(services) as seen:
+            assert found("pupil") == [sealed.reference]
+            assert found("pup") == [sealed.reference]
+            assert found("haversack") == []
+        sealed_reads = [sql for sql, _ in seen if "search_text" in sql and "substr" in sql]
+        assert not sealed_reads, "the sealed words were read again with nothing changed"
+        services.cases.add_note(sealed.id, "Mentions a haversack")
+        assert found("haversack") == [sealed.reference]
+        services.cases.update_case(
+            sealed.id,
+            CaseDraft(title="Post naming a child", categories=frozenset({Category.SAFEGUARDING})),
+        )
+        assert found("pupil") == []
+        assert found("child") == [sealed.reference]
+        other = open_casebook(
+            tmp_path / "deputy-pc", actor="Head", database_url=database_url,
+            key=services.data_key,
+        )  # fmt: skip
+        try:
+            other.users.sign_in("head", "correct horse battery 42")
+            other.cases.add_note(sealed.id, "A second note about the satchel")
+        finally:
+            other.close()
+        assert found("satchel") == [sealed.reference]
+    finally:
+        services.close()
+
+
+def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(
+    services: Services, sqlite_twin: Services
+) -> None:
+    """The tidying at each start keeps every file a column refers to: the server's one
+    catalogue query names the same columns as SQLite's."""
+    from app.services.blobs import _hash_columns
+
+    found = {}
+    for casebook in (services, sqlite_twin):
+        with casebook.ctx.sessions() as session:
+            found[casebook.ctx.dialect] = _hash_columns(session)
+    assert ("evidence", "sha256") in found["postgresql"]
+    assert found["postgresql"] == found["sqlite"]
