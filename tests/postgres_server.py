@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,76 @@ class PostgresServer:
             engine.dispose()
 
 
+PREFIX = "casebook-pg-"
+OWNER = "owner"  # in a cluster's folder: the process id (and its start) of the run that made it
+ABANDONED_AFTER = 3600  # seconds: a folder older than this with no owner and no server is left over
+
+
+def _process_start(pid: int) -> str:
+    """When process ``pid`` started (Linux's clock ticks since boot), or "" where unknown:
+    told apart from a later process given the same number."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, started: str = "") -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process: alive
+    return not started or _process_start(pid) in ("", started)
+
+
+def _server_pid(cluster: Path) -> int | None:
+    try:
+        return int((cluster / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def reap_abandoned_clusters(
+    bin_dir: Path, as_user: list[str], folders: list[Path] | None = None
+) -> list[Path]:
+    """Stop and remove the clusters of test runs that were killed before they could (their
+    folders held hundreds of megabytes each, some with a server still running). A cluster
+    is abandoned when the run named in its owner file has ended, or, for a folder without
+    one, when no server runs on it and nothing in it has changed for an hour. A live run's
+    cluster is never touched."""
+    reaped = []
+    if folders is None:
+        folders = sorted({Path(tempfile.gettempdir()), Path("/tmp"), Path("/dev/shm")})
+    for folder in folders:
+        for root in folder.glob(PREFIX + "*") if folder.is_dir() else ():
+            cluster = root / "cluster"
+            try:
+                pid_text, _, started = (root / OWNER).read_text().partition(" ")
+                owner_gone = not _alive(int(pid_text), started.strip())
+            except (OSError, ValueError):
+                server = _server_pid(cluster)
+                newest = max(
+                    (p.stat().st_mtime for p in (root, cluster, root / "log") if p.exists()),
+                    default=0.0,
+                )
+                owner_gone = (server is None or not _alive(server)) and (
+                    time.time() - newest > ABANDONED_AFTER
+                )
+            if not owner_gone:
+                continue
+            server = _server_pid(cluster)
+            if server is not None and _alive(server):
+                subprocess.run(
+                    [*as_user, str(bin_dir / "pg_ctl"), "-D", str(cluster), "-m", "immediate",
+                     "stop"], capture_output=True, check=False,
+                )  # fmt: skip
+            shutil.rmtree(root, ignore_errors=True)
+            reaped.append(root)
+    return reaped
+
+
 def start_postgres() -> Iterator[PostgresServer]:
     """Start a cluster (skipping loudly where PostgreSQL cannot run; failing in CI)."""
     bin_dir = _binaries()
@@ -88,12 +159,15 @@ def start_postgres() -> Iterator[PostgresServer]:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    root = Path(tempfile.mkdtemp(prefix="casebook-pg-"))
     as_user: list[str] = []
     if os.geteuid() == 0:
         # PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
-        shutil.chown(root, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
+    reap_abandoned_clusters(bin_dir, as_user)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    (root / OWNER).write_text(f"{os.getpid()} {_process_start(os.getpid())}")
+    if as_user:
+        shutil.chown(root, "postgres")
     data = root / "cluster"
     port = _free_port()
 

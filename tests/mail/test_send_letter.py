@@ -8,7 +8,9 @@ prepared and say what happened in one sentence.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,14 +20,63 @@ from app.domain.errors import ValidationError
 from app.domain.letters import SendMethod
 from app.domain.mail import CoveringMessage, MailError, MailSecurity, MailUncertain
 from app.services.casebook import Services
-from tests.mail.conftest import PARENT_EMAIL, issue_letter, mail_settings
+from app.services.demo import DEMO_SCHOOL_PROFILE
+from tests.conftest import Clock, SavedCasebook, saved_casebook
+from tests.mail.conftest import PARENT_EMAIL, ReadyLetter, issue_letter, mail_settings
 from tests.mail.smtp_server import PASSWORD, USER, MailServer, SilentServer, closed_port
+
+Saved = tuple[SavedCasebook, ReadyLetter]
+
+
+@pytest.fixture(scope="module")
+def saved_schools() -> Iterator[dict[str, Saved]]:
+    """The school's casebook with a letter ready to email, on each database, made once."""
+    saved: dict[str, Saved] = {}
+    yield saved
+    for casebook, _ready in saved.values():
+        casebook.remove()
+
+
+def _school_with_a_letter(services: Services) -> ReadyLetter:
+    services.letters.profile.save(DEMO_SCHOOL_PROFILE)
+    return issue_letter(services)
+
+
+@pytest.fixture
+def school(
+    request: pytest.FixtureRequest,
+    saved_schools: dict[str, Saved],
+    database_kind: str,
+    data_dir: Path,
+    clock: Clock,
+    actor: str,
+) -> Iterator[Services]:
+    """A copy of the demonstration school's casebook, holding the letter of ``ready``."""
+    if database_kind not in saved_schools:
+        made: list[ReadyLetter] = []
+        saved = saved_casebook(
+            request, database_kind, lambda s: made.append(_school_with_a_letter(s))
+        )
+        saved_schools[database_kind] = (saved, made[0])
+    saved = saved_schools[database_kind][0]
+    services = saved.copy_to(data_dir, actor=actor, clock=clock)
+    try:
+        yield services
+    finally:
+        saved.remove_copy(services)
+
+
+@pytest.fixture(name="ready")
+def ready_letter(
+    school: Services, saved_schools: dict[str, Saved], database_kind: str
+) -> ReadyLetter:
+    """The letter issued in ``school`` (by ``issue_letter``), prepared and not yet sent."""
+    return saved_schools[database_kind][1]
 
 
 def test_letter_is_sent_read_back_and_recorded(
-    mail_ready: Services, smtp_server: MailServer
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
 ) -> None:
-    ready = issue_letter(mail_ready)
     pdf = mail_ready.letters.letter_pdf(ready.letter_id)
 
     sent = mail_ready.mail.send_letter(ready.letter_id, cc_office=True)
@@ -62,8 +113,9 @@ def test_letter_is_sent_read_back_and_recorded(
     assert any("Letter sent" in s and "email" in s.lower() for s in chronology)
 
 
-def test_sending_again_sends_nothing_twice(mail_ready: Services, smtp_server: MailServer) -> None:
-    ready = issue_letter(mail_ready)
+def test_sending_again_sends_nothing_twice(
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
+) -> None:
     mail_ready.mail.send_letter(ready.letter_id)
     again = mail_ready.mail.send_letter(ready.letter_id)
     assert again.state == "sent"
@@ -78,9 +130,8 @@ def test_the_password_is_sealed_not_stored_in_clear(mail_ready: Services) -> Non
     assert mail_ready.mail.settings().has_password
 
 
-def test_tls_from_the_start(school: Services, tls_server: MailServer) -> None:
+def test_tls_from_the_start(school: Services, tls_server: MailServer, ready: ReadyLetter) -> None:
     school.mail.save_settings(mail_settings(tls_server.port, MailSecurity.TLS), PASSWORD)
-    ready = issue_letter(school)
     school.mail.send_letter(ready.letter_id)
     assert len(tls_server.received) == 1
 
@@ -95,9 +146,8 @@ def _one_sentence(message: str) -> None:
     assert message.endswith(".")
 
 
-def test_wrong_password(mail_ready: Services, smtp_server: MailServer) -> None:
+def test_wrong_password(mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter) -> None:
     mail_ready.mail.save_settings(mail_settings(smtp_server.port), "not-the-password")
-    ready = issue_letter(mail_ready)
     with pytest.raises(MailError) as refused:
         mail_ready.mail.send_letter(ready.letter_id)
     assert "refused the user name or password" in refused.value.message
@@ -108,9 +158,10 @@ def test_wrong_password(mail_ready: Services, smtp_server: MailServer) -> None:
     assert record is not None and record.state == "failed" and not record.may_have_gone
 
 
-def test_refused_recipient_then_corrected(mail_ready: Services, smtp_server: MailServer) -> None:
+def test_refused_recipient_then_corrected(
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
+) -> None:
     smtp_server.handler.refuse.add(PARENT_EMAIL)
-    ready = issue_letter(mail_ready)
     with pytest.raises(MailError) as refused:
         mail_ready.mail.send_letter(ready.letter_id)
     assert f"refused the address {PARENT_EMAIL}" in refused.value.message
@@ -125,9 +176,10 @@ def test_refused_recipient_then_corrected(mail_ready: Services, smtp_server: Mai
     assert len(smtp_server.received) == 1
 
 
-def test_server_gone_before_the_message(mail_ready: Services, smtp_server: MailServer) -> None:
+def test_server_gone_before_the_message(
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
+) -> None:
     smtp_server.handler.behaviour = "drop-before-data"
-    ready = issue_letter(mail_ready)
     with pytest.raises(MailError) as refused:
         mail_ready.mail.send_letter(ready.letter_id)
     assert not isinstance(refused.value, MailUncertain)
@@ -136,10 +188,9 @@ def test_server_gone_before_the_message(mail_ready: Services, smtp_server: MailS
 
 
 def test_server_gone_after_the_message_asks_before_sending_again(
-    mail_ready: Services, smtp_server: MailServer
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
 ) -> None:
     smtp_server.handler.behaviour = "drop-after-data"
-    ready = issue_letter(mail_ready)
     with pytest.raises(MailUncertain) as cut_off:
         mail_ready.mail.send_letter(ready.letter_id)
     assert "may have reached" in cut_off.value.message
@@ -164,9 +215,8 @@ def test_server_gone_after_the_message_asks_before_sending_again(
     assert mail_ready.letters.get_letter(ready.letter_id).is_sent
 
 
-def test_no_network(school: Services) -> None:
+def test_no_network(school: Services, ready: ReadyLetter) -> None:
     school.mail.save_settings(mail_settings(closed_port()), PASSWORD)
-    ready = issue_letter(school)
     with pytest.raises(MailError) as refused:
         school.mail.send_letter(ready.letter_id)
     assert "could not be reached" in refused.value.message
@@ -175,14 +225,17 @@ def test_no_network(school: Services) -> None:
 
 
 def test_untrusted_certificate_is_a_tls_failure(
-    school: Services, smtp_server: MailServer, monkeypatch: pytest.MonkeyPatch, tmp_path
+    school: Services,
+    smtp_server: MailServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    ready: ReadyLetter,
 ) -> None:
     # The client no longer trusts the test CA: as if the server's certificate were forged.
     empty = tmp_path / "empty.pem"
     empty.write_text("")
     monkeypatch.setenv("SSL_CERT_FILE", str(empty))
     school.mail.save_settings(mail_settings(smtp_server.port), PASSWORD)
-    ready = issue_letter(school)
     with pytest.raises(MailError) as refused:
         school.mail.send_letter(ready.letter_id)
     assert "secure connection" in refused.value.message
@@ -191,9 +244,10 @@ def test_untrusted_certificate_is_a_tls_failure(
     assert smtp_server.received == []
 
 
-def test_tls_to_a_plain_port_is_a_tls_failure(school: Services, smtp_server: MailServer) -> None:
+def test_tls_to_a_plain_port_is_a_tls_failure(
+    school: Services, smtp_server: MailServer, ready: ReadyLetter
+) -> None:
     school.mail.save_settings(mail_settings(smtp_server.port, MailSecurity.TLS), PASSWORD)
-    ready = issue_letter(school)
     with pytest.raises(MailError) as refused:
         school.mail.send_letter(ready.letter_id)
     _one_sentence(refused.value.message)
@@ -224,8 +278,7 @@ def test_no_email_address_on_record(mail_ready: Services, smtp_server: MailServe
     assert smtp_server.received == []
 
 
-def test_not_set_up(school: Services) -> None:
-    ready = issue_letter(school)
+def test_not_set_up(school: Services, ready: ReadyLetter) -> None:
     with pytest.raises(MailError) as refused:
         school.mail.send_letter(ready.letter_id)
     assert "not set up yet" in refused.value.message
@@ -233,9 +286,8 @@ def test_not_set_up(school: Services) -> None:
 
 
 def test_a_letter_already_posted_is_not_emailed(
-    mail_ready: Services, smtp_server: MailServer
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
 ) -> None:
-    ready = issue_letter(mail_ready)
     mail_ready.letters.mark_sent(ready.letter_id, SendMethod.POST)
     with pytest.raises(ValidationError) as refused:
         mail_ready.mail.send_letter(ready.letter_id)
@@ -243,11 +295,12 @@ def test_a_letter_already_posted_is_not_emailed(
     assert smtp_server.received == []
 
 
-def test_the_schools_covering_message(mail_ready: Services, smtp_server: MailServer) -> None:
+def test_the_schools_covering_message(
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
+) -> None:
     mail_ready.mail.save_covering(
         CoveringMessage("{school}: letter {reference}", "Hello {recipient}, see attached.\n")
     )
-    ready = issue_letter(mail_ready)
     mail_ready.mail.send_letter(ready.letter_id)
     message = smtp_server.received[0].parsed()
     assert message["Subject"] == f"Eccleston Lane Ends Primary School: letter {ready.reference}"
@@ -310,11 +363,10 @@ def test_bad_settings_are_refused(school: Services) -> None:
 
 
 def test_accepted_but_not_yet_marked_is_finished_without_sending(
-    mail_ready: Services, smtp_server: MailServer
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
 ) -> None:
     """The program stopped after the server took the letter and before the letter was
     marked sent: the next Send finishes the record and sends nothing."""
-    ready = issue_letter(mail_ready)
     mail_ready.mail.send_letter(ready.letter_id)
     with mail_ready.engine.begin() as connection:
         connection.execute(
@@ -332,11 +384,10 @@ def test_accepted_but_not_yet_marked_is_finished_without_sending(
 
 
 def test_the_stored_message_outlives_the_tidy_up_and_goes_with_its_case(
-    mail_ready: Services, smtp_server: MailServer
+    mail_ready: Services, smtp_server: MailServer, ready: ReadyLetter
 ) -> None:
     from app.domain.status import CaseStatus
 
-    ready = issue_letter(mail_ready)
     sent = mail_ready.mail.send_letter(ready.letter_id)
     mail_ready.sweep_blobs()
     assert mail_ready.mail.sent_message(ready.letter_id) == smtp_server.received[0].content

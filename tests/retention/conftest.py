@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -16,8 +18,9 @@ from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.evidence.derivatives import Box
-from app.services.casebook import Services
+from app.services.casebook import Services, open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
+from tests.conftest import Clock, SavedCasebook, saved_casebook
 
 SUBJECT = "Dana Wells"
 OTHER = "Priya Shah"
@@ -39,8 +42,38 @@ class Filled:
     shared_png: bytes
 
 
+@pytest.fixture(scope="session")
+def saved_filled(request: pytest.FixtureRequest) -> tuple[SavedCasebook, Filled]:
+    """The casebook of ``fill``, made once a run and copied for each test of ``filled``."""
+    made: list[Filled] = []
+    saved = saved_casebook(request, "sqlite", lambda services: made.append(fill(services)))
+    return saved, made[0]
+
+
 @pytest.fixture
-def filled(services: Services) -> Filled:
+def services(
+    request: pytest.FixtureRequest, data_dir: Path, clock: Clock, actor: str
+) -> Iterator[Services]:
+    """A new casebook; for a test that asks for ``filled``, a copy of the filled one (so
+    that every fixture of that test works on the same copy)."""
+    if "filled" in request.fixturenames:
+        saved = request.getfixturevalue("saved_filled")[0]
+        opened = saved.copy_to(data_dir, actor=actor, clock=clock)
+    else:
+        opened = open_casebook(data_dir, actor=actor, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def filled(services: Services, saved_filled: tuple[SavedCasebook, Filled]) -> Filled:
+    """The ids of what ``fill`` put in ``services`` (a copy of its casebook)."""
+    return saved_filled[1]
+
+
+def fill(services: Services) -> Filled:
     """Two cases sharing a person and a picture; the first is closed, with a letter."""
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
     people = services.people

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,8 +22,9 @@ from app.domain.letters import LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.evidence.derivatives import Box
-from app.services.casebook import Services
+from app.services.casebook import Services, open_casebook
 from app.services.demo import DEMO_SCHOOL_PROFILE
+from tests.conftest import Clock, SavedCasebook, saved_casebook
 
 AUTHOR = "Gareth Pryce-Jones"
 AUTHOR_STREET = "4 Linden Road"
@@ -122,8 +124,41 @@ class Planted:
     reference: str
 
 
+@pytest.fixture(scope="session")
+def saved_planted(request: pytest.FixtureRequest) -> tuple[SavedCasebook, Planted]:
+    """The casebook of ``plant``, made once a run (its evidence, redactions and letters
+    took longer than most tests of it) and copied for each test of ``planted``."""
+    made: list[Planted] = []
+    saved = saved_casebook(request, "sqlite", lambda services: made.append(plant(services)))
+    return saved, made[0]
+
+
 @pytest.fixture
-def planted(services: Services) -> Planted:
+def services(
+    request: pytest.FixtureRequest, data_dir: Path, clock: Clock, actor: str
+) -> Iterator[Services]:
+    """A new casebook; for a test that asks for ``planted``, a copy of the planted one
+    (so that every fixture of that test, a window's tab say, works on the same copy)."""
+    if "planted" in request.fixturenames:
+        saved = request.getfixturevalue("saved_planted")[0]
+        opened = saved.copy_to(data_dir, actor=actor, clock=clock)
+    else:
+        opened = open_casebook(data_dir, actor=actor, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def planted(services: Services, saved_planted: tuple[SavedCasebook, Planted]) -> Planted:
+    """The ids of what ``plant`` put in ``services`` (a copy of its casebook)."""
+    return saved_planted[1]
+
+
+def plant(services: Services) -> Planted:
+    """The school's profile, and a case holding every planted value, with its evidence,
+    redactions and letters; and a safeguarding case by the same author."""
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
     people = services.people
     author = people.add_person(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,16 +13,62 @@ from app.domain.dates import london_today
 from app.domain.errors import ValidationError
 from app.domain.records import CaseFilter, CaseSort
 from app.domain.status import CaseStatus, is_open
-from app.services.casebook import Services
+from app.services.casebook import Services, open_casebook
 from app.services.demo import CASES, DEMO_ACTOR, create_demo, is_demo, is_empty
+from tests.conftest import ACTOR, Clock
 
 UNICODE_NAMES = {"Zoë Łukasiewicz", "Nguyễn Thị Hồng", "Siobhán O'Brien", "Дмитрий Соколов"}
 
 
-def test_demo_covers_the_whole_code_and_workflow(services: Services) -> None:
-    assert is_empty(services)
-    assert not is_demo(services)
-    made = create_demo(services)
+@dataclass
+class Demo:
+    """A new casebook just given the demonstration by ``create_demo``, and what was seen
+    around that call."""
+
+    services: Services
+    made: int
+    empty_before: bool
+    demo_before: bool
+    clock_before: Callable[[], datetime]
+    drop: Callable[[str], None] | None  # a server's database, once the module is done
+
+
+@pytest.fixture(scope="module")
+def demos() -> Iterator[dict[str, Demo]]:
+    """One demonstration casebook per database for this module's tests that only read it
+    (making one was most of their time); closed, and a server's database dropped, at the end."""
+    made: dict[str, Demo] = {}
+    yield made
+    for demo in made.values():
+        demo.services.close()
+        if demo.drop is not None and demo.services.database_url is not None:
+            demo.drop(demo.services.database_url)
+
+
+@pytest.fixture
+def demo(request: pytest.FixtureRequest, demos: dict[str, Demo], database_kind: str) -> Demo:
+    """The demonstration casebook on this test's database, made on first use."""
+    if database_kind not in demos:
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("demo") / "casebook"
+        url, drop = None, None
+        if database_kind == "postgresql":
+            server = request.getfixturevalue("postgres_server")
+            url, drop = server.new_database(), server.drop_database
+        services = open_casebook(folder, actor=ACTOR, clock=Clock(), database_url=url)
+        empty_before, demo_before, clock_before = (
+            is_empty(services),
+            is_demo(services),
+            services.ctx.clock,
+        )
+        made = create_demo(services)
+        demos[database_kind] = Demo(services, made, empty_before, demo_before, clock_before, drop)
+    return demos[database_kind]
+
+
+def test_demo_covers_the_whole_code_and_workflow(demo: Demo) -> None:
+    services, made = demo.services, demo.made
+    assert demo.empty_before
+    assert not demo.demo_before
     assert 10 <= made <= 16
     rows = services.cases.list_cases(CaseFilter(), CaseSort("reference", False), 0, 100)
     assert len(rows) == made
@@ -39,13 +87,12 @@ def test_demo_covers_the_whole_code_and_workflow(services: Services) -> None:
 
 
 def test_demo_chronologies_follow_the_workflow_and_leave_the_actor_and_clock(
-    services: Services, actor: str
+    demo: Demo, actor: str
 ) -> None:
-    clock = services.ctx.clock
-    create_demo(services)
+    services = demo.services
     # The demonstration records its own actor and times; the casebook's are as they were.
     assert services.ctx.actor == actor
-    assert services.ctx.clock is clock
+    assert services.ctx.clock is demo.clock_before
     for row in services.cases.list_cases(CaseFilter(), CaseSort(), 0, 100):
         case = services.cases.get_case(row.id)
         assert case.events[0].kind == "case_opened"
