@@ -135,7 +135,7 @@ class Services:
         """Letters, templates and the school profile."""
         from app.services.letters import LetterService
 
-        return LetterService(self.ctx, self.blobs, self.cases)
+        return LetterService(self.ctx, self.blobs, self.cases, self.code)
 
     @cached_property
     def workflow(self) -> WorkflowService:
@@ -196,10 +196,13 @@ class Services:
 
         return ReminderService(self.ctx, self.mail)
 
-    @property
+    @cached_property
     def code(self) -> CodeService:
-        """The versions of the Code of Conduct."""
-        return self.letters.codes
+        """The versions of the Code of Conduct (the letters quote the same ones). Signing in
+        asks for the Code in force, so this does not import the letters' code for it."""
+        from app.services.code import CodeService
+
+        return CodeService(self.ctx)
 
     @cached_property
     def people_import(self) -> PeopleImportService:

@@ -409,12 +409,18 @@ def _standard_for_case(case: CaseDetail) -> str:
 class LetterService:
     """Issue, list and re-print letters; edit templates; make the guidance leaflet."""
 
-    def __init__(self, ctx: ServiceContext, blobs: BlobStorage, cases: CaseService) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        blobs: BlobStorage,
+        cases: CaseService,
+        codes: CodeService | None = None,
+    ) -> None:
         self.ctx = ctx
         self.blobs = blobs
         self.cases = cases
         self.profile = SchoolProfileService(ctx, blobs)
-        self.codes = CodeService(ctx)
+        self.codes = codes or CodeService(ctx)
         self._defaults: dict[LetterKind, LetterTemplate] = {}
         self._fonts_ready = False
 
