@@ -157,7 +157,7 @@ PHASES = [
     ("open the casebook (keyring, engine)", "< open_casebook"),
     ("sign in: wait for Argon2id, unwrap the key", "< CasebookKeys.open_with_password"),
     ("sign in: open SQLCipher, check the schema is at head", "< migrate"),
-    ("sign in: import the letters service (for the Code)", "imported app.services.letters"),
+    ("sign in: import the letters service (the sweep asks it)", "imported app.services.letters"),
     ("sign in: the Code in force (first ORM query)", "< CodeService.refresh"),
     ("sign in: tidy the blob store (sweep)", "< Services.sweep_blobs"),
     ("sign in: account, 'signed in' entry", "> UserService._seal_at_sign_in"),
