@@ -7,8 +7,9 @@ commit, each fsync made from Python, and the Argon2id derivation on its own thre
 marks are printed as phases (each from the end of the one before) and as counts.
 
 Used by benchmarks/letters.py (the whole-process part prints the median timeline) and on
-its own: ``.venv/bin/python benchmarks/_letter_timeline.py [--runs N] [--app DIR]``, where
-``--app DIR`` times another checkout's ``app`` package (for a before/after comparison).
+its own: ``.venv/bin/python benchmarks/_letter_timeline.py [--runs N] [--compare DIR]``, where
+``--compare DIR`` also times another checkout's ``app`` package (main's, for a before/after
+comparison), alternately with this one on the same casebook.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ class Finder(importlib.abc.MetaPathFinder):
                 HOOKS[name](module)
             for step in STEPS.get(name, []):
                 owner_name, _, attribute = step.rpartition(".")
-                owner = getattr(module, owner_name) if owner_name else module
-                setattr(owner, attribute, timed(getattr(owner, attribute), step))
+                owner = getattr(module, owner_name, None) if owner_name else module
+                if hasattr(owner, attribute):  # another version may not have this step
+                    setattr(owner, attribute, timed(getattr(owner, attribute), step))
         spec.loader.exec_module = exec_module
         return spec
 sys.meta_path.insert(0, Finder())
@@ -246,17 +248,40 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--app", type=Path, help="checkout whose app package to time")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (e.g. main's) timed alternately with this one, on one casebook",
+    )
     args = parser.parse_args()
     root = (args.app or Path(__file__).resolve().parent.parent).resolve()
+    roots = {"this checkout": root}
+    if args.compare:
+        roots["the other checkout"] = args.compare.resolve()
     with tempfile.TemporaryDirectory() as folder:
         data, reference = letter_casebook(Path(folder))
         env = child_env(root / "app")
+        for other in roots.values():
+            child_env(other / "app")  # its bytecode compiled too
         print(f"Machine: {machine_load()}")
-        one_run(data, reference, env, root, Path(folder) / "warm.pdf")
-        runs = [
-            one_run(data, reference, env, root, Path(folder) / f"{n}.pdf") for n in range(args.runs)
-        ]
-        print_timeline(runs)
+        runs: dict[str, list[tuple[dict[str, float], dict[str, float], float]]] = {}
+        for name, where in roots.items():
+            one_run(data, reference, env, where, Path(folder) / "warm.pdf")
+            runs[name] = []
+        for n in range(args.runs):
+            # Alternately, each first in turn: the machine's load falls on both alike.
+            order = list(roots.items()) if n % 2 == 0 else list(roots.items())[::-1]
+            for name, where in order:
+                runs[name].append(one_run(data, reference, env, where, Path(folder) / "o.pdf"))
+        for name, where in roots.items():
+            print(f"{name} ({where}):")
+            print_timeline(runs[name])
+        if args.compare:
+            mine, theirs = (statistics.median(w for *_, w in r) for r in runs.values())
+            print(
+                f"whole process: the other checkout's median over this one's: {theirs / mine:.2f}"
+            )
         print(f"Machine at the end: {machine_load()}")
     return 0
 
