@@ -33,7 +33,7 @@ COUNTS = {"sql": 0, "commit": 0, "fsync": 0, "sql_ms": 0.0, "fsync_ms": 0.0}
 def mark(what):
     thread = threading.current_thread()
     where = "" if thread is threading.main_thread() else f" [{thread.name}]"
-    MARKS.append((time.perf_counter() - T0, what + where))
+    MARKS.append((time.perf_counter() - T0, time.thread_time(), what + where))
 mark("python started")
 PLAN = json.loads(sys.argv[2])
 IMPORTS = set(PLAN["imports"])
@@ -181,7 +181,8 @@ PHASES = [
 def one_run(
     data_dir: Path, reference: str, env: dict[str, str], app_root: Path, out: Path
 ) -> tuple[dict[str, float], dict[str, float], float]:
-    """One letter: (each mark's first time in ms, counts, whole process in ms)."""
+    """One letter: (each mark's first time in ms, counts, whole process in ms). The marks
+    also hold, under "cpu " + the mark, the processor time of the thread that made it."""
     plan = json.dumps({"imports": IMPORTS, "steps": STEPS})
     argv = ["--data-dir", str(data_dir), "letter", reference, "--kind", "removal"]
     argv += ["--out", str(out)]
@@ -197,8 +198,9 @@ def one_run(
     found = json.loads(lines[-1][len("TIMELINE ") :])
     marks: dict[str, float] = {}
     audit = 0
-    for elapsed, what in found["marks"]:
+    for elapsed, cpu, what in found["marks"]:
         marks.setdefault(what, elapsed * 1000)
+        marks.setdefault("cpu " + what, cpu * 1000)
         if what == "> AuditService.record":
             audit += 1
     counts = dict(found["counts"], audit=audit)
@@ -207,7 +209,10 @@ def one_run(
 
 def print_timeline(runs: list[tuple[dict[str, float], dict[str, float], float]]) -> None:
     """The median of each phase over the runs, the counts, and the derivation's span."""
-    print(f"  {'phase (median over ' + str(len(runs)) + ' runs)':<50} {'ms':>6} {'at ms':>7}")
+    print(
+        f"  {'phase (median over ' + str(len(runs)) + ' runs)':<50} {'ms':>6} {'at ms':>7} "
+        f"{'CPU ms':>7}"
+    )
     previous = None
     seen = [(p, e) for p, e in PHASES if all(e in marks for marks, _, _ in runs)]
     # In the order they happened (a step may move: the letters service came in at sign-in).
@@ -215,10 +220,21 @@ def print_timeline(runs: list[tuple[dict[str, float], dict[str, float], float]])
     for phase, end in seen:
         spans = [marks[end] - (marks[previous] if previous else 0.0) for marks, _, _ in runs]
         at = statistics.median(marks[end] for marks, _, _ in runs)
-        print(f"  {phase:<50} {statistics.median(spans):6.0f} {at:7.0f}")
+        cpu = [
+            marks["cpu " + end] - (marks["cpu " + previous] if previous else 0.0)
+            for marks, _, _ in runs
+        ]
+        print(
+            f"  {phase:<50} {statistics.median(spans):6.0f} {at:7.0f} {statistics.median(cpu):7.0f}"
+        )
         previous = end
     whole = statistics.median(w for *_, w in runs)
-    print(f"  {'whole process (seen by the parent)':<50} {whole:6.0f}")
+    cpu_all = statistics.median(m["cpu exit"] for m, _, _ in runs)
+    print(f"  {'whole process (seen by the parent)':<50} {whole:6.0f} {'':>7} {cpu_all:7.0f}")
+    print(
+        "  (CPU ms: the main thread's processor time in the phase, which a busy machine "
+        "changes much less than the elapsed time)"
+    )
     begin, end = "> DerivationAhead._derive [argon2id]", "< DerivationAhead._derive [argon2id]"
     if all(begin in m and end in m for m, _, _ in runs):
         starts = statistics.median(m[begin] for m, _, _ in runs)
