@@ -7,8 +7,9 @@ commit, each fsync made from Python, and the Argon2id derivation on its own thre
 marks are printed as phases (each from the end of the one before) and as counts.
 
 Used by benchmarks/letters.py (the whole-process part prints the median timeline) and on
-its own: ``.venv/bin/python benchmarks/_letter_timeline.py [--runs N] [--app DIR]``, where
-``--app DIR`` times another checkout's ``app`` package (for a before/after comparison).
+its own: ``.venv/bin/python benchmarks/_letter_timeline.py [--runs N] [--compare DIR]``, where
+``--compare DIR`` also times another checkout's ``app`` package (main's, for a before/after
+comparison), alternately with this one on the same casebook.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ COUNTS = {"sql": 0, "commit": 0, "fsync": 0, "sql_ms": 0.0, "fsync_ms": 0.0}
 def mark(what):
     thread = threading.current_thread()
     where = "" if thread is threading.main_thread() else f" [{thread.name}]"
-    MARKS.append((time.perf_counter() - T0, what + where))
+    MARKS.append((time.perf_counter() - T0, time.thread_time(), what + where))
 mark("python started")
 PLAN = json.loads(sys.argv[2])
 IMPORTS = set(PLAN["imports"])
@@ -82,8 +83,9 @@ class Finder(importlib.abc.MetaPathFinder):
                 HOOKS[name](module)
             for step in STEPS.get(name, []):
                 owner_name, _, attribute = step.rpartition(".")
-                owner = getattr(module, owner_name) if owner_name else module
-                setattr(owner, attribute, timed(getattr(owner, attribute), step))
+                owner = getattr(module, owner_name, None) if owner_name else module
+                if hasattr(owner, attribute):  # another version may not have this step
+                    setattr(owner, attribute, timed(getattr(owner, attribute), step))
         spec.loader.exec_module = exec_module
         return spec
 sys.meta_path.insert(0, Finder())
@@ -119,9 +121,19 @@ IMPORTS = [
 STEPS = {
     "app.cli": ["build_parser", "derive_ahead", "_write_output"],
     "app.security.crypto": ["DerivationAhead._derive"],
-    "app.services.casebook": ["open_casebook", "Services.open_database"],
+    "app.services.casebook": [
+        "open_casebook",
+        "Services.open_database",
+        "Services.sweep_blobs",
+        "migrate",
+    ],
+    "app.services.code": ["CodeService.refresh"],
     "app.services.keys": ["CasebookKeys.open_with_password"],
-    "app.services.users": ["UserService.sign_in"],
+    "app.services.users": [
+        "UserService.sign_in",
+        "UserService._seal_at_sign_in",
+        "UserService._seal_outstanding",
+    ],
     "app.services.audit": ["AuditService.record"],
     "app.services.cases": ["CaseService.find_case", "CaseService.get_case"],
     "app.services.letters": [
@@ -146,9 +158,14 @@ PHASES = [
     ("import the rest of the services' start", "imported app.services.casebook"),
     ("open the casebook (keyring, engine)", "< open_casebook"),
     ("sign in: wait for Argon2id, unwrap the key", "< CasebookKeys.open_with_password"),
-    ("sign in: open the database (SQLCipher), Code", "< Services.open_database"),
-    ("sign in: account, audit entry, sealing", "< UserService.sign_in"),
-    ("import the letters service", "imported app.services.letters"),
+    ("sign in: open SQLCipher, check the schema is at head", "< migrate"),
+    ("sign in: import the letters service (the sweep asks it)", "imported app.services.letters"),
+    ("sign in: the Code in force (first ORM query)", "< CodeService.refresh"),
+    ("sign in: tidy the blob store (sweep)", "< Services.sweep_blobs"),
+    ("sign in: account, 'signed in' entry", "> UserService._seal_at_sign_in"),
+    ("sign in: head teacher's audit seal", "< UserService._seal_at_sign_in"),
+    ("sign in: seal safeguarding records in clear", "< UserService._seal_outstanding"),
+    ("sign in: done", "< UserService.sign_in"),
     ("find the case (view case audit entry)", "< CaseService.find_case"),
     ("check the letter may be issued", "< LetterService.check_issue"),
     ("import reportlab, uharfbuzz, our PDF code", "imported app.pdf.render"),
@@ -164,7 +181,8 @@ PHASES = [
 def one_run(
     data_dir: Path, reference: str, env: dict[str, str], app_root: Path, out: Path
 ) -> tuple[dict[str, float], dict[str, float], float]:
-    """One letter: (each mark's first time in ms, counts, whole process in ms)."""
+    """One letter: (each mark's first time in ms, counts, whole process in ms). The marks
+    also hold, under "cpu " + the mark, the processor time of the thread that made it."""
     plan = json.dumps({"imports": IMPORTS, "steps": STEPS})
     argv = ["--data-dir", str(data_dir), "letter", reference, "--kind", "removal"]
     argv += ["--out", str(out)]
@@ -180,8 +198,9 @@ def one_run(
     found = json.loads(lines[-1][len("TIMELINE ") :])
     marks: dict[str, float] = {}
     audit = 0
-    for elapsed, what in found["marks"]:
+    for elapsed, cpu, what in found["marks"]:
         marks.setdefault(what, elapsed * 1000)
+        marks.setdefault("cpu " + what, cpu * 1000)
         if what == "> AuditService.record":
             audit += 1
     counts = dict(found["counts"], audit=audit)
@@ -190,17 +209,32 @@ def one_run(
 
 def print_timeline(runs: list[tuple[dict[str, float], dict[str, float], float]]) -> None:
     """The median of each phase over the runs, the counts, and the derivation's span."""
-    print(f"  {'phase (median over ' + str(len(runs)) + ' runs)':<50} {'ms':>6} {'at ms':>7}")
+    print(
+        f"  {'phase (median over ' + str(len(runs)) + ' runs)':<50} {'ms':>6} {'at ms':>7} "
+        f"{'CPU ms':>7}"
+    )
     previous = None
-    for phase, end in PHASES:
-        if not all(end in marks for marks, _, _ in runs):
-            continue
+    seen = [(p, e) for p, e in PHASES if all(e in marks for marks, _, _ in runs)]
+    # In the order they happened (a step may move: the letters service came in at sign-in).
+    seen.sort(key=lambda phase: statistics.median(marks[phase[1]] for marks, _, _ in runs))
+    for phase, end in seen:
         spans = [marks[end] - (marks[previous] if previous else 0.0) for marks, _, _ in runs]
         at = statistics.median(marks[end] for marks, _, _ in runs)
-        print(f"  {phase:<50} {statistics.median(spans):6.0f} {at:7.0f}")
+        cpu = [
+            marks["cpu " + end] - (marks["cpu " + previous] if previous else 0.0)
+            for marks, _, _ in runs
+        ]
+        print(
+            f"  {phase:<50} {statistics.median(spans):6.0f} {at:7.0f} {statistics.median(cpu):7.0f}"
+        )
         previous = end
     whole = statistics.median(w for *_, w in runs)
-    print(f"  {'whole process (seen by the parent)':<50} {whole:6.0f}")
+    cpu_all = statistics.median(m["cpu exit"] for m, _, _ in runs)
+    print(f"  {'whole process (seen by the parent)':<50} {whole:6.0f} {'':>7} {cpu_all:7.0f}")
+    print(
+        "  (CPU ms: the main thread's processor time in the phase, which a busy machine "
+        "changes much less than the elapsed time)"
+    )
     begin, end = "> DerivationAhead._derive [argon2id]", "< DerivationAhead._derive [argon2id]"
     if all(begin in m and end in m for m, _, _ in runs):
         starts = statistics.median(m[begin] for m, _, _ in runs)
@@ -230,17 +264,40 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--app", type=Path, help="checkout whose app package to time")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="DIR",
+        help="another checkout (e.g. main's) timed alternately with this one, on one casebook",
+    )
     args = parser.parse_args()
     root = (args.app or Path(__file__).resolve().parent.parent).resolve()
+    roots = {"this checkout": root}
+    if args.compare:
+        roots["the other checkout"] = args.compare.resolve()
     with tempfile.TemporaryDirectory() as folder:
         data, reference = letter_casebook(Path(folder))
         env = child_env(root / "app")
+        for other in roots.values():
+            child_env(other / "app")  # its bytecode compiled too
         print(f"Machine: {machine_load()}")
-        one_run(data, reference, env, root, Path(folder) / "warm.pdf")
-        runs = [
-            one_run(data, reference, env, root, Path(folder) / f"{n}.pdf") for n in range(args.runs)
-        ]
-        print_timeline(runs)
+        runs: dict[str, list[tuple[dict[str, float], dict[str, float], float]]] = {}
+        for name, where in roots.items():
+            one_run(data, reference, env, where, Path(folder) / "warm.pdf")
+            runs[name] = []
+        for n in range(args.runs):
+            # Alternately, each first in turn: the machine's load falls on both alike.
+            order = list(roots.items()) if n % 2 == 0 else list(roots.items())[::-1]
+            for name, where in order:
+                runs[name].append(one_run(data, reference, env, where, Path(folder) / "o.pdf"))
+        for name, where in roots.items():
+            print(f"{name} ({where}):")
+            print_timeline(runs[name])
+        if args.compare:
+            mine, theirs = (statistics.median(w for *_, w in r) for r in runs.values())
+            print(
+                f"whole process: the other checkout's median over this one's: {theirs / mine:.2f}"
+            )
         print(f"Machine at the end: {machine_load()}")
     return 0
 

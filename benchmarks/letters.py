@@ -9,7 +9,10 @@ here if absent and this runs as root). The two are run alternately, several time
 and compared by their medians; the first run of each is a warm-up (LibreOffice makes its
 profile). Beside them: the key-derivation floor (a whole process that only derives the
 key, and the derivation alone), and the import budget of the letter command measured with
-``python -X importtime`` (python-docx, lxml and PySide6 must not be among them).
+``python -X importtime`` (python-docx, lxml and PySide6 must not be among them), and the
+letter's timeline: each phase of the process (imports, Argon2id, opening SQLCipher, signing
+in, drawing, writing) with the number of SQL statements, commits, audit entries and fsyncs
+(benchmarks/_letter_timeline.py).
 
 Warm process (issue 19): one letter rendered <= 15 ms; 100 letters <= 1.5 s. Rendering is
 timed for a letter to a Latin-script name and to an Arabic and a Bengali name (shaped with
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _casebook import set_up
+from _letter_timeline import one_run, print_timeline
 from _report import WHOLE_PROCESS, figure
 
 from app.domain.letters import Block, LetterKind
@@ -252,6 +256,7 @@ def whole_process(folder: Path) -> bool:
         derive_key(BENCH_PASSWORD, salt, cost)
         derivations.append(time.perf_counter() - started)
     groups, modules = import_budget(letter, env)
+    timeline = [one_run(data, reference, env, ROOT, folder / f"timeline-{n}.pdf") for n in range(3)]
 
     ours_s = statistics.median(ours)
     ok = ours_s <= WHOLE_PROCESS_TARGET_S
@@ -307,6 +312,8 @@ def whole_process(folder: Path) -> bool:
         print(f"  NOT met: the letter command imported {', '.join(loaded)}")
     else:
         print(f"  never imported: {', '.join(NEVER_IMPORTED)} (met)")
+    print(f"Where the letter's time goes, one phase after another ({machine_load()}):")
+    print_timeline(timeline)
     print(f"Machine at the end: {machine_load()}")
     return ok
 

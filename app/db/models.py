@@ -1,6 +1,10 @@
-"""Database tables. Alembic owns the schema; these classes mirror it."""
+"""Database tables. Alembic owns the schema; these classes mirror it.
 
-from __future__ import annotations
+The annotations are evaluated as the classes are made (no ``from __future__ import
+annotations``): SQLAlchemy would otherwise evaluate each of their strings itself, which
+cost an eighth of importing the tables in every command's start. A relationship to a class
+defined further down names it in quotes.
+"""
 
 from datetime import date, datetime
 
@@ -80,13 +84,13 @@ class CaseRecord(Base):
     correct_facts: Mapped[str] = mapped_column(SealedText("cases.correct_facts"), default="")
     barring_conduct: Mapped[str] = mapped_column(SealedText("cases.barring_conduct"), default="")
 
-    category_links: Mapped[list[CaseCategoryRecord]] = relationship(
+    category_links: Mapped[list["CaseCategoryRecord"]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
     )
-    people_links: Mapped[list[CasePersonRecord]] = relationship(
+    people_links: Mapped[list["CasePersonRecord"]] = relationship(
         back_populates="case", cascade="all, delete-orphan"
     )
-    events: Mapped[list[EventRecord]] = relationship(
+    events: Mapped[list["EventRecord"]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="EventRecord.id"
     )
 
@@ -102,7 +106,7 @@ class CaseCategoryRecord(Base):
     )
     category: Mapped[str] = mapped_column(String(30), primary_key=True)
 
-    case: Mapped[CaseRecord] = relationship(back_populates="category_links")
+    case: Mapped["CaseRecord"] = relationship(back_populates="category_links")
 
 
 class PersonRecord(Base):
@@ -137,7 +141,7 @@ class PersonRecord(Base):
     # The name folded as the search box folds it ("zoe" finds Zoë); name_key keeps accents.
     search_name: Mapped[str] = mapped_column(SealedText("people.search_name"), default="")
 
-    case_links: Mapped[list[CasePersonRecord]] = relationship(back_populates="person")
+    case_links: Mapped[list["CasePersonRecord"]] = relationship(back_populates="person")
 
 
 class CasePersonRecord(Base):
@@ -153,8 +157,8 @@ class CasePersonRecord(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    case: Mapped[CaseRecord] = relationship(back_populates="people_links")
-    person: Mapped[PersonRecord] = relationship(back_populates="case_links")
+    case: Mapped["CaseRecord"] = relationship(back_populates="people_links")
+    person: Mapped["PersonRecord"] = relationship(back_populates="case_links")
 
 
 class FamilyLinkRecord(Base):
@@ -218,7 +222,7 @@ class EventRecord(Base):
     summary: Mapped[str] = mapped_column(SealedText("events.summary"))
     data: Mapped[str] = mapped_column(SealedText("events.data", "{}"), default="{}")
 
-    case: Mapped[CaseRecord] = relationship(back_populates="events")
+    case: Mapped["CaseRecord"] = relationship(back_populates="events")
 
 
 class CodeVersionRecord(Base):

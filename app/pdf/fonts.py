@@ -13,13 +13,13 @@ PyPI.
 from __future__ import annotations
 
 import bisect
+import html
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -151,6 +151,13 @@ _BLOCKS = sorted(
 )
 _STARTS = [b[0] for b in _BLOCKS]
 # The byte-order mark (U+FEFF) sits in an Arabic block but is an invisible format character.
+
+
+def _escape(text: str) -> str:
+    """&, < and > as paragraph markup needs them: what xml.sax.saxutils.escape does, without
+    importing xml.sax and urllib.request into every letter's process for it."""
+    return html.escape(text, quote=False)
+
 
 _lock = threading.Lock()
 _fonts_dir: Path | None = None
@@ -327,7 +334,7 @@ def markup(text: str) -> str:
     """Plain text as reportlab paragraph markup: escaped, each script in its own face."""
     text = keep_together(text)
     if is_simple(text):
-        return escape(text).replace("\n", "<br/>")
+        return _escape(text).replace("\n", "<br/>")
     lines = []
     for line in text.split("\n"):
         # Runs stay in reading order: a paragraph is broken into lines first, and each line
@@ -336,7 +343,7 @@ def markup(text: str) -> str:
         parts = []
         for index, (face, chunk) in enumerate(found):
             if face == REGULAR:
-                parts.append(escape(chunk))
+                parts.append(_escape(chunk))
                 continue
             if FACES[face].shaped:
                 # HarfBuzz shapes one word with one font: where the face changes inside a
@@ -347,7 +354,7 @@ def markup(text: str) -> str:
                 after = found[index + 1][1] if index + 1 < len(found) else " "
                 if not breaks(chunk[-1]) and not breaks(after[0]):
                     chunk += " "
-            parts.append(f'<font face="{face}">{escape(chunk)}</font>')
+            parts.append(f'<font face="{face}">{_escape(chunk)}</font>')
         lines.append("".join(parts))
     return "<br/>".join(lines)
 
