@@ -100,3 +100,27 @@ def test_the_window_seals_what_the_sign_in_left_once_the_list_is_painted(
         window.close()
     finally:
         services.close()
+
+
+def test_a_key_pressed_after_the_first_paint_is_answered_between_the_steps_that_follow(
+    qtbot,
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.main_window import AfterFirstPaint
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    order: list[str] = []
+
+    def first_step() -> None:
+        order.append("Today filled")
+        QTimer.singleShot(0, lambda: order.append("key answered"))  # a key pressed meanwhile
+
+    after = AfterFirstPaint(widget, [first_step, lambda: order.append("first case shown")])
+    assert not after.started
+    widget.show()
+    qtbot.waitUntil(lambda: after.done, timeout=60_000)
+    assert after.started
+    assert order == ["Today filled", "key answered", "first case shown"]
