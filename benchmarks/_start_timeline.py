@@ -151,6 +151,12 @@ def one_start(folder: Path) -> dict[str, tuple[float, float]]:
     marks: dict[str, tuple[float, float]] = {}
     for elapsed, cpu, what in json.loads(lines[-1][len("TIMELINE ") :]):
         marks.setdefault(what, (elapsed * 1000, cpu * 1000))
+    for line in result.stdout.splitlines():
+        if line.startswith("free for input"):
+            # "free for input N ms after the first paint; first case shown M ms after it"
+            words = line.split()
+            marks["key answered after the paint"] = (float(words[3]), 0.0)
+            marks["first case shown after the paint"] = (float(words[12]), 0.0)
     return marks
 
 
@@ -181,6 +187,9 @@ def main() -> int:
     total = statistics.median(run["first paint"][0] for run in runs)
     cpu = statistics.median(run["first paint"][1] for run in runs)
     print(f"{'whole start (to the report of the first paint)':<52} {total:>10.0f} {cpu:>18.0f}")
+    for after in ("key answered after the paint", "first case shown after the paint"):
+        if all(after in run for run in runs):
+            print(f"{after:<52} {statistics.median(run[after][0] for run in runs):>10.0f}")
     print(f"Machine at the end: {machine_load()}")
     return 0
 

@@ -326,19 +326,27 @@ class UserService:
 
     # ----- signing in -----------------------------------------------------------------
 
-    def sign_in(self, name: str, password: str) -> SignedInUser:
-        """Check the password; on success the casebook acts as this user from now on."""
+    def sign_in(self, name: str, password: str, *, seal_later: bool = False) -> SignedInUser:
+        """Check the password; on success the casebook acts as this user from now on.
+
+        A head teacher's sign-in seals safeguarding records still in clear; with
+        ``seal_later`` the caller does it soon after instead (:meth:`seal_outstanding`):
+        the window, once its list is painted, since over a million cases the look-up
+        reads thousands of pages of the file.
+        """
         now = self.ctx.now()
         try:
             key = self.keys.open_with_password(name, password, now)
         except SignInError as refusal:
             self._audit_failures_now()
             raise refusal
-        return self._signed_in(name, key, now)
+        return self._signed_in(name, key, now, seal_later=seal_later)
 
-    def _signed_in(self, name: str, key: DataKey, now: datetime) -> SignedInUser:
+    def _signed_in(
+        self, name: str, key: DataKey, now: datetime, *, seal_later: bool = False
+    ) -> SignedInUser:
         try:
-            return self._open_as(name, key, now)
+            return self._open_as(name, key, now, seal_later=seal_later)
         except STORAGE_ERRORS as error:
             # The key is right, so a database that will not read is damaged (or the disk
             # is full, or read-only): say which, never "wrong password".
@@ -348,7 +356,9 @@ class UserService:
             log.warning("Signed in, but the casebook could not be opened", exc_info=True)
             raise refusal from error
 
-    def _open_as(self, name: str, key: DataKey, now: datetime) -> SignedInUser:
+    def _open_as(
+        self, name: str, key: DataKey, now: datetime, *, seal_later: bool = False
+    ) -> SignedInUser:
         if self.keys.holder.key is None:
             self.keys.holder.key = key
             self._open_database()
@@ -381,13 +391,16 @@ class UserService:
             self._seal_at_sign_in()
         elif self.audit is not None:
             self.audit.audit_key = None  # another user in this process holds no copy
-        if self.keys.holder.head is not None:
-            self._seal_outstanding()
+        if not seal_later:
+            self.seal_outstanding()
         return user
 
-    def _seal_outstanding(self) -> None:
+    def seal_outstanding(self) -> None:
         """Seal safeguarding records still in clear (made before sealing, or left by someone
-        without the key); at a head's sign-in, where a quick query usually finds none."""
+        without the key); at a head's sign-in, where a quick query usually finds none.
+        Nothing happens unless the safeguarding key is open."""
+        if self.keys.holder.head is None:
+            return
         with self.ctx.sessions.begin() as session:
             sealed = seal_outstanding(session, SEARCHED_EVENTS)
         if self.seal_files is not None:

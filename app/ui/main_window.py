@@ -63,19 +63,30 @@ PREFERRED_SIZE = QSize(1280, 800)
 
 
 class AfterFirstPaint(QObject):
-    """Runs ``work`` just after ``watched`` is first painted (or after a moment, if never)."""
+    """Runs ``work`` just after ``watched`` is first painted (or after a moment, if never).
+
+    One step at a time, each in its own turn of the event loop: a key pressed or a click
+    made meanwhile is answered between two steps, not after all of them.
+    """
 
     def __init__(self, watched: QWidget, work: list[Callable[[], None]]) -> None:
         super().__init__(watched)
         self._work = work
+        self._started = False  # the paint (or the timer) has set the steps going
+        self._running = False  # a step is running (it may open a dialog of its own)
         watched.installEventFilter(self)
-        QTimer.singleShot(AFTER_FIRST_PAINT_LATEST_MS, self, self._run)
+        QTimer.singleShot(AFTER_FIRST_PAINT_LATEST_MS, self, self._start)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and self._work:
+        if event.type() == QEvent.Type.Paint and not self._started:
             # After the paint has reached the screen, not inside it.
-            QTimer.singleShot(0, self, self._run)
+            QTimer.singleShot(0, self, self._start)
         return False
+
+    @property
+    def started(self) -> bool:
+        """True once the paint (or the timer) has set the work going."""
+        return self._started
 
     @property
     def done(self) -> bool:
@@ -89,13 +100,28 @@ class AfterFirstPaint(QObject):
         else:
             step()
 
-    def _run(self) -> None:
-        work, self._work = self._work, []
-        for step in work:
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._next()
+
+    def _next(self) -> None:
+        if self._running or not self._work:
+            return
+        self._running = True
+        step = self._work[0]
+        try:
             step()
-        parent = self.parent()
-        if isinstance(parent, QObject):
-            parent.removeEventFilter(self)
+        finally:
+            self._running = False
+            # Taken off once it has run: ``done`` stays False until the last step ends.
+            self._work.remove(step)
+            if self._work:
+                QTimer.singleShot(0, self, self._next)
+            else:
+                parent = self.parent()
+                if isinstance(parent, QObject):
+                    parent.removeEventFilter(self)
 
 
 def window_settings(data_dir: Path) -> QSettings:
@@ -656,7 +682,7 @@ class MainWindow(QMainWindow):
         self.case_list.overdue_only.setChecked(self.overdue_action.isChecked())
 
     def _case_selected(self, case_id: int) -> None:
-        if self.isVisible() and not self.after_first_paint.done:
+        if self.isVisible() and not self.after_first_paint.started:
             # Shown but not yet painted: the list taking the focus makes its first row
             # current, and opening that case (every tab of it) would hold up the list's
             # first paint. It opens just after the paint (_open_first_case).

@@ -74,10 +74,18 @@ class SignInDialog(QDialog):
     """User name and password; wrong ones are said so in the dialog, and wait as told."""
 
     def __init__(
-        self, services: Services, name: str = "", hint: str = "", parent: QWidget | None = None
+        self,
+        services: Services,
+        name: str = "",
+        hint: str = "",
+        parent: QWidget | None = None,
+        *,
+        seal_later: bool = False,
     ) -> None:
         super().__init__(parent)
         self.services = services
+        # The window's start seals what is left in clear once its list is painted.
+        self.seal_later = seal_later
         self.setWindowTitle("Sign in to Conduct Casebook")
         self.setMinimumWidth(420)
         self.name = QLineEdit(name, self)
@@ -96,7 +104,9 @@ class SignInDialog(QDialog):
 
     def try_sign_in(self) -> None:
         try:
-            self.services.users.sign_in(self.name.text(), self.password.text())
+            self.services.users.sign_in(
+                self.name.text(), self.password.text(), seal_later=self.seal_later
+            )
         except CasebookError as error:
             self.password.clear()
             say(self.message, error.message)

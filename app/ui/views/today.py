@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
@@ -17,9 +19,13 @@ from PySide6.QtWidgets import (
 from app.domain.dates import format_date_time
 from app.services.casebook import Services
 from app.services.operations import OpChanges
-from app.services.workflow import DueItem
 from app.ui.signals import AppSignals
 from app.ui.widgets import read_only_table
+
+if TYPE_CHECKING:
+    # The follow-up service (and its policy code) is loaded when Today is first filled,
+    # just after the list's first paint.
+    from app.services.workflow import DueItem
 
 COLUMNS = ("Due", "Case", "Action")
 OVERDUE = QColor("#a4262c")
