@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 # Stand-ins for a word HarfBuzz has already shaped right to left: its characters are
 # glyphs in drawing order, so the word takes part in the algorithm as one letter.
@@ -35,8 +36,13 @@ def levels(text: str, rtl: bool) -> list[int]:
     asked for its debug record (one per byte of UTF-8), which is read here. Rule L1 (the
     spaces that end a line) is applied line by line by the callers.
     """
-    if not text:
-        return []
+    return list(_resolved_levels(str(text), rtl)) if text else []
+
+
+# A paragraph is resolved again for each part of it drawn and in every letter of a batch
+# that quotes the same post; the levels depend on the text and direction alone.
+@lru_cache(maxsize=512)
+def _resolved_levels(text: str, rtl: bool) -> tuple[int, ...]:
     from bidi import get_display  # only documents with right-to-left text need it
 
     record = str(get_display(text, base_dir="R" if rtl else "L", debug=True))
@@ -49,7 +55,7 @@ def levels(text: str, rtl: bool) -> list[int]:
     for char in text:
         found.append(per_byte[offset])
         offset += len(char.encode("utf-8"))
-    return found
+    return tuple(found)
 
 
 def is_rtl_paragraph(text: str) -> bool:
@@ -114,6 +120,12 @@ def _line_order(pieces: Sequence[str], piece_levels: list[int], rtl: bool) -> li
 
 
 def _shaped_rtl(text: str) -> bool:
+    # A word of a quoted post is met once per line it could end and per letter drawn.
+    return _has_rtl_glyphs(str(text))
+
+
+@lru_cache(maxsize=8192)
+def _has_rtl_glyphs(text: str) -> bool:
     # Glyphs of a right-to-left face: letters (R, AL) or contextual forms, which have no
     # character of their own and are named by a private-use code.
     return any(

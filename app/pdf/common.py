@@ -24,6 +24,7 @@ from reportlab.platypus import Paragraph as _Paragraph
 from reportlab.platypus.paragraph import textTransformFrags
 from reportlab.platypus.paraparser import ParaParser, _spanAttrMap
 
+from app.pdf import shaping
 from app.pdf.bidi import (
     is_rtl_paragraph,
     line_order,
@@ -47,6 +48,9 @@ from app.pdf.fonts import (
     runs,
     variant,
 )
+
+# Words are shaped once per text, font and size, not again for every line-breaking trial.
+shaping.install()
 
 INK = colors.HexColor("#1a1a1a")
 MUTED = colors.HexColor("#555555")
