@@ -90,6 +90,7 @@ from app.services.listing import (
     has_word_character,
     index_for,
     looked_up_by_number,
+    not_sealed,
     refresh_listing_columns,
     register_walk_function,
     sealed_search_text,
@@ -785,10 +786,11 @@ class CaseService:
         return visible_cases(self.ctx)
 
     def _conditions(
-        self, flt: CaseFilter, today: date, *, walk: bool = False
+        self, flt: CaseFilter, today: date, *, walk: bool = False, by_number: bool = False
     ) -> list[ColumnElement[bool]]:
         """The filter as SQL conditions; ``walk`` (see ``_walkable``) tests each case's
-        words as the list passes it instead of asking the search indexes for every match."""
+        words as the list passes it instead of asking the search indexes for every match;
+        ``by_number`` (see ``_many_matches``) tests a case by its number alone."""
         conditions = self._visible()
         check_search(flt.text)
         # Case and accents are folded away ("zoe" finds Zoë); a casebook indexed before
@@ -801,7 +803,12 @@ class CaseService:
                 term_conditions.append(or_(*(self._term_walked(form) for form in forms)))
                 continue
             term_conditions.append(
-                or_(*(self._term_found(form, only_evidence=flt.in_evidence) for form in forms))
+                or_(
+                    *(
+                        self._term_found(form, only_evidence=flt.in_evidence, by_number=by_number)
+                        for form in forms
+                    )
+                )
             )
         if terms and self.ctx.may(Permission.SAFEGUARDING):
             # Sealed cases hold no searchable words in the database: match them here.
@@ -853,8 +860,11 @@ class CaseService:
             ),
         )
 
-    def _term_found(self, term: str, *, only_evidence: bool = False) -> ColumnElement[bool]:
-        """Cases whose text, notes or evidence contain ``term`` (only evidence, if asked)."""
+    def _term_found(
+        self, term: str, *, only_evidence: bool = False, by_number: bool = False
+    ) -> ColumnElement[bool]:
+        """Cases whose text, notes or evidence contain ``term`` (only evidence, if asked);
+        ``by_number``: tested by the case's number alone (see ``_many_matches``)."""
         if only_evidence:
             return CaseRecord.id.in_(evidence_matches(term, self._trigram_index))
         # Terms of three or more characters use SQLite's trigram index (any part of a word,
@@ -895,9 +905,16 @@ class CaseService:
                 )
             )
             # UNION ALL: "IN" keeps each case once anyway; UNION sorted away duplicates
-            # first (3 ms of a keystroke over eleven thousand matches).
-            return CaseRecord.id.in_(
-                in_case.union_all(in_text, evidence_matches(term, self._trigram_index))
+            # first (3 ms of a keystroke over eleven thousand matches). A sealed case's
+            # stored words are ciphertext, whose letters now and then hold the term: sealed
+            # cases are matched on their opened words instead (_sealed_matches). Each match
+            # is read for the sort anyway, so its stored words are tested there, unless the
+            # list is read by number from the sort's index (a few ms more, no case read).
+            return and_(
+                CaseRecord.id.in_(
+                    in_case.union_all(in_text, evidence_matches(term, self._trigram_index))
+                ),
+                not_sealed() if by_number else ~sealed_search_text(),
             )
         return or_(
             CaseRecord.id.in_(evidence_matches(term, self._trigram_index)),
@@ -946,7 +963,7 @@ class CaseService:
             )
         )
         elsewhere = in_text.union_all(evidence_matches(form, self._trigram_index))
-        return or_(term_walked(form), CaseRecord.id.in_(elsewhere))
+        return or_(term_walked(form), and_(CaseRecord.id.in_(elsewhere), ~sealed_search_text()))
 
     def _walkable(self, flt: CaseFilter) -> bool:
         """True when every searched word is common (SQLite): its index finds one case in
@@ -1332,13 +1349,13 @@ class CaseService:
             CaseRecord.last_activity_at,
         )
         walk = self._walkable(flt)
-        conditions = self._conditions(flt, today, walk=walk)
+        many = not walk and self._many_matches(flt)
+        conditions = self._conditions(flt, today, walk=walk, by_number=many)
         # Many cases match: walk the list in its order and keep the matches, rather than
         # fetch every match and sort them (seconds over a million cases). A walked word is
         # tested on each case as it passes (SQLite finds no index for that test); the
         # matches of a word found in many cases are looked up by case number, from the
         # sort's index alone.
-        many = not walk and self._many_matches(flt)
         for condition in conditions:
             query = query.where(looked_up_by_number(condition) if many else condition)
         with self.ctx.sessions() as session:

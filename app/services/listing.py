@@ -79,6 +79,17 @@ def sealed_search_text() -> ColumnElement[bool]:
     return start == SEALED_PREFIX
 
 
+def not_sealed() -> ColumnElement[bool]:
+    """Cases whose search text is not sealed, as a test of the case's number alone (among
+    the few sealed cases' numbers, read once through ``ix_cases_sealed``): a page read in
+    list order tests it from the sort's index, without reading each case passed."""
+    sealed = CaseRecord.__table__.alias("sealed_cases")
+    start = func.substr(
+        sealed.c.search_text, literal_column("1"), literal_column(str(len(SEALED_PREFIX)))
+    )
+    return CaseRecord.id.not_in(select(sealed.c.id).where(start == SEALED_PREFIX))
+
+
 def short_term_found(term: str) -> ColumnElement[bool]:
     """Cases with a word beginning with ``term`` (one or two characters), from the
     ``case_words`` prefix index (SQLite only).

@@ -450,3 +450,49 @@ def test_a_heads_search_of_sealed_cases_follows_every_change(data_dir: Any, cloc
         assert found("satchel") == [sealed.reference]
     finally:
         services.close()
+
+
+def test_a_sealed_case_is_not_found_by_the_letters_of_its_ciphertext(
+    data_dir: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sealed case's stored words (and notes) are ciphertext, which the search indexes
+    hold too: a run of its letters must not find it, in a page read by fetching the matches,
+    walked in list order or read through the sort's index, nor in the counts; its opened
+    words still do."""
+    from app.domain.records import CaseDraft
+    from app.services import cases as cases_module
+    from app.services.casebook import open_casebook
+
+    services = open_casebook(data_dir, clock=clock)
+    try:
+        services.users.create_first_user("head", "correct horse battery 42")
+        services.users.sign_in("head", "correct horse battery 42")
+        sealed = services.cases.open_case(
+            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
+        )
+        services.cases.add_note(sealed.id, "Mentions a haversack")
+        services.cases.open_case(case_draft("Sports day photo"))
+        with services.engine.connect() as connection:
+            stored = connection.exec_driver_sql(
+                "SELECT search_text FROM cases WHERE id = ?", (sealed.id,)
+            ).scalar_one()
+        token = stored.split(":", 1)[1]
+        runs = {token[i : i + 4] for i in range(len(token) - 4) if token[i : i + 4].isalpha()}
+        runs = {run for run in runs if run.casefold() not in "post naming a pupil haversack"}
+        assert runs
+        services.cases.prepare_search()
+        for walk_density, common in ((0, 10**9), (0, 1), (10**9, 10**9)):
+            monkeypatch.setattr(cases_module, "WALK_DENSITY", walk_density)
+            monkeypatch.setattr(cases_module, "COMMON_MATCHES", common)
+            services.cases._walkable_terms.clear()
+            services.cases._many_terms.clear()
+            for run in sorted(runs)[:5]:
+                flt = CaseFilter(text=run)
+                assert services.cases.list_cases(flt, CaseSort()) == [], run
+                assert services.cases.count_cases(flt) == 0, run
+                assert services.cases.count_cases(flt, bound=10) == 0, run
+            for word in ("pupil", "haversack"):
+                rows = services.cases.list_cases(CaseFilter(text=word), CaseSort())
+                assert [r.id for r in rows] == [sealed.id], word
+    finally:
+        services.close()
