@@ -36,6 +36,7 @@ TERMS = [
     "s", "so", "Ł", "l", "ZO", "14", "m", "#4", "_", "#9", "4#", "@z", "x", "(t",
     "sok", "#42", "łuk", "about", "facebook", "trip #4", "nursery", "4 s", "zoë",
     "д", "дм", "со", "ко", "ов", "quietly", "orange", "mum4", "ab", "tik", "o'", "zoe's", "phoned",
+    "%4", "4%", "s_", "#_", "\\s",
 ]  # fmt: skip
 
 
