@@ -1374,7 +1374,19 @@ class CaseService:
                 ids = None
             else:
                 ids = self._ids_with_sealed(session, conditions, sort, offset, limit)
-            if ids is None:
+            if ids is None and self._postgres and flt.text.strip():
+                # The page's ids first, from the index holding the list's order and each
+                # case's words (migration 0027): a search walking the list then reads
+                # only the index, not a page of the table per case passed.
+                page_ids = (
+                    query.with_only_columns(CaseRecord.id)
+                    .order_by(*order)
+                    .offset(offset)
+                    .limit(limit)
+                )
+                in_page = select(*query.selected_columns).where(CaseRecord.id.in_(page_ids))
+                rows = own + list(session.execute(in_page.order_by(*order)).all())
+            elif ids is None:
                 rows = own + list(
                     session.execute(query.order_by(*order).offset(offset).limit(limit)).all()
                 )

@@ -33,6 +33,7 @@ TERMS = [
     "s", "so", "Ł", "l", "ZO", "14", "m", "#4", "_", "#9", "4#", "@z", "x", "(t",
     "sok", "#42", "łuk", "about", "facebook", "trip #4", "nursery", "4 s", "zoë",
     "д", "дм", "со", "ко", "ов", "quietly", "orange", "mum4", "ab", "tik", "o'", "zoe's", "phoned",
+    "%4", "4%", "s_", "#_", "\\s",
 ]  # fmt: skip
 
 
@@ -296,3 +297,31 @@ def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(
             found[casebook.ctx.dialect] = _hash_columns(session)
     assert ("evidence", "sha256") in found["postgresql"]
     assert found["postgresql"] == found["sqlite"]
+
+
+def test_a_common_search_walks_the_list_in_its_index_alone(
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word many cases hold is found by walking the list in order of latest activity:
+    the walk reads the index holding each case's words (migration 0027), not a page of the
+    table per case passed; only the page's own cases are read from the table."""
+    from app.services import server_search
+
+    monkeypatch.setattr(server_search, "COMMON_SHARE", 0.0)  # every word taken as common
+    with services.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            "VACUUM ANALYZE cases"
+        )
+    flt, sort = CaseFilter(text="about"), CaseSort()
+    with statements(services) as seen:
+        rows = services.cases.list_cases(flt, sort, 0, 5)
+    expected = [r.id for r in services.cases.list_cases(CaseFilter(), sort, 0, len(many))]
+    assert [r.id for r in rows] == [
+        case_id for case_id in expected if case_id in {r.id for r in rows}
+    ][:5]
+    assert rows and all("about" in r.title.casefold() for r in rows)
+    page = [(sql, params) for sql, params in seen if "ORDER BY" in sql and "LIMIT" in sql]
+    assert page, seen
+    plans = [plan for _sql, plan in _plans(services, page)]
+    walked = [p for p in plans if "Index Only Scan" in p and "ix_cases_last_activity_words" in p]
+    assert walked, plans
