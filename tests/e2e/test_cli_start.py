@@ -55,6 +55,7 @@ NOT_USED_BY_A_LETTER = (
 # many more must be a choice, not an accident. It was 1,115 before the command imported
 # only what it uses.
 LETTER_MODULE_BUDGET = 700
+OFFICE_PASSWORD = "a long office passphrase 2026"
 
 # Runs the command through its entry point, then names what it loaded of the above and
 # counts every module loaded.
@@ -347,3 +348,33 @@ def test_a_command_process_ends_after_its_exit_handlers_with_its_exit_code(
             assert done.stderr == "casebook: There is no case with the reference SM-2026-9999.\n"
         else:
             assert done.stderr == "casebook: the following arguments are required: --kind\n"
+
+
+def test_office_staff_are_refused_a_letter_on_a_safeguarding_case(
+    demo: Path, tmp_path: Path
+) -> None:
+    """The letter command looks the case up without a "view case" entry of its own, but a
+    safeguarding case stays unseen by the office: the answer for a missing case, nothing
+    written, and the refusal on the audit trail."""
+    office = {**_env(), "CASEBOOK_USER": "Mr Office", "CASEBOOK_PASSWORD": OFFICE_PASSWORD}
+    if "Mr Office" not in run_in_process(["--data-dir", str(demo), "users", "list"], _env()).stdout:
+        added = run_in_process(
+            ["--data-dir", str(demo), "users", "add", "Mr Office", "--role", "office"],
+            {**_env(), "CASEBOOK_NEW_PASSWORD": OFFICE_PASSWORD},
+        )
+        assert added.returncode == 0, added.stderr
+    before = _trail(demo, tmp_path)
+    out = tmp_path / "refused.pdf"
+    # SM-2026-0003 is the demonstration set's safeguarding case.
+    for to in ([], ["--to", "Zoë Łukasiewicz"]):
+        refused = run_in_process(
+            ["--data-dir", str(demo), "letter", "SM-2026-0003", "--kind", "removal", "--out",
+             str(out), *to],
+            office,
+        )  # fmt: skip
+        assert refused.returncode == 1
+        assert refused.stderr == "casebook: There is no case with the reference SM-2026-0003.\n"
+        assert not out.exists()
+    added_entries = _trail(demo, tmp_path)[len(before) :]
+    assert added_entries.count(("refused: view case", "SM-2026-0003")) == 2
+    assert not any(action in ("issue letter", "view case") for action, _ in added_entries)
