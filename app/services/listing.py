@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Integer,
     Select,
     and_,
     bindparam,
@@ -234,17 +233,24 @@ def looked_up_by_number(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     option; the unary plus is SQLite's documented way to keep a term off an index.)
     Subqueries are left as they are.
     """
-    number = literal_column(f"+{CaseRecord.__tablename__}.id", Integer)
+    return kept_off_indexes(condition, "id")
+
+
+def kept_off_indexes(condition: ColumnElement[bool], *columns: str) -> ColumnElement[bool]:
+    """``condition`` with the cases' ``columns`` written with a unary plus (``+cases.x``):
+    SQLite then finds no index for its tests of them and reads the list in its order,
+    testing each case it passes. Subqueries are left as they are."""
+    table = CaseRecord.__table__
+    plain = {
+        name: literal_column(f"+{CaseRecord.__tablename__}.{name}", table.c[name].type)
+        for name in columns
+    }
 
     def swap(element: Any, **_kw: Any) -> Any:
         if isinstance(element, SelectBase | FromClause):
             return element  # a subquery's own columns are its business
-        if (
-            isinstance(element, Column)
-            and element.table is CaseRecord.__table__
-            and element.key == "id"
-        ):
-            return number
+        if isinstance(element, Column) and element.table is table and element.key in plain:
+            return plain[element.key]
         return None
 
     return replacement_traverse(condition, {}, swap)

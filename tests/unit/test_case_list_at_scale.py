@@ -219,7 +219,7 @@ def statements(services: Services) -> Iterator[list[tuple[str, Any]]]:
 
 
 def test_start_up_queries_are_served_by_indexes(
-    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch
+    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch, clock: Clock
 ) -> None:
     """What the window runs on its hot paths: at start (counts, first page), while
     scrolling (the next page onwards), typing (rare and common words, one or two letters
@@ -265,6 +265,14 @@ def test_start_up_queries_are_served_by_indexes(
             page = services.cases.list_cases(CaseFilter(text=text), sort, 0, 5)
             services.cases.count_cases(CaseFilter(text=text), bound=3)
             services.cases.list_cases(CaseFilter(text=text), sort, limit=5, after=page[-1].id)
+        # Most cases overdue (their follow-up dates passed): "overdue only" read in order.
+        clock.advance(days=30)
+        for overdue in (
+            CaseFilter(overdue_only=True),
+            CaseFilter(overdue_only=True, open_only=True),
+        ):
+            page = services.cases.list_cases(overdue, sort, 0, 5)
+            services.cases.list_cases(overdue, sort, limit=5, after=page[-1].id)
     assert len(seen) >= 30
     with services.engine.connect() as connection:
         for sql, params in seen:
@@ -284,8 +292,9 @@ def test_start_up_queries_are_served_by_indexes(
                     and any(other.startswith("SCAN cases") for other in plan)
                 )
                 assert not sorted_all, f"a sort in the plan of\n{sql}"
-                # A page of a word found in many cases is read in list order, not sorted.
-                if "+cases.id IN" in sql:
+                # A page of a word found in many cases, or of "overdue only" when many
+                # cases are overdue, is read in list order, not sorted.
+                if "+cases.id IN" in sql or "+cases.follow_up_due" in sql:
                     assert "TEMP B-TREE FOR ORDER BY" not in step, f"a sort in\n{sql}"
                     read = (
                         "SCAN cases USING INDEX ix_cases_",
@@ -293,6 +302,7 @@ def test_start_up_queries_are_served_by_indexes(
                     )
                     assert plan[0].startswith(read), f"{plan[0]} in the plan of\n{sql}"
     assert any("+cases.id IN" in sql for sql, _params in seen)
+    assert any("+cases.follow_up_due" in sql for sql, _params in seen)
 
 
 @pytest.mark.parametrize(
@@ -496,3 +506,23 @@ def test_a_sealed_case_is_not_found_by_the_letters_of_its_ciphertext(
                 assert [r.id for r in rows] == [sealed.id], word
     finally:
         services.close()
+
+
+def test_overdue_only_read_in_list_order_finds_what_sorting_finds(
+    services: Services, many: list[CaseDetail], clock: Clock
+) -> None:
+    """With most cases overdue, "overdue only" is read in list order, each case tested as
+    it passes: the same pages, in every order and read onwards, as every overdue case
+    fetched and sorted (``all_case_ids``)."""
+    clock.advance(days=30)  # the follow-up dates passed: most cases overdue
+    for flt in (CaseFilter(overdue_only=True), CaseFilter(overdue_only=True, open_only=True)):
+        assert services.cases._overdue_is_common(flt)
+        for key in SORT_KEYS:
+            for descending in (True, False):
+                sort = CaseSort(key, descending)
+                expected = services.cases.all_case_ids(flt, sort)
+                assert 5 < len(expected) < len(many)
+                page = [r.id for r in services.cases.list_cases(flt, sort, 0, 100)]
+                assert page == expected, sort
+                if services.cases.pages_by_keyset(sort):
+                    assert keyset_pages(services, flt, sort, 3) == expected, sort
