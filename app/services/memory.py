@@ -47,8 +47,8 @@ def return_large_blocks_at_once() -> bool:
     if libc is None:
         return False
     # Heaps already made stay; no more are made (glibc reads the limit when it would make one).
-    shared = libc.mallopt(M_ARENA_MAX, SHARED_HEAPS) == 1
-    return libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK) == 1 and shared
+    shared = bool(libc.mallopt(M_ARENA_MAX, SHARED_HEAPS) == 1)
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK) == 1) and shared
 
 
 def return_freed_memory() -> bool:
