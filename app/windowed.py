@@ -22,4 +22,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # The bundled program is started again as the picture-reading helper process.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     sys.exit(main())

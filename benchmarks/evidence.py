@@ -8,7 +8,9 @@
    timer) during the import, the thumbnails and the first seconds of reading the text ≤
    100 ms in every run; resident memory after each run within 20 MB of where it started.
 
-Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/evidence.py [import]
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/evidence.py [import] [--why]
+(``--why``: for the longest pauses of each import, what the GUI thread and the workers were
+running, sampled every 3 ms; see benchmarks/_pauses.py.)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _casebook import set_up
+from _pauses import PauseSampler
 from _report import figure
 from _screenshots import phone_set
 from PySide6.QtCore import QElapsedTimer, QTimer
@@ -43,6 +46,8 @@ from app.ui.views.evidence_tab import EvidenceTab
 IMPORT_COUNT = 100
 RUNS = 5
 OCR_WATCH = 5.0  # seconds of background reading watched by the pause probe
+WHY: list[PauseSampler] = []  # given --why: explain the longest pauses
+LONG_PAUSE_MS = 50
 
 
 def tall_screenshot(path: Path) -> None:
@@ -70,6 +75,9 @@ def main() -> int:
     files = work / "files"
     files.mkdir()
     print("Preparing 100 phone screenshots and one 1280×24000 page…", flush=True)
+    if "--why" in sys.argv:
+        sys.argv.remove("--why")
+        WHY.append(PauseSampler())
     if sys.argv[1:] == ["import"]:  # only the import in the window
         return 0 if import_in_window(shots_for_import(files), work / "window") else 1
     tall = files / "full_page.png"
@@ -151,10 +159,15 @@ class PauseProbe:
         self.longest = 0
 
     def _tick(self) -> None:
-        self.longest = max(self.longest, self.clock.restart())
+        gap = self.clock.restart()
+        self.longest = max(self.longest, gap)
+        if gap > LONG_PAUSE_MS:
+            now = time.perf_counter()
+            self.pauses.append((now - gap / 1000, now))
 
     def start(self) -> None:
         self.longest = 0
+        self.pauses: list[tuple[float, float]] = []
         self.clock.start()
         self.timer.start()
 
@@ -185,6 +198,8 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
     assert isinstance(tab, EvidenceTab)
     tab.ask_details = False  # the "where from" dialog would wait for a person
     probe = PauseProbe()
+    for sampler in WHY:
+        sampler.start()
     spin(app, lambda: False, 0.5)
     gc.collect()
     # Preparing the screenshots leaves freed memory in the heap; given back first, it
@@ -225,6 +240,14 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
             f"(import, thumbnails and {OCR_WATCH:.0f} s of reading), "
             f"{rss:.0f} MB after ({rss - start_rss:+.0f} MB)"
         )
+        for sampler in WHY:
+            for begun, ended in sorted(probe.pauses, key=lambda p: p[0] - p[1])[:3]:
+                print(f"  pause of {(ended - begun) * 1000:.0f} ms at +{begun - started:.2f} s:")
+                sampler.explain(begun, ended, print)
+    for sampler in WHY:
+        sampler.stop()
+    # Pictures are read in a helper process: OpenCV must not be in this one.
+    print(f"  OpenCV loaded in the window's process: {'yes' if 'cv2' in sys.modules else 'no'}")
     window.close()
     services.close()
     load = os.getloadavg()[0]

@@ -38,6 +38,7 @@ from app.domain.people import PersonKind
 from app.domain.search import fold
 from app.evidence import reading
 from app.evidence.blobstore import BlobStorage
+from app.evidence.reading_helper import PictureReader
 from app.services.cases import add_event
 from app.services.context import ServiceContext
 from app.services.evidence import _custody_json, check_details, exhibit_from_record
@@ -132,19 +133,22 @@ class EvidenceReading:
         keeping what was read."""
         ids = self.pending(case_id)
         done = []
-        for index, exhibit_id in enumerate(ids):
-            if cancelled is not None and cancelled():
-                raise OperationCancelled(
-                    "Reading the text in evidence was stopped; it continues next time."
-                )
-            done.append(self.read_text(exhibit_id))
-            if progress is not None:
-                progress(index + 1, len(ids))
+        # One helper process reads the batch's pictures and exits with it (its memory too).
+        with PictureReader() as pictures:
+            for index, exhibit_id in enumerate(ids):
+                if cancelled is not None and cancelled():
+                    raise OperationCancelled(
+                        "Reading the text in evidence was stopped; it continues next time."
+                    )
+                done.append(self.read_text(exhibit_id, pictures))
+                if progress is not None:
+                    progress(index + 1, len(ids))
         return done
 
-    def read_text(self, exhibit_id: int) -> Exhibit:
+    def read_text(self, exhibit_id: int, pictures: PictureReader | None = None) -> Exhibit:
         """Read one picture's or PDF's words (again), find protected names and faces, and
-        keep the result; the exhibit's text is replaced, its suggestions made afresh."""
+        keep the result; the exhibit's text is replaced, its suggestions made afresh.
+        Pictures are read in ``pictures``' helper process (one of its own when not given)."""
         with self.ctx.sessions() as session:
             record = session.get(EvidenceRecord, exhibit_id)
             if record is None:
@@ -153,8 +157,11 @@ class EvidenceReading:
         self.ctx.require(Permission.EDIT_CASES, case_id=exhibit.case_id, action="read exhibit")
         data = self._content(exhibit_id)
         if exhibit.is_image:
-            found = reading.ocr_picture(data)
-            faces = reading.find_faces(data)
+            if pictures is None:
+                with PictureReader() as own:
+                    found, faces = own.read_picture(data)
+            else:
+                found, faces = pictures.read_picture(data)
         elif exhibit.is_pdf:
             found = reading.pdf_text(data)
             if not found.text.strip():

@@ -16,7 +16,13 @@ import sys
 from functools import cache
 from typing import Any
 
-M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+M_MMAP_THRESHOLD = -3  # mallopt's parameters' numbers in glibc's malloc.h
+M_ARENA_MAX = -8
+# Heaps the threads of the process share. glibc gives each new thread a heap of its own up
+# to eight per core; each keeps what its thread freed, scattered between what is still in
+# use, where trimming cannot reach it. Five imports of 100 screenshots (checked on four
+# threads each time) left 10 heaps and about 17 MB more than 2 heaps did.
+SHARED_HEAPS = 2
 LARGE_BLOCK = 1 << 20  # 1 MiB: pixels of pictures, not Python's or Qt's small objects
 
 
@@ -35,9 +41,14 @@ def _glibc() -> Any:
 
 def return_large_blocks_at_once() -> bool:
     """Serve every block of 1 MiB or more straight from the system from now on, so a
-    decoded picture's memory goes back when it is freed; True when this could be set."""
+    decoded picture's memory goes back when it is freed, and have threads started from now
+    on share a few heaps; True when this could be set."""
     libc = _glibc()
-    return libc is not None and libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK) == 1
+    if libc is None:
+        return False
+    # Heaps already made stay; no more are made (glibc reads the limit when it would make one).
+    shared = bool(libc.mallopt(M_ARENA_MAX, SHARED_HEAPS) == 1)
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK) == 1) and shared
 
 
 def return_freed_memory() -> bool:

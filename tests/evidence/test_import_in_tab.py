@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtGui import QColor, QImage
+
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
-from app.ui.views.evidence_tab import EvidenceTab
+from app.ui.views.evidence_tab import THUMB, EvidenceTab, ThumbnailJob
 
 from .conftest import png_bytes
 
@@ -43,3 +45,22 @@ def test_an_import_ends_with_its_exhibits_listed_and_the_newest_on_show(
     assert tab.current is not None and tab.current.original_name == "shot 2.png"
     assert tab.thumbnails_loaded() == 5
     tab.wait_for_work()
+
+
+def test_thumbnails_arrive_framed_so_the_gui_thread_only_shows_them(
+    qtbot, services: Services, case_id: int
+) -> None:
+    [added] = services.evidence.add_bytes(case_id, [("tall.png", png_bytes(300, 700, "pink"))])
+    job = ThumbnailJob(services, [added.exhibit.id], generation=1)
+    ready: list[QImage] = []
+    job.signals.ready.connect(lambda _gen, _id, image: ready.append(image))
+    job.run()  # as on a worker: decoded, scaled and framed there
+    [image] = ready
+    assert image.size() == THUMB
+    # Scaled to the thumbnail's height and centred, inside a grey frame.
+    row = [image.pixelColor(x, THUMB.height() // 2) for x in range(THUMB.width())]
+    drawn = [x for x, colour in enumerate(row) if colour.alpha() == 255]
+    assert 40 <= len(drawn) <= 70 and abs(drawn[0] + drawn[-1] - THUMB.width()) <= 2
+    assert row[drawn[0]].name() == row[drawn[-1]].name() == "#9aa0a6"
+    assert row[THUMB.width() // 2].name() == "#ffc0cb"
+    assert QColor(image.pixelColor(0, 0)).alpha() == 0  # beside the picture: transparent

@@ -137,8 +137,32 @@ class ThumbnailJob(QRunnable):
         except (OSError, ValueError):
             log.info("Thumbnail of evidence %s could not be decoded", exhibit_id)
             return QImage()
-        # Thumbnails are small: a copy owns its pixels, so the buffer can go.
-        return image.copy()
+        # Framed here, off the GUI thread: after an import a hundred arrive at once, and
+        # scaling and painting each on the GUI thread paused the window for their sum.
+        return framed_thumbnail(image)
+
+
+def framed_thumbnail(image: QImage) -> QImage:
+    """A picture scaled into the strip's thumbnail size, centred at the top, with a thin
+    frame (a QImage, so it can be made on a worker thread)."""
+    scaled = image.scaled(
+        THUMB,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    canvas = QImage(THUMB, QImage.Format.Format_ARGB32_Premultiplied)
+    canvas.fill(QColor(0, 0, 0, 0))  # transparent beside a narrow picture
+    painter = QPainter(canvas)
+    painter.drawImage(QPointF((THUMB.width() - scaled.width()) / 2, 0), scaled)
+    painter.setPen(QColor("#9aa0a6"))
+    painter.drawRect(
+        (THUMB.width() - scaled.width()) // 2,
+        0,
+        scaled.width() - 1,
+        scaled.height() - 1,
+    )
+    painter.end()
+    return canvas
 
 
 def _placeholder_icon(label: str) -> QIcon:
@@ -619,24 +643,9 @@ class EvidenceTab(QWidget):
         item = self.strip.item(row) if row is not None else None
         if item is None or item.data(_EXHIBIT_ROLE) != exhibit_id:
             return
-        scaled = image.scaled(
-            THUMB,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        canvas = QPixmap(THUMB)
-        canvas.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(canvas)
-        painter.drawImage(QPointF((THUMB.width() - scaled.width()) / 2, 0), scaled)
-        painter.setPen(QColor("#9aa0a6"))
-        painter.drawRect(
-            (THUMB.width() - scaled.width()) // 2,
-            0,
-            scaled.width() - 1,
-            scaled.height() - 1,
-        )
-        painter.end()
-        item.setIcon(QIcon(canvas))
+        if image.size() != THUMB:  # not framed by a ThumbnailJob
+            image = framed_thumbnail(image)
+        item.setIcon(QIcon(QPixmap.fromImage(image)))
         self._thumbs_done.add(exhibit_id)
 
     def _release_memory_when_idle(self) -> None:
@@ -963,7 +972,6 @@ class EvidenceTab(QWidget):
         QTimer.singleShot(0, self, lambda: self._show_imported(results))
 
     def _show_imported(self, results: Any) -> None:
-        self._end_import()
         added = [r for r in results if not r.duplicate]
         duplicates = [r for r in results if r.duplicate]
         parts = []
@@ -982,8 +990,15 @@ class EvidenceTab(QWidget):
         )
         if self.case_id is not None:
             self.reload(select_id=target)
-            if added:
-                self.read_pending()
+        # Reading the new exhibits' words starts in a turn of its own: listing them and
+        # starting the reading each query the database, and together made one long pause.
+        # The import counts as running until then.
+        QTimer.singleShot(0, self, lambda: self._start_reading_imported(bool(added)))
+
+    def _start_reading_imported(self, added: bool) -> None:
+        self._end_import()
+        if added and self.case_id is not None:
+            self.read_pending()
 
     def _import_failed(self, refused: Refusal) -> None:
         self._end_import()
