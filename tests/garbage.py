@@ -5,8 +5,9 @@ reportlab, fontTools, Pillow): half a million objects that live until it exits. 
 collection walked them all again, twenty times in a run of the window tests, for about 8%
 of the processor time. After each full collection the objects that survived it (all of
 them reachable then) are frozen out of later collections, so the next full collection
-walks only what was made since (the window tests' collections took half the time). At the end of the session they are unfrozen and collected once,
-so anything left unclosed still warns (pytest reports it as it ends).
+walks only what was made since (the window tests' collections took half the time). At
+the end of the session they are unfrozen and collected once, so anything left unclosed
+still warns (pytest reports it as it ends).
 """
 
 from __future__ import annotations
