@@ -36,6 +36,7 @@ if (
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services, open_casebook
+from tests import garbage
 from tests.answers import GENERATION
 from tests.postgres_server import PostgresServer, start_postgres
 
@@ -59,6 +60,14 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    garbage.start()  # survivors of a full collection are left out of the next (tests/garbage.py)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    garbage.finish()
 
 
 @pytest.fixture(scope="session", autouse=True)
