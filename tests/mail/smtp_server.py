@@ -201,10 +201,15 @@ class MailServer:
         self.port = self.server.sockets[0].getsockname()[1]
         return self
 
+    async def _close(self, server: asyncio.base_events.Server) -> None:
+        server.close()
+        await server.wait_closed()
+
     def stop(self) -> None:
         if self.server is not None:
-            self.server.close()
-            asyncio.run_coroutine_threadsafe(self.server.wait_closed(), self.loop).result(10)
+            # Closed on the server's own loop: closing it from this thread raced with the
+            # loop dropping a connection (both woke the waiters; one found them gone).
+            asyncio.run_coroutine_threadsafe(self._close(self.server), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
