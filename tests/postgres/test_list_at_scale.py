@@ -240,7 +240,9 @@ def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_c
     """The sealed cases' words are read and opened once while nothing changes on the
     server (keystroke after keystroke), and read again once any PC writes: a note added
     here or by another PC, a title changed, is found at the next keystroke."""
+    from app.domain.categories import Category
     from app.domain.records import CaseDraft
+    from app.services.casebook import open_casebook
 
     services = open_casebook(tmp_path / "office-pc", actor="Head", database_url=database_url)
     try:
