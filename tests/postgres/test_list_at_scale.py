@@ -286,15 +286,13 @@ def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_c
         services.close()
 
 
-def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(
-    services: Services, sqlite_twin: Services
-) -> None:
+def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(twins: Twins) -> None:
     """The tidying at each start keeps every file a column refers to: the server's one
     catalogue query names the same columns as SQLite's."""
     from app.services.blobs import _hash_columns
 
     found = {}
-    for casebook in (services, sqlite_twin):
+    for casebook in (twins.server, twins.sqlite):
         with casebook.ctx.sessions() as session:
             found[casebook.ctx.dialect] = _hash_columns(session)
     assert ("evidence", "sha256") in found["postgresql"]
@@ -302,13 +300,14 @@ def test_the_start_up_sweep_knows_the_same_blob_columns_as_on_sqlite(
 
 
 def test_a_common_search_walks_the_list_in_its_index_alone(
-    services: Services, many: list[CaseDetail], monkeypatch: pytest.MonkeyPatch
+    many: Many, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A word many cases hold is found by walking the list in order of latest activity:
     the walk reads the index holding each case's words (migration 0027), not a page of the
     table per case passed; only the page's own cases are read from the table."""
     from app.services import server_search
 
+    services = many.services
     monkeypatch.setattr(server_search, "COMMON_SHARE", 0.0)  # every word taken as common
     with services.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
