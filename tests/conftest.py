@@ -315,6 +315,23 @@ def saved_casebook(
     return SavedCasebook(services, server)
 
 
+def new_or_saved_copy(
+    request: pytest.FixtureRequest, data_dir: Path, actor: str, clock: Clock, *, copy_for: str
+) -> Iterator[Services]:
+    """A ``services`` fixture's casebook: a new one, or, for a test that asks for the
+    fixture ``copy_for``, a copy of the one saved by ``saved_<copy_for>`` (so that every
+    fixture of that test works on the same copy)."""
+    if copy_for in request.fixturenames:
+        saved = request.getfixturevalue(f"saved_{copy_for}")[0]
+        opened = saved.copy_to(data_dir, actor=actor, clock=clock)
+    else:
+        opened = open_casebook(data_dir, actor=actor, clock=clock)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
 def examples(normal: int, in_ci: int) -> int:
     """How many examples a property test tries: fewer in the normal suite, which must stay
     quick, and more where CI (``CI=true``) runs every test."""

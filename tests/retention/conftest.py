@@ -18,9 +18,9 @@ from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.domain.status import CaseStatus
 from app.evidence.derivatives import Box
-from app.services.casebook import Services, open_casebook
+from app.services.casebook import Services
 from app.services.demo import DEMO_SCHOOL_PROFILE
-from tests.conftest import Clock, SavedCasebook, saved_casebook
+from tests.conftest import Clock, SavedCasebook, new_or_saved_copy, saved_casebook
 
 SUBJECT = "Dana Wells"
 OTHER = "Priya Shah"
@@ -56,15 +56,7 @@ def services(
 ) -> Iterator[Services]:
     """A new casebook; for a test that asks for ``filled``, a copy of the filled one (so
     that every fixture of that test works on the same copy)."""
-    if "filled" in request.fixturenames:
-        saved = request.getfixturevalue("saved_filled")[0]
-        opened = saved.copy_to(data_dir, actor=actor, clock=clock)
-    else:
-        opened = open_casebook(data_dir, actor=actor, clock=clock)
-    try:
-        yield opened
-    finally:
-        opened.close()
+    yield from new_or_saved_copy(request, data_dir, actor, clock, copy_for="filled")
 
 
 @pytest.fixture

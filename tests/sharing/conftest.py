@@ -22,9 +22,9 @@ from app.domain.letters import LetterKind
 from app.domain.people import CaseRole, PersonKind
 from app.domain.records import CaseDraft, PersonDraft
 from app.evidence.derivatives import Box
-from app.services.casebook import Services, open_casebook
+from app.services.casebook import Services
 from app.services.demo import DEMO_SCHOOL_PROFILE
-from tests.conftest import Clock, SavedCasebook, saved_casebook
+from tests.conftest import Clock, SavedCasebook, new_or_saved_copy, saved_casebook
 
 AUTHOR = "Gareth Pryce-Jones"
 AUTHOR_STREET = "4 Linden Road"
@@ -139,15 +139,7 @@ def services(
 ) -> Iterator[Services]:
     """A new casebook; for a test that asks for ``planted``, a copy of the planted one
     (so that every fixture of that test, a window's tab say, works on the same copy)."""
-    if "planted" in request.fixturenames:
-        saved = request.getfixturevalue("saved_planted")[0]
-        opened = saved.copy_to(data_dir, actor=actor, clock=clock)
-    else:
-        opened = open_casebook(data_dir, actor=actor, clock=clock)
-    try:
-        yield opened
-    finally:
-        opened.close()
+    yield from new_or_saved_copy(request, data_dir, actor, clock, copy_for="planted")
 
 
 @pytest.fixture
