@@ -135,27 +135,35 @@ def _has_rtl_glyphs(text: str) -> bool:
 
 def _cut(runs: Sequence[tuple[str, str | None]]) -> list[tuple[int, str, str]]:
     """A line's runs as (run index, piece, stand-in) words and spaces in logical order."""
-    pieces: list[tuple[int, str, str]] = []
+    return [(index, runs[index][0][a:b], letter) for index, a, b, letter in _cut_at(runs)]
+
+
+def _cut_at(runs: Sequence[tuple[str, str | None]]) -> list[tuple[int, int, int, str]]:
+    """Where ``_cut``'s pieces are: (run index, start, end, stand-in)."""
+    pieces: list[tuple[int, int, int, str]] = []
     for index, (text, letter) in enumerate(runs):
         for match in _PIECE.finditer(text):
-            piece = text[match.start() : match.end()]
+            start, end = match.start(), match.end()
+            piece = text[start:end]
             if letter is None or piece.isspace() or not _shaped_rtl(piece):
-                pieces.append((index, piece, str(piece)))
+                pieces.append((index, start, end, str(piece)))
                 continue
             # A right-to-left word's glyphs run right to left: punctuation that ended it
             # is drawn first (leftmost). It is cut off and given its own place.
             cut = 0
             while cut < len(piece) - 1 and piece[cut] in TRAILING:
                 cut += 1
-            pieces.append((index, piece[cut:], letter))
-            pieces += [(index, piece[k : k + 1], str(piece[k])) for k in range(cut - 1, -1, -1)]
+            pieces.append((index, start + cut, end, letter))
+            pieces += [
+                (index, start + k, start + k + 1, str(piece[k])) for k in range(cut - 1, -1, -1)
+            ]
     return pieces
 
 
 def stand_in_text(lines: Sequence[Sequence[tuple[str, str | None]]]) -> str:
     """What ``lines`` (as for :func:`lines_in_visual_order`) give the algorithm: the
     context a part of a paragraph split over two pages passes to the other part."""
-    return " ".join("".join(s for _, _, s in _cut(line)) for line in lines)
+    return " ".join("".join(s for *_, s in _cut_at(line)) for line in lines)
 
 
 def lines_in_visual_order(
@@ -174,24 +182,39 @@ def lines_in_visual_order(
     pages (:func:`stand_in_text`). Returns, per line, (run index, piece of its text) pairs
     left to right; slicing keeps reportlab's shaping data with each piece.
     """
-    cut = [_cut(line) for line in lines]
+    # The order depends on the characters alone: worked out once for a paragraph met
+    # again (the same quoted post in every letter), then cut from this paragraph's runs.
+    key = (tuple(tuple((str(text), letter) for text, letter in line) for line in lines), rtl)
+    order = _visual_order_of(key, before, after)
+    return [
+        [(index, line[index][0][a:b]) for index, a, b in places]
+        for line, places in zip(lines, order, strict=True)
+    ]
+
+
+@lru_cache(maxsize=2048)
+def _visual_order_of(
+    key: tuple[tuple[tuple[tuple[str, str | None], ...], ...], bool], before: str, after: str
+) -> tuple[tuple[tuple[int, int, int], ...], ...]:
+    lines, rtl = key
+    cut = [_cut_at(line) for line in lines]
     # The lines were one paragraph, with a space where each was broken.
-    text = " ".join("".join(s for _, _, s in line) for line in cut)
+    text = " ".join("".join(s for *_, s in line) for line in cut)
     head = before + " " if before else ""
     char_levels = levels(head + text + (" " + after if after else ""), rtl)[len(head) :]
     out = []
     offset = 0
-    for line in cut:
+    for runs, line in zip(lines, cut, strict=True):
         found = []
-        for _, _, stand_in in line:
+        for *_, stand_in in line:
             found.append(
                 _piece_level(stand_in, char_levels[offset : offset + len(stand_in)], int(rtl))
             )
             offset += len(stand_in)
         offset += 1
-        order = _line_order([p for _, p, _ in line], found, rtl)
-        out.append([(line[i][0], line[i][1]) for i in order])
-    return out
+        order = _line_order([runs[i][0][a:b] for i, a, b, _ in line], found, rtl)
+        out.append(tuple((line[i][0], line[i][1], line[i][2]) for i in order))
+    return tuple(out)
 
 
 def word_spans(text: str, rtl_face: bool) -> list[tuple[int, int]]:

@@ -19,6 +19,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from reportlab.lib.fonts import addMapping
@@ -330,8 +331,12 @@ def keep_together(text: str) -> str:
     return _KEEP_MONTH.sub("\\1\u00a0", _KEEP.sub("\u00a0", text))
 
 
+@lru_cache(maxsize=4096)
 def markup(text: str) -> str:
-    """Plain text as reportlab paragraph markup: escaped, each script in its own face."""
+    """Plain text as reportlab paragraph markup: escaped, each script in its own face.
+
+    Kept for the texts met again: every letter repeats its letterhead, footer, the Code's
+    passages and most of its wording (a hundred letters of a batch, the same words)."""
     text = keep_together(text)
     if is_simple(text):
         return _escape(text).replace("\n", "<br/>")
