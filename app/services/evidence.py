@@ -723,26 +723,6 @@ class EvidenceService:
 
     # ----- copies -----------------------------------------------------------------------
 
-    def _derivative(
-        self,
-        session: Session,
-        parent: EvidenceRecord,
-        kind: EvidenceKind,
-        sha: str,
-        data: bytes,
-        content_type: str,
-        name: str,
-        width: int | None,
-        height: int | None,
-        meta: dict[str, str] | None = None,
-    ) -> EvidenceRecord:
-        record = self._derivative_record(
-            parent, kind, sha, data, content_type, name, width, height, meta
-        )
-        session.add(record)
-        session.flush()
-        return record
-
     def _derivative_record(
         self,
         parent: EvidenceRecord,
@@ -801,18 +781,11 @@ class EvidenceService:
             with self.ctx.sessions.begin() as session:
                 parent = self._load(session, parent_id)
                 width, height = size if size else (None, None)
-                record = self._derivative(
-                    session,
-                    parent,
-                    kind,
-                    blob.sha256,
-                    data,
-                    content_type,
-                    name,
-                    width,
-                    height,
-                    meta,
+                record = self._derivative_record(
+                    parent, kind, blob.sha256, data, content_type, name, width, height, meta
                 )
+                session.add(record)
+                session.flush()  # its id goes into the event below
                 if event is not None:
                     case = session.get(CaseRecord, parent.case_id)
                     assert case is not None
