@@ -403,6 +403,23 @@ def fresh_copy(count: int, target: Path) -> Path:
     return target
 
 
+def unattended_start_env(database_url: str | None = None) -> dict[str, str]:
+    """The environment of a timed start: signed in with the benchmark password, quitting
+    once the list is painted, offscreen, and with bytecode kept as an installed program
+    has it (a checkout may run with PYTHONDONTWRITEBYTECODE, which would make every start
+    compile the whole app from source)."""
+    env = dict(
+        os.environ,
+        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
+        QT_QPA_PLATFORM="offscreen",
+        CASEBOOK_PASSWORD=BENCH_PASSWORD,
+    )
+    if database_url:
+        env["CASEBOOK_DATABASE_URL"] = database_url
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def seconds_to_first_paint(data_dir: Path, env: dict[str, str]) -> float:
     """Start the program and time it until it reports the case list painted.
 

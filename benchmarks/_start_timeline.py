@@ -15,7 +15,6 @@ Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/_start_timeline.py [-
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _casebook import BENCH_PASSWORD, fresh_copy
+from _casebook import fresh_copy, unattended_start_env
 from _startup import machine_load
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,13 +130,7 @@ def one_start(folder: Path) -> dict[str, tuple[float, float]]:
     """One start: each mark's (elapsed ms, GUI thread CPU ms), the first of each name."""
     import json
 
-    env = dict(
-        os.environ,
-        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
-        QT_QPA_PLATFORM="offscreen",
-        CASEBOOK_PASSWORD=BENCH_PASSWORD,
-    )
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = unattended_start_env()
     result = subprocess.run(
         [sys.executable, "-c", WRAPPER, str(folder), ",".join(IMPORTS), json.dumps(STEPS)],
         env=env,

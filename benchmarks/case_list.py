@@ -35,6 +35,7 @@ from _casebook import (
     fresh_copy,
     open_signed_in,
     seconds_to_first_paint,
+    unattended_start_env,
 )
 from _startup import floor_seconds, machine_load
 
@@ -92,13 +93,7 @@ def measure_start(
     # the whole app from source. Compile once, as an installation would.
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "app")], check=True)
-    env = dict(
-        os.environ,
-        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
-        QT_QPA_PLATFORM="offscreen",
-        CASEBOOK_PASSWORD=BENCH_PASSWORD,
-    )
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = unattended_start_env()
     times, floors, afterwards = [], [], []
     seconds_to_first_paint(folder, env)  # warm-up: the page cache after the copy
     for _ in range(runs):

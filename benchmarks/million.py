@@ -37,6 +37,7 @@ from _casebook import (
     million_casebook,
     open_signed_in,
     seconds_to_first_paint,
+    unattended_start_env,
 )
 
 KEYSTROKE_MEDIAN_MS, KEYSTROKE_WORST_MS, FILTER_MS, SELECT_MS, START_S = 30, 80, 100, 50, 0.8
@@ -175,13 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.build_only:
         return 0
     cases = f"{arguments.cases:,}"
-    env = dict(
-        os.environ,
-        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
-        QT_QPA_PLATFORM="offscreen",
-        CASEBOOK_PASSWORD=BENCH_PASSWORD,
-    )
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode compiled once
+    env = unattended_start_env()
     print(f"Start-up: {load()}", flush=True)
     starts = [seconds_to_first_paint(folder, env) for _ in range(3)]
     print(f"Window: {load()}", flush=True)

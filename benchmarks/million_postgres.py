@@ -54,7 +54,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _casebook import (
-    BENCH_PASSWORD,
     FIRST,
     LAST,
     TOPICS,
@@ -62,6 +61,7 @@ from _casebook import (
     open_signed_in,
     seconds_to_first_paint,
     set_up,
+    unattended_start_env,
 )
 from _report import WHOLE_PROCESS, figure
 
@@ -583,14 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return 0
-        env = dict(
-            os.environ,
-            CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
-            QT_QPA_PLATFORM="offscreen",
-            CASEBOOK_PASSWORD=BENCH_PASSWORD,
-            CASEBOOK_DATABASE_URL=address,
-        )
-        env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode compiled once
+        env = unattended_start_env(address)
         starts = []
         for _ in range(3):
             starts.append(seconds_to_first_paint(folder / "pc", env))

@@ -11,7 +11,6 @@ with a note when it is missing).
 from __future__ import annotations
 
 import hashlib
-import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _casebook import BENCH_PASSWORD, open_signed_in, seconds_to_first_paint, set_up
+from _casebook import (
+    open_signed_in,
+    seconds_to_first_paint,
+    set_up,
+    unattended_start_env,
+)
 from _report import figure
 from sqlalchemy import insert
 
@@ -84,16 +88,7 @@ def fill(data_dir: Path, url: str | None) -> None:
 
 def window_first_paint(data_dir: Path, url: str | None) -> float:
     """Seconds from starting the program to the case list painted in its window."""
-    env = dict(
-        os.environ,
-        CASEBOOK_QUIT_AFTER_FIRST_PAINT="1",
-        QT_QPA_PLATFORM="offscreen",
-        CASEBOOK_PASSWORD=BENCH_PASSWORD,
-    )
-    if url:
-        env["CASEBOOK_DATABASE_URL"] = url
-    # As installed: bytecode compiled once, not recompiled at every start.
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = unattended_start_env(url)
     root = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(root / "app")], check=True)
     times = []
