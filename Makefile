@@ -40,7 +40,7 @@ bench-scale: $(STAMP)
 # One folder, dist/ConductCasebook/, runnable on a PC without Python (build on the same OS).
 bundle: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check "pyinstaller==6.22.3"
-	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN build.spec
 	@du -sh dist/ConductCasebook
 
 clean:

@@ -66,6 +66,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     garbage.start()  # survivors of a full collection are left out of the next (tests/garbage.py)
 
 
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    garbage.between_tests()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     garbage.finish()
 

@@ -15,21 +15,36 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+_full_collection_since_freeze = False
 
-def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
+
+def _note_full_collection(phase: str, info: dict[str, Any]) -> None:
+    global _full_collection_since_freeze
     if phase == "stop" and info["generation"] == 2:
+        _full_collection_since_freeze = True
+
+
+def between_tests() -> None:
+    """Set aside what survived the last full collection, if there was one since the last
+    time. Done between tests, never inside a collection: code that collects and then asks
+    ``gc.get_referrers`` about its own objects (Hypothesis does, to check a PRNG it is
+    given is held) must still see their referrers, and the collector does not search
+    frozen objects."""
+    global _full_collection_since_freeze
+    if _full_collection_since_freeze:
+        _full_collection_since_freeze = False
         gc.freeze()
 
 
 def start() -> None:
     """From now on, what survives each full collection is left out of the next ones."""
-    if _freeze_survivors not in gc.callbacks:
-        gc.callbacks.append(_freeze_survivors)
+    if _note_full_collection not in gc.callbacks:
+        gc.callbacks.append(_note_full_collection)
 
 
 def finish() -> None:
     """Everything is collectable again, and collected."""
-    if _freeze_survivors in gc.callbacks:
-        gc.callbacks.remove(_freeze_survivors)
+    if _note_full_collection in gc.callbacks:
+        gc.callbacks.remove(_note_full_collection)
     gc.unfreeze()
     gc.collect()
