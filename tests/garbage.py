@@ -3,9 +3,9 @@
 A test process imports, over its run, most of the app and its libraries (Qt, SQLAlchemy,
 reportlab, fontTools, Pillow): half a million objects that live until it exits. Each full
 collection walked them all again, twenty times in a run of the window tests, for about 8%
-of the processor time. After each full collection the objects that survived it (all of
-them reachable then) are frozen out of later collections, so the next full collection
-walks only what was made since (the window tests' collections took half the time). At
+of the processor time. After a test in which a full collection ran, the objects that
+survived it are frozen out of later collections, so the next full collection walks only
+what was made since (the window tests' collections took half the time). At
 the end of the session they are unfrozen and collected once, so anything left unclosed
 still warns (pytest reports it as it ends).
 """
