@@ -1,7 +1,9 @@
 """Evidence benchmarks, each printed with its target.
 
 1. Open a 1280×24000 full-page screenshot to the first painted view: ≤ 300 ms.
-2. Peak memory (resident) while viewing it, after the full decode: ≤ 300 MB.
+2. Peak memory (resident) while viewing it, after the full decode: ≤ 300 MB. Both are
+   measured in a process of their own that signs in, shows the case and opens the picture,
+   as the head teacher would; the casebook holding it is made beforehand.
 3. Import 100 realistic phone screenshots (benchmarks/_screenshots.py: 1080×2340 feeds,
    PNG and JPEG, some scrolling captures) into the real main window, five times in one
    process, each into a new case: ≤ 2.5 s each; the longest pause of the GUI thread (a 5 ms
@@ -19,6 +21,7 @@ import gc
 import os
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +33,7 @@ from PIL import Image, ImageDraw
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _casebook import set_up
+from _casebook import open_signed_in, set_up
 from _pauses import PauseSampler
 from _report import figure
 from _screenshots import phone_set
@@ -70,45 +73,75 @@ def rss_mb() -> float:
 
 
 def main() -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
+    _app = QApplication.instance() or QApplication(sys.argv)  # kept for the whole run
+    if sys.argv[1:2] == ["view"]:  # the tall screenshot, in a process of its own
+        data, case_id, exhibit_id = sys.argv[2:5]
+        return 0 if view_tall(Path(data), int(case_id), int(exhibit_id)) else 1
     work = Path(tempfile.mkdtemp(prefix="casebook-bench-"))
     files = work / "files"
     files.mkdir()
-    print("Preparing 100 phone screenshots and one 1280×24000 page…", flush=True)
     if "--why" in sys.argv:
         sys.argv.remove("--why")
         WHY.append(PauseSampler())
     if sys.argv[1:] == ["import"]:  # only the import in the window
         return 0 if import_in_window(shots_for_import(files), work / "window") else 1
+    print("Preparing 100 phone screenshots and one 1280×24000 page…", flush=True)
     tall = files / "full_page.png"
     tall_screenshot(tall)
 
+    # The casebook holding the tall screenshot is made here; it is opened and viewed in a
+    # process of its own, so what this one made (the picture itself, the phone
+    # screenshots' pools) is not counted in the viewer's memory.
     services = set_up(work / "data")
     case = services.cases.open_case(
         CaseDraft(title="Benchmark", categories=frozenset({Category.ABUSIVE}))
     )
+    (result,) = services.evidence.add_files(case.id, [tall])
+    services.close()
+    viewed = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "view",
+            str(work / "data"),
+            str(case.id),
+            str(result.exhibit.id),
+        ],
+        check=False,
+    )
+
+    # 1. Import 100 realistic screenshots into the real window, five times.
+    # 1. Import 100 realistic screenshots into the real window, five times.
+    import_ok = import_in_window(shots_for_import(files), work / "window")
+    ok = import_ok and viewed.returncode == 0
+    return 0 if ok else 1
+
+
+def view_tall(data_dir: Path, case_id: int, exhibit_id: int) -> bool:
+    """Sign in to a casebook, show a case's evidence, open the tall screenshot and look
+    through it at every zoom: the time to its first view and the most memory used."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    services = open_signed_in(data_dir)
     tab = EvidenceTab(services, AppSignals())
-    tab.ask_details = tab.read_text = False  # intake alone (reading: evidence_reading.py)
+    tab.ask_details = tab.read_text = False
     tab.resize(1280, 800)
     tab.show()
-    tab.set_case(case.id)
     app.processEvents()
-
-    # 2. Open the tall screenshot to first view.
-    (result,) = services.evidence.add_files(case.id, [tall])
-    tab.reload()
-    tab.wait_for_work(120_000)
-    tab.picture.clear_picture()
-    app.processEvents()
+    gc.collect()
     base_rss = rss_mb()
-    exhibit = services.evidence.get(result.exhibit.id)
+    tab.set_case(case_id)
+    tab.wait_for_work(120_000)
+    tab.picture.clear_picture()  # the first view below is the picture's first
+    app.processEvents()
+    exhibit = services.evidence.get(exhibit_id)
     started = time.perf_counter()
     tab.show_exhibit(exhibit)
     tab.picture.viewport().repaint()
     first_view = (time.perf_counter() - started) * 1000
     print(f"Open 1280×24000 screenshot to first view: {first_view:.0f} ms  (target ≤ 300 ms)")
 
-    # 3. Memory while viewing it, once the full picture is decoded, zoomed and scrolled.
+    # Memory while viewing it, once the full picture is decoded, zoomed and scrolled.
     deadline = time.perf_counter() + 30
     while not tab.picture.full_resolution and time.perf_counter() < deadline:
         app.processEvents()
@@ -125,18 +158,11 @@ def main() -> int:
     print(f"  full resolution ready after {full:.0f} ms (off the GUI thread)")
     print(
         f"Memory while viewing it: {peak:.0f} MB resident  (target ≤ 300 MB; "
-        f"{base_rss:.0f} MB before opening)"
+        f"{base_rss:.0f} MB signed in, before the case was shown)"
     )
-    tab.reload()
-    tab.wait_for_work(120_000)
-
     tab.close()
     services.close()
-
-    # 1. Import 100 realistic screenshots into the real window, five times.
-    import_ok = import_in_window(shots_for_import(files), work / "window")
-    ok = import_ok and first_view <= 300 and peak <= 300
-    return 0 if ok else 1
+    return first_view <= 300 and peak <= 300
 
 
 def shots_for_import(folder: Path) -> list[Path]:
