@@ -350,6 +350,48 @@ def test_a_command_process_ends_after_its_exit_handlers_with_its_exit_code(
             assert done.stderr == "casebook: the following arguments are required: --kind\n"
 
 
+# The console script itself (app.launch, which python -m app runs too), with an exit handler
+# and an object whose finaliser runs only when the interpreter is torn down.
+CONSOLE_SCRIPT = """
+import atexit, sys
+from pathlib import Path
+handlers, teardown = Path(sys.argv[1]), Path(sys.argv[2])
+atexit.register(lambda: handlers.write_text("exit handlers ran"))
+class Sentinel:
+    def __del__(self):
+        teardown.write_text("the interpreter was torn down")
+sentinel = Sentinel()
+from app.launch import main
+sys.argv = ["casebook", *sys.argv[3:]]
+sys.exit(main())
+"""
+
+
+def test_the_console_script_ends_a_command_without_tearing_the_interpreter_down(
+    demo: Path, tmp_path: Path
+) -> None:
+    """Through the front door (app.launch) too, a command's process ends once its exit
+    handlers have run: freeing every module and object one by one was a fifth of a letter's
+    whole-process time. A window's process is not ended early (see the test above)."""
+    handlers, teardown = tmp_path / "handlers.txt", tmp_path / "teardown.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT, str(handlers), str(teardown), "--data-dir",
+         str(demo), "letters", "SM-2026-0001"],
+        capture_output=True, text=True, encoding="utf-8", env=_env(), timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(" letters\n") or done.stdout.endswith(" letter\n")
+    assert handlers.read_text() == "exit handlers ran"
+    assert not teardown.exists()
+    # The same script run without a command would be torn down: the sentinel can tell.
+    shown = subprocess.run(
+        [sys.executable, "-c", CONSOLE_SCRIPT, str(handlers), str(teardown), "--version"],
+        capture_output=True, text=True, encoding="utf-8", env=_env(), timeout=120, check=False,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert teardown.read_text() == "the interpreter was torn down"
+
+
 def test_office_staff_are_refused_a_letter_on_a_safeguarding_case(
     demo: Path, tmp_path: Path
 ) -> None:
