@@ -160,7 +160,8 @@ PHASES = [
     ("open the casebook (keyring, engine)", "< open_casebook"),
     ("sign in: wait for Argon2id, unwrap the key", "< CasebookKeys.open_with_password"),
     ("sign in: open SQLCipher, check the schema is at head", "< migrate"),
-    ("sign in: import the letters service (the sweep asks it)", "imported app.services.letters"),
+    # At sign-in until the sweep stopped asking it for the school profile's images.
+    ("import the letters service (its templates, Jinja)", "imported app.services.letters"),
     ("sign in: the Code in force (first ORM query)", "< CodeService.refresh"),
     ("sign in: tidy the blob store (sweep)", "< Services.sweep_blobs"),
     ("sign in: account, 'signed in' entry", "> UserService._seal_at_sign_in"),
@@ -187,8 +188,8 @@ PARTS = [
      "import the rest")),
     ("open the casebook and sign in", 80, ("open the casebook", "sign in")),
     ("import reportlab, uharfbuzz, our PDF code; fonts", 80, ("import reportlab", "load the")),
-    ("find, check, draw, issue, read back, write", 80, ("find", "check", "prepare", "issue",
-     "read the", "write")),
+    ("find, check, draw, issue, read back, write", 80, ("find", "import the letters", "check",
+     "prepare", "issue", "read the", "write")),
     ("exit handlers and the end of the process", 30, ("exit", "after the last mark")),
 ]  # fmt: skip
 LETTER_TARGET_MS = 500
