@@ -90,12 +90,24 @@ class _ParagraphModuleFinder:
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self)
         run = loader.exec_module
+        had_own = "exec_module" in getattr(loader, "__dict__", {})
 
         def exec_module(module: Any) -> None:
+            # The loader is put back as it was at its first use: one loader may serve every
+            # module (a bundled program's), and only this module is run differently.
+            if had_own:
+                loader.exec_module = run  # type: ignore[method-assign]
+            else:
+                del loader.exec_module
+            if getattr(module, "__name__", None) != PARAGRAPH_MODULE:
+                run(module)
+                return
             with _address_pattern_deferred():
                 run(module)
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]
+        # A loader that cannot be changed: reportlab compiles the pattern at import, as before.
+        with contextlib.suppress(AttributeError):
+            loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 

@@ -86,3 +86,57 @@ def test_a_long_address_in_a_letter_is_split_between_lines_as_before() -> None:
     finally:
         paragraph.uri_pat = saved
     assert len(deferred) > 1
+
+
+# A finder whose one loader serves several modules (as a bundled program's does), asked
+# after the deferral's own finder: the paragraph module and a module of ours through it.
+SHARED_LOADER = """
+import importlib.util, json, re, sys
+import app.pdf
+from pathlib import Path
+
+class Shared:
+    def __init__(self):
+        self.paths = {}
+        self.compile_seen = {}
+    def find_spec(self, name, path, target=None):
+        if name not in ("reportlab.platypus.paragraph", "app.pdf.bidi"):
+            return None
+        found = importlib.machinery.PathFinder.find_spec(name, path)
+        self.paths[name] = found.origin
+        return importlib.util.spec_from_file_location(name, found.origin, loader=self)
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        self.compile_seen[module.__name__] = re.compile.__module__
+        source = Path(self.paths[module.__name__]).read_text(encoding="utf-8")
+        exec(compile(source, self.paths[module.__name__], "exec"), module.__dict__)
+
+shared = Shared()
+sys.meta_path.insert(1, shared)
+from reportlab.platypus import paragraph
+import app.pdf.bidi
+print(json.dumps({
+    "kind": type(paragraph.uri_pat).__name__,
+    "loader as it was": "exec_module" not in vars(shared),
+    "re.compile seen": shared.compile_seen,
+    "re.compile now": re.compile.__module__,
+}))
+"""
+
+
+def test_a_loader_shared_by_several_modules_is_put_back_after_the_paragraph_module() -> None:
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-c", SHARED_LOADER],
+        capture_output=True, text=True, encoding="utf-8", timeout=120, check=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout)
+    assert result["kind"] == "DeferredPattern"
+    assert result["loader as it was"] is True
+    assert result["re.compile seen"] == {
+        "reportlab.platypus.paragraph": "app.pdf.reportlab_import",
+        "app.pdf.bidi": "re",
+    }
+    assert result["re.compile now"] == "re"
