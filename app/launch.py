@@ -80,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if request is None:
         from app.cli import main as command_line
 
-        return command_line(args)
+        # Given no arguments, the command line reads sys.argv itself and, as the whole
+        # process, ends it once the command is done without tearing the interpreter down.
+        return command_line(argv)
     return _open_window(request)
 
 

@@ -9,6 +9,7 @@ unreferenced blob for the sweep. The server and its backups see only sealed byte
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import timedelta
@@ -189,13 +190,39 @@ def referenced_blob_hashes(session: Session) -> set[str]:
     """Every blob hash any table refers to.
 
     Other features (letters, bundles) keep their files in the same store; any column
-    named ``sha256`` or ending in ``_sha256`` counts as a reference, so the start-up sweep
-    never removes a file that something still points to.
+    named ``sha256`` or ending in ``_sha256`` counts as a reference, and so does any field
+    so named in a setting kept as a JSON object (the school profile's logo and signature),
+    so the start-up sweep never removes a file that something still points to.
     """
     found: set[str] = set()
     for table, name in _hash_columns(session):
         rows = session.execute(text(f'SELECT DISTINCT "{name}" FROM "{table}"'))
         found.update(str(value) for (value,) in rows if value)
+    found |= _setting_hashes(session)
+    return found
+
+
+def _setting_hashes(session: Session) -> set[str]:
+    """The hashes named in settings kept as JSON objects (fields ``sha256``, ``*_sha256``).
+
+    Read here rather than by asking the letters service for its profile: the sweep runs at
+    every command's sign-in, and importing that service (its templates, Jinja) cost each
+    command a few dozen milliseconds."""
+    found: set[str] = set()
+    rows = session.execute(text("SELECT value FROM settings WHERE value LIKE '%sha256%'"))
+    for (value,) in rows:
+        try:
+            data = json.loads(value)
+        except (TypeError, ValueError):
+            continue
+        if isinstance(data, dict):
+            found.update(
+                item
+                for key, item in data.items()
+                if (key == "sha256" or str(key).endswith("_sha256"))
+                and isinstance(item, str)
+                and item
+            )
     return found
 
 

@@ -271,8 +271,7 @@ class Services:
         ``written_before`` (when it started) so that its own imports are left alone.
         """
         with self.ctx.sessions() as session:
-            referenced = referenced_blob_hashes(session)
-        referenced |= self.letters.referenced_blobs()
+            referenced = referenced_blob_hashes(session)  # the school profile's images too
         return self.blobs.sweep(referenced, written_before)
 
     def describe_records(self) -> str:

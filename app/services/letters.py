@@ -77,7 +77,6 @@ from app.domain.people import (
 )
 from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDetail, Person
-from app.domain.report_figures import parse_terms
 from app.domain.sharing import Scrubber
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
 from app.domain.validation import clean_text
@@ -93,7 +92,6 @@ from app.services.blobs import read_intact
 from app.services.cases import CaseService, add_event
 from app.services.code import CodeService
 from app.services.context import ServiceContext, resources_dir
-from app.services.workflow import record_letter_sent
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +155,9 @@ class SchoolProfileService:
         for name, label in PROFILE_LABELS.items():
             raw = getattr(profile, name)
             values[name] = clean_text(raw, label, 1000, multiline=name in MULTILINE_FIELDS)
+        # Imported here: only saving the profile reads term dates, not issuing a letter.
+        from app.domain.report_figures import parse_terms
+
         parse_terms(values["term_dates"])  # refuses a line it cannot read, naming it
         parse_closures(values["school_closures"])
         for name in YES_NO_FIELDS:
@@ -1332,6 +1333,8 @@ class LetterService:
             # Sent today: now; sent earlier: the start of that day, so the ladder's clock
             # runs from the day the letter left.
             moment = self.ctx.now() if sent_on == today else london_midnight(sent_on)
+            from app.services.workflow import record_letter_sent  # not needed to issue one
+
             record_letter_sent(session, self.ctx, case, kind, moment)
             outcome = str(json.loads(record.field_values or "{}").get("outcome", ""))
             self._advance_case(session, case, kind, record.reply_by, outcome)
