@@ -24,6 +24,7 @@ from app.services.listing import refresh_listing_columns
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import _casebook
+import _sqlite_build
 
 
 def _schema(engine: object) -> set[tuple[str, str, str]]:
@@ -39,7 +40,7 @@ def _schema(engine: object) -> set[tuple[str, str, str]]:
 def test_a_small_bulk_build_matches_what_the_app_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_casebook, "SAFEGUARDING_EVERY", 7)  # a few sealed cases among 60
+    monkeypatch.setattr(_sqlite_build, "SAFEGUARDING_EVERY", 7)  # a few sealed cases among 60
     folder = tmp_path / "bulk"
     _casebook._bulk_build(folder, 60)
     services = _casebook.open_signed_in(folder)
@@ -96,8 +97,8 @@ def test_a_small_bulk_build_matches_what_the_app_writes(
                 raw.execute(f"INSERT INTO {index}({index}, rank) VALUES ('integrity-check', 1)")
             # The tallies hold what the triggers would have counted.
             for table, fill in (
-                ("case_tallies", _casebook.TALLY_FILL),
-                ("case_activity_tallies", _casebook.DAY_TALLY_FILL),
+                ("case_tallies", _sqlite_build.TALLY_FILL),
+                ("case_activity_tallies", _sqlite_build.DAY_TALLY_FILL),
             ):
                 kept = sorted(raw.execute(f"SELECT * FROM {table}").fetchall())
                 counted = sorted(raw.execute(fill.split(") ", 1)[1]).fetchall())
@@ -135,7 +136,7 @@ def test_a_bulk_built_casebook_finds_and_counts_what_one_made_through_the_servic
     a school's casebook is made, safeguarding cases sealed as they are opened): every
     search finds the same cases and counts them the same, for a head teacher and for a
     member of staff who may not see safeguarding cases; the status bar's counts agree."""
-    monkeypatch.setattr(_casebook, "SAFEGUARDING_EVERY", 7)
+    monkeypatch.setattr(_sqlite_build, "SAFEGUARDING_EVERY", 7)
     _casebook._bulk_build(tmp_path / "bulk", 60)
     bulk = _casebook.open_signed_in(tmp_path / "bulk")
     made = _casebook.set_up(tmp_path / "made")
