@@ -1,23 +1,27 @@
 """The benchmarks' large SQLite casebooks, built by bulk insert on two processes at once.
 
 A casebook of ``count`` fictional cases (benchmarks/million.py: a million) is made as the
-app would have made it, but in bulk:
+app would have made it, but in bulk. A case's number picks its topic, platform, status,
+standards, author and dates through stable hashes, so that both processes make the same
+cases without passing them to each other:
 
-- the rows are made in Python from pools (a case's number picks its topic, platform,
-  status, standards, author and dates through stable hashes), the list's search text as
-  the app computes it, and each safeguarding case's words sealed to the head teacher's
-  safeguarding key as the app seals them when such a case is written;
-- one process (the builder) writes the cases, their standards and authors, the status
-  bar's tallies and every index into the casebook, in one transaction with a page cache
-  large enough that each page is encrypted and written once, at the commit;
-- the other (a forked child) builds the two search indexes (FTS5, trigram and words) from
-  the same search texts in a file of its own, encrypted with the same key; the builder
-  then copies their tables across (``ATTACH``). FTS5 keeps nothing outside its tables,
-  so the copy is the index the app's triggers would have made (the tests run FTS5's own
-  integrity check on it).
+- the builder (this process) signs the head teacher up, then writes the cases, the people,
+  the status bar's tallies, the cases' indexes and the word index into the casebook, in
+  one transaction whose page cache holds every page until the commit encrypts and writes
+  it once;
+- a forked helper writes the cases' standards and authors (with their indexes) and the
+  trigram index into a file of its own, encrypted with a key made for the build; the
+  builder copies those tables in (``INSERT ... SELECT`` across ``ATTACH``, which SQLite
+  does page by page when the tables match). FTS5 keeps nothing outside its tables, so the
+  copy is the index the app's triggers would have made (the tests run FTS5's own integrity
+  check on it, and compare every search with a casebook made through the services).
 
-The triggers that keep the search indexes and tallies are made last, as the migrations
-made them. Where ``fork`` is missing (Windows) the search indexes are built in turn.
+A safeguarding case (one in ``SAFEGUARDING_EVERY``) is stored sealed to the head teacher's
+safeguarding key, as the app seals one when it is written: the builder seals its words
+and hands the sealed search texts to the helper, so that both indexes hold what the
+casebook stores. The triggers that keep the search indexes and tallies are made last, as
+the migrations made them. Where ``fork`` is missing (Windows) the helper's part runs in
+this process after the builder's.
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ import os
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -46,22 +50,26 @@ from app.security.crypto import DataKey, seal_text_to
 
 # One case in this many is a safeguarding case.
 SAFEGUARDING_EVERY = 500
-# Each process's page cache while building (KiB): large enough for everything it writes
-# (the builder's cases and indexes are about 0.7 GB at a million cases), so no page is
-# spilled to the file, read back and encrypted again. Pages are kept only as far as used.
+# Each process's page cache while building (KiB): more than all it writes (the builder's
+# part of a million cases is about 0.8 GB), so no page is spilled to the file, read back
+# and encrypted again. Pages are taken only as they are used.
 BUILD_CACHE_KIB = 3_000_000
 # FTS5 options while each search index is built, put back to FTS5's defaults after. FTS5
-# writes a segment for every megabyte of words (its "hashsize") and keeps merging them.
-# Measured on the million cases (processor time, each against FTS5's defaults in one run,
-# load 13-16): the word index with 64 MB and no merging 20.2 -> 13.4 s (16 MB: 16.2 s);
-# the trigram index with 16 MB 34.2 -> 32.0 s (64 MB made it slower: 48.3 s).
+# writes a segment for every "hashsize" of words and merges segments "automerge" at a
+# time. Measured on the million cases (processor time, each against FTS5's defaults in one
+# run, load 8-16): the word index with 64 MB and no merging 20.2 -> 13.4 s (16 MB: 16.2 s);
+# the trigram index with 16 MB, merged 16 at a time, 28.8 -> 16.4 s, left in one segment
+# (16 MB merged 4 at a time, 32.8 s).
 FTS_BUILD_OPTIONS: dict[str, tuple[tuple[str, int], ...]] = {
-    "case_search": (("hashsize", 16 << 20),),
+    "case_search": (("hashsize", 16 << 20), ("automerge", 16)),
     "case_words": (("hashsize", 64 << 20), ("automerge", 0)),
 }
-SEARCH_INDEXES = tuple(FTS_BUILD_OPTIONS)
 # The tables FTS5 keeps an external-content index in (the index is nothing but these).
 FTS_TABLES = ("data", "idx", "docsize", "config")
+# What the helper builds, and the builder copies in.
+HELPER_TABLES = ("case_categories", "case_people")
+HELPER_INDEXES = ("ix_case_categories_category", "ix_case_people_person_id")
+HELPER_SEARCH = "case_search"
 # The tallies of cases by status, follow-up date (or day of last activity) and kind, as
 # migration 0021 fills them (the tests compare the build's with these).
 TALLY_FILL = (
@@ -76,6 +84,21 @@ DAY_TALLY_FILL = (
 )
 # Six years of minutes: how far back a case's last activity may be.
 MINUTES = 60 * 24 * 365 * 6
+CASE_INSERT = (
+    "INSERT INTO cases (id, reference, ref_year, ref_number, title, summary, platform, "
+    "post_url, account_handle, posted_at, reported_on, reported_by, status, follow_up_due, "
+    "categories, poster, search_text, code_version, created_at, updated_at, last_activity_at, "
+    "version) VALUES (?1, ?2, ?3, ?1, ?4, '', ?5, '', ?6, ?7, substr(?7, 1, 10), ?8, ?9, "
+    "?10, ?11, ?12, ?13, '1.0', ?7, ?7, ?7, 1)"
+)
+PERSON_INSERT = (
+    "INSERT INTO people (id, name, name_key, address, postcode, relationship, search_name, "
+    "kind, email, phone, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'parent', '', '', ?8, ?8)"
+)
+# A person's details as the bulk build writes them (the app's own form: name_key and
+# search_name as app.services.people.write_person sets them).
+PERSON_DETAILS = {"address": "1 Example Lane", "postcode": "WA10 1AA", "relationship": "Parent"}
 
 
 class Steps:
@@ -90,7 +113,7 @@ class Steps:
     def __call__(self, label: str) -> None:
         if self.verbose:
             print(
-                f"  {self.name:8} {time.perf_counter() - self.started:6.2f} s "
+                f"  {self.name:7} {time.perf_counter() - self.started:6.2f} s "
                 f"(cpu {time.process_time() - self.cpu:6.2f} s) {label}",
                 flush=True,
             )
@@ -103,138 +126,148 @@ def _spread(count: int, salt: int) -> Any:
 
 
 class Cases:
-    """The fictional cases, made in Python from pools; the same on every build of ``count``
-    (the dates follow the day it is built)."""
+    """The fictional cases, from their numbers (0..count-1, a case's id is its number + 1)
+    and the moment of the build: the same in both processes. Each column is made when first
+    asked for, so each process makes only what it writes."""
 
-    def __init__(self, count: int, public: bytes) -> None:
+    def __init__(self, count: int, now: datetime) -> None:
         self.count = count
+        self.now = now
+        self.stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
         rng = random.Random(count)
-        people = max(10, count // 20)
-        self.names = [f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(people)]
-        self.now = datetime.now(UTC).replace(tzinfo=None)
-        self.stamp = self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
-        topics = [topic.capitalize() for topic in TOPICS]
-        platforms = known_platforms()
-        statuses = [s.value for s in CaseStatus]
+        self.names = [
+            f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(max(10, count // 20))
+        ]
+        self.topics = [topic.capitalize() for topic in TOPICS]
+        self.platforms = known_platforms()
         plain = [c for c in Category if c is not Category.SAFEGUARDING]
-        # A quarter of cases breach two standards, the rest one; safeguarding cases (one in
-        # SAFEGUARDING_EVERY) are alone, or with abusive posts.
+        # A quarter of cases breach two standards, the rest one; safeguarding cases are
+        # alone, or with abusive posts (the last two).
         mixes = [frozenset({c}) for c in plain] * 3 + [
             frozenset({a, b}) for n, a in enumerate(plain) for b in plain[n + 1 :]
         ]
-        guarded = [
+        mixes += [
             frozenset({Category.SAFEGUARDING}),
             frozenset({Category.SAFEGUARDING, Category.ABUSIVE}),
         ]
-        self.mixes = [encode_categories(mix) for mix in mixes + guarded]
+        self.mixes = [encode_categories(mix) for mix in mixes]
         self.members = [sorted(c.value for c in decode_categories(m)) for m in self.mixes]
+
+    @cached_property
+    def person(self) -> list[int]:
+        """The index (in ``names``) of each case's author."""
+        return (_spread(self.count, 3) % len(self.names)).tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def topic(self) -> list[int]:
+        return (_spread(self.count, 4) % len(self.topics)).tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def platform(self) -> list[int]:
+        return (_spread(self.count, 5) % len(self.platforms)).tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def status(self) -> list[str]:
+        statuses = [s.value for s in CaseStatus]
+        return [statuses[k] for k in (_spread(self.count, 6) % len(statuses)).tolist()]
+
+    @cached_property
+    def due(self) -> list[str | None]:
+        """Six cases in ten have a follow-up date, within a month either side of today."""
         today = date.today()
         dues = [(today + timedelta(days=d - 30)).isoformat() for d in range(60)]
+        has_due = (_spread(self.count, 7) % 10 < 6).tolist()
+        due = (_spread(self.count, 8) % 60).tolist()
+        return [dues[d] if has else None for d, has in zip(due, has_due, strict=True)]
 
-        n = np.arange(count, dtype=np.int64)
-        self.person = (_spread(count, 3) % people).tolist()
-        topic = (_spread(count, 4) % len(topics)).tolist()
-        platform = (_spread(count, 5) % len(platforms)).tolist()
-        self.status = [statuses[k] for k in (_spread(count, 6) % len(statuses)).tolist()]
-        has_due = (_spread(count, 7) % 10 < 6).tolist()
-        due = (_spread(count, 8) % 60).tolist()
-        self.due = [dues[d] if has else None for d, has in zip(due, has_due, strict=True)]
-        safeguarding = _spread(count, 9) % SAFEGUARDING_EVERY == 0
-        mix = _spread(count, 10)
-        self.mix = np.where(safeguarding, len(mixes) + mix % 2, mix % len(mixes)).tolist()
-        self.safeguarding = set(np.flatnonzero(safeguarding).tolist())
-        # The last activity: up to six years back, to the microsecond.
+    @cached_property
+    def safeguarding(self) -> list[int]:
+        """The numbers of the safeguarding cases."""
+        return np.flatnonzero(_spread(self.count, 9) % SAFEGUARDING_EVERY == 0).tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def mix(self) -> list[int]:
+        """The index (in ``mixes``) of each case's standards."""
+        spread = _spread(self.count, 10)
+        plain = len(self.mixes) - 2
+        mix = spread % plain
+        mix[self.safeguarding] = plain + spread[self.safeguarding] % 2
+        return mix.tolist()  # type: ignore[no-any-return]
+
+    @cached_property
+    def at(self) -> list[str]:
+        """When each case was opened (and last active): up to six years back, to the
+        microsecond, as the app stores a time."""
         latest = np.datetime64(self.now.replace(microsecond=0), "s")
-        moments = latest - (_spread(count, 1) % MINUTES) * np.timedelta64(60, "s")
-        micro = (_spread(count, 2) % 1_000_000).tolist()
-        self.at = [
+        moments = latest - (_spread(self.count, 1) % MINUTES) * np.timedelta64(60, "s")
+        micro = (_spread(self.count, 2) % 1_000_000).tolist()
+        return [
             f"{moment[:10]} {moment[11:]}.{us:06d}"
             for moment, us in zip(
                 np.datetime_as_string(moments, unit="s").tolist(), micro, strict=True
             )
         ]
-        years = (2020 + n * 7 // count).tolist()
-        self.reference = [f"SM-{year:04d}-{k + 1:04d}" for k, year in enumerate(years)]
-        self.year = years
-        self.title = [f"{topics[t]} #{k}" for k, t in enumerate(topic)]
-        self.platform = [platforms[p] for p in platform]
-        # The list's search text as the app computes it (app.services.listing): reference,
-        # title, platform, handle and author, folded. Folding works word by word, so each
-        # pool's words are folded once.
-        folded_topics = [fold(t) for t in topics]
-        folded_platforms = [fold(p) for p in platforms]
-        folded_names = [fold(name) for name in self.names]
-        self.search_text = [
-            f"{self.reference[k].lower()} {folded_topics[t]} #{k} {folded_platforms[p]} "
-            f"@user{k} {folded_names[a]}"
-            for k, (t, p, a) in enumerate(zip(topic, platform, self.person, strict=True))
-        ]
-        # A safeguarding case's words are stored sealed, as the app writes them.
-        self.sealed: dict[int, dict[str, str]] = {}
-        for k in sorted(self.safeguarding):
-            words = {
-                "title": self.title[k],
-                "account_handle": f"@user{k}",
-                "reported_by": "Office",
-                "poster": self.names[self.person[k]],
-                "search_text": self.search_text[k],
-            }
-            self.sealed[k] = {
-                column: seal_text_to(public, value, f"cases.{column}")
-                for column, value in words.items()
-            }
-            self.search_text[k] = self.sealed[k]["search_text"]
-        # A person named only by safeguarding cases is sealed too (app.db.sealing).
-        self.public = public
 
-    def searched(self) -> list[tuple[int, str]]:
-        """(id, stored search text) of every case, as the search indexes take them."""
-        return list(enumerate(self.search_text, start=1))
+    @cached_property
+    def year(self) -> list[int]:
+        """The numbers run through seven years."""
+        return (2020 + np.arange(self.count, dtype=np.int64) * 7 // self.count).tolist()  # type: ignore[no-any-return]
 
-    def rows(self) -> list[tuple[object, ...]]:
-        """The cases' rows for ``CASE_INSERT``."""
-        rows: list[tuple[object, ...]] = []
-        sealed = self.sealed
-        names = self.names
-        mixes = self.mixes
-        for k, (
-            reference,
-            year,
-            title,
-            platform,
-            at,
-            status,
-            due,
-            mix,
-            person,
-            search,
-        ) in enumerate(
-            zip(
-                self.reference,
-                self.year,
-                self.title,
-                self.platform,
-                self.at,
-                self.status,
-                self.due,
-                self.mix,
-                self.person,
-                self.search_text,
-                strict=True,
+    def reference(self, k: int) -> str:
+        return f"SM-{self.year[k]:04d}-{k + 1:04d}"
+
+    def title(self, k: int) -> str:
+        return f"{self.topics[self.topic[k]]} #{k}"
+
+    @cached_property
+    def search_text(self) -> list[str]:
+        """The list's search text of each case, in clear, as the app computes it
+        (app.services.listing: reference, title, platform, handle and author, folded).
+        Folding works word by word, so each pool's words are folded once."""
+        topics = [fold(t) for t in self.topics]
+        platforms = [fold(p) for p in self.platforms]
+        names = [fold(name) for name in self.names]
+        return [
+            f"sm-{year:04d}-{k + 1:04d} {topics[t]} #{k} {platforms[p]} @user{k} {names[a]}"
+            for k, (year, t, p, a) in enumerate(
+                zip(self.year, self.topic, self.platform, self.person, strict=True)
             )
-        ):
-            words = sealed.get(k)
-            if words is None:
-                rows.append(
-                    (k + 1, reference, year, title, platform, f"@user{k}", at, "Office",
-                     status, due, mixes[mix], names[person], search)
-                )  # fmt: skip
-            else:
-                rows.append(
-                    (k + 1, reference, year, words["title"], platform, words["account_handle"],
-                     at, words["reported_by"], status, due, mixes[mix], words["poster"], search)
-                )  # fmt: skip
+        ]
+
+    def sealed_search_texts(self, public: bytes) -> dict[int, str]:
+        """The safeguarding cases' search texts, sealed as the app stores them."""
+        return {
+            k: seal_text_to(public, self.search_text[k], "cases.search_text")
+            for k in self.safeguarding
+        }
+
+    def rows(self, public: bytes, search: dict[int, str]) -> list[tuple[object, ...]]:
+        """The cases' rows for ``CASE_INSERT``; a safeguarding case's words sealed (its
+        search text as given in ``search``)."""
+        names, mixes, platforms = self.names, self.mixes, self.platforms
+        rows: list[tuple[object, ...]] = [
+            (k + 1, f"SM-{year:04d}-{k + 1:04d}", year, self.title(k), platforms[p],
+             f"@user{k}", at, "Office", status, due, mixes[mix], names[a], text)
+            for k, (year, p, at, status, due, mix, a, text) in enumerate(
+                zip(self.year, self.platform, self.at, self.status, self.due, self.mix,
+                    self.person, self.search_text, strict=True)
+            )
+        ]  # fmt: skip
+        for k in self.safeguarding:
+            row = list(rows[k])
+            for place, column in ((3, "title"), (5, "account_handle"), (7, "reported_by"),
+                                  (11, "poster")):  # fmt: skip
+                row[place] = seal_text_to(public, str(row[place]), f"cases.{column}")
+            row[12] = search[k]
+            rows[k] = tuple(row)
         return rows
+
+    def searched(self, search: dict[int, str]) -> list[tuple[int, str]]:
+        """(id, stored search text) of every case, as the search indexes take them."""
+        texts = list(self.search_text)
+        for k, sealed in search.items():
+            texts[k] = sealed
+        return list(enumerate(texts, start=1))
 
     def standards(self) -> list[tuple[int, str]]:
         """(case id, category) of every case, in the order of their primary key."""
@@ -248,36 +281,31 @@ class Cases:
             for k, (person, at) in enumerate(zip(self.person, self.at, strict=True))
         ]
 
-    def people(self) -> list[tuple[object, ...]]:
+    def people(self, public: bytes) -> list[tuple[object, ...]]:
         """The people's rows for ``PERSON_INSERT``: a person named only by safeguarding
         cases stored sealed, as the app seals them."""
-        only_guarded = set(range(len(self.names)))
-        for k, person in enumerate(self.person):
-            if k not in self.safeguarding:
-                only_guarded.discard(person)
-        authors = set(self.person)
+        person = np.array(self.person)
+        everyday = np.ones(self.count, dtype=bool)
+        everyday[self.safeguarding] = False
+        named = set(person.tolist())
+        sealed = named - set(person[everyday].tolist())
         rows: list[tuple[object, ...]] = []
         for i, name in enumerate(self.names):
             key = name_key(name)
-            words = {
-                "name": name,
-                "name_key": key,
-                "address": "1 Example Lane",
-                "postcode": "WA10 1AA",
-                "relationship": "Parent",
-                "search_name": fold(key),
-            }
-            if i in only_guarded and i in authors:
+            words = {"name": name, "name_key": key, **PERSON_DETAILS, "search_name": fold(key)}
+            if i in sealed:
                 words = {
-                    column: seal_text_to(self.public, value, f"people.{column}")
+                    column: seal_text_to(public, value, f"people.{column}")
                     for column, value in words.items()
                 }
-            rows.append((i + 1, *words.values(), self.stamp))
+            rows.append((i + 1, words["name"], words["name_key"], words["address"],
+                         words["postcode"], words["relationship"], words["search_name"],
+                         self.stamp))  # fmt: skip
         return rows
 
     def tallies(self) -> tuple[list[tuple[str, str, int, int]], list[tuple[str, str, int, int]]]:
         """The status bar's tallies (``TALLY_FILL``, ``DAY_TALLY_FILL``), counted here."""
-        guarded = [int("safeguarding" in code) for code in self.mixes]
+        guarded = [int(Category.SAFEGUARDING.value in code) for code in self.mixes]
         kinds = [guarded[mix] for mix in self.mix]
         by_due = Counter(zip(self.status, (due or "" for due in self.due), kinds, strict=True))
         by_day = Counter(zip(self.status, (at[:10] for at in self.at), kinds, strict=True))
@@ -287,23 +315,10 @@ class Cases:
         )
 
 
-CASE_INSERT = (
-    "INSERT INTO cases (id, reference, ref_year, ref_number, title, summary, platform, "
-    "post_url, account_handle, posted_at, reported_on, reported_by, status, follow_up_due, "
-    "categories, poster, search_text, code_version, created_at, updated_at, last_activity_at, "
-    "version) VALUES (?1, ?2, ?3, ?1, ?4, '', ?5, '', ?6, ?7, substr(?7, 1, 10), ?8, ?9, "
-    "?10, ?11, ?12, ?13, '1.0', ?7, ?7, ?7, 1)"
-)
-PERSON_INSERT = (
-    "INSERT INTO people (id, name, name_key, address, postcode, relationship, search_name, "
-    "kind, email, phone, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'parent', '', '', ?8, ?8)"
-)
-
-
 def _building(connection: Any) -> None:
-    """One transaction kept in memory: no journal (a failed build is thrown away whole),
-    no syncing, and a cache that holds every page until the commit writes it once."""
+    """One transaction at a time kept in memory: no journal (a failed build is thrown
+    away whole), no syncing, and a cache that holds every page until the commit writes it
+    once."""
     connection.execute("PRAGMA journal_mode = OFF")
     connection.execute("PRAGMA synchronous = OFF")
     connection.execute(f"PRAGMA cache_size = -{BUILD_CACHE_KIB}")
@@ -312,59 +327,104 @@ def _building(connection: Any) -> None:
     connection.execute("PRAGMA foreign_keys = OFF")
 
 
-def build_search_indexes(
-    path: Path, key: DataKey, definitions: Sequence[str], searched: list[tuple[int, str]]
-) -> None:
-    """Build the search indexes (``definitions``, FTS5 over ``cases``) of these search
-    texts in a new encrypted file of their own, for the builder to copy into the casebook."""
-    step = Steps("search")
+def _fts_options(connection: Any, index: str) -> None:
+    """Fewer segments to write and merge (FTS_BUILD_OPTIONS); the casebook gets FTS5's
+    defaults back once the index is in."""
+    for option, value in FTS_BUILD_OPTIONS[index]:
+        connection.execute(f"INSERT INTO {index}({index}, rank) VALUES ('{option}', {value})")
+
+
+def _without_fts_options(connection: Any, index: str, schema: str = "main") -> None:
+    options = ", ".join(f"'{option}'" for option, _value in FTS_BUILD_OPTIONS[index])
+    connection.execute(f"DELETE FROM {schema}.{index}_config WHERE k IN ({options})")
+
+
+def _open_parts(path: Path, key: DataKey) -> Any:
+    """The helper's file: encrypted with the build's own key, without SQLCipher's page
+    authentication (it lives for a minute, in the building folder, and is read once)."""
     connection = connect_encrypted(path, key)
+    connection.execute("PRAGMA cipher_use_hmac = OFF")
+    return connection
+
+
+def build_parts(
+    path: Path, key: DataKey, cases: Cases, inbox: Callable[[], tuple[dict[str, str], dict]]
+) -> None:
+    """The helper's part: the cases' standards and authors and the trigram index, in a new
+    file at ``path``. ``inbox`` gives the casebook's definitions of those tables and the
+    sealed search texts of the safeguarding cases, once the builder has them."""
+    step = Steps("helper")
+    standards, authors = cases.standards(), cases.authors()
+    assert cases.search_text  # made now, while the builder signs the head teacher up
+    step("rows made")
+    definitions, search = inbox()
+    step("definitions and sealed search texts received")
+    connection = _open_parts(path, key)
     try:
         _building(connection)
         connection.execute("BEGIN")
+        for name in (*HELPER_TABLES, *HELPER_INDEXES):
+            connection.execute(definitions[name])
+        connection.executemany("INSERT INTO case_categories VALUES (?, ?)", standards)
+        connection.executemany(
+            "INSERT INTO case_people (case_id, person_id, role, created_at) "
+            "VALUES (?, ?, 'author', ?)",
+            authors,
+        )
+        del standards, authors
+        step("standards and authors")
         connection.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, search_text TEXT)")
-        connection.executemany("INSERT INTO cases VALUES (?, ?)", searched)
-        step(f"{len(searched):,} search texts")
-        for sql in definitions:
-            connection.execute(sql)
-        for index in SEARCH_INDEXES:
-            # Fewer segments to write and merge (FTS_BUILD_OPTIONS); the casebook gets
-            # FTS5's defaults back once the index is copied in.
-            for option, value in FTS_BUILD_OPTIONS[index]:
-                connection.execute(
-                    f"INSERT INTO {index}({index}, rank) VALUES ('{option}', {value})"
-                )
-            connection.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
-            step(f"rebuild {index}")
+        connection.executemany("INSERT INTO cases VALUES (?, ?)", cases.searched(search))
+        connection.execute(definitions[HELPER_SEARCH])
+        _fts_options(connection, HELPER_SEARCH)
+        connection.execute(f"INSERT INTO {HELPER_SEARCH}({HELPER_SEARCH}) VALUES ('rebuild')")
+        step(f"{HELPER_SEARCH} built")
         connection.execute("COMMIT")
         step("written")
     finally:
         connection.close()
 
 
-def _in_child(work: Callable[[], None]) -> Callable[[], None]:
-    """Run ``work`` in a forked process now; the returned call waits for it (or, without
-    ``fork``, runs it then)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return work
-    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
-    process.start()
+class Helper:
+    """The helper's part running in a forked process (or, without ``fork``, in this one
+    when waited for)."""
 
-    def wait() -> None:
-        process.join()
-        if process.exitcode != 0:
-            raise RuntimeError(f"building the search indexes failed ({process.exitcode})")
+    def __init__(self, work: Callable[[Callable[[], Any]], None]) -> None:
+        self.work = work
+        self.process: Any = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self.receiving, self.sending = context.Pipe(duplex=False)
+            self.process = context.Process(target=work, args=(self.receiving.recv,))
+            self.process.start()
 
-    return wait
+    def send(self, message: Any) -> None:
+        if self.process is None:
+            self.message = message
+        else:
+            self.sending.send(message)
+
+    def wait(self) -> None:
+        if self.process is None:
+            self.work(lambda: self.message)
+            return
+        self.process.join()
+        if self.process.exitcode != 0:
+            raise RuntimeError(f"the build's helper process failed ({self.process.exitcode})")
 
 
 def build(building: Path, count: int) -> None:
     """Fill a new casebook in ``building`` with ``count`` cases, as the app would have made
-    them (one in ``SAFEGUARDING_EVERY`` a safeguarding case, sealed), signed up by the head
-    teacher; print the time it took."""
+    them, signed up by the head teacher; print the time it took."""
     started, cpu_started = time.perf_counter(), time.process_time()
     children = os.times()
     step = Steps("builder")
+    building.mkdir(parents=True, exist_ok=True)
+    cases = Cases(count, datetime.now(UTC).replace(tzinfo=None))
+    parts, parts_key = building / "build-parts.sqlite3", DataKey.new()
+    # Forked before any database is open: the helper makes its rows while the head
+    # teacher is signed up here.
+    helper = Helper(partial(build_parts, parts, parts_key, cases))
     services = set_up(building)
     key = services.data_key
     public = services.keys.holder.get_head_public()
@@ -372,45 +432,32 @@ def build(building: Path, count: int) -> None:
     database = services.paths.database
     services.close()
     step("set up (head teacher signed up)")
-    cases = Cases(count, public)
-    step(f"{count:,} cases made")
-
+    search = cases.sealed_search_texts(public)
     connection = connect_encrypted(database, key)
     try:
-        definitions = [
-            sql
-            for (sql,) in connection.execute(
-                "SELECT sql FROM sqlite_master WHERE name IN (?, ?) ORDER BY name",
-                SEARCH_INDEXES,
-            )
-        ]
-        tables = ("cases", "case_categories", "case_people")
-        deferred = connection.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-            f"AND sql IS NOT NULL AND tbl_name IN {tables!r}"
-        ).fetchall()
-    finally:
-        connection.close()  # the child is forked with no connection open
-    search_file = building / "search-indexes.sqlite3"
-    wait = _in_child(partial(build_search_indexes, search_file, key, definitions, cases.searched()))
-    connection = connect_encrypted(database, key)
-    try:
+        definitions = dict(
+            connection.execute(
+                "SELECT name, sql FROM sqlite_master WHERE name IN "
+                f"{(*HELPER_TABLES, *HELPER_INDEXES, HELPER_SEARCH)!r}"
+            ).fetchall()
+        )
+        helper.send((definitions, search))
+        step("sealed search texts sent to the helper")
+        rows, people = cases.rows(public, search), cases.people(public)
+        by_due, by_day = cases.tallies()
+        step(f"{count:,} cases made")
         _building(connection)
         connection.execute("BEGIN")
+        deferred = connection.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL AND tbl_name = 'cases'"
+        ).fetchall()
         for kind, name, _sql in deferred:
             connection.execute(f'DROP {kind.upper()} "{name}"')
-        connection.executemany(PERSON_INSERT, cases.people())
-        step("people")
-        connection.executemany(CASE_INSERT, cases.rows())
-        step("cases")
-        connection.executemany("INSERT INTO case_categories VALUES (?, ?)", cases.standards())
-        connection.executemany(
-            "INSERT INTO case_people (case_id, person_id, role, created_at) "
-            "VALUES (?, ?, 'author', ?)",
-            cases.authors(),
-        )
-        step("standards and authors")
-        by_due, by_day = cases.tallies()
+        connection.executemany(PERSON_INSERT, people)
+        connection.executemany(CASE_INSERT, rows)
+        del rows, people
+        step("people and cases")
         connection.execute("DELETE FROM case_tallies")
         connection.executemany("INSERT INTO case_tallies VALUES (?, ?, ?, ?)", by_due)
         connection.execute("DELETE FROM case_activity_tallies")
@@ -421,31 +468,39 @@ def build(building: Path, count: int) -> None:
             if kind == "index":
                 connection.execute(sql)
                 step(f"index {name}")
-        wait()
-        step("search indexes built")
-        connection.execute(
-            f"ATTACH DATABASE ? AS built KEY {key.sqlcipher_key()}", (str(search_file),)
-        )
-        for index in SEARCH_INDEXES:
-            for table in FTS_TABLES:
-                connection.execute(f"DELETE FROM main.{index}_{table}")
-                connection.execute(
-                    f"INSERT INTO main.{index}_{table} SELECT * FROM built.{index}_{table}"
-                )
-            # FTS5's defaults back: the casebook is configured as the app's own.
-            options = ", ".join(f"'{option}'" for option, _value in FTS_BUILD_OPTIONS[index])
-            connection.execute(f"DELETE FROM main.{index}_config WHERE k IN ({options})")
-        step("search indexes copied in")
+        _fts_options(connection, "case_words")
+        connection.execute("INSERT INTO case_words(case_words) VALUES ('rebuild')")
+        _without_fts_options(connection, "case_words")
+        step("case_words built")
+        connection.execute("COMMIT")
+        step("written")
+        helper.wait()
+        step("helper done")
+        # The helper's file has no page authentication (see _open_parts).
+        connection.execute("PRAGMA cipher_default_use_hmac = OFF")
+        try:
+            connection.execute(
+                f"ATTACH DATABASE ? AS parts KEY {parts_key.sqlcipher_key()}", (str(parts),)
+            )
+        finally:
+            connection.execute("PRAGMA cipher_default_use_hmac = ON")
+        connection.execute("BEGIN")
+        copied = [*HELPER_TABLES, *(f"{HELPER_SEARCH}_{table}" for table in FTS_TABLES)]
+        for table in copied:
+            connection.execute(f"DELETE FROM main.{table}")
+            connection.execute(f"INSERT INTO main.{table} SELECT * FROM parts.{table}")
+        _without_fts_options(connection, HELPER_SEARCH)
+        step("helper's tables copied in")
         for kind, _name, sql in deferred:
             if kind == "trigger":
                 connection.execute(sql)
         connection.execute("COMMIT")
-        connection.execute("DETACH DATABASE built")
+        connection.execute("DETACH DATABASE parts")
         step("written")
         connection.execute("PRAGMA journal_mode = WAL")
     finally:
         connection.close()
-    search_file.unlink(missing_ok=True)
+        parts.unlink(missing_ok=True)
     wall = time.perf_counter() - started
     ended = os.times()
     cpu = (
