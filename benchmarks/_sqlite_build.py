@@ -153,6 +153,11 @@ class Cases:
         self.mixes = [encode_categories(mix) for mix in mixes]
         self.members = [sorted(c.value for c in decode_categories(m)) for m in self.mixes]
 
+    def make(self, *columns: str) -> None:
+        """Make these columns now."""
+        for column in columns:
+            getattr(self, column)
+
     @cached_property
     def person(self) -> list[int]:
         """The index (in ``names``) of each case's author."""
@@ -262,24 +267,16 @@ class Cases:
             rows[k] = tuple(row)
         return rows
 
-    def searched(self, search: dict[int, str]) -> list[tuple[int, str]]:
-        """(id, stored search text) of every case, as the search indexes take them."""
+    def by_case(self, search: dict[int, str]) -> list[tuple[int, str, int, int, str]]:
+        """(id, stored search text, author's id, standards, created at) of every case, for
+        the helper's ``cases`` table; ``search`` holds the sealed search texts."""
         texts = list(self.search_text)
         for k, sealed in search.items():
             texts[k] = sealed
-        return list(enumerate(texts, start=1))
-
-    def standards(self) -> list[tuple[int, str]]:
-        """(case id, category) of every case, in the order of their primary key."""
-        members = self.members
-        return [(k + 1, c) for k, mix in enumerate(self.mix) for c in members[mix]]
-
-    def authors(self) -> list[tuple[int, int, str]]:
-        """(case id, person id, created at) of every case's author."""
-        return [
-            (k + 1, person + 1, at)
-            for k, (person, at) in enumerate(zip(self.person, self.at, strict=True))
-        ]
+        return list(
+            zip(range(1, self.count + 1), texts, (a + 1 for a in self.person), self.mix,
+                self.at, strict=True)
+        )  # fmt: skip
 
     def people(self, public: bytes) -> list[tuple[object, ...]]:
         """The people's rows for ``PERSON_INSERT``: a person named only by safeguarding
@@ -354,27 +351,40 @@ def build_parts(
     file at ``path``. ``inbox`` gives the casebook's definitions of those tables and the
     sealed search texts of the safeguarding cases, once the builder has them."""
     step = Steps("helper")
-    standards, authors = cases.standards(), cases.authors()
-    assert cases.search_text  # made now, while the builder signs the head teacher up
-    step("rows made")
+    cases.make("search_text", "person", "mix", "at")  # while the head teacher is signed up
+    step("columns made")
     definitions, search = inbox()
     step("definitions and sealed search texts received")
     connection = _open_parts(path, key)
     try:
         _building(connection)
         connection.execute("BEGIN")
+        # The search indexes' content, and what the standards and authors are made from
+        # inside SQLite (one row a case from Python, rather than three).
+        connection.execute(
+            "CREATE TABLE cases (id INTEGER PRIMARY KEY, search_text TEXT, person INTEGER, "
+            "mix INTEGER, at TEXT)"
+        )
+        connection.executemany("INSERT INTO cases VALUES (?, ?, ?, ?, ?)", cases.by_case(search))
+        connection.execute(
+            "CREATE TEMP TABLE members (mix INTEGER, category TEXT, PRIMARY KEY (mix, category))"
+        )
+        connection.executemany(
+            "INSERT INTO members VALUES (?, ?)",
+            [(mix, c) for mix, members in enumerate(cases.members) for c in members],
+        )
+        step("cases")
         for name in (*HELPER_TABLES, *HELPER_INDEXES):
             connection.execute(definitions[name])
-        connection.executemany("INSERT INTO case_categories VALUES (?, ?)", standards)
-        connection.executemany(
-            "INSERT INTO case_people (case_id, person_id, role, created_at) "
-            "VALUES (?, ?, 'author', ?)",
-            authors,
+        connection.execute(
+            "INSERT INTO case_categories (case_id, category) SELECT c.id, m.category "
+            "FROM cases c JOIN members m ON m.mix = c.mix ORDER BY c.id, m.category"
         )
-        del standards, authors
+        connection.execute(
+            "INSERT INTO case_people (case_id, person_id, role, created_at) "
+            "SELECT id, person, 'author', at FROM cases"
+        )
         step("standards and authors")
-        connection.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, search_text TEXT)")
-        connection.executemany("INSERT INTO cases VALUES (?, ?)", cases.searched(search))
         connection.execute(definitions[HELPER_SEARCH])
         _fts_options(connection, HELPER_SEARCH)
         connection.execute(f"INSERT INTO {HELPER_SEARCH}({HELPER_SEARCH}) VALUES ('rebuild')")
