@@ -55,21 +55,19 @@ SAFEGUARDING_EVERY = 500
 # and encrypted again. Pages are taken only as they are used.
 BUILD_CACHE_KIB = 3_000_000
 # FTS5 options while each search index is built, put back to FTS5's defaults after. FTS5
-# writes a segment for every "hashsize" of words and merges segments "automerge" at a
-# time. Measured on the million cases (processor time, each against FTS5's defaults in one
-# run, load 8-16): the word index with 64 MB and no merging 20.2 -> 13.4 s (16 MB: 16.2 s);
-# the trigram index with 16 MB, merged 16 at a time, 28.8 -> 16.4 s, left in one segment
-# (16 MB merged 4 at a time, 32.8 s).
+# writes a segment for every "hashsize" of words and keeps merging them. Measured on the
+# million cases (processor time, each against FTS5's defaults in one run, load 13-16): the
+# word index with 64 MB and no merging 20.2 -> 13.4 s (16 MB: 16.2 s); the trigram index
+# with 16 MB 34.2 -> 32.0 s (64 MB made it slower: 48.3 s). Merging the trigram index's
+# segments 16 at a time (one segment left) or all at the end cost more than FTS5's four
+# at a time (8 segments left): 29.9 s and 28.2 s against 25.0 s, in one run at load 13-15.
 FTS_BUILD_OPTIONS: dict[str, tuple[tuple[str, int], ...]] = {
-    "case_search": (("hashsize", 16 << 20), ("automerge", 16)),
+    "case_search": (("hashsize", 16 << 20),),
     "case_words": (("hashsize", 64 << 20), ("automerge", 0)),
 }
+SEARCH_INDEXES = tuple(FTS_BUILD_OPTIONS)
 # The tables FTS5 keeps an external-content index in (the index is nothing but these).
 FTS_TABLES = ("data", "idx", "docsize", "config")
-# What the helper builds, and the builder copies in.
-HELPER_TABLES = ("case_categories", "case_people")
-HELPER_INDEXES = ("ix_case_categories_category", "ix_case_people_person_id")
-HELPER_SEARCH = "case_search"
 # The tallies of cases by status, follow-up date (or day of last activity) and kind, as
 # migration 0021 fills them (the tests compare the build's with these).
 TALLY_FILL = (
@@ -267,16 +265,24 @@ class Cases:
             rows[k] = tuple(row)
         return rows
 
-    def by_case(self, search: dict[int, str]) -> list[tuple[int, str, int, int, str]]:
-        """(id, stored search text, author's id, standards, created at) of every case, for
-        the helper's ``cases`` table; ``search`` holds the sealed search texts."""
+    def searched(self, search: dict[int, str]) -> list[tuple[int, str]]:
+        """(id, stored search text) of every case, as the search indexes take them;
+        ``search`` holds the safeguarding cases' sealed search texts."""
         texts = list(self.search_text)
         for k, sealed in search.items():
             texts[k] = sealed
-        return list(
-            zip(range(1, self.count + 1), texts, (a + 1 for a in self.person), self.mix,
-                self.at, strict=True)
-        )  # fmt: skip
+        return list(enumerate(texts, start=1))
+
+    def authors(self) -> list[tuple[int, int]]:
+        """(case id, person id) of every case's author."""
+        return list(zip(range(1, self.count + 1), (a + 1 for a in self.person), strict=True))
+
+    def members_of(self) -> list[tuple[str, str]]:
+        """(stored standards, one standard) of every mix of standards (some mixes are
+        listed more than once, to be drawn more often)."""
+        return sorted(
+            {(code, c) for code, mix in zip(self.mixes, self.members, strict=True) for c in mix}
+        )
 
     def people(self, public: bytes) -> list[tuple[object, ...]]:
         """The people's rows for ``PERSON_INSERT``: a person named only by safeguarding
@@ -344,51 +350,29 @@ def _open_parts(path: Path, key: DataKey) -> Any:
     return connection
 
 
-def build_parts(
-    path: Path, key: DataKey, cases: Cases, inbox: Callable[[], tuple[dict[str, str], dict]]
+def build_search_indexes(
+    path: Path, key: DataKey, cases: Cases, inbox: Callable[[], tuple[list[str], dict]]
 ) -> None:
-    """The helper's part: the cases' standards and authors and the trigram index, in a new
-    file at ``path``. ``inbox`` gives the casebook's definitions of those tables and the
-    sealed search texts of the safeguarding cases, once the builder has them."""
+    """The helper's part: the search indexes of the cases, in a new file at ``path``.
+    ``inbox`` gives the casebook's definitions of the indexes and the safeguarding cases'
+    sealed search texts, once the builder has them."""
     step = Steps("helper")
-    cases.make("search_text", "person", "mix", "at")  # while the head teacher is signed up
-    step("columns made")
+    cases.make("search_text")  # while the head teacher is signed up
+    step("search texts made")
     definitions, search = inbox()
     step("definitions and sealed search texts received")
     connection = _open_parts(path, key)
     try:
         _building(connection)
         connection.execute("BEGIN")
-        # The search indexes' content, and what the standards and authors are made from
-        # inside SQLite (one row a case from Python, rather than three).
-        connection.execute(
-            "CREATE TABLE cases (id INTEGER PRIMARY KEY, search_text TEXT, person INTEGER, "
-            "mix INTEGER, at TEXT)"
-        )
-        connection.executemany("INSERT INTO cases VALUES (?, ?, ?, ?, ?)", cases.by_case(search))
-        connection.execute(
-            "CREATE TEMP TABLE members (mix INTEGER, category TEXT, PRIMARY KEY (mix, category))"
-        )
-        connection.executemany(
-            "INSERT INTO members VALUES (?, ?)",
-            [(mix, c) for mix, members in enumerate(cases.members) for c in members],
-        )
-        step("cases")
-        for name in (*HELPER_TABLES, *HELPER_INDEXES):
-            connection.execute(definitions[name])
-        connection.execute(
-            "INSERT INTO case_categories (case_id, category) SELECT c.id, m.category "
-            "FROM cases c JOIN members m ON m.mix = c.mix ORDER BY c.id, m.category"
-        )
-        connection.execute(
-            "INSERT INTO case_people (case_id, person_id, role, created_at) "
-            "SELECT id, person, 'author', at FROM cases"
-        )
-        step("standards and authors")
-        connection.execute(definitions[HELPER_SEARCH])
-        _fts_options(connection, HELPER_SEARCH)
-        connection.execute(f"INSERT INTO {HELPER_SEARCH}({HELPER_SEARCH}) VALUES ('rebuild')")
-        step(f"{HELPER_SEARCH} built")
+        connection.execute("CREATE TABLE cases (id INTEGER PRIMARY KEY, search_text TEXT)")
+        connection.executemany("INSERT INTO cases VALUES (?, ?)", cases.searched(search))
+        step("search texts")
+        for index, sql in zip(SEARCH_INDEXES, definitions, strict=True):
+            connection.execute(sql)
+            _fts_options(connection, index)
+            connection.execute(f"INSERT INTO {index}({index}) VALUES ('rebuild')")
+            step(f"{index} built")
         connection.execute("COMMIT")
         step("written")
     finally:
@@ -432,9 +416,9 @@ def build(building: Path, count: int) -> None:
     building.mkdir(parents=True, exist_ok=True)
     cases = Cases(count, datetime.now(UTC).replace(tzinfo=None))
     parts, parts_key = building / "build-parts.sqlite3", DataKey.new()
-    # Forked before any database is open: the helper makes its rows while the head
-    # teacher is signed up here.
-    helper = Helper(partial(build_parts, parts, parts_key, cases))
+    # Forked before any database is open: the helper makes the search texts while the
+    # head teacher is signed up here.
+    helper = Helper(partial(build_search_indexes, parts, parts_key, cases))
     services = set_up(building)
     key = services.data_key
     public = services.keys.holder.get_head_public()
@@ -445,22 +429,25 @@ def build(building: Path, count: int) -> None:
     search = cases.sealed_search_texts(public)
     connection = connect_encrypted(database, key)
     try:
-        definitions = dict(
-            connection.execute(
-                "SELECT name, sql FROM sqlite_master WHERE name IN "
-                f"{(*HELPER_TABLES, *HELPER_INDEXES, HELPER_SEARCH)!r}"
-            ).fetchall()
-        )
+        definitions = [
+            sql
+            for index in SEARCH_INDEXES
+            for (sql,) in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (index,)
+            )
+        ]
         helper.send((definitions, search))
         step("sealed search texts sent to the helper")
         rows, people = cases.rows(public, search), cases.people(public)
+        authors, members = cases.authors(), cases.members_of()
         by_due, by_day = cases.tallies()
         step(f"{count:,} cases made")
         _building(connection)
         connection.execute("BEGIN")
+        tables = ("cases", "case_categories", "case_people")
         deferred = connection.execute(
             "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-            "AND sql IS NOT NULL AND tbl_name = 'cases'"
+            f"AND sql IS NOT NULL AND tbl_name IN {tables!r}"
         ).fetchall()
         for kind, name, _sql in deferred:
             connection.execute(f'DROP {kind.upper()} "{name}"')
@@ -468,6 +455,22 @@ def build(building: Path, count: int) -> None:
         connection.executemany(CASE_INSERT, rows)
         del rows, people
         step("people and cases")
+        # Each case's standards, in the order of their primary key, made inside SQLite.
+        connection.execute(
+            "CREATE TEMP TABLE members (code TEXT, category TEXT, PRIMARY KEY (code, category))"
+        )
+        connection.executemany("INSERT INTO members VALUES (?, ?)", members)
+        connection.execute(
+            "INSERT INTO case_categories (case_id, category) SELECT c.id, m.category "
+            "FROM cases c JOIN members m ON m.code = c.categories ORDER BY c.id, m.category"
+        )
+        connection.executemany(
+            "INSERT INTO case_people (case_id, person_id, role, created_at) "
+            "VALUES (?1, ?2, 'author', (SELECT created_at FROM cases WHERE id = ?1))",
+            authors,
+        )
+        del authors
+        step("standards and authors")
         connection.execute("DELETE FROM case_tallies")
         connection.executemany("INSERT INTO case_tallies VALUES (?, ?, ?, ?)", by_due)
         connection.execute("DELETE FROM case_activity_tallies")
@@ -478,10 +481,6 @@ def build(building: Path, count: int) -> None:
             if kind == "index":
                 connection.execute(sql)
                 step(f"index {name}")
-        _fts_options(connection, "case_words")
-        connection.execute("INSERT INTO case_words(case_words) VALUES ('rebuild')")
-        _without_fts_options(connection, "case_words")
-        step("case_words built")
         connection.execute("COMMIT")
         step("written")
         helper.wait()
@@ -495,12 +494,15 @@ def build(building: Path, count: int) -> None:
         finally:
             connection.execute("PRAGMA cipher_default_use_hmac = ON")
         connection.execute("BEGIN")
-        copied = [*HELPER_TABLES, *(f"{HELPER_SEARCH}_{table}" for table in FTS_TABLES)]
-        for table in copied:
-            connection.execute(f"DELETE FROM main.{table}")
-            connection.execute(f"INSERT INTO main.{table} SELECT * FROM parts.{table}")
-        _without_fts_options(connection, HELPER_SEARCH)
-        step("helper's tables copied in")
+        for index in SEARCH_INDEXES:
+            for table in FTS_TABLES:
+                # Whole tables copied page by page (SQLite's transfer of matching tables).
+                connection.execute(f"DELETE FROM main.{index}_{table}")
+                connection.execute(
+                    f"INSERT INTO main.{index}_{table} SELECT * FROM parts.{index}_{table}"
+                )
+            _without_fts_options(connection, index)
+        step("search indexes copied in")
         for kind, _name, sql in deferred:
             if kind == "trigger":
                 connection.execute(sql)
