@@ -328,6 +328,9 @@ def _building(connection: Any) -> None:
     connection.execute("PRAGMA temp_store = MEMORY")
     connection.execute("PRAGMA secure_delete = OFF")  # nothing is deleted while building
     connection.execute("PRAGMA foreign_keys = OFF")
+    # Sorting for an index may use a second thread: once the other process has finished,
+    # its core is free.
+    connection.execute("PRAGMA threads = 2")
 
 
 def _fts_options(connection: Any, index: str) -> None:
