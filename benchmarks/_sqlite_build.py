@@ -5,16 +5,17 @@ app would have made it, but in bulk. A case's number picks its topic, platform, 
 standards, author and dates through stable hashes, so that both processes make the same
 cases without passing them to each other:
 
-- the builder (this process) signs the head teacher up, then writes the cases, the people,
-  the status bar's tallies, the cases' indexes and the word index into the casebook, in
-  one transaction whose page cache holds every page until the commit encrypts and writes
-  it once;
-- a forked helper writes the cases' standards and authors (with their indexes) and the
-  trigram index into a file of its own, encrypted with a key made for the build; the
-  builder copies those tables in (``INSERT ... SELECT`` across ``ATTACH``, which SQLite
-  does page by page when the tables match). FTS5 keeps nothing outside its tables, so the
-  copy is the index the app's triggers would have made (the tests run FTS5's own integrity
-  check on it, and compare every search with a casebook made through the services).
+- the builder (this process) signs the head teacher up, then writes the people, the cases,
+  their standards and authors, the status bar's tallies and every index into the
+  casebook, in one transaction whose page cache holds every page until the commit
+  encrypts and writes it once;
+- a helper, forked before the head teacher is signed up, builds the two search indexes
+  (FTS5: trigrams and words) of the same search texts in a file of its own, encrypted
+  with a key made for the build; the builder then copies their tables in (``INSERT ...
+  SELECT`` across ``ATTACH``, which SQLite does page by page when the tables match).
+  FTS5 keeps nothing outside its tables, so the copy is the index the app's triggers would
+  have made (the tests run FTS5's own integrity check on it, and compare every search with
+  a casebook made through the services).
 
 A safeguarding case (one in ``SAFEGUARDING_EVERY``) is stored sealed to the head teacher's
 safeguarding key, as the app seals one when it is written: the builder seals its words
@@ -340,9 +341,9 @@ def _fts_options(connection: Any, index: str) -> None:
         connection.execute(f"INSERT INTO {index}({index}, rank) VALUES ('{option}', {value})")
 
 
-def _without_fts_options(connection: Any, index: str, schema: str = "main") -> None:
+def _without_fts_options(connection: Any, index: str) -> None:
     options = ", ".join(f"'{option}'" for option, _value in FTS_BUILD_OPTIONS[index])
-    connection.execute(f"DELETE FROM {schema}.{index}_config WHERE k IN ({options})")
+    connection.execute(f"DELETE FROM main.{index}_config WHERE k IN ({options})")
 
 
 def _open_parts(path: Path, key: DataKey) -> Any:
@@ -392,7 +393,8 @@ class Helper:
         if "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
             self.receiving, self.sending = context.Pipe(duplex=False)
-            self.process = context.Process(target=work, args=(self.receiving.recv,))
+            # A daemon: ended with this process should the build fail before it is done.
+            self.process = context.Process(target=work, args=(self.receiving.recv,), daemon=True)
             self.process.start()
 
     def send(self, message: Any) -> None:
@@ -400,6 +402,12 @@ class Helper:
             self.message = message
         else:
             self.sending.send(message)
+
+    def stop(self) -> None:
+        """End the helper if it is still at work (the build failed)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
 
     def wait(self) -> None:
         if self.process is None:
@@ -410,18 +418,10 @@ class Helper:
             raise RuntimeError(f"the build's helper process failed ({self.process.exitcode})")
 
 
-def build(building: Path, count: int) -> None:
-    """Fill a new casebook in ``building`` with ``count`` cases, as the app would have made
-    them, signed up by the head teacher; print the time it took."""
-    started, cpu_started = time.perf_counter(), time.process_time()
-    children = os.times()
+def _fill(building: Path, cases: Cases, helper: Helper, parts: Path, parts_key: DataKey) -> None:
+    """The builder's part (see the module's docstring)."""
     step = Steps("builder")
-    building.mkdir(parents=True, exist_ok=True)
-    cases = Cases(count, datetime.now(UTC).replace(tzinfo=None))
-    parts, parts_key = building / "build-parts.sqlite3", DataKey.new()
-    # Forked before any database is open: the helper makes the search texts while the
-    # head teacher is signed up here.
-    helper = Helper(partial(build_search_indexes, parts, parts_key, cases))
+    count = cases.count
     services = set_up(building)
     key = services.data_key
     public = services.keys.holder.get_head_public()
@@ -515,6 +515,23 @@ def build(building: Path, count: int) -> None:
         connection.execute("PRAGMA journal_mode = WAL")
     finally:
         connection.close()
+
+
+def build(building: Path, count: int) -> None:
+    """Fill a new casebook in ``building`` with ``count`` cases, as the app would have made
+    them, signed up by the head teacher; print the time it took."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    children = os.times()
+    building.mkdir(parents=True, exist_ok=True)
+    cases = Cases(count, datetime.now(UTC).replace(tzinfo=None))
+    parts, parts_key = building / "build-parts.sqlite3", DataKey.new()
+    # Forked before any database is open: the helper makes the search texts while the
+    # head teacher is signed up here.
+    helper = Helper(partial(build_search_indexes, parts, parts_key, cases))
+    try:
+        _fill(building, cases, helper, parts, parts_key)
+    finally:
+        helper.stop()
         parts.unlink(missing_ok=True)
     wall = time.perf_counter() - started
     ended = os.times()
