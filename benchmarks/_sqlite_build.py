@@ -549,7 +549,7 @@ def build(building: Path, count: int) -> None:
         load = "unknown"
     print(
         f"Built a casebook of {count:,} cases by bulk insert in {wall:.1f} s "
-        f"(target < 60 s; ratio {wall / 60:.2f}; {cpu:.1f} s of processor time on two "
-        f"processes; load average {load}).",
+        f"(target < 60 s; ratio {wall / 60:.2f}; {cpu:.1f} s of processor time"
+        f"{' on two processes' if helper.process is not None else ''}; load average {load}).",
         flush=True,
     )
