@@ -1,8 +1,9 @@
 """The benchmarks' bulk-built casebook is the casebook the app would have written.
 
-benchmarks/_casebook.py fills a million cases by ``INSERT ... SELECT`` with the indexes,
-triggers and search indexes made after the rows; a benchmark over it measures the app only
-if every derived column, tally, index and trigger is what the app's own writes leave.
+benchmarks/_sqlite_build.py fills a million cases in bulk, on two processes: the rows made
+in Python, the indexes and triggers made after them, the search indexes built in a file of
+their own and copied in; a benchmark over it measures the app only if every derived column,
+sealed word, tally, index and trigger is what the app's own writes leave.
 """
 
 from __future__ import annotations
