@@ -1,8 +1,9 @@
 """The case list over a million cases (SQLite, encrypted), as the window uses it.
 
 Targets (issue 24):
-- the benchmark casebook is built by bulk insert in under a minute, then cached (its
-  safeguarding cases, one in 500, sealed as the app seals them: at a head's sign-in);
+- the benchmark casebook is built by bulk insert in under a minute, then cached: on two
+  processes (benchmarks/_sqlite_build.py, which says how), its safeguarding cases, one in
+  500, sealed as the app seals them when they are written; ``--rebuild`` times it again;
 - start to first painted list <= 0.8 s (whole process, signing in), floor printed beside it;
 - a search keystroke, 1-2 characters and common words included: median <= 30 ms, worst
   <= 80 ms (from the keystroke, the search box's wait included, to the list repainted);
