@@ -13,6 +13,19 @@ Targets (issue 24), the same as ``million.py`` on SQLite:
 - the next page while scrolling read by keyset (never OFFSET); the overdue count;
 - the audit trail window's first page over 1,000,000 entries <= 1.0 s (as audit_viewer.py).
 
+The build (``--build-only``; with VERBOSE=1 each step prints its time and the server's
+processor time for it): initdb; the product's own migrations and the head teacher's sign-up;
+then at the same time the cases made by the server from a counter (``generate_series``,
+each case's details drawn from a spread of its number as in the SQLite casebook, so both
+hold the same cases, safeguarding ones left out) and the million audit entries chained in
+Python and copied in; then the indexes on ``INDEX_BUILDERS`` connections, the two inverted
+indexes first (the word starts' is the longest step: 28 s of processor time, 20 of them
+working out each case's word starts), beside the cases' standards, authors and totals;
+``VACUUM (ANALYZE)``. The rows go into tables emptied in the same transaction with
+``wal_level=minimal``, so they are not written twice; the server runs without fsync while
+building, stops cleanly (a checkpoint), and the folder is synced before it is stamped; the
+measuring run starts it with the ordinary settings.
+
 The server is started for the run from a data directory kept in
 ~/.cache/conduct-casebook-bench/<schema head>/postgres-<count>/ (XDG_CACHE_HOME is
 honoured). PostgreSQL refuses to run as root: run as root, the data directory is kept in
@@ -25,7 +38,9 @@ the start figure is the median of three, so it is the starts after that one. The
 rebuilt when the schema head or any migration's source changes.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/million_postgres.py
-     (--build-only builds the cache and stops; --keep-running prints the URL and waits)
+     (--build-only builds the cache and stops; --keep-running prints the URL and waits;
+     --folder DIR keeps the cluster in DIR instead, which must be a folder the postgres
+     account can enter when run as root, e.g. under /var/tmp)
 """
 
 from __future__ import annotations
@@ -88,7 +103,12 @@ USERS = ["head", "Mrs Office", "Mr Deputy", "Governor"]
 ACTIONS = ["view case", "add note", "issue letter", "view exhibit", "signed in", "print letter"]
 # The server's memory: a modest shared server's, not a tuned one's.
 SERVER_OPTIONS = "-c shared_buffers=256MB -c max_connections=50"
-# Connections making the indexes at once while the audit entries are chained (see _bulk_load).
+# Connections making the indexes at once (see _bulk_load). The steps after the cases are in
+# take about 64 s of processor time over the million: the word starts' index 28 (the
+# longest: it starts first), the trigram index 20, the btree indexes 9, the standards,
+# authors and totals 6. Two connections or three end at about the same time on two idle
+# cores (the queue keeps both busy); on a shared machine three get a larger share of it
+# (at load 9-15: 124 s with three, 140 s with two, the same 97-99 s of processor time).
 INDEX_BUILDERS = 3
 
 
@@ -182,10 +202,13 @@ def _stamp(count: int, audit: int) -> dict[str, object]:
     }
 
 
-def cached_cluster(count: int = COUNT, audit: int = AUDIT_ENTRIES) -> Path:
+def cached_cluster(
+    count: int = COUNT, audit: int = AUDIT_ENTRIES, folder: Path | None = None
+) -> Path:
     """The kept folder (``cluster``: the data directory; ``pc``: the PC's data folder),
-    built by bulk load when missing or made by an older version."""
-    folder = cache_folder(count)
+    built by bulk load when missing or made by an older version; ``folder`` instead of the
+    cache's (to try a change to the build beside the cluster others measure)."""
+    folder = cache_folder(count) if folder is None else folder
     try:
         if json.loads((folder / STAMP).read_text(encoding="utf-8")) == _stamp(count, audit):
             return folder
@@ -362,7 +385,7 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
             _load_cases(dsn, count, on_cases + on_links)
             print(f"  cases in: {time.perf_counter() - started:.1f} s", flush=True)
             # The two inverted indexes take longest (the word starts' the longest of all):
-            # they start first, and the rest share what is left of the machine.
+            # they start first, and the rest follow on whichever connection is free.
             first = _longest_first(on_cases)
             return [
                 *(pool.submit(_make_index, dsn, name, sql) for name, sql in first[:2]),
@@ -497,8 +520,12 @@ def _load_audit(dsn: str, audit: int, deferred: list[tuple[str, str]]) -> None:
 
 
 def _longest_first(deferred: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The inverted (GIN) indexes first: each takes minutes, the others seconds."""
-    return sorted(deferred, key=lambda item: " USING gin " not in item[1])
+    """The inverted (GIN) indexes first, the word starts' before the trigrams': each takes
+    20-30 s of processor time over the million, the others under one."""
+    return sorted(
+        deferred,
+        key=lambda item: (" USING gin " not in item[1], "casebook_word_starts" not in item[1]),
+    )
 
 
 def _make_index(address: str, name: str, sql: str) -> None:
@@ -741,7 +768,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     print(f"Machine: {os.cpu_count()} cores, {load()}", flush=True)
     started = time.perf_counter()
-    folder = cached_cluster()
+    chosen = args[args.index("--folder") + 1] if "--folder" in args else None
+    folder = cached_cluster(folder=Path(chosen).resolve() if chosen else None)
     print(f"Casebook ready in {time.perf_counter() - started:.1f} s ({folder})", flush=True)
     if "--build-only" in args:
         return 0
