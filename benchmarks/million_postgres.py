@@ -19,8 +19,8 @@ then at the same time the cases made by the server from a counter (``generate_se
 each case's details drawn from a spread of its number as in the SQLite casebook, so both
 hold the same cases, safeguarding ones left out) and the million audit entries chained in
 Python and copied in; then the indexes on ``INDEX_BUILDERS`` connections, the two inverted
-indexes first (the word starts' is the longest step: 28 s of processor time, 20 of them
-working out each case's word starts), beside the cases' standards, authors and totals;
+indexes first (the longest steps: 20 s of processor time each since migration 0029, where
+the word starts' took 27-28 s), beside the cases' standards, authors and totals;
 ``VACUUM (ANALYZE)``. The rows go into tables emptied in the same transaction with
 ``wal_level=minimal``, so they are not written twice; the server runs without fsync while
 building, stops cleanly (a checkpoint), and the folder is synced before it is stamped; the
@@ -104,11 +104,11 @@ ACTIONS = ["view case", "add note", "issue letter", "view exhibit", "signed in",
 # The server's memory: a modest shared server's, not a tuned one's.
 SERVER_OPTIONS = "-c shared_buffers=256MB -c max_connections=50"
 # Connections making the indexes at once (see _bulk_load). The steps after the cases are in
-# take about 64 s of processor time over the million: the word starts' index 28 (the
-# longest: it starts first), the trigram index 20, the btree indexes 9, the standards,
-# authors and totals 6. Two connections or three end at about the same time on two idle
+# take about 56 s of processor time over the million: the word starts' index 20 (27-28
+# before migration 0029; it starts first), the trigram index 20, the btree indexes 9, the
+# standards, authors and totals 6. Two connections or three end at about the same time on two idle
 # cores (the queue keeps both busy); on a shared machine three get a larger share of it
-# (at load 9-15: 124 s with three, 140 s with two, the same 97-99 s of processor time).
+# (124 s with three at load 9-11, 140 s with two at load 13-15; 97-99 s of processor time).
 INDEX_BUILDERS = 3
 
 
