@@ -106,9 +106,10 @@ SERVER_OPTIONS = "-c shared_buffers=256MB -c max_connections=50"
 # Connections making the indexes at once (see _bulk_load). The steps after the cases are in
 # take about 56 s of processor time over the million: the word starts' index 20 (27-28
 # before migration 0029; it starts first), the trigram index 20, the btree indexes 9, the
-# standards, authors and totals 6. Two connections or three end at about the same time on two idle
-# cores (the queue keeps both busy); on a shared machine three get a larger share of it
-# (124 s with three at load 9-11, 140 s with two at load 13-15; 97-99 s of processor time).
+# standards, authors and totals 6. Two connections or three end at about the same time on
+# two idle cores (the queue keeps both busy); on a shared machine three get a larger share
+# of it (before 0029: 124 s with three at load 9-11, 140 s with two at load 13-15, for the
+# same 97-99 s of processor time).
 INDEX_BUILDERS = 3
 
 
