@@ -324,7 +324,8 @@ def _case_rows(count: int, people_count: int) -> str:
             SELECT g.n, g.year, g.person,
                 date_trunc('second', :now::timestamp - ({h(1)} % {minutes}) * interval '1 minute')
                     + ({h(2)} % 1000000) * interval '1 microsecond' AS at,
-                'SM-' || g.year || '-' || lpad((g.n + 1)::text, greatest(4, length((g.n + 1)::text)), '0')
+                'SM-' || g.year || '-'
+                    || lpad((g.n + 1)::text, greatest(4, length((g.n + 1)::text)), '0')
                     AS reference,
                 (:topics::text[])[1 + {h(4)} % :topic_count] || ' #' || g.n AS title,
                 (:platforms::text[])[1 + {h(5)} % :platform_count] AS platform,
@@ -337,7 +338,7 @@ def _case_rows(count: int, people_count: int) -> str:
             ) AS g
         ) AS r
         JOIN pg_temp.authors AS a ON a.id = r.person
-    """  # noqa: E501
+    """
     # psycopg's placeholders for the :names; the modulo operators doubled for it.
     return re.sub(r"(?<!:):([a-z_]+)\b", r"%(\1)s", sql.replace("%", "%%"))
 
