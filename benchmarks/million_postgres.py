@@ -13,6 +13,19 @@ Targets (issue 24), the same as ``million.py`` on SQLite:
 - the next page while scrolling read by keyset (never OFFSET); the overdue count;
 - the audit trail window's first page over 1,000,000 entries <= 1.0 s (as audit_viewer.py).
 
+The build (``--build-only``; with VERBOSE=1 each step prints its time and the server's
+processor time for it): initdb; the product's own migrations and the head teacher's sign-up;
+then at the same time the cases made by the server from a counter (``generate_series``,
+each case's details drawn from a spread of its number as in the SQLite casebook, so both
+hold the same cases, safeguarding ones left out) and the million audit entries chained in
+Python and copied in; then the indexes on ``INDEX_BUILDERS`` connections, the two inverted
+indexes first (the longest steps: 20 s of processor time each since migration 0029, where
+the word starts' took 27-28 s), beside the cases' standards, authors and totals;
+``VACUUM (ANALYZE)``. The rows go into tables emptied in the same transaction with
+``wal_level=minimal``, so they are not written twice; the server runs without fsync while
+building, stops cleanly (a checkpoint), and the folder is synced before it is stamped; the
+measuring run starts it with the ordinary settings.
+
 The server is started for the run from a data directory kept in
 ~/.cache/conduct-casebook-bench/<schema head>/postgres-<count>/ (XDG_CACHE_HOME is
 honoured). PostgreSQL refuses to run as root: run as root, the data directory is kept in
@@ -25,16 +38,21 @@ the start figure is the median of three, so it is the starts after that one. The
 rebuilt when the schema head or any migration's source changes.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/million_postgres.py
-     (--build-only builds the cache and stops; --keep-running prints the URL and waits)
+     (--build-only builds the cache and stops; --keep-running prints the URL and waits;
+     --folder DIR keeps the cluster in DIR instead, which must be a folder the postgres
+     account can enter when run as root, e.g. under /var/tmp)
 """
 
 from __future__ import annotations
 
 import glob
+import hashlib
+import hmac
 import io
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -45,7 +63,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +86,6 @@ from _report import WHOLE_PROCESS, figure
 from app.db.engine import SCHEMA_HEAD
 from app.domain.categories import Category, encode_categories
 from app.domain.platforms import known_platforms
-from app.domain.reference import format_reference
 from app.domain.search import fold
 from app.domain.status import CaseStatus
 
@@ -80,13 +97,19 @@ AUDIT_FIRST_PAGE_S = 1.0
 # ASCII, common words, rare ones, and clearing the search.
 TYPED = ["s", "so", "sok", "", "#4", "#42", "#421", "", "ł", "łu", "łuk", "", "facebook", ""]
 # Raised whenever the way the cached cluster is built changes, so old ones are rebuilt.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 STAMP = "benchmark-cache.json"
 USERS = ["head", "Mrs Office", "Mr Deputy", "Governor"]
 ACTIONS = ["view case", "add note", "issue letter", "view exhibit", "signed in", "print letter"]
 # The server's memory: a modest shared server's, not a tuned one's.
 SERVER_OPTIONS = "-c shared_buffers=256MB -c max_connections=50"
-# Connections making the indexes at once while the audit entries are chained (see _bulk_load).
+# Connections making the indexes at once (see _bulk_load). The steps after the cases are in
+# take about 56 s of processor time over the million: the word starts' index 20 (27-28
+# before migration 0029; it starts first), the trigram index 20, the btree indexes 9, the
+# standards, authors and totals 6. Two connections or three end at about the same time on
+# two idle cores (the queue keeps both busy); on a shared machine three get a larger share
+# of it (before 0029: 124 s with three at load 9-11, 140 s with two at load 13-15, for the
+# same 97-99 s of processor time).
 INDEX_BUILDERS = 3
 
 
@@ -180,10 +203,13 @@ def _stamp(count: int, audit: int) -> dict[str, object]:
     }
 
 
-def cached_cluster(count: int = COUNT, audit: int = AUDIT_ENTRIES) -> Path:
+def cached_cluster(
+    count: int = COUNT, audit: int = AUDIT_ENTRIES, folder: Path | None = None
+) -> Path:
     """The kept folder (``cluster``: the data directory; ``pc``: the PC's data folder),
-    built by bulk load when missing or made by an older version."""
-    folder = cache_folder(count)
+    built by bulk load when missing or made by an older version; ``folder`` instead of the
+    cache's (to try a change to the build beside the cluster others measure)."""
+    folder = cache_folder(count) if folder is None else folder
     try:
         if json.loads((folder / STAMP).read_text(encoding="utf-8")) == _stamp(count, audit):
             return folder
@@ -209,11 +235,13 @@ def cached_cluster(count: int = COUNT, audit: int = AUDIT_ENTRIES) -> Path:
 def _build(building: Path, count: int, audit: int) -> None:
     started = time.perf_counter()
     cluster = building / "cluster"
+    # No sync at the end of initdb: the whole folder is synced once the build is done.
     subprocess.run(
         [*_as_postgres(), str(_binaries() / "initdb"), "-D", str(cluster), "-A", "trust",
-         "-U", "casebook", "-E", "UTF8", "--locale=C.UTF-8"],
+         "-U", "casebook", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
         check=True, capture_output=True, cwd=building,
     )  # fmt: skip
+    print(f"  initdb: {time.perf_counter() - started:.1f} s", flush=True)
     with running_server(cluster, fast_writes=True) as port:
         from sqlalchemy import create_engine, text
 
@@ -225,12 +253,37 @@ def _build(building: Path, count: int, audit: int) -> None:
         set_up(building / "pc", database_url=url(port)).close()
         print(f"  schema and head teacher: {time.perf_counter() - started:.1f} s", flush=True)
         _bulk_load(url(port), count, audit)
+        stopping = time.perf_counter()
+        server_seconds = _server_total_seconds(cluster)
+    # The server was stopped cleanly (a shutdown checkpoint), but written without fsync:
+    # the files are synced now, before the stamp says the cluster is whole.
+    _sync_tree(building)
+    print(
+        f"  stopped (checkpoint) and synced: {time.perf_counter() - stopping:.1f} s; "
+        f"processor time: the server {server_seconds:.1f} s (before stopping), this process "
+        f"{time.process_time():.1f} s",
+        flush=True,
+    )
     figure(
         f"building the PostgreSQL casebook ({count:,} cases, {audit:,} audit entries, bulk load)",
         time.perf_counter() - started,
         "s",
         60,
     )
+
+
+def _sync_tree(folder: Path) -> None:
+    """Every file and folder under ``folder`` written to the disk."""
+    for root, folders, files in os.walk(folder):
+        for name in [*files, *folders, "."]:
+            path = os.path.join(root, name)
+            if os.path.islink(path) or not (os.path.isfile(path) or os.path.isdir(path)):
+                continue  # a link, or the server's socket
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
 
 
 def _copy(cursor: Any, table: str, columns: str, lines: Iterator[str]) -> None:
@@ -245,38 +298,140 @@ def _copy(cursor: Any, table: str, columns: str, lines: Iterator[str]) -> None:
         copy.write(block.getvalue())
 
 
+# A spread of the case number n (from 0), in 64-bit integers: _casebook.py's ``h`` for the
+# SQLite casebook, so both databases hold the same cases (here without safeguarding ones).
+def _spread(salt: int) -> str:
+    return f"(((g.n * 2654435761 + {salt * 40503}) % 4294967291) * 48271 % 2147483647)"
+
+
+def _case_rows(count: int, people_count: int) -> str:
+    """The cases, made by the server from a counter (no row is made in Python): case n's id
+    is n + 1, its year follows n through seven years, and spreads of n give its topic,
+    platform, status, standards, author, dates and follow-up, as in _casebook.py."""
+    minutes = 60 * 24 * 365 * 6
+    h = _spread
+    sql = f"""
+        INSERT INTO cases (id, reference, ref_year, ref_number, title, summary, platform,
+            post_url, account_handle, posted_at, reported_on, reported_by, status,
+            follow_up_due, categories, poster, search_text, code_version, created_at,
+            updated_at, last_activity_at, version)
+        SELECT r.n + 1, r.reference, r.year, r.n + 1, r.title, '', r.platform, '',
+            '@user' || r.n, r.at, r.at::date, 'Office', r.status, r.due, r.categories,
+            a.name, lower(r.reference || ' ' || r.title || ' ' || r.platform || ' @user' || r.n)
+                || ' ' || a.words,
+            '1.0', r.at, r.at, r.at, 1
+        FROM (
+            SELECT g.n, g.year, g.person,
+                date_trunc('second', :now::timestamp - ({h(1)} % {minutes}) * interval '1 minute')
+                    + ({h(2)} % 1000000) * interval '1 microsecond' AS at,
+                'SM-' || g.year || '-'
+                    || lpad((g.n + 1)::text, greatest(4, length((g.n + 1)::text)), '0')
+                    AS reference,
+                (:topics::text[])[1 + {h(4)} % :topic_count] || ' #' || g.n AS title,
+                (:platforms::text[])[1 + {h(5)} % :platform_count] AS platform,
+                (:statuses::text[])[1 + {h(6)} % :status_count] AS status,
+                CASE WHEN {h(7)} % 10 < 6 THEN :today::date + ({h(8)} % 60 - 30)::int END AS due,
+                (:mixes::text[])[1 + {h(10)} % :mix_count] AS categories
+            FROM (
+                SELECT n, 2020 + n * 7 / {count} AS year, 1 + {h(3)} % {people_count} AS person
+                FROM generate_series(0::bigint, {count - 1}) AS g(n)
+            ) AS g
+        ) AS r
+        JOIN pg_temp.authors AS a ON a.id = r.person
+    """
+    # psycopg's placeholders for the :names; the modulo operators doubled for it.
+    return re.sub(r"(?<!:):([a-z_]+)\b", r"%(\1)s", sql.replace("%", "%%"))
+
+
+# The standards of a case: one (three times as likely) or two of those below, as
+# _casebook.py's mixes (a quarter of cases breach two); no safeguarding case, which the
+# first sign-in would seal.
+def _mixes() -> list[frozenset[Category]]:
+    plain = [c for c in Category if c is not Category.SAFEGUARDING]
+    return [frozenset({c}) for c in plain] * 3 + [
+        frozenset({a, b}) for n, a in enumerate(plain) for b in plain[n + 1 :]
+    ]
+
+
 def _bulk_load(address: str, count: int, audit: int) -> None:
+    """The cases (made by the server) and the audit entries (chained in Python) loaded at
+    the same time, then the indexes made on ``INDEX_BUILDERS`` connections, the longest
+    first, beside the cases' standards, authors and totals."""
     import psycopg
 
-    rng = random.Random(count)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    today = date.today()
-    statuses = [s.value for s in CaseStatus]
-    categories = [c for c in Category if c is not Category.SAFEGUARDING]  # see _casebook.py
-    platforms = known_platforms()
-    people_count = max(10, count // 20)
-    names = [f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(people_count)]
-    folded = [fold(name) for name in names]
-    stamp = "%Y-%m-%d %H:%M:%S.%f"
+    dsn = address.replace("+psycopg", "")
     tables = ("cases", "case_categories", "case_people", "people", "audit_entries")
-    with psycopg.connect(address.replace("+psycopg", ""), autocommit=False) as connection:
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        # Indexes are made again once the rows are in: sorting a million keys once is
+        # several times quicker than keeping every index up to date row by row.
+        deferred = connection.execute(
+            "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = 'public' AND i.tablename = ANY(%s) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            (list(tables),),
+        ).fetchall()
+    linked = ("case_categories", "case_people")
+    on_cases = [(name, sql) for table, name, sql in deferred if table in ("cases", "people")]
+    on_links = [(name, sql) for table, name, sql in deferred if table in linked]
+    on_audit = [(name, sql) for table, name, sql in deferred if table == "audit_entries"]
+    started = time.perf_counter()
+
+    def links() -> None:
+        _load_links(dsn, count, on_links)
+        for name, sql in on_links:
+            _make_index(dsn, name, sql)
+
+    with ThreadPoolExecutor(max_workers=INDEX_BUILDERS) as pool:
+
+        def cases_then_the_rest() -> list[Any]:
+            _load_cases(dsn, count, on_cases + on_links)
+            print(f"  cases in: {time.perf_counter() - started:.1f} s", flush=True)
+            # The two inverted indexes take longest (the word starts' the longest of all):
+            # they start first, and the rest follow on whichever connection is free.
+            first = _longest_first(on_cases)
+            return [
+                *(pool.submit(_make_index, dsn, name, sql) for name, sql in first[:2]),
+                pool.submit(_fill_tallies, dsn),
+                pool.submit(links),
+                *(pool.submit(_make_index, dsn, name, sql) for name, sql in first[2:]),
+            ]
+
+        # The server makes the cases while this process chains the audit entries.
+        cases_in = pool.submit(cases_then_the_rest)
+        _load_audit(dsn, audit, on_audit)
+        print(f"  audit entries chained and copied: {time.perf_counter() - started:.1f} s")
+        made = [pool.submit(_make_index, dsn, name, sql) for name, sql in on_audit]
+        made += cases_in.result()
+        for future in made:
+            future.result()
+    print(f"  loaded and indexed: {time.perf_counter() - started:.1f} s", flush=True)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        t0 = time.perf_counter()
+        before = _server_seconds(connection)
+        # VACUUM sets the visibility map, so counts are answered from indexes alone.
+        connection.execute("VACUUM (ANALYZE)")
+        used = _server_seconds(connection) - before
+        print(f"  vacuum and analyse: {time.perf_counter() - t0:.1f} s ({used:.1f} s cpu)")
+
+
+def _load_cases(dsn: str, count: int, deferred: list[tuple[str, str]]) -> None:
+    """The people and the cases, in one transaction."""
+    import psycopg
+
+    t0 = time.perf_counter()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    people_count = max(10, count // 20)
+    rng = random.Random(count)
+    names = [f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}" for i in range(people_count)]
+    when_now = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    with psycopg.connect(dsn, autocommit=False) as connection:
         cursor = connection.cursor()
         # Foreign keys are not checked row by row while loading (the rows are made whole).
         cursor.execute("SET session_replication_role = replica")
-        # Indexes are made again once the rows are in: sorting a million keys once is
-        # several times quicker than keeping every index up to date row by row.
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' "
-            "AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-            "WHERE c.conname = i.indexname)",
-            (list(tables),),
-        )
-        deferred = cursor.fetchall()
         for name, _sql in deferred:
             cursor.execute(f'DROP INDEX "{name}"')
+        # Emptied in this transaction: with wal_level=minimal the rows skip the log.
         cursor.execute("TRUNCATE people, cases, case_categories, case_people CASCADE")
-        t0 = time.perf_counter()
-        when_now = now.strftime(stamp)
         _copy(
             cursor, "people",
             "id, name, name_key, kind, address, postcode, email, phone, relationship, "
@@ -287,100 +442,92 @@ def _bulk_load(address: str, count: int, audit: int) -> None:
                 for i, name in enumerate(names)
             ),
         )  # fmt: skip
-        category_lines: list[str] = []
-        link_lines: list[str] = []
-
-        def case_lines() -> Iterator[str]:
-            for i in range(count):
-                # The same cases, drawn in the same order, as _casebook.py's SQLite casebook.
-                year = 2020 + i * 7 // count
-                chosen = rng.sample(categories, 2 if rng.random() < 0.25 else 1)
-                person = rng.randrange(people_count)
-                title = f"{rng.choice(TOPICS).capitalize()} #{i}"
-                platform = rng.choice(platforms)
-                reference = format_reference(year, i + 1)
-                when = (now - timedelta(minutes=rng.randrange(0, 60 * 24 * 365 * 6))).strftime(
-                    stamp
-                )
-                due = (
-                    (today + timedelta(days=rng.randrange(-30, 30))).isoformat()
-                    if rng.random() < 0.6
-                    else "\\N"
-                )
-                search = f"{reference} {title} {platform} @user{i}".lower() + f" {folded[person]}"
-                status = rng.choice(statuses)
-                yield (
-                    f"{i + 1}\t{reference}\t{year}\t{i + 1}\t{title}\t\t{platform}\t\t@user{i}\t"
-                    f"{when}\t{when[:10]}\tOffice\t{status}\t{due}\t"
-                    f"{encode_categories(frozenset(chosen))}\t{names[person]}\t{search}\t1.0\t"
-                    f"{when}\t{when}\t{when}\t1\n"
-                )
-                category_lines.extend(f"{i + 1}\t{c.value}\n" for c in chosen)
-                link_lines.append(f"{i + 1}\t{person + 1}\tauthor\t{when}\n")
-
-        _copy(
-            cursor, "cases",
-            "id, reference, ref_year, ref_number, title, summary, platform, post_url, "
-            "account_handle, posted_at, reported_on, reported_by, status, follow_up_due, "
-            "categories, poster, search_text, code_version, created_at, updated_at, "
-            "last_activity_at, version",
-            case_lines(),
+        cursor.execute("CREATE TEMP TABLE authors (id integer PRIMARY KEY, name text, words text)")
+        _copy(cursor, "pg_temp.authors", "id, name, words",
+              (f"{i + 1}\t{name}\t{fold(name)}\n" for i, name in enumerate(names)))  # fmt: skip
+        cursor.execute("ANALYZE pg_temp.authors")
+        topics = [topic.capitalize() for topic in TOPICS]
+        platforms = known_platforms()
+        statuses = [s.value for s in CaseStatus]
+        codes = [encode_categories(mix) for mix in _mixes()]
+        cursor.execute(
+            _case_rows(count, people_count),
+            {
+                "now": now, "today": date.today(),
+                "topics": topics, "topic_count": len(topics),
+                "platforms": platforms, "platform_count": len(platforms),
+                "statuses": statuses, "status_count": len(statuses),
+                "mixes": codes, "mix_count": len(codes),
+            },
         )  # fmt: skip
-        _copy(cursor, "case_categories", "case_id, category", iter(category_lines))
-        _copy(cursor, "case_people", "case_id, person_id, role, created_at", iter(link_lines))
-        print(f"  cases copied: {time.perf_counter() - t0:.1f} s", flush=True)
         for table in ("cases", "people"):
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
-        _fill_tallies(cursor)
         connection.commit()
-        # The cases' indexes are made on other connections while this one chains the audit
-        # entries in Python: the server sorts while Python hashes, on both cores (and on a
-        # shared machine, several processes get a larger share of it than one).
-        t_indexes = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=INDEX_BUILDERS) as builders:
-            made = [
-                builders.submit(_make_index, address, name, sql)
-                for name, sql in _longest_first(deferred)
-                if not _on_audit(sql)
-            ]
-            t0 = time.perf_counter()
-            cursor.execute("SET session_replication_role = replica")
-            _copy_audit(cursor, audit, rng)
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('audit_entries', 'id'), "
-                "(SELECT max(id) FROM audit_entries))"
-            )
-            cursor.execute("SET session_replication_role = DEFAULT")
-            connection.commit()
-            print(
-                f"  audit entries chained and copied: {time.perf_counter() - t0:.1f} s",
-                flush=True,
-            )
-            made += [
-                builders.submit(_make_index, address, name, sql)
-                for name, sql in deferred
-                if _on_audit(sql)
-            ]
-            for future in made:
-                future.result()
-        print(f"  indexes (beside the audit entries): {time.perf_counter() - t_indexes:.1f} s")
-    with psycopg.connect(address.replace("+psycopg", ""), autocommit=True) as connection:
-        t0 = time.perf_counter()
-        # VACUUM sets the visibility map, so counts are answered from indexes alone.
-        connection.execute("VACUUM (ANALYZE)")
-        print(f"  vacuum and analyse: {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"  cases made: {time.perf_counter() - t0:.1f} s "
+            f"({_server_seconds(connection):.1f} s cpu)",
+            flush=True,
+        )
 
 
-def _on_audit(sql: str) -> bool:
-    return " ON public.audit_entries " in sql or " ON audit_entries " in sql
+def _load_links(dsn: str, count: int, deferred: list[tuple[str, str]]) -> None:
+    """The cases' standards and authors, from the cases (their indexes dropped earlier)."""
+    import psycopg
+
+    t0 = time.perf_counter()
+    people_count = max(10, count // 20)
+    members = sorted({(encode_categories(mix), c.value) for mix in _mixes() for c in mix})
+    with psycopg.connect(dsn, autocommit=False) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SET session_replication_role = replica")
+        # Emptied (again) in this transaction, so that the rows skip the log.
+        cursor.execute("TRUNCATE case_categories, case_people")
+        cursor.execute(
+            "INSERT INTO case_categories (case_id, category) SELECT c.id, m.category "
+            "FROM cases c JOIN unnest(%s::text[], %s::text[]) AS m(code, category) "
+            "ON m.code = c.categories ORDER BY c.id, m.category",
+            ([code for code, _ in members], [category for _, category in members]),
+        )
+        cursor.execute(
+            "INSERT INTO case_people (case_id, person_id, role, created_at) "
+            f"SELECT c.id, 1 + {_spread(3).replace('g.n', '(c.id - 1)')} % {people_count}, "
+            "'author', c.created_at FROM cases c ORDER BY c.id"
+        )
+        connection.commit()
+        print(
+            f"  standards and authors: {time.perf_counter() - t0:.1f} s "
+            f"({_server_seconds(connection):.1f} s cpu)",
+            flush=True,
+        )
+
+
+def _load_audit(dsn: str, audit: int, deferred: list[tuple[str, str]]) -> None:
+    import psycopg
+
+    rng = random.Random(audit)
+    with psycopg.connect(dsn, autocommit=False) as connection:
+        cursor = connection.cursor()
+        cursor.execute("SET session_replication_role = replica")
+        for name, _sql in deferred:
+            cursor.execute(f'DROP INDEX "{name}"')
+        _copy_audit(cursor, audit, rng)
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence('audit_entries', 'id'), "
+            "(SELECT max(id) FROM audit_entries))"
+        )
+        connection.commit()
 
 
 def _longest_first(deferred: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The inverted (GIN) indexes first: each takes minutes, the others seconds."""
-    return sorted(deferred, key=lambda item: " USING gin " not in item[1])
+    """The inverted (GIN) indexes first, the word starts' before the trigrams': each takes
+    20-30 s of processor time over the million, the others under one."""
+    return sorted(
+        deferred,
+        key=lambda item: (" USING gin " not in item[1], "casebook_word_starts" not in item[1]),
+    )
 
 
 def _make_index(address: str, name: str, sql: str) -> None:
@@ -388,32 +535,67 @@ def _make_index(address: str, name: str, sql: str) -> None:
 
     started = time.perf_counter()
     with psycopg.connect(address.replace("+psycopg", ""), autocommit=True) as connection:
+        before = _server_seconds(connection)
         connection.execute(sql)
+        used = _server_seconds(connection) - before
     if os.environ.get("VERBOSE"):
-        print(f"  {time.perf_counter() - started:6.2f} s {name}", flush=True)
+        print(f"  {time.perf_counter() - started:6.2f} s ({used:5.2f} s cpu) {name}", flush=True)
 
 
-def _fill_tallies(cursor: Any) -> None:
-    """The totals the triggers keep (migration 0025), counted once: the cases were copied
+def _server_seconds(connection: Any) -> float:
+    """The processor time the server process serving ``connection`` has used so far (on
+    this machine; 0 where it cannot be read): the build's figures are shared out by load,
+    this is what each step costs."""
+    pid = connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_total_seconds(cluster: Path) -> float:
+    """The processor time of the whole server so far: the postmaster's own and that of the
+    server processes which have ended (0 where it cannot be read)."""
+    try:
+        pid = int((cluster / "postmaster.pid").read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _fill_tallies(dsn: str) -> None:
+    """The totals the triggers keep (migration 0025), counted once: the cases were made
     with triggers off."""
     import importlib
 
+    import psycopg
+
     migration = importlib.import_module("app.db.migrations.versions.0025_postgres_tallies")
     t0 = time.perf_counter()
-    for table in (
-        "case_tally_changes",
-        "case_tally_totals",
-        "case_activity_changes",
-        "case_activity_totals",
-    ):
-        cursor.execute(f"DELETE FROM {table}")
-    cursor.execute(migration.FILL)
-    cursor.execute(migration.DAY_FILL)
-    print(f"  totals counted: {time.perf_counter() - t0:.1f} s", flush=True)
+    with psycopg.connect(dsn, autocommit=False) as connection:
+        for table in (
+            "case_tally_changes",
+            "case_tally_totals",
+            "case_activity_changes",
+            "case_activity_totals",
+        ):
+            connection.execute(f"DELETE FROM {table}")
+        connection.execute(migration.FILL)
+        connection.execute(migration.DAY_FILL)
+        connection.commit()
+        used = _server_seconds(connection)
+    print(f"  totals counted: {time.perf_counter() - t0:.1f} s ({used:.1f} s cpu)", flush=True)
 
 
 def _copy_audit(cursor: Any, count: int, rng: random.Random) -> None:
-    """Audit entries chained and MACed as the app writes them, on from the set-up's."""
+    """Audit entries chained and MACed as the app writes them, on from the set-up's.
+
+    The chain is the app's (``entry_hash``, ``entry_mac``, ``next_entry_key``) written out
+    for these plain fields (no quote, backslash or control character to escape): the same
+    hashes at a third of the cost; the first entry is checked against the app's own.
+    """
     from app.security.audit_chain import entry_key_after, entry_mac, next_entry_key
     from app.services.audit import entry_hash
 
@@ -425,27 +607,47 @@ def _copy_audit(cursor: Any, count: int, rng: random.Random) -> None:
     key_seq, entry_key = cursor.fetchone()
     key = entry_key_after(bytes.fromhex(entry_key), 0)
     seq = max(last_seq, key_seq - 1)
-    at = datetime(2019, 9, 1, 8, 0, tzinfo=UTC)
-    stamp = "%Y-%m-%d %H:%M:%S.%f"
-
-    def lines() -> Iterator[str]:
-        nonlocal seq, prev, key, at
+    first_seq, first_prev, first_key = seq + 1, prev, key
+    sha256, hmac_digest = hashlib.sha256, hmac.digest
+    ratchet = b"conduct-casebook audit ratchet\0"
+    randrange, choice = rng.randrange, rng.choice
+    # Whole seconds on from 1 September 2019, 08:00 UTC: the text of each time is made from
+    # a few integers rather than through a datetime.
+    first_day, total, days, when, year = date(2019, 9, 1).toordinal(), 8 * 3600, -1, "", 0
+    block: list[str] = []
+    chunk = 20_000
+    with cursor.copy(
+        'COPY audit_entries (seq, at, "user", action, target, detail, prev_hash, hash, mac) '
+        "FROM STDIN"
+    ) as copy:
         for _ in range(count - existing):
             seq += 1
-            at += timedelta(seconds=rng.randrange(20, 200))
-            user, action = rng.choice(USERS), rng.choice(ACTIONS)
-            target = f"SM-{at.year}-{rng.randrange(1, 40_000):04d}"
-            digest = entry_hash(prev, seq, at, user, action, target, "")
-            mac = entry_mac(key, seq, digest)
-            yield (
-                f"{seq}\t{at.replace(tzinfo=None).strftime(stamp)}\t{user}\t{action}\t"
-                f"{target}\t\t{prev}\t{digest}\t{mac}\n"
+            total += randrange(20, 200)
+            if total // 86_400 != days:
+                days = total // 86_400
+                day = date.fromordinal(first_day + days)
+                when, year = day.isoformat(), day.year
+            moment = total % 86_400
+            clock = f"{moment // 3600:02d}:{moment // 60 % 60:02d}:{moment % 60:02d}"
+            user, action = choice(USERS), choice(ACTIONS)
+            target = f"SM-{year}-{randrange(1, 40_000):04d}"
+            payload = f'["{prev}",{seq},"{when}T{clock}+00:00","{user}","{action}","{target}",""]'
+            digest = sha256(payload.encode()).hexdigest()
+            mac = hmac_digest(key, f"audit entry\0{seq}\0{digest}".encode(), "sha256").hex()
+            block.append(
+                f"{seq}\t{when} {clock}\t{user}\t{action}\t{target}\t\t{prev}\t{digest}\t{mac}\n"
             )
-            key = next_entry_key(key)
+            if seq == first_seq:
+                at = datetime.fromisoformat(f"{when}T{clock}+00:00")
+                assert digest == entry_hash(first_prev, seq, at, user, action, target, "")
+                assert mac == entry_mac(first_key, seq, digest)
+                assert sha256(ratchet + key).digest() == next_entry_key(key)
+            key = sha256(ratchet + key).digest()
             prev = digest
-
-    _copy(cursor, "audit_entries", 'seq, at, "user", action, target, detail, prev_hash, hash, mac',
-          lines())  # fmt: skip
+            if len(block) == chunk:
+                copy.write("".join(block))
+                block = []
+        copy.write("".join(block))
     cursor.execute(
         "UPDATE audit_seal SET key_seq = %s, entry_key = %s WHERE id = 1", (seq + 1, key.hex())
     )
@@ -568,7 +770,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     print(f"Machine: {os.cpu_count()} cores, {load()}", flush=True)
     started = time.perf_counter()
-    folder = cached_cluster()
+    chosen = args[args.index("--folder") + 1] if "--folder" in args else None
+    folder = cached_cluster(folder=Path(chosen).resolve() if chosen else None)
     print(f"Casebook ready in {time.perf_counter() - started:.1f} s ({folder})", flush=True)
     if "--build-only" in args:
         return 0

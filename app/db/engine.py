@@ -34,7 +34,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest revision in migrations/versions. Checked against Alembic by the tests; it lets
 # an up-to-date casebook open without importing Alembic (a tenth of a second at start-up).
-SCHEMA_HEAD = "0027_postgres_searched_walk"
+SCHEMA_HEAD = "0029_postgres_split_word_starts"
 
 
 # Errors of the standard sqlite3 module and of SQLCipher's build of it, caught together.

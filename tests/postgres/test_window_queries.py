@@ -46,9 +46,11 @@ def test_searches_by_noted_ids_or_by_subquery_find_what_sqlite_finds(
 
 
 def test_word_starts_are_what_the_first_form_of_the_function_gave(services: Services) -> None:
-    """Migration 0025 works the word starts out by splitting (twice as quick); the index made
-    with 0023's form stays right only if every text gets the same answer."""
+    """Migration 0025 worked the word starts out by splitting, 0029 in PL/pgSQL (twice as
+    quick again, a start repeated where two words share it); the index made with 0023's
+    form stays right only if every text gets the same set of starts."""
     import importlib
+    import random
 
     migration = importlib.import_module("app.db.migrations.versions.0025_postgres_tallies")
     first_form = migration.WORD_STARTS_BY_MATCHING.replace(
@@ -58,12 +60,59 @@ def test_word_starts_are_what_the_first_form_of_the_function_gave(services: Serv
         "", "a", "--", "a-b", "ab-cd ef", "@Дмитрий_Соколов", "#4 x", "łuk zoë's",
         "sm-2026-0042 rude comments #42 facebook @user42 zoë smith", "x_y__z", "  lead",
         "trail  ", "1", "12 345 6789", "ǆemal o'neill", "日本語 テキスト", "a\tb\nc",
+        "aa aa ab a", "ab!", "!ab", "a!b!c!", "ł", "x (twitter)",
     ]  # fmt: skip
+    letters = "ab1ł日ǆД _-#@'!.\t"
+    draw = random.Random(29)
+    texts += ["".join(draw.choice(letters) for _ in range(draw.randrange(12))) for _ in range(300)]
     with services.engine.connect() as connection:
         connection.exec_driver_sql(first_form)
-        for words in texts:
-            now, before = connection.execute(
-                text("SELECT casebook_word_starts(:words), pg_temp.first_word_starts(:words)"),
-                {"words": words},
-            ).one()
-            assert sorted(now) == sorted(before), words
+        rows = connection.execute(
+            text(
+                "SELECT words, casebook_word_starts(words), pg_temp.first_word_starts(words) "
+                "FROM unnest(CAST(:texts AS text[])) AS t(words)"
+            ),
+            {"texts": texts},
+        ).all()
+        assert len(rows) == len(texts)
+        for words, now, before in rows:
+            assert set(now) == set(before), words
+        assert connection.execute(text("SELECT casebook_word_starts(NULL)")).scalar() is None
+
+
+def test_a_rare_short_search_is_answered_from_the_word_start_index(
+    twins: Twins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The searches of one or two characters still ask for the cases whose word starts
+    contain the typed ones, and that question is still answered from the word-start index
+    after 0029 replaced the function the index is made of (the plan names the index)."""
+    from app.domain.records import CaseFilter, CaseSort
+    from app.services import server_search
+    from tests.unit.test_case_list_at_scale import statements
+
+    services = twins.server
+    monkeypatch.setattr(server_search, "word_start_is_common", lambda *_args, **_kw: False)
+    with statements(services) as seen:
+        found = services.cases.list_cases(CaseFilter(text="zo"), CaseSort(), 0, 50)
+        services.cases.count_cases(CaseFilter(text="#4"), bound=1000)
+    assert found and all("zo" in case.title.casefold() or case.poster for case in found)
+    asked = [sql for sql, _params in seen if "casebook_word_starts(cases.search_text) @>" in sql]
+    assert len(asked) >= 2, seen
+    with services.engine.connect() as connection:
+        # Few cases here: the planner would read them all through any index. Left with
+        # bitmap scans only, it reads the word-start index only if the index's expression
+        # is still the one the search asks about; otherwise it tests every case.
+        for kind in ("seqscan", "indexscan", "indexonlyscan"):
+            connection.exec_driver_sql(f"SET enable_{kind} = off")
+        for letters in ("zo", "4"):
+            plan = "\n".join(
+                str(row[0])
+                for row in connection.execute(
+                    text(
+                        "EXPLAIN SELECT cases.id FROM cases "
+                        "WHERE casebook_word_starts(cases.search_text) @> CAST(:starts AS text[])"
+                    ),
+                    {"starts": [letters]},
+                )
+            )
+            assert "Bitmap Index Scan on ix_cases_word_starts" in plan, plan
