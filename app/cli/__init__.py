@@ -1325,21 +1325,17 @@ def _collector_set_aside() -> Iterator[Callable[[], None]]:
     hundreds of thousands of objects that live as long as the process. The collector would
     walk them again and again for nothing (a tenth of a letter's time), so it is paused
     until the command is signed in (call the function given), and what the start made is
-    then frozen out of later collections. On leaving, the collector is as it was and what
-    the command froze is ordinary again (commands also run in one process, in the tests).
-    ``gc.unfreeze`` frees everything frozen, so where something already was (a test process
-    sets aside what survived, tests/garbage.py) nothing is frozen here, and nothing freed.
+    then frozen out of later collections. On leaving, the collector is as it was and the
+    frozen objects are ordinary again (commands also run in one process, in the tests).
     """
     was_enabled = gc.isenabled()
-    froze_before = gc.get_freeze_count() > 0
     gc.disable()
     frozen = False
 
     def start_done() -> None:
         nonlocal frozen
-        if not froze_before:
-            gc.freeze()
-            frozen = True
+        gc.freeze()
+        frozen = True
         if was_enabled:
             gc.enable()
 

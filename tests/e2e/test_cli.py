@@ -526,32 +526,3 @@ def test_a_read_only_folder_is_refused_clearly(tmp_path: Path, existing: bool) -
     finally:
         for folder in folders:
             folder.chmod(0o755)
-
-
-def test_a_command_in_this_process_leaves_the_collector_as_it_found_it(demo_dir: Path) -> None:
-    """A command sets aside what its start made (the collector skips it), and on leaving
-    frees only that: what the caller had set aside stays so (tests/garbage.py relies on it),
-    and a caller that had set nothing aside is left with nothing set aside."""
-    import gc
-
-    def collected(thing: object) -> bool:
-        # Frozen objects are in no generation the collector walks.
-        return any(tracked is thing for tracked in gc.get_objects())
-
-    assert gc.isenabled()
-    gc.unfreeze()
-    try:
-        assert cli("cases", data_dir=demo_dir).returncode == 0
-        assert gc.get_freeze_count() == 0
-        assert gc.isenabled()
-        kept: list[object] = []
-        kept.append(kept)
-        gc.freeze()
-        assert not collected(kept)
-        assert cli("cases", data_dir=demo_dir).returncode == 0
-        assert not collected(kept)
-        assert gc.isenabled()
-        gc.unfreeze()
-        assert collected(kept)
-    finally:
-        gc.unfreeze()
