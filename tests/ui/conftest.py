@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QWidget
 
+from app.domain.records import CaseFilter
 from app.services.casebook import Services, open_casebook
 from app.services.demo import create_demo, is_empty
 from app.ui.main_window import MainWindow
@@ -30,7 +32,9 @@ def demo_casebooks(tmp_path_factory: pytest.TempPathFactory) -> DemoCasebooks:
 def ui_services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
     """A new casebook; for a test that asks for ``demo_services``, already filled with the
     demonstration cases (a copy of the worker's own, see tests/demo_casebook.py)."""
-    if "demo_services" in request.fixturenames:
+    if "demo_services" in request.fixturenames or (
+        "window" in request.fixturenames and not _reads_only(request)
+    ):
         casebooks: DemoCasebooks = request.getfixturevalue("demo_casebooks")
         services = casebooks.copy_to(tmp_path / "data", actor="Mrs Test")
     else:
@@ -46,19 +50,162 @@ def demo_services(ui_services: Services) -> Services:
     return ui_services
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "window_reads_only: the test changes nothing in the casebook, so it may share its "
+        "module's window (see the window fixture)",
+    )
+
+
+def _reads_only(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("window_reads_only") is not None
+
+
 @pytest.fixture
-def window(qtbot, demo_services: Services) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
-    win = MainWindow(demo_services, demo=True)
+def window(request: pytest.FixtureRequest, qtbot) -> Iterator[MainWindow]:  # type: ignore[no-untyped-def]
+    """The main window on a copy of the demonstration casebook, shown and painted.
+
+    A test marked ``window_reads_only`` (it changes nothing in the casebook, and what it
+    changes on the screen a new window would show otherwise: filters, selection, tab, typed
+    text, size) shares one window with the other such tests of its module: building and
+    painting a window is most of such a test's time. After each, the window is put back
+    as it was when new and compared with what it showed then (the list, row by row, the
+    case, the filters and tab); if anything differs, the next test gets a new window.
+    """
+    if _reads_only(request):
+        assert not {"demo_services", "ui_services"} & set(request.fixturenames), (
+            "a shared window's test reads its casebook through window.services"
+        )
+        shared: SharedWindows = request.getfixturevalue("shared_windows")
+        win = shared.window(qtbot)
+        yield win
+        shared.put_back()
+        return
+    win = _new_window(qtbot, request.getfixturevalue("demo_services"))
+    yield win
+    _close(win)
+
+
+def _new_window(qtbot, services: Services) -> MainWindow:  # type: ignore[no-untyped-def]
+    win = MainWindow(services, demo=True)
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
     wait_for_first_paint(qtbot, win)
-    yield win
+    return win
+
+
+def _close(win: MainWindow) -> None:
     # Closing asks about unsaved edits; a test that left some must not block on that box,
     # so the window is closed here rather than by qtbot (which closes before this runs).
     win.case_detail.revert_details()
     win.close()
     win.deleteLater()
+
+
+def _as_shown(win: MainWindow) -> dict[str, object]:
+    """What a person sees of the window's state: every cell of the list in order, the
+    filters, sort and selection, the case open (and its version), the tab, the layout; and
+    how many cases the casebook holds."""
+    lst = win.case_list
+    model = lst.model
+    header = lst.table.horizontalHeader()
+    case = win.case_detail.case
+    return {
+        "rows": [
+            [model.index(r, c).data() for c in range(model.columnCount())]
+            for r in range(model.rowCount())
+        ],
+        "search": lst.search.text(),
+        "status": lst.status_filter.currentIndex(),
+        "category": lst.category_filter.currentIndex(),
+        "checked": [b.isChecked() for b in _list_boxes(win)],
+        "sort": (header.sortIndicatorSection(), header.sortIndicatorOrder()),
+        "current": lst.selected_case_id(),
+        "selected": lst.selected_case_ids(),
+        "case": None if case is None else (case.id, case.version),
+        "tab": win.case_detail.tabs.currentIndex(),
+        "unsaved": win.case_detail.is_dirty(),
+        "today_folded": win.today.is_collapsed(),
+        "size": (win.width(), win.height()),
+        "split": win.splitter.sizes(),
+        "cases": win.services.cases.count_cases(CaseFilter()),
+    }
+
+
+def _list_boxes(win: MainWindow) -> tuple[QCheckBox, ...]:
+    lst = win.case_list
+    return (lst.overdue_only, lst.repeat_authors_only, lst.in_evidence)
+
+
+class SharedWindows:
+    """One module's shared window (see ``window``), made when first asked for."""
+
+    def __init__(self, casebooks: DemoCasebooks, folder: Path) -> None:
+        self.casebooks = casebooks
+        self.folder = folder
+        self.made = 0
+        self._services: Services | None = None
+        self._window: MainWindow | None = None
+        self._when_new: dict[str, Any] = {}
+
+    def window(self, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
+        if self._window is None:
+            self.made += 1
+            self._services = self.casebooks.copy_to(
+                self.folder / f"data-{self.made}", actor="Mrs Test"
+            )
+            self._window = _new_window(qtbot, self._services)
+            self._when_new = _as_shown(self._window)
+        return self._window
+
+    def put_back(self) -> bool:
+        """The window as it was when new (True), or, failing that, none: the next test
+        makes a new one."""
+        win = self._window
+        assert win is not None
+        new = self._when_new
+        win.case_detail.revert_details()
+        lst = win.case_list
+        for box, checked in zip(_list_boxes(win), new["checked"], strict=True):
+            box.setChecked(checked)
+        lst.status_filter.setCurrentIndex(new["status"])
+        lst.category_filter.setCurrentIndex(new["category"])
+        lst.search.setText(new["search"])
+        lst.table.sortByColumn(*new["sort"])
+        lst.apply_filter()
+        lst.select_row(0)
+        if not new["selected"]:
+            # A new window opens its first case without selecting its row.
+            lst.table.selectionModel().clearSelection()
+        win.case_detail.tabs.setCurrentIndex(new["tab"])
+        win.today.set_collapsed(new["today_folded"])
+        win.resize(*new["size"])
+        win.splitter.setSizes(new["split"])
+        lst.table.setFocus()
+        QApplication.processEvents()
+        if _as_shown(win) == new:
+            return True
+        self.close()
+        return False
+
+    def close(self) -> None:
+        if self._window is not None:
+            _close(self._window)
+            self._window = None
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
+
+@pytest.fixture(scope="module")
+def shared_windows(
+    demo_casebooks: DemoCasebooks, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedWindows]:
+    shared = SharedWindows(demo_casebooks, tmp_path_factory.mktemp("shared-window"))
+    yield shared
+    shared.close()
 
 
 def wait_for_first_paint(qtbot, win: MainWindow) -> None:  # type: ignore[no-untyped-def]

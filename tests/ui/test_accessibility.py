@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtGui import QAccessible, QAccessibleInterface
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -51,6 +52,7 @@ def tree_of(widget: QWidget) -> QAccessibleInterface:
     return interface
 
 
+@pytest.mark.window_reads_only
 def test_every_control_of_the_main_window_has_a_name(window: MainWindow) -> None:
     window.today.set_collapsed(False)
     window.case_list.select_row(0)
@@ -93,6 +95,7 @@ def test_every_dialog_has_a_name_for_every_control(
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
+@pytest.mark.window_reads_only
 def test_the_letter_preview_reads_out_the_letter(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     from app.ui.dialogs.issue_letter import IssueLetterDialog
 

@@ -3,11 +3,14 @@ Report-a-post wizard shows them; the case list filters to frequent authors."""
 
 from __future__ import annotations
 
+import pytest
+
 from app.services.casebook import Services
 from app.ui.dialogs.report_wizard import ReportWizard
 from app.ui.main_window import MainWindow
 
 
+@pytest.mark.window_reads_only
 def test_the_case_screen_lists_and_opens_other_cases(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     services = window.services
     first = services.cases.find_case("SM-2026-0001")
@@ -38,6 +41,7 @@ def test_the_wizard_offers_cases_about_the_same_account(qtbot, demo_services: Se
     assert "same account: @zoe.l.4" in wizard.related_label.text()
 
 
+@pytest.mark.window_reads_only
 def test_frequent_authors_filter(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.case_list.repeat_authors_only.setChecked(True)
     qtbot.waitUntil(lambda: window.case_list.model.rowCount() > 0)

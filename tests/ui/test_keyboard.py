@@ -159,6 +159,7 @@ def dialog_classes() -> set[str]:
 # ----- Alt+letters ------------------------------------------------------------------------
 
 
+@pytest.mark.window_reads_only
 def test_every_menu_item_has_its_own_letter(window: MainWindow) -> None:
     bar = [action.text() for action in window.menuBar().actions()]
     assert all(mnemonic(t) for t in bar)
@@ -169,6 +170,7 @@ def test_every_menu_item_has_its_own_letter(window: MainWindow) -> None:
         assert_unique([(mnemonic(t), t) for t in items], menu.title())
 
 
+@pytest.mark.window_reads_only
 def test_no_letter_means_two_things_on_any_tab_of_the_main_window(
     qtbot,  # type: ignore[no-untyped-def]
     window: MainWindow,
@@ -229,6 +231,7 @@ def test_every_dialog_has_unique_letters_and_every_button_one(
 # ----- Tab moves on -----------------------------------------------------------------------
 
 
+@pytest.mark.window_reads_only
 def test_tab_leaves_the_wizard_description_instead_of_typing_a_tab(
     qtbot,  # type: ignore[no-untyped-def]
     window: MainWindow,
@@ -252,6 +255,7 @@ def test_tab_leaves_the_wizard_description_instead_of_typing_a_tab(
     wizard.reject()
 
 
+@pytest.mark.window_reads_only
 @pytest.mark.parametrize("where", ["follow-up summary", "school address", "details summary"])
 def test_tab_leaves_every_multi_line_box(qtbot, window: MainWindow, where: str) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
@@ -273,6 +277,7 @@ def test_tab_leaves_every_multi_line_box(qtbot, window: MainWindow, where: str) 
     assert box.toPlainText() == before
 
 
+@pytest.mark.window_reads_only
 @pytest.mark.parametrize("which", ["case list", "today"])
 def test_tab_leaves_a_table_in_one_press(qtbot, window: MainWindow, which: str) -> None:  # type: ignore[no-untyped-def]
     window.today.set_collapsed(False)
@@ -285,6 +290,7 @@ def test_tab_leaves_a_table_in_one_press(qtbot, window: MainWindow, which: str) 
     assert table.currentIndex().row() == row
 
 
+@pytest.mark.window_reads_only
 def test_the_focused_widget_has_a_visible_ring(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.case_list.search.setFocus()
     QApplication.processEvents()
@@ -323,6 +329,7 @@ def _ring_thickness(window: QWidget, widget: QWidget) -> int:
     return count
 
 
+@pytest.mark.window_reads_only
 def test_the_focus_ring_is_as_bold_around_the_case_table_as_around_a_text_box(
     qtbot,  # type: ignore[no-untyped-def]
     window: MainWindow,
@@ -337,6 +344,7 @@ def test_the_focus_ring_is_as_bold_around_the_case_table_as_around_a_text_box(
     assert around_table == around_search
 
 
+@pytest.mark.window_reads_only
 def test_the_focus_ring_keeps_up_when_the_case_list_is_resized(
     qtbot,  # type: ignore[no-untyped-def]
     window: MainWindow,

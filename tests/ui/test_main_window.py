@@ -31,6 +31,7 @@ def _visible_texts(win: MainWindow, column: str) -> list[str]:
     return [model.index(r, col).data() for r in range(model.rowCount())]
 
 
+@pytest.mark.window_reads_only
 def test_list_shows_every_demo_case_with_counts(window: MainWindow) -> None:
     assert window.case_list.model.rowCount() == 13
     assert "Showing 13 of 13 cases" in window.case_list.counts_label.text()
@@ -40,6 +41,7 @@ def test_list_shows_every_demo_case_with_counts(window: MainWindow) -> None:
     assert "Дмитрий Соколов" in posters
 
 
+@pytest.mark.window_reads_only
 def test_overdue_rows_are_marked(window: MainWindow) -> None:
     model = window.case_list.model
     due = _column("follow_up_due")
@@ -52,6 +54,7 @@ def test_overdue_rows_are_marked(window: MainWindow) -> None:
     assert all(text.endswith("(overdue)") for text in marked)
 
 
+@pytest.mark.window_reads_only
 def test_search_box_filters_as_you_type(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClicks(window.case_list.search, "sokolov")  # ASCII handle of a Cyrillic name
     qtbot.waitUntil(lambda: window.case_list.model.rowCount() < 13)
@@ -65,6 +68,7 @@ def test_search_box_filters_as_you_type(window: MainWindow, qtbot) -> None:  # t
     assert "Showing" in window.case_list.counts_label.text()
 
 
+@pytest.mark.window_reads_only
 def test_status_category_and_overdue_filters(window: MainWindow) -> None:
     lst = window.case_list
     lst.category_filter.setCurrentIndex(lst.category_filter.findData(Category.SAFEGUARDING.value))
@@ -81,6 +85,7 @@ def test_status_category_and_overdue_filters(window: MainWindow) -> None:
     assert all(text.endswith("(overdue)") for text in _visible_texts(window, "follow_up_due"))
 
 
+@pytest.mark.window_reads_only
 def test_sorting_by_reference(window: MainWindow) -> None:
     window.case_list.table.sortByColumn(_column("reference"), Qt.SortOrder.AscendingOrder)
     refs = _visible_texts(window, "reference")
@@ -106,6 +111,7 @@ def test_new_case_through_the_dialog_appears_in_the_list(window: MainWindow, qtb
     assert _visible_texts(window, "poster")[row] == "Nguyễn Thị Hồng"
 
 
+@pytest.mark.window_reads_only
 def test_new_case_without_a_standard_is_refused_and_nothing_saved(
     window: MainWindow,
     qtbot,  # type: ignore[no-untyped-def]
@@ -164,6 +170,7 @@ def test_editing_details_saves_and_records_the_change(window: MainWindow, qtbot)
     assert "Renamed by the head" in _visible_texts(window, "title")
 
 
+@pytest.mark.window_reads_only
 def test_invalid_edit_shows_a_sentence_and_saves_nothing(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
     detail = window.case_detail
@@ -176,6 +183,7 @@ def test_invalid_edit_shows_a_sentence_and_saves_nothing(window: MainWindow, qtb
     assert window.services.cases.get_case(before.id).post_url == before.post_url
 
 
+@pytest.mark.window_reads_only
 def test_keyboard_next_previous_and_find(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
     first = window.case_detail.case
@@ -201,6 +209,7 @@ def test_window_remembers_its_size(demo_services: Services, qtbot) -> None:  # t
     assert second.height() == 500
 
 
+@pytest.mark.window_reads_only
 def test_leaving_unsaved_edits_asks_first(window: MainWindow, qtbot) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
     detail = window.case_detail

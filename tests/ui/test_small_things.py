@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
@@ -19,6 +20,7 @@ from tests.ui.conftest import answer_next_dialog
 KEY = "ABCDE-FGHJK-LMNPQ-RSTUV-WXYZ2-34567"
 
 
+@pytest.mark.window_reads_only
 def test_after_staying_on_unsaved_edits_the_list_shows_the_case_on_screen(
     qtbot,  # type: ignore[no-untyped-def]
     window: MainWindow,
@@ -44,6 +46,7 @@ def test_after_staying_on_unsaved_edits_the_list_shows_the_case_on_screen(
     assert window.case_list.selected_case_ids() == [shown]
 
 
+@pytest.mark.window_reads_only
 def test_opening_a_case_is_one_view_on_the_audit_trail(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
     QApplication.processEvents()
@@ -120,6 +123,7 @@ def test_the_wizard_names_kinds_of_social_media_plainly(qtbot, ui_services: Serv
     assert any(kind.startswith("Blog or microblog") for kind in kinds)
 
 
+@pytest.mark.window_reads_only
 def test_an_unknown_date_shows_blank(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     window.case_list.select_row(0)
     posted = window.case_detail.form.posted_at
@@ -146,6 +150,7 @@ def test_file_dialogs_remember_their_folder_for_each_purpose(
     assert str(letters) in ini.read_text()
 
 
+@pytest.mark.window_reads_only
 def test_search_ignores_case_and_accents(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     from app.domain.records import CaseFilter
 
