@@ -45,6 +45,11 @@ from tests.postgres_server import (
     shared_postgres,
 )
 
+# How long a test waits for work on another thread or process before calling it a hang, in
+# milliseconds: room for a slow or loaded machine (a wait that is met returns at once), short
+# of each test's own time limit (pyproject.toml's timeout, 120 s).
+WAIT_MS = 100_000
+
 # A Tuesday in term time, late morning (GMT).
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 ACTOR = "Mrs A. Head"
