@@ -38,7 +38,17 @@ from app.domain.records import CaseDetail, CaseDraft
 from app.services.casebook import Services, open_casebook
 from tests import garbage
 from tests.answers import GENERATION
-from tests.postgres_server import PostgresServer, start_postgres
+from tests.postgres_server import (
+    PostgresServer,
+    claim_run_folder,
+    end_run_folder,
+    shared_postgres,
+)
+
+# How long a test waits for work on another thread or process before calling it a hang, in
+# milliseconds: room for a slow or loaded machine (a wait that is met returns at once), short
+# of each test's own time limit (pyproject.toml's timeout, 120 s).
+WAIT_MS = 100_000
 
 # A Tuesday in term time, late morning (GMT).
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -60,6 +70,20 @@ class Clock:
     def advance(self, **delta: float) -> datetime:
         self.now += timedelta(**delta)
         return self.now
+
+
+# The folder of the run's PostgreSQL cluster, in pytest's own process (tests/postgres_server.py).
+_RUN_FOLDER = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # pytest's own process, not one of its workers
+        config.stash[_RUN_FOLDER] = claim_run_folder()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _RUN_FOLDER in config.stash:  # every worker has ended by now
+        end_run_folder(config.stash[_RUN_FOLDER])
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -148,8 +172,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """One throwaway PostgreSQL cluster for the whole run."""
-    yield from start_postgres()
+    """One throwaway PostgreSQL cluster for the whole run, shared by its workers."""
+    yield from shared_postgres()
 
 
 @pytest.fixture

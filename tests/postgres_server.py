@@ -5,6 +5,13 @@ letters classed as Unicode's (``C.UTF-8``, as a school's server in ``en_GB.UTF-8
 fsync off (the tests do not survive power cuts, the server under them need not either).
 Each test gets a fresh database copied from a migrated template, which takes a few
 milliseconds instead of running every migration again.
+
+A run's test workers share one cluster (``shared_postgres``): each starting its own cost
+about two and a half seconds apiece. The run's first process makes the cluster's folder and
+is named its owner (``claim_run_folder``); the first worker to need a server starts it, under
+a lock the others wait on; the owner stops it once every worker has ended
+(``end_run_folder``), and a run killed before then leaves an owner file naming a process
+that has ended, so the next run reaps it.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ class PostgresServer:
     def __init__(self, root: Path, port: int, as_user: list[str]) -> None:
         self.root, self.port, self.as_user = root, port, as_user
         self._numbers = itertools.count(1)
+        # Several processes make databases on a shared cluster: each names its own.
+        self._prefix = f"casebook_{os.getpid()}_"
         self.admin = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
 
     def url(self, database: str) -> str:
@@ -52,7 +61,7 @@ class PostgresServer:
     def new_database(self, template: str | None = None) -> str:
         """A new database copied from the migrated empty casebook, or from ``template`` (the
         URL of a filled one that nothing is connected to)."""
-        name = f"casebook_{next(self._numbers)}"
+        name = f"{self._prefix}{next(self._numbers)}"
         source = template.rsplit("/", 1)[1] if template else "casebook_template"
         with self.admin.connect() as connection:
             # Copying the template's files (its checkpoint costs little with fsync off) was
@@ -151,23 +160,32 @@ def reap_abandoned_clusters(
     return reaped
 
 
-def start_postgres() -> Iterator[PostgresServer]:
-    """Start a cluster (skipping loudly where PostgreSQL cannot run; failing in CI)."""
+def _as_user() -> list[str]:
+    # PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return ["runuser", "-u", "postgres", "--"] if as_root else []
+
+
+def _bin_dir_or_skip() -> Path:
+    """Where PostgreSQL's programs are (skipping loudly where it cannot run; failing in CI)."""
     bin_dir = _binaries()
     if bin_dir is None:
         reason = "PostgreSQL is not installed (apt-get install postgresql): its tests did NOT run"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        # PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
-        as_user = ["runuser", "-u", "postgres", "--"]
-    reap_abandoned_clusters(bin_dir, as_user)
-    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    return bin_dir
+
+
+def _own(root: Path, as_user: list[str]) -> None:
+    """Name this process the owner of ``root`` (and give the folder to the server's account)."""
     (root / OWNER).write_text(f"{os.getpid()} {_process_start(os.getpid())}")
     if as_user:
         shutil.chown(root, "postgres")
+
+
+def _start_cluster(root: Path, bin_dir: Path, as_user: list[str]) -> int:
+    """Make and start a cluster in ``root``/cluster; the port it listens on."""
     data = root / "cluster"
     port = _free_port()
 
@@ -176,18 +194,109 @@ def start_postgres() -> Iterator[PostgresServer]:
 
     run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "casebook", "-E", "UTF8",
         "--locale=C", "--lc-ctype=C.UTF-8")  # fmt: skip
-    options = f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=200"
+    # A run's workers share the cluster: room for each of them to hold as many connections
+    # as one worker's cluster used to allow.
+    options = f"-h 127.0.0.1 -p {port} -k {root} -F -c max_connections=400"
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w",
         "start")  # fmt: skip
+    return port
+
+
+def _stop_cluster(root: Path, bin_dir: Path, as_user: list[str]) -> None:
+    """Stop the cluster in ``root`` (if one runs) and remove the folder."""
+    if (root / "cluster" / "postmaster.pid").exists():
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(root / "cluster"), "-m", "immediate",
+             "stop"], capture_output=True, check=False,
+        )  # fmt: skip
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def start_postgres() -> Iterator[PostgresServer]:
+    """Start a cluster of this process's own, stopped when the generator is closed (a
+    benchmark's; the tests share one a run, ``shared_postgres``)."""
+    bin_dir = _bin_dir_or_skip()
+    as_user = _as_user()
+    reap_abandoned_clusters(bin_dir, as_user)
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    _own(root, as_user)
+    port = _start_cluster(root, bin_dir, as_user)
     server = PostgresServer(root, port, as_user)
     try:
         server.prepare_template()
         yield server
     finally:
         server.admin.dispose()
+        _stop_cluster(root, bin_dir, as_user)
+
+
+RUN_SETTING = "CASEBOOK_TESTS_POSTGRES_FOLDER"  # the run's cluster folder, for its workers
+READY = "ready"  # in a run's folder: the port of its cluster, once started and migrated
+
+
+def claim_run_folder() -> Path:
+    """Make this run's cluster folder, owned by this process (the run's first: pytest
+    itself, before it starts any worker), and name it to the workers it will start."""
+    root = Path(tempfile.mkdtemp(prefix=PREFIX))
+    _own(root, _as_user())
+    os.environ[RUN_SETTING] = str(root)
+    return root
+
+
+def end_run_folder(root: Path) -> None:
+    """Stop the run's cluster, if a worker started one, once every worker has ended."""
+    if os.environ.get(RUN_SETTING) == str(root):
+        del os.environ[RUN_SETTING]
+    bin_dir = _binaries()
+    if bin_dir is None:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    _stop_cluster(root, bin_dir, _as_user())
+
+
+def shared_postgres() -> Iterator[PostgresServer]:
+    """The run's cluster, started by the first process to ask for it; the others wait for
+    it (a lock on a file in the run's folder) and then share it."""
+    import fcntl  # PostgreSQL's tests run on Linux (a Windows run skips them above)
+
+    bin_dir = _bin_dir_or_skip()
+    as_user = _as_user()
+    named = os.environ.get(RUN_SETTING)
+    if not named or not Path(named).is_dir():  # not started by pytest's own process
+        yield from start_postgres()
+        return
+    root = Path(named)
+    with open(root / "lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                port = int((root / READY).read_text())
+            except (OSError, ValueError):
+                reap_abandoned_clusters(bin_dir, as_user)
+                # A worker that died while starting it left half a cluster: start afresh.
+                _stop_cluster_only(root, bin_dir, as_user)
+                port = _start_cluster(root, bin_dir, as_user)
+                starter = PostgresServer(root, port, as_user)
+                try:
+                    starter.prepare_template()
+                finally:
+                    starter.admin.dispose()
+                (root / READY).write_text(str(port))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    server = PostgresServer(root, port, as_user)
+    try:
+        yield server
+    finally:
+        server.admin.dispose()  # the run's owner stops the cluster (end_run_folder)
+
+
+def _stop_cluster_only(root: Path, bin_dir: Path, as_user: list[str]) -> None:
+    """Stop and remove a cluster left half made in ``root``, keeping the folder itself."""
+    data = root / "cluster"
+    if (data / "postmaster.pid").exists():
         subprocess.run(
             [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+            capture_output=True, check=False,
+        )  # fmt: skip
+    shutil.rmtree(data, ignore_errors=True)

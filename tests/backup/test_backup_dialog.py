@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.services.casebook import Services
 from app.ui.dialogs.backup import BackupDialog
+from tests.conftest import WAIT_MS
 
 
 def test_the_dialog_makes_a_backup_and_lists_it(
@@ -30,7 +31,7 @@ def test_the_dialog_makes_a_backup_and_lists_it(
 
     dialog.backup_button.click()
     assert not dialog.backup_button.isEnabled()  # the work runs on a worker thread
-    qtbot.waitUntil(lambda: dialog.worker is None, timeout=20_000)
+    qtbot.waitUntil(lambda: dialog.worker is None, timeout=WAIT_MS)
     assert "Backup made and checked" in dialog.status.text()
     assert dialog.table.rowCount() == 1
     name = dialog.table.item(0, 0).text()

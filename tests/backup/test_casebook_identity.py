@@ -17,6 +17,7 @@ from app.security.keyring import Keyring, derived_identity
 from app.services.casebook import Services, open_casebook, restore_casebook
 from app.ui.dialogs.backup import BackupDialog, ConfirmHeadDialog
 from tests.backup.test_hostile_backups import OTHER_PASSWORD, PASSWORD, case_count
+from tests.conftest import WAIT_MS
 from tests.ui.conftest import answer_next_dialog
 
 # Each step may wait behind Argon2 and the backup's checks on a busy machine: up to 40
@@ -130,10 +131,10 @@ def test_the_window_asks_the_head_teacher_to_confirm_a_restore(  # type: ignore[
         dialog.restore_selected()
 
     confirm_with("not the password")
-    qtbot.waitUntil(lambda: bool(said), timeout=20_000)
+    qtbot.waitUntil(lambda: bool(said), timeout=WAIT_MS)
     assert "not right" in said[-1] and not list(services.paths.root.glob("before-*"))
     confirm_with(PASSWORD)
-    qtbot.waitUntil(lambda: len(said) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=WAIT_MS)
     assert "has been restored from" in said[-1]
     assert dialog.result() == QDialog.DialogCode.Accepted
 

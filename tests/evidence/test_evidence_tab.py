@@ -16,6 +16,7 @@ from app.services.casebook import Services
 from app.services.operations import case_changes
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
+from tests.conftest import WAIT_MS
 
 from .conftest import jpeg_with_gps, pdf_bytes, png_bytes
 
@@ -37,7 +38,7 @@ def tab(qtbot, services: Services, signals: AppSignals, case_id: int) -> Iterato
 
 
 def _wait_import(qtbot, tab: EvidenceTab) -> None:
-    qtbot.waitUntil(lambda: tab._task is None, timeout=20_000)
+    qtbot.waitUntil(lambda: tab._task is None, timeout=WAIT_MS)
 
 
 def _drop(tab: EvidenceTab, mime: QMimeData) -> None:
@@ -77,13 +78,13 @@ def test_dropping_files_adds_them_and_announces_the_change(
         files.append(path)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in files])
-    with qtbot.waitSignal(signals.data_changed, timeout=20_000) as changed:
+    with qtbot.waitSignal(signals.data_changed, timeout=None) as changed:
         _drop(tab, mime)
     assert changed.args == [case_id]
     _wait_import(qtbot, tab)
     assert tab.strip.count() == 3
     assert "Exhibits 1, 2, 3 added." in tab.message.text()
-    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 3, timeout=20_000)
+    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 3, timeout=WAIT_MS)
 
 
 def test_dropping_a_refused_file_adds_nothing_and_says_why(
@@ -199,7 +200,7 @@ def test_drawing_boxes_saves_a_redacted_copy(
     assert abs(box.x - 50) <= 2 and abs(box.y - 40) <= 2
     assert abs(box.width - 100) <= 3 and abs(box.height - 50) <= 3
     assert tab.save_redacted_button.isEnabled()
-    with qtbot.waitSignal(signals.data_changed, timeout=10_000):
+    with qtbot.waitSignal(signals.data_changed, timeout=None):
         tab.save_redacted_button.click()
     assert "Redacted copy of exhibit 1 saved (1 area hidden)" in tab.message.text()
     assert tab.current is not None and tab.current.parent_id == original.id
@@ -296,7 +297,7 @@ def test_redaction_boxes_are_drawn_moved_and_resized_with_the_keyboard(
     qtbot.keyClick(view, Qt.Key.Key_Delete)
     (left,) = view.boxes()
     assert left.x != 0
-    with qtbot.waitSignal(signals.data_changed, timeout=10_000):
+    with qtbot.waitSignal(signals.data_changed, timeout=None):
         tab.save_redacted_button.click()
     copy = Image.open(io.BytesIO(services.evidence.content(tab.current.id))).convert("RGB")
     assert copy.getpixel((left.x + left.width // 2, left.y + left.height // 2)) == (0, 0, 0)

@@ -24,6 +24,7 @@ from app.services.casebook import Services
 from app.ui.dialogs.capture_details import CaptureDetailsDialog
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
+from tests.conftest import WAIT_MS
 
 from .test_reading import screenshot, text_pdf
 
@@ -60,7 +61,7 @@ def test_adding_asks_where_it_came_from_then_reads_and_flags_the_pupil(
     path = tmp_path / "post.png"
     path.write_bytes(data)
     tab.import_files([path])
-    qtbot.waitUntil(lambda: tab._details_dialog is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: tab._details_dialog is not None, timeout=WAIT_MS)
     dialog: CaptureDetailsDialog = tab._details_dialog
     assert dialog.isVisible()
     dialog.sent_by.setText("Mrs A. Parent")
@@ -76,7 +77,7 @@ def test_adding_asks_where_it_came_from_then_reads_and_flags_the_pupil(
     # The words are read on a worker; the window answers meanwhile.
     # (How long the window may pause meanwhile, 200 ms, depends on the machine and its
     # load: benchmarks/evidence_reading.py measures it against that target.)
-    qtbot.waitUntil(lambda: tab._reading is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: tab._reading is not None, timeout=WAIT_MS)
     answered = 0
     deadline = time.perf_counter() + 90
     while (tab._reading is not None or tab.current.text_state != "read") and (
@@ -110,7 +111,7 @@ def test_a_pdf_page_is_redacted_from_the_window(
     tab.ask_details = False
     data = text_pdf([["Front page"], ["Tilly Marchbank was named here"]])
     tab.import_data([("minutes.pdf", data)])
-    qtbot.waitUntil(lambda: tab._task is None and tab._reading is None, timeout=60_000)
+    qtbot.waitUntil(lambda: tab._task is None and tab._reading is None, timeout=WAIT_MS)
     tab.reload()
     assert tab.current is not None and tab.current.is_pdf
     assert tab.redact_button.isEnabled()

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QImage
 from app.services.casebook import Services
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import THUMB, EvidenceTab, ThumbnailJob
+from tests.conftest import WAIT_MS
 
 from .conftest import png_bytes
 
@@ -29,12 +30,12 @@ def test_an_import_ends_with_its_exhibits_listed_and_the_newest_on_show(
     tab.show()
     tab.set_case(case_id)
     assert tab.import_files(paths) is not None
-    qtbot.waitUntil(lambda: tab._task is None, timeout=30_000)
+    qtbot.waitUntil(lambda: tab._task is None, timeout=WAIT_MS)
     # The import counts as running until its exhibits are listed and the newest shown.
     assert tab.strip.count() == 5
     assert tab.current is not None and tab.current.original_name == "shot 5.png"
     assert "Exhibits 1, 2, 3, 4, 5 added." in tab.message.text()
-    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 5, timeout=30_000)
+    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 5, timeout=WAIT_MS)
 
     # Shown again by the case list after the change: nothing is redrawn or reselected.
     tab.strip.setCurrentRow(1)

@@ -11,12 +11,21 @@ import pytest
 from app.domain.records import CaseDetail
 from app.services.casebook import Services
 from tests.conftest import Clock, SavedCasebook, saved_casebook
+from tests.postgres_server import PostgresServer, start_postgres
 from tests.unit.test_case_list_at_scale import fill_many
 
 
 def _with_notes(services: Services, cases: list[CaseDetail]) -> None:
     services.cases.add_note(cases[1].id, "Spoke quietly to the parent at the gate")
     services.cases.add_note(cases[2].id, "Zoë's mum phoned about the ORANGE post")
+
+
+@pytest.fixture(scope="session")
+def own_postgres_server() -> Iterator[PostgresServer]:
+    """A cluster of this worker's own, for a test of what is kept while nothing on the server
+    changes: the run's shared cluster moves on at every other worker's write (a server's
+    snapshot counts the transactions of all its databases)."""
+    yield from start_postgres()
 
 
 @dataclass

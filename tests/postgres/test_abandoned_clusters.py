@@ -1,5 +1,5 @@
 """The test clusters of a run that was killed are stopped and removed by the next run; a
-live run's cluster, and a folder just being made, are left alone."""
+live run's cluster, and a folder just being made, are left alone. A run's workers share one."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.postgres_server import ABANDONED_AFTER, OWNER, PREFIX, reap_abandoned_clusters
+from tests.postgres_server import (
+    ABANDONED_AFTER,
+    OWNER,
+    PREFIX,
+    RUN_SETTING,
+    PostgresServer,
+    reap_abandoned_clusters,
+)
 
 
 def _cluster(folder: Path, name: str, owner: str | None = None, age: float = 0.0) -> Path:
@@ -49,3 +56,24 @@ def test_only_the_clusters_of_ended_runs_are_reaped(tmp_path: Path) -> None:
     assert sorted(reaped) == sorted([dead, reused, old])
     assert not dead.exists() and not reused.exists() and not old.exists()
     assert live.exists() and new.exists() and serving.exists() and other.exists()
+
+
+def test_a_runs_workers_share_one_cluster_that_outlives_each_of_them(
+    postgres_server: PostgresServer,
+) -> None:
+    """Another worker of this run (a process given the run's folder) is handed the running
+    cluster, not a new one, and leaving does not stop it: the run's owner does, at the end."""
+    assert postgres_server.root == Path(os.environ[RUN_SETTING])
+    worker = (
+        "from tests.postgres_server import shared_postgres\n"
+        "servers = shared_postgres()\n"
+        "server = next(servers)\n"
+        "server.drop_database(server.new_database())\n"
+        "print(server.port, server.root)\n"
+        "servers.close()\n"
+    )
+    other = subprocess.run([sys.executable, "-c", worker], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).parents[2])  # fmt: skip
+    assert other.stdout.split() == [str(postgres_server.port), str(postgres_server.root)]
+    # Still serving this worker after the other has gone.
+    assert postgres_server.new_database().startswith("postgresql+psycopg://")

@@ -235,7 +235,7 @@ def test_the_migration_goes_down_and_up_again_on_a_server(database_url: str) -> 
 
 
 def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_changes(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, own_postgres_server: PostgresServer
 ) -> None:
     """The sealed cases' words are read and opened once while nothing changes on the
     server (keystroke after keystroke), and read again once any PC writes: a note added
@@ -244,6 +244,7 @@ def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_c
     from app.domain.records import CaseDraft
     from app.services.casebook import open_casebook
 
+    database_url = own_postgres_server.new_database()
     services = open_casebook(tmp_path / "office-pc", actor="Head", database_url=database_url)
     try:
         services.users.create_first_user("head", "correct horse battery 42")

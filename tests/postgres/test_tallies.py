@@ -150,8 +150,10 @@ def test_a_save_never_waits_for_another_pcs_save_or_fold(office: Services, raw: 
             text("UPDATE cases SET status = 'closed_no_action' WHERE id = :id"), {"id": first.id}
         )
         assert holding.execute(text("SELECT casebook_fold_tallies()")).scalar_one() is True
+        # The first PC's transaction stays open throughout, so a wait for anything it holds
+        # (a row, the fold's lock) would never end: the lock timeout turns one into an
+        # error, however quick or slow the machine (a bound on the seconds taken was not).
         other.execute(text("SET lock_timeout = '2s'"))
-        started = time.perf_counter()
         other.execute(text("BEGIN"))
         other.execute(
             text("UPDATE cases SET status = 'closed_no_action' WHERE id = :id"), {"id": second.id}
@@ -159,7 +161,6 @@ def test_a_save_never_waits_for_another_pcs_save_or_fold(office: Services, raw: 
         # Its own fold is skipped (the other PC is folding), never waited for.
         assert other.execute(text("SELECT casebook_fold_tallies()")).scalar_one() is False
         other.execute(text("COMMIT"))
-        assert time.perf_counter() - started < 1.5
         holding.execute(text("COMMIT"))
     check_counts(office)
 

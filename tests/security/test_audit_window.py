@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 from app.services.audit import HEAD_FILE
 from app.services.casebook import Services
 from app.ui.dialogs.audit_trail import AuditTrailDialog
+from tests.conftest import WAIT_MS
 
 
 def test_a_missing_head_file_is_reported_and_a_head_teacher_can_seal_again(
@@ -22,7 +23,7 @@ def test_a_missing_head_file_is_reported_and_a_head_teacher_can_seal_again(
     dialog.show()
     qtbot.waitExposed(dialog)
     dialog.start_check()
-    qtbot.waitUntil(lambda: dialog.check_job is None, timeout=20_000)
+    qtbot.waitUntil(lambda: dialog.check_job is None, timeout=WAIT_MS)
     assert HEAD_FILE in dialog.result_label.text()
     assert dialog.reseal_button.isVisible()
     dialog.grab().save(str(tmp_path / "audit-trail-missing-head.png"))

@@ -19,6 +19,7 @@ from app.services.casebook import Services
 from app.ui.documents import CaseFileDialog
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
+from tests.conftest import WAIT_MS
 from tests.sharing.conftest import REPORTER, Planted, pdf_text, plain_picture
 
 
@@ -49,7 +50,7 @@ def test_the_worker_makes_the_copy_for_the_chosen_recipient(
         ),
         initiator="test",
     )
-    with qtbot.waitSignal(operation.succeeded, timeout=30_000) as result:
+    with qtbot.waitSignal(operation.succeeded, timeout=None) as result:
         pass
     text = pdf_text(result.args[0])
     assert "Copy for the platform" in text and REPORTER not in text
@@ -74,7 +75,7 @@ def test_a_redaction_is_made_for_the_recipient_chosen(
     services.cases.link_person(case.id, planted.reporter_id, CaseRole.REPORTER)
     (added,) = services.evidence.add_bytes(case.id, [("x.png", plain_picture())])
     tab.set_case(case.id)
-    qtbot.waitUntil(lambda: tab.current is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: tab.current is not None, timeout=WAIT_MS)
     tab.redact_button.setChecked(True)
     choices = [tab.redact_for.itemText(i) for i in range(tab.redact_for.count())]
     assert choices[:3] == [

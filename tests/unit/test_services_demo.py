@@ -20,6 +20,11 @@ from tests.conftest import ACTOR, Clock
 UNICODE_NAMES = {"Zoë Łukasiewicz", "Nguyễn Thị Hồng", "Siobhán O'Brien", "Дмитрий Соколов"}
 
 
+# When the module's demonstration is made: 23:30 UTC in June is already the next day in
+# London, which test_demo_due_dates_count_from_the_london_date needs.
+LATE_JUNE = datetime(2026, 6, 10, 23, 30, tzinfo=UTC)
+
+
 @dataclass
 class Demo:
     """A new casebook just given the demonstration by ``create_demo``, and what was seen
@@ -54,7 +59,7 @@ def demo(request: pytest.FixtureRequest, demos: dict[str, Demo], database_kind: 
         if database_kind == "postgresql":
             server = request.getfixturevalue("postgres_server")
             url, drop = server.new_database(), server.drop_database
-        services = open_casebook(folder, actor=ACTOR, clock=Clock(), database_url=url)
+        services = open_casebook(folder, actor=ACTOR, clock=Clock(LATE_JUNE), database_url=url)
         empty_before, demo_before, clock_before = (
             is_empty(services),
             is_demo(services),
@@ -115,11 +120,12 @@ def test_demo_refuses_a_casebook_that_holds_cases(services: Services, make_case)
     assert not is_demo(services)
 
 
-def test_demo_due_dates_count_from_the_london_date(services: Services, clock) -> None:  # type: ignore[no-untyped-def]
+def test_demo_due_dates_count_from_the_london_date(demo: Demo) -> None:
     # 23:30 UTC in June is already tomorrow in London: "due today" must not show as late.
-    clock.set(datetime(2026, 6, 10, 23, 30, tzinfo=UTC))
-    create_demo(services)
-    today = london_today(clock.now)
+    services = demo.services
+    assert services.ctx.now() == LATE_JUNE
+    today = london_today(services.ctx.now())
+    assert today == LATE_JUNE.date() + timedelta(days=1)
     rows = services.cases.list_cases(CaseFilter(), CaseSort("reference", False), 0, 100)
     expected_due = [
         today + timedelta(days=demo.follow_up) if demo.follow_up is not None else None

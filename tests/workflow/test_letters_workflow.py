@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from docx import Document
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
@@ -100,7 +100,7 @@ def test_school_closures_move_the_reply_by_date_past_the_holidays() -> None:
     assert format_weekday_date(reply_by) == "Monday 4 January 2027"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     start=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)),
     days=st.integers(min_value=0, max_value=30),
