@@ -94,7 +94,6 @@ IMPORTS = [
     "sqlalchemy",
     "app.db.models",
     "app.services.casebook",
-    "app.services.demo",
     "app.ui.main_window",
 ]
 STEPS = {
@@ -110,10 +109,10 @@ STEPS = {
 PHASES = [
     ("Python itself, to the wrapper's first line", "python started"),
     ("read the arguments (app.launch: the window alone)", "imported app.launch"),
-    ("import SQLAlchemy (before PySide6, see app.launch)", "imported sqlalchemy"),
-    ("import the tables (app.db.models)", "imported app.db.models"),
-    ("import the rest of the services in use", "imported app.services.demo"),
     ("import PySide6 and the window's start-up code", "imported app.ui.app"),
+    ("import SQLAlchemy", "imported sqlalchemy"),
+    ("import the tables (app.db.models)", "imported app.db.models"),
+    ("import the rest of the services in use", "imported app.services.casebook"),
     ("import the main window, list and case screen", "imported app.ui.main_window"),
     ("open the casebook (keyring, engine)", "< open_for_window"),
     ("sign in: wait for Argon2id, unwrap the key", "< CasebookKeys.open_with_password"),
