@@ -101,20 +101,12 @@ def _open_window(request: WindowRequest) -> int:
         except CasebookError as error:
             sys.stderr.write(f"casebook: {error.message}\n")
             return error.exit_code
-        from app.ui.unattended import derive_ahead, import_the_data_layer, is_unattended
-
-        database_url = resolve_database_url(request.database_url)
-        # Unattended (the benchmarks), Argon2id on the password given beforehand starts
-        # first, then the data layer is imported, then the window's code with PySide6.
-        ahead = derive_ahead(data_dir) if is_unattended() and not database_url else None
-        import_the_data_layer()
         from app.ui.app import run_gui
 
         return run_gui(
             data_dir,
             demo_if_empty=request.demo_if_empty,
-            database_url=database_url,
-            ahead=ahead,
+            database_url=resolve_database_url(request.database_url),
         )
     except KeyboardInterrupt:
         sys.stderr.write("casebook: stopped.\n")

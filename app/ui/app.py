@@ -37,7 +37,6 @@ from app.domain.errors import (
     UnencryptedCasebookError,
 )
 from app.ui.errors import install_excepthook
-from app.ui.unattended import ENV_PASSWORD, derive_ahead, is_unattended
 from app.ui.widgets import install_screen_fitting
 
 if TYPE_CHECKING:
@@ -162,41 +161,25 @@ def prepare_search_soon(window: QObject, services: Services) -> None:
     )
 
 
-def run_gui(
-    data_dir: Path,
-    *,
-    demo_if_empty: bool = False,
-    database_url: str | None = None,
-    ahead: DerivationAhead | None = None,
-) -> int:
-    """Open the main window and run until it is closed.
-
-    ``ahead`` is the derivation an unattended start set going before loading the window's
-    code (app.launch); without it, an unattended start begins its own here.
-    """
+def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | None = None) -> int:
+    """Open the main window and run until it is closed."""
     # The start makes hundreds of thousands of objects (modules, classes, the tables'
     # mappings, widgets) and almost no garbage: the collector's passes over them were a
     # tenth of the start. It runs again from the list's first paint (or whatever ends
     # the start sooner, and while the sign-in dialog waits for a password).
     gc.disable()
     try:
-        return _run_gui(
-            data_dir, demo_if_empty=demo_if_empty, database_url=database_url, ahead=ahead
-        )
+        return _run_gui(data_dir, demo_if_empty=demo_if_empty, database_url=database_url)
     finally:
         gc.enable()
 
 
-def _run_gui(
-    data_dir: Path, *, demo_if_empty: bool, database_url: str | None, ahead: DerivationAhead | None
-) -> int:
+def _run_gui(data_dir: Path, *, demo_if_empty: bool, database_url: str | None) -> int:
     started = time.time()
-    unattended = is_unattended()
+    unattended = bool(os.environ.get(ENV_FIRST_PAINT))
     # Unattended (the benchmarks), the password is given beforehand: its Argon2id starts
-    # now (if app.launch has not started it) and runs beside the imports and the opening
-    # of the casebook below.
-    if ahead is None and unattended and not database_url:
-        ahead = derive_ahead(data_dir)
+    # now and runs beside the imports and the opening of the casebook below.
+    ahead = _derive_ahead(data_dir) if unattended and not database_url else None
     app = make_application()
     install_excepthook(data_dir)
     from app.services.demo import is_demo
@@ -272,6 +255,17 @@ def _run_gui(
     finally:
         services.close()
         lock.release()
+
+
+def _derive_ahead(data_dir: Path) -> DerivationAhead | None:
+    """Argon2id on the password in the environment, started before anything heavy."""
+    password = os.environ.get(ENV_PASSWORD, "")
+    if not password:
+        return None
+    from app.services.keys import derivation_ahead
+
+    paths = prepare_data_dir(data_dir)
+    return derivation_ahead(paths.keyring, password, os.environ.get(ENV_USER, "").strip())
 
 
 def _listen_for_second_starts(data_dir: Path, window: QWidget) -> None:
@@ -410,6 +404,12 @@ def _load_main_window_meanwhile() -> None:
         name="load-main-window",
         daemon=True,
     ).start()
+
+
+# For benchmarks/startup.py: print a line and quit once the case list has been painted.
+ENV_FIRST_PAINT = "CASEBOOK_QUIT_AFTER_FIRST_PAINT"
+# The password an unattended start signs in with (as the command line's).
+ENV_PASSWORD = "CASEBOOK_PASSWORD"
 
 
 class _FirstPaint(QObject):
