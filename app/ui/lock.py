@@ -33,16 +33,23 @@ class IdleWatcher(QObject):
 
     idle = Signal()
 
-    def __init__(self, timeout_ms: int, parent: QObject | None = None) -> None:
+    def __init__(
+        self, timeout_ms: int, parent: QObject | None = None, *, watching: bool = True
+    ) -> None:
         super().__init__(parent)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(max(1, timeout_ms))
         self.timer.timeout.connect(self.idle)
+        if watching:
+            self.watch()
+        self.timer.start()
+
+    def watch(self) -> None:
+        """Start seeing the keyboard and mouse (every event of the application)."""
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)
-        self.timer.start()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _ACTIVITY and self.timer.isActive():

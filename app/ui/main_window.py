@@ -205,8 +205,11 @@ class MainWindow(QMainWindow):
         self.case_list.table.setFocus()
         if idle_lock_ms is None:
             idle_lock_ms = _idle_lock_setting(services.paths.root)
-        self.idle = IdleWatcher(idle_lock_ms, self)
+        # Seeing every event of the application costs the start its first paint: it
+        # watches from then on (the timer runs from now).
+        self.idle = IdleWatcher(idle_lock_ms, self, watching=False)
         self.idle.idle.connect(self.lock_now)
+        self.after_first_paint.then(self.idle.watch)
         self._remind_about_backup()
 
     # ----- actions --------------------------------------------------------------------
