@@ -18,7 +18,9 @@ def main() -> int:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     from app.launch import main as run
 
-    return run(sys.argv[1:])
+    # No arguments passed on: a command then reads sys.argv itself and ends the process
+    # without tearing the interpreter down, as the console program does.
+    return run()
 
 
 if __name__ == "__main__":
