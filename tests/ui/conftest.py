@@ -149,6 +149,7 @@ class SharedWindows:
         self._services: Services | None = None
         self._window: MainWindow | None = None
         self._when_new: dict[str, Any] = {}
+        self.differences: list[str] = []  # what put_back could not put back, last time
 
     def window(self, qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
         if self._window is None:
@@ -185,7 +186,9 @@ class SharedWindows:
         win.splitter.setSizes(new["split"])
         lst.table.setFocus()
         QApplication.processEvents()
-        if _as_shown(win) == new:
+        shown = _as_shown(win)
+        self.differences = sorted(key for key in new if shown[key] != new[key])
+        if not self.differences:
             return True
         self.close()
         return False

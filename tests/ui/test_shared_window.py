@@ -38,7 +38,7 @@ def test_what_a_test_changes_on_the_screen_is_put_back(qtbot, shared: SharedWind
     sizes = win.splitter.sizes()
     win.splitter.setSizes([sizes[0] - 80, sizes[1] + 80])
     assert _as_shown(win) != new
-    assert shared.put_back()
+    assert shared.put_back(), shared.differences
     assert _as_shown(win) == new
     assert shared.window(qtbot) is win
     assert shared.made == 1
