@@ -191,7 +191,11 @@ class SharedWindows:
         lst.table.setFocus()
         QApplication.processEvents()
         shown = _as_shown(win)
-        self.differences = sorted(key for key in new if shown[key] != new[key])
+        self.differences = [
+            key if key == "rows" else f"{key}: {shown[key]!r}, new {new[key]!r}"
+            for key in new
+            if shown[key] != new[key]
+        ]
         if not self.differences:
             return True
         self.close()
