@@ -183,10 +183,6 @@ class SharedWindows:
         win.case_detail.tabs.setCurrentIndex(new["tab"])
         win.today.set_collapsed(new["today_folded"])
         win.resize(*new["size"])
-        # Folding Today lays the window out again when events are next processed, which
-        # moves the splitter (by a few pixels, with some fonts): the sizes are put back
-        # once that is done.
-        QApplication.processEvents()
         win.splitter.setSizes(new["split"])
         lst.table.setFocus()
         QApplication.processEvents()
