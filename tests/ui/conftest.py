@@ -158,10 +158,6 @@ class SharedWindows:
                 self.folder / f"data-{self.made}", actor="Mrs Test"
             )
             self._window = _new_window(qtbot, self._services)
-            # The case screen's later tabs are made at the first case shown, or when a test
-            # asks for one: made now, they widen its least width before "new" is taken.
-            assert self._window.case_detail.evidence_tab is not None
-            QApplication.processEvents()
             self._when_new = _as_shown(self._window)
         return self._window
 
@@ -187,7 +183,6 @@ class SharedWindows:
         win.case_detail.tabs.setCurrentIndex(new["tab"])
         win.today.set_collapsed(new["today_folded"])
         win.resize(*new["size"])
-        QApplication.processEvents()  # the layout that folding Today asks for, first
         win.splitter.setSizes(new["split"])
         lst.table.setFocus()
         QApplication.processEvents()
