@@ -465,12 +465,7 @@ def _load_cases(dsn: str, count: int, deferred: list[tuple[str, str]]) -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT max(id) FROM {table}))"
             )
-        connection.commit()
-        print(
-            f"  cases made: {time.perf_counter() - t0:.1f} s "
-            f"({_server_seconds(connection):.1f} s cpu)",
-            flush=True,
-        )
+        _commit_step(connection, "cases made", t0)
 
 
 def _load_links(dsn: str, count: int, deferred: list[tuple[str, str]]) -> None:
@@ -496,12 +491,7 @@ def _load_links(dsn: str, count: int, deferred: list[tuple[str, str]]) -> None:
             f"SELECT c.id, 1 + {_spread(3).replace('g.n', '(c.id - 1)')} % {people_count}, "
             "'author', c.created_at FROM cases c ORDER BY c.id"
         )
-        connection.commit()
-        print(
-            f"  standards and authors: {time.perf_counter() - t0:.1f} s "
-            f"({_server_seconds(connection):.1f} s cpu)",
-            flush=True,
-        )
+        _commit_step(connection, "standards and authors", t0)
 
 
 def _load_audit(dsn: str, audit: int, deferred: list[tuple[str, str]]) -> None:
@@ -540,6 +530,16 @@ def _make_index(address: str, name: str, sql: str) -> None:
         used = _server_seconds(connection) - before
     if os.environ.get("VERBOSE"):
         print(f"  {time.perf_counter() - started:6.2f} s ({used:5.2f} s cpu) {name}", flush=True)
+
+
+def _commit_step(connection: Any, step: str, started: float) -> None:
+    """Commit a build step's transaction and print its time and the server's processor time."""
+    connection.commit()
+    print(
+        f"  {step}: {time.perf_counter() - started:.1f} s "
+        f"({_server_seconds(connection):.1f} s cpu)",
+        flush=True,
+    )
 
 
 def _server_seconds(connection: Any) -> float:
