@@ -39,9 +39,10 @@ print("mapped" if mapped >= size else "heap")
 """
 
 
-def probe(mode: str) -> str:
+def probe(mode: str, script: str = PROBE) -> str:
+    """What ``script`` prints, run in a fresh process with ``mode`` as its argument."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, mode],
+        [sys.executable, "-c", script, mode],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -96,16 +97,7 @@ print(len(re.findall(r"<heap nr=", ctypes.string_at(text, size.value).decode()))
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
 def test_worker_threads_share_a_few_heaps() -> None:
     def heaps(mode: str) -> int:
-        done = subprocess.run(
-            [sys.executable, "-c", HEAPS, mode],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        return int(done.stdout)
+        return int(probe(mode, HEAPS))
 
     # Each thread's heap kept what it freed: 10 heaps after five imports of screenshots.
     assert heaps("default") >= 6
