@@ -20,6 +20,7 @@ from app.services.casebook import Services
 from tests.conftest import Clock, SavedCasebook, case_draft, saved_casebook
 from tests.postgres.conftest import Twins, _with_notes
 from tests.postgres_server import PostgresServer
+from tests.sealed_search import head_with_sealed_case, search
 from tests.unit.test_case_list_at_scale import (
     check_keyset,
     fill_many,
@@ -247,16 +248,8 @@ def test_a_heads_search_of_sealed_cases_is_kept_between_keystrokes_and_follows_c
     database_url = own_postgres_server.new_database()
     services = open_casebook(tmp_path / "office-pc", actor="Head", database_url=database_url)
     try:
-        services.users.create_first_user("head", "correct horse battery 42")
-        services.users.sign_in("head", "correct horse battery 42")
-        sealed = services.cases.open_case(
-            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
-        )
-
-        def found(text: str) -> list[str]:
-            rows = services.cases.list_cases(CaseFilter(text=text), CaseSort("reference", False))
-            assert services.cases.count_cases(CaseFilter(text=text), bound=10) == len(rows)
-            return [r.reference for r in rows]
+        sealed = head_with_sealed_case(services)
+        found = search(services)
 
         services.cases.prepare_search()  # as the window does a second after it opens
         with statements(services) as seen:

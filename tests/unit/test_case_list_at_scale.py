@@ -21,6 +21,7 @@ from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
 from app.domain.status import CaseStatus
 from app.services.casebook import Services, open_casebook
 from tests.conftest import ACTOR, Clock, SavedCasebook, case_draft
+from tests.sealed_search import head_with_sealed_case, search
 
 MakeCase = Callable[..., CaseDetail]
 TITLES = [
@@ -429,16 +430,8 @@ def test_a_heads_search_of_sealed_cases_follows_every_change(data_dir: Any, cloc
 
     services = open_casebook(data_dir, clock=clock)
     try:
-        services.users.create_first_user("head", "correct horse battery 42")
-        services.users.sign_in("head", "correct horse battery 42")
-        sealed = services.cases.open_case(
-            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
-        )
-
-        def found(text: str) -> list[str]:
-            rows = services.cases.list_cases(CaseFilter(text=text), CaseSort("reference", False))
-            assert services.cases.count_cases(CaseFilter(text=text), bound=10) == len(rows)
-            return [r.reference for r in rows]
+        sealed = head_with_sealed_case(services)
+        found = search(services)
 
         services.cases.prepare_search()  # as the window does a second after it opens
         assert found("pupil") == [sealed.reference]
@@ -469,17 +462,12 @@ def test_a_sealed_case_is_not_found_by_the_letters_of_its_ciphertext(
     hold too: a run of its letters must not find it, in a page read by fetching the matches,
     walked in list order or read through the sort's index, nor in the counts; its opened
     words still do."""
-    from app.domain.records import CaseDraft
     from app.services import cases as cases_module
     from app.services.casebook import open_casebook
 
     services = open_casebook(data_dir, clock=clock)
     try:
-        services.users.create_first_user("head", "correct horse battery 42")
-        services.users.sign_in("head", "correct horse battery 42")
-        sealed = services.cases.open_case(
-            CaseDraft(title="Post naming a pupil", categories=frozenset({Category.SAFEGUARDING}))
-        )
+        sealed = head_with_sealed_case(services)
         services.cases.add_note(sealed.id, "Mentions a haversack")
         services.cases.open_case(case_draft("Sports day photo"))
         with services.engine.connect() as connection:
