@@ -23,9 +23,13 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _marks import IMPORT_MARKS
+
 # Runs in the measured process; argv: parent's start time, data dir, marks JSON, then the
 # command's own arguments. Notes (seconds since the parent started it, thread, what).
-WRAPPER = r"""
+WRAPPER = (
+    r"""
 import time, threading
 T0 = float(__import__("sys").argv[1])
 import atexit, functools, importlib.abc, json, os, runpy, sys
@@ -39,15 +43,6 @@ mark("python started")
 PLAN = json.loads(sys.argv[2])
 IMPORTS = set(PLAN["imports"])
 STEPS = PLAN["steps"]
-def timed(function, name):
-    @functools.wraps(function)
-    def run(*args, **kwargs):
-        mark("> " + name)
-        try:
-            return function(*args, **kwargs)
-        finally:
-            mark("< " + name)
-    return run
 def engine_events(module):
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -64,32 +59,9 @@ def engine_events(module):
     event.listen(Engine, "after_cursor_execute", after)
     event.listen(Engine, "commit", commit)
 HOOKS = {"sqlalchemy.engine": engine_events}
-class Finder(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name not in IMPORTS and name not in STEPS and name not in HOOKS:
-            return None
-        for finder in sys.meta_path:
-            if finder is not self and hasattr(finder, "find_spec"):
-                spec = finder.find_spec(name, path, target)
-                if spec is not None:
-                    break
-        else:
-            return None
-        run = spec.loader.exec_module
-        def exec_module(module):
-            run(module)
-            if name in IMPORTS:
-                mark("imported " + name)
-            if name in HOOKS:
-                HOOKS[name](module)
-            for step in STEPS.get(name, []):
-                owner_name, _, attribute = step.rpartition(".")
-                owner = getattr(module, owner_name, None) if owner_name else module
-                if hasattr(owner, attribute):  # another version may not have this step
-                    setattr(owner, attribute, timed(getattr(owner, attribute), step))
-        spec.loader.exec_module = exec_module
-        return spec
-sys.meta_path.insert(0, Finder())
+"""
+    + IMPORT_MARKS
+    + r"""
 real_fsync = os.fsync
 def fsync(fd):
     started = time.perf_counter()
@@ -106,6 +78,7 @@ atexit.register(report)
 sys.argv = ["app", *sys.argv[3:]]
 runpy.run_module("app", run_name="__main__", alter_sys=True)
 """
+)
 
 IMPORTS = [
     "app.cli",

@@ -25,12 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _casebook import fresh_copy, unattended_start_env
+from _marks import IMPORT_MARKS
 from _startup import machine_load
 
 ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in the measured process: notes (elapsed, GUI thread CPU, what) and prints them at exit.
-WRAPPER = r"""
+WRAPPER = (
+    r"""
 import time, threading
 T0 = time.perf_counter()
 import atexit, functools, importlib.abc, json, runpy, sys
@@ -41,37 +43,10 @@ def mark(what):
 mark("python started")
 IMPORTS = set(sys.argv[2].split(","))
 STEPS = json.loads(sys.argv[3])
-def timed(function, name):
-    @functools.wraps(function)
-    def run(*args, **kwargs):
-        mark("> " + name)
-        try:
-            return function(*args, **kwargs)
-        finally:
-            mark("< " + name)
-    return run
-class Finder(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path, target=None):
-        if name not in IMPORTS and name not in STEPS:
-            return None
-        for finder in sys.meta_path:
-            if finder is not self and hasattr(finder, "find_spec"):
-                spec = finder.find_spec(name, path, target)
-                if spec is not None:
-                    break
-        else:
-            return None
-        run = spec.loader.exec_module
-        def exec_module(module):
-            run(module)
-            mark("imported " + name)
-            for step in STEPS.get(name, []):
-                owner_name, _, attribute = step.rpartition(".")
-                owner = getattr(module, owner_name) if owner_name else module
-                setattr(owner, attribute, timed(getattr(owner, attribute), step))
-        spec.loader.exec_module = exec_module
-        return spec
-sys.meta_path.insert(0, Finder())
+HOOKS = {}
+"""
+    + IMPORT_MARKS
+    + r"""
 class Out:
     def __init__(self, inner):
         self.inner = inner
@@ -86,6 +61,7 @@ atexit.register(lambda: sys.stderr.write("TIMELINE " + json.dumps(MARKS) + "\n")
 sys.argv = ["app", "--data-dir", sys.argv[1]]
 runpy.run_module("app", run_name="__main__", alter_sys=True)
 """
+)
 
 IMPORTS = [
     "app.launch",
