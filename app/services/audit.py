@@ -241,51 +241,96 @@ class AuditService:
 
     def record(self, user: str, action: str, target: str = "", detail: str = "") -> None:
         """Append one entry (its own transaction, so a refused change is still recorded)."""
+        with self.ctx.sessions() as session:
+            self._lock_for_append(session)
+            seq, digest, first = self._append(session, user, action, target, detail)
+            session.commit()
+        self._appended(seq, digest, first)
+
+    def record_and_checkpoint(self, user: str, action: str, target: str = "") -> None:
+        """Append one entry and seal the trail up to it, in one transaction: a head teacher's
+        sign-in (one commit, one wait for the disk, where an entry and a checkpoint took two).
+
+        The entries since the last checkpoint are checked first, exactly as
+        :meth:`checkpoint` checks them; when there is anything to report (or nothing was
+        sealed yet) nothing is written here, and the entry and the checkpoint are made
+        one after the other as before, so that the problem is recorded the same way.
+        """
+        audit_key = self.audit_key
+        if audit_key is not None and not self._checkpointing:
+            with self.ctx.sessions() as session:
+                self._lock_for_append(session)
+                # Held here, the seal's row is read once (the session keeps loaded rows
+                # only while something refers to them).
+                state = session.get(AuditSealRecord, 1)
+                last = _last_checkpoint(session)
+                if (
+                    state is not None
+                    and last is not None
+                    and not self._check_since(session, audit_key, last)
+                ):
+                    seq, digest, first = self._append(session, user, action, target, "")
+                    anchor = self._add_checkpoint(session, audit_key, self.ctx.current_user.name)
+                    session.commit()
+                    self._written_since_checkpoint = 0
+                    self._write_head(seq, digest, create=first or self._shared)
+                    self._write_anchor(anchor)
+                    return
+                session.rollback()
+        self.record(user, action, target)
+        self.checkpoint()
+
+    def _append(
+        self, session: Session, user: str, action: str, target: str, detail: str
+    ) -> tuple[int, str, bool]:
+        """Add one entry in ``session``, which holds the append lock: (its number, its hash,
+        whether it is the trail's first)."""
         user = clean_text(user)[:60]
         action = clean_text(action)[:60]
         target = clean_text(target)[:200]
         detail = clean_text(detail)
-        with self.ctx.sessions() as session:
-            self._lock_for_append(session)
-            last = session.execute(
-                select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-                .order_by(AuditEntryRecord.seq.desc())
-                .limit(1)
-            ).first()
-            state = session.get(AuditSealRecord, 1)
-            # Never reuse a number: after entries were removed, the gap stays visible.
-            head = self._read_head()
-            seq = max(last.seq if last else 0, head[0] if head else 0) + 1
-            if state is not None:
-                seq = max(seq, state.key_seq)
-            prev = last.hash if last else GENESIS
-            at = self.ctx.now()
-            stored = self._stored_detail(session, target, detail)
-            digest = entry_hash(prev, seq, at, user, action, target, stored)
-            mac = None
-            if state is not None:
-                if state.entry_key:
-                    key = entry_key_after(bytes.fromhex(state.entry_key), seq - state.key_seq)
-                    mac = entry_mac(key, seq, digest)
-                    state.entry_key = next_entry_key(key).hex()
-                state.key_seq = seq + 1
-            session.add(
-                AuditEntryRecord(
-                    seq=seq,
-                    at=at,
-                    user=user,
-                    action=action,
-                    target=target,
-                    detail=stored,
-                    prev_hash=prev,
-                    hash=digest,
-                    mac=mac,
-                )
+        last = session.execute(
+            select(AuditEntryRecord.seq, AuditEntryRecord.hash)
+            .order_by(AuditEntryRecord.seq.desc())
+            .limit(1)
+        ).first()
+        state = session.get(AuditSealRecord, 1)
+        # Never reuse a number: after entries were removed, the gap stays visible.
+        head = self._read_head()
+        seq = max(last.seq if last else 0, head[0] if head else 0) + 1
+        if state is not None:
+            seq = max(seq, state.key_seq)
+        prev = last.hash if last else GENESIS
+        at = self.ctx.now()
+        stored = self._stored_detail(session, target, detail)
+        digest = entry_hash(prev, seq, at, user, action, target, stored)
+        mac = None
+        if state is not None:
+            if state.entry_key:
+                key = entry_key_after(bytes.fromhex(state.entry_key), seq - state.key_seq)
+                mac = entry_mac(key, seq, digest)
+                state.entry_key = next_entry_key(key).hex()
+            state.key_seq = seq + 1
+        session.add(
+            AuditEntryRecord(
+                seq=seq,
+                at=at,
+                user=user,
+                action=action,
+                target=target,
+                detail=stored,
+                prev_hash=prev,
+                hash=digest,
+                mac=mac,
             )
-            session.commit()
+        )
+        return seq, digest, last is None
+
+    def _appended(self, seq: int, digest: str, first: bool) -> None:
+        """After an entry's commit: the head file, and a checkpoint when one is due."""
         # A missing head file is evidence; only the very first entry (or a shared casebook,
         # where each PC keeps its own) starts one.
-        self._write_head(seq, digest, create=last is None or self._shared)
+        self._write_head(seq, digest, create=first or self._shared)
         if self.audit_key is not None and not self._checkpointing:
             self._written_since_checkpoint += 1
             if self._written_since_checkpoint >= CHECKPOINT_EVERY:
@@ -358,8 +403,10 @@ class AuditService:
         anchor: AuditCheckpointRecord | None = None
         with self.ctx.sessions() as session:
             self._lock_for_append(session)
-            checkpoints = _checkpoints(session)
-            if not checkpoints:
+            # Only the newest checkpoint is checked from: reading them all made each head
+            # teacher's sign-in slower than the one before (one checkpoint per sign-in).
+            last = _last_checkpoint(session)
+            if last is None:
                 ever_sealed = session.scalar(
                     select(AuditEntryRecord.id).where(AuditEntryRecord.mac.is_not(None)).limit(1)
                 )
@@ -368,7 +415,7 @@ class AuditService:
                 else:
                     problem = "The head teachers' checkpoints have been removed from the database."
             else:
-                problems = self._check_since(session, audit_key, checkpoints[-1])
+                problems = self._check_since(session, audit_key, last)
                 if problems:
                     problem = problems.texts()[0]
                 else:
@@ -411,7 +458,7 @@ class AuditService:
             if session.get(AuditSealRecord, 1) is None:
                 session.add(AuditSealRecord(id=1, key_seq=1, entry_key=None))
                 session.flush()
-            if _checkpoints(session):
+            if _last_checkpoint(session) is not None:
                 anchor = self._add_checkpoint(session, audit_key, self.ctx.current_user.name)
             else:
                 anchor = self._seal_in(session, audit_key, self.ctx.current_user.name)[1]
@@ -751,18 +798,14 @@ class AuditService:
         """The quick check at a head teacher's sign-in: everything after the last checkpoint."""
         problems = self._walk(session, audit_key, [last], after=last)
         newest = session.execute(
-            select(AuditEntryRecord.seq).order_by(AuditEntryRecord.seq.desc()).limit(1)
-        ).scalar()
-        self._check_state(session.get(AuditSealRecord, 1), [last], int(newest or 0), problems)
+            select(AuditEntryRecord.seq, AuditEntryRecord.hash)
+            .order_by(AuditEntryRecord.seq.desc())
+            .limit(1)
+        ).first()
+        state = session.get(AuditSealRecord, 1)
+        self._check_state(state, [last], newest.seq if newest else 0, problems)
         self._check_anchor([last], problems)
-        self._check_head(
-            session.execute(
-                select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-                .order_by(AuditEntryRecord.seq.desc())
-                .limit(1)
-            ).first(),
-            problems,
-        )
+        self._check_head(newest, problems)
         return problems
 
     def _check_state(
@@ -1024,6 +1067,15 @@ def _checkpoints(session: Session) -> list[AuditCheckpointRecord]:
                 AuditCheckpointRecord.seq, AuditCheckpointRecord.id
             )
         )
+    )
+
+
+def _last_checkpoint(session: Session) -> AuditCheckpointRecord | None:
+    """The newest checkpoint (the last of :func:`_checkpoints`), read through its index."""
+    return session.scalar(
+        select(AuditCheckpointRecord)
+        .order_by(AuditCheckpointRecord.seq.desc(), AuditCheckpointRecord.id.desc())
+        .limit(1)
     )
 
 

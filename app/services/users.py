@@ -231,20 +231,24 @@ class UserService:
             return None
         return self.audit.audit_key
 
-    def _seal_at_sign_in(self) -> None:
-        """A head teacher's sign-in: open their copy of the audit key and make a checkpoint.
+    def _seal_at_sign_in(self, name: str) -> None:
+        """A head teacher's sign-in: open their copy of the audit key, write the 'signed in'
+        entry and make a checkpoint after it (in one transaction when all is well).
 
         A casebook from before sealing gets its audit key now, held by this head teacher.
         """
         if self.audit is None:
+            self.ctx.audit("signed in", name)
             return
         audit_key = self.keys.open_audit_key()
         if audit_key is not None:
             self.audit.audit_key = audit_key
-            self.audit.checkpoint()
-        elif not self.keys.audit_key_exists():
-            self.audit.audit_key = self.keys.make_audit_key()
-            self.audit.checkpoint(new_key=True)
+            self.audit.record_and_checkpoint(self.ctx.actor, "signed in", name)
+        else:
+            self.ctx.audit("signed in", name)
+            if not self.keys.audit_key_exists():
+                self.audit.audit_key = self.keys.make_audit_key()
+                self.audit.checkpoint(new_key=True)
         if self.audit.audit_key is not None:
             # Heads appointed since their password was last set get a sealed copy now.
             self.keys.offer_audit_key(self.audit.audit_key)
@@ -386,11 +390,12 @@ class UserService:
         self.ctx.user = user
         self.ctx.actor = user.name
         self._audit_failures_now()
-        self.ctx.audit("signed in", user.name)
         if user.role is Role.HEAD:
-            self._seal_at_sign_in()
-        elif self.audit is not None:
-            self.audit.audit_key = None  # another user in this process holds no copy
+            self._seal_at_sign_in(user.name)
+        else:
+            self.ctx.audit("signed in", user.name)
+            if self.audit is not None:
+                self.audit.audit_key = None  # another user in this process holds no copy
         if not seal_later:
             self.seal_outstanding()
         return user
