@@ -28,6 +28,7 @@ import json
 import logging
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -239,15 +240,36 @@ class AuditService:
 
     # ----- writing --------------------------------------------------------------------
 
-    def record(self, user: str, action: str, target: str = "", detail: str = "") -> None:
-        """Append one entry (its own transaction, so a refused change is still recorded)."""
+    def record(
+        self,
+        user: str,
+        action: str,
+        target: str = "",
+        detail: str = "",
+        *,
+        with_entry: Callable[[Session], None] | None = None,
+    ) -> None:
+        """Append one entry (its own transaction, so a refused change is still recorded).
+
+        ``with_entry`` makes a small change that belongs with the entry in the same
+        transaction (the account's time of sign-in with 'signed in').
+        """
         with self.ctx.sessions() as session:
             self._lock_for_append(session)
             seq, digest, first = self._append(session, user, action, target, detail)
+            if with_entry is not None:
+                with_entry(session)
             session.commit()
         self._appended(seq, digest, first)
 
-    def record_and_checkpoint(self, user: str, action: str, target: str = "") -> None:
+    def record_and_checkpoint(
+        self,
+        user: str,
+        action: str,
+        target: str = "",
+        *,
+        with_entry: Callable[[Session], None] | None = None,
+    ) -> None:
         """Append one entry and seal the trail up to it, in one transaction: a head teacher's
         sign-in (one commit, one wait for the disk, where an entry and a checkpoint took two).
 
@@ -270,6 +292,8 @@ class AuditService:
                     and not self._check_since(session, audit_key, last)
                 ):
                     seq, digest, first = self._append(session, user, action, target, "")
+                    if with_entry is not None:
+                        with_entry(session)
                     anchor = self._add_checkpoint(session, audit_key, self.ctx.current_user.name)
                     session.commit()
                     self._written_since_checkpoint = 0
@@ -277,7 +301,7 @@ class AuditService:
                     self._write_anchor(anchor)
                     return
                 session.rollback()
-        self.record(user, action, target)
+        self.record(user, action, target, with_entry=with_entry)
         self.checkpoint()
 
     def _append(

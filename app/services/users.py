@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import UserRecord
@@ -231,21 +231,21 @@ class UserService:
             return None
         return self.audit.audit_key
 
-    def _seal_at_sign_in(self, name: str) -> None:
+    def _seal_at_sign_in(self, name: str, with_entry: Callable[[Session], None]) -> None:
         """A head teacher's sign-in: open their copy of the audit key, write the 'signed in'
         entry and make a checkpoint after it (in one transaction when all is well).
 
         A casebook from before sealing gets its audit key now, held by this head teacher.
         """
-        if self.audit is None:
-            self.ctx.audit("signed in", name)
-            return
+        assert self.audit is not None
         audit_key = self.keys.open_audit_key()
         if audit_key is not None:
             self.audit.audit_key = audit_key
-            self.audit.record_and_checkpoint(self.ctx.actor, "signed in", name)
+            self.audit.record_and_checkpoint(
+                self.ctx.actor, "signed in", name, with_entry=with_entry
+            )
         else:
-            self.ctx.audit("signed in", name)
+            self.audit.record(self.ctx.actor, "signed in", name, with_entry=with_entry)
             if not self.keys.audit_key_exists():
                 self.audit.audit_key = self.keys.make_audit_key()
                 self.audit.checkpoint(new_key=True)
@@ -376,9 +376,9 @@ class UserService:
                         f"The account {name} can open the casebook's key but is not among its "
                         "users; ask the head teacher to add it again."
                     )
-                record.last_sign_in_at = now
                 findings = self._check_account(session, record)
                 user = SignedInUser(record.name, Role(record.role))
+                user_id = record.id
         except AccountChangedError as refusal:
             self._audit_as(
                 refusal.name, "sign-in refused", refusal.name, "account record changed outside"
@@ -390,12 +390,26 @@ class UserService:
         self.ctx.user = user
         self.ctx.actor = user.name
         self._audit_failures_now()
-        if user.role is Role.HEAD:
-            self._seal_at_sign_in(user.name)
-        else:
+
+        def note_sign_in(session: Session) -> None:
+            session.execute(
+                update(UserRecord)
+                .where(UserRecord.id == user_id)
+                .values(last_sign_in_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+        # The account's time of sign-in is written with the 'signed in' entry (one
+        # transaction, one wait for the disk); a head teacher's checkpoint joins them.
+        if self.audit is None:
+            with self.ctx.sessions.begin() as session:
+                note_sign_in(session)
             self.ctx.audit("signed in", user.name)
-            if self.audit is not None:
-                self.audit.audit_key = None  # another user in this process holds no copy
+        elif user.role is Role.HEAD:
+            self._seal_at_sign_in(user.name, note_sign_in)
+        else:
+            self.audit.record(self.ctx.actor, "signed in", user.name, with_entry=note_sign_in)
+            self.audit.audit_key = None  # another user in this process holds no copy
         if not seal_later:
             self.seal_outstanding()
         return user

@@ -105,3 +105,23 @@ def test_the_last_head_teacher_keeps_the_role(signed_in: Services, clock: Clock)
     }
     with pytest.raises(ValidationError, match="Mrs Office is the only one"):
         users.set_role("Mrs Office", Role.OFFICE)
+
+
+def test_the_users_list_shows_when_each_account_last_signed_in(
+    signed_in: Services, clock: Clock
+) -> None:
+    users = signed_in.users
+    head_time = clock()
+    clock.advance(minutes=5)
+    office_time = clock()
+    users.sign_in("Mrs Office", OFFICE_PASSWORD)
+    clock.advance(minutes=5)
+    with pytest.raises(SignInError):
+        users.sign_in("Mrs Office", "forgotten forgotten")  # a refusal is not a sign-in
+    users.sign_in("head", HEAD_PASSWORD)
+    last = {u.name: u.last_sign_in_at for u in users.list_users()}
+    assert last == {"head": clock(), "Mrs Office": office_time}
+    assert head_time < office_time < clock()
+    # Each time is written with its 'signed in' entry.
+    signed = [e.at for e in signed_in.audit.entries(action="signed in", user="Mrs Office")]
+    assert signed == [office_time]
