@@ -49,7 +49,6 @@ from app.domain.dates import (
     parse_iso_datetime,
 )
 from app.domain.errors import BackupError, CasebookError, SignInError, ValidationError
-from app.domain.evidence import EvidenceDetails
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort
 from app.domain.status import STATUS_LABELS, parse_status
@@ -780,6 +779,8 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
 
 @command("evidence add")
 def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
+    from app.domain.evidence import EvidenceDetails
+
     case_id = services.cases.case_id_for(args.reference)
     details = EvidenceDetails(
         captured_at=args.captured_at,
