@@ -628,7 +628,13 @@ def _check_writable(path: str | None) -> None:
         raise ValidationError(problem)
 
 
-@command("letter")
+def _ready_to_draw() -> None:
+    from app.services.letters import ready_to_draw
+
+    ready_to_draw()
+
+
+@command("letter", before_sign_in=_ready_to_draw)
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     from app.domain.letters import SendMethod
 
@@ -1404,6 +1410,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             try:
                 if not entry.signs_in_itself:
                     services.keys.ahead = ahead
+                    if ahead is not None and entry.before_sign_in is not None:
+                        entry.before_sign_in()
                     sign_in(services)
                 start_done()
                 return entry.handler(services, args)

@@ -407,6 +407,17 @@ def _standard_for_case(case: CaseDetail) -> str:
     return "abusive"
 
 
+def ready_to_draw() -> None:
+    """Import the PDF renderers and load the Latin fonts, as the first letter drawn would.
+
+    It reads nothing of a casebook, so a command that will draw a letter does it while the
+    password's key is being derived (the interpreter is otherwise idle then, or soon will be).
+    """
+    import app.pdf.render as render
+
+    render.register_fonts(resources_dir() / "fonts")
+
+
 class LetterService:
     """Issue, list and re-print letters; edit templates; make the guidance leaflet."""
 
@@ -428,11 +439,11 @@ class LetterService:
     def _pdf(self) -> ModuleType:
         """The PDF renderers, imported on first use: reportlab and python-docx take a tenth
         of a second to import, which the window's start-up should not pay."""
+        if not self._fonts_ready:
+            ready_to_draw()
+            self._fonts_ready = True
         import app.pdf.render as render
 
-        if not self._fonts_ready:
-            render.register_fonts(resources_dir() / "fonts")
-            self._fonts_ready = True
         return render
 
     # ----- templates ---------------------------------------------------------------
