@@ -628,10 +628,10 @@ def _check_writable(path: str | None) -> None:
         raise ValidationError(problem)
 
 
-def _ready_to_draw() -> None:
+def _ready_to_draw(args: argparse.Namespace) -> None:
     from app.services.letters import ready_to_draw
 
-    ready_to_draw()
+    ready_to_draw(args.kind)
 
 
 @command("letter", before_sign_in=_ready_to_draw)
@@ -1411,7 +1411,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                 if not entry.signs_in_itself:
                     services.keys.ahead = ahead
                     if ahead is not None and entry.before_sign_in is not None:
-                        entry.before_sign_in()
+                        entry.before_sign_in(args)
                     sign_in(services)
                 start_done()
                 return entry.handler(services, args)

@@ -33,7 +33,7 @@ class Command:
     signs_in_itself: bool = False
     # Work the command will need that reads no casebook (imports, fonts): done while the
     # password's key is derived on its own thread, instead of after signing in.
-    before_sign_in: Callable[[], None] | None = None
+    before_sign_in: Callable[[argparse.Namespace], None] | None = None
 
 
 COMMANDS: dict[str, Command] = {}
@@ -44,7 +44,7 @@ def command(
     *,
     read_only: bool = False,
     signs_in_itself: bool = False,
-    before_sign_in: Callable[[], None] | None = None,
+    before_sign_in: Callable[[argparse.Namespace], None] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as the sub-command ``name`` (e.g. ``"case show"``)."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -42,6 +43,7 @@ from app.domain.letter_templates import (
     FilledLetter,
     LetterTemplate,
     check_template,
+    compile_ahead,
     fill,
     parse_template_file,
 )
@@ -407,8 +409,9 @@ def _standard_for_case(case: CaseDetail) -> str:
     return "abusive"
 
 
-def ready_to_draw() -> None:
-    """Import the PDF renderers and load the Latin fonts, as the first letter drawn would.
+def ready_to_draw(kind: LetterKind | None = None) -> None:
+    """Import the PDF renderers and load the Latin fonts, as the first letter drawn would,
+    and compile the shipped template of ``kind`` (used unless the school has its own).
 
     It reads nothing of a casebook, so a command that will draw a letter does it while the
     password's key is being derived (the interpreter is otherwise idle then, or soon will be).
@@ -416,6 +419,15 @@ def ready_to_draw() -> None:
     import app.pdf.render as render
 
     render.register_fonts(resources_dir() / "fonts")
+    if kind is not None:
+        compile_ahead(shipped_template(kind))
+
+
+@functools.cache
+def shipped_template(kind: LetterKind) -> LetterTemplate:
+    """The template of ``kind`` shipped with the app."""
+    path = resources_dir() / "templates" / "letters" / f"{kind.value}.txt"
+    return parse_template_file(kind, path.read_text(encoding="utf-8"))
 
 
 class LetterService:
@@ -433,7 +445,6 @@ class LetterService:
         self.cases = cases
         self.profile = SchoolProfileService(ctx, blobs)
         self.codes = codes if codes is not None else CodeService(ctx)
-        self._defaults: dict[LetterKind, LetterTemplate] = {}
         self._fonts_ready = False
 
     def _pdf(self) -> ModuleType:
@@ -450,10 +461,7 @@ class LetterService:
 
     def default_template(self, kind: LetterKind) -> LetterTemplate:
         """The template shipped with the app for this kind."""
-        if kind not in self._defaults:
-            path = resources_dir() / "templates" / "letters" / f"{kind.value}.txt"
-            self._defaults[kind] = parse_template_file(kind, path.read_text(encoding="utf-8"))
-        return self._defaults[kind]
+        return shipped_template(kind)
 
     def template(self, kind: LetterKind) -> LetterTemplate:
         """The template letters of this kind use now: the school's newest copy, else the default."""

@@ -27,8 +27,10 @@ real = users.UserService.sign_in
 seen = []
 def sign_in(self, *args, **kwargs):
     import app.pdf.fonts as fonts
+    from app.domain.letter_templates import _compile
     seen.append({"renderers": "app.pdf.render" in sys.modules,
-                 "fonts": fonts.REGULAR in fonts._coverage})
+                 "fonts": fonts.REGULAR in fonts._coverage,
+                 "templates compiled": _compile.cache_info().currsize})
     return real(self, *args, **kwargs)
 users.UserService.sign_in = sign_in
 from app.cli import main
@@ -77,7 +79,11 @@ def test_the_letter_is_ready_to_draw_when_it_signs_in(demo: Path, tmp_path: Path
     assert code == 0, said
     assert "Request for immediate removal" in said
     assert out.read_bytes().startswith(b"%PDF")
-    assert seen == [{"renderers": True, "fonts": True}, {"renderers at the end": True}]
+    # The removal letter's shipped subject and body are compiled already.
+    assert seen == [
+        {"renderers": True, "fonts": True, "templates compiled": 2},
+        {"renderers at the end": True},
+    ]
 
 
 def test_a_wrong_password_is_refused_as_before_and_no_letter_is_written(
@@ -99,3 +105,14 @@ def test_without_a_password_in_the_environment_nothing_is_made_ready_early(
     assert code == 1, said
     assert "No password was given" in said
     assert seen == [{"renderers at the end": False}]
+
+
+def test_a_template_that_cannot_be_compiled_ahead_is_refused_when_filled() -> None:
+    from app.domain.errors import TemplateError
+    from app.domain.letter_templates import LetterTemplate, compile_ahead, fill
+    from app.domain.letters import LetterKind
+
+    broken = LetterTemplate(LetterKind.REMOVAL, "school-9", "Subject", "Dear {{ parent.name")
+    compile_ahead(broken)  # says nothing: the letter's own step refuses it
+    with pytest.raises(TemplateError, match="cannot be read at line 1"):
+        fill(broken, {}, strict=False)
