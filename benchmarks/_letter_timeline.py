@@ -143,7 +143,9 @@ PHASES = [
     ("sign in: done", "< UserService.sign_in"),
     ("find the case (view case audit entry)", "< CaseService.find_case"),
     ("check the letter may be issued", "< LetterService.check_issue"),
-    ("import reportlab, uharfbuzz, our PDF code", "imported app.pdf.render"),
+    # Before signing in, beside Argon2id, since the letter command makes ready to draw then
+    # (Pillow and HarfBuzz run only for a picture or a shaped script).
+    ("import reportlab, our PDF code", "imported app.pdf.render"),
     ("load the fonts", "< register_fonts"),
     ("prepare: read, fill, draw the letter", "< LetterService.prepare"),
     ("issue: store the PDF, record it, audit", "< LetterService.issue"),
@@ -160,7 +162,7 @@ PARTS = [
     ("import the database layer and the services", 150, ("import SQLAlchemy", "import the t",
      "import the rest")),
     ("open the casebook and sign in", 80, ("open the casebook", "sign in")),
-    ("import reportlab, uharfbuzz, our PDF code; fonts", 80, ("import reportlab", "load the")),
+    ("import reportlab, our PDF code; fonts", 80, ("import reportlab", "load the")),
     ("find, check, draw, issue, read back, write", 80, ("find", "import the letters", "check",
      "prepare", "issue", "read the", "write")),
     ("exit handlers and the end of the process", 30, ("exit", "after the last mark")),

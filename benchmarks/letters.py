@@ -9,7 +9,7 @@ here if absent and this runs as root). The two are run alternately, several time
 and compared by their medians; the first run of each is a warm-up (LibreOffice makes its
 profile). Beside them: the key-derivation floor (a whole process that only derives the
 key, and the derivation alone), and the import budget of the letter command measured with
-``python -X importtime`` (python-docx, lxml and PySide6 must not be among them), and the
+``python -X importtime`` (python-docx, lxml, PySide6 and holidays must not be among them), and the
 letter's timeline: each phase of the process (imports, Argon2id, opening SQLCipher, signing
 in, drawing, writing) with the number of SQL statements, commits, audit entries and fsyncs
 (benchmarks/_letter_timeline.py).
@@ -59,7 +59,8 @@ WHOLE_PROCESS_RUNS = 7
 # What the letter command may spend importing, on a quiet development machine (ms, the sum
 # of -X importtime's own times): the database layer, the PDF layer, ours, and the rest.
 IMPORT_BUDGET_MS = {"sqlalchemy": 150, "reportlab+uharfbuzz": 80, "app": 100, "other": 120}
-NEVER_IMPORTED = ("docx", "lxml", "PySide6")
+# Nor every country's bank holidays: letters read England and Wales's from a table.
+NEVER_IMPORTED = ("docx", "lxml", "PySide6", "holidays")
 ROOT = Path(__file__).resolve().parent.parent
 BATCH_TARGET_S = 1.5
 SCRIPT_NAMES = {

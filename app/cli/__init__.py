@@ -49,7 +49,6 @@ from app.domain.dates import (
     parse_iso_datetime,
 )
 from app.domain.errors import BackupError, CasebookError, SignInError, ValidationError
-from app.domain.evidence import EvidenceDetails
 from app.domain.people import PERSON_KIND_LABELS, ROLE_LABELS
 from app.domain.records import CaseDetail, CaseDraft, CaseFilter, CaseSort
 from app.domain.status import STATUS_LABELS, parse_status
@@ -629,7 +628,13 @@ def _check_writable(path: str | None) -> None:
         raise ValidationError(problem)
 
 
-@command("letter")
+def _ready_to_draw(args: argparse.Namespace) -> None:
+    from app.services.letters import ready_to_draw
+
+    ready_to_draw(args.kind)
+
+
+@command("letter", before_sign_in=_ready_to_draw)
 def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     from app.domain.letters import SendMethod
 
@@ -780,6 +785,8 @@ def _cmd_guidance(services: Services, args: argparse.Namespace) -> int:
 
 @command("evidence add")
 def _cmd_evidence_add(services: Services, args: argparse.Namespace) -> int:
+    from app.domain.evidence import EvidenceDetails
+
     case_id = services.cases.case_id_for(args.reference)
     details = EvidenceDetails(
         captured_at=args.captured_at,
@@ -1403,6 +1410,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             try:
                 if not entry.signs_in_itself:
                     services.keys.ahead = ahead
+                    if ahead is not None and entry.before_sign_in is not None:
+                        entry.before_sign_in(args)
                     sign_in(services)
                 start_done()
                 return entry.handler(services, args)

@@ -25,6 +25,16 @@ if TYPE_CHECKING:
 ENV_MAIL_PASSWORD = "CASEBOOK_MAIL_PASSWORD"
 
 
+def _preset_ids(setting: Any) -> list[str]:
+    # The mail settings are loaded only when the mail command itself is parsed: building a
+    # letter's grammar passes a stand-in parser for the commands it does not name.
+    if not isinstance(setting, argparse.ArgumentParser):
+        return []
+    from app.domain.mail import PRESETS
+
+    return [p.id for p in PRESETS]
+
+
 def register(commands: Any, _case_commands: Any) -> None:
     """Add the mail commands, and ``--email``/``--cc-office`` to ``casebook letter``."""
     parser_class = commands._parser_class
@@ -55,11 +65,9 @@ def register(commands: Any, _case_commands: Any) -> None:
     setting = actions.add_parser(
         "set", help=f"set the outgoing mail server (password from {ENV_MAIL_PASSWORD} or typed)"
     )
-    from app.domain.mail import PRESETS
-
     setting.add_argument(
         "--preset",
-        choices=[p.id for p in PRESETS],
+        choices=_preset_ids(setting),
         help="fill server, port and security for a known service",
     )
     setting.add_argument(

@@ -31,20 +31,27 @@ class Command:
     handler: Handler
     read_only: bool = False
     signs_in_itself: bool = False
+    # Work the command will need that reads no casebook (imports, fonts): done while the
+    # password's key is derived on its own thread, instead of after signing in.
+    before_sign_in: Callable[[argparse.Namespace], None] | None = None
 
 
 COMMANDS: dict[str, Command] = {}
 
 
 def command(
-    name: str, *, read_only: bool = False, signs_in_itself: bool = False
+    name: str,
+    *,
+    read_only: bool = False,
+    signs_in_itself: bool = False,
+    before_sign_in: Callable[[argparse.Namespace], None] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as the sub-command ``name`` (e.g. ``"case show"``)."""
 
     def register(handler: Handler) -> Handler:
         if name in COMMANDS:
             raise ValueError(f"The command {name!r} is registered twice.")
-        COMMANDS[name] = Command(name, handler, read_only, signs_in_itself)
+        COMMANDS[name] = Command(name, handler, read_only, signs_in_itself, before_sign_in)
         return handler
 
     return register

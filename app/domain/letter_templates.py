@@ -456,6 +456,17 @@ def _compile(source: str, what: str) -> Template:
         raise TemplateError(str(error)) from None
 
 
+def compile_ahead(template: LetterTemplate) -> None:
+    """Compile ``template``'s subject and body now and keep them, as filling it would, so
+    that filling it later does not wait for it. One that cannot be compiled is left for
+    filling to refuse, in its own words."""
+    try:
+        _compile(typographic(template.subject), "subject")
+        _compile(typographic(template.body), "body")
+    except TemplateError:
+        return
+
+
 def _render(template: Template, context: dict[str, Any], deadline: _Deadline) -> str:
     """The template's text, stopped as soon as it passes the size limit."""
     parts: list[str] = []

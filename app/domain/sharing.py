@@ -16,7 +16,7 @@ from enum import StrEnum
 from app.domain.choices import parse_choice
 from app.domain.errors import ValidationError
 from app.domain.people import CaseRole
-from app.domain.retention import ThirdPartyRedactor
+from app.domain.third_parties import ThirdPartyRedactor
 
 
 class Recipient(StrEnum):

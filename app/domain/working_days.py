@@ -3,8 +3,11 @@
 
 Bank holidays come from the maintained ``holidays`` package rather than a hand list, so a
 new or moved bank holiday (a coronation, a jubilee) arrives with an update of the package.
-It is imported on first use: loading every country's calendar takes a tenth of a second
-that starting the window or a CLI command that prints no letter should not pay.
+Importing the package and working out a year took a twentieth of a letter printed from the
+command line, so the years around now are read from a table made from the package
+(app/domain/bank_holidays_table.py, written by scripts/write_bank_holidays.py), used only
+while the very version it was made from is installed; otherwise, and for other years, the
+package itself is asked, imported on first use.
 """
 
 from __future__ import annotations
@@ -62,11 +65,42 @@ def _uk_calendar() -> Any:
     return calendar
 
 
-@cache
-def _bank_holidays(year: int) -> dict[date, str]:
+# The years the table holds: a letter's date and reply-by date fall well inside them.
+TABLE_YEARS = range(2020, 2046)
+
+
+def package_bank_holidays(year: int) -> dict[date, str]:
+    """England and Wales bank holidays of ``year`` from the ``holidays`` package itself."""
     # England and Wales share their bank holidays; Scotland and Northern Ireland differ.
     found = _uk_calendar()(subdiv="ENG", years=year)
     return {day: str(name) for day, name in found.items()}
+
+
+@cache
+def _table() -> dict[int, tuple[tuple[int, int, str], ...]] | None:
+    """The table of bank holidays, if it was made from the installed ``holidays`` package.
+
+    The installed version is read from the package's metadata folder beside it, found
+    without importing the package; where it cannot be found (another version, a layout
+    without the metadata), the package is asked instead, as before the table.
+    """
+    from app.domain import bank_holidays_table as table
+
+    spec = importlib.util.find_spec("holidays")
+    folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for folder in folders:
+        parent = os.path.dirname(folder)
+        if os.path.isdir(os.path.join(parent, f"holidays-{table.HOLIDAYS_VERSION}.dist-info")):
+            return table.BANK_HOLIDAYS
+    return None
+
+
+@cache
+def _bank_holidays(year: int) -> dict[date, str]:
+    table = _table() if year in TABLE_YEARS else None
+    if table is not None:
+        return {date(year, month, day): name for month, day, name in table[year]}
+    return package_bank_holidays(year)
 
 
 def bank_holiday(day: date) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -42,6 +43,7 @@ from app.domain.letter_templates import (
     FilledLetter,
     LetterTemplate,
     check_template,
+    compile_ahead,
     fill,
     parse_template_file,
 )
@@ -407,6 +409,27 @@ def _standard_for_case(case: CaseDetail) -> str:
     return "abusive"
 
 
+def ready_to_draw(kind: LetterKind | None = None) -> None:
+    """Import the PDF renderers and load the Latin fonts, as the first letter drawn would,
+    and compile the shipped template of ``kind`` (used unless the school has its own).
+
+    It reads nothing of a casebook, so a command that will draw a letter does it while the
+    password's key is being derived (the interpreter is otherwise idle then, or soon will be).
+    """
+    import app.pdf.render as render
+
+    render.register_fonts(resources_dir() / "fonts")
+    if kind is not None:
+        compile_ahead(shipped_template(kind))
+
+
+@functools.cache
+def shipped_template(kind: LetterKind) -> LetterTemplate:
+    """The template of ``kind`` shipped with the app."""
+    path = resources_dir() / "templates" / "letters" / f"{kind.value}.txt"
+    return parse_template_file(kind, path.read_text(encoding="utf-8"))
+
+
 class LetterService:
     """Issue, list and re-print letters; edit templates; make the guidance leaflet."""
 
@@ -422,27 +445,23 @@ class LetterService:
         self.cases = cases
         self.profile = SchoolProfileService(ctx, blobs)
         self.codes = codes if codes is not None else CodeService(ctx)
-        self._defaults: dict[LetterKind, LetterTemplate] = {}
         self._fonts_ready = False
 
     def _pdf(self) -> ModuleType:
         """The PDF renderers, imported on first use: reportlab and python-docx take a tenth
         of a second to import, which the window's start-up should not pay."""
+        if not self._fonts_ready:
+            ready_to_draw()
+            self._fonts_ready = True
         import app.pdf.render as render
 
-        if not self._fonts_ready:
-            render.register_fonts(resources_dir() / "fonts")
-            self._fonts_ready = True
         return render
 
     # ----- templates ---------------------------------------------------------------
 
     def default_template(self, kind: LetterKind) -> LetterTemplate:
         """The template shipped with the app for this kind."""
-        if kind not in self._defaults:
-            path = resources_dir() / "templates" / "letters" / f"{kind.value}.txt"
-            self._defaults[kind] = parse_template_file(kind, path.read_text(encoding="utf-8"))
-        return self._defaults[kind]
+        return shipped_template(kind)
 
     def template(self, kind: LetterKind) -> LetterTemplate:
         """The template letters of this kind use now: the school's newest copy, else the default."""
