@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,13 @@ if (
 ):
     os.environ["TMPDIR"] = "/dev/shm"
     tempfile.tempdir = None  # worked out again, from TMPDIR, at its next use
+# The run keeps compiled bytecode, as an installed program has it, even in a checkout set up
+# with PYTHONDONTWRITEBYTECODE: without it each test worker rewrote and compiled every test
+# module and the whole app from source at collection (about 5 s of CPU each), and each of the
+# commands the tests start as real processes compiled the app again (benchmarks/_casebook.py
+# does the same for the timed starts). The files go in __pycache__ folders, which git ignores.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
@@ -76,9 +84,32 @@ class Clock:
 _RUN_FOLDER = pytest.StashKey[Path]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help="after a passing run, write each test file's time to tests/durations.json "
+        "(the order in which the files are dealt to the workers: tests/scheduling.py)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # pytest's own process, not one of its workers
         config.stash[_RUN_FOLDER] = claim_run_folder()
+        if config.getoption("store_durations"):
+            from tests.scheduling import DurationRecorder
+
+            config.pluginmanager.register(DurationRecorder(), "casebook-durations")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` deals the longest test files first (tests/scheduling.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from tests.scheduling import longest_first_scheduler
+
+    return longest_first_scheduler(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
