@@ -6,9 +6,11 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -57,6 +59,8 @@ from tests.postgres_server import (
 # milliseconds: room for a slow or loaded machine (a wait that is met returns at once), short
 # of each test's own time limit (pyproject.toml's timeout, 120 s).
 WAIT_MS = 100_000
+
+Made = TypeVar("Made")
 
 # A Tuesday in term time, late morning (GMT).
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -372,6 +376,56 @@ def saved_casebook(
             server.drop_database(url)
         raise
     return SavedCasebook(services, server)
+
+
+@dataclass(frozen=True)
+class Filled(Generic[Made]):
+    """A casebook filled once, what its filling returned, and its clock's time at the end."""
+
+    saved: SavedCasebook
+    made: Made
+    moment: datetime
+
+
+@pytest.fixture(scope="module")
+def filled_per_database() -> Iterator[dict[str, Filled[Any]]]:
+    """A test module's filled casebook on each database it runs on (``copy_of_filled``),
+    removed when the module's tests are done."""
+    filled: dict[str, Filled[Any]] = {}
+    yield filled
+    for each in filled.values():
+        each.saved.remove()
+
+
+@contextmanager
+def copy_of_filled(
+    request: pytest.FixtureRequest,
+    fill: Callable[[Services, Clock], Made],
+    *,
+    kind: str,
+    clock: Clock,
+    actor: str,
+) -> Iterator[tuple[Services, Made]]:
+    """A copy of the casebook ``fill`` filled (with its own clock, from ``START``) on the
+    database ``kind`` (the fixture asking for it takes ``database_kind``, so that its tests
+    run on each database of BOTH_DATABASES), and what ``fill`` returned. The first test of
+    the module to ask fills it; the others copy it. ``clock`` is set to where the filling
+    left its own."""
+    filled: dict[str, Filled[Made]] = request.getfixturevalue("filled_per_database")
+    if kind not in filled:
+        filling = Clock()
+        made: list[Made] = []
+        saved = saved_casebook(
+            request, kind, lambda s: made.append(fill(s, filling)), clock=filling
+        )
+        filled[kind] = Filled(saved, made[0], filling.now)
+    each = filled[kind]
+    clock.set(each.moment)
+    services = each.saved.copy_to(request.getfixturevalue("data_dir"), actor=actor, clock=clock)
+    try:
+        yield services, each.made
+    finally:
+        each.saved.remove_copy(services)
 
 
 def new_or_saved_copy(
