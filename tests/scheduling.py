@@ -72,7 +72,8 @@ def longest_first_scheduler(config: pytest.Config, log: Any) -> Any:
 
 class DurationRecorder:
     """Sums each file's test durations over a run (in pytest's own process, where every
-    worker's reports arrive) and writes the table when the whole run passed."""
+    worker's reports arrive) and writes them to the table when the run passed. ``path`` is
+    tests/durations.json, or one beside a tests/ folder of the files it names."""
 
     def __init__(self, path: Path = DURATIONS) -> None:
         self.path = path
@@ -87,11 +88,16 @@ class DurationRecorder:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if exitstatus != 0 or not self.seconds:
             return
+        # A run of some files replaces their rows and keeps the others' (of files still
+        # there: a removed file's row goes).
         table = {
-            scope: {"seconds": round(self.seconds[scope], 2), "tests": len(self.tests[scope])}
-            for scope in sorted(self.seconds)
+            scope: row
+            for scope, row in read_durations(self.path).items()
+            if (self.path.parent.parent / scope).is_file()
         }
-        self.path.write_text(table_text(table), encoding="utf-8")
+        for scope, seconds in self.seconds.items():
+            table[scope] = {"seconds": round(seconds, 2), "tests": len(self.tests[scope])}
+        self.path.write_text(table_text(dict(sorted(table.items()))), encoding="utf-8")
 
 
 def table_text(table: dict[str, dict[str, float]]) -> str:

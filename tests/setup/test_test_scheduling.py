@@ -70,7 +70,21 @@ class _Worker:
 
 
 def test_a_passing_run_records_each_files_summed_time(tmp_path: Path) -> None:
-    table = tmp_path / "durations.json"
+    for name in ("test_long.py", "test_short.py", "test_kept.py"):
+        (tmp_path / "tests" / "a").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "tests" / "a" / name).touch()
+    table = tmp_path / "tests" / "durations.json"
+    # Rows of files not run this time are kept, and those of files no longer there go.
+    table.write_text(
+        table_text(
+            {
+                "tests/a/test_kept.py": {"seconds": 1.0, "tests": 2},
+                "tests/a/test_long.py": {"seconds": 99.0, "tests": 9},
+                "tests/a/test_removed.py": {"seconds": 3.0, "tests": 1},
+            }
+        ),
+        encoding="utf-8",
+    )
     recorder = DurationRecorder(table)
     for nodeid, seconds in (
         ("tests/a/test_long.py::test_0", 1.5),  # setup
@@ -80,9 +94,11 @@ def test_a_passing_run_records_each_files_summed_time(tmp_path: Path) -> None:
     ):
         recorder.pytest_runtest_logreport(SimpleNamespace(nodeid=nodeid, duration=seconds))  # type: ignore[arg-type]
     recorder.pytest_sessionfinish(None, exitstatus=1)  # type: ignore[arg-type]
-    assert not table.exists()  # a failing run's times are not kept
+    # A failed run's times are not kept.
+    assert read_durations(table)["tests/a/test_long.py"]["seconds"] == 99.0
     recorder.pytest_sessionfinish(None, exitstatus=0)  # type: ignore[arg-type]
     assert read_durations(table) == {
+        "tests/a/test_kept.py": {"seconds": 1.0, "tests": 2},
         "tests/a/test_long.py": {"seconds": 8.0, "tests": 2},
         "tests/a/test_short.py": {"seconds": 0.25, "tests": 1},
     }
