@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= $(CURDIR)/.casebook-dev
 
 
-.PHONY: run test lint bench bench-scale bundle clean
+.PHONY: run test test-durations lint bench bench-scale bundle clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	VENV=$(VENV) ./scripts/bootstrap.sh
@@ -27,6 +27,12 @@ lint: $(STAMP)
 test: lint
 	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q -n auto --maxprocesses 4 \
 	  --dist loadfile $(if $(CI),-m "slow or not slow",)
+
+# The workers are dealt the longest test files first, by the times in tests/durations.json
+# (tests/scheduling.py); this refreshes them after a passing run of the normal suite.
+test-durations: $(STAMP)
+	QT_QPA_PLATFORM=offscreen timeout 2400 $(PY) -m pytest -q -n auto --maxprocesses 4 \
+	  --dist loadfile --store-durations
 
 # `make bench`: the quick benchmarks (minutes), one table of figures and targets at the end.
 # `make bench-scale` adds the million-case ones (SQLite and PostgreSQL; the first run builds

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 
@@ -32,6 +35,13 @@ if (
 ):
     os.environ["TMPDIR"] = "/dev/shm"
     tempfile.tempdir = None  # worked out again, from TMPDIR, at its next use
+# The run keeps compiled bytecode, as an installed program has it, even in a checkout set up
+# with PYTHONDONTWRITEBYTECODE: without it each test worker rewrote and compiled every test
+# module and the whole app from source at collection (about 5 s of CPU each), and each of the
+# commands the tests start as real processes compiled the app again (benchmarks/_casebook.py
+# does the same for the timed starts). The files go in __pycache__ folders, which git ignores.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    sys.dont_write_bytecode = False
 
 from app.domain.categories import Category
 from app.domain.records import CaseDetail, CaseDraft
@@ -49,6 +59,8 @@ from tests.postgres_server import (
 # milliseconds: room for a slow or loaded machine (a wait that is met returns at once), short
 # of each test's own time limit (pyproject.toml's timeout, 120 s).
 WAIT_MS = 100_000
+
+Made = TypeVar("Made")
 
 # A Tuesday in term time, late morning (GMT).
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -76,9 +88,32 @@ class Clock:
 _RUN_FOLDER = pytest.StashKey[Path]()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store-durations",
+        action="store_true",
+        help="after a passing run, write each test file's time to tests/durations.json "
+        "(the order in which the files are dealt to the workers: tests/scheduling.py)",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # pytest's own process, not one of its workers
         config.stash[_RUN_FOLDER] = claim_run_folder()
+        if config.getoption("store_durations"):
+            from tests.scheduling import DurationRecorder
+
+            config.pluginmanager.register(DurationRecorder(), "casebook-durations")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` deals the longest test files first (tests/scheduling.py)."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from tests.scheduling import longest_first_scheduler
+
+    return longest_first_scheduler(config, log)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -341,6 +376,56 @@ def saved_casebook(
             server.drop_database(url)
         raise
     return SavedCasebook(services, server)
+
+
+@dataclass(frozen=True)
+class Filled(Generic[Made]):
+    """A casebook filled once, what its filling returned, and its clock's time at the end."""
+
+    saved: SavedCasebook
+    made: Made
+    moment: datetime
+
+
+@pytest.fixture(scope="module")
+def filled_per_database() -> Iterator[dict[str, Filled[Any]]]:
+    """A test module's filled casebook on each database it runs on (``copy_of_filled``),
+    removed when the module's tests are done."""
+    filled: dict[str, Filled[Any]] = {}
+    yield filled
+    for each in filled.values():
+        each.saved.remove()
+
+
+@contextmanager
+def copy_of_filled(
+    request: pytest.FixtureRequest,
+    fill: Callable[[Services, Clock], Made],
+    *,
+    kind: str,
+    clock: Clock,
+    actor: str,
+) -> Iterator[tuple[Services, Made]]:
+    """A copy of the casebook ``fill`` filled (with its own clock, from ``START``) on the
+    database ``kind`` (the fixture asking for it takes ``database_kind``, so that its tests
+    run on each database of BOTH_DATABASES), and what ``fill`` returned. The first test of
+    the module to ask fills it; the others copy it. ``clock`` is set to where the filling
+    left its own."""
+    filled: dict[str, Filled[Made]] = request.getfixturevalue("filled_per_database")
+    if kind not in filled:
+        filling = Clock()
+        made: list[Made] = []
+        saved = saved_casebook(
+            request, kind, lambda s: made.append(fill(s, filling)), clock=filling
+        )
+        filled[kind] = Filled(saved, made[0], filling.now)
+    each = filled[kind]
+    clock.set(each.moment)
+    services = each.saved.copy_to(request.getfixturevalue("data_dir"), actor=actor, clock=clock)
+    try:
+        yield services, each.made
+    finally:
+        each.saved.remove_copy(services)
 
 
 def new_or_saved_copy(

@@ -302,6 +302,33 @@ def _parsed(argv: list[str], parser: argparse.ArgumentParser) -> tuple[object, s
     return result, out.getvalue(), err.getvalue()
 
 
+@pytest.fixture
+def catalogue_looked_up_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argparse asks gettext for its message catalogue for every string of every parser it
+    builds, and each ask reads the locale variables and looks on disk (half of the time of
+    the test below, which builds about 500 parsers). Neither changes during a test: each
+    distinct ask is made once."""
+    import gettext
+
+    looked_up: dict[tuple[object, ...], object] = {}
+    find = gettext.find
+
+    def find_once(domain, localedir=None, languages=None, all=False):  # type: ignore[no-untyped-def]
+        if languages is not None:
+            return find(domain, localedir, languages, all)
+        locale = tuple(
+            os.environ.get(name) for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+        )
+        key = (domain, localedir, all, locale)
+        if key not in looked_up:
+            looked_up[key] = find(domain, localedir, languages, all)
+        found = looked_up[key]
+        return list(found) if isinstance(found, list) else found
+
+    monkeypatch.setattr(gettext, "find", find_once)
+
+
+@pytest.mark.usefixtures("catalogue_looked_up_once")
 def test_the_grammar_built_for_one_command_reads_every_command_as_the_whole_one() -> None:
     """Only the command named is built (the whole grammar cost every command a tenth of a
     second); each command's help, parse and refusal is what the whole grammar gives."""

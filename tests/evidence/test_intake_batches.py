@@ -7,17 +7,20 @@ import hashlib
 import io
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from app import files
 from app.db.models import EvidenceRecord
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
 from app.evidence.blobstore import TEMP_PREFIX
-from app.files import simulated_file_in_use
+from app.files import RETRY_DELAYS, simulated_file_in_use
 from app.services.casebook import Services
+from tests.conftest import WAIT_MS
 
 from .conftest import png_bytes
 
@@ -49,8 +52,12 @@ def _turned_jpeg() -> bytes:
 
 
 def test_a_blob_that_cannot_be_put_in_place_leaves_no_row_and_nothing_after_the_sweep(
-    services: Services, case_id: int
+    services: Services, case_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The waits between the rename's tries are counted rather than slept (about two idle
+    # seconds): tests/windows/test_files.py checks what they add up to.
+    waits: list[float] = []
+    monkeypatch.setattr(files, "time", SimpleNamespace(sleep=waits.append))
     pictures = [(f"shot{n}.png", png_bytes(60 + n, 40, "white")) for n in range(5)]
     store = services.evidence.store
     before = set(store.stored_names())
@@ -62,6 +69,7 @@ def test_a_blob_that_cannot_be_put_in_place_leaves_no_row_and_nothing_after_the_
     assert not list(store.root.glob(f"{TEMP_PREFIX}*"))
     assert _rows(services) == 0
     assert services.evidence.list_evidence(case_id) == []
+    assert len(waits) == len(RETRY_DELAYS)  # it was tried again, and then given up
     # The two files already in place are left to the sweep (see the next test); no record
     # refers to them, so the next start's sweep removes them.
     assert len(set(store.stored_names()) - before) == 2
@@ -70,9 +78,18 @@ def test_a_blob_that_cannot_be_put_in_place_leaves_no_row_and_nothing_after_the_
 
 
 def test_a_failed_import_never_takes_the_file_of_an_exhibit_saved_meanwhile(
-    services: Services, case_id: int
+    services: Services, case_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two imports at once share one stored file: the one that fails must not remove it."""
+    # The first import's retries wait until the second import has saved its exhibit (rather
+    # than sleeping their two seconds and hoping the second is done by then): the second
+    # always lands while the first is still trying, however slow the machine.
+    saved_meanwhile = threading.Event()
+
+    def wait_for_the_second_import(_seconds: float) -> None:
+        assert saved_meanwhile.wait(WAIT_MS / 1000), "the second import never finished"
+
+    monkeypatch.setattr(files, "time", SimpleNamespace(sleep=wait_for_the_second_import))
     shared = png_bytes(77, 44, "gold")
     stuck = png_bytes(78, 44, "olive")
     store = services.evidence.store
@@ -98,7 +115,10 @@ def test_a_failed_import_never_takes_the_file_of_an_exhibit_saved_meanwhile(
         while not held.refused and worker.is_alive():
             time.sleep(0.005)
         assert held.refused, "the first import never reached the file held open"
-        (saved,) = services.evidence.add_bytes(other.id, [("again.png", shared)])
+        try:
+            (saved,) = services.evidence.add_bytes(other.id, [("again.png", shared)])
+        finally:
+            saved_meanwhile.set()
         worker.join()
     assert not worker.is_alive()
     assert [type(error) for error in failed] == [PermissionError]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,57 +20,33 @@ from app.domain.letters import SendMethod
 from app.domain.mail import CoveringMessage, MailError, MailSecurity, MailUncertain
 from app.services.casebook import Services
 from app.services.demo import DEMO_SCHOOL_PROFILE
-from tests.conftest import Clock, SavedCasebook, saved_casebook
+from tests.conftest import Clock, Filled, copy_of_filled
 from tests.mail.conftest import PARENT_EMAIL, ReadyLetter, issue_letter, mail_settings
 from tests.mail.smtp_server import PASSWORD, USER, MailServer, SilentServer, closed_port
 
-Saved = tuple[SavedCasebook, ReadyLetter]
 
-
-@pytest.fixture(scope="module")
-def saved_schools() -> Iterator[dict[str, Saved]]:
-    """The school's casebook with a letter ready to email, on each database, made once."""
-    saved: dict[str, Saved] = {}
-    yield saved
-    for casebook, _ready in saved.values():
-        casebook.remove()
-
-
-def _school_with_a_letter(services: Services) -> ReadyLetter:
+def _school_with_a_letter(services: Services, clock: Clock) -> ReadyLetter:
     services.letters.profile.save(DEMO_SCHOOL_PROFILE)
     return issue_letter(services)
 
 
 @pytest.fixture
 def school(
-    request: pytest.FixtureRequest,
-    saved_schools: dict[str, Saved],
-    database_kind: str,
-    data_dir: Path,
-    clock: Clock,
-    actor: str,
+    request: pytest.FixtureRequest, database_kind: str, clock: Clock, actor: str
 ) -> Iterator[Services]:
     """A copy of the demonstration school's casebook, holding the letter of ``ready``."""
-    if database_kind not in saved_schools:
-        made: list[ReadyLetter] = []
-        saved = saved_casebook(
-            request, database_kind, lambda s: made.append(_school_with_a_letter(s))
-        )
-        saved_schools[database_kind] = (saved, made[0])
-    saved = saved_schools[database_kind][0]
-    services = saved.copy_to(data_dir, actor=actor, clock=clock)
-    try:
+    with copy_of_filled(
+        request, _school_with_a_letter, kind=database_kind, clock=clock, actor=actor
+    ) as (services, _ready):
         yield services
-    finally:
-        saved.remove_copy(services)
 
 
 @pytest.fixture(name="ready")
 def ready_letter(
-    school: Services, saved_schools: dict[str, Saved], database_kind: str
+    school: Services, filled_per_database: dict[str, Filled[ReadyLetter]], database_kind: str
 ) -> ReadyLetter:
     """The letter issued in ``school`` (by ``issue_letter``), prepared and not yet sent."""
-    return saved_schools[database_kind][1]
+    return filled_per_database[database_kind].made
 
 
 def test_letter_is_sent_read_back_and_recorded(

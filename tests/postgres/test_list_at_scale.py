@@ -9,7 +9,6 @@ reads a large table from end to end ("Seq Scan") has none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,12 @@ import pytest
 
 from app.domain.records import SORT_KEYS, CaseDetail, CaseFilter, CaseSort
 from app.services.casebook import Services
-from tests.conftest import Clock, SavedCasebook, case_draft, saved_casebook
+from tests.conftest import case_draft
 from tests.postgres.conftest import Twins, _with_notes
 from tests.postgres_server import PostgresServer
 from tests.sealed_search import head_with_sealed_case, search
 from tests.unit.test_case_list_at_scale import (
     check_keyset,
-    fill_many,
     statements,
 )
 
@@ -52,25 +50,15 @@ class Many(list[CaseDetail]):
         self.services = services
 
 
-@pytest.fixture(scope="module")
-def saved_many(request: pytest.FixtureRequest) -> Iterator[tuple[SavedCasebook, list[CaseDetail]]]:
-    """The cases of ``fill_many`` on the server, made once for this module's tests."""
-    made: list[CaseDetail] = []
-    saved = saved_casebook(request, "postgresql", lambda s: made.extend(fill_many(s)))
-    yield saved, made
-    saved.remove()
-
-
 @pytest.fixture
-def many(
-    saved_many: tuple[SavedCasebook, list[CaseDetail]], data_dir: Path, clock: Clock, actor: str
-) -> Iterator[Many]:
-    saved, made = saved_many
-    services = saved.copy_to(data_dir, actor=actor, clock=clock)
-    try:
-        yield Many(services, made)
-    finally:
-        saved.remove_copy(services)
+def many(twins: Twins) -> Many:
+    """The cases of ``fill_many`` on the server: its twin, which this module's searches
+    make anyway (filled once a run, two of its cases with a note; the tests that use this
+    compare the server's list with itself and with these cases' ids)."""
+    with twins.server.engine.connect() as connection:
+        server_ids = set(connection.exec_driver_sql("SELECT id FROM cases").scalars())
+    assert server_ids == {case.id for case in twins.made}  # the same cases, by the same ids
+    return Many(twins.server, twins.made)
 
 
 def _titles(services: Services, text: str) -> set[str]:

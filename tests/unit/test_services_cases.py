@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,7 @@ from app.domain.records import (
 )
 from app.domain.status import CaseStatus
 from app.services.casebook import Services
-from tests.conftest import Clock as ConftestClock
-from tests.conftest import SavedCasebook, case_draft, saved_casebook
+from tests.conftest import case_draft, copy_of_filled
 
 MakeCase = Callable[..., CaseDetail]
 Clock = Any  # the conftest clock: .now, .set(moment), .advance(**timedelta)
@@ -366,42 +364,16 @@ class Listed(dict[str, CaseDetail]):
         self.services = services
 
 
-Saved = tuple[SavedCasebook, dict[str, CaseDetail], datetime]
-
-
-@pytest.fixture(scope="module")
-def saved_lists() -> Iterator[dict[str, Saved]]:
-    """The casebook of ``fill_list`` on each database, filled once for this module."""
-    saved: dict[str, Saved] = {}
-    yield saved
-    for casebook, _cases, _moment in saved.values():
-        casebook.remove()
-
-
 @pytest.fixture
 def listed(
-    request: pytest.FixtureRequest,
-    saved_lists: dict[str, Saved],
-    database_kind: str,
-    data_dir: Path,
-    clock: Clock,
-    actor: str,
+    request: pytest.FixtureRequest, database_kind: str, clock: Clock, actor: str
 ) -> Iterator[Listed]:
     """A copy of the casebook of ``fill_list``, its clock where the filling left it."""
-    if database_kind not in saved_lists:
-        filling = ConftestClock()
-        cases: dict[str, CaseDetail] = {}
-        saved = saved_casebook(
-            request, database_kind, lambda s: cases.update(fill_list(s, filling)), clock=filling
-        )
-        saved_lists[database_kind] = (saved, cases, filling.now)
-    saved, cases, moment = saved_lists[database_kind]
-    clock.set(moment)
-    services = saved.copy_to(data_dir, actor=actor, clock=clock)
-    try:
+    with copy_of_filled(request, fill_list, kind=database_kind, clock=clock, actor=actor) as (
+        services,
+        cases,
+    ):
         yield Listed(services, cases)
-    finally:
-        saved.remove_copy(services)
 
 
 def refs(rows: list[object]) -> list[str]:
