@@ -45,7 +45,6 @@ from app.ui.signals import AppSignals
 from app.ui.views.case_detail import CaseDetailView
 from app.ui.views.case_list import CaseListView
 from app.ui.widgets import (
-    RememberedIcons,
     available_area,
     fit_to_screen,
     fitted_geometry,
@@ -427,7 +426,6 @@ class MainWindow(QMainWindow):
         self.today = TodayView(self.services, self.signals, self, refresh=False)
         self.today.case_selected.connect(self._open_from_today)
         self.today_dock = QDockWidget("Today: due and overdue", self)
-        self.today_dock.setStyle(RememberedIcons(self.today_dock))
         self.today_dock.setObjectName("today_dock")
         self.today_dock.setWidget(self.today)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.today_dock)

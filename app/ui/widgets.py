@@ -20,7 +20,6 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
-    QIcon,
     QKeySequence,
     QPainter,
     QPaintEvent,
@@ -38,10 +37,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPlainTextEdit,
     QProgressDialog,
-    QProxyStyle,
-    QStyle,
-    QStyleFactory,
-    QStyleOption,
     QTableWidget,
     QTextEdit,
     QWidget,
@@ -229,35 +224,6 @@ def install_screen_fitting() -> None:
         return
     WindowConventions(app)
     app.setProperty("casebook_conventions", True)
-
-
-class RememberedIcons(QProxyStyle):
-    """The application's style, keeping the standard icons it has made.
-
-    A dock's title bar asks its style for the close and float icons every time it is laid
-    out, and Fusion reads them from their image files anew each time: the Today panel's
-    title bar read them some sixteen times before the window's first paint. Given to one
-    widget (``widget.setStyle``), and made its child so that it lives as long as it.
-    """
-
-    def __init__(self, owner: QWidget) -> None:
-        app = QApplication.instance()
-        name = app.style().name() if isinstance(app, QApplication) else ""
-        super().__init__(QStyleFactory.create(name) if name else None)
-        self.setParent(owner)
-        self._icons: dict[QStyle.StandardPixmap, QIcon] = {}
-
-    def standardIcon(
-        self,
-        pixmap: QStyle.StandardPixmap,
-        option: QStyleOption | None = None,
-        widget: QWidget | None = None,
-    ) -> QIcon:
-        icon = self._icons.get(pixmap)
-        if icon is None:
-            icon = super().standardIcon(pixmap, option, widget)
-            self._icons[pixmap] = icon
-        return icon
 
 
 def tab_moves_on(box: QPlainTextEdit | QTextEdit) -> None:

@@ -1,14 +1,12 @@
 """What the window does differently to paint its list sooner must not show: the case list's
-own viewport and the Today panel's remembered title-bar icons paint exactly as Qt's own."""
+own viewport paints exactly as the one Qt makes."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStyle, QTableView
+from PySide6.QtWidgets import QTableView
 
 from app.ui.views.case_list import _made_viewport
-from app.ui.widgets import RememberedIcons
 
 
 def _picture(qtbot, widget) -> QImage:  # type: ignore[no-untyped-def]
@@ -39,24 +37,3 @@ def test_the_case_lists_own_viewport_paints_as_the_one_qt_makes(qtbot) -> None: 
     ours = _table(qtbot, own_viewport=True)
     assert ours.viewport().objectName() == qts.viewport().objectName()
     assert _picture(qtbot, ours) == _picture(qtbot, qts)
-
-
-def _panel(qtbot, remembered: bool) -> QMainWindow:  # type: ignore[no-untyped-def]
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    window.setCentralWidget(QLabel("cases", window))
-    dock = QDockWidget("Today: due and overdue", window)
-    if remembered:
-        dock.setStyle(RememberedIcons(dock))
-    dock.setWidget(QLabel("No actions are due today and none is overdue.", dock))
-    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-    return window
-
-
-def test_the_today_panels_title_bar_looks_the_same_with_its_icons_remembered(qtbot) -> None:  # type: ignore[no-untyped-def]
-    plain = _panel(qtbot, remembered=False)
-    remembered = _panel(qtbot, remembered=True)
-    assert _picture(qtbot, remembered) == _picture(qtbot, plain)
-    style = remembered.findChild(QDockWidget).style()
-    close = QStyle.StandardPixmap.SP_TitleBarCloseButton
-    assert style.standardIcon(close).cacheKey() == style.standardIcon(close).cacheKey()
