@@ -456,7 +456,7 @@ class _FirstPaint(QObject):
 
 def _quit_after_first_paint(window: MainWindow) -> None:
     watcher = _FirstPaint(window)
-    window.case_list.table.viewport().installEventFilter(watcher)
+    window.case_list.viewport.installEventFilter(watcher)
 
 
 def run_screenshot(

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QWidget
+
+# QFileDialog and QStandardPaths are imported where a dialog opens: the main window imports
+# this module, and PySide creating those two classes (with their enumerations) before the
+# window's first paint was work for a dialog nobody had asked for yet.
 
 _SETTINGS_PROPERTY = "casebook_folder_settings"
 
@@ -38,6 +42,8 @@ def start_folder(purpose: str) -> Path:
     remembered = settings.value(_key(purpose)) if settings is not None else None
     if remembered and Path(str(remembered)).is_dir():
         return Path(str(remembered))
+    from PySide6.QtCore import QStandardPaths
+
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return Path(documents) if documents and Path(documents).is_dir() else Path.home()
 
@@ -57,6 +63,8 @@ def save_file_name(
     parent: QWidget | None, purpose: str, caption: str, suggested_name: str, filters: str
 ) -> str:
     """Ask where to save a file; '' when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     path, _ = QFileDialog.getSaveFileName(
         parent, caption, str(start_folder(purpose) / suggested_name), filters
     )
@@ -66,6 +74,8 @@ def save_file_name(
 
 def open_file_name(parent: QWidget | None, purpose: str, caption: str, filters: str) -> str:
     """Ask for one file to open; '' when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     path, _ = QFileDialog.getOpenFileName(parent, caption, str(start_folder(purpose)), filters)
     remember_folder(purpose, path)
     return path
@@ -73,6 +83,8 @@ def open_file_name(parent: QWidget | None, purpose: str, caption: str, filters: 
 
 def open_file_names(parent: QWidget | None, purpose: str, caption: str, filters: str) -> list[str]:
     """Ask for files to open; [] when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     paths, _ = QFileDialog.getOpenFileNames(parent, caption, str(start_folder(purpose)), filters)
     if paths:
         remember_folder(purpose, paths[0])
@@ -81,6 +93,8 @@ def open_file_names(parent: QWidget | None, purpose: str, caption: str, filters:
 
 def existing_folder(parent: QWidget | None, purpose: str, caption: str, start: str = "") -> str:
     """Ask for a folder; '' when cancelled."""
+    from PySide6.QtWidgets import QFileDialog
+
     chosen = QFileDialog.getExistingDirectory(parent, caption, start or str(start_folder(purpose)))
     remember_folder(purpose, chosen)
     return chosen

@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         # The list is what a person waits for: the first case's screen (it may have a
         # hundred exhibits to show) and the Today panel's due list follow its first paint.
         self.after_first_paint = AfterFirstPaint(
-            self.case_list.table.viewport(), [self.today.refresh, self._open_first_case]
+            self.case_list.viewport, [self.today.refresh, self._open_first_case]
         )
         self.case_list.table.setFocus()
         if idle_lock_ms is None:

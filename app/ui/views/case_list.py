@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QItemSelectionModel, QMargins, Qt, QTimer, Signal
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -94,6 +94,7 @@ class CaseListView(QWidget):
         self.counts_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.table = QTableView(self)
+        self.viewport = _made_viewport(self.table)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -325,6 +326,23 @@ class CaseListView(QWidget):
 
     def _current_changed(self, current, _previous) -> None:  # type: ignore[no-untyped-def]
         self.case_selected.emit(self.selected_case_id() if current.isValid() else 0)
+
+
+def _made_viewport(table: QTableView) -> QWidget:
+    """A viewport for ``table`` made here, set up as Qt sets up the one it makes.
+
+    The first time PySide is handed a widget it did not make (``table.viewport()``), it
+    looks through every widget class for the widget's type, creating each with its
+    enumerations: a hundred classes, most of them never used, before the list's first
+    paint. A viewport made here is known to PySide already.
+    """
+    viewport = QWidget()
+    viewport.setObjectName("qt_scrollarea_viewport")
+    viewport.setBackgroundRole(QPalette.ColorRole.Base)
+    viewport.setAutoFillBackground(True)
+    viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+    table.setViewport(viewport)
+    return viewport
 
 
 def _overdue_sample() -> str:
