@@ -103,6 +103,7 @@ class Breakdown:
     heap_free: float = float("nan")  # glibc: freed, kept in its heaps (not given back)
     mapped_blocks: float = float("nan")  # glibc: large blocks mapped on their own
     heaps: int = 0  # glibc: main heap + one per group of threads
+    sqlite: float = float("nan")  # SQLite's own allocations (mostly its decrypted page caches)
 
     def line(self, since: Breakdown | None = None) -> str:
         """The figures on one line, each with its change from ``since`` when given."""
@@ -121,6 +122,7 @@ class Breakdown:
             ("heap in use", "heap_used"),
             ("heap free but kept", "heap_free"),
             ("large blocks", "mapped_blocks"),
+            ("SQLite", "sqlite"),
         )
         parts = [
             part(label, getattr(self, key), getattr(since, key) if since else None)
@@ -128,6 +130,19 @@ class Breakdown:
         ]
         heaps = f", {self.heaps} heaps" if self.heaps else ""
         return "MB: " + ", ".join(p for p in parts if p) + heaps
+
+
+def _sqlite_mb() -> float:
+    """What SQLCipher's SQLite has allocated (page caches, statements), when it is loaded."""
+    module = sys.modules.get("sqlcipher3._sqlite3")
+    if module is None or not getattr(module, "__file__", None):
+        return float("nan")
+    try:
+        library = ctypes.CDLL(module.__file__)
+        library.sqlite3_memory_used.restype = ctypes.c_int64
+        return float(library.sqlite3_memory_used()) / MB
+    except (OSError, AttributeError):
+        return float("nan")
 
 
 def breakdown() -> Breakdown:
@@ -152,5 +167,6 @@ def breakdown() -> Breakdown:
         anonymous=status.get("RssAnon", float("nan")),
         files=status.get("RssFile", float("nan")) + status.get("RssShmem", 0.0),
         uss=uss,
+        sqlite=_sqlite_mb(),
         **heap,
     )

@@ -5,7 +5,9 @@ Targets:
   issue 24), with its floor printed beside it: a bare PySide6 window after an Argon2id
   sign-in at the casebook's real cost (benchmarks/_startup.py), run alternately with it;
 - one filter/search keystroke over 100,000 cases <= 50 ms (query, model reset, repaint);
-- resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB.
+- resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB,
+  measured in a process of its own and printed with what it is made of (SQLite's
+  decrypted pages are the largest part that grows with the casebook).
 
 The start is measured as the window starts on an encrypted casebook: signing in (Argon2id
 on the password, then the SQLCipher database) is part of it.
