@@ -24,6 +24,7 @@ running, sampled every 3 ms; see benchmarks/_pauses.py.)
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
 import statistics
 import subprocess
@@ -299,7 +300,12 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
     for sampler in WHY:
         sampler.stop()
     # Pictures are read in a helper process: OpenCV must not be in this one.
-    print(f"  OpenCV loaded in the window's process: {'yes' if 'cv2' in sys.modules else 'no'}")
+    for name, module in (("OpenCV", "cv2"), ("NumPy", "numpy")):
+        print(
+            f"  {name} loaded in the window's process: {'yes' if module in sys.modules else 'no'}"
+        )
+    helpers = [child.pid for child in multiprocessing.active_children()]
+    print(f"  reading helper processes still running after the stop: {len(helpers)}")
     window.close()
     services.close()
     load = os.getloadavg()[0]
