@@ -5,7 +5,7 @@
 so a change can be explained: anonymous pages (heaps, pixels, Python objects) against
 pages of mapped files (libraries, fonts; shared with other programs and dropped by the
 system under pressure), what only this process holds (USS) and, from glibc, how much of
-its heaps is in use and how much is free but kept. Elsewhere only the resident set is
+its heaps is in use and how much is free. Elsewhere only the resident set is
 known (the peak, from ``resource``, where the current figure is not available).
 """
 
@@ -100,7 +100,9 @@ class Breakdown:
     files: float = float("nan")  # mapped libraries, fonts, the database's mapped pages
     uss: float = float("nan")  # pages no other process shares
     heap_used: float = float("nan")  # glibc: handed out by malloc and not freed
-    heap_free: float = float("nan")  # glibc: freed, kept in its heaps (not given back)
+    # glibc: freed and kept in its heaps; whole free pages that malloc_trim handed back are
+    # counted here too, though no longer resident
+    heap_free: float = float("nan")
     mapped_blocks: float = float("nan")  # glibc: large blocks mapped on their own
     heaps: int = 0  # glibc: main heap + one per group of threads
     sqlite: float = float("nan")  # SQLite's own allocations (mostly its decrypted page caches)
@@ -120,7 +122,7 @@ class Breakdown:
             ("file-backed", "files"),
             ("unshared", "uss"),
             ("heap in use", "heap_used"),
-            ("heap free but kept", "heap_free"),
+            ("heap free", "heap_free"),
             ("large blocks", "mapped_blocks"),
             ("SQLite", "sqlite"),
         )
