@@ -6,11 +6,10 @@ freed) only until the first such block is freed: it then raises its threshold to
 size, and later pictures are carved from per-thread heaps that keep what is freed. Over
 three imports of 100 screenshots the process grew from 244 to 420 MB that nothing used.
 
-Every thread also shares one heap with the GUI thread. glibc gives threads heaps of their
-own, and ``malloc_trim`` cannot shrink the top of such a heap: five imports of 100
-screenshots left 7 MB free but resident at the top of the workers' heap (10 heaps held
-about 17 MB before threads were limited to two). The limit counts only for heaps made
-after it is set, so the window sets it before its first thread starts.
+Threads share two heaps: the GUI thread's and one for all the others. glibc would give
+threads up to eight heaps per core, each keeping what its threads freed (10 heaps held
+about 17 MB more after five imports of 100 screenshots). The limit counts only for heaps
+made after it is set, so the window sets it before its first thread starts.
 
 Both functions work only with glibc (Linux) and do nothing elsewhere.
 """
@@ -24,10 +23,13 @@ from typing import Any
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameters' numbers in glibc's malloc.h
 M_ARENA_MAX = -8
-# Heaps the threads of the process share: one, the main heap, which ``malloc_trim`` can
-# shrink whole (with two, five imports of 100 screenshots ended 26-27 MB above where they
-# started, 19 MB with one).
-SHARED_HEAPS = 1
+# Heaps the threads of the process share. One (the main heap only) would also let
+# ``malloc_trim`` shrink the top of the workers' heap, which it cannot do for a thread's
+# heap (7 MB free but resident there after five imports): measured alternately on a busy
+# machine, one heap ended five imports 1 MB lower (10.2 against 11.3 MB, from a window
+# already showing a screenshot) but the window's longest pauses during them were longer
+# (median 186 against 122 ms over 15 imports each), the threads waiting for one lock.
+SHARED_HEAPS = 2
 LARGE_BLOCK = 1 << 20  # 1 MiB: pixels of pictures, not Python's or Qt's small objects
 
 
@@ -49,7 +51,7 @@ def _glibc() -> Any:
 def return_large_blocks_at_once() -> bool:
     """Serve every block of 1 MiB or more straight from the system from now on, so a
     decoded picture's memory goes back when it is freed, and have threads started from now
-    on use the main heap; True when this could be set. Called before the window's first
+    on share two heaps; True when this could be set. Called before the window's first
     thread starts (a heap made before stays), and again by the evidence tab."""
     libc = _glibc()
     if libc is None:
