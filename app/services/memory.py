@@ -26,7 +26,7 @@ M_ARENA_MAX = -8
 # Heaps the threads of the process share. One (the main heap only) would also let
 # ``malloc_trim`` shrink the top of the workers' heap, which it cannot do for a thread's
 # heap (7 MB free but resident there after five imports): measured alternately on a busy
-# machine, one heap ended five imports 1 MB lower (10.2 against 11.3 MB, from a window
+# machine, one heap ended five imports 1 MB lower (10.2 against 11.2 MB, from a window
 # already showing a screenshot) but the window's longest pauses during them were longer
 # (median 186 against 122 ms over 15 imports each), the threads waiting for one lock.
 SHARED_HEAPS = 2
