@@ -9,7 +9,9 @@ three imports of 100 screenshots the process grew from 244 to 420 MB that nothin
 Threads share two heaps: the GUI thread's and one for all the others. glibc would give
 threads up to eight heaps per core, each keeping what its threads freed (10 heaps held
 about 17 MB more after five imports of 100 screenshots). The limit counts only for heaps
-made after it is set, so the window sets it before its first thread starts.
+made after it is set, so the window sets it before its first thread starts: set only when
+the evidence tab was made, five imports from a window on a case without evidence ended
+27.1-27.7 MB above the start; set at the start, 19.6-19.7 MB (alternating, same machine).
 
 Both functions work only with glibc (Linux) and do nothing elsewhere.
 """
