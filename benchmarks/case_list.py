@@ -5,7 +5,9 @@ Targets:
   issue 24), with its floor printed beside it: a bare PySide6 window after an Argon2id
   sign-in at the casebook's real cost (benchmarks/_startup.py), run alternately with it;
 - one filter/search keystroke over 100,000 cases <= 50 ms (query, model reset, repaint);
-- resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB.
+- resident memory with 100,000 cases (window open, list scrolled end to end) <= 250 MB,
+  measured in a process of its own and printed with what it is made of (SQLite's
+  decrypted pages are the largest part that grows with the casebook).
 
 The start is measured as the window starts on an encrypted casebook: signing in (Argon2id
 on the password, then the SQLCipher database) is part of it.
@@ -17,6 +19,7 @@ they were made by an older version.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -37,23 +40,12 @@ from _casebook import (
     seconds_to_first_paint,
     unattended_start_env,
 )
+from _memory import breakdown, rss_mb
 from _startup import floor_seconds, machine_load
 
 START_TARGET_S = 0.6
 KEYSTROKE_TARGET_MS = 50.0
 MEMORY_TARGET_MB = 250.0
-
-
-def rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc; elsewhere peak via resource)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def start_and_first_interaction(folder: Path, env: dict[str, str]) -> tuple[float, float, float]:
@@ -163,6 +155,7 @@ def measure_list(folder: Path) -> tuple[list[float], float, int]:
         lst.table.viewport().repaint()
         QApplication.processEvents()
     memory = rss_mb()
+    print(f"  {breakdown().line()}", file=sys.stderr)
     rows = lst.model.rowCount()
     window.close()
     services.close()
@@ -170,13 +163,37 @@ def measure_list(folder: Path) -> tuple[list[float], float, int]:
     return timings, memory, rows
 
 
+def measure_list_alone(folder: Path) -> tuple[list[float], float, int]:
+    """``measure_list`` in a process of its own, as the window runs: this one has built or
+    copied casebooks and keeps that memory (a 100,000-case casebook rebuilt here, when its
+    cache was stale, read 261 MB where a fresh process read 176 MB)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "list", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measuring the list failed: {done.stderr}")
+    *said, answer = done.stdout.splitlines()
+    print("\n".join([*said, done.stderr.rstrip()]))  # VERBOSE's lines, the memory's make-up
+    keystrokes, memory, rows = json.loads(answer)
+    return keystrokes, memory, rows
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["list"]:  # the list at 100,000 cases, in a process of its own
+        from app.services.memory import return_large_blocks_at_once
+
+        return_large_blocks_at_once()  # as the window's start does
+        print(json.dumps(measure_list(Path(sys.argv[2]))))
+        return 0
     with tempfile.TemporaryDirectory() as temp:
         small = fresh_copy(10_000, Path(temp) / "c10k")
         print(f"Machine: {machine_load()}", flush=True)
         starts, floors, afterwards = measure_start(small)
         large = fresh_copy(100_000, Path(temp) / "c100k")
-        keystrokes, memory, rows = measure_list(large)
+        keystrokes, memory, rows = measure_list_alone(large)
     start, floor = statistics.median(starts), statistics.median(floors)
     print(
         f"Start to first painted list, 10,000 cases (whole process, signing in): median "
@@ -199,7 +216,7 @@ def main() -> int:
     )
     print(
         f"Resident memory with {rows:,} cases after scrolling end to end: {memory:.0f} MB "
-        f"(target <= {MEMORY_TARGET_MB:.0f} MB)"
+        f"(target <= {MEMORY_TARGET_MB:.0f} MB; the window in a process of its own)"
     )
     ok = (
         statistics.median(starts) <= START_TARGET_S

@@ -9,6 +9,12 @@
    process, each into a new case: ≤ 2.5 s each; the longest pause of the GUI thread (a 5 ms
    timer) during the import, the thumbnails and the first seconds of reading the text ≤
    100 ms in every run; resident memory after each run within 20 MB of where it started.
+   "Where it started" is the window open on an earlier case with one screenshot on show
+   and read (what the evidence tab loads once: Pillow, its threads, the reading helper's
+   pipe); "after" is taken once the thumbnails are made, reading has run 5 s and been
+   stopped, and a full collection has run. The figure is the resident set (VmRSS, what a
+   task manager shows); each run also prints what it is made of (benchmarks/_memory.py)
+   and how much of it is pixels the window shows (100 thumbnails, the picture viewed).
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/evidence.py [import] [--why]
 (``--why``: for the longest pauses of each import, what the GUI thread and the workers were
@@ -18,8 +24,8 @@ running, sampled every 3 ms; see benchmarks/_pauses.py.)
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _casebook import open_signed_in, set_up
+from _memory import breakdown, rss_mb
 from _pauses import PauseSampler
 from _report import figure
 from _screenshots import phone_set
@@ -42,7 +49,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.categories import Category
 from app.domain.records import CaseDraft
-from app.services.memory import return_freed_memory
+from app.services.memory import return_freed_memory, return_large_blocks_at_once
 from app.ui.signals import AppSignals
 from app.ui.views.evidence_tab import EvidenceTab
 
@@ -64,15 +71,8 @@ def tall_screenshot(path: Path) -> None:
     image.save(path)
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def main() -> int:
+    return_large_blocks_at_once()  # as the window's start does, before any thread
     _app = QApplication.instance() or QApplication(sys.argv)  # kept for the whole run
     if sys.argv[1:2] == ["view"]:  # the tall screenshot, in a process of its own
         data, case_id, exhibit_id = sys.argv[2:5]
@@ -227,20 +227,33 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
     for sampler in WHY:
         sampler.start()
     # A school's window opens on a case, its tabs filled (the letters tab loads the letters
-    # service then): that one-off cost belongs to the start, not to the imports measured.
+    # service then), a screenshot of its evidence on show and its words read: those
+    # one-off costs (Pillow, the decoding threads, the reading helper's pipe) belong to
+    # the start, not to the imports measured.
     earlier = services.cases.open_case(CaseDraft("Earlier case", frozenset({Category.ABUSIVE})))
+    services.evidence.add_files(earlier.id, paths[:1])
     window.case_list.refresh()
     window.case_list.select_case(earlier.id)
     detail.show_tab("evidence")
     spin(app, lambda: tab.case_id == earlier.id, 5)
+    spin(app, lambda: tab.thumbnails_loaded() == 1 and tab.picture.full_resolution, 30)
+    spin(app, lambda: tab._reading is None, 120)
+    tab.wait_for_work(120_000)
     spin(app, lambda: False, 0.5)
     gc.collect()
     # Preparing the screenshots leaves freed memory in the heap; given back first, it
     # would otherwise be counted at the start and hide what the imports add.
     return_freed_memory()
     start_rss = rss_mb()
-    print(f"  window open on a case: {start_rss:.0f} MB resident before the first import")
+    start = breakdown()
+    start_shown = tab.picture.pixel_bytes() + tab.thumbnail_bytes()
+    print(
+        f"  window open on a case, one screenshot on show: {start_rss:.0f} MB resident "
+        "before the first import"
+    )
+    print(f"    {start.line()}")
     times, pauses, after = [], [], []
+    held: list[float] = []  # MB of pixels on show beyond what was at the start
     for run in range(RUNS):
         case = services.cases.open_case(
             CaseDraft(f"Screenshots {run + 1}", frozenset({Category.ABUSIVE}))
@@ -273,6 +286,13 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
             f"(import, thumbnails and {OCR_WATCH:.0f} s of reading), "
             f"{rss:.0f} MB after ({rss - start_rss:+.0f} MB)"
         )
+        print(f"    {breakdown().line(start)}")
+        shown = (tab.picture.pixel_bytes() + tab.thumbnail_bytes() - start_shown) / 2**20
+        held.append(shown)
+        print(
+            f"    on show: {tab.thumbnails_loaded()} thumbnails and the picture viewed, "
+            f"{shown:+.1f} MB of pixels against the start"
+        )
         for sampler in WHY:
             for begun, ended in sorted(probe.pauses, key=lambda p: p[0] - p[1])[:3]:
                 print(f"  pause of {(ended - begun) * 1000:.0f} ms at +{begun - started:.2f} s:")
@@ -280,7 +300,12 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
     for sampler in WHY:
         sampler.stop()
     # Pictures are read in a helper process: OpenCV must not be in this one.
-    print(f"  OpenCV loaded in the window's process: {'yes' if 'cv2' in sys.modules else 'no'}")
+    for name, module in (("OpenCV", "cv2"), ("NumPy", "numpy")):
+        print(
+            f"  {name} loaded in the window's process: {'yes' if module in sys.modules else 'no'}"
+        )
+    helpers = [child.pid for child in multiprocessing.active_children()]
+    print(f"  reading helper processes still running after the stop: {len(helpers)}")
     window.close()
     services.close()
     load = os.getloadavg()[0]
@@ -296,6 +321,13 @@ def import_in_window(paths: list[Path], data_dir: Path) -> bool:
     print(f"  median {statistics.median(times):.2f} s")
     figure(
         f"Longest pause of the window during the import, worst of {RUNS}", worst_pause, "ms", 100
+    )
+    growths = [rss - start_rss for rss in after]
+    print(
+        f"  growth after each run: {', '.join(f'{g:+.1f}' for g in growths)} MB "
+        f"(spread {max(growths) - min(growths):.1f} MB); resident set (VmRSS), taken after "
+        "the thumbnails, 5 s of reading, its stop, and a full collection; it counts "
+        f"{max(held):.1f} MB of pixels the window shows (thumbnails, the picture viewed)"
     )
     # A fall in memory counts as no growth (the line's figure is never negative).
     figure(

@@ -163,6 +163,9 @@ def prepare_search_soon(window: QObject, services: Services) -> None:
 
 def run_gui(data_dir: Path, *, demo_if_empty: bool = False, database_url: str | None = None) -> int:
     """Open the main window and run until it is closed."""
+    from app.services.memory import return_large_blocks_at_once
+
+    return_large_blocks_at_once()  # before any thread, so that no thread has a heap of its own
     # The start makes hundreds of thousands of objects (modules, classes, the tables'
     # mappings, widgets) and almost no garbage: the collector's passes over them were a
     # tenth of the start. It runs again from the list's first paint (or whatever ends

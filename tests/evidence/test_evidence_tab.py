@@ -304,3 +304,26 @@ def test_redaction_boxes_are_drawn_moved_and_resized_with_the_keyboard(
     # After redacting, the arrow keys go back to moving between exhibits.
     tab.redact_button.setChecked(False)
     assert all(shortcut.isEnabled() for shortcut in tab._exhibit_keys)
+
+
+def test_the_pixels_the_tab_holds_are_what_it_shows(
+    qtbot, tab: EvidenceTab, services: Services, case_id: int
+) -> None:
+    """Thumbnails are kept for the case on show only, one per picture, and the viewer holds
+    the one picture viewed: nothing grows with the imports made before."""
+    from app.domain.categories import Category
+    from app.domain.records import CaseDraft
+
+    tab.read_text = False
+    colours = ("beige", "lavender", "khaki", "salmon")  # four different files
+    pictures = [(f"shot{i}.png", png_bytes(300, 650, c)) for i, c in enumerate(colours)]
+    services.evidence.add_bytes(case_id, pictures)
+    tab.reload()
+    qtbot.waitUntil(lambda: tab.thumbnails_loaded() == 4, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: tab.picture.full_resolution, timeout=WAIT_MS)
+    assert tab.thumbnail_bytes() == 4 * 96 * 120 * 4
+    assert 300 * 650 * 3 <= tab.picture.pixel_bytes() <= 300 * 650 * 4  # 3 or 4 bytes a pixel
+    other = services.cases.open_case(CaseDraft("Another case", frozenset({Category.ABUSIVE})))
+    tab.set_case(other.id)
+    assert tab.thumbnail_bytes() == 0
+    assert tab.picture.pixel_bytes() == 0

@@ -659,6 +659,11 @@ class EvidenceTab(QWidget):
         """How many strip entries show a real thumbnail (for tests and benchmarks)."""
         return len(self._thumbs_done)
 
+    def thumbnail_bytes(self) -> int:
+        """Bytes of pixels the strip's thumbnails hold: one framed picture per exhibit of
+        the case on show (about 45 KB each), let go when another case is shown."""
+        return len(self._thumbs_done) * THUMB.width() * THUMB.height() * 4
+
     # ----- showing one exhibit ------------------------------------------------------------
 
     def _row_changed(self, row: int) -> None:

@@ -345,6 +345,11 @@ class PictureView(QGraphicsView):
     def full_resolution(self) -> bool:
         return self._item is not None and self._item.full_resolution
 
+    def pixel_bytes(self) -> int:
+        """Bytes of decoded pixels the picture on show holds (what its memory is mostly)."""
+        image = self._item._image if self._item is not None else None
+        return 0 if image is None or image.isNull() else int(image.sizeInBytes())
+
     # ----- zoom, fit, rotate -------------------------------------------------------------
 
     @property
