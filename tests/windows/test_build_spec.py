@@ -48,6 +48,9 @@ class VersionPart(Recorded):
 def built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     hooks = types.ModuleType("PyInstaller.utils.hooks")
     hooks.collect_submodules = lambda package: [f"{package}.cli"]  # type: ignore[attr-defined]
+    hooks.copy_metadata = lambda package: [  # type: ignore[attr-defined]
+        (f"/site-packages/{package}-1.0.dist-info", f"{package}-1.0.dist-info")
+    ]
     for name in ("PyInstaller", "PyInstaller.utils"):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
@@ -82,6 +85,13 @@ def test_one_folder_holds_the_window_without_a_console_and_the_command_line(
         assert ("X utf8", None, "OPTION") in exe.args[2]
     # Libraries the app does not use are left out of the folder.
     assert [("Qt6Core.dll", "x", "BINARY")] in folder.args
+
+
+def test_the_bundle_carries_the_bank_holiday_package_s_metadata(built: dict[str, Any]) -> None:
+    # app/domain/working_days.py reads its bank-holiday table only where the holidays
+    # version it was made from is known by its metadata folder beside the package.
+    datas = built["a"].kwargs["datas"]
+    assert ("/site-packages/holidays-1.0.dist-info", "holidays-1.0.dist-info") in datas
 
 
 def test_each_program_carries_the_version_and_product_name(built: dict[str, Any]) -> None:
