@@ -313,11 +313,7 @@ class AuditService:
         action = clean_text(action)[:60]
         target = clean_text(target)[:200]
         detail = clean_text(detail)
-        last = session.execute(
-            select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-            .order_by(AuditEntryRecord.seq.desc())
-            .limit(1)
-        ).first()
+        last = _newest_entry(session)
         state = session.get(AuditSealRecord, 1)
         # Never reuse a number: after entries were removed, the gap stays visible.
         head = self._read_head()
@@ -486,11 +482,7 @@ class AuditService:
                 anchor = self._add_checkpoint(session, audit_key, self.ctx.current_user.name)
             else:
                 anchor = self._seal_in(session, audit_key, self.ctx.current_user.name)[1]
-            newest = session.execute(
-                select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-                .order_by(AuditEntryRecord.seq.desc())
-                .limit(1)
-            ).first()
+            newest = _newest_entry(session)
             session.commit()
             self._write_anchor(anchor)
         if newest is not None:
@@ -546,11 +538,7 @@ class AuditService:
     def _add_checkpoint(
         self, session: Session, audit_key: AuditKey, user: str
     ) -> AuditCheckpointRecord:
-        newest = session.execute(
-            select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-            .order_by(AuditEntryRecord.seq.desc())
-            .limit(1)
-        ).first()
+        newest = _newest_entry(session)
         seq, digest = (newest.seq, newest.hash) if newest else (0, GENESIS)
         start = new_entry_key()
         record = self._store_checkpoint(session, audit_key, seq, digest, user, start)
@@ -614,11 +602,7 @@ class AuditService:
             checkpoints = _checkpoints(session)
             problems = self._walk(session, self.audit_key, checkpoints)
             count = int(session.scalar(select(func.count(AuditEntryRecord.id))) or 0)
-            newest = session.execute(
-                select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-                .order_by(AuditEntryRecord.seq.desc())
-                .limit(1)
-            ).first()
+            newest = _newest_entry(session)
             state = session.get(AuditSealRecord, 1)
         last_seq = newest.seq if newest else 0
         self._check_state(state, checkpoints, last_seq, problems)
@@ -821,11 +805,7 @@ class AuditService:
     ) -> _Problems:
         """The quick check at a head teacher's sign-in: everything after the last checkpoint."""
         problems = self._walk(session, audit_key, [last], after=last)
-        newest = session.execute(
-            select(AuditEntryRecord.seq, AuditEntryRecord.hash)
-            .order_by(AuditEntryRecord.seq.desc())
-            .limit(1)
-        ).first()
+        newest = _newest_entry(session)
         state = session.get(AuditSealRecord, 1)
         self._check_state(state, [last], newest.seq if newest else 0, problems)
         self._check_anchor([last], problems)
@@ -1092,6 +1072,15 @@ def _checkpoints(session: Session) -> list[AuditCheckpointRecord]:
             )
         )
     )
+
+
+def _newest_entry(session: Session) -> Any:
+    """The newest entry's number and hash (a row with ``seq`` and ``hash``), or None."""
+    return session.execute(
+        select(AuditEntryRecord.seq, AuditEntryRecord.hash)
+        .order_by(AuditEntryRecord.seq.desc())
+        .limit(1)
+    ).first()
 
 
 def _last_checkpoint(session: Session) -> AuditCheckpointRecord | None:

@@ -10,24 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from app.domain.access import Role
 from app.domain.errors import SignInError
 from app.services.casebook import open_casebook
 from tests.conftest import Clock, open_signed_in
-
-HEAD, HEAD_PASSWORD = "head", "tide-marble-orchard-42"
-OFFICE, OFFICE_PASSWORD = "Mrs Office", "lantern-river-copper-7"
+from tests.security.accounts import HEAD, HEAD_PASSWORD, OFFICE, OFFICE_PASSWORD, head_and_office
 
 
 @pytest.fixture
 def casebook(data_dir: Path, clock: Clock) -> Path:
-    services = open_casebook(data_dir, actor=HEAD, clock=clock)
-    try:
-        services.users.create_first_user(HEAD, HEAD_PASSWORD)
-        services.users.add_user(OFFICE, Role.OFFICE, OFFICE_PASSWORD)
-    finally:
-        services.close()
-    return data_dir
+    return head_and_office(data_dir, clock, actor=HEAD)
 
 
 def _flip(data_dir: Path, slot: str, field: str) -> None:

@@ -10,24 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from app.domain.access import Role
 from app.services.audit import ANCHOR_FILE, HEAD_FILE
 from app.services.casebook import Services, open_casebook
 from tests.conftest import Clock
-
-HEAD, HEAD_PASSWORD = "head", "tide-marble-orchard-42"
-OFFICE, OFFICE_PASSWORD = "Mrs Office", "lantern-river-copper-7"
+from tests.security.accounts import HEAD, HEAD_PASSWORD, OFFICE, OFFICE_PASSWORD, head_and_office
 
 
 @pytest.fixture
 def casebook(data_dir: Path, clock: Clock) -> Path:
-    services = open_casebook(data_dir, clock=clock)
-    try:
-        services.users.create_first_user(HEAD, HEAD_PASSWORD)
-        services.users.add_user(OFFICE, Role.OFFICE, OFFICE_PASSWORD)
-    finally:
-        services.close()
-    return data_dir
+    return head_and_office(data_dir, clock)
 
 
 @pytest.fixture
