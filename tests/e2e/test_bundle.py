@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from app import __version__
+from app import __version__, codecache
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -57,6 +57,10 @@ def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> Non
     data = tmp_path / "casebook"
     # Beside the command line, the window's own program (no console window on Windows).
     assert WINDOW_PROGRAM.is_file()
+    # The dataclass methods compiled at build time are read from the folder, never written.
+    folder_before = sorted(program.parent.rglob("*"))
+    (table,) = [path for path in folder_before if path.name == codecache.BUNDLED_NAME]
+    assert len(codecache._read(table)) > 300
     version = run(program, data, "--version")
     assert version.stdout.strip() == f"casebook {__version__}"
     demo = run(program, data, "demo")
@@ -74,3 +78,4 @@ def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> Non
     picture = run(program, data, "screenshot", "--out", str(shot), "--case", "SM-2026-0001")
     assert picture.returncode == 0, picture.stderr
     assert shot.stat().st_size > 10_000
+    assert sorted(program.parent.rglob("*")) == folder_before

@@ -94,6 +94,15 @@ def test_the_bundle_carries_the_bank_holiday_package_s_metadata(built: dict[str,
     assert ("/site-packages/holidays-1.0.dist-info", "holidays-1.0.dist-info") in datas
 
 
+def test_the_bundle_carries_the_compiled_dataclass_methods(built: dict[str, Any]) -> None:
+    from app import codecache
+
+    datas = built["a"].kwargs["datas"]
+    made = [Path(source) for source, target in datas if target == "app"]
+    assert [path.name for path in made] == [codecache.BUNDLED_NAME]
+    assert len(codecache._read(made[0])) > 300
+
+
 def test_each_program_carries_the_version_and_product_name(built: dict[str, Any]) -> None:
     for exe in (built["window"], built["command_line"]):
         text = Path(exe.kwargs["version"]).read_text(encoding="utf-8")
