@@ -59,8 +59,15 @@ class CodeTable:
         self.path = path
         self.writable = writable
         self.codes: dict[str, CodeType] = {}
-        self.added = 0
+        # Compiled by this run, and found in the table by this run (kept first when full).
+        self.new: dict[str, CodeType] = {}
+        self.used: set[str] = set()
         self._lock = threading.Lock()
+
+    @property
+    def added(self) -> int:
+        """How many texts this run compiled that the table did not hold."""
+        return len(self.new)
 
     def load(self) -> None:
         """Read the table kept on disk, if there is a usable one (else start empty)."""
@@ -69,26 +76,33 @@ class CodeTable:
     def exec(self, source: Any, globals: Any = None, locals: Any = None) -> None:
         """``exec`` as the dataclasses module calls it, compiling a text only once."""
         if type(source) is str:
-            code = self.codes.get(source)
+            code = self.codes.get(source) or self.new.get(source)
             if code is None:
                 # As exec compiles a text: file "<string>", no flags from this module.
                 code = compile(source, "<string>", "exec", dont_inherit=True)
                 with self._lock:
-                    if len(self.codes) < ENTRY_LIMIT:
-                        self.codes[source] = code
-                        self.added += 1
+                    if len(self.new) < ENTRY_LIMIT:
+                        self.new[source] = code
+            else:
+                self.used.add(source)
             source = code
         builtins.exec(source, globals, locals)
 
     def save(self) -> None:
-        """Write the table if this run compiled anything new and bytecode may be written."""
-        if not self.added or not self.writable or sys.dont_write_bytecode:
+        """Write the table if this run compiled anything new and bytecode may be written.
+
+        A full table keeps what this run made and used, then what other runs left (the
+        window and the command line make different classes), up to :data:`ENTRY_LIMIT`.
+        """
+        if not self.new or not self.writable or sys.dont_write_bytecode:
             return
         with self._lock:
             # Another process may have written its own since this one read the table.
-            merged = {**_read(self.path), **self.codes}
-            entries = dict(list(merged.items())[:ENTRY_LIMIT])
-            self.added = 0
+            kept = {**_read(self.path), **self.codes}
+            first = {**{text: kept[text] for text in self.used if text in kept}, **self.new}
+            entries = dict(list({**first, **kept}.items())[:ENTRY_LIMIT])
+            self.codes = {**self.codes, **self.new}
+            self.new = {}
         _write(self.path, entries)
 
 
@@ -167,8 +181,8 @@ def write_table(path: Path) -> int:
             importlib.import_module(module.name)
     finally:
         del dataclasses.exec  # type: ignore[attr-defined]
-    _write(path, table.codes)
-    return len(table.codes)
+    _write(path, table.new)
+    return len(table.new)
 
 
 if __name__ == "__main__":

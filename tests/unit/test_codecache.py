@@ -153,16 +153,28 @@ def test_nothing_is_written_where_bytecode_may_not_be(
     assert not path.exists()
 
 
-def test_the_table_never_grows_past_its_limit(
+def test_the_table_never_grows_past_its_limit_and_keeps_what_runs_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(codecache, "ENTRY_LIMIT", 3)
-    table = CodeTable(tmp_path / "table.bin", writable=True)
+    path = tmp_path / "table.bin"
+    # A full table of texts no class makes any more (code since changed).
+    stale = {f"x = {n}": compile(f"x = {n}", "<string>", "exec") for n in range(4)}
+    codecache._write(path, stale)
+    monkeypatch.setattr(codecache, "ENTRY_LIMIT", 4)
+    table = CodeTable(path, writable=True)
+    table.load()
     made = make(table, monkeypatch)
-    assert len(table.codes) == 3
     assert made["Draft"]("a") < made["Draft"]("b")  # methods past the limit still compiled
+    assert table.added == 4
     table.save()
-    assert len(codecache._read(tmp_path / "table.bin")) == 3
+    kept = codecache._read(path)
+    assert len(kept) == 4
+    assert set(kept) == set(table.codes) - set(stale), "this run's classes replace the stale"
+    # The next run finds its classes there and compiles only what did not fit.
+    again = CodeTable(path, writable=True)
+    again.load()
+    make(again, monkeypatch)
+    assert again.used == set(kept)
 
 
 def test_the_bundle_s_table_holds_every_module_s_dataclasses(tmp_path: Path) -> None:
