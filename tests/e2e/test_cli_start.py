@@ -71,6 +71,9 @@ NOT_USED_BY_A_LETTER = (
     "app.cli.evidence_words",
     "app.cli.people",
     "app.cli.workflow_commands",
+    # SQLAlchemy's import of the package metadata runs only if it looks up an entry point.
+    "importlib.metadata._adapters",
+    "importlib.resources",
 )
 # How many modules the letter command may have loaded when it exits. It loads about 678
 # (SQLAlchemy about 130, reportlab 65, holidays 45, cryptography 45, ours 75); each costs
