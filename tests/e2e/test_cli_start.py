@@ -71,6 +71,8 @@ NOT_USED_BY_A_LETTER = (
     "app.cli.evidence_words",
     "app.cli.people",
     "app.cli.workflow_commands",
+    # Nor the backup and restore code (opening tidies their staging folders without it).
+    "app.services.backup",
     # SQLAlchemy's import of the package metadata runs only if it looks up an entry point.
     "importlib.metadata._adapters",
     "importlib.resources",
