@@ -71,8 +71,11 @@ NOT_USED_BY_A_LETTER = (
     "app.cli.evidence_words",
     "app.cli.people",
     "app.cli.workflow_commands",
-    # Nor the backup and restore code (opening tidies their staging folders without it).
+    # Nor the backup and restore code (opening tidies their staging folders without it), nor
+    # the CSV writer of exports.
     "app.services.backup",
+    "app.services.csv_file",
+    "csv",
     # SQLAlchemy's import of the package metadata runs only if it looks up an entry point.
     "importlib.metadata._adapters",
     "importlib.resources",
