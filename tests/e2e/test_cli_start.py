@@ -88,8 +88,10 @@ NOT_USED_BY_A_LETTER = (
 # workflow and the report figures (with statistics and fractions), then 625 once bank
 # holidays came from a table made from the holidays package (its 45 modules and dateutil's),
 # then 612 once Pillow and HarfBuzz ran only when used and the retention rules and mail
-# settings stayed out.
-LETTER_MODULE_BUDGET = 612
+# settings stayed out, then 589 once the other commands' modules, the workflow policy, the
+# evidence records, the backup code, the CSV writer and the package metadata SQLAlchemy
+# imports (importlib.resources and the rest) stayed out.
+LETTER_MODULE_BUDGET = 589
 OFFICE_PASSWORD = "a long office passphrase 2026"
 
 # Runs the command through its entry point, then names what it loaded of the above and
