@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import getpass
 import json
 import logging
 import os
@@ -897,6 +896,8 @@ def read_secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
         raise SignInError(
             f"No password was given: set {env_name}, or run the command in a terminal to type it."
         )
+    import getpass  # only to type a password: see app.config.current_user
+
     typed = getpass.getpass(prompt)
     if confirm and getpass.getpass("Type it again: ") != typed:
         raise ValidationError("The two passwords typed do not match; nothing was changed.")
