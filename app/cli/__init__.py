@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import getpass
 import json
 import logging
 import os
@@ -21,9 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from app import __version__
-from app.cli import case_details, code, evidence_words, workflow_commands
-from app.cli import mail as mail_commands
-from app.cli import people as people_commands
 from app.cli.registry import (
     COMMANDS,
     EXIT_OK,
@@ -157,6 +153,18 @@ def _command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _builds(wanted: str | None, *names: str) -> bool:
+    """Whether the grammar being built (the whole of it when ``wanted`` is None) has any of
+    the commands ``names``.
+
+    Each command module (app.cli.mail, .people, ...) is imported, which registers its
+    handlers, only when the grammar has a command it adds to or adds flags to: a command
+    leaves the other modules, and what they import, out of its process (a letter from the
+    command line is timed whole process).
+    """
+    return wanted is None or wanted in names
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The command-line grammar: the whole of it, or, given the arguments, as much of it as
     parsing them needs (the main options and the command they name)."""
@@ -242,13 +250,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         metavar="ISO",
         help="when the post was made, e.g. 2026-11-24T14:05",
     )
-    case_details.add_letter_detail_flags(add)
+    if _builds(wanted, "case"):
+        from app.cli.case_details import add_letter_detail_flags
+
+        add_letter_detail_flags(add)
     add.add_argument("--json", action="store_true")
     show = case_commands.add_parser("show", help="show one case")
     show.add_argument("reference")
     show.add_argument("--json", action="store_true")
 
-    _register_evidence(commands)
+    _register_evidence(commands, wanted)
 
     shot = commands.add_parser("screenshot", help="save a picture of the window (1280×800)")
     shot.add_argument("--out", required=True, metavar="FILE.png")
@@ -259,18 +270,38 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="case tab to show: details, people, chronology, evidence, letters",
     )
     _register_letters(commands)
-    from app.cli import letter_sent
+    if _builds(wanted, "letter-sent", "letter"):
+        from app.cli import letter_sent
 
-    letter_sent.register(commands, case_commands)
+        letter_sent.register(commands)
+    if _builds(wanted, "case"):
+        from app.cli.letter_sent import register_step
+
+        register_step(case_commands)
     _register_workflow(commands)
     _register_security(commands)
     _register_backups(commands)
     _register_retention(commands, case_commands)
-    mail_commands.register(commands, case_commands)
-    case_details.register(commands, case_commands)
-    code.register(commands, case_commands)
-    workflow_commands.register(commands, case_commands, _typed)
-    people_commands.register(commands, case_commands, _typed)
+    if _builds(wanted, "letter", "send", "mail", "remind"):
+        from app.cli import mail
+
+        mail.register(commands, case_commands)
+    if _builds(wanted, "case"):
+        from app.cli import case_details
+
+        case_details.register(commands, case_commands)
+    if _builds(wanted, "code"):
+        from app.cli import code
+
+        code.register(commands, case_commands)
+    if _builds(wanted, "today", "case"):
+        from app.cli import workflow_commands
+
+        workflow_commands.register(commands, case_commands, _typed)
+    if _builds(wanted, "person", "people", "case"):
+        from app.cli import people
+
+        people.register(commands, case_commands, _typed)
     if only is not None and not only.found:
         return build_parser()  # not a command: argparse says so, naming them all
     return parser
@@ -344,7 +375,7 @@ def _cmd_report(services: Services, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _register_evidence(commands: Any) -> None:
+def _register_evidence(commands: Any, wanted: str | None) -> None:
     evidence = commands.add_parser("evidence", help="add, list and verify a case's evidence")
     actions = evidence.add_subparsers(
         dest="evidence_command", parser_class=_Parser, metavar="ACTION"
@@ -376,7 +407,10 @@ def _register_evidence(commands: Any) -> None:
         "verify", help="re-hash stored evidence (one case, or all) and report changes"
     )
     verify.add_argument("reference", metavar="REF", nargs="?")
-    evidence_words.register(actions)
+    if _builds(wanted, "evidence"):
+        from app.cli import evidence_words
+
+        evidence_words.register(actions)
 
 
 # ----- output ---------------------------------------------------------------------
@@ -532,7 +566,9 @@ def _cmd_case_add(services: Services, args: argparse.Namespace) -> int:
 def _cmd_case_show(services: Services, args: argparse.Namespace) -> int:
     case = services.cases.find_case(args.reference)
     if args.json:
-        _print_json(case_to_json(case) | workflow_commands.workflow_json(services, case))
+        from app.cli.workflow_commands import workflow_json
+
+        _print_json(case_to_json(case) | workflow_json(services, case))
     else:
         _print_case(case)
     return EXIT_OK
@@ -683,7 +719,9 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
     for warning in prepared.warnings:
         sys.stderr.write(f"casebook: warning: {warning}\n")
     if args.email:
-        mail_commands.check_ready_to_email(services, prepared.recipient, args.cc_office)
+        from app.cli.mail import check_ready_to_email
+
+        check_ready_to_email(services, prepared.recipient, args.cc_office)
     issued = services.letters.issue(
         case_id,
         args.kind,
@@ -703,7 +741,9 @@ def _cmd_letter(services: Services, args: argparse.Namespace) -> int:
         f"{issued.label} to {issued.recipient_name} recorded on {issued.case_reference}{saved}\n"
     )
     if args.email:
-        return mail_commands.email_issued_letter(services, issued.id, args)
+        from app.cli.mail import email_issued_letter
+
+        return email_issued_letter(services, issued.id, args)
     return EXIT_OK
 
 
@@ -856,6 +896,8 @@ def read_secret(env_name: str, prompt: str, *, confirm: bool = False) -> str:
         raise SignInError(
             f"No password was given: set {env_name}, or run the command in a terminal to type it."
         )
+    import getpass  # only to type a password: see app.config.current_user
+
     typed = getpass.getpass(prompt)
     if confirm and getpass.getpass("Type it again: ") != typed:
         raise ValidationError("The two passwords typed do not match; nothing was changed.")

@@ -23,10 +23,12 @@ from app.cli.registry import EXIT_OK, command
 from app.domain.dates import LONDON, format_long_date, parse_uk_or_iso_date
 from app.domain.errors import ConfirmationNeeded, ValidationError
 from app.domain.letters import SEND_METHOD_LABELS, SendMethod, parse_send_method
-from app.domain.policy import STEP_OUTCOME_LABELS, StepOutcome
 from app.domain.working_days import format_weekday_date
 
 if TYPE_CHECKING:
+    # The ladder's steps are imported by ``case step`` alone: the policy's dataclasses cost
+    # the letter command (which adds its flags here) about 5 ms of processor time to make.
+    from app.domain.policy import StepOutcome
     from app.services.casebook import Services
 
 
@@ -35,6 +37,8 @@ def _date(value: str) -> Any:
 
 
 def _step_outcome(value: str) -> StepOutcome:
+    from app.domain.policy import StepOutcome
+
     cleaned = value.strip().lower().replace(" ", "_").replace("-", "_")
     for outcome in StepOutcome:
         if cleaned == outcome.value:
@@ -43,8 +47,8 @@ def _step_outcome(value: str) -> StepOutcome:
     raise ValidationError(f"'{value}' is not a step outcome; use one of: {allowed}.")
 
 
-def register(commands: Any, case_commands: Any) -> None:
-    """Add ``letter-sent``, ``case step`` and the ``letter`` command's workflow flags."""
+def register(commands: Any) -> None:
+    """Add ``letter-sent`` and the ``letter`` command's workflow flags."""
     sent = commands.add_parser(
         "letter-sent",
         help="record that a prepared letter was sent (posted, handed over or emailed)",
@@ -64,6 +68,30 @@ def register(commands: Any, case_commands: Any) -> None:
         help="the date it was sent, e.g. 24/11/2026 (else today)",
     )
     sent.add_argument("--json", action="store_true")
+
+    letter = commands.choices["letter"]
+    letter.add_argument(
+        "--paragraph",
+        default="",
+        metavar="TEXT",
+        help="the school's own paragraph, set before the letter's last paragraph",
+    )
+    letter.add_argument(
+        "--confirm-kind",
+        action="store_true",
+        help="issue a kind of letter that does not fit the case's standards",
+    )
+    letter.add_argument(
+        "--confirm-post-details",
+        action="store_true",
+        help="issue a letter naming a post whose platform, group or page, or date the case "
+        "does not record",
+    )
+
+
+def register_step(case_commands: Any) -> None:
+    """Add ``case step``."""
+    from app.domain.policy import StepOutcome
 
     step = case_commands.add_parser(
         "step", help="record a step of the escalation ladder (e.g. a report to the platform)"
@@ -86,25 +114,6 @@ def register(commands: Any, case_commands: Any) -> None:
     )
     step.add_argument("--note", default="")
     step.add_argument("--json", action="store_true")
-
-    letter = commands.choices["letter"]
-    letter.add_argument(
-        "--paragraph",
-        default="",
-        metavar="TEXT",
-        help="the school's own paragraph, set before the letter's last paragraph",
-    )
-    letter.add_argument(
-        "--confirm-kind",
-        action="store_true",
-        help="issue a kind of letter that does not fit the case's standards",
-    )
-    letter.add_argument(
-        "--confirm-post-details",
-        action="store_true",
-        help="issue a letter naming a post whose platform, group or page, or date the case "
-        "does not record",
-    )
 
 
 def letter_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -201,6 +210,8 @@ def _cmd_case_step(services: Services, args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     if taken is not None:
+        from app.domain.policy import STEP_OUTCOME_LABELS
+
         text = f"{taken.label} ({STEP_OUTCOME_LABELS[taken.outcome].lower()})"
         if taken.reference:
             text += f", reference {taken.reference}"

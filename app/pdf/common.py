@@ -44,6 +44,7 @@ from app.pdf.fonts import (
     is_simple,
     keep_together,
     markup,
+    ready,
     rtl_letter,
     runs,
     variant,
@@ -84,6 +85,15 @@ class _ScriptParser(ParaParser):
         super().start_font(attr)
 
 
+def _fonts_ready(frags: Any, bullet: Any) -> None:
+    """Register any font the paragraph's fragments are set in that is registered on first
+    use (app.pdf.fonts.ready), before reportlab measures them."""
+    for frag in (*(frags or ()), *(bullet if isinstance(bullet, list) else ())):
+        name = getattr(frag, "fontName", None)
+        if name is not None:
+            ready(name)
+
+
 class Paragraph(_Paragraph):
     """reportlab's Paragraph that shapes its words with HarfBuzz when it holds a script that
     needs it (Arabic, the Indian scripts); plain English paragraphs skip the cost."""
@@ -114,6 +124,7 @@ class Paragraph(_Paragraph):
     def _setup(self, text: Any, style: Any, bulletText: Any, frags: Any, cleaner: Any) -> None:
         if frags is not None or not text or 'face="Casebook' not in text:
             super()._setup(text, style, bulletText, frags, cleaner)
+            _fonts_ready(getattr(self, "frags", None), getattr(self, "bulletText", None))
             return
         text = cleaner(text)
         parser = _ScriptParser()
@@ -128,6 +139,7 @@ class Paragraph(_Paragraph):
         self.style = style
         self.bulletText = bullet_frags or bulletText
         self.debug = 0
+        _fonts_ready(frags, self.bulletText)
         if any(rtl_letter(getattr(f, "fontName", "")) for f in frags):
             self._rtl = is_rtl_paragraph("".join(getattr(f, "text", "") for f in frags))
 

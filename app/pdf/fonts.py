@@ -163,6 +163,10 @@ def _escape(text: str) -> str:
 _lock = threading.Lock()
 _fonts_dir: Path | None = None
 _coverage: dict[str, frozenset[int]] = {}
+# Fonts registered the first time a paragraph names one (name: file): a face's bold italic,
+# which a paragraph names only for <b> inside an italic style or <i> inside a bold one. No
+# letter does, and reading the file cost every letter's process about 5 ms.
+_on_first_use: dict[str, Path] = {}
 
 
 def register_fonts(fonts_dir: Path) -> None:
@@ -196,6 +200,10 @@ def _load(face_name: str) -> frozenset[int]:
         for name, filename in names.items():
             if filename is None:
                 continue
+            if name == f"{face.name}-BoldItalic":
+                _on_first_use[name] = _fonts_dir / filename
+                registered[name] = name
+                continue
             # Shaping is asked for per paragraph, only where a shaped script is present.
             font = TTFont(name, str(_fonts_dir / filename), shapable=True)
             pdfmetrics.registerFont(font)
@@ -213,6 +221,20 @@ def _load(face_name: str) -> frozenset[int]:
         addMapping(regular, 1, 1, bold_italic)
         _coverage[face_name] = chars
         return chars
+
+
+def ready(font_name: str) -> None:
+    """Register ``font_name`` now if it is one registered on first use (a bold italic) and
+    not registered yet; called for the fonts a paragraph's text is set in, before it is
+    measured or drawn."""
+    if font_name not in _on_first_use:
+        return
+    with _lock:
+        # Removed only once registered: another thread asking meanwhile waits for the lock.
+        path = _on_first_use.get(font_name)
+        if path is not None:
+            pdfmetrics.registerFont(TTFont(font_name, str(path), shapable=True))
+            del _on_first_use[font_name]
 
 
 def variant(face: str, base_font: str) -> str:

@@ -11,19 +11,16 @@ paragraph module is imported; anything else that module compiles is compiled as 
 reportlab also imports two libraries at its start that most documents never use: Pillow's
 image module (only for a logo, a signature or an exhibit) and HarfBuzz (only for a name or
 passage in Arabic, Hebrew or an Indian script). Loading them took about a thirtieth of a
-letter from the command line. :func:`load_on_first_use` puts each in place as a module that
-runs the first time anything of it is looked at or changed, once, whichever thread asks.
+letter from the command line. :func:`app.modules_on_first_use.load_on_first_use` puts
+each in place as a module that runs the first time anything of it is looked at or changed,
+once, whichever thread asks.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import re
 import sys
-import threading
-import types
 from collections.abc import Iterator
 from importlib.machinery import ModuleSpec
 from typing import Any
@@ -129,69 +126,3 @@ def defer_address_pattern() -> None:
     if any(isinstance(finder, _ParagraphModuleFinder) for finder in sys.meta_path):
         return
     sys.meta_path.insert(0, _ParagraphModuleFinder())
-
-
-# What the import system and ``bool()`` look at on a module without using it: answered
-# without running the module (``import NAME`` asks for ``__spec__``).
-_ANSWERED_UNRUN = frozenset({"__spec__", "__name__", "__loader__", "__package__", "__class__"})
-
-
-class ModuleOnFirstUse(types.ModuleType):
-    """A module not run yet: the first attribute looked at, set or deleted runs it (once, under
-    its own lock); it is then an ordinary module (its class is put back)."""
-
-    def __getattribute__(self, name: str) -> Any:
-        if name not in _ANSWERED_UNRUN:
-            _run(self)
-        return types.ModuleType.__getattribute__(self, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        _run(self)
-        types.ModuleType.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        _run(self)
-        types.ModuleType.__delattr__(self, name)
-
-
-# Each deferred module's lock and the thread running it (None until it runs).
-_deferred: dict[int, tuple[threading.RLock, list[int | None]]] = {}
-_deferred_lock = threading.Lock()
-
-
-def _run(module: types.ModuleType) -> None:
-    if type(module) is not ModuleOnFirstUse:
-        return
-    with _deferred_lock:
-        lock, runner = _deferred[id(module)]
-    with lock:
-        if type(module) is not ModuleOnFirstUse or runner[0] == threading.get_ident():
-            return  # already run, or running now in this thread (its own code's lookups)
-        runner[0] = threading.get_ident()
-        spec = types.ModuleType.__getattribute__(module, "__spec__")
-        try:
-            spec.loader.exec_module(module)
-            types.ModuleType.__setattr__(module, "__class__", types.ModuleType)
-        except BaseException:
-            sys.modules.pop(spec.name, None)
-            raise
-        finally:
-            runner[0] = None
-
-
-def load_on_first_use(name: str) -> None:
-    """Make ``name`` importable without running it: its code runs when it is first used.
-    Nothing changes if it is already imported or cannot be found (an import then says why)."""
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-        return
-    module = importlib.util.module_from_spec(spec)
-    with _deferred_lock:
-        _deferred[id(module)] = (threading.RLock(), [None])
-    module.__class__ = ModuleOnFirstUse
-    sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:
-        types.ModuleType.__setattr__(sys.modules[parent], child, module)

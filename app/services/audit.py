@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.orm import Session
@@ -62,7 +62,9 @@ from app.security.audit_chain import (
 )
 from app.security.crypto import SealBrokenError
 from app.services.context import ServiceContext
-from app.services.csv_file import Cell, csv_bytes
+
+if TYPE_CHECKING:
+    from app.services.csv_file import Cell
 
 log = logging.getLogger(__name__)
 
@@ -1018,6 +1020,9 @@ class AuditService:
         Every cell is neutralised against formula injection: a user name typed at a failed
         sign-in can begin with ``=``.
         """
+        # Here: the csv module is for exports, not for every command that opens a casebook.
+        from app.services.csv_file import csv_bytes
+
         self.ctx.require(Permission.AUDIT, action="export audit trail", detail=f"{len(entries)}")
         header = ["Number", "Time (UK)", "User", "Action", "Record", "Detail", "Hash"]
         rows: list[list[Cell]] = [

@@ -56,7 +56,14 @@ from app.security.keyring import (
 from app.services.audit import anchor_file, head_file, write_anchor_row
 from app.services.context import ServiceContext
 from app.services.keys import CasebookKeys, KeyHolder
-from app.services.swap import SwapPlan, fault_point, journal_exists, run_swap
+from app.services.swap import (
+    BACKUP_STAGING,
+    RESTORE_STAGING,
+    SwapPlan,
+    fault_point,
+    journal_exists,
+    run_swap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +82,6 @@ MAX_MANIFEST = 64 * 1024 * 1024
 MAX_KEYRING = 16 * 1024 * 1024
 MAX_ENTRY = 1 << 44  # 16 TB: a size in the manifest beyond any real file
 SPACE_MARGIN = 64 * 1024 * 1024  # kept free for the database's own work after a restore
-RESTORE_STAGING = ".restore-"
-BACKUP_STAGING = ".backup-"
 
 KEEP_SETTING = "backup.keep"
 WARN_DAYS_SETTING = "backup.warn_after_days"
@@ -586,16 +591,6 @@ def remove_leftovers(folder: Path) -> list[Path]:
     if removed:
         log.info("Removed %d unfinished backup file(s) from %s", len(removed), folder)
     return removed
-
-
-def remove_staging(root: Path) -> None:
-    """At start-up (holding the lock): remove staging folders of a killed backup or restore."""
-    if journal_exists(root):
-        return
-    for path in root.glob(".*"):
-        if path.is_dir() and path.name.startswith((RESTORE_STAGING, BACKUP_STAGING)):
-            shutil.rmtree(path, ignore_errors=True)
-            log.info("Removed the staging folder %s left by an interrupted run", path.name)
 
 
 def restore_backup(

@@ -41,16 +41,6 @@ from app.security.keyring import (
     KeyringStore,
 )
 from app.services.audit import AuditService
-from app.services.backup import (
-    RestoreResult,
-    another_casebook,
-    backup_keyring,
-    casebook_identity,
-    open_backup_key,
-    remove_staging,
-    restore_backup,
-    role_in_backup,
-)
 from app.services.blobs import referenced_blob_hashes
 from app.services.context import ServiceContext, load_default_code
 from app.services.keys import CasebookKeys, KeyHolder, normalise_recovery_key
@@ -60,12 +50,12 @@ from app.services.legacy import (
     is_plain_sqlite,
     plain_tables,
 )
-from app.services.swap import journal_exists
+from app.services.swap import journal_exists, remove_staging
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from app.services.backup import BackupService
+    from app.services.backup import BackupService, RestoreResult
     from app.services.cases import CaseService
     from app.services.code import CodeService
     from app.services.evidence import EvidenceService
@@ -489,6 +479,15 @@ def restore_casebook(
     the whole backup has been checked; the restore is then written into the audit trail.
     The caller holds the data folder's lock.
     """
+    from app.services.backup import (
+        another_casebook,
+        backup_keyring,
+        casebook_identity,
+        open_backup_key,
+        restore_backup,
+        role_in_backup,
+    )
+
     paths = prepare_data_dir(data_dir)
     _tidy_after_interruption(paths)
     now = utc_now()

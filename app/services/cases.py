@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -54,7 +54,6 @@ from app.domain.categories import CATEGORY_INFO, Category, decode_categories, en
 from app.domain.dates import format_date_time, format_short_date, london_today
 from app.domain.errors import AccessDenied, ConflictError, NotFoundError, ValidationError
 from app.domain.people import ROLE_LABELS, ROLE_PHRASES, CaseRole
-from app.domain.policy import STEP_OUTCOME_LABELS, StepOutcome, TakenStep, ladder_position
 from app.domain.records import (
     SORT_KEYS,
     CaseCounts,
@@ -99,6 +98,10 @@ from app.services.listing import (
     term_walked,
 )
 from app.services.people import match_or_create_in, person_from_record, visible_people
+
+if TYPE_CHECKING:
+    # Imported where a ladder step is recorded or chosen (see checklist.load_policy).
+    from app.domain.policy import StepOutcome
 
 _CLOSED = [s.value for s in CLOSED_STATUSES]
 # List columns that hold a sealed token on a safeguarding case.
@@ -240,6 +243,8 @@ def record_ladder_step(
 ) -> None:
     """Record a ladder step in the caller's transaction, with the action it completes (and
     the reference number a platform or helpline gave, when it is a report)."""
+    from app.domain.policy import STEP_OUTCOME_LABELS
+
     step = load_policy(session).step(step_id)
     if not step.applies_to(decode_categories(case.categories)):
         raise ValidationError(f"'{step.label}' does not apply to this case's standards.")
@@ -283,6 +288,8 @@ def record_ladder_step(
 
 def next_ladder_step(session: Session, case: CaseRecord) -> str:
     """The id of the ladder's next step for ``case``; refused when every step is taken."""
+    from app.domain.policy import StepOutcome, TakenStep, ladder_position
+
     policy = load_policy(session)
     known = {s.id for s in policy.ladder}
     taken = [
@@ -685,6 +692,8 @@ class CaseService:
             if target is CaseStatus.ESCALATED:
                 # Escalating is taking a step of the ladder: which one is recorded with it,
                 # the ladder's next step unless the caller names another.
+                from app.domain.policy import StepOutcome
+
                 chosen = step_id or next_ladder_step(session, case)
                 label = load_policy(session).step(chosen).label
                 now = self.ctx.now()

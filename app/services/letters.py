@@ -77,7 +77,6 @@ from app.domain.people import (
     name_key,
     salutation,
 )
-from app.domain.policy import CaseOutcome
 from app.domain.records import CaseDetail, Person
 from app.domain.sharing import Scrubber
 from app.domain.status import STATUS_LABELS, CaseStatus, allowed_transitions, is_open
@@ -977,6 +976,8 @@ class LetterService:
 
     def letter_outcome(self, case: CaseDetail) -> LetterOutcome | None:
         """How the matter ended, as an outcome letter words it; None while it is open."""
+        from app.domain.policy import CaseOutcome  # only here: see load_policy
+
         with self.ctx.sessions() as session:
             record = session.get(CaseOutcomeRecord, case.id)
             recorded = CaseOutcome(record.outcome) if record is not None else None

@@ -34,6 +34,10 @@ from app.files import fsync_folder, replace_file
 log = logging.getLogger(__name__)
 
 JOURNAL = "casebook.journal"
+# Where a backup and a restore write and check their files before the swap (a folder of
+# each run's own in the data folder); one a killed run left is removed at the next start.
+RESTORE_STAGING = ".restore-"
+BACKUP_STAGING = ".backup-"
 
 # Crash tests only: "restore:3" kills this process just before the third rename of a
 # restore; with the log variable set, the name of every rename point is appended there.
@@ -171,3 +175,16 @@ def _carry_out(root: Path, plan: SwapPlan) -> None:
     fsync_folder(root)
     (root / JOURNAL).unlink()
     fsync_folder(root)
+
+
+def remove_staging(root: Path) -> None:
+    """At start-up (holding the lock): remove staging folders of a killed backup or restore.
+
+    Here rather than beside the backups, so that opening a casebook does not import the
+    backup and restore code (about 2 ms of a letter from the command line)."""
+    if journal_exists(root):
+        return
+    for path in root.glob(".*"):
+        if path.is_dir() and path.name.startswith((RESTORE_STAGING, BACKUP_STAGING)):
+            shutil.rmtree(path, ignore_errors=True)
+            log.info("Removed the staging folder %s left by an interrupted run", path.name)

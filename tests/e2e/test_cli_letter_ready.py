@@ -35,7 +35,10 @@ def sign_in(self, *args, **kwargs):
 users.UserService.sign_in = sign_in
 from app.cli import main
 code = main(sys.argv[1:])
-seen.append({"renderers at the end": "app.pdf.render" in sys.modules})
+metrics = sys.modules.get("reportlab.pdfbase.pdfmetrics")
+seen.append({"renderers at the end": "app.pdf.render" in sys.modules,
+             "bold italic read": metrics is not None
+             and "CasebookSans-BoldItalic" in metrics.getRegisteredFontNames()})
 sys.stdout.write("\\nSEEN " + json.dumps(seen))
 sys.exit(code)
 """
@@ -82,7 +85,8 @@ def test_the_letter_is_ready_to_draw_when_it_signs_in(demo: Path, tmp_path: Path
     # The removal letter's shipped subject and body are compiled already.
     assert seen == [
         {"renderers": True, "fonts": True, "templates compiled": 2},
-        {"renderers at the end": True},
+        # No letter sets text in bold italic: its face is not read (app.pdf.fonts.ready).
+        {"renderers at the end": True, "bold italic read": False},
     ]
 
 
@@ -104,7 +108,7 @@ def test_without_a_password_in_the_environment_nothing_is_made_ready_early(
     code, said, seen = _letter(demo, tmp_path / "letter.pdf", None)
     assert code == 1, said
     assert "No password was given" in said
-    assert seen == [{"renderers at the end": False}]
+    assert seen == [{"renderers at the end": False, "bold italic read": False}]
 
 
 def test_a_template_that_cannot_be_compiled_ahead_is_refused_when_filled() -> None:

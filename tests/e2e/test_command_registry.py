@@ -44,3 +44,45 @@ def test_reading_commands_are_marked_and_writing_ones_are_not() -> None:
     assert COMMANDS["case show"].read_only and COMMANDS["cases"].read_only
     assert not COMMANDS["case add"].read_only and not COMMANDS["letter"].read_only
     assert COMMANDS["init"].signs_in_itself and not COMMANDS["cases"].signs_in_itself
+
+
+# Run in a fresh process: for each command, the command modules are forgotten and the
+# registry is put back to what importing app.cli registers, then only that command's
+# grammar is built, as `run` builds it.
+ONE_COMMAND_AT_A_TIME = """
+import json, sys
+import app.cli as cli
+from app.cli import build_parser
+from app.cli.registry import COMMANDS
+own = dict(COMMANDS)
+modules = sorted(m for m in sys.modules if m.startswith("app.cli.") and m != "app.cli.registry")
+missing = []
+for name in json.loads(sys.argv[1]):
+    for module in [m for m in sys.modules if m.startswith("app.cli.") and m != "app.cli.registry"]:
+        del sys.modules[module]
+        cli.__dict__.pop(module.rpartition(".")[2], None)
+    COMMANDS.clear()
+    COMMANDS.update(own)
+    build_parser(name.split())
+    if name not in COMMANDS:
+        missing.append(name)
+print(json.dumps({"imported with app.cli": modules, "missing": missing}))
+"""
+
+
+def test_the_grammar_built_for_one_command_registers_its_handler() -> None:
+    """A command module (app.cli.mail, .people, ...) is imported only when the grammar has a
+    command it adds to, so that a letter does not load the others; whichever command is
+    asked for, its handler is registered by then, for `run` to find."""
+    import json
+    import subprocess
+    import sys
+
+    names = sorted(_typed_commands(build_parser()) - BEFORE_OPENING)
+    done = subprocess.run(
+        [sys.executable, "-c", ONE_COMMAND_AT_A_TIME, json.dumps(names)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found == {"imported with app.cli": [], "missing": []}

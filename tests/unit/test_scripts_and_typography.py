@@ -4,8 +4,10 @@ read back out of the PDFs (pdftotext, pdffonts, pypdf) and the Word copies."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -382,3 +384,53 @@ def test_a_text_exhibit_in_other_scripts_prints_in_their_fonts(tmp_path: Path) -
     assert {"NotoNaskhArabic-Regular", "NotoSansBengali-Regular"} <= used
     text = unicodedata.normalize("NFKC", _run(["pdftotext"], pdf, tmp_path))
     assert "王小明" in text and "محمد" in text and "plain line" in text
+
+
+# In a fresh process (this one may have registered every face): a letter-like document,
+# then <b> inside the italic quote style, the only way a paragraph asks for bold italic.
+BOLD_ITALIC_ON_FIRST_USE = """
+import io, json, sys
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import SimpleDocTemplate
+from app.pdf import fonts
+from app.pdf.common import Paragraph, styles
+from app.services.context import resources_dir
+fonts.register_fonts(resources_dir() / "fonts")
+s = styles()
+def pdf(paragraphs, path):
+    out = io.BytesIO()
+    SimpleDocTemplate(out).build(paragraphs)
+    open(path, "wb").write(out.getvalue())
+registered = lambda: fonts.BOLD_ITALIC in pdfmetrics.getRegisteredFontNames()
+pdf([Paragraph("Dear Ms Łukasiewicz", s["body"]), Paragraph("<b>Head</b>", s["bold"]),
+     Paragraph(fonts.markup("The Code’s own words"), s["quote"])], sys.argv[1])
+before = registered()
+pdf([Paragraph("Quoted, <b>and bold in the quote</b>", s["quote"])], sys.argv[2])
+print(json.dumps({"registered after the letter": before, "after bold italic": registered()}))
+"""
+
+
+def test_the_bold_italic_face_is_read_only_when_a_paragraph_uses_it(tmp_path: Path) -> None:
+    """Reading Noto Sans Bold Italic cost every letter's process about 5 ms, and no letter
+    uses it: it is registered when a paragraph first asks for it, and prints as before."""
+    plain, mixed = tmp_path / "plain.pdf", tmp_path / "mixed.pdf"
+    done = subprocess.run(
+        [sys.executable, "-c", BOLD_ITALIC_ON_FIRST_USE, str(plain), str(mixed)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {
+        "registered after the letter": False,
+        "after bold italic": True,
+    }
+    printed = {
+        # Embedded subsets only (reportlab's page canvas names Helvetica, unembedded).
+        path.name: sorted(
+            n.split("+", 1)[1] for n, _ in _fonts_of(path.read_bytes(), tmp_path) if "+" in n
+        )
+        for path in (plain, mixed)
+    }
+    assert printed == {
+        "plain.pdf": ["NotoSans-Bold", "NotoSans-Italic", "NotoSans-Regular"],
+        "mixed.pdf": ["NotoSans-BoldItalic", "NotoSans-Italic"],
+    }
