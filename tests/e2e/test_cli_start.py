@@ -84,8 +84,8 @@ NOT_USED_BY_A_LETTER = (
     "importlib.metadata._adapters",
     "importlib.resources",
 )
-# How many modules the letter command may have loaded when it exits. It loads about 678
-# (SQLAlchemy about 130, reportlab 65, holidays 45, cryptography 45, ours 75); each costs
+# How many modules the letter command may have loaded when it exits. It loads about 580
+# (SQLAlchemy about 130, reportlab 60, cryptography 45, ours 70); each costs
 # import time in a whole-process letter (benchmarks/letters.py), so a change that loads
 # many more must be a choice, not an accident. It was 1,115 before the command imported
 # only what it uses, then 682 until issuing a letter stopped loading the sent-letter
