@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ def program() -> Path:
     return PROGRAM
 
 
-def run(program: Path, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(program: Path, data: Path, *args: str, **more_env: str) -> subprocess.CompletedProcess[str]:
     # A bare environment: nothing from the development virtual environment leaks in.
     env = {
         "PATH": os.environ.get("SYSTEMROOT", "") + "\\System32"
@@ -41,6 +42,7 @@ def run(program: Path, data: Path, *args: str) -> subprocess.CompletedProcess[st
         "QT_QPA_PLATFORM": "offscreen",
         "CASEBOOK_USER": "Head",
         "CASEBOOK_PASSWORD": "demo",
+        **more_env,
     }
     return subprocess.run(
         [str(program), "--data-dir", str(data), *args],
@@ -79,3 +81,22 @@ def test_the_built_program_runs_on_its_own(program: Path, tmp_path: Path) -> Non
     assert picture.returncode == 0, picture.stderr
     assert shot.stat().st_size > 10_000
     assert sorted(program.parent.rglob("*")) == folder_before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the Linux loader's log")
+def test_a_command_that_opens_no_window_never_loads_qt(program: Path, tmp_path: Path) -> None:
+    # The dynamic loader names each library it loads (LD_DEBUG=files): a letter loads no Qt
+    # library (PyInstaller's own PySide6 hook would import Qt in every process), the window
+    # does.
+    data = tmp_path / "casebook"
+    assert run(program, data, "demo").returncode == 0
+    letter = run(
+        program, data, "letter", "SM-2026-0001", "--kind", "removal",
+        "--out", str(tmp_path / "letter.pdf"), LD_DEBUG="files",
+    )  # fmt: skip
+    assert letter.returncode == 0, letter.stderr[-2000:]
+    assert "libpython" in letter.stderr  # the loader's log is there
+    assert "libQt6" not in letter.stderr
+    shot = run(program, data, "screenshot", "--out", str(tmp_path / "w.png"), LD_DEBUG="files")
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert "libQt6Core" in shot.stderr

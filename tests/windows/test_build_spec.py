@@ -30,7 +30,11 @@ class Recorded:
 class Analysis(Recorded):
     def __init__(self, scripts: list[str], **kwargs: Any) -> None:
         super().__init__(scripts, **kwargs)
-        hooks = [("pyi_rth_inspect", "/pyinstaller/pyi_rth_inspect.py", "PYSOURCE")]
+        hooks = [
+            ("pyi_rth_inspect", "/pyinstaller/pyi_rth_inspect.py", "PYSOURCE"),
+            ("pyi_rth_pyside6", "/pyinstaller/pyi_rth_pyside6.py", "PYSOURCE"),
+            *((Path(h).stem, h, "PYSOURCE") for h in kwargs.get("runtime_hooks", [])),
+        ]
         self.scripts = hooks + [(Path(s).stem, s, "PYSOURCE") for s in scripts]
         self.binaries: list[tuple[str, str, str]] = [
             ("Qt6WebEngineCore.dll", "x", "BINARY"),
@@ -75,11 +79,14 @@ def test_one_folder_holds_the_window_without_a_console_and_the_command_line(
     assert set(programs) == {"ConductCasebook", "casebook"}
     assert programs["ConductCasebook"].kwargs["console"] is False
     assert programs["casebook"].kwargs["console"] is True
-    # Each program runs its own entry script only (after PyInstaller's runtime hooks).
+    # Each program runs its own entry script only, after the run-time hooks; Qt's paths are
+    # set by ours, never by PyInstaller's PySide6 hook, which imports Qt in every process.
     window_scripts = [s[0] for s in programs["ConductCasebook"].args[1]]
     command_scripts = [s[0] for s in programs["casebook"].args[1]]
-    assert window_scripts == ["pyi_rth_inspect", "windowed"]
-    assert command_scripts == ["pyi_rth_inspect", "__main__"]
+    assert window_scripts == ["pyi_rth_inspect", "pyi_rth_qt_paths", "windowed"]
+    assert command_scripts == ["pyi_rth_inspect", "pyi_rth_qt_paths", "__main__"]
+    (hook,) = built["a"].kwargs["runtime_hooks"]
+    assert Path(hook).is_file()
     # Both run in Python's UTF-8 mode, so names outside the ANSI code page can be printed.
     for exe in programs.values():
         assert ("X utf8", None, "OPTION") in exe.args[2]
