@@ -26,8 +26,9 @@ from app.domain.letters import SEND_METHOD_LABELS, SendMethod, parse_send_method
 from app.domain.working_days import format_weekday_date
 
 if TYPE_CHECKING:
-    # The ladder's steps are imported by ``case step`` alone: the policy's dataclasses cost
-    # the letter command (which adds its flags here) about 5 ms of processor time to make.
+    # The ladder's steps are imported by ``case step`` alone: importing the policy cost the
+    # letter command (which adds its flags here) about 5 ms of processor time (see
+    # app.services.checklist.load_policy).
     from app.domain.policy import StepOutcome
     from app.services.casebook import Services
 
